@@ -1,5 +1,6 @@
 // Byte helpers shared by every protocol. Pure: no I/O.
-import { bytesToHex, hexToBytes, concatBytes, utf8ToBytes, equalBytes } from '@noble/curves/utils.js';
+import { bytesToHex, hexToBytes, concatBytes, equalBytes } from '@noble/curves/utils.js';
+import { utf8ToBytes } from '@noble/hashes/utils.js';
 
 export { bytesToHex, hexToBytes, concatBytes, utf8ToBytes, equalBytes };
 

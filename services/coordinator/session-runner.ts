@@ -1,0 +1,157 @@
+// Runs one protocol session across parties: sends each its 'open', relays their protected
+// envelopes (it can read neither sealed payloads nor forge signed ones), enforces a deadline per
+// round, and propagates any abort to every participant. It sees no secret.
+import { randomBytes } from 'node:crypto';
+import type { AbortMessage, CoordinatorToParty, DoneMessage, EnvelopeMessage, OpenMessage, PartyToCoordinator } from '../control/messages.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+
+export interface PartyNetwork {
+  isConnected(partyId: string): boolean;
+  send(partyId: string, msg: CoordinatorToParty): boolean;
+}
+
+export type SessionFailure = {
+  kind: string;
+  message: string;
+  /** Key indices of parties blamed by a party's abort. */
+  culprits: number[];
+  /** Key indices of parties that did not answer in time or dropped off. */
+  unresponsive: number[];
+};
+
+export class SessionFailed extends Error {
+  constructor(readonly failure: SessionFailure) {
+    super(failure.message);
+    this.name = 'SessionFailed';
+  }
+}
+
+/** A hook to watch (and, in tests, alter) every envelope the coordinator relays. */
+export type RelayTap = (msg: EnvelopeMessage, fromParty: string) => EnvelopeMessage;
+
+type Running = {
+  id: string;
+  protocol: string;
+  /** key index → party id, for the participants of this session only. */
+  members: Map<number, string>;
+  indexOf: Map<string, number>;
+  outputs: Map<number, DoneMessage['output']>;
+  lastProgress: Map<number, number>;
+  timer: NodeJS.Timeout;
+  resolve: (outputs: Map<number, DoneMessage['output']>) => void;
+  reject: (err: SessionFailed) => void;
+  startedAt: number;
+  rounds: number;
+};
+
+export type RunnerOptions = { roundTimeoutMs: number; metrics?: Metrics; tap?: RelayTap; log?: (line: string) => void };
+
+export class SessionRunner {
+  private readonly running = new Map<string, Running>();
+
+  constructor(private readonly net: PartyNetwork, private readonly o: RunnerOptions) {}
+
+  /**
+   * Opens the session with every member and resolves with each member's output once all are done.
+   * `members` maps key index → party id; `open(index)` builds that party's open message.
+   */
+  run(protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage): Promise<Map<number, DoneMessage['output']>> {
+    const id = randomBytes(32).toString('hex');
+    return new Promise((resolve, reject) => {
+      const r: Running = {
+        id, protocol, members, indexOf: new Map([...members].map(([i, p]) => [p, i])), outputs: new Map(),
+        lastProgress: new Map(), timer: undefined as unknown as NodeJS.Timeout, resolve, reject, startedAt: Date.now(), rounds: 0,
+      };
+      this.running.set(id, r);
+      this.arm(r);
+      for (const [index, partyId] of members) {
+        if (!this.net.send(partyId, open(id, index))) {
+          return this.abort(r, { kind: 'unavailable', message: `party ${partyId} is not connected`, culprits: [], unresponsive: [index] });
+        }
+      }
+    });
+  }
+
+  /** Wire this to the hub: every message a party sends. */
+  onMessage(partyId: string, msg: PartyToCoordinator): void {
+    if (!msg || typeof msg !== 'object' || typeof msg.session !== 'string') return;
+    const r = this.running.get(msg.session);
+    if (!r) return;
+    const from = r.indexOf.get(partyId);
+    if (from === undefined) return; // not a member: ignore, never relay
+    r.lastProgress.set(from, Date.now());
+    switch (msg.type) {
+      case 'envelope': return this.relay(r, from, partyId, msg);
+      case 'done': {
+        r.outputs.set(from, msg.output);
+        if (r.outputs.size === r.members.size) {
+          this.settle(r, 'done');
+          r.resolve(r.outputs);
+        }
+        return;
+      }
+      case 'abort':
+        return this.abort(r, {
+          kind: String(msg.kind), message: String(msg.message),
+          culprits: Array.isArray(msg.culprits) ? msg.culprits.filter((c) => r.members.has(c)) : [], unresponsive: [],
+        });
+      default:
+        return;
+    }
+  }
+
+  /** Wire this to the hub: a party dropped. Its sessions cannot finish. */
+  onDisconnect(partyId: string): void {
+    for (const r of [...this.running.values()]) {
+      const index = r.indexOf.get(partyId);
+      if (index !== undefined && !r.outputs.has(index)) {
+        this.abort(r, { kind: 'unavailable', message: `party ${partyId} disconnected`, culprits: [], unresponsive: [index] });
+      }
+    }
+  }
+
+  get size(): number { return this.running.size; }
+
+  private relay(r: Running, from: number, partyId: string, msg: EnvelopeMessage): void {
+    if (msg.from !== from || typeof msg.data !== 'string' || !Number.isInteger(msg.to)) return;
+    const out: EnvelopeMessage = this.o.tap ? this.o.tap(msg, partyId) : msg;
+    const targets = msg.to === 0 ? [...r.members.keys()].filter((i) => i !== from) : [msg.to];
+    for (const to of targets) {
+      const target = r.members.get(to);
+      if (!target) continue;
+      this.net.send(target, { type: 'envelope', session: r.id, from, to: msg.to, data: out.data });
+      this.o.metrics?.relayedEnvelopes.inc({ protocol: r.protocol });
+      this.o.metrics?.relayedBytes.inc({ protocol: r.protocol }, out.data.length);
+    }
+    r.rounds++;
+    this.arm(r);
+  }
+
+  /** A round deadline: any progress re-arms it. */
+  private arm(r: Running): void {
+    clearTimeout(r.timer);
+    r.timer = setTimeout(() => {
+      const silent = [...r.members.keys()].filter((i) => !r.outputs.has(i) && !r.lastProgress.has(i));
+      const unresponsive = silent.length ? silent : [...r.members.keys()].filter((i) => !r.outputs.has(i));
+      this.abort(r, { kind: 'timeout', message: `session timed out after ${this.o.roundTimeoutMs} ms without progress`, culprits: [], unresponsive });
+    }, this.o.roundTimeoutMs);
+    r.timer.unref?.();
+  }
+
+  private abort(r: Running, failure: SessionFailure): void {
+    if (!this.running.has(r.id)) return;
+    this.settle(r, 'abort');
+    this.o.metrics?.aborts.inc({ protocol: r.protocol, kind: failure.kind });
+    const msg: AbortMessage = { type: 'abort', session: r.id, kind: failure.kind, message: failure.message, culprits: failure.culprits };
+    for (const partyId of r.members.values()) this.net.send(partyId, msg);
+    this.o.log?.(`session ${r.id.slice(0, 12)} (${r.protocol}) aborted: ${failure.kind}: ${failure.message}`);
+    r.reject(new SessionFailed(failure));
+  }
+
+  private settle(r: Running, outcome: 'done' | 'abort'): void {
+    clearTimeout(r.timer);
+    this.running.delete(r.id);
+    this.o.metrics?.sessionDuration.observe({ protocol: r.protocol, outcome }, (Date.now() - r.startedAt) / 1000);
+    if (outcome === 'done') this.o.metrics?.sessionRounds.observe({ protocol: r.protocol }, r.rounds);
+  }
+}

@@ -1,0 +1,73 @@
+// Entry points: `cluster` (npm start), `gateway`, `party`, `party init`.
+//   node --import tsx services/main/cli.ts cluster
+//   node --import tsx services/main/cli.ts gateway --data DIR [--host H] [--port P]
+//   node --import tsx services/main/cli.ts party --data DIR --coordinator ws://HOST:PORT/parties [--metrics-port P]
+//   node --import tsx services/main/cli.ts party init --data DIR --id party-4
+import { parseArgs } from 'node:util';
+import { envSettings } from './config.ts';
+import { initParty } from './cluster.ts';
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'cluster': {
+      const { runCluster } = await import('./supervisor.ts');
+      return runCluster(envSettings());
+    }
+    case 'gateway': {
+      const { values } = parseArgs({ args: rest, options: { data: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } } });
+      const s = envSettings();
+      const { startGatewayFromDir } = await import('./gateway.ts');
+      const gw = await startGatewayFromDir(required(values.data, '--data'), {
+        host: values.host ?? s.host, port: Number(values.port ?? s.port), roundTimeoutMs: s.roundTimeoutMs,
+      });
+      console.log(`TUTTI_READY ${JSON.stringify({ role: 'gateway', port: gw.port })}`);
+      onShutdown(() => gw.close());
+      return;
+    }
+    case 'party': {
+      if (rest[0] === 'init') {
+        const { values } = parseArgs({ args: rest.slice(1), options: { data: { type: 'string' }, id: { type: 'string' } } });
+        console.log(JSON.stringify(initParty(required(values.data, '--data'), required(values.id, '--id')), null, 2));
+        return;
+      }
+      const { values } = parseArgs({ args: rest, options: { data: { type: 'string' }, coordinator: { type: 'string' }, 'metrics-port': { type: 'string' }, host: { type: 'string' } } });
+      const s = envSettings();
+      const { startPartyFromDir } = await import('./party-daemon.ts');
+      const metricsPort = values['metrics-port'] !== undefined ? Number(values['metrics-port']) : s.partyMetricsPort ?? 0;
+      const party = await startPartyFromDir(required(values.data, '--data'), {
+        coordinatorUrl: required(values.coordinator, '--coordinator'), metricsHost: values.host ?? s.host, metricsPort, stallAt: s.stall,
+      });
+      console.log(`TUTTI_READY ${JSON.stringify({ role: 'party', partyId: party.partyId, metricsPort: party.metricsPort })}`);
+      onShutdown(() => party.close());
+      return;
+    }
+    default:
+      console.error('usage: cli.ts cluster | gateway --data DIR | party --data DIR --coordinator URL | party init --data DIR --id ID');
+      process.exit(2);
+  }
+}
+
+function required(v: string | undefined, flag: string): string {
+  if (!v) {
+    console.error(`missing ${flag}`);
+    process.exit(2);
+  }
+  return v;
+}
+
+function onShutdown(close: () => Promise<void> | void): void {
+  let closing = false;
+  const stop = async () => {
+    if (closing) return;
+    closing = true;
+    try { await close(); } finally { process.exit(0); }
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

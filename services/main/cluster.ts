@@ -1,0 +1,123 @@
+// Lays out a local cluster's data folder and starts its processes. Used by the `cluster`
+// supervisor (npm start) and by the end-to-end tests, so tests start processes exactly the way a
+// user does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateIdentity, parseIdentity, publicIdentity, serializeIdentity, type PublicIdentity } from '../transport/identity.ts';
+import { readSecretFile, writeSecretFile } from '../storage/secret-file.ts';
+import { paths, type Credential, type GatewayConfig } from './config.ts';
+
+export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), 'cli.ts');
+
+/** Creates (or loads) a party's identity in its data folder and returns the public half. */
+export function initParty(partyDir: string, partyId: string): PublicIdentity {
+  mkdirSync(partyDir, { recursive: true, mode: 0o700 });
+  const file = paths.identity(partyDir);
+  if (existsSync(file)) {
+    const id = parseIdentity(Buffer.from(readSecretFile(file)).toString('utf8'));
+    if (id.partyId !== partyId) throw new Error(`${file} belongs to party '${id.partyId}', not '${partyId}'`);
+    return publicIdentity(id);
+  }
+  const id = generateIdentity(partyId);
+  writeSecretFile(file, new TextEncoder().encode(serializeIdentity(id)));
+  return publicIdentity(id);
+}
+
+export type ClusterOptions = {
+  dataDir: string; parties: number; region: string; accountId: string;
+  accessKeyId?: string; secretAccessKey?: string;
+};
+
+/**
+ * Prepares a data folder for a gateway and `parties` parties: identities, each party's allowlist
+ * (all the others), and the gateway's config. Idempotent: an existing cluster keeps its keys.
+ */
+export function prepareCluster(o: ClusterOptions): GatewayConfig {
+  const ids = Array.from({ length: o.parties }, (_, i) => `party-${i + 1}`);
+  const identities = ids.map((id) => initParty(paths.partyDir(o.dataDir, id), id));
+  for (const id of ids) {
+    writeFileSync(paths.peers(paths.partyDir(o.dataDir, id)), JSON.stringify({ peers: identities }, null, 2) + '\n');
+  }
+  const file = paths.gatewayConfig(o.dataDir);
+  const previous: GatewayConfig | undefined = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+  const dev: Credential = previous?.credentials[0] ?? {
+    accessKeyId: 'AKIATUTTI' + randomBytes(6).toString('hex').toUpperCase().slice(0, 11),
+    secretAccessKey: randomBytes(30).toString('base64url').slice(0, 40),
+    principal: `arn:aws:iam::${o.accountId}:user/tutti-dev`,
+  };
+  const credential: Credential = {
+    accessKeyId: o.accessKeyId ?? dev.accessKeyId,
+    secretAccessKey: o.secretAccessKey ?? dev.secretAccessKey,
+    principal: `arn:aws:iam::${o.accountId}:user/tutti-dev`,
+  };
+  const config: GatewayConfig = {
+    region: o.region, accountId: o.accountId, coordinatorId: previous?.coordinatorId ?? 'coordinator-' + randomBytes(4).toString('hex'),
+    credentials: [credential], parties: identities,
+  };
+  mkdirSync(paths.gatewayDir(o.dataDir), { recursive: true, mode: 0o700 });
+  writeSecretFile(file, new TextEncoder().encode(JSON.stringify(config, null, 2) + '\n'));
+  return config;
+}
+
+export type Spawned = { child: ChildProcess; ready: Promise<Record<string, unknown>>; output: () => string };
+
+/**
+ * Starts `node --import tsx services/main/cli.ts <args>` and resolves `ready` with the JSON the
+ * child prints on its `TUTTI_READY` line.
+ */
+export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}, echo?: (line: string) => void): Spawned {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const ready = new Promise<Record<string, unknown>>((resolveReady, reject) => {
+    const onLine = (line: string) => {
+      out += line + '\n';
+      if (out.length > 200_000) out = out.slice(-100_000);
+      echo?.(line);
+      const m = /^TUTTI_READY (.*)$/.exec(line);
+      if (m) resolveReady(JSON.parse(m[1]!));
+    };
+    for (const stream of [child.stdout!, child.stderr!]) {
+      let buf = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (d: string) => {
+        buf += d;
+        let i;
+        while ((i = buf.indexOf('\n')) >= 0) { onLine(buf.slice(0, i)); buf = buf.slice(i + 1); }
+      });
+    }
+    child.once('exit', (code, signal) => reject(new Error(`${args[0]} exited (${code ?? signal}) before it was ready:\n${out}`)));
+  });
+  ready.catch(() => {});
+  return { child, ready, output: () => out };
+}
+
+export function spawnGateway(dataDir: string, host: string, port: number, env: NodeJS.ProcessEnv = {}, echo?: (l: string) => void): Spawned {
+  return spawnNode(['gateway', '--data', dataDir, '--host', host, '--port', String(port)], env, echo);
+}
+
+export function spawnParty(dataDir: string, partyId: string, coordinatorUrl: string, env: NodeJS.ProcessEnv = {}, echo?: (l: string) => void): Spawned {
+  return spawnNode(['party', '--data', join(dataDir, partyId), '--coordinator', coordinatorUrl], env, echo);
+}
+
+/** Polls the gateway's health endpoint until `n` parties are connected. */
+export async function waitForParties(endpoint: string, n: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${endpoint}/healthz`);
+      const body = (await res.json()) as { connectedParties?: string[] };
+      last = JSON.stringify(body);
+      if ((body.connectedParties?.length ?? 0) >= n) return;
+    } catch (err) {
+      last = String(err);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`parties did not connect within ${timeoutMs} ms (last health: ${last})`);
+}

@@ -1,0 +1,94 @@
+// A party process: loads (or creates) its identity and master key, opens its share store, connects
+// to the coordinator and serves /metrics. `node … party --data DIR --coordinator URL`.
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openDatabase } from '../storage/db.ts';
+import { loadMasterKey } from '../storage/master-key.ts';
+import { ShareStore } from '../storage/share-store.ts';
+import { ConsumedStore } from '../storage/consumed-store.ts';
+import { readSecretFile } from '../storage/secret-file.ts';
+import { parseIdentity, parsePublicIdentity, publicIdentity } from '../transport/identity.ts';
+import { PartyLink } from '../transport/channel.ts';
+import { createMetrics } from '../metrics/metrics.ts';
+import { Party } from '../party/party.ts';
+import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages.ts';
+import { initParty } from './cluster.ts';
+import { paths } from './config.ts';
+import { basename } from 'node:path';
+
+export type PartyDaemonOptions = {
+  coordinatorUrl: string;
+  metricsHost?: string;
+  /** Port for /metrics; 0 picks a free one; undefined serves none. */
+  metricsPort?: number;
+  stallAt?: string[];
+  log?: (line: string) => void;
+};
+
+export type RunningParty = { partyId: string; metricsPort: number | undefined; party: Party; close: () => Promise<void> };
+
+export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Promise<RunningParty> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  // First start: generate the identity (never overwritten once it exists).
+  if (!existsSync(paths.identity(dir))) initParty(dir, basename(dir));
+  const identity = parseIdentity(Buffer.from(readSecretFile(paths.identity(dir))).toString('utf8'));
+  const peersFile = paths.peers(dir);
+  if (!existsSync(peersFile)) {
+    throw new Error(`${peersFile} is missing: list the parties this one accepts (see docs/operations.md). This party's identity: ${JSON.stringify(publicIdentity(identity))}`);
+  }
+  const allowlist = (JSON.parse(readFileSync(peersFile, 'utf8')) as { peers: unknown[] }).peers.map(parsePublicIdentity);
+  const masterKey = loadMasterKey({ dataDir: dir, env: process.env });
+  const db = openDatabase(paths.sharesDb(dir));
+  const shares = new ShareStore(db, masterKey);
+  const consumed = new ConsumedStore(db);
+  const metrics = createMetrics('party');
+
+  let link: PartyLink | undefined;
+  const party = new Party({
+    identity, allowlist, shares, consumed, metrics, log, stallAt: o.stallAt,
+    send: (msg: PartyToCoordinator) => { link?.send(msg); },
+  });
+  link = new PartyLink({
+    url: o.coordinatorUrl, identity,
+    onMessage: (msg) => party.handle(msg as unknown as CoordinatorToParty),
+    onState: (state, detail) => {
+      metrics.partyConnections.set({ party: identity.partyId }, state === 'ready' ? 1 : 0);
+      if (state === 'ready' || detail.reason) log(`party ${identity.partyId}: link ${state}${detail.reason ? ` (${detail.reason})` : ''}`);
+    },
+  });
+  link.start();
+  const sweeper = setInterval(() => party.sweep(), 5_000);
+  sweeper.unref();
+
+  let server: Server | undefined;
+  let metricsPort: number | undefined;
+  if (o.metricsPort !== undefined) {
+    server = createServer((req, res) => {
+      if (req.url === '/metrics') {
+        metrics.registry.metrics().then((text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        }, () => { res.writeHead(500); res.end(); });
+      } else if (req.url === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ partyId: identity.partyId, connected: link?.isReady() ?? false, sessions: party.activeSessions }));
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+    await new Promise<void>((r) => server!.listen(o.metricsPort, o.metricsHost ?? '127.0.0.1', r));
+    metricsPort = (server.address() as AddressInfo).port;
+  }
+
+  return {
+    partyId: identity.partyId, metricsPort, party,
+    close: async () => {
+      clearInterval(sweeper);
+      await link?.close();
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,253 @@
+// The party daemon's core: it owns this party's sessions, runs each protocol state machine on
+// authenticated envelopes, makes what a step marks durable durable *before* the step's messages
+// leave (trust model §5), and reports results to the coordinator. Sockets live in PartyLink;
+// storage in services/storage; this file wires them.
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes, lengthPrefixed, u32, utf8ToBytes } from '../../protocols/core/bytes.ts';
+import { ProtocolError } from '../../protocols/core/errors.ts';
+import { LABELS } from '../../protocols/core/labels.ts';
+import type { Durable, Session, Step } from '../../protocols/core/session.ts';
+import { createFrostDkg, type FrostDkgOutput } from '../../protocols/frost/dkg.ts';
+import { createFrostSign } from '../../protocols/frost/sign.ts';
+import type { FrostKeyShare } from '../../protocols/frost/share.ts';
+import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
+import type { AbortMessage, CoordinatorToParty, EnvelopeMessage, OpenDkg, OpenSign, PartyToCoordinator } from '../control/messages.ts';
+import { SESSION_ID_RE } from '../control/messages.ts';
+import type { Identity, PublicIdentity } from '../transport/identity.ts';
+import { publicIdentity } from '../transport/identity.ts';
+import { open, protect, ReplayGuard } from '../transport/secure-envelope.ts';
+import { TransportError } from '../transport/errors.ts';
+import type { ConsumedStore } from '../storage/consumed-store.ts';
+import type { ShareStore } from '../storage/share-store.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import { checkDkgRequest, checkSignRequest, PROTOCOL_SUITES, RequestRefused } from './request-check.ts';
+
+/** Public facts a party keeps beside its (encrypted) share. */
+export type KeyMeta = {
+  keySpec: string; protocol: string; suite: FrostSuiteName; threshold: number; n: number;
+  parties: PublicIdentity[]; publicKey: string; transcriptHash: string; policyHash: string | null;
+  /** This party's index; stored in clear but bound into the share's at-rest AAD with the rest of meta. */
+  self: number;
+};
+
+type Active = {
+  kind: 'dkg' | 'sign';
+  keyId: string;
+  session: Session<unknown, FrostKeyShare>;
+  parties: PublicIdentity[];
+  self: number;
+  startedAt: number;
+  pendingVersion?: number;
+  meta?: KeyMeta;
+  rounds: number;
+};
+
+export type PartyOptions = {
+  identity: Identity;
+  allowlist: PublicIdentity[];
+  shares: ShareStore;
+  consumed: ConsumedStore;
+  send: (msg: PartyToCoordinator) => void;
+  metrics?: Metrics;
+  log?: (line: string) => void;
+  /** Test-only fault injection: 'dkg:2' stops this party before it sends DKG round-2 messages. */
+  stallAt?: string[];
+  /** Sessions idle longer than this are dropped (the coordinator aborts them long before). */
+  sessionTtlMs?: number;
+};
+
+const rng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
+
+export class Party {
+  private readonly sessions = new Map<string, Active>();
+  /** Session ids ever opened here: a session id is never run twice (replay of an 'open'). */
+  private readonly seen = new Set<string>();
+  private readonly replay = new ReplayGuard();
+  private readonly allowlist: Map<string, PublicIdentity>;
+  private readonly me: PublicIdentity;
+
+  constructor(private readonly o: PartyOptions) {
+    this.allowlist = new Map(o.allowlist.map((p) => [p.partyId, p]));
+    this.me = publicIdentity(o.identity);
+  }
+
+  get partyId(): string { return this.me.partyId; }
+  get activeSessions(): number { return this.sessions.size; }
+
+  /** Entry point for every control message from the coordinator. Never throws. */
+  handle(msg: CoordinatorToParty): void {
+    try {
+      if (!msg || typeof msg !== 'object' || typeof msg.session !== 'string' || !SESSION_ID_RE.test(msg.session)) return;
+      switch (msg.type) {
+        case 'open': return this.onOpen(msg);
+        case 'envelope': return this.onEnvelope(msg);
+        case 'abort': return this.finish(msg.session, 'aborted by coordinator: ' + String(msg.message));
+        default: return;
+      }
+    } catch (err) {
+      this.o.log?.(`party ${this.partyId}: unexpected error: ${(err as Error).stack ?? err}`);
+      if (typeof msg?.session === 'string') this.fail(msg.session, new ProtocolError('internal', (err as Error).message));
+    }
+  }
+
+  private onOpen(msg: OpenDkg | OpenSign): void {
+    if (this.seen.has(msg.session)) {
+      this.o.send({ type: 'abort', session: msg.session, kind: 'unexpected', message: 'session id reused', culprits: [] });
+      return;
+    }
+    this.seen.add(msg.session);
+    const sessionId = hexToBytes(msg.session);
+    let active: Active;
+    try {
+      active = msg.kind === 'dkg' ? this.openDkg(msg, sessionId) : this.openSign(msg, sessionId);
+    } catch (err) {
+      const kind = err instanceof RequestRefused ? 'policy' : err instanceof ProtocolError ? err.kind : 'internal';
+      this.o.metrics?.aborts.inc({ protocol: msg.kind, kind });
+      this.o.send({ type: 'abort', session: msg.session, kind, message: `${this.partyId} refused: ${(err as Error).message}`, culprits: [] });
+      return;
+    }
+    this.sessions.set(msg.session, active);
+    this.onStep(msg.session, active, active.session.start());
+  }
+
+  private openDkg(msg: OpenDkg, sessionId: Uint8Array): Active {
+    const { parties, self, suite } = checkDkgRequest(msg, this.partyId, this.allowlist);
+    if (this.o.shares.activeVersion(msg.keyId) !== undefined) throw new RequestRefused(`key ${msg.keyId} already exists here`);
+    const context = dkgContext(msg, parties);
+    const session = createFrostDkg({ suite, sessionId, self, n: parties.length, t: msg.threshold, context, rng });
+    const meta: KeyMeta = {
+      keySpec: msg.keySpec, protocol: msg.protocol, suite, threshold: msg.threshold, n: parties.length,
+      parties, publicKey: '', transcriptHash: '', policyHash: msg.policyHash, self,
+    };
+    return { kind: 'dkg', keyId: msg.keyId, session: session as Session<unknown, FrostKeyShare>, parties, self, startedAt: Date.now(), meta, rounds: 0 };
+  }
+
+  private openSign(msg: OpenSign, sessionId: Uint8Array): Active {
+    const stored = this.o.shares.getActive(msg.keyId);
+    if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`);
+    const meta = stored.meta as KeyMeta;
+    const share = stored.share as FrostKeyShare;
+    const message = checkSignRequest(msg, meta, share.index);
+    if (!PROTOCOL_SUITES[meta.protocol]) throw new RequestRefused(`unsupported protocol ${meta.protocol}`);
+    const session = createFrostSign({ suite: meta.suite, sessionId, self: share.index, signers: msg.signers, share, message, rng });
+    return { kind: 'sign', keyId: msg.keyId, session: session as Session<unknown, FrostKeyShare>, parties: meta.parties, self: share.index, startedAt: Date.now(), rounds: 0 };
+  }
+
+  private onEnvelope(msg: EnvelopeMessage): void {
+    const active = this.sessions.get(msg.session);
+    if (!active) return; // late message for a finished session: nothing to do
+    let envelope;
+    try {
+      const bytes = new Uint8Array(Buffer.from(msg.data, 'base64'));
+      envelope = open(bytes, this.o.identity, (i) => active.parties[i - 1], active.self, this.replay);
+    } catch (err) {
+      if (err instanceof TransportError && err.reason === 'replay') {
+        // An exact copy of something already accepted: refuse it, but a relay that repeats
+        // itself is no reason to give up a session the honest parties can still finish.
+        this.o.log?.(`party ${this.partyId}: dropped a replayed envelope: ${err.message}`);
+        return;
+      }
+      // The claimed sender is only a suspect: a hostile relay could have tampered instead.
+      const sender = err instanceof TransportError ? err.sender : undefined;
+      this.fail(msg.session, new ProtocolError('malformed', `rejected envelope: ${(err as Error).message}`, sender !== undefined ? [sender] : []));
+      return;
+    }
+    if (bytesToHex(envelope.session) !== msg.session) {
+      this.fail(msg.session, new ProtocolError('unexpected', 'envelope for another session', [envelope.from]));
+      return;
+    }
+    this.onStep(msg.session, active, active.session.receive(envelope));
+  }
+
+  private onStep(id: string, active: Active, step: Step<unknown, FrostKeyShare>): void {
+    if (step.kind === 'wait') return;
+    if (step.kind === 'abort') return this.fail(id, step.error);
+    const messages = step.messages;
+    if (messages.length && this.o.stallAt?.includes(`${active.kind}:${messages[0]!.round}`)) {
+      this.o.log?.(`party ${this.partyId}: stalling before ${active.kind} round ${messages[0]!.round} (TUTTI_TEST_STALL)`);
+      return;
+    }
+    try {
+      this.makeDurable(active, step.durable);
+    } catch (err) {
+      return this.fail(id, err instanceof ProtocolError ? err : new ProtocolError('nonce-reuse', (err as Error).message));
+    }
+    active.rounds++;
+    for (const env of messages) {
+      const recipient = env.to === 0 ? undefined : active.parties[env.to - 1];
+      const data = Buffer.from(protect(env, this.o.identity, recipient)).toString('base64');
+      this.o.send({ type: 'envelope', session: id, from: env.from, to: env.to, data });
+    }
+    if (step.kind === 'done') this.complete(id, active, step.output);
+  }
+
+  /** Commit what must survive a crash before any message that depends on it leaves. */
+  private makeDurable(active: Active, durable: Durable<FrostKeyShare> | undefined): void {
+    if (!durable) return;
+    if (durable.consume?.length) this.o.consumed.consumeAll(durable.consume, `${active.kind} ${active.keyId}`);
+    if (durable.share) {
+      const share = durable.share;
+      const meta: KeyMeta = { ...active.meta!, self: active.self, publicKey: share.groupPublicKey, transcriptHash: share.transcriptHash };
+      const version = (this.o.shares.activeVersion(active.keyId) ?? 0) + 1;
+      this.o.shares.putPending({ keyId: active.keyId, protocol: meta.protocol, version, share, meta });
+      active.pendingVersion = version;
+      active.meta = meta;
+    }
+  }
+
+  private complete(id: string, active: Active, output: unknown): void {
+    this.sessions.delete(id);
+    this.o.metrics?.sessionDuration.observe({ protocol: `${active.kind}`, outcome: 'done' }, (Date.now() - active.startedAt) / 1000);
+    this.o.metrics?.sessionRounds.observe({ protocol: active.kind }, active.rounds);
+    if (active.kind === 'dkg') {
+      const out = output as FrostDkgOutput;
+      // Every party confirmed the same transcript: the share becomes usable only now.
+      this.o.shares.activate(active.keyId, active.pendingVersion!);
+      this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash) } });
+    } else {
+      const out = output as { signature: Uint8Array };
+      this.o.send({ type: 'done', session: id, output: { signature: Buffer.from(out.signature).toString('base64') } });
+    }
+  }
+
+  private fail(id: string, error: ProtocolError): void {
+    const active = this.sessions.get(id);
+    this.finish(id, error.message);
+    if (!active) return;
+    this.o.metrics?.aborts.inc({ protocol: active.kind, kind: error.kind });
+    this.o.metrics?.sessionDuration.observe({ protocol: active.kind, outcome: 'abort' }, (Date.now() - active.startedAt) / 1000);
+    const msg: AbortMessage = { type: 'abort', session: id, kind: error.kind, message: `${this.partyId}: ${error.message}`, culprits: error.culprits };
+    this.o.send(msg);
+  }
+
+  /** Drops a session; a DKG that did not finish leaves no share behind. */
+  private finish(id: string, why: string): void {
+    const active = this.sessions.get(id);
+    if (!active) return;
+    this.sessions.delete(id);
+    this.replay.forget(hexToBytes(id));
+    if (active.kind === 'dkg' && active.pendingVersion !== undefined) this.o.shares.discardPending(active.keyId, active.pendingVersion);
+    this.o.log?.(`party ${this.partyId}: session ${id.slice(0, 12)} ended: ${why}`);
+  }
+
+  /** Called periodically by the daemon: drop sessions nobody finished. */
+  sweep(now = Date.now()): void {
+    const ttl = this.o.sessionTtlMs ?? 60_000;
+    for (const [id, a] of this.sessions) if (now - a.startedAt > ttl) this.fail(id, new ProtocolError('timeout', 'session expired at the party'));
+  }
+}
+
+/**
+ * What a DKG binds besides its own messages (trust model §4): the key id, spec, threshold, every
+ * party's identity key in index order and the policy hash. All parties compute it themselves from
+ * their own allowlist, so a coordinator that lies about any of it makes the transcripts differ.
+ */
+export function dkgContext(req: OpenDkg, parties: PublicIdentity[]): Uint8Array {
+  return sha256(lengthPrefixed(
+    utf8ToBytes(LABELS.frostTranscript), utf8ToBytes(req.keyId), utf8ToBytes(req.keySpec), utf8ToBytes(req.protocol),
+    u32(req.threshold), u32(parties.length),
+    ...parties.map((p) => lengthPrefixed(utf8ToBytes(p.partyId), hexToBytes(p.signPublic), hexToBytes(p.kexPublic))),
+    utf8ToBytes(req.policyHash ?? ''),
+  ));
+}
