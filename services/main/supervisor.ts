@@ -71,6 +71,7 @@ Metrics: ${endpoint}/metrics   Stop: Ctrl-C
     const timer = setTimeout(() => { for (const c of children.values()) c.kill('SIGKILL'); }, 5000);
     await Promise.all(exits);
     clearTimeout(timer);
+    console.log('[supervisor] stopped');
     process.exit(code);
   }
   process.on('SIGINT', () => void stop(0));

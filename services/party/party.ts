@@ -198,8 +198,8 @@ export class Party {
 
   private complete(id: string, active: Active, output: unknown): void {
     this.sessions.delete(id);
-    this.o.metrics?.sessionDuration.observe({ protocol: `${active.kind}`, outcome: 'done' }, (Date.now() - active.startedAt) / 1000);
-    this.o.metrics?.sessionRounds.observe({ protocol: active.kind }, active.rounds);
+    this.o.metrics?.sessionDuration.observe({ protocol: active.session.protocol, outcome: 'done' }, (Date.now() - active.startedAt) / 1000);
+    this.o.metrics?.sessionRounds.observe({ protocol: active.session.protocol }, active.rounds);
     if (active.kind === 'dkg') {
       const out = output as FrostDkgOutput;
       // Every party confirmed the same transcript: the share becomes usable only now.
@@ -215,8 +215,8 @@ export class Party {
     const active = this.sessions.get(id);
     this.finish(id, error.message);
     if (!active) return;
-    this.o.metrics?.aborts.inc({ protocol: active.kind, kind: error.kind });
-    this.o.metrics?.sessionDuration.observe({ protocol: active.kind, outcome: 'abort' }, (Date.now() - active.startedAt) / 1000);
+    this.o.metrics?.aborts.inc({ protocol: active.session.protocol, kind: error.kind });
+    this.o.metrics?.sessionDuration.observe({ protocol: active.session.protocol, outcome: 'abort' }, (Date.now() - active.startedAt) / 1000);
     const msg: AbortMessage = { type: 'abort', session: id, kind: error.kind, message: `${this.partyId}: ${error.message}`, culprits: error.culprits };
     this.o.send(msg);
   }

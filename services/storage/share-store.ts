@@ -1,0 +1,209 @@
+// The party's key shares, encrypted at rest, with versions so that a refresh can swap shares
+// atomically: the new share is written as pending while the active one keeps signing, then
+// activate() promotes it and deletes the older versions in one transaction.
+//
+// Every method that writes is one SQLite transaction (WAL, synchronous = FULL): after a crash the
+// store holds the state before the call or after it. A partial unique index makes "two active
+// versions of one key" unrepresentable.
+import type { Database, Migration } from './db.ts';
+import type { MasterKey } from './master-key.ts';
+import { openAtRest, sealAtRest, SealedBoxError } from './sealed-box.ts';
+
+export const SHARES_V1: Migration = {
+  store: 'share-store',
+  sql: `
+    CREATE TABLE shares (
+      key_id   TEXT    NOT NULL,
+      version  INTEGER NOT NULL CHECK (version >= 0),
+      protocol TEXT    NOT NULL,
+      state    TEXT    NOT NULL CHECK (state IN ('pending', 'active')),
+      sealed   BLOB    NOT NULL,  -- sealAtRest(JSON of the share), bound to recordAad(...)
+      meta     TEXT    NOT NULL,  -- JSON, public; authenticated through the share's AAD
+      PRIMARY KEY (key_id, version)
+    ) STRICT;
+    CREATE UNIQUE INDEX shares_one_active ON shares (key_id) WHERE state = 'active';
+  `,
+};
+
+export type ShareState = 'pending' | 'active';
+
+/** What the party stores for one version of one key's share. */
+export type ShareRecord = {
+  keyId: string;
+  protocol: string;
+  /** Share version: grows by one (or more) with every refresh. */
+  version: number;
+  /** The secret share, any JSON value. Encrypted at rest. */
+  share: unknown;
+  /**
+   * Public metadata, any JSON value: parties, threshold, public key, policy hash, transcript hash.
+   * Stored in clear but bound into the share's AAD, so altering it makes the share unreadable.
+   * Put this party's own index here too, and it is bound as well.
+   */
+  meta: unknown;
+};
+
+export type StoredShare = ShareRecord & { state: ShareState };
+
+/** A request the store refuses (unknown version, stale version, discarding the active share...). */
+export class ShareStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShareStoreError';
+  }
+}
+
+type Row = { key_id: string; version: number; protocol: string; state: ShareState; sealed: Uint8Array; meta: string };
+
+export class ShareStore {
+  readonly #db: Database;
+  readonly #masterKey: MasterKey;
+  readonly #insert;
+  readonly #byVersion;
+  readonly #active;
+  readonly #activeVersion;
+  readonly #deleteOlder;
+  readonly #promote;
+  readonly #deletePending;
+  readonly #deleteKey;
+  readonly #listActive;
+
+  constructor(db: Database, masterKey: MasterKey) {
+    this.#db = db;
+    this.#masterKey = masterKey;
+    this.#insert = db.prepare<[string, number, string, Uint8Array, string]>(
+      `INSERT INTO shares (key_id, version, protocol, state, sealed, meta) VALUES (?, ?, ?, 'pending', ?, ?)`);
+    this.#byVersion = db.prepare<[string, number], Row>(`SELECT * FROM shares WHERE key_id = ? AND version = ?`);
+    this.#active = db.prepare<[string], Row>(`SELECT * FROM shares WHERE key_id = ? AND state = 'active'`);
+    this.#activeVersion = db.prepare<[string], number>(`SELECT version FROM shares WHERE key_id = ? AND state = 'active'`).pluck();
+    this.#deleteOlder = db.prepare<[string, number]>(`DELETE FROM shares WHERE key_id = ? AND version < ?`);
+    this.#promote = db.prepare<[string, number]>(`UPDATE shares SET state = 'active' WHERE key_id = ? AND version = ?`);
+    this.#deletePending = db.prepare<[string, number]>(`DELETE FROM shares WHERE key_id = ? AND version = ? AND state = 'pending'`);
+    this.#deleteKey = db.prepare<[string]>(`DELETE FROM shares WHERE key_id = ?`);
+    this.#listActive = db.prepare<[], { key_id: string }>(`SELECT key_id FROM shares WHERE state = 'active' ORDER BY key_id`);
+  }
+
+  /**
+   * Stores a new version as pending: invisible to getActive until activate().
+   * @throws ShareStoreError if that version exists, is not newer than the active one, or the
+   * protocol differs from the active version's.
+   */
+  putPending(rec: ShareRecord): void {
+    const { keyId, protocol, version } = rec;
+    checkVersion(version);
+    const shareJson = JSON.stringify(rec.share);
+    const metaJson = JSON.stringify(rec.meta);
+    if (shareJson === undefined || metaJson === undefined) throw new TypeError('share and meta must be JSON values');
+    const plaintext = Buffer.from(shareJson, 'utf8');
+    const sealed = sealAtRest(this.#masterKey, plaintext, recordAad(keyId, protocol, version, metaJson));
+    plaintext.fill(0);
+    this.#immediate(() => {
+      if (this.#byVersion.get(keyId, version)) throw new ShareStoreError(`share ${keyId} version ${version} already exists`);
+      const active = this.#active.get(keyId);
+      if (active && active.version >= version) {
+        throw new ShareStoreError(`share ${keyId} version ${version} is not newer than the active version ${active.version}`);
+      }
+      if (active && active.protocol !== protocol) {
+        throw new ShareStoreError(`share ${keyId} is ${active.protocol}; a ${protocol} version cannot follow it`);
+      }
+      this.#insert.run(keyId, version, protocol, sealed, metaJson);
+    });
+  }
+
+  /**
+   * Makes `version` the active share of `keyId` and deletes every older version (the previous
+   * active one included), in one transaction. Activating the active version again is a no-op.
+   * The pending share is decrypted first, so a share that does not open never replaces one that does.
+   * @throws ShareStoreError if the version does not exist or is older than the active one.
+   */
+  activate(keyId: string, version: number): void {
+    this.#immediate(() => {
+      const row = this.#byVersion.get(keyId, version);
+      if (!row) throw new ShareStoreError(`no share ${keyId} version ${version} to activate`);
+      if (row.state === 'active') return;
+      const active = this.#active.get(keyId);
+      if (active && active.version > version) {
+        throw new ShareStoreError(`share ${keyId} version ${version} is older than the active version ${active.version}`);
+      }
+      this.#open(row);
+      this.#deleteOlder.run(keyId, version);
+      this.#promote.run(keyId, version);
+    });
+  }
+
+  /** The active share of `keyId`, decrypted; undefined if there is none (pending ones do not count). */
+  getActive(keyId: string): StoredShare | undefined {
+    const row = this.#active.get(keyId);
+    return row && this.#open(row);
+  }
+
+  /** One version of `keyId`, pending or active, decrypted. */
+  getVersion(keyId: string, version: number): StoredShare | undefined {
+    const row = this.#byVersion.get(keyId, version);
+    return row && this.#open(row);
+  }
+
+  /** The active version number of `keyId`, without decrypting anything. */
+  activeVersion(keyId: string): number | undefined {
+    return this.#activeVersion.get(keyId);
+  }
+
+  /**
+   * Deletes a pending version (a failed DKG or refresh). A version that is not there is ignored.
+   * @throws ShareStoreError if the version is the active one.
+   */
+  discardPending(keyId: string, version: number): void {
+    this.#immediate(() => {
+      if (this.#deletePending.run(keyId, version).changes === 0 && this.#byVersion.get(keyId, version)) {
+        throw new ShareStoreError(`share ${keyId} version ${version} is active; it cannot be discarded as pending`);
+      }
+    });
+  }
+
+  /** Deletes every version of `keyId`, active and pending. */
+  delete(keyId: string): void {
+    this.#deleteKey.run(keyId);
+  }
+
+  /** Ids of the keys that have an active share, sorted. */
+  listActive(): string[] {
+    return this.#listActive.all().map((r) => r.key_id);
+  }
+
+  #open(row: Row): StoredShare {
+    const aad = recordAad(row.key_id, row.protocol, row.version, row.meta);
+    let plaintext: Uint8Array;
+    try {
+      plaintext = openAtRest(this.#masterKey, row.sealed, aad);
+    } catch (e) {
+      if (!(e instanceof SealedBoxError)) throw e;
+      throw new SealedBoxError(`share ${row.key_id} version ${row.version}: ${e.message}`);
+    }
+    const share: unknown = JSON.parse(new TextDecoder().decode(plaintext));
+    plaintext.fill(0);
+    return {
+      keyId: row.key_id, protocol: row.protocol, version: row.version, state: row.state,
+      share, meta: JSON.parse(row.meta) as unknown,
+    };
+  }
+
+  #immediate(fn: () => void): void {
+    // IMMEDIATE takes the write lock before the first read, so a read-then-write cannot be
+    // invalidated by another connection's commit in between.
+    this.#db.transaction(fn).immediate();
+  }
+}
+
+/**
+ * The identity a sealed share is bound to: moving the blob to any other row makes it fail to open.
+ * A JSON array is an unambiguous encoding of its elements; meta is bound as the exact stored text.
+ */
+function recordAad(keyId: string, protocol: string, version: number, metaJson: string): Uint8Array {
+  return Buffer.from(JSON.stringify(['share-record', keyId, protocol, version, metaJson]), 'utf8');
+}
+
+function checkVersion(version: number): void {
+  if (!Number.isSafeInteger(version) || version < 0) {
+    throw new RangeError(`share version must be a non-negative integer, got ${version}`);
+  }
+}

@@ -1,0 +1,586 @@
+// The WebSocket links between the coordinator and the parties. Each party dials out to the
+// coordinator (CoordinatorHub, server side) with a PartyLink (client side), authenticates with its
+// identity key on every connect (auth.ts), then both sides exchange ControlMessages (control.ts).
+//
+// The links carry no secrets of their own: envelopes inside ControlMessages are signed or sealed
+// end to end (secure-envelope.ts). What the link adds is routing by authenticated party id,
+// liveness (pings, so a dead peer is noticed within a few seconds) and reconnection.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { randomInt } from 'node:crypto';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import {
+  AUTH_CHALLENGE, AUTH_OK, CLOSE, answerChallenge, createChallenge, isCoordinatorId, verifyResponse,
+} from './auth.ts';
+import {
+  MAX_CONTROL_FRAME_BYTES, decodeControl, encodeControl, isReservedType, type ControlMessage,
+} from './control.ts';
+import { parsePublicIdentity, type Identity, type PublicIdentity } from './identity.ts';
+
+export { MAX_CONTROL_FRAME_BYTES, type ControlMessage } from './control.ts';
+
+/** No legitimate auth-response comes near this; anything bigger before authentication is hostile. */
+const MAX_PREAUTH_FRAME_BYTES = 4096;
+/** How long a refused or closing socket gets to finish the close handshake before it is cut. */
+const CLOSE_GRACE_MS = 1000;
+
+export type LinkStats = {
+  /** Frames that were binary, not JSON, not an object with a valid `type`, or used a reserved type. */
+  malformedFrames: number;
+  /** Connections the coordinator refused during authentication (unknown party, bad signature, ...). */
+  authFailures: number;
+  /** Outgoing messages that could not be encoded (over the frame limit). */
+  unsendable: number;
+  /** Exceptions thrown by callbacks (caught: a callback never takes the link down). */
+  callbackErrors: number;
+};
+
+function newStats(): LinkStats {
+  return { malformedFrames: 0, authFailures: 0, unsendable: 0, callbackErrors: 0 };
+}
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+function rawSize(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data.byteLength;
+}
+
+function closeSocket(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState === WebSocket.CLOSED) return;
+  try { ws.close(code, reason); } catch { ws.terminate(); return; }
+  const t = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
+  t.unref();
+  ws.once('close', () => clearTimeout(t));
+}
+
+type Listener<A extends unknown[]> = (...args: A) => void;
+
+class Listeners<A extends unknown[]> {
+  private readonly fns = new Set<Listener<A>>();
+  constructor(private readonly stats: LinkStats) {}
+  add(fn: Listener<A>): () => void {
+    this.fns.add(fn);
+    return () => { this.fns.delete(fn); };
+  }
+  emit(...args: A): void {
+    for (const fn of [...this.fns]) {
+      try { fn(...args); } catch { this.stats.callbackErrors++; }
+    }
+  }
+}
+
+// ───────────────────────────────────────────── coordinator side ─────────────────────────────────
+
+export type CoordinatorHubOptions = {
+  /**
+   * An http.Server to attach to (the hub handles upgrades on `path` only; the caller listens and
+   * closes it), or a port for a server of the hub's own (0 picks a free port). Default: 0.
+   */
+  server?: http.Server | number;
+  /** Interface for the hub's own server. Default 127.0.0.1: expose it deliberately. */
+  host?: string;
+  /** Default '/parties'. */
+  path?: string;
+  /** Bound into every authentication signature, so responses cannot be replayed to another coordinator. */
+  coordinatorId: string;
+  /** The parties allowed to connect, with their exact public keys. */
+  parties: PublicIdentity[];
+  /** Ping interval; a party that misses one ping is disconnected at the next tick. Default 2000 ms. */
+  heartbeatMs?: number;
+  /** From TCP accept to a valid auth-response. Default 5000 ms. */
+  authTimeoutMs?: number;
+  onMessage?: (partyId: string, msg: ControlMessage) => void;
+  onConnect?: (partyId: string) => void;
+  onDisconnect?: (partyId: string) => void;
+};
+
+type HubConn = {
+  ws: WebSocket;
+  challenge: Uint8Array;
+  partyId?: string;
+  identity?: PublicIdentity;
+  alive: boolean;
+  authTimer?: NodeJS.Timeout;
+};
+
+/**
+ * Accepts party connections, authenticates them and routes ControlMessages by party id. A newer
+ * authenticated connection for a party replaces the older one (which is closed with
+ * CLOSE.replaced): onConnect fires again, onDisconnect does not fire for the replaced socket.
+ */
+export class CoordinatorHub {
+  readonly path: string;
+  readonly coordinatorId: string;
+  readonly stats: LinkStats = newStats();
+
+  private parties = new Map<string, PublicIdentity>();
+  private readonly conns = new Map<string, HubConn>();
+  private readonly pending = new Set<HubConn>();
+  private readonly server: http.Server;
+  private readonly ownServer: boolean;
+  private readonly wss: WebSocketServer;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly authTimeoutMs: number;
+  private readonly ready: Promise<void>;
+  private closing: Promise<void> | undefined;
+
+  private readonly messageListeners = new Listeners<[string, ControlMessage]>(this.stats);
+  private readonly connectListeners = new Listeners<[string]>(this.stats);
+  private readonly disconnectListeners = new Listeners<[string]>(this.stats);
+
+  constructor(opts: CoordinatorHubOptions) {
+    if (!isCoordinatorId(opts.coordinatorId)) throw new TypeError(`bad coordinator id ${JSON.stringify(opts.coordinatorId)}`);
+    this.coordinatorId = opts.coordinatorId;
+    this.path = opts.path ?? '/parties';
+    if (!this.path.startsWith('/')) throw new TypeError('path must start with /');
+    this.authTimeoutMs = opts.authTimeoutMs ?? 5000;
+    this.setParties(opts.parties);
+    if (opts.onMessage) this.onMessage(opts.onMessage);
+    if (opts.onConnect) this.onConnect(opts.onConnect);
+    if (opts.onDisconnect) this.onDisconnect(opts.onDisconnect);
+
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_FRAME_BYTES, perMessageDeflate: false });
+    this.wss.on('error', () => { /* per-socket errors are handled on the sockets */ });
+
+    if (opts.server instanceof http.Server) {
+      this.server = opts.server;
+      this.ownServer = false;
+      this.ready = this.server.listening ? Promise.resolve() : new Promise((resolve) => this.server.once('listening', () => resolve()));
+    } else {
+      this.ownServer = true;
+      this.server = http.createServer((_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' }).end('WebSocket only\n');
+      });
+      const port = opts.server ?? 0;
+      this.ready = new Promise((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen(port, opts.host ?? '127.0.0.1', () => {
+          this.server.off('error', reject);
+          resolve();
+        });
+      });
+      // Observed so a failed listen surfaces through listening(), not as an unhandled rejection.
+      this.ready.catch(() => undefined);
+    }
+    this.server.on('upgrade', this.onUpgrade);
+
+    const heartbeatMs = opts.heartbeatMs ?? 2000;
+    this.heartbeat = setInterval(() => this.tick(), heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Resolves once the server listens (rejects if the hub's own server could not bind). */
+  listening(): Promise<void> {
+    return this.ready;
+  }
+
+  /** The bound address (useful with port 0); undefined until listening. */
+  address(): AddressInfo | undefined {
+    const a = this.server.address();
+    return a && typeof a === 'object' ? a : undefined;
+  }
+
+  /** ws://host:port/path for the hub's own server; undefined until listening. */
+  url(): string | undefined {
+    const a = this.address();
+    if (!a) return undefined;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `ws://${host}:${a.port}${this.path}`;
+  }
+
+  /** Replaces the allowlist. Connected parties that were removed or whose keys changed are dropped. */
+  setParties(parties: PublicIdentity[]): void {
+    const next = new Map<string, PublicIdentity>();
+    for (const p of parties) {
+      const v = parsePublicIdentity(p);
+      if (next.has(v.partyId)) throw new TypeError(`party ${v.partyId} listed twice`);
+      next.set(v.partyId, v);
+    }
+    this.parties = next;
+    // Keys are checked at authentication, so a removed party or a key change forces it off.
+    for (const [id, conn] of this.conns) {
+      const p = next.get(id);
+      if (!p || !conn.identity || p.signPublic !== conn.identity.signPublic || p.kexPublic !== conn.identity.kexPublic) {
+        closeSocket(conn.ws, CLOSE.removed, p ? 'party keys changed' : 'party removed');
+      }
+    }
+  }
+
+  isConnected(partyId: string): boolean {
+    const c = this.conns.get(partyId);
+    return c !== undefined && c.ws.readyState === WebSocket.OPEN;
+  }
+
+  connectedParties(): string[] {
+    return [...this.conns.keys()].filter((id) => this.isConnected(id)).sort();
+  }
+
+  /**
+   * Sends to a connected party. False if the party is not connected or the message is over the
+   * frame limit. Throws TypeError for a message without a valid type or with a reserved one.
+   */
+  send(partyId: string, msg: ControlMessage): boolean {
+    if (isReservedType(String(msg?.type))) throw new TypeError(`message type '${msg.type}' is reserved for the link`);
+    const c = this.conns.get(partyId);
+    if (!c || c.ws.readyState !== WebSocket.OPEN) return false;
+    let text: string;
+    try { text = encodeControl(msg); } catch (e) {
+      if (/exceeds/.test((e as Error).message)) { this.stats.unsendable++; return false; }
+      throw e;
+    }
+    c.ws.send(text, () => { /* a failed write ends in 'close', handled there */ });
+    return true;
+  }
+
+  /** Drops a party's connection (it will reconnect). False if it was not connected. */
+  disconnect(partyId: string, code: number = 4000, reason = 'disconnected by coordinator'): boolean {
+    const c = this.conns.get(partyId);
+    if (!c) return false;
+    closeSocket(c.ws, code, reason);
+    return true;
+  }
+
+  /** Forcibly cuts a party's TCP connection without a close handshake (tests, dead peers). */
+  terminate(partyId: string): boolean {
+    const c = this.conns.get(partyId);
+    if (!c) return false;
+    c.ws.terminate();
+    return true;
+  }
+
+  onMessage(fn: (partyId: string, msg: ControlMessage) => void): () => void { return this.messageListeners.add(fn); }
+  onConnect(fn: (partyId: string) => void): () => void { return this.connectListeners.add(fn); }
+  onDisconnect(fn: (partyId: string) => void): () => void { return this.disconnectListeners.add(fn); }
+
+  /** Closes every connection and stops listening (and closes the hub's own server). */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    clearInterval(this.heartbeat);
+    this.server.off('upgrade', this.onUpgrade);
+    const sockets = [...this.pending, ...this.conns.values()].map((c) => c.ws);
+    this.closing = (async () => {
+      await Promise.all(sockets.map((ws) => new Promise<void>((resolve) => {
+        if (ws.readyState === WebSocket.CLOSED) return resolve();
+        ws.once('close', () => resolve());
+        closeSocket(ws, CLOSE.shutdown, 'coordinator shutting down');
+      })));
+      await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+      if (this.ownServer && this.server.listening) {
+        await new Promise<void>((resolve) => {
+          this.server.close(() => resolve());
+          this.server.closeAllConnections();
+        });
+      }
+    })();
+    return this.closing;
+  }
+
+  private readonly onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    let pathname: string;
+    try { pathname = new URL(req.url ?? '/', 'http://localhost').pathname; } catch { pathname = ''; }
+    if (pathname !== this.path) {
+      // Leave other paths to other upgrade listeners; if there are none, do not leave it hanging.
+      if (this.ownServer || this.server.listenerCount('upgrade') <= 1) socket.destroy();
+      return;
+    }
+    if (this.closing) { socket.destroy(); return; }
+    socket.on('error', () => { /* surfaced as a closed WebSocket */ });
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+  };
+
+  private accept(ws: WebSocket): void {
+    const { message, challenge } = createChallenge(this.coordinatorId);
+    const conn: HubConn = { ws, challenge, alive: true };
+    this.pending.add(conn);
+    conn.authTimer = setTimeout(() => {
+      this.stats.authFailures++;
+      closeSocket(ws, CLOSE.authTimeout, 'authentication timeout');
+    }, this.authTimeoutMs);
+    conn.authTimer.unref();
+    ws.on('error', () => { /* always followed by 'close' */ });
+    ws.on('pong', () => { conn.alive = true; });
+    ws.on('message', (data, isBinary) => this.onFrame(conn, data, isBinary));
+    ws.on('close', () => this.onClose(conn));
+    ws.send(encodeControl(message), () => undefined);
+  }
+
+  private onFrame(conn: HubConn, data: RawData, isBinary: boolean): void {
+    conn.alive = true;
+    const authed = conn.partyId !== undefined;
+    if (!authed && !this.pending.has(conn)) return; // refused: closing, ignore stragglers
+    if (!authed && rawSize(data) > MAX_PREAUTH_FRAME_BYTES) {
+      this.stats.malformedFrames++;
+      this.refuse(conn, CLOSE.malformed, 'oversized frame before authentication');
+      return;
+    }
+    const msg = isBinary ? undefined : decodeControl(rawText(data));
+    if (!authed) {
+      if (!msg) {
+        this.stats.malformedFrames++;
+        this.refuse(conn, CLOSE.malformed, 'expected auth-response');
+        return;
+      }
+      this.authenticate(conn, msg);
+      return;
+    }
+    if (!msg || isReservedType(msg.type)) { this.stats.malformedFrames++; return; }
+    if (this.conns.get(conn.partyId!) !== conn) return; // replaced: the old socket speaks no more
+    this.messageListeners.emit(conn.partyId!, msg);
+  }
+
+  private refuse(conn: HubConn, code: number, reason: string): void {
+    clearTimeout(conn.authTimer);
+    this.stats.authFailures++;
+    closeSocket(conn.ws, code, reason);
+  }
+
+  private authenticate(conn: HubConn, msg: ControlMessage): void {
+    if (this.closing || !this.pending.has(conn)) return;
+    const verdict = verifyResponse(msg, this.coordinatorId, conn.challenge, this.parties);
+    if (!verdict.ok) { this.pending.delete(conn); this.refuse(conn, verdict.code, verdict.reason); return; }
+    clearTimeout(conn.authTimer);
+    this.pending.delete(conn);
+    const partyId = verdict.party.partyId;
+    conn.partyId = partyId;
+    conn.identity = verdict.party;
+    const old = this.conns.get(partyId);
+    this.conns.set(partyId, conn);
+    if (old) closeSocket(old.ws, CLOSE.replaced, 'replaced by a newer connection');
+    conn.ws.send(encodeControl({ type: AUTH_OK }), () => undefined);
+    this.connectListeners.emit(partyId);
+  }
+
+  private onClose(conn: HubConn): void {
+    clearTimeout(conn.authTimer);
+    this.pending.delete(conn);
+    const id = conn.partyId;
+    if (id !== undefined && this.conns.get(id) === conn) {
+      this.conns.delete(id);
+      this.disconnectListeners.emit(id);
+    }
+  }
+
+  private tick(): void {
+    for (const conn of this.conns.values()) {
+      if (!conn.alive) { conn.ws.terminate(); continue; }
+      conn.alive = false;
+      try { conn.ws.ping(); } catch { conn.ws.terminate(); }
+    }
+  }
+}
+
+// ───────────────────────────────────────────── party side ───────────────────────────────────────
+
+export type LinkState = 'connecting' | 'authenticating' | 'ready' | 'backoff' | 'closed';
+
+export type LinkStateDetail = {
+  /** Close code and reason of the connection that just ended (CLOSE.* from auth.ts when refused). */
+  code?: number;
+  reason?: string;
+  error?: string;
+  /** For 'backoff': how long until the next attempt. */
+  delayMs?: number;
+};
+
+export type PartyLinkOptions = {
+  /** ws:// or wss:// URL of the coordinator's hub, e.g. ws://gateway:7000/parties. */
+  url: string;
+  identity: Identity;
+  onMessage: (msg: ControlMessage) => void;
+  onState?: (state: LinkState, detail: LinkStateDetail) => void;
+  /** If set, refuse (and reconnect from) a coordinator presenting another id. */
+  coordinatorId?: string;
+  /** Reconnect backoff: first delay and cap (jittered). Defaults 100 ms and 2000 ms. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** From dialing to auth-ok. Default 5000 ms. */
+  authTimeoutMs?: number;
+  /** Reconnect if nothing (no frame, no ping) arrives from the coordinator for this long. Default 6000 ms. */
+  idleTimeoutMs?: number;
+};
+
+/**
+ * The party's link to the coordinator: dials, authenticates, and redials with capped backoff
+ * forever until close(). Messages are delivered only on an authenticated connection; send()
+ * does not queue (it returns false when not ready) — the layers above resynchronize on 'ready'.
+ */
+export class PartyLink {
+  readonly stats: LinkStats = newStats();
+  private readonly opts: Required<Pick<PartyLinkOptions, 'minBackoffMs' | 'maxBackoffMs' | 'authTimeoutMs' | 'idleTimeoutMs'>> & PartyLinkOptions;
+  private ws: WebSocket | undefined;
+  private current: LinkState | 'idle' = 'idle';
+  private failures = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(opts: PartyLinkOptions) {
+    const u = new URL(opts.url);
+    if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new TypeError('url must be ws:// or wss://');
+    this.opts = { minBackoffMs: 100, maxBackoffMs: 2000, authTimeoutMs: 5000, idleTimeoutMs: 6000, ...opts };
+  }
+
+  get state(): LinkState | 'idle' {
+    return this.current;
+  }
+
+  isReady(): boolean {
+    return this.current === 'ready' && this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    if (this.current !== 'idle') return;
+    this.connect();
+  }
+
+  /** Resolves when the link is (or next becomes) ready; rejects on timeout or close(). */
+  waitReady(timeoutMs = 10_000): Promise<void> {
+    if (this.isReady()) return Promise.resolve();
+    if (this.closing) return Promise.reject(new Error('link closed'));
+    return new Promise((resolve, reject) => {
+      const w = {
+        resolve: () => { clearTimeout(t); resolve(); },
+        reject: (e: Error) => { clearTimeout(t); reject(e); },
+      };
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        reject(new Error(`link not ready within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
+  }
+
+  /** Sends on the authenticated connection; false if not ready or over the frame limit. */
+  send(msg: ControlMessage): boolean {
+    if (isReservedType(String(msg?.type))) throw new TypeError(`message type '${msg.type}' is reserved for the link`);
+    if (!this.isReady()) return false;
+    let text: string;
+    try { text = encodeControl(msg); } catch (e) {
+      if (/exceeds/.test((e as Error).message)) { this.stats.unsendable++; return false; }
+      throw e;
+    }
+    this.ws!.send(text, () => undefined);
+    return true;
+  }
+
+  /** Stops for good: no reconnect; resolves once the socket is closed. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    clearTimeout(this.reconnectTimer);
+    this.clearConnTimers();
+    const ws = this.ws;
+    this.closing = new Promise<void>((resolve) => {
+      if (!ws || ws.readyState === WebSocket.CLOSED) return resolve();
+      ws.once('close', () => resolve());
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else closeSocket(ws, 1000, 'party closing');
+    }).then(() => {
+      this.ws = undefined;
+      this.setState('closed', {});
+    });
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(new Error('link closed'));
+    return this.closing;
+  }
+
+  private setState(s: LinkState, detail: LinkStateDetail): void {
+    this.current = s;
+    try { this.opts.onState?.(s, detail); } catch { this.stats.callbackErrors++; }
+  }
+
+  private clearConnTimers(): void {
+    clearTimeout(this.authTimer);
+    clearTimeout(this.idleTimer);
+    this.authTimer = this.idleTimer = undefined;
+  }
+
+  private touch(ws: WebSocket): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => ws.terminate(), this.opts.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  private connect(): void {
+    if (this.closing) return;
+    this.setState('connecting', {});
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.opts.url, {
+        maxPayload: MAX_CONTROL_FRAME_BYTES,
+        perMessageDeflate: false,
+        handshakeTimeout: this.opts.authTimeoutMs,
+      });
+    } catch (e) {
+      this.scheduleReconnect({ error: (e as Error).message });
+      return;
+    }
+    this.ws = ws;
+    let authed = false;
+    let lastError: string | undefined;
+    this.authTimer = setTimeout(() => ws.terminate(), this.opts.authTimeoutMs);
+    this.authTimer.unref();
+    ws.on('open', () => { this.touch(ws); this.setState('authenticating', {}); });
+    ws.on('ping', () => this.touch(ws));
+    ws.on('error', (e) => { lastError = e.message; });
+    ws.on('message', (data, isBinary) => {
+      if (this.ws !== ws) return;
+      this.touch(ws);
+      const msg = isBinary ? undefined : decodeControl(rawText(data));
+      if (!authed) {
+        if (!msg) { this.stats.malformedFrames++; ws.terminate(); return; }
+        if (msg.type === AUTH_CHALLENGE) {
+          const response = answerChallenge(msg, this.opts.identity, this.opts.coordinatorId);
+          if (!response) { this.stats.malformedFrames++; closeSocket(ws, CLOSE.malformed, 'bad challenge'); return; }
+          ws.send(encodeControl(response), () => undefined);
+          return;
+        }
+        if (msg.type === AUTH_OK) {
+          authed = true;
+          clearTimeout(this.authTimer);
+          this.failures = 0;
+          this.setState('ready', {});
+          const waiters = this.waiters;
+          this.waiters = [];
+          for (const w of waiters) w.resolve();
+          return;
+        }
+        this.stats.malformedFrames++;
+        closeSocket(ws, CLOSE.malformed, 'unexpected message before authentication');
+        return;
+      }
+      if (!msg || isReservedType(msg.type)) { this.stats.malformedFrames++; return; }
+      try { this.opts.onMessage(msg); } catch { this.stats.callbackErrors++; }
+    });
+    ws.on('close', (code, reasonBuf) => {
+      if (this.ws !== ws) return;
+      this.clearConnTimers();
+      this.ws = undefined;
+      if (this.closing) return;
+      if (!authed && code >= CLOSE.malformed && code <= CLOSE.authTimeout) this.stats.authFailures++;
+      const detail: LinkStateDetail = { code, reason: reasonBuf.toString('utf8') };
+      if (lastError !== undefined) detail.error = lastError;
+      this.scheduleReconnect(detail);
+    });
+  }
+
+  private scheduleReconnect(detail: LinkStateDetail): void {
+    if (this.closing) return;
+    const { minBackoffMs, maxBackoffMs } = this.opts;
+    const base = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(this.failures, 30));
+    this.failures++;
+    const half = Math.floor(base / 2);
+    const delayMs = half + randomInt(0, base - half + 1);
+    // Armed before the callback runs, so that a close() from inside onState cancels it.
+    this.reconnectTimer = setTimeout(() => { this.reconnectTimer = undefined; this.connect(); }, delayMs);
+    this.setState('backoff', { ...detail, delayMs });
+  }
+}

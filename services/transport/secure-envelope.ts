@@ -1,0 +1,287 @@
+// End-to-end protection of protocol envelopes between parties. The coordinator relays these
+// frames but can neither read a point-to-point payload nor alter any frame undetected.
+//
+// Frame (all integers big-endian):
+//   u8 FRAME_VERSION (=1) | u8 kind | fields, each as u32 length ‖ bytes (exactly as many as the kind has)
+//
+//   kind 1, SIGNED (broadcast, env.to = 0):
+//     fields = [ encodeEnvelope(env), signature ]
+//     signature = Ed25519(sender sign key, lengthPrefixed(LABELS.envelopeSignature, header, payload))
+//
+//   kind 2, SEALED (point-to-point, env.to ≥ 1):
+//     fields = [ header, nonce (12), ciphertext ‖ tag (16) ]
+//     header = encodeHeader(env, plaintext length)   (the payload-length field counts plaintext bytes)
+//     key    = HKDF-SHA256(ikm  = X25519(sender kex secret, receiver kex public),
+//                          salt = session id,
+//                          info = lengthPrefixed(LABELS.sealKey, sender signPublic, receiver signPublic,
+//                                                sender kexPublic, receiver kexPublic, u8 from ‖ u8 to))
+//     ChaCha20-Poly1305(key, nonce, plaintext = payload, associated data = header)
+//
+// The key differs per direction (from/to and the order of the public keys in `info`) and per
+// session (salt), and the header — protocol, session, round, from, to, length — is associated
+// data, so a relay cannot move a ciphertext to another session, round, sender or receiver. The
+// AEAD key is known only to the two parties, so a valid seal authenticates the sender to the
+// receiver; p2p frames carry no signature (the receiver could not prove authorship to a third
+// party, which nothing here needs).
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { randomBytes } from '@noble/hashes/utils.js';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import {
+  BROADCAST, MAX_PAYLOAD_BYTES, SESSION_ID_BYTES, decodeEnvelope, encodeEnvelope, encodeHeader, type Envelope,
+} from '../../protocols/core/envelope.ts';
+import { bytesToHex, concatBytes, hexToBytes, lengthPrefixed, splitLengthPrefixed, utf8ToBytes } from '../../protocols/core/bytes.ts';
+import { LABELS } from '../../protocols/core/labels.ts';
+import type { Rng } from '../../protocols/core/session.ts';
+import type { Identity, PublicIdentity } from './identity.ts';
+import { TransportError } from './errors.ts';
+
+export const FRAME_VERSION = 1;
+export const FRAME_SIGNED = 1;
+export const FRAME_SEALED = 2;
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+export const SIGNATURE_BYTES = 64;
+/** No valid frame is larger: the largest envelope plus framing, nonce and tag. */
+export const MAX_SECURE_FRAME_BYTES = MAX_PAYLOAD_BYTES + 512;
+
+const AEAD = 'chacha20-poly1305';
+const SIGN_LABEL = utf8ToBytes(LABELS.envelopeSignature);
+const SEAL_LABEL = utf8ToBytes(LABELS.sealKey);
+
+function signedMessage(header: Uint8Array, payload: Uint8Array): Uint8Array {
+  return lengthPrefixed(SIGN_LABEL, header, payload);
+}
+
+function sealKey(
+  shared: Uint8Array, session: Uint8Array,
+  senderSign: Uint8Array, receiverSign: Uint8Array, senderKex: Uint8Array, receiverKex: Uint8Array,
+  from: number, to: number,
+): Uint8Array {
+  const info = lengthPrefixed(SEAL_LABEL, senderSign, receiverSign, senderKex, receiverKex, Uint8Array.of(from, to));
+  return hkdf(sha256, shared, session, info, 32);
+}
+
+function frame(kind: number, ...fields: Uint8Array[]): Uint8Array {
+  return concatBytes(Uint8Array.of(FRAME_VERSION, kind), lengthPrefixed(...fields));
+}
+
+/**
+ * Protects an envelope for the wire: a signed broadcast when env.to = 0 (no recipient), otherwise
+ * sealed to `recipient` (required). Throws TypeError on misuse, ProtocolError on a bad envelope.
+ */
+export function protect(env: Envelope, me: Identity, recipient?: PublicIdentity, rng: Rng = randomBytes): Uint8Array {
+  if (env.to === BROADCAST) {
+    if (recipient !== undefined) throw new TypeError('a broadcast envelope takes no recipient');
+    const bytes = encodeEnvelope(env);
+    const header = bytes.subarray(0, bytes.length - env.payload.length);
+    const signature = ed25519.sign(signedMessage(header, env.payload), me.signSecret);
+    return frame(FRAME_SIGNED, bytes, signature);
+  }
+  if (recipient === undefined) throw new TypeError(`point-to-point envelope (to ${env.to}) needs a recipient identity`);
+  if (env.to === env.from) throw new TypeError('an envelope cannot be addressed to its sender');
+  const header = encodeHeader(env, env.payload.length);
+  const receiverSign = hexToBytes(recipient.signPublic);
+  const receiverKex = hexToBytes(recipient.kexPublic);
+  const shared = x25519.getSharedSecret(me.kexSecret, receiverKex);
+  const key = sealKey(shared, env.session, me.signPublic, receiverSign, me.kexPublic, receiverKex, env.from, env.to);
+  const nonce = rng(NONCE_BYTES);
+  if (nonce.length !== NONCE_BYTES) throw new TypeError('rng returned the wrong number of bytes');
+  try {
+    const cipher = createCipheriv(AEAD, key, nonce, { authTagLength: TAG_BYTES });
+    cipher.setAAD(header, { plaintextLength: env.payload.length });
+    const ct = concatBytes(cipher.update(env.payload), cipher.final(), cipher.getAuthTag());
+    return frame(FRAME_SEALED, header, nonce, ct);
+  } finally {
+    key.fill(0);
+    shared.fill(0);
+  }
+}
+
+/** What the frame's kind byte says, without verifying anything (for routing and metrics). */
+export function frameKind(bytes: Uint8Array): 'signed' | 'sealed' | undefined {
+  if (bytes.length < 2 || bytes[0] !== FRAME_VERSION) return undefined;
+  return bytes[1] === FRAME_SIGNED ? 'signed' : bytes[1] === FRAME_SEALED ? 'sealed' : undefined;
+}
+
+type PeekedHeader = { session: Uint8Array; round: number; from: number; to: number; payloadLength: number };
+
+/** Reads the fixed fields of a bare header (no payload). Full validation happens in decodeEnvelope. */
+function peekHeader(h: Uint8Array): PeekedHeader {
+  if (h.length < 2) throw new TransportError('malformed', 'sealed header truncated');
+  const plen = h[1]!;
+  const off = 2 + plen + SESSION_ID_BYTES;
+  if (h.length !== off + 3 + 4) throw new TransportError('malformed', 'sealed header has the wrong length');
+  const from = h[off + 1]!;
+  const payloadLength = new DataView(h.buffer, h.byteOffset + off + 3, 4).getUint32(0);
+  return { session: h.subarray(2 + plen, off), round: h[off]!, from, to: h[off + 2]!, payloadLength };
+}
+
+function splitFrame(bytes: Uint8Array, fields: number): Uint8Array[] {
+  try {
+    return splitLengthPrefixed(bytes.subarray(2), fields);
+  } catch (e) {
+    throw new TransportError('malformed', `frame: ${(e as Error).message}`);
+  }
+}
+
+function malformedFrom(e: unknown, from?: number): TransportError {
+  if (e instanceof TransportError) return e;
+  return new TransportError('malformed', (e as Error)?.message ?? String(e), from);
+}
+
+/** Decodes a public identity's keys, blaming the claimed sender if configuration is broken. */
+function keysOf(p: PublicIdentity, from: number): { sign: Uint8Array; kex: Uint8Array } {
+  try {
+    return { sign: hexToBytes(p.signPublic), kex: hexToBytes(p.kexPublic) };
+  } catch {
+    throw new TransportError('unknown-sender', `sender ${from} has an unusable public identity`, from);
+  }
+}
+
+/**
+ * Verifies (broadcast) or opens (point-to-point) a frame and returns the plaintext envelope.
+ * `senders(i)` gives the identity of the session's party with index i (undefined if none);
+ * `myIndex` is this party's index in the session. With `guard`, an exact copy of an envelope
+ * already accepted is refused. Throws TransportError, never anything else.
+ */
+export function open(
+  bytes: Uint8Array, me: Identity, senders: (index: number) => PublicIdentity | undefined, myIndex: number,
+  guard?: ReplayGuard,
+): Envelope {
+  const env = openUnguarded(bytes, me, senders, myIndex);
+  guard?.accept(env);
+  return env;
+}
+
+function openUnguarded(bytes: Uint8Array, me: Identity, senders: (index: number) => PublicIdentity | undefined, myIndex: number): Envelope {
+  if (!(bytes instanceof Uint8Array)) throw new TransportError('malformed', 'frame is not bytes');
+  if (bytes.length > MAX_SECURE_FRAME_BYTES) throw new TransportError('malformed', `frame of ${bytes.length} bytes exceeds ${MAX_SECURE_FRAME_BYTES}`);
+  if (bytes.length < 2) throw new TransportError('malformed', 'frame truncated');
+  if (bytes[0] !== FRAME_VERSION) throw new TransportError('malformed', `unsupported frame version ${bytes[0]}`);
+  const kind = bytes[1];
+
+  if (kind === FRAME_SIGNED) {
+    const [envBytes, signature] = splitFrame(bytes, 2) as [Uint8Array, Uint8Array];
+    let decoded: ReturnType<typeof decodeEnvelope>;
+    try { decoded = decodeEnvelope(envBytes); } catch (e) { throw malformedFrom(e); }
+    const { envelope, header } = decoded;
+    const from = envelope.from;
+    if (envelope.to !== BROADCAST) throw new TransportError('malformed', `signed frame addressed to ${envelope.to}, not broadcast`, from);
+    if (from === myIndex) throw new TransportError('misaddressed', 'our own broadcast reflected back', from);
+    if (signature.length !== SIGNATURE_BYTES) throw new TransportError('malformed', 'signature has the wrong length', from);
+    const sender = senders(from);
+    if (!sender) throw new TransportError('unknown-sender', `no party with index ${from}`, from);
+    const { sign } = keysOf(sender, from);
+    let ok = false;
+    try { ok = ed25519.verify(signature, signedMessage(header, envelope.payload), sign, { zip215: false }); } catch { ok = false; }
+    if (!ok) throw new TransportError('bad-signature', 'broadcast signature does not verify', from);
+    return envelope;
+  }
+
+  if (kind === FRAME_SEALED) {
+    const [header, nonce, ct] = splitFrame(bytes, 3) as [Uint8Array, Uint8Array, Uint8Array];
+    const h = peekHeader(header);
+    const from = h.from;
+    if (from < 1) throw new TransportError('malformed', 'from must be >= 1');
+    if (h.to === BROADCAST) throw new TransportError('malformed', 'sealed frame addressed to broadcast', from);
+    if (h.to !== myIndex) throw new TransportError('misaddressed', `sealed for ${h.to}, not for us (${myIndex})`, from);
+    if (from === myIndex) throw new TransportError('misaddressed', 'our own envelope reflected back', from);
+    if (nonce.length !== NONCE_BYTES) throw new TransportError('malformed', 'nonce has the wrong length', from);
+    if (ct.length < TAG_BYTES || ct.length - TAG_BYTES !== h.payloadLength) {
+      throw new TransportError('malformed', 'ciphertext length does not match the header', from);
+    }
+    if (h.payloadLength > MAX_PAYLOAD_BYTES) throw new TransportError('malformed', 'payload too large', from);
+    const sender = senders(from);
+    if (!sender) throw new TransportError('unknown-sender', `no party with index ${from}`, from);
+    const { sign: senderSign, kex: senderKex } = keysOf(sender, from);
+    let plaintext: Uint8Array;
+    let shared: Uint8Array | undefined;
+    let key: Uint8Array | undefined;
+    try {
+      shared = x25519.getSharedSecret(me.kexSecret, senderKex);
+      key = sealKey(shared, h.session, senderSign, me.signPublic, senderKex, me.kexPublic, from, h.to);
+      const decipher = createDecipheriv(AEAD, key, nonce, { authTagLength: TAG_BYTES });
+      decipher.setAAD(header, { plaintextLength: h.payloadLength });
+      decipher.setAuthTag(ct.subarray(ct.length - TAG_BYTES));
+      plaintext = concatBytes(decipher.update(ct.subarray(0, ct.length - TAG_BYTES)), decipher.final());
+    } catch {
+      throw new TransportError('bad-seal', 'sealed payload does not open', from);
+    } finally {
+      key?.fill(0);
+      shared?.fill(0);
+    }
+    try {
+      return decodeEnvelope(concatBytes(header, plaintext)).envelope;
+    } catch (e) {
+      throw malformedFrom(e, from);
+    }
+  }
+
+  throw new TransportError('malformed', `unknown frame kind ${kind}`);
+}
+
+export type ReplayGuardOptions = {
+  /** Sessions remembered at once; beyond this the oldest is forgotten. Default 4096. */
+  maxSessions?: number;
+  /** Envelopes accepted per session; beyond this accept() throws 'limit'. Default 65536. */
+  maxPerSession?: number;
+};
+
+/**
+ * Remembers every envelope accepted, as (session, round, from, to, SHA-256 of the plaintext
+ * envelope), and refuses a second copy. Different envelopes for the same slot pass: detecting
+ * equivocation is the session's job. Memory is bounded: call forget() when a session ends
+ * (its session id must never be reused, which the session-id derivation guarantees) and at most
+ * maxSessions are kept, oldest evicted first.
+ */
+export class ReplayGuard {
+  private readonly sessions = new Map<string, Set<string>>();
+  private readonly maxSessions: number;
+  private readonly maxPerSession: number;
+
+  constructor(opts: ReplayGuardOptions = {}) {
+    this.maxSessions = opts.maxSessions ?? 4096;
+    this.maxPerSession = opts.maxPerSession ?? 65536;
+  }
+
+  private static slot(env: Envelope): { session: string; entry: string } {
+    const digest = bytesToHex(sha256(encodeEnvelope(env)));
+    return { session: bytesToHex(env.session), entry: `${env.round}:${env.from}:${env.to}:${digest}` };
+  }
+
+  /** True if an exact copy of `env` was accepted before. */
+  seen(env: Envelope): boolean {
+    const { session, entry } = ReplayGuard.slot(env);
+    return this.sessions.get(session)?.has(entry) ?? false;
+  }
+
+  /** Records `env`; throws TransportError('replay') if it was accepted before. */
+  accept(env: Envelope): void {
+    const { session, entry } = ReplayGuard.slot(env);
+    let set = this.sessions.get(session);
+    if (set?.has(entry)) throw new TransportError('replay', `envelope for round ${env.round}, ${env.from}→${env.to} already accepted`, env.from);
+    if (!set) {
+      while (this.sessions.size >= this.maxSessions) {
+        const oldest = this.sessions.keys().next().value;
+        if (oldest === undefined) break;
+        this.sessions.delete(oldest);
+      }
+      set = new Set();
+      this.sessions.set(session, set);
+    }
+    if (set.size >= this.maxPerSession) throw new TransportError('limit', `more than ${this.maxPerSession} envelopes in one session`, env.from);
+    set.add(entry);
+  }
+
+  /** Drops everything remembered for a finished session. */
+  forget(session: Uint8Array): void {
+    this.sessions.delete(bytesToHex(session));
+  }
+
+  /** Number of sessions currently remembered. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+}

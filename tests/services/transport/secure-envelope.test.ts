@@ -1,0 +1,273 @@
+import { describe, test, expect } from '@jest/globals';
+import { randomBytes } from '@noble/hashes/utils.js';
+import { MAX_PAYLOAD_BYTES, SESSION_ID_BYTES, type Envelope } from '../../../protocols/core/envelope.ts';
+import { ProtocolError } from '../../../protocols/core/errors.ts';
+import { generateIdentity, publicIdentity, type Identity, type PublicIdentity } from '../../../services/transport/identity.ts';
+import {
+  FRAME_SEALED, FRAME_SIGNED, MAX_SECURE_FRAME_BYTES, ReplayGuard, frameKind, open, protect,
+} from '../../../services/transport/secure-envelope.ts';
+import { TransportError, type TransportErrorReason } from '../../../services/transport/errors.ts';
+
+// Three parties (indices 1..3) and a coordinator that relays their frames.
+const ids: Identity[] = [generateIdentity('party-1'), generateIdentity('party-2'), generateIdentity('party-3')];
+const pubs: PublicIdentity[] = ids.map(publicIdentity);
+const coordinator = generateIdentity('coordinator');
+const senders = (i: number): PublicIdentity | undefined => pubs[i - 1];
+const session = randomBytes(SESSION_ID_BYTES);
+
+function env(over: Partial<Envelope> = {}): Envelope {
+  return { protocol: 'frost-ed25519/dkg', session, round: 1, from: 1, to: 0, payload: new TextEncoder().encode('hello, round one'), ...over };
+}
+
+/** Runs fn and returns the TransportError it throws (failing the test if it throws anything else or nothing). */
+function rejection(fn: () => unknown): TransportError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(TransportError);
+    return e as TransportError;
+  }
+  throw new Error('expected a TransportError, got success');
+}
+
+function expectReason(fn: () => unknown, reason: TransportErrorReason, sender?: number): void {
+  const e = rejection(fn);
+  expect(e.reason).toBe(reason);
+  if (sender !== undefined) expect(e.sender).toBe(sender);
+}
+
+function flip(bytes: Uint8Array, i: number, mask = 0x01): Uint8Array {
+  const out = Uint8Array.from(bytes);
+  out[i] = out[i]! ^ mask;
+  return out;
+}
+
+/** Offsets inside a frame: 2 bytes of version/kind, then u32-prefixed fields. */
+function fieldOffsets(frame: Uint8Array): { start: number; length: number }[] {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const out: { start: number; length: number }[] = [];
+  let off = 2;
+  while (off < frame.length) {
+    const length = view.getUint32(off);
+    out.push({ start: off + 4, length });
+    off += 4 + length;
+  }
+  return out;
+}
+
+// Envelope header layout: version, protocol length, protocol, session (32), round, from, to, u32 length.
+function headerOffsets(protocol: string): { session: number; round: number; from: number; to: number } {
+  const session = 2 + protocol.length;
+  return { session, round: session + SESSION_ID_BYTES, from: session + SESSION_ID_BYTES + 1, to: session + SESSION_ID_BYTES + 2 };
+}
+
+describe('signed broadcasts', () => {
+  const e = env();
+  const frame = protect(e, ids[0]!);
+  const [envField] = fieldOffsets(frame);
+  const h = headerOffsets(e.protocol);
+
+  test('verify and return the envelope', () => {
+    expect(frameKind(frame)).toBe('signed');
+    expect(frame[1]).toBe(FRAME_SIGNED);
+    for (const [i, id] of ids.entries()) {
+      if (i === 0) continue;
+      expect(open(frame, id, senders, i + 1)).toEqual(e);
+    }
+  });
+
+  test('a one-byte change in the header or the payload breaks the signature', () => {
+    const base = envField!.start;
+    expectReason(() => open(flip(frame, base + h.round), ids[1]!, senders, 2), 'bad-signature', 1);
+    expectReason(() => open(flip(frame, base + h.session + 5), ids[1]!, senders, 2), 'bad-signature', 1);
+    expectReason(() => open(flip(frame, base + h.from, 0x03), ids[2]!, senders, 3), 'bad-signature', 2); // 1 → 2: claims party 2
+    expectReason(() => open(flip(frame, frame.length - 64 - 4 - 1), ids[1]!, senders, 2), 'bad-signature', 1); // last payload byte
+    expectReason(() => open(flip(frame, frame.length - 1), ids[1]!, senders, 2), 'bad-signature', 1); // signature
+  });
+
+  test('every single-byte change anywhere in the frame is rejected', () => {
+    for (let i = 0; i < frame.length; i++) {
+      for (const mask of [0x01, 0x80]) rejection(() => open(flip(frame, i, mask), ids[1]!, senders, 2));
+    }
+  });
+
+  test('a signature by someone else, an unknown sender and our own reflected broadcast are refused', () => {
+    const forged = protect(env({ from: 2 }), ids[0]!); // party 1 claims to be party 2
+    expectReason(() => open(forged, ids[2]!, senders, 3), 'bad-signature', 2);
+    expectReason(() => open(protect(env({ from: 9 }), ids[0]!), ids[1]!, senders, 2), 'unknown-sender', 9);
+    expectReason(() => open(frame, ids[0]!, senders, 1), 'misaddressed', 1);
+  });
+
+  test('a broadcast signed by the coordinator does not pass for a party', () => {
+    expectReason(() => open(protect(e, coordinator), ids[1]!, senders, 2), 'bad-signature', 1);
+  });
+});
+
+describe('sealed point-to-point', () => {
+  const secret = new TextEncoder().encode('secret share for party 2: 0123456789abcdef');
+  const e = env({ round: 2, from: 1, to: 2, payload: secret });
+  const frame = protect(e, ids[0]!, pubs[1]!);
+  const [hdr, nonce, ct] = fieldOffsets(frame) as [{ start: number; length: number }, { start: number; length: number }, { start: number; length: number }];
+  const h = headerOffsets(e.protocol);
+
+  test('round trip to the addressed party', () => {
+    expect(frameKind(frame)).toBe('sealed');
+    expect(frame[1]).toBe(FRAME_SEALED);
+    expect(nonce.length).toBe(12);
+    expect(ct.length).toBe(secret.length + 16);
+    expect(open(frame, ids[1]!, senders, 2)).toEqual(e);
+    // Empty payloads seal too.
+    const empty = env({ from: 3, to: 1, payload: new Uint8Array(0) });
+    expect(open(protect(empty, ids[2]!, pubs[0]!), ids[0]!, senders, 1)).toEqual(empty);
+  });
+
+  test('the plaintext does not appear on the wire and every seal uses a fresh nonce', () => {
+    const hex = Buffer.from(frame).toString('hex');
+    expect(hex.includes(Buffer.from(secret.subarray(0, 8)).toString('hex'))).toBe(false);
+    const again = protect(e, ids[0]!, pubs[1]!);
+    expect(Buffer.from(again).equals(Buffer.from(frame))).toBe(false);
+    expect(open(again, ids[1]!, senders, 2)).toEqual(e);
+  });
+
+  test('the coordinator (a third identity) cannot open it, nor can another party', () => {
+    // The coordinator poses as the receiver: index 2 but its own keys.
+    expectReason(() => open(frame, coordinator, senders, 2), 'bad-seal', 1);
+    // Party 3 holding the frame, re-addressed to itself.
+    const readdressed = flip(frame, hdr.start + h.to, 0x02 ^ 0x03);
+    expectReason(() => open(readdressed, ids[2]!, senders, 3), 'bad-seal', 1);
+  });
+
+  test('a one-byte change of the ciphertext, the tag, the nonce or the header (AAD) is rejected', () => {
+    expectReason(() => open(flip(frame, ct.start), ids[1]!, senders, 2), 'bad-seal', 1);
+    expectReason(() => open(flip(frame, ct.start + ct.length - 1), ids[1]!, senders, 2), 'bad-seal', 1);
+    expectReason(() => open(flip(frame, nonce.start + 3), ids[1]!, senders, 2), 'bad-seal', 1);
+    expectReason(() => open(flip(frame, hdr.start + h.round), ids[1]!, senders, 2), 'bad-seal', 1);
+    expectReason(() => open(flip(frame, hdr.start + 3), ids[1]!, senders, 2), 'bad-seal', 1); // protocol name byte
+  });
+
+  test('every single-byte change anywhere in the frame is rejected', () => {
+    for (let i = 0; i < frame.length; i++) {
+      for (const mask of [0x01, 0x80]) rejection(() => open(flip(frame, i, mask), ids[1]!, senders, 2));
+    }
+  });
+
+  test('re-addressing to another receiver, another sender or another session is rejected', () => {
+    // Still addressed to 2 but handed to 3: refused before decryption.
+    expectReason(() => open(frame, ids[2]!, senders, 3), 'misaddressed', 1);
+    // Header says from 3 (party 3's key would be used): the seal does not open.
+    expectReason(() => open(flip(frame, hdr.start + h.from, 0x01 ^ 0x03), ids[1]!, senders, 2), 'bad-seal', 3);
+    // Direction swapped (1→2 presented to party 1 as 2→1): a key per direction.
+    const swapped = Uint8Array.from(frame);
+    swapped[hdr.start + h.from] = 2;
+    swapped[hdr.start + h.to] = 1;
+    expectReason(() => open(swapped, ids[0]!, senders, 1), 'bad-seal', 2);
+    // Another session: every session id byte matters (HKDF salt and AAD).
+    for (let i = 0; i < SESSION_ID_BYTES; i++) {
+      expectReason(() => open(flip(frame, hdr.start + h.session + i), ids[1]!, senders, 2), 'bad-seal', 1);
+    }
+    // A frame sealed for one session cannot be replayed into another by rewriting the whole id.
+    const other = randomBytes(SESSION_ID_BYTES);
+    const moved = Uint8Array.from(frame);
+    moved.set(other, hdr.start + h.session);
+    expectReason(() => open(moved, ids[1]!, senders, 2), 'bad-seal', 1);
+  });
+
+  test('our own reflected envelope, a sealed broadcast and an unknown sender are refused', () => {
+    const toSelf = Uint8Array.from(frame);
+    toSelf[hdr.start + h.to] = 1;
+    expectReason(() => open(toSelf, ids[0]!, senders, 1), 'misaddressed', 1);
+    const toAll = Uint8Array.from(frame);
+    toAll[hdr.start + h.to] = 0;
+    expectReason(() => open(toAll, ids[1]!, senders, 2), 'malformed', 1);
+    expectReason(() => open(protect(env({ from: 7, to: 2 }), ids[0]!, pubs[1]!), ids[1]!, senders, 2), 'unknown-sender', 7);
+  });
+
+  test('the largest payload seals and opens', () => {
+    const big = env({ from: 2, to: 3, payload: new Uint8Array(MAX_PAYLOAD_BYTES).fill(0xa5) });
+    const f = protect(big, ids[1]!, pubs[2]!);
+    expect(f.length).toBeLessThanOrEqual(MAX_SECURE_FRAME_BYTES);
+    const got = open(f, ids[2]!, senders, 3);
+    // Compared as Buffers: jest's deep equality walks a megabyte element by element.
+    expect(Buffer.from(got.payload).equals(Buffer.from(big.payload))).toBe(true);
+    expect({ ...got, payload: null }).toEqual({ ...big, payload: null });
+  });
+});
+
+describe('strict frame decoding', () => {
+  const signed = protect(env(), ids[0]!);
+  const sealed = protect(env({ to: 3 }), ids[0]!, pubs[2]!);
+
+  test('every truncation is malformed', () => {
+    for (const [frame, me, idx] of [[signed, ids[1]!, 2], [sealed, ids[2]!, 3]] as const) {
+      for (let n = 0; n < frame.length; n++) expectReason(() => open(frame.subarray(0, n), me, senders, idx), 'malformed');
+    }
+  });
+
+  test('trailing bytes, unknown versions and kinds, and oversized frames are malformed', () => {
+    const trailing = new Uint8Array(signed.length + 1);
+    trailing.set(signed);
+    expectReason(() => open(trailing, ids[1]!, senders, 2), 'malformed');
+    expectReason(() => open(Uint8Array.of(2, ...signed.subarray(1)), ids[1]!, senders, 2), 'malformed');
+    expectReason(() => open(Uint8Array.of(1, 3, ...signed.subarray(2)), ids[1]!, senders, 2), 'malformed');
+    // A signed frame relabelled as sealed (and vice versa) does not parse as the other kind.
+    expectReason(() => open(Uint8Array.of(1, FRAME_SEALED, ...signed.subarray(2)), ids[1]!, senders, 2), 'malformed');
+    expectReason(() => open(Uint8Array.of(1, FRAME_SIGNED, ...sealed.subarray(2)), ids[2]!, senders, 3), 'malformed');
+    const huge = new Uint8Array(MAX_SECURE_FRAME_BYTES + 1);
+    huge.set(signed);
+    expectReason(() => open(huge, ids[1]!, senders, 2), 'malformed');
+    expectReason(() => open(new Uint8Array(0), ids[1]!, senders, 2), 'malformed');
+  });
+
+  test('misuse of protect is a TypeError', () => {
+    expect(() => protect(env(), ids[0]!, pubs[1]!)).toThrow(TypeError);
+    expect(() => protect(env({ to: 2 }), ids[0]!)).toThrow(TypeError);
+    expect(() => protect(env({ from: 2, to: 2 }), ids[1]!, pubs[1]!)).toThrow(TypeError);
+    expect(() => protect(env({ payload: new Uint8Array(MAX_PAYLOAD_BYTES + 1) }), ids[0]!)).toThrow(ProtocolError);
+  });
+
+  test('a TransportError converts to a ProtocolError naming the claimed sender', () => {
+    const e = rejection(() => open(flip(sealed, sealed.length - 1), ids[2]!, senders, 3));
+    const p = e.toProtocolError();
+    expect(p).toBeInstanceOf(ProtocolError);
+    expect(p.kind).toBe('invalid-signature');
+    expect(p.culprits).toEqual([1]);
+    expect(rejection(() => open(new Uint8Array(1), ids[2]!, senders, 3)).toProtocolError().culprits).toEqual([]);
+  });
+});
+
+describe('ReplayGuard', () => {
+  test('refuses a second copy, through open() or directly', () => {
+    const guard = new ReplayGuard();
+    const frame = protect(env({ to: 2 }), ids[0]!, pubs[1]!);
+    const first = open(frame, ids[1]!, senders, 2, guard);
+    expectReason(() => open(frame, ids[1]!, senders, 2, guard), 'replay', 1);
+    // A fresh seal of the same envelope (new nonce) is still the same envelope.
+    expectReason(() => open(protect(first, ids[0]!, pubs[1]!), ids[1]!, senders, 2, guard), 'replay', 1);
+    expect(guard.seen(first)).toBe(true);
+    // A different envelope for the same slot passes the guard (equivocation is the session's call).
+    expect(() => guard.accept({ ...first, payload: Uint8Array.of(1) })).not.toThrow();
+    // The same bytes in another round, to another party or in another session are different envelopes.
+    expect(() => guard.accept({ ...first, round: 2 })).not.toThrow();
+    expect(() => guard.accept({ ...first, to: 3 })).not.toThrow();
+    expect(() => guard.accept({ ...first, session: randomBytes(32) })).not.toThrow();
+  });
+
+  test('forget() ends a session; memory is bounded', () => {
+    const guard = new ReplayGuard({ maxSessions: 2, maxPerSession: 3 });
+    const a = env({ session: randomBytes(32) });
+    guard.accept(a);
+    guard.forget(a.session);
+    expect(guard.sessionCount).toBe(0);
+    expect(() => guard.accept(a)).not.toThrow();
+    const b = env({ session: randomBytes(32) });
+    const c = env({ session: randomBytes(32) });
+    guard.accept(b);
+    guard.accept(c); // evicts a, the oldest
+    expect(guard.sessionCount).toBe(2);
+    expect(guard.seen(a)).toBe(false);
+    expect(guard.seen(b) && guard.seen(c)).toBe(true);
+    guard.accept({ ...c, round: 2 });
+    guard.accept({ ...c, round: 3 });
+    expectReason(() => guard.accept({ ...c, round: 4 }), 'limit', 1);
+  });
+});
