@@ -36,7 +36,8 @@ type Running = {
   members: Map<number, string>;
   indexOf: Map<string, number>;
   outputs: Map<number, DoneMessage['output']>;
-  lastProgress: Map<number, number>;
+  /** Messages received from each member so far. */
+  progress: Map<number, number>;
   timer: NodeJS.Timeout;
   resolve: (outputs: Map<number, DoneMessage['output']>) => void;
   reject: (err: SessionFailed) => void;
@@ -60,7 +61,7 @@ export class SessionRunner {
     return new Promise((resolve, reject) => {
       const r: Running = {
         id, protocol, members, indexOf: new Map([...members].map(([i, p]) => [p, i])), outputs: new Map(),
-        lastProgress: new Map(), timer: undefined as unknown as NodeJS.Timeout, resolve, reject, startedAt: Date.now(), rounds: 0,
+        progress: new Map(), timer: undefined as unknown as NodeJS.Timeout, resolve, reject, startedAt: Date.now(), rounds: 0,
       };
       this.running.set(id, r);
       this.arm(r);
@@ -79,7 +80,7 @@ export class SessionRunner {
     if (!r) return;
     const from = r.indexOf.get(partyId);
     if (from === undefined) return; // not a member: ignore, never relay
-    r.lastProgress.set(from, Date.now());
+    r.progress.set(from, (r.progress.get(from) ?? 0) + 1);
     switch (msg.type) {
       case 'envelope': return this.relay(r, from, partyId, msg);
       case 'done': {
@@ -131,8 +132,13 @@ export class SessionRunner {
   private arm(r: Running): void {
     clearTimeout(r.timer);
     r.timer = setTimeout(() => {
-      const silent = [...r.members.keys()].filter((i) => !r.outputs.has(i) && !r.lastProgress.has(i));
-      const unresponsive = silent.length ? silent : [...r.members.keys()].filter((i) => !r.outputs.has(i));
+      // Blame the laggards: members that sent fewer messages than the most active one. If all
+      // sent as many, nobody can be singled out and every unfinished member is suspect.
+      const pending = [...r.members.keys()].filter((i) => !r.outputs.has(i));
+      const sent = (i: number) => r.progress.get(i) ?? 0;
+      const most = Math.max(0, ...pending.map(sent));
+      const laggards = pending.filter((i) => sent(i) < most);
+      const unresponsive = laggards.length ? laggards : pending;
       this.abort(r, { kind: 'timeout', message: `session timed out after ${this.o.roundTimeoutMs} ms without progress`, culprits: [], unresponsive });
     }, this.o.roundTimeoutMs);
     r.timer.unref?.();

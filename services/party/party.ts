@@ -41,6 +41,8 @@ type Active = {
   pendingVersion?: number;
   meta?: KeyMeta;
   rounds: number;
+  /** Test-only fault injection (TUTTI_TEST_STALL) made this session go silent. */
+  stalled?: boolean;
 };
 
 export type PartyOptions = {
@@ -97,6 +99,10 @@ export class Party {
       return;
     }
     this.seen.add(msg.session);
+    // Bounded memory: session ids are 32 random bytes chosen per session, so forgetting the oldest
+    // only matters for a replay of an 'open' older than 100k sessions, which would still need
+    // fresh nonces and the other parties' cooperation to produce anything.
+    if (this.seen.size > 100_000) this.seen.delete(this.seen.values().next().value!);
     const sessionId = hexToBytes(msg.session);
     let active: Active;
     try {
@@ -164,8 +170,11 @@ export class Party {
     if (step.kind === 'wait') return;
     if (step.kind === 'abort') return this.fail(id, step.error);
     const messages = step.messages;
+    if (active.stalled) return;
     if (messages.length && this.o.stallAt?.includes(`${active.kind}:${messages[0]!.round}`)) {
+      // Test-only: behave like a party that hangs — silent from here on, but still connected.
       this.o.log?.(`party ${this.partyId}: stalling before ${active.kind} round ${messages[0]!.round} (TUTTI_TEST_STALL)`);
+      active.stalled = true;
       return;
     }
     try {

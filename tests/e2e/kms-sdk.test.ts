@@ -83,6 +83,21 @@ describe('AWS SDK against real processes', () => {
     await cluster.waitConnected((ids) => ids.includes('party-2'));
   });
 
+  test('a connected party that stops answering is replaced after the round deadline', async () => {
+    const keyId = await createKey('ECC_NIST_EDWARDS25519');
+    await cluster.kill('party-1');
+    await cluster.waitConnected((ids) => !ids.includes('party-1'));
+    await cluster.startParty('party-1', { TUTTI_TEST_STALL: 'sign:1' });
+    await cluster.waitConnected((ids) => ids.includes('party-1'));
+    const started = Date.now();
+    await signAndCheck(keyId, 'ED25519_SHA_512', new TextEncoder().encode('party-1 is silent'));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500); // one round deadline (2 s in tests) passed
+    expect(cluster.parties.get('party-1')!.output()).toContain('stalling before sign round 1');
+    await cluster.kill('party-1');
+    await cluster.startParty('party-1');
+    await cluster.waitConnected((ids) => ids.includes('party-1'));
+  });
+
   test('kill -9 of a party in the middle of a DKG leaves no Enabled key', async () => {
     const before = await kms.send(new ListKeysCommand({}));
     await cluster.kill('party-3');

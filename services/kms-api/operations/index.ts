@@ -1,0 +1,26 @@
+// The operations this front end implements, and every operation KMS has: a KMS operation we do not
+// implement is UnsupportedOperationException, a name KMS does not have is UnknownOperationException.
+import type { Operation } from '../operation.ts';
+import { createKey } from './create-key.ts';
+import { describeKey } from './describe-key.ts';
+import { getPublicKey } from './get-public-key.ts';
+import { listKeys } from './list-keys.ts';
+import { sign } from './sign.ts';
+import { verify } from './verify.ts';
+
+export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
+  [createKey, describeKey, listKeys, getPublicKey, sign, verify].map((op) => [op.name, op]),
+);
+
+/** Every operation of TrentService (@aws-sdk/client-kms 3.1164). */
+export const KMS_OPERATIONS: ReadonlySet<string> = new Set([
+  'CancelKeyDeletion', 'ConnectCustomKeyStore', 'CreateAlias', 'CreateCustomKeyStore', 'CreateGrant', 'CreateKey',
+  'Decapsulate', 'Decrypt', 'DeleteAlias', 'DeleteCustomKeyStore', 'DeleteImportedKeyMaterial', 'DeriveSharedSecret',
+  'DescribeCustomKeyStores', 'DescribeKey', 'DisableKey', 'DisableKeyRotation', 'DisconnectCustomKeyStore', 'EnableKey',
+  'EnableKeyRotation', 'Encapsulate', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext',
+  'GenerateDataKeyWithoutPlaintext', 'GenerateMac', 'GenerateRandom', 'GetKeyLastUsage', 'GetKeyPolicy', 'GetKeyRotationStatus',
+  'GetParametersForImport', 'GetPublicKey', 'ImportKeyMaterial', 'ListAliases', 'ListGrants', 'ListKeyPolicies', 'ListKeyRotations',
+  'ListKeys', 'ListResourceTags', 'ListRetirableGrants', 'PutKeyPolicy', 'ReEncrypt', 'ReplicateKey', 'RetireGrant', 'RevokeGrant',
+  'RotateKeyOnDemand', 'ScheduleKeyDeletion', 'Sign', 'TagResource', 'UntagResource', 'UpdateAlias', 'UpdateCustomKeyStore',
+  'UpdateKeyDescription', 'UpdatePrimaryRegion', 'Verify', 'VerifyMac',
+]);

@@ -1,0 +1,33 @@
+// Sign: shapes only here. Key resolution, state, algorithm-vs-spec, message type and digest length
+// checks, policy and the threshold protocol are the coordinator's (kms-compat §2.7 check order).
+import { defineOperation } from '../operation.ts';
+import { MAX_MESSAGE_BYTES, MESSAGE_TYPES, SIGNING_ALGORITHMS, grantTokensSchema, keyIdSchema, signingMessageType } from '../shapes.ts';
+import { blob, encodeBase64 } from '../validation.ts';
+
+type SignRequest = {
+  KeyId: string;
+  Message: Uint8Array;
+  MessageType?: string;
+  GrantTokens?: string[];
+  SigningAlgorithm: string;
+  DryRun?: boolean;
+};
+
+const schema = {
+  type: 'object',
+  required: ['KeyId', 'Message', 'SigningAlgorithm'],
+  properties: {
+    KeyId: keyIdSchema,
+    Message: blob({ min: 1, max: MAX_MESSAGE_BYTES, sensitive: true }),
+    MessageType: { type: 'string', enum: MESSAGE_TYPES },
+    GrantTokens: grantTokensSchema,
+    SigningAlgorithm: { type: 'string', enum: SIGNING_ALGORITHMS },
+    DryRun: { type: 'boolean' },
+  },
+};
+
+export const sign = defineOperation<SignRequest>('Sign', schema, async (input, { keys, caller }) => {
+  const messageType = signingMessageType('Sign', input);
+  const { key, signature } = await keys.sign({ keyId: input.KeyId, message: input.Message, messageType, signingAlgorithm: input.SigningAlgorithm }, caller);
+  return { KeyId: key.arn, Signature: encodeBase64(signature), SigningAlgorithm: input.SigningAlgorithm };
+});

@@ -1,0 +1,39 @@
+// Verify: a signature that does not verify is KMSInvalidSignatureException (no message), never
+// `SignatureValid: false` (kms-compat §2.7).
+import { invalidSignature } from '../errors.ts';
+import { defineOperation } from '../operation.ts';
+import { MAX_MESSAGE_BYTES, MAX_SIGNATURE_BYTES, MESSAGE_TYPES, SIGNING_ALGORITHMS, grantTokensSchema, keyIdSchema, signingMessageType } from '../shapes.ts';
+import { blob } from '../validation.ts';
+
+type VerifyRequest = {
+  KeyId: string;
+  Message: Uint8Array;
+  MessageType?: string;
+  Signature: Uint8Array;
+  SigningAlgorithm: string;
+  GrantTokens?: string[];
+  DryRun?: boolean;
+};
+
+const schema = {
+  type: 'object',
+  required: ['KeyId', 'Message', 'Signature', 'SigningAlgorithm'],
+  properties: {
+    KeyId: keyIdSchema,
+    Message: blob({ min: 1, max: MAX_MESSAGE_BYTES, sensitive: true }),
+    MessageType: { type: 'string', enum: MESSAGE_TYPES },
+    Signature: blob({ min: 1, max: MAX_SIGNATURE_BYTES }),
+    SigningAlgorithm: { type: 'string', enum: SIGNING_ALGORITHMS },
+    GrantTokens: grantTokensSchema,
+    DryRun: { type: 'boolean' },
+  },
+};
+
+export const verify = defineOperation<VerifyRequest>('Verify', schema, async (input, { keys, caller }) => {
+  const messageType = signingMessageType('Verify', input);
+  const { key, valid } = await keys.verify({
+    keyId: input.KeyId, message: input.Message, messageType, signature: input.Signature, signingAlgorithm: input.SigningAlgorithm,
+  }, caller);
+  if (!valid) throw invalidSignature();
+  return { KeyId: key.arn, SignatureValid: true, SigningAlgorithm: input.SigningAlgorithm };
+});
