@@ -3,7 +3,7 @@
 // signatures and opaque envelopes only.
 import { randomUUID } from 'node:crypto';
 import type { Caller, KeyRecord, KeyService } from '../kms-api/key-service.ts';
-import { KmsError, dependencyTimeout, disabled, internal, invalidKeyUsage, invalidState, keyUnavailable, notFound, validation } from '../kms-api/errors.ts';
+import { KmsError, invalidMarker, dependencyTimeout, disabled, internal, invalidKeyUsage, invalidState, keyUnavailable, notFound, validation } from '../kms-api/errors.ts';
 import type { KeyRepository, StoredKey } from '../storage/key-repository.ts';
 import type { DkgResult, SignResult } from '../control/messages.ts';
 import { KEY_SPECS, spkiDer, verifyWithSpki, type KeySpecInfo } from './key-specs.ts';
@@ -33,7 +33,7 @@ export class Coordinator implements KeyService {
   async createKey(req: { keySpec: string; keyUsage: string; description: string; tags: { TagKey: string; TagValue: string }[]; policy?: string }, _caller: Caller): Promise<KeyRecord> {
     const spec = KEY_SPECS[req.keySpec];
     if (!spec) throw new KmsError('UnsupportedOperationException', `KeySpec ${req.keySpec} is not supported. Supported: ${Object.keys(KEY_SPECS).join(', ')}.`);
-    if (req.keyUsage !== 'SIGN_VERIFY') throw validation(`KeyUsage ${req.keyUsage} is not valid for KeySpec ${req.keySpec}; use SIGN_VERIFY.`);
+    if (req.keyUsage !== 'SIGN_VERIFY') throw validation(`KeyUsage ${req.keyUsage} is not compatible with KeySpec ${req.keySpec}`);
     const { parties, threshold } = chooseParties(req.tags, this.o.parties);
     const offline = parties.filter((p) => !this.o.isConnected(p));
     if (offline.length) throw keyUnavailable(`Cannot create the key: parties ${offline.join(', ')} are not connected; every party must take part in key generation.`);
@@ -70,7 +70,7 @@ export class Coordinator implements KeyService {
   }
 
   async listKeys(limit: number, marker: string | undefined): Promise<{ keys: KeyRecord[]; nextMarker?: string }> {
-    if (marker !== undefined && !UUID_RE.test(marker)) throw validation(`Invalid marker '${marker}'.`);
+    if (marker !== undefined && (!UUID_RE.test(marker) || !this.o.keys.get(marker))) throw invalidMarker('Invalid marker');
     const page = this.o.keys.list(limit, marker);
     const keys = page.keys.filter((k) => k.keyState !== 'Creating').map((k) => this.record(k));
     const last = page.keys[page.keys.length - 1];

@@ -1,5 +1,5 @@
-// Wire shapes shared by several operations: AWS enums, member schemas with the model's limits
-// (botocore kms/2014-11-01), and the KeyMetadata structure.
+// Wire shapes and rules shared by several operations: AWS enums, member schemas with the model's limits
+// (botocore kms/2014-11-01), the KeyMetadata structure, tag rules and the Sign/Verify members settled here.
 import type { SchemaObject } from 'ajv';
 import { tagError, unsupported, validation } from './errors.ts';
 import type { KeyRecord, MessageType, Tag } from './key-service.ts';
