@@ -42,7 +42,7 @@ export class Coordinator implements KeyService {
     const stored: StoredKey = {
       keyId, arn: this.arnOf(keyId), accountId: this.o.accountId, region: this.o.region, creationDate: Date.now(),
       description: req.description, keyUsage: 'SIGN_VERIFY', keySpec: spec.keySpec, keyState: 'Creating', protocol: spec.protocol,
-      threshold, parties, publicKey: null, policyHash: null, tags: req.tags, deletionDate: null,
+      threshold, parties, publicKey: null, policyHash: null, tags: req.tags, deletionDate: null, pendingWindowInDays: null, policy: null,
     };
     this.o.keys.insert(stored);
     try {
