@@ -100,8 +100,8 @@ export function spawnGateway(dataDir: string, host: string, port: number, env: N
   return spawnNode(['gateway', '--data', dataDir, '--host', host, '--port', String(port)], env, echo);
 }
 
-export function spawnParty(dataDir: string, partyId: string, coordinatorUrl: string, env: NodeJS.ProcessEnv = {}, echo?: (l: string) => void): Spawned {
-  return spawnNode(['party', '--data', join(dataDir, partyId), '--coordinator', coordinatorUrl], env, echo);
+export function spawnParty(dataDir: string, partyId: string, coordinatorUrl: string, env: NodeJS.ProcessEnv = {}, echo?: (l: string) => void, metricsPort = 0): Spawned {
+  return spawnNode(['party', '--data', join(dataDir, partyId), '--coordinator', coordinatorUrl, '--metrics-port', String(metricsPort)], env, echo);
 }
 
 /** Polls the gateway's health endpoint until `n` parties are connected. */

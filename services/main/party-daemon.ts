@@ -20,7 +20,7 @@ import { basename } from 'node:path';
 export type PartyDaemonOptions = {
   coordinatorUrl: string;
   metricsHost?: string;
-  /** Port for /metrics; 0 picks a free one; undefined serves none. */
+  /** Port for /metrics and /healthz; 0 picks a free one; undefined serves none. */
   metricsPort?: number;
   stallAt?: string[];
   log?: (line: string) => void;
@@ -41,6 +41,9 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   const masterKey = loadMasterKey({ dataDir: dir, env: process.env });
   const db = openDatabase(paths.sharesDb(dir));
   const shares = new ShareStore(db, masterKey);
+  // A pending share belongs to a DKG cut off by a crash: that session can never finish.
+  const dropped = shares.discardAllPending();
+  if (dropped.length) log(`party ${identity.partyId}: dropped pending shares of unfinished key generations: ${dropped.join(', ')}`);
   const consumed = new ConsumedStore(db);
   const metrics = createMetrics('party');
 
@@ -78,7 +81,10 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
         res.end();
       }
     });
-    await new Promise<void>((r) => server!.listen(o.metricsPort, o.metricsHost ?? '127.0.0.1', r));
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', (err) => reject(new Error(`cannot serve metrics on ${o.metricsHost ?? '127.0.0.1'}:${o.metricsPort}: ${err.message}`)));
+      server!.listen(o.metricsPort, o.metricsHost ?? '127.0.0.1', resolve);
+    });
     metricsPort = (server.address() as AddressInfo).port;
   }
 

@@ -30,8 +30,10 @@ export async function runCluster(s: Settings): Promise<void> {
     void stop(1);
   });
 
+  // TUTTI_PARTY_METRICS_PORT is a base: party-k serves its metrics on base + k.
+  const metricsPortOf = (id: string) => (s.partyMetricsPort === undefined ? 0 : s.partyMetricsPort + Number(id.replace(/\D+/g, '')));
   const startParty = (id: string): Spawned => {
-    const p = spawnParty(dataDir, id, coordinatorUrl, {}, echo(id));
+    const p = spawnParty(dataDir, id, coordinatorUrl, {}, echo(id), metricsPortOf(id));
     children.set(id, p.child);
     p.child.on('exit', (code, signal) => {
       if (stopping) return;
@@ -41,8 +43,15 @@ export async function runCluster(s: Settings): Promise<void> {
     return p;
   };
   const parties = config.parties.map((p) => startParty(p.partyId));
-  await Promise.all(parties.map((p) => p.ready));
-  await waitForParties(endpoint, config.parties.length);
+  let partyInfo: { partyId: string; metricsPort: number }[];
+  try {
+    partyInfo = (await Promise.all(parties.map((p) => p.ready))) as { partyId: string; metricsPort: number }[];
+    await waitForParties(endpoint, config.parties.length);
+  } catch (err) {
+    // Never leave half a cluster running behind a failed start.
+    console.error(`[supervisor] start failed: ${(err as Error).message}`);
+    return stop(1);
+  }
 
   const info = { endpoint, region: s.region, accessKeyId: cred.accessKeyId, secretAccessKey: cred.secretAccessKey, dataDir };
   console.log(`
@@ -54,12 +63,13 @@ Tutti is running: a gateway and ${config.parties.length} party processes, data i
   secret access key  ${cred.secretAccessKey}
 
 Try it:
-  export AWS_ACCESS_KEY_ID=${cred.accessKeyId} AWS_SECRET_ACCESS_KEY=${cred.secretAccessKey} AWS_REGION=${s.region}
+  export AWS_ACCESS_KEY_ID=${cred.accessKeyId} AWS_SECRET_ACCESS_KEY=${cred.secretAccessKey} AWS_REGION=${s.region} AWS_DEFAULT_REGION=${s.region}
   aws kms create-key --endpoint-url ${endpoint} --key-spec ECC_NIST_EDWARDS25519 --key-usage SIGN_VERIFY
   aws kms sign --endpoint-url ${endpoint} --key-id <KeyId> --message fileb://<(printf hello) \\
       --message-type RAW --signing-algorithm ED25519_SHA_512
 
-Metrics: ${endpoint}/metrics   Stop: Ctrl-C
+Metrics: ${endpoint}/metrics (gateway)${partyInfo.map((p) => `, http://${s.host}:${p.metricsPort}/metrics (${p.partyId})`).join('')}
+Stop: Ctrl-C
 `);
   console.log(`TUTTI_READY ${JSON.stringify(info)}`);
 

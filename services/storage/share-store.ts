@@ -166,6 +166,17 @@ export class ShareStore {
   }
 
   /** Ids of the keys that have an active share, sorted. */
+  /**
+   * Drops every pending (never activated) share. A party calls this at start: a pending share
+   * belongs to a DKG or refresh that was cut off by a crash, and that session can never finish.
+   * Returns the key ids whose pending rows were dropped.
+   */
+  discardAllPending(): string[] {
+    const rows = this.#db.prepare<[], { key_id: string }>(`SELECT DISTINCT key_id FROM shares WHERE state = 'pending'`).all();
+    this.#db.prepare(`DELETE FROM shares WHERE state = 'pending'`).run();
+    return rows.map((r) => r.key_id);
+  }
+
   listActive(): string[] {
     return this.#listActive.all().map((r) => r.key_id);
   }

@@ -33,6 +33,19 @@ function rec(keyId: string, version: number, secret = `s-${keyId}-${version}`): 
 }
 
 describe('ShareStore', () => {
+  test('discardAllPending drops what a crashed DKG or refresh left, and nothing active', () => {
+    store.putPending(rec('k1', 1));
+    store.activate('k1', 1);
+    store.putPending(rec('k1', 2));
+    store.putPending(rec('k2', 1));
+    expect(store.discardAllPending().sort()).toEqual(['k1', 'k2']);
+    expect(store.activeVersion('k1')).toBe(1);
+    expect(store.getActive('k1')?.share).toEqual(rec('k1', 1).share);
+    expect(store.getVersion('k1', 2)).toBeUndefined();
+    expect(store.getVersion('k2', 1)).toBeUndefined();
+    expect(store.discardAllPending()).toEqual([]);
+  });
+
   test('a pending share is not active; activate makes it so', () => {
     store.putPending(rec('k1', 1));
     expect(store.getActive('k1')).toBeUndefined();
