@@ -1,0 +1,86 @@
+// Strict decoding of DKLs23 wire values. Points are compressed SEC1 (33 bytes), on the curve,
+// canonical, and never the identity; scalars are 32-byte big-endian and below q. Every vector has
+// one exact length, checked before anything is zipped or summed (ToB TOB-SILA-1/2/3: short or
+// long vectors silently skipped checks or raised the threshold). A violation is 'malformed' and
+// names the sender, because envelopes are authenticated.
+import { ProtocolError } from '../core/errors.ts';
+import { bytesToHex, equalBytes, hexToBytes } from '../core/bytes.ts';
+import { bytesToNumberBE } from '@noble/curves/utils.js';
+import type { DklsCurve, Point } from './curve.ts';
+
+export function decodePoint(curve: DklsCurve, bytes: Uint8Array, what: string, culprits: number[] = []): Point {
+  const bad = (why: string): never => { throw new ProtocolError('malformed', `${what}: ${why}`, culprits); };
+  if (bytes.length !== curve.pointBytes) bad(`expected ${curve.pointBytes} bytes, got ${bytes.length}`);
+  if (bytes[0] !== 2 && bytes[0] !== 3) bad('not a compressed point');
+  let p: Point;
+  try {
+    p = curve.Point.fromBytes(bytes);
+    p.assertValidity();
+  } catch {
+    return bad('not a point on the curve');
+  }
+  if (p.is0()) bad('identity element');
+  // x must be below p: re-encoding catches an x ≥ p that the decoder reduced.
+  if (!equalBytes(p.toBytes(true), bytes)) bad('non-canonical encoding');
+  return p;
+}
+
+export function decodeScalar(curve: DklsCurve, bytes: Uint8Array, what: string, culprits: number[] = []): bigint {
+  if (bytes.length !== curve.scalarBytes)
+    throw new ProtocolError('malformed', `${what}: expected ${curve.scalarBytes} bytes, got ${bytes.length}`, culprits);
+  const s = bytesToNumberBE(bytes);
+  if (s >= curve.Fn.ORDER) throw new ProtocolError('malformed', `${what}: scalar not below the group order`, culprits);
+  return s;
+}
+
+export function encodePoint(p: Point): Uint8Array {
+  return p.toBytes(true);
+}
+
+export function encodeScalar(curve: DklsCurve, s: bigint): Uint8Array {
+  return curve.Fn.toBytes(s);
+}
+
+/** A cursor over one payload: reading past the end is 'malformed' (truncated), leftovers too. */
+export class Reader {
+  private off = 0;
+  constructor(
+    private readonly curve: DklsCurve,
+    private readonly bytes: Uint8Array,
+    private readonly what: string,
+    private readonly culprits: number[],
+  ) {}
+
+  private fail(why: string): never {
+    throw new ProtocolError('malformed', `${this.what}: ${why}`, this.culprits);
+  }
+
+  bytesN(n: number): Uint8Array {
+    if (this.off + n > this.bytes.length) this.fail(`truncated (${this.bytes.length} bytes)`);
+    const out = this.bytes.subarray(this.off, this.off + n);
+    this.off += n;
+    return out;
+  }
+
+  u8(): number { return this.bytesN(1)[0]!; }
+
+  point(name: string): Point {
+    return decodePoint(this.curve, this.bytesN(this.curve.pointBytes), `${this.what} ${name}`, this.culprits);
+  }
+
+  scalar(name: string): bigint {
+    return decodeScalar(this.curve, this.bytesN(this.curve.scalarBytes), `${this.what} ${name}`, this.culprits);
+  }
+
+  end(): void {
+    if (this.off !== this.bytes.length) this.fail(`oversized (${this.bytes.length - this.off} trailing bytes)`);
+  }
+}
+
+export const toHex = bytesToHex;
+
+/** Hex from our own snapshots and key shares; anything but lowercase, even-length hex is rejected. */
+export function fromHex(h: string, what = 'hex'): Uint8Array {
+  if (typeof h !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(h)) throw new ProtocolError('malformed', `${what}: not lowercase hex`);
+  return hexToBytes(h);
+}
