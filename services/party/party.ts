@@ -108,7 +108,7 @@ export class Party {
     try {
       active = msg.kind === 'dkg' ? this.openDkg(msg, sessionId) : this.openSign(msg, sessionId);
     } catch (err) {
-      const kind = err instanceof RequestRefused ? 'policy' : err instanceof ProtocolError ? err.kind : 'internal';
+      const kind = err instanceof RequestRefused ? err.kind : err instanceof ProtocolError ? err.kind : 'internal';
       this.o.metrics?.aborts.inc({ protocol: msg.kind, kind });
       this.o.send({ type: 'abort', session: msg.session, kind, message: `${this.partyId} refused: ${(err as Error).message}`, culprits: [] });
       return;
@@ -131,12 +131,11 @@ export class Party {
 
   private openSign(msg: OpenSign, sessionId: Uint8Array): Active {
     const stored = this.o.shares.getActive(msg.keyId);
-    if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`);
+    if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`, 'unknown-key');
     const meta = stored.meta as KeyMeta;
     const share = stored.share as FrostKeyShare;
     const message = checkSignRequest(msg, meta, share.index);
-    if (!PROTOCOL_SUITES[meta.protocol]) throw new RequestRefused(`unsupported protocol ${meta.protocol}`);
-    const session = createFrostSign({ suite: meta.suite, sessionId, self: share.index, signers: msg.signers, share, message, rng });
+        const session = createFrostSign({ suite: meta.suite, sessionId, self: share.index, signers: msg.signers, share, message, rng });
     return { kind: 'sign', keyId: msg.keyId, session: session as Session<unknown, FrostKeyShare>, parties: meta.parties, self: share.index, startedAt: Date.now(), rounds: 0 };
   }
 

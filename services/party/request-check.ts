@@ -5,14 +5,20 @@ import type { OpenDkg, OpenSign } from '../control/messages.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
 
+/**
+ * Why a party refuses to take part. The coordinator maps 'policy' to AccessDeniedException and
+ * may retry without a party that answered 'unknown-key' (e.g. restored from an old backup).
+ */
+export type RefusalKind = 'policy' | 'bad-parameters' | 'unknown-key';
+
 export class RequestRefused extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly kind: RefusalKind = 'bad-parameters') {
     super(message);
     this.name = 'RequestRefused';
   }
 }
 
-const refuse = (message: string): never => { throw new RequestRefused(message); };
+const refuse = (message: string, kind: RefusalKind = 'bad-parameters'): never => { throw new RequestRefused(message, kind); };
 
 export const PROTOCOL_SUITES: Record<string, { suite: FrostSuiteName; algorithms: string[] }> = {
   'frost-ed25519': { suite: 'ed25519', algorithms: ['ED25519_SHA_512'] },
@@ -52,10 +58,10 @@ export function checkSignRequest(req: OpenSign, meta: { protocol: string; thresh
   }
   if (!s.includes(self)) refuse('this party is not among the signers');
   const r = req.request;
-  if (!algorithms.includes(r.signingAlgorithm)) refuse(`algorithm ${r.signingAlgorithm} is not allowed for this key`);
+  if (!algorithms.includes(r.signingAlgorithm)) refuse(`algorithm ${r.signingAlgorithm} is not allowed for this key`, 'policy');
   // Pure EdDSA signs the message itself (RFC 8032): a DIGEST would be a different signature scheme.
-  if (r.messageType !== 'RAW') refuse(`message type ${r.messageType} is not allowed for ${r.signingAlgorithm}`);
+  if (r.messageType !== 'RAW') refuse(`message type ${r.messageType} is not allowed for ${r.signingAlgorithm}`, 'policy');
   const message = Buffer.from(r.message, 'base64');
-  if (message.length > MAX_MESSAGE_BYTES) refuse(`message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  if (message.length > MAX_MESSAGE_BYTES) refuse(`message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`, 'policy');
   return new Uint8Array(message);
 }

@@ -1,0 +1,62 @@
+import { describe, expect, test } from '@jest/globals';
+import { checkDkgRequest, checkSignRequest, RequestRefused } from '../../../services/party/request-check.ts';
+import { generateIdentity, publicIdentity } from '../../../services/transport/identity.ts';
+import type { OpenDkg, OpenSign } from '../../../services/control/messages.ts';
+
+const ids = ['party-1', 'party-2', 'party-3'].map((id) => publicIdentity(generateIdentity(id)));
+const allowlist = new Map(ids.map((p) => [p.partyId, p]));
+const dkg = (over: Partial<OpenDkg> = {}): OpenDkg => ({
+  type: 'open', kind: 'dkg', session: 'ab'.repeat(32), keyId: '0f0e0d0c-0b0a-4908-8706-050403020100', keySpec: 'ECC_NIST_EDWARDS25519',
+  protocol: 'frost-ed25519', threshold: 2, parties: ['party-1', 'party-2', 'party-3'], policyHash: null, ...over,
+});
+const sign = (over: Partial<OpenSign['request']> = {}, signers = [1, 2]): OpenSign => ({
+  type: 'open', kind: 'sign', session: 'cd'.repeat(32), keyId: '0f0e0d0c-0b0a-4908-8706-050403020100', signers,
+  request: { message: Buffer.from('hi').toString('base64'), messageType: 'RAW', signingAlgorithm: 'ED25519_SHA_512', caller: { accessKeyId: 'AK', principal: 'p' }, ...over },
+});
+const meta = { protocol: 'frost-ed25519', threshold: 2, n: 3 };
+
+function refusal(fn: () => unknown): RequestRefused {
+  try { fn(); } catch (err) { if (err instanceof RequestRefused) return err; throw err; }
+  throw new Error('expected a refusal');
+}
+
+describe('what a party checks itself before a DKG', () => {
+  test('accepts a sane request and finds its own index', () => {
+    const r = checkDkgRequest(dkg(), 'party-2', allowlist);
+    expect(r.self).toBe(2);
+    expect(r.suite).toBe('ed25519');
+    expect(r.parties.map((p) => p.partyId)).toEqual(['party-1', 'party-2', 'party-3']);
+  });
+  test.each([
+    ['a party off the allowlist', dkg({ parties: ['party-1', 'party-2', 'mallory'] }), /not on the allowlist/],
+    ['a duplicate party', dkg({ parties: ['party-1', 'party-2', 'party-2'] }), /duplicates/],
+    ['threshold 1', dkg({ threshold: 1 }), /outside 2 <= t <= n/],
+    ['threshold above n', dkg({ threshold: 4 }), /outside 2 <= t <= n/],
+    ['an unknown protocol', dkg({ protocol: 'dkls23-secp256k1' }), /unsupported protocol/],
+    ['a malformed key id', dkg({ keyId: '../../etc' }), /malformed key id/],
+  ])('refuses %s', (_name, req, why) => {
+    expect(refusal(() => checkDkgRequest(req, 'party-1', allowlist)).message).toMatch(why);
+  });
+  test('refuses a DKG it is not part of', () => {
+    expect(refusal(() => checkDkgRequest(dkg({ parties: ['party-1', 'party-3'] }), 'party-2', allowlist)).message).toMatch(/not among/);
+  });
+});
+
+describe('what a party checks itself before signing', () => {
+  test('returns the message bytes to sign', () => {
+    expect(Buffer.from(checkSignRequest(sign(), meta, 1)).toString()).toBe('hi');
+  });
+  test.each([
+    ['too few signers', sign({}, [1]), 'bad-parameters'],
+    ['unsorted signers', sign({}, [2, 1]), 'bad-parameters'],
+    ['a signer index out of range', sign({}, [1, 4]), 'bad-parameters'],
+    ['another algorithm', sign({ signingAlgorithm: 'ECDSA_SHA_256' }), 'policy'],
+    ['a DIGEST for pure EdDSA', sign({ messageType: 'DIGEST' }), 'policy'],
+    ['a message over 4096 bytes', sign({ message: Buffer.alloc(4097).toString('base64') }), 'policy'],
+  ])('refuses %s', (_name, req, kind) => {
+    expect(refusal(() => checkSignRequest(req, meta, 1)).kind).toBe(kind);
+  });
+  test('refuses when it is not among the signers', () => {
+    expect(refusal(() => checkSignRequest(sign({}, [2, 3]), meta, 1)).message).toMatch(/not among the signers/);
+  });
+});
