@@ -38,4 +38,7 @@ export const LABELS = {
   frostSignRequest: 'tutti/v1/frost/sign-request',
   sessionId: 'tutti/v1/session-id',
   shareAtRest: 'tutti/v1/share-at-rest',
+  frostNonceId: 'tutti/v1/frost/nonce-id',
+  frostSignBinding: 'tutti/v1/frost/sign-binding',
+  frostPublicPackage: 'tutti/v1/frost/public-package',
 } as const;

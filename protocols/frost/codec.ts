@@ -1,0 +1,98 @@
+// Strict decoding of FROST wire payloads. Every payload has one exact length; every element must
+// be a canonical encoding of a prime-order-subgroup point other than the identity, and every
+// scalar a canonical encoding below L (RFC 9591 §3.1 DeserializeElement / DeserializeScalar, and
+// what ZF frost-ed25519 / frost-ed448 check). Any violation is 'malformed' and names the sender,
+// because envelopes are authenticated: the sender really sent these bytes.
+import { ProtocolError } from '../core/errors.ts';
+import { bytesToHex, equalBytes, hexToBytes } from '../core/bytes.ts';
+import type { FrostSuite, Point } from './suite.ts';
+
+/**
+ * Encodings already found valid. Validity is a pure function of (suite, bytes), and the subgroup
+ * check is the most expensive step of decoding (a full scalar multiplication by L), while the same
+ * public elements (verifying shares, commitments) are decoded by every session on a key. A
+ * bounded memo, holding public values only.
+ */
+const VALID = new Map<string, Point>();
+const VALID_MAX = 4096;
+
+export function decodePoint(suite: FrostSuite, bytes: Uint8Array, what: string, culprits: number[] = []): Point {
+  const bad = (why: string): never => { throw new ProtocolError('malformed', `${what}: ${why}`, culprits); };
+  if (bytes.length !== suite.elementBytes) bad(`expected ${suite.elementBytes} bytes, got ${bytes.length}`);
+  const key = `${suite.name}:${bytesToHex(bytes)}`;
+  const known = VALID.get(key);
+  if (known) return known;
+  let p: Point;
+  try {
+    p = suite.Point.fromBytes(bytes); // zip215 = false: y must be < p (RFC 8032 strict)
+    p.assertValidity();
+  } catch {
+    return bad('not a point');
+  }
+  // Re-encoding rejects the remaining non-canonical forms (e.g. x = 0 with the sign bit set).
+  if (!equalBytes(p.toBytes(), bytes)) bad('non-canonical encoding');
+  if (p.is0()) bad('identity element');
+  // Small-order and mixed-order points would let a sender leak or bias other parties' values
+  // (RFC 9591 §3.1: DeserializeElement rejects elements outside the prime-order subgroup).
+  if (!p.isTorsionFree()) bad('not in the prime-order subgroup');
+  if (VALID.size >= VALID_MAX) VALID.delete(VALID.keys().next().value!);
+  VALID.set(key, p);
+  return p;
+}
+
+export function decodeScalar(suite: FrostSuite, bytes: Uint8Array, what: string, culprits: number[] = []): bigint {
+  const bad = (why: string): never => { throw new ProtocolError('malformed', `${what}: ${why}`, culprits); };
+  if (bytes.length !== suite.scalarBytes) bad(`expected ${suite.scalarBytes} bytes, got ${bytes.length}`);
+  let s: bigint;
+  try { s = suite.Fn.fromBytes(bytes); } catch { return bad('scalar not below the group order'); }
+  if (!equalBytes(suite.Fn.toBytes(s), bytes)) bad('non-canonical scalar');
+  return s;
+}
+
+/** A cursor over one payload: reading past the end is 'truncated', leftovers are 'oversized'. */
+export class Reader {
+  private off = 0;
+  constructor(
+    private readonly suite: FrostSuite,
+    private readonly bytes: Uint8Array,
+    private readonly what: string,
+    private readonly culprits: number[],
+  ) {}
+
+  private fail(why: string): never {
+    throw new ProtocolError('malformed', `${this.what}: ${why}`, this.culprits);
+  }
+
+  bytesN(n: number): Uint8Array {
+    if (this.off + n > this.bytes.length) this.fail(`truncated (${this.bytes.length} bytes)`);
+    const out = this.bytes.slice(this.off, this.off + n);
+    this.off += n;
+    return out;
+  }
+
+  u8(): number { return this.bytesN(1)[0]!; }
+
+  point(name: string): Point {
+    return decodePoint(this.suite, this.bytesN(this.suite.elementBytes), `${this.what} ${name}`, this.culprits);
+  }
+
+  scalar(name: string): bigint {
+    return decodeScalar(this.suite, this.bytesN(this.suite.scalarBytes), `${this.what} ${name}`, this.culprits);
+  }
+
+  end(): void {
+    if (this.off !== this.bytes.length) this.fail(`oversized (${this.bytes.length - this.off} trailing bytes)`);
+  }
+}
+
+export const toHex = bytesToHex;
+
+/** Hex from our own snapshots; anything but lowercase, even-length hex is rejected. */
+export function fromHex(h: string, what = 'hex'): Uint8Array {
+  if (typeof h !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(h)) throw new ProtocolError('malformed', `${what}: not lowercase hex`);
+  return hexToBytes(h);
+}
+
+export function scalarHex(suite: FrostSuite, s: bigint): string {
+  return bytesToHex(suite.Fn.toBytes(s));
+}
