@@ -1,14 +1,28 @@
-// The coordinator: key metadata, party selection and the CreateKey / Sign / Verify use cases.
-// It implements the KMS front end's KeyService. Untrusted for secrets: it handles public keys,
+// The coordinator: key metadata, aliases, tags, key policies, party selection and every KMS use
+// case. It implements the KMS front end's KeyService. Untrusted for secrets: it handles public keys,
 // signatures and opaque envelopes only.
+//
+// Every operation on a key runs: resolve the KeyId (the forms the operation accepts, kms-compat §2.5)
+// → the key policy allows the caller this action (policies/aws-key-policy.ts; AccessDeniedException)
+// → the key's state allows the operation (§2.6) → the operation's own checks → the change, in one
+// SQLite transaction. The gateway is one process and better-sqlite3 is synchronous, so nothing
+// interleaves between a check and its write.
 import { randomUUID } from 'node:crypto';
-import type { Caller, KeyRecord, KeyService } from '../kms-api/key-service.ts';
-import { KmsError, invalidMarker, dependencyTimeout, disabled, internal, invalidKeyUsage, invalidState, keyUnavailable, notFound, validation } from '../kms-api/errors.ts';
-import type { KeyRepository, StoredKey } from '../storage/key-repository.ts';
+import type { AliasRecord, Caller, KeyRecord, KeyService, Page, Tag } from '../kms-api/key-service.ts';
+import {
+  KmsError, accessDenied, alreadyExists, dependencyTimeout, disabled, dryRun, internal, invalidKeyUsage, invalidState, keyNotFound,
+  keyUnavailable, limitExceeded, malformedPolicy, notFound, tagError, validation,
+} from '../kms-api/errors.ts';
+import { MAX_TAGS } from '../kms-api/shapes.ts';
+import {
+  PolicyError, accessDeniedMessage, accountOf, defaultKeyPolicy, evaluate, parseKeyPolicy, type KeyPolicy, type PolicyRequest,
+} from '../../policies/aws-key-policy.ts';
+import { KeyRepositoryError, type KeyRepository, type StoredAlias, type StoredKey } from '../storage/key-repository.ts';
 import type { DkgResult, SignResult } from '../control/messages.ts';
 import { KEY_SPECS, spkiDer, verifyWithSpki, type KeySpecInfo } from './key-specs.ts';
+import { decodeMarker, encodeMarker } from './markers.ts';
 import { SessionFailed, type SessionRunner } from './session-runner.ts';
-import { chooseParties } from './tags.ts';
+import { PARTIES_TAG, THRESHOLD_TAG, chooseParties } from './tags.ts';
 
 export type CoordinatorOptions = {
   keys: KeyRepository;
@@ -18,31 +32,62 @@ export type CoordinatorOptions = {
   isConnected: (partyId: string) => boolean;
   region: string;
   accountId: string;
+  /** The key-lifecycle clock (creation and deletion dates), ms since the epoch. Tests move it. */
+  now?: () => number;
+  /** Called when key shares were recorded for deletion, so they can be sent out at once. */
+  onShareDeletions?: () => void;
   log?: (line: string) => void;
 };
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** AWS quota: aliases per KMS key. */
+export const MAX_ALIASES_PER_KEY = 50;
+/** At most this many entries per ListAliases page, whatever Limit asks (AWS: "might return fewer"). */
+const MAX_ALIAS_PAGE = 100;
+/** Tags that chose the key's parties and threshold when it was created; they describe it from then on. */
+const FIXED_TAGS = new Set([THRESHOLD_TAG, PARTIES_TAG]);
+const POLICY_NAME = 'default';
+const LOCKOUT = 'The new key policy will not allow you to update the key policy in the future.';
+
+type ResolveMode = 'any' | 'key';
 
 export class Coordinator implements KeyService {
+  private readonly policies = new Map<string, KeyPolicy>();
+
   constructor(private readonly o: CoordinatorOptions) {}
 
-  arnOf(keyId: string): string {
-    return `arn:aws:kms:${this.o.region}:${this.o.accountId}:key/${keyId}`;
+  arnOf(keyId: string, accountId = this.o.accountId): string {
+    return `arn:aws:kms:${this.o.region}:${accountId}:key/${keyId}`;
   }
 
-  async createKey(req: { keySpec: string; keyUsage: string; description: string; tags: { TagKey: string; TagValue: string }[]; policy?: string }, _caller: Caller): Promise<KeyRecord> {
+  aliasArnOf(aliasName: string, accountId = this.o.accountId): string {
+    return `arn:aws:kms:${this.o.region}:${accountId}:${aliasName}`;
+  }
+
+  private now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
+  // --- keys ----------------------------------------------------------------------------------
+
+  async createKey(req: { keySpec: string; keyUsage: string; description: string; tags: Tag[]; policy?: string; bypassPolicyLockoutSafetyCheck?: boolean }, caller: Caller): Promise<KeyRecord> {
+    this.requireAccountPrincipal(caller, 'CreateKey');
     const spec = KEY_SPECS[req.keySpec];
     if (!spec) throw new KmsError('UnsupportedOperationException', `KeySpec ${req.keySpec} is not supported. Supported: ${Object.keys(KEY_SPECS).join(', ')}.`);
     if (req.keyUsage !== 'SIGN_VERIFY') throw validation(`KeyUsage ${req.keyUsage} is not compatible with KeySpec ${req.keySpec}`);
+    const keyId = randomUUID();
+    const arn = this.arnOf(keyId);
+    const policy = req.policy ?? defaultKeyPolicy(this.o.accountId);
+    if (req.policy !== undefined) this.checkNewPolicy(req.policy, arn, caller, req.bypassPolicyLockoutSafetyCheck === true);
     const { parties, threshold } = chooseParties(req.tags, this.o.parties);
     const offline = parties.filter((p) => !this.o.isConnected(p));
     if (offline.length) throw keyUnavailable(`Cannot create the key: parties ${offline.join(', ')} are not connected; every party must take part in key generation.`);
 
-    const keyId = randomUUID();
     const stored: StoredKey = {
-      keyId, arn: this.arnOf(keyId), accountId: this.o.accountId, region: this.o.region, creationDate: Date.now(),
+      keyId, arn, accountId: this.o.accountId, region: this.o.region, creationDate: this.now(),
       description: req.description, keyUsage: 'SIGN_VERIFY', keySpec: spec.keySpec, keyState: 'Creating', protocol: spec.protocol,
-      threshold, parties, publicKey: null, policyHash: null, tags: req.tags, deletionDate: null, pendingWindowInDays: null, policy: null,
+      threshold, parties, publicKey: null, policyHash: null, tags: req.tags, deletionDate: null, pendingWindowInDays: null, policy,
     };
     this.o.keys.insert(stored);
     try {
@@ -59,36 +104,51 @@ export class Coordinator implements KeyService {
       spkiDer(spec, Buffer.from(first.publicKey, 'hex'));
       this.o.keys.update(keyId, { keyState: 'Enabled', publicKey: first.publicKey });
     } catch (err) {
-      this.o.keys.delete(keyId);
+      // Parties that finished their part may hold a share of a key that now never exists: each is
+      // told to delete it (durably recorded, resent until confirmed).
+      this.o.keys.purge(keyId, (k) => k.keyState === 'Creating', this.now());
+      this.o.onShareDeletions?.();
       throw this.sessionError(err, 'CreateKey');
     }
     return this.record(this.o.keys.get(keyId)!);
   }
 
-  async describeKey(keyId: string): Promise<KeyRecord> {
-    return this.record(this.resolve(keyId));
+  async describeKey(keyId: string, caller: Caller): Promise<KeyRecord> {
+    const k = this.resolve(keyId, caller, 'any');
+    this.authorize(k, 'DescribeKey', caller);
+    return this.record(k);
   }
 
-  async listKeys(limit: number, marker: string | undefined): Promise<{ keys: KeyRecord[]; nextMarker?: string }> {
-    if (marker !== undefined && (!UUID_RE.test(marker) || !this.o.keys.get(marker))) throw invalidMarker('Invalid marker');
-    const page = this.o.keys.list(limit, marker);
+  async listKeys(limit: number, marker: string | undefined, caller: Caller): Promise<{ keys: KeyRecord[]; nextMarker?: string }> {
+    this.requireAccountPrincipal(caller, 'ListKeys');
+    const after = marker === undefined ? undefined : decodeMarker('keys', marker, isKeyCursor);
+    const page = this.o.keys.list(limit, after && { creationDate: after[0], keyId: after[1] });
     const keys = page.keys.filter((k) => k.keyState !== 'Creating').map((k) => this.record(k));
     const last = page.keys[page.keys.length - 1];
-    return page.more && last ? { keys, nextMarker: last.keyId } : { keys };
+    return page.more && last ? { keys, nextMarker: encodeMarker('keys', [last.creationDate, last.keyId]) } : { keys };
   }
 
-  async getPublicKey(keyId: string): Promise<KeyRecord> {
-    const k = this.resolve(keyId);
+  async getPublicKey(keyId: string, caller: Caller): Promise<KeyRecord> {
+    const k = this.resolve(keyId, caller, 'any');
+    this.authorize(k, 'GetPublicKey', caller);
     this.requireUsable(k);
     return this.record(k);
   }
 
-  async sign(req: { keyId: string; message: Uint8Array; messageType: 'RAW' | 'DIGEST'; signingAlgorithm: string }, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> {
-    const k = this.resolve(req.keyId);
+  async sign(req: { keyId: string; message: Uint8Array; messageType: 'RAW' | 'DIGEST'; signingAlgorithm: string; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> {
+    const k = this.resolve(req.keyId, caller, 'any');
+    this.authorize(k, 'Sign', caller, { 'kms:SigningAlgorithm': req.signingAlgorithm, 'kms:MessageType': req.messageType });
     this.requireUsable(k);
     const spec = KEY_SPECS[k.keySpec]!;
     this.checkAlgorithm(spec, req.signingAlgorithm, req.messageType);
     const spki = spkiDer(spec, Buffer.from(k.publicKey!, 'hex'));
+    if (req.dryRun) {
+      // Everything a real call checks here, short of asking the parties (whose own policy check
+      // needs a session): enough of them must be connected.
+      const reachable = k.parties.filter((p) => this.o.isConnected(p)).length;
+      if (reachable < k.threshold) throw keyUnavailable(`Only ${reachable} of the key's ${k.parties.length} parties are reachable; ${k.threshold} are needed to sign.`);
+      throw dryRun();
+    }
 
     // Pick t connected parties; if one does not answer, try again without it (design: Sign flow).
     const excluded = new Set<number>();
@@ -127,41 +187,279 @@ export class Coordinator implements KeyService {
     throw this.sessionError(lastError, 'Sign');
   }
 
-  async verify(req: { keyId: string; message: Uint8Array; messageType: 'RAW' | 'DIGEST'; signature: Uint8Array; signingAlgorithm: string }): Promise<{ key: KeyRecord; valid: boolean }> {
-    const k = this.resolve(req.keyId);
+  async verify(req: { keyId: string; message: Uint8Array; messageType: 'RAW' | 'DIGEST'; signature: Uint8Array; signingAlgorithm: string; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; valid: boolean }> {
+    const k = this.resolve(req.keyId, caller, 'any');
+    this.authorize(k, 'Verify', caller, { 'kms:SigningAlgorithm': req.signingAlgorithm, 'kms:MessageType': req.messageType });
     this.requireUsable(k);
     const spec = KEY_SPECS[k.keySpec]!;
     this.checkAlgorithm(spec, req.signingAlgorithm, req.messageType);
     const spki = spkiDer(spec, Buffer.from(k.publicKey!, 'hex'));
     const valid = req.signature.length === spec.signatureBytes && verifyWithSpki(spki, req.message, req.signature);
+    // A dry run answers whether the real call would have succeeded: a bad signature would not.
+    if (req.dryRun && valid) throw dryRun();
     return { key: this.record(k), valid };
   }
 
-  /** Key id or key ARN (aliases arrive with issue 3). */
-  private resolve(keyIdOrArn: string): StoredKey {
-    let id = keyIdOrArn;
-    const arn = /^arn:aws:kms:([^:]*):([^:]*):key\/(.+)$/.exec(keyIdOrArn);
-    if (arn) {
-      if (arn[1] !== this.o.region) throw notFound(`Invalid arn ${arn[1]}`);
-      if (arn[2] !== this.o.accountId) throw notFound(`Key '${keyIdOrArn}' does not exist`);
-      id = arn[3]!;
-    } else if (keyIdOrArn.startsWith('alias/') || keyIdOrArn.startsWith('arn:aws:kms:')) {
-      throw notFound(`Alias ${keyIdOrArn.startsWith('arn:') ? keyIdOrArn : this.aliasArn(keyIdOrArn)} is not found.`);
+  // --- key state -------------------------------------------------------------------------------
+
+  async enableKey(keyId: string, caller: Caller): Promise<void> {
+    this.change(keyId, 'EnableKey', caller, (k) => {
+      this.requireNotPendingDeletion(k);
+      return { keyState: 'Enabled' };
+    });
+  }
+
+  async disableKey(keyId: string, caller: Caller): Promise<void> {
+    this.change(keyId, 'DisableKey', caller, (k) => {
+      this.requireNotPendingDeletion(k);
+      return { keyState: 'Disabled' };
+    });
+  }
+
+  async scheduleKeyDeletion(keyId: string, pendingWindowInDays: number, caller: Caller): Promise<KeyRecord> {
+    const now = this.now();
+    return this.change(keyId, 'ScheduleKeyDeletion', caller, (k) => {
+      this.requireNotPendingDeletion(k);
+      this.o.log?.(`coordinator: ${k.keyId} scheduled for deletion in ${pendingWindowInDays} days by ${caller.principal}`);
+      return { keyState: 'PendingDeletion', deletionDate: now + pendingWindowInDays * DAY_MS, pendingWindowInDays };
+    }, { 'kms:ScheduleKeyDeletionPendingWindowInDays': String(pendingWindowInDays) });
+  }
+
+  async cancelKeyDeletion(keyId: string, caller: Caller): Promise<KeyRecord> {
+    return this.change(keyId, 'CancelKeyDeletion', caller, (k) => {
+      if (k.keyState !== 'PendingDeletion') throw invalidState(`${k.arn} is not pending deletion.`);
+      // AWS: a key whose deletion is cancelled is Disabled, whatever it was before.
+      return { keyState: 'Disabled', deletionDate: null, pendingWindowInDays: null };
+    });
+  }
+
+  async updateKeyDescription(keyId: string, description: string, caller: Caller): Promise<void> {
+    this.change(keyId, 'UpdateKeyDescription', caller, (k) => {
+      this.requireNotPendingDeletion(k);
+      return { description };
+    });
+  }
+
+  // --- aliases ---------------------------------------------------------------------------------
+
+  async createAlias(aliasName: string, targetKeyId: string, caller: Caller): Promise<void> {
+    const k = this.resolve(targetKeyId, caller, 'key');
+    this.authorize(k, 'CreateAlias', caller);
+    this.requireNotPendingDeletion(k);
+    if (this.o.keys.getAlias(aliasName)) throw alreadyExists(`An alias with the name ${this.aliasArnOf(aliasName)} already exists`);
+    this.requireAliasRoom(k);
+    try {
+      this.o.keys.createAlias(aliasName, k.keyId, this.now());
+    } catch (e) {
+      throw this.repositoryError(e, k);
     }
-    if (!UUID_RE.test(id)) throw notFound(`Invalid keyId '${keyIdOrArn}'`);
+  }
+
+  async updateAlias(aliasName: string, targetKeyId: string, caller: Caller): Promise<void> {
+    const alias = this.requireAlias(aliasName);
+    const current = this.o.keys.get(alias.keyId)!;
+    const k = this.resolve(targetKeyId, caller, 'key');
+    this.authorize(current, 'UpdateAlias', caller);
+    this.authorize(k, 'UpdateAlias', caller);
+    this.requireNotPendingDeletion(k);
+    // AWS: the new key must be of the same type and usage. Every Tutti key is an asymmetric SIGN_VERIFY key.
+    if (k.keyUsage !== current.keyUsage) {
+      throw validation(`${this.aliasArnOf(aliasName)} points to a ${current.keyUsage} key; ${k.arn} has key usage ${k.keyUsage}.`);
+    }
+    if (k.keyId === current.keyId) return;
+    this.requireAliasRoom(k);
+    try {
+      this.o.keys.retargetAlias(aliasName, k.keyId, this.now());
+    } catch (e) {
+      throw this.repositoryError(e, k);
+    }
+  }
+
+  async deleteAlias(aliasName: string, caller: Caller): Promise<void> {
+    const alias = this.requireAlias(aliasName);
+    this.authorize(this.o.keys.get(alias.keyId)!, 'DeleteAlias', caller);
+    this.o.keys.deleteAlias(aliasName);
+  }
+
+  async listAliases(req: { keyId?: string; limit: number; marker?: string }, caller: Caller): Promise<Page<AliasRecord>> {
+    this.requireAccountPrincipal(caller, 'ListAliases');
+    const keyId = req.keyId === undefined ? undefined : this.resolve(req.keyId, caller, 'key').keyId;
+    const afterName = req.marker === undefined ? undefined : decodeMarker('aliases', req.marker, isString);
+    const page = this.o.keys.listAliases(Math.min(req.limit, MAX_ALIAS_PAGE), {
+      ...(keyId !== undefined ? { keyId } : {}), ...(afterName !== undefined ? { afterName } : {}),
+    });
+    const items = page.aliases.map((a) => this.aliasRecord(a));
+    const last = page.aliases[page.aliases.length - 1];
+    return page.more && last ? { items, nextMarker: encodeMarker('aliases', last.aliasName) } : { items };
+  }
+
+  // --- tags ------------------------------------------------------------------------------------
+
+  async tagResource(keyId: string, tags: Tag[], caller: Caller): Promise<void> {
+    this.change(keyId, 'TagResource', caller, (k) => {
+      this.requireNotPendingDeletion(k);
+      const merged = [...k.tags];
+      for (const t of tags) {
+        const i = merged.findIndex((m) => m.TagKey === t.TagKey);
+        if (FIXED_TAGS.has(t.TagKey) && (i < 0 || merged[i]!.TagValue !== t.TagValue)) {
+          throw tagError(`Tag ${t.TagKey} records how the key was created and cannot be added or changed; it is set only by CreateKey.`);
+        }
+        if (i >= 0) merged[i] = t;
+        else merged.push(t);
+      }
+      if (merged.length > MAX_TAGS) throw tagError('Too many tags');
+      return { tags: merged };
+    });
+  }
+
+  async untagResource(keyId: string, tagKeys: string[], caller: Caller): Promise<void> {
+    this.change(keyId, 'UntagResource', caller, (k) => {
+      this.requireNotPendingDeletion(k);
+      const fixed = tagKeys.find((t) => FIXED_TAGS.has(t) && k.tags.some((m) => m.TagKey === t));
+      if (fixed) throw tagError(`Tag ${fixed} records how the key was created and cannot be removed.`);
+      const drop = new Set(tagKeys);
+      return { tags: k.tags.filter((t) => !drop.has(t.TagKey)) };
+    });
+  }
+
+  async listResourceTags(req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<Tag>> {
+    const k = this.resolve(req.keyId, caller, 'key');
+    this.authorize(k, 'ListResourceTags', caller);
+    return this.offsetPage('tags', k.tags, req.limit, req.marker);
+  }
+
+  // --- key policy ------------------------------------------------------------------------------
+
+  async getKeyPolicy(keyId: string, policyName: string, caller: Caller): Promise<string> {
+    const k = this.resolve(keyId, caller, 'key');
+    this.authorize(k, 'GetKeyPolicy', caller);
+    if (policyName !== POLICY_NAME) throw notFound(`Key ${k.arn} has no policy named '${policyName}'; its only key policy is '${POLICY_NAME}'.`);
+    return k.policy ?? defaultKeyPolicy(this.o.accountId);
+  }
+
+  async putKeyPolicy(req: { keyId: string; policyName: string; policy: string; bypassPolicyLockoutSafetyCheck: boolean }, caller: Caller): Promise<void> {
+    this.change(req.keyId, 'PutKeyPolicy', caller, (k) => {
+      if (req.policyName !== POLICY_NAME) throw validation(`PolicyName must be '${POLICY_NAME}', the only key policy a key has; got '${req.policyName}'.`);
+      this.requireNotPendingDeletion(k);
+      this.checkNewPolicy(req.policy, k.arn, caller, req.bypassPolicyLockoutSafetyCheck);
+      return { policy: req.policy };
+    });
+  }
+
+  async listKeyPolicies(req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<string>> {
+    const k = this.resolve(req.keyId, caller, 'key');
+    this.authorize(k, 'ListKeyPolicies', caller);
+    return this.offsetPage('policies', [POLICY_NAME], req.limit, req.marker);
+  }
+
+  // --- helpers ---------------------------------------------------------------------------------
+
+  /**
+   * Resolves a KeyId as AWS does: key id, key ARN and — where the operation accepts them ('any') —
+   * alias name and alias ARN. A bare id or alias names a key of the caller's own account.
+   */
+  private resolve(input: string, caller: Caller, mode: ResolveMode): StoredKey {
+    const callerAccount = accountOf(caller.principal) ?? this.o.accountId;
+    const arn = /^arn:aws:kms:([^:]*):([^:]*):(key|alias)\/(.*)$/.exec(input);
+    const isAlias = input.startsWith('alias/') || arn?.[3] === 'alias';
+    if (isAlias && mode === 'key') throw notFound(`Invalid keyId '${input}'`);
+    if (arn && arn[1] !== this.o.region) throw notFound(`Invalid arn ${arn[1]}`);
+    const account = arn ? arn[2]! : callerAccount;
+
+    let id: string;
+    if (isAlias) {
+      const name = arn ? `alias/${arn[4]}` : input;
+      const alias = account === this.o.accountId ? this.o.keys.getAlias(name) : undefined;
+      if (!alias) throw notFound(`Alias ${this.aliasArnOf(name, account)} is not found.`);
+      id = alias.keyId;
+    } else {
+      id = arn ? arn[4]! : input;
+      if (!UUID_RE.test(id)) throw notFound(`Invalid keyId '${input}'`);
+      if (account !== this.o.accountId) throw keyNotFound(this.arnOf(id, account));
+    }
     const k = this.o.keys.get(id);
-    if (!k || k.keyState === 'Creating') throw notFound(`Key '${this.arnOf(id)}' does not exist`);
+    if (!k || k.keyState === 'Creating') throw keyNotFound(this.arnOf(id));
     return k;
   }
 
-  private aliasArn(alias: string): string {
-    return `arn:aws:kms:${this.o.region}:${this.o.accountId}:${alias}`;
+  /** The key policy must allow `caller` kms:<action> on the key; otherwise AccessDeniedException. */
+  private authorize(k: StoredKey, action: string, caller: Caller, context: Record<string, string> = {}): void {
+    const req = this.policyRequest(k.arn, action, caller, context);
+    const decision = evaluate(this.policyOf(k), req);
+    if (decision.effect !== 'Allow') throw accessDenied(accessDeniedMessage(req, decision));
+  }
+
+  private policyRequest(resource: string, action: string, caller: Caller, context: Record<string, string>): PolicyRequest {
+    const account = accountOf(caller.principal) ?? '';
+    return {
+      principal: caller.principal, action: `kms:${action}`, resource,
+      context: { 'kms:CallerAccount': account, 'aws:PrincipalAccount': account, 'aws:PrincipalArn': caller.principal, ...context },
+    };
+  }
+
+  private policyOf(k: StoredKey): KeyPolicy {
+    const text = k.policy ?? defaultKeyPolicy(this.o.accountId);
+    let p = this.policies.get(text);
+    if (!p) {
+      p = parseKeyPolicy(text);
+      if (this.policies.size > 1000) this.policies.clear();
+      this.policies.set(text, p);
+    }
+    return p;
+  }
+
+  /** A new key policy must parse and, unless the caller bypasses the check, let them put a policy again. */
+  private checkNewPolicy(text: string, keyArn: string, caller: Caller, bypass: boolean): void {
+    let policy: KeyPolicy;
+    try {
+      policy = parseKeyPolicy(text);
+    } catch (e) {
+      if (e instanceof PolicyError) throw malformedPolicy(e.message);
+      throw e;
+    }
+    if (!bypass && evaluate(policy, this.policyRequest(keyArn, 'PutKeyPolicy', caller, {})).effect !== 'Allow') throw malformedPolicy(LOCKOUT);
+  }
+
+  /**
+   * Account-level operations (CreateKey, ListKeys, ListAliases) are governed by IAM in AWS. Tutti
+   * has no IAM: every configured principal of the service's account may call them, principals of
+   * other accounts may not (they reach keys here only through key policies, by key ARN).
+   */
+  private requireAccountPrincipal(caller: Caller, action: string): void {
+    if (accountOf(caller.principal) === this.o.accountId) return;
+    throw accessDenied(`User: ${caller.principal} is not authorized to perform: kms:${action} on resource: arn:aws:kms:${this.o.region}:${this.o.accountId}:key/* because no identity-based policy allows the kms:${action} action`);
+  }
+
+  /** resolve (key id or ARN) → authorize → `fn` decides the patch, in one transaction; returns the updated key. */
+  private change(keyId: string, action: string, caller: Caller, fn: (k: StoredKey) => Partial<StoredKey>, context: Record<string, string> = {}): KeyRecord {
+    const k = this.resolve(keyId, caller, 'key');
+    this.authorize(k, action, caller, context);
+    return this.o.keys.mutate(k.keyId, (cur) => {
+      const patch = fn(cur);
+      return { patch, result: this.record({ ...cur, ...patch }) };
+    });
+  }
+
+  private requireAlias(aliasName: string): StoredAlias {
+    const alias = this.o.keys.getAlias(aliasName);
+    if (!alias) throw notFound(`Alias ${this.aliasArnOf(aliasName)} is not found.`);
+    return alias;
+  }
+
+  private requireAliasRoom(k: StoredKey): void {
+    if (this.o.keys.countAliases(k.keyId) >= MAX_ALIASES_PER_KEY) {
+      throw limitExceeded(`${k.arn} already has ${MAX_ALIASES_PER_KEY} aliases, the most a key can have.`);
+    }
   }
 
   private requireUsable(k: StoredKey): void {
     if (k.keyState === 'Disabled') throw disabled(k.arn);
-    if (k.keyState === 'PendingDeletion') throw invalidState(`${k.arn} is pending deletion.`);
+    this.requireNotPendingDeletion(k);
     if (k.keyState !== 'Enabled' || !k.publicKey) throw invalidState(`${k.arn} is not usable in state ${k.keyState}.`);
+  }
+
+  private requireNotPendingDeletion(k: StoredKey): void {
+    if (k.keyState === 'PendingDeletion') throw invalidState(`${k.arn} is pending deletion.`);
   }
 
   private checkAlgorithm(spec: KeySpecInfo, algorithm: string, messageType: string): void {
@@ -172,17 +470,36 @@ export class Coordinator implements KeyService {
     if (messageType !== 'RAW') throw validation(`MessageType ${messageType} is not supported for ${algorithm}; use RAW.`);
   }
 
+  /** A page of a short in-memory list; the marker carries the offset. */
+  private offsetPage<T>(kind: 'tags' | 'policies', all: T[], limit: number, marker: string | undefined): Page<T> {
+    const start = marker === undefined ? 0 : decodeMarker(kind, marker, isOffset);
+    const items = all.slice(start, start + limit);
+    return start + limit < all.length ? { items, nextMarker: encodeMarker(kind, start + limit) } : { items };
+  }
+
+  private repositoryError(e: unknown, k: StoredKey): unknown {
+    if (e instanceof KeyRepositoryError && e.code === 'not-found') return keyNotFound(k.arn);
+    return e;
+  }
+
   private sessionError(err: unknown, op: string): Error {
     if (err instanceof KmsError) return err;
     if (err instanceof SessionFailed) {
       const f = err.failure;
       if (f.kind === 'timeout') return dependencyTimeout(`${op} timed out waiting for the key's parties: ${f.message}`);
       if (f.kind === 'unavailable') return keyUnavailable(`${op} could not reach the key's parties: ${f.message}`);
-      if (f.kind === 'policy') return new KmsError('AccessDeniedException', `${op} refused by a party: ${f.message}`);
+      if (f.kind === 'policy') return accessDenied(`${op} refused by a party: ${f.message}`);
       return internal(`${op} failed: the parties aborted the protocol (${f.kind}): ${f.message}`);
     }
     this.o.log?.(`${op} failed: ${(err as Error)?.stack ?? err}`);
     return internal(`${op} failed: ${(err as Error)?.message ?? 'unknown error'}`);
+  }
+
+  private aliasRecord(a: StoredAlias): AliasRecord {
+    return {
+      aliasName: a.aliasName, aliasArn: this.aliasArnOf(a.aliasName), targetKeyId: a.keyId,
+      creationDate: new Date(a.creationDate), lastUpdatedDate: new Date(a.lastUpdatedDate),
+    };
   }
 
   private record(k: StoredKey): KeyRecord {
@@ -192,6 +509,20 @@ export class Coordinator implements KeyService {
       keyUsage: 'SIGN_VERIFY', keySpec: k.keySpec, keyState: k.keyState, signingAlgorithms: spec?.signingAlgorithms ?? [],
       publicKeyDer: k.publicKey && spec ? spkiDer(spec, Buffer.from(k.publicKey, 'hex')) : null,
       threshold: k.threshold, parties: k.parties, tags: k.tags,
+      deletionDate: k.deletionDate === null ? null : new Date(k.deletionDate),
+      pendingWindowInDays: k.pendingWindowInDays,
     };
   }
+}
+
+function isString(p: unknown): p is string {
+  return typeof p === 'string';
+}
+
+function isOffset(p: unknown): p is number {
+  return Number.isSafeInteger(p) && (p as number) > 0;
+}
+
+function isKeyCursor(p: unknown): p is [number, string] {
+  return Array.isArray(p) && p.length === 2 && Number.isSafeInteger(p[0]) && typeof p[1] === 'string';
 }

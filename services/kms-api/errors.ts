@@ -82,6 +82,11 @@ export const invalidMarker = (message: string) => new KmsError('InvalidMarkerExc
 export const tagError = (message: string) => new KmsError('TagException', message);
 export const malformedPolicy = (message: string) => new KmsError('MalformedPolicyDocumentException', message);
 export const accessDenied = (message: string) => new KmsError('AccessDeniedException', message);
+export const alreadyExists = (message: string) => new KmsError('AlreadyExistsException', message);
+export const notAuthorized = (message?: string) => new KmsError('NotAuthorizedException', message);
+/** A quota. Note: SDKs treat LimitExceededException as throttling and retry it (kms-compat §0.17). */
+export const limitExceeded = (message: string) => new KmsError('LimitExceededException', message);
+export const dryRun = () => new KmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
 export const dependencyTimeout = (message: string) => new KmsError('DependencyTimeoutException', message);
 export const keyUnavailable = (message: string) => new KmsError('KeyUnavailableException', message);
 export const internal = (message: string) => new KmsError('KMSInternalException', message);

@@ -32,10 +32,25 @@ export type KeyRecord = {
   pendingWindowInDays?: number | null;
 };
 
+/** An alias as ListAliases returns it. */
+export type AliasRecord = {
+  /** `alias/<name>` */
+  aliasName: string;
+  /** `arn:aws:kms:<region>:<account>:alias/<name>` */
+  aliasArn: string;
+  /** Bare key id of the key it points to. */
+  targetKeyId: string;
+  creationDate: Date;
+  lastUpdatedDate: Date;
+};
+
 /** Who sent the request, as established by SigV4. */
 export type Caller = { accessKeyId: string; principal: string };
 
 export type MessageType = 'RAW' | 'DIGEST';
+
+/** One page of a List operation; `nextMarker` is set when there is more. */
+export type Page<T> = { items: T[]; nextMarker?: string };
 
 export interface KeyService {
   /**
@@ -45,13 +60,46 @@ export interface KeyService {
    * it supports (unsupported spec → UnsupportedOperationException, usage not valid for the spec →
    * ValidationException) and reads threshold and parties from the `tutti:*` tags.
    */
-  createKey(req: { keySpec: string; keyUsage: string; description: string; tags: Tag[]; policy?: string }, caller: Caller): Promise<KeyRecord>;
+  createKey(req: { keySpec: string; keyUsage: string; description: string; tags: Tag[]; policy?: string; bypassPolicyLockoutSafetyCheck?: boolean }, caller: Caller): Promise<KeyRecord>;
   describeKey(keyId: string, caller: Caller): Promise<KeyRecord>;
   /** `marker` is the `nextMarker` of a previous page; a marker it did not issue → InvalidMarkerException. */
   listKeys(limit: number, marker: string | undefined, caller: Caller): Promise<{ keys: KeyRecord[]; nextMarker?: string }>;
   getPublicKey(keyId: string, caller: Caller): Promise<KeyRecord>;
-  /** The algorithm is one the front end knows (AWS or Tutti extension) but may not suit the key. */
-  sign(req: { keyId: string; message: Uint8Array; messageType: MessageType; signingAlgorithm: string }, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }>;
-  /** `valid: false` (or throwing invalidSignature()) answers KMSInvalidSignatureException. */
-  verify(req: { keyId: string; message: Uint8Array; messageType: MessageType; signature: Uint8Array; signingAlgorithm: string }, caller: Caller): Promise<{ key: KeyRecord; valid: boolean }>;
+  /**
+   * The algorithm is one the front end knows (AWS or Tutti extension) but may not suit the key.
+   * `dryRun`: check everything a real call would (key, permission, state, algorithm, message, that
+   * enough parties are connected), then throw DryRunOperationException; never sign.
+   */
+  sign(req: { keyId: string; message: Uint8Array; messageType: MessageType; signingAlgorithm: string; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }>;
+  /**
+   * `valid: false` (or throwing invalidSignature()) answers KMSInvalidSignatureException. `dryRun`:
+   * every check including the signature itself, then DryRunOperationException instead of the answer.
+   */
+  verify(req: { keyId: string; message: Uint8Array; messageType: MessageType; signature: Uint8Array; signingAlgorithm: string; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; valid: boolean }>;
+
+  // Key state. Key id or key ARN only (no aliases), kms-compat §2.5; state rules §2.6.
+  enableKey(keyId: string, caller: Caller): Promise<void>;
+  disableKey(keyId: string, caller: Caller): Promise<void>;
+  /** `pendingWindowInDays` is 7–30 (checked by the front end). Returns the key in PendingDeletion. */
+  scheduleKeyDeletion(keyId: string, pendingWindowInDays: number, caller: Caller): Promise<KeyRecord>;
+  /** Returns the key, now Disabled. */
+  cancelKeyDeletion(keyId: string, caller: Caller): Promise<KeyRecord>;
+  updateKeyDescription(keyId: string, description: string, caller: Caller): Promise<void>;
+
+  // Aliases. `aliasName` is already known to be `alias/…` and not reserved; targets are key id or ARN.
+  createAlias(aliasName: string, targetKeyId: string, caller: Caller): Promise<void>;
+  updateAlias(aliasName: string, targetKeyId: string, caller: Caller): Promise<void>;
+  deleteAlias(aliasName: string, caller: Caller): Promise<void>;
+  /** All aliases, or those of one key (id or ARN), by name. */
+  listAliases(req: { keyId?: string; limit: number; marker?: string }, caller: Caller): Promise<Page<AliasRecord>>;
+
+  // Tags. The request's own tags already passed the front end's checks (checkTagRules).
+  tagResource(keyId: string, tags: Tag[], caller: Caller): Promise<void>;
+  untagResource(keyId: string, tagKeys: string[], caller: Caller): Promise<void>;
+  listResourceTags(req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<Tag>>;
+
+  // The key policy. The front end has checked the document's grammar (MalformedPolicyDocumentException).
+  getKeyPolicy(keyId: string, policyName: string, caller: Caller): Promise<string>;
+  putKeyPolicy(req: { keyId: string; policyName: string; policy: string; bypassPolicyLockoutSafetyCheck: boolean }, caller: Caller): Promise<void>;
+  listKeyPolicies(req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<string>>;
 }

@@ -1,8 +1,10 @@
 // Wire shapes and rules shared by several operations: AWS enums, member schemas with the model's limits
 // (botocore kms/2014-11-01), the KeyMetadata structure, tag rules and the Sign/Verify members settled here.
 import type { SchemaObject } from 'ajv';
-import { tagError, unsupported, validation } from './errors.ts';
-import type { KeyRecord, MessageType, Tag } from './key-service.ts';
+import { PolicyError, parseKeyPolicy } from '../../policies/aws-key-policy.ts';
+import { limitExceeded, malformedPolicy, notAuthorized, tagError, validation } from './errors.ts';
+import type { AliasRecord, KeyRecord, MessageType, Page, Tag } from './key-service.ts';
+import { patterned } from './validation.ts';
 
 /** AWS KeySpec values (@aws-sdk/client-kms 3.1164) plus the Tutti extension ECC_NIST_EDWARDS448 (kms-compat §3.5). */
 export const KEY_SPECS = [
@@ -35,6 +37,14 @@ export const MAX_MESSAGE_BYTES = 4096;
 export const MAX_SIGNATURE_BYTES = 6144;
 
 export const keyIdSchema: SchemaObject = { type: 'string', minLength: 1, maxLength: 2048 };
+/** MarkerType: opaque paging token. */
+export const markerSchema: SchemaObject = patterned('[\\u0020-\\u00FF]*', { minLength: 1, maxLength: 1024 });
+/** LimitType with the range AWS documents for the operation (the model allows 1–1000 everywhere). */
+export const limitSchema = (max: number): SchemaObject => ({ type: 'integer', minimum: 1, maximum: max });
+export const aliasNameSchema: SchemaObject = patterned('^[a-zA-Z0-9:/_-]+$', { minLength: 1, maxLength: 256 });
+export const policyNameSchema: SchemaObject = patterned('[\\w]+', { minLength: 1, maxLength: 128 });
+export const policySchema: SchemaObject = patterned('[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+', { minLength: 1, maxLength: 131072 });
+export const descriptionSchema: SchemaObject = { type: 'string', minLength: 0, maxLength: 8192 };
 export const grantTokensSchema: SchemaObject = { type: 'array', maxItems: 10, items: { type: 'string', minLength: 1, maxLength: 8192 } };
 export const tagsSchema: SchemaObject = {
   type: 'array',
@@ -72,6 +82,60 @@ export function keyMetadata(k: KeyRecord): Record<string, unknown> {
   };
 }
 
+/** A List operation's answer: `Truncated` always, `NextMarker` when there is more. */
+export function paged<T>(member: string, page: Page<T>, shape: (item: T) => unknown = (x) => x): Record<string, unknown> {
+  return {
+    [member]: page.items.map(shape),
+    ...(page.nextMarker !== undefined ? { NextMarker: page.nextMarker } : {}),
+    Truncated: page.nextMarker !== undefined,
+  };
+}
+
+/** An AliasListEntry. */
+export function aliasEntry(a: AliasRecord): Record<string, unknown> {
+  return {
+    AliasName: a.aliasName,
+    AliasArn: a.aliasArn,
+    TargetKeyId: a.targetKeyId,
+    CreationDate: epochSeconds(a.creationDate),
+    LastUpdatedDate: epochSeconds(a.lastUpdatedDate),
+  };
+}
+
+export const ALIAS_PREFIX = 'alias/';
+/** AWS-managed aliases live under this prefix; nobody else may create or delete them. */
+export const RESERVED_ALIAS_PREFIX = 'alias/aws/';
+
+/**
+ * AWS's rules for an alias name beyond its pattern (kms-compat AL-03, AL-04): it starts with
+ * `alias/`, names something, and is not under `alias/aws/`.
+ */
+export function checkAliasName(name: string): void {
+  if (!name.startsWith(ALIAS_PREFIX)) {
+    throw validation('Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html');
+  }
+  if (name === ALIAS_PREFIX) throw validation('Alias name must have at least one character after the prefix "alias/".');
+  if (name.startsWith(RESERVED_ALIAS_PREFIX)) {
+    throw notAuthorized(`The alias prefix "${RESERVED_ALIAS_PREFIX}" is reserved for AWS managed keys: ${name} cannot be created, updated or deleted.`);
+  }
+}
+
+/** AWS's key policy size quota (32 KiB); larger documents within the model's 131072 are LimitExceededException. */
+export const MAX_POLICY_BYTES = 32768;
+
+/** A key policy document: valid grammar (MalformedPolicyDocumentException) and within the size quota. */
+export function checkPolicyDocument(policy: string): void {
+  if (Buffer.byteLength(policy, 'utf8') > MAX_POLICY_BYTES) {
+    throw limitExceeded(`The key policy is ${Buffer.byteLength(policy, 'utf8')} bytes; the quota is ${MAX_POLICY_BYTES} bytes.`);
+  }
+  try {
+    parseKeyPolicy(policy);
+  } catch (e) {
+    if (e instanceof PolicyError) throw malformedPolicy(e.message);
+    throw e;
+  }
+}
+
 /** At most this many tags per key (AWS quota). */
 export const MAX_TAGS = 50;
 
@@ -83,12 +147,10 @@ export function checkTagRules(tags: Tag[]): void {
 }
 
 /**
- * Sign/Verify members the front end settles itself. DryRun:true is refused rather than ignored:
- * a dry run must never sign, and only the coordinator could tell whether the real call would succeed.
- * EXTERNAL_MU is for ML-DSA only, which Tutti does not offer.
+ * The Sign/Verify MessageType the front end settles itself: EXTERNAL_MU is for ML-DSA only, which
+ * Tutti does not offer. (DryRun goes to the KeyService, which checks everything and never signs.)
  */
-export function signingMessageType(op: string, input: { MessageType?: string; DryRun?: boolean }): MessageType {
-  if (input.DryRun) throw unsupported(`DryRun is not supported for ${op}.`);
+export function signingMessageType(input: { MessageType?: string }): MessageType {
   if (input.MessageType === 'EXTERNAL_MU') throw validation('MessageType EXTERNAL_MU is only valid with ML-DSA keys, which this service does not offer.');
   return (input.MessageType ?? 'RAW') as MessageType;
 }

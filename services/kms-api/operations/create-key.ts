@@ -1,9 +1,11 @@
 // CreateKey (kms-compat §2.7). The front end applies AWS's request rules; which key specs and
 // usages exist here is the coordinator's to say, as are the `tutti:threshold` / `tutti:parties` tags.
-import { malformedPolicy, unsupported, validation } from '../errors.ts';
+import { unsupported, validation } from '../errors.ts';
 import type { Tag } from '../key-service.ts';
 import { defineOperation } from '../operation.ts';
-import { CUSTOMER_MASTER_KEY_SPECS, KEY_SPECS, KEY_USAGES, ORIGINS, checkTagRules, keyMetadata, tagsSchema } from '../shapes.ts';
+import {
+  CUSTOMER_MASTER_KEY_SPECS, KEY_SPECS, KEY_USAGES, ORIGINS, checkPolicyDocument, checkTagRules, descriptionSchema, keyMetadata, policySchema, tagsSchema,
+} from '../shapes.ts';
 import { patterned } from '../validation.ts';
 
 type CreateKeyRequest = {
@@ -23,8 +25,8 @@ type CreateKeyRequest = {
 const schema = {
   type: 'object',
   properties: {
-    Policy: patterned('[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+', { minLength: 1, maxLength: 131072 }),
-    Description: { type: 'string', minLength: 0, maxLength: 8192 },
+    Policy: policySchema,
+    Description: descriptionSchema,
     KeyUsage: { type: 'string', enum: KEY_USAGES },
     CustomerMasterKeySpec: { type: 'string', enum: CUSTOMER_MASTER_KEY_SPECS },
     KeySpec: { type: 'string', enum: KEY_SPECS },
@@ -54,9 +56,7 @@ export const createKey = defineOperation<CreateKeyRequest>('CreateKey', schema, 
   if (input.MultiRegion) throw unsupported('MultiRegion is not supported: keys are single-Region.');
   const tags = input.Tags ?? [];
   checkTagRules(tags);
-  if (input.Policy !== undefined && !isJsonObject(input.Policy)) {
-    throw malformedPolicy('The key policy is not a valid JSON policy document.');
-  }
+  if (input.Policy !== undefined) checkPolicyDocument(input.Policy);
 
   const key = await keys.createKey({
     keySpec,
@@ -64,15 +64,8 @@ export const createKey = defineOperation<CreateKeyRequest>('CreateKey', schema, 
     description: input.Description ?? '',
     tags,
     ...(input.Policy !== undefined ? { policy: input.Policy } : {}),
+    ...(input.BypassPolicyLockoutSafetyCheck ? { bypassPolicyLockoutSafetyCheck: true } : {}),
   }, caller);
   return { KeyMetadata: keyMetadata(key) };
 });
 
-function isJsonObject(text: string): boolean {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v !== null && typeof v === 'object' && !Array.isArray(v);
-  } catch {
-    return false;
-  }
-}

@@ -1,16 +1,24 @@
 // The operations this front end implements, and every operation KMS has: a KMS operation we do not
 // implement is UnsupportedOperationException, a name KMS does not have is UnknownOperationException.
 import type { Operation } from '../operation.ts';
+import { createAlias, deleteAlias, listAliases, updateAlias } from './aliases.ts';
 import { createKey } from './create-key.ts';
 import { describeKey } from './describe-key.ts';
 import { getPublicKey } from './get-public-key.ts';
+import { getKeyPolicy, listKeyPolicies, putKeyPolicy } from './key-policy.ts';
+import { cancelKeyDeletion, disableKey, enableKey, scheduleKeyDeletion, updateKeyDescription } from './key-state.ts';
 import { listKeys } from './list-keys.ts';
 import { sign } from './sign.ts';
+import { listResourceTags, tagResource, untagResource } from './tags.ts';
 import { verify } from './verify.ts';
 
-export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
-  [createKey, describeKey, listKeys, getPublicKey, sign, verify].map((op) => [op.name, op]),
-);
+export const OPERATIONS: ReadonlyMap<string, Operation> = new Map([
+  createKey, describeKey, listKeys, getPublicKey, sign, verify,
+  createAlias, updateAlias, deleteAlias, listAliases,
+  enableKey, disableKey, scheduleKeyDeletion, cancelKeyDeletion, updateKeyDescription,
+  tagResource, untagResource, listResourceTags,
+  getKeyPolicy, putKeyPolicy, listKeyPolicies,
+].map((op) => [op.name, op]));
 
 /** Every operation of TrentService (@aws-sdk/client-kms 3.1164). */
 export const KMS_OPERATIONS: ReadonlySet<string> = new Set([

@@ -1,6 +1,6 @@
 // ListKeys: keys in every state, paged by the coordinator's opaque marker. `Truncated` is always present.
 import { defineOperation } from '../operation.ts';
-import { patterned } from '../validation.ts';
+import { limitSchema, markerSchema } from '../shapes.ts';
 
 type ListKeysRequest = { Limit?: number; Marker?: string };
 
@@ -9,8 +9,8 @@ export const DEFAULT_LIST_LIMIT = 100;
 const schema = {
   type: 'object',
   properties: {
-    Limit: { type: 'integer', minimum: 1, maximum: 1000 },
-    Marker: patterned('[\\u0020-\\u00FF]*', { minLength: 1, maxLength: 1024 }),
+    Limit: limitSchema(1000),
+    Marker: markerSchema,
   },
 };
 

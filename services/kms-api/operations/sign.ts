@@ -1,5 +1,6 @@
-// Sign: shapes only here. Key resolution, state, algorithm-vs-spec, message type and digest length
-// checks, policy and the threshold protocol are the coordinator's (kms-compat §2.7 check order).
+// Sign: shapes only here. Key resolution, permission, state, algorithm-vs-spec, message type and
+// digest length checks, DryRun, and the threshold protocol are the coordinator's (kms-compat §2.7
+// check order). DryRun:true answers DryRunOperationException after every check and never signs.
 import { defineOperation } from '../operation.ts';
 import { MAX_MESSAGE_BYTES, MESSAGE_TYPES, SIGNING_ALGORITHMS, grantTokensSchema, keyIdSchema, signingMessageType } from '../shapes.ts';
 import { blob, encodeBase64 } from '../validation.ts';
@@ -27,7 +28,9 @@ const schema = {
 };
 
 export const sign = defineOperation<SignRequest>('Sign', schema, async (input, { keys, caller }) => {
-  const messageType = signingMessageType('Sign', input);
-  const { key, signature } = await keys.sign({ keyId: input.KeyId, message: input.Message, messageType, signingAlgorithm: input.SigningAlgorithm }, caller);
+  const messageType = signingMessageType(input);
+  const { key, signature } = await keys.sign({
+    keyId: input.KeyId, message: input.Message, messageType, signingAlgorithm: input.SigningAlgorithm, dryRun: input.DryRun === true,
+  }, caller);
   return { KeyId: key.arn, Signature: encodeBase64(signature), SigningAlgorithm: input.SigningAlgorithm };
 });

@@ -1,5 +1,6 @@
 // Verify: a signature that does not verify is KMSInvalidSignatureException (no message), never
-// `SignatureValid: false` (kms-compat §2.7).
+// `SignatureValid: false` (kms-compat §2.7). DryRun:true makes every check, the signature included,
+// and answers DryRunOperationException instead.
 import { invalidSignature } from '../errors.ts';
 import { defineOperation } from '../operation.ts';
 import { MAX_MESSAGE_BYTES, MAX_SIGNATURE_BYTES, MESSAGE_TYPES, SIGNING_ALGORITHMS, grantTokensSchema, keyIdSchema, signingMessageType } from '../shapes.ts';
@@ -30,9 +31,10 @@ const schema = {
 };
 
 export const verify = defineOperation<VerifyRequest>('Verify', schema, async (input, { keys, caller }) => {
-  const messageType = signingMessageType('Verify', input);
+  const messageType = signingMessageType(input);
   const { key, valid } = await keys.verify({
     keyId: input.KeyId, message: input.Message, messageType, signature: input.Signature, signingAlgorithm: input.SigningAlgorithm,
+    dryRun: input.DryRun === true,
   }, caller);
   if (!valid) throw invalidSignature();
   return { KeyId: key.arn, SignatureValid: true, SigningAlgorithm: input.SigningAlgorithm };

@@ -277,7 +277,10 @@ describe('CreateKey request rules', () => {
         body: JSON.stringify({ ...base, Policy: policy, Description: 'd', Tags: [{ TagKey: 'tutti:parties', TagValue: 'p1,p2,p3' }], BypassPolicyLockoutSafetyCheck: true }),
       });
       expect(res.status).toBe(200);
-      expect(s.keys.calls[0]!.args).toEqual({ keySpec: 'ECC_NIST_EDWARDS25519', keyUsage: 'SIGN_VERIFY', description: 'd', tags: [{ TagKey: 'tutti:parties', TagValue: 'p1,p2,p3' }], policy });
+      expect(s.keys.calls[0]!.args).toEqual({
+        keySpec: 'ECC_NIST_EDWARDS25519', keyUsage: 'SIGN_VERIFY', description: 'd', tags: [{ TagKey: 'tutti:parties', TagValue: 'p1,p2,p3' }], policy,
+        bypassPolicyLockoutSafetyCheck: true,
+      });
       expect(res.json!.KeyMetadata).toMatchObject({ Description: 'd', KeyState: 'Enabled', Enabled: true });
     });
   });
@@ -362,19 +365,26 @@ describe('errors from the KeyService', () => {
 });
 
 describe('Sign and Verify members settled by the front end', () => {
-  test('SIGN-26: DryRun:true is refused without reaching the service (a dry run must never sign)', async () => {
+  test('SIGN-26: DryRun:true reaches the service as dryRun and answers DryRunOperationException; nothing is signed', async () => {
     await withServer(async (s) => {
+      const key = await edKey(s);
+      const signed = await rawRequest(s, { target: 'Sign', body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', SigningAlgorithm: 'ED25519_SHA_512' }) });
+      const signature = signed.json!.Signature as string;
       for (const target of ['Sign', 'Verify']) {
         const res = await rawError(s, {
-          target, body: JSON.stringify({ KeyId: MISSING, Message: 'aGk=', Signature: 'aGk=', SigningAlgorithm: 'ED25519_SHA_512', DryRun: true }),
+          target, body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', Signature: signature, SigningAlgorithm: 'ED25519_SHA_512', DryRun: true }),
         });
-        expect(res.status).toBe(400);
-        expect(res.body!.__type).toBe('UnsupportedOperationException');
+        expect(res).toMatchObject({ status: 400, body: { __type: 'DryRunOperationException', message: 'The request would have succeeded, but the DryRun option is set.' } });
+        expect(s.keys.calls.at(-1)!.args).toMatchObject({ dryRun: true });
       }
-      expect(s.keys.calls).toHaveLength(0);
+      expect(s.keys.signatures).toBe(1);
+      // A dry run that would fail answers the failure.
+      const bad = await rawError(s, { target: 'Sign', body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', SigningAlgorithm: 'ED448_SHAKE_256', DryRun: true }) });
+      expect(bad.body!.__type).toBe('InvalidKeyUsageException');
       // DryRun:false is an ordinary call.
-      await rawRequest(s, { target: 'Sign', body: JSON.stringify({ KeyId: MISSING, Message: 'aGk=', SigningAlgorithm: 'ED25519_SHA_512', DryRun: false }) });
-      expect(s.keys.calls).toHaveLength(1);
+      await rawRequest(s, { target: 'Sign', body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', SigningAlgorithm: 'ED25519_SHA_512', DryRun: false }) });
+      expect(s.keys.calls.at(-1)!.args).toMatchObject({ dryRun: false });
+      expect(s.keys.signatures).toBe(2);
     });
   });
 
