@@ -61,6 +61,20 @@ export function hashToScalar(curve: DklsCurve, label: string, ...parts: Uint8Arr
   return hashToScalars(curve, 1, label, ...parts)[0]!;
 }
 
+/** n pseudo-random bytes from a 32-byte seed: SHA-256(seed ‖ u32(k)) for k = 0, 1, … */
+export function expandSeed(seed: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  const buf = new Uint8Array(seed.length + 4);
+  buf.set(seed, 0);
+  const view = new DataView(buf.buffer);
+  for (let k = 0, off = 0; off < n; k++, off += 32) {
+    view.setUint32(seed.length, k);
+    const block = sha256(buf);
+    out.set(block.subarray(0, Math.min(32, n - off)), off);
+  }
+  return out;
+}
+
 /** XOR of two equal-length byte strings into a new array. */
 export function xorBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length !== b.length) throw new RangeError('xor of unequal lengths');
