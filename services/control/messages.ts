@@ -38,7 +38,16 @@ export type DoneMessage = { type: 'done'; session: string; output: DkgResult | S
 
 export type AbortMessage = { type: 'abort'; session: string; kind: string; message: string; culprits: number[] };
 
-export type CoordinatorToParty = OpenMessage | EnvelopeMessage | AbortMessage;
-export type PartyToCoordinator = EnvelopeMessage | DoneMessage | AbortMessage;
+/**
+ * The key is gone (its deletion window passed, or its DKG never completed): delete every share of
+ * it. Sent until the party confirms, on every connect and every sweep.
+ */
+export type DeleteKeyMessage = { type: 'delete-key'; keyId: string };
+/** The party holds no share of the key any more (also sent when it never had one). */
+export type KeyDeletedMessage = { type: 'key-deleted'; keyId: string };
+
+export type CoordinatorToParty = OpenMessage | EnvelopeMessage | AbortMessage | DeleteKeyMessage;
+export type PartyToCoordinator = EnvelopeMessage | DoneMessage | AbortMessage | KeyDeletedMessage;
 
 export const SESSION_ID_RE = /^[0-9a-f]{64}$/;
+export const KEY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -75,7 +75,7 @@ export class SessionRunner {
 
   /** Wire this to the hub: every message a party sends. */
   onMessage(partyId: string, msg: PartyToCoordinator): void {
-    if (!msg || typeof msg !== 'object' || typeof msg.session !== 'string') return;
+    if (!msg || typeof msg !== 'object' || !('session' in msg) || typeof msg.session !== 'string') return;
     const r = this.running.get(msg.session);
     if (!r) return;
     const from = r.indexOf.get(partyId);

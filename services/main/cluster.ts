@@ -29,6 +29,8 @@ export function initParty(partyDir: string, partyId: string): PublicIdentity {
 export type ClusterOptions = {
   dataDir: string; parties: number; region: string; accountId: string;
   accessKeyId?: string; secretAccessKey?: string;
+  /** More principals besides the dev credential; they replace those of an earlier run. */
+  credentials?: Credential[];
 };
 
 /**
@@ -55,7 +57,8 @@ export function prepareCluster(o: ClusterOptions): GatewayConfig {
   };
   const config: GatewayConfig = {
     region: o.region, accountId: o.accountId, coordinatorId: previous?.coordinatorId ?? 'coordinator-' + randomBytes(4).toString('hex'),
-    credentials: [credential], parties: identities,
+    credentials: [credential, ...(o.credentials ?? previous?.credentials.slice(1) ?? []).filter((c) => c.accessKeyId !== credential.accessKeyId)],
+    parties: identities,
   };
   mkdirSync(paths.gatewayDir(o.dataDir), { recursive: true, mode: 0o700 });
   writeSecretFile(file, new TextEncoder().encode(JSON.stringify(config, null, 2) + '\n'));

@@ -1,7 +1,13 @@
 // Files a node keeps in its data folder, and the environment variables the README documents.
 import { join } from 'node:path';
+import { isPrincipalArn } from '../../policies/aws-key-policy.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 
+/**
+ * One principal of the KMS API: a SigV4 access key pair and the IAM ARN requests signed with it act
+ * as (what key policies name, e.g. `arn:aws:iam::111122223333:user/alice`). The account in the ARN
+ * is the caller's account (`kms:CallerAccount`).
+ */
 export type Credential = { accessKeyId: string; secretAccessKey: string; principal: string };
 
 export type GatewayConfig = {
@@ -25,18 +31,63 @@ export const paths = {
   sharesDb: (partyDir: string) => join(partyDir, 'shares.db'),
 };
 
+/**
+ * Extra principals for a local cluster, from `TUTTI_CREDENTIALS`: a JSON array of
+ * `{"accessKeyId", "secretAccessKey", "principal"}`, where `principal` is an IAM ARN
+ * (`arn:aws:iam::<account>:user/<name>`, any account) or a bare user name of the cluster's account.
+ * They are added to the gateway's config.json next to the dev credential.
+ */
+export function parseCredentialsEnv(text: string | undefined, accountId: string): Credential[] {
+  if (text === undefined || text.trim() === '') return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`TUTTI_CREDENTIALS is not JSON (${(e as Error).message}); expected [{"accessKeyId":"…","secretAccessKey":"…","principal":"alice"}]`);
+  }
+  if (!Array.isArray(raw)) throw new Error('TUTTI_CREDENTIALS must be a JSON array of {accessKeyId, secretAccessKey, principal}');
+  const creds = raw.map((c: unknown, i) => {
+    const o = c as Partial<Credential> | null;
+    if (!o || typeof o.accessKeyId !== 'string' || typeof o.secretAccessKey !== 'string' || typeof o.principal !== 'string') {
+      throw new Error(`TUTTI_CREDENTIALS[${i}] must have string accessKeyId, secretAccessKey and principal`);
+    }
+    const principal = o.principal.startsWith('arn:') ? o.principal : `arn:aws:iam::${accountId}:user/${o.principal}`;
+    return { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey, principal };
+  });
+  checkCredentials(creds);
+  return creds;
+}
+
+/** Access key ids are unique, secrets non-empty, principals IAM ARNs with an account. */
+export function checkCredentials(creds: Credential[]): void {
+  if (creds.length === 0) throw new Error('no credentials configured: the KMS API would accept no request');
+  const seen = new Set<string>();
+  for (const c of creds) {
+    if (!/^[A-Z0-9]{16,128}$/.test(c.accessKeyId)) throw new Error(`access key id '${c.accessKeyId}' must be 16–128 characters A-Z, 0-9`);
+    if (seen.has(c.accessKeyId)) throw new Error(`access key id ${c.accessKeyId} is configured twice`);
+    seen.add(c.accessKeyId);
+    if (!c.secretAccessKey) throw new Error(`access key id ${c.accessKeyId} has an empty secret`);
+    if (!isPrincipalArn(c.principal)) throw new Error(`principal '${c.principal}' of ${c.accessKeyId} is not an IAM ARN such as arn:aws:iam::111122223333:user/alice`);
+  }
+}
+
 /** Environment variables, with their defaults (README "Configuration"). */
 export function envSettings(env: NodeJS.ProcessEnv = process.env) {
+  const accountId = env.TUTTI_ACCOUNT_ID ?? '111122223333';
   return {
     dataDir: env.TUTTI_DATA_DIR ?? '.tutti',
     host: env.TUTTI_HOST ?? '127.0.0.1',
     port: Number(env.TUTTI_PORT ?? 4599),
     region: env.TUTTI_REGION ?? 'us-east-1',
-    accountId: env.TUTTI_ACCOUNT_ID ?? '111122223333',
+    accountId,
     accessKeyId: env.TUTTI_ACCESS_KEY_ID,
     secretAccessKey: env.TUTTI_SECRET_ACCESS_KEY,
+    /** More principals besides the dev credential (see parseCredentialsEnv). */
+    credentials: parseCredentialsEnv(env.TUTTI_CREDENTIALS, accountId),
     parties: Number(env.TUTTI_PARTIES ?? 3),
     roundTimeoutMs: Number(env.TUTTI_ROUND_TIMEOUT_MS ?? 5000),
+    /** How often the gateway deletes keys whose deletion date passed and resends unconfirmed share deletions. */
+    sweepIntervalMs: Number(env.TUTTI_SWEEP_INTERVAL_MS ?? 60_000),
     partyMetricsPort: env.TUTTI_PARTY_METRICS_PORT === undefined ? undefined : Number(env.TUTTI_PARTY_METRICS_PORT),
     stall: env.TUTTI_TEST_STALL ? env.TUTTI_TEST_STALL.split(',') : undefined,
   };

@@ -12,31 +12,46 @@ import { readSecretFile } from '../storage/secret-file.ts';
 import { CoordinatorHub } from '../transport/channel.ts';
 import { Coordinator } from '../coordinator/coordinator.ts';
 import { SessionRunner, type RelayTap } from '../coordinator/session-runner.ts';
+import { KeyDeletions } from '../coordinator/key-deletion.ts';
 import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages.ts';
-import { paths, type GatewayConfig } from './config.ts';
+import { checkCredentials, paths, type GatewayConfig } from './config.ts';
 
 export type GatewayOptions = {
   host: string;
   port: number;
   roundTimeoutMs: number;
+  /** How often keys whose deletion date passed are deleted and unconfirmed share deletions resent (default 60 s). */
+  sweepIntervalMs?: number;
+  /** The key-lifecycle clock (creation and deletion dates), ms since the epoch. Tests move it. */
+  now?: () => number;
   /** Tests only: watch or alter every relayed envelope. */
   tap?: RelayTap;
   log?: (line: string) => void;
 };
 
-export type RunningGateway = { port: number; server: Server; coordinator: Coordinator; hub: CoordinatorHub; close: () => Promise<void> };
+export type RunningGateway = {
+  port: number; server: Server; coordinator: Coordinator; hub: CoordinatorHub; deletions: KeyDeletions; close: () => Promise<void>;
+};
+
+export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 
 export async function startGatewayFromDir(dataDir: string, o: GatewayOptions): Promise<RunningGateway> {
   const config = JSON.parse(Buffer.from(readSecretFile(paths.gatewayConfig(dataDir))).toString('utf8')) as GatewayConfig;
   const env = process.env;
   if (env.TUTTI_ACCESS_KEY_ID && env.TUTTI_SECRET_ACCESS_KEY) {
-    config.credentials = [{ accessKeyId: env.TUTTI_ACCESS_KEY_ID, secretAccessKey: env.TUTTI_SECRET_ACCESS_KEY, principal: `arn:aws:iam::${config.accountId}:user/tutti-dev` }];
+    // Replaces the dev credential (the first); other principals of the config stay.
+    config.credentials = [
+      { accessKeyId: env.TUTTI_ACCESS_KEY_ID, secretAccessKey: env.TUTTI_SECRET_ACCESS_KEY, principal: `arn:aws:iam::${config.accountId}:user/tutti-dev` },
+      ...config.credentials.slice(1).filter((c) => c.accessKeyId !== env.TUTTI_ACCESS_KEY_ID),
+    ];
   }
   return startGateway(config, paths.gatewayDir(dataDir), o);
 }
 
 export async function startGateway(config: GatewayConfig, gatewayDir: string, o: GatewayOptions): Promise<RunningGateway> {
   const log = o.log ?? ((line: string) => console.log(line));
+  checkCredentials(config.credentials);
+  const now = o.now ?? (() => Date.now());
   const metrics = createMetrics('gateway');
   const db = openDatabase(paths.keysDb(gatewayDir));
   const keys = new KeyRepository(db);
@@ -47,19 +62,41 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     send: (id: string, msg: CoordinatorToParty) => hub.send(id, msg),
   };
   const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, metrics, tap: o.tap, log });
-  hub.onMessage((id, msg) => runner.onMessage(id, msg as unknown as PartyToCoordinator));
-  hub.onConnect((id) => { metrics.partyConnections.set({ party: id }, 1); log(`coordinator: ${id} connected`); });
+  const deletions = new KeyDeletions({ keys, send: net.send, now, log });
+  hub.onMessage((id, raw) => {
+    const msg = raw as unknown as PartyToCoordinator;
+    if (msg.type === 'key-deleted') deletions.onDeleted(id, msg.keyId);
+    else runner.onMessage(id, msg);
+  });
+  hub.onConnect((id) => {
+    metrics.partyConnections.set({ party: id }, 1);
+    log(`coordinator: ${id} connected`);
+    deletions.onConnect(id);
+  });
   hub.onDisconnect((id) => { metrics.partyConnections.set({ party: id }, 0); log(`coordinator: ${id} disconnected`); runner.onDisconnect(id); });
 
   const coordinator = new Coordinator({
     keys, runner, parties: config.parties.map((p) => p.partyId), isConnected: (id) => hub.isConnected(id),
-    region: config.region, accountId: config.accountId, log,
+    region: config.region, accountId: config.accountId, log, now, onShareDeletions: () => deletions.resendAll(),
   });
+  deletions.recoverInterrupted();
+  deletions.sweep();
+  const sweeper = setInterval(() => {
+    try {
+      deletions.sweep();
+    } catch (err) {
+      log(`coordinator: deletion sweep failed: ${(err as Error).stack ?? err}`);
+    }
+  }, o.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
+  sweeper.unref();
   const kms = createKmsApp({ keyService: coordinator, credentials: config.credentials, region: config.region, accountId: config.accountId, metrics });
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', parties: config.parties.map((p) => p.partyId), connectedParties: hub.connectedParties(), sessions: runner.size });
+    res.json({
+      status: 'ok', parties: config.parties.map((p) => p.partyId), connectedParties: hub.connectedParties(), sessions: runner.size,
+      pendingShareDeletions: deletions.pending().length,
+    });
   });
   app.use(kms);
   server.on('request', app);
@@ -70,8 +107,9 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   const port = (server.address() as AddressInfo).port;
   log(`gateway: KMS API on http://${o.host}:${port}, parties connect to ws://${o.host}:${port}/parties`);
   return {
-    port, server, coordinator, hub,
+    port, server, coordinator, hub, deletions,
     close: async () => {
+      clearInterval(sweeper);
       await hub.close();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections?.();

@@ -13,6 +13,7 @@ export async function runCluster(s: Settings): Promise<void> {
   const config = prepareCluster({
     dataDir, parties: s.parties, region: s.region, accountId: s.accountId,
     accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey,
+    ...(s.credentials.length ? { credentials: s.credentials } : {}),
   });
   const cred = config.credentials[0]!;
   const children = new Map<string, ChildProcess>();
@@ -60,7 +61,8 @@ Tutti is running: a gateway and ${config.parties.length} party processes, data i
   endpoint           ${endpoint}
   region             ${s.region}
   access key id      ${cred.accessKeyId}
-  secret access key  ${cred.secretAccessKey}
+  secret access key  ${cred.secretAccessKey}${config.credentials.length > 1 ? `
+  more principals    ${config.credentials.slice(1).map((c) => `${c.principal} (${c.accessKeyId})`).join(', ')}` : ''}
 
 Try it:
   export AWS_ACCESS_KEY_ID=${cred.accessKeyId} AWS_SECRET_ACCESS_KEY=${cred.secretAccessKey} AWS_REGION=${s.region} AWS_DEFAULT_REGION=${s.region}

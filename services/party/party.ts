@@ -13,7 +13,7 @@ import { createFrostSign } from '../../protocols/frost/sign.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
 import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
 import type { AbortMessage, CoordinatorToParty, EnvelopeMessage, OpenDkg, OpenSign, PartyToCoordinator } from '../control/messages.ts';
-import { SESSION_ID_RE } from '../control/messages.ts';
+import { KEY_ID_RE, SESSION_ID_RE, type DeleteKeyMessage } from '../control/messages.ts';
 import type { Identity, PublicIdentity } from '../transport/identity.ts';
 import { publicIdentity } from '../transport/identity.ts';
 import { open, protect, ReplayGuard } from '../transport/secure-envelope.ts';
@@ -80,7 +80,8 @@ export class Party {
   /** Entry point for every control message from the coordinator. Never throws. */
   handle(msg: CoordinatorToParty): void {
     try {
-      if (!msg || typeof msg !== 'object' || typeof msg.session !== 'string' || !SESSION_ID_RE.test(msg.session)) return;
+      if (msg?.type === 'delete-key') return this.onDeleteKey(msg);
+      if (!msg || typeof msg !== 'object' || !('session' in msg) || typeof msg.session !== 'string' || !SESSION_ID_RE.test(msg.session)) return;
       switch (msg.type) {
         case 'open': return this.onOpen(msg);
         case 'envelope': return this.onEnvelope(msg);
@@ -89,8 +90,22 @@ export class Party {
       }
     } catch (err) {
       this.o.log?.(`party ${this.partyId}: unexpected error: ${(err as Error).stack ?? err}`);
-      if (typeof msg?.session === 'string') this.fail(msg.session, new ProtocolError('internal', (err as Error).message));
+      if (msg && 'session' in msg && typeof msg.session === 'string') this.fail(msg.session, new ProtocolError('internal', (err as Error).message));
     }
+  }
+
+  /**
+   * The coordinator says the key is gone (its deletion window passed, or its DKG never completed):
+   * drop any session of it, delete every version of the share, and confirm — also when there was
+   * nothing to delete, so a resent request settles.
+   */
+  private onDeleteKey(msg: DeleteKeyMessage): void {
+    if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId)) return;
+    for (const [id, active] of this.sessions) if (active.keyId === msg.keyId) this.fail(id, new ProtocolError('unexpected', `key ${msg.keyId} is being deleted`));
+    const had = this.o.shares.activeVersion(msg.keyId) !== undefined;
+    this.o.shares.delete(msg.keyId);
+    if (had) this.o.log?.(`party ${this.partyId}: deleted its share of key ${msg.keyId}`);
+    this.o.send({ type: 'key-deleted', keyId: msg.keyId });
   }
 
   private onOpen(msg: OpenDkg | OpenSign): void {

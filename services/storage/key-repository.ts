@@ -141,6 +141,7 @@ export class KeyRepository {
   readonly #aliasesOfKeyAfter;
   readonly #countAliases;
   readonly #due;
+  readonly #inState;
   readonly #purgeKey;
   readonly #addShareDeletion;
   readonly #shareDeletions;
@@ -183,6 +184,7 @@ export class KeyRepository {
 
     this.#due = db.prepare<[number], Row>(
       `SELECT * FROM keys WHERE key_state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date, key_id`);
+    this.#inState = db.prepare<[string], Row>(`SELECT * FROM keys WHERE key_state = ? ORDER BY creation_date, key_id`);
     this.#purgeKey = db.prepare<[string]>(`DELETE FROM keys WHERE key_id = ?`);
     this.#addShareDeletion = db.prepare<[string, string, number]>(
       `INSERT OR IGNORE INTO share_deletions (key_id, party_id, requested_at) VALUES (?, ?, ?)`);
@@ -323,6 +325,11 @@ export class KeyRepository {
   /** Keys in PendingDeletion whose deletion date is at or before `now` (ms), soonest first. */
   dueForDeletion(now: number): StoredKey[] {
     return this.#due.all(now).map(fromRow);
+  }
+
+  /** Every key in `state`, oldest first. */
+  inState(state: KeyState): StoredKey[] {
+    return this.#inState.all(state).map(fromRow);
   }
 
   /**

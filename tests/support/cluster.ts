@@ -1,14 +1,28 @@
 // Starts a real local cluster for end-to-end tests: the same data layout and the same processes
 // `npm start` uses (services/main/cluster.ts), on a free port, with test credentials.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { prepareCluster, spawnGateway, spawnParty, waitForParties, type Spawned } from '../../services/main/cluster.ts';
-import type { GatewayConfig } from '../../services/main/config.ts';
+import type { Credential, GatewayConfig } from '../../services/main/config.ts';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIATUTTITEST0000001', secretAccessKey: 'tutti-test-secret-key-0000000000000000000' };
 export const REGION = 'eu-west-1';
+export const ACCOUNT = '111122223333';
+
+/** A free TCP port on loopback, so the gateway can be restarted on the same one. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 export class TestCluster {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'tutti-e2e-'));
@@ -17,16 +31,50 @@ export class TestCluster {
   endpoint = '';
   coordinatorUrl = '';
   readonly parties = new Map<string, Spawned>();
+  port = 0;
+  private gatewayEnv: NodeJS.ProcessEnv = {};
 
-  async start(opts: { parties?: number; gatewayEnv?: NodeJS.ProcessEnv } = {}): Promise<this> {
-    this.config = prepareCluster({ dataDir: this.dataDir, parties: opts.parties ?? 3, region: REGION, accountId: '111122223333', ...TEST_CREDENTIALS });
-    this.gateway = spawnGateway(this.dataDir, '127.0.0.1', 0, { TUTTI_ROUND_TIMEOUT_MS: '2000', ...opts.gatewayEnv });
-    const { port } = (await this.gateway.ready) as { port: number };
-    this.endpoint = `http://127.0.0.1:${port}`;
-    this.coordinatorUrl = `ws://127.0.0.1:${port}/parties`;
+  /**
+   * `credentials`: principals besides TEST_CREDENTIALS (written to the gateway's config.json, as
+   * TUTTI_CREDENTIALS does for npm start). The gateway listens on a fixed free port so that
+   * restartGateway() keeps the endpoint.
+   */
+  async start(opts: { parties?: number; gatewayEnv?: NodeJS.ProcessEnv; credentials?: Credential[] } = {}): Promise<this> {
+    this.config = prepareCluster({
+      dataDir: this.dataDir, parties: opts.parties ?? 3, region: REGION, accountId: ACCOUNT, ...TEST_CREDENTIALS,
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    });
+    this.gatewayEnv = { TUTTI_ROUND_TIMEOUT_MS: '2000', ...opts.gatewayEnv };
+    this.port = await freePort();
+    await this.startGateway();
     await Promise.all(this.config.parties.map((p) => this.startParty(p.partyId)));
     await waitForParties(this.endpoint, this.config.parties.length);
     return this;
+  }
+
+  private async startGateway(env: NodeJS.ProcessEnv = {}): Promise<void> {
+    this.gateway = spawnGateway(this.dataDir, '127.0.0.1', this.port, { ...this.gatewayEnv, ...env });
+    const { port } = (await this.gateway.ready) as { port: number };
+    this.endpoint = `http://127.0.0.1:${port}`;
+    this.coordinatorUrl = `ws://127.0.0.1:${port}/parties`;
+  }
+
+  /**
+   * Stops the gateway (SIGKILL: no chance to clean up) and starts it again on the same port and
+   * data folder; resolves when every running party has reconnected by itself.
+   */
+  async restartGateway(env: NodeJS.ProcessEnv = {}): Promise<void> {
+    const gw = this.gateway;
+    if (gw.child.exitCode === null && gw.child.signalCode === null) {
+      await new Promise<void>((r) => { gw.child.once('exit', () => r()); gw.child.kill('SIGKILL'); });
+    }
+    await this.startGateway(env);
+    const running = [...this.parties.entries()].filter(([, p]) => p.child.exitCode === null && p.child.signalCode === null).map(([id]) => id);
+    await this.waitConnected((ids) => running.every((id) => ids.includes(id)), 20_000);
+  }
+
+  async health(): Promise<{ connectedParties: string[]; pendingShareDeletions: number; sessions: number }> {
+    return (await (await fetch(`${this.endpoint}/healthz`)).json()) as { connectedParties: string[]; pendingShareDeletions: number; sessions: number };
   }
 
   async startParty(partyId: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
@@ -56,8 +104,8 @@ export class TestCluster {
     throw new Error(`parties not as expected: ${await this.connectedParties()}`);
   }
 
-  client(credentials = TEST_CREDENTIALS): KMSClient {
-    return new KMSClient({ endpoint: this.endpoint, region: REGION, credentials, maxAttempts: 1 });
+  client(credentials: { accessKeyId: string; secretAccessKey: string } = TEST_CREDENTIALS): KMSClient {
+    return new KMSClient({ endpoint: this.endpoint, region: REGION, credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey }, maxAttempts: 1 });
   }
 
   async stop(): Promise<void> {
