@@ -84,3 +84,20 @@ export function fromHex(h: string, what = 'hex'): Uint8Array {
   if (typeof h !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(h)) throw new ProtocolError('malformed', `${what}: not lowercase hex`);
   return hexToBytes(h);
 }
+
+/** Big-endian unsigned integer of `len` bytes (a multiple of 8) at bytes[offset]: hot-loop decoding. */
+export function readUintBE(bytes: Uint8Array, offset: number, len: number): bigint {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, len);
+  let v = 0n;
+  for (let k = 0; k < len; k += 8) v = (v << 64n) | view.getBigUint64(k);
+  return v;
+}
+
+/** Writes a scalar (< 2^256) as 32 big-endian bytes at out[offset]: hot-loop encoding. */
+export function writeScalarBE(s: bigint, out: Uint8Array, offset: number): void {
+  const view = new DataView(out.buffer, out.byteOffset + offset, 32);
+  for (let k = 24; k >= 0; k -= 8) {
+    view.setBigUint64(k, s & 0xffffffffffffffffn);
+    s >>= 64n;
+  }
+}

@@ -29,7 +29,7 @@ import { tagged, expandSeed } from './hash.ts';
 import { banError } from './errors.ts';
 import { GF128_BYTES, GfMultiplier, gfFromBytes } from './gf128.ts';
 import { transposeColumnsToRows } from './bits.ts';
-import { prgColumn } from './prg.ts';
+import { prgInto, prgNonce } from './prg.ts';
 import { randomBytes } from './random.ts';
 import {
   KAPPA, OTE_BLOCKS, OTE_CHECK_CHUNKS, OTE_COLUMN_BYTES, OTE_ROW_BYTES, SEED_BYTES, SOFTSPOKEN_K, SOFTSPOKEN_Q, XI,
@@ -89,11 +89,13 @@ export function oteReceive(sid: Uint8Array, seeds: Uint8Array, choices: Uint8Arr
   betaPrime.set(randomBytes(rng, OTE_ROW_BYTES - OTE_CHOICE_BYTES), OTE_CHOICE_BYTES);
   const message = new Uint8Array(OTE_MESSAGE_BYTES);
   const columns = new Uint8Array(KAPPA * OTE_ROW_BYTES); // column 4j+b at (4j+b)·80
+  const nonce = prgNonce(sid);
+  const r = new Uint8Array(OTE_ROW_BYTES);
   for (let j = 0; j < OTE_BLOCKS; j++) {
     const uOff = j * OTE_ROW_BYTES;
     message.set(betaPrime, uOff); // c_j = u_j ⊕ β'
     for (let x = 0; x < SOFTSPOKEN_Q; x++) {
-      const r = prgColumn(sid, j, x, seeds.subarray((SOFTSPOKEN_Q * j + x) * SEED_BYTES, (SOFTSPOKEN_Q * j + x + 1) * SEED_BYTES), OTE_ROW_BYTES);
+      prgInto(nonce, seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES);
       xorRange(message, uOff, r, 0, OTE_ROW_BYTES);
       for (let b = 0; b < SOFTSPOKEN_K; b++) if ((x >>> b) & 1) xorRange(columns, (SOFTSPOKEN_K * j + b) * OTE_ROW_BYTES, r, 0, OTE_ROW_BYTES);
     }
@@ -123,11 +125,13 @@ export function oteSend(sid: Uint8Array, own: OteSenderSeeds, message: Uint8Arra
     throw new ProtocolError('malformed', `OT-extension message of ${message.length} bytes, expected ${OTE_MESSAGE_BYTES}`, [receiver]);
   if (own.seeds.length !== OTE_BLOCKS * SOFTSPOKEN_Q * SEED_BYTES || own.delta.length !== OTE_BLOCKS) throw new RangeError('bad OT-extension sender seeds');
   const columns = new Uint8Array(KAPPA * OTE_ROW_BYTES);
+  const nonce = prgNonce(sid);
+  const r = new Uint8Array(OTE_ROW_BYTES);
   for (let j = 0; j < OTE_BLOCKS; j++) {
     const dj = own.delta[j]!;
     for (let x = 0; x < SOFTSPOKEN_Q; x++) {
       if (x === dj) continue;
-      const r = prgColumn(sid, j, x, own.seeds.subarray((SOFTSPOKEN_Q * j + x) * SEED_BYTES, (SOFTSPOKEN_Q * j + x + 1) * SEED_BYTES), OTE_ROW_BYTES);
+      prgInto(nonce, own.seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES);
       const d = x ^ dj;
       for (let b = 0; b < SOFTSPOKEN_K; b++) if ((d >>> b) & 1) xorRange(columns, (SOFTSPOKEN_K * j + b) * OTE_ROW_BYTES, r, 0, OTE_ROW_BYTES);
     }

@@ -1,0 +1,198 @@
+// Random vector OLE from OT extension: DKLs23 Protocol 5.2 (Functionality 3.5), non-interactive
+// check as in DKLs23 §5.1. Two messages, receiver first:
+//
+//   Bob (receiver)  picks β ∈ {0,1}^ξ, so his VOLE input is χ = ⟨g, β⟩ for the public gadget g;
+//                   runs the SoftSpokenOT receiver with choice bits β (message 1).
+//   Alice (sender)  has inputs a ∈ Z_q^ℓ and one random check column â. Per row i the extension
+//                   gives her pads γ⁰_i = H(i, q_i), γ¹_i = H(i, q_i ⊕ Δ) ∈ Z_q^(ℓ+1), and Bob
+//                   γ^{β_i}_i = H(i, t_i). She sends ã_i = γ⁰_i − γ¹_i + (a, â) and keeps z^A_i = −γ⁰_i;
+//                   Bob sets z^B_i = γ^{β_i}_i + β_i·ã_i, so that z^A_i + z^B_i = β_i·(a, â).
+//                   Fiat–Shamir θ = H(ã) ∈ Z_q^ℓ; she sends η = â + ⟨θ, a⟩ and
+//                   μ = H(μ_1 … μ_ξ) with μ_i = z^A_{i,â} + ⟨θ, z^A_{i,a}⟩ (message 2).
+//   Bob             checks μ against μ'_i = β_i·η − (z^B_{i,â} + ⟨θ, z^B_{i,a}⟩); a mismatch means
+//                   Alice used different inputs in different rows, and she is banned (selective
+//                   failure on β would otherwise leak χ).
+//   Outputs         c = Σ_i g_i·z^A_i (Alice), d = Σ_i g_i·z^B_i (Bob), so c + d = a·χ.
+//
+// ξ = κ + 2s = 512 rows: with β uniform, χ is within 2^-128 of uniform even after a cheating
+// Alice has learnt up to s bits of β by provoking aborts (leftover hash lemma, DKLs19 §3).
+// The gadget is fully hash-derived (research notes §1.4 "hash-derived gadget vector g").
+import { LABELS } from '../core/labels.ts';
+import { ProtocolError } from '../core/errors.ts';
+import { equalBytes } from '../core/bytes.ts';
+import type { Rng } from '../core/session.ts';
+import { sha256 } from '@noble/hashes/sha2.js';
+import type { DklsCurve } from './curve.ts';
+import { hashToScalar, hashToScalars, tagged, u16 } from './hash.ts';
+import { readUintBE, writeScalarBE } from './codec.ts';
+import { chacha20 } from './chacha20.ts';
+import { banError } from './errors.ts';
+import { getBit } from './bits.ts';
+import { randomBytes, randomScalar } from './random.ts';
+import { OTE_CHOICE_BYTES, OTE_MESSAGE_BYTES, oteReceive, oteSend, type OteSenderSeeds } from './softspoken.ts';
+import { OTE_COLUMN_BYTES, XI } from './params.ts';
+
+const SCALAR = 32;
+
+/** Alice's message: ã (ξ × (ℓ+1) scalars) ‖ η ‖ μ. */
+export function voleSenderMessageBytes(ell: number): number {
+  return XI * (ell + 1) * SCALAR + SCALAR + 32;
+}
+export const VOLE_RECEIVER_MESSAGE_BYTES = OTE_MESSAGE_BYTES;
+
+const gadgets = new Map<string, bigint[]>();
+/** g_i = H(label, curve, i) mod q for i < ξ: public, the same for every session (cached). */
+export function gadget(curve: DklsCurve): bigint[] {
+  let g = gadgets.get(curve.name);
+  if (!g) {
+    const name = new TextEncoder().encode(curve.name);
+    g = Array.from({ length: XI }, (_, i) => hashToScalar(curve, LABELS.dkls23VoleGadget, name, u16(i)));
+    gadgets.set(curve.name, g);
+  }
+  return g;
+}
+
+/**
+ * The random-OT pads of row i: a correlation-robust hash of (session, i, row) stretched to ℓ+1
+ * scalars. key_i = SHA-256(P ‖ u16 i ‖ row) with P = the first 16 bytes of H(label, sid) (fixed
+ * lengths: 50 bytes, one compression), then ChaCha20(key_i) gives 48 bytes per scalar, reduced
+ * mod q (bias below 2^-128).
+ */
+class RowPads {
+  private readonly input = new Uint8Array(50);
+  private readonly stream: Uint8Array;
+  private static readonly NONCE = new Uint8Array(12);
+
+  constructor(private readonly curve: DklsCurve, sid: Uint8Array, private readonly width: number) {
+    this.input.set(tagged(LABELS.dkls23OteRowHash, sid).subarray(0, 16), 0);
+    this.stream = new Uint8Array(48 * width);
+  }
+
+  pads(i: number, rows: Uint8Array, rowOffset: number, xorMask: Uint8Array | null, out: bigint[]): void {
+    const { input } = this;
+    input[16] = i >>> 8; input[17] = i & 0xff;
+    for (let k = 0; k < OTE_COLUMN_BYTES; k++) input[18 + k] = rows[rowOffset + k]! ^ (xorMask ? xorMask[k]! : 0);
+    chacha20(sha256(input), 0, RowPads.NONCE, 0, this.stream, 0, this.stream.length);
+    const q = this.curve.Fn.ORDER;
+    for (let k = 0; k < this.width; k++) out[k] = readUintBE(this.stream, 48 * k, 48) % q;
+  }
+}
+
+function checkEll(ell: number): void {
+  if (!Number.isInteger(ell) || ell < 1 || ell > 8) throw new RangeError(`VOLE width ${ell}`);
+}
+
+export type VoleReceiverState = {
+  /** β: ξ bits. */
+  choices: Uint8Array;
+  /** t_i for i < ξ. */
+  rows: Uint8Array;
+};
+
+/** Bob, message 1. Returns χ = ⟨g, β⟩, his input to the VOLE. */
+export function voleReceive(curve: DklsCurve, sid: Uint8Array, seeds: Uint8Array, rng: Rng):
+  { message: Uint8Array; state: VoleReceiverState; chi: bigint } {
+  const { Fn } = curve;
+  const choices = randomBytes(rng, OTE_CHOICE_BYTES);
+  const g = gadget(curve);
+  let chi = Fn.ZERO;
+  for (let i = 0; i < XI; i++) chi = Fn.add(chi, Fn.mul(g[i]!, BigInt(getBit(choices, i))));
+  const { message, rows } = oteReceive(sid, seeds, choices, rng);
+  return { message, state: { choices, rows }, chi };
+}
+
+/**
+ * Alice, message 2: checks Bob's OT-extension message (ban of `receiver` on failure), and
+ * returns her message and her shares c (c_k + d_k = a_k·χ).
+ */
+export function voleSend(curve: DklsCurve, sid: Uint8Array, own: OteSenderSeeds, receiverMessage: Uint8Array,
+  inputs: readonly bigint[], rng: Rng, receiver: number): { message: Uint8Array; shares: bigint[] } {
+  const { Fn } = curve;
+  const ell = inputs.length;
+  checkEll(ell);
+  const width = ell + 1;
+  const { rows, delta } = oteSend(sid, own, receiverMessage, receiver);
+  const alpha = [...inputs.map((a) => Fn.create(a)), randomScalar(curve, rng)];
+  const message = new Uint8Array(voleSenderMessageBytes(ell));
+  const zA: bigint[] = new Array<bigint>(XI * width);
+  const hasher = new RowPads(curve, sid, width);
+  const g0: bigint[] = new Array<bigint>(width), g1: bigint[] = new Array<bigint>(width);
+  const q = Fn.ORDER;
+  for (let i = 0; i < XI; i++) {
+    hasher.pads(i, rows, OTE_COLUMN_BYTES * i, null, g0);
+    hasher.pads(i, rows, OTE_COLUMN_BYTES * i, delta, g1);
+    for (let k = 0; k < width; k++) {
+      zA[i * width + k] = Fn.neg(g0[k]!);
+      writeScalarBE((g0[k]! - g1[k]! + alpha[k]! + q) % q, message, (i * width + k) * SCALAR);
+    }
+  }
+  const aTildeEnd = XI * width * SCALAR;
+  const theta = hashToScalars(curve, ell, LABELS.dkls23VoleTheta, sid, message.subarray(0, aTildeEnd));
+  let eta = alpha[ell]!;
+  for (let k = 0; k < ell; k++) eta = Fn.add(eta, Fn.mul(theta[k]!, alpha[k]!));
+  message.set(Fn.toBytes(eta), aTildeEnd);
+  const mu = new Uint8Array(XI * SCALAR);
+  for (let i = 0; i < XI; i++) {
+    let m = zA[i * width + ell]!;
+    for (let k = 0; k < ell; k++) m += theta[k]! * zA[i * width + k]!;
+    writeScalarBE(m % q, mu, i * SCALAR);
+  }
+  message.set(tagged(LABELS.dkls23VoleMu, sid, mu), aTildeEnd + SCALAR);
+  const g = gadget(curve);
+  const shares: bigint[] = [];
+  for (let k = 0; k < ell; k++) {
+    // Sum the products unreduced and reduce once: BigInt has no overflow.
+    let c = 0n;
+    for (let i = 0; i < XI; i++) c += g[i]! * zA[i * width + k]!;
+    shares.push(c % q);
+  }
+  return { message, shares };
+}
+
+/**
+ * Bob, on Alice's message: strict decoding ('malformed' naming `sender`), the μ check (a ban of
+ * `sender`), and his shares d.
+ */
+export function voleReceiveFinish(curve: DklsCurve, sid: Uint8Array, state: VoleReceiverState, message: Uint8Array,
+  ell: number, sender: number): bigint[] {
+  const { Fn } = curve;
+  checkEll(ell);
+  const width = ell + 1;
+  if (message.length !== voleSenderMessageBytes(ell))
+    throw new ProtocolError('malformed', `VOLE message of ${message.length} bytes, expected ${voleSenderMessageBytes(ell)}`, [sender]);
+  const aTildeEnd = XI * width * SCALAR;
+  const q = Fn.ORDER;
+  const scalarAt = (off: number, what: string): bigint => {
+    const s = readUintBE(message, off, SCALAR);
+    if (s >= Fn.ORDER) throw new ProtocolError('malformed', `VOLE message: ${what} not below the group order`, [sender]);
+    return s;
+  };
+  const theta = hashToScalars(curve, ell, LABELS.dkls23VoleTheta, sid, message.subarray(0, aTildeEnd));
+  const eta = scalarAt(aTildeEnd, 'η');
+  const zB: bigint[] = new Array<bigint>(XI * width);
+  const mu = new Uint8Array(XI * SCALAR);
+  const hasher = new RowPads(curve, sid, width);
+  const pads: bigint[] = new Array<bigint>(width);
+  for (let i = 0; i < XI; i++) {
+    const bit = BigInt(getBit(state.choices, i));
+    hasher.pads(i, state.rows, OTE_COLUMN_BYTES * i, null, pads);
+    for (let k = 0; k < width; k++) {
+      const at = scalarAt((i * width + k) * SCALAR, `ã[${i}][${k}]`);
+      // β_i·ã_i as a product with the bit, not a branch on it.
+      zB[i * width + k] = (pads[k]! + at * bit) % q;
+    }
+    let m = zB[i * width + ell]!;
+    for (let k = 0; k < ell; k++) m += theta[k]! * zB[i * width + k]!;
+    writeScalarBE(((eta * bit - m) % q + q) % q, mu, i * SCALAR);
+  }
+  if (!equalBytes(tagged(LABELS.dkls23VoleMu, sid, mu), message.subarray(aTildeEnd + SCALAR)))
+    throw banError('random VOLE consistency check (μ) failed', sender);
+  const g = gadget(curve);
+  const shares: bigint[] = [];
+  for (let k = 0; k < ell; k++) {
+    let d = 0n;
+    for (let i = 0; i < XI; i++) d += g[i]! * zB[i * width + k]!;
+    shares.push(d % q);
+  }
+  return shares;
+}
