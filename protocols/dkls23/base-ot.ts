@@ -23,6 +23,7 @@ import type { DklsCurve, Point } from './curve.ts';
 import { decodePoint, encodePoint } from './codec.ts';
 import { partyByte, tagged, u16 } from './hash.ts';
 import { randomScalar } from './random.ts';
+import { multiplyMany } from './batch-mul.ts';
 import { SEED_BYTES } from './params.ts';
 
 export const BASE_OT_KEY_BYTES = SEED_BYTES;
@@ -107,6 +108,7 @@ export function baseOtSend(curve: DklsCurve, sid: Uint8Array, message: Uint8Arra
   const B = Point.BASE.multiply(beta);
   const keys0 = new Uint8Array(count * 32);
   const keys1 = new Uint8Array(count * 32);
+  const m: Point[] = []; // m_0 of OT i at 2i, m_1 at 2i+1
   for (let i = 0; i < count; i++) {
     const off = i * BASE_OT_RECEIVER_BYTES_PER_OT;
     const r0 = decodePoint(curve, message.subarray(off, off + 33), `base OT ${i} r0`, [receiver]);
@@ -115,8 +117,13 @@ export function baseOtSend(curve: DklsCurve, sid: Uint8Array, message: Uint8Arra
     const m1 = r1.add(hashToGroup(curve, sid, i, 1, r0));
     // An identity m_b would make key_b public; only a cheating receiver can aim for it.
     if (m0.is0() || m1.is0()) throw new ProtocolError('malformed', `base OT ${i}: degenerate receiver points`, [receiver]);
-    keys0.set(deriveKey(sid, i, 0, m0.multiply(beta)), 32 * i);
-    keys1.set(deriveKey(sid, i, 1, m1.multiply(beta)), 32 * i);
+    m.push(m0, m1);
+  }
+  // All 2·count products share the secret β: one lockstep batch (batch-mul.ts).
+  const shared = multiplyMany(curve, beta, m);
+  for (let i = 0; i < count; i++) {
+    keys0.set(deriveKey(sid, i, 0, shared[2 * i]!), 32 * i);
+    keys1.set(deriveKey(sid, i, 1, shared[2 * i + 1]!), 32 * i);
   }
   return { message: encodePoint(B), keys0, keys1 };
 }
