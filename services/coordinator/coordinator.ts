@@ -156,6 +156,8 @@ export class Coordinator implements KeyService {
     for (let attempt = 0; attempt < 3; attempt++) {
       const candidates = k.parties.map((p, i) => ({ p, i: i + 1 })).filter(({ p, i }) => !excluded.has(i) && this.o.isConnected(p));
       if (candidates.length < k.threshold) {
+        // After a failed attempt, its failure (e.g. a round that timed out) is the reason to report.
+        if (lastError !== undefined) throw this.sessionError(lastError, 'Sign');
         throw keyUnavailable(`Only ${candidates.length} of the key's ${k.parties.length} parties are reachable; ${k.threshold} are needed to sign.`);
       }
       const signers = candidates.slice(0, k.threshold);

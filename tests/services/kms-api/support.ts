@@ -60,7 +60,7 @@ type SourceData = string | ArrayBuffer | ArrayBufferView;
 const bytes = (d: SourceData) => (typeof d === 'string' ? d : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d));
 
 /** The hash @smithy/signature-v4 asks for, from node:crypto. */
-class Sha256 {
+export class Sha256 {
   private readonly h;
   constructor(secret?: SourceData) {
     this.h = secret ? createHmac('sha256', bytes(secret)) : createHash('sha256');
@@ -95,8 +95,11 @@ export type RawRequest = {
 
 export type RawResponse = { status: number; headers: Headers; text: string; json: Record<string, unknown> | null };
 
+/** Where rawRequest sends: a test server, or any endpoint (e.g. a running cluster's gateway). */
+export type Endpoint = Pick<TestServer, 'url' | 'host'>;
+
 /** A request to the KMS endpoint through fetch, SigV4-signed unless told otherwise. */
-export async function rawRequest(server: TestServer, r: RawRequest = {}): Promise<RawResponse> {
+export async function rawRequest(server: Endpoint, r: RawRequest = {}): Promise<RawResponse> {
   let headers: Record<string, string> = {
     host: server.host,
     'content-type': 'application/x-amz-json-1.1',
@@ -129,7 +132,7 @@ export async function rawRequest(server: TestServer, r: RawRequest = {}): Promis
 }
 
 /** Sends a raw request and returns the error body and status. */
-export async function rawError(server: TestServer, r: RawRequest): Promise<{ status: number; body: Record<string, unknown> | null; headers: Headers }> {
+export async function rawError(server: Endpoint, r: RawRequest): Promise<{ status: number; body: Record<string, unknown> | null; headers: Headers }> {
   const res = await rawRequest(server, r);
   return { status: res.status, body: res.json, headers: res.headers };
 }
