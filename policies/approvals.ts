@@ -1,0 +1,159 @@
+// Approvals: signatures by approver keys listed IN the policy (never resolved through the
+// coordinator), carried through the unmodified AWS SDK in Sign's GrantTokens (≤ 10 strings of
+// ≤ 8192 characters) — policy.md §4.4, §6.7.
+//
+// Token:      tutti-approval:v1:<approverId>:<expiresAt ms, decimal>:<signature, base64url, no padding>
+// Statement:  UTF-8 of the RFC 8785 JSON the verifier rebuilds from the request itself, so a token
+//             can only ever approve the request it was made for:
+//   sign:     {"expiresAt","keyId","messageSha256","messageType","signingAlgorithm","type":"tutti-sign-approval/1"}
+//   change:   {"expiresAt","keyId","policyHash","previousHash","revision","type":"tutti-policy-change/1"}
+// Schemes:    ed25519 — RFC 8032 Ed25519 over the statement bytes (strict, not ZIP-215);
+//             secp256k1 — ECDSA over SHA-256(statement), 64-byte compact r‖s, low-S only; 33-byte key.
+// Validity:   approver listed in the policy and in the requirement; signature verifies;
+//             now < expiresAt ≤ now + maxAgeSeconds (default 1 day); each approver counts once.
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { canonicalize } from './jcs.ts';
+import type { ApprovalRequirement, Approver, MessageType, SigningAlgorithm } from './types.ts';
+
+export const APPROVAL_PREFIX = 'tutti-approval:';
+export const MAX_GRANT_TOKENS = 10;
+export const MAX_GRANT_TOKEN_LENGTH = 8192;
+export const DEFAULT_APPROVAL_MAX_AGE_SECONDS = 86_400;
+
+const enc = new TextEncoder();
+const hex = (b: Uint8Array): string => `0x${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
+
+export function fromHex(text: string): Uint8Array {
+  const s = text.startsWith('0x') ? text.slice(2) : text;
+  if (!/^([0-9a-fA-F]{2})*$/.test(s)) throw new TypeError('not hex');
+  return Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
+}
+
+export type SignApprovalSubject = { keyId: string; message: Uint8Array; signingAlgorithm: string; messageType: string };
+export type ChangeApprovalSubject = { keyId: string; revision: number; previousHash: string | null; policyHash: string };
+
+/** The bytes an approver signs to approve one Sign request. */
+export function signApprovalStatement(s: SignApprovalSubject, expiresAt: number): Uint8Array {
+  return enc.encode(canonicalize({
+    type: 'tutti-sign-approval/1',
+    keyId: s.keyId,
+    messageSha256: hex(sha256(s.message)),
+    signingAlgorithm: s.signingAlgorithm,
+    messageType: s.messageType,
+    expiresAt,
+  }));
+}
+
+/** The bytes an approver signs to approve installing one policy revision. */
+export function changeApprovalStatement(s: ChangeApprovalSubject, expiresAt: number): Uint8Array {
+  return enc.encode(canonicalize({
+    type: 'tutti-policy-change/1',
+    keyId: s.keyId,
+    revision: s.revision,
+    previousHash: s.previousHash,
+    policyHash: s.policyHash,
+    expiresAt,
+  }));
+}
+
+export type ApprovalToken = { approverId: string; expiresAt: number; signature: Uint8Array };
+
+const TOKEN_RE = /^tutti-approval:v1:([a-z0-9][a-z0-9._-]{0,62}):(0|[1-9][0-9]{0,15}):([A-Za-z0-9_-]+)$/;
+
+export function encodeApprovalToken(t: ApprovalToken): string {
+  return `${APPROVAL_PREFIX}v1:${t.approverId}:${t.expiresAt}:${Buffer.from(t.signature).toString('base64url')}`;
+}
+
+/** Parses one token strictly (one spelling per token); null when it is not a well-formed approval. */
+export function decodeApprovalToken(token: string): ApprovalToken | null {
+  if (token.length > MAX_GRANT_TOKEN_LENGTH) return null;
+  const m = TOKEN_RE.exec(token);
+  if (!m) return null;
+  const expiresAt = Number(m[2]);
+  if (!Number.isSafeInteger(expiresAt)) return null;
+  const signature = new Uint8Array(Buffer.from(m[3]!, 'base64url'));
+  if (Buffer.from(signature).toString('base64url') !== m[3]) return null;
+  return { approverId: m[1]!, expiresAt, signature };
+}
+
+export type ApproverKey = { scheme: Approver['scheme']; publicKey: Uint8Array };
+
+/** Whether `publicKey` is a valid key of the scheme (ed25519: 32 bytes; secp256k1: 33-byte compressed). */
+export function validApproverKey(scheme: Approver['scheme'], publicKey: Uint8Array): boolean {
+  try {
+    if (scheme === 'ed25519') return publicKey.length === 32 && ed25519.utils.isValidPublicKey(publicKey);
+    return publicKey.length === 33 && secp256k1.utils.isValidPublicKey(publicKey, true);
+  } catch {
+    return false;
+  }
+}
+
+function verifySignature(key: ApproverKey, statement: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 64) return false;
+  try {
+    if (key.scheme === 'ed25519') return ed25519.verify(signature, statement, key.publicKey, { zip215: false });
+    return secp256k1.verify(signature, statement, key.publicKey, { prehash: true, lowS: true });
+  } catch {
+    return false;
+  }
+}
+
+export type ApprovalCheck = { ok: boolean; approvedBy: string[]; problems: string[] };
+
+/**
+ * Counts the distinct approvers in `requirement` with a valid, unexpired approval among `tokens`.
+ * `statement(expiresAt)` rebuilds the signed bytes from the request being approved.
+ */
+export function checkApprovals(
+  tokens: readonly string[],
+  requirement: ApprovalRequirement,
+  approvers: ReadonlyMap<string, ApproverKey>,
+  statement: (expiresAt: number) => Uint8Array,
+  now: number,
+): ApprovalCheck {
+  const approvedBy: string[] = [];
+  const problems: string[] = [];
+  const maxAgeMs = (requirement.maxAgeSeconds ?? DEFAULT_APPROVAL_MAX_AGE_SECONDS) * 1000;
+  for (const raw of tokens.slice(0, MAX_GRANT_TOKENS)) {
+    if (!raw.startsWith(APPROVAL_PREFIX)) continue;
+    const t = decodeApprovalToken(raw);
+    if (!t) { problems.push('malformed approval token'); continue; }
+    const key = approvers.get(t.approverId);
+    if (!key || !requirement.approvers.includes(t.approverId)) { problems.push(`approver '${t.approverId}' is not one of this rule's approvers`); continue; }
+    if (approvedBy.includes(t.approverId)) { problems.push(`approver '${t.approverId}' counted once`); continue; }
+    if (now >= t.expiresAt) { problems.push(`approval by '${t.approverId}' expired`); continue; }
+    if (t.expiresAt > now + maxAgeMs) { problems.push(`approval by '${t.approverId}' lives longer than maxAgeSeconds`); continue; }
+    if (!verifySignature(key, statement(t.expiresAt), t.signature)) { problems.push(`approval by '${t.approverId}' does not verify for this request`); continue; }
+    approvedBy.push(t.approverId);
+  }
+  if (tokens.length > MAX_GRANT_TOKENS) problems.push(`only the first ${MAX_GRANT_TOKENS} grant tokens are read`);
+  return { ok: approvedBy.length >= requirement.threshold, approvedBy, problems };
+}
+
+/** Signs a statement with an approver's secret key and returns the grant token (tests, docs, tooling). */
+export function signApproval(scheme: Approver['scheme'], secretKey: Uint8Array, approverId: string, statement: Uint8Array, expiresAt: number): string {
+  const signature = scheme === 'ed25519'
+    ? ed25519.sign(statement, secretKey)
+    : secp256k1.sign(statement, secretKey, { prehash: true, lowS: true });
+  return encodeApprovalToken({ approverId, expiresAt, signature });
+}
+
+/** An approval of one Sign request, ready to put into GrantTokens. */
+export function createApproval(
+  a: { scheme: Approver['scheme']; secretKey: Uint8Array; approverId: string },
+  request: SignApprovalSubject & { signingAlgorithm: SigningAlgorithm | string; messageType: MessageType | string },
+  expiresAt: number,
+): string {
+  return signApproval(a.scheme, a.secretKey, a.approverId, signApprovalStatement(request, expiresAt), expiresAt);
+}
+
+/** An approval of one policy revision (policy change), for checkPolicyRevision(). */
+export function createPolicyChangeApproval(
+  a: { scheme: Approver['scheme']; secretKey: Uint8Array; approverId: string },
+  change: ChangeApprovalSubject,
+  expiresAt: number,
+): string {
+  return signApproval(a.scheme, a.secretKey, a.approverId, changeApprovalStatement(change, expiresAt), expiresAt);
+}
