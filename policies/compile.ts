@@ -83,6 +83,7 @@ function semanticErrors(doc: PolicyDocument): string[] {
     const f = c.format;
     if (!f) return;
     if (!FORMATS_BY_KEY_SPEC[spec].includes(f.kind)) errors.push(`${at}: format ${f.kind} cannot be signed by a ${spec} key`);
+    if (f.kind === 'raw' && c.signingAlgorithm?.in.includes('ECDSA_KECCAK_256')) errors.push(`${at}: raw bytes are never signed with ECDSA_KECCAK_256 (invariant I-1)`);
     if ((f.kind === 'raw' || f.kind === 'eip191') && f.utf8Pattern !== undefined) {
       try { Pattern.compile(f.utf8Pattern); } catch (e) { errors.push(`${at}: utf8Pattern: ${e instanceof PatternError ? e.message : String(e)}`); }
     }

@@ -6,10 +6,10 @@
 //  3. key spec (and key id, if bound) are the policy's                          else KEY_MISMATCH
 //  4. (key spec, algorithm, message type, DIGEST length) is supported           else ALGORITHM_MISMATCH
 //  5. message size ≤ limits.maxMessageBytes, checked before any parsing         else MESSAGE_TOO_LARGE
-//  6. I-3: DIGEST only if some allow rule names it                              else INVARIANT
-//  7. read the message (classify.ts): strict decoders, I-1 / I-2 / I-4          else PARSE_ERROR / NONCANONICAL /
+//  6. read the message (classify.ts): strict decoders, I-1 / I-2 / I-4          else PARSE_ERROR / NONCANONICAL /
 //                                                                                    UNSUPPORTED_FORMAT / INVARIANT
-//  8. any deny rule matching (or undeterminable) → EXPLICIT_DENY, whatever the order
+//  7. any deny rule matching (or undeterminable) → EXPLICIT_DENY, whatever the order
+//  8. I-3: DIGEST only if some allow rule names it                              else INVARIANT
 //  9. the first allow rule (document order) whose conditions hold decides:
 //       identityVerifiedBy 'party' but the caller was not verified by the party → CALLER_UNVERIFIED
 //       approvals below threshold                                               → APPROVALS_REQUIRED
@@ -58,10 +58,6 @@ export function evaluate(policy: CompiledPolicy | unknown, request: SignRequest,
   if (request.message.length > p.maxMessageBytes) {
     return deny('MESSAGE_TOO_LARGE', 'builtin:message-size', [`message of ${request.message.length} bytes exceeds ${p.maxMessageBytes}`]);
   }
-  if (request.messageType === 'DIGEST' && !p.allowsDigest) {
-    return deny('INVARIANT', 'builtin:I-3', ['DIGEST is signable only under an allow rule that names DIGEST; no rule of this policy does'], 'digest');
-  }
-
   let parsed: ParsedMessage;
   try {
     parsed = classifyMessage(request.keySpec, request.signingAlgorithm, request.messageType, request.message);
@@ -78,6 +74,10 @@ export function evaluate(policy: CompiledPolicy | unknown, request: SignRequest,
     if (ruleMatches('deny', v)) {
       return deny('EXPLICIT_DENY', cr.rule.id, [v ? `condition undeterminable (fail closed): ${v.why}` : 'all conditions hold'], format);
     }
+  }
+
+  if (format === 'digest' && !p.allowsDigest) {
+    return deny('INVARIANT', 'builtin:I-3', ['DIGEST is signable only under an allow rule that names DIGEST; no rule of this policy does'], format);
   }
 
   const reasons: string[] = [];
