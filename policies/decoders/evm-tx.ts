@@ -16,6 +16,7 @@ export function decodeEvmTransaction(bytes: Uint8Array): EvmTransaction {
   if (first === 0x01) return decodeEip2930Tx(bytes);
   if (first === 0x02) return decodeEip1559Tx(bytes);
   if (first >= 0xc0) return decodeLegacyTx(bytes);
+  if (first >= 0x80) throw new DecodeError('PARSE_ERROR', 'an RLP string is not a transaction (EIP-2718 types are 0x00–0x7f)');
   const name = KNOWN_UNSUPPORTED[first] ?? `typed transaction 0x${first.toString(16).padStart(2, '0')}`;
   throw new DecodeError('UNSUPPORTED_FORMAT', `${name} is not evaluated by this engine`);
 }
