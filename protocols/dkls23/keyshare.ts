@@ -1,0 +1,140 @@
+// The DKLs23 key share a party keeps after the DKG (research notes §1.5 "Stored key share"):
+// JSON-safe (lowercase hex), self-contained, and checked in full whenever a session is built on
+// it, since it comes back from storage. Per counterpart it holds the OT-extension seeds of both
+// directions and the zero-sharing seed (≈65 KB of secrets per counterpart).
+import { ProtocolError } from '../core/errors.ts';
+import { equalBytes } from '../core/bytes.ts';
+import { decodePoint, decodeScalar, fromHex } from './codec.ts';
+import { dklsCurve, isDklsCurveName, type DklsCurve, type DklsCurveName, type Point } from './curve.ts';
+import { evalCommitment } from './feldman.ts';
+import type { OteSenderSeeds } from './softspoken.ts';
+import { MAX_PARTIES, OTE_BLOCKS, SEED_BYTES, SOFTSPOKEN_Q } from './params.ts';
+
+export type DklsPeerMaterial = {
+  /** seed_ij of the zero-sharing (32 bytes). */
+  zeroSeed: string;
+  /** All 16 seeds per block: this party is the VOLE receiver ("Bob") toward the peer. */
+  voleReceiverSeeds: string;
+  /** Δ digits (64 bytes, each < 16): this party is the VOLE sender ("Alice") toward the peer. */
+  voleSenderDelta: string;
+  /** The punctured seeds that go with Δ (the seed at Δ_j is zeros). */
+  voleSenderSeeds: string;
+};
+
+export type DklsKeyShare = {
+  curve: DklsCurveName;
+  /** This party's index, 1..n; also its evaluation point. */
+  index: number;
+  n: number;
+  t: number;
+  /** s_i, hex scalar. */
+  secretShare: string;
+  /** Compressed public key = commitments[0]. */
+  publicKey: string;
+  /** The joint Feldman commitment F (t compressed points). */
+  commitments: string[];
+  /** j (decimal) → S_j = F(j), for every party 1..n. */
+  verificationShares: Record<string, string>;
+  /** The DKG's final session id: every signing session binds to it (TOB-SILA-10). */
+  dkgSessionId: string;
+  /** The confirmed DKG transcript hash. */
+  transcriptHash: string;
+  /** j (decimal) → OT and zero-sharing material with party j, for every j ≠ index. */
+  peers: Record<string, DklsPeerMaterial>;
+};
+
+export type ParsedPeer = { zeroSeed: Uint8Array; voleReceiverSeeds: Uint8Array; voleSender: OteSenderSeeds };
+
+export type ParsedKeyShare = {
+  curve: DklsCurve;
+  index: number;
+  n: number;
+  t: number;
+  secretShare: bigint;
+  publicKey: Point;
+  commitments: Point[];
+  verificationShares: Map<number, Point>;
+  dkgSessionId: Uint8Array;
+  transcriptHash: Uint8Array;
+  peers: Map<number, ParsedPeer>;
+};
+
+const SEEDS_BYTES = OTE_BLOCKS * SOFTSPOKEN_Q * SEED_BYTES;
+
+export function checkThreshold(t: number, n: number): void {
+  if (!Number.isInteger(t) || !Number.isInteger(n) || t < 2 || t > n || n > MAX_PARTIES)
+    throw new ProtocolError('bad-parameters', `need 2 <= t <= n <= ${MAX_PARTIES}, got t=${t} n=${n}`);
+}
+
+function bad(why: string): never {
+  throw new ProtocolError('bad-parameters', `key share: ${why}`);
+}
+
+function wrap<T>(f: () => T): T {
+  try { return f(); } catch (e) { return bad(e instanceof Error ? e.message : String(e)); }
+}
+
+function hexOf(h: unknown, bytes: number, what: string): Uint8Array {
+  const b = wrap(() => fromHex(h as string, what));
+  if (b.length !== bytes) bad(`${what}: expected ${bytes} bytes`);
+  return b;
+}
+
+type PublicPart = { publicKey: Point; commitments: Point[]; verificationShares: Map<number, Point> };
+/** Public parts already checked (pure memo of public values: the check costs O(n·t) multiplications). */
+const CHECKED = new Map<string, PublicPart>();
+
+function parsePublic(curve: DklsCurve, share: DklsKeyShare): PublicPart {
+  const { n, t } = share;
+  if (!Array.isArray(share.commitments) || share.commitments.length !== t) bad(`expected ${t} commitments`);
+  if (typeof share.verificationShares !== 'object' || share.verificationShares === null || Object.keys(share.verificationShares).length !== n)
+    bad(`expected ${n} verification shares`);
+  const key = JSON.stringify([curve.name, n, t, share.publicKey, share.commitments, share.verificationShares]);
+  const known = CHECKED.get(key);
+  if (known) return known;
+  const commitments = share.commitments.map((c, k) => wrap(() => decodePoint(curve, fromHex(c), `commitment ${k}`)));
+  const publicKey = commitments[0]!;
+  if (!equalBytes(hexOf(share.publicKey, 33, 'public key'), publicKey.toBytes(true))) bad('public key is not commitments[0]');
+  const verificationShares = new Map<number, Point>();
+  for (let j = 1; j <= n; j++) {
+    const h = share.verificationShares[String(j)];
+    const S = wrap(() => decodePoint(curve, fromHex(h as string), `verification share ${j}`));
+    if (!S.equals(evalCommitment(curve, commitments, BigInt(j)))) bad(`verification share ${j} does not match the commitments`);
+    verificationShares.set(j, S);
+  }
+  const part = { publicKey, commitments, verificationShares };
+  if (CHECKED.size >= 256) CHECKED.delete(CHECKED.keys().next().value!);
+  CHECKED.set(key, part);
+  return part;
+}
+
+/** Decodes and cross-checks a stored share; any inconsistency is 'bad-parameters'. */
+export function parseKeyShare(share: DklsKeyShare): ParsedKeyShare {
+  if (typeof share !== 'object' || share === null) bad('not an object');
+  if (!isDklsCurveName(share.curve)) bad(`unknown curve '${String(share.curve)}'`);
+  const curve = dklsCurve(share.curve);
+  const { index, n, t } = share;
+  checkThreshold(t, n);
+  if (!Number.isInteger(index) || index < 1 || index > n) bad(`index ${index} outside 1..${n}`);
+  const { publicKey, commitments, verificationShares } = parsePublic(curve, share);
+  const secretShare = wrap(() => decodeScalar(curve, fromHex(share.secretShare), 'secret share'));
+  if (secretShare === 0n || !curve.Point.BASE.multiply(secretShare).equals(verificationShares.get(index)!))
+    bad('secret share does not match its verification share');
+  const dkgSessionId = hexOf(share.dkgSessionId, 32, 'DKG session id');
+  const transcriptHash = hexOf(share.transcriptHash, 32, 'transcript hash');
+  if (typeof share.peers !== 'object' || share.peers === null || Object.keys(share.peers).length !== n - 1) bad(`expected ${n - 1} peers`);
+  const peers = new Map<number, ParsedPeer>();
+  for (let j = 1; j <= n; j++) {
+    if (j === index) continue;
+    const m = share.peers[String(j)];
+    if (!m) bad(`no OT material for party ${j}`);
+    const delta = hexOf(m.voleSenderDelta, OTE_BLOCKS, `Δ for ${j}`);
+    if (delta.some((d) => d >= SOFTSPOKEN_Q)) bad(`Δ for ${j} has a digit above 15`);
+    peers.set(j, {
+      zeroSeed: hexOf(m.zeroSeed, SEED_BYTES, `zero seed for ${j}`),
+      voleReceiverSeeds: hexOf(m.voleReceiverSeeds, SEEDS_BYTES, `receiver seeds for ${j}`),
+      voleSender: { delta, seeds: hexOf(m.voleSenderSeeds, SEEDS_BYTES, `sender seeds for ${j}`) },
+    });
+  }
+  return { curve, index, n, t, secretShare, publicKey, commitments, verificationShares, dkgSessionId, transcriptHash, peers };
+}

@@ -1,0 +1,366 @@
+// DKLs23 threshold ECDSA signing (DKLs23 Protocol 3.6, research notes §1.6), run as one session
+// per request: three message-independent rounds (the presignature) and one online round.
+//
+//   R1 bc   sid_i ‖ com_i ‖ request          com_i = H(coordinator sid, i, R_i; blind_i)
+//   R2 p2p  fsid ‖ echo(R1) ‖ VOLE message 1 (i as receiver "Bob": χ_{i←j} = ⟨g, β⟩)
+//   R3 p2p  fsid ‖ VOLE message 2 (i as sender "Alice", inputs (r_i, sk_i)) ‖ R_i ‖ blind_i ‖ pk_i ‖
+//           Γ^u = c^u·G ‖ Γ^v = c^v·G ‖ ψ = φ_i − χ_{i←j}
+//   R4 bc   fsid ‖ w_i = m·φ_i + r_x·v_i ‖ u_i     (after the presignature is durably consumed)
+//
+// With sk_i = λ_i·s_i + ζ_i (Lagrange over the signers plus a zero share), each pair runs two
+// random VOLEs (one per direction). After R3, party i holds
+//   φ'_i = φ_i + Σ_j ψ_{j→i},   u_i = r_i·φ'_i + Σ_j (c^u_{i→j} + d^u_{j→i}),   v_i = sk_i·φ'_i + Σ_j (c^v + d^v),
+// and Σ u_i = k·φ, Σ v_i = sk·φ with k = Σ r_i, φ = Σ φ_i. So s = Σ w_i / Σ u_i = (m + r_x·sk)/k.
+// The receiver-side checks χ·R_j = d^u·G + Γ^u and χ·pk_j = d^v·G + Γ^v bind j's VOLE inputs to
+// its committed nonce and to its key share, and Σ pk_j = pk binds the key shares to the key: the
+// "simple consistency check" of DKLs23 §3. A failed VOLE, OT-extension or Γ check is a ban of j.
+// final sid = H(coordinator sid, DKG final sid, signers, sid_j…): every p2p body carries it
+// (TOB-SILA-8), and it binds the session to the DKG (TOB-SILA-10).
+import type { Envelope } from '../core/envelope.ts';
+import { BROADCAST } from '../core/envelope.ts';
+import { ProtocolError } from '../core/errors.ts';
+import { bytesToHex, concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.ts';
+import { LABELS } from '../core/labels.ts';
+import type { Rng, Session } from '../core/session.ts';
+import { bytesToNumberBE } from '@noble/curves/utils.js';
+import { Reader, encodePoint, fromHex } from './codec.ts';
+import { dklsCurve, type DklsCurveName, type Point } from './curve.ts';
+import { commit, openCommitment, COMMITMENT_BYTES } from './commit.ts';
+import { lagrangeAtZero } from './feldman.ts';
+import { checkEchoes, echoPayload, DIGEST_BYTES } from './agreement.ts';
+import { DklsMachine, checkMachineState, checkSessionInputs, type MachineState, type Progress } from './machine.ts';
+import { parseKeyShare, type DklsKeyShare, type ParsedKeyShare } from './keyshare.ts';
+import { VOLE_RECEIVER_MESSAGE_BYTES, voleReceive, voleReceiveFinish, voleSend, voleSenderMessageBytes } from './rvole.ts';
+import { zeroShare } from './zero-share.ts';
+import { banError } from './errors.ts';
+import { derivedRng, randomBytes, randomScalar } from './random.ts';
+import { partyByte, tagged } from './hash.ts';
+import { SIGN_VOLE_INPUTS } from './params.ts';
+
+export type DklsSignOutput = {
+  /** r ‖ s, 32 bytes each, s low (s ≤ q/2). */
+  signature: Uint8Array;
+  /** Recovery id (0..3): bit 0 = parity of y(R') for the normalised signature, bit 1 = x(R) ≥ q. */
+  recovery: number;
+};
+
+type SignState = MachineState & {
+  type: 'dkls23-sign';
+  share: DklsKeyShare;
+  digest: string;
+  request: string;
+  seed: string;
+  /** r_i, φ_i and the commitment randomness until R4 is released; null afterwards, never restored. */
+  nonce: { r: string; phi: string; blind: string } | null;
+  round1: string;
+  finalSid: string | null;
+  echo1: string | null;
+  sk: string | null;
+  /** Per peer j: our VOLE receiver state in VOLE(Alice = j, Bob = us) and our χ there. */
+  bob: Record<string, { choices: string; rows: string; chi: string }> | null;
+  /** Per peer j: our shares c^u, c^v in VOLE(Alice = us, Bob = j). */
+  alice: Record<string, { cu: string; cv: string }> | null;
+  /** R = Σ R_j (compressed) once R3 is done. */
+  R: string | null;
+  partial: string | null;
+  presignatureId: string | null;
+};
+
+type Round1 = { sid: Uint8Array; commitment: Uint8Array };
+type Round2 = { finalSid: Uint8Array; echo: Uint8Array; vole: Uint8Array };
+type Round3 = { finalSid: Uint8Array; vole: Uint8Array; R: Point; blind: Uint8Array; pk: Point; gammaU: Point; gammaV: Point; psi: bigint };
+type Round4 = { finalSid: Uint8Array; w: bigint; u: bigint };
+
+const SHAPES = [
+  { broadcast: true, p2p: false },
+  { broadcast: false, p2p: true },
+  { broadcast: false, p2p: true },
+  { broadcast: true, p2p: false },
+] as const;
+
+export function signProtocolName(curve: DklsCurveName): string {
+  return `dkls23-${curve}/sign`;
+}
+
+/** The pairwise VOLE session id of one signature: one per (Alice, Bob) ordered pair. */
+export function voleSessionId(finalSid: Uint8Array, alice: number, bob: number): Uint8Array {
+  return tagged(LABELS.dkls23SignVoleSid, finalSid, partyByte(alice), partyByte(bob));
+}
+
+class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
+  private parsedShare: ParsedKeyShare | null;
+
+  constructor(state: SignState, parsed?: ParsedKeyShare) {
+    super(state, SHAPES);
+    this.parsedShare = parsed ?? null;
+  }
+
+  private get key(): ParsedKeyShare {
+    return (this.parsedShare ??= parseKeyShare(this.st.share));
+  }
+
+  private rng(context: string): Rng {
+    return derivedRng(fromHex(this.st.seed), `${this.protocol}/${context}`);
+  }
+
+  private get finalSid(): Uint8Array { return fromHex(this.st.finalSid!); }
+
+  protected begin(): Envelope[] {
+    return [this.envelope(1, BROADCAST, fromHex(this.st.round1))];
+  }
+
+  protected decode(round: number, _p2p: boolean, from: number, payload: Uint8Array): unknown {
+    const r = new Reader(this.curve, payload, `round-${round} message from ${from}`, [from]);
+    if (round === 1) {
+      const m: Round1 = { sid: r.bytesN(32), commitment: r.bytesN(COMMITMENT_BYTES) };
+      const request = r.bytesN(32);
+      r.end();
+      // Signers given different requests (key, signer set, digest) stop before anything secret.
+      if (!equalBytes(request, fromHex(this.st.request)))
+        throw new ProtocolError('bad-parameters', `party ${from} was asked to sign something else (key, signers or digest differ)`, [from]);
+      return m;
+    }
+    if (round === 2) {
+      const m: Round2 = { finalSid: r.bytesN(32), echo: r.bytesN(this.st.parties.length * DIGEST_BYTES), vole: r.bytesN(VOLE_RECEIVER_MESSAGE_BYTES) };
+      r.end();
+      return m;
+    }
+    if (round === 3) {
+      const m: Round3 = {
+        finalSid: r.bytesN(32), vole: r.bytesN(voleSenderMessageBytes(SIGN_VOLE_INPUTS)), R: r.point('R'), blind: r.bytesN(32),
+        pk: r.point('pk'), gammaU: r.point('Γu'), gammaV: r.point('Γv'), psi: r.scalar('ψ'),
+      };
+      r.end();
+      return m;
+    }
+    const m: Round4 = { finalSid: r.bytesN(32), w: r.scalar('w'), u: r.scalar('u') };
+    r.end();
+    return m;
+  }
+
+  protected complete(round: number): Progress<DklsSignOutput, never> {
+    switch (round) {
+      case 1: return this.startVoles();
+      case 2: return this.answerVoles();
+      case 3: return this.presign();
+      default: return this.combine();
+    }
+  }
+
+  private checkFinalSid(from: number, finalSid: Uint8Array): void {
+    if (!equalBytes(finalSid, this.finalSid)) throw new ProtocolError('equivocation', `party ${from} is in another session (final session id differs)`, [from]);
+  }
+
+  /** R1 done: final session id, the additive key share, and our VOLE-receiver message to each signer. */
+  private startVoles(): Progress<DklsSignOutput, never> {
+    const { curve, key } = this;
+    const { Fn } = curve;
+    const signers = this.st.parties;
+    const sidOf = (p: number) => (p === this.self ? fromHex(this.st.round1).subarray(0, 32) : this.message<Round1>(1, false, p).sid);
+    const finalSid = tagged(LABELS.dkls23SignSessionId, utf8ToBytes(this.protocol), this.sessionId, key.dkgSessionId,
+      Uint8Array.from(signers), ...signers.map(sidOf));
+    this.st.finalSid = bytesToHex(finalSid);
+    const echo1 = echoPayload(LABELS.dkls23SignEcho, this.protocol, this.sessionId, 1, signers,
+      (p) => (p === this.self ? fromHex(this.st.round1) : this.raw(1, false, p)));
+    this.st.echo1 = bytesToHex(echo1);
+    const zeta = zeroShare(curve, this.self, signers, (j) => key.peers.get(j)!.zeroSeed, finalSid);
+    const sk = Fn.add(Fn.mul(lagrangeAtZero(curve, signers, this.self), key.secretShare), zeta);
+    this.st.sk = bytesToHex(Fn.toBytes(sk));
+    const bob: NonNullable<SignState['bob']> = {};
+    const messages: Envelope[] = [];
+    for (const j of this.others) {
+      const v = voleReceive(curve, voleSessionId(finalSid, j, this.self), key.peers.get(j)!.voleReceiverSeeds, this.rng(`vole-receive/${j}`));
+      bob[String(j)] = { choices: bytesToHex(v.state.choices), rows: bytesToHex(v.state.rows), chi: bytesToHex(Fn.toBytes(v.chi)) };
+      messages.push(this.envelope(2, j, concatBytes(finalSid, echo1, v.message)));
+    }
+    this.st.bob = bob;
+    return { messages };
+  }
+
+  /** R2 done: agree on R1; as VOLE sender to each signer, with inputs (r_i, sk_i); open R_i. */
+  private answerVoles(): Progress<DklsSignOutput, never> {
+    const { curve, key } = this;
+    const { Fn, Point } = curve;
+    const finalSid = this.finalSid;
+    checkEchoes(this.self, this.st.parties, fromHex(this.st.echo1!), (j) => this.message<Round2>(2, true, j).echo);
+    for (const j of this.others) this.checkFinalSid(j, this.message<Round2>(2, true, j).finalSid);
+    const nonce = this.st.nonce;
+    if (!nonce) throw new ProtocolError('nonce-reuse', 'this presignature has already been used');
+    const r = Fn.fromBytes(fromHex(nonce.r)), phi = Fn.fromBytes(fromHex(nonce.phi));
+    const sk = Fn.fromBytes(fromHex(this.st.sk!));
+    const R = encodePoint(Point.BASE.multiply(r));
+    const pk = encodePoint(Point.BASE.multiply(sk));
+    const alice: NonNullable<SignState['alice']> = {};
+    const messages: Envelope[] = [];
+    for (const j of this.others) {
+      const v = voleSend(curve, voleSessionId(finalSid, this.self, j), key.peers.get(j)!.voleSender, this.message<Round2>(2, true, j).vole,
+        [r, sk], this.rng(`vole-send/${j}`), j);
+      const [cu, cv] = v.shares as [bigint, bigint];
+      if (cu === 0n || cv === 0n) throw new ProtocolError('internal', 'degenerate VOLE share');
+      alice[String(j)] = { cu: bytesToHex(Fn.toBytes(cu)), cv: bytesToHex(Fn.toBytes(cv)) };
+      const chi = Fn.fromBytes(fromHex(this.st.bob![String(j)]!.chi));
+      messages.push(this.envelope(3, j, concatBytes(finalSid, v.message, R, fromHex(nonce.blind), pk,
+        encodePoint(Point.BASE.multiply(cu)), encodePoint(Point.BASE.multiply(cv)), Fn.toBytes(Fn.sub(phi, chi)))));
+    }
+    this.st.alice = alice;
+    return { messages };
+  }
+
+  /** R3 done: every receiver-side check; then the presignature and our online-round message. */
+  private presign(): Progress<DklsSignOutput, never> {
+    const { curve, key } = this;
+    const { Fn, Point } = curve;
+    const finalSid = this.finalSid;
+    const nonce = this.st.nonce;
+    if (!nonce) throw new ProtocolError('nonce-reuse', 'this presignature has already been used');
+    const r = Fn.fromBytes(fromHex(nonce.r)), phi = Fn.fromBytes(fromHex(nonce.phi));
+    const sk = Fn.fromBytes(fromHex(this.st.sk!));
+    let R = Point.BASE.multiply(r);
+    let pkSum = Point.BASE.multiply(sk);
+    let phiPrime = phi;
+    let uSum = 0n, vSum = 0n;
+    for (const j of this.others) {
+      const m = this.message<Round3>(3, true, j);
+      this.checkFinalSid(j, m.finalSid);
+      const bob = this.st.bob![String(j)]!;
+      const [du, dv] = voleReceiveFinish(curve, voleSessionId(finalSid, j, this.self), { choices: fromHex(bob.choices), rows: fromHex(bob.rows) },
+        m.vole, SIGN_VOLE_INPUTS, j) as [bigint, bigint];
+      if (!openCommitment(LABELS.dkls23SignCommitment, this.sessionId, j, [encodePoint(m.R)], m.blind, this.message<Round1>(1, false, j).commitment))
+        throw new ProtocolError('invalid-commitment', `party ${j}'s nonce does not open its round-1 commitment`, [j]);
+      // DKLs23 §3 consistency check: j's VOLE inputs are the discrete logs of R_j and pk_j.
+      // χ and d are secret: constant-time multiplications.
+      const chi = Fn.fromBytes(fromHex(bob.chi));
+      const mulG = (x: bigint) => (x === 0n ? Point.ZERO : Point.BASE.multiply(x));
+      if (!m.R.multiply(chi).equals(mulG(du).add(m.gammaU))) throw banError(`Γ check on the nonce of party ${j} failed`, j);
+      if (!m.pk.multiply(chi).equals(mulG(dv).add(m.gammaV))) throw banError(`Γ check on the key share of party ${j} failed`, j);
+      const alice = this.st.alice![String(j)]!;
+      R = R.add(m.R);
+      pkSum = pkSum.add(m.pk);
+      phiPrime = Fn.add(phiPrime, m.psi);
+      uSum = Fn.add(uSum, Fn.add(Fn.fromBytes(fromHex(alice.cu)), du));
+      vSum = Fn.add(vSum, Fn.add(Fn.fromBytes(fromHex(alice.cv)), dv));
+    }
+    // The additive shares must add up to the key (zero shares cancel): not attributable, since
+    // ζ_j is private to j, but nothing is released.
+    if (!pkSum.equals(key.publicKey)) throw new ProtocolError('invalid-share', 'the signers\' key shares do not add up to the public key');
+    if (R.is0()) throw new ProtocolError('invalid-commitment', 'the joint nonce is the identity');
+    const rx = Fn.create(R.toAffine().x);
+    if (rx === 0n) throw new ProtocolError('invalid-commitment', 'the joint nonce has x = 0 mod q');
+    const u = Fn.add(Fn.mul(r, phiPrime), uSum);
+    const v = Fn.add(Fn.mul(sk, phiPrime), vSum);
+    const m = Fn.create(bytesToNumberBE(fromHex(this.st.digest)));
+    const w = Fn.add(Fn.mul(m, phi), Fn.mul(rx, v));
+    this.st.R = bytesToHex(encodePoint(R));
+    // The presignature is spent now: forget it before the partial signature leaves, and have the
+    // service mark it consumed durably first (research notes §1.2 "Nonce/presignature reuse").
+    this.st.nonce = null;
+    this.st.sk = null;
+    this.st.bob = null;
+    this.st.alice = null;
+    const partial = concatBytes(finalSid, Fn.toBytes(w), Fn.toBytes(u));
+    this.st.partial = bytesToHex(partial);
+    return { messages: [this.envelope(4, BROADCAST, partial)], durable: { consume: [this.st.presignatureId!] } };
+  }
+
+  /** R4 done: s = Σ w / Σ u, low-S, and the independent verifier before anything is output. */
+  private combine(): Progress<DklsSignOutput, never> {
+    const { curve, key } = this;
+    const { Fn } = curve;
+    const own = fromHex(this.st.partial!);
+    let w = Fn.fromBytes(own.subarray(32, 64)), u = Fn.fromBytes(own.subarray(64, 96));
+    for (const j of this.others) {
+      const m = this.message<Round4>(4, false, j);
+      this.checkFinalSid(j, m.finalSid);
+      w = Fn.add(w, m.w);
+      u = Fn.add(u, m.u);
+    }
+    if (u === 0n) throw new ProtocolError('invalid-signature', 'the partial signatures are degenerate');
+    const R = curve.Point.fromBytes(fromHex(this.st.R!)).toAffine();
+    const q = Fn.ORDER;
+    const rx = Fn.create(R.x);
+    let s = Fn.div(w, u);
+    let recovery = Number(R.y & 1n) | (R.x >= q ? 2 : 0);
+    // Low-S (BIP-62/146, EIP-2): s and q − s both verify; the low one is the canonical one, and
+    // negating s negates R, which flips the parity bit of the recovery id.
+    if (s > q >> 1n) { s = q - s; recovery ^= 1; }
+    const signature = concatBytes(Fn.toBytes(rx), Fn.toBytes(s));
+    if (s === 0n || !curve.verify(signature, fromHex(this.st.digest), encodePoint(key.publicKey)))
+      throw new ProtocolError('invalid-signature', 'the combined signature does not verify');
+    return { messages: [], done: { output: { signature, recovery } } };
+  }
+
+  protected outputToJSON(o: DklsSignOutput): unknown { return { signature: bytesToHex(o.signature), recovery: o.recovery }; }
+  protected outputFromJSON(j: unknown): DklsSignOutput {
+    const o = j as { signature: string; recovery: number };
+    return { signature: fromHex(o.signature), recovery: o.recovery };
+  }
+
+  protected wipe(): void {
+    this.st.nonce = null;
+    this.st.sk = null;
+    this.st.bob = null;
+    this.st.alice = null;
+    this.st.seed = '';
+  }
+}
+
+function checkSigners(signers: unknown, self: number, share: DklsKeyShare): number[] {
+  const bad = (why: string): never => { throw new ProtocolError('bad-parameters', why); };
+  if (!Array.isArray(signers)) return bad('signers must be an array');
+  for (let k = 0; k < signers.length; k++) {
+    const s = signers[k];
+    if (!Number.isInteger(s) || s < 1 || s > share.n) bad(`signer ${String(s)} outside 1..${share.n}`);
+    if (k > 0 && s <= signers[k - 1]) bad('signers must be sorted and distinct');
+  }
+  if (signers.length < share.t) bad(`${signers.length} signers, threshold is ${share.t}`);
+  if (!signers.includes(self)) bad('signers must include self');
+  return [...signers] as number[];
+}
+
+export function createDklsSign(o: {
+  curve: DklsCurveName; sessionId: Uint8Array; self: number; signers: number[]; share: DklsKeyShare; digest: Uint8Array; rng: Rng;
+}): Session<DklsSignOutput> {
+  checkSessionInputs(o);
+  const key = parseKeyShare(o.share);
+  if (o.share.curve !== o.curve) throw new ProtocolError('bad-parameters', `share is for ${o.share.curve}, not ${o.curve}`);
+  if (o.share.index !== o.self) throw new ProtocolError('bad-parameters', `share belongs to party ${o.share.index}, not ${o.self}`);
+  if (!(o.digest instanceof Uint8Array) || o.digest.length !== 32) throw new ProtocolError('bad-parameters', 'digest must be 32 bytes');
+  const signers = checkSigners(o.signers, o.self, o.share);
+  const curve = dklsCurve(o.curve);
+  const protocol = signProtocolName(o.curve);
+  const seed = randomBytes(o.rng, 32);
+  const sid = randomBytes(o.rng, 32);
+  const r = randomScalar(curve, o.rng);
+  const phi = randomScalar(curve, o.rng);
+  const blind = randomBytes(o.rng, 32);
+  const R = encodePoint(curve.Point.BASE.multiply(r));
+  const com = commit(LABELS.dkls23SignCommitment, o.sessionId, o.self, [R], blind);
+  const request = tagged(LABELS.dkls23SignRequest, utf8ToBytes(protocol), o.sessionId, encodePoint(key.publicKey), key.dkgSessionId,
+    Uint8Array.from(signers), o.digest);
+  const state: SignState = {
+    v: 1, type: 'dkls23-sign', curve: o.curve, protocol, sessionId: bytesToHex(o.sessionId), self: o.self,
+    parties: signers, started: false, round: 1, inbox: {}, outcome: null,
+    // Key shares are treated as immutable: the state refers to the caller's object (toJSON copies).
+    share: o.share,
+    digest: bytesToHex(o.digest), request: bytesToHex(request), seed: bytesToHex(seed),
+    nonce: { r: bytesToHex(curve.Fn.toBytes(r)), phi: bytesToHex(curve.Fn.toBytes(phi)), blind: bytesToHex(blind) },
+    round1: bytesToHex(concatBytes(sid, com, request)), finalSid: null, echo1: null, sk: null, bob: null, alice: null,
+    R: null, partial: null,
+    presignatureId: bytesToHex(tagged(LABELS.dkls23PresignatureId, utf8ToBytes(protocol), encodePoint(key.publicKey), partyByte(o.self), R)),
+  };
+  return new DklsSignSession(state, key);
+}
+
+/**
+ * Rebuilds a signing session from toJSON(). A snapshot taken before R4 holds the presignature:
+ * restoring it after R4 was released would reuse it, which the service's durable consumed-id
+ * table (keyed by `durable.consume`) must refuse.
+ */
+export function restoreDklsSign(json: unknown, rng: Rng): Session<DklsSignOutput> {
+  void rng;
+  const s = checkMachineState(json, 'dkls23-sign') as SignState;
+  const key = parseKeyShare(s.share);
+  if (typeof s.digest !== 'string' || typeof s.request !== 'string' || typeof s.round1 !== 'string')
+    throw new ProtocolError('malformed', 'snapshot: bad signing fields');
+  return new DklsSignSession(JSON.parse(JSON.stringify(s)) as SignState, key);
+}

@@ -1,0 +1,77 @@
+// The honest DKG + signing cases, shared by one test file per curve so that jest runs the two
+// curves in parallel (not a test file).
+import { describe, test, expect } from '@jest/globals';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { utf8ToBytes } from '../../../protocols/core/bytes.ts';
+import type { DklsCurveName } from '../../../protocols/dkls23/curve.ts';
+import { DKLS_CURVES } from '../../../protocols/dkls23/curve.ts';
+import { parseKeyShare, type DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';
+import { lagrangeAtZero } from '../../../protocols/dkls23/feldman.ts';
+import { restoreDklsSign } from '../../../protocols/dkls23/sign.ts';
+import { outputsOf } from '../../support/simulator.ts';
+import { expectValidSignature, runDkg, runSign, sharesOf } from './session-fixtures.ts';
+
+/** Signer sets per (t, n): every pair for 2-of-3, a few subsets (and a larger-than-t set) for 3-of-5. */
+const SIGNER_SETS: Record<string, number[][]> = {
+  '2,2': [[1, 2]],
+  '2,3': [[1, 2], [1, 3], [2, 3]],
+  '3,5': [[1, 2, 3], [2, 4, 5], [1, 3, 5]],
+};
+
+export function honestCases(curve: DklsCurveName): void {
+  describe.each([[2, 2], [2, 3], [3, 5]])(`DKLs23 on ${curve}, %i-of-%i`, (t, n) => {
+    let shares: Map<number, DklsKeyShare>;
+    let publicKey: Uint8Array;
+
+    test('DKG: everyone agrees on the key and the transcript; shares interpolate to the key (test-only check)', () => {
+      const t0 = performance.now();
+      const { sim, outputs } = runDkg(curve, t, n, `honest/${curve}/${t}-${n}`);
+      const ms = performance.now() - t0;
+      const bytes = new Map<string, number>();
+      for (const e of sim.sent) bytes.set(`R${e.round} ${e.to ? 'p2p' : 'bc'}`, e.payload.length);
+      console.log(`[dkls23 timing] DKG ${t}-of-${n} on ${curve}: ${ms.toFixed(0)} ms for all ${n} parties in one thread (${(ms / n).toFixed(0)} ms per party); payload bytes per message: ${JSON.stringify(Object.fromEntries(bytes))}`);
+      shares = sharesOf(outputs);
+      const first = outputs.get(1)!;
+      publicKey = first.publicKey;
+      for (const [p, o] of outputs) {
+        expect(o.publicKey).toEqual(first.publicKey);
+        expect(o.transcriptHash).toEqual(first.transcriptHash);
+        expect(o.share.index).toBe(p);
+        expect(() => parseKeyShare(o.share)).not.toThrow();
+      }
+      // The key share was handed to the service to store before the confirmation left.
+      expect(sim.durables.filter((d) => d.durable.share).map((d) => d.party).sort()).toEqual([...outputs.keys()].sort());
+      // Only a test may do this: interpolate the secret from t shares and compare with the key.
+      const { Fn, Point } = DKLS_CURVES[curve];
+      const set = Array.from({ length: t }, (_, k) => n - k);
+      const sk = set.reduce((acc, i) => Fn.add(acc, Fn.mul(lagrangeAtZero(DKLS_CURVES[curve], set, i), parseKeyShare(shares.get(i)!).secretShare)), 0n);
+      expect(Point.BASE.multiply(sk).toBytes(true)).toEqual(publicKey);
+    });
+
+    test.each(SIGNER_SETS[`${t},${n}`]!)('sign with signers %p: valid under noble and node:crypto, low-S, recoverable', (...signers) => {
+      const message = utf8ToBytes(`message for ${signers.join(',')}`);
+      const t0 = performance.now();
+      const sim = runSign(curve, shares, signers, sha256(message), `honest-sign/${curve}/${t}-${n}/${signers.join('')}`);
+      const ms = performance.now() - t0;
+      const outputs = outputsOf(sim);
+      const bytes = new Map<string, number>();
+      for (const e of sim.sent) bytes.set(`R${e.round} ${e.to ? 'p2p' : 'bc'}`, e.payload.length);
+      console.log(`[dkls23 timing] sign ${t}-of-${n} on ${curve} with ${signers.join(',')}: ${ms.toFixed(1)} ms for all signers in one thread; payload bytes per message: ${JSON.stringify(Object.fromEntries(bytes))}`);
+      const sig = outputs.get(signers[0]!)!;
+      for (const o of outputs.values()) expect(o).toEqual(sig);
+      expectValidSignature(curve, message, sig, publicKey);
+      // The presignature of every signer was consumed durably before its partial signature left.
+      expect(sim.durables.filter((d) => d.durable.consume?.length === 1).map((d) => d.party).sort()).toEqual([...signers].sort());
+    });
+
+    if (t === 2 && n === 3) {
+      test('a signing session survives a snapshot and restore between any two deliveries', () => {
+        const message = utf8ToBytes('restored');
+        const sim = runSign(curve, shares, [1, 3], sha256(message), `restore/${curve}`, {
+          intercept: (_party, session) => restoreDklsSign(JSON.parse(JSON.stringify(session.toJSON())), () => new Uint8Array()) as never,
+        });
+        expectValidSignature(curve, message, outputsOf(sim).get(1)!, publicKey);
+      });
+    }
+  });
+}
