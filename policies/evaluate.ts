@@ -32,7 +32,16 @@ import { KEY_SCOPE, type Decision, type DecisionCode, type EvaluationContext, ty
 const deny = (code: DecisionCode, rule: string, reasons: string[], format?: Decision['format']): Decision =>
   (format === undefined ? { decision: 'deny', code, rule, reasons } : { decision: 'deny', code, rule, reasons, format });
 
+/** Never throws: an unexpected error (a bug, a throwing context callback) is a deny, never an allow. */
 export function evaluate(policy: CompiledPolicy | unknown, request: SignRequest, context: EvaluationContext): Decision {
+  try {
+    return decide(policy, request, context);
+  } catch (e) {
+    return deny('INTERNAL_ERROR', 'builtin:internal-error', [e instanceof Error ? `${e.name}: ${e.message}` : String(e)]);
+  }
+}
+
+function decide(policy: CompiledPolicy | unknown, request: SignRequest, context: EvaluationContext): Decision {
   let p: CompiledPolicy;
   if (isCompiled(policy)) p = policy;
   else {

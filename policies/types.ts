@@ -176,7 +176,9 @@ export type DecisionCode =
   | 'APPROVALS_REQUIRED'
   | 'RATE_LIMITED'
   | 'SEQUENCE_VIOLATION'
-  | 'NO_MATCHING_ALLOW';
+  | 'NO_MATCHING_ALLOW'
+  /** evaluate() caught an unexpected exception (a bug or a failing context callback): deny. */
+  | 'INTERNAL_ERROR';
 
 /** One signature to record against a rate-limit scope at time `at`; keep it at least `keepForMs`. */
 export type RateLimitCharge = { scope: string; at: number; keepForMs: number };

@@ -337,6 +337,11 @@ describe('policy.md §7 cases', () => {
     expect(d.decision).toBe('allow');
   });
 
+  test('a failing context callback is a deny, never an exception', () => {
+    const d = evaluate(POLICIES['P-EVM']!, request('P-EVM', TX1), { now: NOW, rateLimitCounts: () => { throw new Error('db down'); } });
+    expect(d).toMatchObject({ decision: 'deny', code: 'INTERNAL_ERROR', rule: 'builtin:internal-error', reasons: ['Error: db down'] });
+  });
+
   test('I-1 at install: a raw rule that names ECDSA_KECCAK_256 is refused', () => {
     const doc = { ...fixture('evm-payout'), rules: [{ id: 'raw-keccak', effect: 'allow', conditions: { signingAlgorithm: { in: ['ECDSA_KECCAK_256'] }, format: { kind: 'raw' } } }] };
     expect(policyErrors(doc).join()).toMatch(/invariant I-1/);
