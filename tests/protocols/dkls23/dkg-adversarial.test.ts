@@ -1,0 +1,97 @@
+// The DKG under attack (issue 4 "Adversarial tests"). A relay that rewrites party j's messages
+// models a malicious j. Every attack ends with no key share at any honest party, naming the
+// culprit where the protocol can tell; a tampered OT setup is a ban.
+import { describe, test, expect } from '@jest/globals';
+import { concatBytes } from '../../../protocols/core/bytes.ts';
+import { isBanError } from '../../../protocols/dkls23/errors.ts';
+import { createDklsDkg } from '../../../protocols/dkls23/dkg.ts';
+import { DKLS_CURVES, type DklsCurveName } from '../../../protocols/dkls23/curve.ts';
+import { simulate, type Relay } from '../../support/simulator.ts';
+import { flipByte, from, payload, rewrite } from '../../support/adversaries.ts';
+import { CONTEXT, dkgSessions, expectBlame, expectNoOutput } from './session-fixtures.ts';
+import { seededRng, sid } from './fixtures.ts';
+
+const CURVE: DklsCurveName = 'secp256k1';
+const run = (label: string, relay: Relay, t = 2, n = 2) => simulate(dkgSessions(CURVE, t, n, `dkg-adv/${label}`), { relay });
+const EVIL = 2, HONEST = [1];
+
+/** Round-2 broadcast layout for n parties, t = 2: fsid ‖ echo ‖ u8 t ‖ F ‖ blind ‖ proofs. */
+const r2 = (n: number) => {
+  const count = 32 + 32 * n;
+  return { count, F: count + 1, blind: count + 1 + 2 * 33, proofs: count + 1 + 2 * 33 + 32 };
+};
+/** Round-3 p2p layout: fsid ‖ echo ‖ share ‖ B ‖ PPRF message. */
+const r3 = (n: number) => ({ share: 32 + 32 * n, B: 64 + 32 * n, pprf: 97 + 32 * n });
+
+describe('DKLs23 DKG under attack (secp256k1)', () => {
+  test('threshold raising: a commitment vector (and proof list) of t+1 is refused', () => {
+    const L = r2(2);
+    const sim = run('raise', payload(from(EVIL, 2, 0), (p) => {
+      const extraPoint = DKLS_CURVES[CURVE].Point.BASE.toBytes(true);
+      const extraProof = p.subarray(L.proofs, L.proofs + 65);
+      return concatBytes(p.subarray(0, L.count), Uint8Array.of(3), p.subarray(L.F, L.blind), extraPoint, p.subarray(L.blind), extraProof);
+    }));
+    expectBlame(sim, HONEST, 'invalid-commitment', [EVIL]);
+  });
+
+  test('a polynomial that does not open its round-1 commitment', () => {
+    expectBlame(run('open', payload(from(EVIL, 2, 0), (p) => flipByte(p, r2(2).blind))), HONEST, 'invalid-commitment', [EVIL]);
+  });
+
+  test('a bad proof of knowledge of a coefficient', () => {
+    expectBlame(run('proof', payload(from(EVIL, 2, 0), (p) => flipByte(p, p.length - 1))), HONEST, 'invalid-proof', [EVIL]);
+  });
+
+  test('a malformed base-OT request (a point off the curve)', () => {
+    const bad = new Uint8Array(33); bad[0] = 2; bad[32] = 5;
+    const sim = run('ot-request', payload(from(EVIL, 2, 1), (p) => { const out = p.slice(); out.set(bad, 32); return out; }));
+    expectBlame(sim, HONEST, 'malformed', [EVIL]);
+  });
+
+  test('a secret share that does not match its commitment', () => {
+    expectBlame(run('share', payload(from(EVIL, 3, 1), (p) => flipByte(p, r3(2).share + 31))), HONEST, 'invalid-share', [EVIL]);
+  });
+
+  test('a tampered all-but-one OT message: the PPRF proof fails and the sender is banned', () => {
+    const sim = run('pprf', payload(from(EVIL, 3, 1), (p) => flipByte(p, r3(2).pprf + 5 * 256 + 10)));
+    const r = sim.results.get(1)!;
+    expect(r.kind === 'abort' && isBanError(r.error) && r.error.culprits.join()).toBe(String(EVIL));
+    expectNoOutput(sim, HONEST);
+  });
+
+  test('a malformed base-OT answer (B off the curve)', () => {
+    const bad = new Uint8Array(33); bad[0] = 3; bad[32] = 5;
+    const sim = run('ot-answer', payload(from(EVIL, 3, 1), (p) => { const out = p.slice(); out.set(bad, r3(2).B); return out; }));
+    expectBlame(sim, HONEST, 'malformed', [EVIL]);
+  });
+
+  test('a bad proof of the key share in round 4, and a wrong public key echo', () => {
+    expectBlame(run('r4-proof', payload(from(EVIL, 4, 0), (p) => flipByte(p, p.length - 1))), HONEST, 'invalid-proof', [EVIL]);
+    expectBlame(run('r4-pk', payload(from(EVIL, 4, 0), (p) => { const out = p.slice(); out.set(DKLS_CURVES[CURVE].Point.BASE.toBytes(true), 32); return out; })),
+      HONEST, 'equivocation', [EVIL]);
+  });
+
+  test('a confirmation over another transcript: nobody reports a key', () => {
+    const sim = run('confirm', payload(from(EVIL, 5, 0), (p) => flipByte(p, 0)));
+    expectBlame(sim, HONEST, 'equivocation', [EVIL]);
+    // The share was stored as pending before the confirmation, and must stay pending.
+    expect(sim.durables.some((d) => d.party === 1 && d.durable.share)).toBe(true);
+  });
+
+  test('equivocated round-1 broadcast (n = 3): caught by the echo, naming the equivocator', () => {
+    const alt = createDklsDkg({ curve: CURVE, sessionId: sid('dkg-adv/equivocate'), self: 3, n: 3, t: 2, context: CONTEXT, rng: seededRng('another party 3') }).start();
+    if (alt.kind !== 'send') throw new Error('no round-1 message');
+    const sim = run('equivocate', payload(from(3, 1), (p, to) => (to === 2 ? alt.messages[0]!.payload : p)), 2, 3);
+    expect(sim.results.get(2)).toMatchObject({ kind: 'abort', error: { kind: 'equivocation', culprits: [3] } });
+    expect(sim.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'equivocation', culprits: [2, 3] } });
+    expectNoOutput(sim, [1, 2]);
+  });
+
+  test('a replayed round from another DKG session is refused', () => {
+    const old = simulate(dkgSessions(CURVE, 2, 2, 'dkg-adv/old'), { maxDeliveries: 2 });
+    const oldR1 = old.sent.find((e) => e.from === EVIL && e.round === 1)!;
+    const sim = run('replay', rewrite(from(EVIL, 1), () => oldR1));
+    expect(sim.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'unexpected' } });
+    expectNoOutput(sim, HONEST);
+  });
+});
