@@ -1,0 +1,191 @@
+// End to end: a real local cluster started the way `npm start` starts it (services/main/cluster.ts:
+// prepareCluster, spawnGateway, spawnParty, waitForParties; a free port, a temporary data folder)
+// driven through @aws-sdk/client-kms. Every signature is checked with node:crypto against the
+// key's SubjectPublicKeyInfo from GetPublicKey, outside the timed region.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { CreateKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand, type KeySpec, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
+import { prepareCluster, spawnGateway, spawnParty, waitForParties, type Spawned } from '../../services/main/cluster.ts';
+import { summarize, timeAsync, type Loop, type Summary } from './stats.ts';
+import type { BenchSpec, Config } from './specs.ts';
+
+const CREDENTIALS = { accessKeyId: 'AKIATUTTIBENCH000001', secretAccessKey: 'tutti-bench-secret-key-00000000000000000' };
+const REGION = 'us-east-1';
+
+export type ProcessStats = { name: string; pid: number; cpuMs: number; peakRssMiB: number | null };
+
+/** CPU time (user + system) and peak RSS of a process, from /proc (Linux); null where unavailable. */
+function procStats(pid: number): { cpuMs: number; peakRssMiB: number | null } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14, 15 of stat(5))
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+    return { cpuMs: (ticks * 1000) / CLK_TCK, peakRssMiB: hwm ? Number(hwm[1]) / 1024 : null };
+  } catch {
+    return null;
+  }
+}
+const CLK_TCK = 100; // USER_HZ on Linux (getconf CLK_TCK); /proc reports CPU time in these ticks.
+
+export class BenchCluster {
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'tutti-bench-'));
+  gateway!: Spawned;
+  readonly parties: { id: string; proc: Spawned }[] = [];
+  endpoint = '';
+  private readonly clients: KMSClient[] = [];
+
+  constructor(readonly n: number) {}
+
+  async start(): Promise<this> {
+    const config = prepareCluster({ dataDir: this.dataDir, parties: this.n, region: REGION, accountId: '111122223333', ...CREDENTIALS });
+    // The gateway's environment is npm start's: default round deadline and sweep interval.
+    this.gateway = spawnGateway(this.dataDir, '127.0.0.1', 0);
+    const { port } = (await this.gateway.ready) as { port: number };
+    this.endpoint = `http://127.0.0.1:${port}`;
+    for (const p of config.parties) this.parties.push({ id: p.partyId, proc: spawnParty(this.dataDir, p.partyId, `ws://127.0.0.1:${port}/parties`) });
+    await Promise.all(this.parties.map((p) => p.proc.ready));
+    await waitForParties(this.endpoint, this.n);
+    return this;
+  }
+
+  /** A new SDK client with its own connection pool: one per simulated caller. */
+  client(): KMSClient {
+    const c = new KMSClient({ endpoint: this.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
+    this.clients.push(c);
+    return c;
+  }
+
+  processes(): { name: string; pid: number }[] {
+    return [{ name: 'gateway', pid: this.gateway.child.pid! }, ...this.parties.map((p) => ({ name: p.id, pid: p.proc.child.pid! }))];
+  }
+
+  snapshot(): Map<string, ProcessStats> {
+    const out = new Map<string, ProcessStats>();
+    for (const p of this.processes()) {
+      const s = procStats(p.pid);
+      if (s) out.set(p.name, { name: p.name, pid: p.pid, ...s });
+    }
+    const self = process.cpuUsage();
+    out.set('bench client', { name: 'bench client', pid: process.pid, cpuMs: (self.user + self.system) / 1000, peakRssMiB: process.resourceUsage().maxRSS / 1024 });
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.clients) c.destroy();
+    const all = [this.gateway, ...this.parties.map((p) => p.proc)].filter(Boolean);
+    await Promise.all(all.map((s) => new Promise<void>((r) => {
+      if (s.child.exitCode !== null || s.child.signalCode !== null) return r();
+      s.child.once('exit', () => r());
+      s.child.kill('SIGTERM');
+      setTimeout(() => s.child.kill('SIGKILL'), 3000).unref();
+    })));
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export type KeyHandle = { keyId: string; key: KeyObject };
+
+function tags(cfg: Config, n: number): { TagKey: string; TagValue: string }[] {
+  // Default tags give 2-of-3 on the first three parties; anything else is asked for explicitly.
+  return cfg.t === 2 && cfg.n === 3 && n === 3 ? [] : [{ TagKey: 'tutti:threshold', TagValue: String(cfg.t) }, { TagKey: 'tutti:parties', TagValue: String(cfg.n) }];
+}
+
+export async function createKeys(cluster: BenchCluster, spec: BenchSpec, cfg: Config, count: number): Promise<{ latency: Summary; keys: KeyHandle[] }> {
+  const kms = cluster.client();
+  const keys: KeyHandle[] = [];
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const a = performance.now();
+    const out = await kms.send(new CreateKeyCommand({ KeySpec: spec.keySpec as KeySpec, KeyUsage: 'SIGN_VERIFY', Description: 'bench', Tags: tags(cfg, cluster.n) }));
+    samples.push(performance.now() - a);
+    if (out.KeyMetadata?.KeyState !== 'Enabled') throw new Error(`CreateKey ${spec.keySpec}: state ${out.KeyMetadata?.KeyState}`);
+    const keyId = out.KeyMetadata.KeyId!;
+    const pub = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
+    keys.push({ keyId, key: createPublicKey({ key: Buffer.from(pub.PublicKey!), format: 'der', type: 'spki' }) });
+  }
+  return { latency: summarize(samples), keys };
+}
+
+/** One Sign through the SDK; returns its latency (ms). Throws if node:crypto rejects the signature. */
+async function signOnce(kms: KMSClient, spec: BenchSpec, key: KeyHandle): Promise<number> {
+  const message = new Uint8Array(randomBytes(32));
+  const a = performance.now();
+  const out = await kms.send(new SignCommand({ KeyId: key.keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: spec.signingAlgorithm as SigningAlgorithmSpec }));
+  const dt = performance.now() - a;
+  if (!verify(spec.verifyDigest, message, key.key, out.Signature!)) throw new Error(`${spec.keySpec}: node:crypto rejected a signature from the service`);
+  return dt;
+}
+
+export async function signLatency(cluster: BenchCluster, spec: BenchSpec, key: KeyHandle, loop: Loop): Promise<Summary> {
+  const kms = cluster.client();
+  return summarize(await timeAsync(loop, () => signOnce(kms, spec, key)));
+}
+
+export type Throughput = {
+  clients: number; windowMs: number; signatures: number; perSecond: number; errors: number; firstError?: string;
+  latency: Summary; cpuMsPerSignature: Record<string, number>;
+};
+
+export type ThroughputBudget = {
+  /** Warm up at least this long, and until every client has finished one request. */
+  warmupMs: number;
+  /** Measure at least this long, and until at least `minPerClient` × clients signatures completed... */
+  durationMs: number;
+  minPerClient: number;
+  /** ...but never longer than this (warm-up and window each). */
+  maxMs: number;
+};
+
+/**
+ * `clients` callers, each with its own SDK client, sign back to back, first to warm up, then for
+ * the measured window. Throughput counts the signatures that completed inside the window;
+ * requests still in flight at its end are awaited but not counted. CPU per signature is each
+ * process's CPU time over the window divided by the signatures counted.
+ */
+export async function throughput(cluster: BenchCluster, spec: BenchSpec, key: KeyHandle, clients: number, b: ThroughputBudget): Promise<Throughput> {
+  const sdk = Array.from({ length: clients }, () => cluster.client());
+  const latencies: number[] = [];
+  const warmedUp = new Array<boolean>(clients).fill(false);
+  let errors = 0;
+  let firstError: string | undefined;
+  let phase: 'warmup' | 'window' | 'drain' = 'warmup';
+  let counted = 0;
+  const workers = Promise.all(sdk.map(async (kms, k) => {
+    while (phase !== 'drain') {
+      try {
+        const dt = await signOnce(kms, spec, key);
+        warmedUp[k] = true;
+        if (phase === 'window') { counted++; latencies.push(dt); }
+      } catch (e) {
+        errors++;
+        firstError ??= (e as Error).message;
+        warmedUp[k] = true;
+      }
+    }
+  }));
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const w0 = performance.now();
+  while (performance.now() - w0 < b.maxMs && (performance.now() - w0 < b.warmupMs || !warmedUp.every(Boolean))) await sleep(10);
+  const before = cluster.snapshot();
+  const windowStart = performance.now();
+  phase = 'window';
+  while (performance.now() - windowStart < b.maxMs && (performance.now() - windowStart < b.durationMs || counted < b.minPerClient * clients)) await sleep(10);
+  phase = 'drain';
+  const windowMs = performance.now() - windowStart;
+  const signatures = counted;
+  const after = cluster.snapshot();
+  await workers;
+  const cpuMsPerSignature: Record<string, number> = {};
+  for (const [name, a] of after) {
+    const bf = before.get(name);
+    if (bf && signatures > 0) cpuMsPerSignature[name] = (a.cpuMs - bf.cpuMs) / signatures;
+  }
+  return {
+    clients, windowMs, signatures, perSecond: (signatures * 1000) / windowMs, errors, ...(firstError ? { firstError } : {}),
+    latency: summarize(latencies.slice(0, signatures)), cpuMsPerSignature,
+  };
+}

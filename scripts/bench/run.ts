@@ -1,0 +1,133 @@
+// `npm run bench` — issue 6's benchmark. In one run:
+//   1. the unit: single-key noble signing per curve, and each protocol in process (every party in
+//      this process, no network);
+//   2. end to end: a real local cluster (gateway + party processes, started as `npm start` starts
+//      them) driven through @aws-sdk/client-kms: CreateKey latency per key spec, Sign latency with
+//      one client (p50/p95/p99), Sign throughput with 1, 16 and 64 concurrent clients, for 2-of-3
+//      (3 parties) and 3-of-5 (5 parties).
+// Warm-up first, every loop bounded in count and time, every signature checked with node:crypto.
+//
+//   npm run bench                 full run (a few minutes): writes docs/benchmarks.md (generated
+//                                 section) and scripts/bench/results/latest.json
+//   npm run bench -- --smoke      short run for CI (well under a minute): bench-out/smoke.{json,md}
+//   options: --json FILE --md FILE (where to write), --only unit,inprocess,e2e, --configs 2-3,3-5
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { KEY_SPECS } from '../../services/coordinator/key-specs.ts';
+import { CONCURRENCY, CONFIGS, SPECS, type Config } from './specs.ts';
+import { inProcess, singleKey } from './unit.ts';
+import { BenchCluster, createKeys, signLatency, throughput, type ThroughputBudget } from './e2e.ts';
+import { machine, markdown, splice, type BenchResult, type E2ERow } from './report.ts';
+import { round, type Loop } from './stats.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+type Budget = {
+  singleKey: Loop; inProcessSign: Loop; inProcessKeygen: Loop;
+  createKeys: number; signLatency: Loop; throughput: ThroughputBudget;
+};
+
+const FULL: Budget = {
+  singleKey: { warmup: 20, warmupMs: 300, maxIter: 3000, maxMs: 3000 },
+  inProcessSign: { warmup: 5, warmupMs: 300, maxIter: 400, maxMs: 6000, minIter: 20 },
+  inProcessKeygen: { warmup: 1, warmupMs: 0, maxIter: 20, maxMs: 4000, minIter: 3 },
+  createKeys: 6,
+  signLatency: { warmup: 20, warmupMs: 1000, maxIter: 400, maxMs: 10_000, minIter: 50 },
+  throughput: { warmupMs: 1500, durationMs: 6000, minPerClient: 3, maxMs: 30_000 },
+};
+
+const SMOKE: Budget = {
+  singleKey: { warmup: 5, warmupMs: 30, maxIter: 200, maxMs: 200 },
+  inProcessSign: { warmup: 1, warmupMs: 0, maxIter: 20, maxMs: 600, minIter: 3 },
+  inProcessKeygen: { warmup: 0, warmupMs: 0, maxIter: 1, maxMs: 0, minIter: 1 },
+  createKeys: 1,
+  signLatency: { warmup: 3, warmupMs: 0, maxIter: 30, maxMs: 1000, minIter: 5 },
+  throughput: { warmupMs: 200, durationMs: 800, minPerClient: 1, maxMs: 8000 },
+};
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { smoke: { type: 'boolean' }, json: { type: 'string' }, md: { type: 'string' }, only: { type: 'string' }, configs: { type: 'string' } },
+  });
+  const smoke = values.smoke ?? false;
+  const budget = smoke ? SMOKE : FULL;
+  const only = new Set((values.only ?? 'unit,inprocess,e2e').split(','));
+  const configs: Config[] = values.configs
+    ? values.configs.split(',').map((c) => { const [t, n] = c.split('-').map(Number); return { t: t!, n: n! }; })
+    : CONFIGS;
+  const t0 = performance.now();
+  const result: BenchResult = { mode: smoke ? 'smoke' : 'full', machine: machine(), singleKey: [], inProcess: [], e2e: [] };
+
+  if (only.has('unit')) {
+    for (const curve of [...new Set(SPECS.map((s) => s.curve))]) {
+      const r = singleKey(curve, budget.singleKey);
+      log(`single-key ${curve}: p50 ${r.sign.p50.toFixed(3)} ms (${r.sign.n})`);
+      result.singleKey.push(r);
+    }
+  }
+
+  if (only.has('inprocess')) {
+    for (const spec of SPECS) for (const cfg of configs) {
+      if (!spec.inProcess) { result.inProcess.push({ keySpec: spec.keySpec, ...cfg, skipped: spec.pending ?? 'no driver' }); continue; }
+      const r = inProcess(spec, cfg, budget.inProcessKeygen, budget.inProcessSign);
+      log(`in-process ${spec.keySpec} ${cfg.t}-of-${cfg.n}: sign p50 ${r.sign.p50.toFixed(2)} ms (${r.sign.n}), DKG p50 ${r.keygen.p50.toFixed(1)} ms`);
+      result.inProcess.push(r);
+    }
+  }
+
+  let failed = false;
+  if (only.has('e2e')) {
+    for (const cfg of configs) {
+      const offered = SPECS.filter((s) => KEY_SPECS[s.keySpec]);
+      for (const s of SPECS.filter((x) => !KEY_SPECS[x.keySpec])) result.e2e.push({ keySpec: s.keySpec, ...cfg, skipped: s.pending ?? 'not offered by the gateway' });
+      if (!offered.length) continue;
+      log(`starting a cluster with ${cfg.n} parties for ${cfg.t}-of-${cfg.n}`);
+      const cluster = await new BenchCluster(cfg.n).start();
+      try {
+        for (const spec of offered) {
+          const row: E2ERow = { keySpec: spec.keySpec, ...cfg };
+          result.e2e.push(row);
+          const { latency, keys } = await createKeys(cluster, spec, cfg, budget.createKeys);
+          row.createKey = latency;
+          log(`e2e ${spec.keySpec} ${cfg.t}-of-${cfg.n}: CreateKey p50 ${latency.p50.toFixed(0)} ms (${latency.n})`);
+          row.sign = await signLatency(cluster, spec, keys[0]!, budget.signLatency);
+          log(`e2e ${spec.keySpec} ${cfg.t}-of-${cfg.n}: Sign p50 ${row.sign.p50.toFixed(2)} p95 ${row.sign.p95.toFixed(2)} p99 ${row.sign.p99.toFixed(2)} ms (${row.sign.n})`);
+          row.throughput = [];
+          for (const c of CONCURRENCY) {
+            const tp = await throughput(cluster, spec, keys[0]!, c, budget.throughput);
+            row.throughput.push(tp);
+            log(`e2e ${spec.keySpec} ${cfg.t}-of-${cfg.n}: ${c} clients: ${tp.perSecond.toFixed(1)}/s (${tp.signatures} in ${tp.windowMs.toFixed(0)} ms), p50 ${tp.latency.p50.toFixed(1)} ms, ${tp.errors} errors${tp.firstError ? `: ${tp.firstError}` : ''}`);
+            if (tp.errors) failed = true;
+          }
+          row.processes = [...cluster.snapshot().values()];
+        }
+      } finally {
+        await cluster.stop();
+      }
+    }
+  }
+
+  result.machine.loadavg.end = os.loadavg().map((x) => round(x, 2));
+  result.durationS = Math.round((performance.now() - t0) / 1000);
+  const jsonPath = resolve(values.json ?? (smoke ? 'bench-out/smoke.json' : join(ROOT, 'scripts/bench/results/latest.json')));
+  const mdPath = resolve(values.md ?? (smoke ? 'bench-out/smoke.md' : join(ROOT, 'docs/benchmarks.md')));
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify(result, null, 2) + '\n');
+  mkdirSync(dirname(mdPath), { recursive: true });
+  const generated = markdown(result);
+  writeFileSync(mdPath, splice(existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '# Benchmarks\n', generated));
+  log(`wrote ${jsonPath} and ${mdPath} in ${result.durationS} s`);
+  process.stdout.write(generated + '\n');
+  if (failed) { log('some requests failed'); process.exitCode = 1; }
+}
+
+function join(...p: string[]): string { return resolve(...p); }
+
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,0 +1,32 @@
+// The benchmark's table: one row per KMS key spec. A row says which curve its single-key baseline
+// uses, how to run its protocol in process (a driver, or why not yet), and how to check its
+// signatures with node:crypto. End-to-end rows run when the gateway offers the key spec
+// (services/coordinator/key-specs.ts KEY_SPECS), so secp256k1 / P-256 start to run there as
+// soon as issue 4 registers them.
+import { frostDriver, type InProcessDriver } from './drivers.ts';
+
+export type Curve = 'ed25519' | 'ed448' | 'secp256k1' | 'p256';
+
+export type BenchSpec = {
+  keySpec: string;
+  label: string;
+  curve: Curve;
+  signingAlgorithm: string;
+  /** node:crypto's digest argument for verify(): null for pure EdDSA, 'sha256' for ECDSA_SHA_256. */
+  verifyDigest: string | null;
+  /** The in-process driver, or null with the reason in `pending`. */
+  inProcess: InProcessDriver | null;
+  pending?: string;
+};
+
+export const SPECS: BenchSpec[] = [
+  { keySpec: 'ECC_NIST_EDWARDS25519', label: 'Ed25519', curve: 'ed25519', signingAlgorithm: 'ED25519_SHA_512', verifyDigest: null, inProcess: frostDriver('ed25519') },
+  { keySpec: 'ECC_NIST_EDWARDS448', label: 'Ed448', curve: 'ed448', signingAlgorithm: 'ED448_SHAKE_256', verifyDigest: null, inProcess: frostDriver('ed448') },
+  // Issue 4: replace `null` by dkls23Driver('secp256k1') / ('p256') once protocols/dkls23 signs.
+  { keySpec: 'ECC_SECG_P256K1', label: 'secp256k1', curve: 'secp256k1', signingAlgorithm: 'ECDSA_SHA_256', verifyDigest: 'sha256', inProcess: null, pending: 'not yet (issue 4)' },
+  { keySpec: 'ECC_NIST_P256', label: 'P-256', curve: 'p256', signingAlgorithm: 'ECDSA_SHA_256', verifyDigest: 'sha256', inProcess: null, pending: 'not yet (issue 4)' },
+];
+
+export type Config = { t: number; n: number };
+export const CONFIGS: Config[] = [{ t: 2, n: 3 }, { t: 3, n: 5 }];
+export const CONCURRENCY = [1, 16, 64] as const;
