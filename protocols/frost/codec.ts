@@ -8,20 +8,23 @@ import { bytesToHex, equalBytes, hexToBytes } from '../core/bytes.ts';
 import type { FrostSuite, Point } from './suite.ts';
 
 /**
- * Encodings already found valid. Validity is a pure function of (suite, bytes), and the subgroup
- * check is the most expensive step of decoding (a full scalar multiplication by L), while the same
- * public elements (verifying shares, commitments) are decoded by every session on a key. A
- * bounded memo, holding public values only.
+ * The Point objects decodePoint returned, i.e. that passed every check below. Only decodePoint
+ * adds to it, so membership proves a Point was validated; it holds objects, not encodings, so
+ * two parties simulated in one process still validate what each of them receives.
  */
-const VALID = new Map<string, Point>();
-const VALID_MAX = 4096;
+const VALIDATED = new WeakSet<Point>();
+/** How many subgroup checks decodePoint has run in this process (tests count them). */
+let subgroupChecks = 0;
+export function subgroupCheckCount(): number { return subgroupChecks; }
+
+/** Whether `p` came out of decodePoint with the encoding `bytes` (so it need not be validated again). */
+export function isValidatedEncoding(p: Point | undefined, bytes: Uint8Array): boolean {
+  return p !== undefined && VALIDATED.has(p) && equalBytes(p.toBytes(), bytes);
+}
 
 export function decodePoint(suite: FrostSuite, bytes: Uint8Array, what: string, culprits: number[] = []): Point {
   const bad = (why: string): never => { throw new ProtocolError('malformed', `${what}: ${why}`, culprits); };
   if (bytes.length !== suite.elementBytes) bad(`expected ${suite.elementBytes} bytes, got ${bytes.length}`);
-  const key = `${suite.name}:${bytesToHex(bytes)}`;
-  const known = VALID.get(key);
-  if (known) return known;
   let p: Point;
   try {
     p = suite.Point.fromBytes(bytes); // zip215 = false: y must be < p (RFC 8032 strict)
@@ -33,10 +36,12 @@ export function decodePoint(suite: FrostSuite, bytes: Uint8Array, what: string, 
   if (!equalBytes(p.toBytes(), bytes)) bad('non-canonical encoding');
   if (p.is0()) bad('identity element');
   // Small-order and mixed-order points would let a sender leak or bias other parties' values
-  // (RFC 9591 §3.1: DeserializeElement rejects elements outside the prime-order subgroup).
+  // (RFC 9591 §3.1: DeserializeElement rejects elements outside the prime-order subgroup). This
+  // check is a full scalar multiplication by L, the most expensive step: callers decode each
+  // element once and keep the Point (sessions in their decoded cache, keys in share.ts).
+  subgroupChecks++;
   if (!p.isTorsionFree()) bad('not in the prime-order subgroup');
-  if (VALID.size >= VALID_MAX) VALID.delete(VALID.keys().next().value!);
-  VALID.set(key, p);
+  VALIDATED.add(p);
   return p;
 }
 

@@ -5,10 +5,14 @@
 // malicious coordinator or peer into something we never agreed to sign.
 import { ProtocolError } from '../core/errors.ts';
 import { equalBytes } from '../core/bytes.ts';
-import { decodePoint } from './codec.ts';
-import type { FrostSuite } from './suite.ts';
+import { decodePoint, isValidatedEncoding } from './codec.ts';
+import type { FrostSuite, Point } from './suite.ts';
 
-export type SigningCommitment = { index: number; hiding: Uint8Array; binding: Uint8Array };
+/**
+ * A round-one commitment. D and E, when present, are the decoded hiding and binding elements; if
+ * they came out of decodePoint with exactly these encodings they are not validated again.
+ */
+export type SigningCommitment = { index: number; hiding: Uint8Array; binding: Uint8Array; D?: Point; E?: Point };
 
 export function checkCommitmentList(suite: FrostSuite, list: readonly SigningCommitment[], self: number,
   own: { hiding: Uint8Array; binding: Uint8Array }, t: number, n: number): void {
@@ -19,8 +23,13 @@ export function checkCommitmentList(suite: FrostSuite, list: readonly SigningCom
     if (!Number.isInteger(c.index) || c.index < 1 || c.index > n) fail(`commitment for unknown party ${c.index}`);
     // RFC 9591 §5.2 / §4.3: sorted by identifier, no identifier twice.
     if (k > 0 && c.index <= list[k - 1]!.index) fail('commitment list not strictly sorted by identifier');
-    decodePoint(suite, c.hiding, `hiding commitment of ${c.index}`, [c.index]);
-    decodePoint(suite, c.binding, `binding commitment of ${c.index}`, [c.index]);
+    // Our own entry must equal our commitment byte for byte (checked below), which we made from
+    // our nonces: decoding it would only re-check our own arithmetic. Every other element is
+    // fully validated (decodePoint), unless it already was: a session decodes each peer's
+    // commitments when they arrive and passes the Points along.
+    if (c.index === self) continue;
+    if (!isValidatedEncoding(c.D, c.hiding)) decodePoint(suite, c.hiding, `hiding commitment of ${c.index}`, [c.index]);
+    if (!isValidatedEncoding(c.E, c.binding)) decodePoint(suite, c.binding, `binding commitment of ${c.index}`, [c.index]);
   }
   const mine = list.find((c) => c.index === self);
   if (!mine) return fail('commitment list lacks our own commitment');

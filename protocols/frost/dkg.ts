@@ -16,9 +16,9 @@ import type { Rng, Session } from '../core/session.ts';
 import { Reader, fromHex, scalarHex } from './codec.ts';
 import { checkConfirmations, checkEchoes, echoPayload, taggedHash, DIGEST_BYTES } from './agreement.ts';
 import { FrostMachine, checkMachineState, checkSessionInputs, type MachineState, type Progress } from './machine.ts';
-import { checkThreshold, identifier, type FrostKeyShare } from './share.ts';
-import { frostSuite, nobleRng, type FrostSuiteName, type Point } from './suite.ts';
-import { verifyFeldman, verifyProofOfKnowledge } from './vss.ts';
+import { checkThreshold, identifier, rememberPublicPart, type FrostKeyShare } from './share.ts';
+import { frostSuite, nobleRng, type FrostSuite, type FrostSuiteName, type Point } from './suite.ts';
+import { evalCommitment, evalPolynomial, verifyFeldman, verifyProofOfKnowledge } from './vss.ts';
 
 export type FrostDkgOutput = { publicKey: Uint8Array; transcriptHash: Uint8Array; share: FrostKeyShare };
 
@@ -87,40 +87,15 @@ class FrostDkgSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, DkgSta
     return h;
   }
 
-  /** noble's round-1 packages of the other parties, from the stored payloads. */
-  private noblePackages() {
-    const { suite } = this;
-    return this.others.map((j) => {
-      const b = this.raw(1, false, j);
-      const { t } = this.st;
-      const E = suite.elementBytes;
-      return {
-        identifier: identifier(suite, j),
-        commitment: Array.from({ length: t }, (_, k) => b.slice(1 + k * E, 1 + (k + 1) * E)),
-        proofOfKnowledge: b.slice(1 + t * E),
-      };
-    });
+  /** Our own round-1 commitment, decoded without the subgroup check: we computed it from our polynomial. */
+  private ownCommitment(): Point[] {
+    const own = fromHex(this.st.round1);
+    const E = this.suite.elementBytes;
+    return Array.from({ length: this.st.t }, (_, k) => this.suite.Point.fromBytes(own.subarray(1 + k * E, 1 + (k + 1) * E)));
   }
 
-  /**
-   * noble's DKG secret package (DKG_Secret) rebuilt from our state: as round1 left it, or as
-   * round2 leaves it (step 2, with the authenticated round-1 transcript that round3 compares
-   * against; noble sorts it by identifier, which for Identifier.fromNumber is index order).
-   */
-  private nobleSecret(step: 1 | 2) {
-    const { suite } = this;
-    const { t, n } = this.st;
-    const coefficients = this.st.coefficients!.map((c) => suite.Fn.fromBytes(fromHex(c)));
-    const own = fromHex(this.st.round1);
-    const E = suite.elementBytes;
-    return {
-      identifier: BigInt(this.self),
-      coefficients,
-      commitment: Array.from({ length: t }, (_, k) => own.slice(1 + k * E, 1 + (k + 1) * E)),
-      signers: { min: t, max: n },
-      step,
-      ...(step === 2 ? { round1Cache: this.noblePackages() } : {}),
-    };
+  private commitmentOf(p: number): Point[] {
+    return p === this.self ? this.ownCommitment() : this.message<Round1Package>(1, false, p).commitment;
   }
 
   protected complete(round: number): Progress<FrostDkgOutput, FrostKeyShare> {
@@ -131,17 +106,15 @@ class FrostDkgSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, DkgSta
 
   /** Round 1 done: echo what we saw, send each party its share (Komlo–Goldberg round 2 step 1). */
   private sendShares(): Progress<FrostDkgOutput, FrostKeyShare> {
-    // noble re-checks every package (count, proof of knowledge, points) and evaluates f_i(j).
-    const shares = this.suite.frost.DKG.round2(this.nobleSecret(1), this.noblePackages());
+    // Every round-1 package was checked on arrival (decode: t valid elements, proof of
+    // knowledge); each party j gets f_i(j).
+    const { suite } = this;
+    const coefficients = this.st.coefficients!.map((c) => suite.Fn.fromBytes(fromHex(c)));
     const echo = echoPayload(this.protocol, this.sessionId, this.st.parties,
       (p) => (p === this.self ? fromHex(this.st.round1) : this.raw(1, false, p)));
     this.st.echo = bytesToHex(echo);
     const messages = [this.envelope(2, BROADCAST, echo)];
-    for (const j of this.others) {
-      const pkg = shares[identifier(this.suite, j)];
-      if (!pkg) throw new ProtocolError('internal', `noble produced no share for ${j}`);
-      messages.push(this.envelope(2, j, pkg.signingShare));
-    }
+    for (const j of this.others) messages.push(this.envelope(2, j, suite.Fn.toBytes(evalPolynomial(suite, coefficients, BigInt(j)))));
     return { messages };
   }
 
@@ -156,20 +129,13 @@ class FrostDkgSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, DkgSta
       !verifyFeldman(suite, this.message<Round1Package>(1, false, j).commitment, this.self, this.message<bigint>(2, true, j)));
     if (culprits.length) throw new ProtocolError('invalid-share', 'secret share does not match its sender\'s commitment', culprits);
 
-    const secret = this.nobleSecret(2);
-    const received = this.others.map((j) => ({
-      identifier: identifier(suite, j),
-      signingShare: suite.Fn.toBytes(this.message<bigint>(2, true, j)),
-    }));
-    const key = suite.frost.DKG.round3(secret, this.noblePackages(), received);
+    const coefficients = this.st.coefficients!.map((c) => suite.Fn.fromBytes(fromHex(c)));
+    const received = new Map(this.others.map((j) => [j, this.message<bigint>(2, true, j)]));
+    const key = deriveKeyPackage(suite, this.self, n, evalPolynomial(suite, coefficients, BigInt(this.self)), received,
+      this.st.parties.map((p) => this.commitmentOf(p)));
     const verifyingShares: Record<string, string> = {};
-    for (let j = 1; j <= n; j++) {
-      const vs = key.public.verifyingShares[identifier(suite, j)];
-      if (!vs) throw new ProtocolError('internal', `no verifying share for ${j}`);
-      verifyingShares[String(j)] = bytesToHex(vs);
-    }
-    const commitments = key.public.commitments.map((c) => bytesToHex(c));
-    if (commitments.length !== t) throw new ProtocolError('internal', 'wrong commitment length from round3');
+    for (let j = 1; j <= n; j++) verifyingShares[String(j)] = bytesToHex(key.verifyingShares.get(j)!.toBytes());
+    const commitments = key.commitments.map((c) => bytesToHex(c.toBytes()));
     const groupPublicKey = commitments[0]!;
     // The transcript binds everything the key depends on plus the caller's context (key id,
     // policy, identity keys), so the confirmations prove that all n parties agree on all of it.
@@ -179,10 +145,13 @@ class FrostDkgSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, DkgSta
       fromHex(groupPublicKey), ...this.st.parties.map((p) => fromHex(verifyingShares[String(p)]!)));
     const share: FrostKeyShare = {
       suite: suite.name, index: this.self, n, t,
-      signingShare: bytesToHex(key.secret.signingShare),
+      signingShare: bytesToHex(suite.Fn.toBytes(key.signingShare)),
       groupPublicKey, commitments, verifyingShares,
       transcriptHash: bytesToHex(transcript),
     };
+    // Every point of the package is a sum of elements validated on arrival: keep it prepared, so
+    // that signing with this share does not validate them again in this process.
+    rememberPublicPart(share, { groupPublicKey: fromHex(groupPublicKey), commitments: key.commitments, verifyingShares: key.verifyingShares });
     this.st.coefficients = null;
     this.st.share = share;
     this.st.transcript = bytesToHex(transcript);
@@ -212,6 +181,30 @@ class FrostDkgSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, DkgSta
     this.st.coefficients = null;
     this.st.share = null;
   }
+}
+
+/**
+ * Komlo–Goldberg round 2 steps 3–4 (ZF frost-core dkg::part3, noble DKG.round3): the signing
+ * share s_i = Σ_j f_j(i), the summed commitment C_k = Σ_j C_j,k (C_0 is the group key), and every
+ * party's verifying share f(j)·G evaluated from it (RFC 9591 Appendix C.2). Inputs are already
+ * checked: every commitment vector has t valid elements, every received share passed Feldman.
+ * Checked here: no element of the result is the identity (it could not be serialized, RFC 9591
+ * §3.1), and our share matches our verifying share.
+ */
+export function deriveKeyPackage(suite: FrostSuite, self: number, n: number, ownShare: bigint, received: ReadonlyMap<number, bigint>,
+  commitments: readonly (readonly Point[])[]): { signingShare: bigint; commitments: Point[]; verifyingShares: Map<number, Point> } {
+  const { Fn } = suite;
+  let signingShare = ownShare;
+  for (const s of received.values()) signingShare = Fn.add(signingShare, s);
+  const t = commitments[0]!.length;
+  const sum = Array.from({ length: t }, (_, k) => commitments.reduce((acc, c) => acc.add(c[k]!), suite.Point.ZERO));
+  const verifyingShares = new Map<number, Point>();
+  for (let j = 1; j <= n; j++) verifyingShares.set(j, evalCommitment(suite, sum, BigInt(j)));
+  if (sum.some((p) => p.is0()) || [...verifyingShares.values()].some((p) => p.is0()))
+    throw new ProtocolError('invalid-commitment', 'the joint commitment or a verifying share is the identity element');
+  if (Fn.is0(signingShare) || !suite.Point.BASE.multiply(signingShare).equals(verifyingShares.get(self)!))
+    throw new ProtocolError('internal', 'derived signing share does not match its verifying share');
+  return { signingShare, commitments: sum, verifyingShares };
 }
 
 export function createFrostDkg(o: {

@@ -19,7 +19,7 @@ import { Reader, fromHex, scalarHex } from './codec.ts';
 import { checkConfirmations, checkEchoes, echoPayload, taggedHash, DIGEST_BYTES } from './agreement.ts';
 import type { FrostDkgOutput } from './dkg.ts';
 import { FrostMachine, checkMachineState, checkSessionInputs, type MachineState, type Progress } from './machine.ts';
-import { makeKeyShare, parseKeyShare, publicPackageDigest, type FrostKeyShare } from './share.ts';
+import { makeKeyShare, parseKeyShare, publicPackageDigest, rememberPublicPart, type FrostKeyShare } from './share.ts';
 import { frostSuite, type FrostSuiteName, type Point } from './suite.ts';
 import { evalCommitment, evalPolynomial, randomScalar, verifyFeldman } from './vss.ts';
 
@@ -140,12 +140,17 @@ class FrostRefreshSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, Re
       throw new ProtocolError('internal', 'refreshed share does not match the refreshed commitment');
     if (sum.some((p) => p.is0())) throw new ProtocolError('invalid-commitment', 'refreshed commitment contains the identity');
 
+    const verifyingShares = new Map(this.st.parties.map((j) => [j, evalCommitment(suite, sum, BigInt(j))]));
+    if ([...verifyingShares.values()].some((p) => p.is0())) throw new ProtocolError('invalid-commitment', 'a refreshed verifying share is the identity');
     const fresh = makeKeyShare(suite, this.self, n, t, s, sum, new Uint8Array(DIGEST_BYTES));
     const transcript = taggedHash(LABELS.frostRefreshTranscript,
       utf8ToBytes(this.protocol), this.sessionId, fromHex(this.st.context), Uint8Array.of(t, n), keyDigest(this.old),
       ...this.st.parties.map((p) => this.round1Of(p)),
       old.groupPublicKey, ...this.st.parties.map((p) => fromHex(fresh.verifyingShares[String(p)]!)));
     fresh.transcriptHash = bytesToHex(transcript);
+    // The refreshed package is the old (validated) one plus commitments validated on arrival:
+    // keep it prepared for signing in this process.
+    rememberPublicPart(fresh, { groupPublicKey: old.groupPublicKey, commitments: sum, verifyingShares });
     this.st.coefficients = null;
     this.st.newShare = fresh;
     this.st.transcript = bytesToHex(transcript);

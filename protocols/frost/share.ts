@@ -2,8 +2,11 @@
 // (suite, threshold, the summed VSS commitment and every verifying share), and checked in full
 // whenever a session is built on it, since it comes back from storage.
 import { ProtocolError } from '../core/errors.ts';
-import { bytesToHex, equalBytes } from '../core/bytes.ts';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { bytesToHex, equalBytes, utf8ToBytes } from '../core/bytes.ts';
+import { LABELS } from '../core/labels.ts';
 import { decodePoint, decodeScalar, fromHex } from './codec.ts';
+import { taggedHash } from './agreement.ts';
 import { evalCommitment } from './vss.ts';
 import { frostSuite, isFrostSuiteName, type FrostSuite, type FrostSuiteName, type Point } from './suite.ts';
 
@@ -69,16 +72,80 @@ export function parseKeyShare(share: FrostKeyShare): ParsedKeyShare {
   };
   const signingShare = wrap(() => decodeScalar(suite, fromHex(share.signingShare), 'signing share'));
   const { groupPublicKey, commitments, verifyingShares } = parsePublicPart(share, suite);
-  if (suite.Fn.is0(signingShare) || !suite.Point.BASE.multiply(signingShare).equals(verifyingShares.get(index)!))
-    bad('signing share does not match its verifying share');
+  if (suite.Fn.is0(signingShare)) bad('signing share is zero');
+  // s_i·G == PK_i: a constant-time base multiplication, once per process and share version.
+  const matchKey = shareMatchKey(share);
+  if (matchKey === undefined || !MATCHED.has(matchKey)) {
+    if (!suite.Point.BASE.multiply(signingShare).equals(verifyingShares.get(index)!)) bad('signing share does not match its verifying share');
+    if (matchKey !== undefined) rememberMatch(matchKey);
+  }
   wrap(() => { if (fromHex(share.transcriptHash).length !== TRANSCRIPT_HASH_BYTES) throw new Error('bad transcript hash length'); });
   return { suite, index, n, t, signingShare, groupPublicKey, commitments, verifyingShares };
 }
 
 type PublicPart = { groupPublicKey: Uint8Array; commitments: Point[]; verifyingShares: Map<number, Point> };
-/** Public packages already checked (a pure memo, public values only: the checks cost O(n·t) multiplications). */
-const CHECKED = new Map<string, PublicPart>();
-const CHECKED_MAX = 256;
+
+/**
+ * The prepared public packages of the keys this process uses, keyed by the public package digest
+ * (suite, t, n, commitments, verifying shares, transcript hash; SHA-512, so equal digests mean
+ * equal packages) and the group key. Public values only. Checking a package costs t + n subgroup checks (one
+ * scalar multiplication each) and is the same every time, so it is done once per process and
+ * key version: when the DKG or refresh produces it (rememberPublicPart) or when a share is first
+ * loaded (parseKeyShare). Bounded; the oldest entry goes first.
+ */
+const PREPARED = new Map<string, PublicPart>();
+const PREPARED_MAX = 1024;
+
+/**
+ * The cache key: the public package digest, plus the group key field, which the digest leaves out
+ * (it is commitments[0]) but a stored share carries separately, so every field parsePublicPart
+ * checks is in the key. Undefined if the fields are not well-formed (nothing is cached then).
+ */
+function packageKey(share: FrostKeyShare): string | undefined {
+  try {
+    if (typeof share.groupPublicKey !== 'string') return undefined;
+    return `${bytesToHex(publicPackageDigest(share, taggedHash, LABELS.frostPublicPackage))}:${share.groupPublicKey}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function remember(key: string, part: PublicPart): void {
+  if (PREPARED.has(key)) PREPARED.delete(key);
+  else if (PREPARED.size >= PREPARED_MAX) PREPARED.delete(PREPARED.keys().next().value!);
+  PREPARED.set(key, part);
+}
+
+/**
+ * Shares whose signing share s_i was found to match the verifying share PK_i = s_i·G of their
+ * package, by a key made of the package key, the index and SHA-512 of s_i (the set holds no
+ * secret). Bounded; the oldest entry goes first.
+ */
+const MATCHED = new Set<string>();
+
+function shareMatchKey(share: FrostKeyShare): string | undefined {
+  const pkg = packageKey(share);
+  if (pkg === undefined || typeof share.signingShare !== 'string') return undefined;
+  return `${pkg}:${share.index}:${bytesToHex(sha512(utf8ToBytes(share.signingShare)))}`;
+}
+
+function rememberMatch(key: string): void {
+  if (MATCHED.size >= PREPARED_MAX) MATCHED.delete(MATCHED.values().next().value!);
+  MATCHED.add(key);
+}
+
+/**
+ * Records the public part of a share that this process has just derived itself (DKG round 3,
+ * refresh), from points that were validated on arrival and combined with group operations, and
+ * whose signing share the derivation checked against its verifying share: the next parseKeyShare
+ * of that share finds it ready instead of validating every point again.
+ */
+export function rememberPublicPart(share: FrostKeyShare, part: PublicPart): void {
+  const key = packageKey(share);
+  if (key) remember(key, { groupPublicKey: part.groupPublicKey, commitments: [...part.commitments], verifyingShares: new Map(part.verifyingShares) });
+  const match = shareMatchKey(share);
+  if (match) rememberMatch(match);
+}
 
 function parsePublicPart(share: FrostKeyShare, suite: FrostSuite): PublicPart {
   const { n, t } = share;
@@ -92,8 +159,8 @@ function parsePublicPart(share: FrostKeyShare, suite: FrostSuite): PublicPart {
     if (typeof h !== 'string') bad(`missing verifying share ${j}`);
     vsHex.push(h);
   }
-  const memoKey = JSON.stringify([suite.name, t, n, share.groupPublicKey, share.commitments, vsHex]);
-  const known = CHECKED.get(memoKey);
+  const memoKey = packageKey(share);
+  const known = memoKey === undefined ? undefined : PREPARED.get(memoKey);
   if (known) return known;
   const wrap = <T>(f: () => T): T => {
     try { return f(); } catch (e) { return bad(e instanceof Error ? e.message : String(e)); }
@@ -110,8 +177,7 @@ function parsePublicPart(share: FrostKeyShare, suite: FrostSuite): PublicPart {
     verifyingShares.set(j, p);
   });
   const part = { groupPublicKey, commitments, verifyingShares };
-  if (CHECKED.size >= CHECKED_MAX) CHECKED.delete(CHECKED.keys().next().value!);
-  CHECKED.set(memoKey, part);
+  if (memoKey !== undefined) remember(memoKey, part);
   return part;
 }
 

@@ -1,6 +1,12 @@
 // FROST signing among a chosen signer set (RFC 9591 §5), run peer-to-peer: every signer is its
 // own coordinator, so each one checks every share and aggregates the signature itself.
 //
+// The arithmetic is rfc9591.ts on points validated once: the key's public package when the share
+// is parsed (share.ts keeps it prepared per process), each peer's nonce commitments when they
+// arrive (decode below: canonical, on the curve, not the identity, in the prime-order subgroup).
+// Every signer aggregates and checks the signature with one native Ed25519/Ed448 verification;
+// only if that fails does it run verify_signature_share on each share to name the culprits.
+//
 //   round 1  broadcast  hiding ‖ binding nonce commitments ‖ request digest
 //   round 2  broadcast  signature share z_i (after the nonce id has been made durable)
 //
@@ -12,12 +18,16 @@ import { ProtocolError } from '../core/errors.ts';
 import { bytesToHex, equalBytes, utf8ToBytes } from '../core/bytes.ts';
 import { LABELS } from '../core/labels.ts';
 import type { Rng, Session } from '../core/session.ts';
-import { Reader, fromHex } from './codec.ts';
+import { Reader, fromHex, scalarHex } from './codec.ts';
 import { DIGEST_BYTES, taggedHash } from './agreement.ts';
-import { checkCommitmentList, type SigningCommitment } from './commitments.ts';
+import { checkCommitmentList } from './commitments.ts';
 import { FrostMachine, checkMachineState, checkSessionInputs, type MachineState, type Progress } from './machine.ts';
-import { identifier, parseKeyShare, toNoblePublic, toNobleSecret, type FrostKeyShare } from './share.ts';
-import { frostSuite, nobleRng, type FrostSuiteName } from './suite.ts';
+import {
+  aggregateSignature, bindingFactors, challenge, commit, signatureShare, signingContext, verifySignatureShare,
+  type DecodedCommitment, type SigningContext,
+} from './rfc9591.ts';
+import { parseKeyShare, type FrostKeyShare, type ParsedKeyShare } from './share.ts';
+import { frostSuite, type FrostSuiteName } from './suite.ts';
 
 export type FrostSignOutput = { signature: Uint8Array };
 
@@ -32,6 +42,8 @@ type SignState = MachineState & {
   commitment: { hiding: string; binding: string };
   nonceId: string;
   sigShare: string | null;
+  /** SerializeElement(R), the group commitment, once round 1 is complete. */
+  groupCommitment: string | null;
 };
 
 const SHAPES = [
@@ -45,7 +57,21 @@ export function frostNonceId(suiteName: FrostSuiteName, groupPublicKey: Uint8Arr
 }
 
 class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
-  constructor(state: SignState) { super(state, SHAPES); }
+  /** The parsed share: a cache, rebuilt after a restore. */
+  private parsed: ParsedKeyShare | undefined;
+  /** Our own commitment with its points: a cache, rebuilt (decoded) after a restore. */
+  private own: DecodedCommitment | undefined;
+
+  constructor(state: SignState, parsed?: ParsedKeyShare, own?: DecodedCommitment) {
+    super(state, SHAPES);
+    this.parsed = parsed;
+    this.own = own;
+  }
+
+  private get key(): ParsedKeyShare {
+    this.parsed ??= parseKeyShare(this.st.share);
+    return this.parsed;
+  }
 
   protected begin(): Envelope[] {
     const { hiding, binding } = this.st.commitment;
@@ -56,32 +82,42 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
     const { suite } = this;
     if (round === 1) {
       const r = new Reader(suite, payload, `commitments from ${from}`, [from]);
-      const hiding = r.point('hiding').toBytes();
-      const binding = r.point('binding').toBytes();
+      // Full RFC 9591 §3.1 DeserializeElement of both commitments, once per session.
+      const D = r.point('hiding');
+      const E = r.point('binding');
       const request = r.bytesN(DIGEST_BYTES);
       r.end();
+      const hiding = payload.slice(0, suite.elementBytes);
+      const binding = payload.slice(suite.elementBytes, 2 * suite.elementBytes);
       if (!equalBytes(request, fromHex(this.st.request)))
         throw new ProtocolError('bad-parameters', `party ${from} was asked to sign something else (key, signers or message differ)`, [from]);
       // A party replaying our own commitments as its own gains nothing under RFC 9591's binding
       // factors, but no honest party can produce them: treat it as the attack it is.
       if (equalBytes(hiding, fromHex(this.st.commitment.hiding)) || equalBytes(binding, fromHex(this.st.commitment.binding)))
         throw new ProtocolError('invalid-commitment', `party ${from} sent our own nonce commitment`, [from]);
-      return { index: from, hiding, binding } satisfies SigningCommitment;
+      return { index: from, hiding, binding, D, E } satisfies DecodedCommitment;
     }
     const r = new Reader(suite, payload, `signature share from ${from}`, [from]);
-    r.scalar('z');
+    const z = r.scalar('z');
     r.end();
-    return payload;
+    return z;
   }
 
-  private commitmentList(): SigningCommitment[] {
-    return this.st.parties.map((p) => p === this.self
-      ? { index: p, hiding: fromHex(this.st.commitment.hiding), binding: fromHex(this.st.commitment.binding) }
-      : this.message<SigningCommitment>(1, false, p));
+  /**
+   * Our own commitment. Its points are the ones commit() computed, or, after a restore, decoded
+   * without the subgroup check: restoreFrostSign checked that they are our nonces times G.
+   */
+  private ownCommitment(): DecodedCommitment {
+    if (!this.own) {
+      const { Point } = this.suite;
+      const hiding = fromHex(this.st.commitment.hiding), binding = fromHex(this.st.commitment.binding);
+      this.own = { index: this.self, hiding, binding, D: Point.fromBytes(hiding), E: Point.fromBytes(binding) };
+    }
+    return this.own;
   }
 
-  private nobleList(list: SigningCommitment[]) {
-    return list.map((c) => ({ identifier: identifier(this.suite, c.index), hiding: c.hiding, binding: c.binding }));
+  private commitmentList(): DecodedCommitment[] {
+    return this.st.parties.map((p) => (p === this.self ? this.ownCommitment() : this.message<DecodedCommitment>(1, false, p)));
   }
 
   protected complete(round: number): Progress<FrostSignOutput, never> {
@@ -91,62 +127,64 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
   /** RFC 9591 §5.2 sign(): once, with nonces that are then gone for good. */
   private signShare(): Progress<FrostSignOutput, never> {
     const { suite } = this;
-    const { share } = this.st;
+    const key = this.key;
     if (!this.st.nonces) throw new ProtocolError('nonce-reuse', 'this nonce pair has already been used');
     const list = this.commitmentList();
-    checkCommitmentList(suite, list, this.self, { hiding: fromHex(this.st.commitment.hiding), binding: fromHex(this.st.commitment.binding) }, share.t, share.n);
-    const nonces = { hiding: fromHex(this.st.nonces.hiding), binding: fromHex(this.st.nonces.binding) };
+    // Sorted, within t..n, our own commitment present and ours, every other element valid.
+    checkCommitmentList(suite, list, this.self, { hiding: fromHex(this.st.commitment.hiding), binding: fromHex(this.st.commitment.binding) }, key.t, key.n);
+    const nonces = { hiding: suite.Fn.fromBytes(fromHex(this.st.nonces.hiding)), binding: suite.Fn.fromBytes(fromHex(this.st.nonces.binding)) };
     // Forget the nonces before anything can go wrong: a failed attempt must not leave them usable.
     this.st.nonces = null;
-    let z: Uint8Array;
-    try {
-      // noble re-checks the list against the nonces and zeroes `nonces` in place once used.
-      z = suite.frost.signShare(toNobleSecret(share), toNoblePublic(share), nonces, this.nobleList(list), fromHex(this.st.message));
-    } catch (e) {
-      nonces.hiding.fill(0);
-      nonces.binding.fill(0);
-      const msg = e instanceof Error ? e.message : String(e);
-      if (/already used/.test(msg)) throw new ProtocolError('nonce-reuse', msg);
-      throw e;
-    }
+    if (suite.Fn.is0(nonces.hiding) || suite.Fn.is0(nonces.binding)) throw new ProtocolError('nonce-reuse', 'signing nonces already used');
+    const ctx = signingContext(suite, key.groupPublicKey, list, fromHex(this.st.message));
+    const z = suite.Fn.toBytes(signatureShare(suite, ctx, this.self, nonces, key.signingShare));
     this.st.sigShare = bytesToHex(z);
+    this.st.groupCommitment = bytesToHex(ctx.Rbytes);
+    this.context = ctx;
     // The service must mark the nonce consumed durably before z_i leaves: a share is released
     // at most once per nonce pair even across crashes and restores (RFC 9591 §7.3).
     return { messages: [this.envelope(2, BROADCAST, z)], durable: { consume: [this.st.nonceId] } };
   }
 
-  /** RFC 9591 §5.3 aggregate() with §5.4 identifiable abort, then the independent verifier. */
+  /** Round-1 results for round 2: kept from signShare, or rebuilt (hashes only) after a restore. */
+  private context: SigningContext | undefined;
+
+  private signingContext(): SigningContext {
+    if (this.context) return this.context;
+    const { suite } = this;
+    const key = this.key;
+    const message = fromHex(this.st.message);
+    const Rbytes = fromHex(this.st.groupCommitment!);
+    // R was computed by this session before the snapshot; the binding factors and the challenge
+    // are hashes of public values, recomputed rather than stored.
+    const list = this.commitmentList();
+    this.context = { indices: list.map((c) => c.index), bindingFactors: bindingFactors(suite, key.groupPublicKey, list, message),
+      R: suite.Point.fromBytes(Rbytes), Rbytes, challenge: challenge(suite, Rbytes, key.groupPublicKey, message) };
+    return this.context;
+  }
+
+  /** RFC 9591 §5.3 aggregate() with §5.4 identifiable abort. */
   private aggregate(): Progress<FrostSignOutput, never> {
     const { suite } = this;
-    const { share } = this.st;
-    const pub = toNoblePublic(share);
-    const list = this.nobleList(this.commitmentList());
+    const key = this.key;
+    const ctx = this.signingContext();
     const message = fromHex(this.st.message);
-    const shares: Record<string, Uint8Array> = { [identifier(suite, this.self)]: fromHex(this.st.sigShare!) };
-    for (const j of this.others) shares[identifier(suite, j)] = this.message<Uint8Array>(2, false, j);
-    let signature: Uint8Array;
-    try {
-      // noble checks the aggregate first (one group-commitment computation) and runs
-      // verify_signature_share (§5.4) for every signer only when that fails, as §5.3 suggests:
-      // per-share checks cost a group-commitment computation each. Every invalid signature is
-      // traced to the shares that fail; shares that are individually off yet sum to a valid
-      // signature (only colluding signers can arrange that) yield that valid signature.
-      signature = suite.frost.aggregate(pub, list, message, shares);
-    } catch (e) {
-      // noble's aggregation error lists the signers whose shares fail verify_signature_share.
-      const cheaters = (e as { cheaters?: unknown }).cheaters;
-      const bad = Array.isArray(cheaters)
-        ? this.st.parties.filter((j) => cheaters.includes(identifier(suite, j)))
-        : this.others.filter((j) => !suite.frost.verifyShare(pub, list, message, identifier(suite, j), shares[identifier(suite, j)]!));
-      // Our own share failing means our key share does not fit the others' view of the key.
-      const culprits = bad.filter((j) => j !== this.self);
-      if (bad.includes(this.self) && culprits.length === 0)
-        throw new ProtocolError('invalid-signature', 'our own signature share does not verify: key shares disagree');
-      throw new ProtocolError('invalid-signature', culprits.length ? 'signature share does not verify' : 'aggregation failed', culprits);
-    }
-    if (!suite.verify(signature, message, fromHex(share.groupPublicKey)))
-      throw new ProtocolError('invalid-signature', 'aggregate signature fails the Ed25519/Ed448 verifier');
-    return { messages: [], done: { output: { signature } } };
+    const shares = this.st.parties.map((p) => (p === this.self ? suite.Fn.fromBytes(fromHex(this.st.sigShare!)) : this.message<bigint>(2, false, p)));
+    const signature = aggregateSignature(suite, ctx, shares);
+    // The aggregate is checked first, with one native verification of the signature itself
+    // (z·B == R + c·PK, as RFC 8032 verifiers compute it). Only when it fails is each share
+    // checked with verify_signature_share (§5.4), which costs a multi-scalar multiplication per
+    // signer; every invalid signature is thereby traced to the shares that fail. Shares that are
+    // individually off yet sum to a valid signature (only colluding signers can arrange that)
+    // yield that valid signature, as in noble's and ZF's aggregate.
+    if (suite.verify(signature, message, key.groupPublicKey)) return { messages: [], done: { output: { signature } } };
+    const list = this.commitmentList();
+    const bad = this.st.parties.filter((p, k) => !verifySignatureShare(suite, ctx, list[k]!, key.verifyingShares.get(p)!, shares[k]!));
+    // Our own share failing means our key share does not fit the others' view of the key.
+    const culprits = bad.filter((j) => j !== this.self);
+    if (bad.includes(this.self) && culprits.length === 0)
+      throw new ProtocolError('invalid-signature', 'our own signature share does not verify: key shares disagree');
+    throw new ProtocolError('invalid-signature', culprits.length ? 'signature share does not verify' : 'aggregation failed', culprits);
   }
 
   protected outputToJSON(o: FrostSignOutput): unknown { return { signature: bytesToHex(o.signature) }; }
@@ -154,6 +192,7 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
 
   protected wipe(): void {
     this.st.nonces = null;
+    this.context = undefined;
   }
 }
 
@@ -181,8 +220,10 @@ export function createFrostSign(o: {
   const signers = checkSigners(o.signers, o.self, o.share);
   const suite = frostSuite(o.suite);
   const protocol = `${suite.prefix}/sign`;
-  // RFC 9591 §5.1 commit(): hedged nonces H3(random ‖ share), from the injected rng.
-  const { nonces, commitments } = suite.frost.commit(toNobleSecret(o.share), nobleRng(o.rng));
+  // RFC 9591 §5.1 commit(): hedged nonces H3(random ‖ share) from the injected rng, and their
+  // commitments d·G, e·G.
+  const { nonces, D, E } = commit(suite, parsed.signingShare, o.rng);
+  const commitments = { hiding: D.toBytes(), binding: E.toBytes() };
   const request = taggedHash(LABELS.frostSignBinding, utf8ToBytes(protocol), o.sessionId, parsed.groupPublicKey,
     Uint8Array.from(signers), o.message);
   const state: SignState = {
@@ -190,14 +231,13 @@ export function createFrostSign(o: {
     parties: signers, started: false, round: 1, inbox: {}, outcome: null,
     share: JSON.parse(JSON.stringify(o.share)) as FrostKeyShare,
     message: bytesToHex(o.message), request: bytesToHex(request),
-    nonces: { hiding: bytesToHex(nonces.hiding), binding: bytesToHex(nonces.binding) },
+    nonces: { hiding: scalarHex(suite, nonces.hiding), binding: scalarHex(suite, nonces.binding) },
     commitment: { hiding: bytesToHex(commitments.hiding), binding: bytesToHex(commitments.binding) },
     nonceId: frostNonceId(o.suite, parsed.groupPublicKey, commitments.hiding, commitments.binding),
     sigShare: null,
+    groupCommitment: null,
   };
-  nonces.hiding.fill(0);
-  nonces.binding.fill(0);
-  return new FrostSignSession(state);
+  return new FrostSignSession(state, parsed, { index: o.self, ...commitments, D, E });
 }
 
 /**
@@ -208,8 +248,23 @@ export function createFrostSign(o: {
 export function restoreFrostSign(json: unknown, rng: Rng): Session<FrostSignOutput> {
   void rng;
   const s = checkMachineState(json, 'frost-sign') as SignState;
-  parseKeyShare(s.share);
+  const parsed = parseKeyShare(s.share);
   if (typeof s.message !== 'string' || typeof s.request !== 'string' || typeof s.nonceId !== 'string')
     throw new ProtocolError('malformed', 'snapshot: bad signing fields');
-  return new FrostSignSession(JSON.parse(JSON.stringify(s)) as SignState);
+  const suite = frostSuite(s.suite);
+  if (s.nonces) {
+    // Round 2 signs with these nonces against the commitment the snapshot says was published:
+    // they must belong together (RFC 9591 §5.2; noble's signShare checks the same), since
+    // checkCommitmentList compares the list with the stored commitment, not with the nonces.
+    const { Fn, Point } = suite;
+    const matches = (nonce: string, commitment: string) => {
+      const k = Fn.fromBytes(fromHex(nonce));
+      return !Fn.is0(k) && equalBytes(Point.BASE.multiply(k).toBytes(), fromHex(commitment));
+    };
+    if (!matches(s.nonces.hiding, s.commitment.hiding) || !matches(s.nonces.binding, s.commitment.binding))
+      throw new ProtocolError('malformed', 'snapshot: nonces do not match the published commitment');
+  }
+  if (s.sigShare !== null && (typeof s.groupCommitment !== 'string' || fromHex(s.groupCommitment).length !== suite.elementBytes))
+    throw new ProtocolError('malformed', 'snapshot: signature share without its group commitment');
+  return new FrostSignSession(JSON.parse(JSON.stringify(s)) as SignState, parsed);
 }

@@ -1,12 +1,17 @@
-// RFC 9591 Appendix E.1 / E.2 vectors through noble's FROST (the signing core our sessions use),
-// checked again by node:crypto, and the ZF frost DKG vectors through noble's DKG and our own
-// proof-of-knowledge and Feldman helpers.
+// RFC 9591 Appendix E.1 / E.2 vectors through noble's FROST and through our own RFC 9591
+// arithmetic (rfc9591.ts, which the signing sessions run), checked again by node:crypto, and the
+// ZF frost DKG vectors through noble's DKG and through our own proof-of-knowledge, Feldman and
+// key-derivation helpers (which the DKG session runs).
 import { describe, test, expect } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { bytesToHex, hexToBytes } from '../../../protocols/core/bytes.ts';
 import { frostSuite, type FrostSuiteName } from '../../../protocols/frost/suite.ts';
 import { decodePoint, decodeScalar } from '../../../protocols/frost/codec.ts';
 import { evalCommitment, evalPolynomial, verifyFeldman, verifyProofOfKnowledge } from '../../../protocols/frost/vss.ts';
+import {
+  aggregateSignature, bindingFactors, commit, lagrange, signatureShare, signingContext, verifySignatureShare, type DecodedCommitment,
+} from '../../../protocols/frost/rfc9591.ts';
+import { deriveKeyPackage } from '../../../protocols/frost/dkg.ts';
 import { nodeVerify } from './fixtures.ts';
 
 const FILES: Record<FrostSuiteName, string> = { ed25519: 'frost-ed25519-sha512', ed448: 'frost-ed448-shake256' };
@@ -136,5 +141,96 @@ describe.each(Object.keys(FILES) as FrostSuiteName[])('ZF frost DKG vectors, %s'
       expect(bytesToHex(key.public.commitments[0]!)).toBe(v.inputs.verifying_key);
       expect(bytesToHex(key.public.verifyingShares[frost.Identifier.fromNumber(i)]!)).toBe(inp(i).verifying_share);
     }
+  });
+});
+
+// The arithmetic the signing sessions run (rfc9591.ts: noble's Point / Fn, on points validated
+// once), step by step against the same Appendix E vectors, including the intermediate values the
+// vector files carry under _derived (checked there against the RFC text and noble's FROST).
+describe.each(Object.keys(FILES) as FrostSuiteName[])('our RFC 9591 arithmetic on the vectors, %s', (name) => {
+  const v = load(FILES[name]);
+  const suite = frostSuite(name);
+  const msg = hexToBytes(v.inputs.message);
+  const PK = hexToBytes(v.inputs.group_public_key);
+  const outputs = v.round_one_outputs.outputs as (R1 & { binding_factor: string })[];
+  const list: DecodedCommitment[] = outputs.map((o) => ({
+    index: o.identifier,
+    hiding: hexToBytes(o.hiding_nonce_commitment), binding: hexToBytes(o.binding_nonce_commitment),
+    D: decodePoint(suite, hexToBytes(o.hiding_nonce_commitment), 'D'), E: decodePoint(suite, hexToBytes(o.binding_nonce_commitment), 'E'),
+  }));
+  const shareOf = (i: number) => suite.Fn.fromBytes(hexToBytes(v.inputs.participant_shares.find((s: { identifier: number }) => s.identifier === i).participant_share));
+  const hex = (s: bigint) => bytesToHex(suite.Fn.toBytes(s));
+
+  test('commit (§5.1): nonces and commitments from the vectors\' nonce randomness', () => {
+    for (const o of outputs) {
+      const draws = [hexToBytes(o.hiding_nonce_randomness), hexToBytes(o.binding_nonce_randomness)];
+      const c = commit(suite, shareOf(o.identifier), () => draws.shift()!);
+      expect([hex(c.nonces.hiding), hex(c.nonces.binding)]).toEqual([o.hiding_nonce, o.binding_nonce]);
+      expect([bytesToHex(c.D.toBytes()), bytesToHex(c.E.toBytes())]).toEqual([o.hiding_nonce_commitment, o.binding_nonce_commitment]);
+    }
+    expect(() => commit(suite, shareOf(1), () => new Uint8Array(31))).toThrow(/32 bytes/);
+  });
+
+  test('binding factors (§4.4), group commitment (§4.5), challenge (§4.6), Lagrange coefficients (§4.2)', () => {
+    const rho = bindingFactors(suite, PK, list, msg);
+    expect(rho.map(hex)).toEqual(outputs.map((o) => o.binding_factor));
+    const ctx = signingContext(suite, PK, list, msg);
+    expect(bytesToHex(ctx.Rbytes)).toBe(v._derived.group_commitment);
+    expect(hex(ctx.challenge)).toBe(v._derived.challenge);
+    for (const o of outputs) expect(hex(lagrange(suite, ctx.indices, o.identifier))).toBe(v._derived.lambda[String(o.identifier)]);
+  });
+
+  test('signature shares (§5.2), verify_signature_share (§5.4) and the signature (§5.3)', () => {
+    const ctx = signingContext(suite, PK, list, msg);
+    const shares = outputs.map((o) => signatureShare(suite, ctx, o.identifier,
+      { hiding: suite.Fn.fromBytes(hexToBytes(o.hiding_nonce)), binding: suite.Fn.fromBytes(hexToBytes(o.binding_nonce)) }, shareOf(o.identifier)));
+    expect(shares.map(hex)).toEqual(v.round_two_outputs.outputs.map((o: { sig_share: string }) => o.sig_share));
+    list.forEach((c, k) => {
+      const PKi = suite.Point.BASE.multiply(shareOf(c.index));
+      expect(verifySignatureShare(suite, ctx, c, PKi, shares[k]!)).toBe(true);
+      // A share off by one, or checked against another signer's commitment or key, fails.
+      expect(verifySignatureShare(suite, ctx, c, PKi, suite.Fn.add(shares[k]!, 1n))).toBe(false);
+      expect(verifySignatureShare(suite, ctx, list[1 - k]!, PKi, shares[k]!)).toBe(false);
+      expect(verifySignatureShare(suite, ctx, c, suite.Point.BASE.multiply(shareOf(list[1 - k]!.index)), shares[k]!)).toBe(false);
+    });
+    const sig = aggregateSignature(suite, ctx, shares);
+    expect(bytesToHex(sig)).toBe(v.final_output.sig);
+    expect(suite.verify(sig, msg, PK)).toBe(true);
+    expect(suite.verify(sig, new Uint8Array([1, 2, 3]), PK)).toBe(false);
+  });
+
+  test('the binding factors bind the whole commitment list and the message', () => {
+    const rho = bindingFactors(suite, PK, list, msg).map(hex);
+    expect(bindingFactors(suite, PK, list, new Uint8Array([1])).map(hex)).not.toEqual(rho);
+    const swapped = [{ ...list[0]!, hiding: list[1]!.hiding }, list[1]!];
+    expect(bindingFactors(suite, PK, swapped, msg).map(hex)).not.toEqual(rho);
+  });
+});
+
+describe.each(Object.keys(FILES) as FrostSuiteName[])('our DKG key derivation on the ZF vectors, %s', (name) => {
+  const v = load(`${FILES[name]}.dkg-zf`);
+  const suite = frostSuite(name);
+  const n = v.config.MAX_PARTICIPANTS as number;
+  const parties = Array.from({ length: n }, (_, k) => k + 1);
+  const inp = (i: number) => v.inputs[String(i)];
+
+  test('deriveKeyPackage reproduces each signing share, every verifying share and the group key', () => {
+    const commitments = parties.map((j) => inp(j).vss_commitments.map((h: string) => decodePoint(suite, hexToBytes(h), 'C')));
+    for (const i of parties) {
+      const own = evalPolynomial(suite, [inp(i).signing_key, inp(i).coefficient].map((h: string) => suite.Fn.fromBytes(hexToBytes(h))), BigInt(i));
+      const received = new Map(parties.filter((j) => j !== i).map((j) => [j, suite.Fn.fromBytes(hexToBytes(inp(i).signing_shares[String(j)]))]));
+      const key = deriveKeyPackage(suite, i, n, own, received, commitments);
+      expect(bytesToHex(suite.Fn.toBytes(key.signingShare))).toBe(inp(i).signing_share);
+      expect(bytesToHex(key.commitments[0]!.toBytes())).toBe(v.inputs.verifying_key);
+      for (const j of parties) expect(bytesToHex(key.verifyingShares.get(j)!.toBytes())).toBe(inp(j).verifying_share);
+    }
+  });
+
+  test('a received share that was not checked against its commitment cannot slip through', () => {
+    const commitments = parties.map((j) => inp(j).vss_commitments.map((h: string) => decodePoint(suite, hexToBytes(h), 'C')));
+    const own = evalPolynomial(suite, [inp(1).signing_key, inp(1).coefficient].map((h: string) => suite.Fn.fromBytes(hexToBytes(h))), 1n);
+    const received = new Map([[2, suite.Fn.add(suite.Fn.fromBytes(hexToBytes(inp(1).signing_shares['2'])), 1n)],
+      [3, suite.Fn.fromBytes(hexToBytes(inp(1).signing_shares['3']))]]);
+    expect(() => deriveKeyPackage(suite, 1, n, own, received, commitments)).toThrow(/does not match/);
   });
 });
