@@ -23,7 +23,8 @@ import type { DklsCurve, Point } from './curve.ts';
 import { decodePoint, encodePoint } from './codec.ts';
 import { partyByte, tagged, u16 } from './hash.ts';
 import { randomScalar } from './random.ts';
-import { multiplyMany } from './batch-mul.ts';
+import { multiplyBaseMany, multiplyMany } from './batch-mul.ts';
+import { hashToCurveMany } from './h2c.ts';
 import { SEED_BYTES } from './params.ts';
 
 export const BASE_OT_KEY_BYTES = SEED_BYTES;
@@ -52,13 +53,19 @@ export function baseOtSessionId(finalSid: Uint8Array, sender: number, receiver: 
   return tagged(LABELS.dkls23BaseOtSid, finalSid, partyByte(sender), partyByte(receiver));
 }
 
-/** H_i(b, r) with a DST naming the curve, the pairwise session and the OT index (RFC 9380 §3.1). */
-function hashToGroup(curve: DklsCurve, sid: Uint8Array, i: number, b: number, r: Point): Point {
-  const DST = `${LABELS.dkls23BaseOtHashToCurve}/${curve.name}/${bytesToHex(sid)}/${i}`;
-  const msg = new Uint8Array(34);
-  msg[0] = b;
-  msg.set(encodePoint(r), 1);
-  return curve.hasher.hashToCurve(msg, { DST }) as Point;
+/**
+ * H_i(b, r) = hash_to_curve(b ‖ r) with a DST naming the curve, the pairwise session and the OT
+ * index (RFC 9380 §3.1), for a whole batch of (i, b, r) at once (h2c.ts).
+ */
+function hashToGroup(curve: DklsCurve, sid: Uint8Array, inputs: readonly { i: number; b: number; r: Point }[]): Point[] {
+  const prefix = `${LABELS.dkls23BaseOtHashToCurve}/${curve.name}/${bytesToHex(sid)}/`;
+  const msgs = inputs.map(({ b, r }) => {
+    const msg = new Uint8Array(34);
+    msg[0] = b;
+    msg.set(encodePoint(r), 1);
+    return msg;
+  });
+  return hashToCurveMany(curve, msgs, inputs.map(({ i }) => `${prefix}${i}`));
 }
 
 function deriveKey(sid: Uint8Array, i: number, b: number, shared: Point): Uint8Array {
@@ -78,16 +85,25 @@ export function baseOtReceive1(curve: DklsCurve, sid: Uint8Array, choices: Uint8
   const count = choices.length;
   const message = new Uint8Array(count * BASE_OT_RECEIVER_BYTES_PER_OT);
   const secrets = new Uint8Array(count * 32);
+  const s: bigint[] = [], a: bigint[] = [];
+  for (let i = 0; i < count; i++) {
+    s.push(randomScalar(curve, rng));
+    a.push(randomScalar(curve, rng));
+  }
+  // All 2·count base-point products at once (batch-mul.ts).
+  const others = multiplyBaseMany(curve, Point.BASE, s);
+  const aG = multiplyBaseMany(curve, Point.BASE, a);
+  const hs = hashToGroup(curve, sid, others.map((r, i) => ({ i, b: choices[i]!, r })));
   for (let i = 0; i < count; i++) {
     const c = choices[i]!;
-    const other = Point.BASE.multiply(randomScalar(curve, rng));
-    const h = hashToGroup(curve, sid, i, c, other);
-    let a: bigint, mine: Point;
-    do {
-      a = randomScalar(curve, rng);
-      mine = Point.BASE.multiply(a).subtract(h);
-    } while (mine.is0()); // probability ~2^-256; the identity has no encoding
-    secrets.set(Fn.toBytes(a), 32 * i);
+    const other = others[i]!;
+    const h = hs[i]!;
+    let mine = aG[i]!.subtract(h);
+    while (mine.is0()) { // probability ~2^-256; the identity has no encoding
+      a[i] = randomScalar(curve, rng);
+      mine = Point.BASE.multiply(a[i]!).subtract(h);
+    }
+    secrets.set(Fn.toBytes(a[i]!), 32 * i);
     const off = i * BASE_OT_RECEIVER_BYTES_PER_OT;
     message.set(encodePoint(c === 0 ? mine : other), off);
     message.set(encodePoint(c === 0 ? other : mine), off + 33);
@@ -108,16 +124,20 @@ export function baseOtSend(curve: DklsCurve, sid: Uint8Array, message: Uint8Arra
   const B = Point.BASE.multiply(beta);
   const keys0 = new Uint8Array(count * 32);
   const keys1 = new Uint8Array(count * 32);
-  const m: Point[] = []; // m_0 of OT i at 2i, m_1 at 2i+1
+  const r: Point[] = []; // r_0 of OT i at 2i, r_1 at 2i+1
   for (let i = 0; i < count; i++) {
     const off = i * BASE_OT_RECEIVER_BYTES_PER_OT;
-    const r0 = decodePoint(curve, message.subarray(off, off + 33), `base OT ${i} r0`, [receiver]);
-    const r1 = decodePoint(curve, message.subarray(off + 33, off + 66), `base OT ${i} r1`, [receiver]);
-    const m0 = r0.add(hashToGroup(curve, sid, i, 0, r1));
-    const m1 = r1.add(hashToGroup(curve, sid, i, 1, r0));
+    r.push(decodePoint(curve, message.subarray(off, off + 33), `base OT ${i} r0`, [receiver]));
+    r.push(decodePoint(curve, message.subarray(off + 33, off + 66), `base OT ${i} r1`, [receiver]));
+  }
+  // m_b = r_b + H_i(b, r_{1−b}).
+  const hs = hashToGroup(curve, sid, r.map((_, k) => ({ i: k >>> 1, b: k & 1, r: r[k ^ 1]! })));
+  const m: Point[] = [];
+  for (let k = 0; k < 2 * count; k++) {
+    const mk = r[k]!.add(hs[k]!);
     // An identity m_b would make key_b public; only a cheating receiver can aim for it.
-    if (m0.is0() || m1.is0()) throw new ProtocolError('malformed', `base OT ${i}: degenerate receiver points`, [receiver]);
-    m.push(m0, m1);
+    if (mk.is0()) throw new ProtocolError('malformed', `base OT ${k >>> 1}: degenerate receiver points`, [receiver]);
+    m.push(mk);
   }
   // All 2·count products share the secret β: one lockstep batch (batch-mul.ts).
   const shared = multiplyMany(curve, beta, m);
@@ -133,14 +153,12 @@ export function baseOtReceive2(curve: DklsCurve, sid: Uint8Array, state: BaseOtR
   sender: number): Uint8Array {
   const { Fn } = curve;
   const B = decodePoint(curve, message, 'base OT sender message', [sender]);
-  // B is used for every OT of the batch: a precomputed window table makes each a·B cost about
-  // as much as a base-point multiplication (noble caches it for this point object only).
-  B.precompute(8, false);
   const count = state.choices.length;
+  const a: bigint[] = [];
+  for (let i = 0; i < count; i++) a.push(Fn.fromBytes(state.secrets.subarray(32 * i, 32 * i + 32)));
+  // B is the same for every OT of the batch: one table, all products in lockstep (batch-mul.ts).
+  const shared = multiplyBaseMany(curve, B, a);
   const keys = new Uint8Array(count * 32);
-  for (let i = 0; i < count; i++) {
-    const a = Fn.fromBytes(state.secrets.subarray(32 * i, 32 * i + 32));
-    keys.set(deriveKey(sid, i, state.choices[i]!, B.multiply(a)), 32 * i);
-  }
+  for (let i = 0; i < count; i++) keys.set(deriveKey(sid, i, state.choices[i]!, shared[i]!), 32 * i);
   return keys;
 }
