@@ -47,8 +47,9 @@ export function machine(): Machine {
     node: process.version,
     openssl: process.versions.openssl ?? '?',
     packages: Object.fromEntries(PACKAGES.map((p) => [p, version(p)])),
-    commit: git('rev-parse --short HEAD'),
-    dirty: git('status --porcelain -- protocols services scripts').length > 0,
+    // An export of a commit (git archive) has no .git: it names its commit in TUTTI_BENCH_COMMIT.
+    commit: git('rev-parse --short HEAD') || (process.env.TUTTI_BENCH_COMMIT ?? '?'),
+    dirty: git('rev-parse --short HEAD') ? git('status --porcelain -- protocols services scripts').length > 0 : false,
     loadavg: { start: os.loadavg().map((x) => round(x, 2)) },
   };
 }

@@ -8,6 +8,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { p256 } from '@noble/curves/nist.js';
 import { summarize, timeSync, type Loop, type Summary } from './stats.ts';
 import type { BenchSpec, Config, Curve } from './specs.ts';
+import type { InProcessKey } from './drivers.ts';
 
 const SPKI_PREFIX = { ed25519: '302a300506032b6570032100', ed448: '3043300506032b6571033a00' } as const;
 
@@ -56,19 +57,22 @@ export function singleKey(curve: Curve, loop: Loop): SingleKeyResult {
 
 export type InProcessResult = { keySpec: string; t: number; n: number; keygen: Summary; sign: Summary };
 
-/** DKG a few times, then sign with the first t parties, every party in this process. */
+/** DKG (at least once, more while the time budget lasts), then sign with the first t parties, every party in this process. */
 export function inProcess(spec: BenchSpec, cfg: Config, keygenLoop: Loop, signLoop: Loop): InProcessResult {
   const driver = spec.inProcess!;
   const signers = Array.from({ length: cfg.t }, (_, k) => k + 1);
-  let key = driver.keygen(cfg.t, cfg.n);
+  let key: InProcessKey | undefined;
   const keygen = timeSync(keygenLoop, () => { key = driver.keygen(cfg.t, cfg.n); });
-  const nk = nodeKey(spec.curve, key.publicKey);
+  if (!key) throw new Error('no key');
+  const k: InProcessKey = key;
+  const nk = nodeKey(spec.curve, k.publicKey);
+  const vk = driver.dsaEncoding ? { key: nk, dsaEncoding: driver.dsaEncoding } : nk;
   const sign = timeSync(signLoop, () => {
     const m = new Uint8Array(randomBytes(32));
     const a = performance.now();
-    const sig = driver.sign(key, signers, m);
+    const sig = driver.sign(k, signers, m);
     const dt = performance.now() - a;
-    if (!verify(spec.verifyDigest, m, nk, sig)) throw new Error(`in-process ${spec.keySpec} ${cfg.t}-of-${cfg.n}: node:crypto rejected a signature`);
+    if (!verify(spec.verifyDigest, m, vk, sig)) throw new Error(`in-process ${spec.keySpec} ${cfg.t}-of-${cfg.n}: node:crypto rejected a signature`);
     return dt;
   });
   return { keySpec: spec.keySpec, t: cfg.t, n: cfg.n, keygen: summarize(keygen), sign: summarize(sign) };
