@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
-import { CreateKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand, type KeySpec, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand, type KeySpec, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { prepareCluster, spawnGateway, spawnParty, waitForParties, type Spawned } from '../../services/main/cluster.ts';
 import { summarize, timeAsync, type Loop, type Summary } from './stats.ts';
 import type { BenchSpec, Config } from './specs.ts';
@@ -146,7 +146,25 @@ export type ThroughputBudget = {
  * requests still in flight at its end are awaited but not counted. CPU per signature is each
  * process's CPU time over the window divided by the signatures counted.
  */
-export async function throughput(cluster: BenchCluster, spec: BenchSpec, key: KeyHandle, clients: number, b: ThroughputBudget): Promise<Throughput> {
+export function throughput(cluster: BenchCluster, spec: BenchSpec, key: KeyHandle, clients: number, b: ThroughputBudget): Promise<Throughput> {
+  return load(cluster, clients, b, (kms) => signOnce(kms, spec, key));
+}
+
+/**
+ * The API floor: DescribeKey goes through everything a Sign goes through in the gateway and the
+ * SDK (HTTP, SigV4, the ajv request schema, JSON, a key lookup in keys.db) but contacts no party.
+ */
+export function apiFloor(cluster: BenchCluster, keyId: string, clients: number, b: ThroughputBudget): Promise<Throughput> {
+  return load(cluster, clients, b, async (kms) => {
+    const a = performance.now();
+    const out = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+    const dt = performance.now() - a;
+    if (out.KeyMetadata?.KeyId !== keyId) throw new Error('DescribeKey returned another key');
+    return dt;
+  });
+}
+
+async function load(cluster: BenchCluster, clients: number, b: ThroughputBudget, op: (kms: KMSClient) => Promise<number>): Promise<Throughput> {
   const sdk = Array.from({ length: clients }, () => cluster.client());
   const latencies: number[] = [];
   const warmedUp = new Array<boolean>(clients).fill(false);
@@ -157,7 +175,7 @@ export async function throughput(cluster: BenchCluster, spec: BenchSpec, key: Ke
   const workers = Promise.all(sdk.map(async (kms, k) => {
     while (phase !== 'drain') {
       try {
-        const dt = await signOnce(kms, spec, key);
+        const dt = await op(kms);
         warmedUp[k] = true;
         if (phase === 'window') { counted++; latencies.push(dt); }
       } catch (e) {

@@ -5,7 +5,7 @@ import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { round, type Summary } from './stats.ts';
-import type { InProcessResult, SingleKeyResult } from './unit.ts';
+import type { EnvelopeCost, InProcessResult, SingleKeyResult } from './unit.ts';
 import type { ProcessStats, Throughput } from './e2e.ts';
 
 export type Machine = {
@@ -19,6 +19,8 @@ export type E2ERow = {
   sign?: Summary;
   throughput?: Throughput[];
   processes?: ProcessStats[];
+  /** DescribeKey with 1 and 16 clients on the same cluster: the gateway + SDK cost without any party. */
+  apiFloor?: Throughput[];
   skipped?: string;
 };
 
@@ -26,6 +28,7 @@ export type BenchResult = {
   mode: 'full' | 'smoke';
   machine: Machine;
   singleKey: SingleKeyResult[];
+  envelope?: EnvelopeCost;
   inProcess: (InProcessResult | { keySpec: string; t: number; n: number; skipped: string })[];
   e2e: E2ERow[];
   durationS?: number;
@@ -107,12 +110,31 @@ export function markdown(r: BenchResult): string {
   L.push('| what | p50 | p95 | p99 | samples |');
   L.push('|---|---:|---:|---:|---:|');
   for (const s of r.singleKey) L.push(`| noble ${s.curve} sign (one key) | ${ms(s.sign.p50)} | ${ms(s.sign.p95)} | ${ms(s.sign.p99)} | ${s.sign.n} |`);
+  if (r.envelope) {
+    const e = r.envelope;
+    L.push(`| envelope: protect (signed broadcast frame, ${e.frameBytes} B) | ${ms(e.protect.p50)} | ${ms(e.protect.p95)} | ${ms(e.protect.p99)} | ${e.protect.n} |`);
+    L.push(`| envelope: open (signature check) | ${ms(e.open.p50)} | ${ms(e.open.p95)} | ${ms(e.open.p99)} | ${e.open.n} |`);
+    L.push(`| envelope: control JSON + base64, encode and decode (${e.controlBytes} B) | ${e.control.p50.toFixed(4)} | ${e.control.p95.toFixed(4)} | ${e.control.p99.toFixed(4)} | ${e.control.n} |`);
+  }
   for (const x of r.inProcess) {
     if ('skipped' in x) { L.push(`| ${x.keySpec} ${x.t}-of-${x.n} in-process sign | ${x.skipped} | | | |`); continue; }
     L.push(`| ${x.keySpec} ${x.t}-of-${x.n} in-process sign (all ${x.t} signers) | ${ms(x.sign.p50)} | ${ms(x.sign.p95)} | ${ms(x.sign.p99)} | ${x.sign.n} |`);
     L.push(`| ${x.keySpec} ${x.t}-of-${x.n} in-process DKG (all ${x.n} parties) | ${ms(x.keygen.p50)} | ${ms(x.keygen.p95)} | ${ms(x.keygen.p99)} | ${x.keygen.n} |`);
   }
   L.push('');
+
+  const floors = r.e2e.filter((row) => row.apiFloor?.length);
+  if (floors.length) {
+    L.push('### The API floor: DescribeKey');
+    L.push('');
+    L.push('DescribeKey takes the same path as Sign through the SDK and the gateway (HTTP, SigV4, the ajv request schema, JSON, a key lookup in keys.db) but contacts no party.');
+    L.push('');
+    L.push('| cluster | clients | p50 ms | p99 ms | requests /s | gateway CPU ms / request | bench client CPU ms / request |');
+    L.push('|---|---:|---:|---:|---:|---:|---:|');
+    for (const row of floors) for (const f of row.apiFloor!)
+      L.push(`| ${row.n} parties | ${f.clients} | ${ms(f.latency.p50)} | ${ms(f.latency.p99)} | ${rate(f.perSecond)} | ${ms(f.cpuMsPerSignature['gateway'])} | ${ms(f.cpuMsPerSignature['bench client'])} |`);
+    L.push('');
+  }
 
   L.push('### Under load: latency and CPU per signature at 64 clients, peak memory');
   L.push('');

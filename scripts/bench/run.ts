@@ -18,8 +18,8 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { KEY_SPECS } from '../../services/coordinator/key-specs.ts';
 import { CONCURRENCY, CONFIGS, SPECS, type Config } from './specs.ts';
-import { inProcess, singleKey } from './unit.ts';
-import { BenchCluster, createKeys, signLatency, throughput, type ThroughputBudget } from './e2e.ts';
+import { envelopeCost, inProcess, singleKey } from './unit.ts';
+import { BenchCluster, apiFloor, createKeys, signLatency, throughput, type ThroughputBudget } from './e2e.ts';
 import { machine, markdown, splice, type BenchResult, type E2ERow } from './report.ts';
 import { round, type Loop } from './stats.ts';
 
@@ -76,6 +76,12 @@ async function main(): Promise<void> {
     }
   }
 
+  if (only.has('unit')) {
+    result.envelope = await envelopeCost(budget.singleKey);
+    const e = result.envelope;
+    log(`envelope (${e.frameBytes} B frame, ${e.controlBytes} B control message): protect ${e.protect.p50.toFixed(3)} ms, open ${e.open.p50.toFixed(3)} ms, JSON + base64 both ways ${e.control.p50.toFixed(4)} ms`);
+  }
+
   if (only.has('inprocess')) {
     for (const spec of SPECS) for (const cfg of configs) {
       if (budget.inProcessConfigs && !budget.inProcessConfigs.includes(`${cfg.t}-${cfg.n}`)) continue;
@@ -111,6 +117,11 @@ async function main(): Promise<void> {
             if (tp.errors) failed = true;
           }
           row.processes = [...cluster.snapshot().values()];
+          if (spec === offered[0]) {
+            row.apiFloor = [];
+            for (const c of [1, 16]) row.apiFloor.push(await apiFloor(cluster, keys[0]!.keyId, c, budget.throughput));
+            log(`e2e API floor (DescribeKey): ${row.apiFloor.map((f) => `${f.clients} clients p50 ${f.latency.p50.toFixed(2)} ms, ${f.perSecond.toFixed(0)}/s, gateway ${f.cpuMsPerSignature['gateway']?.toFixed(2)} ms CPU`).join('; ')}`);
+          }
         }
       } finally {
         await cluster.stop();
