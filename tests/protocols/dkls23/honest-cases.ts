@@ -18,7 +18,8 @@ const SIGNER_SETS: Record<string, number[][]> = {
   '3,5': [[1, 2, 3], [2, 4, 5], [1, 3, 5]],
 };
 
-export function honestCases(curve: DklsCurveName): void {
+/** Runs the honest cases; `onKey` receives the 2-of-3 key shares once its DKG has run. */
+export function honestCases(curve: DklsCurveName, onKey?: (t: number, n: number, shares: Map<number, DklsKeyShare>) => void): void {
   describe.each([[2, 2], [2, 3], [3, 5]])(`DKLs23 on ${curve}, %i-of-%i`, (t, n) => {
     let shares: Map<number, DklsKeyShare>;
     let publicKey: Uint8Array;
@@ -31,6 +32,7 @@ export function honestCases(curve: DklsCurveName): void {
       for (const e of sim.sent) bytes.set(`R${e.round} ${e.to ? 'p2p' : 'bc'}`, e.payload.length);
       console.log(`[dkls23 timing] DKG ${t}-of-${n} on ${curve}: ${ms.toFixed(0)} ms for all ${n} parties in one thread (${(ms / n).toFixed(0)} ms per party); payload bytes per message: ${JSON.stringify(Object.fromEntries(bytes))}`);
       shares = sharesOf(outputs);
+      onKey?.(t, n, shares);
       const first = outputs.get(1)!;
       publicKey = first.publicKey;
       for (const [p, o] of outputs) {

@@ -1,7 +1,9 @@
-// Signing under attack (issue 4 "Adversarial tests"). A relay that rewrites party j's messages
-// models a malicious j (the transport authenticates senders). Every attack ends with no signature
-// at any honest party; OT-extension, VOLE and Γ failures are ban errors naming the culprit.
-import { describe, test, expect, beforeAll } from '@jest/globals';
+// Signing under attack (issue 4 "Adversarial tests"), run by each curve's test file on the 2-of-3
+// key its honest cases made (not a test file itself: one DKG serves both). A relay that rewrites
+// party j's messages models a malicious j (the transport authenticates senders). Every attack
+// ends with no signature at any honest party; OT-extension, VOLE and Γ failures are ban errors
+// naming the culprit.
+import { describe, test, expect } from '@jest/globals';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes, concatBytes } from '../../../protocols/core/bytes.ts';
 import { isBanError } from '../../../protocols/dkls23/errors.ts';
@@ -11,11 +13,10 @@ import type { DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';
 import type { Envelope } from '../../../protocols/core/envelope.ts';
 import { simulate, type Relay, type Simulation } from '../../support/simulator.ts';
 import { flipByte, from, payload, rewrite } from '../../support/adversaries.ts';
-import { expectBlame, expectNoOutput, runDkg, runSign, sharesOf, signSessions } from './session-fixtures.ts';
+import { expectBlame, expectNoOutput, runSign, signSessions } from './session-fixtures.ts';
 import { seededRng, sid } from './fixtures.ts';
 import { createDklsSign } from '../../../protocols/dkls23/sign.ts';
 
-const CURVE: DklsCurveName = 'secp256k1';
 const V = voleSenderMessageBytes(2);
 /** Offsets in the round-3 payload: fsid ‖ VOLE message ‖ R ‖ blind ‖ pk ‖ Γu ‖ Γv ‖ ψ. */
 const R3 = { vole: 32, R: 32 + V, blind: 65 + V, pk: 97 + V, gammaU: 130 + V, gammaV: 163 + V, psi: 196 + V, end: 228 + V };
@@ -23,12 +24,7 @@ const EVIL = 2, HONEST = [1];
 const SIGNERS = [1, 2];
 const DIGEST = sha256(utf8ToBytes('attack at dawn'));
 
-let shares: Map<number, DklsKeyShare>;
-beforeAll(() => { shares = sharesOf(runDkg(CURVE, 2, 3, 'sign-adversarial/dkg').outputs); });
-
 const splice = (p: Uint8Array, at: number, bytes: Uint8Array) => { const out = p.slice(); out.set(bytes, at); return out; };
-const G = DKLS_CURVES[CURVE].Point.BASE.toBytes(true);
-const run = (label: string, relay: Relay, signers = SIGNERS) => runSign(CURVE, shares, signers, DIGEST, `sign-adv/${label}`, { relay });
 
 function expectBan<O, S>(sim: Simulation<O, S>, party: number, culprit: number, what: RegExp): void {
   const r = sim.results.get(party)!;
@@ -37,7 +33,19 @@ function expectBan<O, S>(sim: Simulation<O, S>, party: number, culprit: number, 
   expect({ ban: isBanError(r.error), culprits: r.error.culprits, message: r.error.message }).toEqual({ ban: true, culprits: [culprit], message: expect.stringMatching(what) });
 }
 
-describe('DKLs23 signing under attack (secp256k1, 2-of-3 key)', () => {
+/** An x with no point on the curve, as a compressed encoding. */
+function offCurve(curve: DklsCurveName): Uint8Array {
+  for (let x = 1; ; x++) {
+    const b = new Uint8Array(33); b[0] = 2; b[32] = x;
+    try { DKLS_CURVES[curve].Point.fromBytes(b); } catch { return b; }
+  }
+}
+
+export function signAttackCases(CURVE: DklsCurveName, keyOf: () => Map<number, DklsKeyShare>): void {
+const G = DKLS_CURVES[CURVE].Point.BASE.toBytes(true);
+const run = (label: string, relay: Relay, signers = SIGNERS) => runSign(CURVE, keyOf(), signers, DIGEST, `sign-adv/${label}`, { relay });
+
+describe(`DKLs23 signing under attack (${CURVE}, 2-of-3 key)`, () => {
   test('tampered OT-extension message: the VOLE sender bans the receiver', () => {
     const sim = run('ote', payload(from(EVIL, 2, 1), (p) => flipByte(p, 32 + 32 * 2 + 100)));
     expectBan(sim, 1, EVIL, /SoftSpokenOT/);
@@ -91,25 +99,24 @@ describe('DKLs23 signing under attack (secp256k1, 2-of-3 key)', () => {
   });
 
   test('an invalid point (not on the curve) in round 3', () => {
-    const bad = new Uint8Array(33); bad[0] = 2; bad[32] = 5; // no point has x = 5 on secp256k1
-    const sim = run('bad-point', payload(from(EVIL, 3, 1), (p) => splice(p, R3.R, bad)));
+    const sim = run('bad-point', payload(from(EVIL, 3, 1), (p) => splice(p, R3.R, offCurve(CURVE))));
     expectBlame(sim, HONEST, 'malformed', [EVIL]);
   });
 
   test('equivocated round-1 broadcast: caught by the echo before any VOLE message is answered', () => {
     // Three signers of the 2-of-3 key; party 3 shows party 2 another round-1 message.
-    const other = createDklsSign({ curve: CURVE, sessionId: sid('sign-adv/equivocate'), self: 3, signers: [1, 2, 3], share: shares.get(3)!,
+    const other = createDklsSign({ curve: CURVE, sessionId: sid('sign-adv/equivocate'), self: 3, signers: [1, 2, 3], share: keyOf().get(3)!,
       digest: DIGEST, rng: seededRng('another instance of party 3') }).start();
     if (other.kind !== 'send') throw new Error('no round-1 message');
     const alt = other.messages[0]!.payload;
-    const sim = runSign(CURVE, shares, [1, 2, 3], DIGEST, 'sign-adv/equivocate', { relay: payload(from(3, 1), (p, to) => (to === 2 ? alt : p)) });
+    const sim = runSign(CURVE, keyOf(), [1, 2, 3], DIGEST, 'sign-adv/equivocate', { relay: payload(from(3, 1), (p, to) => (to === 2 ? alt : p)) });
     expect(sim.results.get(2)).toMatchObject({ kind: 'abort', error: { kind: 'equivocation', culprits: [3] } });
     expect(sim.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'equivocation', culprits: [2, 3] } });
     expectNoOutput(sim, [1, 2]);
   });
 
   test('a replayed round from another session: another session id is refused; an old payload under this session is caught', () => {
-    const old = runSign(CURVE, shares, SIGNERS, DIGEST, 'sign-adv/old-session');
+    const old = runSign(CURVE, keyOf(), SIGNERS, DIGEST, 'sign-adv/old-session');
     const oldR2 = old.sent.find((e) => e.from === EVIL && e.round === 2 && e.to === 1)!;
     // The relay delivers the old envelope (its own session id) in place of the new one.
     const replay = run('replay-envelope', rewrite(from(EVIL, 2, 1), () => oldR2));
@@ -124,9 +131,9 @@ describe('DKLs23 signing under attack (secp256k1, 2-of-3 key)', () => {
     const consumed = new Set<string>();
     // The same sessions again (same randomness, i.e. a party restored from a snapshot taken
     // before its online round), sharing the consumed-id table of the first run.
-    const a = runSign(CURVE, shares, SIGNERS, DIGEST, 'sign-adv/reuse-2', { consumed });
+    const a = runSign(CURVE, keyOf(), SIGNERS, DIGEST, 'sign-adv/reuse-2', { consumed });
     expect([...a.results.values()].every((r) => r.kind === 'done')).toBe(true);
-    const b = runSign(CURVE, shares, SIGNERS, DIGEST, 'sign-adv/reuse-2', { consumed });
+    const b = runSign(CURVE, keyOf(), SIGNERS, DIGEST, 'sign-adv/reuse-2', { consumed });
     for (const p of SIGNERS) expect(b.results.get(p)).toMatchObject({ kind: 'abort', error: { kind: 'nonce-reuse' } });
   });
 
@@ -143,11 +150,12 @@ describe('DKLs23 signing under attack (secp256k1, 2-of-3 key)', () => {
 
   test('signers asked to sign different digests stop at round 1', () => {
     const sessions = [
-      ...signSessions(CURVE, shares, SIGNERS, DIGEST, 'sign-adv/digest').slice(0, 1),
-      ...signSessions(CURVE, shares, SIGNERS, sha256(utf8ToBytes('other')), 'sign-adv/digest').slice(1),
+      ...signSessions(CURVE, keyOf(), SIGNERS, DIGEST, 'sign-adv/digest').slice(0, 1),
+      ...signSessions(CURVE, keyOf(), SIGNERS, sha256(utf8ToBytes('other')), 'sign-adv/digest').slice(1),
     ];
     const sim = simulate(sessions);
     expect(sim.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'bad-parameters', culprits: [2] } });
     expectNoOutput(sim, [1, 2]);
   });
 });
+}
