@@ -9,7 +9,7 @@ import { LABELS } from '../../../protocols/core/labels.ts';
 import { hashToScalars, tagged } from '../../../protocols/dkls23/hash.ts';
 import { commit, openCommitment } from '../../../protocols/dkls23/commit.ts';
 import { proveDlog, verifyDlog, type DlogContext } from '../../../protocols/dkls23/dlog.ts';
-import { decodePoint, decodeScalar, encodePoint, Reader } from '../../../protocols/dkls23/codec.ts';
+import { decodePoint, decodeScalar, encodePoint, fromHex, Reader } from '../../../protocols/dkls23/codec.ts';
 import {
   checkCommitmentLength, commitPolynomial, evalCommitment, evalPolynomial, lagrangeAtZero, randomPolynomial,
   sumCommitments, verifyFeldmanShare,
@@ -81,6 +81,11 @@ describe.each(CURVES)('codec on %s', (_, curve) => {
     for (let k = 0; k < 32; k++) qBytes[k] = Number((q >> BigInt(8 * (31 - k))) & 0xffn);
     expect(() => decodeScalar(curve, qBytes, 's', [2])).toThrow(/below the group order/);
     expect(() => decodeScalar(curve, new Uint8Array(31), 's', [2])).toThrow(/expected 32/);
+  });
+
+  test('fromHex takes lowercase even-length hex only', () => {
+    expect(hex(fromHex('00ff10a9'))).toBe('00ff10a9');
+    for (const bad of ['0G', 'AB', 'abc', 'zz', '0\u0100', ' 0']) expect(() => fromHex(bad)).toThrow(/not lowercase hex/);
   });
 
   test('Reader refuses truncated and oversized payloads', () => {
