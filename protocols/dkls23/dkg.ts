@@ -178,7 +178,7 @@ class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> 
     const otRequests: NonNullable<DkgState['otRequests']> = {};
     const zeroContributions: Record<string, string> = {};
     for (const j of this.others) {
-      const req = otSetupRequest(curve, finalSid, this.self, j, this.rng(`ot-request/${j}`));
+      const req = otSetupRequest(curve.name, finalSid, this.self, j, randomBytes(this.rng(`ot-request/${j}`), 32));
       otRequests[String(j)] = { delta: bytesToHex(req.state.delta), secrets: bytesToHex(req.state.baseOt.secrets), choices: bytesToHex(req.state.baseOt.choices) };
       const zero = randomBytes(this.rng(`zero-seed/${j}`), SEED_BYTES);
       zeroContributions[String(j)] = bytesToHex(zero);
@@ -212,7 +212,7 @@ class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> 
     const receiverSeeds: Record<string, string> = {};
     const messages: Envelope[] = [];
     for (const j of this.others) {
-      const resp = otSetupRespond(curve, finalSid, this.self, j, this.message<Round2P>(2, true, j).request, this.rng(`ot-respond/${j}`));
+      const resp = otSetupRespond(curve.name, finalSid, this.self, j, this.message<Round2P>(2, true, j).request, randomBytes(this.rng(`ot-respond/${j}`), 32));
       receiverSeeds[String(j)] = bytesToHex(resp.receiverSeeds);
       const share = curve.Fn.toBytes(evalPolynomial(curve, coefficients, BigInt(j)));
       messages.push(this.envelope(3, j, concatBytes(finalSid, echo2, share, resp.message)));
@@ -238,7 +238,7 @@ class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> 
     const peers: DklsKeyShare['peers'] = {};
     for (const j of this.others) {
       const req = this.st.otRequests![String(j)]!;
-      const senderSeeds = otSetupFinish(curve, finalSid, this.self, j,
+      const senderSeeds = otSetupFinish(curve.name, finalSid, this.self, j,
         { delta: fromHex(req.delta), baseOt: { secrets: fromHex(req.secrets), choices: fromHex(req.choices) } },
         this.message<Round3>(3, true, j).response);
       const zero = zeroSeed(this.self, fromHex(this.st.zeroContributions![String(j)]!), j, this.message<Round2P>(2, true, j).zero);

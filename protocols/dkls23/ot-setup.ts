@@ -5,18 +5,18 @@
 // state toward A: B is the VOLE receiver, "Bob"). Both orders run, so each pair can multiply in
 // both directions.
 //
-// Plain functions over plain data, so a service can run them in a worker thread: the base OTs are
-// the DKG's only heavy step.
-import type { Rng } from '../core/session.ts';
+// Plain functions over plain data (a curve name, numbers and byte arrays in; byte arrays out;
+// randomness as a 32-byte seed), so a service can post them to a worker thread as they are: the
+// base OTs are the DKG's only heavy step.
 import { ProtocolError } from '../core/errors.ts';
-import type { DklsCurve } from './curve.ts';
+import { dklsCurve, type DklsCurveName } from './curve.ts';
 import {
   BASE_OT_RECEIVER_BYTES_PER_OT, BASE_OT_SENDER_BYTES, baseOtReceive1, baseOtReceive2, baseOtSend, baseOtSessionId,
   type BaseOtReceiverState,
 } from './base-ot.ts';
 import { PPRF_MESSAGE_BYTES, pprfChoices, pprfReceive, pprfSend } from './pprf.ts';
 import type { OteSenderSeeds } from './softspoken.ts';
-import { randomBytes } from './random.ts';
+import { derivedRng, randomBytes } from './random.ts';
 import { KAPPA, OTE_BLOCKS, SOFTSPOKEN_Q } from './params.ts';
 
 export const OT_SETUP_REQUEST_BYTES = KAPPA * BASE_OT_RECEIVER_BYTES_PER_OT;
@@ -24,9 +24,19 @@ export const OT_SETUP_RESPONSE_BYTES = BASE_OT_SENDER_BYTES + PPRF_MESSAGE_BYTES
 
 export type OtSetupState = { delta: Uint8Array; baseOt: BaseOtReceiverState };
 
-/** `self` (future Alice toward `peer`) opens: picks Δ, runs the base-OT receiver with Δ's choice bits. */
-export function otSetupRequest(curve: DklsCurve, finalSid: Uint8Array, self: number, peer: number, rng: Rng):
+function rngOf(seed: Uint8Array, what: string) {
+  if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new RangeError('OT setup needs a 32-byte random seed');
+  return derivedRng(seed, `dkls23/ot-setup/${what}`);
+}
+
+/**
+ * `self` (future Alice toward `peer`) opens: picks Δ, runs the base-OT receiver with Δ's choice
+ * bits. `seed`: 32 fresh random bytes, the only source of this step's randomness.
+ */
+export function otSetupRequest(curveName: DklsCurveName, finalSid: Uint8Array, self: number, peer: number, seed: Uint8Array):
   { message: Uint8Array; state: OtSetupState } {
+  const curve = dklsCurve(curveName);
+  const rng = rngOf(seed, 'request');
   const delta = Uint8Array.from(randomBytes(rng, OTE_BLOCKS), (b) => b & (SOFTSPOKEN_Q - 1));
   const sid = baseOtSessionId(finalSid, peer, self);
   const { message, state } = baseOtReceive1(curve, sid, pprfChoices(delta), rng);
@@ -34,8 +44,10 @@ export function otSetupRequest(curve: DklsCurve, finalSid: Uint8Array, self: num
 }
 
 /** `self` (future Bob toward `peer`) answers: base-OT sender, then PPRF holder. */
-export function otSetupRespond(curve: DklsCurve, finalSid: Uint8Array, self: number, peer: number, request: Uint8Array, rng: Rng):
+export function otSetupRespond(curveName: DklsCurveName, finalSid: Uint8Array, self: number, peer: number, request: Uint8Array, seed: Uint8Array):
   { message: Uint8Array; receiverSeeds: Uint8Array } {
+  const curve = dklsCurve(curveName);
+  const rng = rngOf(seed, 'respond');
   const sid = baseOtSessionId(finalSid, self, peer);
   const base = baseOtSend(curve, sid, request, KAPPA, rng, peer);
   const pprf = pprfSend(sid, base.keys0, base.keys1);
@@ -46,8 +58,9 @@ export function otSetupRespond(curve: DklsCurve, finalSid: Uint8Array, self: num
 }
 
 /** `self` finishes with `peer`'s answer: its punctured seeds (a failed PPRF proof bans `peer`). */
-export function otSetupFinish(curve: DklsCurve, finalSid: Uint8Array, self: number, peer: number, state: OtSetupState,
+export function otSetupFinish(curveName: DklsCurveName, finalSid: Uint8Array, self: number, peer: number, state: OtSetupState,
   response: Uint8Array): OteSenderSeeds {
+  const curve = dklsCurve(curveName);
   if (response.length !== OT_SETUP_RESPONSE_BYTES)
     throw new ProtocolError('malformed', `OT setup response of ${response.length} bytes, expected ${OT_SETUP_RESPONSE_BYTES}`, [peer]);
   const sid = baseOtSessionId(finalSid, peer, self);

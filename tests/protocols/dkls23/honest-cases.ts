@@ -8,13 +8,16 @@ import { DKLS_CURVES } from '../../../protocols/dkls23/curve.ts';
 import { parseKeyShare, type DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';
 import { lagrangeAtZero } from '../../../protocols/dkls23/feldman.ts';
 import { restoreDklsSign } from '../../../protocols/dkls23/sign.ts';
+import { restoreDklsDkg } from '../../../protocols/dkls23/dkg.ts';
+import { checkKat } from './kat.ts';
+import { hex } from './fixtures.ts';
 import { outputsOf } from '../../support/simulator.ts';
 import { expectValidSignature, runDkg, runSign, sharesOf } from './session-fixtures.ts';
 
 /** Signer sets per (t, n): every pair for 2-of-3, a few subsets (and a larger-than-t set) for 3-of-5. */
 const SIGNER_SETS: Record<string, number[][]> = {
   '2,2': [[1, 2]],
-  '2,3': [[1, 2], [1, 3], [2, 3]],
+  '2,3': [[1, 2], [1, 3], [2, 3], [1, 2, 3]],
   '3,5': [[1, 2, 3], [2, 4, 5], [1, 3, 5]],
 };
 
@@ -24,9 +27,12 @@ export function honestCases(curve: DklsCurveName, onKey?: (t: number, n: number,
     let shares: Map<number, DklsKeyShare>;
     let publicKey: Uint8Array;
 
-    test('DKG: everyone agrees on the key and the transcript; shares interpolate to the key (test-only check)', () => {
+    test(`DKG: everyone agrees on the key and the transcript; shares interpolate to the key (test-only check)${n === 2 ? '; every party restored from a snapshot before every delivery; known answers' : ''}`, () => {
       const t0 = performance.now();
-      const { sim, outputs } = runDkg(curve, t, n, `honest/${curve}/${t}-${n}`);
+      // The 2-of-2 run also snapshots and restores every session before every delivery: later
+      // randomness comes from the snapshot's seed, so the run is the same as without restores.
+      const opts = n === 2 ? { intercept: ((_p: number, session: { toJSON(): unknown }) => restoreDklsDkg(JSON.parse(JSON.stringify(session.toJSON())), () => new Uint8Array())) as never } : {};
+      const { sim, outputs } = runDkg(curve, t, n, `honest/${curve}/${t}-${n}`, opts);
       const ms = performance.now() - t0;
       const bytes = new Map<string, number>();
       for (const e of sim.sent) bytes.set(`R${e.round} ${e.to ? 'p2p' : 'bc'}`, e.payload.length);
@@ -48,6 +54,11 @@ export function honestCases(curve: DklsCurveName, onKey?: (t: number, n: number,
       const set = Array.from({ length: t }, (_, k) => n - k);
       const sk = set.reduce((acc, i) => Fn.add(acc, Fn.mul(lagrangeAtZero(DKLS_CURVES[curve], set, i), parseKeyShare(shares.get(i)!).secretShare)), 0n);
       expect(Point.BASE.multiply(sk).toBytes(true)).toEqual(publicKey);
+      if (n === 2) checkKat(`dkg-2of2-${curve}`, {
+        rngSeeds: 'seededRng(`honest/${curve}/2-2/dkg/${party}`), session id sid(`honest/${curve}/2-2`), context "key-id=test; policy=none"',
+        publicKey: hex(publicKey), transcriptHash: hex(first.transcriptHash),
+        secretShares: [1, 2].map((p) => shares.get(p)!.secretShare),
+      });
     });
 
     test.each(SIGNER_SETS[`${t},${n}`]!)('sign with signers %p: valid under noble and node:crypto, low-S, recoverable', (...signers) => {
@@ -62,6 +73,7 @@ export function honestCases(curve: DklsCurveName, onKey?: (t: number, n: number,
       const sig = outputs.get(signers[0]!)!;
       for (const o of outputs.values()) expect(o).toEqual(sig);
       expectValidSignature(curve, message, sig, publicKey);
+      if (n === 2) checkKat(`sign-2of2-${curve}`, { message: 'message for 1,2', signature: hex(sig.signature), recovery: sig.recovery });
       // The presignature of every signer was consumed durably before its partial signature left.
       expect(sim.durables.filter((d) => d.durable.consume?.length === 1).map((d) => d.party).sort()).toEqual([...signers].sort());
     });
