@@ -57,7 +57,8 @@ export class Reader {
 
   bytesN(n: number): Uint8Array {
     if (this.off + n > this.bytes.length) this.fail(`truncated (${this.bytes.length} bytes)`);
-    const out = this.bytes.subarray(this.off, this.off + n);
+    // A copy: decoded values outlive the envelope, whose buffer the caller may reuse.
+    const out = this.bytes.slice(this.off, this.off + n);
     this.off += n;
     return out;
   }
