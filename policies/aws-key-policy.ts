@@ -19,12 +19,15 @@
 // suffix and the `ForAnyValue:` / `ForAllValues:` prefixes. As AWS documents, a statement without
 // Action/NotAction or without Resource/NotResource is accepted but has no effect.
 //
-// Reserved: one extra top-level member, `TuttiSigningPolicy`, carries Tutti's per-key signing policy
-// (issue 5: every party evaluates it). This module only checks that it is a JSON object; it is stored
-// and returned verbatim with the rest of the document and never interpreted here.
+// Reserved: two extra top-level members. `TuttiSigningPolicy` carries Tutti's per-key signing policy
+// (docs/policies.md: every party evaluates it); `TuttiSigningPolicyChange` carries what a change of
+// it needs in PutKeyPolicy (revision, previous hash, approvals). This module only checks that they
+// are JSON objects; they are stored and returned verbatim with the rest of the document, and the
+// coordinator and the parties interpret them.
 
 export const POLICY_VERSIONS = ['2012-10-17', '2008-10-17'] as const;
 export const TUTTI_SIGNING_POLICY = 'TuttiSigningPolicy';
+export const TUTTI_SIGNING_POLICY_CHANGE = 'TuttiSigningPolicyChange';
 
 /** A document that is not a key policy; the message says what to fix. */
 export class PolicyError extends Error {
@@ -65,8 +68,10 @@ export type KeyPolicy = {
   version: string | undefined;
   id: string | undefined;
   statements: Statement[];
-  /** Reserved for issue 5; present only when the document has the member. Not interpreted here. */
+  /** The key's signing policy, present only when the document has the member. Not interpreted here. */
   tuttiSigningPolicy?: Record<string, unknown>;
+  /** What a signing-policy change carries (PutKeyPolicy); present only when the document has it. */
+  tuttiSigningPolicyChange?: Record<string, unknown>;
 };
 
 /** What a request looks like to the policy. */
@@ -89,7 +94,7 @@ export type Decision =
   | { effect: 'ExplicitDeny'; statement: string }
   | { effect: 'ImplicitDeny' };
 
-const TOP_LEVEL = new Set(['Version', 'Id', 'Statement', TUTTI_SIGNING_POLICY]);
+const TOP_LEVEL = new Set(['Version', 'Id', 'Statement', TUTTI_SIGNING_POLICY, TUTTI_SIGNING_POLICY_CHANGE]);
 const STATEMENT_MEMBERS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
 const PRINCIPAL_TYPES = new Set(['AWS', 'Service', 'Federated', 'CanonicalUser']);
 const ACCOUNT_RE = /^\d{12}$/;
@@ -131,7 +136,7 @@ export function parseKeyPolicy(text: string): KeyPolicy {
   }
   if (!isObject(doc)) throw new PolicyError('The key policy must be a JSON object with a Statement element.');
   for (const k of Object.keys(doc)) {
-    if (!TOP_LEVEL.has(k)) throw new PolicyError(`The key policy has an unknown top-level element '${k}'. Allowed: Version, Id, Statement, ${TUTTI_SIGNING_POLICY}.`);
+    if (!TOP_LEVEL.has(k)) throw new PolicyError(`The key policy has an unknown top-level element '${k}'. Allowed: Version, Id, Statement, ${TUTTI_SIGNING_POLICY}, ${TUTTI_SIGNING_POLICY_CHANGE}.`);
   }
   const version = doc.Version;
   if (version !== undefined && !(POLICY_VERSIONS as readonly unknown[]).includes(version)) {
@@ -143,11 +148,14 @@ export function parseKeyPolicy(text: string): KeyPolicy {
   const statements = raw.map((s, i) => parseStatement(s, i + 1));
   const signing = doc[TUTTI_SIGNING_POLICY];
   if (signing !== undefined && !isObject(signing)) throw new PolicyError(`${TUTTI_SIGNING_POLICY} must be a JSON object.`);
+  const change = doc[TUTTI_SIGNING_POLICY_CHANGE];
+  if (change !== undefined && !isObject(change)) throw new PolicyError(`${TUTTI_SIGNING_POLICY_CHANGE} must be a JSON object.`);
   return {
     version: version as string | undefined,
     id: doc.Id as string | undefined,
     statements,
     ...(signing !== undefined ? { tuttiSigningPolicy: signing as Record<string, unknown> } : {}),
+    ...(change !== undefined ? { tuttiSigningPolicyChange: change as Record<string, unknown> } : {}),
   };
 }
 

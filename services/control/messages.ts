@@ -8,7 +8,12 @@ export type SignRequest = {
   messageType: 'RAW' | 'DIGEST';
   signingAlgorithm: string;
   caller: { accessKeyId: string; principal: string };
+  /** Sign's GrantTokens, verbatim: approvals (`tutti-approval:…`) for the key's signing policy. */
+  grantTokens?: string[];
 };
+
+/** One link of a key's signing-policy history (policies/ PolicyRevision); the policy is a JSON document. */
+export type PolicyRevisionRecord = { revision: number; previousHash: string | null; policy: unknown };
 
 export type OpenDkg = {
   type: 'open'; kind: 'dkg'; session: string; keyId: string; keySpec: string;
@@ -17,7 +22,11 @@ export type OpenDkg = {
   threshold: number;
   /** Party ids in index order: parties[i] has index i + 1. */
   parties: string[];
-  policyHash: string | null;
+  /**
+   * The key's signing policy (revision 1), the document itself: each party validates it, computes
+   * its hash itself and binds that into the DKG context; nobody's word about the hash is taken.
+   */
+  policy: unknown;
 };
 
 export type OpenSign = {
@@ -27,14 +36,29 @@ export type OpenSign = {
   request: SignRequest;
 };
 
-export type OpenMessage = OpenDkg | OpenSign;
+/**
+ * PutKeyPolicy changed the key's signing policy: install `revision` (it must follow the party's
+ * current one and carry the approvals the current policy's governance demands). Not a protocol
+ * session: each party answers at once, 'done' with a PolicyRevisionResult or 'abort' (kind 'policy').
+ */
+export type OpenPolicyRevision = {
+  type: 'open'; kind: 'policy'; session: string; keyId: string;
+  revision: PolicyRevisionRecord;
+  /** Approval tokens over the change (`tutti-approval:v1:…`, policies/approvals.ts). */
+  approvals: string[];
+};
+
+export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision;
 
 /** A protected envelope. Party → coordinator: `to` routes it (0 = every other participant). */
 export type EnvelopeMessage = { type: 'envelope'; session: string; from: number; to: number; data: string };
 
-export type DkgResult = { publicKey: string; transcriptHash: string };
+/** `policyHash`: the hash of the signing policy the party bound into the DKG, computed by itself. */
+export type DkgResult = { publicKey: string; transcriptHash: string; policyHash: string };
 export type SignResult = { signature: string };
-export type DoneMessage = { type: 'done'; session: string; output: DkgResult | SignResult };
+/** The revision the party now holds, and when it enforces it (ms since the epoch, its own clock). */
+export type PolicyRevisionResult = { policyHash: string; revision: number; activatesAt: number };
+export type DoneMessage = { type: 'done'; session: string; output: DkgResult | SignResult | PolicyRevisionResult };
 
 export type AbortMessage = { type: 'abort'; session: string; kind: string; message: string; culprits: number[] };
 

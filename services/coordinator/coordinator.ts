@@ -18,10 +18,12 @@ import {
   PolicyError, accessDeniedMessage, accountOf, defaultKeyPolicy, evaluate, parseKeyPolicy, type KeyPolicy, type PolicyRequest,
 } from '../../policies/aws-key-policy.ts';
 import { KeyRepositoryError, type KeyRepository, type StoredAlias, type StoredKey } from '../storage/key-repository.ts';
-import type { DkgResult, SignResult } from '../control/messages.ts';
+import type { DkgResult, PolicyRevisionResult, SignResult } from '../control/messages.ts';
 import { KEY_SPECS, spkiDer, verifyWithSpki, type KeySpecInfo } from './key-specs.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
-import { SessionFailed, type SessionRunner } from './session-runner.ts';
+import { SessionFailed, type Answer, type SessionRunner } from './session-runner.ts';
+import { currentSigningPolicy, initialSigningPolicy, requestedRevision, storedSigningPolicy, type PendingRevision } from './signing-policy.ts';
+import { policyHash as signingPolicyHash } from '../../policies/hash.ts';
 import { PARTIES_TAG, THRESHOLD_TAG, chooseParties } from './tags.ts';
 
 export type CoordinatorOptions = {
@@ -80,6 +82,10 @@ export class Coordinator implements KeyService {
     const arn = this.arnOf(keyId);
     const policy = req.policy ?? defaultKeyPolicy(this.o.accountId);
     if (req.policy !== undefined) this.checkNewPolicy(req.policy, arn, caller, req.bypassPolicyLockoutSafetyCheck === true);
+    // The signing policy every party will enforce: TuttiSigningPolicy, or the default. Checked here
+    // for a good error; each party checks it again and computes its hash itself.
+    const signingPolicy = initialSigningPolicy(req.policy === undefined ? undefined : parseKeyPolicy(req.policy), spec);
+    const policyHash = signingPolicyHash(signingPolicy);
     const { parties, threshold } = chooseParties(req.tags, this.o.parties);
     const offline = parties.filter((p) => !this.o.isConnected(p));
     if (offline.length) throw keyUnavailable(`Cannot create the key: parties ${offline.join(', ')} are not connected; every party must take part in key generation.`);
@@ -87,19 +93,23 @@ export class Coordinator implements KeyService {
     const stored: StoredKey = {
       keyId, arn, accountId: this.o.accountId, region: this.o.region, creationDate: this.now(),
       description: req.description, keyUsage: 'SIGN_VERIFY', keySpec: spec.keySpec, keyState: 'Creating', protocol: spec.protocol,
-      threshold, parties, publicKey: null, policyHash: null, tags: req.tags, deletionDate: null, pendingWindowInDays: null, policy,
+      threshold, parties, publicKey: null, policyHash, tags: req.tags, deletionDate: null, pendingWindowInDays: null, policy,
+      signingPolicy: storedSigningPolicy(signingPolicy), policyRevision: 1,
     };
     this.o.keys.insert(stored);
     try {
       const members = new Map(parties.map((p, i) => [i + 1, p]));
       const outputs = await this.o.runner.run(`${spec.protocol}/dkg`, members, (session) => ({
-        type: 'open', kind: 'dkg', session, keyId, keySpec: spec.keySpec, protocol: spec.protocol, threshold, parties, policyHash: null,
+        type: 'open', kind: 'dkg', session, keyId, keySpec: spec.keySpec, protocol: spec.protocol, threshold, parties, policy: signingPolicy,
       }));
       // A key exists only when all n parties confirmed the same transcript and public key.
       const results = [...outputs.values()] as DkgResult[];
       const first = results[0]!;
       if (results.some((r) => r.publicKey !== first.publicKey || r.transcriptHash !== first.transcriptHash)) {
         throw internal('Key generation failed: the parties did not agree on the public key.');
+      }
+      if (results.some((r) => r.policyHash !== policyHash)) {
+        throw internal(`Key generation failed: the parties bound another signing policy than ${policyHash}.`);
       }
       spkiDer(spec, Buffer.from(first.publicKey, 'hex'));
       this.o.keys.update(keyId, { keyState: 'Enabled', publicKey: first.publicKey });
@@ -135,7 +145,7 @@ export class Coordinator implements KeyService {
     return this.record(k);
   }
 
-  async sign(req: { keyId: string; message: Uint8Array; messageType: 'RAW' | 'DIGEST'; signingAlgorithm: string; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> {
+  async sign(req: { keyId: string; message: Uint8Array; messageType: 'RAW' | 'DIGEST'; signingAlgorithm: string; grantTokens?: string[]; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> {
     const k = this.resolve(req.keyId, caller, 'any');
     this.authorize(k, 'Sign', caller, { 'kms:SigningAlgorithm': req.signingAlgorithm, 'kms:MessageType': req.messageType });
     this.requireUsable(k);
@@ -166,7 +176,11 @@ export class Coordinator implements KeyService {
       try {
         const outputs = await this.o.runner.run(`${spec.protocol}/sign`, members, (session) => ({
           type: 'open', kind: 'sign', session, keyId: k.keyId, signers: indices,
-          request: { message: Buffer.from(req.message).toString('base64'), messageType: req.messageType, signingAlgorithm: req.signingAlgorithm, caller },
+          // The full request: each party evaluates the key's signing policy on it, GrantTokens (approvals) included.
+          request: {
+            message: Buffer.from(req.message).toString('base64'), messageType: req.messageType, signingAlgorithm: req.signingAlgorithm,
+            caller: { accessKeyId: caller.accessKeyId, principal: caller.principal }, grantTokens: req.grantTokens ?? [],
+          },
         }));
         // Every signature is checked by an independent verifier before it is returned.
         for (const out of outputs.values()) {
@@ -339,13 +353,73 @@ export class Coordinator implements KeyService {
     return k.policy ?? defaultKeyPolicy(this.o.accountId);
   }
 
+  /**
+   * Stores the key policy. If its TuttiSigningPolicy differs from the key's signing policy, that is
+   * a revision: checked here, then sent to every party of the key, each of which checks it itself
+   * (it follows the revision the party holds and carries the approvals the current policy demands)
+   * and stores it. The document and the new policy hash are committed only when all n accepted;
+   * otherwise nothing changes here and the error names the parties that refused.
+   */
   async putKeyPolicy(req: { keyId: string; policyName: string; policy: string; bypassPolicyLockoutSafetyCheck: boolean }, caller: Caller): Promise<void> {
-    this.change(req.keyId, 'PutKeyPolicy', caller, (k) => {
+    const checkAws = (k: StoredKey): void => {
       if (req.policyName !== POLICY_NAME) throw validation(`PolicyName must be '${POLICY_NAME}', the only key policy a key has; got '${req.policyName}'.`);
       this.requireNotPendingDeletion(k);
       this.checkNewPolicy(req.policy, k.arn, caller, req.bypassPolicyLockoutSafetyCheck);
-      return { policy: req.policy };
+    };
+    const k = this.resolve(req.keyId, caller, 'key');
+    this.authorize(k, 'PutKeyPolicy', caller);
+    checkAws(k);
+    const doc = parseKeyPolicy(req.policy);
+    const revision = requestedRevision(doc, k, KEY_SPECS[k.keySpec]!, this.now());
+    if (revision) await this.reviseSigningPolicy(k, revision);
+    const given = doc.tuttiSigningPolicy === undefined ? null : signingPolicyHash(doc.tuttiSigningPolicy);
+    this.change(req.keyId, 'PutKeyPolicy', caller, (cur) => {
+      checkAws(cur);
+      // Another PutKeyPolicy may have changed the signing policy while the parties were asked
+      // (an identical one may have committed ours first).
+      const hashOf = (x: StoredKey) => currentSigningPolicy(x, KEY_SPECS[x.keySpec]!).hash;
+      const now = hashOf(cur);
+      const expected = revision ? [hashOf(k), revision.hash] : [hashOf(k)];
+      if (!expected.includes(now) || (!revision && given !== null && given !== now)) {
+        throw invalidState(`The signing policy of ${cur.arn} changed while this request ran; read it again with GetKeyPolicy.`);
+      }
+      if (!revision) return { policy: req.policy };
+      return { policy: req.policy, policyHash: revision.hash, policyRevision: revision.record.revision, signingPolicy: storedSigningPolicy(revision.record.policy) };
     });
+  }
+
+  /** Every party of the key must accept the revision; a KmsError naming the refusing parties otherwise. */
+  private async reviseSigningPolicy(k: StoredKey, revision: PendingRevision): Promise<void> {
+    const offline = k.parties.filter((p) => !this.o.isConnected(p));
+    if (offline.length) {
+      throw keyUnavailable(`Cannot change the signing policy of ${k.arn}: parties ${offline.join(', ')} are not connected; every party of the key must accept a change.`);
+    }
+    const members = new Map(k.parties.map((p, i) => [i + 1, p]));
+    const answers = await this.o.runner.ask(`${KEY_SPECS[k.keySpec]!.protocol}/policy`, members, (session) => ({
+      type: 'open', kind: 'policy', session, keyId: k.keyId, revision: revision.record, approvals: revision.approvals,
+    }));
+    const accepted: string[] = [];
+    const refused: { party: string; answer: Exclude<Answer, { ok: true }> }[] = [];
+    for (const [i, a] of answers) {
+      const party = members.get(i)!;
+      if (a.ok && (a.output as PolicyRevisionResult).policyHash === revision.hash) accepted.push(party);
+      else refused.push({ party, answer: a.ok ? { ok: false, kind: 'internal', message: `${party} installed another policy hash` } : a });
+    }
+    if (refused.length === 0) {
+      this.o.log?.(`coordinator: ${k.keyId} signing policy revision ${revision.record.revision} (${revision.hash}) accepted by all ${accepted.length} parties`);
+      return;
+    }
+    const detail = refused.map(({ answer }) => answer.message).join(' | ');
+    const partial = accepted.length
+      ? ` Parties ${accepted.join(', ')} accepted and now hold revision ${revision.record.revision}; the key's policy stays unchanged here until all accept: repeat the same request.`
+      : ' Nothing changed.';
+    const names = refused.map((r) => r.party).join(', ');
+    const message = `The signing-policy change of ${k.arn} was refused by ${names}: ${detail}.${partial}`;
+    this.o.log?.(`coordinator: ${message}`);
+    if (refused.some((r) => r.answer.kind === 'policy')) throw accessDenied(message);
+    if (refused.some((r) => r.answer.kind === 'timeout')) throw dependencyTimeout(message);
+    if (refused.some((r) => r.answer.kind === 'unavailable' || r.answer.kind === 'unknown-key')) throw keyUnavailable(message);
+    throw internal(message);
   }
 
   async listKeyPolicies(req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<string>> {

@@ -45,10 +45,24 @@ type Running = {
   rounds: number;
 };
 
+/** One member's answer to ask(): its output, or why it did not give one. */
+export type Answer = { ok: true; output: DoneMessage['output'] } | { ok: false; kind: string; message: string };
+
+type Asking = {
+  id: string;
+  protocol: string;
+  members: Map<number, string>;
+  indexOf: Map<string, number>;
+  answers: Map<number, Answer>;
+  timer: NodeJS.Timeout;
+  resolve: (answers: Map<number, Answer>) => void;
+};
+
 export type RunnerOptions = { roundTimeoutMs: number; metrics?: Metrics; tap?: RelayTap; log?: (line: string) => void };
 
 export class SessionRunner {
   private readonly running = new Map<string, Running>();
+  private readonly asking = new Map<string, Asking>();
 
   constructor(private readonly net: PartyNetwork, private readonly o: RunnerOptions) {}
 
@@ -73,9 +87,52 @@ export class SessionRunner {
     });
   }
 
+  /**
+   * A request that is not a protocol session (a signing-policy revision): sends each member its
+   * message and resolves with every member's own answer — a refusal by one does not cut the others
+   * short, so the caller can name each refusing party. Members that do not answer within the round
+   * timeout, or drop off, answer { ok: false, kind: 'timeout' | 'unavailable' }. Never rejects.
+   */
+  ask(protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage): Promise<Map<number, Answer>> {
+    const id = randomBytes(32).toString('hex');
+    return new Promise((resolve) => {
+      const a: Asking = {
+        id, protocol, members, indexOf: new Map([...members].map(([i, p]) => [p, i])), answers: new Map(),
+        timer: setTimeout(() => {
+          for (const i of members.keys()) if (!a.answers.has(i)) a.answers.set(i, { ok: false, kind: 'timeout', message: `no answer within ${this.o.roundTimeoutMs} ms` });
+          this.answered(a);
+        }, this.o.roundTimeoutMs),
+        resolve,
+      };
+      a.timer.unref?.();
+      this.asking.set(id, a);
+      for (const [index, partyId] of members) {
+        if (!this.net.send(partyId, open(id, index))) a.answers.set(index, { ok: false, kind: 'unavailable', message: `party ${partyId} is not connected` });
+      }
+      this.answered(a);
+    });
+  }
+
+  private answered(a: Asking): void {
+    if (a.answers.size < a.members.size || !this.asking.has(a.id)) return;
+    clearTimeout(a.timer);
+    this.asking.delete(a.id);
+    a.resolve(a.answers);
+  }
+
   /** Wire this to the hub: every message a party sends. */
   onMessage(partyId: string, msg: PartyToCoordinator): void {
     if (!msg || typeof msg !== 'object' || !('session' in msg) || typeof msg.session !== 'string') return;
+    const a = this.asking.get(msg.session);
+    if (a) {
+      const from = a.indexOf.get(partyId);
+      if (from === undefined || a.answers.has(from)) return;
+      if (msg.type === 'done') a.answers.set(from, { ok: true, output: msg.output });
+      else if (msg.type === 'abort') a.answers.set(from, { ok: false, kind: String(msg.kind), message: String(msg.message) });
+      else return; // nothing else belongs to a request: never relayed
+      this.answered(a);
+      return;
+    }
     const r = this.running.get(msg.session);
     if (!r) return;
     const from = r.indexOf.get(partyId);
@@ -103,6 +160,13 @@ export class SessionRunner {
 
   /** Wire this to the hub: a party dropped. Its sessions cannot finish. */
   onDisconnect(partyId: string): void {
+    for (const a of [...this.asking.values()]) {
+      const index = a.indexOf.get(partyId);
+      if (index !== undefined && !a.answers.has(index)) {
+        a.answers.set(index, { ok: false, kind: 'unavailable', message: `party ${partyId} disconnected` });
+        this.answered(a);
+      }
+    }
     for (const r of [...this.running.values()]) {
       const index = r.indexOf.get(partyId);
       if (index !== undefined && !r.outputs.has(index)) {
@@ -111,7 +175,7 @@ export class SessionRunner {
     }
   }
 
-  get size(): number { return this.running.size; }
+  get size(): number { return this.running.size + this.asking.size; }
 
   private relay(r: Running, from: number, partyId: string, msg: EnvelopeMessage): void {
     if (msg.from !== from || typeof msg.data !== 'string' || !Number.isInteger(msg.to)) return;

@@ -67,10 +67,12 @@ export interface KeyService {
   getPublicKey(keyId: string, caller: Caller): Promise<KeyRecord>;
   /**
    * The algorithm is one the front end knows (AWS or Tutti extension) but may not suit the key.
+   * `grantTokens`: Sign's GrantTokens, verbatim — they reach every party, which reads the signing
+   * policy's approvals from them (docs/policies.md "Approvals").
    * `dryRun`: check everything a real call would (key, permission, state, algorithm, message, that
    * enough parties are connected), then throw DryRunOperationException; never sign.
    */
-  sign(req: { keyId: string; message: Uint8Array; messageType: MessageType; signingAlgorithm: string; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }>;
+  sign(req: { keyId: string; message: Uint8Array; messageType: MessageType; signingAlgorithm: string; grantTokens?: string[]; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }>;
   /**
    * `valid: false` (or throwing invalidSignature()) answers KMSInvalidSignatureException. `dryRun`:
    * every check including the signature itself, then DryRunOperationException instead of the answer.

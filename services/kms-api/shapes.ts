@@ -31,8 +31,15 @@ export const SIGNING_ALGORITHMS = [
 ];
 export const MESSAGE_TYPES = ['RAW', 'DIGEST', 'EXTERNAL_MU'];
 
-/** AWS's limit on Sign/Verify `Message` (PlaintextType, sensitive). */
+/** AWS's limit on Sign/Verify `Message` (PlaintextType, sensitive), kept for AWS's algorithms. */
 export const MAX_MESSAGE_BYTES = 4096;
+/**
+ * Sign/Verify `Message` under the Tutti extension algorithms (ECDSA_KECCAK_256, ED448_SHAKE_256):
+ * EIP-712 JSON or a reward payload may exceed AWS's 4096 bytes. The key's signing policy sets its
+ * own limit (`limits.maxMessageBytes`, default the same 131072), enforced by every party.
+ */
+export const MAX_EXTENSION_MESSAGE_BYTES = 131072;
+export const EXTENSION_SIGNING_ALGORITHMS = ['ECDSA_KECCAK_256', 'ED448_SHAKE_256'];
 /** AWS's limit on Verify `Signature` (CiphertextType). */
 export const MAX_SIGNATURE_BYTES = 6144;
 
@@ -144,6 +151,16 @@ export function checkTagRules(tags: Tag[]): void {
   if (tags.some((t) => /^aws:/i.test(t.TagKey))) throw tagError('Tags beginning with aws: are reserved');
   if (new Set(tags.map((t) => t.TagKey)).size !== tags.length) throw tagError('Duplicate tag keys');
   if (tags.length > MAX_TAGS) throw tagError('Too many tags');
+}
+
+/**
+ * Sign/Verify `Message` lengths: the schema admits up to MAX_EXTENSION_MESSAGE_BYTES; AWS's own
+ * algorithms keep AWS's 4096, with AWS's wording.
+ */
+export function checkMessageLength(input: { Message: Uint8Array; SigningAlgorithm: string }): void {
+  if (input.Message.length > MAX_MESSAGE_BYTES && !EXTENSION_SIGNING_ALGORITHMS.includes(input.SigningAlgorithm)) {
+    throw validation(`1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to ${MAX_MESSAGE_BYTES}`);
+  }
 }
 
 /**

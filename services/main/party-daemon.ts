@@ -7,6 +7,8 @@ import { openDatabase } from '../storage/db.ts';
 import { loadMasterKey } from '../storage/master-key.ts';
 import { ShareStore } from '../storage/share-store.ts';
 import { ConsumedStore } from '../storage/consumed-store.ts';
+import { PolicyStore } from '../storage/policy-store.ts';
+import { PolicyGate } from '../party/policy-gate.ts';
 import { readSecretFile } from '../storage/secret-file.ts';
 import { parseIdentity, parsePublicIdentity, publicIdentity } from '../transport/identity.ts';
 import { PartyLink } from '../transport/channel.ts';
@@ -46,10 +48,12 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   if (dropped.length) log(`party ${identity.partyId}: dropped pending shares of unfinished key generations: ${dropped.join(', ')}`);
   const consumed = new ConsumedStore(db);
   const metrics = createMetrics('party');
+  // Each key's signing policy, rate-limit counters and the audit log live in the same database.
+  const policies = new PolicyGate({ store: new PolicyStore(db, masterKey), metrics });
 
   let link: PartyLink | undefined;
   const party = new Party({
-    identity, allowlist, shares, consumed, metrics, log, stallAt: o.stallAt,
+    identity, allowlist, shares, consumed, policies, metrics, log, stallAt: o.stallAt,
     send: (msg: PartyToCoordinator) => { link?.send(msg); },
   });
   link = new PartyLink({

@@ -24,6 +24,11 @@ export type Metrics = {
   readonly relayedBytes: Counter<'protocol'>;
   /** 1 while the party is connected to the coordinator, 0 otherwise, by party id. */
   readonly partyConnections: Gauge<'party'>;
+  /**
+   * Signing-policy decisions a party took (docs/policies.md): `decision` allow | deny, `code` the
+   * decision code (ALLOW, NO_MATCHING_ALLOW, RATE_LIMITED …), `rule` the rule that decided.
+   */
+  readonly policyDecisions: Counter<'decision' | 'code' | 'rule'>;
 };
 
 // Sign requests run a threshold protocol (tens of ms); CreateKey runs a DKG (up to seconds for 3-of-5).
@@ -69,6 +74,10 @@ export function createMetrics(component: Component): Metrics {
     partyConnections: new Gauge({
       name: 'tutti_party_connected', help: '1 while the party is connected, 0 otherwise.',
       labelNames: ['party'] as const, registers,
+    }),
+    policyDecisions: new Counter({
+      name: 'tutti_policy_decisions_total', help: 'Signing-policy decisions by decision, decision code and deciding rule.',
+      labelNames: ['decision', 'code', 'rule'] as const, registers,
     }),
   };
 }

@@ -12,7 +12,7 @@ import { createFrostDkg, type FrostDkgOutput } from '../../protocols/frost/dkg.t
 import { createFrostSign } from '../../protocols/frost/sign.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
 import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
-import type { AbortMessage, CoordinatorToParty, EnvelopeMessage, OpenDkg, OpenSign, PartyToCoordinator } from '../control/messages.ts';
+import type { AbortMessage, CoordinatorToParty, EnvelopeMessage, OpenDkg, OpenPolicyRevision, OpenSign, PartyToCoordinator } from '../control/messages.ts';
 import { KEY_ID_RE, SESSION_ID_RE, type DeleteKeyMessage } from '../control/messages.ts';
 import type { Identity, PublicIdentity } from '../transport/identity.ts';
 import { publicIdentity } from '../transport/identity.ts';
@@ -21,12 +21,16 @@ import { TransportError } from '../transport/errors.ts';
 import type { ConsumedStore } from '../storage/consumed-store.ts';
 import type { ShareStore } from '../storage/share-store.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import type { PolicyRevision } from '../../policies/types.ts';
 import { checkDkgRequest, checkSignRequest, PROTOCOL_SUITES, RequestRefused } from './request-check.ts';
+import { denialMessage, type KeyFacts, type PolicyGate } from './policy-gate.ts';
 
 /** Public facts a party keeps beside its (encrypted) share. */
 export type KeyMeta = {
   keySpec: string; protocol: string; suite: FrostSuiteName; threshold: number; n: number;
-  parties: PublicIdentity[]; publicKey: string; transcriptHash: string; policyHash: string | null;
+  parties: PublicIdentity[]; publicKey: string; transcriptHash: string;
+  /** The signing policy's hash as this party computed it and bound it into the DKG (null: a key from before signing policies). */
+  policyHash: string | null;
   /** This party's index; stored in clear but bound into the share's at-rest AAD with the rest of meta. */
   self: number;
 };
@@ -40,6 +44,8 @@ type Active = {
   startedAt: number;
   pendingVersion?: number;
   meta?: KeyMeta;
+  /** DKG: the signing policy (revision 1) this party validated, stored with the share on completion. */
+  policy?: { record: PolicyRevision; hash: string };
   rounds: number;
   /** Test-only fault injection (TUTTI_TEST_STALL) made this session go silent. */
   stalled?: boolean;
@@ -50,6 +56,8 @@ export type PartyOptions = {
   allowlist: PublicIdentity[];
   shares: ShareStore;
   consumed: ConsumedStore;
+  /** The signing-policy gate: every sign request and policy change is decided there (issue 5). */
+  policies: PolicyGate;
   send: (msg: PartyToCoordinator) => void;
   metrics?: Metrics;
   log?: (line: string) => void;
@@ -104,11 +112,13 @@ export class Party {
     for (const [id, active] of this.sessions) if (active.keyId === msg.keyId) this.fail(id, new ProtocolError('unexpected', `key ${msg.keyId} is being deleted`));
     const had = this.o.shares.activeVersion(msg.keyId) !== undefined;
     this.o.shares.delete(msg.keyId);
+    // The signing-policy language has no rule for deletion: the coordinator's word is obeyed (and logged).
+    if (had) this.o.policies.deleted(msg.keyId);
     if (had) this.o.log?.(`party ${this.partyId}: deleted its share of key ${msg.keyId}`);
     this.o.send({ type: 'key-deleted', keyId: msg.keyId });
   }
 
-  private onOpen(msg: OpenDkg | OpenSign): void {
+  private onOpen(msg: OpenDkg | OpenSign | OpenPolicyRevision): void {
     if (this.seen.has(msg.session)) {
       this.o.send({ type: 'abort', session: msg.session, kind: 'unexpected', message: 'session id reused', culprits: [] });
       return;
@@ -118,6 +128,7 @@ export class Party {
     // only matters for a replay of an 'open' older than 100k sessions, which would still need
     // fresh nonces and the other parties' cooperation to produce anything.
     if (this.seen.size > 100_000) this.seen.delete(this.seen.values().next().value!);
+    if (msg.kind === 'policy') return this.onPolicyRevision(msg);
     const sessionId = hexToBytes(msg.session);
     let active: Active;
     try {
@@ -135,13 +146,15 @@ export class Party {
   private openDkg(msg: OpenDkg, sessionId: Uint8Array): Active {
     const { parties, self, suite } = checkDkgRequest(msg, this.partyId, this.allowlist);
     if (this.o.shares.activeVersion(msg.keyId) !== undefined) throw new RequestRefused(`key ${msg.keyId} already exists here`);
-    const context = dkgContext(msg, parties);
+    // The policy document itself, validated and hashed here: the hash in the DKG context is ours.
+    const policy = this.o.policies.initial(msg.keyId, msg.keySpec, msg.session, msg.policy);
+    const context = dkgContext(msg, parties, policy.hash);
     const session = createFrostDkg({ suite, sessionId, self, n: parties.length, t: msg.threshold, context, rng });
     const meta: KeyMeta = {
       keySpec: msg.keySpec, protocol: msg.protocol, suite, threshold: msg.threshold, n: parties.length,
-      parties, publicKey: '', transcriptHash: '', policyHash: msg.policyHash, self,
+      parties, publicKey: '', transcriptHash: '', policyHash: policy.hash, self,
     };
-    return { kind: 'dkg', keyId: msg.keyId, session: session as Session<unknown, FrostKeyShare>, parties, self, startedAt: Date.now(), meta, rounds: 0 };
+    return { kind: 'dkg', keyId: msg.keyId, session: session as Session<unknown, FrostKeyShare>, parties, self, startedAt: Date.now(), meta, policy, rounds: 0 };
   }
 
   private openSign(msg: OpenSign, sessionId: Uint8Array): Active {
@@ -149,9 +162,44 @@ export class Party {
     if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`, 'unknown-key');
     const meta = stored.meta as KeyMeta;
     const share = stored.share as FrostKeyShare;
-    const message = checkSignRequest(msg, meta, share.index);
-        const session = createFrostSign({ suite: meta.suite, sessionId, self: share.index, signers: msg.signers, share, message, rng });
+    const request = checkSignRequest(msg, meta, share.index);
+    // The key's signing policy decides, on the full message, before anything of the session exists;
+    // the decision (with its rate-limit charges and audit entry) is committed when this returns.
+    const { decision } = this.o.policies.decideSign(keyFacts(msg.keyId, meta), msg.session, request, msg.signers);
+    if (decision.decision !== 'allow') throw new RequestRefused(denialMessage(decision), 'policy');
+    // What is signed is what the policy engine derived: its digest for prehashed algorithms, the
+    // message itself for pure EdDSA (the only kind FROST computes).
+    if (decision.digest !== undefined) throw new RequestRefused(`${meta.protocol} cannot sign a prehashed ${request.signingAlgorithm} digest`, 'policy');
+    const message = request.message;
+    const session = createFrostSign({ suite: meta.suite, sessionId, self: share.index, signers: msg.signers, share, message, rng });
     return { kind: 'sign', keyId: msg.keyId, session: session as Session<unknown, FrostKeyShare>, parties: meta.parties, self: share.index, startedAt: Date.now(), rounds: 0 };
+  }
+
+  /**
+   * PutKeyPolicy changed the key's signing policy: install the revision if this party's own checks
+   * pass (it follows the revision held here and carries the approvals the current policy demands).
+   * Answered at once; no protocol session.
+   */
+  private onPolicyRevision(msg: OpenPolicyRevision): void {
+    try {
+      if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId)) throw new RequestRefused('malformed key id');
+      const r = msg.revision;
+      const approvals = msg.approvals;
+      if (!r || typeof r !== 'object' || !Number.isSafeInteger(r.revision) || !(r.previousHash === null || typeof r.previousHash === 'string')) {
+        throw new RequestRefused('malformed policy revision');
+      }
+      if (!Array.isArray(approvals) || approvals.length > 10 || approvals.some((a) => typeof a !== 'string' || a.length > 8192)) {
+        throw new RequestRefused('approvals must be at most 10 strings of at most 8192 characters');
+      }
+      const stored = this.o.shares.getActive(msg.keyId);
+      if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`, 'unknown-key');
+      const output = this.o.policies.revise(keyFacts(msg.keyId, stored.meta as KeyMeta), msg.session, r, approvals);
+      this.o.log?.(`party ${this.partyId}: key ${msg.keyId} policy revision ${output.revision} accepted (${output.policyHash})`);
+      this.o.send({ type: 'done', session: msg.session, output });
+    } catch (err) {
+      const kind = err instanceof RequestRefused ? err.kind : 'internal';
+      this.o.send({ type: 'abort', session: msg.session, kind, message: `${this.partyId} refused: ${(err as Error).message}`, culprits: [] });
+    }
   }
 
   private onEnvelope(msg: EnvelopeMessage): void {
@@ -225,9 +273,11 @@ export class Party {
     this.o.metrics?.sessionRounds.observe({ protocol: active.session.protocol }, active.rounds);
     if (active.kind === 'dkg') {
       const out = output as FrostDkgOutput;
-      // Every party confirmed the same transcript: the share becomes usable only now.
-      this.o.shares.activate(active.keyId, active.pendingVersion!);
-      this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash) } });
+      // Every party confirmed the same transcript: the share becomes usable only now, together
+      // with its signing policy (one transaction).
+      const policy = active.policy!;
+      this.o.policies.bind(active.keyId, id, policy.record, policy.hash, () => this.o.shares.activate(active.keyId, active.pendingVersion!));
+      this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: policy.hash } });
     } else {
       const out = output as { signature: Uint8Array };
       this.o.send({ type: 'done', session: id, output: { signature: Buffer.from(out.signature).toString('base64') } });
@@ -263,14 +313,21 @@ export class Party {
 
 /**
  * What a DKG binds besides its own messages (trust model §4): the key id, spec, threshold, every
- * party's identity key in index order and the policy hash. All parties compute it themselves from
- * their own allowlist, so a coordinator that lies about any of it makes the transcripts differ.
+ * party's identity key in index order and the signing policy's hash. All parties compute it
+ * themselves — peers from their own allowlist, the hash from the policy document — so a
+ * coordinator that lies about any of it (or shows parties different policies) makes the
+ * transcripts differ.
  */
-export function dkgContext(req: OpenDkg, parties: PublicIdentity[]): Uint8Array {
+export function dkgContext(req: OpenDkg, parties: PublicIdentity[], policyHash: string): Uint8Array {
   return sha256(lengthPrefixed(
     utf8ToBytes(LABELS.frostTranscript), utf8ToBytes(req.keyId), utf8ToBytes(req.keySpec), utf8ToBytes(req.protocol),
     u32(req.threshold), u32(parties.length),
     ...parties.map((p) => lengthPrefixed(utf8ToBytes(p.partyId), hexToBytes(p.signPublic), hexToBytes(p.kexPublic))),
-    utf8ToBytes(req.policyHash ?? ''),
+    utf8ToBytes(policyHash),
   ));
+}
+
+/** The facts the policy gate needs about a key, from this party's own share record. */
+function keyFacts(keyId: string, meta: KeyMeta): KeyFacts {
+  return { keyId, keySpec: meta.keySpec, protocol: meta.protocol, publicKey: meta.publicKey, policyHash: meta.policyHash ?? null };
 }

@@ -1,6 +1,7 @@
-// What a party checks about a request itself, before it contributes anything, whatever the
-// coordinator claims (trust model §3–4). The per-key policy engine (issue 5) will extend the sign
-// check; until then a party signs only what the key's algorithm allows.
+// What a party checks about a request itself, whatever the coordinator claims (trust model §3–4):
+// the structure of a DKG or signing request. What a key may sign — algorithm, message type, size,
+// format, caller, approvals, rate limits — is the signing policy's to decide (services/party/
+// policy-gate.ts, policies/evaluate), right after these checks and before the first round.
 import type { OpenDkg, OpenSign } from '../control/messages.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
@@ -20,14 +21,21 @@ export class RequestRefused extends Error {
 
 const refuse = (message: string, kind: RefusalKind = 'bad-parameters'): never => { throw new RequestRefused(message, kind); };
 
-export const PROTOCOL_SUITES: Record<string, { suite: FrostSuiteName; algorithms: string[] }> = {
-  'frost-ed25519': { suite: 'ed25519', algorithms: ['ED25519_SHA_512'] },
-  'frost-ed448': { suite: 'ed448', algorithms: ['ED448_SHAKE_256'] },
+/** What each protocol makes: its suite, the key spec of its keys and the algorithms it can compute. */
+export const PROTOCOL_SUITES: Record<string, { suite: FrostSuiteName; keySpec: string; algorithms: string[] }> = {
+  'frost-ed25519': { suite: 'ed25519', keySpec: 'ECC_NIST_EDWARDS25519', algorithms: ['ED25519_SHA_512'] },
+  'frost-ed448': { suite: 'ed448', keySpec: 'ECC_NIST_EDWARDS448', algorithms: ['ED448_SHAKE_256'] },
 };
 
 const KEY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** AWS's Message limit for the pure EdDSA algorithms (kms-compat §3.2). */
-export const MAX_MESSAGE_BYTES = 4096;
+/**
+ * A sanity bound on the message a party decodes at all (the largest `limits.maxMessageBytes` a
+ * policy may set, policies/policy-schema.ts); each key's policy sets its own, lower or equal, limit.
+ */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Sign's GrantTokens: at most 10 strings of at most 8192 characters (AWS's limits). */
+const MAX_GRANT_TOKENS = 10;
+const MAX_GRANT_TOKEN_LENGTH = 8192;
 
 /**
  * A DKG request is acceptable when every named party is on this party's own allowlist, this party
@@ -35,7 +43,9 @@ export const MAX_MESSAGE_BYTES = 4096;
  */
 export function checkDkgRequest(req: OpenDkg, selfId: string, allowlist: Map<string, PublicIdentity>):
   { parties: PublicIdentity[]; self: number; suite: FrostSuiteName } {
-  const suite = PROTOCOL_SUITES[req.protocol]?.suite ?? refuse(`unsupported protocol '${req.protocol}'`);
+  const protocol = PROTOCOL_SUITES[req.protocol] ?? refuse(`unsupported protocol '${req.protocol}'`);
+  const suite = protocol.suite;
+  if (req.keySpec !== protocol.keySpec) refuse(`key spec '${req.keySpec}' is not made by ${req.protocol}`);
   if (!KEY_ID_RE.test(req.keyId)) refuse(`malformed key id '${req.keyId}'`);
   const n = req.parties.length;
   if (new Set(req.parties).size !== n) refuse('party list has duplicates');
@@ -48,8 +58,20 @@ export function checkDkgRequest(req: OpenDkg, selfId: string, allowlist: Map<str
   return { parties, self, suite };
 }
 
-/** A sign request is acceptable when the signer set is sane and the algorithm and message fit the key. */
-export function checkSignRequest(req: OpenSign, meta: { protocol: string; threshold: number; n: number }, self: number): Uint8Array {
+/** What a party reads from a sign request once its structure is sound. */
+export type CheckedSignRequest = {
+  message: Uint8Array;
+  messageType: string;
+  signingAlgorithm: string;
+  caller: { accessKeyId: string; principal: string };
+  grantTokens: string[];
+};
+
+/**
+ * A sign request is acceptable when the signer set is sane, the request is well-formed and the
+ * key's protocol can compute the algorithm. Everything else is the signing policy's decision.
+ */
+export function checkSignRequest(req: OpenSign, meta: { protocol: string; threshold: number; n: number }, self: number): CheckedSignRequest {
   const algorithms = PROTOCOL_SUITES[meta.protocol]?.algorithms ?? refuse(`unsupported protocol '${meta.protocol}'`);
   const s = req.signers;
   if (!Array.isArray(s) || s.length < meta.threshold || s.length > meta.n) refuse(`need ${meta.threshold}..${meta.n} signers, got ${s?.length}`);
@@ -58,10 +80,23 @@ export function checkSignRequest(req: OpenSign, meta: { protocol: string; thresh
   }
   if (!s.includes(self)) refuse('this party is not among the signers');
   const r = req.request;
+  if (!r || typeof r !== 'object') refuse('missing sign request');
+  if (typeof r.signingAlgorithm !== 'string' || typeof r.messageType !== 'string') refuse('malformed signing algorithm or message type');
+  const c = r.caller;
+  if (!c || typeof c !== 'object' || typeof c.accessKeyId !== 'string' || typeof c.principal !== 'string') refuse('malformed caller');
+  const tokens = r.grantTokens ?? [];
+  if (!Array.isArray(tokens) || tokens.length > MAX_GRANT_TOKENS || tokens.some((t) => typeof t !== 'string' || t.length > MAX_GRANT_TOKEN_LENGTH)) {
+    refuse(`grant tokens must be at most ${MAX_GRANT_TOKENS} strings of at most ${MAX_GRANT_TOKEN_LENGTH} characters`);
+  }
+  // The protocol's capability, not a policy question: FROST computes pure EdDSA only.
   if (!algorithms.includes(r.signingAlgorithm)) refuse(`algorithm ${r.signingAlgorithm} is not allowed for this key`, 'policy');
-  // Pure EdDSA signs the message itself (RFC 8032): a DIGEST would be a different signature scheme.
-  if (r.messageType !== 'RAW') refuse(`message type ${r.messageType} is not allowed for ${r.signingAlgorithm}`, 'policy');
+  // Every party must read the same bytes: only canonical base64 is accepted.
+  if (typeof r.message !== 'string' || r.message.length > Math.ceil(MAX_MESSAGE_BYTES / 3) * 4) refuse('malformed or oversized message');
   const message = Buffer.from(r.message, 'base64');
-  if (message.length > MAX_MESSAGE_BYTES) refuse(`message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`, 'policy');
-  return new Uint8Array(message);
+  if (message.toString('base64') !== r.message) refuse('the message is not canonical base64');
+  if (message.length > MAX_MESSAGE_BYTES) refuse(`message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  return {
+    message: new Uint8Array(message), messageType: r.messageType, signingAlgorithm: r.signingAlgorithm,
+    caller: { accessKeyId: c.accessKeyId, principal: c.principal }, grantTokens: [...tokens],
+  };
 }

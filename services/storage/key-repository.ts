@@ -54,6 +54,14 @@ export const KEYS_V2: Migration = {
   `,
 };
 
+export const KEYS_V3: Migration = {
+  store: 'key-repository',
+  sql: `
+    ALTER TABLE keys ADD COLUMN signing_policy  TEXT;     -- JSON (RFC 8785) of the key's latest signing-policy revision
+    ALTER TABLE keys ADD COLUMN policy_revision INTEGER;  -- its revision number; policy_hash is its hash
+  `,
+};
+
 export type KeyState = 'Creating' | 'Enabled' | 'Disabled' | 'PendingDeletion';
 export const KEY_STATES: readonly KeyState[] = ['Creating', 'Enabled', 'Disabled', 'PendingDeletion'];
 
@@ -84,6 +92,12 @@ export type StoredKey = {
   pendingWindowInDays: number | null;
   /** The key policy document exactly as given (or as generated at creation); null = AWS's default. */
   policy: string | null;
+  /**
+   * The latest signing-policy revision all the key's parties accepted, as RFC 8785 JSON, and its
+   * number (policyHash is its hash). Null for keys made before signing policies (they have the default).
+   */
+  signingPolicy?: string | null;
+  policyRevision?: number | null;
 };
 
 export type StoredAlias = {
@@ -113,14 +127,14 @@ type Row = {
   key_id: string; arn: string; account_id: string; region: string; creation_date: number; description: string;
   key_usage: string; key_spec: string; key_state: KeyState; protocol: string; threshold: number; parties: string;
   public_key: string | null; policy_hash: string | null; tags: string; deletion_date: number | null;
-  pending_window_days: number | null; policy: string | null;
+  pending_window_days: number | null; policy: string | null; signing_policy: string | null; policy_revision: number | null;
 };
 type AliasRow = { alias_name: string; key_id: string; creation_date: number; last_updated_date: number };
 
 const COLUMNS = `key_id, arn, account_id, region, creation_date, description, key_usage, key_spec, key_state,
-  protocol, threshold, parties, public_key, policy_hash, tags, deletion_date, pending_window_days, policy`;
+  protocol, threshold, parties, public_key, policy_hash, tags, deletion_date, pending_window_days, policy, signing_policy, policy_revision`;
 const VALUES = `@key_id, @arn, @account_id, @region, @creation_date, @description, @key_usage, @key_spec, @key_state,
-  @protocol, @threshold, @parties, @public_key, @policy_hash, @tags, @deletion_date, @pending_window_days, @policy`;
+  @protocol, @threshold, @parties, @public_key, @policy_hash, @tags, @deletion_date, @pending_window_days, @policy, @signing_policy, @policy_revision`;
 
 export class KeyRepository {
   readonly #insert;
@@ -387,6 +401,7 @@ function toRow(k: StoredKey): Row {
     protocol: k.protocol, threshold: k.threshold, parties: JSON.stringify(k.parties), public_key: k.publicKey,
     policy_hash: k.policyHash, tags: JSON.stringify(k.tags), deletion_date: k.deletionDate,
     pending_window_days: k.pendingWindowInDays ?? null, policy: k.policy ?? null,
+    signing_policy: k.signingPolicy ?? null, policy_revision: k.policyRevision ?? null,
   };
 }
 
@@ -397,6 +412,8 @@ function fromRow(r: Row): StoredKey {
     protocol: r.protocol, threshold: r.threshold, parties: JSON.parse(r.parties) as string[],
     publicKey: r.public_key, policyHash: r.policy_hash, tags: JSON.parse(r.tags) as Tag[], deletionDate: r.deletion_date,
     pendingWindowInDays: r.pending_window_days, policy: r.policy,
+    ...(r.signing_policy !== null ? { signingPolicy: r.signing_policy } : {}),
+    ...(r.policy_revision !== null ? { policyRevision: r.policy_revision } : {}),
   };
 }
 

@@ -16,6 +16,7 @@ import { KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
 import { defaultKeyPolicy } from '../../policies/aws-key-policy.ts';
+import { defaultSigningPolicy } from '../../policies/default-policy.ts';
 import type { Credential } from '../../services/main/config.ts';
 import { ACCOUNT, REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
 import { rawRequest, type RawRequest, type RawResponse } from '../services/kms-api/support.ts';
@@ -778,10 +779,11 @@ describe('Key policy and description', () => {
   });
 
   test('KP-03: PutKeyPolicy; GetKeyPolicy returns the document as given, TuttiSigningPolicy included', async () => {
+    // The key's own (default) signing policy again: no revision, the document is stored verbatim.
     const policy = JSON.stringify({
       Version: '2012-10-17',
       Statement: [{ Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
-      TuttiSigningPolicy: { note: 'reserved for issue 5, stored verbatim' },
+      TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512']),
     }, null, 4);
     await call('PutKeyPolicy', { KeyId: f.S2, PolicyName: 'default', Policy: policy });
     expect((await call('GetKeyPolicy', { KeyId: f.S2 })).Policy).toBe(policy);

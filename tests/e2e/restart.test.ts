@@ -9,6 +9,7 @@ import {
   ScheduleKeyDeletionCommand, SignCommand, TagResourceCommand, UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
 import { ACCOUNT, TestCluster } from '../support/cluster.ts';
+import { defaultSigningPolicy } from '../../policies/default-policy.ts';
 
 jest.setTimeout(180_000);
 
@@ -46,7 +47,7 @@ describe('key state survives gateway restarts', () => {
       ['description', () => kms.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: 'still here' }))],
       ['policy', () => kms.send(new PutKeyPolicyCommand({
         KeyId: keyId,
-        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }], TuttiSigningPolicy: { v: 1 } }),
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }], TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512']) }),
       }))],
       ['disable', () => kms.send(new DisableKeyCommand({ KeyId: keyId }))],
       ['enable', () => kms.send(new EnableKeyCommand({ KeyId: keyId }))],

@@ -1,8 +1,9 @@
 // GetKeyPolicy, PutKeyPolicy, ListKeyPolicies. A key has one policy, named `default`; its document
 // is AWS's JSON policy grammar (policies/aws-key-policy.ts) and is stored and returned verbatim,
-// including the reserved `TuttiSigningPolicy` member. Grammar errors are
+// including the `TuttiSigningPolicy` and `TuttiSigningPolicyChange` members. Grammar errors are
 // MalformedPolicyDocumentException, documents over 32 KiB LimitExceededException; the lockout
-// safety check (the new policy must let the caller put a policy again) is the KeyService's.
+// safety check (the new policy must let the caller put a policy again) and a change of the
+// signing policy (a revision every party must accept, docs/policies.md) are the KeyService's.
 import { defineOperation } from '../operation.ts';
 import { checkPolicyDocument, keyIdSchema, limitSchema, markerSchema, paged, policyNameSchema, policySchema } from '../shapes.ts';
 

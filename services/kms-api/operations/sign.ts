@@ -1,8 +1,8 @@
-// Sign: shapes only here. Key resolution, permission, state, algorithm-vs-spec, message type and
+// Sign: shapes only here (GrantTokens are passed on verbatim: they carry signing-policy approvals). Key resolution, permission, state, algorithm-vs-spec, message type and
 // digest length checks, DryRun, and the threshold protocol are the coordinator's (kms-compat §2.7
 // check order). DryRun:true answers DryRunOperationException after every check and never signs.
 import { defineOperation } from '../operation.ts';
-import { MAX_MESSAGE_BYTES, MESSAGE_TYPES, SIGNING_ALGORITHMS, grantTokensSchema, keyIdSchema, signingMessageType } from '../shapes.ts';
+import { MAX_EXTENSION_MESSAGE_BYTES, MESSAGE_TYPES, SIGNING_ALGORITHMS, checkMessageLength, grantTokensSchema, keyIdSchema, signingMessageType } from '../shapes.ts';
 import { blob, encodeBase64 } from '../validation.ts';
 
 type SignRequest = {
@@ -19,7 +19,7 @@ const schema = {
   required: ['KeyId', 'Message', 'SigningAlgorithm'],
   properties: {
     KeyId: keyIdSchema,
-    Message: blob({ min: 1, max: MAX_MESSAGE_BYTES, sensitive: true }),
+    Message: blob({ min: 1, max: MAX_EXTENSION_MESSAGE_BYTES, sensitive: true }),
     MessageType: { type: 'string', enum: MESSAGE_TYPES },
     GrantTokens: grantTokensSchema,
     SigningAlgorithm: { type: 'string', enum: SIGNING_ALGORITHMS },
@@ -28,9 +28,12 @@ const schema = {
 };
 
 export const sign = defineOperation<SignRequest>('Sign', schema, async (input, { keys, caller }) => {
+  checkMessageLength(input);
   const messageType = signingMessageType(input);
+  // GrantTokens travel to every party: the key's signing policy reads approvals from them.
   const { key, signature } = await keys.sign({
-    keyId: input.KeyId, message: input.Message, messageType, signingAlgorithm: input.SigningAlgorithm, dryRun: input.DryRun === true,
+    keyId: input.KeyId, message: input.Message, messageType, signingAlgorithm: input.SigningAlgorithm,
+    grantTokens: input.GrantTokens ?? [], dryRun: input.DryRun === true,
   }, caller);
   return { KeyId: key.arn, Signature: encodeBase64(signature), SigningAlgorithm: input.SigningAlgorithm };
 });

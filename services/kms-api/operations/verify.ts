@@ -3,7 +3,7 @@
 // and answers DryRunOperationException instead.
 import { invalidSignature } from '../errors.ts';
 import { defineOperation } from '../operation.ts';
-import { MAX_MESSAGE_BYTES, MAX_SIGNATURE_BYTES, MESSAGE_TYPES, SIGNING_ALGORITHMS, grantTokensSchema, keyIdSchema, signingMessageType } from '../shapes.ts';
+import { MAX_EXTENSION_MESSAGE_BYTES, MAX_SIGNATURE_BYTES, MESSAGE_TYPES, SIGNING_ALGORITHMS, checkMessageLength, grantTokensSchema, keyIdSchema, signingMessageType } from '../shapes.ts';
 import { blob } from '../validation.ts';
 
 type VerifyRequest = {
@@ -21,7 +21,7 @@ const schema = {
   required: ['KeyId', 'Message', 'Signature', 'SigningAlgorithm'],
   properties: {
     KeyId: keyIdSchema,
-    Message: blob({ min: 1, max: MAX_MESSAGE_BYTES, sensitive: true }),
+    Message: blob({ min: 1, max: MAX_EXTENSION_MESSAGE_BYTES, sensitive: true }),
     MessageType: { type: 'string', enum: MESSAGE_TYPES },
     Signature: blob({ min: 1, max: MAX_SIGNATURE_BYTES }),
     SigningAlgorithm: { type: 'string', enum: SIGNING_ALGORITHMS },
@@ -31,6 +31,7 @@ const schema = {
 };
 
 export const verify = defineOperation<VerifyRequest>('Verify', schema, async (input, { keys, caller }) => {
+  checkMessageLength(input);
   const messageType = signingMessageType(input);
   const { key, valid } = await keys.verify({
     keyId: input.KeyId, message: input.Message, messageType, signature: input.Signature, signingAlgorithm: input.SigningAlgorithm,

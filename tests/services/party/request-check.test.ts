@@ -7,7 +7,7 @@ const ids = ['party-1', 'party-2', 'party-3'].map((id) => publicIdentity(generat
 const allowlist = new Map(ids.map((p) => [p.partyId, p]));
 const dkg = (over: Partial<OpenDkg> = {}): OpenDkg => ({
   type: 'open', kind: 'dkg', session: 'ab'.repeat(32), keyId: '0f0e0d0c-0b0a-4908-8706-050403020100', keySpec: 'ECC_NIST_EDWARDS25519',
-  protocol: 'frost-ed25519', threshold: 2, parties: ['party-1', 'party-2', 'party-3'], policyHash: null, ...over,
+  protocol: 'frost-ed25519', threshold: 2, parties: ['party-1', 'party-2', 'party-3'], policy: {}, ...over,
 });
 const sign = (over: Partial<OpenSign['request']> = {}, signers = [1, 2]): OpenSign => ({
   type: 'open', kind: 'sign', session: 'cd'.repeat(32), keyId: '0f0e0d0c-0b0a-4908-8706-050403020100', signers,
@@ -33,6 +33,7 @@ describe('what a party checks itself before a DKG', () => {
     ['threshold 1', dkg({ threshold: 1 }), /outside 2 <= t <= n/],
     ['threshold above n', dkg({ threshold: 4 }), /outside 2 <= t <= n/],
     ['an unknown protocol', dkg({ protocol: 'dkls23-secp256k1' }), /unsupported protocol/],
+    ['a key spec the protocol does not make', dkg({ keySpec: 'ECC_NIST_EDWARDS448' }), /not made by frost-ed25519/],
     ['a malformed key id', dkg({ keyId: '../../etc' }), /malformed key id/],
   ])('refuses %s', (_name, req, why) => {
     expect(refusal(() => checkDkgRequest(req, 'party-1', allowlist)).message).toMatch(why);
@@ -43,16 +44,25 @@ describe('what a party checks itself before a DKG', () => {
 });
 
 describe('what a party checks itself before signing', () => {
-  test('returns the message bytes to sign', () => {
-    expect(Buffer.from(checkSignRequest(sign(), meta, 1)).toString()).toBe('hi');
+  test('returns the request as the policy engine reads it', () => {
+    const r = checkSignRequest(sign({ grantTokens: ['tutti-approval:v1:x:1:AA'] }), meta, 1);
+    expect(Buffer.from(r.message).toString()).toBe('hi');
+    expect(r).toMatchObject({ messageType: 'RAW', signingAlgorithm: 'ED25519_SHA_512', caller: { accessKeyId: 'AK', principal: 'p' }, grantTokens: ['tutti-approval:v1:x:1:AA'] });
+  });
+  test('leaves message type and size to the signing policy', () => {
+    // A DIGEST for pure EdDSA and messages over AWS's 4096 bytes are the policy engine's to refuse (and log).
+    expect(checkSignRequest(sign({ messageType: 'DIGEST' }), meta, 1).messageType).toBe('DIGEST');
+    expect(checkSignRequest(sign({ message: Buffer.alloc(5000).toString('base64') }), meta, 1).message).toHaveLength(5000);
   });
   test.each([
     ['too few signers', sign({}, [1]), 'bad-parameters'],
     ['unsorted signers', sign({}, [2, 1]), 'bad-parameters'],
     ['a signer index out of range', sign({}, [1, 4]), 'bad-parameters'],
-    ['another algorithm', sign({ signingAlgorithm: 'ECDSA_SHA_256' }), 'policy'],
-    ['a DIGEST for pure EdDSA', sign({ messageType: 'DIGEST' }), 'policy'],
-    ['a message over 4096 bytes', sign({ message: Buffer.alloc(4097).toString('base64') }), 'policy'],
+    ['an algorithm the protocol cannot compute', sign({ signingAlgorithm: 'ECDSA_SHA_256' }), 'policy'],
+    ['non-canonical base64', sign({ message: 'aGk' }), 'bad-parameters'],
+    ['a message over the 1 MiB sanity bound', sign({ message: Buffer.alloc(1024 * 1024 + 1).toString('base64') }), 'bad-parameters'],
+    ['a malformed caller', sign({ caller: { accessKeyId: 1 } as never }), 'bad-parameters'],
+    ['eleven grant tokens', sign({ grantTokens: Array(11).fill('t') }), 'bad-parameters'],
   ])('refuses %s', (_name, req, kind) => {
     expect(refusal(() => checkSignRequest(req, meta, 1)).kind).toBe(kind);
   });

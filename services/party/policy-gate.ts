@@ -1,0 +1,290 @@
+// The party's signing-policy gate (issue 5, docs/policies.md "Wiring it into the party"): every
+// decision a party takes about what a key may sign or become, taken on the party's own state.
+//
+//  - At DKG open: the policy document travels in the open; the party validates it and computes its
+//    hash itself (that hash goes into the DKG context). When the DKG completes, revision 1 is stored
+//    with the share, in the same transaction that activates the share.
+//  - For every sign request, before the first round: ONE transaction reads the rate-limit and
+//    sequence counters, evaluates the enforced revision with policies/evaluate on the full message,
+//    records the charges and sequence on allow, and appends the decision to the audit log. The
+//    decision is committed before the session starts; a charge is never refunded.
+//  - For a policy revision (PutKeyPolicy): checkPolicyRevision against the party's latest revision
+//    and the approvals the current policy demands, stored (and logged) in one transaction.
+import { createHash } from 'node:crypto';
+import {
+  canonicalize, checkPolicyRevision, compilePolicy, evaluate, policyHash,
+  type CompiledPolicy, type Decision, type KeySpec, type PolicyRevision, type SignRequest,
+} from '../../policies/index.ts';
+import { defaultSigningPolicy } from '../../policies/default-policy.ts';
+import { hexToBytes } from '../../protocols/core/bytes.ts';
+import type { PolicyRevisionRecord, PolicyRevisionResult } from '../control/messages.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+import type { PolicyStore, StoredRevision } from '../storage/policy-store.ts';
+import { PROTOCOL_SUITES, RequestRefused, type CheckedSignRequest } from './request-check.ts';
+
+/** What the party knows of a key from its own share record (never the coordinator's word). */
+export type KeyFacts = {
+  keyId: string;
+  keySpec: string;
+  protocol: string;
+  /** Hex of the group public key. */
+  publicKey: string;
+  /** The policy hash bound into the key's DKG; null for keys generated before signing policies. */
+  policyHash: string | null;
+};
+
+export type SignOutcome = { decision: Decision; policyHash: string | null; revision: number | null };
+
+export type PolicyGateOptions = { store: PolicyStore; metrics?: Metrics; now?: () => number };
+
+const sha256hex = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+const deny = (code: Decision['code'], rule: string, reasons: string[]): Decision => ({ decision: 'deny', code, rule, reasons });
+
+/** Why a decision was a deny, in one line that names the rule (it reaches the caller's AccessDeniedException). */
+export function denialMessage(d: Decision): string {
+  const why = d.reasons.length ? `: ${d.reasons.slice(0, 4).join('; ')}${d.reasons.length > 4 ? '; …' : ''}` : '';
+  return `signing policy denies (rule '${d.rule ?? 'none'}', ${d.code})${why}`;
+}
+
+export class PolicyGate {
+  /** Compiled policies by hash (a policy compiles once per process). */
+  private readonly compiled = new Map<string, CompiledPolicy>();
+  /** Each key's stored revisions; this gate is the only writer, so it keeps the cache exact. */
+  private readonly revisionCache = new Map<string, StoredRevision[]>();
+
+  constructor(private readonly o: PolicyGateOptions) {}
+
+  private now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
+  // --- key generation ----------------------------------------------------------------------------
+
+  /**
+   * A DKG's policy: valid, for this key spec, revision 1. Returns the record to store and the hash
+   * this party computed. A refusal is logged and thrown as RequestRefused('policy').
+   */
+  initial(keyId: string, keySpec: string, session: string, policy: unknown): { record: PolicyRevision; hash: string } {
+    const now = this.now();
+    const r = checkPolicyRevision(keyId, null, { revision: 1, previousHash: null, policy: policy as PolicyRevision['policy'] }, [], now);
+    let refusal: string[] | null = null;
+    if (!r.ok) refusal = [`${r.code}`, ...r.reasons];
+    else if (r.compiled.document.keyBinding.keySpec !== keySpec) refusal = ['KEY_MISMATCH', `the policy is for ${r.compiled.document.keyBinding.keySpec}, the key is ${keySpec}`];
+    if (refusal) {
+      const [code, ...reasons] = refusal as [string, ...string[]];
+      this.o.store.transaction(() => this.o.store.appendAudit({
+        at: now, keyId, session, event: 'policy-bind', decision: 'deny', code, rule: 'builtin:policy', reasons,
+        detail: { revision: 1 }, requestDigest: sha256hex(safeCanonical(policy)),
+      }));
+      this.count('deny', code, 'builtin:policy');
+      throw new RequestRefused(`signing policy refused (${code}): ${reasons.slice(0, 4).join('; ')}`, 'policy');
+    }
+    const ok = r as Extract<typeof r, { ok: true }>;
+    this.compiled.set(ok.policyHash, ok.compiled);
+    return { record: { revision: 1, previousHash: null, policy: ok.compiled.document }, hash: ok.policyHash };
+  }
+
+  /**
+   * The DKG completed: in one transaction, `activate()` the share, store revision 1 beside it and
+   * log it — a share never becomes usable without its policy.
+   */
+  bind(keyId: string, session: string, record: PolicyRevision, hash: string, activate: () => void): void {
+    const now = this.now();
+    this.o.store.transaction(() => {
+      activate();
+      this.o.store.putRevision({ keyId, revision: 1, previousHash: null, policy: record.policy, policyHash: hash, acceptedAt: now, activatesAt: now, approvedBy: [] });
+      this.o.store.appendAudit({
+        at: now, keyId, session, event: 'policy-bind', decision: 'allow', code: 'BOUND', rule: null, reasons: [],
+        detail: { revision: 1, policyHash: hash }, requestDigest: hash.slice(2),
+      });
+    });
+    this.revisionCache.delete(keyId);
+  }
+
+  // --- signing -----------------------------------------------------------------------------------
+
+  /**
+   * Decides one sign request and commits the decision (charges, sequence, audit entry) before it
+   * returns. Never throws for a deny; the caller aborts the session on `decision.decision === 'deny'`.
+   */
+  decideSign(facts: KeyFacts, session: string, req: CheckedSignRequest, signers: number[]): SignOutcome {
+    const now = this.now();
+    const { store } = this.o;
+    const messageSha256 = sha256hex(req.message);
+    const requestDigest = sha256hex(canonicalize({
+      type: 'tutti-sign-request/1', keyId: facts.keyId, signingAlgorithm: req.signingAlgorithm, messageType: req.messageType,
+      messageSha256, caller: req.caller, grantTokens: req.grantTokens,
+    }));
+    const outcome = store.transaction((): SignOutcome => {
+      let enforced: { revision: StoredRevision; compiled: CompiledPolicy } | null = null;
+      let decision: Decision;
+      try {
+        enforced = this.enforced(facts, now);
+        decision = enforced === null
+          ? deny('INVALID_POLICY', 'builtin:policy', ['no signing policy is stored for this key'])
+          : evaluate(enforced.compiled, this.request(facts, req), {
+            now,
+            rateLimitCounts: (scope, windowMs) => store.rateLimitCount(facts.keyId, scope, now, windowMs),
+            sequenceHighWater: (ruleId) => store.highWater(facts.keyId, ruleId),
+          });
+      } catch (e) {
+        decision = deny('INTERNAL_ERROR', 'builtin:policy-store', [(e as Error).message]);
+      }
+      if (decision.decision === 'allow') {
+        store.pruneCharges(facts.keyId, now);
+        for (const c of decision.rateLimitCharges ?? []) store.charge(facts.keyId, c.scope, c.at, c.keepForMs);
+        for (const u of decision.sequenceUpdates ?? []) store.raiseHighWater(facts.keyId, u.ruleId, u.value);
+      }
+      const policyHash = enforced?.revision.policyHash ?? null;
+      const revision = enforced?.revision.revision ?? null;
+      store.appendAudit({
+        at: now, keyId: facts.keyId, session, event: 'sign', decision: decision.decision, code: decision.code, rule: decision.rule ?? null,
+        reasons: decision.reasons,
+        detail: {
+          policyHash, revision, format: decision.format ?? null, signingAlgorithm: req.signingAlgorithm, messageType: req.messageType,
+          messageBytes: req.message.length, messageSha256, caller: req.caller, approvedBy: decision.approvedBy ?? [], signers,
+        },
+        requestDigest,
+      });
+      return { decision, policyHash, revision };
+    });
+    this.count(outcome.decision.decision, outcome.decision.code, outcome.decision.rule ?? 'none');
+    return outcome;
+  }
+
+  private request(facts: KeyFacts, req: CheckedSignRequest): SignRequest {
+    return {
+      keyId: facts.keyId, keySpec: facts.keySpec, signingAlgorithm: req.signingAlgorithm, messageType: req.messageType, message: req.message,
+      // The gateway checked the caller's SigV4 (an HMAC the party cannot check): front-end asserted.
+      caller: { accessKeyId: req.caller.accessKeyId, principal: req.caller.principal, verifiedBy: 'frontEnd' },
+      approvals: req.grantTokens, publicKey: hexToBytes(facts.publicKey),
+    };
+  }
+
+  // --- revisions ---------------------------------------------------------------------------------
+
+  /**
+   * Installs the next revision of the key's policy if it follows the party's latest one and carries
+   * the approvals the current policy demands; the same revision again is accepted (a retried
+   * PutKeyPolicy). Logs the decision. Throws RequestRefused('policy') on refusal.
+   */
+  revise(facts: KeyFacts, session: string, next: PolicyRevisionRecord, approvals: string[]): PolicyRevisionResult {
+    const now = this.now();
+    const { store } = this.o;
+    const requestDigest = sha256hex(safeCanonical({ type: 'tutti-policy-revision/1', keyId: facts.keyId, next, approvals }));
+    const result = store.transaction(() => {
+      const revs = this.revisions(facts);
+      const latest = revs[revs.length - 1];
+      let code: string;
+      let reasons: string[] = [];
+      let installed: PolicyRevisionResult | null = null;
+      let approvedBy: string[] = [];
+      if (!latest) {
+        code = 'INVALID_POLICY';
+        reasons = ['no signing policy is stored for this key'];
+      } else if (next.revision === latest.revision && next.previousHash === latest.previousHash && safeHash(next.policy) === latest.policyHash) {
+        code = 'ALREADY_INSTALLED';
+        installed = { policyHash: latest.policyHash, revision: latest.revision, activatesAt: latest.activatesAt };
+      } else if (latest.activatesAt > now) {
+        code = 'GOVERNANCE';
+        reasons = [`revision ${latest.revision} takes effect at ${new Date(latest.activatesAt).toISOString()}; a further change waits until then`];
+      } else {
+        const current: PolicyRevision = { revision: latest.revision, previousHash: latest.previousHash, policy: latest.policy };
+        const r = checkPolicyRevision(facts.keyId, current, next as PolicyRevision, approvals, now);
+        if (r.ok) {
+          code = 'REVISION_ACCEPTED';
+          approvedBy = r.approvedBy;
+          store.putRevision({
+            keyId: facts.keyId, revision: next.revision, previousHash: next.previousHash, policy: r.compiled.document, policyHash: r.policyHash,
+            acceptedAt: now, activatesAt: r.activatesAt, approvedBy: r.approvedBy,
+          });
+          this.compiled.set(r.policyHash, r.compiled);
+          this.revisionCache.delete(facts.keyId);
+          installed = { policyHash: r.policyHash, revision: next.revision, activatesAt: r.activatesAt };
+        } else {
+          code = r.code;
+          reasons = r.reasons;
+        }
+      }
+      const decision = installed ? 'allow' : 'deny';
+      store.appendAudit({
+        at: now, keyId: facts.keyId, session, event: 'policy-revision', decision, code, rule: installed ? null : 'builtin:governance', reasons,
+        detail: {
+          revision: typeof next.revision === 'number' ? next.revision : null, previousHash: next.previousHash ?? null,
+          policyHash: installed?.policyHash ?? safeHash(next.policy), activatesAt: installed?.activatesAt ?? null, approvedBy,
+        },
+        requestDigest,
+      });
+      return { installed, code, reasons };
+    });
+    this.count(result.installed ? 'allow' : 'deny', result.code, result.installed ? 'none' : 'builtin:governance');
+    if (!result.installed) throw new RequestRefused(`policy revision refused (${result.code}): ${result.reasons.slice(0, 4).join('; ')}`, 'policy');
+    return result.installed;
+  }
+
+  // --- deletion ----------------------------------------------------------------------------------
+
+  /**
+   * The key's share was deleted on the coordinator's word (the signing policy language has no rule
+   * for deletion): forget its policy state and log the deletion.
+   */
+  deleted(keyId: string): void {
+    const now = this.now();
+    this.o.store.transaction(() => {
+      this.o.store.deleteKey(keyId);
+      this.o.store.appendAudit({
+        at: now, keyId, session: '', event: 'key-deleted', decision: 'allow', code: 'COORDINATOR_REQUEST', rule: null,
+        reasons: ['share deleted on the coordinator\'s delete-key message'], detail: {}, requestDigest: sha256hex(keyId),
+      });
+    });
+    this.revisionCache.delete(keyId);
+  }
+
+  // --- state -------------------------------------------------------------------------------------
+
+  /** The key's revisions, oldest first; a key generated before signing policies has the default one. */
+  private revisions(facts: KeyFacts): StoredRevision[] {
+    let revs = this.revisionCache.get(facts.keyId);
+    if (!revs) {
+      revs = this.o.store.revisions(facts.keyId);
+      if (revs.length > 0 && facts.policyHash !== null && revs[0]!.policyHash !== facts.policyHash) {
+        throw new Error(`the stored first policy revision of key ${facts.keyId} is not the one bound at key generation`);
+      }
+      if (revs.length === 0 && facts.policyHash === null) {
+        const algorithms = PROTOCOL_SUITES[facts.protocol]?.algorithms ?? [];
+        const policy = defaultSigningPolicy(facts.keySpec as KeySpec, algorithms);
+        revs = [{ keyId: facts.keyId, revision: 1, previousHash: null, policy, policyHash: safeHash(policy), acceptedAt: 0, activatesAt: 0, approvedBy: [] }];
+      }
+      if (this.revisionCache.size > 10_000) this.revisionCache.clear();
+      this.revisionCache.set(facts.keyId, revs);
+    }
+    return revs;
+  }
+
+  /** The revision in force at `now` (the newest whose activation time has come), compiled; null if none. */
+  private enforced(facts: KeyFacts, now: number): { revision: StoredRevision; compiled: CompiledPolicy } | null {
+    const revs = this.revisions(facts);
+    let revision: StoredRevision | undefined;
+    for (const r of revs) if (r.activatesAt <= now) revision = r;
+    if (!revision) return null;
+    let compiled = this.compiled.get(revision.policyHash);
+    if (!compiled) {
+      compiled = compilePolicy(revision.policy);
+      if (this.compiled.size > 10_000) this.compiled.clear();
+      this.compiled.set(revision.policyHash, compiled);
+    }
+    return { revision, compiled };
+  }
+
+  private count(decision: string, code: string, rule: string): void {
+    this.o.metrics?.policyDecisions.inc({ decision, code, rule });
+  }
+}
+
+function safeCanonical(v: unknown): string {
+  try { return canonicalize(v); } catch { return String(v); }
+}
+
+function safeHash(policy: unknown): string {
+  try { return policyHash(policy); } catch { return 'unhashable'; }
+}
