@@ -37,10 +37,6 @@ export function encodePoint(p: Point): Uint8Array {
   return p.toBytes(true);
 }
 
-export function encodeScalar(curve: DklsCurve, s: bigint): Uint8Array {
-  return curve.Fn.toBytes(s);
-}
-
 /** A cursor over one payload: reading past the end is 'malformed' (truncated), leftovers too. */
 export class Reader {
   private off = 0;

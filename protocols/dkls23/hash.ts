@@ -74,16 +74,3 @@ export function expandSeed(seed: Uint8Array, n: number): Uint8Array {
   }
   return out;
 }
-
-/** XOR of two equal-length byte strings into a new array. */
-export function xorBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length !== b.length) throw new RangeError('xor of unequal lengths');
-  const out = new Uint8Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
-  return out;
-}
-
-/** In-place XOR: dst ^= src (src.length bytes from dst[offset]). */
-export function xorInto(dst: Uint8Array, src: Uint8Array, offset = 0): void {
-  for (let i = 0; i < src.length; i++) dst[offset + i]! ^= src[i]!;
-}

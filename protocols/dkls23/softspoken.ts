@@ -40,8 +40,6 @@ const CORRECTIONS_BYTES = OTE_BLOCKS * OTE_ROW_BYTES;
 export const OTE_MESSAGE_BYTES = CORRECTIONS_BYTES + GF128_BYTES + KAPPA * GF128_BYTES;
 /** Choice bits the receiver brings: ξ = 512 bits. */
 export const OTE_CHOICE_BYTES = XI / 8;
-/** Rows of the output: ξ rows of κ bits. */
-export const OTE_OUTPUT_BYTES = XI * OTE_COLUMN_BYTES;
 
 export type OteSenderSeeds = {
   /** Δ_j ∈ [0, 16) for each block. */
