@@ -23,7 +23,7 @@ import type { DklsCurve, Point } from './curve.ts';
 import { decodePoint, encodePoint } from './codec.ts';
 import { partyByte, tagged, u16 } from './hash.ts';
 import { randomScalar } from './random.ts';
-import { multiplyBaseMany, multiplyMany } from './batch-mul.ts';
+import { multiplyBaseMany, multiplyMany, normalizeMany } from './batch-mul.ts';
 import { hashToCurveMany } from './h2c.ts';
 import { SEED_BYTES } from './params.ts';
 
@@ -94,15 +94,20 @@ export function baseOtReceive1(curve: DklsCurve, sid: Uint8Array, choices: Uint8
   const others = multiplyBaseMany(curve, Point.BASE, s);
   const aG = multiplyBaseMany(curve, Point.BASE, a);
   const hs = hashToGroup(curve, sid, others.map((r, i) => ({ i, b: choices[i]!, r })));
+  const mines: Point[] = [];
+  for (let i = 0; i < count; i++) {
+    let mine = aG[i]!.subtract(hs[i]!);
+    while (mine.is0()) { // probability ~2^-256; the identity has no encoding
+      a[i] = randomScalar(curve, rng);
+      mine = Point.BASE.multiply(a[i]!).subtract(hs[i]!);
+    }
+    mines.push(mine);
+  }
+  const mineAffine = normalizeMany(curve, mines); // one inversion before encoding them all
   for (let i = 0; i < count; i++) {
     const c = choices[i]!;
     const other = others[i]!;
-    const h = hs[i]!;
-    let mine = aG[i]!.subtract(h);
-    while (mine.is0()) { // probability ~2^-256; the identity has no encoding
-      a[i] = randomScalar(curve, rng);
-      mine = Point.BASE.multiply(a[i]!).subtract(h);
-    }
+    const mine = mineAffine[i]!;
     secrets.set(Fn.toBytes(a[i]!), 32 * i);
     const off = i * BASE_OT_RECEIVER_BYTES_PER_OT;
     message.set(encodePoint(c === 0 ? mine : other), off);

@@ -116,13 +116,21 @@ class Lockstep {
   }
 }
 
-function affine(points: readonly Point[]): [bigint[], bigint[]] {
+/** Affine coordinates of many projective points with one field inversion. */
+function affine(curve: DklsCurve, points: readonly Point[]): [bigint[], bigint[]] {
   const X: bigint[] = [], Y: bigint[] = [];
-  for (const pt of points) {
-    const { x, y } = pt.toAffine();
+  const invZ = curve.Point.Fp.invertBatch(points.map((pt) => pt.Z));
+  points.forEach((pt, j) => {
+    const { x, y } = pt.toAffine(invZ[j]);
     X.push(x); Y.push(y);
-  }
+  });
   return [X, Y];
+}
+
+/** The same points with Z = 1 (one inversion for all), e.g. before encoding each of them. */
+export function normalizeMany(curve: DklsCurve, points: readonly Point[]): Point[] {
+  const invZ = curve.Point.Fp.invertBatch(points.map((pt) => pt.Z));
+  return points.map((pt, j) => curve.Point.fromAffine(pt.toAffine(invZ[j])));
 }
 
 function toPoints(curve: DklsCurve, X: bigint[], Y: bigint[], negate: (j: number) => boolean): Point[] {
@@ -161,7 +169,7 @@ function lockstep(curve: DklsCurve, k: bigint, points: readonly Point[]): Point[
   // k' odd: k itself, or q − k with the results negated at the end.
   const negate = (k & 1n) === 0n;
   const digits = recodeOdd(negate ? q - k : k);
-  const [X0, Y0] = affine(points);
+  const [X0, Y0] = affine(curve, points);
   const [TX, TY] = L.oddMultiples(X0, Y0);
   const X = X0.slice(), Y = Y0.slice(); // top digit 1
   for (let i = digits.length - 2; i >= 0; i--) {
@@ -185,7 +193,7 @@ function lockstepGlv(curve: DklsCurve, k: bigint, points: readonly Point[]): Poi
   const { k1neg, k1, k2neg, k2 } = _splitEndoScalar(k, SECP256K1_ENDO.basises, curve.Fn.ORDER);
   const odd1 = k1 | 1n, odd2 = k2 | 1n;
   const d1 = recodeOdd(odd1, 34), d2 = recodeOdd(odd2, 34);
-  const [PX, PY] = affine(points);
+  const [PX, PY] = affine(curve, points);
   const X1 = PX, Y1 = k1neg ? PY.map((y) => (p - y) % p) : PY;
   const X2 = PX.map((x) => (x * SECP256K1_ENDO.beta) % p), Y2 = k2neg ? PY.map((y) => (p - y) % p) : PY;
   const [T1X, T1Y] = L.oddMultiples(X1, Y1);
