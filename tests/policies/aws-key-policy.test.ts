@@ -42,6 +42,7 @@ describe('parseKeyPolicy refuses what is not a key policy', () => {
     ['numeric operator with text', doc(allow({ Principal: '*', Action: 'kms:*', Condition: { NumericLessThan: { 'kms:ScheduleKeyDeletionPendingWindowInDays': 'ten' } } })), /needs numeric values/],
     ['condition value an object', doc(allow({ Principal: '*', Action: 'kms:*', Condition: { StringEquals: { 'kms:MessageType': { a: 1 } } } })), /must be strings, numbers or booleans/],
     ['TuttiSigningPolicy not an object', JSON.stringify({ Statement: [], TuttiSigningPolicy: 'anything' }), /TuttiSigningPolicy must be a JSON object/],
+    ['TuttiSigningPolicyChange not an object', JSON.stringify({ Statement: [], TuttiSigningPolicyChange: [] }), /TuttiSigningPolicyChange must be a JSON object/],
   ];
   test.each(cases)('%s', (_name, text, message) => {
     expect(() => parseKeyPolicy(text)).toThrow(PolicyError);
@@ -53,10 +54,12 @@ describe('parseKeyPolicy refuses what is not a key policy', () => {
     expect(evaluate(p, request(ALICE, 'kms:Sign'))).toEqual({ effect: 'ImplicitDeny' });
   });
 
-  test('keeps TuttiSigningPolicy without interpreting it', () => {
+  test('keeps TuttiSigningPolicy and TuttiSigningPolicyChange without interpreting them', () => {
     const signing = { rules: [{ anything: ['goes', 1, { here: true }] }] };
-    const p = parseKeyPolicy(JSON.stringify({ Version: '2012-10-17', Statement: [], TuttiSigningPolicy: signing }));
+    const change = { revision: 2, previousHash: '0x00', approvals: [] };
+    const p = parseKeyPolicy(JSON.stringify({ Version: '2012-10-17', Statement: [], TuttiSigningPolicy: signing, TuttiSigningPolicyChange: change }));
     expect(p.tuttiSigningPolicy).toEqual(signing);
+    expect(p.tuttiSigningPolicyChange).toEqual(change);
     expect(p.statements).toEqual([]);
   });
 
