@@ -10,14 +10,15 @@
 //   npm run bench                 full run (a few minutes): writes docs/benchmarks.md (generated
 //                                 section) and scripts/bench/results/latest.json
 //   npm run bench -- --smoke      short run for CI (well under a minute): bench-out/smoke.{json,md}
-//   options: --json FILE --md FILE (where to write), --only unit,inprocess,e2e, --configs 2-3,3-5
+//   options: --json FILE --md FILE (where to write), --only unit,inprocess,e2e, --configs 2-3,3-5,
+//            --specs ed448,ECC_NIST_EDWARDS25519 (key specs or curves)
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { KEY_SPECS } from '../../services/coordinator/key-specs.ts';
-import { CONCURRENCY, CONFIGS, SPECS, type Config } from './specs.ts';
+import { CONCURRENCY, CONFIGS, SPECS as ALL_SPECS, type Config } from './specs.ts';
 import { envelopeCost, inProcess, singleKey } from './unit.ts';
 import { BenchCluster, apiFloor, createKeys, signLatency, throughput, type ThroughputBudget } from './e2e.ts';
 import { machine, markdown, splice, type BenchResult, type E2ERow } from './report.ts';
@@ -57,8 +58,13 @@ function log(line: string): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { smoke: { type: 'boolean' }, json: { type: 'string' }, md: { type: 'string' }, only: { type: 'string' }, configs: { type: 'string' } },
+    options: {
+      smoke: { type: 'boolean' }, json: { type: 'string' }, md: { type: 'string' }, only: { type: 'string' }, configs: { type: 'string' },
+      specs: { type: 'string' },
+    },
   });
+  const wanted = values.specs ? new Set(values.specs.split(',')) : undefined;
+  const SPECS = ALL_SPECS.filter((s) => !wanted || wanted.has(s.keySpec) || wanted.has(s.curve));
   const smoke = values.smoke ?? false;
   const budget = smoke ? SMOKE : FULL;
   const only = new Set((values.only ?? 'unit,inprocess,e2e').split(','));
