@@ -31,6 +31,18 @@ function procStats(pid: number): { cpuMs: number; peakRssMiB: number | null } | 
 }
 const CLK_TCK = 100; // USER_HZ on Linux (getconf CLK_TCK); /proc reports CPU time in these ticks.
 
+/** CPU time the whole machine has spent busy (all cores, every process), from /proc/stat; null where unavailable. */
+function machineBusyMs(): number | null {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+    const busy = cpu[0]! + cpu[1]! + cpu[2]! + cpu[5]! + cpu[6]! + cpu[7]!;
+    return (busy * 1000) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
 export class BenchCluster {
   readonly dataDir = mkdtempSync(join(tmpdir(), 'tutti-bench-'));
   gateway!: Spawned;
@@ -65,6 +77,8 @@ export class BenchCluster {
 
   snapshot(): Map<string, ProcessStats> {
     const out = new Map<string, ProcessStats>();
+    const busy = machineBusyMs();
+    if (busy !== null) out.set('machine', { name: 'machine', pid: 0, cpuMs: busy, peakRssMiB: null });
     for (const p of this.processes()) {
       const s = procStats(p.pid);
       if (s) out.set(p.name, { name: p.name, pid: p.pid, ...s });
@@ -120,14 +134,29 @@ async function signOnce(kms: KMSClient, spec: BenchSpec, key: KeyHandle): Promis
   return dt;
 }
 
-export async function signLatency(cluster: BenchCluster, spec: BenchSpec, key: KeyHandle, loop: Loop): Promise<Summary> {
+/** Cores kept busy by processes other than the cluster and this benchmark between two snapshots. */
+export function otherCores(before: Map<string, ProcessStats>, after: Map<string, ProcessStats>, ms: number): number | undefined {
+  const m0 = before.get('machine'), m1 = after.get('machine');
+  if (!m0 || !m1) return undefined;
+  let ours = 0;
+  for (const [name, a] of after) if (name !== 'machine' && before.has(name)) ours += a.cpuMs - before.get(name)!.cpuMs;
+  return Math.max(0, (m1.cpuMs - m0.cpuMs - ours) / ms);
+}
+
+export async function signLatency(cluster: BenchCluster, spec: BenchSpec, key: KeyHandle, loop: Loop): Promise<{ latency: Summary; otherCores?: number }> {
   const kms = cluster.client();
-  return summarize(await timeAsync(loop, () => signOnce(kms, spec, key)));
+  const before = cluster.snapshot();
+  const t0 = performance.now();
+  const latency = summarize(await timeAsync(loop, () => signOnce(kms, spec, key)));
+  const noise = otherCores(before, cluster.snapshot(), performance.now() - t0);
+  return { latency, ...(noise !== undefined ? { otherCores: noise } : {}) };
 }
 
 export type Throughput = {
   clients: number; windowMs: number; signatures: number; perSecond: number; errors: number; firstError?: string;
   latency: Summary; cpuMsPerSignature: Record<string, number>;
+  /** Cores that processes other than the cluster and this benchmark kept busy during the window (noise). */
+  otherCores?: number;
 };
 
 export type ThroughputBudget = {
@@ -200,10 +229,11 @@ async function load(cluster: BenchCluster, clients: number, b: ThroughputBudget,
   const cpuMsPerSignature: Record<string, number> = {};
   for (const [name, a] of after) {
     const bf = before.get(name);
-    if (bf && signatures > 0) cpuMsPerSignature[name] = (a.cpuMs - bf.cpuMs) / signatures;
+    if (bf && name !== 'machine' && signatures > 0) cpuMsPerSignature[name] = (a.cpuMs - bf.cpuMs) / signatures;
   }
+  const noise = otherCores(before, after, windowMs);
   return {
     clients, windowMs, signatures, perSecond: (signatures * 1000) / windowMs, errors, ...(firstError ? { firstError } : {}),
-    latency: summarize(latencies.slice(0, signatures)), cpuMsPerSignature,
+    latency: summarize(latencies.slice(0, signatures)), cpuMsPerSignature, ...(noise !== undefined ? { otherCores: noise } : {}),
   };
 }

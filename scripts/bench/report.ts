@@ -17,6 +17,8 @@ export type E2ERow = {
   keySpec: string; t: number; n: number;
   createKey?: Summary;
   sign?: Summary;
+  /** Cores other processes on the machine kept busy while the latency was measured. */
+  signNoise?: number;
   throughput?: Throughput[];
   processes?: ProcessStats[];
   /** DescribeKey with 1 and 16 clients on the same cluster: the gateway + SDK cost without any party. */
@@ -76,7 +78,7 @@ export function markdown(r: BenchResult): string {
 
   L.push('### Sign: latency (one client) and throughput');
   L.push('');
-  L.push('Latency in ms. "single-key" is noble signing with one ordinary key; "in-process" is the threshold protocol with every party in one process (simulator, no network, no transport authentication, no storage); "e2e" is `Sign` through `@aws-sdk/client-kms` against the gateway and party processes. Throughput in signatures per second with 1, 16 and 64 concurrent clients.');
+  L.push('Latency in ms. "single-key" is noble signing with one ordinary key; "in-process" is the threshold protocol with every party in one process (simulator, no network, no transport authentication, no storage); "e2e" is `Sign` through `@aws-sdk/client-kms` against the gateway and party processes. Throughput in signatures per second with 1, 16 and 64 concurrent clients; "noise n" means other processes on the machine kept n cores busy meanwhile.');
   L.push('');
   L.push('| key spec | t-of-n | single-key p50 | in-process p50 | e2e p50 | e2e p95 | e2e p99 | 1 client /s | 16 clients /s | 64 clients /s | e2e / single-key | e2e / in-process |');
   L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -88,8 +90,12 @@ export function markdown(r: BenchResult): string {
       L.push(`| ${row.keySpec} | ${row.t}-of-${row.n} | ${ms(sk)} | ${ip && 'skipped' in ip ? ip.skipped : ms(ipP50)} | ${row.skipped} | | | | | | | |`);
       continue;
     }
-    const tp = (c: number) => rate(row.throughput?.find((x) => x.clients === c)?.perSecond);
-    L.push(`| ${row.keySpec} | ${row.t}-of-${row.n} | ${ms(sk)} | ${ms(ipP50)} | ${ms(row.sign?.p50)} | ${ms(row.sign?.p95)} | ${ms(row.sign?.p99)} | ${tp(1)} | ${tp(16)} | ${tp(64)} | ${ratio(row.sign?.p50, sk)} | ${ratio(row.sign?.p50, ipP50)} |`);
+    const tp = (c: number) => {
+      const x = row.throughput?.find((y) => y.clients === c);
+      return x ? `${rate(x.perSecond)}${x.otherCores !== undefined && x.otherCores >= 0.25 ? ` (noise ${x.otherCores.toFixed(1)})` : ''}` : '–';
+    };
+    const noisy = row.signNoise !== undefined && row.signNoise >= 0.25 ? ` (noise ${row.signNoise.toFixed(1)})` : '';
+    L.push(`| ${row.keySpec} | ${row.t}-of-${row.n} | ${ms(sk)} | ${ms(ipP50)} | ${ms(row.sign?.p50)}${noisy} | ${ms(row.sign?.p95)} | ${ms(row.sign?.p99)} | ${tp(1)} | ${tp(16)} | ${tp(64)} | ${ratio(row.sign?.p50, sk)} | ${ratio(row.sign?.p50, ipP50)} |`);
   }
   L.push('');
 
@@ -143,9 +149,11 @@ export function markdown(r: BenchResult): string {
   for (const row of r.e2e) {
     const t64 = row.throughput?.find((x) => x.clients === 64);
     if (!t64 || row.skipped) continue;
-    const names = Object.keys(t64.cpuMsPerSignature);
-    const total = Object.values(t64.cpuMsPerSignature).reduce((a, b) => a + b, 0);
-    L.push(`**${row.keySpec} ${row.t}-of-${row.n}**, 64 clients: ${rate(t64.perSecond)} signatures/s, latency p50 ${ms(t64.latency.p50)} / p95 ${ms(t64.latency.p95)} / p99 ${ms(t64.latency.p99)} ms, ${t64.errors} errors${t64.firstError ? ` (first: ${t64.firstError})` : ''}.`);
+    const names = Object.keys(t64.cpuMsPerSignature).filter((k) => k !== 'machine');
+    const total = names.reduce((a, k) => a + t64.cpuMsPerSignature[k]!, 0);
+    const capacity = total > 0 ? (os.cpus().length * 1000) / total : undefined;
+    L.push(`**${row.keySpec} ${row.t}-of-${row.n}**, 64 clients: ${rate(t64.perSecond)} signatures/s, latency p50 ${ms(t64.latency.p50)} / p95 ${ms(t64.latency.p95)} / p99 ${ms(t64.latency.p99)} ms, ${t64.errors} errors${t64.firstError ? ` (first: ${t64.firstError})` : ''}. ` +
+      `CPU capacity at ${os.cpus().length} cores: ${rate(capacity)} signatures/s${t64.otherCores !== undefined ? `; other processes on the machine kept ${t64.otherCores.toFixed(2)} cores busy during the window` : ''}.`);
     L.push('');
     L.push(`| | ${names.join(' | ')} | all |`);
     L.push(`|---|${names.map(() => '---:').join('|')}|---:|`);
