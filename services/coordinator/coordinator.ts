@@ -19,7 +19,7 @@ import {
 } from '../../policies/aws-key-policy.ts';
 import { KeyRepositoryError, type KeyRepository, type StoredAlias, type StoredKey } from '../storage/key-repository.ts';
 import type { DkgResult, PolicyRevisionResult, SignResult } from '../control/messages.ts';
-import { KEY_SPECS, spkiDer, verifyWithSpki, type KeySpecInfo } from './key-specs.ts';
+import { DIGEST_BYTES, KEY_SPECS, apiSignature, isLowS, spkiDer, verifySignature, type KeySpecInfo } from './key-specs.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
 import { SessionFailed, type Answer, type SessionRunner } from './session-runner.ts';
 import { currentSigningPolicy, initialSigningPolicy, requestedRevision, storedSigningPolicy, type PendingRevision } from './signing-policy.ts';
@@ -38,6 +38,8 @@ export type CoordinatorOptions = {
   now?: () => number;
   /** Called when key shares were recorded for deletion, so they can be sent out at once. */
   onShareDeletions?: () => void;
+  /** The round deadline of DKLs23 key generation (default 30 s): its base-OT rounds take seconds of CPU per party. */
+  dkgRoundTimeoutMs?: number;
   log?: (line: string) => void;
 };
 
@@ -54,8 +56,17 @@ const LOCKOUT = 'The new key policy will not allow you to update the key policy 
 
 type ResolveMode = 'any' | 'key';
 
+/** A pair of a key's parties that will not sign together: `by` banned `peer` (key indices). */
+type BannedPair = { by: number; peer: number; why: string };
+
 export class Coordinator implements KeyService {
   private readonly policies = new Map<string, KeyPolicy>();
+  /**
+   * Per key, the pairs of parties that will not sign together because one banned the other after a
+   * failed DKLs23 OT/VOLE check (docs/security.md "Bans"). Learned from the parties' 'banned' aborts
+   * and refusals; the parties hold the bans durably, so after a restart this is learned again.
+   */
+  private readonly bans = new Map<string, BannedPair[]>();
 
   constructor(private readonly o: CoordinatorOptions) {}
 
@@ -101,7 +112,7 @@ export class Coordinator implements KeyService {
       const members = new Map(parties.map((p, i) => [i + 1, p]));
       const outputs = await this.o.runner.run(`${spec.protocol}/dkg`, members, (session) => ({
         type: 'open', kind: 'dkg', session, keyId, keySpec: spec.keySpec, protocol: spec.protocol, threshold, parties, policy: signingPolicy,
-      }));
+      }), spec.scheme === 'ecdsa' ? { roundTimeoutMs: this.o.dkgRoundTimeoutMs ?? 30_000 } : {});
       // A key exists only when all n parties confirmed the same transcript and public key.
       const results = [...outputs.values()] as DkgResult[];
       const first = results[0]!;
@@ -150,27 +161,30 @@ export class Coordinator implements KeyService {
     this.authorize(k, 'Sign', caller, { 'kms:SigningAlgorithm': req.signingAlgorithm, 'kms:MessageType': req.messageType });
     this.requireUsable(k);
     const spec = KEY_SPECS[k.keySpec]!;
-    this.checkAlgorithm(spec, req.signingAlgorithm, req.messageType);
+    this.checkAlgorithm(spec, req.signingAlgorithm, req.messageType, req.message.length);
     const spki = spkiDer(spec, Buffer.from(k.publicKey!, 'hex'));
     if (req.dryRun) {
       // Everything a real call checks here, short of asking the parties (whose own policy check
-      // needs a session): enough of them must be connected.
-      const reachable = k.parties.filter((p) => this.o.isConnected(p)).length;
-      if (reachable < k.threshold) throw keyUnavailable(`Only ${reachable} of the key's ${k.parties.length} parties are reachable; ${k.threshold} are needed to sign.`);
+      // needs a session): enough of them must be connected, and not banned from signing together.
+      const choice = this.chooseSigners(k, new Set());
+      if ('unavailable' in choice) throw keyUnavailable(choice.unavailable);
       throw dryRun();
     }
 
     // Pick t connected parties; if one does not answer, try again without it (design: Sign flow).
+    // A set in which one party banned another is never picked; a ban learned from this request's
+    // own session (a 'banned' abort) makes the next attempt avoid that pair.
     const excluded = new Set<number>();
     let lastError: unknown;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const candidates = k.parties.map((p, i) => ({ p, i: i + 1 })).filter(({ p, i }) => !excluded.has(i) && this.o.isConnected(p));
-      if (candidates.length < k.threshold) {
+    let timeouts = 0;
+    for (let attempt = 0; attempt < 3 + k.parties.length * k.parties.length && timeouts < 3; attempt++) {
+      const choice = this.chooseSigners(k, excluded);
+      if ('unavailable' in choice) {
         // After a failed attempt, its failure (e.g. a round that timed out) is the reason to report.
-        if (lastError !== undefined) throw this.sessionError(lastError, 'Sign');
-        throw keyUnavailable(`Only ${candidates.length} of the key's ${k.parties.length} parties are reachable; ${k.threshold} are needed to sign.`);
+        if (lastError !== undefined && !(lastError instanceof SessionFailed && lastError.failure.kind === 'banned')) throw this.sessionError(lastError, 'Sign');
+        throw keyUnavailable(choice.unavailable);
       }
-      const signers = candidates.slice(0, k.threshold);
+      const signers = choice.signers;
       const members = new Map(signers.map(({ p, i }) => [i, p]));
       const indices = signers.map(({ i }) => i);
       try {
@@ -182,10 +196,11 @@ export class Coordinator implements KeyService {
             caller: { accessKeyId: caller.accessKeyId, principal: caller.principal }, grantTokens: req.grantTokens ?? [],
           },
         }));
-        // Every signature is checked by an independent verifier before it is returned.
+        // Every signature is checked before it is returned (key-specs.ts verifySignature: node:crypto
+        // where it can, noble over the digest otherwise); an ECDSA signature must also be low-S.
         for (const out of outputs.values()) {
-          const signature = new Uint8Array(Buffer.from((out as SignResult).signature, 'base64'));
-          if (signature.length === spec.signatureBytes && verifyWithSpki(spki, req.message, signature)) {
+          const signature = apiSignature(spec, new Uint8Array(Buffer.from((out as SignResult).signature, 'base64')));
+          if (signature && verifySignature(spec, spki, req, signature) && (spec.scheme !== 'ecdsa' || isLowS(spec, signature))) {
             return { key: this.record(k), signature };
           }
         }
@@ -193,14 +208,63 @@ export class Coordinator implements KeyService {
       } catch (err) {
         lastError = err;
         if (err instanceof SessionFailed && (err.failure.kind === 'timeout' || err.failure.kind === 'unavailable') && err.failure.unresponsive.length) {
+          timeouts++;
           for (const i of err.failure.unresponsive) excluded.add(i);
           this.o.log?.(`sign ${k.keyId}: retrying without parties ${[...excluded].join(', ')}`);
           continue;
         }
+        if (err instanceof SessionFailed && err.failure.kind === 'banned' && this.learnBans(k, err.failure)) continue;
         throw this.sessionError(err, 'Sign');
       }
     }
     throw this.sessionError(lastError, 'Sign');
+  }
+
+  /**
+   * The signer set for the next attempt: the first t connected, not excluded parties in key-index
+   * order such that no one of them banned another; or why there is none.
+   */
+  private chooseSigners(k: StoredKey, excluded: Set<number>): { signers: { p: string; i: number }[] } | { unavailable: string } {
+    const candidates = k.parties.map((p, i) => ({ p, i: i + 1 })).filter(({ p, i }) => !excluded.has(i) && this.o.isConnected(p));
+    if (candidates.length < k.threshold) {
+      return { unavailable: `Only ${candidates.length} of the key's ${k.parties.length} parties are reachable; ${k.threshold} are needed to sign.` };
+    }
+    const bans = this.bans.get(k.keyId) ?? [];
+    const banned = (a: number, b: number) => bans.some((x) => (x.by === a && x.peer === b) || (x.by === b && x.peer === a));
+    // Lexicographic search over t-subsets (n ≤ 10): with no bans, the first t candidates.
+    const pick: { p: string; i: number }[] = [];
+    const search = (from: number): boolean => {
+      if (pick.length === k.threshold) return true;
+      for (let c = from; c <= candidates.length - (k.threshold - pick.length); c++) {
+        const next = candidates[c]!;
+        if (pick.some((q) => banned(q.i, next.i))) continue;
+        pick.push(next);
+        if (search(c + 1)) return true;
+        pick.pop();
+      }
+      return false;
+    };
+    if (search(0)) return { signers: pick };
+    const named = bans.map((b) => `party ${b.by} (${k.parties[b.by - 1]}) banned party ${b.peer} (${k.parties[b.peer - 1]})`).join('; ');
+    return {
+      unavailable: `No ${k.threshold} of the key's reachable parties (${candidates.map((c) => c.i).join(', ')}) can sign together: ${named} ` +
+        'after a failed OT/VOLE consistency check. A banned pair signs together again only after the key is refreshed without the banned party (docs/security.md).',
+    };
+  }
+
+  /** Records the pairs a 'banned' abort names; true if any was new (then another signer set is worth a try). */
+  private learnBans(k: StoredKey, f: { reporter?: number; culprits: number[]; message: string }): boolean {
+    if (f.reporter === undefined || f.culprits.length === 0) return false;
+    const list = this.bans.get(k.keyId) ?? [];
+    let learned = false;
+    for (const peer of f.culprits) {
+      if (peer === f.reporter || list.some((b) => b.by === f.reporter && b.peer === peer)) continue;
+      list.push({ by: f.reporter, peer, why: f.message });
+      learned = true;
+      this.o.log?.(`sign ${k.keyId}: party ${f.reporter} banned party ${peer}: ${f.message}`);
+    }
+    this.bans.set(k.keyId, list);
+    return learned;
   }
 
   async verify(req: { keyId: string; message: Uint8Array; messageType: 'RAW' | 'DIGEST'; signature: Uint8Array; signingAlgorithm: string; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; valid: boolean }> {
@@ -208,9 +272,10 @@ export class Coordinator implements KeyService {
     this.authorize(k, 'Verify', caller, { 'kms:SigningAlgorithm': req.signingAlgorithm, 'kms:MessageType': req.messageType });
     this.requireUsable(k);
     const spec = KEY_SPECS[k.keySpec]!;
-    this.checkAlgorithm(spec, req.signingAlgorithm, req.messageType);
+    this.checkAlgorithm(spec, req.signingAlgorithm, req.messageType, req.message.length);
     const spki = spkiDer(spec, Buffer.from(k.publicKey!, 'hex'));
-    const valid = req.signature.length === spec.signatureBytes && verifyWithSpki(spki, req.message, req.signature);
+    // ECDSA: over the same digest the parties sign (policies/digest.ts signingDigest); high-S accepted.
+    const valid = verifySignature(spec, spki, req, req.signature);
     // A dry run answers whether the real call would have succeeded: a bad signature would not.
     if (req.dryRun && valid) throw dryRun();
     return { key: this.record(k), valid };
@@ -538,12 +603,19 @@ export class Coordinator implements KeyService {
     if (k.keyState === 'PendingDeletion') throw invalidState(`${k.arn} is pending deletion.`);
   }
 
-  private checkAlgorithm(spec: KeySpecInfo, algorithm: string, messageType: string): void {
+  private checkAlgorithm(spec: KeySpecInfo, algorithm: string, messageType: string, messageLength: number): void {
     if (!spec.signingAlgorithms.includes(algorithm)) {
       throw invalidKeyUsage(`Algorithm ${algorithm} is incompatible with key spec ${spec.keySpec}.`);
     }
+    if (messageType === 'RAW') return;
+    // ECDSA: a DIGEST is exactly the hash's length, signed as given (kms-compat §0.10, §3.1).
+    const digestBytes = DIGEST_BYTES[algorithm];
+    if (spec.scheme === 'ecdsa' && digestBytes !== undefined) {
+      if (messageLength !== digestBytes) throw validation(`Digest is invalid length for algorithm ${algorithm}.`);
+      return;
+    }
     // Pure EdDSA (RFC 8032) signs the message itself; AWS requires RAW for ED25519_SHA_512.
-    if (messageType !== 'RAW') throw validation(`MessageType ${messageType} is not supported for ${algorithm}; use RAW.`);
+    throw validation(`MessageType ${messageType} is not supported for ${algorithm}; use RAW.`);
   }
 
   /** A page of a short in-memory list; the marker carries the offset. */
@@ -565,6 +637,7 @@ export class Coordinator implements KeyService {
       if (f.kind === 'timeout') return dependencyTimeout(`${op} timed out waiting for the key's parties: ${f.message}`);
       if (f.kind === 'unavailable') return keyUnavailable(`${op} could not reach the key's parties: ${f.message}`);
       if (f.kind === 'policy') return accessDenied(`${op} refused by a party: ${f.message}`);
+      if (f.kind === 'banned') return keyUnavailable(`${op} refused: ${f.message}`);
       return internal(`${op} failed: the parties aborted the protocol (${f.kind}): ${f.message}`);
     }
     this.o.log?.(`${op} failed: ${(err as Error)?.stack ?? err}`);

@@ -17,6 +17,8 @@ export type SessionFailure = {
   culprits: number[];
   /** Key indices of parties that did not answer in time or dropped off. */
   unresponsive: number[];
+  /** Key index of the member whose abort this is (absent for timeouts and disconnects). */
+  reporter?: number;
 };
 
 export class SessionFailed extends Error {
@@ -39,6 +41,8 @@ type Running = {
   /** Messages received from each member so far. */
   progress: Map<number, number>;
   timer: NodeJS.Timeout;
+  /** This session's round deadline. */
+  timeoutMs: number;
   resolve: (outputs: Map<number, DoneMessage['output']>) => void;
   reject: (err: SessionFailed) => void;
   startedAt: number;
@@ -69,13 +73,16 @@ export class SessionRunner {
   /**
    * Opens the session with every member and resolves with each member's output once all are done.
    * `members` maps key index → party id; `open(index)` builds that party's open message.
+   * `roundTimeoutMs` overrides the runner's round deadline for this session (DKLs23 key generation,
+   * whose base-OT rounds take seconds of CPU at each party).
    */
-  run(protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage): Promise<Map<number, DoneMessage['output']>> {
+  run(protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage, o: { roundTimeoutMs?: number } = {}): Promise<Map<number, DoneMessage['output']>> {
     const id = randomBytes(32).toString('hex');
     return new Promise((resolve, reject) => {
       const r: Running = {
         id, protocol, members, indexOf: new Map([...members].map(([i, p]) => [p, i])), outputs: new Map(),
-        progress: new Map(), timer: undefined as unknown as NodeJS.Timeout, resolve, reject, startedAt: Date.now(), rounds: 0,
+        progress: new Map(), timer: undefined as unknown as NodeJS.Timeout, timeoutMs: o.roundTimeoutMs ?? this.o.roundTimeoutMs,
+        resolve, reject, startedAt: Date.now(), rounds: 0,
       };
       this.running.set(id, r);
       this.arm(r);
@@ -151,7 +158,7 @@ export class SessionRunner {
       case 'abort':
         return this.abort(r, {
           kind: String(msg.kind), message: String(msg.message),
-          culprits: Array.isArray(msg.culprits) ? msg.culprits.filter((c) => r.members.has(c)) : [], unresponsive: [],
+          culprits: Array.isArray(msg.culprits) ? msg.culprits.filter((c) => r.members.has(c)) : [], unresponsive: [], reporter: from,
         });
       default:
         return;
@@ -203,8 +210,8 @@ export class SessionRunner {
       const most = Math.max(0, ...pending.map(sent));
       const laggards = pending.filter((i) => sent(i) < most);
       const unresponsive = laggards.length ? laggards : pending;
-      this.abort(r, { kind: 'timeout', message: `session timed out after ${this.o.roundTimeoutMs} ms without progress`, culprits: [], unresponsive });
-    }, this.o.roundTimeoutMs);
+      this.abort(r, { kind: 'timeout', message: `session timed out after ${r.timeoutMs} ms without progress`, culprits: [], unresponsive });
+    }, r.timeoutMs);
     r.timer.unref?.();
   }
 

@@ -20,6 +20,7 @@ async function main(argv: string[]): Promise<void> {
       const { startGatewayFromDir } = await import('./gateway.ts');
       const gw = await startGatewayFromDir(required(values.data, '--data'), {
         host: values.host ?? s.host, port: Number(values.port ?? s.port), roundTimeoutMs: s.roundTimeoutMs, sweepIntervalMs: s.sweepIntervalMs,
+        dkgRoundTimeoutMs: s.dkgRoundTimeoutMs,
       });
       console.log(`TUTTI_READY ${JSON.stringify({ role: 'gateway', port: gw.port })}`);
       onShutdown(() => gw.close());
@@ -37,6 +38,7 @@ async function main(argv: string[]): Promise<void> {
       const metricsPort = values['metrics-port'] !== undefined ? Number(values['metrics-port']) : s.partyMetricsPort ?? 0;
       const party = await startPartyFromDir(required(values.data, '--data'), {
         coordinatorUrl: required(values.coordinator, '--coordinator'), metricsHost: values.host ?? s.host, metricsPort, stallAt: s.stall,
+        tamperAt: s.tamper, sessionWorkers: s.sessionWorkers,
       });
       console.log(`TUTTI_READY ${JSON.stringify({ role: 'party', partyId: party.partyId, metricsPort: party.metricsPort })}`);
       onShutdown(() => party.close());

@@ -90,5 +90,10 @@ export function envSettings(env: NodeJS.ProcessEnv = process.env) {
     sweepIntervalMs: Number(env.TUTTI_SWEEP_INTERVAL_MS ?? 60_000),
     partyMetricsPort: env.TUTTI_PARTY_METRICS_PORT === undefined ? undefined : Number(env.TUTTI_PARTY_METRICS_PORT),
     stall: env.TUTTI_TEST_STALL ? env.TUTTI_TEST_STALL.split(',') : undefined,
+    tamper: env.TUTTI_TEST_TAMPER ? env.TUTTI_TEST_TAMPER.split(',') : undefined,
+    /** Worker threads per party for DKLs23 sessions (default: the machine's parallelism, at most 4). */
+    sessionWorkers: env.TUTTI_SESSION_WORKERS === undefined ? undefined : Number(env.TUTTI_SESSION_WORKERS),
+    /** The round deadline of DKLs23 key generation, whose base-OT rounds take seconds of CPU per party. */
+    dkgRoundTimeoutMs: Number(env.TUTTI_DKG_ROUND_TIMEOUT_MS ?? 30_000),
   };
 }

@@ -20,6 +20,8 @@ export type GatewayOptions = {
   host: string;
   port: number;
   roundTimeoutMs: number;
+  /** The round deadline of DKLs23 key generation (default 30 s): its base-OT rounds take seconds per party. */
+  dkgRoundTimeoutMs?: number;
   /** How often keys whose deletion date passed are deleted and unconfirmed share deletions resent (default 60 s). */
   sweepIntervalMs?: number;
   /** The key-lifecycle clock (creation and deletion dates), ms since the epoch. Tests move it. */
@@ -76,7 +78,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   hub.onDisconnect((id) => { metrics.partyConnections.set({ party: id }, 0); log(`coordinator: ${id} disconnected`); runner.onDisconnect(id); });
 
   const coordinator = new Coordinator({
-    keys, runner, parties: config.parties.map((p) => p.partyId), isConnected: (id) => hub.isConnected(id),
+    keys, runner, parties: config.parties.map((p) => p.partyId), isConnected: (id) => hub.isConnected(id), dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
     region: config.region, accountId: config.accountId, log, now, onShareDeletions: () => deletions.resendAll(),
   });
   deletions.recoverInterrupted();

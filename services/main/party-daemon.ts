@@ -8,6 +8,8 @@ import { loadMasterKey } from '../storage/master-key.ts';
 import { ShareStore } from '../storage/share-store.ts';
 import { ConsumedStore } from '../storage/consumed-store.ts';
 import { PolicyStore } from '../storage/policy-store.ts';
+import { BanStore } from '../storage/ban-store.ts';
+import { SessionHost } from '../party/session-host.ts';
 import { PolicyGate } from '../party/policy-gate.ts';
 import { readSecretFile } from '../storage/secret-file.ts';
 import { parseIdentity, parsePublicIdentity, publicIdentity } from '../transport/identity.ts';
@@ -25,6 +27,10 @@ export type PartyDaemonOptions = {
   /** Port for /metrics and /healthz; 0 picks a free one; undefined serves none. */
   metricsPort?: number;
   stallAt?: string[];
+  /** Tests only (TUTTI_TEST_TAMPER): rounds in which this party corrupts its point-to-point payloads. */
+  tamperAt?: string[];
+  /** Worker threads for DKLs23 sessions (default: the machine's parallelism, at most 4). */
+  sessionWorkers?: number;
   log?: (line: string) => void;
 };
 
@@ -50,10 +56,16 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   const metrics = createMetrics('party');
   // Each key's signing policy, rate-limit counters and the audit log live in the same database.
   const policies = new PolicyGate({ store: new PolicyStore(db, masterKey), metrics });
+  const bans = new BanStore(db);
+  for (const b of bans.all()) log(`party ${identity.partyId}: key ${b.keyId}: party ${b.peerIndex} (${b.peerId}) is banned since ${new Date(b.bannedAt).toISOString()}: ${b.reason}`);
+  // DKLs23 key generation (seconds of base OTs) runs in worker threads, so this process keeps
+  // answering its other sessions and /healthz meanwhile. Loaded now: a worker takes ~0.4 s to start.
+  const sessionHost = new SessionHost({ size: o.sessionWorkers, log });
+  sessionHost.warm();
 
   let link: PartyLink | undefined;
   const party = new Party({
-    identity, allowlist, shares, consumed, policies, metrics, log, stallAt: o.stallAt,
+    identity, allowlist, shares, consumed, policies, bans, sessionHost, metrics, log, stallAt: o.stallAt, tamperAt: o.tamperAt,
     send: (msg: PartyToCoordinator) => { link?.send(msg); },
   });
   link = new PartyLink({
@@ -97,6 +109,7 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
     close: async () => {
       clearInterval(sweeper);
       await link?.close();
+      await sessionHost.close();
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
       db.close();
     },

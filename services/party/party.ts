@@ -2,16 +2,13 @@
 // authenticated envelopes, makes what a step marks durable durable *before* the step's messages
 // leave (trust model §5), and reports results to the coordinator. Sockets live in PartyLink;
 // storage in services/storage; this file wires them.
-import { randomBytes } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, lengthPrefixed, u32, utf8ToBytes } from '../../protocols/core/bytes.ts';
 import { ProtocolError } from '../../protocols/core/errors.ts';
 import { LABELS } from '../../protocols/core/labels.ts';
-import type { Durable, Session, Step } from '../../protocols/core/session.ts';
-import { createFrostDkg, type FrostDkgOutput } from '../../protocols/frost/dkg.ts';
-import { createFrostSign } from '../../protocols/frost/sign.ts';
-import type { FrostKeyShare } from '../../protocols/frost/share.ts';
-import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
+import type { Durable, Step } from '../../protocols/core/session.ts';
+import type { Envelope } from '../../protocols/core/envelope.ts';
+import { isBanError } from '../../protocols/dkls23/errors.ts';
 import type { AbortMessage, CoordinatorToParty, EnvelopeMessage, OpenDkg, OpenPolicyRevision, OpenSign, PartyToCoordinator } from '../control/messages.ts';
 import { KEY_ID_RE, SESSION_ID_RE, type DeleteKeyMessage } from '../control/messages.ts';
 import type { Identity, PublicIdentity } from '../transport/identity.ts';
@@ -20,14 +17,20 @@ import { open, protect, ReplayGuard } from '../transport/secure-envelope.ts';
 import { TransportError } from '../transport/errors.ts';
 import type { ConsumedStore } from '../storage/consumed-store.ts';
 import type { ShareStore } from '../storage/share-store.ts';
+import type { BanStore } from '../storage/ban-store.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { PolicyRevision } from '../../policies/types.ts';
 import { checkDkgRequest, checkSignRequest, PROTOCOL_SUITES, RequestRefused } from './request-check.ts';
 import { denialMessage, type KeyFacts, type PolicyGate } from './policy-gate.ts';
+import { FAMILIES, type ProtocolFamily, type SessionSpec } from './protocol-families.ts';
+import { inlineSession, type HostedSession, type SessionHost } from './session-host.ts';
 
 /** Public facts a party keeps beside its (encrypted) share. */
 export type KeyMeta = {
-  keySpec: string; protocol: string; suite: FrostSuiteName; threshold: number; n: number;
+  keySpec: string; protocol: string;
+  /** The FROST suite or the DKLs23 curve (request-check.ts PROTOCOL_SUITES). */
+  suite: string;
+  threshold: number; n: number;
   parties: PublicIdentity[]; publicKey: string; transcriptHash: string;
   /** The signing policy's hash as this party computed it and bound it into the DKG (null: a key from before signing policies). */
   policyHash: string | null;
@@ -38,7 +41,12 @@ export type KeyMeta = {
 type Active = {
   kind: 'dkg' | 'sign';
   keyId: string;
-  session: Session<unknown, FrostKeyShare>;
+  session: HostedSession;
+  family: ProtocolFamily;
+  /** The session's steps are handled one after another, in the order its inputs arrived. */
+  queue: Promise<void>;
+  /** Sign: the version of the share it runs on (a ban records it). */
+  shareVersion?: number;
   parties: PublicIdentity[];
   self: number;
   startedAt: number;
@@ -58,16 +66,23 @@ export type PartyOptions = {
   consumed: ConsumedStore;
   /** The signing-policy gate: every sign request and policy change is decided there (issue 5). */
   policies: PolicyGate;
+  /** Peers banned per key after a failed DKLs23 OT/VOLE check (ban-store.ts). */
+  bans: BanStore;
+  /** Worker threads for sessions whose family runs them there (DKLs23 DKG); without one they run inline. */
+  sessionHost?: SessionHost;
   send: (msg: PartyToCoordinator) => void;
   metrics?: Metrics;
   log?: (line: string) => void;
   /** Test-only fault injection: 'dkg:2' stops this party before it sends DKG round-2 messages. */
   stallAt?: string[];
+  /**
+   * Test-only fault injection: 'sign:2' makes this party cheat in signing round 2 — the last byte
+   * of each of its point-to-point payloads is flipped before it is sealed (TUTTI_TEST_TAMPER).
+   */
+  tamperAt?: string[];
   /** Sessions idle longer than this are dropped (the coordinator aborts them long before). */
   sessionTtlMs?: number;
 };
-
-const rng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 
 export class Party {
   private readonly sessions = new Map<string, Active>();
@@ -112,6 +127,7 @@ export class Party {
     for (const [id, active] of this.sessions) if (active.keyId === msg.keyId) this.fail(id, new ProtocolError('unexpected', `key ${msg.keyId} is being deleted`));
     const had = this.o.shares.activeVersion(msg.keyId) !== undefined;
     this.o.shares.delete(msg.keyId);
+    this.o.bans.deleteKey(msg.keyId);
     // The signing-policy language has no rule for deletion: the coordinator's word is obeyed (and logged).
     if (had) this.o.policies.deleted(msg.keyId);
     if (had) this.o.log?.(`party ${this.partyId}: deleted its share of key ${msg.keyId}`);
@@ -135,44 +151,90 @@ export class Party {
       active = msg.kind === 'dkg' ? this.openDkg(msg, sessionId) : this.openSign(msg, sessionId);
     } catch (err) {
       const kind = err instanceof RequestRefused ? err.kind : err instanceof ProtocolError ? err.kind : 'internal';
+      const culprits = err instanceof RequestRefused ? err.culprits : [];
       this.o.metrics?.aborts.inc({ protocol: msg.kind, kind });
-      this.o.send({ type: 'abort', session: msg.session, kind, message: `${this.partyId} refused: ${(err as Error).message}`, culprits: [] });
+      this.o.send({ type: 'abort', session: msg.session, kind, message: `${this.partyId} refused: ${(err as Error).message}`, culprits });
       return;
     }
     this.sessions.set(msg.session, active);
-    this.onStep(msg.session, active, active.session.start());
+    this.advance(msg.session, active, () => active.session.start());
   }
 
   private openDkg(msg: OpenDkg, sessionId: Uint8Array): Active {
-    const { parties, self, suite } = checkDkgRequest(msg, this.partyId, this.allowlist);
+    const { parties, self, family: familyName, suite } = checkDkgRequest(msg, this.partyId, this.allowlist);
     if (this.o.shares.activeVersion(msg.keyId) !== undefined) throw new RequestRefused(`key ${msg.keyId} already exists here`);
     // The policy document itself, validated and hashed here: the hash in the DKG context is ours.
     const policy = this.o.policies.initial(msg.keyId, msg.keySpec, msg.session, msg.policy);
     const context = dkgContext(msg, parties, policy.hash);
-    const session = createFrostDkg({ suite, sessionId, self, n: parties.length, t: msg.threshold, context, rng });
+    const family = FAMILIES[familyName];
+    const spec = family.dkg({ protocol: msg.protocol, suite, sessionId, self, n: parties.length, t: msg.threshold, context });
+    const session = this.host(spec, family.dkgPlacement);
     const meta: KeyMeta = {
       keySpec: msg.keySpec, protocol: msg.protocol, suite, threshold: msg.threshold, n: parties.length,
       parties, publicKey: '', transcriptHash: '', policyHash: policy.hash, self,
     };
-    return { kind: 'dkg', keyId: msg.keyId, session: session as Session<unknown, FrostKeyShare>, parties, self, startedAt: Date.now(), meta, policy, rounds: 0 };
+    return { kind: 'dkg', keyId: msg.keyId, session, family, queue: Promise.resolve(), parties, self, startedAt: Date.now(), meta, policy, rounds: 0 };
   }
 
   private openSign(msg: OpenSign, sessionId: Uint8Array): Active {
     const stored = this.o.shares.getActive(msg.keyId);
     if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`, 'unknown-key');
     const meta = stored.meta as KeyMeta;
-    const share = stored.share as FrostKeyShare;
-    const request = checkSignRequest(msg, meta, share.index);
+    const family = familyOf(meta.protocol);
+    const share = stored.share;
+    const index = family.shareFacts(share).index;
+    const request = checkSignRequest(msg, meta, index);
+    // A peer this party banned for the key (a failed OT/VOLE check) never signs with it again until
+    // a refresh replaced the key's OT state; checked before the policy, so a refusal charges nothing.
+    const banned = this.o.bans.ofKey(msg.keyId).filter((b) => msg.signers.includes(b.peerIndex));
+    if (banned.length) {
+      throw new RequestRefused(`key ${msg.keyId}: this party banned ${banned.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', ')} ` +
+        `after a failed consistency check (${banned[0]!.reason}); it signs with them again only after a refresh`, 'banned', banned.map((b) => b.peerIndex));
+    }
     // The key's signing policy decides, on the full message, before anything of the session exists;
     // the decision (with its rate-limit charges and audit entry) is committed when this returns.
     const { decision } = this.o.policies.decideSign(keyFacts(msg.keyId, meta), msg.session, request, msg.signers);
     if (decision.decision !== 'allow') throw new RequestRefused(denialMessage(decision), 'policy');
-    // What is signed is what the policy engine derived: its digest for prehashed algorithms, the
-    // message itself for pure EdDSA (the only kind FROST computes).
-    if (decision.digest !== undefined) throw new RequestRefused(`${meta.protocol} cannot sign a prehashed ${request.signingAlgorithm} digest`, 'policy');
-    const message = request.message;
-    const session = createFrostSign({ suite: meta.suite, sessionId, self: share.index, signers: msg.signers, share, message, rng });
-    return { kind: 'sign', keyId: msg.keyId, session: session as Session<unknown, FrostKeyShare>, parties: meta.parties, self: share.index, startedAt: Date.now(), rounds: 0 };
+    // What is signed is what the policy engine derived: its digest for prehashed algorithms (ECDSA:
+    // SHA-256 or Keccak-256 of the message, the EIP-712 digest, or a DIGEST as given), the message
+    // itself for pure EdDSA (the only kind FROST computes).
+    let input: Uint8Array;
+    if (family.signs === 'message') {
+      if (decision.digest !== undefined) throw new RequestRefused(`${meta.protocol} cannot sign a prehashed ${request.signingAlgorithm} digest`, 'policy');
+      input = request.message;
+    } else {
+      if (decision.digest?.length !== 32) throw new RequestRefused(`${meta.protocol} signs a 32-byte digest; the policy engine derived none for ${request.signingAlgorithm}`, 'policy');
+      input = decision.digest;
+    }
+    const spec = family.sign({ protocol: meta.protocol, suite: meta.suite, sessionId, self: index, signers: msg.signers, share, input });
+    const session = this.host(spec, family.signPlacement);
+    return {
+      kind: 'sign', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version,
+      parties: meta.parties, self: index, startedAt: Date.now(), rounds: 0,
+    };
+  }
+
+  /** The session, on this thread or in a worker as its family says (inline when the party has no host). */
+  private host(spec: SessionSpec, placement: 'inline' | 'worker'): HostedSession {
+    return placement === 'worker' && this.o.sessionHost ? this.o.sessionHost.open(spec) : inlineSession(spec);
+  }
+
+  /**
+   * Runs one input of a session (its start, or one envelope) after those before it, and acts on the
+   * step it gives. A session that ended meanwhile (aborted, expired) ignores its later steps.
+   */
+  private advance(id: string, active: Active, input: () => Promise<Step<unknown, unknown>>): void {
+    active.queue = active.queue
+      .then(input)
+      .then((step) => {
+        if (this.sessions.get(id) !== active) return;
+        this.onStep(id, active, step);
+      })
+      .catch((err: unknown) => {
+        if (this.sessions.get(id) !== active) return;
+        this.o.log?.(`party ${this.partyId}: unexpected error in session ${id.slice(0, 12)}: ${(err as Error)?.stack ?? err}`);
+        this.fail(id, err instanceof ProtocolError ? err : new ProtocolError('internal', (err as Error)?.message ?? String(err)));
+      });
   }
 
   /**
@@ -225,12 +287,16 @@ export class Party {
       this.fail(msg.session, new ProtocolError('unexpected', 'envelope for another session', [envelope.from]));
       return;
     }
-    this.onStep(msg.session, active, active.session.receive(envelope));
+    const received: Envelope = envelope;
+    this.advance(msg.session, active, () => active.session.receive(received));
   }
 
-  private onStep(id: string, active: Active, step: Step<unknown, FrostKeyShare>): void {
+  private onStep(id: string, active: Active, step: Step<unknown, unknown>): void {
     if (step.kind === 'wait') return;
-    if (step.kind === 'abort') return this.fail(id, step.error);
+    if (step.kind === 'abort') {
+      if (isBanError(step.error)) return this.ban(id, active, step.error);
+      return this.fail(id, step.error);
+    }
     const messages = step.messages;
     if (active.stalled) return;
     if (messages.length && this.o.stallAt?.includes(`${active.kind}:${messages[0]!.round}`)) {
@@ -245,7 +311,9 @@ export class Party {
       return this.fail(id, err instanceof ProtocolError ? err : new ProtocolError('nonce-reuse', (err as Error).message));
     }
     active.rounds++;
-    for (const env of messages) {
+    const tamper = this.o.tamperAt?.includes(`${active.kind}:${messages[0]?.round}`);
+    for (const sent of messages) {
+      const env = tamper && sent.to !== 0 ? { ...sent, payload: flipLastByte(sent.payload) } : sent;
       const recipient = env.to === 0 ? undefined : active.parties[env.to - 1];
       const data = Buffer.from(protect(env, this.o.identity, recipient)).toString('base64');
       this.o.send({ type: 'envelope', session: id, from: env.from, to: env.to, data });
@@ -254,12 +322,13 @@ export class Party {
   }
 
   /** Commit what must survive a crash before any message that depends on it leaves. */
-  private makeDurable(active: Active, durable: Durable<FrostKeyShare> | undefined): void {
+  private makeDurable(active: Active, durable: Durable<unknown> | undefined): void {
     if (!durable) return;
     if (durable.consume?.length) this.o.consumed.consumeAll(durable.consume, `${active.kind} ${active.keyId}`);
     if (durable.share) {
       const share = durable.share;
-      const meta: KeyMeta = { ...active.meta!, self: active.self, publicKey: share.groupPublicKey, transcriptHash: share.transcriptHash };
+      const facts = active.family.shareFacts(share);
+      const meta: KeyMeta = { ...active.meta!, self: active.self, publicKey: facts.publicKey, transcriptHash: facts.transcriptHash };
       const version = (this.o.shares.activeVersion(active.keyId) ?? 0) + 1;
       this.o.shares.putPending({ keyId: active.keyId, protocol: meta.protocol, version, share, meta });
       active.pendingVersion = version;
@@ -269,28 +338,52 @@ export class Party {
 
   private complete(id: string, active: Active, output: unknown): void {
     this.sessions.delete(id);
+    active.session.close();
     this.o.metrics?.sessionDuration.observe({ protocol: active.session.protocol, outcome: 'done' }, (Date.now() - active.startedAt) / 1000);
     this.o.metrics?.sessionRounds.observe({ protocol: active.session.protocol }, active.rounds);
     if (active.kind === 'dkg') {
-      const out = output as FrostDkgOutput;
+      const out = output as { publicKey: Uint8Array; transcriptHash: Uint8Array };
       // Every party confirmed the same transcript: the share becomes usable only now, together
       // with its signing policy (one transaction).
       const policy = active.policy!;
       this.o.policies.bind(active.keyId, id, policy.record, policy.hash, () => this.o.shares.activate(active.keyId, active.pendingVersion!));
       this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: policy.hash } });
     } else {
+      // FROST: R ‖ z; DKLs23: r ‖ s (low-S) — the coordinator encodes it for the KMS API.
       const out = output as { signature: Uint8Array };
       this.o.send({ type: 'done', session: id, output: { signature: Buffer.from(out.signature).toString('base64') } });
     }
   }
 
-  private fail(id: string, error: ProtocolError): void {
+  /**
+   * A peer failed an OT-extension, all-but-one OT, VOLE or Γ check in this session: the ban is
+   * committed before the abort leaves (so no retry can reach this party first), and the abort says
+   * 'banned', naming the peer, so the coordinator signs with others from now on.
+   */
+  private ban(id: string, active: Active, error: ProtocolError): void {
+    const culprit = error.culprits[0]!;
+    const peer = active.parties[culprit - 1];
+    if (active.kind === 'sign' && peer) {
+      try {
+        this.o.bans.ban({ keyId: active.keyId, peerIndex: culprit, peerId: peer.partyId, shareVersion: active.shareVersion ?? 0, session: id, reason: error.message });
+        this.o.log?.(`party ${this.partyId}: key ${active.keyId}: banned party ${culprit} (${peer.partyId}): ${error.message}`);
+      } catch (err) {
+        this.o.log?.(`party ${this.partyId}: could not record the ban of party ${culprit} for key ${active.keyId}: ${(err as Error).message}`);
+        return this.fail(id, new ProtocolError('internal', `${error.message}; the ban could not be recorded`, error.culprits));
+      }
+      return this.fail(id, error, 'banned');
+    }
+    // In a DKG the key never comes to exist: nothing to ban it for.
+    this.fail(id, error);
+  }
+
+  private fail(id: string, error: ProtocolError, kind: string = error.kind): void {
     const active = this.sessions.get(id);
     this.finish(id, error.message);
     if (!active) return;
-    this.o.metrics?.aborts.inc({ protocol: active.session.protocol, kind: error.kind });
+    this.o.metrics?.aborts.inc({ protocol: active.session.protocol, kind });
     this.o.metrics?.sessionDuration.observe({ protocol: active.session.protocol, outcome: 'abort' }, (Date.now() - active.startedAt) / 1000);
-    const msg: AbortMessage = { type: 'abort', session: id, kind: error.kind, message: `${this.partyId}: ${error.message}`, culprits: error.culprits };
+    const msg: AbortMessage = { type: 'abort', session: id, kind, message: `${this.partyId}: ${error.message}`, culprits: error.culprits };
     this.o.send(msg);
   }
 
@@ -299,6 +392,7 @@ export class Party {
     const active = this.sessions.get(id);
     if (!active) return;
     this.sessions.delete(id);
+    active.session.close();
     this.replay.forget(hexToBytes(id));
     if (active.kind === 'dkg' && active.pendingVersion !== undefined) this.o.shares.discardPending(active.keyId, active.pendingVersion);
     this.o.log?.(`party ${this.partyId}: session ${id.slice(0, 12)} ended: ${why}`);
@@ -325,6 +419,19 @@ export function dkgContext(req: OpenDkg, parties: PublicIdentity[], policyHash: 
     ...parties.map((p) => lengthPrefixed(utf8ToBytes(p.partyId), hexToBytes(p.signPublic), hexToBytes(p.kexPublic))),
     utf8ToBytes(policyHash),
   ));
+}
+
+/** The protocol family of a key's protocol (request-check.ts PROTOCOL_SUITES). */
+function familyOf(protocol: string): ProtocolFamily {
+  const suite = PROTOCOL_SUITES[protocol] ?? (() => { throw new RequestRefused(`unsupported protocol '${protocol}'`); })();
+  return FAMILIES[suite.family];
+}
+
+/** TUTTI_TEST_TAMPER: a copy of the payload with its last byte flipped. */
+function flipLastByte(payload: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(payload);
+  if (out.length) out[out.length - 1]! ^= 0x01;
+  return out;
 }
 
 /** The facts the policy gate needs about a key, from this party's own share record. */

@@ -4,16 +4,20 @@
 // policy-gate.ts, policies/evaluate), right after these checks and before the first round.
 import type { OpenDkg, OpenSign } from '../control/messages.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
-import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
+import type { ProtocolFamily } from './protocol-families.ts';
 
 /**
  * Why a party refuses to take part. The coordinator maps 'policy' to AccessDeniedException and
  * may retry without a party that answered 'unknown-key' (e.g. restored from an old backup).
  */
-export type RefusalKind = 'policy' | 'bad-parameters' | 'unknown-key';
+export type RefusalKind = 'policy' | 'bad-parameters' | 'unknown-key' | 'banned';
 
+/**
+ * 'banned': the signer set includes a peer this party banned for the key (a failed DKLs23 OT/VOLE
+ * check); `culprits` names them, so the coordinator can choose signers without them.
+ */
 export class RequestRefused extends Error {
-  constructor(message: string, readonly kind: RefusalKind = 'bad-parameters') {
+  constructor(message: string, readonly kind: RefusalKind = 'bad-parameters', readonly culprits: number[] = []) {
     super(message);
     this.name = 'RequestRefused';
   }
@@ -21,10 +25,16 @@ export class RequestRefused extends Error {
 
 const refuse = (message: string, kind: RefusalKind = 'bad-parameters'): never => { throw new RequestRefused(message, kind); };
 
-/** What each protocol makes: its suite, the key spec of its keys and the algorithms it can compute. */
-export const PROTOCOL_SUITES: Record<string, { suite: FrostSuiteName; keySpec: string; algorithms: string[] }> = {
-  'frost-ed25519': { suite: 'ed25519', keySpec: 'ECC_NIST_EDWARDS25519', algorithms: ['ED25519_SHA_512'] },
-  'frost-ed448': { suite: 'ed448', keySpec: 'ECC_NIST_EDWARDS448', algorithms: ['ED448_SHAKE_256'] },
+/**
+ * What each protocol makes: its family (protocol-families.ts), its suite (the FROST suite or the
+ * DKLs23 curve), the key spec of its keys and the algorithms it can compute.
+ */
+export const PROTOCOL_SUITES: Record<string, { family: ProtocolFamily['name']; suite: string; keySpec: string; algorithms: string[] }> = {
+  'frost-ed25519': { family: 'frost', suite: 'ed25519', keySpec: 'ECC_NIST_EDWARDS25519', algorithms: ['ED25519_SHA_512'] },
+  'frost-ed448': { family: 'frost', suite: 'ed448', keySpec: 'ECC_NIST_EDWARDS448', algorithms: ['ED448_SHAKE_256'] },
+  // DKLs23 signs a 32-byte digest: SHA-256 or Keccak-256 of the message (or the EIP-712 digest), or a DIGEST as given.
+  'dkls23-secp256k1': { family: 'dkls23', suite: 'secp256k1', keySpec: 'ECC_SECG_P256K1', algorithms: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'] },
+  'dkls23-p256': { family: 'dkls23', suite: 'p256', keySpec: 'ECC_NIST_P256', algorithms: ['ECDSA_SHA_256'] },
 };
 
 const KEY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -42,9 +52,9 @@ const MAX_GRANT_TOKEN_LENGTH = 8192;
  * is one of them, and the parameters are sane. Returns the peers in index order and our index.
  */
 export function checkDkgRequest(req: OpenDkg, selfId: string, allowlist: Map<string, PublicIdentity>):
-  { parties: PublicIdentity[]; self: number; suite: FrostSuiteName } {
+  { parties: PublicIdentity[]; self: number; family: ProtocolFamily['name']; suite: string } {
   const protocol = PROTOCOL_SUITES[req.protocol] ?? refuse(`unsupported protocol '${req.protocol}'`);
-  const suite = protocol.suite;
+  const { family, suite } = protocol;
   if (req.keySpec !== protocol.keySpec) refuse(`key spec '${req.keySpec}' is not made by ${req.protocol}`);
   if (!KEY_ID_RE.test(req.keyId)) refuse(`malformed key id '${req.keyId}'`);
   const n = req.parties.length;
@@ -55,7 +65,7 @@ export function checkDkgRequest(req: OpenDkg, selfId: string, allowlist: Map<str
   const parties = req.parties.map((id) => allowlist.get(id) ?? refuse(`party '${id}' is not on the allowlist`));
   const self = req.parties.indexOf(selfId) + 1;
   if (self === 0) refuse(`this party (${selfId}) is not among the key's parties`);
-  return { parties, self, suite };
+  return { parties, self, family, suite };
 }
 
 /** What a party reads from a sign request once its structure is sound. */
@@ -88,7 +98,7 @@ export function checkSignRequest(req: OpenSign, meta: { protocol: string; thresh
   if (!Array.isArray(tokens) || tokens.length > MAX_GRANT_TOKENS || tokens.some((t) => typeof t !== 'string' || t.length > MAX_GRANT_TOKEN_LENGTH)) {
     refuse(`grant tokens must be at most ${MAX_GRANT_TOKENS} strings of at most ${MAX_GRANT_TOKEN_LENGTH} characters`);
   }
-  // The protocol's capability, not a policy question: FROST computes pure EdDSA only.
+  // The protocol's capability, not a policy question: FROST computes pure EdDSA only, DKLs23 ECDSA only.
   if (!algorithms.includes(r.signingAlgorithm)) refuse(`algorithm ${r.signingAlgorithm} is not allowed for this key`, 'policy');
   // Every party must read the same bytes: only canonical base64 is accepted.
   if (typeof r.message !== 'string' || r.message.length > Math.ceil(MAX_MESSAGE_BYTES / 3) * 4) refuse('malformed or oversized message');

@@ -32,11 +32,18 @@ describe('what a party checks itself before a DKG', () => {
     ['a duplicate party', dkg({ parties: ['party-1', 'party-2', 'party-2'] }), /duplicates/],
     ['threshold 1', dkg({ threshold: 1 }), /outside 2 <= t <= n/],
     ['threshold above n', dkg({ threshold: 4 }), /outside 2 <= t <= n/],
-    ['an unknown protocol', dkg({ protocol: 'dkls23-secp256k1' }), /unsupported protocol/],
+    ['an unknown protocol', dkg({ protocol: 'gg18-secp256k1' }), /unsupported protocol/],
+    ['a key spec another protocol makes', dkg({ protocol: 'dkls23-secp256k1' }), /key spec 'ECC_NIST_EDWARDS25519' is not made by dkls23-secp256k1/],
     ['a key spec the protocol does not make', dkg({ keySpec: 'ECC_NIST_EDWARDS448' }), /not made by frost-ed25519/],
     ['a malformed key id', dkg({ keyId: '../../etc' }), /malformed key id/],
   ])('refuses %s', (_name, req, why) => {
     expect(refusal(() => checkDkgRequest(req, 'party-1', allowlist)).message).toMatch(why);
+  });
+  test('a DKLs23 key generation: family dkls23, the curve as its suite', () => {
+    for (const [protocol, keySpec, suite] of [['dkls23-secp256k1', 'ECC_SECG_P256K1', 'secp256k1'], ['dkls23-p256', 'ECC_NIST_P256', 'p256']]) {
+      expect(checkDkgRequest(dkg({ protocol, keySpec }), 'party-3', allowlist)).toMatchObject({ self: 3, family: 'dkls23', suite });
+    }
+    expect(refusal(() => checkDkgRequest(dkg({ protocol: 'dkls23-p256', keySpec: 'ECC_SECG_P256K1' }), 'party-1', allowlist)).message).toMatch(/not made by dkls23-p256/);
   });
   test('refuses a DKG it is not part of', () => {
     expect(refusal(() => checkDkgRequest(dkg({ parties: ['party-1', 'party-3'] }), 'party-2', allowlist)).message).toMatch(/not among/);
@@ -65,6 +72,14 @@ describe('what a party checks itself before signing', () => {
     ['eleven grant tokens', sign({ grantTokens: Array(11).fill('t') }), 'bad-parameters'],
   ])('refuses %s', (_name, req, kind) => {
     expect(refusal(() => checkSignRequest(req, meta, 1)).kind).toBe(kind);
+  });
+  test('ECDSA keys: their algorithms, and no other', () => {
+    const k1 = { protocol: 'dkls23-secp256k1', threshold: 2, n: 3 };
+    const p256 = { protocol: 'dkls23-p256', threshold: 2, n: 3 };
+    for (const alg of ['ECDSA_SHA_256', 'ECDSA_KECCAK_256']) expect(checkSignRequest(sign({ signingAlgorithm: alg }), k1, 1).signingAlgorithm).toBe(alg);
+    expect(checkSignRequest(sign({ signingAlgorithm: 'ECDSA_SHA_256', messageType: 'DIGEST' }), p256, 1).messageType).toBe('DIGEST');
+    expect(refusal(() => checkSignRequest(sign({ signingAlgorithm: 'ECDSA_KECCAK_256' }), p256, 1)).kind).toBe('policy');
+    expect(refusal(() => checkSignRequest(sign({ signingAlgorithm: 'ED25519_SHA_512' }), k1, 1)).kind).toBe('policy');
   });
   test('refuses when it is not among the signers', () => {
     expect(refusal(() => checkSignRequest(sign({}, [2, 3]), meta, 1)).message).toMatch(/not among the signers/);

@@ -1,0 +1,97 @@
+// What the party needs to know about each protocol family, in one small table: how to build its
+// DKG and signing sessions (by factory name and plain-data parameters, so that a session can be
+// built inside a worker thread as well as here), where its sessions run, what it signs, and how to
+// read the public facts of its key shares. party.ts is generic over this table.
+//
+//   family   keys                         signs                                 sessions run
+//   frost    Ed25519, Ed448 (pure EdDSA)  the message itself                    inline (ms of work)
+//   dkls23   secp256k1, P-256 (ECDSA)     the policy engine's 32-byte digest    DKG in a worker thread
+//                                                                               (seconds of base OTs)
+import type { Rng, Session } from '../../protocols/core/session.ts';
+import { createFrostDkg } from '../../protocols/frost/dkg.ts';
+import { createFrostSign } from '../../protocols/frost/sign.ts';
+import type { FrostKeyShare } from '../../protocols/frost/share.ts';
+import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
+import { createDklsDkg } from '../../protocols/dkls23/dkg.ts';
+import { createDklsSign } from '../../protocols/dkls23/sign.ts';
+import type { DklsKeyShare } from '../../protocols/dkls23/keyshare.ts';
+import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
+
+type Params<F extends (o: never) => unknown> = Omit<Parameters<F>[0], 'rng'>;
+
+/**
+ * Every session a party can run, by name. Parameters are plain data (numbers, strings, bytes, JSON
+ * shares) so they can be posted to a worker thread; randomness is the host's own.
+ */
+export const SESSION_FACTORIES = {
+  'frost/dkg': (p: Params<typeof createFrostDkg>, rng: Rng) => createFrostDkg({ ...p, rng }),
+  'frost/sign': (p: Params<typeof createFrostSign>, rng: Rng) => createFrostSign({ ...p, rng }),
+  'dkls23/dkg': (p: Params<typeof createDklsDkg>, rng: Rng) => createDklsDkg({ ...p, rng }),
+  'dkls23/sign': (p: Params<typeof createDklsSign>, rng: Rng) => createDklsSign({ ...p, rng }),
+} as const;
+
+export type SessionFactoryName = keyof typeof SESSION_FACTORIES;
+
+/** A session to build: which factory, with what parameters, under which protocol name. */
+export type SessionSpec = { factory: SessionFactoryName; protocol: string; params: unknown };
+
+/** Builds a session from its spec in the calling thread. */
+export function buildSession(spec: SessionSpec, rng: Rng): Session<unknown, unknown> {
+  const factory = SESSION_FACTORIES[spec.factory] as ((p: unknown, rng: Rng) => Session<unknown, unknown>) | undefined;
+  if (!factory) throw new Error(`unknown session factory '${String(spec.factory)}'`);
+  return factory(spec.params, rng);
+}
+
+/** Where a family's sessions run: on the party's event loop, or in the session host's worker threads. */
+export type SessionPlacement = 'inline' | 'worker';
+
+export type ShareFacts = { publicKey: string; transcriptHash: string; index: number };
+
+export type ProtocolFamily = {
+  readonly name: 'frost' | 'dkls23';
+  readonly dkgPlacement: SessionPlacement;
+  readonly signPlacement: SessionPlacement;
+  /** 'message': pure EdDSA signs the message itself; 'digest': ECDSA signs the policy engine's `decision.digest`. */
+  readonly signs: 'message' | 'digest';
+  dkg(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; n: number; t: number; context: Uint8Array }): SessionSpec;
+  sign(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; signers: number[]; share: unknown; input: Uint8Array }): SessionSpec;
+  /** The public facts of a share this family's DKG produced (hex public key, transcript hash, own index). */
+  shareFacts(share: unknown): ShareFacts;
+};
+
+/**
+ * Where DKLs23 signing runs: inline (tens of ms per signature, spread over four rounds) unless
+ * TUTTI_DKLS_SIGN_IN_WORKER=1 moves it to the worker threads (docs/benchmarks.md compares both).
+ */
+const dklsSignPlacement = (): SessionPlacement => (process.env.TUTTI_DKLS_SIGN_IN_WORKER === '1' ? 'worker' : 'inline');
+
+export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
+  frost: {
+    name: 'frost', dkgPlacement: 'inline', signPlacement: 'inline', signs: 'message',
+    dkg: ({ protocol, suite, sessionId, self, n, t, context }) => ({
+      factory: 'frost/dkg', protocol: `${protocol}/dkg`, params: { suite: suite as FrostSuiteName, sessionId, self, n, t, context },
+    }),
+    sign: ({ protocol, suite, sessionId, self, signers, share, input }) => ({
+      factory: 'frost/sign', protocol: `${protocol}/sign`,
+      params: { suite: suite as FrostSuiteName, sessionId, self, signers, share: share as FrostKeyShare, message: input },
+    }),
+    shareFacts: (share) => {
+      const s = share as FrostKeyShare;
+      return { publicKey: s.groupPublicKey, transcriptHash: s.transcriptHash, index: s.index };
+    },
+  },
+  dkls23: {
+    name: 'dkls23', dkgPlacement: 'worker', get signPlacement() { return dklsSignPlacement(); }, signs: 'digest',
+    dkg: ({ protocol, suite, sessionId, self, n, t, context }) => ({
+      factory: 'dkls23/dkg', protocol: `${protocol}/dkg`, params: { curve: suite as DklsCurveName, sessionId, self, n, t, context },
+    }),
+    sign: ({ protocol, suite, sessionId, self, signers, share, input }) => ({
+      factory: 'dkls23/sign', protocol: `${protocol}/sign`,
+      params: { curve: suite as DklsCurveName, sessionId, self, signers, share: share as DklsKeyShare, digest: input },
+    }),
+    shareFacts: (share) => {
+      const s = share as DklsKeyShare;
+      return { publicKey: s.publicKey, transcriptHash: s.transcriptHash, index: s.index };
+    },
+  },
+};
