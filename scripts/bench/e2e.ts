@@ -32,7 +32,7 @@ function procStats(pid: number): { cpuMs: number; peakRssMiB: number | null } | 
 const CLK_TCK = 100; // USER_HZ on Linux (getconf CLK_TCK); /proc reports CPU time in these ticks.
 
 /** CPU time the whole machine has spent busy (all cores, every process), from /proc/stat; null where unavailable. */
-function machineBusyMs(): number | null {
+export function machineBusyMs(): number | null {
   try {
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
@@ -141,6 +141,39 @@ export function otherCores(before: Map<string, ProcessStats>, after: Map<string,
   let ours = 0;
   for (const [name, a] of after) if (name !== 'machine' && before.has(name)) ours += a.cpuMs - before.get(name)!.cpuMs;
   return Math.max(0, (m1.cpuMs - m0.cpuMs - ours) / ms);
+}
+
+/**
+ * On a shared machine: waits (at most `maxWaitMs`) until processes other than the cluster and this
+ * benchmark keep fewer than `cores` cores busy, measured over 1 s. Returns what it last measured.
+ */
+export async function waitQuiet(cluster: BenchCluster, cores: number, maxWaitMs: number): Promise<number | undefined> {
+  const deadline = performance.now() + maxWaitMs;
+  let noise: number | undefined;
+  do {
+    const before = cluster.snapshot();
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    noise = otherCores(before, cluster.snapshot(), performance.now() - t0);
+    if (noise === undefined || noise < cores) return noise;
+  } while (performance.now() < deadline);
+  return noise;
+}
+
+/** waitQuiet for measurements without a cluster: everything but this process counts as other. */
+export async function waitQuietAlone(cores: number, maxWaitMs: number): Promise<number | undefined> {
+  const self = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const deadline = performance.now() + maxWaitMs;
+  let noise: number | undefined;
+  do {
+    const m0 = machineBusyMs(), s0 = self(), t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    const m1 = machineBusyMs();
+    if (m0 === null || m1 === null) return undefined;
+    noise = Math.max(0, (m1 - m0 - (self() - s0)) / (performance.now() - t0));
+    if (noise < cores) return noise;
+  } while (performance.now() < deadline);
+  return noise;
 }
 
 export async function signLatency(cluster: BenchCluster, spec: BenchSpec, key: KeyHandle, loop: Loop): Promise<{ latency: Summary; otherCores?: number }> {

@@ -11,7 +11,9 @@
 //                                 section) and scripts/bench/results/latest.json
 //   npm run bench -- --smoke      short run for CI (well under a minute): bench-out/smoke.{json,md}
 //   options: --json FILE --md FILE (where to write), --only unit,inprocess,e2e, --configs 2-3,3-5,
-//            --specs ed448,ECC_NIST_EDWARDS25519 (key specs or curves)
+//            --specs ed448,ECC_NIST_EDWARDS25519 (key specs or curves),
+//            --wait-quiet CORES (full run default 0.3, 0 = off): on a shared machine, wait up to
+//            2 min before each end-to-end measurement until other processes use fewer cores
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { KEY_SPECS } from '../../services/coordinator/key-specs.ts';
 import { CONCURRENCY, CONFIGS, SPECS as ALL_SPECS, type Config } from './specs.ts';
 import { envelopeCost, inProcess, singleKey } from './unit.ts';
-import { BenchCluster, apiFloor, createKeys, signLatency, throughput, type ThroughputBudget } from './e2e.ts';
+import { BenchCluster, apiFloor, createKeys, signLatency, throughput, waitQuiet, waitQuietAlone, type ThroughputBudget } from './e2e.ts';
 import { machine, markdown, splice, type BenchResult, type E2ERow } from './report.ts';
 import { round, type Loop } from './stats.ts';
 
@@ -31,6 +33,8 @@ type Budget = {
   /** In-process configurations (default: all); the smoke run skips 3-of-5, whose DKLs23 DKG alone takes ~15 s. */
   inProcessConfigs?: string[];
   createKeys: number; signLatency: Loop; throughput: ThroughputBudget;
+  /** Before each end-to-end measurement, wait up to `maxWaitMs` for other processes to use fewer than `cores` cores. */
+  quiet?: { cores: number; maxWaitMs: number };
 };
 
 const FULL: Budget = {
@@ -40,6 +44,7 @@ const FULL: Budget = {
   createKeys: 6,
   signLatency: { warmup: 20, warmupMs: 1000, maxIter: 400, maxMs: 10_000, minIter: 50 },
   throughput: { warmupMs: 1500, durationMs: 6000, minPerClient: 3, maxMs: 30_000 },
+  quiet: { cores: 0.3, maxWaitMs: 120_000 },
 };
 
 const SMOKE: Budget = {
@@ -60,13 +65,17 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       smoke: { type: 'boolean' }, json: { type: 'string' }, md: { type: 'string' }, only: { type: 'string' }, configs: { type: 'string' },
-      specs: { type: 'string' },
+      specs: { type: 'string' }, 'wait-quiet': { type: 'string' },
     },
   });
   const wanted = values.specs ? new Set(values.specs.split(',')) : undefined;
   const SPECS = ALL_SPECS.filter((s) => !wanted || wanted.has(s.keySpec) || wanted.has(s.curve));
   const smoke = values.smoke ?? false;
-  const budget = smoke ? SMOKE : FULL;
+  const budget = { ...(smoke ? SMOKE : FULL) };
+  if (values['wait-quiet'] !== undefined) {
+    const cores = Number(values['wait-quiet']);
+    budget.quiet = cores > 0 ? { cores, maxWaitMs: budget.quiet?.maxWaitMs ?? 120_000 } : undefined;
+  }
   const only = new Set((values.only ?? 'unit,inprocess,e2e').split(','));
   const configs: Config[] = values.configs
     ? values.configs.split(',').map((c) => { const [t, n] = c.split('-').map(Number); return { t: t!, n: n! }; })
@@ -92,6 +101,11 @@ async function main(): Promise<void> {
     for (const spec of SPECS) for (const cfg of configs) {
       if (budget.inProcessConfigs && !budget.inProcessConfigs.includes(`${cfg.t}-${cfg.n}`)) continue;
       if (!spec.inProcess) { result.inProcess.push({ keySpec: spec.keySpec, ...cfg, skipped: spec.pending ?? 'no driver' }); continue; }
+      if (budget.quiet) {
+        const t0 = performance.now();
+        const noise = await waitQuietAlone(budget.quiet.cores, budget.quiet.maxWaitMs);
+        if (performance.now() - t0 > 1500) log(`waited ${((performance.now() - t0) / 1000).toFixed(0)} s for a quieter machine (other processes: ${noise?.toFixed(2) ?? '?'} cores)`);
+      }
       const r = inProcess(spec, cfg, budget.inProcessKeygen, budget.inProcessSign);
       log(`in-process ${spec.keySpec} ${cfg.t}-of-${cfg.n}: sign p50 ${r.sign.p50.toFixed(2)} ms (${r.sign.n}), DKG p50 ${r.keygen.p50.toFixed(1)} ms`);
       result.inProcess.push(r);
@@ -113,12 +127,21 @@ async function main(): Promise<void> {
           const { latency, keys } = await createKeys(cluster, spec, cfg, budget.createKeys);
           row.createKey = latency;
           log(`e2e ${spec.keySpec} ${cfg.t}-of-${cfg.n}: CreateKey p50 ${latency.p50.toFixed(0)} ms (${latency.n})`);
+          const quiet = async (what: string) => {
+            if (!budget.quiet) return;
+            const t0 = performance.now();
+            const noise = await waitQuiet(cluster, budget.quiet.cores, budget.quiet.maxWaitMs);
+            const waited = (performance.now() - t0) / 1000;
+            if (waited > 1.5) log(`waited ${waited.toFixed(0)} s for a quieter machine before ${what} (other processes: ${noise?.toFixed(2) ?? '?'} cores)`);
+          };
+          await quiet('Sign latency');
           const lat = await signLatency(cluster, spec, keys[0]!, budget.signLatency);
           row.sign = lat.latency;
           if (lat.otherCores !== undefined) row.signNoise = lat.otherCores;
           log(`e2e ${spec.keySpec} ${cfg.t}-of-${cfg.n}: Sign p50 ${row.sign.p50.toFixed(2)} p95 ${row.sign.p95.toFixed(2)} p99 ${row.sign.p99.toFixed(2)} ms (${row.sign.n}), other processes ${lat.otherCores?.toFixed(2) ?? '?'} cores`);
           row.throughput = [];
           for (const c of CONCURRENCY) {
+            await quiet(`${c} clients`);
             const tp = await throughput(cluster, spec, keys[0]!, c, budget.throughput);
             row.throughput.push(tp);
             log(`e2e ${spec.keySpec} ${cfg.t}-of-${cfg.n}: ${c} clients: ${tp.perSecond.toFixed(1)}/s (${tp.signatures} in ${tp.windowMs.toFixed(0)} ms), p50 ${tp.latency.p50.toFixed(1)} ms, ${tp.errors} errors${tp.firstError ? `: ${tp.firstError}` : ''}, other processes ${tp.otherCores?.toFixed(2) ?? '?'} cores`);
