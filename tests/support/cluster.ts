@@ -83,6 +83,25 @@ export class TestCluster {
     await p.ready;
   }
 
+  /** The port of a running party's /metrics and /healthz. */
+  async partyPort(partyId: string): Promise<number> {
+    const ready = (await this.parties.get(partyId)!.ready) as { metricsPort: number };
+    return ready.metricsPort;
+  }
+
+  /** A party's own /healthz: its id, whether its link is up, and how many sessions it runs. */
+  async partyHealth(partyId: string): Promise<{ partyId: string; connected: boolean; sessions: number }> {
+    return (await (await fetch(`http://127.0.0.1:${await this.partyPort(partyId)}/healthz`)).json()) as { partyId: string; connected: boolean; sessions: number };
+  }
+
+  /** kill -9 and start again (with `env`, e.g. test fault injection); resolves when it is connected again. */
+  async restartParty(partyId: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+    await this.kill(partyId);
+    await this.waitConnected((ids) => !ids.includes(partyId));
+    await this.startParty(partyId, env);
+    await this.waitConnected((ids) => ids.includes(partyId));
+  }
+
   /** kill -9: no chance to clean up. Resolves when the process is gone. */
   async kill(partyId: string): Promise<void> {
     const p = this.parties.get(partyId);
