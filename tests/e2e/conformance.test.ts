@@ -4,9 +4,10 @@
 // framing. Every error case asserts the exception type and the HTTP status (and the message where
 // AWS's is known).
 //
-// Keys: Ed25519 (ECC_NIST_EDWARDS25519) and Ed448 (ECC_NIST_EDWARDS448) exist now. Cases written
-// for the secp256k1 key $S that are about key ids, states, aliases, tags or policies run on an
-// Ed25519 key; ECDSA-specific cases are test.todo until issue 4 brings secp256k1 and P-256.
+// Keys: cases written for the secp256k1 key $S that are about key ids, states, aliases, tags or
+// policies run on an Ed25519 key; the ECDSA cases run on a secp256k1 key $K (the list's $S) and a
+// P-256 key $P, both 2-of-3 DKLs23 keys whose signing policy allows DIGEST (the default policy
+// signs RAW only) and, on $K, Ethereum formats under ECDSA_KECCAK_256.
 // ST-16 (the end of a key's deletion window) is in key-deletion.test.ts; AUTH-22 (the aws CLI) in
 // aws-cli.test.ts; the gateway-restart durability check in restart.test.ts.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
@@ -15,11 +16,17 @@ import * as kmsSdk from '@aws-sdk/client-kms';
 import { KMSClient, NotFoundException } from '@aws-sdk/client-kms';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { keccak_256 } from '@noble/hashes/sha3.js';
+import { keccak256, parseEther, recoverAddress, recoverTransactionAddress, serializeTransaction, toPrefixedMessage } from 'viem';
+import { publicKeyToAddress } from 'viem/accounts';
 import { defaultKeyPolicy } from '../../policies/aws-key-policy.ts';
 import { defaultSigningPolicy } from '../../policies/default-policy.ts';
 import type { Credential } from '../../services/main/config.ts';
 import { ACCOUNT, REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
 import { rawRequest, type RawRequest, type RawResponse } from '../services/kms-api/support.ts';
+import { SPKI_PREFIX, ethAddress, ethSignature, highS, isLowS, nobleVerifies, opensslVerifies, pointOf, rs, widePolicy } from '../support/ecdsa.ts';
 
 jest.setTimeout(180_000);
 
@@ -38,11 +45,18 @@ let kms: KMSClient;
 let alice: KMSClient;
 let carol: KMSClient;
 
-/** The fixtures of the case list, with $S played by an Ed25519 key. */
+/** The fixtures of the case list, with $S played by an Ed25519 key, and the ECDSA keys $K (secp256k1) and $P (P-256). */
 type F = {
   S: string; S_ARN: string; X: string; D: string; Q: string; S2: string; S3: string; S4: string;
   /** ED-01's signature over M by S. */
   sig: Uint8Array;
+  K: string; K_ARN: string; P: string;
+  /** CreateKey's KeyMetadata of K and P. */
+  kMeta: Record<string, unknown>; pMeta: Record<string, unknown>;
+  /** GetPublicKey of K and P. */
+  kSpki: Uint8Array; pSpki: Uint8Array;
+  /** SIGN-01 (RAW M) and SIGN-03 (DIGEST SHA-256(M)) by K. */
+  kSig: Uint8Array; kDigestSig: Uint8Array;
 };
 const f = {} as F;
 const arn = (id: string) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`;
@@ -97,11 +111,20 @@ beforeAll(async () => {
   kms = cluster.client();
   alice = cluster.client(ALICE);
   carol = cluster.client(CAROL);
-  const [S, X, D, Q, S2, S3, S4] = await Promise.all([
+  const ecdsaKey = (keySpec: string) => call('CreateKey', {
+    KeySpec: keySpec, KeyUsage: 'SIGN_VERIFY', Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }], TuttiSigningPolicy: widePolicy(keySpec) }),
+  }).then((out) => out.KeyMetadata as Record<string, unknown>);
+  const [S, X, D, Q, S2, S3, S4, kMeta, pMeta] = await Promise.all([
     createKey({ Description: 'the $S of the case list (Ed25519)' }), createKey({ KeySpec: 'ECC_NIST_EDWARDS448' }),
-    createKey(), createKey(), createKey(), createKey(), createKey(),
+    createKey(), createKey(), createKey(), createKey(), createKey(), ecdsaKey('ECC_SECG_P256K1'), ecdsaKey('ECC_NIST_P256'),
   ]);
-  Object.assign(f, { S: S!, S_ARN: arn(S!), X: X!, D: D!, Q: Q!, S2: S2!, S3: S3!, S4: S4! });
+  const K = kMeta!.KeyId as string;
+  const P = pMeta!.KeyId as string;
+  Object.assign(f, { S: S!, S_ARN: arn(S!), X: X!, D: D!, Q: Q!, S2: S2!, S3: S3!, S4: S4!, K, K_ARN: arn(K), P, kMeta, pMeta });
+  f.kSpki = await publicKey(K);
+  f.pSpki = await publicKey(P);
+  f.kSig = (await call('Sign', { KeyId: K, Message: M, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' })).Signature as Uint8Array;
+  f.kDigestSig = (await call('Sign', { KeyId: K, Message: sha256(M), MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' })).Signature as Uint8Array;
   await call('CreateAlias', { AliasName: 'alias/t-s', TargetKeyId: f.S });
   await call('DisableKey', { KeyId: f.D });
   await call('ScheduleKeyDeletion', { KeyId: f.Q, PendingWindowInDays: 7 });
@@ -251,9 +274,24 @@ describe('SigV4', () => {
 
 // ------------------------------------------------------------------------------------------------
 describe('CreateKey', () => {
-  test.todo('CK-01 ECC_SECG_P256K1 KeyMetadata (issue 4: secp256k1 keys)');
-  test.todo('CK-03 ECC_NIST_P256 SigningAlgorithms [ECDSA_SHA_256] (issue 4: P-256 keys)');
-  test.todo('CK-04 deprecated CustomerMasterKeySpec ECC_SECG_P256K1 creates a key (issue 4: secp256k1 keys)');
+  test('CK-01: ECC_SECG_P256K1 KeyMetadata (SigningAlgorithms: ECDSA_SHA_256, then the extension ECDSA_KECCAK_256)', () => {
+    expect(f.kMeta).toEqual({
+      AWSAccountId: ACCOUNT, KeyId: f.K, Arn: f.K_ARN, CreationDate: expect.any(Date), Enabled: true, Description: '', KeyUsage: 'SIGN_VERIFY',
+      KeyState: 'Enabled', Origin: 'AWS_KMS', KeyManager: 'CUSTOMER', KeySpec: 'ECC_SECG_P256K1', CustomerMasterKeySpec: 'ECC_SECG_P256K1',
+      SigningAlgorithms: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'], MultiRegion: false,
+    });
+    expect(f.kMeta.EncryptionAlgorithms).toBeUndefined();
+  });
+
+  test('CK-03: ECC_NIST_P256 SigningAlgorithms [ECDSA_SHA_256]', () => {
+    expect(f.pMeta).toMatchObject({ KeySpec: 'ECC_NIST_P256', CustomerMasterKeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['ECDSA_SHA_256'] });
+  });
+
+  test('CK-04: the deprecated CustomerMasterKeySpec ECC_SECG_P256K1 creates a key; KeySpec and CustomerMasterKeySpec both say so', async () => {
+    const md = (await call('CreateKey', { CustomerMasterKeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' })).KeyMetadata as Record<string, unknown>;
+    expect(md).toMatchObject({ KeySpec: 'ECC_SECG_P256K1', CustomerMasterKeySpec: 'ECC_SECG_P256K1', KeyState: 'Enabled' });
+    expect(await publicKey(md.KeyId as string)).toHaveLength(88);
+  });
 
   test('CK-01 (on Ed25519), CK-02: the full KeyMetadata AWS returns', async () => {
     const out = await call('CreateKey', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' });
@@ -345,9 +383,28 @@ describe('DescribeKey', () => {
 
 // ------------------------------------------------------------------------------------------------
 describe('GetPublicKey', () => {
-  test.todo('GPK-01 secp256k1 SPKI, 88 bytes, uncompressed point (issue 4)');
-  test.todo('GPK-03 P-256 SPKI, 91 bytes (issue 4)');
-  test.todo('GPK-09 Ethereum address from the secp256k1 public key (issue 4)');
+  test('GPK-01: secp256k1 public key is an 88-byte SPKI with the uncompressed point; KeyId is the ARN', async () => {
+    const out = await call('GetPublicKey', { KeyId: f.K });
+    const pub = out.PublicKey as Uint8Array;
+    expect(pub).toHaveLength(88);
+    expect(Buffer.from(pub.subarray(0, 23)).toString('hex')).toBe(SPKI_PREFIX.secp256k1);
+    expect(pub[23]).toBe(0x04);
+    expect(secp256k1.Point.fromBytes(pointOf(pub)).toBytes(false)).toEqual(pointOf(pub));
+    expect(out).toMatchObject({ KeyId: f.K_ARN, KeySpec: 'ECC_SECG_P256K1', CustomerMasterKeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' });
+    expect(out.SigningAlgorithms).toContain('ECDSA_SHA_256');
+    expect(out.EncryptionAlgorithms).toBeUndefined();
+  });
+
+  test('GPK-03: P-256 public key is a 91-byte SPKI', async () => {
+    expect(f.pSpki).toHaveLength(91);
+    expect(Buffer.from(f.pSpki.subarray(0, 26)).toString('hex')).toBe(SPKI_PREFIX.p256);
+    expect(createPublicKey({ key: Buffer.from(f.pSpki), format: 'der', type: 'spki' }).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+  });
+
+  test('GPK-09: the Ethereum address keccak256(X ‖ Y)[12:] is what viem computes from the key', () => {
+    const mine = `0x${Buffer.from(keccak_256(pointOf(f.kSpki).subarray(1)).subarray(12)).toString('hex')}`;
+    expect(publicKeyToAddress(`0x${Buffer.from(pointOf(f.kSpki)).toString('hex')}`).toLowerCase()).toBe(mine);
+  });
 
   test('GPK-02: Ed25519 public key is a 44-byte SPKI; KeyId is the ARN', async () => {
     const out = await call('GetPublicKey', { KeyId: f.S });
@@ -380,9 +437,69 @@ describe('GetPublicKey', () => {
 
 // ------------------------------------------------------------------------------------------------
 describe('Sign (cases written for secp256k1, run on Ed25519 where they are not about ECDSA)', () => {
-  for (const id of ['SIGN-01', 'SIGN-02', 'SIGN-03', 'SIGN-04', 'SIGN-05', 'SIGN-06', 'SIGN-07', 'SIGN-14', 'SIGN-15', 'SIGN-16', 'SIGN-29']) {
-    test.todo(`${id} ECDSA_SHA_256 on secp256k1 / P-256 (issue 4)`);
-  }
+  test('SIGN-01: RAW ECDSA_SHA_256 on $K: minimal DER SEQUENCE { r, s } over SHA-256(M), s ≤ n/2, KeyId the ARN', async () => {
+    const out = await call('Sign', { KeyId: f.K, Message: M, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' });
+    expect(out).toMatchObject({ KeyId: f.K_ARN, SigningAlgorithm: 'ECDSA_SHA_256' });
+    const der = out.Signature as Uint8Array;
+    // Minimal: re-encoding r and s gives the same bytes.
+    const { r, s } = rs('secp256k1', der);
+    expect(new secp256k1.Signature(r, s).toBytes('der')).toEqual(der);
+    expect(opensslVerifies(f.kSpki, M, der)).toBe(true);
+    expect(nobleVerifies('secp256k1', f.kSpki, sha256(M), der, true)).toBe(true);
+    expect(isLowS('secp256k1', der)).toBe(true);
+    expect(opensslVerifies(f.kSpki, M, f.kSig)).toBe(true);
+  });
+
+  test('SIGN-02: without MessageType, RAW', async () => {
+    const der = (await call('Sign', { KeyId: f.K, Message: M, SigningAlgorithm: 'ECDSA_SHA_256' })).Signature as Uint8Array;
+    expect(opensslVerifies(f.kSpki, M, der)).toBe(true);
+  });
+
+  test('SIGN-03: DIGEST H32 is signed as given (verifies with prehash off); also on $P', async () => {
+    const H32 = sha256(enc('a message hashed by the caller'));
+    expect(nobleVerifies('secp256k1', f.kSpki, sha256(M), f.kDigestSig, true)).toBe(true);
+    const der = (await call('Sign', { KeyId: f.P, Message: H32, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' })).Signature as Uint8Array;
+    expect(nobleVerifies('p256', f.pSpki, H32, der, true)).toBe(true);
+  });
+
+  test('SIGN-04: DIGEST K32 (a Keccak-256 hash): recoverAddress with one of v = 27, 28 gives the key\'s address', async () => {
+    const K32 = keccak_256(enc('an Ethereum hash'));
+    const der = (await call('Sign', { KeyId: f.K, Message: K32, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' })).Signature as Uint8Array;
+    const hash = `0x${Buffer.from(K32).toString('hex')}` as const;
+    const { r, s } = rs('secp256k1', der);
+    const hex = (n: bigint) => n.toString(16).padStart(64, '0');
+    const recovered = await Promise.all([27, 28].map((v) => recoverAddress({ hash, signature: `0x${hex(r)}${hex(s)}${v.toString(16)}` }).catch(() => null)));
+    expect(recovered.filter((a) => a === ethAddress(f.kSpki))).toHaveLength(1);
+  });
+
+  const digestCases: [string, number][] = [['SIGN-05', 31], ['SIGN-06', 33], ['SIGN-07', M.length]];
+  test.each(digestCases)('%s: a DIGEST of %i bytes is ValidationException', async (_id, length) => {
+    await fails(call('Sign', { KeyId: f.K, Message: length === M.length ? M : new Uint8Array(length), MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }),
+      'ValidationException', 'Digest is invalid length for algorithm ECDSA_SHA_256.');
+  });
+
+  const usageCases: [string, () => string, string, string][] = [
+    ['SIGN-14', () => f.K, 'ECDSA_SHA_384', 'ECC_SECG_P256K1'],
+    ['SIGN-15', () => f.P, 'ECDSA_SHA_384', 'ECC_NIST_P256'],
+    ['SIGN-16', () => f.K, 'ED25519_SHA_512', 'ECC_SECG_P256K1'],
+    ['SIGN-17 (on $K)', () => f.K, 'RSASSA_PSS_SHA_256', 'ECC_SECG_P256K1'],
+  ];
+  test.each(usageCases)('%s: %s… is InvalidKeyUsageException', async (_id, key, algorithm, spec) => {
+    await fails(call('Sign', { KeyId: key(), Message: M, SigningAlgorithm: algorithm }), 'InvalidKeyUsageException', `Algorithm ${algorithm} is incompatible with key spec ${spec}.`);
+  });
+
+  test('SIGN-29 (100 here, not 1000: each is a DKLs23 session): DIGEST signs of random digests are all low-S and verify', async () => {
+    const digests = Array.from({ length: 100 }, () => crypto.getRandomValues(new Uint8Array(32)));
+    const sigs: Uint8Array[] = [];
+    for (let i = 0; i < digests.length; i += 10) {
+      sigs.push(...await Promise.all(digests.slice(i, i + 10).map((d) => call('Sign', { KeyId: f.K, Message: d, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' })
+        .then((out) => out.Signature as Uint8Array))));
+    }
+    digests.forEach((d, i) => {
+      expect(isLowS('secp256k1', sigs[i]!)).toBe(true);
+      expect(nobleVerifies('secp256k1', f.kSpki, d, sigs[i]!, true)).toBe(true);
+    });
+  });
 
   /** A Sign input from the fixtures, built when the test runs (fixtures exist only after beforeAll). */
   const sign = (extra: object | (() => object)) => () => ({ KeyId: f.S, Message: M, MessageType: 'RAW', SigningAlgorithm: ED, ...(typeof extra === 'function' ? extra() : extra) });
@@ -478,9 +595,47 @@ describe('Sign — Ed25519', () => {
 
 // ------------------------------------------------------------------------------------------------
 describe('Verify', () => {
-  for (const id of ['VER-01', 'VER-02', 'VER-03', 'VER-04', 'VER-06', 'VER-09', 'VER-13', 'VER-20']) {
-    test.todo(`${id} ECDSA verification on secp256k1 (issue 4)`);
-  }
+  const ecdsa = (extra: object) => ({ KeyId: f.K, Message: M, MessageType: 'RAW', Signature: f.kSig, SigningAlgorithm: 'ECDSA_SHA_256', ...extra });
+
+  test('VER-01: the SIGN-01 signature verifies; KeyId in the answer is the key ARN', async () => {
+    expect(await call('Verify', ecdsa({}))).toMatchObject({ KeyId: f.K_ARN, SignatureValid: true, SigningAlgorithm: 'ECDSA_SHA_256' });
+  });
+
+  test('VER-02/03: a message and its SHA-256 digest are the same message (RAW signature checked as DIGEST, DIGEST signature as RAW)', async () => {
+    expect(await call('Verify', ecdsa({ Message: sha256(M), MessageType: 'DIGEST' }))).toMatchObject({ SignatureValid: true });
+    expect(await call('Verify', ecdsa({ Signature: f.kDigestSig }))).toMatchObject({ SignatureValid: true });
+  });
+
+  test('VER-04: the SIGN-01 signature with s replaced by n − s (high-S, DER again) verifies', async () => {
+    const high = highS('secp256k1', f.kSig);
+    expect(isLowS('secp256k1', high)).toBe(false);
+    expect(await call('Verify', ecdsa({ Signature: high }))).toMatchObject({ SignatureValid: true });
+    const pHigh = highS('p256', (await call('Sign', { KeyId: f.P, Message: M, SigningAlgorithm: 'ECDSA_SHA_256' })).Signature as Uint8Array);
+    expect(await call('Verify', { KeyId: f.P, Message: M, Signature: pHigh, SigningAlgorithm: 'ECDSA_SHA_256' })).toMatchObject({ SignatureValid: true });
+  });
+
+  test('VER-05/06/07/08 (on $K): another message, a valid signature over other data, raw r ‖ s, garbage', async () => {
+    const other = (await call('Sign', { KeyId: f.K, Message: enc('other data'), SigningAlgorithm: 'ECDSA_SHA_256' })).Signature as Uint8Array;
+    const { r, s } = rs('secp256k1', f.kSig);
+    const compact = new secp256k1.Signature(r, s).toBytes('compact');
+    for (const extra of [{ Message: enc('hellohello') }, { Signature: other }, { Signature: compact }, { Signature: enc('garbage') }]) {
+      await fails(call('Verify', ecdsa(extra)), 'KMSInvalidSignatureException');
+    }
+  });
+
+  test('VER-09: a DIGEST of 15 bytes is ValidationException', async () => {
+    await fails(call('Verify', ecdsa({ Message: new Uint8Array(15), MessageType: 'DIGEST' })), 'ValidationException', 'Digest is invalid length for algorithm ECDSA_SHA_256.');
+  });
+
+  test('VER-13: ECDSA_SHA_384 on $K is InvalidKeyUsageException', async () => {
+    await fails(call('Verify', ecdsa({ SigningAlgorithm: 'ECDSA_SHA_384' })), 'InvalidKeyUsageException', 'Algorithm ECDSA_SHA_384 is incompatible with key spec ECC_SECG_P256K1.');
+  });
+
+  test('VER-20: a valid DER signature over SHA-256(M) by another secp256k1 key is KMSInvalidSignatureException', async () => {
+    const { secretKey } = secp256k1.keygen();
+    const foreign = secp256k1.Signature.fromBytes(secp256k1.sign(M, secretKey), 'compact').toBytes('der');
+    await fails(call('Verify', ecdsa({ Signature: foreign })), 'KMSInvalidSignatureException');
+  });
   test.todo('VER-18 ED25519_PH_SHA_512 (not offered; see ED-07)');
 
   const verify = (extra: object) => ({ KeyId: f.S, Message: M, MessageType: 'RAW', Signature: f.sig, SigningAlgorithm: ED, ...extra });
@@ -895,8 +1050,53 @@ describe('Access control: several principals and key policies', () => {
 });
 
 // ------------------------------------------------------------------------------------------------
-describe('Tutti extensions (Ed448)', () => {
-  for (const id of ['EXT-05', 'EXT-07', 'EXT-08', 'EXT-09', 'EXT-10', 'EXT-11', 'EXT-13']) test.todo(`${id} ECDSA_KECCAK_256 / secp256k1 (issue 4)`);
+describe('Tutti extensions (Ed448, ECDSA_KECCAK_256)', () => {
+  const KECCAK = 'ECDSA_KECCAK_256';
+
+  test('EXT-05: ED448_SHAKE_256 on $K is InvalidKeyUsageException', async () => {
+    await fails(call('Sign', { KeyId: f.K, Message: M, SigningAlgorithm: ED448 }), 'InvalidKeyUsageException', 'Algorithm ED448_SHAKE_256 is incompatible with key spec ECC_SECG_P256K1.');
+  });
+
+  test('EXT-07: ECDSA_KECCAK_256 RAW of an unsigned EIP-1559 transaction: DER low-S over keccak256(Message); with the recovered yParity the transaction is from the key\'s address', async () => {
+    const tx = { type: 'eip1559', chainId: 1, nonce: 0, to: '0x1111111111111111111111111111111111111111', value: parseEther('1'), maxFeePerGas: 30n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n, gas: 21_000n } as const;
+    const unsigned = serializeTransaction(tx);
+    const der = (await call('Sign', { KeyId: f.K, Message: Buffer.from(unsigned.slice(2), 'hex'), MessageType: 'RAW', SigningAlgorithm: KECCAK })).Signature as Uint8Array;
+    expect(isLowS('secp256k1', der)).toBe(true);
+    const hash = keccak256(unsigned);
+    const signed = serializeTransaction(tx, await ethSignature(der, hash, ethAddress(f.kSpki)));
+    expect(await recoverTransactionAddress({ serializedTransaction: signed })).toBe(ethAddress(f.kSpki));
+  });
+
+  test('EXT-08: ECDSA_KECCAK_256 DIGEST K32 means what ECDSA_SHA_256 DIGEST K32 means: both verify over K32', async () => {
+    const K32 = keccak_256(enc('same digest, two names'));
+    for (const SigningAlgorithm of [KECCAK, 'ECDSA_SHA_256']) {
+      const der = (await call('Sign', { KeyId: f.K, Message: K32, MessageType: 'DIGEST', SigningAlgorithm })).Signature as Uint8Array;
+      expect(nobleVerifies('secp256k1', f.kSpki, K32, der, true)).toBe(true);
+      for (const alg of [KECCAK, 'ECDSA_SHA_256']) {
+        expect(await call('Verify', { KeyId: f.K, Message: K32, MessageType: 'DIGEST', Signature: der, SigningAlgorithm: alg })).toMatchObject({ SignatureValid: true });
+      }
+    }
+  });
+
+  test('EXT-09: ECDSA_KECCAK_256 RAW of 10 000 bytes (an EIP-191 message; raw bytes are never signed under this algorithm) is signed', async () => {
+    const prefixed = Buffer.from(toPrefixedMessage('x'.repeat(9_970)).slice(2), 'hex');
+    expect(prefixed.length).toBeGreaterThan(10_000 - 1);
+    const der = (await call('Sign', { KeyId: f.K, Message: prefixed, MessageType: 'RAW', SigningAlgorithm: KECCAK })).Signature as Uint8Array;
+    expect(nobleVerifies('secp256k1', f.kSpki, keccak_256(prefixed), der, true)).toBe(true);
+  });
+
+  test('EXT-10: ECDSA_SHA_256 RAW of 10 000 bytes keeps AWS\'s 4096-byte limit', async () => {
+    await fails(call('Sign', { KeyId: f.K, Message: new Uint8Array(10_000), SigningAlgorithm: 'ECDSA_SHA_256' }), 'ValidationException',
+      "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096");
+  });
+
+  test('EXT-11: ECDSA_KECCAK_256 on an Ed25519 key is InvalidKeyUsageException', async () => {
+    await fails(call('Sign', { KeyId: f.S, Message: M, SigningAlgorithm: KECCAK }), 'InvalidKeyUsageException', 'Algorithm ECDSA_KECCAK_256 is incompatible with key spec ECC_NIST_EDWARDS25519.');
+  });
+
+  test('EXT-13: DescribeKey $K through the SDK: SigningAlgorithms ["ECDSA_SHA_256", "ECDSA_KECCAK_256"]', async () => {
+    expect(((await call('DescribeKey', { KeyId: f.K })).KeyMetadata as { SigningAlgorithms: string[] }).SigningAlgorithms).toEqual(['ECDSA_SHA_256', 'ECDSA_KECCAK_256']);
+  });
 
   test('EXT-01/02: an Ed448 key through the SDK; its public key is a 69-byte SPKI', async () => {
     const md = (await call('DescribeKey', { KeyId: f.X })).KeyMetadata as Record<string, unknown>;

@@ -21,33 +21,14 @@ import {
 } from 'viem';
 import { paths } from '../../services/main/config.ts';
 import { ACCOUNT, TestCluster } from '../support/cluster.ts';
-import { SPKI_PREFIX, ethAddress, ethSignature, highS, isLowS, nobleVerifies, opensslVerifies, pointOf, type EcdsaCurveName } from '../support/ecdsa.ts';
+import { SPKI_PREFIX, ethAddress, ethSignature, highS, isLowS, nobleVerifies, opensslVerifies, pointOf, widePolicy, type EcdsaCurveName } from '../support/ecdsa.ts';
 
 jest.setTimeout(300_000);
 
 type SdkError = Error & { name: string; $metadata?: { httpStatusCode?: number } };
 
 const ROOT = { Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' };
-const GOVERNOR = { id: 'governor', scheme: 'ed25519', publicKey: '0xd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a' };
 const KECCAK = 'ECDSA_KECCAK_256' as SigningAlgorithmSpec;
-
-/** A signing policy that lets these tests sign what they sign: RAW SHA-256, DIGESTs, Ethereum transactions and EIP-191. */
-function widePolicy(keySpec: string): object {
-  const rules: object[] = [
-    { id: 'raw-sha256', effect: 'allow', conditions: { signingAlgorithm: { in: ['ECDSA_SHA_256'] }, messageType: { in: ['RAW'] }, format: { kind: 'raw' } } },
-    { id: 'digests', effect: 'allow', conditions: { messageType: { in: ['DIGEST'] } } },
-  ];
-  if (keySpec === 'ECC_SECG_P256K1') {
-    rules.push(
-      { id: 'evm', effect: 'allow', conditions: { signingAlgorithm: { in: ['ECDSA_KECCAK_256'] }, format: { kind: 'evmTransaction', txTypes: { in: ['eip1559', 'legacyEip155'] }, chainId: { in: ['1', '11155111'] } } } },
-      { id: 'eip191', effect: 'allow', conditions: { format: { kind: 'eip191' } } },
-    );
-  }
-  return {
-    policyLanguage: 'tutti-signing-policy/1', keyBinding: { keySpec }, defaultEffect: 'deny',
-    approvers: [GOVERNOR], governance: { changeApprovals: { threshold: 1, approvers: ['governor'] } }, rules,
-  };
-}
 const keyPolicy = (signing: object) => JSON.stringify({ Version: '2012-10-17', Statement: [ROOT], TuttiSigningPolicy: signing });
 
 let cluster: TestCluster;

@@ -62,3 +62,27 @@ export async function ethSignature(der: Uint8Array, hash: Hex, address: Hex): Pr
   }
   throw new Error(`neither parity recovers ${address}`);
 }
+
+const GOVERNOR = { id: 'governor', scheme: 'ed25519', publicKey: '0xd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a' };
+
+/**
+ * A signing policy for tests that sign many kinds of things with one key: RAW under ECDSA_SHA_256,
+ * DIGESTs, and on secp256k1 Ethereum transactions (EIP-1559, EIP-155; chains 1 and Sepolia) and
+ * EIP-191 messages under ECDSA_KECCAK_256. (The default policy signs RAW only: no DIGEST, I-3.)
+ */
+export function widePolicy(keySpec: string): object {
+  const rules: object[] = [
+    { id: 'raw-sha256', effect: 'allow', conditions: { signingAlgorithm: { in: ['ECDSA_SHA_256'] }, messageType: { in: ['RAW'] }, format: { kind: 'raw' } } },
+    { id: 'digests', effect: 'allow', conditions: { messageType: { in: ['DIGEST'] } } },
+  ];
+  if (keySpec === 'ECC_SECG_P256K1') {
+    rules.push(
+      { id: 'evm', effect: 'allow', conditions: { signingAlgorithm: { in: ['ECDSA_KECCAK_256'] }, format: { kind: 'evmTransaction', txTypes: { in: ['eip1559', 'legacyEip155'] }, chainId: { in: ['1', '11155111'] } } } },
+      { id: 'eip191', effect: 'allow', conditions: { format: { kind: 'eip191' } } },
+    );
+  }
+  return {
+    policyLanguage: 'tutti-signing-policy/1', keyBinding: { keySpec }, defaultEffect: 'deny',
+    approvers: [GOVERNOR], governance: { changeApprovals: { threshold: 1, approvers: ['governor'] } }, rules,
+  };
+}
