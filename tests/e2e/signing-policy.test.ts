@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import Sqlite from 'better-sqlite3';
 import {
-  CreateKeyCommand, GetKeyPolicyCommand, GetPublicKeyCommand, KMSClient, PutKeyPolicyCommand, SignCommand,
+  CreateKeyCommand, GetKeyPolicyCommand, GetPublicKeyCommand, KMSClient, PutKeyPolicyCommand, SignCommand, VerifyCommand,
   type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { createApproval, createPolicyChangeApproval, policyHash } from '../../policies/index.ts';
@@ -17,6 +17,10 @@ import { paths } from '../../services/main/config.ts';
 import { approverKey } from '../policies/support/keys.ts';
 import { SYSTEM_PROGRAM, TOKEN_PROGRAM, filled, key, message as solanaMessage, transfer } from '../policies/support/solana.ts';
 import { ACCOUNT, TestCluster } from '../support/cluster.ts';
+import { ethAddress, ethSignature } from '../support/ecdsa.ts';
+import {
+  hashTypedData, keccak256, recoverTransactionAddress, recoverTypedDataAddress, serializeTransaction, type Hex, type TransactionSerializableEIP1559,
+} from 'viem';
 
 jest.setTimeout(180_000);
 
@@ -56,12 +60,12 @@ const verifies = (der: Uint8Array, message: Uint8Array, signature: Uint8Array): 
 /** Counts every Sign that reached the parties, per key: each signer logs one decision for it. */
 const signCalls = new Map<string, { allowed: number; denied: number }>();
 
-async function sign(keyId: string, message: Uint8Array, algorithm: string, grantTokens?: string[]): Promise<Uint8Array> {
+async function sign(keyId: string, message: Uint8Array, algorithm: string, grantTokens?: string[], messageType: 'RAW' | 'DIGEST' = 'RAW'): Promise<Uint8Array> {
   const tally = signCalls.get(keyId) ?? { allowed: 0, denied: 0 };
   signCalls.set(keyId, tally);
   try {
     const out = await kms.send(new SignCommand({
-      KeyId: keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: algorithm as SigningAlgorithmSpec, ...(grantTokens ? { GrantTokens: grantTokens } : {}),
+      KeyId: keyId, Message: message, MessageType: messageType, SigningAlgorithm: algorithm as SigningAlgorithmSpec, ...(grantTokens ? { GrantTokens: grantTokens } : {}),
     }));
     tally.allowed++;
     return out.Signature!;
@@ -318,8 +322,84 @@ describe('a key created without TuttiSigningPolicy', () => {
   });
 });
 
-test.todo('secp256k1: a key allowing only EIP-1559 transfers to one address under a value cap signs such a transaction and is refused for another address, another chain, a larger value and a raw digest (needs issue 4: DKLs23 in the service)');
-test.todo('secp256k1: EIP-712 typed data signed as the EIP-712 digest, verified with ecrecover (needs issue 4)');
+describe('an Ethereum key (secp256k1, DKLs23): EIP-1559 transfers to one address under a cap, and one kind of EIP-712 mail', () => {
+  const PAYEE = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8';
+  const CAP = 10n ** 18n;
+  const transfers = {
+    id: 'capped-transfers', effect: 'allow',
+    conditions: {
+      signingAlgorithm: { in: ['ECDSA_KECCAK_256'] }, messageType: { in: ['RAW'] },
+      format: { kind: 'evmTransaction', txTypes: { in: ['eip1559'] }, chainId: { in: ['1'] }, to: { in: [PAYEE] }, value: { max: CAP.toString() }, data: { allowEmpty: true, maxBytes: 0 } },
+    },
+  };
+  const mail = {
+    id: 'mail', effect: 'allow',
+    conditions: {
+      signingAlgorithm: { in: ['ECDSA_KECCAK_256'] }, messageType: { in: ['RAW'] },
+      format: { kind: 'eip712', domain: { fields: ['name', 'version', 'chainId', 'verifyingContract'], chainId: { in: ['1'] } }, primaryType: { in: ['Mail'] } },
+    },
+  };
+  const tx = (over: Partial<TransactionSerializableEIP1559> = {}): TransactionSerializableEIP1559 => ({
+    type: 'eip1559', chainId: 1, nonce: 12, to: PAYEE, value: CAP / 2n, maxPriorityFeePerGas: 10n ** 9n, maxFeePerGas: 3n * 10n ** 10n, gas: 21_000n, ...over,
+  });
+  const bytes = (h: Hex) => Buffer.from(h.slice(2), 'hex');
+  let keyId: string;
+  let address: Hex;
+  let der: Uint8Array;
+
+  beforeAll(async () => {
+    keyId = await createKey('ECC_SECG_P256K1', signingPolicy('ECC_SECG_P256K1', [transfers, mail]));
+    der = await spki(keyId);
+    address = ethAddress(der);
+  });
+
+  test('signs an EIP-1559 transfer to the address under the cap; viem recovers the key\'s address from the signed transaction', async () => {
+    const unsigned = serializeTransaction(tx());
+    const sig = await sign(keyId, bytes(unsigned), 'ECDSA_KECCAK_256');
+    const signed = serializeTransaction(tx(), await ethSignature(sig, keccak256(unsigned), address));
+    expect(await recoverTransactionAddress({ serializedTransaction: signed as `0x02${string}` })).toBe(address);
+  });
+
+  test.each([
+    ['another address', tx({ to: '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc' })],
+    ['another chain', tx({ chainId: 8453 })],
+    ['a larger value', tx({ value: CAP + 1n })],
+    ['calldata', tx({ data: '0xa9059cbb' })],
+  ])('refuses %s', async (_what, t) => {
+    await denied(sign(keyId, bytes(serializeTransaction(t)), 'ECDSA_KECCAK_256'), 'builtin:default-deny', /NO_MATCHING_ALLOW/);
+  });
+
+  test('refuses the allowed transaction\'s hash as a raw digest (DIGEST is never allowed unless a rule names it)', async () => {
+    const hash = bytes(keccak256(serializeTransaction(tx())));
+    for (const algorithm of ['ECDSA_KECCAK_256', 'ECDSA_SHA_256']) {
+      await denied(sign(keyId, hash, algorithm, undefined, 'DIGEST'), 'builtin:I-3');
+    }
+    // Nor as RAW bytes under ECDSA_KECCAK_256 (I-1): 32 bytes that are no Ethereum format.
+    await denied(sign(keyId, hash, 'ECDSA_KECCAK_256'), 'builtin:I-1');
+  });
+
+  test('EIP-712 typed data (RFC 8785 JSON) is signed as the EIP-712 digest: ecrecover (viem) gives the key\'s address; other typed data is refused', async () => {
+    const typed = {
+      domain: { chainId: 1, name: 'Ether Mail', verifyingContract: '0xcccccccccccccccccccccccccccccccccccccccc', version: '1' },
+      message: { contents: 'Hello, Bob!', from: { name: 'Cow', wallet: '0xcd2a3d9f938e13cd947ec05abc7fe734df8dd826' }, to: { name: 'Bob', wallet: '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' } },
+      primaryType: 'Mail',
+      types: {
+        EIP712Domain: [{ name: 'name', type: 'string' }, { name: 'version', type: 'string' }, { name: 'chainId', type: 'uint256' }, { name: 'verifyingContract', type: 'address' }],
+        Mail: [{ name: 'from', type: 'Person' }, { name: 'to', type: 'Person' }, { name: 'contents', type: 'string' }],
+        Person: [{ name: 'name', type: 'string' }, { name: 'wallet', type: 'address' }],
+      },
+    } as const;
+    const json = new TextEncoder().encode(canonicalize(typed));
+    const sig = await sign(keyId, json, 'ECDSA_KECCAK_256');
+    const digest = hashTypedData(typed as unknown as Parameters<typeof hashTypedData>[0]);
+    const { r, s, yParity } = await ethSignature(sig, digest, address);
+    expect(await recoverTypedDataAddress({ ...(typed as unknown as Parameters<typeof hashTypedData>[0]), signature: { r, s, yParity } })).toBe(address);
+    // Verify reads the same JSON the same way.
+    expect((await kms.send(new VerifyCommand({ KeyId: keyId, Message: json, Signature: sig, SigningAlgorithm: 'ECDSA_KECCAK_256' as SigningAlgorithmSpec }))).SignatureValid).toBe(true);
+    const onBase = new TextEncoder().encode(canonicalize({ ...typed, domain: { ...typed.domain, chainId: 8453 } }));
+    await denied(sign(keyId, onBase, 'ECDSA_KECCAK_256'), 'builtin:default-deny', /NO_MATCHING_ALLOW/);
+  });
+});
 
 describe("each party's audit log", () => {
   type Row = {
