@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { randomBytes, randomUUID, createPublicKey, verify as nodeVerify } from 'node:crypto';
 import Sqlite from 'better-sqlite3';
 import { CreateKeyCommand, GetPublicKeyCommand, SignCommand } from '@aws-sdk/client-kms';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { policyHash } from '../../policies/index.ts';
 import type { CoordinatorToParty, OpenMessage, PartyToCoordinator } from '../../services/control/messages.ts';
 import { paths } from '../../services/main/config.ts';
@@ -33,6 +35,9 @@ let cluster: TestCluster;
 let hub: CoordinatorHub;
 let keyId: string;
 let spki: Uint8Array;
+/** A secp256k1 (DKLs23) key with the default signing policy (RAW ECDSA_SHA_256). */
+let k1: string;
+let k1Spki: Uint8Array;
 const PARTIES = ['party-1', 'party-2', 'party-3'];
 /** Everything the parties sent to the hostile coordinator. */
 const received: { from: string; msg: PartyToCoordinator }[] = [];
@@ -47,6 +52,8 @@ beforeAll(async () => {
   }));
   keyId = out.KeyMetadata!.KeyId!;
   spki = (await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!;
+  k1 = (await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
+  k1Spki = (await kms.send(new GetPublicKeyCommand({ KeyId: k1 }))).PublicKey!;
   // Through the honest gateway, the policy allows a greeting.
   await kms.send(new SignCommand({ KeyId: keyId, Message: new TextEncoder().encode('hello world'), SigningAlgorithm: 'ED25519_SHA_512' }));
   kms.destroy();
@@ -189,6 +196,25 @@ describe('a coordinator that skips every check of its own', () => {
         db.close();
       }
     }
+  });
+
+  test('ECDSA: each signer derives the digest itself — showing the two signers different messages gives no signature', async () => {
+    const openEcdsa = (text: (index: number) => string) => (session: string, index: number): OpenMessage => ({
+      type: 'open', kind: 'sign', session, keyId: k1, signers: [1, 2],
+      request: { message: Buffer.from(text(index)).toString('base64'), messageType: 'RAW', signingAlgorithm: 'ECDSA_SHA_256', caller: CALLER, grantTokens: [] },
+    });
+    // Positive control: the same message to both, relayed honestly, gives r ‖ s over SHA-256 of it.
+    const honest = await run(signers, openEcdsa(() => 'pay alice 1'), { relay: true });
+    const done = honest.messages.filter((m) => m.msg.type === 'done');
+    expect(done).toHaveLength(2);
+    const rs = Buffer.from((done[0]!.msg as { output: { signature: string } }).output.signature, 'base64');
+    expect(secp256k1.verify(rs, sha256(new TextEncoder().encode('pay alice 1')), k1Spki.subarray(k1Spki.length - 65), { prehash: false })).toBe(true);
+    // Split view: party 1 is asked to sign one payment, party 2 another. Round 1 binds the request.
+    const split = await run(signers, openEcdsa((i) => (i === 1 ? 'pay alice 1' : 'pay mallory 1000')), { relay: true });
+    expect(split.messages.filter((m) => m.msg.type === 'done')).toEqual([]);
+    const aborts = split.messages.filter((m) => m.msg.type === 'abort');
+    expect(aborts.length).toBeGreaterThan(0);
+    for (const a of aborts) expect(a.msg).toMatchObject({ kind: 'bad-parameters' });
   });
 
   test("every refusal is in the refusing party's audit log", async () => {
