@@ -61,9 +61,19 @@ export function spkiDer(info: KeySpecInfo, storedPublicKey: Uint8Array): Uint8Ar
   if (storedPublicKey.length !== info.publicKeyBytes) {
     throw new Error(`public key for ${info.keySpec} must be ${info.publicKeyBytes} bytes, got ${storedPublicKey.length}`);
   }
-  const key = info.curve ? info.curve.Point.fromBytes(storedPublicKey).toBytes(false) : storedPublicKey;
-  return Uint8Array.from(Buffer.concat([Buffer.from(info.spkiPrefix, 'hex'), key]));
+  if (!info.curve) return Uint8Array.from(Buffer.concat([Buffer.from(info.spkiPrefix, 'hex'), storedPublicKey]));
+  // Decompressing takes a square root: GetPublicKey, which clients call on every signature, reads a cache.
+  const cacheKey = `${info.keySpec}:${Buffer.from(storedPublicKey).toString('hex')}`;
+  let spki = uncompressed.get(cacheKey);
+  if (!spki) {
+    spki = Uint8Array.from(Buffer.concat([Buffer.from(info.spkiPrefix, 'hex'), info.curve.Point.fromBytes(storedPublicKey).toBytes(false)]));
+    if (uncompressed.size > 10_000) uncompressed.clear();
+    uncompressed.set(cacheKey, spki);
+  }
+  return spki.slice();
 }
+
+const uncompressed = new Map<string, Uint8Array>();
 
 /**
  * The signature the KMS API returns for what a party output: EdDSA as is; ECDSA r ‖ s as DER
