@@ -9,7 +9,7 @@ import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypt
 import { CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand, type KeySpec, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { prepareCluster, spawnGateway, spawnParty, waitForParties, type Spawned } from '../../services/main/cluster.ts';
 import { summarize, timeAsync, type Loop, type Summary } from './stats.ts';
-import type { BenchSpec, Config } from './specs.ts';
+import { MESSAGE_BYTES, type BenchSpec, type Config } from './specs.ts';
 
 const CREDENTIALS = { accessKeyId: 'AKIATUTTIBENCH000001', secretAccessKey: 'tutti-bench-secret-key-00000000000000000' };
 const REGION = 'us-east-1';
@@ -108,11 +108,13 @@ function tags(cfg: Config, n: number): { TagKey: string; TagValue: string }[] {
   return cfg.t === 2 && cfg.n === 3 && n === 3 ? [] : [{ TagKey: 'tutti:threshold', TagValue: String(cfg.t) }, { TagKey: 'tutti:parties', TagValue: String(cfg.n) }];
 }
 
-export async function createKeys(cluster: BenchCluster, spec: BenchSpec, cfg: Config, count: number): Promise<{ latency: Summary; keys: KeyHandle[] }> {
+/** CreateKey one key, then more up to `count` while less than `maxMs` has passed. */
+export async function createKeys(cluster: BenchCluster, spec: BenchSpec, cfg: Config, count: number, maxMs: number): Promise<{ latency: Summary; keys: KeyHandle[] }> {
   const kms = cluster.client();
   const keys: KeyHandle[] = [];
   const samples: number[] = [];
-  for (let i = 0; i < count; i++) {
+  const t0 = performance.now();
+  for (let i = 0; i < count && (i === 0 || performance.now() - t0 < maxMs); i++) {
     const a = performance.now();
     const out = await kms.send(new CreateKeyCommand({ KeySpec: spec.keySpec as KeySpec, KeyUsage: 'SIGN_VERIFY', Description: 'bench', Tags: tags(cfg, cluster.n) }));
     samples.push(performance.now() - a);
@@ -126,7 +128,7 @@ export async function createKeys(cluster: BenchCluster, spec: BenchSpec, cfg: Co
 
 /** One Sign through the SDK; returns its latency (ms). Throws if node:crypto rejects the signature. */
 async function signOnce(kms: KMSClient, spec: BenchSpec, key: KeyHandle): Promise<number> {
-  const message = new Uint8Array(randomBytes(32));
+  const message = new Uint8Array(randomBytes(MESSAGE_BYTES));
   const a = performance.now();
   const out = await kms.send(new SignCommand({ KeyId: key.keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: spec.signingAlgorithm as SigningAlgorithmSpec }));
   const dt = performance.now() - a;
@@ -176,13 +178,25 @@ export async function waitQuietAlone(cores: number, maxWaitMs: number): Promise<
   return noise;
 }
 
-export async function signLatency(cluster: BenchCluster, spec: BenchSpec, key: KeyHandle, loop: Loop): Promise<{ latency: Summary; otherCores?: number }> {
+/** Sign latency with one client. A failed request is counted (and its time left out), not fatal. */
+export async function signLatency(cluster: BenchCluster, spec: BenchSpec, key: KeyHandle, loop: Loop):
+  Promise<{ latency: Summary; otherCores?: number; errors: number; firstError?: string }> {
   const kms = cluster.client();
   const before = cluster.snapshot();
   const t0 = performance.now();
-  const latency = summarize(await timeAsync(loop, () => signOnce(kms, spec, key)));
+  let errors = 0;
+  let firstError: string | undefined;
+  const samples = await timeAsync(loop, async () => {
+    try {
+      return await signOnce(kms, spec, key);
+    } catch (e) {
+      errors++;
+      firstError ??= (e as Error).message;
+      return NaN;
+    }
+  });
   const noise = otherCores(before, cluster.snapshot(), performance.now() - t0);
-  return { latency, ...(noise !== undefined ? { otherCores: noise } : {}) };
+  return { latency: summarize(samples.filter((x) => !Number.isNaN(x))), errors, ...(firstError ? { firstError } : {}), ...(noise !== undefined ? { otherCores: noise } : {}) };
 }
 
 export type Throughput = {
@@ -193,8 +207,9 @@ export type Throughput = {
 };
 
 export type ThroughputBudget = {
-  /** Warm up at least this long, and until every client has finished one request. */
+  /** Warm up at least this long (and, with `warmupAll`, until every client has finished one request). */
   warmupMs: number;
+  warmupAll: boolean;
   /** Measure at least this long, and until at least `minPerClient` × clients signatures completed... */
   durationMs: number;
   minPerClient: number;
@@ -249,7 +264,7 @@ async function load(cluster: BenchCluster, clients: number, b: ThroughputBudget,
   }));
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const w0 = performance.now();
-  while (performance.now() - w0 < b.maxMs && (performance.now() - w0 < b.warmupMs || !warmedUp.every(Boolean))) await sleep(10);
+  while (performance.now() - w0 < b.maxMs && (performance.now() - w0 < b.warmupMs || (b.warmupAll && !warmedUp.every(Boolean)))) await sleep(10);
   const before = cluster.snapshot();
   const windowStart = performance.now();
   phase = 'window';

@@ -24,6 +24,8 @@ export type E2ERow = {
   /** DescribeKey with 1 and 16 clients on the same cluster: the gateway + SDK cost without any party. */
   apiFloor?: Throughput[];
   skipped?: string;
+  /** What went wrong, if the row could not be measured in full. */
+  error?: string;
 };
 
 export type BenchResult = {
@@ -94,9 +96,14 @@ export function markdown(r: BenchResult): string {
       const x = row.throughput?.find((y) => y.clients === c);
       return x ? `${rate(x.perSecond)}${x.otherCores !== undefined && x.otherCores >= 0.25 ? ` (noise ${x.otherCores.toFixed(1)})` : ''}` : '–';
     };
+    if (row.error && !row.sign) {
+      L.push(`| ${row.keySpec} | ${row.t}-of-${row.n} | ${ms(sk)} | ${ms(ipP50)} | failed: ${row.error.replace(/\|/g, '/').slice(0, 160)} | | | | | | | |`);
+      continue;
+    }
     const noisy = row.signNoise !== undefined && row.signNoise >= 0.25 ? ` (noise ${row.signNoise.toFixed(1)})` : '';
     L.push(`| ${row.keySpec} | ${row.t}-of-${row.n} | ${ms(sk)} | ${ms(ipP50)} | ${ms(row.sign?.p50)}${noisy} | ${ms(row.sign?.p95)} | ${ms(row.sign?.p99)} | ${tp(1)} | ${tp(16)} | ${tp(64)} | ${ratio(row.sign?.p50, sk)} | ${ratio(row.sign?.p50, ipP50)} |`);
   }
+  for (const row of r.e2e) if (row.error && row.sign) L.push(`\n${row.keySpec} ${row.t}-of-${row.n}: ${row.error}`);
   L.push('');
 
   L.push('### CreateKey');

@@ -9,7 +9,7 @@
 //
 //   npm run bench                 full run (a few minutes): writes docs/benchmarks.md (generated
 //                                 section) and scripts/bench/results/latest.json
-//   npm run bench -- --smoke      short run for CI (well under a minute): bench-out/smoke.{json,md}
+//   npm run bench -- --smoke      short run for CI (2-of-3 only, about a minute): bench-out/smoke.{json,md}
 //   options: --json FILE --md FILE (where to write), --only unit,inprocess,e2e, --configs 2-3,3-5,
 //            --specs ed448,ECC_NIST_EDWARDS25519 (key specs or curves),
 //            --wait-quiet CORES (full run default 0.3, 0 = off): on a shared machine, wait up to
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { KEY_SPECS } from '../../services/coordinator/key-specs.ts';
-import { CONCURRENCY, CONFIGS, SPECS as ALL_SPECS, type Config } from './specs.ts';
+import { CONCURRENCY, CONFIGS, SPECS as ALL_SPECS, type BenchSpec, type Config } from './specs.ts';
 import { envelopeCost, inProcess, singleKey } from './unit.ts';
 import { BenchCluster, apiFloor, createKeys, signLatency, throughput, waitQuiet, waitQuietAlone, type ThroughputBudget } from './e2e.ts';
 import { machine, markdown, splice, type BenchResult, type E2ERow } from './report.ts';
@@ -30,9 +30,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 type Budget = {
   singleKey: Loop; inProcessSign: Loop; inProcessKeygen: Loop;
-  /** In-process configurations (default: all); the smoke run skips 3-of-5, whose DKLs23 DKG alone takes ~15 s. */
-  inProcessConfigs?: string[];
-  createKeys: number; signLatency: Loop; throughput: ThroughputBudget;
+  /** Configurations (default: all, or --configs); the smoke run does 2-of-3 only: a DKLs23 3-of-5 DKG alone takes ~15 s. */
+  configs?: string[];
+  /** CreateKey: at least one key, then more while both bounds allow. */
+  createKeys: { count: number; maxMs: number }; signLatency: Loop; throughput: ThroughputBudget;
   /** Before each end-to-end measurement, wait up to `maxWaitMs` for other processes to use fewer than `cores` cores. */
   quiet?: { cores: number; maxWaitMs: number };
 };
@@ -41,9 +42,9 @@ const FULL: Budget = {
   singleKey: { warmup: 20, warmupMs: 300, maxIter: 3000, maxMs: 3000 },
   inProcessSign: { warmup: 5, warmupMs: 300, maxIter: 400, maxMs: 6000, minIter: 20 },
   inProcessKeygen: { warmup: 1, warmupMs: 0, maxIter: 20, maxMs: 4000, minIter: 1 },
-  createKeys: 6,
+  createKeys: { count: 6, maxMs: 30_000 },
   signLatency: { warmup: 20, warmupMs: 1000, maxIter: 400, maxMs: 10_000, minIter: 50 },
-  throughput: { warmupMs: 1500, durationMs: 6000, minPerClient: 3, maxMs: 30_000 },
+  throughput: { warmupMs: 1500, warmupAll: true, durationMs: 6000, minPerClient: 3, maxMs: 30_000 },
   quiet: { cores: 0.3, maxWaitMs: 120_000 },
 };
 
@@ -51,10 +52,10 @@ const SMOKE: Budget = {
   singleKey: { warmup: 5, warmupMs: 30, maxIter: 200, maxMs: 200 },
   inProcessSign: { warmup: 1, warmupMs: 0, maxIter: 20, maxMs: 600, minIter: 3 },
   inProcessKeygen: { warmup: 0, warmupMs: 0, maxIter: 1, maxMs: 0, minIter: 1 },
-  inProcessConfigs: ['2-3'],
-  createKeys: 1,
+  configs: ['2-3'],
+  createKeys: { count: 1, maxMs: 0 },
   signLatency: { warmup: 3, warmupMs: 0, maxIter: 30, maxMs: 600, minIter: 5 },
-  throughput: { warmupMs: 100, durationMs: 500, minPerClient: 1, maxMs: 8000 },
+  throughput: { warmupMs: 300, warmupAll: false, durationMs: 500, minPerClient: 0.1, maxMs: 5000 },
 };
 
 function log(line: string): void {
@@ -77,9 +78,8 @@ async function main(): Promise<void> {
     budget.quiet = cores > 0 ? { cores, maxWaitMs: budget.quiet?.maxWaitMs ?? 120_000 } : undefined;
   }
   const only = new Set((values.only ?? 'unit,inprocess,e2e').split(','));
-  const configs: Config[] = values.configs
-    ? values.configs.split(',').map((c) => { const [t, n] = c.split('-').map(Number); return { t: t!, n: n! }; })
-    : CONFIGS;
+  const configs: Config[] = (values.configs ?? budget.configs?.join(','))
+    ?.split(',').map((c) => { const [t, n] = c.split('-').map(Number); return { t: t!, n: n! }; }) ?? CONFIGS;
   const t0 = performance.now();
   const result: BenchResult = { mode: smoke ? 'smoke' : 'full', machine: machine(), singleKey: [], inProcess: [], e2e: [] };
 
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 
   if (only.has('inprocess')) {
     for (const spec of SPECS) for (const cfg of configs) {
-      if (budget.inProcessConfigs && !budget.inProcessConfigs.includes(`${cfg.t}-${cfg.n}`)) continue;
+      if (smoke && spec.smokeInProcess === false) continue;
       if (!spec.inProcess) { result.inProcess.push({ keySpec: spec.keySpec, ...cfg, skipped: spec.pending ?? 'no driver' }); continue; }
       if (budget.quiet) {
         const t0 = performance.now();
@@ -124,34 +124,13 @@ async function main(): Promise<void> {
         for (const spec of offered) {
           const row: E2ERow = { keySpec: spec.keySpec, ...cfg };
           result.e2e.push(row);
-          const { latency, keys } = await createKeys(cluster, spec, cfg, budget.createKeys);
-          row.createKey = latency;
-          log(`e2e ${spec.keySpec} ${cfg.t}-of-${cfg.n}: CreateKey p50 ${latency.p50.toFixed(0)} ms (${latency.n})`);
-          const quiet = async (what: string) => {
-            if (!budget.quiet) return;
-            const t0 = performance.now();
-            const noise = await waitQuiet(cluster, budget.quiet.cores, budget.quiet.maxWaitMs);
-            const waited = (performance.now() - t0) / 1000;
-            if (waited > 1.5) log(`waited ${waited.toFixed(0)} s for a quieter machine before ${what} (other processes: ${noise?.toFixed(2) ?? '?'} cores)`);
-          };
-          await quiet('Sign latency');
-          const lat = await signLatency(cluster, spec, keys[0]!, budget.signLatency);
-          row.sign = lat.latency;
-          if (lat.otherCores !== undefined) row.signNoise = lat.otherCores;
-          log(`e2e ${spec.keySpec} ${cfg.t}-of-${cfg.n}: Sign p50 ${row.sign.p50.toFixed(2)} p95 ${row.sign.p95.toFixed(2)} p99 ${row.sign.p99.toFixed(2)} ms (${row.sign.n}), other processes ${lat.otherCores?.toFixed(2) ?? '?'} cores`);
-          row.throughput = [];
-          for (const c of CONCURRENCY) {
-            await quiet(`${c} clients`);
-            const tp = await throughput(cluster, spec, keys[0]!, c, budget.throughput);
-            row.throughput.push(tp);
-            log(`e2e ${spec.keySpec} ${cfg.t}-of-${cfg.n}: ${c} clients: ${tp.perSecond.toFixed(1)}/s (${tp.signatures} in ${tp.windowMs.toFixed(0)} ms), p50 ${tp.latency.p50.toFixed(1)} ms, ${tp.errors} errors${tp.firstError ? `: ${tp.firstError}` : ''}, other processes ${tp.otherCores?.toFixed(2) ?? '?'} cores`);
-            if (tp.errors) failed = true;
-          }
-          row.processes = [...cluster.snapshot().values()];
-          if (spec === offered[0]) {
-            row.apiFloor = [];
-            for (const c of [1, 16]) row.apiFloor.push(await apiFloor(cluster, keys[0]!.keyId, c, budget.throughput));
-            log(`e2e API floor (DescribeKey): ${row.apiFloor.map((f) => `${f.clients} clients p50 ${f.latency.p50.toFixed(2)} ms, ${f.perSecond.toFixed(0)}/s, gateway ${f.cpuMsPerSignature['gateway']?.toFixed(2)} ms CPU`).join('; ')}`);
+          try {
+            if (!(await measureE2E(cluster, spec, cfg, budget, row, spec === offered[0]))) failed = true;
+          } catch (e) {
+            // One spec failing (a protocol still being built, say) must not lose the others' figures.
+            failed = true;
+            row.error = (e as Error).message;
+            log(`e2e ${spec.keySpec} ${cfg.t}-of-${cfg.n} failed: ${row.error}`);
           }
         }
       } finally {
@@ -175,5 +154,42 @@ async function main(): Promise<void> {
 }
 
 function join(...p: string[]): string { return resolve(...p); }
+
+/** CreateKey, Sign latency, throughput at each concurrency (and, if asked, the API floor) for one spec; false if any request failed. */
+async function measureE2E(cluster: BenchCluster, spec: BenchSpec, cfg: Config, budget: Budget, row: E2ERow, withApiFloor: boolean): Promise<boolean> {
+  let ok = true;
+  const name = `${spec.keySpec} ${cfg.t}-of-${cfg.n}`;
+  const { latency, keys } = await createKeys(cluster, spec, cfg, budget.createKeys.count, budget.createKeys.maxMs);
+  row.createKey = latency;
+  log(`e2e ${name}: CreateKey p50 ${latency.p50.toFixed(0)} ms (${latency.n})`);
+  const quiet = async (what: string) => {
+    if (!budget.quiet) return;
+    const t0 = performance.now();
+    const noise = await waitQuiet(cluster, budget.quiet.cores, budget.quiet.maxWaitMs);
+    const waited = (performance.now() - t0) / 1000;
+    if (waited > 1.5) log(`waited ${waited.toFixed(0)} s for a quieter machine before ${what} (other processes: ${noise?.toFixed(2) ?? '?'} cores)`);
+  };
+  await quiet('Sign latency');
+  const lat = await signLatency(cluster, spec, keys[0]!, budget.signLatency);
+  row.sign = lat.latency;
+  if (lat.otherCores !== undefined) row.signNoise = lat.otherCores;
+  if (lat.errors) { ok = false; row.error = `${lat.errors} failed Sign requests (first: ${lat.firstError})`; log(`e2e ${name}: ${row.error}`); }
+  log(`e2e ${name}: Sign p50 ${row.sign.p50.toFixed(2)} p95 ${row.sign.p95.toFixed(2)} p99 ${row.sign.p99.toFixed(2)} ms (${row.sign.n}), other processes ${lat.otherCores?.toFixed(2) ?? '?'} cores`);
+  row.throughput = [];
+  for (const c of CONCURRENCY) {
+    await quiet(`${c} clients`);
+    const tp = await throughput(cluster, spec, keys[0]!, c, budget.throughput);
+    row.throughput.push(tp);
+    log(`e2e ${name}: ${c} clients: ${tp.perSecond.toFixed(1)}/s (${tp.signatures} in ${tp.windowMs.toFixed(0)} ms), p50 ${tp.latency.p50.toFixed(1)} ms, ${tp.errors} errors${tp.firstError ? `: ${tp.firstError}` : ''}, other processes ${tp.otherCores?.toFixed(2) ?? '?'} cores`);
+    if (tp.errors) ok = false;
+  }
+  row.processes = [...cluster.snapshot().values()].filter((p) => p.name !== 'machine');
+  if (withApiFloor) {
+    row.apiFloor = [];
+    for (const c of [1, 16]) row.apiFloor.push(await apiFloor(cluster, keys[0]!.keyId, c, budget.throughput));
+    log(`e2e API floor (DescribeKey): ${row.apiFloor.map((f) => `${f.clients} clients p50 ${f.latency.p50.toFixed(2)} ms, ${f.perSecond.toFixed(0)}/s, gateway ${f.cpuMsPerSignature['gateway']?.toFixed(2)} ms CPU`).join('; ')}`);
+  }
+  return ok;
+}
 
 main().catch((e) => { console.error(e); process.exit(1); });

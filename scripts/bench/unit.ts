@@ -7,7 +7,7 @@ import { ed448 } from '@noble/curves/ed448.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { p256 } from '@noble/curves/nist.js';
 import { summarize, timeSync, type Loop, type Summary } from './stats.ts';
-import type { BenchSpec, Config, Curve } from './specs.ts';
+import { MESSAGE_BYTES, type BenchSpec, type Config, type Curve } from './specs.ts';
 import type { InProcessKey } from './drivers.ts';
 
 const SPKI_PREFIX = { ed25519: '302a300506032b6570032100', ed448: '3043300506032b6571033a00' } as const;
@@ -41,7 +41,7 @@ export function singleKey(curve: Curve, loop: Loop): SingleKeyResult {
   const msgs: Uint8Array[] = [];
   const sigs: Uint8Array[] = [];
   const samples = timeSync(loop, () => {
-    const m = new Uint8Array(randomBytes(32));
+    const m = new Uint8Array(randomBytes(MESSAGE_BYTES));
     const a = performance.now();
     const sig = s.sign(m);
     const dt = performance.now() - a;
@@ -68,7 +68,7 @@ export function inProcess(spec: BenchSpec, cfg: Config, keygenLoop: Loop, signLo
   const nk = nodeKey(spec.curve, k.publicKey);
   const vk = driver.dsaEncoding ? { key: nk, dsaEncoding: driver.dsaEncoding } : nk;
   const sign = timeSync(signLoop, () => {
-    const m = new Uint8Array(randomBytes(32));
+    const m = new Uint8Array(randomBytes(MESSAGE_BYTES));
     const a = performance.now();
     const sig = driver.sign(k, signers, m);
     const dt = performance.now() - a;
