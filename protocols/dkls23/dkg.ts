@@ -24,7 +24,7 @@ import { dklsCurve, type DklsCurveName, type Point } from './curve.ts';
 import { commit, openCommitment, COMMITMENT_BYTES } from './commit.ts';
 import { proveDlog, verifyDlog, DLOG_PROOF_BYTES } from './dlog.ts';
 import {
-  checkCommitmentLength, commitPolynomial, evalCommitment, evalPolynomial, randomPolynomial, sumCommitments, verifyFeldmanShare,
+  checkCommitmentLength, commitPolynomial, evalCommitment, evalPolynomial, lagrangeAtZero, randomPolynomial, sumCommitments, verifyFeldmanShare,
 } from './feldman.ts';
 import { checkConfirmations, checkEchoes, echoPayload, DIGEST_BYTES } from './agreement.ts';
 import { DklsMachine, checkMachineState, checkSessionInputs, type MachineState, type Progress } from './machine.ts';
@@ -37,8 +37,16 @@ import { SEED_BYTES } from './params.ts';
 
 export type DklsDkgOutput = { publicKey: Uint8Array; transcriptHash: Uint8Array; share: DklsKeyShare };
 
-type DkgState = MachineState & {
-  type: 'dkls23-dkg';
+/**
+ * Present only in a key refresh (refresh.ts): the key being refreshed. Each party's constant term
+ * is λ_i·s_i over all n parties, so F_j(0) must be λ_j·S_j (old verification share) and the
+ * joint key must stay the old one.
+ */
+export type RefreshBinding = { publicKey: string; transcriptHash: string; verificationShares: Record<string, string> };
+
+export type DkgState = MachineState & {
+  type: 'dkls23-dkg' | 'dkls23-refresh';
+  refresh?: RefreshBinding;
   n: number;
   t: number;
   context: string;
@@ -82,7 +90,7 @@ function polynomialParts(t: number, F: readonly Point[]): Uint8Array[] {
   return [Uint8Array.of(t), ...F.map(encodePoint)];
 }
 
-class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> {
+export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> {
   constructor(state: DkgState) { super(state, SHAPES); }
 
   private rng(context: string): Rng {
@@ -164,7 +172,8 @@ class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> 
     const { t, n } = this.st;
     const parties = this.st.parties;
     const finalSid = tagged(LABELS.dkls23DkgSessionId, utf8ToBytes(this.protocol), this.sessionId, fromHex(this.st.context),
-      Uint8Array.of(t, n), ...parties.map((p) => (p === this.self ? fromHex(this.st.round1).subarray(0, 32) : this.message<Round1>(1, false, p).sid)));
+      Uint8Array.of(t, n), ...parties.map((p) => (p === this.self ? fromHex(this.st.round1).subarray(0, 32) : this.message<Round1>(1, false, p).sid)),
+      ...(this.st.refresh ? [fromHex(this.st.refresh.publicKey), fromHex(this.st.refresh.transcriptHash)] : []));
     this.st.finalSid = bytesToHex(finalSid);
     const echo1 = echoPayload(LABELS.dkls23DkgEcho, this.protocol, this.sessionId, 1, parties, (p) => this.ownPayload(1, p));
     this.st.echo1 = bytesToHex(echo1);
@@ -189,6 +198,15 @@ class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> 
     return { messages };
   }
 
+  /** Refresh: party j's constant term must be its additive share λ_j·s_j of the old key (F_j(0) = λ_j·S_j). */
+  private checkRefreshConstant(j: number, F0: Point): void {
+    const { curve } = this;
+    const old = this.st.refresh!;
+    const expected = curve.Point.fromBytes(fromHex(old.verificationShares[String(j)]!)).multiply(lagrangeAtZero(curve, this.st.parties, j));
+    if (!F0.equals(expected))
+      throw new ProtocolError('invalid-commitment', `party ${j}'s refresh constant is not its share of the old key (public key mismatch)`, [j]);
+  }
+
   /** R2 done: agree on R1, open every commitment, check every proof; answer every OT setup; send shares. */
   private checkAndRespond(): Progress<DklsDkgOutput, DklsKeyShare> {
     const { curve } = this;
@@ -205,6 +223,7 @@ class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> 
         if (!verifyDlog(curve, { label: LABELS.dkls23DkgCoefficientProof, sid: finalSid, party: j, index: k }, Fk, m.proofs[k]!))
           throw new ProtocolError('invalid-proof', `party ${j}'s proof for coefficient ${k} does not verify`, [j]);
       });
+      if (this.st.refresh) this.checkRefreshConstant(j, m.F[0]!);
     }
     const echo2 = echoPayload(LABELS.dkls23DkgEcho, this.protocol, this.sessionId, 2, this.st.parties, (p) => this.ownPayload(2, p));
     this.st.echo2 = bytesToHex(echo2);
@@ -255,6 +274,8 @@ class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> 
     const F = sumCommitments(curve, this.st.parties.map(commitmentOf));
     const pk = F[0]!;
     if (pk.is0() || s === 0n) throw new ProtocolError('invalid-commitment', 'degenerate joint key');
+    if (this.st.refresh && !equalBytes(encodePoint(pk), fromHex(this.st.refresh.publicKey)))
+      throw new ProtocolError('internal', 'refresh changed the public key');
     const verificationShares: Record<string, string> = {};
     for (let j = 1; j <= n; j++) verificationShares[String(j)] = bytesToHex(encodePoint(evalCommitment(curve, F, BigInt(j))));
     this.st.share = {
@@ -320,12 +341,23 @@ class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> 
     this.st.zeroContributions = null;
     this.st.receiverSeeds = null;
     this.st.share = null;
+    if (this.st.refresh) this.st.refresh.verificationShares = {};
   }
 }
 
 export function createDklsDkg(o: {
   curve: DklsCurveName; sessionId: Uint8Array; self: number; n: number; t: number; context: Uint8Array; rng: Rng;
 }): Session<DklsDkgOutput, DklsKeyShare> {
+  return new DklsDkgSession(newDkgState(o));
+}
+
+/**
+ * The initial DKG state; with `refresh`, the polynomial's constant term is `refresh.constant`
+ * (λ_i·s_i) instead of a random scalar, and the session is the refresh protocol (refresh.ts).
+ */
+export function newDkgState(o: {
+  curve: DklsCurveName; sessionId: Uint8Array; self: number; n: number; t: number; context: Uint8Array; rng: Rng;
+}, refresh?: { binding: RefreshBinding; constant: bigint }): DkgState {
   checkSessionInputs(o);
   checkThreshold(o.t, o.n);
   if (!Number.isInteger(o.self) || o.self < 1 || o.self > o.n) throw new ProtocolError('bad-parameters', `self ${o.self} outside 1..${o.n}`);
@@ -335,23 +367,27 @@ export function createDklsDkg(o: {
   const sid = randomBytes(o.rng, 32);
   const blind = randomBytes(o.rng, 32);
   const coefficients = randomPolynomial(curve, o.t, o.rng);
+  if (refresh) coefficients[0] = refresh.constant;
   const F = commitPolynomial(curve, coefficients);
   const com = commit(LABELS.dkls23DkgCommitment, o.sessionId, o.self, polynomialParts(o.t, F), blind);
   const state: DkgState = {
-    v: 1, type: 'dkls23-dkg', curve: o.curve, protocol: dkgProtocolName(o.curve), sessionId: bytesToHex(o.sessionId),
+    v: 1, type: refresh ? 'dkls23-refresh' : 'dkls23-dkg', curve: o.curve,
+    protocol: refresh ? `dkls23-${o.curve}/refresh` : dkgProtocolName(o.curve), sessionId: bytesToHex(o.sessionId),
     self: o.self, parties: Array.from({ length: o.n }, (_, k) => k + 1), started: false, round: 1, inbox: {}, outcome: null,
     n: o.n, t: o.t, context: bytesToHex(o.context), seed: bytesToHex(seed),
     coefficients: coefficients.map((c) => bytesToHex(curve.Fn.toBytes(c))), blind: bytesToHex(blind),
     round1: bytesToHex(concatBytes(sid, com)), finalSid: null, round2: null, echo1: null, echo2: null,
     otRequests: null, zeroContributions: null, receiverSeeds: null, share: null, transcript: null,
   };
-  return new DklsDkgSession(state);
+  if (refresh) state.refresh = refresh.binding;
+  return state;
 }
 
 /** Rebuilds a DKG session from toJSON(). Later randomness comes from the snapshot's seed; rng is unused. */
 export function restoreDklsDkg(json: unknown, rng: Rng): Session<DklsDkgOutput, DklsKeyShare> {
   void rng;
   const s = checkMachineState(json, 'dkls23-dkg') as DkgState;
+  if (s.refresh !== undefined) throw new ProtocolError('malformed', 'snapshot: a DKG has no refresh binding');
   checkThreshold(s.t, s.n);
   if (typeof s.round1 !== 'string' || typeof s.context !== 'string' || typeof s.seed !== 'string') throw new ProtocolError('malformed', 'snapshot: bad DKG fields');
   return new DklsDkgSession(JSON.parse(JSON.stringify(s)) as DkgState);
