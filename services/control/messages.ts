@@ -48,12 +48,20 @@ export type OpenPolicyRevision = {
   approvals: string[];
 };
 
-export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision;
+/**
+ * An operator asked to refresh the key (`cli.ts refresh`, not a KMS operation): every party of the
+ * key runs the protocol's refresh session — new shares and, for DKLs23, all new OT state, the same
+ * public key. The parties and threshold come from each party's own share record. `liftBans`: once
+ * the refresh has replaced the OT state, the party forgets the bans it held for the key.
+ */
+export type OpenRefresh = { type: 'open'; kind: 'refresh'; session: string; keyId: string; liftBans: boolean };
+
+export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh;
 
 /** A protected envelope. Party → coordinator: `to` routes it (0 = every other participant). */
 export type EnvelopeMessage = { type: 'envelope'; session: string; from: number; to: number; data: string };
 
-/** `policyHash`: the hash of the signing policy the party bound into the DKG, computed by itself. */
+/** `policyHash`: the hash of the signing policy the party bound into the DKG, computed by itself. (A refresh answers the same, its policy hash unchanged.) */
 export type DkgResult = { publicKey: string; transcriptHash: string; policyHash: string };
 export type SignResult = { signature: string };
 /** The revision the party now holds, and when it enforces it (ms since the epoch, its own clock). */

@@ -281,6 +281,44 @@ export class Coordinator implements KeyService {
     return { key: this.record(k), valid };
   }
 
+  // --- operator actions (not KMS operations) ---------------------------------------------------
+
+  /**
+   * Refreshes a key (`cli.ts refresh`, docs/operations.md): every party of the key runs the refresh
+   * session — new shares and all new OT state, the same public key — and the new shares replace
+   * the old ones when all n confirmed the same transcript. `liftBans`: each party then forgets the
+   * bans it held for the key, and so does this coordinator. Only DKLs23 keys are refreshed (FROST
+   * refresh exists in protocols/frost but is not run by the service). Every party must be connected.
+   */
+  async refreshKey(keyId: string, o: { liftBans: boolean }): Promise<{ keyId: string; publicKey: string; transcriptHash: string; parties: string[]; bansLifted: boolean }> {
+    if (!UUID_RE.test(keyId)) throw notFound(`Invalid keyId '${keyId}'`);
+    const k = this.o.keys.get(keyId);
+    if (!k || k.keyState === 'Creating') throw keyNotFound(this.arnOf(keyId));
+    this.requireNotPendingDeletion(k);
+    const spec = KEY_SPECS[k.keySpec]!;
+    if (spec.scheme !== 'ecdsa') throw new KmsError('UnsupportedOperationException', `${k.keySpec} keys are not refreshed by the service; only ECDSA (DKLs23) keys are.`);
+    const offline = k.parties.filter((p) => !this.o.isConnected(p));
+    if (offline.length) throw keyUnavailable(`Cannot refresh ${k.arn}: parties ${offline.join(', ')} are not connected; every party of the key takes part in a refresh.`);
+    const members = new Map(k.parties.map((p, i) => [i + 1, p]));
+    let results: DkgResult[];
+    try {
+      const outputs = await this.o.runner.run(`${spec.protocol}/refresh`, members, (session) => ({
+        type: 'open', kind: 'refresh', session, keyId: k.keyId, liftBans: o.liftBans,
+      }), { roundTimeoutMs: this.o.dkgRoundTimeoutMs ?? 30_000 });
+      results = [...outputs.values()] as DkgResult[];
+    } catch (err) {
+      if (err instanceof SessionFailed && err.failure.kind === 'banned') this.learnBans(k, err.failure);
+      throw this.sessionError(err, 'Refresh');
+    }
+    const first = results[0]!;
+    if (results.some((r) => r.publicKey !== k.publicKey || r.transcriptHash !== first.transcriptHash)) {
+      throw internal(`Refresh of ${k.arn}: the parties did not confirm the same transcript for the same public key.`);
+    }
+    if (o.liftBans) this.bans.delete(k.keyId);
+    this.o.log?.(`coordinator: ${k.keyId} refreshed by all ${results.length} parties (transcript ${first.transcriptHash.slice(0, 16)}…)${o.liftBans ? '; bans lifted' : ''}`);
+    return { keyId: k.keyId, publicKey: first.publicKey, transcriptHash: first.transcriptHash, parties: k.parties, bansLifted: o.liftBans };
+  }
+
   // --- key state -------------------------------------------------------------------------------
 
   async enableKey(keyId: string, caller: Caller): Promise<void> {

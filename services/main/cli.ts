@@ -3,8 +3,10 @@
 //   node --import tsx services/main/cli.ts gateway --data DIR [--host H] [--port P]
 //   node --import tsx services/main/cli.ts party --data DIR --coordinator ws://HOST:PORT/parties [--metrics-port P]
 //   node --import tsx services/main/cli.ts party init --data DIR --id party-4
+//   node --import tsx services/main/cli.ts refresh --key KEY_ID [--lift-bans] [--data DIR] [--endpoint URL]
 import { parseArgs } from 'node:util';
-import { envSettings } from './config.ts';
+import { envSettings, paths } from './config.ts';
+import { readSecretFile } from '../storage/secret-file.ts';
 import { initParty } from './cluster.ts';
 
 async function main(argv: string[]): Promise<void> {
@@ -44,8 +46,24 @@ async function main(argv: string[]): Promise<void> {
       onShutdown(() => party.close());
       return;
     }
+    case 'refresh': {
+      // An operator action, not a KMS operation: the running gateway's admin call, with the token
+      // from its data folder (docs/operations.md "Refreshing a key").
+      const { values } = parseArgs({ args: rest, options: { key: { type: 'string' }, 'lift-bans': { type: 'boolean' }, data: { type: 'string' }, endpoint: { type: 'string' } } });
+      const s = envSettings();
+      const token = Buffer.from(readSecretFile(paths.adminToken(paths.gatewayDir(values.data ?? s.dataDir)))).toString('utf8').trim();
+      const endpoint = values.endpoint ?? `http://127.0.0.1:${s.port}`;
+      const res = await fetch(`${endpoint}/admin/refresh-key`, {
+        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ keyId: required(values.key, '--key'), liftBans: values['lift-bans'] === true }),
+      });
+      const text = await res.text();
+      console.log(text);
+      if (!res.ok) process.exit(1);
+      return;
+    }
     default:
-      console.error('usage: cli.ts cluster | gateway --data DIR | party --data DIR --coordinator URL | party init --data DIR --id ID');
+      console.error('usage: cli.ts cluster | gateway --data DIR | party --data DIR --coordinator URL | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--data DIR] [--endpoint URL]');
       process.exit(2);
   }
 }

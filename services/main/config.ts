@@ -25,6 +25,8 @@ export const paths = {
   gatewayDir: (data: string) => join(data, 'gateway'),
   gatewayConfig: (data: string) => join(data, 'gateway', 'config.json'),
   keysDb: (gatewayDir: string) => join(gatewayDir, 'keys.db'),
+  /** The operator's token for the gateway's admin calls (`cli.ts refresh`), created at the gateway's first start. */
+  adminToken: (gatewayDir: string) => join(gatewayDir, 'admin.token'),
   partyDir: (data: string, partyId: string) => join(data, partyId),
   identity: (partyDir: string) => join(partyDir, 'identity.json'),
   peers: (partyDir: string) => join(partyDir, 'peers.json'),

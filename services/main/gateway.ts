@@ -2,13 +2,15 @@
 // KMS API (POST /), WebSocket upgrades on /parties for the party daemons.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import { createKmsApp } from '../kms-api/app.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { openDatabase } from '../storage/db.ts';
 import { KeyRepository } from '../storage/key-repository.ts';
-import { readSecretFile } from '../storage/secret-file.ts';
+import { readSecretFile, writeSecretFile } from '../storage/secret-file.ts';
+import { KmsError } from '../kms-api/errors.ts';
 import { CoordinatorHub } from '../transport/channel.ts';
 import { Coordinator } from '../coordinator/coordinator.ts';
 import { SessionRunner, type RelayTap } from '../coordinator/session-runner.ts';
@@ -48,6 +50,15 @@ export async function startGatewayFromDir(dataDir: string, o: GatewayOptions): P
     ];
   }
   return startGateway(config, paths.gatewayDir(dataDir), o);
+}
+
+/** The admin token (32 random bytes, hex in the file), created once, 0600 like the other secrets. */
+function loadAdminToken(gatewayDir: string): Buffer {
+  const file = paths.adminToken(gatewayDir);
+  if (!existsSync(file)) writeSecretFile(file, new TextEncoder().encode(randomBytes(32).toString('hex') + '\n'), { overwrite: false });
+  const hex = Buffer.from(readSecretFile(file)).toString('utf8').trim();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`${file} must hold 64 hex digits`);
+  return Buffer.from(hex, 'hex');
 }
 
 export async function startGateway(config: GatewayConfig, gatewayDir: string, o: GatewayOptions): Promise<RunningGateway> {
@@ -91,6 +102,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     }
   }, o.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
   sweeper.unref();
+  const adminToken = loadAdminToken(gatewayDir);
   const kms = createKmsApp({ keyService: coordinator, credentials: config.credentials, region: config.region, accountId: config.accountId, metrics });
   const app = express();
   app.disable('x-powered-by');
@@ -99,6 +111,28 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
       status: 'ok', parties: config.parties.map((p) => p.partyId), connectedParties: hub.connectedParties(), sessions: runner.size,
       pendingShareDeletions: deletions.pending().length,
     });
+  });
+  // Operator actions, not part of the KMS API (docs/operations.md "Refreshing a key"): loopback
+  // only, and the bearer token from the gateway's data folder (whoever can read it runs the gateway).
+  app.post('/admin/refresh-key', express.json({ limit: '4kb' }), async (req, res) => {
+    const remote = req.socket.remoteAddress ?? '';
+    const presented = Buffer.from(/^Bearer ([0-9a-f]{64})$/.exec(req.get('authorization') ?? '')?.[1] ?? '', 'hex');
+    if (!['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(remote) || presented.length !== adminToken.length || !timingSafeEqual(presented, adminToken)) {
+      res.status(403).json({ error: 'Forbidden', message: 'admin calls need the token in the gateway data folder (admin.token), from the gateway host' });
+      return;
+    }
+    const body = (req.body ?? {}) as { keyId?: unknown; liftBans?: unknown };
+    if (typeof body.keyId !== 'string' || (body.liftBans !== undefined && typeof body.liftBans !== 'boolean')) {
+      res.status(400).json({ error: 'ValidationException', message: 'expected {"keyId": "<key id>", "liftBans": true|false}' });
+      return;
+    }
+    try {
+      res.json(await coordinator.refreshKey(body.keyId, { liftBans: body.liftBans === true }));
+    } catch (err) {
+      const e = err instanceof KmsError ? err : undefined;
+      if (!e) log(`admin: refresh of ${body.keyId} failed: ${(err as Error)?.stack ?? err}`);
+      res.status(e ? 409 : 500).json({ error: e?.type ?? 'KMSInternalException', message: (err as Error)?.message ?? String(err) });
+    }
   });
   app.use(kms);
   server.on('request', app);

@@ -9,7 +9,7 @@ import { LABELS } from '../../protocols/core/labels.ts';
 import type { Durable, Step } from '../../protocols/core/session.ts';
 import type { Envelope } from '../../protocols/core/envelope.ts';
 import { isBanError } from '../../protocols/dkls23/errors.ts';
-import type { AbortMessage, CoordinatorToParty, EnvelopeMessage, OpenDkg, OpenPolicyRevision, OpenSign, PartyToCoordinator } from '../control/messages.ts';
+import type { AbortMessage, CoordinatorToParty, EnvelopeMessage, OpenDkg, OpenPolicyRevision, OpenRefresh, OpenSign, PartyToCoordinator } from '../control/messages.ts';
 import { KEY_ID_RE, SESSION_ID_RE, type DeleteKeyMessage } from '../control/messages.ts';
 import type { Identity, PublicIdentity } from '../transport/identity.ts';
 import { publicIdentity } from '../transport/identity.ts';
@@ -39,14 +39,18 @@ export type KeyMeta = {
 };
 
 type Active = {
-  kind: 'dkg' | 'sign';
+  kind: 'dkg' | 'sign' | 'refresh';
   keyId: string;
   session: HostedSession;
   family: ProtocolFamily;
   /** The session's steps are handled one after another, in the order its inputs arrived. */
   queue: Promise<void>;
-  /** Sign: the version of the share it runs on (a ban records it). */
+  /** Sign, refresh: the version of the share it runs on (a ban records it). */
   shareVersion?: number;
+  /** Refresh: forget the key's bans once the new shares are active. */
+  liftBans?: boolean;
+  /** Sign: the key indices of the signers. */
+  signers?: number[];
   parties: PublicIdentity[];
   self: number;
   startedAt: number;
@@ -134,7 +138,7 @@ export class Party {
     this.o.send({ type: 'key-deleted', keyId: msg.keyId });
   }
 
-  private onOpen(msg: OpenDkg | OpenSign | OpenPolicyRevision): void {
+  private onOpen(msg: OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh): void {
     if (this.seen.has(msg.session)) {
       this.o.send({ type: 'abort', session: msg.session, kind: 'unexpected', message: 'session id reused', culprits: [] });
       return;
@@ -148,7 +152,7 @@ export class Party {
     const sessionId = hexToBytes(msg.session);
     let active: Active;
     try {
-      active = msg.kind === 'dkg' ? this.openDkg(msg, sessionId) : this.openSign(msg, sessionId);
+      active = msg.kind === 'dkg' ? this.openDkg(msg, sessionId) : msg.kind === 'refresh' ? this.openRefresh(msg, sessionId) : this.openSign(msg, sessionId);
     } catch (err) {
       const kind = err instanceof RequestRefused ? err.kind : err instanceof ProtocolError ? err.kind : 'internal';
       const culprits = err instanceof RequestRefused ? err.culprits : [];
@@ -209,8 +213,33 @@ export class Party {
     const spec = family.sign({ protocol: meta.protocol, suite: meta.suite, sessionId, self: index, signers: msg.signers, share, input });
     const session = this.host(spec, family.signPlacement);
     return {
-      kind: 'sign', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version,
+      kind: 'sign', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, signers: [...msg.signers],
       parties: meta.parties, self: index, startedAt: Date.now(), rounds: 0,
+    };
+  }
+
+  /**
+   * An operator's refresh of a key (`cli.ts refresh`): all n parties, as recorded in this party's own
+   * share record, run the family's refresh session on the active share; the new share is stored as
+   * the next version (pending, then active when every party confirmed), the public key unchanged.
+   * The context binds the same facts as the DKG's (the key, its parties, its policy hash).
+   */
+  private openRefresh(msg: OpenRefresh, sessionId: Uint8Array): Active {
+    if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId)) throw new RequestRefused('malformed key id');
+    const stored = this.o.shares.getActive(msg.keyId);
+    if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`, 'unknown-key');
+    const meta = stored.meta as KeyMeta;
+    const family = familyOf(meta.protocol);
+    if (!family.refresh) throw new RequestRefused(`${meta.protocol} keys are not refreshed by the service`);
+    const facts = family.shareFacts(stored.share);
+    const base = { type: 'open', kind: 'dkg', session: msg.session, keyId: msg.keyId, keySpec: meta.keySpec, protocol: meta.protocol,
+      threshold: meta.threshold, parties: meta.parties.map((p) => p.partyId), policy: null } as const;
+    const context = sha256(lengthPrefixed(utf8ToBytes('tutti/v1/refresh-context'), dkgContext(base, meta.parties, meta.policyHash ?? '')));
+    const spec = family.refresh({ protocol: meta.protocol, suite: meta.suite, sessionId, self: facts.index, share: stored.share, context });
+    const session = this.host(spec, family.dkgPlacement);
+    return {
+      kind: 'refresh', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, liftBans: msg.liftBans === true,
+      parties: meta.parties, self: facts.index, startedAt: Date.now(), meta, rounds: 0,
     };
   }
 
@@ -348,6 +377,23 @@ export class Party {
       const policy = active.policy!;
       this.o.policies.bind(active.keyId, id, policy.record, policy.hash, () => this.o.shares.activate(active.keyId, active.pendingVersion!));
       this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: policy.hash } });
+    } else if (active.kind === 'refresh') {
+      const out = output as { publicKey: Uint8Array; transcriptHash: Uint8Array };
+      // The protocol checked the key did not move; so does the party, against its own record.
+      if (bytesToHex(out.publicKey) !== active.meta!.publicKey) {
+        this.o.shares.discardPending(active.keyId, active.pendingVersion!);
+        this.o.send({ type: 'abort', session: id, kind: 'internal', message: `${this.partyId}: the refresh changed the public key`, culprits: [] });
+        return;
+      }
+      // Every party confirmed the same transcript: the new share replaces the old (and every older version) at once.
+      this.o.shares.activate(active.keyId, active.pendingVersion!);
+      this.o.log?.(`party ${this.partyId}: key ${active.keyId} refreshed: share version ${active.pendingVersion} (was ${active.shareVersion})`);
+      if (active.liftBans) {
+        const lifted = this.o.bans.ofKey(active.keyId);
+        this.o.bans.deleteKey(active.keyId);
+        if (lifted.length) this.o.log?.(`party ${this.partyId}: key ${active.keyId}: bans lifted after the refresh: ${lifted.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', ')}`);
+      }
+      this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: active.meta!.policyHash ?? '' } });
     } else {
       // FROST: R ‖ z; DKLs23: r ‖ s (low-S) — the coordinator encodes it for the KMS API.
       const out = output as { signature: Uint8Array };
@@ -363,7 +409,7 @@ export class Party {
   private ban(id: string, active: Active, error: ProtocolError): void {
     const culprit = error.culprits[0]!;
     const peer = active.parties[culprit - 1];
-    if (active.kind === 'sign' && peer) {
+    if ((active.kind === 'sign' || active.kind === 'refresh') && peer) {
       try {
         this.o.bans.ban({ keyId: active.keyId, peerIndex: culprit, peerId: peer.partyId, shareVersion: active.shareVersion ?? 0, session: id, reason: error.message });
         this.o.log?.(`party ${this.partyId}: key ${active.keyId}: banned party ${culprit} (${peer.partyId}): ${error.message}`);
@@ -371,7 +417,14 @@ export class Party {
         this.o.log?.(`party ${this.partyId}: could not record the ban of party ${culprit} for key ${active.keyId}: ${(err as Error).message}`);
         return this.fail(id, new ProtocolError('internal', `${error.message}; the ban could not be recorded`, error.culprits));
       }
-      return this.fail(id, error, 'banned');
+      this.fail(id, error, 'banned');
+      // Every other session of this key with the cheater stops too: none may give it another try.
+      for (const [other, a] of this.sessions) {
+        if (a.keyId === active.keyId && a.kind === 'sign' && a.signers?.includes(culprit)) {
+          this.fail(other, new ProtocolError('invalid-proof', `party ${culprit} was banned for this key in another session`, [culprit]), 'banned');
+        }
+      }
+      return;
     }
     // In a DKG the key never comes to exist: nothing to ban it for.
     this.fail(id, error);
@@ -394,7 +447,7 @@ export class Party {
     this.sessions.delete(id);
     active.session.close();
     this.replay.forget(hexToBytes(id));
-    if (active.kind === 'dkg' && active.pendingVersion !== undefined) this.o.shares.discardPending(active.keyId, active.pendingVersion);
+    if ((active.kind === 'dkg' || active.kind === 'refresh') && active.pendingVersion !== undefined) this.o.shares.discardPending(active.keyId, active.pendingVersion);
     this.o.log?.(`party ${this.partyId}: session ${id.slice(0, 12)} ended: ${why}`);
   }
 

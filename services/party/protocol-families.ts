@@ -14,6 +14,7 @@ import type { FrostKeyShare } from '../../protocols/frost/share.ts';
 import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
 import { createDklsDkg } from '../../protocols/dkls23/dkg.ts';
 import { createDklsSign } from '../../protocols/dkls23/sign.ts';
+import { createDklsRefresh } from '../../protocols/dkls23/refresh.ts';
 import type { DklsKeyShare } from '../../protocols/dkls23/keyshare.ts';
 import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
 
@@ -28,6 +29,7 @@ export const SESSION_FACTORIES = {
   'frost/sign': (p: Params<typeof createFrostSign>, rng: Rng) => createFrostSign({ ...p, rng }),
   'dkls23/dkg': (p: Params<typeof createDklsDkg>, rng: Rng) => createDklsDkg({ ...p, rng }),
   'dkls23/sign': (p: Params<typeof createDklsSign>, rng: Rng) => createDklsSign({ ...p, rng }),
+  'dkls23/refresh': (p: Params<typeof createDklsRefresh>, rng: Rng) => createDklsRefresh({ ...p, rng }),
 } as const;
 
 export type SessionFactoryName = keyof typeof SESSION_FACTORIES;
@@ -55,6 +57,11 @@ export type ProtocolFamily = {
   readonly signs: 'message' | 'digest';
   dkg(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; n: number; t: number; context: Uint8Array }): SessionSpec;
   sign(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; signers: number[]; share: unknown; input: Uint8Array }): SessionSpec;
+  /**
+   * The refresh session (all n parties, new shares, same public key), where the service runs one;
+   * it runs where the DKG does. FROST has protocols/frost/refresh.ts, which the service does not run.
+   */
+  refresh?(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; share: unknown; context: Uint8Array }): SessionSpec;
   /** The public facts of a share this family's DKG produced (hex public key, transcript hash, own index). */
   shareFacts(share: unknown): ShareFacts;
 };
@@ -90,6 +97,11 @@ export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
     sign: ({ protocol, suite, sessionId, self, signers, share, input }) => ({
       factory: 'dkls23/sign', protocol: `${protocol}/sign`,
       params: { curve: suite as DklsCurveName, sessionId, self, signers, share: share as DklsKeyShare, digest: input },
+    }),
+    // Replaces every share and all OT state (the recovery path after a ban, protocols/dkls23/refresh.ts).
+    refresh: ({ protocol, suite, sessionId, self, share, context }) => ({
+      factory: 'dkls23/refresh', protocol: `${protocol}/refresh`,
+      params: { curve: suite as DklsCurveName, sessionId, self, share: share as DklsKeyShare, context },
     }),
     shareFacts: (share) => {
       const s = share as DklsKeyShare;

@@ -19,7 +19,11 @@ import {
   hashMessage, keccak256, parseEther, parseTransaction, recoverAddress, recoverMessageAddress, recoverTransactionAddress,
   serializeTransaction, toPrefixedMessage, verifyMessage, type Hex, type TransactionSerializableEIP1559,
 } from 'viem';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { paths } from '../../services/main/config.ts';
+import { CLI } from '../../services/main/cluster.ts';
 import { ACCOUNT, TestCluster } from '../support/cluster.ts';
 import { SPKI_PREFIX, ethAddress, ethSignature, highS, isLowS, nobleVerifies, opensslVerifies, pointOf, widePolicy, type EcdsaCurveName } from '../support/ecdsa.ts';
 
@@ -309,10 +313,13 @@ describe('parties', () => {
   });
 });
 
-describe('bans (last: party-3 cheats from here on)', () => {
+describe('bans and refresh (last: party-3 cheats for a while)', () => {
+  let banned: Key;
+
   test('a party caught cheating in the OT extension is banned for the key by the party that caught it, durably; the coordinator signs without it', async () => {
     const keyId = await createKey('ECC_SECG_P256K1');
     const key: Key = { id: keyId, spki: (await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!, curve: 'secp256k1' };
+    banned = key;
     const message = new TextEncoder().encode('ban me');
     await cluster.restartParty('party-3', { TUTTI_TEST_TAMPER: 'sign:2' });
 
@@ -347,5 +354,53 @@ describe('bans (last: party-3 cheats from here on)', () => {
     await signedAndChecked(keys.p256, message);
     await cluster.startParty('party-2');
     await cluster.waitConnected((ids) => ids.includes('party-2'));
+  });
+
+  /** The gateway's admin call, as `cli.ts refresh` makes it. */
+  const refresh = async (keyId: string, liftBans: boolean, token?: string) => {
+    const res = await fetch(`${cluster.endpoint}/admin/refresh-key`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? readFileSync(join(cluster.dataDir, 'gateway', 'admin.token'), 'utf8').trim()}` },
+      body: JSON.stringify({ keyId, liftBans }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  const shareVersions = (partyId: string, keyId: string) =>
+    readDb(partyId, (db) => db.prepare(`SELECT version, state FROM shares WHERE key_id = ? ORDER BY version`).all(keyId));
+  const bansAt = (partyId: string, keyId: string) => readDb(partyId, (db) => db.prepare(`SELECT peer_index FROM bans WHERE key_id = ?`).all(keyId));
+
+  test('a refresh (operator action, not KMS) replaces every share and all OT state and keeps the public key; bans stay unless lifted', async () => {
+    const message = new TextEncoder().encode('after a refresh');
+    expect(await cluster.connectedParties()).toHaveLength(3);
+    // Refused: no token, a party offline, an Ed25519 key.
+    expect((await refresh(banned.id, false, '0'.repeat(64))).status).toBe(403);
+    expect((await refresh(keys.ed, false)).body).toMatchObject({ error: 'UnsupportedOperationException' });
+    await cluster.kill('party-2');
+    await cluster.waitConnected((ids) => !ids.includes('party-2'));
+    expect(await refresh(banned.id, false)).toMatchObject({ status: 409, body: { error: 'KeyUnavailableException', message: expect.stringMatching(/party-2/) } });
+    await cluster.startParty('party-2');
+    await cluster.waitConnected((ids) => ids.includes('party-2'));
+
+    // Refresh, bans kept: version 2 replaces version 1 at every party; the same key signs.
+    const kept = await refresh(banned.id, false);
+    expect(kept).toMatchObject({ status: 200, body: { keyId: banned.id, bansLifted: false } });
+    for (const p of ['party-1', 'party-2', 'party-3']) expect(shareVersions(p, banned.id)).toEqual([{ version: 2, state: 'active' }]);
+    expect(bansAt('party-1', banned.id)).toEqual([{ peer_index: 3 }]);
+    await signedAndChecked(banned, message);
+
+    // Through the CLI, with --lift-bans: parties 1 and 3 (and 2 and 3) sign together again.
+    const out = execFileSync(process.execPath, ['--import', 'tsx', CLI, 'refresh', '--key', banned.id, '--lift-bans', '--data', cluster.dataDir, '--endpoint', cluster.endpoint], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toMatchObject({ keyId: banned.id, bansLifted: true, parties: ['party-1', 'party-2', 'party-3'] });
+    for (const p of ['party-1', 'party-2', 'party-3']) {
+      expect(shareVersions(p, banned.id)).toEqual([{ version: 3, state: 'active' }]);
+      expect(bansAt(p, banned.id)).toEqual([]);
+    }
+    for (const stopped of ['party-2', 'party-1']) {
+      await cluster.kill(stopped);
+      await cluster.waitConnected((ids) => !ids.includes(stopped));
+      await signedAndChecked(banned, message);
+      await cluster.startParty(stopped);
+      await cluster.waitConnected((ids) => ids.includes(stopped));
+    }
+    expect((await kms.send(new GetPublicKeyCommand({ KeyId: banned.id }))).PublicKey).toEqual(banned.spki);
   });
 });
