@@ -248,7 +248,7 @@ export class Coordinator implements KeyService {
     const named = bans.map((b) => `party ${b.by} (${k.parties[b.by - 1]}) banned party ${b.peer} (${k.parties[b.peer - 1]})`).join('; ');
     return {
       unavailable: `No ${k.threshold} of the key's reachable parties (${candidates.map((c) => c.i).join(', ')}) can sign together: ${named} ` +
-        'after a failed OT/VOLE consistency check. A banned pair signs together again only after the key is refreshed without the banned party (docs/security.md).',
+        'after a failed OT/VOLE consistency check. A banned pair signs together again only after an operator refreshes the key and lifts its bans (cli.ts refresh --key ID --lift-bans; docs/operations.md "Refreshing a key").',
     };
   }
 

@@ -326,7 +326,7 @@ describe('bans and refresh (last: party-3 cheats for a while)', () => {
     // Only parties 1 and 3 are up: party 1 catches party 3's corrupted OT-extension message and bans it.
     await cluster.kill('party-2');
     await cluster.waitConnected((ids) => !ids.includes('party-2'));
-    await fails(sign(key.id, message), 'KeyUnavailableException', /party 1 \(party-1\) banned party 3 \(party-3\).*refreshed/);
+    await fails(sign(key.id, message), 'KeyUnavailableException', /party 1 \(party-1\) banned party 3 \(party-3\).*cli\.ts refresh --key ID --lift-bans/);
     const bans = readDb('party-1', (db) => db.prepare(`SELECT key_id, peer_index, peer_id, reason FROM bans`).all()) as { key_id: string; peer_index: number; peer_id: string; reason: string }[];
     expect(bans).toEqual([{ key_id: keyId, peer_index: 3, peer_id: 'party-3', reason: expect.stringMatching(/^\[ban\] /) }]);
 
