@@ -17,7 +17,7 @@ import { open, protect, ReplayGuard } from '../transport/secure-envelope.ts';
 import { TransportError } from '../transport/errors.ts';
 import type { ConsumedStore } from '../storage/consumed-store.ts';
 import type { ShareStore } from '../storage/share-store.ts';
-import type { BanStore } from '../storage/ban-store.ts';
+import type { Ban, BanStore } from '../storage/ban-store.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { PolicyRevision } from '../../policies/types.ts';
 import { checkDkgRequest, checkSignRequest, PROTOCOL_SUITES, RequestRefused } from './request-check.ts';
@@ -431,10 +431,7 @@ export class Party {
       // request; otherwise those against left-out parties (no longer parties of the key) are
       // dropped and the rest move to their peer's new index.
       const before = this.o.bans.ofKey(active.keyId);
-      const kept = active.liftBans ? [] : before.flatMap((b) => {
-        const k = r.oldIndex.indexOf(b.peerIndex);
-        return k < 0 ? [] : [{ ...b, peerIndex: k + 1 }];
-      });
+      const kept = bansAfterRefresh(before, r.oldIndex, active.liftBans === true);
       this.o.bans.transaction(() => {
         this.o.shares.activate(active.keyId, active.pendingVersion!);
         if (before.length) this.o.bans.replaceKey(active.keyId, kept);
@@ -528,6 +525,19 @@ export function dkgContext(req: OpenDkg, parties: PublicIdentity[], policyHash: 
     ...parties.map((p) => lengthPrefixed(utf8ToBytes(p.partyId), hexToBytes(p.signPublic), hexToBytes(p.kexPublic))),
     utf8ToBytes(policyHash),
   ));
+}
+
+/**
+ * The bans a party keeps once a refresh is active: none when lifted; otherwise those against
+ * parties still in the key, moved to the peer's new index (session index k is old index
+ * oldIndex[k−1]); bans against parties left out go with them.
+ */
+export function bansAfterRefresh(bans: Ban[], oldIndex: number[], lift: boolean): Ban[] {
+  if (lift) return [];
+  return bans.flatMap((b) => {
+    const k = oldIndex.indexOf(b.peerIndex);
+    return k < 0 ? [] : [{ ...b, peerIndex: k + 1 }];
+  });
 }
 
 /** The protocol family of a key's protocol (request-check.ts PROTOCOL_SUITES). */
