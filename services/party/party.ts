@@ -430,11 +430,12 @@ export class Party {
       // version) at once, and in the same transaction the bans follow the new numbering: lifted on
       // request; otherwise those against left-out parties (no longer parties of the key) are
       // dropped and the rest move to their peer's new index.
-      const before = this.o.bans.ofKey(active.keyId);
-      const kept = bansAfterRefresh(before, r.oldIndex, active.liftBans === true);
-      this.o.bans.transaction(() => {
+      const { before, kept } = this.o.bans.transaction(() => {
+        const before = this.o.bans.ofKey(active.keyId);
+        const kept = bansAfterRefresh(before, r.oldIndex, active.liftBans === true);
         this.o.shares.activate(active.keyId, active.pendingVersion!);
         if (before.length) this.o.bans.replaceKey(active.keyId, kept);
+        return { before, kept };
       });
       const without = r.excluded.length ? ` without ${r.excluded.join(', ')}; this party is now party ${active.self} of ${active.parties.length}` : '';
       this.o.log?.(`party ${this.partyId}: key ${active.keyId} refreshed${without}: share version ${active.pendingVersion} (was ${active.shareVersion})`);
@@ -461,8 +462,18 @@ export class Party {
     const peer = active.parties[culprit - 1];
     // Bans are recorded by the peer's index in the active share (a refresh without some parties
     // numbers its session differently); the abort names the session index, as every abort does.
-    const peerIndex = active.refresh ? active.refresh.oldIndex[culprit - 1]! : culprit;
+    let peerIndex = active.refresh ? active.refresh.oldIndex[culprit - 1]! : culprit;
     if ((active.kind === 'sign' || active.kind === 'refresh') && peer) {
+      // A signature begun on a share version that a refresh (without some parties) replaced
+      // meanwhile: the index is the peer's in the version now active (none if it was left out).
+      if (active.kind === 'sign' && this.o.shares.activeVersion(active.keyId) !== active.shareVersion) {
+        const current = this.o.shares.getActive(active.keyId)?.meta as KeyMeta | undefined;
+        peerIndex = (current?.parties.findIndex((p) => p.partyId === peer.partyId) ?? -1) + 1;
+      }
+      if (peerIndex === 0) {
+        this.o.log?.(`party ${this.partyId}: key ${active.keyId}: ${peer.partyId} failed a check but is no longer a party of the key: nothing to ban`);
+        return this.fail(id, error);
+      }
       try {
         this.o.bans.ban({ keyId: active.keyId, peerIndex, peerId: peer.partyId, shareVersion: active.shareVersion ?? 0, session: id, reason: error.message });
         this.o.log?.(`party ${this.partyId}: key ${active.keyId}: banned party ${peerIndex} (${peer.partyId}): ${error.message}`);
@@ -473,8 +484,10 @@ export class Party {
       this.fail(id, error, 'banned');
       // Every other session of this key with the cheater stops too: none may give it another try.
       for (const [other, a] of this.sessions) {
-        if (a.keyId === active.keyId && a.kind === 'sign' && a.signers?.includes(peerIndex)) {
-          this.fail(other, new ProtocolError('invalid-proof', `party ${peerIndex} was banned for this key in another session`, [peerIndex]), 'banned');
+        // Matched by id: a session may number the parties differently (a refresh without some ran meanwhile).
+        const index = a.parties.findIndex((p) => p.partyId === peer.partyId) + 1;
+        if (a.keyId === active.keyId && a.kind === 'sign' && index > 0 && a.signers?.includes(index)) {
+          this.fail(other, new ProtocolError('invalid-proof', `party ${index} was banned for this key in another session`, [index]), 'banned');
         }
       }
       return;
