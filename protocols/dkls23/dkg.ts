@@ -38,11 +38,19 @@ import { SEED_BYTES } from './params.ts';
 export type DklsDkgOutput = { publicKey: Uint8Array; transcriptHash: Uint8Array; share: DklsKeyShare };
 
 /**
- * Present only in a key refresh (refresh.ts): the key being refreshed. Each party's constant term
- * is λ_i·s_i over all n parties, so F_j(0) must be λ_j·S_j (old verification share) and the
- * joint key must stay the old one.
+ * Present only in a key refresh (refresh.ts): the key being refreshed. `members` are the OLD
+ * indices of the parties taking part, ascending: party k of this session is old party
+ * members[k−1] (all n in a full refresh; fewer when the refresh leaves parties out). Each party's
+ * constant term is λ_i·s_i, Lagrange over the members' old indices, so F_k(0) must be
+ * λ_{members[k−1]}·S_{members[k−1]} (old verification share) and the joint key must stay the old
+ * one. Snapshots from before `members` existed were full refreshes: absent means 1..n.
  */
-export type RefreshBinding = { publicKey: string; transcriptHash: string; verificationShares: Record<string, string> };
+export type RefreshBinding = { publicKey: string; transcriptHash: string; verificationShares: Record<string, string>; members?: number[] };
+
+/** The old index of each party of a refresh session (index k → members[k−1]); all n when none is left out. */
+export function refreshMembersOf(st: { refresh?: RefreshBinding; parties: number[] }): number[] {
+  return st.refresh?.members ?? st.parties;
+}
 
 export type DkgState = MachineState & {
   type: 'dkls23-dkg' | 'dkls23-refresh';
@@ -173,7 +181,10 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     const parties = this.st.parties;
     const finalSid = tagged(LABELS.dkls23DkgSessionId, utf8ToBytes(this.protocol), this.sessionId, fromHex(this.st.context),
       Uint8Array.of(t, n), ...parties.map((p) => (p === this.self ? fromHex(this.st.round1).subarray(0, 32) : this.message<Round1>(1, false, p).sid)),
-      ...(this.st.refresh ? [fromHex(this.st.refresh.publicKey), fromHex(this.st.refresh.transcriptHash)] : []));
+      // Refresh: the old key version, and who takes part by old index (research notes §1.7; a
+      // refresh without a banned peer, §2 "Ban policy"): parties shown different exclusions derive
+      // different final session ids and abort at round 2 (checkFinalSid).
+      ...(this.st.refresh ? [fromHex(this.st.refresh.publicKey), fromHex(this.st.refresh.transcriptHash), Uint8Array.from(refreshMembersOf(this.st))] : []));
     this.st.finalSid = bytesToHex(finalSid);
     const echo1 = echoPayload(LABELS.dkls23DkgEcho, this.protocol, this.sessionId, 1, parties, (p) => this.ownPayload(1, p));
     this.st.echo1 = bytesToHex(echo1);
@@ -198,13 +209,22 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     return { messages };
   }
 
-  /** Refresh: party j's constant term must be its additive share λ_j·s_j of the old key (F_j(0) = λ_j·S_j). */
+  /**
+   * Refresh: party j's constant term must be its additive share of the old key over the members'
+   * OLD indices: F_j(0) = λ_o·S_o with o = members[j−1] and λ over the members (research notes
+   * §1.7: "Lagrange over the parties that still hold shares"). Checked against the OLD verification
+   * shares, which every member holds in its own share.
+   */
   private checkRefreshConstant(j: number, F0: Point): void {
     const { curve } = this;
     const old = this.st.refresh!;
-    const expected = curve.Point.fromBytes(fromHex(old.verificationShares[String(j)]!)).multiply(lagrangeAtZero(curve, this.st.parties, j));
-    if (!F0.equals(expected))
-      throw new ProtocolError('invalid-commitment', `party ${j}'s refresh constant is not its share of the old key (public key mismatch)`, [j]);
+    const members = refreshMembersOf(this.st);
+    const o = members[j - 1]!;
+    const expected = curve.Point.fromBytes(fromHex(old.verificationShares[String(o)]!)).multiply(lagrangeAtZero(curve, members, o));
+    if (!F0.equals(expected)) {
+      const who = o === j ? `party ${j}` : `party ${j} (old party ${o})`;
+      throw new ProtocolError('invalid-commitment', `${who}'s refresh constant is not its share of the old key (public key mismatch)`, [j]);
+    }
   }
 
   /** R2 done: agree on R1, open every commitment, check every proof; answer every OT setup; send shares. */

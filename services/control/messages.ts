@@ -53,8 +53,17 @@ export type OpenPolicyRevision = {
  * key runs the protocol's refresh session — new shares and, for DKLs23, all new OT state, the same
  * public key. The parties and threshold come from each party's own share record. `liftBans`: once
  * the refresh has replaced the OT state, the party forgets the bans it held for the key.
+ *
+ * `exclude` (DKLs23): party ids of the key left out of the refresh (and of the key from then on).
+ * It goes only to the remaining parties; each derives the renumbering itself from its own record
+ * (remaining parties keep their order and become 1..n'), and binds the excluded set into the
+ * session. `withoutBanned`: the party refuses (kind 'banned', naming the peers by their index in
+ * this session) if a remaining peer is one it has banned for the key, so that the coordinator
+ * leaves it out as well and tries again.
  */
-export type OpenRefresh = { type: 'open'; kind: 'refresh'; session: string; keyId: string; liftBans: boolean };
+export type OpenRefresh = {
+  type: 'open'; kind: 'refresh'; session: string; keyId: string; liftBans: boolean; exclude?: string[]; withoutBanned?: boolean;
+};
 
 export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh;
 

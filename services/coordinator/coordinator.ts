@@ -248,7 +248,8 @@ export class Coordinator implements KeyService {
     const named = bans.map((b) => `party ${b.by} (${k.parties[b.by - 1]}) banned party ${b.peer} (${k.parties[b.peer - 1]})`).join('; ');
     return {
       unavailable: `No ${k.threshold} of the key's reachable parties (${candidates.map((c) => c.i).join(', ')}) can sign together: ${named} ` +
-        'after a failed OT/VOLE consistency check. A banned pair signs together again only after an operator refreshes the key and lifts its bans (cli.ts refresh --key ID --lift-bans; docs/operations.md "Refreshing a key").',
+        'after a failed OT/VOLE consistency check. Refresh the key without the banned party (cli.ts refresh --key ID --without-banned, or --exclude PARTY_ID), ' +
+        'or, once you trust it again, with it and lift the bans (cli.ts refresh --key ID --lift-bans); docs/operations.md "Refreshing a key".',
     };
   }
 
@@ -286,37 +287,91 @@ export class Coordinator implements KeyService {
   /**
    * Refreshes a key (`cli.ts refresh`, docs/operations.md): every party of the key runs the refresh
    * session — new shares and all new OT state, the same public key — and the new shares replace
-   * the old ones when all n confirmed the same transcript. `liftBans`: each party then forgets the
+   * the old ones when all confirmed the same transcript. `liftBans`: each party then forgets the
    * bans it held for the key, and so does this coordinator. Only DKLs23 keys are refreshed (FROST
-   * refresh exists in protocols/frost but is not run by the service). Every party must be connected.
+   * refresh exists in protocols/frost but is not run by the service).
+   *
+   * `exclude` (party ids): the refresh runs without them (protocols/dkls23/refresh.ts): the others
+   * keep their order and are renumbered 1..n', t stays, at least t must remain. Afterwards the key
+   * record lists the remaining parties only, the bans against the excluded ones are forgotten, and
+   * each excluded party is told to delete its share (durably recorded, resent until it confirms).
+   * `withoutBanned`: also leave out every party that a remaining party has banned for the key —
+   * the parties' ban tables decide: a party that holds a ban against a remaining peer refuses
+   * (kind 'banned', naming it), and the refresh is tried again without that peer.
+   * Every remaining party must be connected; the excluded ones need not be.
    */
-  async refreshKey(keyId: string, o: { liftBans: boolean }): Promise<{ keyId: string; publicKey: string; transcriptHash: string; parties: string[]; bansLifted: boolean }> {
+  async refreshKey(keyId: string, o: { liftBans: boolean; exclude?: string[]; withoutBanned?: boolean }): Promise<{
+    keyId: string; publicKey: string; transcriptHash: string; parties: string[]; excluded: string[]; bansLifted: boolean;
+  }> {
     if (!UUID_RE.test(keyId)) throw notFound(`Invalid keyId '${keyId}'`);
     const k = this.o.keys.get(keyId);
     if (!k || k.keyState === 'Creating') throw keyNotFound(this.arnOf(keyId));
     this.requireNotPendingDeletion(k);
     const spec = KEY_SPECS[k.keySpec]!;
     if (spec.scheme !== 'ecdsa') throw new KmsError('UnsupportedOperationException', `${k.keySpec} keys are not refreshed by the service; only ECDSA (DKLs23) keys are.`);
-    const offline = k.parties.filter((p) => !this.o.isConnected(p));
-    if (offline.length) throw keyUnavailable(`Cannot refresh ${k.arn}: parties ${offline.join(', ')} are not connected; every party of the key takes part in a refresh.`);
-    const members = new Map(k.parties.map((p, i) => [i + 1, p]));
-    let results: DkgResult[];
-    try {
-      const outputs = await this.o.runner.run(`${spec.protocol}/refresh`, members, (session) => ({
-        type: 'open', kind: 'refresh', session, keyId: k.keyId, liftBans: o.liftBans,
-      }), { roundTimeoutMs: this.o.dkgRoundTimeoutMs ?? 30_000 });
-      results = [...outputs.values()] as DkgResult[];
-    } catch (err) {
-      if (err instanceof SessionFailed && err.failure.kind === 'banned') this.learnBans(k, err.failure);
-      throw this.sessionError(err, 'Refresh');
+    const exclude = [...(o.exclude ?? [])];
+    const unknown = exclude.filter((p) => !k.parties.includes(p));
+    if (unknown.length) throw validation(`Cannot leave out ${unknown.join(', ')}: not a party of ${k.arn} (its parties: ${k.parties.join(', ')}).`);
+    if (new Set(exclude).size !== exclude.length) throw validation('A party is named twice in the parties to leave out.');
+    if (o.withoutBanned) {
+      // What this coordinator learned (memory only) is a first guess; the parties' refusals decide.
+      for (const b of this.bans.get(k.keyId) ?? []) {
+        const peer = k.parties[b.peer - 1]!;
+        if (!exclude.includes(peer) && !exclude.includes(k.parties[b.by - 1]!)) exclude.push(peer);
+      }
     }
-    const first = results[0]!;
-    if (results.some((r) => r.publicKey !== k.publicKey || r.transcriptHash !== first.transcriptHash)) {
-      throw internal(`Refresh of ${k.arn}: the parties did not confirm the same transcript for the same public key.`);
+    for (let attempt = 0; ; attempt++) {
+      const remaining = k.parties.filter((p) => !exclude.includes(p));
+      if (remaining.length < k.threshold) {
+        throw keyUnavailable(`Cannot refresh ${k.arn} without ${exclude.join(', ')}: ${remaining.length} parties would remain, fewer than its threshold ${k.threshold}. ` +
+          'The key cannot be refreshed without them; its shares stay as they are.');
+      }
+      const offline = remaining.filter((p) => !this.o.isConnected(p));
+      if (offline.length) {
+        throw keyUnavailable(`Cannot refresh ${k.arn}: parties ${offline.join(', ')} are not connected; every party of the key${exclude.length ? ' that stays' : ''} takes part in a refresh.`);
+      }
+      const members = new Map(remaining.map((p, i) => [i + 1, p]));
+      let results: DkgResult[];
+      try {
+        const outputs = await this.o.runner.run(`${spec.protocol}/refresh`, members, (session) => ({
+          type: 'open', kind: 'refresh', session, keyId: k.keyId, liftBans: o.liftBans,
+          ...(exclude.length ? { exclude: [...exclude] } : {}), ...(o.withoutBanned ? { withoutBanned: true } : {}),
+        }), { roundTimeoutMs: this.o.dkgRoundTimeoutMs ?? 30_000 });
+        results = [...outputs.values()] as DkgResult[];
+      } catch (err) {
+        if (err instanceof SessionFailed && err.failure.kind === 'banned') {
+          // The session numbers the remaining parties 1..n'; bans are kept by key index.
+          const f = err.failure;
+          const keyIndex = (i: number) => k.parties.indexOf(members.get(i)!) + 1;
+          this.learnBans(k, { ...f, reporter: f.reporter === undefined ? undefined : keyIndex(f.reporter), culprits: f.culprits.filter((c) => members.has(c)).map(keyIndex) });
+          const more = f.culprits.map((c) => members.get(c)).filter((p): p is string => p !== undefined && !exclude.includes(p));
+          if (o.withoutBanned && more.length && attempt < k.parties.length) {
+            exclude.push(...more);
+            this.o.log?.(`refresh ${k.keyId}: ${f.message}; trying again without ${exclude.join(', ')}`);
+            continue;
+          }
+        }
+        throw this.sessionError(err, 'Refresh');
+      }
+      const first = results[0]!;
+      if (results.some((r) => r.publicKey !== k.publicKey || r.transcriptHash !== first.transcriptHash)) {
+        throw internal(`Refresh of ${k.arn}: the parties did not confirm the same transcript for the same public key.`);
+      }
+      if (exclude.length) {
+        // The remaining parties hold their new shares (active) under their new indices: the key
+        // record follows, and the excluded parties are told to delete their shares.
+        this.o.keys.replaceParties(k.keyId, k.parties, remaining, this.now());
+        this.o.onShareDeletions?.();
+        const newIndex = (i: number) => remaining.indexOf(k.parties[i - 1]!) + 1;
+        const kept = (this.bans.get(k.keyId) ?? []).filter((b) => newIndex(b.by) > 0 && newIndex(b.peer) > 0)
+          .map((b) => ({ ...b, by: newIndex(b.by), peer: newIndex(b.peer) }));
+        this.bans.set(k.keyId, kept);
+      }
+      if (o.liftBans) this.bans.delete(k.keyId);
+      this.o.log?.(`coordinator: ${k.keyId} refreshed by all ${results.length} parties${exclude.length ? ` without ${exclude.join(', ')} (now ${remaining.join(', ')})` : ''} ` +
+        `(transcript ${first.transcriptHash.slice(0, 16)}…)${o.liftBans ? '; bans lifted' : ''}`);
+      return { keyId: k.keyId, publicKey: first.publicKey, transcriptHash: first.transcriptHash, parties: remaining, excluded: exclude, bansLifted: o.liftBans };
     }
-    if (o.liftBans) this.bans.delete(k.keyId);
-    this.o.log?.(`coordinator: ${k.keyId} refreshed by all ${results.length} parties (transcript ${first.transcriptHash.slice(0, 16)}…)${o.liftBans ? '; bans lifted' : ''}`);
-    return { keyId: k.keyId, publicKey: first.publicKey, transcriptHash: first.transcriptHash, parties: k.parties, bansLifted: o.liftBans };
   }
 
   // --- key state -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 //   node --import tsx services/main/cli.ts gateway --data DIR [--host H] [--port P]
 //   node --import tsx services/main/cli.ts party --data DIR --coordinator ws://HOST:PORT/parties [--metrics-port P]
 //   node --import tsx services/main/cli.ts party init --data DIR --id party-4
-//   node --import tsx services/main/cli.ts refresh --key KEY_ID [--lift-bans] [--data DIR] [--endpoint URL]
+//   node --import tsx services/main/cli.ts refresh --key KEY_ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]
 import { parseArgs } from 'node:util';
 import { envSettings, paths } from './config.ts';
 import { readSecretFile } from '../storage/secret-file.ts';
@@ -49,13 +49,21 @@ async function main(argv: string[]): Promise<void> {
     case 'refresh': {
       // An operator action, not a KMS operation: the running gateway's admin call, with the token
       // from its data folder (docs/operations.md "Refreshing a key").
-      const { values } = parseArgs({ args: rest, options: { key: { type: 'string' }, 'lift-bans': { type: 'boolean' }, data: { type: 'string' }, endpoint: { type: 'string' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          key: { type: 'string' }, 'lift-bans': { type: 'boolean' }, exclude: { type: 'string', multiple: true }, 'without-banned': { type: 'boolean' },
+          data: { type: 'string' }, endpoint: { type: 'string' },
+        },
+      });
+      // --exclude party-2,party-3 or --exclude party-2 --exclude party-3: party ids as the service names them.
+      const exclude = (values.exclude ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
       const s = envSettings();
       const token = Buffer.from(readSecretFile(paths.adminToken(paths.gatewayDir(values.data ?? s.dataDir)))).toString('utf8').trim();
       const endpoint = values.endpoint ?? `http://127.0.0.1:${s.port}`;
       const res = await fetch(`${endpoint}/admin/refresh-key`, {
         method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ keyId: required(values.key, '--key'), liftBans: values['lift-bans'] === true }),
+        body: JSON.stringify({ keyId: required(values.key, '--key'), liftBans: values['lift-bans'] === true, exclude, withoutBanned: values['without-banned'] === true }),
       });
       const text = await res.text();
       console.log(text);
@@ -63,7 +71,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      console.error('usage: cli.ts cluster | gateway --data DIR | party --data DIR --coordinator URL | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--data DIR] [--endpoint URL]');
+      console.error('usage: cli.ts cluster | gateway --data DIR | party --data DIR --coordinator URL | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]');
       process.exit(2);
   }
 }

@@ -121,13 +121,20 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
       res.status(403).json({ error: 'Forbidden', message: 'admin calls need the token in the gateway data folder (admin.token), from the gateway host' });
       return;
     }
-    const body = (req.body ?? {}) as { keyId?: unknown; liftBans?: unknown };
-    if (typeof body.keyId !== 'string' || (body.liftBans !== undefined && typeof body.liftBans !== 'boolean')) {
-      res.status(400).json({ error: 'ValidationException', message: 'expected {"keyId": "<key id>", "liftBans": true|false}' });
+    const body = (req.body ?? {}) as { keyId?: unknown; liftBans?: unknown; exclude?: unknown; withoutBanned?: unknown };
+    const isFlag = (v: unknown) => v === undefined || typeof v === 'boolean';
+    if (typeof body.keyId !== 'string' || !isFlag(body.liftBans) || !isFlag(body.withoutBanned)
+      || (body.exclude !== undefined && (!Array.isArray(body.exclude) || body.exclude.length > 16 || body.exclude.some((p) => typeof p !== 'string')))) {
+      res.status(400).json({
+        error: 'ValidationException',
+        message: 'expected {"keyId": "<key id>", "liftBans": true|false, "exclude": ["<party id>", …], "withoutBanned": true|false} (the last two optional)',
+      });
       return;
     }
     try {
-      res.json(await coordinator.refreshKey(body.keyId, { liftBans: body.liftBans === true }));
+      res.json(await coordinator.refreshKey(body.keyId, {
+        liftBans: body.liftBans === true, exclude: (body.exclude as string[] | undefined) ?? [], withoutBanned: body.withoutBanned === true,
+      }));
     } catch (err) {
       const e = err instanceof KmsError ? err : undefined;
       if (!e) log(`admin: refresh of ${body.keyId} failed: ${(err as Error)?.stack ?? err}`);

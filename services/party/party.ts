@@ -17,7 +17,7 @@ import { open, protect, ReplayGuard } from '../transport/secure-envelope.ts';
 import { TransportError } from '../transport/errors.ts';
 import type { ConsumedStore } from '../storage/consumed-store.ts';
 import type { ShareStore } from '../storage/share-store.ts';
-import type { BanStore } from '../storage/ban-store.ts';
+import type { Ban, BanStore } from '../storage/ban-store.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { PolicyRevision } from '../../policies/types.ts';
 import { checkDkgRequest, checkSignRequest, PROTOCOL_SUITES, RequestRefused } from './request-check.ts';
@@ -49,6 +49,12 @@ type Active = {
   shareVersion?: number;
   /** Refresh: forget the key's bans once the new shares are active. */
   liftBans?: boolean;
+  /**
+   * Refresh: the key's parties before it (old index order) and the old index of each session
+   * member (session index k → oldIndex[k−1]); they differ from `parties` only when the refresh
+   * leaves parties out. `excluded`: the ids left out.
+   */
+  refresh?: { oldParties: PublicIdentity[]; oldIndex: number[]; excluded: string[]; publicKey: string };
   /** Sign: the key indices of the signers. */
   signers?: number[];
   parties: PublicIdentity[];
@@ -219,10 +225,16 @@ export class Party {
   }
 
   /**
-   * An operator's refresh of a key (`cli.ts refresh`): all n parties, as recorded in this party's own
+   * An operator's refresh of a key (`cli.ts refresh`): the parties, as recorded in this party's own
    * share record, run the family's refresh session on the active share; the new share is stored as
    * the next version (pending, then active when every party confirmed), the public key unchanged.
    * The context binds the same facts as the DKG's (the key, its parties, its policy hash).
+   *
+   * With `exclude` (party ids of the key), the refresh runs without those parties: this party
+   * derives the renumbering from its own record (the others keep their order, 1..n'), refuses an
+   * exclusion that names a party the key does not have, itself, a duplicate, or leaves fewer than
+   * t; the excluded ids are bound into the context and the remaining old indices into the
+   * protocol's final session id. The new share records the remaining parties and the new index.
    */
   private openRefresh(msg: OpenRefresh, sessionId: Uint8Array): Active {
     if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId)) throw new RequestRefused('malformed key id');
@@ -232,14 +244,42 @@ export class Party {
     const family = familyOf(meta.protocol);
     if (!family.refresh) throw new RequestRefused(`${meta.protocol} keys are not refreshed by the service`);
     const facts = family.shareFacts(stored.share);
+    const ids = meta.parties.map((p) => p.partyId);
+    const exclude = msg.exclude ?? [];
+    if (!Array.isArray(exclude) || exclude.length > ids.length || exclude.some((x) => typeof x !== 'string')) throw new RequestRefused('exclude must be a list of party ids');
+    const excludedIdx = exclude.map((x) => {
+      const i = ids.indexOf(x);
+      if (i < 0) throw new RequestRefused(`cannot leave out ${x}: not a party of key ${msg.keyId} here (its parties: ${ids.join(', ')})`);
+      return i + 1;
+    });
+    if (new Set(exclude).size !== exclude.length) throw new RequestRefused('a party is left out twice');
+    if (exclude.includes(this.partyId)) throw new RequestRefused(`${this.partyId} is left out of this refresh; it takes no part`);
+    const oldIndex = ids.map((_, i) => i + 1).filter((i) => !excludedIdx.includes(i));
+    if (oldIndex.length < meta.threshold) {
+      throw new RequestRefused(`leaving out ${exclude.join(', ')} leaves ${oldIndex.length} parties of key ${msg.keyId}, fewer than its threshold ${meta.threshold}`);
+    }
+    const parties = oldIndex.map((i) => meta.parties[i - 1]!);
+    const self = oldIndex.indexOf(facts.index) + 1;
+    if (msg.withoutBanned === true) {
+      // The party's ban table is authoritative: it refreshes only without every peer it banned.
+      const banned = this.o.bans.ofKey(msg.keyId).filter((b) => oldIndex.includes(b.peerIndex));
+      if (banned.length) {
+        throw new RequestRefused(`key ${msg.keyId}: this party banned ${banned.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', ')}; ` +
+          'a refresh without banned parties must leave it out too', 'banned', banned.map((b) => oldIndex.indexOf(b.peerIndex) + 1));
+      }
+    }
     const base = { type: 'open', kind: 'dkg', session: msg.session, keyId: msg.keyId, keySpec: meta.keySpec, protocol: meta.protocol,
-      threshold: meta.threshold, parties: meta.parties.map((p) => p.partyId), policy: null } as const;
-    const context = sha256(lengthPrefixed(utf8ToBytes('tutti/v1/refresh-context'), dkgContext(base, meta.parties, meta.policyHash ?? '')));
-    const spec = family.refresh({ protocol: meta.protocol, suite: meta.suite, sessionId, self: facts.index, share: stored.share, context });
+      threshold: meta.threshold, parties: ids, policy: null } as const;
+    const context = sha256(lengthPrefixed(utf8ToBytes('tutti/v1/refresh-context'), dkgContext(base, meta.parties, meta.policyHash ?? ''),
+      ...(excludedIdx.length ? [utf8ToBytes('tutti/v1/refresh-without'), ...excludedIdx.map((i) => lengthPrefixed(u32(i), utf8ToBytes(ids[i - 1]!)))] : [])));
+    const spec = family.refresh({
+      protocol: meta.protocol, suite: meta.suite, sessionId, self, share: stored.share, context, ...(excludedIdx.length ? { exclude: excludedIdx } : {}),
+    });
     const session = this.host(spec, family.dkgPlacement);
     return {
       kind: 'refresh', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, liftBans: msg.liftBans === true,
-      parties: meta.parties, self: facts.index, startedAt: Date.now(), meta, rounds: 0,
+      parties, self, startedAt: Date.now(), meta: { ...meta, n: parties.length, parties, self }, rounds: 0,
+      refresh: { oldParties: meta.parties, oldIndex, excluded: [...exclude], publicKey: meta.publicKey },
     };
   }
 
@@ -379,19 +419,30 @@ export class Party {
       this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: policy.hash } });
     } else if (active.kind === 'refresh') {
       const out = output as { publicKey: Uint8Array; transcriptHash: Uint8Array };
+      const r = active.refresh!;
       // The protocol checked the key did not move; so does the party, against its own record.
-      if (bytesToHex(out.publicKey) !== active.meta!.publicKey) {
+      if (bytesToHex(out.publicKey) !== r.publicKey) {
         this.o.shares.discardPending(active.keyId, active.pendingVersion!);
         this.o.send({ type: 'abort', session: id, kind: 'internal', message: `${this.partyId}: the refresh changed the public key`, culprits: [] });
         return;
       }
-      // Every party confirmed the same transcript: the new share replaces the old (and every older version) at once.
-      this.o.shares.activate(active.keyId, active.pendingVersion!);
-      this.o.log?.(`party ${this.partyId}: key ${active.keyId} refreshed: share version ${active.pendingVersion} (was ${active.shareVersion})`);
-      if (active.liftBans) {
-        const lifted = this.o.bans.ofKey(active.keyId);
-        this.o.bans.deleteKey(active.keyId);
-        if (lifted.length) this.o.log?.(`party ${this.partyId}: key ${active.keyId}: bans lifted after the refresh: ${lifted.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', ')}`);
+      // Every party confirmed the same transcript: the new share replaces the old (and every older
+      // version) at once, and in the same transaction the bans follow the new numbering: lifted on
+      // request; otherwise those against left-out parties (no longer parties of the key) are
+      // dropped and the rest move to their peer's new index.
+      const { before, kept } = this.o.bans.transaction(() => {
+        const before = this.o.bans.ofKey(active.keyId);
+        const kept = bansAfterRefresh(before, r.oldIndex, active.liftBans === true);
+        this.o.shares.activate(active.keyId, active.pendingVersion!);
+        if (before.length) this.o.bans.replaceKey(active.keyId, kept);
+        return { before, kept };
+      });
+      const without = r.excluded.length ? ` without ${r.excluded.join(', ')}; this party is now party ${active.self} of ${active.parties.length}` : '';
+      this.o.log?.(`party ${this.partyId}: key ${active.keyId} refreshed${without}: share version ${active.pendingVersion} (was ${active.shareVersion})`);
+      const dropped = before.filter((b) => !kept.some((k) => k.peerId === b.peerId));
+      if (dropped.length) {
+        this.o.log?.(`party ${this.partyId}: key ${active.keyId}: bans ${active.liftBans ? 'lifted' : 'dropped with the parties left out'} after the refresh: ` +
+          dropped.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', '));
       }
       this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: active.meta!.policyHash ?? '' } });
     } else {
@@ -409,10 +460,23 @@ export class Party {
   private ban(id: string, active: Active, error: ProtocolError): void {
     const culprit = error.culprits[0]!;
     const peer = active.parties[culprit - 1];
+    // Bans are recorded by the peer's index in the active share (a refresh without some parties
+    // numbers its session differently); the abort names the session index, as every abort does.
+    let peerIndex = active.refresh ? active.refresh.oldIndex[culprit - 1]! : culprit;
     if ((active.kind === 'sign' || active.kind === 'refresh') && peer) {
+      // A signature begun on a share version that a refresh (without some parties) replaced
+      // meanwhile: the index is the peer's in the version now active (none if it was left out).
+      if (active.kind === 'sign' && this.o.shares.activeVersion(active.keyId) !== active.shareVersion) {
+        const current = this.o.shares.getActive(active.keyId)?.meta as KeyMeta | undefined;
+        peerIndex = (current?.parties.findIndex((p) => p.partyId === peer.partyId) ?? -1) + 1;
+      }
+      if (peerIndex === 0) {
+        this.o.log?.(`party ${this.partyId}: key ${active.keyId}: ${peer.partyId} failed a check but is no longer a party of the key: nothing to ban`);
+        return this.fail(id, error);
+      }
       try {
-        this.o.bans.ban({ keyId: active.keyId, peerIndex: culprit, peerId: peer.partyId, shareVersion: active.shareVersion ?? 0, session: id, reason: error.message });
-        this.o.log?.(`party ${this.partyId}: key ${active.keyId}: banned party ${culprit} (${peer.partyId}): ${error.message}`);
+        this.o.bans.ban({ keyId: active.keyId, peerIndex, peerId: peer.partyId, shareVersion: active.shareVersion ?? 0, session: id, reason: error.message });
+        this.o.log?.(`party ${this.partyId}: key ${active.keyId}: banned party ${peerIndex} (${peer.partyId}): ${error.message}`);
       } catch (err) {
         this.o.log?.(`party ${this.partyId}: could not record the ban of party ${culprit} for key ${active.keyId}: ${(err as Error).message}`);
         return this.fail(id, new ProtocolError('internal', `${error.message}; the ban could not be recorded`, error.culprits));
@@ -420,8 +484,10 @@ export class Party {
       this.fail(id, error, 'banned');
       // Every other session of this key with the cheater stops too: none may give it another try.
       for (const [other, a] of this.sessions) {
-        if (a.keyId === active.keyId && a.kind === 'sign' && a.signers?.includes(culprit)) {
-          this.fail(other, new ProtocolError('invalid-proof', `party ${culprit} was banned for this key in another session`, [culprit]), 'banned');
+        // Matched by id: a session may number the parties differently (a refresh without some ran meanwhile).
+        const index = a.parties.findIndex((p) => p.partyId === peer.partyId) + 1;
+        if (a.keyId === active.keyId && a.kind === 'sign' && index > 0 && a.signers?.includes(index)) {
+          this.fail(other, new ProtocolError('invalid-proof', `party ${index} was banned for this key in another session`, [index]), 'banned');
         }
       }
       return;
@@ -472,6 +538,19 @@ export function dkgContext(req: OpenDkg, parties: PublicIdentity[], policyHash: 
     ...parties.map((p) => lengthPrefixed(utf8ToBytes(p.partyId), hexToBytes(p.signPublic), hexToBytes(p.kexPublic))),
     utf8ToBytes(policyHash),
   ));
+}
+
+/**
+ * The bans a party keeps once a refresh is active: none when lifted; otherwise those against
+ * parties still in the key, moved to the peer's new index (session index k is old index
+ * oldIndex[k−1]); bans against parties left out go with them.
+ */
+export function bansAfterRefresh(bans: Ban[], oldIndex: number[], lift: boolean): Ban[] {
+  if (lift) return [];
+  return bans.flatMap((b) => {
+    const k = oldIndex.indexOf(b.peerIndex);
+    return k < 0 ? [] : [{ ...b, peerIndex: k + 1 }];
+  });
 }
 
 /** The protocol family of a key's protocol (request-check.ts PROTOCOL_SUITES). */

@@ -58,10 +58,10 @@ export type ProtocolFamily = {
   dkg(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; n: number; t: number; context: Uint8Array }): SessionSpec;
   sign(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; signers: number[]; share: unknown; input: Uint8Array }): SessionSpec;
   /**
-   * The refresh session (all n parties, new shares, same public key), where the service runs one;
+   * The refresh session (all n parties, or those not in `exclude`; new shares, same public key), where the service runs one;
    * it runs where the DKG does. FROST has protocols/frost/refresh.ts, which the service does not run.
    */
-  refresh?(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; share: unknown; context: Uint8Array }): SessionSpec;
+  refresh?(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; share: unknown; context: Uint8Array; exclude?: number[] }): SessionSpec;
   /** The public facts of a share this family's DKG produced (hex public key, transcript hash, own index). */
   shareFacts(share: unknown): ShareFacts;
 };
@@ -99,9 +99,10 @@ export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
       params: { curve: suite as DklsCurveName, sessionId, self, signers, share: share as DklsKeyShare, digest: input },
     }),
     // Replaces every share and all OT state (the recovery path after a ban, protocols/dkls23/refresh.ts).
-    refresh: ({ protocol, suite, sessionId, self, share, context }) => ({
+    // `exclude` (old indices): a refresh without those parties; `self` is then the new index.
+    refresh: ({ protocol, suite, sessionId, self, share, context, exclude }) => ({
       factory: 'dkls23/refresh', protocol: `${protocol}/refresh`,
-      params: { curve: suite as DklsCurveName, sessionId, self, share: share as DklsKeyShare, context },
+      params: { curve: suite as DklsCurveName, sessionId, self, share: share as DklsKeyShare, context, ...(exclude?.length ? { exclude } : {}) },
     }),
     shareFacts: (share) => {
       const s = share as DklsKeyShare;

@@ -3,8 +3,10 @@
 // names that peer; retrying with it would let it learn this party's OT correlation Δ bit by bit, and
 // then the key (research notes §1.2 "OT selective abort"). So the ban is committed here before the
 // abort leaves the party, and from then on the party refuses every session of the key that
-// includes the banned peer. Only a refresh that replaces all of the key's OT state lifts it
-// (pending: protocols/dkls23 has no refresh yet); deleting the key drops its bans.
+// includes the banned peer. A refresh replaces all of the key's OT state; the operator then lifts
+// the bans (`cli.ts refresh --lift-bans`) or, better, refreshes without the banned peer
+// (`--exclude`, `--without-banned`), which drops the bans against the parties left out and moves
+// the others to the peers' new indices (replaceKey). Deleting the key drops its bans.
 import type { Database, Migration } from './db.ts';
 
 export const BANS_V1: Migration = {
@@ -36,8 +38,10 @@ export class BanStore {
   readonly #ofKey;
   readonly #all;
   readonly #deleteKey;
+  readonly #db: Database;
 
   constructor(db: Database) {
+    this.#db = db;
     // The first ban of a peer is kept: later failures of the same peer add nothing.
     this.#insert = db.prepare<[string, number, string, number, string, string, number]>(
       `INSERT INTO bans (key_id, peer_index, peer_id, share_version, session, reason, banned_at) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -60,6 +64,19 @@ export class BanStore {
   /** Every ban this party holds (for operators). */
   all(): Ban[] {
     return this.#all.all().map(fromRow);
+  }
+
+  /** Replaces every ban of `keyId` by `bans` (a refresh without some parties renumbered the rest). */
+  replaceKey(keyId: string, bans: Ban[]): void {
+    this.#db.transaction(() => {
+      this.#deleteKey.run(keyId);
+      for (const b of bans) this.ban({ ...b, keyId });
+    }).immediate();
+  }
+
+  /** Runs `fn` as one IMMEDIATE transaction on the party's database (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn).immediate();
   }
 
   /** The key is gone: its bans go with it. */

@@ -355,6 +355,24 @@ export class KeyRepository {
     return this.#purge.immediate(keyId, accept, now);
   }
 
+  /**
+   * A refresh without some parties succeeded: in one transaction, if the key's parties are still
+   * `from`, they become `to` (the remaining ones, in their new index order) and each party of
+   * `from` not in `to` is recorded as having to delete its share (sent until it confirms, like the
+   * shares of a deleted key).
+   * @throws KeyRepositoryError 'not-found', or 'invalid' if the parties changed meanwhile or `to` is inconsistent.
+   */
+  replaceParties(keyId: string, from: string[], to: string[], now: number): void {
+    this.#mutate.immediate(keyId, (k: StoredKey) => {
+      if (JSON.stringify(k.parties) !== JSON.stringify(from)) {
+        throw new KeyRepositoryError('invalid', `key ${keyId}: its parties changed meanwhile (${k.parties.join(', ')})`);
+      }
+      if (to.some((p) => !from.includes(p))) throw new KeyRepositoryError('invalid', `key ${keyId}: ${to.join(', ')} are not all parties of the key`);
+      for (const party of from) if (!to.includes(party)) this.#addShareDeletion.run(keyId, party, now);
+      return { patch: { parties: to }, result: undefined };
+    });
+  }
+
   /** Shares still to be deleted: every (key, party) pair, or the key ids one party still has to delete. */
   pendingShareDeletions(): { keyId: string; partyId: string }[] {
     return this.#shareDeletions.all().map((r) => ({ keyId: r.key_id, partyId: r.party_id }));

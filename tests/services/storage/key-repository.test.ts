@@ -163,6 +163,21 @@ describe('KeyRepository', () => {
     expect(repo.pendingShareDeletions()).toHaveLength(2);
   });
 
+  test('replaceParties (a refresh without some parties): the remaining parties in one transaction with a share deletion per excluded party', () => {
+    const k = { ...key(1, 'k'), keyState: 'Enabled' as const, publicKey: 'cd'.repeat(32) };
+    repo.insert(k);
+    repo.replaceParties('k', ['party-a', 'party-b', 'party-c'], ['party-a', 'party-c'], 1000);
+    expect(repo.get('k')).toEqual({ ...k, parties: ['party-a', 'party-c'] });
+    expect(repo.pendingShareDeletions()).toEqual([{ keyId: 'k', partyId: 'party-b' }]);
+    // The parties changed meanwhile, a party the key does not have, fewer than t: nothing changes.
+    expect(() => repo.replaceParties('k', ['party-a', 'party-b', 'party-c'], ['party-a'], 2000)).toThrow(/changed meanwhile/);
+    expect(() => repo.replaceParties('k', ['party-a', 'party-c'], ['party-a', 'party-x'], 2000)).toThrow(/not all parties of the key/);
+    expect(() => repo.replaceParties('k', ['party-a', 'party-c'], ['party-a'], 2000)).toThrow(/threshold 2/);
+    expect(() => repo.replaceParties('missing', [], [], 2000)).toThrow(expect.objectContaining({ code: 'not-found' }));
+    expect(repo.get('k')?.parties).toEqual(['party-a', 'party-c']);
+    expect(repo.pendingShareDeletions()).toEqual([{ keyId: 'k', partyId: 'party-b' }]);
+  });
+
   test('a database from before KEYS_V2 keeps its keys and gains the new columns and tables', () => {
     const file = join(dir, 'old.db');
     const raw = new Sqlite(file);
