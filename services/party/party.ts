@@ -24,6 +24,7 @@ import { checkDkgRequest, checkSignRequest, PROTOCOL_SUITES, RequestRefused } fr
 import { denialMessage, type KeyFacts, type PolicyGate } from './policy-gate.ts';
 import { FAMILIES, type ProtocolFamily, type SessionSpec } from './protocol-families.ts';
 import { inlineSession, type HostedSession, type SessionHost } from './session-host.ts';
+import { ConsumeBatcher } from './consume-batcher.ts';
 
 /** Public facts a party keeps beside its (encrypted) share. */
 export type KeyMeta = {
@@ -68,6 +69,8 @@ export type PartyOptions = {
   allowlist: PublicIdentity[];
   shares: ShareStore;
   consumed: ConsumedStore;
+  /** Called after each group commit of consumes with the number of sessions in it and its duration. */
+  onConsumeBatch?: (sessions: number, ms: number) => void;
   /** The signing-policy gate: every sign request and policy change is decided there (issue 5). */
   policies: PolicyGate;
   /** Peers banned per key after a failed DKLs23 OT/VOLE check (ban-store.ts). */
@@ -95,10 +98,16 @@ export class Party {
   private readonly replay = new ReplayGuard();
   private readonly allowlist: Map<string, PublicIdentity>;
   private readonly me: PublicIdentity;
+  /** Group commit of the consumes that become due in one event-loop turn (consume-batcher.ts). */
+  private readonly consumes: ConsumeBatcher;
 
   constructor(private readonly o: PartyOptions) {
     this.allowlist = new Map(o.allowlist.map((p) => [p.partyId, p]));
     this.me = publicIdentity(o.identity);
+    this.consumes = new ConsumeBatcher(o.consumed, (sessions, ms) => {
+      o.metrics?.consumeBatchSessions.observe(sessions);
+      o.onConsumeBatch?.(sessions, ms);
+    });
   }
 
   get partyId(): string { return this.me.partyId; }
@@ -257,7 +266,8 @@ export class Party {
       .then(input)
       .then((step) => {
         if (this.sessions.get(id) !== active) return;
-        this.onStep(id, active, step);
+        // A step waiting for its group commit holds this session's later inputs until it is durable.
+        return this.onStep(id, active, step);
       })
       .catch((err: unknown) => {
         if (this.sessions.get(id) !== active) return;
@@ -320,7 +330,7 @@ export class Party {
     this.advance(msg.session, active, () => active.session.receive(received));
   }
 
-  private onStep(id: string, active: Active, step: Step<unknown, unknown>): void {
+  private onStep(id: string, active: Active, step: Step<unknown, unknown>): void | Promise<void> {
     if (step.kind === 'wait') return;
     if (step.kind === 'abort') {
       if (isBanError(step.error)) return this.ban(id, active, step.error);
@@ -334,11 +344,25 @@ export class Party {
       active.stalled = true;
       return;
     }
-    try {
-      this.makeDurable(active, step.durable);
-    } catch (err) {
-      return this.fail(id, err instanceof ProtocolError ? err : new ProtocolError('nonce-reuse', (err as Error).message));
+    const durable = step.durable;
+    if (durable?.consume?.length && !durable.share) {
+      // Group commit: the step's messages (and anything later of this session) go out only once
+      // the consume is durable; if the commit fails, the session aborts and nothing of it is sent.
+      return this.consumes.consume(durable.consume, `${active.kind} ${active.keyId} session ${id.slice(0, 16)}`).then(
+        () => { if (this.sessions.get(id) === active) this.emit(id, active, step, messages); },
+        (err: unknown) => { if (this.sessions.get(id) === active) this.fail(id, durableFailure(err)); },
+      );
     }
+    try {
+      this.makeDurable(active, durable);
+    } catch (err) {
+      return this.fail(id, durableFailure(err));
+    }
+    this.emit(id, active, step, messages);
+  }
+
+  /** Sends a step's messages (its durable part is committed) and completes the session when it is done. */
+  private emit(id: string, active: Active, step: Step<unknown, unknown>, messages: readonly Envelope[]): void {
     active.rounds++;
     const tamper = this.o.tamperAt?.includes(`${active.kind}:${messages[0]?.round}`);
     for (const sent of messages) {
@@ -478,6 +502,13 @@ export function dkgContext(req: OpenDkg, parties: PublicIdentity[], policyHash: 
 function familyOf(protocol: string): ProtocolFamily {
   const suite = PROTOCOL_SUITES[protocol] ?? (() => { throw new RequestRefused(`unsupported protocol '${protocol}'`); })();
   return FAMILIES[suite.family];
+}
+
+/** A durable write failed: an id already consumed is nonce reuse; anything else (I/O, a crash) is internal. */
+function durableFailure(err: unknown): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  const message = (err as Error)?.message ?? String(err);
+  return new ProtocolError((err as Error)?.name === 'ConsumedError' ? 'nonce-reuse' : 'internal', `durable write failed: ${message}`);
 }
 
 /** TUTTI_TEST_TAMPER: a copy of the payload with its last byte flipped. */
