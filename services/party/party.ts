@@ -308,8 +308,7 @@ export class Party {
     if (!active) return; // late message for a finished session: nothing to do
     let envelope;
     try {
-      const bytes = new Uint8Array(Buffer.from(msg.data, 'base64'));
-      envelope = open(bytes, this.o.identity, (i) => active.parties[i - 1], active.self, this.replay);
+      envelope = open(msg.data, this.o.identity, (i) => active.parties[i - 1], active.self, this.replay);
     } catch (err) {
       if (err instanceof TransportError && err.reason === 'replay') {
         // An exact copy of something already accepted: refuse it, but a relay that repeats
@@ -368,7 +367,7 @@ export class Party {
     for (const sent of messages) {
       const env = tamper && sent.to !== 0 ? { ...sent, payload: flipLastByte(sent.payload) } : sent;
       const recipient = env.to === 0 ? undefined : active.parties[env.to - 1];
-      const data = Buffer.from(protect(env, this.o.identity, recipient)).toString('base64');
+      const data = protect(env, this.o.identity, recipient);
       this.o.send({ type: 'envelope', session: id, from: env.from, to: env.to, data });
     }
     if (step.kind === 'done') this.complete(id, active, step.output);

@@ -14,7 +14,8 @@ import {
   AUTH_CHALLENGE, AUTH_OK, CLOSE, answerChallenge, createChallenge, isCoordinatorId, verifyResponse,
 } from './auth.ts';
 import {
-  MAX_CONTROL_FRAME_BYTES, decodeControl, encodeControl, isReservedType, type ControlMessage,
+  MAX_CONTROL_FRAME_BYTES, decodeBinaryControl, decodeControl, encodeBinaryEnvelope, encodeControl, isBinaryEnvelope, isReservedType,
+  type ControlMessage,
 } from './control.ts';
 import { parsePublicIdentity, type Identity, type PublicIdentity } from './identity.ts';
 
@@ -44,6 +45,22 @@ function rawText(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
+}
+
+function rawBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+/** A message as it goes on the wire: envelopes with bytes as a binary frame, the rest as JSON text. */
+function encodeFrame(msg: ControlMessage): string | Buffer {
+  return isBinaryEnvelope(msg) ? encodeBinaryEnvelope(msg) : encodeControl(msg);
+}
+
+/** One frame from an authenticated peer: binary (an envelope) or JSON text; undefined if malformed. */
+function decodeFrame(data: RawData, isBinary: boolean): ControlMessage | undefined {
+  return isBinary ? decodeBinaryControl(rawBuffer(data)) : decodeControl(rawText(data));
 }
 
 function rawSize(data: RawData): number {
@@ -229,12 +246,12 @@ export class CoordinatorHub {
     if (isReservedType(String(msg?.type))) throw new TypeError(`message type '${msg.type}' is reserved for the link`);
     const c = this.conns.get(partyId);
     if (!c || c.ws.readyState !== WebSocket.OPEN) return false;
-    let text: string;
-    try { text = encodeControl(msg); } catch (e) {
+    let frame: string | Buffer;
+    try { frame = encodeFrame(msg); } catch (e) {
       if (/exceeds/.test((e as Error).message)) { this.stats.unsendable++; return false; }
       throw e;
     }
-    c.ws.send(text, () => { /* a failed write ends in 'close', handled there */ });
+    c.ws.send(frame, () => { /* a failed write ends in 'close', handled there */ });
     return true;
   }
 
@@ -319,7 +336,8 @@ export class CoordinatorHub {
       this.refuse(conn, CLOSE.malformed, 'oversized frame before authentication');
       return;
     }
-    const msg = isBinary ? undefined : decodeControl(rawText(data));
+    // Binary frames (envelopes) only once authenticated.
+    const msg = authed ? decodeFrame(data, isBinary) : isBinary ? undefined : decodeControl(rawText(data));
     if (!authed) {
       if (!msg) {
         this.stats.malformedFrames++;
@@ -462,12 +480,12 @@ export class PartyLink {
   send(msg: ControlMessage): boolean {
     if (isReservedType(String(msg?.type))) throw new TypeError(`message type '${msg.type}' is reserved for the link`);
     if (!this.isReady()) return false;
-    let text: string;
-    try { text = encodeControl(msg); } catch (e) {
+    let frame: string | Buffer;
+    try { frame = encodeFrame(msg); } catch (e) {
       if (/exceeds/.test((e as Error).message)) { this.stats.unsendable++; return false; }
       throw e;
     }
-    this.ws!.send(text, () => undefined);
+    this.ws!.send(frame, () => undefined);
     return true;
   }
 
@@ -534,7 +552,7 @@ export class PartyLink {
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws) return;
       this.touch(ws);
-      const msg = isBinary ? undefined : decodeControl(rawText(data));
+      const msg = authed ? decodeFrame(data, isBinary) : isBinary ? undefined : decodeControl(rawText(data));
       if (!authed) {
         if (!msg) { this.stats.malformedFrames++; ws.terminate(); return; }
         if (msg.type === AUTH_CHALLENGE) {
