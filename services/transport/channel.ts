@@ -108,8 +108,16 @@ export type CoordinatorHubOptions = {
   coordinatorId: string;
   /** The parties allowed to connect, with their exact public keys. */
   parties: PublicIdentity[];
-  /** Ping interval; a party that misses one ping is disconnected at the next tick. Default 2000 ms. */
+  /** Ping interval. Default 2000 ms. */
   heartbeatMs?: number;
+  /**
+   * A party is disconnected when this many pings in a row went unanswered and nothing else came
+   * from it either (any frame counts as a sign of life). Default 2: a party silent for 2–3
+   * intervals (4–6 s by default) is dropped, while one whose event loop works through a backlog of
+   * queued sessions for a few seconds — it answers a ping only after the frames queued before it —
+   * is not. The party's own idle timeout (6 s) is of the same order.
+   */
+  heartbeatMisses?: number;
   /** From TCP accept to a valid auth-response. Default 5000 ms. */
   authTimeoutMs?: number;
   onMessage?: (partyId: string, msg: ControlMessage) => void;
@@ -123,6 +131,8 @@ type HubConn = {
   partyId?: string;
   identity?: PublicIdentity;
   alive: boolean;
+  /** Consecutive heartbeat ticks with no pong and no frame. */
+  missed: number;
   authTimer?: NodeJS.Timeout;
 };
 
@@ -144,6 +154,7 @@ export class CoordinatorHub {
   private readonly wss: WebSocketServer;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly authTimeoutMs: number;
+  private readonly heartbeatMisses: number;
   private readonly ready: Promise<void>;
   private closing: Promise<void> | undefined;
 
@@ -157,6 +168,7 @@ export class CoordinatorHub {
     this.path = opts.path ?? '/parties';
     if (!this.path.startsWith('/')) throw new TypeError('path must start with /');
     this.authTimeoutMs = opts.authTimeoutMs ?? 5000;
+    this.heartbeatMisses = Math.max(1, opts.heartbeatMisses ?? 2);
     this.setParties(opts.parties);
     if (opts.onMessage) this.onMessage(opts.onMessage);
     if (opts.onConnect) this.onConnect(opts.onConnect);
@@ -313,7 +325,7 @@ export class CoordinatorHub {
 
   private accept(ws: WebSocket): void {
     const { message, challenge } = createChallenge(this.coordinatorId);
-    const conn: HubConn = { ws, challenge, alive: true };
+    const conn: HubConn = { ws, challenge, alive: true, missed: 0 };
     this.pending.add(conn);
     conn.authTimer = setTimeout(() => {
       this.stats.authFailures++;
@@ -386,7 +398,8 @@ export class CoordinatorHub {
 
   private tick(): void {
     for (const conn of this.conns.values()) {
-      if (!conn.alive) { conn.ws.terminate(); continue; }
+      if (conn.alive) conn.missed = 0;
+      else if (++conn.missed >= this.heartbeatMisses) { conn.ws.terminate(); continue; }
       conn.alive = false;
       try { conn.ws.ping(); } catch { conn.ws.terminate(); }
     }

@@ -245,6 +245,17 @@ describe('CoordinatorHub and PartyLink', () => {
     expect((await raw.closed)[0]).toBe(1006);
   });
 
+  test('the heartbeat keeps a peer that answers late (busy) but within the allowed misses', async () => {
+    const h = await startHub({ heartbeatMs: 300 });
+    const raw = await rawClient(h.hub.url()!, A, { autoPong: false });
+    // Each ping is answered 450 ms late: one tick passes without a pong, never two in a row.
+    raw.ws.on('ping', (data) => { setTimeout(() => { try { raw.ws.pong(data); } catch { /* closed */ } }, 450); });
+    await waitFor(() => h.connects.length === 1, 'connect');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(h.disconnects).toEqual([]);
+    expect(h.hub.isConnected('party-a')).toBe(true);
+  });
+
   test('the party redials a coordinator that goes silent', async () => {
     const h = await startHub({ heartbeatMs: 60_000 });
     const a = startLink(h.hub.url()!, A, { idleTimeoutMs: 200 });
