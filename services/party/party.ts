@@ -91,6 +91,9 @@ export type PartyOptions = {
   sessionTtlMs?: number;
 };
 
+/** Envelopes kept for a session whose open waits for its policy commit (a few rounds' worth at most). */
+const MAX_EARLY_ENVELOPES = 64;
+
 export class Party {
   private readonly sessions = new Map<string, Active>();
   /** Session ids ever opened here: a session id is never run twice (replay of an 'open'). */
@@ -98,6 +101,9 @@ export class Party {
   private readonly replay = new ReplayGuard();
   private readonly allowlist: Map<string, PublicIdentity>;
   private readonly me: PublicIdentity;
+  /** Sign opens waiting for this turn's policy commit (flushOpens), with envelopes that came for them meanwhile. */
+  private readonly opening = new Map<string, { msg: OpenSign; early: EnvelopeMessage[]; cancelled?: boolean }>();
+  private openingScheduled = false;
   /** Group commit of the consumes that become due in one event-loop turn (consume-batcher.ts). */
   private readonly consumes: ConsumeBatcher;
 
@@ -121,7 +127,11 @@ export class Party {
       switch (msg.type) {
         case 'open': return this.onOpen(msg);
         case 'envelope': return this.onEnvelope(msg);
-        case 'abort': return this.finish(msg.session, 'aborted by coordinator: ' + String(msg.message));
+        case 'abort': {
+          const opening = this.opening.get(msg.session);
+          if (opening) opening.cancelled = true;
+          return this.finish(msg.session, 'aborted by coordinator: ' + String(msg.message));
+        }
         default: return;
       }
     } catch (err) {
@@ -138,6 +148,7 @@ export class Party {
   private onDeleteKey(msg: DeleteKeyMessage): void {
     if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId)) return;
     for (const [id, active] of this.sessions) if (active.keyId === msg.keyId) this.fail(id, new ProtocolError('unexpected', `key ${msg.keyId} is being deleted`));
+    for (const opening of this.opening.values()) if (opening.msg.keyId === msg.keyId) opening.cancelled = true;
     const had = this.o.shares.activeVersion(msg.keyId) !== undefined;
     this.o.shares.delete(msg.keyId);
     this.o.bans.deleteKey(msg.keyId);
@@ -158,19 +169,69 @@ export class Party {
     // fresh nonces and the other parties' cooperation to produce anything.
     if (this.seen.size > 100_000) this.seen.delete(this.seen.values().next().value!);
     if (msg.kind === 'policy') return this.onPolicyRevision(msg);
+    if (msg.kind === 'sign') {
+      // Group commit of the policy decision: every sign open of this event-loop turn is decided in
+      // one transaction (flushOpens); nothing of any of them is sent before it committed.
+      this.opening.set(msg.session, { msg, early: [] });
+      if (!this.openingScheduled) {
+        this.openingScheduled = true;
+        setImmediate(() => this.flushOpens());
+      }
+      return;
+    }
     const sessionId = hexToBytes(msg.session);
     let active: Active;
     try {
-      active = msg.kind === 'dkg' ? this.openDkg(msg, sessionId) : msg.kind === 'refresh' ? this.openRefresh(msg, sessionId) : this.openSign(msg, sessionId);
+      active = msg.kind === 'dkg' ? this.openDkg(msg, sessionId) : this.openRefresh(msg, sessionId);
     } catch (err) {
-      const kind = err instanceof RequestRefused ? err.kind : err instanceof ProtocolError ? err.kind : 'internal';
-      const culprits = err instanceof RequestRefused ? err.culprits : [];
-      this.o.metrics?.aborts.inc({ protocol: msg.kind, kind });
-      this.o.send({ type: 'abort', session: msg.session, kind, message: `${this.partyId} refused: ${(err as Error).message}`, culprits });
-      return;
+      return this.refuseOpen(msg, err);
     }
     this.sessions.set(msg.session, active);
     this.advance(msg.session, active, () => active.session.start());
+  }
+
+  private refuseOpen(msg: { kind: string; session: string }, err: unknown): void {
+    const kind = err instanceof RequestRefused ? err.kind : err instanceof ProtocolError ? err.kind : 'internal';
+    const culprits = err instanceof RequestRefused ? err.culprits : [];
+    this.o.metrics?.aborts.inc({ protocol: msg.kind, kind });
+    this.o.send({ type: 'abort', session: msg.session, kind, message: `${this.partyId} refused: ${(err as Error).message}`, culprits });
+  }
+
+  /**
+   * The sign opens of one event-loop turn: each is checked and decided by the key's signing policy
+   * as before (openSign), all inside ONE policy-store transaction — each decision is a savepoint, in
+   * arrival order, so each sees the charges of the ones before it — and one commit (one fsync).
+   * Only after the commit returned does any of these sessions start; if it fails, every one of them
+   * is refused (kind 'internal') and none sends anything. Envelopes that arrived for them meanwhile
+   * are handled once they started.
+   */
+  private flushOpens(): void {
+    this.openingScheduled = false;
+    const batch = [...this.opening.entries()];
+    this.opening.clear();
+    if (!batch.length) return;
+    const built: ({ active: Active } | { err: unknown })[] = [];
+    try {
+      this.o.policies.batch(() => {
+        for (const [id, p] of batch) {
+          try { built.push({ active: this.openSign(p.msg, hexToBytes(id)) }); } catch (err) { built.push({ err }); }
+        }
+      });
+    } catch (err) {
+      for (const b of built) if ('active' in b) b.active.session.close();
+      const why = new ProtocolError('internal', `the signing-policy decision could not be committed: ${(err as Error)?.message ?? err}`);
+      for (const [, p] of batch) this.refuseOpen(p.msg, why);
+      return;
+    }
+    batch.forEach(([id, p], i) => {
+      const b = built[i]!;
+      if ('err' in b) return this.refuseOpen(p.msg, b.err);
+      if (p.cancelled) { b.active.session.close(); return; }
+      const active = b.active;
+      this.sessions.set(id, active);
+      this.advance(id, active, () => active.session.start());
+      for (const e of p.early) this.onEnvelope(e);
+    });
   }
 
   private openDkg(msg: OpenDkg, sessionId: Uint8Array): Active {
@@ -305,7 +366,12 @@ export class Party {
 
   private onEnvelope(msg: EnvelopeMessage): void {
     const active = this.sessions.get(msg.session);
-    if (!active) return; // late message for a finished session: nothing to do
+    if (!active) {
+      // Its open waits for this turn's policy commit: handled once the session started.
+      const opening = this.opening.get(msg.session);
+      if (opening && opening.early.length < MAX_EARLY_ENVELOPES) opening.early.push(msg);
+      return; // otherwise a late message for a finished session: nothing to do
+    }
     let envelope;
     try {
       envelope = open(msg.data, this.o.identity, (i) => active.parties[i - 1], active.self, this.replay);

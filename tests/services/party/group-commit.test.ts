@@ -59,7 +59,7 @@ describe('ConsumeBatcher', () => {
   });
 });
 
-type Commit = { t: 'commit' | 'failed'; party: string; notes: string[] };
+type Commit = { t: 'commit' | 'failed' | 'policy-commit' | 'policy-failed'; party: string; notes: string[] };
 type Event = Commit | { t: 'send'; party: string; msg: PartyToCoordinator };
 
 describe('a party with group commit', () => {
@@ -70,18 +70,37 @@ describe('a party with group commit', () => {
   let runner: SessionRunner;
   /** Make the next commit of this party fail (after writing its first group). */
   let failNext: Set<string>;
+  /** Make the next policy-decision commit of this party fail (after every decision of it was written). */
+  let failPolicyNext: Set<string>;
+  let policyStores: Map<string, PolicyStore>;
+  let holdParty1 = false;
+  let held: CoordinatorToParty[] = [];
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'tutti-group-commit-'));
     dbs = [];
     events = [];
     failNext = new Set();
+    failPolicyNext = new Set();
+    holdParty1 = false;
+    held = [];
+    policyStores = new Map();
     const ids = ['party-1', 'party-2', 'party-3'].map((p) => generateIdentity(p));
     const allowlist = ids.map(publicIdentity);
     parties = new Map();
     runner = new SessionRunner({
       isConnected: () => true,
-      send: (partyId: string, msg: CoordinatorToParty) => { setImmediate(() => parties.get(partyId)!.handle(msg)); return true; },
+      send: (partyId: string, msg: CoordinatorToParty) => {
+        if (partyId === 'party-1' && holdParty1) {
+          // Coalescing: party-1's open waits until the peer's first envelope for it is here, then both
+          // arrive in the same event-loop turn (as two frames in one TCP read would).
+          held.push(msg);
+          if (msg.type === 'envelope') { const all = held.splice(0); setImmediate(() => { for (const m of all) parties.get(partyId)!.handle(m); }); }
+          return true;
+        }
+        setImmediate(() => parties.get(partyId)!.handle(msg));
+        return true;
+      },
     }, { roundTimeoutMs: 10_000 });
     for (const identity of ids) {
       const db = openDatabase(join(dir, identity.partyId, 'shares.db'));
@@ -100,8 +119,28 @@ describe('a party with group commit', () => {
           return out;
         },
       });
+      // The real policy gate, recording which sessions each batch decided, after its commit returned.
+      const policyStore = new PolicyStore(db, masterKey);
+      policyStores.set(id, policyStore);
+      const policies = new PolicyGate({ store: policyStore });
+      let deciding: string[] = [];
+      const decideSign = policies.decideSign.bind(policies);
+      policies.decideSign = (facts, session, req, signers) => { deciding.push(session); return decideSign(facts, session, req, signers); };
+      const batch = policies.batch.bind(policies);
+      policies.batch = <T>(fn: () => T): T => {
+        deciding = [];
+        const fail = failPolicyNext.delete(id);
+        try {
+          const out = batch(() => { const r = fn(); if (fail) throw new Error('disk I/O error (injected)'); return r; });
+          events.push({ t: 'policy-commit', party: id, notes: deciding });
+          return out;
+        } catch (e) {
+          events.push({ t: 'policy-failed', party: id, notes: deciding });
+          throw e;
+        }
+      };
       parties.set(id, new Party({
-        identity, allowlist, shares: new ShareStore(db, masterKey), consumed, policies: new PolicyGate({ store: new PolicyStore(db, masterKey) }),
+        identity, allowlist, shares: new ShareStore(db, masterKey), consumed, policies,
         bans: new BanStore(db),
         send: (msg) => { events.push({ t: 'send', party: id, msg }); setImmediate(() => runner.onMessage(id, msg)); },
       }));
@@ -176,6 +215,57 @@ describe('a party with group commit', () => {
     for (const r of rejected) expect(r.reason).toBeInstanceOf(SessionFailed);
     // The party keeps no session; later signatures work.
     expect(parties.get('party-1')!.activeSessions).toBe(0);
+    await turn();
+    await expect(sign(99)).resolves.toBeDefined();
+  });
+
+  test('the policy decisions of one turn share one transaction, and no envelope of a session leaves before its decision is committed', async () => {
+    await createKey();
+    events = [];
+    await Promise.all(Array.from({ length: 12 }, (_, i) => sign(i)));
+    for (const party of ['party-1', 'party-2']) {
+      const commits = events.filter((e) => e.t === 'policy-commit' && e.party === party) as Commit[];
+      const decided = commits.flatMap((c) => c.notes);
+      expect(decided).toHaveLength(12);
+      expect(commits.length).toBeLessThan(12);
+      for (const session of decided) {
+        const c = events.findIndex((e) => e.t === 'policy-commit' && e.party === party && e.notes.includes(session));
+        const first = events.findIndex((e) => e.t === 'send' && e.party === party && 'session' in e.msg && e.msg.session === session);
+        expect(first).toBeGreaterThan(c);
+      }
+      // Every decision is in the audit log, once.
+      const audited = policyStores.get(party)!.auditLog().filter((a) => a.event === 'sign').map((a) => a.session);
+      for (const session of decided) expect(audited.filter((a) => a === session)).toHaveLength(1);
+    }
+  });
+
+  test('an envelope that arrives in the same turn as its open waits for the policy commit, then counts', async () => {
+    await createKey();
+    events = [];
+    holdParty1 = true;
+    const out = await sign(7);
+    holdParty1 = false;
+    expect(out.size).toBe(2);
+    // party-1 received its open together with party-2's round-1 envelope, and still finished.
+    expect(events.some((e) => e.t === 'send' && e.party === 'party-1' && e.msg.type === 'done')).toBe(true);
+  });
+
+  test('a policy commit that fails refuses every session of its batch: no envelope, no audit entry', async () => {
+    await createKey();
+    events = [];
+    failPolicyNext.add('party-2');
+    const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => sign(i)));
+    const failed = events.filter((e) => e.t === 'policy-failed') as Commit[];
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.notes.length).toBeGreaterThanOrEqual(1);
+    const audited = new Set(policyStores.get('party-2')!.auditLog().map((a) => a.session));
+    for (const session of failed[0]!.notes) {
+      const sent = events.filter((e) => e.t === 'send' && e.party === 'party-2' && 'session' in e.msg && e.msg.session === session);
+      expect(sent.map((e) => (e as { msg: PartyToCoordinator }).msg)).toEqual([expect.objectContaining({ type: 'abort', kind: 'internal' })]);
+      expect(audited.has(session)).toBe(false);
+    }
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(failed[0]!.notes.length);
+    expect(parties.get('party-2')!.activeSessions).toBe(0);
     await turn();
     await expect(sign(99)).resolves.toBeDefined();
   });
