@@ -127,7 +127,7 @@ export function markdown(r: BenchResult): string {
     const e = r.envelope;
     L.push(`| envelope: protect (signed broadcast frame, ${e.frameBytes} B) | ${ms(e.protect.p50)} | ${ms(e.protect.p95)} | ${ms(e.protect.p99)} | ${e.protect.n} |`);
     L.push(`| envelope: open (signature check) | ${ms(e.open.p50)} | ${ms(e.open.p95)} | ${ms(e.open.p99)} | ${e.open.n} |`);
-    L.push(`| envelope: control JSON + base64, encode and decode (${e.controlBytes} B) | ${e.control.p50.toFixed(4)} | ${e.control.p95.toFixed(4)} | ${e.control.p99.toFixed(4)} | ${e.control.n} |`);
+    L.push(`| envelope: binary control frame, encode and decode (${e.controlBytes} B) | ${e.control.p50.toFixed(4)} | ${e.control.p95.toFixed(4)} | ${e.control.p99.toFixed(4)} | ${e.control.n} |`);
   }
   for (const x of r.inProcess) {
     if ('skipped' in x) { L.push(`| ${x.keySpec} ${x.t}-of-${x.n} in-process sign | ${x.skipped} | | | |`); continue; }

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   if (only.has('unit')) {
     result.envelope = await envelopeCost(budget.singleKey);
     const e = result.envelope;
-    log(`envelope (${e.frameBytes} B frame, ${e.controlBytes} B control message): protect ${e.protect.p50.toFixed(3)} ms, open ${e.open.p50.toFixed(3)} ms, JSON + base64 both ways ${e.control.p50.toFixed(4)} ms`);
+    log(`envelope (${e.frameBytes} B frame, ${e.controlBytes} B control message): protect ${e.protect.p50.toFixed(3)} ms, open ${e.open.p50.toFixed(3)} ms, binary framing both ways ${e.control.p50.toFixed(4)} ms`);
   }
 
   if (only.has('inprocess')) {

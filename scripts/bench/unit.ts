@@ -86,13 +86,13 @@ export type EnvelopeCost = {
 /**
  * What one protocol envelope costs a party beside the protocol: protect (Ed25519-signed broadcast
  * frame) by the sender, open (signature check) by each receiver, and the control framing both ways
- * (JSON with the frame in base64, as services/transport/control.ts frames it), for a FROST
+ * (the binary envelope frame of services/transport/control.ts), for a FROST
  * Ed25519 round-1 payload (two commitments and the request digest, 128 bytes).
  */
 export async function envelopeCost(loop: Loop): Promise<EnvelopeCost> {
   const { generateIdentity, publicIdentity } = await import('../../services/transport/identity.ts');
   const { protect, open } = await import('../../services/transport/secure-envelope.ts');
-  const { encodeControl, decodeControl, bytesToBase64, base64ToBytes } = await import('../../services/transport/control.ts');
+  const { encodeBinaryEnvelope, decodeBinaryControl } = await import('../../services/transport/control.ts');
   const a = generateIdentity('party-1'), b = generateIdentity('party-2');
   const senders = (i: number) => (i === 1 ? publicIdentity(a) : i === 2 ? publicIdentity(b) : undefined);
   const envelope = () => ({ protocol: 'frost-ed25519/sign', session: new Uint8Array(randomBytes(32)), round: 1, from: 1, to: 0, payload: new Uint8Array(randomBytes(128)) });
@@ -101,13 +101,13 @@ export async function envelopeCost(loop: Loop): Promise<EnvelopeCost> {
   const openT = timeSync({ ...loop, maxIter: frames.length }, (i) => { const f = frames[Math.max(0, i) % frames.length]!; const t0 = performance.now(); open(f, b, senders, 2); return performance.now() - t0; });
   const frame = frames[0]!;
   const session = 'ab'.repeat(32);
-  let text = '';
+  let wire: Buffer = Buffer.alloc(0);
   const controlT = timeSync(loop, () => {
     const t0 = performance.now();
-    text = encodeControl({ type: 'envelope', session, from: 1, to: 0, data: bytesToBase64(frame) });
-    const m = decodeControl(text)!;
-    if (!base64ToBytes(m.data as string)) throw new Error('base64');
+    wire = encodeBinaryEnvelope({ type: 'envelope', session, from: 1, to: 0, data: frame });
+    const m = decodeBinaryControl(wire)!;
+    if (!(m.data instanceof Uint8Array) || m.session !== session) throw new Error('binary frame');
     return performance.now() - t0;
   });
-  return { frameBytes: frame.length, controlBytes: Buffer.byteLength(text), protect: summarize(protectT), open: summarize(openT), control: summarize(controlT) };
+  return { frameBytes: frame.length, controlBytes: wire.length, protect: summarize(protectT), open: summarize(openT), control: summarize(controlT) };
 }

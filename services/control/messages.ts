@@ -1,6 +1,7 @@
 // Control messages between the coordinator and a party, carried as JSON frames over the
-// authenticated WebSocket (services/transport/channel.ts). Protocol envelopes inside them are
-// opaque to the coordinator: signed broadcasts or sealed point-to-point bytes (base64).
+// authenticated WebSocket (services/transport/channel.ts); envelope messages travel as binary
+// frames (transport/control.ts encodeBinaryEnvelope). Protocol envelopes are opaque to the
+// coordinator: signed broadcasts or sealed point-to-point bytes.
 
 export type SignRequest = {
   /** The full message the caller sent, base64, so each party can check it against its policy. */
@@ -68,7 +69,7 @@ export type OpenRefresh = {
 export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh;
 
 /** A protected envelope. Party → coordinator: `to` routes it (0 = every other participant). */
-export type EnvelopeMessage = { type: 'envelope'; session: string; from: number; to: number; data: string };
+export type EnvelopeMessage = { type: 'envelope'; session: string; from: number; to: number; data: Uint8Array };
 
 /** `policyHash`: the hash of the signing policy the party bound into the DKG, computed by itself. (A refresh answers the same, its policy hash unchanged.) */
 export type DkgResult = { publicKey: string; transcriptHash: string; policyHash: string };

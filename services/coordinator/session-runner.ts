@@ -185,7 +185,7 @@ export class SessionRunner {
   get size(): number { return this.running.size + this.asking.size; }
 
   private relay(r: Running, from: number, partyId: string, msg: EnvelopeMessage): void {
-    if (msg.from !== from || typeof msg.data !== 'string' || !Number.isInteger(msg.to)) return;
+    if (msg.from !== from || !(msg.data instanceof Uint8Array) || !Number.isInteger(msg.to)) return;
     const out: EnvelopeMessage = this.o.tap ? this.o.tap(msg, partyId) : msg;
     const targets = msg.to === 0 ? [...r.members.keys()].filter((i) => i !== from) : [msg.to];
     for (const to of targets) {

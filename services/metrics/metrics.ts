@@ -29,6 +29,8 @@ export type Metrics = {
    * decision code (ALLOW, NO_MATCHING_ALLOW, RATE_LIMITED …), `rule` the rule that decided.
    */
   readonly policyDecisions: Counter<'decision' | 'code' | 'rule'>;
+  /** Sessions per group commit of durable consumes at a party (services/party/consume-batcher.ts). */
+  readonly consumeBatchSessions: Histogram<never>;
 };
 
 // Sign requests run a threshold protocol (tens of ms); CreateKey runs a DKG (up to seconds for 3-of-5).
@@ -78,6 +80,10 @@ export function createMetrics(component: Component): Metrics {
     policyDecisions: new Counter({
       name: 'tutti_policy_decisions_total', help: 'Signing-policy decisions by decision, decision code and deciding rule.',
       labelNames: ['decision', 'code', 'rule'] as const, registers,
+    }),
+    consumeBatchSessions: new Histogram({
+      name: 'tutti_party_consume_batch_sessions', help: 'Sessions whose nonce or presignature consume shared one SQLite transaction (group commit).',
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64], registers,
     }),
   };
 }

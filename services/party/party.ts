@@ -24,6 +24,7 @@ import { checkDkgRequest, checkSignRequest, PROTOCOL_SUITES, RequestRefused } fr
 import { denialMessage, type KeyFacts, type PolicyGate } from './policy-gate.ts';
 import { FAMILIES, type ProtocolFamily, type SessionSpec } from './protocol-families.ts';
 import { inlineSession, type HostedSession, type SessionHost } from './session-host.ts';
+import { ConsumeBatcher } from './consume-batcher.ts';
 
 /** Public facts a party keeps beside its (encrypted) share. */
 export type KeyMeta = {
@@ -74,6 +75,8 @@ export type PartyOptions = {
   allowlist: PublicIdentity[];
   shares: ShareStore;
   consumed: ConsumedStore;
+  /** Called after each group commit of consumes with the number of sessions in it and its duration. */
+  onConsumeBatch?: (sessions: number, ms: number) => void;
   /** The signing-policy gate: every sign request and policy change is decided there (issue 5). */
   policies: PolicyGate;
   /** Peers banned per key after a failed DKLs23 OT/VOLE check (ban-store.ts). */
@@ -94,6 +97,9 @@ export type PartyOptions = {
   sessionTtlMs?: number;
 };
 
+/** Envelopes kept for a session whose open waits for its policy commit (a few rounds' worth at most). */
+const MAX_EARLY_ENVELOPES = 64;
+
 export class Party {
   private readonly sessions = new Map<string, Active>();
   /** Session ids ever opened here: a session id is never run twice (replay of an 'open'). */
@@ -101,10 +107,19 @@ export class Party {
   private readonly replay = new ReplayGuard();
   private readonly allowlist: Map<string, PublicIdentity>;
   private readonly me: PublicIdentity;
+  /** Sign opens waiting for this turn's policy commit (flushOpens), with envelopes that came for them meanwhile. */
+  private readonly opening = new Map<string, { msg: OpenSign; early: EnvelopeMessage[]; cancelled?: boolean }>();
+  private openingScheduled = false;
+  /** Group commit of the consumes that become due in one event-loop turn (consume-batcher.ts). */
+  private readonly consumes: ConsumeBatcher;
 
   constructor(private readonly o: PartyOptions) {
     this.allowlist = new Map(o.allowlist.map((p) => [p.partyId, p]));
     this.me = publicIdentity(o.identity);
+    this.consumes = new ConsumeBatcher(o.consumed, (sessions, ms) => {
+      o.metrics?.consumeBatchSessions.observe(sessions);
+      o.onConsumeBatch?.(sessions, ms);
+    });
   }
 
   get partyId(): string { return this.me.partyId; }
@@ -118,7 +133,11 @@ export class Party {
       switch (msg.type) {
         case 'open': return this.onOpen(msg);
         case 'envelope': return this.onEnvelope(msg);
-        case 'abort': return this.finish(msg.session, 'aborted by coordinator: ' + String(msg.message));
+        case 'abort': {
+          const opening = this.opening.get(msg.session);
+          if (opening) opening.cancelled = true;
+          return this.finish(msg.session, 'aborted by coordinator: ' + String(msg.message));
+        }
         default: return;
       }
     } catch (err) {
@@ -135,6 +154,7 @@ export class Party {
   private onDeleteKey(msg: DeleteKeyMessage): void {
     if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId)) return;
     for (const [id, active] of this.sessions) if (active.keyId === msg.keyId) this.fail(id, new ProtocolError('unexpected', `key ${msg.keyId} is being deleted`));
+    for (const opening of this.opening.values()) if (opening.msg.keyId === msg.keyId) opening.cancelled = true;
     const had = this.o.shares.activeVersion(msg.keyId) !== undefined;
     this.o.shares.delete(msg.keyId);
     this.o.bans.deleteKey(msg.keyId);
@@ -155,19 +175,69 @@ export class Party {
     // fresh nonces and the other parties' cooperation to produce anything.
     if (this.seen.size > 100_000) this.seen.delete(this.seen.values().next().value!);
     if (msg.kind === 'policy') return this.onPolicyRevision(msg);
+    if (msg.kind === 'sign') {
+      // Group commit of the policy decision: every sign open of this event-loop turn is decided in
+      // one transaction (flushOpens); nothing of any of them is sent before it committed.
+      this.opening.set(msg.session, { msg, early: [] });
+      if (!this.openingScheduled) {
+        this.openingScheduled = true;
+        setImmediate(() => this.flushOpens());
+      }
+      return;
+    }
     const sessionId = hexToBytes(msg.session);
     let active: Active;
     try {
-      active = msg.kind === 'dkg' ? this.openDkg(msg, sessionId) : msg.kind === 'refresh' ? this.openRefresh(msg, sessionId) : this.openSign(msg, sessionId);
+      active = msg.kind === 'dkg' ? this.openDkg(msg, sessionId) : this.openRefresh(msg, sessionId);
     } catch (err) {
-      const kind = err instanceof RequestRefused ? err.kind : err instanceof ProtocolError ? err.kind : 'internal';
-      const culprits = err instanceof RequestRefused ? err.culprits : [];
-      this.o.metrics?.aborts.inc({ protocol: msg.kind, kind });
-      this.o.send({ type: 'abort', session: msg.session, kind, message: `${this.partyId} refused: ${(err as Error).message}`, culprits });
-      return;
+      return this.refuseOpen(msg, err);
     }
     this.sessions.set(msg.session, active);
     this.advance(msg.session, active, () => active.session.start());
+  }
+
+  private refuseOpen(msg: { kind: string; session: string }, err: unknown): void {
+    const kind = err instanceof RequestRefused ? err.kind : err instanceof ProtocolError ? err.kind : 'internal';
+    const culprits = err instanceof RequestRefused ? err.culprits : [];
+    this.o.metrics?.aborts.inc({ protocol: msg.kind, kind });
+    this.o.send({ type: 'abort', session: msg.session, kind, message: `${this.partyId} refused: ${(err as Error).message}`, culprits });
+  }
+
+  /**
+   * The sign opens of one event-loop turn: each is checked and decided by the key's signing policy
+   * as before (openSign), all inside ONE policy-store transaction — each decision is a savepoint, in
+   * arrival order, so each sees the charges of the ones before it — and one commit (one fsync).
+   * Only after the commit returned does any of these sessions start; if it fails, every one of them
+   * is refused (kind 'internal') and none sends anything. Envelopes that arrived for them meanwhile
+   * are handled once they started.
+   */
+  private flushOpens(): void {
+    this.openingScheduled = false;
+    const batch = [...this.opening.entries()];
+    this.opening.clear();
+    if (!batch.length) return;
+    const built: ({ active: Active } | { err: unknown })[] = [];
+    try {
+      this.o.policies.batch(() => {
+        for (const [id, p] of batch) {
+          try { built.push({ active: this.openSign(p.msg, hexToBytes(id)) }); } catch (err) { built.push({ err }); }
+        }
+      });
+    } catch (err) {
+      for (const b of built) if ('active' in b) b.active.session.close();
+      const why = new ProtocolError('internal', `the signing-policy decision could not be committed: ${(err as Error)?.message ?? err}`);
+      for (const [, p] of batch) this.refuseOpen(p.msg, why);
+      return;
+    }
+    batch.forEach(([id, p], i) => {
+      const b = built[i]!;
+      if ('err' in b) return this.refuseOpen(p.msg, b.err);
+      if (p.cancelled) { b.active.session.close(); return; }
+      const active = b.active;
+      this.sessions.set(id, active);
+      this.advance(id, active, () => active.session.start());
+      for (const e of p.early) this.onEnvelope(e);
+    });
   }
 
   private openDkg(msg: OpenDkg, sessionId: Uint8Array): Active {
@@ -297,7 +367,8 @@ export class Party {
       .then(input)
       .then((step) => {
         if (this.sessions.get(id) !== active) return;
-        this.onStep(id, active, step);
+        // A step waiting for its group commit holds this session's later inputs until it is durable.
+        return this.onStep(id, active, step);
       })
       .catch((err: unknown) => {
         if (this.sessions.get(id) !== active) return;
@@ -335,11 +406,15 @@ export class Party {
 
   private onEnvelope(msg: EnvelopeMessage): void {
     const active = this.sessions.get(msg.session);
-    if (!active) return; // late message for a finished session: nothing to do
+    if (!active) {
+      // Its open waits for this turn's policy commit: handled once the session started.
+      const opening = this.opening.get(msg.session);
+      if (opening && opening.early.length < MAX_EARLY_ENVELOPES) opening.early.push(msg);
+      return; // otherwise a late message for a finished session: nothing to do
+    }
     let envelope;
     try {
-      const bytes = new Uint8Array(Buffer.from(msg.data, 'base64'));
-      envelope = open(bytes, this.o.identity, (i) => active.parties[i - 1], active.self, this.replay);
+      envelope = open(msg.data, this.o.identity, (i) => active.parties[i - 1], active.self, this.replay);
     } catch (err) {
       if (err instanceof TransportError && err.reason === 'replay') {
         // An exact copy of something already accepted: refuse it, but a relay that repeats
@@ -360,7 +435,7 @@ export class Party {
     this.advance(msg.session, active, () => active.session.receive(received));
   }
 
-  private onStep(id: string, active: Active, step: Step<unknown, unknown>): void {
+  private onStep(id: string, active: Active, step: Step<unknown, unknown>): void | Promise<void> {
     if (step.kind === 'wait') return;
     if (step.kind === 'abort') {
       if (isBanError(step.error)) return this.ban(id, active, step.error);
@@ -374,17 +449,31 @@ export class Party {
       active.stalled = true;
       return;
     }
-    try {
-      this.makeDurable(active, step.durable);
-    } catch (err) {
-      return this.fail(id, err instanceof ProtocolError ? err : new ProtocolError('nonce-reuse', (err as Error).message));
+    const durable = step.durable;
+    if (durable?.consume?.length && !durable.share) {
+      // Group commit: the step's messages (and anything later of this session) go out only once
+      // the consume is durable; if the commit fails, the session aborts and nothing of it is sent.
+      return this.consumes.consume(durable.consume, `${active.kind} ${active.keyId} session ${id.slice(0, 16)}`).then(
+        () => { if (this.sessions.get(id) === active) this.emit(id, active, step, messages); },
+        (err: unknown) => { if (this.sessions.get(id) === active) this.fail(id, durableFailure(err)); },
+      );
     }
+    try {
+      this.makeDurable(active, durable);
+    } catch (err) {
+      return this.fail(id, durableFailure(err));
+    }
+    this.emit(id, active, step, messages);
+  }
+
+  /** Sends a step's messages (its durable part is committed) and completes the session when it is done. */
+  private emit(id: string, active: Active, step: Step<unknown, unknown>, messages: readonly Envelope[]): void {
     active.rounds++;
     const tamper = this.o.tamperAt?.includes(`${active.kind}:${messages[0]?.round}`);
     for (const sent of messages) {
       const env = tamper && sent.to !== 0 ? { ...sent, payload: flipLastByte(sent.payload) } : sent;
       const recipient = env.to === 0 ? undefined : active.parties[env.to - 1];
-      const data = Buffer.from(protect(env, this.o.identity, recipient)).toString('base64');
+      const data = protect(env, this.o.identity, recipient);
       this.o.send({ type: 'envelope', session: id, from: env.from, to: env.to, data });
     }
     if (step.kind === 'done') this.complete(id, active, step.output);
@@ -557,6 +646,13 @@ export function bansAfterRefresh(bans: Ban[], oldIndex: number[], lift: boolean)
 function familyOf(protocol: string): ProtocolFamily {
   const suite = PROTOCOL_SUITES[protocol] ?? (() => { throw new RequestRefused(`unsupported protocol '${protocol}'`); })();
   return FAMILIES[suite.family];
+}
+
+/** A durable write failed: an id already consumed is nonce reuse; anything else (I/O, a crash) is internal. */
+function durableFailure(err: unknown): ProtocolError {
+  if (err instanceof ProtocolError) return err;
+  const message = (err as Error)?.message ?? String(err);
+  return new ProtocolError((err as Error)?.name === 'ConsumedError' ? 'nonce-reuse' : 'internal', `durable write failed: ${message}`);
 }
 
 /** TUTTI_TEST_TAMPER: a copy of the payload with its last byte flipped. */

@@ -104,8 +104,18 @@ export class PolicyGate {
   // --- signing -----------------------------------------------------------------------------------
 
   /**
+   * Group commit: runs `fn` in ONE transaction; every decideSign inside it is a savepoint of it, in
+   * call order (each sees the charges and sequences of the ones before), and all are committed
+   * together — one fsync — when this returns. If the commit fails, none of them is (and this throws).
+   */
+  batch<T>(fn: () => T): T {
+    return this.o.store.transaction(fn);
+  }
+
+  /**
    * Decides one sign request and commits the decision (charges, sequence, audit entry) before it
-   * returns. Never throws for a deny; the caller aborts the session on `decision.decision === 'deny'`.
+   * returns — or, inside batch(), when the batch commits. Never throws for a deny; the caller aborts
+   * the session on `decision.decision === 'deny'`.
    */
   decideSign(facts: KeyFacts, session: string, req: CheckedSignRequest, signers: number[]): SignOutcome {
     const now = this.now();

@@ -28,6 +28,7 @@ export class ConsumedStore {
   readonly #insert;
   readonly #exists;
   readonly #consumeAll;
+  readonly #batch;
 
   constructor(db: Database) {
     this.#insert = db.prepare<[string, string | null, number]>(
@@ -39,6 +40,17 @@ export class ConsumedStore {
         if (this.#insert.run(id, note, now).changes === 0) throw new ConsumedError(id);
       }
     });
+    // Called inside #batch's transaction, #consumeAll runs as a savepoint: a ConsumedError rolls
+    // back that group only.
+    this.#batch = db.transaction((groups: readonly { ids: readonly string[]; note?: string }[]) => groups.map((g) => {
+      try {
+        this.#consumeAll(g.ids, g.note ?? null);
+        return undefined;
+      } catch (e) {
+        if (e instanceof ConsumedError) return e;
+        throw e;
+      }
+    }));
   }
 
   /**
@@ -56,6 +68,18 @@ export class ConsumedStore {
    */
   consumeAll(ids: readonly string[], note?: string): void {
     this.#consumeAll.immediate(ids, note ?? null);
+  }
+
+  /**
+   * Group commit: every group in ONE transaction (one fsync). Each group is all-or-nothing on its
+   * own (a savepoint): a group with an id consumed before gets its ConsumedError in the result and
+   * leaves nothing behind, the others are recorded. Any other failure (I/O, a full disk, a bad
+   * value) rolls back the whole transaction and throws: then no group of the batch is recorded.
+   * Everything recorded is committed when this returns.
+   * @returns per group, undefined (recorded) or the ConsumedError that refused it.
+   */
+  consumeBatch(groups: readonly { ids: readonly string[]; note?: string }[]): (ConsumedError | undefined)[] {
+    return this.#batch.immediate(groups);
   }
 
   isConsumed(id: string): boolean {

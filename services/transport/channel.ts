@@ -14,7 +14,8 @@ import {
   AUTH_CHALLENGE, AUTH_OK, CLOSE, answerChallenge, createChallenge, isCoordinatorId, verifyResponse,
 } from './auth.ts';
 import {
-  MAX_CONTROL_FRAME_BYTES, decodeControl, encodeControl, isReservedType, type ControlMessage,
+  MAX_CONTROL_FRAME_BYTES, decodeBinaryControl, decodeControl, encodeBinaryEnvelope, encodeControl, isBinaryEnvelope, isReservedType,
+  type ControlMessage,
 } from './control.ts';
 import { parsePublicIdentity, type Identity, type PublicIdentity } from './identity.ts';
 
@@ -44,6 +45,22 @@ function rawText(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
+}
+
+function rawBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+/** A message as it goes on the wire: envelopes with bytes as a binary frame, the rest as JSON text. */
+function encodeFrame(msg: ControlMessage): string | Buffer {
+  return isBinaryEnvelope(msg) ? encodeBinaryEnvelope(msg) : encodeControl(msg);
+}
+
+/** One frame from an authenticated peer: binary (an envelope) or JSON text; undefined if malformed. */
+function decodeFrame(data: RawData, isBinary: boolean): ControlMessage | undefined {
+  return isBinary ? decodeBinaryControl(rawBuffer(data)) : decodeControl(rawText(data));
 }
 
 function rawSize(data: RawData): number {
@@ -91,8 +108,16 @@ export type CoordinatorHubOptions = {
   coordinatorId: string;
   /** The parties allowed to connect, with their exact public keys. */
   parties: PublicIdentity[];
-  /** Ping interval; a party that misses one ping is disconnected at the next tick. Default 2000 ms. */
+  /** Ping interval. Default 2000 ms. */
   heartbeatMs?: number;
+  /**
+   * A party is disconnected when this many pings in a row went unanswered and nothing else came
+   * from it either (any frame counts as a sign of life). Default 2: a party silent for 2–3
+   * intervals (4–6 s by default) is dropped, while one whose event loop works through a backlog of
+   * queued sessions for a few seconds — it answers a ping only after the frames queued before it —
+   * is not. The party's own idle timeout (6 s) is of the same order.
+   */
+  heartbeatMisses?: number;
   /** From TCP accept to a valid auth-response. Default 5000 ms. */
   authTimeoutMs?: number;
   onMessage?: (partyId: string, msg: ControlMessage) => void;
@@ -106,6 +131,8 @@ type HubConn = {
   partyId?: string;
   identity?: PublicIdentity;
   alive: boolean;
+  /** Consecutive heartbeat ticks with no pong and no frame. */
+  missed: number;
   authTimer?: NodeJS.Timeout;
 };
 
@@ -127,6 +154,7 @@ export class CoordinatorHub {
   private readonly wss: WebSocketServer;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly authTimeoutMs: number;
+  private readonly heartbeatMisses: number;
   private readonly ready: Promise<void>;
   private closing: Promise<void> | undefined;
 
@@ -140,6 +168,7 @@ export class CoordinatorHub {
     this.path = opts.path ?? '/parties';
     if (!this.path.startsWith('/')) throw new TypeError('path must start with /');
     this.authTimeoutMs = opts.authTimeoutMs ?? 5000;
+    this.heartbeatMisses = Math.max(1, opts.heartbeatMisses ?? 2);
     this.setParties(opts.parties);
     if (opts.onMessage) this.onMessage(opts.onMessage);
     if (opts.onConnect) this.onConnect(opts.onConnect);
@@ -229,12 +258,12 @@ export class CoordinatorHub {
     if (isReservedType(String(msg?.type))) throw new TypeError(`message type '${msg.type}' is reserved for the link`);
     const c = this.conns.get(partyId);
     if (!c || c.ws.readyState !== WebSocket.OPEN) return false;
-    let text: string;
-    try { text = encodeControl(msg); } catch (e) {
+    let frame: string | Buffer;
+    try { frame = encodeFrame(msg); } catch (e) {
       if (/exceeds/.test((e as Error).message)) { this.stats.unsendable++; return false; }
       throw e;
     }
-    c.ws.send(text, () => { /* a failed write ends in 'close', handled there */ });
+    c.ws.send(frame, () => { /* a failed write ends in 'close', handled there */ });
     return true;
   }
 
@@ -296,7 +325,7 @@ export class CoordinatorHub {
 
   private accept(ws: WebSocket): void {
     const { message, challenge } = createChallenge(this.coordinatorId);
-    const conn: HubConn = { ws, challenge, alive: true };
+    const conn: HubConn = { ws, challenge, alive: true, missed: 0 };
     this.pending.add(conn);
     conn.authTimer = setTimeout(() => {
       this.stats.authFailures++;
@@ -319,7 +348,8 @@ export class CoordinatorHub {
       this.refuse(conn, CLOSE.malformed, 'oversized frame before authentication');
       return;
     }
-    const msg = isBinary ? undefined : decodeControl(rawText(data));
+    // Binary frames (envelopes) only once authenticated.
+    const msg = authed ? decodeFrame(data, isBinary) : isBinary ? undefined : decodeControl(rawText(data));
     if (!authed) {
       if (!msg) {
         this.stats.malformedFrames++;
@@ -368,7 +398,8 @@ export class CoordinatorHub {
 
   private tick(): void {
     for (const conn of this.conns.values()) {
-      if (!conn.alive) { conn.ws.terminate(); continue; }
+      if (conn.alive) conn.missed = 0;
+      else if (++conn.missed >= this.heartbeatMisses) { conn.ws.terminate(); continue; }
       conn.alive = false;
       try { conn.ws.ping(); } catch { conn.ws.terminate(); }
     }
@@ -462,12 +493,12 @@ export class PartyLink {
   send(msg: ControlMessage): boolean {
     if (isReservedType(String(msg?.type))) throw new TypeError(`message type '${msg.type}' is reserved for the link`);
     if (!this.isReady()) return false;
-    let text: string;
-    try { text = encodeControl(msg); } catch (e) {
+    let frame: string | Buffer;
+    try { frame = encodeFrame(msg); } catch (e) {
       if (/exceeds/.test((e as Error).message)) { this.stats.unsendable++; return false; }
       throw e;
     }
-    this.ws!.send(text, () => undefined);
+    this.ws!.send(frame, () => undefined);
     return true;
   }
 
@@ -534,7 +565,7 @@ export class PartyLink {
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws) return;
       this.touch(ws);
-      const msg = isBinary ? undefined : decodeControl(rawText(data));
+      const msg = authed ? decodeFrame(data, isBinary) : isBinary ? undefined : decodeControl(rawText(data));
       if (!authed) {
         if (!msg) { this.stats.malformedFrames++; ws.terminate(); return; }
         if (msg.type === AUTH_CHALLENGE) {

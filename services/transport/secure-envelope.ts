@@ -23,11 +23,11 @@
 // AEAD key is known only to the two parties, so a valid seal authenticates the sender to the
 // receiver; p2p frames carry no signature (the receiver could not prove authorship to a third
 // party, which nothing here needs).
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { hkdf } from '@noble/hashes/hkdf.js';
-import { randomBytes } from '@noble/hashes/utils.js';
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import {
+  createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync,
+  randomBytes as nodeRandomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject,
+} from 'node:crypto';
 import {
   BROADCAST, MAX_PAYLOAD_BYTES, SESSION_ID_BYTES, decodeEnvelope, encodeEnvelope, encodeHeader, type Envelope,
 } from '../../protocols/core/envelope.ts';
@@ -50,6 +50,113 @@ const AEAD = 'chacha20-poly1305';
 const SIGN_LABEL = utf8ToBytes(LABELS.envelopeSignature);
 const SEAL_LABEL = utf8ToBytes(LABELS.sealKey);
 
+// ── Keys: node:crypto (OpenSSL) objects, made once per identity and peer ───────────────────────
+//
+// Ed25519 signing and verification and X25519 run in OpenSSL through node:crypto; the KeyObjects
+// are built once per identity (ours) and per peer public key, and the X25519 shared secret once
+// per (our identity, peer key exchange key): it is a function of the two long-term keys only, and
+// the per-session, per-direction AEAD key is still derived from it with HKDF for every frame.
+//
+// Verification is at least as strict as noble's `ed25519.verify(…, { zip215: false })`, which it
+// replaces. OpenSSL refuses s ≥ L, and it re-encodes [s]B − [k]A and compares the bytes with R, so a
+// non-canonical R, or an R that differs from [s]B − [k]A by a small-order point (which noble's
+// cofactored equation accepted), fails. OpenSSL does not check the public key beyond decoding it,
+// so the sender's key is checked here once, as noble's strict mode did on every call: a canonical
+// encoding (y < p; not x = 0 with the sign bit set), a point on the curve, and not of small order.
+const ED25519_PKCS8 = Buffer.from('302e020100300506032b657004220420', 'hex');
+const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex');
+const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+/** Peer keys remembered per process; a party has a handful of peers, so this only bounds abuse. */
+const MAX_CACHED_PEERS = 1024;
+
+type OwnKeys = { sign: KeyObject; kex: KeyObject; shared: Map<string, Buffer> };
+const ownKeys = new WeakMap<Identity, OwnKeys>();
+/** Peer Ed25519 public key (hex) → its KeyObject, or null if the key is unusable (never accepted). */
+const verifyKeys = new Map<string, KeyObject | null>();
+const kexKeys = new Map<string, KeyObject | null>();
+
+function own(me: Identity): OwnKeys {
+  let k = ownKeys.get(me);
+  if (!k) {
+    k = {
+      sign: createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, me.signSecret]), format: 'der', type: 'pkcs8' }),
+      kex: createPrivateKey({ key: Buffer.concat([X25519_PKCS8, me.kexSecret]), format: 'der', type: 'pkcs8' }),
+      shared: new Map(),
+    };
+    ownKeys.set(me, k);
+  }
+  return k;
+}
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= MAX_CACHED_PEERS) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/** RFC 8032 §5.1.3 strict decoding (as noble with zip215 = false), and not a small-order point. */
+function strictPublicKey(bytes: Uint8Array): boolean {
+  try {
+    return bytes.length === 32 && !ed25519.Point.fromBytes(bytes, false).isSmallOrder();
+  } catch {
+    return false;
+  }
+}
+
+/** The sender's verification key, or null if its public key is not one we accept. */
+function verifyKey(signPublicHex: string): KeyObject | null {
+  const cached = verifyKeys.get(signPublicHex);
+  if (cached !== undefined) return cached;
+  let key: KeyObject | null = null;
+  try {
+    const raw = hexToBytes(signPublicHex);
+    if (strictPublicKey(raw)) key = createPublicKey({ key: Buffer.concat([ED25519_SPKI, raw]), format: 'der', type: 'spki' });
+  } catch { key = null; }
+  return remember(verifyKeys, signPublicHex, key);
+}
+
+function kexKey(kexPublicHex: string): KeyObject | null {
+  const cached = kexKeys.get(kexPublicHex);
+  if (cached !== undefined) return cached;
+  let key: KeyObject | null = null;
+  try {
+    const raw = hexToBytes(kexPublicHex);
+    if (raw.length === 32) key = createPublicKey({ key: Buffer.concat([X25519_SPKI, raw]), format: 'der', type: 'spki' });
+  } catch { key = null; }
+  return remember(kexKeys, kexPublicHex, key);
+}
+
+/** X25519(our kex secret, peer kex public), once per peer key; throws on an unusable key or an all-zero result. */
+function sharedSecret(me: Identity, peerKexHex: string): Buffer {
+  const k = own(me);
+  const cached = k.shared.get(peerKexHex);
+  if (cached) return cached;
+  const peer = kexKey(peerKexHex);
+  if (!peer) throw new Error('unusable key exchange key');
+  // OpenSSL refuses an all-zero output (a small-order peer key), as noble did.
+  const shared = diffieHellman({ privateKey: k.kex, publicKey: peer });
+  return remember(k.shared, peerKexHex, shared);
+}
+
+/** Ed25519 signature with our identity key (OpenSSL; deterministic, as RFC 8032). */
+export function signWithIdentity(me: Identity, message: Uint8Array): Uint8Array {
+  return nodeSign(null, message, own(me).sign);
+}
+
+/**
+ * Verifies an Ed25519 signature by `signPublicHex` (strict, see above). False for any bad input,
+ * never throws.
+ */
+export function verifyIdentitySignature(signPublicHex: string, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== SIGNATURE_BYTES) return false;
+  const key = verifyKey(signPublicHex);
+  if (!key) return false;
+  try { return nodeVerify(null, message, key, signature); } catch { return false; }
+}
+
+const defaultRng: Rng = (n) => nodeRandomBytes(n);
+
 function signedMessage(header: Uint8Array, payload: Uint8Array): Uint8Array {
   return lengthPrefixed(SIGN_LABEL, header, payload);
 }
@@ -58,9 +165,9 @@ function sealKey(
   shared: Uint8Array, session: Uint8Array,
   senderSign: Uint8Array, receiverSign: Uint8Array, senderKex: Uint8Array, receiverKex: Uint8Array,
   from: number, to: number,
-): Uint8Array {
+): Buffer {
   const info = lengthPrefixed(SEAL_LABEL, senderSign, receiverSign, senderKex, receiverKex, Uint8Array.of(from, to));
-  return hkdf(sha256, shared, session, info, 32);
+  return Buffer.from(hkdfSync('sha256', shared, session, info, 32));
 }
 
 function frame(kind: number, ...fields: Uint8Array[]): Uint8Array {
@@ -71,12 +178,12 @@ function frame(kind: number, ...fields: Uint8Array[]): Uint8Array {
  * Protects an envelope for the wire: a signed broadcast when env.to = 0 (no recipient), otherwise
  * sealed to `recipient` (required). Throws TypeError on misuse, ProtocolError on a bad envelope.
  */
-export function protect(env: Envelope, me: Identity, recipient?: PublicIdentity, rng: Rng = randomBytes): Uint8Array {
+export function protect(env: Envelope, me: Identity, recipient?: PublicIdentity, rng: Rng = defaultRng): Uint8Array {
   if (env.to === BROADCAST) {
     if (recipient !== undefined) throw new TypeError('a broadcast envelope takes no recipient');
     const bytes = encodeEnvelope(env);
     const header = bytes.subarray(0, bytes.length - env.payload.length);
-    const signature = ed25519.sign(signedMessage(header, env.payload), me.signSecret);
+    const signature = signWithIdentity(me, signedMessage(header, env.payload));
     return frame(FRAME_SIGNED, bytes, signature);
   }
   if (recipient === undefined) throw new TypeError(`point-to-point envelope (to ${env.to}) needs a recipient identity`);
@@ -84,7 +191,7 @@ export function protect(env: Envelope, me: Identity, recipient?: PublicIdentity,
   const header = encodeHeader(env, env.payload.length);
   const receiverSign = hexToBytes(recipient.signPublic);
   const receiverKex = hexToBytes(recipient.kexPublic);
-  const shared = x25519.getSharedSecret(me.kexSecret, receiverKex);
+  const shared = sharedSecret(me, recipient.kexPublic);
   const key = sealKey(shared, env.session, me.signPublic, receiverSign, me.kexPublic, receiverKex, env.from, env.to);
   const nonce = rng(NONCE_BYTES);
   if (nonce.length !== NONCE_BYTES) throw new TypeError('rng returned the wrong number of bytes');
@@ -95,7 +202,6 @@ export function protect(env: Envelope, me: Identity, recipient?: PublicIdentity,
     return frame(FRAME_SEALED, header, nonce, ct);
   } finally {
     key.fill(0);
-    shared.fill(0);
   }
 }
 
@@ -173,9 +279,8 @@ function openUnguarded(bytes: Uint8Array, me: Identity, senders: (index: number)
     if (signature.length !== SIGNATURE_BYTES) throw new TransportError('malformed', 'signature has the wrong length', from);
     const sender = senders(from);
     if (!sender) throw new TransportError('unknown-sender', `no party with index ${from}`, from);
-    const { sign } = keysOf(sender, from);
-    let ok = false;
-    try { ok = ed25519.verify(signature, signedMessage(header, envelope.payload), sign, { zip215: false }); } catch { ok = false; }
+    keysOf(sender, from);
+    const ok = verifyIdentitySignature(sender.signPublic, signedMessage(header, envelope.payload), signature);
     if (!ok) throw new TransportError('bad-signature', 'broadcast signature does not verify', from);
     return envelope;
   }
@@ -197,10 +302,9 @@ function openUnguarded(bytes: Uint8Array, me: Identity, senders: (index: number)
     if (!sender) throw new TransportError('unknown-sender', `no party with index ${from}`, from);
     const { sign: senderSign, kex: senderKex } = keysOf(sender, from);
     let plaintext: Uint8Array;
-    let shared: Uint8Array | undefined;
     let key: Uint8Array | undefined;
     try {
-      shared = x25519.getSharedSecret(me.kexSecret, senderKex);
+      const shared = sharedSecret(me, sender.kexPublic);
       key = sealKey(shared, h.session, senderSign, me.signPublic, senderKex, me.kexPublic, from, h.to);
       const decipher = createDecipheriv(AEAD, key, nonce, { authTagLength: TAG_BYTES });
       decipher.setAAD(header, { plaintextLength: h.payloadLength });
@@ -210,7 +314,6 @@ function openUnguarded(bytes: Uint8Array, me: Identity, senders: (index: number)
       throw new TransportError('bad-seal', 'sealed payload does not open', from);
     } finally {
       key?.fill(0);
-      shared?.fill(0);
     }
     try {
       return decodeEnvelope(concatBytes(header, plaintext)).envelope;
@@ -247,7 +350,8 @@ export class ReplayGuard {
   }
 
   private static slot(env: Envelope): { session: string; entry: string } {
-    const digest = bytesToHex(sha256(encodeEnvelope(env)));
+    // SHA-256 of encodeEnvelope(env), header and payload fed separately (no copy of the payload).
+    const digest = createHash('sha256').update(encodeHeader(env, env.payload.length)).update(env.payload).digest('hex');
     return { session: bytesToHex(env.session), entry: `${env.round}:${env.from}:${env.to}:${digest}` };
   }
 

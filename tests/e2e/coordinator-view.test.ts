@@ -64,7 +64,7 @@ describe("the coordinator's view", () => {
     const out = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }));
     const keyId = out.KeyMetadata!.KeyId!;
     expect(relayed.length).toBeGreaterThan(0);
-    const frames = relayed.map(({ msg }) => ({ msg, bytes: new Uint8Array(Buffer.from(msg.data, 'base64')) }));
+    const frames = relayed.map(({ msg }) => ({ msg, bytes: Uint8Array.from(msg.data) }));
     for (const { msg, bytes } of frames) expect(frameKind(bytes)).toBe(msg.to === 0 ? 'signed' : 'sealed');
     // Point-to-point frames exist (the DKG's secret shares) and are all sealed.
     expect(frames.filter(({ msg }) => msg.to !== 0).length).toBe(3 * 2);
@@ -91,9 +91,9 @@ describe("the coordinator's view", () => {
     tamper = (msg) => {
       if (msg.to === 0 || flipped) return msg;
       flipped++;
-      const bytes = Buffer.from(msg.data, 'base64');
+      const bytes = Uint8Array.from(msg.data);
       bytes[bytes.length - 5]! ^= 0x01;
-      return { ...msg, data: bytes.toString('base64') };
+      return { ...msg, data: bytes };
     };
     try {
       await expect(kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' })))

@@ -454,7 +454,8 @@ describe('health and metrics', () => {
     expect(p).toContain('tutti_protocol_aborts_total{protocol="frost-ed448/dkg",kind="invalid-share",component="party"} 1');
     expect(p).toContain('tutti_protocol_session_rounds_count{component="party",protocol="frost-ed448/dkg"} 1');
     expect((await gateway.registry.getMetricsAsJSON()).map((m) => m.name).sort()).toEqual([
-      'tutti_kms_request_duration_seconds', 'tutti_kms_requests_total', 'tutti_party_connected', 'tutti_policy_decisions_total', 'tutti_protocol_aborts_total',
+      'tutti_kms_request_duration_seconds', 'tutti_kms_requests_total', 'tutti_party_connected', 'tutti_party_consume_batch_sessions', 'tutti_policy_decisions_total',
+      'tutti_protocol_aborts_total',
       'tutti_protocol_session_duration_seconds', 'tutti_protocol_session_rounds', 'tutti_relayed_bytes_total', 'tutti_relayed_envelopes_total',
     ]);
   });

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CoordinatorHub, PartyLink, type CoordinatorHubOptions, type LinkState, type LinkStateDetail, type PartyLinkOptions } from '../../../services/transport/channel.ts';
 import { CLOSE, answerChallenge, createChallenge } from '../../../services/transport/auth.ts';
-import { MAX_CONTROL_FRAME_BYTES, decodeControl, encodeControl, type ControlMessage } from '../../../services/transport/control.ts';
+import { MAX_CONTROL_FRAME_BYTES, decodeControl, encodeBinaryEnvelope, encodeControl, type ControlMessage } from '../../../services/transport/control.ts';
 import { generateIdentity, publicIdentity, type Identity } from '../../../services/transport/identity.ts';
 
 const A = generateIdentity('party-a');
@@ -114,6 +114,47 @@ describe('CoordinatorHub and PartyLink', () => {
     expect(a.link.send({ type: 'late' })).toBe(false);
   });
 
+  test('envelope messages with bytes travel as binary frames both ways, without JSON or base64', async () => {
+    const h = await startHub();
+    const a = startLink(h.hub.url()!, A);
+    await a.link.waitReady();
+    await waitFor(() => h.hub.isConnected('party-a'), 'hub to see party-a');
+    const session = 'c3'.repeat(32);
+    const data = new Uint8Array(60_000).map((_, i) => i * 7);
+    expect(a.link.send({ type: 'envelope', session, from: 2, to: 0, data })).toBe(true);
+    await waitFor(() => h.messages.length === 1, 'envelope at hub');
+    const [from, m] = h.messages[0]!;
+    expect(from).toBe('party-a');
+    expect(m).toMatchObject({ type: 'envelope', session, from: 2, to: 0 });
+    expect(m.data).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(m.data as Uint8Array).equals(Buffer.from(data))).toBe(true);
+    expect(h.hub.send('party-a', { type: 'envelope', session, from: 1, to: 2, data: data.subarray(0, 10) })).toBe(true);
+    await waitFor(() => a.messages.length === 1, 'envelope at party');
+    expect(a.messages[0]).toMatchObject({ type: 'envelope', session, from: 1, to: 2 });
+    expect([...(a.messages[0]!.data as Uint8Array)]).toEqual([...data.subarray(0, 10)]);
+    // A bad session id or index is a TypeError for the sender; an oversized one is unsendable.
+    expect(() => a.link.send({ type: 'envelope', session: 'xyz', from: 1, to: 0, data })).toThrow(TypeError);
+    expect(() => a.link.send({ type: 'envelope', session, from: 256, to: 0, data })).toThrow(TypeError);
+    expect(a.link.send({ type: 'envelope', session, from: 1, to: 0, data: new Uint8Array(MAX_CONTROL_FRAME_BYTES) })).toBe(false);
+    expect(a.link.stats.unsendable).toBe(1);
+  });
+
+  test('binary frames are refused before authentication and malformed ones are dropped after it', async () => {
+    const h = await startHub();
+    const pre = await rawClient(h.hub.url()!);
+    pre.ws.send(encodeBinaryEnvelope({ type: 'envelope', session: 'ab'.repeat(32), from: 1, to: 0, data: Uint8Array.of(1) }));
+    expect((await pre.closed)[0]).toBe(CLOSE.malformed);
+    const raw = await rawClient(h.hub.url()!, A);
+    await waitFor(() => h.hub.isConnected('party-a'), 'connect');
+    raw.ws.send(Buffer.from([2, ...new Uint8Array(40)])); // unknown kind
+    raw.ws.send(Buffer.from([1, ...new Uint8Array(33)])); // truncated header
+    raw.ws.send(encodeBinaryEnvelope({ type: 'envelope', session: 'ab'.repeat(32), from: 1, to: 0, data: Uint8Array.of(9) }));
+    await waitFor(() => h.messages.length === 1, 'the valid envelope');
+    expect(h.messages[0]![1]).toMatchObject({ type: 'envelope', session: 'ab'.repeat(32), from: 1, to: 0, data: Uint8Array.of(9) });
+    expect(h.hub.stats.malformedFrames).toBe(3); // the one before authentication and the two bad ones
+    expect(h.hub.isConnected('party-a')).toBe(true);
+  });
+
   test('an unknown party is refused, and keeps retrying without getting in', async () => {
     const h = await startHub();
     const c = startLink(h.hub.url()!, C);
@@ -202,6 +243,17 @@ describe('CoordinatorHub and PartyLink', () => {
     await waitFor(() => h.disconnects.length === 1, 'dead peer dropped', 2000);
     expect(Date.now() - t0).toBeLessThan(1000);
     expect((await raw.closed)[0]).toBe(1006);
+  });
+
+  test('the heartbeat keeps a peer that answers late (busy) but within the allowed misses', async () => {
+    const h = await startHub({ heartbeatMs: 300 });
+    const raw = await rawClient(h.hub.url()!, A, { autoPong: false });
+    // Each ping is answered 450 ms late: one tick passes without a pong, never two in a row.
+    raw.ws.on('ping', (data) => { setTimeout(() => { try { raw.ws.pong(data); } catch { /* closed */ } }, 450); });
+    await waitFor(() => h.connects.length === 1, 'connect');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(h.disconnects).toEqual([]);
+    expect(h.hub.isConnected('party-a')).toBe(true);
   });
 
   test('the party redials a coordinator that goes silent', async () => {

@@ -1,10 +1,14 @@
 import { describe, test, expect } from '@jest/globals';
 import { randomBytes } from '@noble/hashes/utils.js';
-import { MAX_PAYLOAD_BYTES, SESSION_ID_BYTES, type Envelope } from '../../../protocols/core/envelope.ts';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { MAX_PAYLOAD_BYTES, SESSION_ID_BYTES, encodeEnvelope, type Envelope } from '../../../protocols/core/envelope.ts';
+import { concatBytes, lengthPrefixed, splitLengthPrefixed, utf8ToBytes } from '../../../protocols/core/bytes.ts';
+import { LABELS } from '../../../protocols/core/labels.ts';
 import { ProtocolError } from '../../../protocols/core/errors.ts';
 import { generateIdentity, publicIdentity, type Identity, type PublicIdentity } from '../../../services/transport/identity.ts';
 import {
-  FRAME_SEALED, FRAME_SIGNED, MAX_SECURE_FRAME_BYTES, ReplayGuard, frameKind, open, protect,
+  FRAME_SEALED, FRAME_SIGNED, FRAME_VERSION, MAX_SECURE_FRAME_BYTES, ReplayGuard, frameKind, open, protect,
 } from '../../../services/transport/secure-envelope.ts';
 import { TransportError, type TransportErrorReason } from '../../../services/transport/errors.ts';
 
@@ -269,5 +273,70 @@ describe('ReplayGuard', () => {
     guard.accept({ ...c, round: 2 });
     guard.accept({ ...c, round: 3 });
     expectReason(() => guard.accept({ ...c, round: 4 }), 'limit', 1);
+  });
+});
+
+// Broadcast signatures are checked by OpenSSL (node:crypto). These frames are built by hand, with
+// the sender's secret scalar, to show the check is RFC 8032 strict: at least as strict as noble's
+// ed25519.verify with zip215 = false, which it replaced, and stricter where noble's cofactored
+// equation was lenient.
+describe('strict Ed25519 verification of broadcasts', () => {
+  const L = ed25519.Point.Fn.ORDER;
+  const P = ed25519.Point.Fp.ORDER;
+  const e = env({ payload: new TextEncoder().encode('strictness') });
+  const envBytes = encodeEnvelope(e);
+  const header = envBytes.subarray(0, envBytes.length - e.payload.length);
+  const message = lengthPrefixed(utf8ToBytes(LABELS.envelopeSignature), header, e.payload);
+  const le = (n: bigint): Uint8Array => { const out = new Uint8Array(32); for (let i = 0; i < 32; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn); return out; };
+  const fromLe = (b: Uint8Array): bigint => b.reduceRight((acc, x) => (acc << 8n) | BigInt(x), 0n);
+  const challenge = (r: Uint8Array, a: Uint8Array): bigint => fromLe(sha512(concatBytes(r, a, message))) % L;
+  const signedFrame = (sig: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(FRAME_VERSION, FRAME_SIGNED), lengthPrefixed(envBytes, sig));
+  const { scalar: a, pointBytes: A } = ed25519.utils.getExtendedPublicKey(ids[0]!.signSecret);
+  // An order-8 point (the small-order list of "Taming the many EdDSAs", Chalkias et al.).
+  const T8 = ed25519.Point.fromHex('c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a');
+
+  test('the hand-built signatures are right: R = identity (nonce 0), canonically encoded, verifies', () => {
+    const R = ed25519.Point.ZERO.toBytes();
+    const s = (challenge(R, A) * a) % L;
+    expect(open(signedFrame(concatBytes(R, le(s))), ids[1]!, senders, 2)).toEqual(e);
+    expect(ed25519.verify(concatBytes(R, le(s)), message, A, { zip215: false })).toBe(true);
+  });
+
+  test('R encoded non-canonically (y = p + 1) is refused, as by noble strict (ZIP-215 would accept it)', () => {
+    const R = le(P + 1n);
+    const sig = concatBytes(R, le((challenge(R, A) * a) % L));
+    expect(ed25519.verify(sig, message, A, { zip215: true })).toBe(true);
+    expect(ed25519.verify(sig, message, A, { zip215: false })).toBe(false);
+    expectReason(() => open(signedFrame(sig), ids[1]!, senders, 2), 'bad-signature', 1);
+  });
+
+  test('s + L (a non-reduced s) is refused', () => {
+    const good = splitLengthPrefixed(protect(e, ids[0]!).subarray(2), 2)[1]!;
+    const s = fromLe(good.subarray(32));
+    const sig = concatBytes(good.subarray(0, 32), le(s + L));
+    expect(ed25519.verify(sig, message, A, { zip215: false })).toBe(false);
+    expectReason(() => open(signedFrame(sig), ids[1]!, senders, 2), 'bad-signature', 1);
+  });
+
+  test('R off by a small-order point is refused (noble cofactored equation accepted it: tighter now)', () => {
+    expect(T8.isSmallOrder() && !T8.is0()).toBe(true);
+    const r = 12345678901234567890n;
+    const R = ed25519.Point.BASE.multiply(r).add(T8).toBytes();
+    const sig = concatBytes(R, le((r + challenge(R, A) * a) % L));
+    expect(ed25519.verify(sig, message, A, { zip215: false })).toBe(true);
+    expectReason(() => open(signedFrame(sig), ids[1]!, senders, 2), 'bad-signature', 1);
+  });
+
+  test('a sender whose public key is of small order or non-canonical is refused', () => {
+    const r = 987654321n;
+    const R = ed25519.Point.BASE.multiply(r).toBytes();
+    const sig = concatBytes(R, le(r)); // [s]B − [k]·identity = R for any message
+    const identityKey = ed25519.Point.ZERO.toBytes();
+    const weak: PublicIdentity = { ...pubs[0]!, signPublic: Buffer.from(identityKey).toString('hex') };
+    expect(ed25519.verify(sig, message, identityKey, { zip215: false })).toBe(false);
+    expectReason(() => open(signedFrame(sig), ids[1]!, (i) => (i === 1 ? weak : pubs[i - 1]), 2), 'bad-signature', 1);
+    // The identity point encoded with y = p + 1: not canonical.
+    const nonCanonical: PublicIdentity = { ...pubs[0]!, signPublic: Buffer.from(le(P + 1n)).toString('hex') };
+    expectReason(() => open(signedFrame(sig), ids[1]!, (i) => (i === 1 ? nonCanonical : pubs[i - 1]), 2), 'bad-signature', 1);
   });
 });
