@@ -4,6 +4,7 @@
 import { describe, test, expect } from '@jest/globals';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { sha256, tagged } from '../../../protocols/dkls23/hash.ts';
+import { sha256Short } from '../../../protocols/dkls23/sha256-block.ts';
 import { lengthPrefixed, utf8ToBytes } from '../../../protocols/core/bytes.ts';
 import { hex, seededRng } from './fixtures.ts';
 
@@ -37,5 +38,24 @@ describe('SHA-256 (node:crypto)', () => {
   test('tagged() is SHA-256 over the length-prefixed label and parts', () => {
     const parts = [utf8ToBytes('a'), new Uint8Array(0), seededRng('tagged')(1000)];
     expect(hex(tagged('tutti/test', ...parts))).toBe(hex(nobleSha256(lengthPrefixed(utf8ToBytes('tutti/test'), ...parts))));
+  });
+});
+
+describe('SHA-256 of one block (sha256-block.ts, the VOLE row hash)', () => {
+  test('agrees with noble for every length 0..55 (20 messages each), written at an offset', () => {
+    const rng = seededRng('sha256-block');
+    const out = new Uint8Array(40);
+    for (let n = 0; n <= 55; n++)
+      for (let r = 0; r < 20; r++) {
+        const m = rng(n);
+        sha256Short(m, out, 8);
+        expect(hex(out.subarray(8))).toBe(hex(nobleSha256(m)));
+      }
+    sha256Short(utf8ToBytes('abc'), out, 0);
+    expect(hex(out.subarray(0, 32))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  test('refuses more than one block', () => {
+    expect(() => sha256Short(new Uint8Array(56), new Uint8Array(32))).toThrow(RangeError);
   });
 });
