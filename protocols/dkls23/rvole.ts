@@ -114,8 +114,10 @@ export function voleReceive(curve: DklsCurve, sid: Uint8Array, seeds: Uint8Array
   const { Fn } = curve;
   const choices = randomBytes(rng, OTE_CHOICE_BYTES);
   const g = gadget(curve);
-  let chi = Fn.ZERO;
-  for (let i = 0; i < XI; i++) chi = Fn.add(chi, Fn.mul(g[i]!, BigInt(getBit(choices, i))));
+  // Σ g_i·β_i summed unreduced (a product with the bit, not a branch on it), reduced once.
+  let sum = 0n;
+  for (let i = 0; i < XI; i++) sum += g[i]! * BigInt(getBit(choices, i));
+  const chi = Fn.create(sum);
   const { message, rows } = oteReceive(sid, seeds, choices, rng);
   return { message, state: { choices, rows }, chi };
 }
