@@ -8,10 +8,10 @@
 // (≈0.4 ms). Here the arithmetic is Jacobian with the curve's own doubling (a = 0 for secp256k1,
 // a = −3 for P-256) and mixed additions of affine table points, on plain bigints with one
 // reduction per product:
-//   k·G   k recoded into 65 odd signed base-16 digits (Joye–Tunstall regular recoding,
-//         batch-mul.ts recodeOdd) and one mixed addition per digit from the affine table of
-//         (2m+1)·16^w·G that the DKG already keeps (batch-mul.ts baseTable): 64 additions, no
-//         doublings;
+//   k·G   k recoded into 33 odd signed base-256 digits (Joye–Tunstall regular recoding, as
+//         batch-mul.ts recodeOdd with 8-bit windows) and one mixed addition per digit from an
+//         affine table of (2m+1)·256^w·G (33 × 128 points, built once per curve and process in
+//         ≈ 30 ms): 32 additions, no doublings;
 //   k·P   a table of the odd multiples P, 3P, …, 15P (normalised with one inversion), then four
 //         doublings and one addition per digit; on secp256k1 k = ±k1 ± k2·λ (GLV) with the two
 //         128-bit halves sharing the doublings, each half made odd by adding 1 or 2 and
@@ -26,7 +26,7 @@
 // tests/protocols/dkls23/scalar-mul.test.ts compares both functions with noble.
 import { _splitEndoScalar } from '@noble/curves/abstract/weierstrass.js';
 import type { DklsCurve, Point } from './curve.ts';
-import { SECP256K1_ENDO, baseTable, recodeOdd } from './batch-mul.ts';
+import { SECP256K1_ENDO, recodeOdd } from './batch-mul.ts';
 
 class Degenerate extends Error {}
 
@@ -102,19 +102,68 @@ function toPoint(curve: DklsCurve, f: Field, P: Jac, negate: boolean): Point {
   return new curve.Point((P.X * P.Z) % p, negate ? (p - P.Y) % p : P.Y, Z3);
 }
 
-/** k·G for a secret k (reduced mod q; 0 gives the identity). */
+/**
+ * Regular recoding of an odd k < 256^32 into 33 odd signed base-256 digits: k = Σ_i d_i·256^i,
+ * d_i odd in [−255, 255], top digit 1 (batch-mul.ts recodeOdd with 8-bit windows).
+ */
+export function recodeOdd256(k: bigint): number[] {
+  if ((k & 1n) === 0n || k <= 0n || k >= 1n << 256n) throw new RangeError('recodeOdd256 needs an odd k below 2^256');
+  const d: number[] = [];
+  for (let i = 0; i < 32; i++) {
+    const di = Number(k & 511n) - 256;
+    d.push(di);
+    k = (k - BigInt(di)) >> 8n;
+  }
+  if (k !== 1n) throw new Error('recoding invariant broken');
+  d.push(1);
+  return d;
+}
+
+/** Affine odd multiples (2m+1)·256^w·G, m < 128, w ≤ 32: X[w][m], Y[w][m] (built once per curve, ≈ 30 ms). */
+type Base256 = { X: bigint[][]; Y: bigint[][] };
+const base256 = new Map<string, Base256>();
+
+function base256Table(curve: DklsCurve): Base256 {
+  let T = base256.get(curve.name);
+  if (T) return T;
+  const pts: Point[] = [];
+  let B = curve.Point.BASE;
+  for (let w = 0; w <= 32; w++) {
+    const B2 = B.double();
+    let acc = B;
+    for (let m = 0; m < 128; m++) {
+      pts.push(acc);
+      acc = acc.add(B2);
+    }
+    for (let r = 0; r < 8; r++) B = B.double();
+  }
+  const invZ = curve.Point.Fp.invertBatch(pts.map((pt) => pt.Z));
+  T = { X: [], Y: [] };
+  for (let w = 0; w <= 32; w++) {
+    const X: bigint[] = [], Y: bigint[] = [];
+    for (let m = 0; m < 128; m++) {
+      const a = pts[128 * w + m]!.toAffine(invZ[128 * w + m]);
+      X.push(a.x); Y.push(a.y);
+    }
+    T.X.push(X); T.Y.push(Y);
+  }
+  base256.set(curve.name, T);
+  return T;
+}
+
+/** k·G for a secret k (reduced mod q; 0 gives the identity): 32 mixed additions from base256Table. */
 export function mulBase(curve: DklsCurve, k: bigint): Point {
   const { Fn, Point } = curve;
   k = Fn.create(k);
   if (k === 0n) return Point.ZERO;
   try {
     const f = field(curve);
-    const T = baseTable(curve, Point.BASE);
+    const T = base256Table(curve);
     // k' odd: k itself, or q − k with the result negated.
     const negate = (k & 1n) === 0n;
-    const digits = recodeOdd(negate ? Fn.ORDER - k : k);
-    const acc: Jac = { X: T.X[64]![0]!, Y: T.Y[64]![0]!, Z: 1n }; // top digit 1
-    for (let w = 63; w >= 0; w--) {
+    const digits = recodeOdd256(negate ? Fn.ORDER - k : k);
+    const acc: Jac = { X: T.X[32]![0]!, Y: T.Y[32]![0]!, Z: 1n }; // top digit 1
+    for (let w = 31; w >= 0; w--) {
       const d = digits[w]!;
       const m = (Math.abs(d) - 1) >>> 1;
       const y = T.Y[w]![m]!;

@@ -4,7 +4,7 @@
 import { describe, test, expect } from '@jest/globals';
 import { _splitEndoScalar } from '@noble/curves/abstract/weierstrass.js';
 import { SECP256K1_ENDO } from '../../../protocols/dkls23/batch-mul.ts';
-import { mulBase, mulPoint } from '../../../protocols/dkls23/scalar-mul.ts';
+import { mulBase, mulPoint, recodeOdd256 } from '../../../protocols/dkls23/scalar-mul.ts';
 import { randomScalar } from '../../../protocols/dkls23/random.ts';
 import { CURVES, seededRng } from './fixtures.ts';
 
@@ -29,6 +29,18 @@ describe.each(CURVES)('scalar-mul on %s', (name, curve) => {
     for (const P of points) for (const k of scalars) expect(mulPoint(curve, k, P).equals(P.multiply(k))).toBe(true);
     expect(mulPoint(curve, 0n, points[2]!).is0()).toBe(true);
     expect(mulPoint(curve, 7n, Point.ZERO).is0()).toBe(true);
+  });
+
+  test('8-bit regular recoding: 33 odd digits in [−255, 255] with top digit 1, summing to k', () => {
+    for (const k of [1n, 3n, 255n, 257n, q - 2n, (1n << 256n) - 1n, randomScalar(curve, rng) | 1n]) {
+      const d = recodeOdd256(k);
+      expect(d.length).toBe(33);
+      expect(d[32]).toBe(1);
+      for (const x of d) expect(Math.abs(x) % 2 === 1 && Math.abs(x) <= 255).toBe(true);
+      expect(d.reduceRight((acc, x) => acc * 256n + BigInt(x), 0n)).toBe(k);
+    }
+    expect(() => recodeOdd256(2n)).toThrow(RangeError);
+    expect(() => recodeOdd256(1n << 256n)).toThrow(RangeError);
   });
 
   test('the results are valid points whose encodings match noble', () => {
