@@ -214,10 +214,10 @@ function lockstepGlv(curve: DklsCurve, k: bigint, points: readonly Point[]): Poi
 }
 
 /** Tables of odd multiples of 16^w·B, w = 0..64, for fixed-base products (memo for G). */
-type BaseTable = { X: bigint[][]; Y: bigint[][] }; // X[w][m] = x((2m+1)·16^w·B)
+export type BaseTable = { X: bigint[][]; Y: bigint[][] }; // X[w][m] = x((2m+1)·16^w·B)
 const baseTables = new Map<string, BaseTable>();
 
-function baseTable(curve: DklsCurve, B: Point): BaseTable {
+export function baseTable(curve: DklsCurve, B: Point): BaseTable {
   const isG = B.equals(curve.Point.BASE);
   const known = isG ? baseTables.get(curve.name) : undefined;
   if (known) return known;

@@ -7,6 +7,7 @@ import { equalBytes } from '../core/bytes.ts';
 import { decodePoint, decodeScalar, fromHex } from './codec.ts';
 import { dklsCurve, isDklsCurveName, type DklsCurve, type DklsCurveName, type Point } from './curve.ts';
 import { evalCommitment } from './feldman.ts';
+import { mulBase } from './scalar-mul.ts';
 import type { OteSenderSeeds } from './softspoken.ts';
 import { MAX_PARTIES, OTE_BLOCKS, SEED_BYTES, SOFTSPOKEN_Q } from './params.ts';
 
@@ -118,7 +119,7 @@ export function parseKeyShare(share: DklsKeyShare): ParsedKeyShare {
   if (!Number.isInteger(index) || index < 1 || index > n) bad(`index ${index} outside 1..${n}`);
   const { publicKey, commitments, verificationShares } = parsePublic(curve, share);
   const secretShare = wrap(() => decodeScalar(curve, fromHex(share.secretShare), 'secret share'));
-  if (secretShare === 0n || !curve.Point.BASE.multiply(secretShare).equals(verificationShares.get(index)!))
+  if (secretShare === 0n || !mulBase(curve, secretShare).equals(verificationShares.get(index)!))
     bad('secret share does not match its verification share');
   const dkgSessionId = hexOf(share.dkgSessionId, 32, 'DKG session id');
   const transcriptHash = hexOf(share.transcriptHash, 32, 'transcript hash');

@@ -78,6 +78,12 @@ export abstract class DklsMachine<O, S, St extends MachineState> implements Sess
   protected readonly st: St;
   /** Decoded payloads, keyed like the inbox; a cache only (rebuilt from the inbox after restore). */
   private readonly decoded = new Map<string, unknown>();
+  /**
+   * Accepted payloads as bytes, keyed like the inbox. They join `st.inbox` (as hex) only when a
+   * snapshot is taken (toJSON): hex-encoding the ~60 KB a signer receives per peer on every
+   * message, for snapshots the service does not take, was a measurable share of a signature.
+   */
+  private readonly payloads = new Map<string, Uint8Array>();
   private terminalStep: Step<O, S> | null = null;
 
   protected constructor(state: St, private readonly shapes: readonly RoundShape[]) {
@@ -113,19 +119,28 @@ export abstract class DklsMachine<O, S, St extends MachineState> implements Sess
   /** The decoded message of `from` for a round that is complete. */
   protected message<T>(round: number, p2p: boolean, from: number): T {
     const key = slotKey(round, p2p, from);
-    if (!this.decoded.has(key)) {
-      const hex = this.st.inbox[key];
-      if (hex === undefined) throw new ProtocolError('internal', `no message ${key}`);
-      this.decoded.set(key, this.decode(round, p2p, from, fromHex(hex)));
-    }
+    if (!this.decoded.has(key)) this.decoded.set(key, this.decode(round, p2p, from, this.stored(key)));
     return this.decoded.get(key) as T;
   }
 
-  /** The raw payload of `from` for a round (for echoes and transcripts). */
+  /** The raw payload of `from` for a round (for echoes and transcripts): a copy. */
   protected raw(round: number, p2p: boolean, from: number): Uint8Array {
-    const hex = this.st.inbox[slotKey(round, p2p, from)];
-    if (hex === undefined) throw new ProtocolError('internal', `no message ${slotKey(round, p2p, from)}`);
-    return fromHex(hex);
+    return this.stored(slotKey(round, p2p, from)).slice();
+  }
+
+  private has(key: string): boolean {
+    return this.payloads.has(key) || this.st.inbox[key] !== undefined;
+  }
+
+  /** An accepted payload (from this run, or from the snapshot's hex after a restore). */
+  private stored(key: string): Uint8Array {
+    let b = this.payloads.get(key);
+    if (!b) {
+      const hex = this.st.inbox[key];
+      if (hex === undefined) throw new ProtocolError('internal', `no message ${key}`);
+      this.payloads.set(key, (b = fromHex(hex)));
+    }
+    return b;
   }
 
   start(): Step<O, S> {
@@ -146,7 +161,9 @@ export abstract class DklsMachine<O, S, St extends MachineState> implements Sess
   }
 
   toJSON(): unknown {
-    return JSON.parse(JSON.stringify(this.st));
+    const inbox = { ...this.st.inbox };
+    for (const [key, b] of this.payloads) inbox[key] ??= bytesToHex(b);
+    return JSON.parse(JSON.stringify({ ...this.st, inbox }));
   }
 
   /** Intake: everything that can be checked before the message is stored. */
@@ -169,16 +186,16 @@ export abstract class DklsMachine<O, S, St extends MachineState> implements Sess
     if ((p2p && !shape.p2p) || (!p2p && !shape.broadcast))
       throw new ProtocolError('unexpected', `round ${e.round} has no ${p2p ? 'point-to-point' : 'broadcast'} message`, [e.from]);
     const key = slotKey(e.round, p2p, e.from);
-    const seen = this.st.inbox[key];
-    if (seen !== undefined) {
+    if (this.has(key)) {
       // The same bytes again can be a network or relay replay; different bytes were signed by
       // the sender, who therefore sent two versions of one message.
-      if (seen === bytesToHex(e.payload)) throw new ProtocolError('duplicate', `second copy of round ${e.round} message from ${e.from}`);
+      if (equalBytes(this.stored(key), e.payload)) throw new ProtocolError('duplicate', `second copy of round ${e.round} message from ${e.from}`);
       throw new ProtocolError('equivocation', `two different round ${e.round} messages from ${e.from}`, [e.from]);
     }
     if (e.round < this.st.round) throw new ProtocolError('unexpected', `late round ${e.round} message from ${e.from}`, [e.from]);
     const value = this.decode(e.round, p2p, e.from, e.payload);
-    this.st.inbox[key] = bytesToHex(e.payload);
+    // A copy: the caller may reuse the envelope's buffer.
+    this.payloads.set(key, e.payload.slice());
     this.decoded.set(key, value);
   }
 
@@ -186,8 +203,8 @@ export abstract class DklsMachine<O, S, St extends MachineState> implements Sess
     const shape = this.shapes[round - 1];
     if (!shape) return false;
     return this.others.every((p) =>
-      (!shape.broadcast || this.st.inbox[slotKey(round, false, p)] !== undefined) &&
-      (!shape.p2p || this.st.inbox[slotKey(round, true, p)] !== undefined));
+      (!shape.broadcast || this.has(slotKey(round, false, p))) &&
+      (!shape.p2p || this.has(slotKey(round, true, p))));
   }
 
   /** Completes every round whose messages are all in; a single message can finish several. */

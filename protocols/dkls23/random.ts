@@ -1,9 +1,9 @@
 // Randomness from the injected rng (protocols/core/session.ts Rng): never Math.random, never a
 // global source, so that tests can replay a run exactly and services decide where entropy comes from.
 import { bytesToNumberBE } from '@noble/curves/utils.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import type { Rng } from '../core/session.ts';
 import type { DklsCurve } from './curve.ts';
+import { sha256 } from './hash.ts';
 
 /** n bytes from the rng, refusing a short or non-byte answer. */
 export function randomBytes(rng: Rng, n: number): Uint8Array {

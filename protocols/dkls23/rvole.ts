@@ -21,10 +21,9 @@ import { LABELS } from '../core/labels.ts';
 import { ProtocolError } from '../core/errors.ts';
 import { equalBytes } from '../core/bytes.ts';
 import type { Rng } from '../core/session.ts';
-import { sha256 } from '@noble/hashes/sha2.js';
 import type { DklsCurve } from './curve.ts';
 import { hashToScalar, hashToScalars, tagged, u16 } from './hash.ts';
-import { readUintBE, writeScalarBE } from './codec.ts';
+import { sha256Short } from './sha256-block.ts';
 import { chacha20 } from './chacha20.ts';
 import { banError } from './errors.ts';
 import { getBit } from './bits.ts';
@@ -60,22 +59,42 @@ export function gadget(curve: DklsCurve): bigint[] {
  */
 class RowPads {
   private readonly input = new Uint8Array(50);
+  private readonly key = new Uint8Array(32);
   private readonly stream: Uint8Array;
+  private readonly view: DataView;
   private static readonly NONCE = new Uint8Array(12);
 
   constructor(private readonly curve: DklsCurve, sid: Uint8Array, private readonly width: number) {
     this.input.set(tagged(LABELS.dkls23OteRowHash, sid).subarray(0, 16), 0);
     this.stream = new Uint8Array(48 * width);
+    this.view = new DataView(this.stream.buffer);
   }
 
   pads(i: number, rows: Uint8Array, rowOffset: number, xorMask: Uint8Array | null, out: bigint[]): void {
-    const { input } = this;
+    const { input, key, view } = this;
     input[16] = i >>> 8; input[17] = i & 0xff;
     for (let k = 0; k < OTE_COLUMN_BYTES; k++) input[18 + k] = rows[rowOffset + k]! ^ (xorMask ? xorMask[k]! : 0);
-    chacha20(sha256(input), 0, RowPads.NONCE, 0, this.stream, 0, this.stream.length);
+    // SHA-256 of the 50-byte input in one compression, without a call into node:crypto.
+    sha256Short(input, key);
+    chacha20(key, 0, RowPads.NONCE, 0, this.stream, 0, this.stream.length);
     const q = this.curve.Fn.ORDER;
-    for (let k = 0; k < this.width; k++) out[k] = readUintBE(this.stream, 48 * k, 48) % q;
+    for (let k = 0, o = 0; k < this.width; k++, o += 48) {
+      // The 48 bytes at o, big-endian, as three 128-bit halves (fewer intermediate bigints than readUintBE).
+      const hi = (view.getBigUint64(o) << 64n) | view.getBigUint64(o + 8);
+      const mid = (view.getBigUint64(o + 16) << 64n) | view.getBigUint64(o + 24);
+      const lo = (view.getBigUint64(o + 32) << 64n) | view.getBigUint64(o + 40);
+      out[k] = ((hi << 256n) | (mid << 128n) | lo) % q;
+    }
   }
+}
+
+const MASK64 = 0xffffffffffffffffn;
+/** s < 2^256 as 32 big-endian bytes at `offset` of the view (as codec.ts writeScalarBE, on one view). */
+function putScalar(view: DataView, offset: number, s: bigint): void {
+  view.setBigUint64(offset + 24, s & MASK64);
+  view.setBigUint64(offset + 16, (s >> 64n) & MASK64);
+  view.setBigUint64(offset + 8, (s >> 128n) & MASK64);
+  view.setBigUint64(offset, s >> 192n);
 }
 
 function checkEll(ell: number): void {
@@ -95,8 +114,10 @@ export function voleReceive(curve: DklsCurve, sid: Uint8Array, seeds: Uint8Array
   const { Fn } = curve;
   const choices = randomBytes(rng, OTE_CHOICE_BYTES);
   const g = gadget(curve);
-  let chi = Fn.ZERO;
-  for (let i = 0; i < XI; i++) chi = Fn.add(chi, Fn.mul(g[i]!, BigInt(getBit(choices, i))));
+  // Σ g_i·β_i summed unreduced (a product with the bit, not a branch on it), reduced once.
+  let sum = 0n;
+  for (let i = 0; i < XI; i++) sum += g[i]! * BigInt(getBit(choices, i));
+  const chi = Fn.create(sum);
   const { message, rows } = oteReceive(sid, seeds, choices, rng);
   return { message, state: { choices, rows }, chi };
 }
@@ -114,6 +135,7 @@ export function voleSend(curve: DklsCurve, sid: Uint8Array, own: OteSenderSeeds,
   const { rows, delta } = oteSend(sid, own, receiverMessage, receiver);
   const alpha = [...inputs.map((a) => Fn.create(a)), randomScalar(curve, rng)];
   const message = new Uint8Array(voleSenderMessageBytes(ell));
+  const messageView = new DataView(message.buffer);
   const zA: bigint[] = new Array<bigint>(XI * width);
   const hasher = new RowPads(curve, sid, width);
   const g0: bigint[] = new Array<bigint>(width), g1: bigint[] = new Array<bigint>(width);
@@ -123,7 +145,7 @@ export function voleSend(curve: DklsCurve, sid: Uint8Array, own: OteSenderSeeds,
     hasher.pads(i, rows, OTE_COLUMN_BYTES * i, delta, g1);
     for (let k = 0; k < width; k++) {
       zA[i * width + k] = Fn.neg(g0[k]!);
-      writeScalarBE((g0[k]! - g1[k]! + alpha[k]! + q) % q, message, (i * width + k) * SCALAR);
+      putScalar(messageView, (i * width + k) * SCALAR, (g0[k]! - g1[k]! + alpha[k]! + q) % q);
     }
   }
   const aTildeEnd = XI * width * SCALAR;
@@ -132,10 +154,11 @@ export function voleSend(curve: DklsCurve, sid: Uint8Array, own: OteSenderSeeds,
   for (let k = 0; k < ell; k++) eta = Fn.add(eta, Fn.mul(theta[k]!, alpha[k]!));
   message.set(Fn.toBytes(eta), aTildeEnd);
   const mu = new Uint8Array(XI * SCALAR);
+  const muView = new DataView(mu.buffer);
   for (let i = 0; i < XI; i++) {
     let m = zA[i * width + ell]!;
     for (let k = 0; k < ell; k++) m += theta[k]! * zA[i * width + k]!;
-    writeScalarBE(m % q, mu, i * SCALAR);
+    putScalar(muView, i * SCALAR, m % q);
   }
   message.set(tagged(LABELS.dkls23VoleMu, sid, mu), aTildeEnd + SCALAR);
   const g = gadget(curve);
@@ -162,28 +185,30 @@ export function voleReceiveFinish(curve: DklsCurve, sid: Uint8Array, state: Vole
     throw new ProtocolError('malformed', `VOLE message of ${message.length} bytes, expected ${voleSenderMessageBytes(ell)}`, [sender]);
   const aTildeEnd = XI * width * SCALAR;
   const q = Fn.ORDER;
-  const scalarAt = (off: number, what: string): bigint => {
-    const s = readUintBE(message, off, SCALAR);
-    if (s >= Fn.ORDER) throw new ProtocolError('malformed', `VOLE message: ${what} not below the group order`, [sender]);
+  const view = new DataView(message.buffer, message.byteOffset, message.length);
+  const scalarAt = (off: number, what: () => string): bigint => {
+    const s = (((view.getBigUint64(off) << 64n) | view.getBigUint64(off + 8)) << 128n) | (view.getBigUint64(off + 16) << 64n) | view.getBigUint64(off + 24);
+    if (s >= q) throw new ProtocolError('malformed', `VOLE message: ${what()} not below the group order`, [sender]);
     return s;
   };
   const theta = hashToScalars(curve, ell, LABELS.dkls23VoleTheta, sid, message.subarray(0, aTildeEnd));
-  const eta = scalarAt(aTildeEnd, 'η');
+  const eta = scalarAt(aTildeEnd, () => 'η');
   const zB: bigint[] = new Array<bigint>(XI * width);
   const mu = new Uint8Array(XI * SCALAR);
+  const muView = new DataView(mu.buffer);
   const hasher = new RowPads(curve, sid, width);
   const pads: bigint[] = new Array<bigint>(width);
   for (let i = 0; i < XI; i++) {
     const bit = BigInt(getBit(state.choices, i));
     hasher.pads(i, state.rows, OTE_COLUMN_BYTES * i, null, pads);
     for (let k = 0; k < width; k++) {
-      const at = scalarAt((i * width + k) * SCALAR, `ã[${i}][${k}]`);
+      const at = scalarAt((i * width + k) * SCALAR, () => `ã[${i}][${k}]`);
       // β_i·ã_i as a product with the bit, not a branch on it.
       zB[i * width + k] = (pads[k]! + at * bit) % q;
     }
     let m = zB[i * width + ell]!;
     for (let k = 0; k < ell; k++) m += theta[k]! * zB[i * width + k]!;
-    writeScalarBE(((eta * bit - m) % q + q) % q, mu, i * SCALAR);
+    putScalar(muView, i * SCALAR, ((eta * bit - m) % q + q) % q);
   }
   if (!equalBytes(tagged(LABELS.dkls23VoleMu, sid, mu), message.subarray(aTildeEnd + SCALAR)))
     throw banError('random VOLE consistency check (μ) failed', sender);

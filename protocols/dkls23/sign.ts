@@ -36,6 +36,7 @@ import { banError } from './errors.ts';
 import { derivedRng, randomBytes, randomScalar } from './random.ts';
 import { partyByte, tagged } from './hash.ts';
 import { SIGN_VOLE_INPUTS } from './params.ts';
+import { mulBase, mulPoint } from './scalar-mul.ts';
 
 export type DklsSignOutput = {
   /** r ‖ s, 32 bytes each, s low (s ≤ q/2). */
@@ -89,10 +90,22 @@ export function voleSessionId(finalSid: Uint8Array, alice: number, bob: number):
 
 class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
   private parsedShare: ParsedKeyShare | null;
+  /** R_i = r_i·G and pk_i = sk_i·G, public, computed once per session (not part of the snapshot). */
+  private ownR: Point | null;
+  private ownPk: Point | null = null;
 
-  constructor(state: SignState, parsed?: ParsedKeyShare) {
+  constructor(state: SignState, parsed?: ParsedKeyShare, R?: Point) {
     super(state, SHAPES);
     this.parsedShare = parsed ?? null;
+    this.ownR = R ?? null;
+  }
+
+  private nonceR(r: bigint): Point {
+    return (this.ownR ??= mulBase(this.curve, r));
+  }
+
+  private ownPublic(sk: bigint): Point {
+    return (this.ownPk ??= mulBase(this.curve, sk));
   }
 
   private get key(): ParsedKeyShare {
@@ -180,7 +193,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
   /** R2 done: agree on R1; as VOLE sender to each signer, with inputs (r_i, sk_i); open R_i. */
   private answerVoles(): Progress<DklsSignOutput, never> {
     const { curve, key } = this;
-    const { Fn, Point } = curve;
+    const { Fn } = curve;
     const finalSid = this.finalSid;
     checkEchoes(this.self, this.st.parties, fromHex(this.st.echo1!), (j) => this.message<Round2>(2, true, j).echo);
     for (const j of this.others) this.checkFinalSid(j, this.message<Round2>(2, true, j).finalSid);
@@ -188,8 +201,8 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     if (!nonce) throw new ProtocolError('nonce-reuse', 'this presignature has already been used');
     const r = Fn.fromBytes(fromHex(nonce.r)), phi = Fn.fromBytes(fromHex(nonce.phi));
     const sk = Fn.fromBytes(fromHex(this.st.sk!));
-    const R = encodePoint(Point.BASE.multiply(r));
-    const pk = encodePoint(Point.BASE.multiply(sk));
+    const R = encodePoint(this.nonceR(r));
+    const pk = encodePoint(this.ownPublic(sk));
     const alice: NonNullable<SignState['alice']> = {};
     const messages: Envelope[] = [];
     for (const j of this.others) {
@@ -200,7 +213,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
       alice[String(j)] = { cu: bytesToHex(Fn.toBytes(cu)), cv: bytesToHex(Fn.toBytes(cv)) };
       const chi = Fn.fromBytes(fromHex(this.st.bob![String(j)]!.chi));
       messages.push(this.envelope(3, j, concatBytes(finalSid, v.message, R, fromHex(nonce.blind), pk,
-        encodePoint(Point.BASE.multiply(cu)), encodePoint(Point.BASE.multiply(cv)), Fn.toBytes(Fn.sub(phi, chi)))));
+        encodePoint(mulBase(curve, cu)), encodePoint(mulBase(curve, cv)), Fn.toBytes(Fn.sub(phi, chi)))));
     }
     this.st.alice = alice;
     return { messages };
@@ -209,14 +222,14 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
   /** R3 done: every receiver-side check; then the presignature and our online-round message. */
   private presign(): Progress<DklsSignOutput, never> {
     const { curve, key } = this;
-    const { Fn, Point } = curve;
+    const { Fn } = curve;
     const finalSid = this.finalSid;
     const nonce = this.st.nonce;
     if (!nonce) throw new ProtocolError('nonce-reuse', 'this presignature has already been used');
     const r = Fn.fromBytes(fromHex(nonce.r)), phi = Fn.fromBytes(fromHex(nonce.phi));
     const sk = Fn.fromBytes(fromHex(this.st.sk!));
-    let R = Point.BASE.multiply(r);
-    let pkSum = Point.BASE.multiply(sk);
+    let R = this.nonceR(r);
+    let pkSum = this.ownPublic(sk);
     let phiPrime = phi;
     let uSum = 0n, vSum = 0n;
     for (const j of this.others) {
@@ -228,11 +241,10 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
       if (!openCommitment(LABELS.dkls23SignCommitment, this.sessionId, j, [encodePoint(m.R)], m.blind, this.message<Round1>(1, false, j).commitment))
         throw new ProtocolError('invalid-commitment', `party ${j}'s nonce does not open its round-1 commitment`, [j]);
       // DKLs23 §3 consistency check: j's VOLE inputs are the discrete logs of R_j and pk_j.
-      // χ and d are secret: constant-time multiplications.
+      // χ and d are secret: regular (scalar-independent) multiplications, scalar-mul.ts.
       const chi = Fn.fromBytes(fromHex(bob.chi));
-      const mulG = (x: bigint) => (x === 0n ? Point.ZERO : Point.BASE.multiply(x));
-      if (!m.R.multiply(chi).equals(mulG(du).add(m.gammaU))) throw banError(`Γ check on the nonce of party ${j} failed`, j);
-      if (!m.pk.multiply(chi).equals(mulG(dv).add(m.gammaV))) throw banError(`Γ check on the key share of party ${j} failed`, j);
+      if (!mulPoint(curve, chi, m.R).equals(mulBase(curve, du).add(m.gammaU))) throw banError(`Γ check on the nonce of party ${j} failed`, j);
+      if (!mulPoint(curve, chi, m.pk).equals(mulBase(curve, dv).add(m.gammaV))) throw banError(`Γ check on the key share of party ${j} failed`, j);
       const alice = this.st.alice![String(j)]!;
       R = R.add(m.R);
       pkSum = pkSum.add(m.pk);
@@ -333,7 +345,8 @@ export function createDklsSign(o: {
   const r = randomScalar(curve, o.rng);
   const phi = randomScalar(curve, o.rng);
   const blind = randomBytes(o.rng, 32);
-  const R = encodePoint(curve.Point.BASE.multiply(r));
+  const Rpoint = mulBase(curve, r);
+  const R = encodePoint(Rpoint);
   const com = commit(LABELS.dkls23SignCommitment, o.sessionId, o.self, [R], blind);
   const request = tagged(LABELS.dkls23SignRequest, utf8ToBytes(protocol), o.sessionId, encodePoint(key.publicKey), key.dkgSessionId,
     Uint8Array.from(signers), o.digest);
@@ -348,7 +361,7 @@ export function createDklsSign(o: {
     R: null, partial: null,
     presignatureId: bytesToHex(tagged(LABELS.dkls23PresignatureId, utf8ToBytes(protocol), encodePoint(key.publicKey), partyByte(o.self), R)),
   };
-  return new DklsSignSession(state, key);
+  return new DklsSignSession(state, key, Rpoint);
 }
 
 /**

@@ -71,6 +71,18 @@ function combine(chi: GfMultiplier[], column: Uint8Array, offset: number, acc: U
   return acc;
 }
 
+/** dst[dOff…+n] ^= src[sOff…+n] on 32-bit words (offsets and n in words; XOR has no byte order). */
+function xorWords(dst: Uint32Array, dOff: number, src: Uint32Array, sOff: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[dOff + i]! ^= src[sOff + i]!;
+}
+
+/** The words of a buffer this file allocated (offset 0, length a multiple of 4). */
+function words(b: Uint8Array): Uint32Array {
+  return new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
+}
+
+const ROW_WORDS = OTE_ROW_BYTES >>> 2;
+
 function xorRange(dst: Uint8Array, dOff: number, src: Uint8Array, sOff: number, n: number): void {
   for (let i = 0; i < n; i++) dst[dOff + i]! ^= src[sOff + i]!;
 }
@@ -89,13 +101,14 @@ export function oteReceive(sid: Uint8Array, seeds: Uint8Array, choices: Uint8Arr
   const columns = new Uint8Array(KAPPA * OTE_ROW_BYTES); // column 4j+b at (4j+b)·80
   const nonce = prgNonce(sid);
   const r = new Uint8Array(OTE_ROW_BYTES);
+  const m32 = words(message), c32 = words(columns), r32 = words(r);
   for (let j = 0; j < OTE_BLOCKS; j++) {
     const uOff = j * OTE_ROW_BYTES;
     message.set(betaPrime, uOff); // c_j = u_j ⊕ β'
     for (let x = 0; x < SOFTSPOKEN_Q; x++) {
       prgInto(nonce, seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES);
-      xorRange(message, uOff, r, 0, OTE_ROW_BYTES);
-      for (let b = 0; b < SOFTSPOKEN_K; b++) if ((x >>> b) & 1) xorRange(columns, (SOFTSPOKEN_K * j + b) * OTE_ROW_BYTES, r, 0, OTE_ROW_BYTES);
+      xorWords(m32, j * ROW_WORDS, r32, 0, ROW_WORDS);
+      for (let b = 0; b < SOFTSPOKEN_K; b++) if ((x >>> b) & 1) xorWords(c32, (SOFTSPOKEN_K * j + b) * ROW_WORDS, r32, 0, ROW_WORDS);
     }
   }
   const chi = challenges(sid, message.subarray(0, CORRECTIONS_BYTES));
@@ -125,13 +138,14 @@ export function oteSend(sid: Uint8Array, own: OteSenderSeeds, message: Uint8Arra
   const columns = new Uint8Array(KAPPA * OTE_ROW_BYTES);
   const nonce = prgNonce(sid);
   const r = new Uint8Array(OTE_ROW_BYTES);
+  const c32 = words(columns), r32 = words(r);
   for (let j = 0; j < OTE_BLOCKS; j++) {
     const dj = own.delta[j]!;
     for (let x = 0; x < SOFTSPOKEN_Q; x++) {
       if (x === dj) continue;
       prgInto(nonce, own.seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES);
       const d = x ^ dj;
-      for (let b = 0; b < SOFTSPOKEN_K; b++) if ((d >>> b) & 1) xorRange(columns, (SOFTSPOKEN_K * j + b) * OTE_ROW_BYTES, r, 0, OTE_ROW_BYTES);
+      for (let b = 0; b < SOFTSPOKEN_K; b++) if ((d >>> b) & 1) xorWords(c32, (SOFTSPOKEN_K * j + b) * ROW_WORDS, r32, 0, ROW_WORDS);
     }
     for (let b = 0; b < SOFTSPOKEN_K; b++)
       if ((dj >>> b) & 1) xorRange(columns, (SOFTSPOKEN_K * j + b) * OTE_ROW_BYTES, message, j * OTE_ROW_BYTES, OTE_ROW_BYTES);
