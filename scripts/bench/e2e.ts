@@ -2,12 +2,13 @@
 // prepareCluster, spawnGateway, spawnParty, waitForParties; a free port, a temporary data folder)
 // driven through @aws-sdk/client-kms. Every signature is checked with node:crypto against the
 // key's SubjectPublicKeyInfo from GetPublicKey, outside the timed region.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand, type KeySpec, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { prepareCluster, spawnGateway, spawnParty, waitForParties, type Spawned } from '../../services/main/cluster.ts';
+import { stopCluster } from '../../tests/support/cluster.ts';
 import { summarize, timeAsync, type Loop, type Summary } from './stats.ts';
 import { MESSAGE_BYTES, type BenchSpec, type Config } from './specs.ts';
 
@@ -91,14 +92,7 @@ export class BenchCluster {
 
   async stop(): Promise<void> {
     for (const c of this.clients) c.destroy();
-    const all = [this.gateway, ...this.parties.map((p) => p.proc)].filter(Boolean);
-    await Promise.all(all.map((s) => new Promise<void>((r) => {
-      if (s.child.exitCode !== null || s.child.signalCode !== null) return r();
-      s.child.once('exit', () => r());
-      s.child.kill('SIGTERM');
-      setTimeout(() => s.child.kill('SIGKILL'), 3000).unref();
-    })));
-    rmSync(this.dataDir, { recursive: true, force: true });
+    await stopCluster([this.gateway, ...this.parties.map((p) => p.proc)], this.dataDir);
   }
 }
 

@@ -41,7 +41,8 @@ export type Trend = {
   verdict: 'flat' | 'grows' | 'unclear';
 };
 
-export type SoakProcess = { name: string; pid: number; peakRss: number; hwm?: number; rss: Trend; heapUsed?: Trend };
+/** heapTotal: what V8 has reserved for the heap (it grows with the load even when heapUsed does not). */
+export type SoakProcess = { name: string; pid: number; peakRss: number; hwm?: number; rss: Trend; heapUsed?: Trend; heapTotal?: Trend };
 
 export type SoakRun = {
   keySpec: string; t: number; n: number; clients: number;
@@ -222,9 +223,10 @@ async function soakOne(spec: BenchSpec, cfg: Config, o: SoakOptions): Promise<So
       const rss = roundTrend(trend(t, rows.map((s) => s.procs[p.name]!.rss)));
       const heapRows = rows.filter((s) => s.procs[p.name]!.heapUsed !== undefined);
       const heap = heapRows.length >= 2 ? roundTrend(trend(heapRows.map((s) => s.t - warmupS), heapRows.map((s) => s.procs[p.name]!.heapUsed!))) : undefined;
+      const heapTotal = heapRows.length >= 2 ? roundTrend(trend(heapRows.map((s) => s.t - warmupS), heapRows.map((s) => s.procs[p.name]!.heapTotal!))) : undefined;
       const all = run.samples.map((s) => s.procs[p.name]).filter((x): x is MemSample => !!x);
       const hwm = all[all.length - 1]?.hwm;
-      run.processes.push({ name: p.name, pid: p.pid, peakRss: round(Math.max(...all.map((x) => x.rss)), 4), ...(hwm !== undefined ? { hwm: round(hwm, 4) } : {}), rss, ...(heap ? { heapUsed: heap } : {}) });
+      run.processes.push({ name: p.name, pid: p.pid, peakRss: round(Math.max(...all.map((x) => x.rss)), 4), ...(hwm !== undefined ? { hwm: round(hwm, 4) } : {}), rss, ...(heap ? { heapUsed: heap } : {}), ...(heapTotal ? { heapTotal } : {}) });
     }
     for (const s of run.samples) for (const v of Object.values(s.procs)) for (const k of Object.keys(v) as (keyof MemSample)[]) v[k] = round(v[k]!, 4);
     for (const c of sdk) c.destroy();
@@ -237,7 +239,7 @@ async function soakOne(spec: BenchSpec, cfg: Config, o: SoakOptions): Promise<So
     rmSync(probeDir, { recursive: true, force: true });
   }
   o.log(`soak ${name}: ${run.signatures} signatures after warm-up (${run.perSecond.toFixed(1)}/s), ${run.errors} errors; ${run.checks.returned} returned in all, ${run.checks.verified} verified, ${run.checks.rejected} rejected`);
-  for (const p of run.processes) o.log(`soak ${name}: ${p.name}: RSS ${p.rss.start.toFixed(0)} → ${p.rss.end.toFixed(0)} MiB, peak ${p.peakRss.toFixed(0)}, slope ${p.rss.slopeSecondHalf.toFixed(2)} MiB/min, thirds ${p.rss.firstThirdMedian.toFixed(0)} → ${p.rss.lastThirdMedian.toFixed(0)}: ${p.rss.verdict}${p.heapUsed ? `; heap ${p.heapUsed.firstThirdMedian.toFixed(0)} → ${p.heapUsed.lastThirdMedian.toFixed(0)} MiB, ${p.heapUsed.slopeSecondHalf.toFixed(2)} MiB/min: ${p.heapUsed.verdict}` : ''}`);
+  for (const p of run.processes) o.log(`soak ${name}: ${p.name}: RSS ${p.rss.start.toFixed(0)} → ${p.rss.end.toFixed(0)} MiB, peak ${p.peakRss.toFixed(0)}, slope ${p.rss.slopeSecondHalf.toFixed(2)} MiB/min, thirds ${p.rss.firstThirdMedian.toFixed(0)} → ${p.rss.lastThirdMedian.toFixed(0)}: ${p.rss.verdict}${p.heapUsed ? `; heap ${p.heapUsed.firstThirdMedian.toFixed(0)} → ${p.heapUsed.lastThirdMedian.toFixed(0)} MiB, ${p.heapUsed.slopeSecondHalf.toFixed(2)} MiB/min: ${p.heapUsed.verdict}` : ''}${p.heapTotal ? `; heapTotal ${p.heapTotal.firstThirdMedian.toFixed(0)} → ${p.heapTotal.lastThirdMedian.toFixed(0)} MiB` : ''}`);
   return run;
 }
 
@@ -284,14 +286,14 @@ export function soakMarkdown(r: SoakResult): string {
       `Every signature returned (${run.checks.returned}, warm-up included) checked with node:crypto: ${run.checks.verified} verified, ${run.checks.rejected} rejected.` +
       (run.otherCores !== undefined ? ` Other processes on the machine kept ${run.otherCores.toFixed(2)} cores busy on average.` : ''));
     L.push('');
-    L.push(`Memory in MiB, sampled every ${run.intervalS} s. "start" is the first sample after the warm-up; thirds and slope are over the samples after it; the slope is a least-squares line over the second half. Heap is V8's heapUsed (process.memoryUsage()).`);
+    L.push(`Memory in MiB, sampled every ${run.intervalS} s. "start" is the first sample after the warm-up; thirds and slope are over the samples after it; the slope is a least-squares line over the second half. Heap is V8's heapUsed, heapTotal what V8 has reserved for it (process.memoryUsage()).`);
     L.push('');
-    L.push('| process | RSS start | RSS end | RSS peak (sampled) | VmHWM | RSS first third → last third (median) | RSS slope MiB/min | heap start → end | heap thirds | heap slope MiB/min | verdict RSS / heap |');
-    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    L.push('| process | RSS start | RSS end | RSS peak (sampled) | VmHWM | RSS first third → last third (median) | RSS slope MiB/min | heap start → end | heap thirds | heap slope MiB/min | heapTotal thirds | verdict RSS / heap |');
+    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const p of run.processes) {
       const h = p.heapUsed;
       L.push(`| ${p.name} | ${f0(p.rss.start)} | ${f0(p.rss.end)} | ${f0(p.peakRss)} | ${f0(p.hwm)} | ${f0(p.rss.firstThirdMedian)} → ${f0(p.rss.lastThirdMedian)} | ${f2(p.rss.slopeSecondHalf)} | ` +
-        `${h ? `${f0(h.start)} → ${f0(h.end)}` : '–'} | ${h ? `${f0(h.firstThirdMedian)} → ${f0(h.lastThirdMedian)}` : '–'} | ${f2(h?.slopeSecondHalf)} | ${p.rss.verdict} / ${h?.verdict ?? '–'} |`);
+        `${h ? `${f0(h.start)} → ${f0(h.end)}` : '–'} | ${h ? `${f0(h.firstThirdMedian)} → ${f0(h.lastThirdMedian)}` : '–'} | ${f2(h?.slopeSecondHalf)} | ${p.heapTotal ? `${f0(p.heapTotal.firstThirdMedian)} → ${f0(p.heapTotal.lastThirdMedian)}` : '–'} | ${p.rss.verdict} / ${h?.verdict ?? '–'} |`);
     }
     // RSS at each full minute (the sample nearest to it), for a reader who wants the curve.
     const names = run.processes.map((p) => p.name);
