@@ -7,7 +7,7 @@
 import { afterAll, expect, jest, test } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KEY_SPECS } from '../../services/coordinator/key-specs.ts';
@@ -39,8 +39,11 @@ const digest = (p: string) => (existsSync(p) ? createHash('sha256').update(readF
 test('npm run bench -- --smoke: exit 0, Sign figures for every 2-of-3 key spec, every signature verified, Markdown written', async () => {
   const json = join(out, 'smoke.json'), md = join(out, 'smoke.md');
   const before = guarded.map(digest);
+  // The bench's cluster data goes under `out` too (TMPDIR), so a killed run leaves nothing behind.
+  const tmp = join(out, 'tmp');
+  mkdirSync(tmp);
   child = spawn('npm', ['run', '--silent', 'bench', '--', '--smoke', '--json', json, '--md', md], {
-    cwd: process.cwd(), detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env },
+    cwd: process.cwd(), detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp },
   });
   let log = '';
   const keep = (d: Buffer) => { log += d.toString(); if (log.length > 100_000) log = log.slice(-50_000); };
