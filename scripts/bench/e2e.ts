@@ -2,12 +2,13 @@
 // prepareCluster, spawnGateway, spawnParty, waitForParties; a free port, a temporary data folder)
 // driven through @aws-sdk/client-kms. Every signature is checked with node:crypto against the
 // key's SubjectPublicKeyInfo from GetPublicKey, outside the timed region.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
 import { CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand, type KeySpec, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { prepareCluster, spawnGateway, spawnParty, waitForParties, type Spawned } from '../../services/main/cluster.ts';
+import { stopCluster } from '../../tests/support/cluster.ts';
 import { summarize, timeAsync, type Loop, type Summary } from './stats.ts';
 import { MESSAGE_BYTES, type BenchSpec, type Config } from './specs.ts';
 
@@ -50,15 +51,16 @@ export class BenchCluster {
   endpoint = '';
   private readonly clients: KMSClient[] = [];
 
-  constructor(readonly n: number) {}
+  /** `env`: added to every process's environment (the soak's heap probe); empty for the normal run. */
+  constructor(readonly n: number, private readonly env: NodeJS.ProcessEnv = {}) {}
 
   async start(): Promise<this> {
     const config = prepareCluster({ dataDir: this.dataDir, parties: this.n, region: REGION, accountId: '111122223333', ...CREDENTIALS });
     // The gateway's environment is npm start's: default round deadline and sweep interval.
-    this.gateway = spawnGateway(this.dataDir, '127.0.0.1', 0);
+    this.gateway = spawnGateway(this.dataDir, '127.0.0.1', 0, this.env);
     const { port } = (await this.gateway.ready) as { port: number };
     this.endpoint = `http://127.0.0.1:${port}`;
-    for (const p of config.parties) this.parties.push({ id: p.partyId, proc: spawnParty(this.dataDir, p.partyId, `ws://127.0.0.1:${port}/parties`) });
+    for (const p of config.parties) this.parties.push({ id: p.partyId, proc: spawnParty(this.dataDir, p.partyId, `ws://127.0.0.1:${port}/parties`, this.env) });
     await Promise.all(this.parties.map((p) => p.proc.ready));
     await waitForParties(this.endpoint, this.n);
     return this;
@@ -90,14 +92,7 @@ export class BenchCluster {
 
   async stop(): Promise<void> {
     for (const c of this.clients) c.destroy();
-    const all = [this.gateway, ...this.parties.map((p) => p.proc)].filter(Boolean);
-    await Promise.all(all.map((s) => new Promise<void>((r) => {
-      if (s.child.exitCode !== null || s.child.signalCode !== null) return r();
-      s.child.once('exit', () => r());
-      s.child.kill('SIGTERM');
-      setTimeout(() => s.child.kill('SIGKILL'), 3000).unref();
-    })));
-    rmSync(this.dataDir, { recursive: true, force: true });
+    await stopCluster([this.gateway, ...this.parties.map((p) => p.proc)], this.dataDir);
   }
 }
 
@@ -126,13 +121,28 @@ export async function createKeys(cluster: BenchCluster, spec: BenchSpec, cfg: Co
   return { latency: summarize(samples), keys };
 }
 
+/**
+ * Every signature the service returned to this process (warm-up and drained requests included)
+ * and what node:crypto said about it. The run records the difference per row, so a reader (and
+ * the smoke test) can see that every returned signature was checked and accepted.
+ */
+export const signatureChecks = { returned: 0, verified: 0, rejected: 0 };
+export type SignatureChecks = typeof signatureChecks;
+
+export function checksSince(before: SignatureChecks): SignatureChecks {
+  return { returned: signatureChecks.returned - before.returned, verified: signatureChecks.verified - before.verified, rejected: signatureChecks.rejected - before.rejected };
+}
+
 /** One Sign through the SDK; returns its latency (ms). Throws if node:crypto rejects the signature. */
-async function signOnce(kms: KMSClient, spec: BenchSpec, key: KeyHandle): Promise<number> {
+export async function signOnce(kms: KMSClient, spec: BenchSpec, key: KeyHandle): Promise<number> {
   const message = new Uint8Array(randomBytes(MESSAGE_BYTES));
   const a = performance.now();
   const out = await kms.send(new SignCommand({ KeyId: key.keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: spec.signingAlgorithm as SigningAlgorithmSpec }));
   const dt = performance.now() - a;
-  if (!verify(spec.verifyDigest, message, key.key, out.Signature!)) throw new Error(`${spec.keySpec}: node:crypto rejected a signature from the service`);
+  signatureChecks.returned++;
+  const ok = out.Signature !== undefined && verify(spec.verifyDigest, message, key.key, out.Signature);
+  if (!ok) { signatureChecks.rejected++; throw new Error(`${spec.keySpec}: node:crypto rejected a signature from the service`); }
+  signatureChecks.verified++;
   return dt;
 }
 

@@ -21,6 +21,11 @@ export type E2ERow = {
   signNoise?: number;
   throughput?: Throughput[];
   processes?: ProcessStats[];
+  /**
+   * Every Sign response of this row (warm-up and drained requests included): signatures returned,
+   * accepted by node:crypto against GetPublicKey's SPKI, rejected (a rejection is also an error).
+   */
+  signatures?: { returned: number; verified: number; rejected: number };
   /** DescribeKey with 1 and 16 clients on the same cluster: the gateway + SDK cost without any party. */
   apiFloor?: Throughput[];
   skipped?: string;
@@ -78,18 +83,22 @@ export function markdown(r: BenchResult): string {
   const inproc = (k: string, t: number, n: number) => r.inProcess.find((x) => x.keySpec === k && x.t === t && x.n === n);
   const curveOf: Record<string, string> = { ECC_NIST_EDWARDS25519: 'ed25519', ECC_NIST_EDWARDS448: 'ed448', ECC_SECG_P256K1: 'secp256k1', ECC_NIST_P256: 'p256' };
 
+  // The concurrencies measured (1, 16, 64 in the full run; the smoke uses fewer clients).
+  const found = [...new Set(r.e2e.flatMap((row) => row.throughput?.map((x) => x.clients) ?? []))].sort((a, b) => a - b);
+  const levels = found.length ? found : [1, 16, 64];
   L.push('### Sign: latency (one client) and throughput');
   L.push('');
-  L.push('Latency in ms. "single-key" is noble signing with one ordinary key; "in-process" is the threshold protocol with every party in one process (simulator, no network, no transport authentication, no storage); "e2e" is `Sign` through `@aws-sdk/client-kms` against the gateway and party processes. Throughput in signatures per second with 1, 16 and 64 concurrent clients; "noise n" means other processes on the machine kept n cores busy meanwhile.');
+  L.push('Latency in ms. "single-key" is noble signing with one ordinary key; "in-process" is the threshold protocol with every party in one process (simulator, no network, no transport authentication, no storage); "e2e" is `Sign` through `@aws-sdk/client-kms` against the gateway and party processes. ' +
+    `Throughput in signatures per second with ${levels.join(', ').replace(/, (\d+)$/, ' and $1')} concurrent clients; "noise n" means other processes on the machine kept n cores busy meanwhile.`);
   L.push('');
-  L.push('| key spec | t-of-n | single-key p50 | in-process p50 | e2e p50 | e2e p95 | e2e p99 | 1 client /s | 16 clients /s | 64 clients /s | e2e / single-key | e2e / in-process |');
-  L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  L.push(`| key spec | t-of-n | single-key p50 | in-process p50 | e2e p50 | e2e p95 | e2e p99 | ${levels.map((c) => `${c} client${c === 1 ? '' : 's'} /s`).join(' | ')} | e2e / single-key | e2e / in-process |`);
+  L.push(`|---|---|---:|---:|---:|---:|---:|${levels.map(() => '---:|').join('')}---:|---:|`);
   for (const row of r.e2e) {
     const sk = single.get(curveOf[row.keySpec] as SingleKeyResult['curve'])?.sign.p50;
     const ip = inproc(row.keySpec, row.t, row.n);
     const ipP50 = ip && 'sign' in ip ? ip.sign.p50 : undefined;
     if (row.skipped) {
-      L.push(`| ${row.keySpec} | ${row.t}-of-${row.n} | ${ms(sk)} | ${ip && 'skipped' in ip ? ip.skipped : ms(ipP50)} | ${row.skipped} | | | | | | | |`);
+      L.push(`| ${row.keySpec} | ${row.t}-of-${row.n} | ${ms(sk)} | ${ip && 'skipped' in ip ? ip.skipped : ms(ipP50)} | ${row.skipped} | | |${levels.map(() => ' |').join('')} | |`);
       continue;
     }
     const tp = (c: number) => {
@@ -97,13 +106,19 @@ export function markdown(r: BenchResult): string {
       return x ? `${rate(x.perSecond)}${x.otherCores !== undefined && x.otherCores >= 0.25 ? ` (noise ${x.otherCores.toFixed(1)})` : ''}` : '–';
     };
     if (row.error && !row.sign) {
-      L.push(`| ${row.keySpec} | ${row.t}-of-${row.n} | ${ms(sk)} | ${ms(ipP50)} | failed: ${row.error.replace(/\|/g, '/').slice(0, 160)} | | | | | | | |`);
+      L.push(`| ${row.keySpec} | ${row.t}-of-${row.n} | ${ms(sk)} | ${ms(ipP50)} | failed: ${row.error.replace(/\|/g, '/').slice(0, 160)} | | |${levels.map(() => ' |').join('')} | |`);
       continue;
     }
     const noisy = row.signNoise !== undefined && row.signNoise >= 0.25 ? ` (noise ${row.signNoise.toFixed(1)})` : '';
-    L.push(`| ${row.keySpec} | ${row.t}-of-${row.n} | ${ms(sk)} | ${ms(ipP50)} | ${ms(row.sign?.p50)}${noisy} | ${ms(row.sign?.p95)} | ${ms(row.sign?.p99)} | ${tp(1)} | ${tp(16)} | ${tp(64)} | ${ratio(row.sign?.p50, sk)} | ${ratio(row.sign?.p50, ipP50)} |`);
+    L.push(`| ${row.keySpec} | ${row.t}-of-${row.n} | ${ms(sk)} | ${ms(ipP50)} | ${ms(row.sign?.p50)}${noisy} | ${ms(row.sign?.p95)} | ${ms(row.sign?.p99)} | ${levels.map(tp).join(' | ')} | ${ratio(row.sign?.p50, sk)} | ${ratio(row.sign?.p50, ipP50)} |`);
   }
   for (const row of r.e2e) if (row.error && row.sign) L.push(`\n${row.keySpec} ${row.t}-of-${row.n}: ${row.error}`);
+  const checked = r.e2e.filter((row) => row.signatures);
+  if (checked.length) {
+    const sum = (k: 'returned' | 'verified' | 'rejected') => checked.reduce((a, row) => a + row.signatures![k], 0);
+    L.push('');
+    L.push(`Signatures returned by the service in this run (warm-up included): ${sum('returned')}; checked with node:crypto: ${sum('verified')} verified, ${sum('rejected')} rejected.`);
+  }
   L.push('');
 
   L.push('### CreateKey');
@@ -149,17 +164,18 @@ export function markdown(r: BenchResult): string {
     L.push('');
   }
 
-  L.push('### Under load: latency and CPU per signature at 64 clients, peak memory');
+  const top = levels[levels.length - 1]!;
+  L.push(`### Under load: latency and CPU per signature at ${top} clients, peak memory`);
   L.push('');
-  L.push('CPU ms per signature is each process\'s user + system CPU time over the measured window divided by the signatures completed in it (the bench client runs the 64 SDK clients). Peak RSS (VmHWM) is per process over its whole life.');
+  L.push(`CPU ms per signature is each process's user + system CPU time over the measured window divided by the signatures completed in it (the bench client runs the ${top} SDK clients). Peak RSS (VmHWM) is per process over its whole life.`);
   L.push('');
   for (const row of r.e2e) {
-    const t64 = row.throughput?.find((x) => x.clients === 64);
+    const t64 = row.throughput?.find((x) => x.clients === top);
     if (!t64 || row.skipped) continue;
     const names = Object.keys(t64.cpuMsPerSignature).filter((k) => k !== 'machine');
     const total = names.reduce((a, k) => a + t64.cpuMsPerSignature[k]!, 0);
     const capacity = total > 0 ? (os.cpus().length * 1000) / total : undefined;
-    L.push(`**${row.keySpec} ${row.t}-of-${row.n}**, 64 clients: ${rate(t64.perSecond)} signatures/s, latency p50 ${ms(t64.latency.p50)} / p95 ${ms(t64.latency.p95)} / p99 ${ms(t64.latency.p99)} ms, ${t64.errors} errors${t64.firstError ? ` (first: ${t64.firstError})` : ''}. ` +
+    L.push(`**${row.keySpec} ${row.t}-of-${row.n}**, ${top} clients: ${rate(t64.perSecond)} signatures/s, latency p50 ${ms(t64.latency.p50)} / p95 ${ms(t64.latency.p95)} / p99 ${ms(t64.latency.p99)} ms, ${t64.errors} errors${t64.firstError ? ` (first: ${t64.firstError})` : ''}. ` +
       `CPU capacity at ${os.cpus().length} cores: ${rate(capacity)} signatures/s${t64.otherCores !== undefined ? `; other processes on the machine kept ${t64.otherCores.toFixed(2)} cores busy during the window` : ''}.`);
     L.push('');
     L.push(`| | ${names.join(' | ')} | all |`);

@@ -9,7 +9,11 @@
 //
 //   npm run bench                 full run (a few minutes): writes docs/benchmarks.md (generated
 //                                 section) and scripts/bench/results/latest.json
-//   npm run bench -- --smoke      short run for CI (2-of-3 only, about a minute): bench-out/smoke.{json,md}
+//   npm run bench -- --smoke      short run for CI (2-of-3 only, 1 and 8 clients, about a minute):
+//                                 bench-out/smoke.{json,md}; tests/e2e/bench-smoke.test.ts runs it in npm test
+//   npm run bench -- --soak [SECONDS]   memory soak (scripts/bench/soak.ts): 64 clients for SECONDS
+//                                 (default 600) on Ed25519 2-of-3 (or --specs), RSS per process
+//                                 sampled throughout: bench-out/soak.{json,md}
 //   options: --json FILE --md FILE (where to write), --only unit,inprocess,e2e, --configs 2-3,3-5,
 //            --specs ed448,ECC_NIST_EDWARDS25519 (key specs or curves),
 //            --wait-quiet CORES (full run default 0.3, 0 = off): on a shared machine, wait up to
@@ -22,7 +26,8 @@ import { parseArgs } from 'node:util';
 import { KEY_SPECS } from '../../services/coordinator/key-specs.ts';
 import { CONCURRENCY, CONFIGS, SPECS as ALL_SPECS, type BenchSpec, type Config } from './specs.ts';
 import { envelopeCost, inProcess, singleKey } from './unit.ts';
-import { BenchCluster, apiFloor, createKeys, signLatency, throughput, waitQuiet, waitQuietAlone, type ThroughputBudget } from './e2e.ts';
+import { BenchCluster, apiFloor, checksSince, createKeys, signatureChecks, signLatency, throughput, waitQuiet, waitQuietAlone, type ThroughputBudget } from './e2e.ts';
+import { SOAK_DEFAULT_S, soak } from './soak.ts';
 import { machine, markdown, splice, type BenchResult, type E2ERow } from './report.ts';
 import { round, type Loop } from './stats.ts';
 
@@ -34,6 +39,8 @@ type Budget = {
   configs?: string[];
   /** CreateKey: at least one key, then more while both bounds allow. */
   createKeys: { count: number; maxMs: number }; signLatency: Loop; throughput: ThroughputBudget;
+  /** Concurrent clients of the throughput measurements (default 1, 16, 64). */
+  concurrency?: readonly number[];
   /** Before each end-to-end measurement, wait up to `maxWaitMs` for other processes to use fewer than `cores` cores. */
   quiet?: { cores: number; maxWaitMs: number };
 };
@@ -56,6 +63,9 @@ const SMOKE: Budget = {
   createKeys: { count: 1, maxMs: 0 },
   signLatency: { warmup: 3, warmupMs: 0, maxIter: 30, maxMs: 600, minIter: 5 },
   throughput: { warmupMs: 300, warmupAll: false, durationMs: 500, minPerClient: 0.1, maxMs: 5000 },
+  // Not 16 and 64: on a loaded 2-core machine 64 DKLs23 requests in flight take 20 s and more to
+  // drain (and can run into the 5 s round deadline); the smoke checks that everything works.
+  concurrency: [1, 8],
 };
 
 function log(line: string): void {
@@ -63,14 +73,34 @@ function log(line: string): void {
 }
 
 async function main(): Promise<void> {
+  // `--soak` may come without its number of seconds.
+  const argv = process.argv.slice(2);
+  const at = argv.indexOf('--soak');
+  if (at >= 0 && (at + 1 === argv.length || argv[at + 1]!.startsWith('--'))) argv.splice(at + 1, 0, String(SOAK_DEFAULT_S));
   const { values } = parseArgs({
+    args: argv,
     options: {
-      smoke: { type: 'boolean' }, json: { type: 'string' }, md: { type: 'string' }, only: { type: 'string' }, configs: { type: 'string' },
-      specs: { type: 'string' }, 'wait-quiet': { type: 'string' },
+      smoke: { type: 'boolean' }, soak: { type: 'string' }, json: { type: 'string' }, md: { type: 'string' }, only: { type: 'string' }, configs: { type: 'string' },
+      specs: { type: 'string' }, 'wait-quiet': { type: 'string' }, clients: { type: 'string' }, interval: { type: 'string' },
     },
   });
   const wanted = values.specs ? new Set(values.specs.split(',')) : undefined;
   const SPECS = ALL_SPECS.filter((s) => !wanted || wanted.has(s.keySpec) || wanted.has(s.curve));
+  if (wanted && !SPECS.length) throw new Error(`--specs ${values.specs}: no such key spec or curve`);
+  if (values.soak !== undefined) {
+    const seconds = Number(values.soak);
+    if (!(seconds > 0)) throw new Error(`--soak ${values.soak}: expected a number of seconds`);
+    const ok = await soak({
+      seconds, specs: wanted ? SPECS : SPECS.filter((s) => s.curve === 'ed25519'),
+      configs: values.configs ? parseConfigs(values.configs) : [{ t: 2, n: 3 }],
+      clients: values.clients ? Number(values.clients) : 64,
+      intervalS: values.interval ? Number(values.interval) : 5,
+      jsonPath: resolve(values.json ?? 'bench-out/soak.json'), mdPath: resolve(values.md ?? 'bench-out/soak.md'),
+      log,
+    });
+    if (!ok) process.exitCode = 1;
+    return;
+  }
   const smoke = values.smoke ?? false;
   const budget = { ...(smoke ? SMOKE : FULL) };
   if (values['wait-quiet'] !== undefined) {
@@ -78,8 +108,8 @@ async function main(): Promise<void> {
     budget.quiet = cores > 0 ? { cores, maxWaitMs: budget.quiet?.maxWaitMs ?? 120_000 } : undefined;
   }
   const only = new Set((values.only ?? 'unit,inprocess,e2e').split(','));
-  const configs: Config[] = (values.configs ?? budget.configs?.join(','))
-    ?.split(',').map((c) => { const [t, n] = c.split('-').map(Number); return { t: t!, n: n! }; }) ?? CONFIGS;
+  const configsArg = values.configs ?? budget.configs?.join(',');
+  const configs: Config[] = configsArg ? parseConfigs(configsArg) : CONFIGS;
   const t0 = performance.now();
   const result: BenchResult = { mode: smoke ? 'smoke' : 'full', machine: machine(), singleKey: [], inProcess: [], e2e: [] };
 
@@ -155,10 +185,19 @@ async function main(): Promise<void> {
 
 function join(...p: string[]): string { return resolve(...p); }
 
+function parseConfigs(arg: string): Config[] {
+  return arg.split(',').map((c) => {
+    const [t, n] = c.split('-').map(Number);
+    if (!(t! >= 1 && n! >= t!)) throw new Error(`--configs: '${c}' is not t-n (e.g. 2-3)`);
+    return { t: t!, n: n! };
+  });
+}
+
 /** CreateKey, Sign latency, throughput at each concurrency (and, if asked, the API floor) for one spec; false if any request failed. */
 async function measureE2E(cluster: BenchCluster, spec: BenchSpec, cfg: Config, budget: Budget, row: E2ERow, withApiFloor: boolean): Promise<boolean> {
   let ok = true;
   const name = `${spec.keySpec} ${cfg.t}-of-${cfg.n}`;
+  const checks0 = { ...signatureChecks };
   const { latency, keys } = await createKeys(cluster, spec, cfg, budget.createKeys.count, budget.createKeys.maxMs);
   row.createKey = latency;
   log(`e2e ${name}: CreateKey p50 ${latency.p50.toFixed(0)} ms (${latency.n})`);
@@ -176,7 +215,7 @@ async function measureE2E(cluster: BenchCluster, spec: BenchSpec, cfg: Config, b
   if (lat.errors) { ok = false; row.error = `${lat.errors} failed Sign requests (first: ${lat.firstError})`; log(`e2e ${name}: ${row.error}`); }
   log(`e2e ${name}: Sign p50 ${row.sign.p50.toFixed(2)} p95 ${row.sign.p95.toFixed(2)} p99 ${row.sign.p99.toFixed(2)} ms (${row.sign.n}), other processes ${lat.otherCores?.toFixed(2) ?? '?'} cores`);
   row.throughput = [];
-  for (const c of CONCURRENCY) {
+  for (const c of budget.concurrency ?? CONCURRENCY) {
     await quiet(`${c} clients`);
     const tp = await throughput(cluster, spec, keys[0]!, c, budget.throughput);
     row.throughput.push(tp);
@@ -184,6 +223,9 @@ async function measureE2E(cluster: BenchCluster, spec: BenchSpec, cfg: Config, b
     if (tp.errors) ok = false;
   }
   row.processes = [...cluster.snapshot().values()].filter((p) => p.name !== 'machine');
+  row.signatures = checksSince(checks0);
+  log(`e2e ${name}: ${row.signatures.returned} signatures returned, ${row.signatures.verified} verified with node:crypto, ${row.signatures.rejected} rejected`);
+  if (row.signatures.rejected || row.signatures.verified !== row.signatures.returned) ok = false;
   if (withApiFloor) {
     row.apiFloor = [];
     for (const c of [1, 16]) row.apiFloor.push(await apiFloor(cluster, keys[0]!.keyId, c, budget.throughput));

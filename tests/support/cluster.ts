@@ -12,6 +12,25 @@ export const TEST_CREDENTIALS = { accessKeyId: 'AKIATUTTITEST0000001', secretAcc
 export const REGION = 'eu-west-1';
 export const ACCOUNT = '111122223333';
 
+/** Whether a spawned process is still running. */
+export function running(s: Spawned): boolean {
+  return s.child.exitCode === null && s.child.signalCode === null;
+}
+
+/**
+ * Stops a cluster's processes (SIGTERM, then SIGKILL after `graceMs`), resolves when every one has
+ * exited, then removes its data folder. Shared by TestCluster and the benchmark's BenchCluster.
+ */
+export async function stopCluster(procs: readonly (Spawned | undefined)[], dataDir: string, graceMs = 3000): Promise<void> {
+  await Promise.all(procs.filter((s): s is Spawned => s !== undefined).map((s) => new Promise<void>((r) => {
+    if (!running(s)) return r();
+    s.child.once('exit', () => r());
+    s.child.kill('SIGTERM');
+    setTimeout(() => { if (running(s)) s.child.kill('SIGKILL'); }, graceMs).unref();
+  })));
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
 /** A free TCP port on loopback, so the gateway can be restarted on the same one. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -65,12 +84,12 @@ export class TestCluster {
    */
   async restartGateway(env: NodeJS.ProcessEnv = {}): Promise<void> {
     const gw = this.gateway;
-    if (gw.child.exitCode === null && gw.child.signalCode === null) {
+    if (running(gw)) {
       await new Promise<void>((r) => { gw.child.once('exit', () => r()); gw.child.kill('SIGKILL'); });
     }
     await this.startGateway(env);
-    const running = [...this.parties.entries()].filter(([, p]) => p.child.exitCode === null && p.child.signalCode === null).map(([id]) => id);
-    await this.waitConnected((ids) => running.every((id) => ids.includes(id)), 20_000);
+    const alive = [...this.parties.entries()].filter(([, p]) => running(p)).map(([id]) => id);
+    await this.waitConnected((ids) => alive.every((id) => ids.includes(id)), 20_000);
   }
 
   async health(): Promise<{ connectedParties: string[]; pendingShareDeletions: number; sessions: number }> {
@@ -105,7 +124,7 @@ export class TestCluster {
   /** kill -9: no chance to clean up. Resolves when the process is gone. */
   async kill(partyId: string): Promise<void> {
     const p = this.parties.get(partyId);
-    if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+    if (!p || !running(p)) return;
     await new Promise<void>((r) => { p.child.once('exit', () => r()); p.child.kill('SIGKILL'); });
   }
 
@@ -128,14 +147,7 @@ export class TestCluster {
   }
 
   async stop(): Promise<void> {
-    const all = [this.gateway, ...this.parties.values()].filter(Boolean);
-    await Promise.all(all.map((s) => new Promise<void>((r) => {
-      if (s.child.exitCode !== null || s.child.signalCode !== null) return r();
-      s.child.once('exit', () => r());
-      s.child.kill('SIGTERM');
-      setTimeout(() => s.child.kill('SIGKILL'), 3000).unref();
-    })));
-    rmSync(this.dataDir, { recursive: true, force: true });
+    await stopCluster([this.gateway, ...this.parties.values()], this.dataDir);
   }
 }
 
