@@ -727,6 +727,8 @@ export class Coordinator implements KeyService {
     if (err instanceof KmsError) return err;
     if (err instanceof SessionFailed) {
       const f = err.failure;
+      // Admission control (session-runner.ts): the parties are saturated. SDKs retry this with backoff.
+      if (f.kind === 'throttled') return new KmsError('ThrottlingException', `${op} was not started: ${f.message}. Retry later.`);
       if (f.kind === 'timeout') return dependencyTimeout(`${op} timed out waiting for the key's parties: ${f.message}`);
       if (f.kind === 'unavailable') return keyUnavailable(`${op} could not reach the key's parties: ${f.message}`);
       if (f.kind === 'policy') return accessDenied(`${op} refused by a party: ${f.message}`);

@@ -62,13 +62,69 @@ type Asking = {
   resolve: (answers: Map<number, Answer>) => void;
 };
 
-export type RunnerOptions = { roundTimeoutMs: number; metrics?: Metrics; tap?: RelayTap; log?: (line: string) => void };
+export type RunnerOptions = {
+  roundTimeoutMs: number; metrics?: Metrics; tap?: RelayTap; log?: (line: string) => void;
+  /**
+   * Admission control: at most this many protocol sessions run at once in which a given party takes
+   * part (0: no limit). Further sessions wait, first come first served, for every one of their
+   * members to have room. Without it an overloaded party interleaves every session it was given,
+   * all of them slow down together, and all miss their round deadline at once (seen with 64
+   * clients on secp256k1: hundreds of timeouts where a queue would have served them all).
+   */
+  maxSessionsPerParty?: number;
+  /** How long a session may wait for room before it fails as 'throttled' (default: 2 × roundTimeoutMs). */
+  queueTimeoutMs?: number;
+  /** Sessions waiting beyond this many fail as 'throttled' at once (default 4096). */
+  maxQueued?: number;
+};
+
+/** A session waiting for room at its members (admission control). */
+type Waiting = { members: Map<number, string>; start: () => void; fail: (err: SessionFailed) => void; timer: NodeJS.Timeout };
 
 export class SessionRunner {
   private readonly running = new Map<string, Running>();
   private readonly asking = new Map<string, Asking>();
+  /** party id → sessions running with it (admission control). */
+  private readonly load = new Map<string, number>();
+  private readonly waiting: Waiting[] = [];
 
   constructor(private readonly net: PartyNetwork, private readonly o: RunnerOptions) {}
+
+  private hasRoom(members: Map<number, string>): boolean {
+    const max = this.o.maxSessionsPerParty ?? 0;
+    return max <= 0 || [...members.values()].every((p) => (this.load.get(p) ?? 0) < max);
+  }
+
+  private take(members: Map<number, string>, delta: 1 | -1): void {
+    for (const p of members.values()) {
+      const n = (this.load.get(p) ?? 0) + delta;
+      if (n > 0) this.load.set(p, n); else this.load.delete(p);
+    }
+  }
+
+  /**
+   * Starts, in arrival order, every waiting session whose members all have room now and which does
+   * not overtake an earlier waiting session at any of its parties (first come, first served per
+   * party; a session on other parties is not held up).
+   */
+  private admit(): void {
+    const blocked = new Set<string>();
+    for (let k = 0; k < this.waiting.length;) {
+      const w = this.waiting[k]!;
+      const parties = [...w.members.values()];
+      if (parties.some((p) => blocked.has(p)) || !this.hasRoom(w.members)) {
+        parties.forEach((p) => blocked.add(p));
+        k++;
+        continue;
+      }
+      this.waiting.splice(k, 1);
+      clearTimeout(w.timer);
+      w.start();
+    }
+  }
+
+  /** Sessions waiting for room (admission control). */
+  get queued(): number { return this.waiting.length; }
 
   /**
    * Opens the session with every member and resolves with each member's output once all are done.
@@ -77,21 +133,45 @@ export class SessionRunner {
    * whose base-OT rounds take seconds of CPU at each party).
    */
   run(protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage, o: { roundTimeoutMs?: number } = {}): Promise<Map<number, DoneMessage['output']>> {
-    const id = randomBytes(32).toString('hex');
     return new Promise((resolve, reject) => {
+      const start = () => this.start(protocol, members, open, o, resolve, reject);
+      if (this.waiting.length === 0 && this.hasRoom(members)) return start();
+      if (this.waiting.length >= (this.o.maxQueued ?? 4096)) {
+        return reject(new SessionFailed({ kind: 'throttled', message: `${this.waiting.length} sessions are already waiting for the parties`, culprits: [], unresponsive: [] }));
+      }
+      const waitMs = this.o.queueTimeoutMs ?? 2 * this.o.roundTimeoutMs;
+      const w: Waiting = {
+        members, start, fail: reject,
+        timer: setTimeout(() => {
+          const k = this.waiting.indexOf(w);
+          if (k >= 0) this.waiting.splice(k, 1);
+          reject(new SessionFailed({ kind: 'throttled', message: `the key's parties had no room for another session within ${waitMs} ms`, culprits: [], unresponsive: [] }));
+        }, waitMs),
+      };
+      w.timer.unref?.();
+      this.waiting.push(w);
+      this.admit(); // it may not have to wait: its parties have room and nobody waits for them
+    });
+  }
+
+  private start(protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage, o: { roundTimeoutMs?: number },
+    resolve: (outputs: Map<number, DoneMessage['output']>) => void, reject: (err: SessionFailed) => void): void {
+    const id = randomBytes(32).toString('hex');
+    {
       const r: Running = {
         id, protocol, members, indexOf: new Map([...members].map(([i, p]) => [p, i])), outputs: new Map(),
         progress: new Map(), timer: undefined as unknown as NodeJS.Timeout, timeoutMs: o.roundTimeoutMs ?? this.o.roundTimeoutMs,
         resolve, reject, startedAt: Date.now(), rounds: 0,
       };
       this.running.set(id, r);
+      this.take(members, 1);
       this.arm(r);
       for (const [index, partyId] of members) {
         if (!this.net.send(partyId, open(id, index))) {
           return this.abort(r, { kind: 'unavailable', message: `party ${partyId} is not connected`, culprits: [], unresponsive: [index] });
         }
       }
-    });
+    }
   }
 
   /**
@@ -182,7 +262,7 @@ export class SessionRunner {
     }
   }
 
-  get size(): number { return this.running.size + this.asking.size; }
+  get size(): number { return this.running.size + this.asking.size + this.waiting.length; }
 
   private relay(r: Running, from: number, partyId: string, msg: EnvelopeMessage): void {
     if (msg.from !== from || !(msg.data instanceof Uint8Array) || !Number.isInteger(msg.to)) return;
@@ -228,6 +308,9 @@ export class SessionRunner {
   private settle(r: Running, outcome: 'done' | 'abort'): void {
     clearTimeout(r.timer);
     this.running.delete(r.id);
+    this.take(r.members, -1);
+    // Let the caller see this outcome first; then start what waited for this room.
+    queueMicrotask(() => this.admit());
     this.o.metrics?.sessionDuration.observe({ protocol: r.protocol, outcome }, (Date.now() - r.startedAt) / 1000);
     if (outcome === 'done') this.o.metrics?.sessionRounds.observe({ protocol: r.protocol }, r.rounds);
   }

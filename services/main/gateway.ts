@@ -26,6 +26,8 @@ export type GatewayOptions = {
   dkgRoundTimeoutMs?: number;
   /** How often keys whose deletion date passed are deleted and unconfirmed share deletions resent (default 60 s). */
   sweepIntervalMs?: number;
+  /** Admission control: protocol sessions per party at once (default 32, 0 = no limit; session-runner.ts). */
+  maxSessionsPerParty?: number;
   /** The key-lifecycle clock (creation and deletion dates), ms since the epoch. Tests move it. */
   now?: () => number;
   /** Tests only: watch or alter every relayed envelope. */
@@ -74,7 +76,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     isConnected: (id: string) => hub.isConnected(id),
     send: (id: string, msg: CoordinatorToParty) => hub.send(id, msg),
   };
-  const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, metrics, tap: o.tap, log });
+  const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, tap: o.tap, log });
   const deletions = new KeyDeletions({ keys, send: net.send, now, log });
   hub.onMessage((id, raw) => {
     const msg = raw as unknown as PartyToCoordinator;
