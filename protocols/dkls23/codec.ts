@@ -4,6 +4,7 @@
 // long vectors silently skipped checks or raised the threshold). A violation is 'malformed' and
 // names the sender, because envelopes are authenticated.
 import { ProtocolError } from '../core/errors.ts';
+import { ByteReader } from '../core/reader.ts';
 import { bytesToHex, equalBytes } from '../core/bytes.ts';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
 import type { DklsCurve, Point } from './curve.ts';
@@ -37,29 +38,11 @@ export function encodePoint(p: Point): Uint8Array {
   return p.toBytes(true);
 }
 
-/** A cursor over one payload: reading past the end is 'malformed' (truncated), leftovers too. */
-export class Reader {
-  private off = 0;
-  constructor(
-    private readonly curve: DklsCurve,
-    private readonly bytes: Uint8Array,
-    private readonly what: string,
-    private readonly culprits: number[],
-  ) {}
-
-  private fail(why: string): never {
-    throw new ProtocolError('malformed', `${this.what}: ${why}`, this.culprits);
+/** A cursor over one payload (protocols/core/reader.ts) that also reads this protocol's points and scalars. */
+export class Reader extends ByteReader {
+  constructor(private readonly curve: DklsCurve, bytes: Uint8Array, what: string, culprits: number[]) {
+    super(bytes, what, culprits);
   }
-
-  bytesN(n: number): Uint8Array {
-    if (this.off + n > this.bytes.length) this.fail(`truncated (${this.bytes.length} bytes)`);
-    // A copy: decoded values outlive the envelope, whose buffer the caller may reuse.
-    const out = this.bytes.slice(this.off, this.off + n);
-    this.off += n;
-    return out;
-  }
-
-  u8(): number { return this.bytesN(1)[0]!; }
 
   point(name: string): Point {
     return decodePoint(this.curve, this.bytesN(this.curve.pointBytes), `${this.what} ${name}`, this.culprits);
@@ -68,36 +51,12 @@ export class Reader {
   scalar(name: string): bigint {
     return decodeScalar(this.curve, this.bytesN(this.curve.scalarBytes), `${this.what} ${name}`, this.culprits);
   }
-
-  end(): void {
-    if (this.off !== this.bytes.length) this.fail(`oversized (${this.bytes.length - this.off} trailing bytes)`);
-  }
 }
 
 export const toHex = bytesToHex;
 
-const NIBBLE = new Int8Array(128).fill(-1);
-for (let c = 0; c < 10; c++) NIBBLE[48 + c] = c;
-for (let c = 0; c < 6; c++) NIBBLE[97 + c] = 10 + c;
-
-/**
- * Hex from our own snapshots and key shares; anything but lowercase, even-length hex is rejected.
- * A table-driven decoder: a key share holds ~130 KB of hex per counterpart and is decoded for
- * every signature.
- */
-export function fromHex(h: string, what = 'hex'): Uint8Array {
-  if (typeof h !== 'string' || h.length % 2 !== 0) throw new ProtocolError('malformed', `${what}: not lowercase hex`);
-  const out = new Uint8Array(h.length >>> 1);
-  let bad = 0;
-  for (let i = 0; i < out.length; i++) {
-    const a = h.charCodeAt(2 * i), b = h.charCodeAt(2 * i + 1);
-    const hi = a < 128 ? NIBBLE[a]! : -1, lo = b < 128 ? NIBBLE[b]! : -1;
-    bad |= hi | lo; // −1 sets the sign bit
-    out[i] = (hi << 4) | lo;
-  }
-  if (bad < 0) throw new ProtocolError('malformed', `${what}: not lowercase hex`);
-  return out;
-}
+/** Strict lowercase hex (protocols/core/bytes.ts). */
+export { fromHex } from '../core/bytes.ts';
 
 /** Big-endian unsigned integer of `len` bytes (a multiple of 8) at bytes[offset]: hot-loop decoding. */
 export function readUintBE(bytes: Uint8Array, offset: number, len: number): bigint {

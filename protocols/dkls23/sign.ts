@@ -19,6 +19,7 @@
 import type { Envelope } from '../core/envelope.ts';
 import { BROADCAST } from '../core/envelope.ts';
 import { ProtocolError } from '../core/errors.ts';
+import { checkSigners } from '../core/signers.ts';
 import { bytesToHex, concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.ts';
 import { LABELS } from '../core/labels.ts';
 import type { Rng, Session } from '../core/session.ts';
@@ -314,19 +315,6 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     this.st.alice = null;
     this.st.seed = '';
   }
-}
-
-function checkSigners(signers: unknown, self: number, share: DklsKeyShare): number[] {
-  const bad = (why: string): never => { throw new ProtocolError('bad-parameters', why); };
-  if (!Array.isArray(signers)) return bad('signers must be an array');
-  for (let k = 0; k < signers.length; k++) {
-    const s = signers[k];
-    if (!Number.isInteger(s) || s < 1 || s > share.n) bad(`signer ${String(s)} outside 1..${share.n}`);
-    if (k > 0 && s <= signers[k - 1]) bad('signers must be sorted and distinct');
-  }
-  if (signers.length < share.t) bad(`${signers.length} signers, threshold is ${share.t}`);
-  if (!signers.includes(self)) bad('signers must include self');
-  return [...signers] as number[];
 }
 
 export function createDklsSign(o: {

@@ -4,7 +4,8 @@
 // what ZF frost-ed25519 / frost-ed448 check). Any violation is 'malformed' and names the sender,
 // because envelopes are authenticated: the sender really sent these bytes.
 import { ProtocolError } from '../core/errors.ts';
-import { bytesToHex, equalBytes, hexToBytes } from '../core/bytes.ts';
+import { ByteReader } from '../core/reader.ts';
+import { bytesToHex, equalBytes } from '../core/bytes.ts';
 import type { FrostSuite, Point } from './suite.ts';
 
 /**
@@ -54,28 +55,11 @@ export function decodeScalar(suite: FrostSuite, bytes: Uint8Array, what: string,
   return s;
 }
 
-/** A cursor over one payload: reading past the end is 'truncated', leftovers are 'oversized'. */
-export class Reader {
-  private off = 0;
-  constructor(
-    private readonly suite: FrostSuite,
-    private readonly bytes: Uint8Array,
-    private readonly what: string,
-    private readonly culprits: number[],
-  ) {}
-
-  private fail(why: string): never {
-    throw new ProtocolError('malformed', `${this.what}: ${why}`, this.culprits);
+/** A cursor over one payload (protocols/core/reader.ts) that also reads this protocol's points and scalars. */
+export class Reader extends ByteReader {
+  constructor(private readonly suite: FrostSuite, bytes: Uint8Array, what: string, culprits: number[]) {
+    super(bytes, what, culprits);
   }
-
-  bytesN(n: number): Uint8Array {
-    if (this.off + n > this.bytes.length) this.fail(`truncated (${this.bytes.length} bytes)`);
-    const out = this.bytes.slice(this.off, this.off + n);
-    this.off += n;
-    return out;
-  }
-
-  u8(): number { return this.bytesN(1)[0]!; }
 
   point(name: string): Point {
     return decodePoint(this.suite, this.bytesN(this.suite.elementBytes), `${this.what} ${name}`, this.culprits);
@@ -84,19 +68,13 @@ export class Reader {
   scalar(name: string): bigint {
     return decodeScalar(this.suite, this.bytesN(this.suite.scalarBytes), `${this.what} ${name}`, this.culprits);
   }
-
-  end(): void {
-    if (this.off !== this.bytes.length) this.fail(`oversized (${this.bytes.length - this.off} trailing bytes)`);
-  }
 }
 
 export const toHex = bytesToHex;
 
 /** Hex from our own snapshots; anything but lowercase, even-length hex is rejected. */
-export function fromHex(h: string, what = 'hex'): Uint8Array {
-  if (typeof h !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(h)) throw new ProtocolError('malformed', `${what}: not lowercase hex`);
-  return hexToBytes(h);
-}
+/** Strict lowercase hex (protocols/core/bytes.ts). */
+export { fromHex } from '../core/bytes.ts';
 
 export function scalarHex(suite: FrostSuite, s: bigint): string {
   return bytesToHex(suite.Fn.toBytes(s));
