@@ -97,6 +97,9 @@ export type PartyOptions = {
   sessionTtlMs?: number;
 };
 
+/** How many session ids a party remembers to refuse a replayed 'open' (onOpen). */
+const SEEN_SESSIONS = 16_384;
+
 /** Envelopes kept for a session whose open waits for its policy commit (a few rounds' worth at most). */
 const MAX_EARLY_ENVELOPES = 64;
 
@@ -171,9 +174,12 @@ export class Party {
     }
     this.seen.add(msg.session);
     // Bounded memory: session ids are 32 random bytes chosen per session, so forgetting the oldest
-    // only matters for a replay of an 'open' older than 100k sessions, which would still need
-    // fresh nonces and the other parties' cooperation to produce anything.
-    if (this.seen.size > 100_000) this.seen.delete(this.seen.values().next().value!);
+    // only matters for a replay of an 'open' older than the last SEEN_SESSIONS sessions (minutes
+    // at full load, far longer than any session lives), which would still draw fresh nonces,
+    // pass the policy again and need the other parties' cooperation to produce anything. The
+    // bound was 100,000 (≈ 10 MiB of heap, filling for 11 minutes at 150 signatures/s, which a
+    // 10-minute soak showed as slow growth).
+    if (this.seen.size > SEEN_SESSIONS) this.seen.delete(this.seen.values().next().value!);
     if (msg.kind === 'policy') return this.onPolicyRevision(msg);
     if (msg.kind === 'sign') {
       // Group commit of the policy decision: every sign open of this event-loop turn is decided in
