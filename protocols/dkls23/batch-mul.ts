@@ -24,14 +24,20 @@
 import { _splitEndoScalar } from '@noble/curves/abstract/weierstrass.js';
 import type { DklsCurve, Point } from './curve.ts';
 
-/** Regular recoding of an odd k < 16^(digits−1): k = Σ_i d_i·16^i, d_i odd in [−15, 15], top digit 1. */
-export function recodeOdd(k: bigint, digits = 65): number[] {
-  if ((k & 1n) === 0n || k <= 0n || k >= 1n << BigInt(4 * (digits - 1))) throw new RangeError('recodeOdd needs an odd k below 16^(digits-1)');
+/**
+ * Regular recoding of an odd k < 2^(bits·(digits−1)) into odd signed base-2^bits digits:
+ * k = Σ_i d_i·2^(bits·i), d_i odd in [−(2^bits − 1), 2^bits − 1], top digit 1. Every digit is
+ * non-zero, so the sequence of additions does not depend on k (Joye–Tunstall).
+ */
+export function recodeOdd(k: bigint, digits = 65, bits = 4): number[] {
+  const w = BigInt(bits);
+  if ((k & 1n) === 0n || k <= 0n || k >= 1n << (w * BigInt(digits - 1))) throw new RangeError(`recodeOdd needs an odd k below 2^${bits * (digits - 1)}`);
+  const mask = (1n << (w + 1n)) - 1n, half = 1 << bits;
   const d: number[] = [];
   for (let i = 0; i < digits - 1; i++) {
-    const di = Number(k & 31n) - 16;
+    const di = Number(k & mask) - half;
     d.push(di);
-    k = (k - BigInt(di)) >> 4n;
+    k = (k - BigInt(di)) >> w;
   }
   if (k !== 1n) throw new Error('recoding invariant broken');
   d.push(1);
@@ -217,7 +223,7 @@ function lockstepGlv(curve: DklsCurve, k: bigint, points: readonly Point[]): Poi
 export type BaseTable = { X: bigint[][]; Y: bigint[][] }; // X[w][m] = x((2m+1)·16^w·B)
 const baseTables = new Map<string, BaseTable>();
 
-export function baseTable(curve: DklsCurve, B: Point): BaseTable {
+function baseTable(curve: DklsCurve, B: Point): BaseTable {
   const isG = B.equals(curve.Point.BASE);
   const known = isG ? baseTables.get(curve.name) : undefined;
   if (known) return known;

@@ -102,21 +102,9 @@ function toPoint(curve: DklsCurve, f: Field, P: Jac, negate: boolean): Point {
   return new curve.Point((P.X * P.Z) % p, negate ? (p - P.Y) % p : P.Y, Z3);
 }
 
-/**
- * Regular recoding of an odd k < 256^32 into 33 odd signed base-256 digits: k = Σ_i d_i·256^i,
- * d_i odd in [−255, 255], top digit 1 (batch-mul.ts recodeOdd with 8-bit windows).
- */
+/** 33 odd signed base-256 digits of an odd k < 2^256 (batch-mul.ts recodeOdd with 8-bit windows). */
 export function recodeOdd256(k: bigint): number[] {
-  if ((k & 1n) === 0n || k <= 0n || k >= 1n << 256n) throw new RangeError('recodeOdd256 needs an odd k below 2^256');
-  const d: number[] = [];
-  for (let i = 0; i < 32; i++) {
-    const di = Number(k & 511n) - 256;
-    d.push(di);
-    k = (k - BigInt(di)) >> 8n;
-  }
-  if (k !== 1n) throw new Error('recoding invariant broken');
-  d.push(1);
-  return d;
+  return recodeOdd(k, 33, 8);
 }
 
 /** Affine odd multiples (2m+1)·256^w·G, m < 128, w ≤ 32: X[w][m], Y[w][m] (built once per curve, ≈ 30 ms). */

@@ -104,27 +104,25 @@ function strictPublicKey(bytes: Uint8Array): boolean {
   }
 }
 
-/** The sender's verification key, or null if its public key is not one we accept. */
-function verifyKey(signPublicHex: string): KeyObject | null {
-  const cached = verifyKeys.get(signPublicHex);
+/** A raw 32-byte public key as a cached KeyObject (SPKI prefix + raw), or null if `accept` refuses it. */
+function cachedKey(cache: Map<string, KeyObject | null>, hex: string, spkiPrefix: Buffer, accept: (raw: Uint8Array) => boolean): KeyObject | null {
+  const cached = cache.get(hex);
   if (cached !== undefined) return cached;
   let key: KeyObject | null = null;
   try {
-    const raw = hexToBytes(signPublicHex);
-    if (strictPublicKey(raw)) key = createPublicKey({ key: Buffer.concat([ED25519_SPKI, raw]), format: 'der', type: 'spki' });
+    const raw = hexToBytes(hex);
+    if (accept(raw)) key = createPublicKey({ key: Buffer.concat([spkiPrefix, raw]), format: 'der', type: 'spki' });
   } catch { key = null; }
-  return remember(verifyKeys, signPublicHex, key);
+  return remember(cache, hex, key);
+}
+
+/** The sender's verification key, or null if its public key is not one we accept. */
+function verifyKey(signPublicHex: string): KeyObject | null {
+  return cachedKey(verifyKeys, signPublicHex, ED25519_SPKI, strictPublicKey);
 }
 
 function kexKey(kexPublicHex: string): KeyObject | null {
-  const cached = kexKeys.get(kexPublicHex);
-  if (cached !== undefined) return cached;
-  let key: KeyObject | null = null;
-  try {
-    const raw = hexToBytes(kexPublicHex);
-    if (raw.length === 32) key = createPublicKey({ key: Buffer.concat([X25519_SPKI, raw]), format: 'der', type: 'spki' });
-  } catch { key = null; }
-  return remember(kexKeys, kexPublicHex, key);
+  return cachedKey(kexKeys, kexPublicHex, X25519_SPKI, (raw) => raw.length === 32);
 }
 
 /** X25519(our kex secret, peer kex public), once per peer key; throws on an unusable key or an all-zero result. */
