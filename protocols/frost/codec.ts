@@ -23,7 +23,36 @@ export function isValidatedEncoding(p: Point | undefined, bytes: Uint8Array): bo
   return p !== undefined && VALIDATED.has(p) && equalBytes(p.toBytes(), bytes);
 }
 
+/**
+ * Pre-made nonce commitments (sign.ts) validated before a request names them, by encoding: a
+ * memo of decodePoint's verdict, filled only by prevalidatePoint, each entry used once (a
+ * commitment belongs to one signature) and bounded (the oldest go first). Public values only.
+ * It lets the subgroup checks of a signature's peer commitments run while no request waits.
+ */
+const PREVALIDATED = new Map<string, Point>();
+const PREVALIDATED_MAX = 16_384;
+
+/** Validates an element now (decodePoint, throwing the same way) and remembers it for the next decodePoint of the same bytes. */
+export function prevalidatePoint(suite: FrostSuite, bytes: Uint8Array, what: string): void {
+  rememberPrevalidated(suite, bytes, decodePoint(suite, bytes, what));
+}
+
+function rememberPrevalidated(suite: FrostSuite, bytes: Uint8Array, p: Point): void {
+  const key = `${suite.name}:${bytesToHex(bytes)}`;
+  PREVALIDATED.delete(key);
+  if (PREVALIDATED.size >= PREVALIDATED_MAX) PREVALIDATED.delete(PREVALIDATED.keys().next().value!);
+  PREVALIDATED.set(key, p);
+}
+
 export function decodePoint(suite: FrostSuite, bytes: Uint8Array, what: string, culprits: number[] = []): Point {
+  if (PREVALIDATED.size) {
+    const key = `${suite.name}:${bytesToHex(bytes)}`;
+    const p = PREVALIDATED.get(key);
+    if (p) {
+      PREVALIDATED.delete(key);
+      return p;
+    }
+  }
   const bad = (why: string): never => { throw new ProtocolError('malformed', `${what}: ${why}`, culprits); };
   if (bytes.length !== suite.elementBytes) bad(`expected ${suite.elementBytes} bytes, got ${bytes.length}`);
   let p: Point;

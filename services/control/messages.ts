@@ -35,6 +35,15 @@ export type OpenSign = {
   /** Key indices of the signers, sorted. */
   signers: number[];
   request: SignRequest;
+  /**
+   * FROST: one pre-made commitment per signer, in `signers` order (hex SerializeElement(D) ‖
+   * SerializeElement(E), as each signer published it in a 'premade' message). The session then
+   * starts at round two (protocols/frost/sign.ts, `<suite>/sign-premade`). A party that no longer
+   * holds the pair behind its own refuses with kind 'premade-unknown' before its policy decides.
+   */
+  premade?: string[];
+  /** FROST: once this signature is done, make this many nonce pairs for the key (1..8) and publish their commitments. */
+  premake?: number;
 };
 
 /**
@@ -74,9 +83,15 @@ export type EnvelopeMessage = { type: 'envelope'; session: string; from: number;
 /** `policyHash`: the hash of the signing policy the party bound into the DKG, computed by itself. (A refresh answers the same, its policy hash unchanged.) */
 export type DkgResult = { publicKey: string; transcriptHash: string; policyHash: string };
 export type SignResult = { signature: string };
+/**
+ * A signer's answer to a sign request with pre-made commitments (protocols/frost/premade.ts), hex:
+ * its signature share z_i, the group commitment R it computed, and the digest of what it signed
+ * (key, signers, message, session, commitment list). The coordinator aggregates (RFC 9591 §5.3).
+ */
+export type PremadeSignResult = { signatureShare: string; groupCommitment: string; request: string };
 /** The revision the party now holds, and when it enforces it (ms since the epoch, its own clock). */
 export type PolicyRevisionResult = { policyHash: string; revision: number; activatesAt: number };
-export type DoneMessage = { type: 'done'; session: string; output: DkgResult | SignResult | PolicyRevisionResult };
+export type DoneMessage = { type: 'done'; session: string; output: DkgResult | SignResult | PremadeSignResult | PolicyRevisionResult };
 
 export type AbortMessage = { type: 'abort'; session: string; kind: string; message: string; culprits: number[] };
 
@@ -88,8 +103,24 @@ export type DeleteKeyMessage = { type: 'delete-key'; keyId: string };
 /** The party holds no share of the key any more (also sent when it never had one). */
 export type KeyDeletedMessage = { type: 'key-deleted'; keyId: string };
 
-export type CoordinatorToParty = OpenMessage | EnvelopeMessage | AbortMessage | DeleteKeyMessage;
-export type PartyToCoordinator = EnvelopeMessage | DoneMessage | AbortMessage | KeyDeletedMessage;
+/**
+ * FROST nonce pairs the party made for the key after a signature (OpenSign.premake) and keeps in
+ * memory: their commitments, hex D ‖ E, for the coordinator to put into later sign requests.
+ */
+export type PremadeMessage = { type: 'premade'; keyId: string; commitments: string[] };
+
+/**
+ * Commitments another signer of the key published ('premade'), sent ahead to the parties likely to
+ * sign with it, so that each validates them (RFC 9591 DeserializeElement, a subgroup check per
+ * element) while no request waits. Only a cache: a request still carries the full list.
+ */
+export type PeerCommitmentsMessage = { type: 'peer-commitments'; keyId: string; commitments: string[] };
+
+/** Most pairs a party makes after one signature. */
+export const MAX_PREMAKE = 8;
+
+export type CoordinatorToParty = OpenMessage | EnvelopeMessage | AbortMessage | DeleteKeyMessage | PeerCommitmentsMessage;
+export type PartyToCoordinator = EnvelopeMessage | DoneMessage | AbortMessage | KeyDeletedMessage | PremadeMessage;
 
 export const SESSION_ID_RE = /^[0-9a-f]{64}$/;
 export const KEY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

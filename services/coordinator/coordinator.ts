@@ -18,7 +18,10 @@ import {
   PolicyError, accessDeniedMessage, accountOf, defaultKeyPolicy, evaluate, parseKeyPolicy, type KeyPolicy, type PolicyRequest,
 } from '../../policies/aws-key-policy.ts';
 import { KeyRepositoryError, type KeyRepository, type StoredAlias, type StoredKey } from '../storage/key-repository.ts';
-import type { DkgResult, PolicyRevisionResult, SignResult } from '../control/messages.ts';
+import type { CoordinatorToParty, DkgResult, PolicyRevisionResult, PremadeSignResult, SignResult } from '../control/messages.ts';
+import { aggregatePremadeShares } from '../../protocols/frost/premade.ts';
+import { PremadeStock } from './premade-stock.ts';
+import { MAX_PREMAKE } from '../control/messages.ts';
 import { DIGEST_BYTES, KEY_SPECS, apiSignature, isLowS, spkiDer, verifySignature, type KeySpecInfo } from './key-specs.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
 import { SessionFailed, type Answer, type SessionRunner } from './session-runner.ts';
@@ -38,6 +41,8 @@ export type CoordinatorOptions = {
   now?: () => number;
   /** Called when key shares were recorded for deletion, so they can be sent out at once. */
   onShareDeletions?: () => void;
+  /** Sends a message to a connected party (false if it is not connected); pre-made commitments go ahead to their likely co-signers. */
+  send?: (partyId: string, msg: CoordinatorToParty) => boolean;
   /** The round deadline of DKLs23 key generation (default 30 s): its base-OT rounds take seconds of CPU per party. */
   dkgRoundTimeoutMs?: number;
   log?: (line: string) => void;
@@ -67,8 +72,38 @@ export class Coordinator implements KeyService {
    * and refusals; the parties hold the bans durably, so after a restart this is learned again.
    */
   private readonly bans = new Map<string, BannedPair[]>();
+  /** Pre-made FROST commitments per key and party (premade-stock.ts): a Sign with one for each signer runs in one round. */
+  readonly premade = new PremadeStock();
 
   constructor(private readonly o: CoordinatorOptions) {}
+
+  /**
+   * A party published commitments of nonce pairs it made for a key ('premade'). Kept only for a
+   * FROST key of which the party is a party, and only well-formed (hex D ‖ E of the suite's size);
+   * the signers validate every element themselves when a request carries it.
+   */
+  onPremade(partyId: string, msg: { keyId?: unknown; commitments?: unknown }): void {
+    if (typeof msg.keyId !== 'string' || !UUID_RE.test(msg.keyId) || !Array.isArray(msg.commitments) || msg.commitments.length > MAX_PREMAKE) return;
+    const k = this.o.keys.get(msg.keyId);
+    const spec = k && KEY_SPECS[k.keySpec];
+    if (!k || !spec || spec.scheme !== 'eddsa' || !k.parties.includes(partyId) || k.keyState !== 'Enabled') return;
+    const hexLength = 4 * spec.publicKeyBytes;
+    if (msg.commitments.some((c) => typeof c !== 'string' || c.length !== hexLength || !/^[0-9a-f]+$/.test(c))) return;
+    this.premade.add(k.keyId, partyId, msg.commitments as string[]);
+    // The parties this one will sign with next (the first t connected, as chooseSigners picks
+    // them) validate its commitments now rather than when a request names them.
+    const choice = this.chooseSigners(k, new Set());
+    if ('signers' in choice && choice.signers.some(({ p }) => p === partyId)) {
+      for (const { p } of choice.signers) {
+        if (p !== partyId) this.o.send?.(p, { type: 'peer-commitments', keyId: k.keyId, commitments: msg.commitments as string[] });
+      }
+    }
+  }
+
+  /** A party's link dropped: if it restarted, its pre-made pairs are gone. */
+  onPartyDisconnected(partyId: string): void {
+    this.premade.dropParty(partyId);
+  }
 
   arnOf(keyId: string, accountId = this.o.accountId): string {
     return `arn:aws:kms:${this.o.region}:${accountId}:key/${keyId}`;
@@ -177,6 +212,10 @@ export class Coordinator implements KeyService {
     const excluded = new Set<number>();
     let lastError: unknown;
     let timeouts = 0;
+    // FROST: one round when every signer has a pre-made commitment in stock; a signer that no
+    // longer holds its pair (it restarted) refuses before its policy decides, and the attempt is
+    // made again in two rounds (once per request).
+    let premadeAllowed = spec.scheme === 'eddsa';
     for (let attempt = 0; attempt < 3 + k.parties.length * k.parties.length && timeouts < 3; attempt++) {
       const choice = this.chooseSigners(k, excluded);
       if ('unavailable' in choice) {
@@ -187,17 +226,33 @@ export class Coordinator implements KeyService {
       const signers = choice.signers;
       const members = new Map(signers.map(({ p, i }) => [i, p]));
       const indices = signers.map(({ i }) => i);
+      const premade = premadeAllowed ? this.premade.take(k.keyId, signers.map(({ p }) => p)) : undefined;
       try {
-        const outputs = await this.o.runner.run(`${spec.protocol}/sign`, members, (session) => ({
+        const outputs = await this.o.runner.run(`${spec.protocol}/${premade ? 'sign-premade' : 'sign'}`, members, (session, index) => ({
           type: 'open', kind: 'sign', session, keyId: k.keyId, signers: indices,
           // The full request: each party evaluates the key's signing policy on it, GrantTokens (approvals) included.
           request: {
             message: Buffer.from(req.message).toString('base64'), messageType: req.messageType, signingAlgorithm: req.signingAlgorithm,
             caller: { accessKeyId: caller.accessKeyId, principal: caller.principal }, grantTokens: req.grantTokens ?? [],
           },
+          ...(premade ? { premade } : {}),
+          ...premakeOf(spec.scheme === 'eddsa' ? this.premade.ask(k.keyId, members.get(index)!) : 0),
         }));
         // Every signature is checked before it is returned (key-specs.ts verifySignature: node:crypto
         // where it can, noble over the digest otherwise); an ECDSA signature must also be low-S.
+        if (premade) {
+          // RFC 9591 §5.3: this coordinator aggregates the shares and verifies the signature.
+          const signature = aggregatePremade(spec, members, outputs);
+          if (signature.ok && verifySignature(spec, spki, req, signature.signature)) {
+            return { key: this.record(k), signature: signature.signature };
+          }
+          // Shares that do not combine: sign again in two rounds, where every signer checks every
+          // share (§5.4) and a signer that cheats again is named.
+          this.o.log?.(`sign ${k.keyId}: the pre-made signature shares ${signature.ok ? 'do not combine into a valid signature' : `were refused: ${signature.why}`}; signing again in two rounds`);
+          this.premade.dropKey(k.keyId);
+          premadeAllowed = false;
+          continue;
+        }
         for (const out of outputs.values()) {
           const signature = apiSignature(spec, new Uint8Array(Buffer.from((out as SignResult).signature, 'base64')));
           if (signature && verifySignature(spec, spki, req, signature) && (spec.scheme !== 'ecdsa' || isLowS(spec, signature))) {
@@ -214,6 +269,14 @@ export class Coordinator implements KeyService {
           continue;
         }
         if (err instanceof SessionFailed && err.failure.kind === 'banned' && this.learnBans(k, err.failure)) continue;
+        if (premade && err instanceof SessionFailed && !['policy', 'throttled', 'timeout', 'unavailable', 'banned'].includes(err.failure.kind)) {
+          // Typically 'premade-unknown': a signer no longer holds its pair (it restarted). A policy
+          // denial is final, and is not asked again (it would be charged twice).
+          this.premade.dropKey(k.keyId);
+          premadeAllowed = false;
+          this.o.log?.(`sign ${k.keyId}: the pre-made attempt failed (${err.failure.kind}: ${err.failure.message}); signing in two rounds`);
+          continue;
+        }
         throw this.sessionError(err, 'Sign');
       }
     }
@@ -309,6 +372,7 @@ export class Coordinator implements KeyService {
     this.requireNotPendingDeletion(k);
     const spec = KEY_SPECS[k.keySpec]!;
     if (spec.scheme !== 'ecdsa') throw new KmsError('UnsupportedOperationException', `${k.keySpec} keys are not refreshed by the service; only ECDSA (DKLs23) keys are.`);
+    this.premade.dropKey(k.keyId);
     const exclude = [...(o.exclude ?? [])];
     const unknown = exclude.filter((p) => !k.parties.includes(p));
     if (unknown.length) throw validation(`Cannot leave out ${unknown.join(', ')}: not a party of ${k.arn} (its parties: ${k.parties.join(', ')}).`);
@@ -757,6 +821,31 @@ export class Coordinator implements KeyService {
       pendingWindowInDays: k.pendingWindowInDays,
     };
   }
+}
+
+/** The signers' pre-made answers (PremadeSignResult), aggregated (protocols/frost/premade.ts): R ‖ Σ z_i, or why not. */
+function aggregatePremade(spec: KeySpecInfo, members: Map<number, string>, outputs: Map<number, unknown>):
+  { ok: true; signature: Uint8Array } | { ok: false; why: string } {
+  try {
+    const suite = spec.protocol === 'frost-ed25519' ? 'ed25519' : spec.protocol === 'frost-ed448' ? 'ed448' : undefined;
+    if (!suite) return { ok: false, why: `${spec.protocol} has no pre-made signatures` };
+    const hex = (v: unknown, what: string, index: number): Uint8Array => {
+      if (typeof v !== 'string' || !/^(?:[0-9a-f]{2})+$/.test(v)) throw new Error(`party ${index} (${members.get(index)}) sent a malformed ${what}`);
+      return new Uint8Array(Buffer.from(v, 'hex'));
+    };
+    const answers = [...outputs].map(([index, out]) => {
+      const o = out as Partial<PremadeSignResult>;
+      return { index, z: hex(o.signatureShare, 'signature share', index), R: hex(o.groupCommitment, 'group commitment', index), request: hex(o.request, 'request digest', index) };
+    });
+    return { ok: true, signature: aggregatePremadeShares(suite, answers) };
+  } catch (err) {
+    return { ok: false, why: (err as Error).message };
+  }
+}
+
+/** OpenSign.premake: the pairs a signer is asked to make once this signature is done (PremadeStock.ask). */
+function premakeOf(n: number): { premake?: number } {
+  return n > 0 ? { premake: Math.min(n, MAX_PREMAKE) } : {};
 }
 
 function isString(p: unknown): p is string {

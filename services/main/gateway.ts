@@ -81,6 +81,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   hub.onMessage((id, raw) => {
     const msg = raw as unknown as PartyToCoordinator;
     if (msg.type === 'key-deleted') deletions.onDeleted(id, msg.keyId);
+    else if (msg.type === 'premade') coordinator.onPremade(id, msg);
     else runner.onMessage(id, msg);
   });
   hub.onConnect((id) => {
@@ -88,10 +89,10 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     log(`coordinator: ${id} connected`);
     deletions.onConnect(id);
   });
-  hub.onDisconnect((id) => { metrics.partyConnections.set({ party: id }, 0); log(`coordinator: ${id} disconnected`); runner.onDisconnect(id); });
+  hub.onDisconnect((id) => { metrics.partyConnections.set({ party: id }, 0); log(`coordinator: ${id} disconnected`); runner.onDisconnect(id); coordinator.onPartyDisconnected(id); });
 
   const coordinator = new Coordinator({
-    keys, runner, parties: config.parties.map((p) => p.partyId), isConnected: (id) => hub.isConnected(id), dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
+    keys, runner, parties: config.parties.map((p) => p.partyId), isConnected: (id) => hub.isConnected(id), send: net.send, dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
     region: config.region, accountId: config.accountId, log, now, onShareDeletions: () => deletions.resendAll(),
   });
   deletions.recoverInterrupted();

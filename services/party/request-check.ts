@@ -10,11 +10,13 @@ import type { ProtocolFamily } from './protocol-families.ts';
  * Why a party refuses to take part. The coordinator maps 'policy' to AccessDeniedException and
  * may retry without a party that answered 'unknown-key' (e.g. restored from an old backup).
  */
-export type RefusalKind = 'policy' | 'bad-parameters' | 'unknown-key' | 'banned';
+export type RefusalKind = 'policy' | 'bad-parameters' | 'unknown-key' | 'banned' | 'premade-unknown';
 
 /**
  * 'banned': the signer set includes a peer this party banned for the key (a failed DKLs23 OT/VOLE
  * check); `culprits` names them, so the coordinator can choose signers without them.
+ * 'premade-unknown': the request names a pre-made FROST commitment of this party whose nonce pair it
+ * does not hold (any more); the coordinator signs in two rounds instead.
  */
 export class RequestRefused extends Error {
   constructor(message: string, readonly kind: RefusalKind = 'bad-parameters', readonly culprits: number[] = []) {
