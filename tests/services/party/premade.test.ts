@@ -205,20 +205,25 @@ describe('PremadeStock', () => {
     expect(s.count('k', 'b')).toBe(0);
   });
 
-  test('asks for what is missing, at most two at a time, counting what is coming until it expires', () => {
+  test('asks for what is missing — two at a time while low, then one — counting what is coming until it expires', () => {
     let now = 0;
-    const s = new PremadeStock(4, 16, () => now);
+    const s = new PremadeStock(6, 16, () => now);
     expect(s.ask('k', 'a')).toBe(2);
     expect(s.ask('k', 'a')).toBe(2);
+    // 4 coming: one at a time now, up to 6.
+    expect(s.ask('k', 'a')).toBe(1);
+    expect(s.ask('k', 'a')).toBe(1);
     expect(s.ask('k', 'a')).toBe(0);
-    s.add('k', 'a', ['1', '2']);
+    s.add('k', 'a', ['1', '2', '3', '4']);
     expect(s.ask('k', 'a')).toBe(0);
-    s.add('k', 'a', ['3']);
+    s.add('k', 'a', ['5']);
     expect(s.take('k', ['a'])).toEqual(['1']);
-    // 2 in stock, 1 still coming: 1 missing.
+    // 4 in stock, 1 still coming: 1 missing.
     expect(s.ask('k', 'a')).toBe(1);
     // Asks that were never answered stop counting after a while.
     now += 10_000;
+    expect(s.take('k', ['a'])).toEqual(['2']);
+    expect(s.take('k', ['a'])).toEqual(['3']);
     expect(s.ask('k', 'a')).toBe(2);
   });
 
