@@ -67,6 +67,14 @@ export class ShareStore {
   readonly #deletePending;
   readonly #deleteKey;
   readonly #listActive;
+  readonly #activeStamp;
+  /**
+   * The decrypted active shares of the keys used most recently (at most ACTIVE_CACHE_MAX), deep-
+   * frozen, each with the version and meta text it was read with: a share is decrypted and parsed
+   * once, not on every Sign (≈ 1.5 ms for a DKLs23 share). The process holds the master key that
+   * opens every share anyway, so keeping a few opened ones adds no secret it could not reach.
+   */
+  readonly #cache = new Map<string, { version: number; meta: string; share: StoredShare }>();
 
   constructor(db: Database, masterKey: MasterKey) {
     this.#db = db;
@@ -81,6 +89,7 @@ export class ShareStore {
     this.#deletePending = db.prepare<[string, number]>(`DELETE FROM shares WHERE key_id = ? AND version = ? AND state = 'pending'`);
     this.#deleteKey = db.prepare<[string]>(`DELETE FROM shares WHERE key_id = ?`);
     this.#listActive = db.prepare<[], { key_id: string }>(`SELECT key_id FROM shares WHERE state = 'active' ORDER BY key_id`);
+    this.#activeStamp = db.prepare<[string], { version: number; meta: string }>(`SELECT version, meta FROM shares WHERE key_id = ? AND state = 'active'`);
   }
 
   /**
@@ -131,10 +140,31 @@ export class ShareStore {
     });
   }
 
-  /** The active share of `keyId`, decrypted; undefined if there is none (pending ones do not count). */
+  /**
+   * The active share of `keyId`, decrypted; undefined if there is none (pending ones do not count).
+   * Deep-frozen and possibly shared with earlier callers: copy before changing anything. It is
+   * served from memory while the row's version and meta are those it was read with (a key deleted
+   * and made again under the same id has another transcript, hence other meta).
+   */
   getActive(keyId: string): StoredShare | undefined {
+    const stamp = this.#activeStamp.get(keyId);
+    if (!stamp) {
+      this.#cache.delete(keyId);
+      return undefined;
+    }
+    const hit = this.#cache.get(keyId);
+    if (hit && hit.version === stamp.version && hit.meta === stamp.meta) {
+      this.#cache.delete(keyId);
+      this.#cache.set(keyId, hit);
+      return hit.share;
+    }
     const row = this.#active.get(keyId);
-    return row && this.#open(row);
+    if (!row) return undefined;
+    const share = deepFreeze(this.#open(row));
+    this.#cache.delete(keyId);
+    if (this.#cache.size >= ACTIVE_CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(keyId, { version: row.version, meta: row.meta, share });
+    return share;
   }
 
   /** One version of `keyId`, pending or active, decrypted. */
@@ -162,6 +192,7 @@ export class ShareStore {
 
   /** Deletes every version of `keyId`, active and pending. */
   delete(keyId: string): void {
+    this.#cache.delete(keyId);
     this.#deleteKey.run(keyId);
   }
 
@@ -203,6 +234,18 @@ export class ShareStore {
     // invalidated by another connection's commit in between.
     this.#db.transaction(fn).immediate();
   }
+}
+
+/** Keys whose opened active share stays in memory (ShareStore #cache). */
+export const ACTIVE_CACHE_MAX = 32;
+
+/** Freezes a JSON value and everything in it. */
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }
 
 /**

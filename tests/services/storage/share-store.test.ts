@@ -175,3 +175,31 @@ describe('ShareStore', () => {
     expect(new ShareStore(db, masterKey).getActive('k1')).toMatchObject({ version: 1, share: { secret: 's-k1-1' } });
   });
 });
+
+describe('ShareStore: opened active shares kept in memory', () => {
+  test('the same frozen object while the key is unchanged; a new one after a refresh, a deletion or a rebirth under the same id', () => {
+    store.putPending(rec('k1', 1));
+    store.activate('k1', 1);
+    const a = store.getActive('k1')!;
+    expect(Object.isFrozen(a) && Object.isFrozen(a.share) && Object.isFrozen(a.meta)).toBe(true);
+    expect(() => { (a.share as { secret: string }).secret = 'changed'; }).toThrow(TypeError);
+    expect(store.getActive('k1')).toBe(a);
+    // A new version replaces it.
+    store.putPending(rec('k1', 2));
+    expect(store.getActive('k1')).toBe(a);
+    store.activate('k1', 2);
+    const b = store.getActive('k1')!;
+    expect(b).not.toBe(a);
+    expect((b.share as { secret: string }).secret).toBe('s-k1-2');
+    // Deleted, then made again under the same id and version with another transcript (other meta).
+    store.delete('k1');
+    expect(store.getActive('k1')).toBeUndefined();
+    store.putPending({ ...rec('k1', 2, 'reborn'), meta: { ...(rec('k1', 2).meta as object), publicKey: 'ef'.repeat(32) } });
+    store.activate('k1', 2);
+    expect((store.getActive('k1')!.share as { secret: string }).secret).toBe('reborn');
+    // Another store on the same database (another connection) that changes the row is seen too.
+    const other = new ShareStore(db, masterKey);
+    other.delete('k1');
+    expect(store.getActive('k1')).toBeUndefined();
+  });
+});
