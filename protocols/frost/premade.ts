@@ -21,7 +21,7 @@
 import { ProtocolError } from '../core/errors.ts';
 import { SESSION_ID_BYTES } from '../core/envelope.ts';
 import { checkSigners } from '../core/signers.ts';
-import { bytesToHex, concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.ts';
+import { concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.ts';
 import { LABELS } from '../core/labels.ts';
 import type { Rng } from '../core/session.ts';
 import { decodePoint, decodeScalar } from './codec.ts';
@@ -138,5 +138,3 @@ export function aggregatePremadeShares(suiteName: FrostSuiteName, answers: { ind
   for (const a of answers) z = suite.Fn.add(z, decodeScalar(suite, a.z, `signature share of ${a.index}`, [a.index]));
   return concatBytes(first!.R, suite.Fn.toBytes(z));
 }
-
-export const premadeHex = (c: Commitment): string => bytesToHex(c.hiding) + bytesToHex(c.binding);

@@ -20,6 +20,8 @@ import {
 import { KeyRepositoryError, type KeyRepository, type StoredAlias, type StoredKey } from '../storage/key-repository.ts';
 import type { CoordinatorToParty, DkgResult, PolicyRevisionResult, PremadeSignResult, SignResult } from '../control/messages.ts';
 import { aggregatePremadeShares } from '../../protocols/frost/premade.ts';
+import { isFrostSuiteName } from '../../protocols/frost/suite.ts';
+import { fromHex } from '../../protocols/core/bytes.ts';
 import { PremadeStock } from './premade-stock.ts';
 import { MAX_PREMAKE } from '../control/messages.ts';
 import { DIGEST_BYTES, KEY_SPECS, apiSignature, isLowS, spkiDer, verifySignature, type KeySpecInfo } from './key-specs.ts';
@@ -827,12 +829,9 @@ export class Coordinator implements KeyService {
 function aggregatePremade(spec: KeySpecInfo, members: Map<number, string>, outputs: Map<number, unknown>):
   { ok: true; signature: Uint8Array } | { ok: false; why: string } {
   try {
-    const suite = spec.protocol === 'frost-ed25519' ? 'ed25519' : spec.protocol === 'frost-ed448' ? 'ed448' : undefined;
-    if (!suite) return { ok: false, why: `${spec.protocol} has no pre-made signatures` };
-    const hex = (v: unknown, what: string, index: number): Uint8Array => {
-      if (typeof v !== 'string' || !/^(?:[0-9a-f]{2})+$/.test(v)) throw new Error(`party ${index} (${members.get(index)}) sent a malformed ${what}`);
-      return new Uint8Array(Buffer.from(v, 'hex'));
-    };
+    const suite = spec.protocol.replace(/^frost-/, '');
+    if (!isFrostSuiteName(suite)) return { ok: false, why: `${spec.protocol} has no pre-made signatures` };
+    const hex = (v: unknown, what: string, index: number): Uint8Array => fromHex(v as string, `party ${index} (${members.get(index)}): ${what}`);
     const answers = [...outputs].map(([index, out]) => {
       const o = out as Partial<PremadeSignResult>;
       return { index, z: hex(o.signatureShare, 'signature share', index), R: hex(o.groupCommitment, 'group commitment', index), request: hex(o.request, 'request digest', index) };

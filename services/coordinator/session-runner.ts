@@ -79,7 +79,7 @@ export type RunnerOptions = {
 };
 
 /** A session waiting for room at its members (admission control). */
-type Waiting = { members: Map<number, string>; start: () => void; fail: (err: SessionFailed) => void; timer: NodeJS.Timeout };
+type Waiting = { members: Map<number, string>; start: () => void; timer: NodeJS.Timeout };
 
 export class SessionRunner {
   private readonly running = new Map<string, Running>();
@@ -141,7 +141,7 @@ export class SessionRunner {
       }
       const waitMs = this.o.queueTimeoutMs ?? 2 * this.o.roundTimeoutMs;
       const w: Waiting = {
-        members, start, fail: reject,
+        members, start,
         timer: setTimeout(() => {
           const k = this.waiting.indexOf(w);
           if (k >= 0) this.waiting.splice(k, 1);

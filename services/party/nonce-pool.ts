@@ -1,4 +1,4 @@
-// The FROST nonce pairs this party made ahead of requests (protocols/frost/sign.ts
+// The FROST nonce pairs this party made ahead of requests (protocols/frost/premade.ts
 // premakeFrostNonces), waiting for their one use. Kept in memory only, never on disk: a restart
 // forgets them, so no pair can outlive its process to be used twice, and the coordinator, which
 // holds only their commitments, loses its stock of this party when the link drops. A pair leaves
@@ -8,14 +8,20 @@
 // Bounded: at most PER_KEY pairs per key (the oldest go first) and MAX_KEYS keys (the key used
 // least recently goes first). The coordinator keeps fewer per key and party than PER_KEY, and the
 // newest ones, so what it holds is still here unless the party restarted.
-import type { PremadeNonces } from '../../protocols/frost/premade.ts';
-import { bytesToHex } from '../../protocols/core/bytes.ts';
+import type { Commitment, PremadeNonces } from '../../protocols/frost/premade.ts';
+import { bytesToHex, hexToBytes } from '../../protocols/core/bytes.ts';
 
 export const POOL_PER_KEY = 96;
 export const POOL_MAX_KEYS = 4096;
 
 /** A commitment as the control messages carry it: hex of SerializeElement(D) ‖ SerializeElement(E). */
-export const commitmentHex = (c: { hiding: Uint8Array; binding: Uint8Array }): string => bytesToHex(c.hiding) + bytesToHex(c.binding);
+export const commitmentHex = (c: Commitment): string => bytesToHex(c.hiding) + bytesToHex(c.binding);
+
+/** commitmentHex read back: the hex split in its two halves (the caller checked it is even-length hex of one suite's size). */
+export function commitmentFromHex(hex: string): Commitment {
+  const b = hexToBytes(hex);
+  return { hiding: b.slice(0, b.length / 2), binding: b.slice(b.length / 2) };
+}
 
 export class NoncePool {
   private readonly keys = new Map<string, Map<string, PremadeNonces>>();

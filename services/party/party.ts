@@ -25,7 +25,7 @@ import { denialMessage, type KeyFacts, type PolicyGate } from './policy-gate.ts'
 import { FAMILIES, type ProtocolFamily, type SessionSpec } from './protocol-families.ts';
 import { inlineSession, type HostedSession, type SessionHost } from './session-host.ts';
 import { ConsumeBatcher } from './consume-batcher.ts';
-import { NoncePool } from './nonce-pool.ts';
+import { NoncePool, commitmentFromHex } from './nonce-pool.ts';
 import { premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces, type PremadeShare } from '../../protocols/frost/premade.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
 import { MAX_PREMAKE, type PeerCommitmentsMessage } from '../control/messages.ts';
@@ -58,11 +58,10 @@ type Active = {
   /** Refresh: forget the key's bans once the new shares are active. */
   liftBans?: boolean;
   /**
-   * Refresh: the key's parties before it (old index order) and the old index of each session
-   * member (session index k → oldIndex[k−1]); they differ from `parties` only when the refresh
-   * leaves parties out. `excluded`: the ids left out.
+   * Refresh: the old index of each session member (session index k → oldIndex[k−1]), which
+   * differs from k only when the refresh leaves parties out; `excluded`: the ids left out.
    */
-  refresh?: { oldParties: PublicIdentity[]; oldIndex: number[]; excluded: string[]; publicKey: string };
+  refresh?: { oldIndex: number[]; excluded: string[]; publicKey: string };
   /** Sign: the key indices of the signers. */
   signers?: number[];
   /** Sign (FROST): nonce pairs to make for the key once the signature is done (OpenSign.premake). */
@@ -200,8 +199,8 @@ export class Party {
     const suite = typeof first === 'string' ? FROST_BY_COMMITMENT_HEX[first.length] : undefined;
     if (!suite || msg.commitments.some((c) => typeof c !== 'string' || c.length !== first!.length || !/^[0-9a-f]+$/.test(c))) return;
     const elements = msg.commitments.flatMap((c) => {
-      const b = hexToBytes(c);
-      return [b.slice(0, b.length / 2), b.slice(b.length / 2)];
+      const { hiding, binding } = commitmentFromHex(c);
+      return [hiding, binding];
     });
     let bad = 0;
     const next = (i: number): void => {
@@ -393,11 +392,7 @@ export class Party {
     const mine = list[msg.signers.indexOf(index)]!;
     const own = this.noncePool.take(msg.keyId, mine);
     if (!own) throw new RequestRefused(`this party holds no pre-made nonce pair for commitment ${mine.slice(0, 16)}… of key ${msg.keyId}`, 'premade-unknown');
-    const commitments = list.map((c) => {
-      const b = hexToBytes(c);
-      return { hiding: b.slice(0, b.length / 2), binding: b.slice(b.length / 2) };
-    });
-    return { own, commitments };
+    return { own, commitments: list.map(commitmentFromHex) };
   }
 
   /**
@@ -472,7 +467,7 @@ export class Party {
     return {
       kind: 'refresh', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, liftBans: msg.liftBans === true,
       parties, self, startedAt: Date.now(), meta: { ...meta, n: parties.length, parties, self }, rounds: 0,
-      refresh: { oldParties: meta.parties, oldIndex, excluded: [...exclude], publicKey: meta.publicKey },
+      refresh: { oldIndex, excluded: [...exclude], publicKey: meta.publicKey },
     };
   }
 
@@ -663,10 +658,7 @@ export class Party {
       // FROST: R ‖ z; DKLs23: r ‖ s (low-S) — the coordinator encodes it for the KMS API.
       const out = output as { signature: Uint8Array };
       this.o.send({ type: 'done', session: id, output: { signature: Buffer.from(out.signature).toString('base64') } });
-      if (active.premake) {
-        const premake = active.premake;
-        this.premake(active.keyId, active.shareVersion, premake);
-      }
+      if (active.premake) this.premake(active.keyId, active.shareVersion, active.premake);
     }
   }
 
