@@ -156,6 +156,12 @@ export type EvaluationContext = {
   rateLimitCounts: (scope: string, windowMs: number) => number;
   /** Highest sequence value this party has signed under a `sequence` rule of this key, if any. */
   sequenceHighWater?: (ruleId: string) => bigint | undefined;
+  /**
+   * Whether this party already counted the approval (approverId, approvalId) for this key. A party
+   * records every id in Decision.approvalsUsed atomically with the decision and keeps it at least
+   * until its expiresAt, so an approval counts once (docs/policies.md "Approvals").
+   */
+  approvalUsed?: (approverId: string, approvalId: string) => boolean;
 };
 
 // ---- the decision ---------------------------------------------------------------------------------
@@ -202,4 +208,6 @@ export type Decision = {
   sequenceUpdates?: Array<{ ruleId: string; value: bigint }>;
   /** On allow: approver ids whose approvals counted. */
   approvedBy?: string[];
+  /** On allow: the approvals that counted, to record (with the charges) so they never count again. */
+  approvalsUsed?: Array<{ approverId: string; approvalId: string; expiresAt: number }>;
 };
