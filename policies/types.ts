@@ -147,11 +147,11 @@ export type SignRequest = {
 export const KEY_SCOPE = '@key';
 
 export type EvaluationContext = {
-  /** The party's clock, milliseconds since the Unix epoch (UTC). */
+  /** The party's time for this key, ms since the Unix epoch (UTC): its clock, but never earlier than its last decision (docs/policies.md "Time"). */
   now: number;
   /**
    * How many signatures this party has already charged to `scope` (a rule id or KEY_SCOPE) for this
-   * key at times t with now − windowMs < t ≤ now.
+   * key at times t with now − windowMs < t (a charge dated after `now` counts too: fail closed).
    */
   rateLimitCounts: (scope: string, windowMs: number) => number;
   /** Highest sequence value this party has signed under a `sequence` rule of this key, if any. */
