@@ -102,6 +102,9 @@ function semanticErrors(doc: PolicyDocument): string[] {
     if (f.kind === 'evmTransaction') {
       for (const k of ['value', 'gasLimit', 'maxFeePerGas', 'nonce'] as const) rangeErrors(f[k], `${at}.${k}`, errors);
       for (const [j, a] of (f.data?.abi ?? []).entries()) {
+        if (f.data?.selectors && !f.data.selectors.in.includes(a.selector)) {
+          errors.push(`${at}.data.abi[${j}]: selector ${a.selector} is not in data.selectors (the entry could never apply)`);
+        }
         for (const arg of a.args ?? []) {
           const type = a.abi[arg.index];
           if (type === undefined) { errors.push(`${at}.data.abi[${j}]: argument ${arg.index} is not in the abi`); continue; }

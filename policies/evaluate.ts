@@ -12,13 +12,14 @@
 //  8. I-3: DIGEST only if some allow rule names it                              else INVARIANT
 //  9. the first allow rule (document order) whose conditions hold decides:
 //       identityVerifiedBy 'party' but the caller was not verified by the party → CALLER_UNVERIFIED
-//       approvals below threshold                                               → APPROVALS_REQUIRED
+//       approvals below threshold (a sign approval counts only under this policy's
+//       hash and only if context.approvalUsed has not seen its id)               → APPROVALS_REQUIRED
 //       rule rate limit exhausted: onRateLimitExhausted 'continue' → next allow rule, else RATE_LIMITED
 //       key rate limit exhausted                                                → RATE_LIMITED
 //       sequence not above the last signed one                                  → SEQUENCE_VIOLATION
-//       → ALLOW, with the digest to sign and the charges / sequence to record
+//       → ALLOW, with the digest to sign and the charges / sequence / approval ids to record
 // 10. NO_MATCHING_ALLOW (deny by default), listing why each allow rule did not match.
-import { checkApprovals, signApprovalStatement } from './approvals.ts';
+import { checkApprovals, signApprovalStatement, type CountedApproval } from './approvals.ts';
 import { classifyMessage, type ParsedMessage } from './classify.ts';
 import { compilePolicy, isCompiled, PolicyInvalid, type CompiledPolicy } from './compile.ts';
 import { digestOf } from './digest.ts';
@@ -100,12 +101,19 @@ function decide(policy: CompiledPolicy | unknown, request: SignRequest, context:
       return deny('CALLER_UNVERIFIED', rule.id, ['the rule requires a caller identity verified by this party'], format);
     }
     let approvedBy: string[] | undefined;
+    let approvalsUsed: CountedApproval[] | undefined;
     if (rule.approvals) {
-      const a = checkApprovals(request.approvals ?? [], rule.approvals, p.approvers, (exp) => signApprovalStatement(request, exp), context.now);
+      // Bound to the revision this party enforces (p.hash) and counted once per approval id.
+      const a = checkApprovals(request.approvals ?? [], rule.approvals, p.approvers, {
+        kind: 'sign',
+        statement: (approvalId, exp) => signApprovalStatement({ ...request, policyHash: p.hash }, approvalId, exp),
+        used: context.approvalUsed,
+      }, context.now);
       if (!a.ok) {
         return deny('APPROVALS_REQUIRED', rule.id, [`${a.approvedBy.length} of ${rule.approvals.threshold} required approvals`, ...a.problems], format);
       }
       approvedBy = a.approvedBy;
+      approvalsUsed = a.counted;
     }
     const ruleLimit = rule.rateLimits ? exhausted(rule.rateLimits, rule.id, context) : null;
     if (ruleLimit) {
@@ -133,6 +141,7 @@ function decide(policy: CompiledPolicy | unknown, request: SignRequest, context:
     if (charges.length > 0) decision.rateLimitCharges = charges;
     if (sequence !== null) decision.sequenceUpdates = [{ ruleId: rule.id, value: sequence }];
     if (approvedBy) decision.approvedBy = approvedBy;
+    if (approvalsUsed) decision.approvalsUsed = approvalsUsed;
     return decision;
   }
   return deny('NO_MATCHING_ALLOW', 'builtin:default-deny', reasons.length > 0 ? reasons : ['the policy has no allow rule'], format);

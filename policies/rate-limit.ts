@@ -1,7 +1,8 @@
 // Count-per-window rate limits, per rule and per key (policy.md §6.5). Counting is the party's job,
 // on its own durable state; this module only asks and answers:
 //   - exhausted(): has `scope` already used `count` signatures in the last windowSeconds?
-//     (sliding window: charges at t with now − window < t ≤ now, as reported by the context);
+//     (sliding window: charges at t with now − window < t, as reported by the context; the party's
+//     `now` never goes back, docs/policies.md "Time", and a charge dated after it counts too);
 //   - charge(): what to record when the request is allowed — one entry per scope, kept as long as
 //     the longest window of that scope.
 // The party must check and record atomically (one transaction around evaluate() and the insert),

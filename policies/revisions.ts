@@ -55,7 +55,7 @@ export function checkPolicyRevision(
   if (compiled.document.keyBinding.keySpec !== cur.document.keyBinding.keySpec) return refuse('GOVERNANCE', 'a revision cannot change the key spec');
   const requirement = cur.document.governance.changeApprovals;
   const subject = { keyId, revision: next.revision, previousHash: next.previousHash, policyHash: compiled.hash };
-  const a = checkApprovals(approvals, requirement, cur.approvers, (exp) => changeApprovalStatement(subject, exp), now);
+  const a = checkApprovals(approvals, requirement, cur.approvers, { kind: 'change', statement: (exp) => changeApprovalStatement(subject, exp) }, now);
   if (!a.ok) return refuse('GOVERNANCE', `${a.approvedBy.length} of ${requirement.threshold} required change approvals`, ...a.problems);
   const delay = (cur.document.governance.activationDelaySeconds ?? 0) * 1000;
   return { ok: true, policyHash: compiled.hash, compiled, activatesAt: now + delay, approvedBy: a.approvedBy };

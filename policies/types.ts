@@ -147,15 +147,21 @@ export type SignRequest = {
 export const KEY_SCOPE = '@key';
 
 export type EvaluationContext = {
-  /** The party's clock, milliseconds since the Unix epoch (UTC). */
+  /** The party's time for this key, ms since the Unix epoch (UTC): its clock, but never earlier than its last decision (docs/policies.md "Time"). */
   now: number;
   /**
    * How many signatures this party has already charged to `scope` (a rule id or KEY_SCOPE) for this
-   * key at times t with now − windowMs < t ≤ now.
+   * key at times t with now − windowMs < t (a charge dated after `now` counts too: fail closed).
    */
   rateLimitCounts: (scope: string, windowMs: number) => number;
   /** Highest sequence value this party has signed under a `sequence` rule of this key, if any. */
   sequenceHighWater?: (ruleId: string) => bigint | undefined;
+  /**
+   * Whether this party already counted the approval (approverId, approvalId) for this key. A party
+   * records every id in Decision.approvalsUsed atomically with the decision and keeps it at least
+   * until its expiresAt, so an approval counts once (docs/policies.md "Approvals").
+   */
+  approvalUsed?: (approverId: string, approvalId: string) => boolean;
 };
 
 // ---- the decision ---------------------------------------------------------------------------------
@@ -202,4 +208,6 @@ export type Decision = {
   sequenceUpdates?: Array<{ ruleId: string; value: bigint }>;
   /** On allow: approver ids whose approvals counted. */
   approvedBy?: string[];
+  /** On allow: the approvals that counted, to record (with the charges) so they never count again. */
+  approvalsUsed?: Array<{ approverId: string; approvalId: string; expiresAt: number }>;
 };

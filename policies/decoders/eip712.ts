@@ -8,7 +8,8 @@
 //     their standard types, and the domain object has exactly those keys — a `chainId` in the domain
 //     that the type does not hash is a spoof, not a value;
 //   - message objects have exactly the fields of their type; every type is reachable from primaryType;
-//   - values are checked against their types (uint range, 20-byte address, bytesN length …).
+//   - values are checked against their types (uint range, 20-byte address, bytesN length …), and
+//     strings are well-formed Unicode (no lone surrogates, which UTF-8 cannot carry).
 // Policy conditions read the decoded values (TypedNode), never raw JSON keys.
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { DecodeError, noncanonical, parseError } from '../errors.ts';
@@ -49,6 +50,8 @@ const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const ATOMIC = /^(address|bool|string|bytes|bytes([1-9]|[12][0-9]|3[0-2])|u?int(8|16|24|32|40|48|56|64|72|80|88|96|104|112|120|128|136|144|152|160|168|176|184|192|200|208|216|224|232|240|248|256))$/;
 const ARRAY = /^(.*)\[([0-9]*)\]$/;
 const enc = new TextEncoder();
+/** With the u flag a well-formed pair is one code point, so only an unpaired surrogate matches. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 const isObject = (v: unknown): v is Record<string, JsonValue> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const sameKeys = (obj: Record<string, unknown>, names: readonly string[]): boolean => {
@@ -160,6 +163,10 @@ function encodeValue(types: Map<string, Eip712Field[]>, type: string, v: JsonVal
   }
   if (type === 'string') {
     if (typeof v !== 'string') parseError(`${what} must be a string`);
+    // A lone surrogate (JSON "\ud800", canonical under RFC 8785) has no UTF-8 form: TextEncoder would
+    // hash it as U+FFFD, so the policy would read one string and the party sign another. RFC 8785
+    // §3.2.2.2 requires I-JSON (RFC 7493 §2.1: no lone surrogates), so such a string is refused.
+    if (LONE_SURROGATE.test(v as string)) parseError(`${what} is not well-formed Unicode (it contains a lone surrogate)`);
     return { word: keccak_256(enc.encode(v as string)), node: { kind: 'atom', type, text: v as string, num: null } };
   }
   if (type === 'bytes') {

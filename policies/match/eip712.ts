@@ -59,31 +59,54 @@ function resolve(root: TypedNode, segs: Seg[]): TypedNode[] | null {
   return nodes;
 }
 
-function fieldVerdict(c: TypedFieldConstraint, message: TypedNode): Verdict {
-  const nodes = resolve(message, parsePath(c.path));
-  if (nodes === null) return unknown(`message.${c.path} does not exist in the signed message`);
-  for (const n of nodes) {
-    if (c.op === 'minCount' || c.op === 'maxCount') {
-      if (n.kind !== 'array') return unknown(`message.${c.path} is not an array`);
-      const limit = Number(c.value);
-      if (c.op === 'minCount' ? n.items.length < limit : n.items.length > limit) return fails(`message.${c.path} has ${n.items.length} items (${c.op} ${c.value})`);
-      continue;
-    }
-    if (n.kind !== 'atom') return unknown(`message.${c.path} is not a single value`);
-    const v = satisfies({ op: c.op, value: c.value, values: c.values }, n, `message.${c.path}`);
-    if (v) return v;
+/** Whether one addressed node satisfies the constraint (null), fails it, or cannot be checked. */
+function nodeVerdict(c: TypedFieldConstraint, n: TypedNode): Verdict {
+  if (c.op === 'minCount' || c.op === 'maxCount') {
+    if (n.kind !== 'array') return unknown(`message.${c.path} is not an array`);
+    const limit = Number(c.value);
+    return (c.op === 'minCount' ? n.items.length < limit : n.items.length > limit) ? fails(`message.${c.path} has ${n.items.length} items (${c.op} ${c.value})`) : null;
   }
-  return null;
+  if (n.kind !== 'atom') return unknown(`message.${c.path} is not a single value`);
+  return satisfies({ op: c.op, value: c.value, values: c.values }, n, `message.${c.path}`);
 }
 
-export function eip712Verdict(f: Eip712Format, data: Eip712Data): Verdict {
+/**
+ * `[*]` quantifies by the rule's effect (docs/policies.md "eip712"): in an allow rule EVERY element
+ * must satisfy the constraint (an empty array does), in a deny rule ANY element satisfying it makes
+ * the condition hold (an empty array does not). With "every" in a deny rule, a recipient blocklist
+ * would be bypassed by adding one allowed recipient. Without `[*]` there is one node and both agree.
+ */
+function fieldVerdict(c: TypedFieldConstraint, message: TypedNode, effect: 'allow' | 'deny'): Verdict {
+  const nodes = resolve(message, parsePath(c.path));
+  if (nodes === null) return unknown(`message.${c.path} does not exist in the signed message`);
+  if (effect === 'allow') {
+    for (const n of nodes) {
+      const v = nodeVerdict(c, n);
+      if (v) return v;
+    }
+    return null;
+  }
+  // deny: holds if some element satisfies; else undeterminable (fail closed) if some element could
+  // not be checked; else fails.
+  let undeterminable: Verdict = null;
+  let miss: Verdict = null;
+  for (const n of nodes) {
+    const v = nodeVerdict(c, n);
+    if (v === null) return null;
+    if (v.unknown) undeterminable ??= v;
+    else miss ??= v;
+  }
+  return undeterminable ?? miss ?? fails(`message.${c.path} has no element`);
+}
+
+export function eip712Verdict(f: Eip712Format, data: Eip712Data, effect: 'allow' | 'deny'): Verdict {
   return firstMiss(
     () => (f.domain ? domainVerdict(f.domain, data) : null),
     () => (f.primaryType ? inStringSet(f.primaryType, data.primaryType, 'primaryType') : null),
     () => (f.typeHash && !f.typeHash.in.includes(hexOf(data.typeHash)) ? fails(`typeHash ${hexOf(data.typeHash)} is not allowed`) : null),
     () => {
       for (const c of f.message ?? []) {
-        const v = fieldVerdict(c, data.message);
+        const v = fieldVerdict(c, data.message, effect);
         if (v) return v;
       }
       return null;

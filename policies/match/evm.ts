@@ -17,6 +17,10 @@ function dataVerdict(d: NonNullable<EvmTransactionFormat['data']>, data: Uint8Ar
   if (data.length < 4 && (d.selectors || d.abi)) return fails(`calldata of ${data.length} bytes has no selector`);
   const selector = hexOf(data.subarray(0, 4));
   if (d.selectors && !d.selectors.in.includes(selector)) return fails(`selector ${selector} is not allowed`);
+  // An ABI restricts to its functions (docs/policies.md "evmTransaction"): a selector the rule
+  // names no entry for does not match, with or without `selectors`. Otherwise a rule meant to cap
+  // transfer(to, amount) would let approve(spender, 2^256 − 1) through unconstrained.
+  if (d.abi && !d.abi.some((a) => a.selector === selector)) return fails(`selector ${selector} is not one of the rule's ABI functions`);
   for (const a of d.abi ?? []) {
     if (a.selector !== selector) continue;
     let args;

@@ -21,7 +21,7 @@ function formatVerdict(cr: CompiledRule, parsed: ParsedMessage, request: SignReq
   switch (f.kind) {
     case 'raw': return rawVerdict(f, cr.pattern, request.message);
     case 'eip191': return eip191Verdict(f, cr.pattern, (parsed as Extract<ParsedMessage, { kind: 'eip191' }>).eip191.message);
-    case 'eip712': return eip712Verdict(f, (parsed as Extract<ParsedMessage, { kind: 'eip712' }>).eip712);
+    case 'eip712': return eip712Verdict(f, (parsed as Extract<ParsedMessage, { kind: 'eip712' }>).eip712, effect);
     case 'evmTransaction': return evmVerdict(f, (parsed as Extract<ParsedMessage, { kind: 'evmTransaction' }>).tx, effect);
     case 'solanaMessage':
       return solanaVerdict(f, cr.programs!, (parsed as Extract<ParsedMessage, { kind: 'solanaMessage' }>).solana, request.publicKey, effect);

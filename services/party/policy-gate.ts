@@ -4,10 +4,11 @@
 //  - At DKG open: the policy document travels in the open; the party validates it and computes its
 //    hash itself (that hash goes into the DKG context). When the DKG completes, revision 1 is stored
 //    with the share, in the same transaction that activates the share.
-//  - For every sign request, before the first round: ONE transaction reads the rate-limit and
-//    sequence counters, evaluates the enforced revision with policies/evaluate on the full message,
-//    records the charges and sequence on allow, and appends the decision to the audit log. The
-//    decision is committed before the session starts; a charge is never refunded.
+//  - For every sign request, before the first round: ONE transaction takes the key's monotonic time
+//    (max(wall clock, latest used)), reads the rate-limit and sequence counters and the counted
+//    approval ids, evaluates the enforced revision with policies/evaluate on the full message,
+//    records the charges, sequence and approval ids on allow, and appends the decision to the
+//    audit log. The decision is committed before the session starts; a charge is never refunded.
 //  - For a policy revision (PutKeyPolicy): checkPolicyRevision against the party's latest revision
 //    and the approvals the current policy demands, stored (and logged) in one transaction.
 import { createHash } from 'node:crypto';
@@ -118,7 +119,7 @@ export class PolicyGate {
    * the session on `decision.decision === 'deny'`.
    */
   decideSign(facts: KeyFacts, session: string, req: CheckedSignRequest, signers: number[]): SignOutcome {
-    const now = this.now();
+    const wallClock = this.now();
     const { store } = this.o;
     const messageSha256 = sha256hex(req.message);
     const requestDigest = sha256hex(canonicalize({
@@ -128,7 +129,10 @@ export class PolicyGate {
     const outcome = store.transaction((): SignOutcome => {
       let enforced: { revision: StoredRevision; compiled: CompiledPolicy } | null = null;
       let decision: Decision;
+      let now = wallClock;
       try {
+        // The key's monotonic time (docs/policies.md "Time"): a clock stepped back reopens nothing.
+        now = store.advanceClock(facts.keyId, wallClock);
         enforced = this.enforced(facts, now);
         decision = enforced === null
           ? deny('INVALID_POLICY', 'builtin:policy', ['no signing policy is stored for this key'])
@@ -136,6 +140,7 @@ export class PolicyGate {
             now,
             rateLimitCounts: (scope, windowMs) => store.rateLimitCount(facts.keyId, scope, now, windowMs),
             sequenceHighWater: (ruleId) => store.highWater(facts.keyId, ruleId),
+            approvalUsed: (approverId, approvalId) => store.approvalUsed(facts.keyId, approverId, approvalId),
           });
       } catch (e) {
         decision = deny('INTERNAL_ERROR', 'builtin:policy-store', [(e as Error).message]);
@@ -144,6 +149,9 @@ export class PolicyGate {
         store.pruneCharges(facts.keyId, now);
         for (const c of decision.rateLimitCharges ?? []) store.charge(facts.keyId, c.scope, c.at, c.keepForMs);
         for (const u of decision.sequenceUpdates ?? []) store.raiseHighWater(facts.keyId, u.ruleId, u.value);
+        // One-use approvals: recorded with the decision, so a replay (here or after a restart) is refused.
+        store.pruneApprovals(facts.keyId, now);
+        for (const a of decision.approvalsUsed ?? []) store.useApproval(facts.keyId, a.approverId, a.approvalId, a.expiresAt);
       }
       const policyHash = enforced?.revision.policyHash ?? null;
       const revision = enforced?.revision.revision ?? null;
@@ -153,6 +161,8 @@ export class PolicyGate {
         detail: {
           policyHash, revision, format: decision.format ?? null, signingAlgorithm: req.signingAlgorithm, messageType: req.messageType,
           messageBytes: req.message.length, messageSha256, caller: req.caller, approvedBy: decision.approvedBy ?? [], signers,
+          approvalIds: (decision.approvalsUsed ?? []).map((a) => a.approvalId),
+          ...(now !== wallClock ? { wallClock } : {}),
         },
         requestDigest,
       });
@@ -179,10 +189,12 @@ export class PolicyGate {
    * PutKeyPolicy). Logs the decision. Throws RequestRefused('policy') on refusal.
    */
   revise(facts: KeyFacts, session: string, next: PolicyRevisionRecord, approvals: string[]): PolicyRevisionResult {
-    const now = this.now();
+    const wallClock = this.now();
     const { store } = this.o;
     const requestDigest = sha256hex(safeCanonical({ type: 'tutti-policy-revision/1', keyId: facts.keyId, next, approvals }));
     const result = store.transaction(() => {
+      // On the key's clock, as its sign decisions are: activation times are on the same time line.
+      const now = store.advanceClock(facts.keyId, wallClock);
       const revs = this.revisions(facts);
       const latest = revs[revs.length - 1];
       let code: string;

@@ -1,7 +1,7 @@
 // What a party keeps for the signing policies it enforces (docs/policies.md "Wiring it into the
-// party"): each key's policy revisions, sealed under the master key; the rate-limit charges and
-// sequence high-water marks the policy engine asks about; and the party's own append-only,
-// hash-chained audit log of every decision.
+// party"): each key's policy revisions, sealed under the master key; the rate-limit charges,
+// sequence high-water marks and counted approval ids the policy engine asks about; each key's
+// monotonic decision clock; and the party's own append-only, hash-chained audit log of every decision.
 //
 // The party runs one decision as ONE transaction (transaction()): read the counters, evaluate,
 // record the charges, append the audit entry, commit — before anything of the session leaves. The
@@ -65,6 +65,35 @@ export const POLICY_V1: Migration = {
     ) STRICT;
     CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+  `,
+};
+
+/**
+ * Issue 11 items 8 and 12 (docs/policies.md "Approvals", "Time"):
+ *  - policy_clock: per key, the latest time the party used for a decision. A decision uses
+ *    max(wall clock, latest) and records it, so a clock stepped back never reopens a spent rate limit,
+ *    an expired approval or a closed time window. Seeded from the decisions already taken.
+ *  - consumed_approvals: every (approver, approval id) a party counted for a key, written in the
+ *    decision's transaction and kept until the approval expires (on the key's clock, which never
+ *    goes back), so an approval counts once.
+ */
+export const POLICY_V2: Migration = {
+  store: 'policy-store',
+  sql: `
+    CREATE TABLE policy_clock (
+      key_id TEXT    NOT NULL PRIMARY KEY,
+      latest INTEGER NOT NULL            -- ms since the epoch
+    ) STRICT;
+    INSERT INTO policy_clock (key_id, latest)
+      SELECT key_id, max(at) FROM (SELECT key_id, at FROM audit_log WHERE event = 'sign' UNION ALL SELECT key_id, at FROM rate_limit_charges)
+      GROUP BY key_id;
+    CREATE TABLE consumed_approvals (
+      key_id      TEXT    NOT NULL,
+      approver_id TEXT    NOT NULL,
+      approval_id TEXT    NOT NULL,
+      expires_at  INTEGER NOT NULL,      -- ms; deletable from then on
+      PRIMARY KEY (key_id, approver_id, approval_id)
+    ) STRICT;
   `,
 };
 
@@ -152,6 +181,11 @@ export class PolicyStore {
   readonly #deleteRevisions;
   readonly #deleteCharges;
   readonly #deleteHighWater;
+  readonly #clock;
+  readonly #setClock;
+  readonly #approvalUsed;
+  readonly #useApproval;
+  readonly #pruneApprovals;
 
   constructor(db: Database, masterKey: MasterKey) {
     this.#db = db;
@@ -160,8 +194,8 @@ export class PolicyStore {
       (key_id, revision, policy_hash, previous_hash, accepted_at, activates_at, approved_by, sealed)
       VALUES (@key_id, @revision, @policy_hash, @previous_hash, @accepted_at, @activates_at, @approved_by, @sealed)`);
     this.#revisions = db.prepare<[string], RevisionRow>(`SELECT * FROM policy_revisions WHERE key_id = ? ORDER BY revision`);
-    this.#count = db.prepare<[string, string, number, number], number>(
-      `SELECT count(*) FROM rate_limit_charges WHERE key_id = ? AND scope = ? AND at > ? AND at <= ?`).pluck();
+    this.#count = db.prepare<[string, string, number], number>(
+      `SELECT count(*) FROM rate_limit_charges WHERE key_id = ? AND scope = ? AND at > ?`).pluck();
     this.#insertCharge = db.prepare<[string, string, number, number]>(
       `INSERT INTO rate_limit_charges (key_id, scope, at, expires_at) VALUES (?, ?, ?, ?)`);
     this.#pruneCharges = db.prepare<[string, number]>(`DELETE FROM rate_limit_charges WHERE key_id = ? AND expires_at <= ?`);
@@ -176,6 +210,14 @@ export class PolicyStore {
     this.#deleteRevisions = db.prepare<[string]>(`DELETE FROM policy_revisions WHERE key_id = ?`);
     this.#deleteCharges = db.prepare<[string]>(`DELETE FROM rate_limit_charges WHERE key_id = ?`);
     this.#deleteHighWater = db.prepare<[string]>(`DELETE FROM sequence_high_water WHERE key_id = ?`);
+    this.#clock = db.prepare<[string], number>(`SELECT latest FROM policy_clock WHERE key_id = ?`).pluck();
+    this.#setClock = db.prepare<[string, number]>(
+      `INSERT INTO policy_clock (key_id, latest) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET latest = max(latest, excluded.latest)`);
+    this.#approvalUsed = db.prepare<[string, string, string], number>(
+      `SELECT count(*) FROM consumed_approvals WHERE key_id = ? AND approver_id = ? AND approval_id = ?`).pluck();
+    this.#useApproval = db.prepare<[string, string, string, number]>(
+      `INSERT INTO consumed_approvals (key_id, approver_id, approval_id, expires_at) VALUES (?, ?, ?, ?)`);
+    this.#pruneApprovals = db.prepare<[string, number]>(`DELETE FROM consumed_approvals WHERE key_id = ? AND expires_at <= ?`);
   }
 
   /** Runs `fn` as one IMMEDIATE transaction (nested calls become savepoints): all of it or nothing. */
@@ -237,9 +279,23 @@ export class PolicyStore {
 
   // --- rate limits and sequences -----------------------------------------------------------------
 
-  /** Charges recorded for `scope` at times t with now − windowMs < t ≤ now. */
+  // --- the key's clock ---------------------------------------------------------------------------
+
+  /**
+   * The time of a decision on `keyId`: max(wallClock, the latest time used for the key), recorded
+   * as the new latest. Call inside the decision's transaction. Never goes back, so a clock stepped
+   * back cannot reopen a spent budget; a clock stepped forward holds the key's time there until the
+   * wall clock catches up (docs/policies.md "Time").
+   */
+  advanceClock(keyId: string, wallClock: number): number {
+    const now = Math.max(wallClock, this.#clock.get(keyId) ?? -Infinity);
+    this.#setClock.run(keyId, now);
+    return now;
+  }
+
+  /** Charges recorded for `scope` at times t > now − windowMs (a charge dated after `now` counts too). */
   rateLimitCount(keyId: string, scope: string, now: number, windowMs: number): number {
-    return this.#count.get(keyId, scope, now - windowMs, now) ?? 0;
+    return this.#count.get(keyId, scope, now - windowMs) ?? 0;
   }
 
   charge(keyId: string, scope: string, at: number, keepForMs: number): void {
@@ -260,6 +316,26 @@ export class PolicyStore {
   raiseHighWater(keyId: string, ruleId: string, value: bigint): void {
     const cur = this.highWater(keyId, ruleId);
     if (cur === undefined || value > cur) this.#setHighWater.run(keyId, ruleId, value.toString());
+  }
+
+  // --- approvals ---------------------------------------------------------------------------------
+
+  /** Whether this party already counted the approval (approverId, approvalId) for `keyId`. */
+  approvalUsed(keyId: string, approverId: string, approvalId: string): boolean {
+    return (this.#approvalUsed.get(keyId, approverId, approvalId) ?? 0) > 0;
+  }
+
+  /**
+   * Records a counted approval, in the decision's transaction.
+   * @throws if it was recorded before (the decision must have asked approvalUsed first).
+   */
+  useApproval(keyId: string, approverId: string, approvalId: string, expiresAt: number): void {
+    this.#useApproval.run(keyId, approverId, approvalId, expiresAt);
+  }
+
+  /** Drops the approvals of `keyId` that expired by `now` (the key's clock: they can never count again). */
+  pruneApprovals(keyId: string, now: number): void {
+    this.#pruneApprovals.run(keyId, now);
   }
 
   // --- the audit log -----------------------------------------------------------------------------
@@ -288,7 +364,11 @@ export class PolicyStore {
 
   // --- deletion ----------------------------------------------------------------------------------
 
-  /** Forgets a deleted key's revisions, charges and sequences (its audit entries stay). */
+  /**
+   * Forgets a deleted key's revisions, charges and sequences (its audit entries stay). Its clock and
+   * counted approvals stay too: should the key id come back, its approvals still count once and its
+   * time still never goes back.
+   */
   deleteKey(keyId: string): void {
     this.transaction(() => {
       this.#deleteRevisions.run(keyId);

@@ -138,7 +138,7 @@ describe('a coordinator that skips every check of its own', () => {
     ['a message the policy forbids', openSign(new TextEncoder().encode('send everything to mallory')), /rule 'builtin:default-deny', NO_MATCHING_ALLOW\).*greetings/],
     ['a DIGEST (which pure Ed25519 cannot sign)', openSign(new Uint8Array(64), { messageType: 'DIGEST' }), /rule 'builtin:algorithm', ALGORITHM_MISMATCH/],
     ['a message over the policy\'s size limit (the gateway would cap it at 4096)', openSign(new TextEncoder().encode(`hello ${'a'.repeat(140_000)}`)), /rule 'builtin:message-size', MESSAGE_TOO_LARGE/],
-    ['a forbidden message with made-up approvals', openSign(new TextEncoder().encode('send everything to mallory'), { grantTokens: [`tutti-approval:v1:governor:${Date.now() + 60_000}:${Buffer.alloc(64).toString('base64url')}`] }), /NO_MATCHING_ALLOW/],
+    ['a forbidden message with made-up approvals', openSign(new TextEncoder().encode('send everything to mallory'), { grantTokens: [`tutti-approval:v2:governor:made-up-approval:${Date.now() + 60_000}:${Buffer.alloc(64).toString('base64url')}`] }), /NO_MATCHING_ALLOW/],
   ])('%s: no party sends any envelope; each aborts with kind policy', async (_name, open, rule) => {
     const { messages } = await run(signers, open);
     refusedByEveryone(messages, signers, rule);

@@ -5,7 +5,7 @@
 // approvals in GrantTokens, policy revisions through PutKeyPolicy — and every decision is in each
 // party's hash-chained audit log and its metrics.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, verify as nodeVerify } from 'node:crypto';
 import Sqlite from 'better-sqlite3';
 import {
   CreateKeyCommand, GetKeyPolicyCommand, GetPublicKeyCommand, KMSClient, PutKeyPolicyCommand, SignCommand, VerifyCommand,
@@ -231,7 +231,10 @@ describe('approvals in GrantTokens, and policy revisions through PutKeyPolicy', 
     id: 'small-messages', effect: 'allow', conditions: { messageType: { in: ['RAW'] }, messageBytes: { max: 64 } },
   }]);
   const payment = new TextEncoder().encode('pay 100 to alice');
-  const approval = (m: Uint8Array) => createApproval(CFO, { keyId, message: m, signingAlgorithm: 'ED25519_SHA_512', messageType: 'RAW' }, Date.now() + 300_000);
+  // A Sign approval names the revision the parties enforce (here revision 1, `approved`) and a fresh one-use id.
+  const approval = (m: Uint8Array) => createApproval(
+    CFO, { keyId, message: m, signingAlgorithm: 'ED25519_SHA_512', messageType: 'RAW', policyHash: policyHash(approved) }, Date.now() + 300_000, randomBytes(12).toString('base64url'),
+  );
   const changeApproval = (revision: number, previous: object, next: object) =>
     createPolicyChangeApproval(CFO, { keyId, revision, previousHash: policyHash(previous), policyHash: policyHash(next) }, Date.now() + 300_000);
 
@@ -242,8 +245,12 @@ describe('approvals in GrantTokens, and policy revisions through PutKeyPolicy', 
 
   test('Sign without GrantTokens is refused; with an approval of this message it signs; an approval of another message does not count', async () => {
     await denied(sign(keyId, payment, 'ED25519_SHA_512'), 'approved-payments', /APPROVALS_REQUIRED\): 0 of 1 required approvals/);
-    const sig = await sign(keyId, payment, 'ED25519_SHA_512', ['some-real-grant-token', approval(payment)]);
+    const token = approval(payment);
+    const sig = await sign(keyId, payment, 'ED25519_SHA_512', ['some-real-grant-token', token]);
     expect(verifies(der, payment, sig)).toBe(true);
+    // One-use: the same approval again is refused by the signers that counted it (every signer set
+    // of this 2-of-3 key contains one), so "pay 100 to alice" is not paid twice.
+    await denied(sign(keyId, payment, 'ED25519_SHA_512', [token]), 'approved-payments', /APPROVALS_REQUIRED.*already used/);
     const other = approval(new TextEncoder().encode('pay 1 to alice'));
     await denied(sign(keyId, payment, 'ED25519_SHA_512', [other]), 'approved-payments', /does not verify for this request/);
   });

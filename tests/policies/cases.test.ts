@@ -242,7 +242,7 @@ const cases: Case[] = [
   { id: '44b', policy: 'P-EVM', title: 'the right policy hash', req: () => request('P-EVM', TX1, { policyHash: POLICIES['P-EVM']!.hash }), expect: ALLOW('usdc-payouts') },
   {
     id: '47', policy: 'P-EVM', title: 'an approval for the same message under another key id',
-    req: () => { const r = request('P-EVM', BIG_SWEEP); return { ...r, approvals: [approve('owner-device', r, NOW + 300_000), approve('cfo', { ...r, keyId: '00000000-0000-4000-8000-000000000000' }, NOW + 300_000)] }; },
+    req: () => { const r = request('P-EVM', BIG_SWEEP); return { ...r, approvals: [approve('owner-device', r, NOW + 300_000), approve('cfo', { ...r, keyId: '00000000-0000-4000-8000-000000000000' }, NOW + 300_000, { policyHash: POLICIES['P-EVM']!.hash })] }; },
     expect: DENY('APPROVALS_REQUIRED', undefined, /'cfo' does not verify/),
   },
   {

@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApproval, createPolicyChangeApproval, policyHash, type PolicyDocument } from '../../../policies/index.ts';
 import { defaultSigningPolicy } from '../../../policies/default-policy.ts';
-import { openDatabase, type Database } from '../../../services/storage/db.ts';
+import Sqlite from 'better-sqlite3';
+import { MIGRATIONS, migrate, openDatabase, type Database } from '../../../services/storage/db.ts';
 import { masterKeyFromBytes, type MasterKey } from '../../../services/storage/master-key.ts';
-import { auditChainBreak, PolicyStore } from '../../../services/storage/policy-store.ts';
+import { auditChainBreak, POLICY_V2, PolicyStore } from '../../../services/storage/policy-store.ts';
 import { SealedBoxError } from '../../../services/storage/sealed-box.ts';
 import { PolicyGate, type KeyFacts } from '../../../services/party/policy-gate.ts';
 import { RequestRefused, type CheckedSignRequest } from '../../../services/party/request-check.ts';
@@ -250,9 +251,121 @@ describe('revisions', () => {
   test('approvals of sign requests are checked against the policy\'s approvers', () => {
     bind(policy([{ id: 'approved', effect: 'allow', conditions: { messageType: { in: ['RAW'] } }, approvals: { threshold: 1, approvers: ['operator'] } }]));
     const m = Uint8Array.of(1, 2, 3);
-    const token = createApproval(OPERATOR, { keyId: KEY, message: m, signingAlgorithm: 'ED448_SHAKE_256', messageType: 'RAW' }, now + 60_000);
+    const token = createApproval(OPERATOR, { keyId: KEY, message: m, signingAlgorithm: 'ED448_SHAKE_256', messageType: 'RAW', policyHash: bound }, now + 60_000, 'approval-0001');
     expect(gate.decideSign(facts(bound), 's', request(m, [token]), [1, 2]).decision)
       .toMatchObject({ decision: 'allow', approvedBy: ['operator'] });
+  });
+});
+
+describe('an approval replayed (issue 11 item 8): one-use ids, bound to the revision in force', () => {
+  const APPROVED = policy([{ id: 'approved', effect: 'allow', conditions: { messageType: { in: ['RAW'] } }, approvals: { threshold: 1, approvers: ['operator'] } }],
+    { governance: { changeApprovals: { threshold: 1, approvers: ['operator'] }, activationDelaySeconds: 600 } });
+  const m = new TextEncoder().encode('pay 100 to alice');
+  const approval = (id: string, under = bound, expiresAt = now + 300_000) =>
+    createApproval(OPERATOR, { keyId: KEY, message: m, signingAlgorithm: 'ED448_SHAKE_256', messageType: 'RAW', policyHash: under }, expiresAt, id);
+  const sign = (tokens: string[]) => gate.decideSign(facts(bound), randomBytes(8).toString('hex'), request(m, tokens), [1, 2]).decision;
+  const consumed = () => db.prepare('SELECT approver_id AS approver, approval_id AS id FROM consumed_approvals').all();
+
+  test('the same token twice: the second sign request is refused, also after a restart', () => {
+    bind(APPROVED);
+    const token = approval('pay-alice-0001');
+    expect(sign([token])).toMatchObject({ decision: 'allow', rule: 'approved', approvedBy: ['operator'] });
+    expect(consumed()).toEqual([{ approver: 'operator', id: 'pay-alice-0001' }]);
+    expect(sign([token])).toMatchObject({ decision: 'deny', code: 'APPROVALS_REQUIRED', reasons: [expect.any(String), expect.stringMatching(/pay-alice-0001 by 'operator' was already used/)] });
+    db.close();
+    open();
+    expect(sign([token])).toMatchObject({ decision: 'deny', code: 'APPROVALS_REQUIRED' });
+    // A fresh approval of the same message is another approval.
+    expect(sign([approval('pay-alice-0002')]).decision).toBe('allow');
+    const log = store.auditLog().filter((e) => e.event === 'sign');
+    expect(log.map((e) => e.code)).toEqual(['ALLOW', 'APPROVALS_REQUIRED', 'APPROVALS_REQUIRED', 'ALLOW']);
+    expect(log[0]!.detail).toMatchObject({ approvedBy: ['operator'], approvalIds: ['pay-alice-0001'] });
+  });
+
+  test('two requests with the same token in one group commit: the token counts once', () => {
+    bind(APPROVED);
+    const token = approval('pay-alice-0003');
+    const [a, b] = gate.batch(() => [sign([token]), sign([token])]);
+    expect([a!.decision, b!.code]).toEqual(['allow', 'APPROVALS_REQUIRED']);
+  });
+
+  test('a denied request does not spend its approval (it is recorded with the allow only)', () => {
+    bind(APPROVED);
+    const token = approval('pay-alice-0004');
+    expect(gate.decideSign(facts(bound), 's', { ...request(m, [token]), signingAlgorithm: 'ED448_SHAKE_256', messageType: 'DIGEST' }, [1, 2]).decision.decision).toBe('deny');
+    expect(consumed()).toEqual([]);
+    expect(sign([token]).decision).toBe('allow');
+  });
+
+  test('an approval made under revision 1 does not count once revision 2 is in force; one made under revision 2 does', () => {
+    bind(APPROVED);
+    const rev1 = bound;
+    const NEXT = { ...APPROVED, description: 'revision 2' } as PolicyDocument;
+    const change = createPolicyChangeApproval(OPERATOR, { keyId: KEY, revision: 2, previousHash: rev1, policyHash: policyHash(NEXT) }, now + 60_000);
+    gate.revise(facts(rev1), 'rev', { revision: 2, previousHash: rev1, policy: NEXT }, [change]);
+    // During the activation delay revision 1 is in force: approvals are made under it.
+    expect(sign([approval('before-activation', rev1)]).decision).toBe('allow');
+    const early = approval('made-under-rev1', rev1, now + 900_000);
+    now += 600_000;
+    const d = sign([early]);
+    expect(d).toMatchObject({ decision: 'deny', code: 'APPROVALS_REQUIRED' });
+    expect(d.reasons.join('\n')).toMatch(/does not verify for this request under the policy revision in force/);
+    expect(sign([approval('made-under-rev2', policyHash(NEXT))])).toMatchObject({ decision: 'allow', approvedBy: ['operator'] });
+  });
+
+  test('counted approvals are dropped once expired on the key\'s clock, and never revived by a clock stepped back', () => {
+    bind(APPROVED);
+    const token = approval('pay-alice-0005', bound, now + 60_000);
+    expect(sign([token]).decision).toBe('allow');
+    now += 120_000;
+    expect(sign([approval('pay-alice-0006')]).decision).toBe('allow'); // prunes the expired one
+    expect(consumed()).toEqual([{ approver: 'operator', id: 'pay-alice-0006' }]);
+    now -= 120_000; // back to when the first token was valid: still expired on the key's clock
+    expect(sign([token])).toMatchObject({ decision: 'deny', code: 'APPROVALS_REQUIRED', reasons: [expect.any(String), expect.stringMatching(/expired/)] });
+  });
+});
+
+describe('a clock stepped back (issue 11 item 12): the key\'s time never goes back', () => {
+  test('a spent rate limit stays spent when the wall clock steps back, also after a restart', () => {
+    bind();
+    for (const seq of [1, 2, 3]) expect(decide(reward(seq)).decision).toBe('allow');
+    expect(decide(reward(4)).code).toBe('RATE_LIMITED');
+    now = T0 - 60_000; // the operator's clock steps back a minute (before: the window was empty again)
+    expect(decide(reward(4))).toMatchObject({ decision: 'deny', code: 'RATE_LIMITED' });
+    db.close();
+    open();
+    expect(decide(reward(4)).code).toBe('RATE_LIMITED');
+    const last = store.auditLog().at(-1)!;
+    expect(last.at).toBe(T0);
+    expect(last.detail).toMatchObject({ wallClock: T0 - 60_000 });
+    // The window reopens when the key's time has moved on by the window, wherever the wall clock was.
+    now = T0 + 60_000;
+    expect(decide(reward(4)).decision).toBe('allow');
+  });
+
+  test('a clock stepped forward holds the key\'s time there: budgets spent then stay spent until the wall clock catches up', () => {
+    bind();
+    now = T0 + 3_600_000; // an hour ahead by mistake
+    for (const seq of [1, 2, 3]) expect(decide(reward(seq)).decision).toBe('allow');
+    now = T0; // corrected
+    expect(decide(reward(4)).code).toBe('RATE_LIMITED');
+    now = T0 + 3_600_000 + 59_000; // still inside the window that began at the jumped time
+    expect(decide(reward(4)).code).toBe('RATE_LIMITED');
+    now = T0 + 3_600_000 + 60_000;
+    expect(decide(reward(4)).decision).toBe('allow');
+  });
+
+  test('a database from before the key clock gets it from the decisions already taken', () => {
+    db.close();
+    const before = MIGRATIONS.indexOf(POLICY_V2);
+    const old = new Sqlite(join(dir, 'old.db'));
+    migrate(old, MIGRATIONS.slice(0, before));
+    old.prepare(`INSERT INTO rate_limit_charges (key_id, scope, at, expires_at) VALUES (?, 'rewards', ?, ?)`).run(KEY, T0 + 5_000, T0 + 65_000);
+    old.close();
+    db = openDatabase(join(dir, 'old.db'));
+    store = new PolicyStore(db, masterKey);
+    expect(store.advanceClock(KEY, T0)).toBe(T0 + 5_000);
+    expect(store.advanceClock('another-key', T0)).toBe(T0);
   });
 });
 
