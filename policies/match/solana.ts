@@ -1,4 +1,5 @@
-// solanaMessage conditions: versions, address lookup tables, program allowlist (every instruction),
+// solanaMessage conditions: versions, address lookup tables, program list (allow: every instruction;
+// deny: any instruction),
 // instruction count, and whether the signing key pays the fee (account 0).
 import type { SolanaMessage } from '../decoders/solana-message.ts';
 import { base58Encode } from '../decoders/base58.ts';
@@ -15,6 +16,13 @@ export function solanaVerdict(
     () => (f.versions && !(f.versions.in as string[]).includes(m.version) ? fails(`message version ${m.version} is not allowed`) : null),
     () => (tables === 'deny' && m.lookups.length > 0 ? fails('address lookup tables are not allowed') : null),
     () => {
+      // In an allow rule the list is an allowlist: every instruction's program must be in it. In a
+      // deny rule it is a blocklist: the rule applies when *any* instruction calls a listed
+      // program, so one harmless System Program instruction cannot hide a forbidden call (the same
+      // polarity as `[*]` in deny rules, docs/policies.md "solanaMessage").
+      if (effect === 'deny') {
+        return m.programIds.some((p) => programs.has(keyHex(p))) ? null : fails('no instruction calls a listed program');
+      }
       const bad = m.programIds.find((p) => !programs.has(keyHex(p)));
       return bad ? fails(`program ${base58Encode(bad)} is not in the allowlist`) : null;
     },

@@ -9,6 +9,8 @@ import type { EvmTransactionFormat, Rule, TypedFieldConstraint } from '../../pol
 import { jsonBytes } from './support/eip712.ts';
 import { baseTx, eip1559, eip2930, legacy155, PAYEE, transferData, TREASURY, USDC, type Tx1559 } from './support/evm.ts';
 import { context, fixture, request } from './support/requests.ts';
+import { filled, message as solMessage, SYSTEM_PROGRAM, transfer } from './support/solana.ts';
+import { base58Encode } from '../../policies/decoders/base58.ts';
 
 const word = (h: string): string => h.replace(/^0x/, '').padStart(64, '0');
 const MAX = (1n << 256n) - 1n;
@@ -186,5 +188,32 @@ describe('an EIP-712 string with a lone surrogate, hashed as U+FFFD, past a deny
 
   test('a well-formed astral character (a surrogate pair) is fine', () => {
     expect(decide(p, typed('ok', 'pay 🙂'))).toMatchObject({ decision: 'allow', rule: 'notes' });
+  });
+});
+
+describe('a Solana program blocklist in a deny rule, bypassed by adding one System Program instruction', () => {
+  const EVIL = filled(0xe7);
+  const PAYER = filled(0x11);
+  const evilIx = { program: 3, accounts: [0], data: Uint8Array.of(1) };
+  const policy = compilePolicy({
+    ...fixture('solana-waas'),
+    rules: [
+      ...fixture('solana-waas').rules.map((r) => ({ ...r, rateLimits: undefined })),
+      { id: 'no-evil', effect: 'deny', conditions: { format: { kind: 'solanaMessage', programs: { allowlist: [base58Encode(EVIL)] } } } },
+      { id: 'any-program', effect: 'allow', conditions: { messageType: { in: ['RAW'] }, format: { kind: 'solanaMessage', programs: { allowlist: [SYSTEM_PROGRAM, base58Encode(EVIL)] } } } },
+    ],
+  } as never);
+  const sign = (m: Uint8Array) => evaluate(policy, request('P-SOL', m, { publicKey: PAYER }), context());
+
+  test('a transfer plus an instruction calling the blocked program is denied by the deny rule', () => {
+    const m = transfer(PAYER, 1_000_000n, [evilIx], [EVIL]);
+    expect(sign(m)).toMatchObject({ decision: 'deny', code: 'EXPLICIT_DENY', rule: 'no-evil' });
+  });
+  test('the blocked program alone is denied too', () => {
+    const m = solMessage({ keys: [PAYER, filled(0x22), EVIL], instructions: [{ program: 2, accounts: [0], data: Uint8Array.of(1) }] });
+    expect(sign(m)).toMatchObject({ decision: 'deny', code: 'EXPLICIT_DENY', rule: 'no-evil' });
+  });
+  test('a plain transfer calls no blocked program and is allowed', () => {
+    expect(sign(transfer(PAYER))).toMatchObject({ decision: 'allow', code: 'ALLOW' });
   });
 });
