@@ -11,6 +11,7 @@ import { SecretFileError, writeSecretFile } from '../../../services/storage/secr
 import { readIdentityFile, readPublicIdentityFile, writeIdentityFile } from '../../../services/storage/identity-file.ts';
 import { generateIdentity, publicIdentity, serializeIdentity, type Identity } from '../../../services/transport/identity.ts';
 import { initParty } from '../../../services/main/cluster.ts';
+import { startPartyFromDir } from '../../../services/main/party-daemon.ts';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tutti-identity-file-')); });
@@ -93,5 +94,28 @@ describe('identity.json at rest', () => {
     // Again: the same identity, no master key needed to print it.
     expect(initParty(partyDir, 'party-3', {})).toEqual(pub);
     expect(() => initParty(partyDir, 'party-4', env)).toThrow(/belongs to party 'party-3'/);
+  });
+
+  test('a party daemon started on a clear identity.json rewrites it sealed and runs with the same keys', async () => {
+    const partyDir = join(dir, 'party-1');
+    const id = generateIdentity('party-1');
+    writeSecretFile(join(partyDir, 'identity.json'), new TextEncoder().encode(serializeIdentity(id)));
+    writeFileSync(join(partyDir, 'peers.json'), JSON.stringify({ peers: [publicIdentity(id)] }));
+    const lines: string[] = [];
+    // No coordinator listens there: the link keeps retrying, which is all this needs.
+    const party = await startPartyFromDir(partyDir, { coordinatorUrl: 'ws://127.0.0.1:9/parties', sessionWorkers: 1, log: (l) => lines.push(l) });
+    try {
+      expect(party.partyId).toBe('party-1');
+      expect(lines.some((l) => /held its identity keys in clear; it is now sealed under the master key/.test(l))).toBe(true);
+      expectNoSecrets(join(partyDir, 'identity.json'), id);
+      expect(readPublicIdentityFile(join(partyDir, 'identity.json'))).toEqual(publicIdentity(id));
+    } finally {
+      await party.close();
+    }
+    // The next start opens it with the master key the first start created, and migrates nothing.
+    lines.length = 0;
+    const again = await startPartyFromDir(partyDir, { coordinatorUrl: 'ws://127.0.0.1:9/parties', sessionWorkers: 1, log: (l) => lines.push(l) });
+    await again.close();
+    expect(lines.some((l) => /in clear/.test(l))).toBe(false);
   });
 });
