@@ -77,8 +77,9 @@ const SEAL_LABEL = utf8ToBytes(LABELS.sealKey);
 //
 // Ed25519 signing and verification and X25519 run in OpenSSL through node:crypto; the KeyObjects
 // are built once per identity (ours) and per peer public key, and the X25519 shared secret once
-// per (our identity, peer key exchange key): it is a function of the two long-term keys only, and
-// the per-session, per-direction AEAD key is still derived from it with HKDF for every frame.
+// per (our identity, peer key exchange key): it is a function of the two long-term keys only. The
+// per-session, per-direction AEAD key is derived with HKDF for every frame from it and the
+// session keys' X25519 (agreed once per peer per session, session-keys.ts).
 //
 // Verification is at least as strict as noble's `ed25519.verify(…, { zip215: false })`, which it
 // replaces. OpenSSL refuses s ≥ L, and it re-encodes [s]B − [k]A and compares the bytes with R, so a
