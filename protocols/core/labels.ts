@@ -2,7 +2,10 @@
 // Each label is versioned; change the version when the encoding of what follows changes.
 export const LABELS = {
   envelopeSignature: 'tutti/v1/envelope-signature',
-  sealKey: 'tutti/v1/seal-key',
+  // v2: the seal key mixes the session's ephemeral X25519 (services/transport/session-keys.ts).
+  sealKey: 'tutti/v2/seal-key',
+  envelopeSignatureWithSessionKey: 'tutti/v1/envelope-signature-with-session-key',
+  identityAtRest: 'tutti/v1/identity-at-rest',
   authChallenge: 'tutti/v1/auth-challenge',
   // DKLs23 (protocols/dkls23/SPEC.md lists every hash input under each label).
   dkls23BaseOtSid: 'tutti/v1/dkls23/base-ot/session-id',

@@ -6,23 +6,29 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateIdentity, parseIdentity, publicIdentity, serializeIdentity, type PublicIdentity } from '../transport/identity.ts';
-import { readSecretFile, writeSecretFile } from '../storage/secret-file.ts';
+import { generateIdentity, publicIdentity, type PublicIdentity } from '../transport/identity.ts';
+import { writeSecretFile } from '../storage/secret-file.ts';
+import { readPublicIdentityFile, writeIdentityFile } from '../storage/identity-file.ts';
+import { loadMasterKey } from '../storage/master-key.ts';
 import { paths, type Credential, type GatewayConfig } from './config.ts';
 
 export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), 'cli.ts');
 
-/** Creates (or loads) a party's identity in its data folder and returns the public half. */
-export function initParty(partyDir: string, partyId: string): PublicIdentity {
+/**
+ * Creates (or loads) a party's identity in its data folder and returns the public half. A new
+ * identity is sealed under the party's master key (storage/identity-file.ts), loaded as the party
+ * will load it: `TUTTI_MASTER_KEY` from `env`, else `master.key` in the folder (created if missing).
+ */
+export function initParty(partyDir: string, partyId: string, env: Record<string, string | undefined> = process.env): PublicIdentity {
   mkdirSync(partyDir, { recursive: true, mode: 0o700 });
   const file = paths.identity(partyDir);
   if (existsSync(file)) {
-    const id = parseIdentity(Buffer.from(readSecretFile(file)).toString('utf8'));
-    if (id.partyId !== partyId) throw new Error(`${file} belongs to party '${id.partyId}', not '${partyId}'`);
-    return publicIdentity(id);
+    const pub = readPublicIdentityFile(file);
+    if (pub.partyId !== partyId) throw new Error(`${file} belongs to party '${pub.partyId}', not '${partyId}'`);
+    return pub;
   }
   const id = generateIdentity(partyId);
-  writeSecretFile(file, new TextEncoder().encode(serializeIdentity(id)));
+  writeIdentityFile(file, id, loadMasterKey({ dataDir: partyDir, env }), { overwrite: false });
   return publicIdentity(id);
 }
 

@@ -11,8 +11,8 @@ import { PolicyStore } from '../storage/policy-store.ts';
 import { BanStore } from '../storage/ban-store.ts';
 import { SessionHost } from '../party/session-host.ts';
 import { PolicyGate } from '../party/policy-gate.ts';
-import { readSecretFile } from '../storage/secret-file.ts';
-import { parseIdentity, parsePublicIdentity, publicIdentity } from '../transport/identity.ts';
+import { readIdentityFile } from '../storage/identity-file.ts';
+import { parsePublicIdentity, publicIdentity } from '../transport/identity.ts';
 import { PartyLink } from '../transport/channel.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { Party } from '../party/party.ts';
@@ -38,15 +38,17 @@ export type RunningParty = { partyId: string; metricsPort: number | undefined; p
 
 export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Promise<RunningParty> {
   const log = o.log ?? ((line: string) => console.log(line));
-  // First start: generate the identity (never overwritten once it exists).
+  const masterKey = loadMasterKey({ dataDir: dir, env: process.env });
+  // First start: generate the identity (never overwritten once it exists), sealed under the master key.
   if (!existsSync(paths.identity(dir))) initParty(dir, basename(dir));
-  const identity = parseIdentity(Buffer.from(readSecretFile(paths.identity(dir))).toString('utf8'));
+  // An identity.json from before it was sealed is rewritten sealed now, with the same keys.
+  const { identity, migrated } = readIdentityFile(paths.identity(dir), masterKey);
+  if (migrated) log(`party ${identity.partyId}: ${paths.identity(dir)} held its identity keys in clear; it is now sealed under the master key (same public keys)`);
   const peersFile = paths.peers(dir);
   if (!existsSync(peersFile)) {
     throw new Error(`${peersFile} is missing: list the parties this one accepts (see docs/operations.md). This party's identity: ${JSON.stringify(publicIdentity(identity))}`);
   }
   const allowlist = (JSON.parse(readFileSync(peersFile, 'utf8')) as { peers: unknown[] }).peers.map(parsePublicIdentity);
-  const masterKey = loadMasterKey({ dataDir: dir, env: process.env });
   const db = openDatabase(paths.sharesDb(dir));
   const shares = new ShareStore(db, masterKey);
   // A pending share belongs to a DKG cut off by a crash: that session can never finish.

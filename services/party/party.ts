@@ -14,6 +14,7 @@ import { KEY_ID_RE, SESSION_ID_RE, type DeleteKeyMessage } from '../control/mess
 import type { Identity, PublicIdentity } from '../transport/identity.ts';
 import { publicIdentity } from '../transport/identity.ts';
 import { open, protect, ReplayGuard } from '../transport/secure-envelope.ts';
+import { SessionKeys } from '../transport/session-keys.ts';
 import { TransportError } from '../transport/errors.ts';
 import type { ConsumedStore } from '../storage/consumed-store.ts';
 import type { ShareStore } from '../storage/share-store.ts';
@@ -76,6 +77,11 @@ type Active = {
   rounds: number;
   /** Test-only fault injection (TUTTI_TEST_STALL) made this session go silent. */
   stalled?: boolean;
+  /**
+   * The session's ephemeral X25519 keys, for a session that sends point-to-point frames (all but
+   * FROST signing): they seal its p2p frames (forward secrecy) and are erased when it ends.
+   */
+  keys?: SessionKeys;
 };
 
 export type PartyOptions = {
@@ -280,7 +286,7 @@ export class Party {
         }
       });
     } catch (err) {
-      for (const b of built) if ('active' in b) b.active.session.close();
+      for (const b of built) if ('active' in b) { b.active.session.close(); b.active.keys?.erase(); }
       const why = new ProtocolError('internal', `the signing-policy decision could not be committed: ${(err as Error)?.message ?? err}`);
       for (const [, p] of batch) this.refuseOpen(p.msg, why);
       return;
@@ -289,7 +295,7 @@ export class Party {
       const b = built[i]!;
       if ('err' in b) return this.refuseOpen(p.msg, b.err);
       if ('answer' in b) return this.answerPremade(id, p.msg, b.answer, p.cancelled === true);
-      if (p.cancelled) { b.active.session.close(); return; }
+      if (p.cancelled) { b.active.session.close(); b.active.keys?.erase(); return; }
       const active = b.active;
       this.sessions.set(id, active);
       this.advance(id, active, () => active.session.start());
@@ -310,7 +316,7 @@ export class Party {
       keySpec: msg.keySpec, protocol: msg.protocol, suite, threshold: msg.threshold, n: parties.length,
       parties, publicKey: '', transcriptHash: '', policyHash: policy.hash, self,
     };
-    return { kind: 'dkg', keyId: msg.keyId, session, family, queue: Promise.resolve(), parties, self, startedAt: Date.now(), meta, policy, rounds: 0 };
+    return { kind: 'dkg', keyId: msg.keyId, session, family, queue: Promise.resolve(), parties, self, startedAt: Date.now(), meta, policy, rounds: 0, keys: new SessionKeys() };
   }
 
   /**
@@ -379,6 +385,8 @@ export class Party {
       kind: 'sign', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, signers: [...msg.signers],
       parties: meta.parties, self: index, startedAt: Date.now(), rounds: 0,
       ...(premakeFor ? { premake: premakeFor } : {}),
+      // FROST signing has broadcast rounds only (RFC 9591 §5): no p2p frame, no session keys.
+      ...(family.name === 'frost' ? {} : { keys: new SessionKeys() }),
     };
   }
 
@@ -467,7 +475,7 @@ export class Party {
     return {
       kind: 'refresh', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, liftBans: msg.liftBans === true,
       parties, self, startedAt: Date.now(), meta: { ...meta, n: parties.length, parties, self }, rounds: 0,
-      refresh: { oldIndex, excluded: [...exclude], publicKey: meta.publicKey },
+      refresh: { oldIndex, excluded: [...exclude], publicKey: meta.publicKey }, keys: new SessionKeys(),
     };
   }
 
@@ -532,7 +540,7 @@ export class Party {
     }
     let envelope;
     try {
-      envelope = open(msg.data, this.o.identity, (i) => active.parties[i - 1], active.self, this.replay);
+      envelope = open(msg.data, this.o.identity, (i) => active.parties[i - 1], active.self, this.replay, active.keys);
     } catch (err) {
       if (err instanceof TransportError && err.reason === 'replay') {
         // An exact copy of something already accepted: refuse it, but a relay that repeats
@@ -591,7 +599,7 @@ export class Party {
     for (const sent of messages) {
       const env = tamper && sent.to !== 0 ? { ...sent, payload: flipLastByte(sent.payload) } : sent;
       const recipient = env.to === 0 ? undefined : active.parties[env.to - 1];
-      const data = protect(env, this.o.identity, recipient);
+      const data = protect(env, this.o.identity, recipient, active.keys);
       this.o.send({ type: 'envelope', session: id, from: env.from, to: env.to, data });
     }
     if (step.kind === 'done') this.complete(id, active, step.output);
@@ -615,6 +623,7 @@ export class Party {
   private complete(id: string, active: Active, output: unknown): void {
     this.sessions.delete(id);
     active.session.close();
+    active.keys?.erase();
     this.o.metrics?.sessionDuration.observe({ protocol: active.session.protocol, outcome: 'done' }, (Date.now() - active.startedAt) / 1000);
     this.o.metrics?.sessionRounds.observe({ protocol: active.session.protocol }, active.rounds);
     if (active.kind === 'dkg') {
@@ -722,6 +731,7 @@ export class Party {
     if (!active) return;
     this.sessions.delete(id);
     active.session.close();
+    active.keys?.erase();
     this.replay.forget(hexToBytes(id));
     if ((active.kind === 'dkg' || active.kind === 'refresh') && active.pendingVersion !== undefined) this.o.shares.discardPending(active.keyId, active.pendingVersion);
     this.o.log?.(`party ${this.partyId}: session ${id.slice(0, 12)} ended: ${why}`);

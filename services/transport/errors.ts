@@ -8,6 +8,7 @@ export type TransportErrorReason =
   | 'bad-signature'   // a broadcast's Ed25519 signature does not verify under the sender's key
   | 'bad-seal'        // a point-to-point ciphertext does not open (tampered, re-addressed, wrong key)
   | 'misaddressed'    // a point-to-point envelope for another receiver, or our own message reflected back
+  | 'bad-session-key' // a session key (ephemeral X25519) missing, unusable, changed, or needed before it was announced
   | 'replay'          // an exact copy of an envelope already accepted
   | 'limit';          // a bounded buffer is full (too many envelopes for one session)
 
@@ -17,6 +18,7 @@ const KIND: Record<TransportErrorReason, AbortKind> = {
   'bad-signature': 'invalid-signature',
   'bad-seal': 'invalid-signature',
   'misaddressed': 'unexpected',
+  'bad-session-key': 'invalid-signature',
   'replay': 'duplicate',
   'limit': 'internal',
 };

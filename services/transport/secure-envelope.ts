@@ -1,5 +1,7 @@
 // End-to-end protection of protocol envelopes between parties. The coordinator relays these
-// frames but can neither read a point-to-point payload nor alter any frame undetected.
+// frames but can neither read a point-to-point payload nor alter any frame undetected, and a
+// recording of the frames stays unreadable after the session even to someone who later obtains a
+// party's identity keys (forward secrecy, docs/security.md).
 //
 // Frame (all integers big-endian):
 //   u8 FRAME_VERSION (=1) | u8 kind | fields, each as u32 length ‖ bytes (exactly as many as the kind has)
@@ -8,21 +10,39 @@
 //     fields = [ encodeEnvelope(env), signature ]
 //     signature = Ed25519(sender sign key, lengthPrefixed(LABELS.envelopeSignature, header, payload))
 //
+//   kind 3, SIGNED WITH SESSION KEY (the round-1 broadcast of a session that seals p2p frames):
+//     fields = [ encodeEnvelope(env), sessionKey (32), signature ]
+//     signature = Ed25519(sender sign key,
+//                         lengthPrefixed(LABELS.envelopeSignatureWithSessionKey, header, payload, sessionKey))
+//     sessionKey = the sender's fresh X25519 public key for this session (session-keys.ts). The
+//     header holds the session id, so the identity key vouches for this key in this session only:
+//     a relay can neither substitute its own key nor move one to another session.
+//
 //   kind 2, SEALED (point-to-point, env.to ≥ 1):
 //     fields = [ header, nonce (12), ciphertext ‖ tag (16) ]
 //     header = encodeHeader(env, plaintext length)   (the payload-length field counts plaintext bytes)
-//     key    = HKDF-SHA256(ikm  = X25519(sender kex secret, receiver kex public),
+//     key    = HKDF-SHA256(ikm  = X25519(sender session secret, receiver session public)
+//                               ‖ X25519(sender kex secret, receiver kex public),
 //                          salt = session id,
 //                          info = lengthPrefixed(LABELS.sealKey, sender signPublic, receiver signPublic,
-//                                                sender kexPublic, receiver kexPublic, u8 from ‖ u8 to))
+//                                                sender kexPublic, receiver kexPublic,
+//                                                sender sessionKey, receiver sessionKey, u8 from ‖ u8 to))
 //     ChaCha20-Poly1305(key, nonce, plaintext = payload, associated data = header)
 //
+// The ephemeral-ephemeral X25519 gives forward secrecy: once both parties erased their session
+// secrets (at the session's end), the identity keys alone derive nothing. The static-static
+// X25519 keeps the seal as strong as before against anyone without an identity key even if a
+// session key were weak. Both session keys are in `info`, so parties whose views of a session key
+// differ (only its owner can sign two) derive different keys and the frame does not open
+// ('bad-seal', naming the sender). Every protocol here opens with a broadcast-only round, so each
+// party has every peer's session key before it seals anything, at no extra round trip.
+//
 // The key differs per direction (from/to and the order of the public keys in `info`) and per
-// session (salt), and the header — protocol, session, round, from, to, length — is associated
-// data, so a relay cannot move a ciphertext to another session, round, sender or receiver. The
-// AEAD key is known only to the two parties, so a valid seal authenticates the sender to the
-// receiver; p2p frames carry no signature (the receiver could not prove authorship to a third
-// party, which nothing here needs).
+// session (salt, session keys), and the header — protocol, session, round, from, to, length — is
+// associated data, so a relay cannot move a ciphertext to another session, round, sender or
+// receiver. The AEAD key is known only to the two parties, so a valid seal authenticates the
+// sender to the receiver; p2p frames carry no signature (the receiver could not prove authorship
+// to a third party, which nothing here needs).
 import { ed25519 } from '@noble/curves/ed25519.js';
 import {
   createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync,
@@ -36,10 +56,12 @@ import { LABELS } from '../../protocols/core/labels.ts';
 import type { Rng } from '../../protocols/core/session.ts';
 import type { Identity, PublicIdentity } from './identity.ts';
 import { TransportError } from './errors.ts';
+import { SESSION_KEY_BYTES, type SessionKeys } from './session-keys.ts';
 
 export const FRAME_VERSION = 1;
 export const FRAME_SIGNED = 1;
 export const FRAME_SEALED = 2;
+export const FRAME_SIGNED_WITH_KEY = 3;
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 export const SIGNATURE_BYTES = 64;
@@ -48,14 +70,16 @@ export const MAX_SECURE_FRAME_BYTES = MAX_PAYLOAD_BYTES + 512;
 
 const AEAD = 'chacha20-poly1305';
 const SIGN_LABEL = utf8ToBytes(LABELS.envelopeSignature);
+const SIGN_WITH_KEY_LABEL = utf8ToBytes(LABELS.envelopeSignatureWithSessionKey);
 const SEAL_LABEL = utf8ToBytes(LABELS.sealKey);
 
 // ── Keys: node:crypto (OpenSSL) objects, made once per identity and peer ───────────────────────
 //
 // Ed25519 signing and verification and X25519 run in OpenSSL through node:crypto; the KeyObjects
 // are built once per identity (ours) and per peer public key, and the X25519 shared secret once
-// per (our identity, peer key exchange key): it is a function of the two long-term keys only, and
-// the per-session, per-direction AEAD key is still derived from it with HKDF for every frame.
+// per (our identity, peer key exchange key): it is a function of the two long-term keys only. The
+// per-session, per-direction AEAD key is derived with HKDF for every frame from it and the
+// session keys' X25519 (agreed once per peer per session, session-keys.ts).
 //
 // Verification is at least as strict as noble's `ed25519.verify(…, { zip215: false })`, which it
 // replaces. OpenSSL refuses s ≥ L, and it re-encodes [s]B − [k]A and compares the bytes with R, so a
@@ -155,17 +179,22 @@ export function verifyIdentitySignature(signPublicHex: string, message: Uint8Arr
 
 const defaultRng: Rng = (n) => nodeRandomBytes(n);
 
-function signedMessage(header: Uint8Array, payload: Uint8Array): Uint8Array {
-  return lengthPrefixed(SIGN_LABEL, header, payload);
+function signedMessage(header: Uint8Array, payload: Uint8Array, sessionKey?: Uint8Array): Uint8Array {
+  return sessionKey ? lengthPrefixed(SIGN_WITH_KEY_LABEL, header, payload, sessionKey) : lengthPrefixed(SIGN_LABEL, header, payload);
 }
 
+type SealEnd = { sign: Uint8Array; kex: Uint8Array; sessionKey: Uint8Array };
+
 function sealKey(
-  shared: Uint8Array, session: Uint8Array,
-  senderSign: Uint8Array, receiverSign: Uint8Array, senderKex: Uint8Array, receiverKex: Uint8Array,
-  from: number, to: number,
+  ephemeral: Uint8Array, shared: Uint8Array, session: Uint8Array, sender: SealEnd, receiver: SealEnd, from: number, to: number,
 ): Buffer {
-  const info = lengthPrefixed(SEAL_LABEL, senderSign, receiverSign, senderKex, receiverKex, Uint8Array.of(from, to));
-  return Buffer.from(hkdfSync('sha256', shared, session, info, 32));
+  const info = lengthPrefixed(SEAL_LABEL, sender.sign, receiver.sign, sender.kex, receiver.kex, sender.sessionKey, receiver.sessionKey, Uint8Array.of(from, to));
+  const ikm = concatBytes(ephemeral, shared);
+  try {
+    return Buffer.from(hkdfSync('sha256', ikm, session, info, 32));
+  } finally {
+    ikm.fill(0);
+  }
 }
 
 function frame(kind: number, ...fields: Uint8Array[]): Uint8Array {
@@ -174,23 +203,30 @@ function frame(kind: number, ...fields: Uint8Array[]): Uint8Array {
 
 /**
  * Protects an envelope for the wire: a signed broadcast when env.to = 0 (no recipient), otherwise
- * sealed to `recipient` (required). Throws TypeError on misuse, ProtocolError on a bad envelope.
+ * sealed to `recipient` (required) under the session's keys (required). A round-1 broadcast
+ * protected with `session` carries its session key (frame kind 3). Throws TypeError on misuse,
+ * ProtocolError on a bad envelope, TransportError('bad-session-key') when the recipient has not
+ * announced its session key or the session's keys were erased.
  */
-export function protect(env: Envelope, me: Identity, recipient?: PublicIdentity, rng: Rng = defaultRng): Uint8Array {
+export function protect(env: Envelope, me: Identity, recipient?: PublicIdentity, session?: SessionKeys, rng: Rng = defaultRng): Uint8Array {
   if (env.to === BROADCAST) {
     if (recipient !== undefined) throw new TypeError('a broadcast envelope takes no recipient');
     const bytes = encodeEnvelope(env);
     const header = bytes.subarray(0, bytes.length - env.payload.length);
-    const signature = signWithIdentity(me, signedMessage(header, env.payload));
-    return frame(FRAME_SIGNED, bytes, signature);
+    const sessionKey = session && env.round === 1 ? session.publicKey : undefined;
+    const signature = signWithIdentity(me, signedMessage(header, env.payload, sessionKey));
+    return sessionKey ? frame(FRAME_SIGNED_WITH_KEY, bytes, sessionKey, signature) : frame(FRAME_SIGNED, bytes, signature);
   }
   if (recipient === undefined) throw new TypeError(`point-to-point envelope (to ${env.to}) needs a recipient identity`);
+  if (session === undefined) throw new TypeError(`point-to-point envelope (to ${env.to}) needs the session's keys`);
   if (env.to === env.from) throw new TypeError('an envelope cannot be addressed to its sender');
   const header = encodeHeader(env, env.payload.length);
-  const receiverSign = hexToBytes(recipient.signPublic);
-  const receiverKex = hexToBytes(recipient.kexPublic);
+  const ephemeral = session.agreed(env.to);
   const shared = sharedSecret(me, recipient.kexPublic);
-  const key = sealKey(shared, env.session, me.signPublic, receiverSign, me.kexPublic, receiverKex, env.from, env.to);
+  const key = sealKey(ephemeral, shared, env.session,
+    { sign: me.signPublic, kex: me.kexPublic, sessionKey: session.publicKey },
+    { sign: hexToBytes(recipient.signPublic), kex: hexToBytes(recipient.kexPublic), sessionKey: session.peerKey(env.to)! },
+    env.from, env.to);
   const nonce = rng(NONCE_BYTES);
   if (nonce.length !== NONCE_BYTES) throw new TypeError('rng returned the wrong number of bytes');
   try {
@@ -206,7 +242,7 @@ export function protect(env: Envelope, me: Identity, recipient?: PublicIdentity,
 /** What the frame's kind byte says, without verifying anything (for routing and metrics). */
 export function frameKind(bytes: Uint8Array): 'signed' | 'sealed' | undefined {
   if (bytes.length < 2 || bytes[0] !== FRAME_VERSION) return undefined;
-  return bytes[1] === FRAME_SIGNED ? 'signed' : bytes[1] === FRAME_SEALED ? 'sealed' : undefined;
+  return bytes[1] === FRAME_SIGNED || bytes[1] === FRAME_SIGNED_WITH_KEY ? 'signed' : bytes[1] === FRAME_SEALED ? 'sealed' : undefined;
 }
 
 type PeekedHeader = { session: Uint8Array; round: number; from: number; to: number; payloadLength: number };
@@ -248,26 +284,34 @@ function keysOf(p: PublicIdentity, from: number): { sign: Uint8Array; kex: Uint8
  * Verifies (broadcast) or opens (point-to-point) a frame and returns the plaintext envelope.
  * `senders(i)` gives the identity of the session's party with index i (undefined if none);
  * `myIndex` is this party's index in the session. With `guard`, an exact copy of an envelope
- * already accepted is refused. Throws TransportError, never anything else.
+ * already accepted is refused. `session`: the session's keys, for a session that seals p2p
+ * frames. Then a round-1 broadcast must carry its sender's session key (learnt here), and a p2p
+ * frame opens only under the session keys of both ends. Throws TransportError, never anything else.
  */
 export function open(
   bytes: Uint8Array, me: Identity, senders: (index: number) => PublicIdentity | undefined, myIndex: number,
-  guard?: ReplayGuard,
+  guard?: ReplayGuard, session?: SessionKeys,
 ): Envelope {
-  const env = openUnguarded(bytes, me, senders, myIndex);
+  const env = openUnguarded(bytes, me, senders, myIndex, session);
   guard?.accept(env);
   return env;
 }
 
-function openUnguarded(bytes: Uint8Array, me: Identity, senders: (index: number) => PublicIdentity | undefined, myIndex: number): Envelope {
+function openUnguarded(
+  bytes: Uint8Array, me: Identity, senders: (index: number) => PublicIdentity | undefined, myIndex: number, session: SessionKeys | undefined,
+): Envelope {
   if (!(bytes instanceof Uint8Array)) throw new TransportError('malformed', 'frame is not bytes');
   if (bytes.length > MAX_SECURE_FRAME_BYTES) throw new TransportError('malformed', `frame of ${bytes.length} bytes exceeds ${MAX_SECURE_FRAME_BYTES}`);
   if (bytes.length < 2) throw new TransportError('malformed', 'frame truncated');
   if (bytes[0] !== FRAME_VERSION) throw new TransportError('malformed', `unsupported frame version ${bytes[0]}`);
   const kind = bytes[1];
 
-  if (kind === FRAME_SIGNED) {
-    const [envBytes, signature] = splitFrame(bytes, 2) as [Uint8Array, Uint8Array];
+  if (kind === FRAME_SIGNED || kind === FRAME_SIGNED_WITH_KEY) {
+    const withKey = kind === FRAME_SIGNED_WITH_KEY;
+    const fields = splitFrame(bytes, withKey ? 3 : 2);
+    const envBytes = fields[0]!;
+    const signature = fields[fields.length - 1]!;
+    const sessionKey = withKey ? fields[1]! : undefined;
     let decoded: ReturnType<typeof decodeEnvelope>;
     try { decoded = decodeEnvelope(envBytes); } catch (e) { throw malformedFrom(e); }
     const { envelope, header } = decoded;
@@ -275,11 +319,18 @@ function openUnguarded(bytes: Uint8Array, me: Identity, senders: (index: number)
     if (envelope.to !== BROADCAST) throw new TransportError('malformed', `signed frame addressed to ${envelope.to}, not broadcast`, from);
     if (from === myIndex) throw new TransportError('misaddressed', 'our own broadcast reflected back', from);
     if (signature.length !== SIGNATURE_BYTES) throw new TransportError('malformed', 'signature has the wrong length', from);
+    if (sessionKey && sessionKey.length !== SESSION_KEY_BYTES) throw new TransportError('malformed', 'session key has the wrong length', from);
+    if (sessionKey && envelope.round !== 1) throw new TransportError('malformed', `a round-${envelope.round} broadcast carries a session key (only round 1 does)`, from);
     const sender = senders(from);
     if (!sender) throw new TransportError('unknown-sender', `no party with index ${from}`, from);
     keysOf(sender, from);
-    const ok = verifyIdentitySignature(sender.signPublic, signedMessage(header, envelope.payload), signature);
+    const ok = verifyIdentitySignature(sender.signPublic, signedMessage(header, envelope.payload, sessionKey), signature);
     if (!ok) throw new TransportError('bad-signature', 'broadcast signature does not verify', from);
+    if (session) {
+      // Signed by the sender over this session's id: its session key, and no one else's.
+      if (sessionKey) session.learn(from, sessionKey);
+      else if (envelope.round === 1) throw new TransportError('bad-session-key', 'round-1 broadcast carries no session key', from);
+    }
     return envelope;
   }
 
@@ -299,11 +350,16 @@ function openUnguarded(bytes: Uint8Array, me: Identity, senders: (index: number)
     const sender = senders(from);
     if (!sender) throw new TransportError('unknown-sender', `no party with index ${from}`, from);
     const { sign: senderSign, kex: senderKex } = keysOf(sender, from);
+    if (!session) throw new TransportError('bad-session-key', 'a point-to-point frame in a session without session keys', from);
+    const ephemeral = session.agreed(from);
     let plaintext: Uint8Array;
     let key: Uint8Array | undefined;
     try {
       const shared = sharedSecret(me, sender.kexPublic);
-      key = sealKey(shared, h.session, senderSign, me.signPublic, senderKex, me.kexPublic, from, h.to);
+      key = sealKey(ephemeral, shared, h.session,
+        { sign: senderSign, kex: senderKex, sessionKey: session.peerKey(from)! },
+        { sign: me.signPublic, kex: me.kexPublic, sessionKey: session.publicKey },
+        from, h.to);
       const decipher = createDecipheriv(AEAD, key, nonce, { authTagLength: TAG_BYTES });
       decipher.setAAD(header, { plaintextLength: h.payloadLength });
       decipher.setAuthTag(ct.subarray(ct.length - TAG_BYTES));

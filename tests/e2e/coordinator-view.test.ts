@@ -3,7 +3,7 @@
 // session with no key created. The coordinator runs in this process (so the test can tap its
 // relay); the parties are real processes.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient, ListKeysCommand, SignCommand } from '@aws-sdk/client-kms';
@@ -13,7 +13,11 @@ import { paths } from '../../services/main/config.ts';
 import { openDatabase } from '../../services/storage/db.ts';
 import { loadMasterKey } from '../../services/storage/master-key.ts';
 import { ShareStore } from '../../services/storage/share-store.ts';
-import { frameKind, open } from '../../services/transport/secure-envelope.ts';
+import { FRAME_SIGNED_WITH_KEY, frameKind, open } from '../../services/transport/secure-envelope.ts';
+import { SessionKeys } from '../../services/transport/session-keys.ts';
+import { TransportError } from '../../services/transport/errors.ts';
+import { readIdentityFile, readPublicIdentityFile } from '../../services/storage/identity-file.ts';
+import { splitLengthPrefixed } from '../../protocols/core/bytes.ts';
 import { generateIdentity, parsePublicIdentity } from '../../services/transport/identity.ts';
 import type { EnvelopeMessage } from '../../services/control/messages.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
@@ -82,6 +86,36 @@ describe("the coordinator's view", () => {
     const lookup = (i: number) => parsePublicIdentity(config.parties[i - 1]);
     for (const { msg, bytes } of frames.filter(({ msg }) => msg.to !== 0)) {
       expect(() => open(bytes, outsider, lookup, msg.to)).toThrow();
+    }
+  });
+
+  test("recorded frames plus a party's whole folder but its master key open nothing (trust-review H1)", async () => {
+    relayed.length = 0;
+    await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }));
+    const frames = relayed.map(({ msg }) => ({ msg, bytes: Uint8Array.from(msg.data) }));
+    const partyDir = paths.partyDir(dataDir, 'party-1');
+    // What the party holds (read here with its master key, to check the attacker's haul against it).
+    const { identity } = readIdentityFile(paths.identity(partyDir), loadMasterKey({ dataDir: partyDir, env: {} }));
+    for (const name of readdirSync(partyDir).filter((n) => n !== 'master.key' && statSync(join(partyDir, n)).isFile())) {
+      const bytes = readFileSync(join(partyDir, name));
+      for (const secret of [identity.signSecret, identity.kexSecret]) {
+        expect(bytes.includes(Buffer.from(secret))).toBe(false);
+        expect(bytes.includes(Buffer.from(Buffer.from(secret).toString('hex')))).toBe(false);
+      }
+    }
+    // Worst case: the attacker has the identity secrets anyway, and every announced session key.
+    const lookup = (i: number) => readPublicIdentityFile(paths.identity(paths.partyDir(dataDir, `party-${i}`)));
+    const attacker = new SessionKeys();
+    for (const { msg, bytes } of frames) {
+      if (bytes[1] === FRAME_SIGNED_WITH_KEY && msg.from !== 1) attacker.learn(msg.from, splitLengthPrefixed(bytes.subarray(2), 3)[1]!);
+    }
+    const toParty1 = frames.filter(({ msg }) => msg.to === 1);
+    expect(toParty1).toHaveLength(2);
+    for (const { bytes } of toParty1) {
+      let err: unknown;
+      try { open(bytes, identity, lookup, 1, undefined, attacker); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(TransportError);
+      expect((err as TransportError).reason).toBe('bad-seal');
     }
   });
 
