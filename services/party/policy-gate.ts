@@ -16,11 +16,13 @@ import {
   type CompiledPolicy, type Decision, type KeySpec, type PolicyRevision, type SignRequest,
 } from '../../policies/index.ts';
 import { defaultSigningPolicy } from '../../policies/default-policy.ts';
+import { sequenceStateKey, signerOverlapProblem } from '../../policies/signer-overlap.ts';
 import { hexToBytes } from '../../protocols/core/bytes.ts';
 import type { PolicyRevisionRecord, PolicyRevisionResult } from '../control/messages.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { PolicyStore, StoredRevision } from '../storage/policy-store.ts';
 import { PROTOCOL_SUITES, RequestRefused, type CheckedSignRequest } from './request-check.ts';
+import type { SignAgreement } from './sign-agreement.ts';
 
 /** What the party knows of a key from its own share record (never the coordinator's word). */
 export type KeyFacts = {
@@ -31,9 +33,13 @@ export type KeyFacts = {
   publicKey: string;
   /** The policy hash bound into the key's DKG; null for keys generated before signing policies. */
   policyHash: string | null;
+  /** Threshold and number of parties, from the share record: a policy whose promises cannot hold for them is refused (policies/signer-overlap.ts). */
+  threshold?: number;
+  n?: number;
 };
 
-export type SignOutcome = { decision: Decision; policyHash: string | null; revision: number | null };
+/** `agreement`: what this party enforced and decided, which every signer must share (sign-agreement.ts). */
+export type SignOutcome = { decision: Decision; policyHash: string | null; revision: number | null; agreement: SignAgreement };
 
 export type PolicyGateOptions = { store: PolicyStore; metrics?: Metrics; now?: () => number };
 
@@ -64,12 +70,14 @@ export class PolicyGate {
    * A DKG's policy: valid, for this key spec, revision 1. Returns the record to store and the hash
    * this party computed. A refusal is logged and thrown as RequestRefused('policy').
    */
-  initial(keyId: string, keySpec: string, session: string, policy: unknown): { record: PolicyRevision; hash: string } {
+  initial(keyId: string, keySpec: string, session: string, policy: unknown, size?: { t: number; n: number }): { record: PolicyRevision; hash: string } {
     const now = this.now();
     const r = checkPolicyRevision(keyId, null, { revision: 1, previousHash: null, policy: policy as PolicyRevision['policy'] }, [], now);
     let refusal: string[] | null = null;
+    const overlap = r.ok && size ? signerOverlapProblem(r.compiled.document, size.t, size.n) : null;
     if (!r.ok) refusal = [`${r.code}`, ...r.reasons];
     else if (r.compiled.document.keyBinding.keySpec !== keySpec) refusal = ['KEY_MISMATCH', `the policy is for ${r.compiled.document.keyBinding.keySpec}, the key is ${keySpec}`];
+    else if (overlap) refusal = ['SIGNER_OVERLAP', overlap];
     if (refusal) {
       const [code, ...reasons] = refusal as [string, ...string[]];
       this.o.store.transaction(() => this.o.store.appendAudit({
@@ -128,14 +136,16 @@ export class PolicyGate {
     const outcome = store.transaction((): SignOutcome => {
       let enforced: { revision: StoredRevision; compiled: CompiledPolicy } | null = null;
       let decision: Decision;
+      let sequenceKeys = new Map<string, string>();
       try {
         enforced = this.enforced(facts, now);
+        if (enforced) sequenceKeys = sequenceKeysOf(enforced.compiled);
         decision = enforced === null
           ? deny('INVALID_POLICY', 'builtin:policy', ['no signing policy is stored for this key'])
           : evaluate(enforced.compiled, this.request(facts, req), {
             now,
             rateLimitCounts: (scope, windowMs) => store.rateLimitCount(facts.keyId, scope, now, windowMs),
-            sequenceHighWater: (ruleId) => store.highWater(facts.keyId, ruleId),
+            sequenceHighWater: (ruleId) => highWater(store, facts.keyId, ruleId, sequenceKeys),
           });
       } catch (e) {
         decision = deny('INTERNAL_ERROR', 'builtin:policy-store', [(e as Error).message]);
@@ -143,10 +153,11 @@ export class PolicyGate {
       if (decision.decision === 'allow') {
         store.pruneCharges(facts.keyId, now);
         for (const c of decision.rateLimitCharges ?? []) store.charge(facts.keyId, c.scope, c.at, c.keepForMs);
-        for (const u of decision.sequenceUpdates ?? []) store.raiseHighWater(facts.keyId, u.ruleId, u.value);
+        for (const u of decision.sequenceUpdates ?? []) store.raiseHighWater(facts.keyId, sequenceKeys.get(u.ruleId) ?? u.ruleId, u.value);
       }
       const policyHash = enforced?.revision.policyHash ?? null;
       const revision = enforced?.revision.revision ?? null;
+      const sequences = (decision.sequenceUpdates ?? []).map((u) => ({ key: sequenceKeys.get(u.ruleId) ?? u.ruleId, value: u.value }));
       store.appendAudit({
         at: now, keyId: facts.keyId, session, event: 'sign', decision: decision.decision, code: decision.code, rule: decision.rule ?? null,
         reasons: decision.reasons,
@@ -156,7 +167,7 @@ export class PolicyGate {
         },
         requestDigest,
       });
-      return { decision, policyHash, revision };
+      return { decision, policyHash, revision, agreement: { revision, policyHash, sequences } };
     });
     this.count(outcome.decision.decision, outcome.decision.code, outcome.decision.rule ?? 'none');
     return outcome;
@@ -201,7 +212,11 @@ export class PolicyGate {
       } else {
         const current: PolicyRevision = { revision: latest.revision, previousHash: latest.previousHash, policy: latest.policy };
         const r = checkPolicyRevision(facts.keyId, current, next as PolicyRevision, approvals, now);
-        if (r.ok) {
+        const overlap = r.ok && facts.threshold !== undefined && facts.n !== undefined ? signerOverlapProblem(r.compiled.document, facts.threshold, facts.n) : null;
+        if (r.ok && overlap) {
+          code = 'SIGNER_OVERLAP';
+          reasons = [overlap];
+        } else if (r.ok) {
           code = 'REVISION_ACCEPTED';
           approvedBy = r.approvedBy;
           store.putRevision({
@@ -297,4 +312,27 @@ function safeCanonical(v: unknown): string {
 
 function safeHash(policy: unknown): string {
   try { return policyHash(policy); } catch { return 'unhashable'; }
+}
+
+/**
+ * Each `sequence` rule's state key (policies/signer-overlap.ts sequenceStateKey: the byte range the
+ * number is read from), by rule id, so that a revision renaming the rule keeps its high-water mark.
+ */
+function sequenceKeysOf(compiled: CompiledPolicy): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const rule of compiled.document.rules) {
+    const f = rule.conditions.format;
+    if (f?.kind === 'raw' && f.sequence) keys.set(rule.id, sequenceStateKey(f.sequence));
+  }
+  return keys;
+}
+
+/** A rule's high-water mark: under its state key, or (kept from before state keys) under its rule id; the higher. */
+function highWater(store: PolicyStore, keyId: string, ruleId: string, keys: Map<string, string>): bigint | undefined {
+  const key = keys.get(ruleId);
+  const legacy = store.highWater(keyId, ruleId);
+  const stable = key === undefined ? undefined : store.highWater(keyId, key);
+  if (legacy === undefined) return stable;
+  if (stable === undefined) return legacy;
+  return legacy > stable ? legacy : stable;
 }
