@@ -26,6 +26,7 @@ import { FAMILIES, type ProtocolFamily, type SessionSpec } from './protocol-fami
 import { inlineSession, type HostedSession, type SessionHost } from './session-host.ts';
 import { ConsumeBatcher } from './consume-batcher.ts';
 import { signAgreementDigest } from './sign-agreement.ts';
+import { signRevisionAck } from '../control/revision-ack.ts';
 import { NoncePool, commitmentFromHex } from './nonce-pool.ts';
 import { premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces, type PremadeShare } from '../../protocols/frost/premade.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
@@ -517,7 +518,9 @@ export class Party {
       }
       const stored = this.o.shares.getActive(msg.keyId);
       if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`, 'unknown-key');
-      const output = this.o.policies.revise(keyFacts(msg.keyId, stored.meta as KeyMeta), msg.session, r, approvals);
+      const installed = this.o.policies.revise(keyFacts(msg.keyId, stored.meta as KeyMeta), msg.session, r, approvals);
+      // Signed with the identity key, so the owner can check what this party holds (revision-ack.ts).
+      const output = { ...installed, acknowledgement: signRevisionAck(this.o.identity, { keyId: msg.keyId, revision: installed.revision, policyHash: installed.policyHash }) };
       this.o.log?.(`party ${this.partyId}: key ${msg.keyId} policy revision ${output.revision} accepted (${output.policyHash})`);
       this.o.send({ type: 'done', session: msg.session, output });
     } catch (err) {
@@ -627,7 +630,8 @@ export class Party {
       // with its signing policy (one transaction).
       const policy = active.policy!;
       this.o.policies.bind(active.keyId, id, policy.record, policy.hash, () => this.o.shares.activate(active.keyId, active.pendingVersion!));
-      this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: policy.hash } });
+      const acknowledgement = signRevisionAck(this.o.identity, { keyId: active.keyId, revision: 1, policyHash: policy.hash });
+      this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: policy.hash, acknowledgement } });
     } else if (active.kind === 'refresh') {
       const out = output as { publicKey: Uint8Array; transcriptHash: Uint8Array };
       const r = active.refresh!;
