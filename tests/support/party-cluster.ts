@@ -26,6 +26,8 @@ export type PartyCluster = {
   runner: SessionRunner;
   /** Every message any party sent, in order. */
   sent: { party: string; msg: PartyToCoordinator }[];
+  /** If set, what the coordinator receives instead of each message a party sent (a tampering link). */
+  rewrite?: (party: string, msg: PartyToCoordinator) => PartyToCoordinator;
   close: () => void;
 };
 
@@ -35,6 +37,7 @@ export function makePartyCluster(n = 3): PartyCluster {
   const allowlist = identities.map(publicIdentity);
   const nodes = new Map<string, PartyNode>();
   const sent: PartyCluster['sent'] = [];
+  let cluster: PartyCluster | undefined;
   const runner = new SessionRunner({
     isConnected: () => true,
     send: (partyId: string, msg: CoordinatorToParty) => { setImmediate(() => nodes.get(partyId)!.party.handle(msg)); return true; },
@@ -49,13 +52,15 @@ export function makePartyCluster(n = 3): PartyCluster {
       send: (msg) => {
         sent.push({ party: id, msg });
         if (msg.type === 'premade' || msg.type === 'key-deleted') return;
-        setImmediate(() => runner.onMessage(id, msg));
+        const relayed = cluster?.rewrite ? cluster.rewrite(id, msg) : msg;
+        setImmediate(() => runner.onMessage(id, relayed));
       },
     });
     nodes.set(id, { id, identity, db, policyStore, party });
   }
-  return {
+  cluster = {
     ids: identities.map((i) => i.partyId), nodes, allowlist, runner, sent,
     close: () => { for (const node of nodes.values()) node.db.close(); rmSync(dir, { recursive: true, force: true }); },
   };
+  return cluster;
 }
