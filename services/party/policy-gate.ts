@@ -137,15 +137,18 @@ export class PolicyGate {
       let enforced: { revision: StoredRevision; compiled: CompiledPolicy } | null = null;
       let decision: Decision;
       let sequenceKeys = new Map<string, string>();
+      let aliases = new Map<string, string[]>();
       try {
         enforced = this.enforced(facts, now);
         if (enforced) sequenceKeys = sequenceKeysOf(enforced.compiled);
+        if (enforced) aliases = this.renamedFrom(facts, enforced.revision);
         decision = enforced === null
           ? deny('INVALID_POLICY', 'builtin:policy', ['no signing policy is stored for this key'])
           : evaluate(enforced.compiled, this.request(facts, req), {
             now,
-            rateLimitCounts: (scope, windowMs) => store.rateLimitCount(facts.keyId, scope, now, windowMs),
-            sequenceHighWater: (ruleId) => highWater(store, facts.keyId, ruleId, sequenceKeys),
+            // A rule renamed by a revision keeps its budget: its charges under its earlier ids count too.
+            rateLimitCounts: (scope, windowMs) => [scope, ...(aliases.get(scope) ?? [])].reduce((n, s) => n + store.rateLimitCount(facts.keyId, s, now, windowMs), 0),
+            sequenceHighWater: (ruleId) => highWater(store, facts.keyId, ruleId, sequenceKeys, aliases),
           });
       } catch (e) {
         decision = deny('INTERNAL_ERROR', 'builtin:policy-store', [(e as Error).message]);
@@ -286,6 +289,38 @@ export class PolicyGate {
     return revs;
   }
 
+  /** Per key: the enforced revision's rules' earlier ids (renamedFrom), cached for that revision and history length. */
+  private readonly aliasCache = new Map<string, { hash: string; length: number; aliases: Map<string, string[]> }>();
+
+  /**
+   * For each rule of `enforced`, the ids it had in earlier revisions: a rule of an earlier revision
+   * that is the same rule but for its id (RFC 8785 JSON of the rule without `id`) was renamed into
+   * it, so its rate-limit charges (and sequence marks kept by rule id) are its own. An earlier id
+   * that is still a rule of the enforced revision is that rule's, never an alias.
+   */
+  private renamedFrom(facts: KeyFacts, enforced: StoredRevision): Map<string, string[]> {
+    const revs = this.revisions(facts);
+    if (revs.length < 2) return new Map();
+    const cached = this.aliasCache.get(facts.keyId);
+    if (cached && cached.hash === enforced.policyHash && cached.length === revs.length) return cached.aliases;
+    const body = (rule: { id: string }): string => { const { id: _id, ...rest } = rule; return canonicalize(rest); };
+    const current = new Map(enforced.policy.rules.map((r) => [body(r), r.id]));
+    const own = new Set(enforced.policy.rules.map((r) => r.id));
+    const aliases = new Map<string, string[]>();
+    for (const rev of revs) {
+      for (const r of rev.policy.rules) {
+        const id = current.get(body(r));
+        if (id === undefined || r.id === id || own.has(r.id)) continue;
+        const list = aliases.get(id) ?? [];
+        if (!list.includes(r.id)) list.push(r.id);
+        aliases.set(id, list);
+      }
+    }
+    if (this.aliasCache.size > 10_000) this.aliasCache.clear();
+    this.aliasCache.set(facts.keyId, { hash: enforced.policyHash, length: revs.length, aliases });
+    return aliases;
+  }
+
   /** The revision in force at `now` (the newest whose activation time has come), compiled; null if none. */
   private enforced(facts: KeyFacts, now: number): { revision: StoredRevision; compiled: CompiledPolicy } | null {
     const revs = this.revisions(facts);
@@ -327,12 +362,13 @@ function sequenceKeysOf(compiled: CompiledPolicy): Map<string, string> {
   return keys;
 }
 
-/** A rule's high-water mark: under its state key, or (kept from before state keys) under its rule id; the higher. */
-function highWater(store: PolicyStore, keyId: string, ruleId: string, keys: Map<string, string>): bigint | undefined {
+/** A rule's high-water mark: the highest under its state key and (kept from before state keys) under its rule id or an id it had before a rename. */
+function highWater(store: PolicyStore, keyId: string, ruleId: string, keys: Map<string, string>, aliases: Map<string, string[]>): bigint | undefined {
   const key = keys.get(ruleId);
-  const legacy = store.highWater(keyId, ruleId);
-  const stable = key === undefined ? undefined : store.highWater(keyId, key);
-  if (legacy === undefined) return stable;
-  if (stable === undefined) return legacy;
-  return legacy > stable ? legacy : stable;
+  let high: bigint | undefined;
+  for (const k of [...(key === undefined ? [] : [key]), ruleId, ...(aliases.get(ruleId) ?? [])]) {
+    const v = store.highWater(keyId, k);
+    if (v !== undefined && (high === undefined || v > high)) high = v;
+  }
+  return high;
 }

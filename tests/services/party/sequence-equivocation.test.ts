@@ -116,5 +116,20 @@ describe('E7: sequence anti-equivocation across signer sets', () => {
       const next = await sign(c, keyId, [2, 3], msg(8, 'block C'));
       expect(next instanceof Buffer && verify(null, msg(8, 'block C'), spki, next)).toBe(true);
     });
+
+    test('a revision that renames a rule keeps its rate-limit budget too', async () => {
+      const limited = (ruleId: string) => ({ ...policy(ruleId, false), rules: [{ ...policy(ruleId, false).rules[0]!, rateLimits: [{ count: 1, windowSeconds: 3600 }] }] }) as PolicyDocument;
+      const id = '8d0e0d0c-0b0a-4908-8706-050403020100';
+      const pk = await dkg(c, id, 2, limited('payments'));
+      const first = await sign(c, id, [1, 2], msg(1, 'pay'));
+      expect(first instanceof Buffer && verify(null, msg(1, 'pay'), pk, first)).toBe(true);
+      for (const a of (await revise(c, id, limited('payments'), limited('transfers'))).values()) expect(a.ok).toBe(true);
+      // Parties 1 and 2 spent their one signature an hour under 'payments': still spent under 'transfers'.
+      for (const signers of [[1, 2], [1, 3], [2, 3]]) {
+        const r = await sign(c, id, signers, msg(2, 'pay again'));
+        expect(r).toBeInstanceOf(SessionFailed);
+        expect((r as SessionFailed).message).toMatch(/rule 'transfers', RATE_LIMITED/);
+      }
+    });
   });
 });
