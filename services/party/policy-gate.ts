@@ -266,6 +266,7 @@ export class PolicyGate {
       });
     });
     this.revisionCache.delete(keyId);
+    this.aliasCache.delete(keyId);
   }
 
   // --- state -------------------------------------------------------------------------------------
