@@ -10,6 +10,7 @@ import { createPolicyChangeApproval, policyHash } from '../../../policies/index.
 import { approverKey } from '../../policies/support/keys.ts';
 import { SessionFailed } from '../../../services/coordinator/session-runner.ts';
 import type { DkgResult, PolicyRevisionResult, SignResult } from '../../../services/control/messages.ts';
+import { verifyRevisionAck } from '../../../services/control/revision-ack.ts';
 import { makePartyCluster, type PartyCluster } from '../../support/party-cluster.ts';
 
 const KEY = '3a0e0d0c-0b0a-4908-8706-050403020100';
@@ -26,6 +27,8 @@ const P2 = policy('hello alice');
 describe('E2: a policy revision withheld from some parties', () => {
   let c: PartyCluster;
   let spki: ReturnType<typeof createPublicKey>;
+  /** The newest signed acknowledgement each party sent (what the gateway keeps for the owner). */
+  const acks = new Map<string, { revision: number; policyHash: string; signature: string }>();
 
   const deliver = async (parties: number[]) => {
     const record = { revision: 2, previousHash: policyHash(P1), policy: P2 };
@@ -54,10 +57,13 @@ describe('E2: a policy revision withheld from some parties', () => {
     const out = await c.runner.run('frost-ed25519/dkg', new Map(c.ids.map((p, i) => [i + 1, p])), (session) => ({
       type: 'open', kind: 'dkg', session, keyId: KEY, keySpec: 'ECC_NIST_EDWARDS25519', protocol: 'frost-ed25519', threshold: 2, parties: c.ids, policy: P1,
     }));
+    for (const [i, r] of out) acks.set(c.ids[i - 1]!, { revision: 1, policyHash: (r as DkgResult).policyHash, signature: (r as DkgResult).acknowledgement! });
     const pk = Buffer.from((out.get(1) as DkgResult).publicKey, 'hex');
     spki = createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pk]), format: 'der', type: 'spki' });
     const answers = await deliver([1]);
-    expect((answers.get(1) as { ok: true; output: PolicyRevisionResult }).output.revision).toBe(2);
+    const installed = (answers.get(1) as { ok: true; output: PolicyRevisionResult }).output;
+    expect(installed.revision).toBe(2);
+    acks.set('party-1', { revision: 2, policyHash: installed.policyHash, signature: installed.acknowledgement! });
   });
   afterAll(() => c.close());
 
@@ -68,6 +74,14 @@ describe('E2: a policy revision withheld from some parties', () => {
       const { failure } = r as { failure: SessionFailed };
       expect(failure.failure.kind).toBe('bad-parameters');
       expect(failure.message).toMatch(/enforces another signing-policy revision/);
+    }
+  });
+
+  test('the owner sees the split: each party signed the revision it holds, and only party-1 signed revision 2', () => {
+    for (const [i, id] of c.ids.entries()) {
+      const a = acks.get(id)!;
+      expect(verifyRevisionAck(c.allowlist[i]!.signPublic, { keyId: KEY, revision: a.revision, policyHash: a.policyHash }, a.signature)).toBe(true);
+      expect([a.revision, a.policyHash]).toEqual(id === 'party-1' ? [2, policyHash(P2)] : [1, policyHash(P1)]);
     }
   });
 
