@@ -129,9 +129,10 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
       const m: Round1 = { sid: r.bytesN(32), commitment: r.bytesN(COMMITMENT_BYTES) };
       const request = r.bytesN(32);
       r.end();
-      // Signers given different requests (key, signer set, digest) stop before anything secret.
+      // Signers given different requests (key, signer set, digest, or the context: the policy
+      // revision each enforces, docs/protocols.md "What signers agree on") stop before anything secret.
       if (!equalBytes(request, fromHex(this.st.request)))
-        throw new ProtocolError('bad-parameters', `party ${from} was asked to sign something else (key, signers or digest differ)`, [from]);
+        throw new ProtocolError('bad-parameters', `party ${from} was asked to sign something else (key, signers or digest differ) or enforces another signing-policy revision or sequence`, [from]);
       return m;
     }
     if (round === 2) {
@@ -319,12 +320,15 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
 
 export function createDklsSign(o: {
   curve: DklsCurveName; sessionId: Uint8Array; self: number; signers: number[]; share: DklsKeyShare; digest: Uint8Array; rng: Rng;
+  /** What every signer must agree on besides the request (the service: its enforced policy revision); bound into the R1 request digest. */
+  context?: Uint8Array;
 }): Session<DklsSignOutput> {
   checkSessionInputs(o);
   const key = parseKeyShare(o.share);
   if (o.share.curve !== o.curve) throw new ProtocolError('bad-parameters', `share is for ${o.share.curve}, not ${o.curve}`);
   if (o.share.index !== o.self) throw new ProtocolError('bad-parameters', `share belongs to party ${o.share.index}, not ${o.self}`);
   if (!(o.digest instanceof Uint8Array) || o.digest.length !== 32) throw new ProtocolError('bad-parameters', 'digest must be 32 bytes');
+  if (o.context !== undefined && !(o.context instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'context must be bytes');
   const signers = checkSigners(o.signers, o.self, o.share);
   const curve = dklsCurve(o.curve);
   const protocol = signProtocolName(o.curve);
@@ -337,7 +341,7 @@ export function createDklsSign(o: {
   const R = encodePoint(Rpoint);
   const com = commit(LABELS.dkls23SignCommitment, o.sessionId, o.self, [R], blind);
   const request = tagged(LABELS.dkls23SignRequest, utf8ToBytes(protocol), o.sessionId, encodePoint(key.publicKey), key.dkgSessionId,
-    Uint8Array.from(signers), o.digest);
+    Uint8Array.from(signers), o.digest, o.context ?? new Uint8Array(0));
   const state: SignState = {
     v: 1, type: 'dkls23-sign', curve: o.curve, protocol, sessionId: bytesToHex(o.sessionId), self: o.self,
     parties: signers, started: false, round: 1, inbox: {}, outcome: null,

@@ -13,7 +13,8 @@
 //
 // A coordinator that shows signers different lists or messages gets shares that do not combine:
 // each share binds its list and message through the binding factors (§4.4), and every signer
-// returns R and a digest of what it signed, which the aggregator compares. Each signer computed
+// returns R and a digest of what it signed (with the caller's `context`: the service binds the
+// signing-policy revision each signer enforces), which the aggregator compares. Each signer computed
 // its share only for a message its own policy allowed, with a fresh nonce pair. A signature that
 // does not verify names nobody here (shares are not checked one by one: that needs §5.4's
 // verify_signature_share per signer, which the two-round session does); the service then signs
@@ -77,11 +78,14 @@ export function premakeFrostNonces(o: { share: FrostKeyShare; count: number; rng
  */
 export function premadeSignatureShare(o: {
   share: FrostKeyShare; sessionId: Uint8Array; signers: number[]; message: Uint8Array; own: PremadeNonces; commitments: Commitment[];
+  /** What every signer must agree on besides the request (sign.ts createFrostSign); bound into the request digest. */
+  context?: Uint8Array;
 }): PremadeShare {
   const parsed = parseKeyShare(o.share);
   const { suite, index: self } = parsed;
   if (!(o.sessionId instanceof Uint8Array) || o.sessionId.length !== SESSION_ID_BYTES) throw new ProtocolError('bad-parameters', `session id must be ${SESSION_ID_BYTES} bytes`);
   if (!(o.message instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'message must be bytes');
+  if (o.context !== undefined && !(o.context instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'context must be bytes');
   const signers = checkSigners(o.signers, self, o.share);
   const bytes = (b: unknown, n: number, what: string): Uint8Array => {
     if (!(b instanceof Uint8Array) || b.length !== n) throw new ProtocolError('bad-parameters', `pre-made ${what} must be ${n} bytes`);
@@ -116,7 +120,7 @@ export function premadeSignatureShare(o: {
   const ctx = signingContext(suite, parsed.groupPublicKey, list, o.message);
   const z = signatureShare(suite, ctx, self, { hiding, binding }, parsed.signingShare);
   const request = taggedHash(LABELS.frostSignBinding, utf8ToBytes(premadeProtocol(parsed.suite.name)), o.sessionId, parsed.groupPublicKey,
-    Uint8Array.from(signers), o.message, ...list.flatMap((c) => [c.hiding, c.binding]));
+    Uint8Array.from(signers), o.message, o.context ?? new Uint8Array(0), ...list.flatMap((c) => [c.hiding, c.binding]));
   return { z: suite.Fn.toBytes(z), R: ctx.Rbytes, request, nonceId: frostNonceId(parsed.suite.name, parsed.groupPublicKey, own.hiding, own.binding) };
 }
 
@@ -131,7 +135,7 @@ export function aggregatePremadeShares(suiteName: FrostSuiteName, answers: { ind
   const [first] = answers;
   for (const a of answers) {
     if (!equalBytes(a.request, first!.request) || !equalBytes(a.R, first!.R))
-      throw new ProtocolError('bad-parameters', `signers ${first!.index} and ${a.index} signed different requests or commitment lists`);
+      throw new ProtocolError('bad-parameters', `signers ${first!.index} and ${a.index} signed different requests or commitment lists, or enforce different signing-policy revisions`);
   }
   if (first!.R.length !== suite.elementBytes) throw new ProtocolError('malformed', 'group commitment of the wrong length');
   let z = suite.Fn.ZERO;

@@ -10,8 +10,11 @@
 //   round 1  broadcast  hiding ‖ binding nonce commitments ‖ request digest
 //   round 2  broadcast  signature share z_i (after the nonce id has been made durable)
 //
-// The request digest (key, signer set, message, session) lets signers that were given different
-// requests abort before any share exists, instead of blaming each other for invalid shares.
+// The request digest (key, signer set, message, session, and the caller's `context`: the service
+// binds the signing-policy revision each signer enforces and the sequence values it decided,
+// docs/protocols.md "What signers agree on") lets signers that were given different requests, or
+// that enforce different policy revisions, abort before any share exists, instead of blaming each
+// other for invalid shares.
 import type { Envelope } from '../core/envelope.ts';
 import { BROADCAST } from '../core/envelope.ts';
 import { ProtocolError } from '../core/errors.ts';
@@ -91,7 +94,7 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
       const hiding = payload.slice(0, suite.elementBytes);
       const binding = payload.slice(suite.elementBytes, 2 * suite.elementBytes);
       if (!equalBytes(request, fromHex(this.st.request)))
-        throw new ProtocolError('bad-parameters', `party ${from} was asked to sign something else (key, signers or message differ)`, [from]);
+        throw new ProtocolError('bad-parameters', `party ${from} was asked to sign something else (key, signers or message differ) or enforces another signing-policy revision or sequence`, [from]);
       // A party replaying our own commitments as its own gains nothing under RFC 9591's binding
       // factors, but no honest party can produce them: treat it as the attack it is.
       if (equalBytes(hiding, fromHex(this.st.commitment.hiding)) || equalBytes(binding, fromHex(this.st.commitment.binding)))
@@ -199,12 +202,15 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
 
 export function createFrostSign(o: {
   suite: FrostSuiteName; sessionId: Uint8Array; self: number; signers: number[]; share: FrostKeyShare; message: Uint8Array; rng: Rng;
+  /** What every signer must agree on besides the request (the service: its enforced policy revision); bound into the request digest. */
+  context?: Uint8Array;
 }): Session<FrostSignOutput> {
   checkSessionInputs(o);
   const parsed = parseKeyShare(o.share);
   if (o.share.suite !== o.suite) throw new ProtocolError('bad-parameters', `share is for ${o.share.suite}, not ${o.suite}`);
   if (o.share.index !== o.self) throw new ProtocolError('bad-parameters', `share belongs to party ${o.share.index}, not ${o.self}`);
   if (!(o.message instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'message must be bytes');
+  if (o.context !== undefined && !(o.context instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'context must be bytes');
   const signers = checkSigners(o.signers, o.self, o.share);
   const suite = frostSuite(o.suite);
   const protocol = `${suite.prefix}/sign`;
@@ -213,7 +219,7 @@ export function createFrostSign(o: {
   const { nonces, D, E } = commit(suite, parsed.signingShare, o.rng);
   const commitments = { hiding: D.toBytes(), binding: E.toBytes() };
   const request = taggedHash(LABELS.frostSignBinding, utf8ToBytes(protocol), o.sessionId, parsed.groupPublicKey,
-    Uint8Array.from(signers), o.message);
+    Uint8Array.from(signers), o.message, o.context ?? new Uint8Array(0));
   const state: SignState = {
     v: 1, type: 'frost-sign', suite: o.suite, protocol, sessionId: bytesToHex(o.sessionId), self: o.self,
     parties: signers, started: false, round: 1, inbox: {}, outcome: null,

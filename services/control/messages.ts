@@ -81,7 +81,11 @@ export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh;
 export type EnvelopeMessage = { type: 'envelope'; session: string; from: number; to: number; data: Uint8Array };
 
 /** `policyHash`: the hash of the signing policy the party bound into the DKG, computed by itself. (A refresh answers the same, its policy hash unchanged.) */
-export type DkgResult = { publicKey: string; transcriptHash: string; policyHash: string };
+export type DkgResult = {
+  publicKey: string; transcriptHash: string; policyHash: string;
+  /** DKG: the party's signed acknowledgement of revision 1 (control/revision-ack.ts), hex. */
+  acknowledgement?: string;
+};
 export type SignResult = { signature: string };
 /**
  * A signer's answer to a sign request with pre-made commitments (protocols/frost/premade.ts), hex:
@@ -90,7 +94,8 @@ export type SignResult = { signature: string };
  */
 export type PremadeSignResult = { signatureShare: string; groupCommitment: string; request: string };
 /** The revision the party now holds, and when it enforces it (ms since the epoch, its own clock). */
-export type PolicyRevisionResult = { policyHash: string; revision: number; activatesAt: number };
+/** `acknowledgement`: the party's signature over (key id, revision, policy hash) with its identity key (control/revision-ack.ts), hex. */
+export type PolicyRevisionResult = { policyHash: string; revision: number; activatesAt: number; acknowledgement?: string };
 export type DoneMessage = { type: 'done'; session: string; output: DkgResult | SignResult | PremadeSignResult | PolicyRevisionResult };
 
 export type AbortMessage = { type: 'abort'; session: string; kind: string; message: string; culprits: number[] };

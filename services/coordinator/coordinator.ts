@@ -27,7 +27,10 @@ import { MAX_PREMAKE } from '../control/messages.ts';
 import { DIGEST_BYTES, KEY_SPECS, apiSignature, isLowS, spkiDer, verifySignature, type KeySpecInfo } from './key-specs.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
 import { SessionFailed, type Answer, type SessionRunner } from './session-runner.ts';
-import { currentSigningPolicy, initialSigningPolicy, requestedRevision, storedSigningPolicy, type PendingRevision } from './signing-policy.ts';
+import { recordRevisionAcks, revisionAcksOf } from './revision-acks.ts';
+import type { RevisionAckStore, StoredRevisionAck } from '../storage/revision-acks.ts';
+import type { PublicIdentity } from '../transport/identity.ts';
+import { checkSignerOverlap, currentSigningPolicy, initialSigningPolicy, requestedRevision, storedSigningPolicy, type PendingRevision } from './signing-policy.ts';
 import { policyHash as signingPolicyHash } from '../../policies/hash.ts';
 import { PARTIES_TAG, THRESHOLD_TAG, chooseParties } from './tags.ts';
 
@@ -47,6 +50,10 @@ export type CoordinatorOptions = {
   send?: (partyId: string, msg: CoordinatorToParty) => boolean;
   /** The round deadline of DKLs23 key generation (default 30 s): its base-OT rounds take seconds of CPU per party. */
   dkgRoundTimeoutMs?: number;
+  /** Where the parties' signed signing-policy revision acknowledgements are kept (revision-acks.ts). */
+  acks?: RevisionAckStore;
+  /** The parties' public identities (the gateway's configuration), to check their acknowledgements. */
+  identities?: PublicIdentity[];
   log?: (line: string) => void;
 };
 
@@ -135,6 +142,7 @@ export class Coordinator implements KeyService {
     const signingPolicy = initialSigningPolicy(req.policy === undefined ? undefined : parseKeyPolicy(req.policy), spec);
     const policyHash = signingPolicyHash(signingPolicy);
     const { parties, threshold } = chooseParties(req.tags, this.o.parties);
+    checkSignerOverlap(signingPolicy, threshold, parties.length);
     const offline = parties.filter((p) => !this.o.isConnected(p));
     if (offline.length) throw keyUnavailable(`Cannot create the key: parties ${offline.join(', ')} are not connected; every party must take part in key generation.`);
 
@@ -161,6 +169,10 @@ export class Coordinator implements KeyService {
       }
       spkiDer(spec, Buffer.from(first.publicKey, 'hex'));
       this.o.keys.update(keyId, { keyState: 'Enabled', publicKey: first.publicKey });
+      // Each party's signed acknowledgement of revision 1 (GetKeyPolicy TuttiRevisions).
+      const unacknowledged = recordRevisionAcks(this.o.acks, this.o.identities, keyId,
+        [...outputs].map(([i, r]) => ({ partyId: members.get(i)!, revision: 1, policyHash, acknowledgement: (r as DkgResult).acknowledgement })));
+      if (unacknowledged.length) this.o.log?.(`coordinator: ${keyId}: no valid acknowledgement of signing-policy revision 1 from ${unacknowledged.join(', ')}`);
     } catch (err) {
       // Parties that finished their part may hold a share of a key that now never exists: each is
       // told to delete it (durably recorded, resent until confirmed).
@@ -626,8 +638,13 @@ export class Coordinator implements KeyService {
     const refused: { party: string; answer: Exclude<Answer, { ok: true }> }[] = [];
     for (const [i, a] of answers) {
       const party = members.get(i)!;
-      if (a.ok && (a.output as PolicyRevisionResult).policyHash === revision.hash) accepted.push(party);
-      else refused.push({ party, answer: a.ok ? { ok: false, kind: 'internal', message: `${party} installed another policy hash` } : a });
+      const out = a.ok ? (a.output as PolicyRevisionResult) : undefined;
+      // Installed counts only with the party's signed acknowledgement of (key, revision, hash).
+      const acknowledged = out?.policyHash === revision.hash && out.revision === revision.record.revision
+        && recordRevisionAcks(this.o.acks, this.o.identities, k.keyId, [{ partyId: party, revision: out.revision, policyHash: out.policyHash, acknowledgement: out.acknowledgement }]).length === 0;
+      if (acknowledged) accepted.push(party);
+      else if (out?.policyHash !== revision.hash) refused.push({ party, answer: a.ok ? { ok: false, kind: 'internal', message: `${party} installed another policy hash` } : a as Exclude<Answer, { ok: true }> });
+      else refused.push({ party, answer: { ok: false, kind: 'internal', message: `${party} sent no valid signed acknowledgement of revision ${revision.record.revision}` } });
     }
     if (refused.length === 0) {
       this.o.log?.(`coordinator: ${k.keyId} signing policy revision ${revision.record.revision} (${revision.hash}) accepted by all ${accepted.length} parties`);
@@ -644,6 +661,16 @@ export class Coordinator implements KeyService {
     if (refused.some((r) => r.answer.kind === 'timeout')) throw dependencyTimeout(message);
     if (refused.some((r) => r.answer.kind === 'unavailable' || r.answer.kind === 'unknown-key')) throw keyUnavailable(message);
     throw internal(message);
+  }
+
+  /**
+   * GetKeyPolicy's Tutti extension: each party's signed acknowledgement of the latest signing-policy
+   * revision it installed (docs/kms-compatibility.md `TuttiRevisions`). Same authorization as GetKeyPolicy.
+   */
+  async signingPolicyRevisions(keyId: string, caller: Caller): Promise<StoredRevisionAck[]> {
+    const k = this.resolve(keyId, caller, 'key');
+    this.authorize(k, 'GetKeyPolicy', caller);
+    return revisionAcksOf(this.o.acks, k.keyId, k.parties);
   }
 
   async listKeyPolicies(req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<string>> {

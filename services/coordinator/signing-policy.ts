@@ -4,6 +4,7 @@
 // protect nothing — every party checks the same things again, itself.
 import { canonicalize, checkPolicyRevision, policyErrors, policyHash, type KeySpec, type PolicyDocument, type PolicyRevision } from '../../policies/index.ts';
 import { defaultSigningPolicy } from '../../policies/default-policy.ts';
+import { signerOverlapProblem } from '../../policies/signer-overlap.ts';
 import { TUTTI_SIGNING_POLICY, TUTTI_SIGNING_POLICY_CHANGE, type KeyPolicy } from '../../policies/aws-key-policy.ts';
 import { accessDenied, malformedPolicy } from '../kms-api/errors.ts';
 import type { StoredKey } from '../storage/key-repository.ts';
@@ -47,6 +48,16 @@ export function checkSigningPolicy(doc: unknown, keySpec: string): PolicyDocumen
   return policy;
 }
 
+/**
+ * A policy whose promises cannot hold for a key of threshold t among n parties (policies/signer-overlap.ts:
+ * `sequence` rules need every two signer sets to share a party, 2t > n): MalformedPolicyDocumentException.
+ * Every party refuses it too; this gives the error before any party is asked.
+ */
+export function checkSignerOverlap(policy: PolicyDocument, t: number, n: number): void {
+  const problem = signerOverlapProblem(policy, t, n);
+  if (problem) throw malformedPolicy(`${TUTTI_SIGNING_POLICY} cannot be enforced for this key: ${problem}.`);
+}
+
 /** The key's current signing policy as the coordinator records it (keys from before signing policies: the default). */
 export function currentSigningPolicy(k: StoredKey, spec: KeySpecInfo): { record: PolicyRevision; hash: string } {
   const policy = k.signingPolicy ? (JSON.parse(k.signingPolicy) as PolicyDocument) : defaultSigningPolicy(spec.keySpec as KeySpec, spec.signingAlgorithms);
@@ -76,6 +87,7 @@ export function requestedRevision(doc: KeyPolicy, k: StoredKey, spec: KeySpecInf
     throw malformedPolicy(`${TUTTI_SIGNING_POLICY} differs from the key's signing policy (revision ${current.record.revision}, ${current.hash}): a change needs ${TUTTI_SIGNING_POLICY_CHANGE} {"revision": ${current.record.revision + 1}, "previousHash": "${current.hash}", "approvals": [...]}.`);
   }
   const change = parseChange(raw);
+  checkSignerOverlap(policy, k.threshold, k.parties.length);
   const record: PolicyRevision = { revision: change.revision, previousHash: change.previousHash, policy };
   const check = checkPolicyRevision(k.keyId, current.record, record, change.approvals, now);
   if (!check.ok) {

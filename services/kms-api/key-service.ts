@@ -102,6 +102,8 @@ export interface KeyService {
 
   // The key policy. The front end has checked the document's grammar (MalformedPolicyDocumentException).
   getKeyPolicy(keyId: string, policyName: string, caller: Caller): Promise<string>;
+  /** Tutti: each party's signed acknowledgement of the signing-policy revision it holds (GetKeyPolicy `TuttiRevisions`). */
+  signingPolicyRevisions?(keyId: string, caller: Caller): Promise<{ partyId: string; revision: number; policyHash: string; signature: string }[]>;
   putKeyPolicy(req: { keyId: string; policyName: string; policy: string; bypassPolicyLockoutSafetyCheck: boolean }, caller: Caller): Promise<void>;
   listKeyPolicies(req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<string>>;
 }

@@ -13,6 +13,7 @@ import { readSecretFile, writeSecretFile } from '../storage/secret-file.ts';
 import { KmsError } from '../kms-api/errors.ts';
 import { CoordinatorHub } from '../transport/channel.ts';
 import { Coordinator } from '../coordinator/coordinator.ts';
+import { RevisionAckStore } from '../storage/revision-acks.ts';
 import { SessionRunner, type RelayTap } from '../coordinator/session-runner.ts';
 import { KeyDeletions } from '../coordinator/key-deletion.ts';
 import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages.ts';
@@ -93,6 +94,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
 
   const coordinator = new Coordinator({
     keys, runner, parties: config.parties.map((p) => p.partyId), isConnected: (id) => hub.isConnected(id), send: net.send, dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
+    acks: new RevisionAckStore(db), identities: config.parties,
     region: config.region, accountId: config.accountId, log, now, onShareDeletions: () => deletions.resendAll(),
   });
   deletions.recoverInterrupted();

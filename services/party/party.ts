@@ -26,6 +26,8 @@ import { denialMessage, type KeyFacts, type PolicyGate } from './policy-gate.ts'
 import { FAMILIES, type ProtocolFamily, type SessionSpec } from './protocol-families.ts';
 import { inlineSession, type HostedSession, type SessionHost } from './session-host.ts';
 import { ConsumeBatcher } from './consume-batcher.ts';
+import { signAgreementDigest } from './sign-agreement.ts';
+import { signRevisionAck } from '../control/revision-ack.ts';
 import { NoncePool, commitmentFromHex } from './nonce-pool.ts';
 import { premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces, type PremadeShare } from '../../protocols/frost/premade.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
@@ -307,7 +309,7 @@ export class Party {
     const { parties, self, family: familyName, suite } = checkDkgRequest(msg, this.partyId, this.allowlist);
     if (this.o.shares.activeVersion(msg.keyId) !== undefined) throw new RequestRefused(`key ${msg.keyId} already exists here`);
     // The policy document itself, validated and hashed here: the hash in the DKG context is ours.
-    const policy = this.o.policies.initial(msg.keyId, msg.keySpec, msg.session, msg.policy);
+    const policy = this.o.policies.initial(msg.keyId, msg.keySpec, msg.session, msg.policy, { t: msg.threshold, n: parties.length });
     const context = dkgContext(msg, parties, policy.hash);
     const family = FAMILIES[familyName];
     const spec = family.dkg({ protocol: msg.protocol, suite, sessionId, self, n: parties.length, t: msg.threshold, context });
@@ -356,8 +358,11 @@ export class Party {
     }
     // The key's signing policy decides, on the full message, before anything of the session exists;
     // the decision (with its rate-limit charges and audit entry) is committed when this returns.
-    const { decision } = this.o.policies.decideSign(keyFacts(msg.keyId, meta), msg.session, request, msg.signers);
+    const { decision, agreement } = this.o.policies.decideSign(keyFacts(msg.keyId, meta), msg.session, request, msg.signers);
     if (decision.decision !== 'allow') throw new RequestRefused(denialMessage(decision), 'policy');
+    // The revision this party enforces and the sequences it decided: every signer binds its own
+    // into its first message, so signers that disagree (a revision withheld from some) abort.
+    const context = signAgreementDigest(agreement);
     // What is signed is what the policy engine derived: its digest for prehashed algorithms (ECDSA:
     // SHA-256 or Keccak-256 of the message, the EIP-712 digest, or a DIGEST as given), the message
     // itself for pure EdDSA (the only kind FROST computes).
@@ -374,12 +379,12 @@ export class Party {
       // RFC 9591 §5.2 sign() over the coordinator's list, now; its nonce id is consumed in the
       // transaction that holds the policy decision (flushOpens commits both at once), and the
       // share leaves only after that commit.
-      const answer = premadeSignatureShare({ share: share as FrostKeyShare, sessionId, signers: msg.signers, message: input, own: premade.own, commitments: premade.commitments });
+      const answer = premadeSignatureShare({ share: share as FrostKeyShare, sessionId, signers: msg.signers, message: input, own: premade.own, commitments: premade.commitments, context });
       const [used] = this.o.consumed.consumeBatch([{ ids: [answer.nonceId], note: `sign ${msg.keyId} session ${msg.session.slice(0, 16)} (pre-made)` }]);
       if (used) throw new ProtocolError('nonce-reuse', `pre-made nonce pair ${answer.nonceId.slice(0, 16)}… was already used`);
       return { answer: { share: answer, protocol: `${meta.protocol}/sign-premade`, startedAt: Date.now(), shareVersion: stored.version, ...(premakeFor ? { premake: premakeFor } : {}) } };
     }
-    const spec = family.sign({ protocol: meta.protocol, suite: meta.suite, sessionId, self: index, signers: msg.signers, share, input });
+    const spec = family.sign({ protocol: meta.protocol, suite: meta.suite, sessionId, self: index, signers: msg.signers, share, input, context });
     const session = this.host(spec, family.signPlacement);
     return {
       kind: 'sign', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, signers: [...msg.signers],
@@ -521,7 +526,9 @@ export class Party {
       }
       const stored = this.o.shares.getActive(msg.keyId);
       if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`, 'unknown-key');
-      const output = this.o.policies.revise(keyFacts(msg.keyId, stored.meta as KeyMeta), msg.session, r, approvals);
+      const installed = this.o.policies.revise(keyFacts(msg.keyId, stored.meta as KeyMeta), msg.session, r, approvals);
+      // Signed with the identity key, so the owner can check what this party holds (revision-ack.ts).
+      const output = { ...installed, acknowledgement: signRevisionAck(this.o.identity, { keyId: msg.keyId, revision: installed.revision, policyHash: installed.policyHash }) };
       this.o.log?.(`party ${this.partyId}: key ${msg.keyId} policy revision ${output.revision} accepted (${output.policyHash})`);
       this.o.send({ type: 'done', session: msg.session, output });
     } catch (err) {
@@ -632,7 +639,8 @@ export class Party {
       // with its signing policy (one transaction).
       const policy = active.policy!;
       this.o.policies.bind(active.keyId, id, policy.record, policy.hash, () => this.o.shares.activate(active.keyId, active.pendingVersion!));
-      this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: policy.hash } });
+      const acknowledgement = signRevisionAck(this.o.identity, { keyId: active.keyId, revision: 1, policyHash: policy.hash });
+      this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: policy.hash, acknowledgement } });
     } else if (active.kind === 'refresh') {
       const out = output as { publicKey: Uint8Array; transcriptHash: Uint8Array };
       const r = active.refresh!;
@@ -799,5 +807,5 @@ function flipLastByte(payload: Uint8Array): Uint8Array {
 
 /** The facts the policy gate needs about a key, from this party's own share record. */
 function keyFacts(keyId: string, meta: KeyMeta): KeyFacts {
-  return { keyId, keySpec: meta.keySpec, protocol: meta.protocol, publicKey: meta.publicKey, policyHash: meta.policyHash ?? null };
+  return { keyId, keySpec: meta.keySpec, protocol: meta.protocol, publicKey: meta.publicKey, policyHash: meta.policyHash ?? null, threshold: meta.threshold, n: meta.n };
 }

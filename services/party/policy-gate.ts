@@ -17,11 +17,13 @@ import {
   type CompiledPolicy, type Decision, type KeySpec, type PolicyRevision, type SignRequest,
 } from '../../policies/index.ts';
 import { defaultSigningPolicy } from '../../policies/default-policy.ts';
+import { sequenceStateKey, signerOverlapProblem } from '../../policies/signer-overlap.ts';
 import { hexToBytes } from '../../protocols/core/bytes.ts';
 import type { PolicyRevisionRecord, PolicyRevisionResult } from '../control/messages.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { PolicyStore, StoredRevision } from '../storage/policy-store.ts';
 import { PROTOCOL_SUITES, RequestRefused, type CheckedSignRequest } from './request-check.ts';
+import type { SignAgreement } from './sign-agreement.ts';
 
 /** What the party knows of a key from its own share record (never the coordinator's word). */
 export type KeyFacts = {
@@ -32,9 +34,13 @@ export type KeyFacts = {
   publicKey: string;
   /** The policy hash bound into the key's DKG; null for keys generated before signing policies. */
   policyHash: string | null;
+  /** Threshold and number of parties, from the share record: a policy whose promises cannot hold for them is refused (policies/signer-overlap.ts). */
+  threshold?: number;
+  n?: number;
 };
 
-export type SignOutcome = { decision: Decision; policyHash: string | null; revision: number | null };
+/** `agreement`: what this party enforced and decided, which every signer must share (sign-agreement.ts). */
+export type SignOutcome = { decision: Decision; policyHash: string | null; revision: number | null; agreement: SignAgreement };
 
 export type PolicyGateOptions = { store: PolicyStore; metrics?: Metrics; now?: () => number };
 
@@ -65,12 +71,14 @@ export class PolicyGate {
    * A DKG's policy: valid, for this key spec, revision 1. Returns the record to store and the hash
    * this party computed. A refusal is logged and thrown as RequestRefused('policy').
    */
-  initial(keyId: string, keySpec: string, session: string, policy: unknown): { record: PolicyRevision; hash: string } {
+  initial(keyId: string, keySpec: string, session: string, policy: unknown, size?: { t: number; n: number }): { record: PolicyRevision; hash: string } {
     const now = this.now();
     const r = checkPolicyRevision(keyId, null, { revision: 1, previousHash: null, policy: policy as PolicyRevision['policy'] }, [], now);
     let refusal: string[] | null = null;
+    const overlap = r.ok && size ? signerOverlapProblem(r.compiled.document, size.t, size.n) : null;
     if (!r.ok) refusal = [`${r.code}`, ...r.reasons];
     else if (r.compiled.document.keyBinding.keySpec !== keySpec) refusal = ['KEY_MISMATCH', `the policy is for ${r.compiled.document.keyBinding.keySpec}, the key is ${keySpec}`];
+    else if (overlap) refusal = ['SIGNER_OVERLAP', overlap];
     if (refusal) {
       const [code, ...reasons] = refusal as [string, ...string[]];
       this.o.store.transaction(() => this.o.store.appendAudit({
@@ -130,16 +138,21 @@ export class PolicyGate {
       let enforced: { revision: StoredRevision; compiled: CompiledPolicy } | null = null;
       let decision: Decision;
       let now = wallClock;
+      let sequenceKeys = new Map<string, string>();
+      let aliases = new Map<string, string[]>();
       try {
         // The key's monotonic time (docs/policies.md "Time"): a clock stepped back reopens nothing.
         now = store.advanceClock(facts.keyId, wallClock);
         enforced = this.enforced(facts, now);
+        if (enforced) sequenceKeys = sequenceKeysOf(enforced.compiled);
+        if (enforced) aliases = this.renamedFrom(facts, enforced.revision);
         decision = enforced === null
           ? deny('INVALID_POLICY', 'builtin:policy', ['no signing policy is stored for this key'])
           : evaluate(enforced.compiled, this.request(facts, req), {
             now,
-            rateLimitCounts: (scope, windowMs) => store.rateLimitCount(facts.keyId, scope, now, windowMs),
-            sequenceHighWater: (ruleId) => store.highWater(facts.keyId, ruleId),
+            // A rule renamed by a revision keeps its budget: its charges under its earlier ids count too.
+            rateLimitCounts: (scope, windowMs) => [scope, ...(aliases.get(scope) ?? [])].reduce((n, s) => n + store.rateLimitCount(facts.keyId, s, now, windowMs), 0),
+            sequenceHighWater: (ruleId) => highWater(store, facts.keyId, ruleId, sequenceKeys, aliases),
             approvalUsed: (approverId, approvalId) => store.approvalUsed(facts.keyId, approverId, approvalId),
           });
       } catch (e) {
@@ -148,13 +161,14 @@ export class PolicyGate {
       if (decision.decision === 'allow') {
         store.pruneCharges(facts.keyId, now);
         for (const c of decision.rateLimitCharges ?? []) store.charge(facts.keyId, c.scope, c.at, c.keepForMs);
-        for (const u of decision.sequenceUpdates ?? []) store.raiseHighWater(facts.keyId, u.ruleId, u.value);
+        for (const u of decision.sequenceUpdates ?? []) store.raiseHighWater(facts.keyId, sequenceKeys.get(u.ruleId) ?? u.ruleId, u.value);
         // One-use approvals: recorded with the decision, so a replay (here or after a restart) is refused.
         store.pruneApprovals(facts.keyId, now);
         for (const a of decision.approvalsUsed ?? []) store.useApproval(facts.keyId, a.approverId, a.approvalId, a.expiresAt);
       }
       const policyHash = enforced?.revision.policyHash ?? null;
       const revision = enforced?.revision.revision ?? null;
+      const sequences = (decision.sequenceUpdates ?? []).map((u) => ({ key: sequenceKeys.get(u.ruleId) ?? u.ruleId, value: u.value }));
       store.appendAudit({
         at: now, keyId: facts.keyId, session, event: 'sign', decision: decision.decision, code: decision.code, rule: decision.rule ?? null,
         reasons: decision.reasons,
@@ -166,7 +180,7 @@ export class PolicyGate {
         },
         requestDigest,
       });
-      return { decision, policyHash, revision };
+      return { decision, policyHash, revision, agreement: { revision, policyHash, sequences } };
     });
     this.count(outcome.decision.decision, outcome.decision.code, outcome.decision.rule ?? 'none');
     return outcome;
@@ -213,7 +227,11 @@ export class PolicyGate {
       } else {
         const current: PolicyRevision = { revision: latest.revision, previousHash: latest.previousHash, policy: latest.policy };
         const r = checkPolicyRevision(facts.keyId, current, next as PolicyRevision, approvals, now);
-        if (r.ok) {
+        const overlap = r.ok && facts.threshold !== undefined && facts.n !== undefined ? signerOverlapProblem(r.compiled.document, facts.threshold, facts.n) : null;
+        if (r.ok && overlap) {
+          code = 'SIGNER_OVERLAP';
+          reasons = [overlap];
+        } else if (r.ok) {
           code = 'REVISION_ACCEPTED';
           approvedBy = r.approvedBy;
           store.putRevision({
@@ -260,6 +278,7 @@ export class PolicyGate {
       });
     });
     this.revisionCache.delete(keyId);
+    this.aliasCache.delete(keyId);
   }
 
   // --- state -------------------------------------------------------------------------------------
@@ -281,6 +300,38 @@ export class PolicyGate {
       this.revisionCache.set(facts.keyId, revs);
     }
     return revs;
+  }
+
+  /** Per key: the enforced revision's rules' earlier ids (renamedFrom), cached for that revision and history length. */
+  private readonly aliasCache = new Map<string, { hash: string; length: number; aliases: Map<string, string[]> }>();
+
+  /**
+   * For each rule of `enforced`, the ids it had in earlier revisions: a rule of an earlier revision
+   * that is the same rule but for its id (RFC 8785 JSON of the rule without `id`) was renamed into
+   * it, so its rate-limit charges (and sequence marks kept by rule id) are its own. An earlier id
+   * that is still a rule of the enforced revision is that rule's, never an alias.
+   */
+  private renamedFrom(facts: KeyFacts, enforced: StoredRevision): Map<string, string[]> {
+    const revs = this.revisions(facts);
+    if (revs.length < 2) return new Map();
+    const cached = this.aliasCache.get(facts.keyId);
+    if (cached && cached.hash === enforced.policyHash && cached.length === revs.length) return cached.aliases;
+    const body = (rule: { id: string }): string => { const { id: _id, ...rest } = rule; return canonicalize(rest); };
+    const current = new Map(enforced.policy.rules.map((r) => [body(r), r.id]));
+    const own = new Set(enforced.policy.rules.map((r) => r.id));
+    const aliases = new Map<string, string[]>();
+    for (const rev of revs) {
+      for (const r of rev.policy.rules) {
+        const id = current.get(body(r));
+        if (id === undefined || r.id === id || own.has(r.id)) continue;
+        const list = aliases.get(id) ?? [];
+        if (!list.includes(r.id)) list.push(r.id);
+        aliases.set(id, list);
+      }
+    }
+    if (this.aliasCache.size > 10_000) this.aliasCache.clear();
+    this.aliasCache.set(facts.keyId, { hash: enforced.policyHash, length: revs.length, aliases });
+    return aliases;
   }
 
   /** The revision in force at `now` (the newest whose activation time has come), compiled; null if none. */
@@ -309,4 +360,28 @@ function safeCanonical(v: unknown): string {
 
 function safeHash(policy: unknown): string {
   try { return policyHash(policy); } catch { return 'unhashable'; }
+}
+
+/**
+ * Each `sequence` rule's state key (policies/signer-overlap.ts sequenceStateKey: the byte range the
+ * number is read from), by rule id, so that a revision renaming the rule keeps its high-water mark.
+ */
+function sequenceKeysOf(compiled: CompiledPolicy): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const rule of compiled.document.rules) {
+    const f = rule.conditions.format;
+    if (f?.kind === 'raw' && f.sequence) keys.set(rule.id, sequenceStateKey(f.sequence));
+  }
+  return keys;
+}
+
+/** A rule's high-water mark: the highest under its state key and (kept from before state keys) under its rule id or an id it had before a rename. */
+function highWater(store: PolicyStore, keyId: string, ruleId: string, keys: Map<string, string>, aliases: Map<string, string[]>): bigint | undefined {
+  const key = keys.get(ruleId);
+  let high: bigint | undefined;
+  for (const k of [...(key === undefined ? [] : [key]), ruleId, ...(aliases.get(ruleId) ?? [])]) {
+    const v = store.highWater(keyId, k);
+    if (v !== undefined && (high === undefined || v > high)) high = v;
+  }
+  return high;
 }

@@ -56,7 +56,8 @@ export type ProtocolFamily = {
   /** 'message': pure EdDSA signs the message itself; 'digest': ECDSA signs the policy engine's `decision.digest`. */
   readonly signs: 'message' | 'digest';
   dkg(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; n: number; t: number; context: Uint8Array }): SessionSpec;
-  sign(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; signers: number[]; share: unknown; input: Uint8Array }): SessionSpec;
+  /** `context`: what every signer must agree on besides the request (sign-agreement.ts), bound into the first round. */
+  sign(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; signers: number[]; share: unknown; input: Uint8Array; context?: Uint8Array }): SessionSpec;
   /**
    * The refresh session (all n parties, or those not in `exclude`; new shares, same public key), where the service runs one;
    * it runs where the DKG does. FROST has protocols/frost/refresh.ts, which the service does not run.
@@ -80,9 +81,9 @@ export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
     dkg: ({ protocol, suite, sessionId, self, n, t, context }) => ({
       factory: 'frost/dkg', protocol: `${protocol}/dkg`, params: { suite: suite as FrostSuiteName, sessionId, self, n, t, context },
     }),
-    sign: ({ protocol, suite, sessionId, self, signers, share, input }) => ({
+    sign: ({ protocol, suite, sessionId, self, signers, share, input, context }) => ({
       factory: 'frost/sign', protocol: `${protocol}/sign`,
-      params: { suite: suite as FrostSuiteName, sessionId, self, signers, share: share as FrostKeyShare, message: input },
+      params: { suite: suite as FrostSuiteName, sessionId, self, signers, share: share as FrostKeyShare, message: input, ...(context ? { context } : {}) },
     }),
     shareFacts: (share) => {
       const s = share as FrostKeyShare;
@@ -94,9 +95,9 @@ export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
     dkg: ({ protocol, suite, sessionId, self, n, t, context }) => ({
       factory: 'dkls23/dkg', protocol: `${protocol}/dkg`, params: { curve: suite as DklsCurveName, sessionId, self, n, t, context },
     }),
-    sign: ({ protocol, suite, sessionId, self, signers, share, input }) => ({
+    sign: ({ protocol, suite, sessionId, self, signers, share, input, context }) => ({
       factory: 'dkls23/sign', protocol: `${protocol}/sign`,
-      params: { curve: suite as DklsCurveName, sessionId, self, signers, share: share as DklsKeyShare, digest: input },
+      params: { curve: suite as DklsCurveName, sessionId, self, signers, share: share as DklsKeyShare, digest: input, ...(context ? { context } : {}) },
     }),
     // Replaces every share and all OT state (the recovery path after a ban, protocols/dkls23/refresh.ts).
     // `exclude` (old indices): a refresh without those parties; `self` is then the new index.

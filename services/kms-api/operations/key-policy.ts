@@ -16,7 +16,12 @@ export const getKeyPolicy = defineOperation<{ KeyId: string; PolicyName?: string
 }, async (input, { keys, caller }) => {
   const policyName = input.PolicyName ?? DEFAULT_POLICY_NAME;
   const policy = await keys.getKeyPolicy(input.KeyId, policyName, caller);
-  return { Policy: policy, PolicyName: policyName };
+  // Tutti extension (docs/kms-compatibility.md): what each party signed it enforces, for the owner to check.
+  const revisions = await keys.signingPolicyRevisions?.(input.KeyId, caller);
+  return {
+    Policy: policy, PolicyName: policyName,
+    ...(revisions ? { TuttiRevisions: revisions.map((r) => ({ PartyId: r.partyId, Revision: r.revision, RevisionHash: r.policyHash, Signature: r.signature })) } : {}),
+  };
 });
 
 type PutKeyPolicyRequest = { KeyId: string; PolicyName?: string; Policy: string; BypassPolicyLockoutSafetyCheck?: boolean };

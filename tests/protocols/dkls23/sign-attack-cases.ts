@@ -163,5 +163,16 @@ describe(`DKLs23 signing under attack (${CURVE}, 2-of-3 key)`, () => {
     expect(sim.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'bad-parameters', culprits: [2] } });
     expectNoOutput(sim, [1, 2]);
   });
+
+  extra('signers that enforce different policy revisions (another context) stop at round 1', () => {
+    const label = 'sign-adv/context';
+    const sessions = SIGNERS.map((p) => createDklsSign({
+      curve: CURVE, sessionId: sid(label), self: p, signers: SIGNERS, share: keyOf().get(p)!, digest: DIGEST, rng: seededRng(`${label}/${p}`),
+      context: utf8ToBytes(`policy revision ${p}`),
+    }));
+    const sim = simulate(sessions);
+    expect(sim.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'bad-parameters', culprits: [2], message: expect.stringMatching(/signing-policy revision/) } });
+    expectNoOutput(sim, [1, 2]);
+  });
 });
 }

@@ -21,12 +21,13 @@ function premake(shares: Map<number, FrostKeyShare>, signers: readonly number[],
 
 /** One request: each signer answers over the list the coordinator shows it; the coordinator aggregates. */
 function run(shares: Map<number, FrostKeyShare>, signers: readonly number[], label: string, o: {
-  made?: Map<number, PremadeNonces>; listFor?: (p: number) => Commitment[]; message?: (p: number) => Uint8Array;
+  made?: Map<number, PremadeNonces>; listFor?: (p: number) => Commitment[]; message?: (p: number) => Uint8Array; context?: (p: number) => Uint8Array;
 } = {}): { answers: Map<number, PremadeShare>; sign: () => Uint8Array } {
   const made = o.made ?? premake(shares, signers, label);
   const list = (p: number) => o.listFor?.(p) ?? signers.map((q) => made.get(q)!.commitment);
   const answers = new Map(signers.map((p) => [p, premadeSignatureShare({
     share: shares.get(p)!, sessionId: sid(label), signers: [...signers], message: o.message?.(p) ?? MESSAGE, own: made.get(p)!, commitments: list(p),
+    ...(o.context ? { context: o.context(p) } : {}),
   })]));
   const suite = shares.get(signers[0]!)!.suite;
   return { answers, sign: () => aggregatePremadeShares(suite, [...answers].map(([index, a]) => ({ index, ...a }))) };
@@ -64,6 +65,13 @@ describe.each(SUITES)('pre-made FROST signing, %s', (suite: FrostSuiteName) => {
   test('signers shown different messages: the answers disagree, no signature', () => {
     const { sign } = run(shares, SIGNERS, `${suite}/premade/messages`, { message: (p) => (p === 2 ? new TextEncoder().encode('other') : MESSAGE) });
     expect(sign).toThrow(/different requests/);
+  });
+
+  test('signers that enforce different policy revisions (contexts): the answers disagree, no signature', () => {
+    const { sign } = run(shares, SIGNERS, `${suite}/premade/contexts`, { context: (p) => new TextEncoder().encode(`revision ${p === 2 ? 2 : 1}`) });
+    expect(sign).toThrow(/different signing-policy revisions/);
+    const same = run(shares, SIGNERS, `${suite}/premade/contexts-same`, { context: () => new TextEncoder().encode('revision 2') });
+    expect(nodeVerify(suite, same.sign(), MESSAGE, publicKey(shares))).toBe(true);
   });
 
   test('a cheating signer\'s share yields a signature that does not verify (the service then signs in two rounds, which names it)', () => {

@@ -82,6 +82,21 @@ describe.each(SUITES)('signing attacks, %s', (suite) => {
     expect(sim.sent.filter((e) => e.round === 2)).toHaveLength(0);
   });
 
+  once('a party that enforces another policy revision (another context) stops everyone before any share exists', () => {
+    const label = `${suite}/other-context`;
+    const context = (revision: number) => new TextEncoder().encode(`policy revision ${revision}`);
+    const sessions = SIGNERS.map((self) => createFrostSign({ suite, sessionId: sid(label), self, signers: SIGNERS, share: shares.get(self)!,
+      message: MESSAGE, rng: seededRng(`${label}/${self}`), context: context(self === 3 ? 2 : 1) }));
+    const sim = simulate(sessions);
+    expectBlame(sim, HONEST, 'bad-parameters', [3]);
+    expect(sim.results.get(3)).toMatchObject({ kind: 'abort', error: { kind: 'bad-parameters' } });
+    expect(sim.sent.filter((e) => e.round === 2)).toHaveLength(0);
+    // The same context everywhere signs.
+    const same = simulate(SIGNERS.map((self) => createFrostSign({ suite, sessionId: sid(`${label}/same`), self, signers: SIGNERS, share: shares.get(self)!,
+      message: MESSAGE, rng: seededRng(`${label}/same/${self}`), context: context(2) })));
+    expect(outputsOf(same).size).toBe(3);
+  });
+
   once('a replayed message from another session', () => {
     const old = run(`${suite}/replay-old`);
     const stale = old.sent.find((e) => e.from === EVIL && e.round === 1)!;
