@@ -30,6 +30,7 @@ import { SessionFailed, type Answer, type SessionRunner } from './session-runner
 import { currentSigningPolicy, initialSigningPolicy, requestedRevision, storedSigningPolicy, type PendingRevision } from './signing-policy.ts';
 import { policyHash as signingPolicyHash } from '../../policies/hash.ts';
 import { PARTIES_TAG, THRESHOLD_TAG, chooseParties } from './tags.ts';
+import type { AttestationStore } from '../storage/attestation-store.ts';
 
 export type CoordinatorOptions = {
   keys: KeyRepository;
@@ -48,6 +49,12 @@ export type CoordinatorOptions = {
   /** The round deadline of DKLs23 key generation (default 30 s): its base-OT rounds take seconds of CPU per party. */
   dkgRoundTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Key creation receipts (GetKeyAttestation) and deleted key ids (attestation-store.ts). */
+  evidence?: AttestationStore;
+  /** After ScheduleKeyDeletion: the parties get the signed deletion record now (their wait starts). */
+  onShareDeletionsScheduled?: () => void;
+  /** CancelKeyDeletion succeeded: the key's parties get a signed cancel. */
+  onDeletionCancelled?: (keyId: string, parties: string[]) => void;
 };
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -126,7 +133,9 @@ export class Coordinator implements KeyService {
     const spec = KEY_SPECS[req.keySpec];
     if (!spec) throw new KmsError('UnsupportedOperationException', `KeySpec ${req.keySpec} is not supported. Supported: ${Object.keys(KEY_SPECS).join(', ')}.`);
     if (req.keyUsage !== 'SIGN_VERIFY') throw validation(`KeyUsage ${req.keyUsage} is not compatible with KeySpec ${req.keySpec}`);
-    const keyId = randomUUID();
+    let keyId = randomUUID();
+    // A key id names one key for ever (docs/security.md "Deleting a key"): never one deleted before.
+    while (this.o.evidence?.wasDeleted(keyId)) keyId = randomUUID();
     const arn = this.arnOf(keyId);
     const policy = req.policy ?? defaultKeyPolicy(this.o.accountId);
     if (req.policy !== undefined) this.checkNewPolicy(req.policy, arn, caller, req.bypassPolicyLockoutSafetyCheck === true);
@@ -160,6 +169,11 @@ export class Coordinator implements KeyService {
         throw internal(`Key generation failed: the parties bound another signing policy than ${policyHash}.`);
       }
       spkiDer(spec, Buffer.from(first.publicKey, 'hex'));
+      // Each party's signed creation receipt, for GetKeyAttestation (services/control/receipts.ts).
+      this.o.evidence?.putReceipts(keyId, [...outputs.entries()].flatMap(([index, r]) => {
+        const receipt = (r as DkgResult).receipt;
+        return receipt ? [{ partyId: parties[index - 1]!, receipt }] : [];
+      }));
       this.o.keys.update(keyId, { keyState: 'Enabled', publicKey: first.publicKey });
     } catch (err) {
       // Parties that finished their part may hold a share of a key that now never exists: each is
@@ -458,19 +472,25 @@ export class Coordinator implements KeyService {
 
   async scheduleKeyDeletion(keyId: string, pendingWindowInDays: number, caller: Caller): Promise<KeyRecord> {
     const now = this.now();
-    return this.change(keyId, 'ScheduleKeyDeletion', caller, (k) => {
+    const record = this.change(keyId, 'ScheduleKeyDeletion', caller, (k) => {
       this.requireNotPendingDeletion(k);
       this.o.log?.(`coordinator: ${k.keyId} scheduled for deletion in ${pendingWindowInDays} days by ${caller.principal}`);
       return { keyState: 'PendingDeletion', deletionDate: now + pendingWindowInDays * DAY_MS, pendingWindowInDays };
     }, { 'kms:ScheduleKeyDeletionPendingWindowInDays': String(pendingWindowInDays) });
+    this.o.onShareDeletionsScheduled?.();
+    return record;
   }
 
   async cancelKeyDeletion(keyId: string, caller: Caller): Promise<KeyRecord> {
-    return this.change(keyId, 'CancelKeyDeletion', caller, (k) => {
+    let parties: string[] = [];
+    const record = this.change(keyId, 'CancelKeyDeletion', caller, (k) => {
       if (k.keyState !== 'PendingDeletion') throw invalidState(`${k.arn} is not pending deletion.`);
+      parties = k.parties;
       // AWS: a key whose deletion is cancelled is Disabled, whatever it was before.
       return { keyState: 'Disabled', deletionDate: null, pendingWindowInDays: null };
     });
+    this.o.onDeletionCancelled?.(record.keyId, parties);
+    return record;
   }
 
   async updateKeyDescription(keyId: string, description: string, caller: Caller): Promise<void> {

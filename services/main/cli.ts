@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<void> {
       const metricsPort = values['metrics-port'] !== undefined ? Number(values['metrics-port']) : s.partyMetricsPort ?? 0;
       const party = await startPartyFromDir(required(values.data, '--data'), {
         coordinatorUrl: required(values.coordinator, '--coordinator'), metricsHost: values.host ?? s.host, metricsPort, stallAt: s.stall,
-        tamperAt: s.tamper, sessionWorkers: s.sessionWorkers,
+        tamperAt: s.tamper, sessionWorkers: s.sessionWorkers, deletionWaitMs: s.deletionWaitMs,
       });
       console.log(`TUTTI_READY ${JSON.stringify({ role: 'party', partyId: party.partyId, metricsPort: party.metricsPort })}`);
       onShutdown(() => party.close());

@@ -22,6 +22,8 @@ import { ACCOUNT, REGION, TEST_CREDENTIALS, freePort } from '../support/cluster.
 jest.setTimeout(120_000);
 
 const DAY = 24 * 60 * 60 * 1000;
+/** Each party's own wait between a signed deletion record and the deletion (docs/security.md "Deleting a key"): short here. */
+const PARTY_WAIT_MS = 300;
 const dataDir = mkdtempSync(join(tmpdir(), 'tutti-deletion-'));
 let config: GatewayConfig;
 let port: number;
@@ -39,7 +41,7 @@ async function start(): Promise<void> {
 }
 
 function startParty(id: string): Spawned {
-  const p = spawnParty(dataDir, id, `ws://127.0.0.1:${port}/parties`);
+  const p = spawnParty(dataDir, id, `ws://127.0.0.1:${port}/parties`, { TUTTI_DELETION_WAIT_MS: String(PARTY_WAIT_MS) });
   parties.set(id, p);
   return p;
 }
