@@ -191,6 +191,12 @@ export class Coordinator implements KeyService {
     return this.record(k);
   }
 
+  async getKeyAttestation(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }> {
+    const k = this.resolve(keyId, caller, 'any');
+    this.authorize(k, 'DescribeKey', caller);
+    return { key: this.record(k), receipts: this.o.evidence?.receipts(k.keyId) ?? [] };
+  }
+
   async listKeys(limit: number, marker: string | undefined, caller: Caller): Promise<{ keys: KeyRecord[]; nextMarker?: string }> {
     this.requireAccountPrincipal(caller, 'ListKeys');
     const after = marker === undefined ? undefined : decodeMarker('keys', marker, isKeyCursor);
