@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import {
   CancelKeyDeletionCommand, CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, EnableKeyCommand, KMSClient, ListAliasesCommand,
-  ScheduleKeyDeletionCommand, SignCommand,
+  GetPublicKeyCommand, ScheduleKeyDeletionCommand, SignCommand,
 } from '@aws-sdk/client-kms';
 import { prepareCluster, spawnParty, type Spawned } from '../../services/main/cluster.ts';
 import { startGateway, type RunningGateway } from '../../services/main/gateway.ts';
@@ -18,6 +18,9 @@ import { paths, type GatewayConfig } from '../../services/main/config.ts';
 import { openDatabase } from '../../services/storage/db.ts';
 import { KeyRepository } from '../../services/storage/key-repository.ts';
 import { ACCOUNT, REGION, TEST_CREDENTIALS, freePort } from '../support/cluster.ts';
+import { rawRequest } from '../services/kms-api/support.ts';
+import { verifyAttestation } from '../../services/control/receipts.ts';
+import { readFileSync } from 'node:fs';
 
 jest.setTimeout(120_000);
 
@@ -93,6 +96,24 @@ async function newKey(): Promise<string> {
   const out = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }));
   return out.KeyMetadata!.KeyId!;
 }
+
+describe('key creation receipts', () => {
+  test('GetKeyAttestation: every party signed the key it made, checked against its own peers.json', async () => {
+    const keyId = await newKey();
+    const endpoint = { url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` };
+    const res = await rawRequest(endpoint, { target: 'GetKeyAttestation', body: JSON.stringify({ KeyId: keyId }), region: REGION, ...TEST_CREDENTIALS });
+    expect(res.status).toBe(200);
+    const receipts = (res.json as { Receipts: unknown[] }).Receipts;
+    const pinned = (JSON.parse(readFileSync(paths.peers(paths.partyDir(dataDir, 'party-1')), 'utf8')) as { peers: never[] }).peers;
+    const { problems, facts } = verifyAttestation(receipts, { pinned, keyId, threshold: 2 });
+    expect(problems).toEqual([]);
+    const pub = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
+    // The SPKI of an Ed25519 key ends with the 32-byte key itself.
+    expect(Buffer.from(pub.PublicKey!).subarray(-32).toString('hex')).toBe(facts!.publicKey);
+    const missing = await rawRequest(endpoint, { target: 'GetKeyAttestation', body: JSON.stringify({ KeyId: '00000000-0000-4000-8000-000000000000' }), region: REGION, ...TEST_CREDENTIALS });
+    expect([missing.status, missing.json?.__type]).toEqual([400, 'NotFoundException']);
+  });
+});
 
 describe('key deletion', () => {
   test('ST-16: after the window the key, its aliases and every share are gone; an offline party deletes on reconnect', async () => {
