@@ -90,8 +90,9 @@ export class KeyDeletions {
       for (const partyId of k.parties) out.push({ keyId: k.keyId, partyId, record, due: false });
     }
     for (const { keyId, partyId } of this.o.keys.pendingShareDeletions()) {
-      // Any purge path (sweep, interrupted or failed creation) ends here: the id is used up.
-      this.o.evidence.tombstone(keyId, this.o.now());
+      // Any purge path (sweep, interrupted or failed creation) ends here: the id is used up. (A
+      // party left out of a refresh is owed a deletion of a key that still exists.)
+      if (!this.o.keys.get(keyId)) this.o.evidence.tombstone(keyId, this.o.now());
       out.push({ keyId, partyId, record: this.record(keyId, undefined, 0), due: true });
     }
     return out;
