@@ -45,6 +45,9 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   const log = o.log ?? ((line: string) => console.log(line));
   // First start: generate the identity (never overwritten once it exists).
   if (!existsSync(paths.identity(dir))) initParty(dir, basename(dir));
+  if (o.deletionWaitMs !== undefined && !(Number.isSafeInteger(o.deletionWaitMs) && o.deletionWaitMs >= 0)) {
+    throw new Error(`TUTTI_DELETION_WAIT_MS must be a whole number of milliseconds ≥ 0, not ${o.deletionWaitMs}`);
+  }
   const identity = parseIdentity(Buffer.from(readSecretFile(paths.identity(dir))).toString('utf8'));
   const peersFile = paths.peers(dir);
   if (!existsSync(peersFile)) {
