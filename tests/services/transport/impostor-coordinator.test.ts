@@ -15,6 +15,11 @@ import { signControl, verifyControl } from '../../../services/transport/control-
 import { publicIdentity } from '../../../services/transport/identity.ts';
 import type { CoordinatorToParty } from '../../../services/control/messages.ts';
 import { makeHarness, sleep, type Harness } from '../../support/party-harness.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initParty } from '../../../services/main/cluster.ts';
+import { startPartyFromDir } from '../../../services/main/party-daemon.ts';
 
 const KEY = '6a0e0d0c-0b0a-4908-8706-050403020100';
 let h: Harness;
@@ -137,6 +142,21 @@ describe('a party authenticates its coordinator', () => {
       await link.close();
       for (const s of sockets) s.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+
+  test('a party whose peers.json pins no coordinator refuses to start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tutti-nopin-'));
+    try {
+      const me = initParty(join(dir, 'party-1'), 'party-1');
+      writeFileSync(join(dir, 'party-1', 'peers.json'), JSON.stringify({ peers: [me] }));
+      await expect(startPartyFromDir(join(dir, 'party-1'), { coordinatorUrl: 'ws://127.0.0.1:1/parties', log: () => {} }))
+        .rejects.toThrow(/pins no coordinator: add \{"coordinator"/);
+      writeFileSync(join(dir, 'party-1', 'peers.json'), JSON.stringify({ coordinator: { coordinatorId: 'c-1', signPublic: 'zz' }, peers: [me] }));
+      await expect(startPartyFromDir(join(dir, 'party-1'), { coordinatorUrl: 'ws://127.0.0.1:1/parties', log: () => {} }))
+        .rejects.toThrow(/peers.json: coordinator pin: signPublic must be 64 lowercase hex/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
