@@ -155,6 +155,22 @@ describe('key deletion', () => {
     await until('party-3 confirms', () => gateway.deletions.pending().length === 0);
     expect(sharesHeld('party-3', doomed)).toBe(0);
     expect(logs.join('\n')).toContain(`party-3 confirmed it deleted its share of key ${doomed}`);
+    // The deleted key id is used up at the gateway and at every party (a DKG under it is refused there).
+    const keysDb = new Sqlite(paths.keysDb(paths.gatewayDir(dataDir)), { readonly: true, fileMustExist: true });
+    try {
+      expect(keysDb.prepare('SELECT key_id FROM deleted_key_ids WHERE key_id = ?').pluck().all(doomed)).toEqual([doomed]);
+    } finally {
+      keysDb.close();
+    }
+    for (const p of ['party-1', 'party-2', 'party-3']) {
+      const db = new Sqlite(paths.sharesDb(paths.partyDir(dataDir, p)), { readonly: true, fileMustExist: true });
+      try {
+        expect(db.prepare('SELECT key_id FROM key_tombstones WHERE key_id = ?').pluck().all(doomed)).toEqual([doomed]);
+        expect(db.prepare(`SELECT event FROM audit_log WHERE key_id = ? AND event LIKE 'key-%' ORDER BY seq`).pluck().all(doomed)).toEqual(['key-deletion-requested', 'key-deleted']);
+      } finally {
+        db.close();
+      }
+    }
 
     // The cancelled key survived the sweep: Disabled, and it signs again once enabled.
     expect((await kms.send(new DescribeKeyCommand({ KeyId: kept }))).KeyMetadata!.KeyState).toBe('Disabled');
