@@ -280,8 +280,10 @@ export class CoordinatorHub {
     try {
       frame = encodeFrame(msg);
       if (this.identity && c.link && typeof frame === 'string') {
-        frame = signControl(msg, ++c.seq, c.link, this.identity.sign);
+        // The sequence number is used up only by a frame that is sent: the party expects no gaps.
+        frame = signControl(msg, c.seq + 1, c.link, this.identity.sign);
         if (Buffer.byteLength(frame, 'utf8') > MAX_CONTROL_FRAME_BYTES) throw new TypeError(`control message exceeds ${MAX_CONTROL_FRAME_BYTES} bytes`);
+        c.seq++;
       }
     } catch (e) {
       if (/exceeds/.test((e as Error).message)) { this.stats.unsendable++; return false; }

@@ -9,7 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { CoordinatorHub, PartyLink } from '../../../services/transport/channel.ts';
 import { AUTH_OK, coordinatorAuthMessage, createChallenge, partyChallengeOf, verifyResponse } from '../../../services/transport/auth.ts';
-import { bytesToBase64, decodeControl, encodeControl } from '../../../services/transport/control.ts';
+import { MAX_CONTROL_FRAME_BYTES, bytesToBase64, decodeControl, encodeControl } from '../../../services/transport/control.ts';
 import { generateCoordinatorIdentity, pinVerifier } from '../../../services/transport/coordinator-identity.ts';
 import { signControl, verifyControl } from '../../../services/transport/control-signature.ts';
 import { publicIdentity } from '../../../services/transport/identity.ts';
@@ -92,6 +92,10 @@ describe('a party authenticates its coordinator', () => {
     try {
       await link.waitReady(4000);
       hub.send('party-1', { type: 'peer-commitments', keyId: KEY, commitments: [] });
+      // A message that fits the frame limit unsigned but not signed is not sent, and uses up no sequence number.
+      const base = { type: 'peer-commitments', keyId: KEY, commitments: [''] };
+      const pad = MAX_CONTROL_FRAME_BYTES - 20 - JSON.stringify(base).length;
+      expect(hub.send('party-1', { ...base, commitments: ['x'.repeat(pad)] })).toBe(false);
       hub.send('party-1', { type: 'peer-commitments', keyId: KEY, commitments: [] });
       expect(await waitFor(() => delivered.length === 2)).toBe(true);
       expect(delivered[0]).toEqual({ type: 'peer-commitments', keyId: KEY, commitments: [] });
