@@ -16,7 +16,7 @@ export const SESSIONS_V1: Migration = {
   `,
 };
 
-/** Default retention of opened session ids: one hour (≈ 540,000 rows, some 50 MB, at 150 signatures/s). */
+/** Default retention of opened session ids: one hour (≈ 540,000 rows, some 50–100 MB with the index, at 150 signatures/s). */
 export const SESSION_RETENTION_MS = 3600 * 1000;
 
 export class SessionStore {
