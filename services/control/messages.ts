@@ -2,6 +2,8 @@
 // authenticated WebSocket (services/transport/channel.ts); envelope messages travel as binary
 // frames (transport/control.ts encodeBinaryEnvelope). Protocol envelopes are opaque to the
 // coordinator: signed broadcasts or sealed point-to-point bytes.
+import type { DeletionCancel, DeletionRecord } from './deletion-records.ts';
+import type { CreationReceipt } from './receipts.ts';
 
 export type SignRequest = {
   /** The full message the caller sent, base64, so each party can check it against its policy. */
@@ -85,6 +87,8 @@ export type DkgResult = {
   publicKey: string; transcriptHash: string; policyHash: string;
   /** DKG: the party's signed acknowledgement of revision 1 (control/revision-ack.ts), hex. */
   acknowledgement?: string;
+  /** DKG only: the party's signed creation receipt (receipts.ts), stored by the gateway for GetKeyAttestation. */
+  receipt?: CreationReceipt;
 };
 export type SignResult = { signature: string };
 /**
@@ -101,10 +105,18 @@ export type DoneMessage = { type: 'done'; session: string; output: DkgResult | S
 export type AbortMessage = { type: 'abort'; session: string; kind: string; message: string; culprits: number[] };
 
 /**
- * The key is gone (its deletion window passed, or its DKG never completed): delete every share of
- * it. Sent until the party confirms, on every connect and every sweep.
+ * The key is scheduled for deletion (or its DKG never completed): delete every share of it, on the
+ * gateway-signed `record` (deletion-records.ts) and only once the party's own waiting period since
+ * it first received that record has passed (services/party/key-deletion.ts). Sent from
+ * ScheduleKeyDeletion on, on every connect and every sweep, until the party confirms.
  */
-export type DeleteKeyMessage = { type: 'delete-key'; keyId: string };
+export type DeleteKeyMessage = {
+  type: 'delete-key'; keyId: string; record?: DeletionRecord;
+  /** The key is gone at the gateway (its window passed, or its creation failed); false while it is only pending deletion. */
+  due?: boolean;
+};
+/** CancelKeyDeletion: the party drops the deletion it is waiting out (the record scheduled at or before `cancel.cancelledAt`). */
+export type CancelKeyDeletionMessage = { type: 'cancel-key-deletion'; keyId: string; cancel: DeletionCancel };
 /** The party holds no share of the key any more (also sent when it never had one). */
 export type KeyDeletedMessage = { type: 'key-deleted'; keyId: string };
 
@@ -124,7 +136,7 @@ export type PeerCommitmentsMessage = { type: 'peer-commitments'; keyId: string; 
 /** Most pairs a party makes after one signature. */
 export const MAX_PREMAKE = 8;
 
-export type CoordinatorToParty = OpenMessage | EnvelopeMessage | AbortMessage | DeleteKeyMessage | PeerCommitmentsMessage;
+export type CoordinatorToParty = OpenMessage | EnvelopeMessage | AbortMessage | DeleteKeyMessage | CancelKeyDeletionMessage | PeerCommitmentsMessage;
 export type PartyToCoordinator = EnvelopeMessage | DoneMessage | AbortMessage | KeyDeletedMessage | PremadeMessage;
 
 export const SESSION_ID_RE = /^[0-9a-f]{64}$/;

@@ -33,6 +33,7 @@ import type { PublicIdentity } from '../transport/identity.ts';
 import { checkSignerOverlap, currentSigningPolicy, initialSigningPolicy, requestedRevision, storedSigningPolicy, type PendingRevision } from './signing-policy.ts';
 import { policyHash as signingPolicyHash } from '../../policies/hash.ts';
 import { PARTIES_TAG, THRESHOLD_TAG, chooseParties } from './tags.ts';
+import type { AttestationStore } from '../storage/attestation-store.ts';
 
 export type CoordinatorOptions = {
   keys: KeyRepository;
@@ -55,6 +56,12 @@ export type CoordinatorOptions = {
   /** The parties' public identities (the gateway's configuration), to check their acknowledgements. */
   identities?: PublicIdentity[];
   log?: (line: string) => void;
+  /** Key creation receipts (GetKeyAttestation) and deleted key ids (attestation-store.ts). */
+  evidence?: AttestationStore;
+  /** After ScheduleKeyDeletion: the parties get the signed deletion record now (their wait starts). */
+  onShareDeletionsScheduled?: () => void;
+  /** CancelKeyDeletion succeeded: the key's parties get a signed cancel. */
+  onDeletionCancelled?: (keyId: string, parties: string[]) => void;
 };
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -133,7 +140,9 @@ export class Coordinator implements KeyService {
     const spec = KEY_SPECS[req.keySpec];
     if (!spec) throw new KmsError('UnsupportedOperationException', `KeySpec ${req.keySpec} is not supported. Supported: ${Object.keys(KEY_SPECS).join(', ')}.`);
     if (req.keyUsage !== 'SIGN_VERIFY') throw validation(`KeyUsage ${req.keyUsage} is not compatible with KeySpec ${req.keySpec}`);
-    const keyId = randomUUID();
+    let keyId = randomUUID();
+    // A key id names one key for ever (docs/security.md "Deleting a key"): never one deleted before.
+    while (this.o.evidence?.wasDeleted(keyId)) keyId = randomUUID();
     const arn = this.arnOf(keyId);
     const policy = req.policy ?? defaultKeyPolicy(this.o.accountId);
     if (req.policy !== undefined) this.checkNewPolicy(req.policy, arn, caller, req.bypassPolicyLockoutSafetyCheck === true);
@@ -168,6 +177,11 @@ export class Coordinator implements KeyService {
         throw internal(`Key generation failed: the parties bound another signing policy than ${policyHash}.`);
       }
       spkiDer(spec, Buffer.from(first.publicKey, 'hex'));
+      // Each party's signed creation receipt, for GetKeyAttestation (services/control/receipts.ts).
+      this.o.evidence?.putReceipts(keyId, [...outputs.entries()].flatMap(([index, r]) => {
+        const receipt = (r as DkgResult).receipt;
+        return receipt ? [{ partyId: parties[index - 1]!, receipt }] : [];
+      }));
       this.o.keys.update(keyId, { keyState: 'Enabled', publicKey: first.publicKey });
       // Each party's signed acknowledgement of revision 1 (GetKeyPolicy TuttiRevisions).
       const unacknowledged = recordRevisionAcks(this.o.acks, this.o.identities, keyId,
@@ -187,6 +201,12 @@ export class Coordinator implements KeyService {
     const k = this.resolve(keyId, caller, 'any');
     this.authorize(k, 'DescribeKey', caller);
     return this.record(k);
+  }
+
+  async getKeyAttestation(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }> {
+    const k = this.resolve(keyId, caller, 'any');
+    this.authorize(k, 'DescribeKey', caller);
+    return { key: this.record(k), receipts: this.o.evidence?.receipts(k.keyId) ?? [] };
   }
 
   async listKeys(limit: number, marker: string | undefined, caller: Caller): Promise<{ keys: KeyRecord[]; nextMarker?: string }> {
@@ -470,19 +490,25 @@ export class Coordinator implements KeyService {
 
   async scheduleKeyDeletion(keyId: string, pendingWindowInDays: number, caller: Caller): Promise<KeyRecord> {
     const now = this.now();
-    return this.change(keyId, 'ScheduleKeyDeletion', caller, (k) => {
+    const record = this.change(keyId, 'ScheduleKeyDeletion', caller, (k) => {
       this.requireNotPendingDeletion(k);
       this.o.log?.(`coordinator: ${k.keyId} scheduled for deletion in ${pendingWindowInDays} days by ${caller.principal}`);
       return { keyState: 'PendingDeletion', deletionDate: now + pendingWindowInDays * DAY_MS, pendingWindowInDays };
     }, { 'kms:ScheduleKeyDeletionPendingWindowInDays': String(pendingWindowInDays) });
+    this.o.onShareDeletionsScheduled?.();
+    return record;
   }
 
   async cancelKeyDeletion(keyId: string, caller: Caller): Promise<KeyRecord> {
-    return this.change(keyId, 'CancelKeyDeletion', caller, (k) => {
+    let parties: string[] = [];
+    const record = this.change(keyId, 'CancelKeyDeletion', caller, (k) => {
       if (k.keyState !== 'PendingDeletion') throw invalidState(`${k.arn} is not pending deletion.`);
+      parties = k.parties;
       // AWS: a key whose deletion is cancelled is Disabled, whatever it was before.
       return { keyState: 'Disabled', deletionDate: null, pendingWindowInDays: null };
     });
+    this.o.onDeletionCancelled?.(record.keyId, parties);
+    return record;
   }
 
   async updateKeyDescription(keyId: string, description: string, caller: Caller): Promise<void> {

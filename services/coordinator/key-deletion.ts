@@ -1,21 +1,37 @@
-// Deleting keys for good. ScheduleKeyDeletion only marks a key PendingDeletion with a date; the
-// sweeper here, run by the gateway on a timer, finds keys whose date has passed and, in one
+// Deleting keys for good. ScheduleKeyDeletion marks a key PendingDeletion with a date; from then
+// on every party of the key is sent a deletion record signed by the gateway's key
+// (services/control/deletion-records.ts), on every sweep and whenever it (re)connects: the party
+// stores it and waits out its own period from when it first saw it (services/party/key-deletion.ts),
+// so its wait runs alongside the key's window. CancelKeyDeletion sends a signed cancel.
+//
+// The sweeper, run by the gateway on a timer, finds keys whose date has passed and, in one
 // transaction, removes the key record and its aliases and records, per party of the key, that its
-// share must be deleted. Those records are durable: a `delete-key` message goes to every such party
-// now, again on every sweep, and again whenever the party (re)connects, until the party answers
-// `key-deleted`. A party that is offline when the key goes deletes its share when it comes back,
-// and a gateway restart forgets nothing.
+// share must be deleted. Those records are durable: a `delete-key` with the same signed record goes
+// to every such party again on every sweep and connect, until the party answers `key-deleted`.
+// The record sent for a key is stored (attestation-store.ts) so that it stays the same from the
+// first send to the last: a party restarts its wait on a record with another date. A deleted
+// key's id is tombstoned: CreateKey never hands it out again.
 //
 // Keys left in `Creating` by a gateway that stopped in the middle of a DKG are swept the same way
 // at startup (`recoverInterrupted`): no such key was ever answered to a client, and a party that
 // finished its part of the DKG must not keep a share of a key that does not exist.
-import type { DeleteKeyMessage } from '../control/messages.ts';
+import type { CancelKeyDeletionMessage, DeleteKeyMessage } from '../control/messages.ts';
+import { deletionCancelBytes, deletionRecordBytes, deletionRecordProblem, type DeletionRecord } from '../control/deletion-records.ts';
 import type { KeyRepository } from '../storage/key-repository.ts';
+import type { AttestationStore } from '../storage/attestation-store.ts';
+import type { CoordinatorIdentity } from '../transport/coordinator-identity.ts';
+import { bytesToBase64 } from '../transport/control.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export type KeyDeletionsOptions = {
   keys: KeyRepository;
+  /** Where the signed records and tombstones are kept. */
+  evidence: AttestationStore;
+  /** The gateway's key, which signs deletion records and cancels. */
+  identity: CoordinatorIdentity;
   /** Sends to a connected party; false when it is not connected (the record stays, resent later). */
-  send: (partyId: string, msg: DeleteKeyMessage) => boolean;
+  send: (partyId: string, msg: DeleteKeyMessage | CancelKeyDeletionMessage) => boolean;
   /** The key-lifecycle clock, ms since the epoch (the same one ScheduleKeyDeletion uses). */
   now: () => number;
   log?: (line: string) => void;
@@ -33,6 +49,7 @@ export class KeyDeletions {
       const k = this.o.keys.purge(due.keyId, (cur) => cur.keyState === 'PendingDeletion' && cur.deletionDate !== null && cur.deletionDate <= now, now);
       if (!k) continue;
       purged.push(k.keyId);
+      this.o.evidence.tombstone(k.keyId, now);
       this.o.log?.(`coordinator: key ${k.keyId} deleted (its deletion date passed); parties ${k.parties.join(', ')} delete their shares`);
     }
     this.resendAll();
@@ -46,14 +63,44 @@ export class KeyDeletions {
     for (const k of this.o.keys.inState('Creating')) {
       if (!this.o.keys.purge(k.keyId, (cur) => cur.keyState === 'Creating', now)) continue;
       purged.push(k.keyId);
+      this.o.evidence.tombstone(k.keyId, now);
       this.o.log?.(`coordinator: key ${k.keyId} was still being created when the gateway stopped; it is removed and its parties drop any share`);
     }
     return purged;
   }
 
+  /** The signed record for a key: the stored one if it is for this schedule, else a new one (stored). */
+  private record(keyId: string, scheduledAt: number | undefined, windowDays: number): DeletionRecord {
+    const stored = this.o.evidence.deletionRecord(keyId) as DeletionRecord | undefined;
+    if (stored && !deletionRecordProblem(stored) && stored.coordinatorId === this.o.identity.coordinatorId
+      && (scheduledAt === undefined || stored.scheduledAt === scheduledAt)) return stored;
+    const fields = { keyId, coordinatorId: this.o.identity.coordinatorId, scheduledAt: scheduledAt ?? this.o.now(), windowDays };
+    const record: DeletionRecord = { ...fields, signature: bytesToBase64(this.o.identity.sign(deletionRecordBytes(fields))) };
+    this.o.evidence.putDeletionRecord(keyId, record);
+    return record;
+  }
+
+  /** Every deletion a party should hear about: keys pending deletion (their parties wait meanwhile) and purged keys not yet confirmed. */
+  private outstanding(): { keyId: string; partyId: string; record: DeletionRecord; due: boolean }[] {
+    const out: { keyId: string; partyId: string; record: DeletionRecord; due: boolean }[] = [];
+    for (const k of this.o.keys.inState('PendingDeletion')) {
+      const windowDays = k.pendingWindowInDays ?? 0;
+      const scheduledAt = Math.max(0, (k.deletionDate ?? this.o.now()) - windowDays * DAY_MS);
+      const record = this.record(k.keyId, scheduledAt, windowDays);
+      for (const partyId of k.parties) out.push({ keyId: k.keyId, partyId, record, due: false });
+    }
+    for (const { keyId, partyId } of this.o.keys.pendingShareDeletions()) {
+      // Any purge path (sweep, interrupted or failed creation) ends here: the id is used up. (A
+      // party left out of a refresh is owed a deletion of a key that still exists.)
+      if (!this.o.keys.get(keyId)) this.o.evidence.tombstone(keyId, this.o.now());
+      out.push({ keyId, partyId, record: this.record(keyId, undefined, 0), due: true });
+    }
+    return out;
+  }
+
   /** A party (re)connected: send it every deletion it has not confirmed. */
   onConnect(partyId: string): void {
-    for (const keyId of this.o.keys.pendingShareDeletionsOf(partyId)) this.o.send(partyId, { type: 'delete-key', keyId });
+    for (const d of this.outstanding()) if (d.partyId === partyId) this.o.send(partyId, { type: 'delete-key', keyId: d.keyId, record: d.record, due: d.due });
   }
 
   /** A party confirmed it holds no share of the key. */
@@ -64,10 +111,18 @@ export class KeyDeletions {
 
   /** Sends every outstanding share deletion to its party if connected. */
   resendAll(): void {
-    for (const { keyId, partyId } of this.o.keys.pendingShareDeletions()) this.o.send(partyId, { type: 'delete-key', keyId });
+    for (const d of this.outstanding()) this.o.send(d.partyId, { type: 'delete-key', keyId: d.keyId, record: d.record, due: d.due });
   }
 
-  /** Outstanding share deletions, for health and tests. */
+  /** CancelKeyDeletion: every party of the key gets a signed cancel (one that misses it gets no further delete-key either). */
+  cancelled(keyId: string, parties: string[]): void {
+    const fields = { keyId, coordinatorId: this.o.identity.coordinatorId, cancelledAt: this.o.now() };
+    const cancel = { ...fields, signature: bytesToBase64(this.o.identity.sign(deletionCancelBytes(fields))) };
+    this.o.evidence.dropDeletionRecord(keyId);
+    for (const p of parties) this.o.send(p, { type: 'cancel-key-deletion', keyId, cancel });
+  }
+
+  /** Outstanding share deletions (of purged keys), for health and tests. */
   pending(): { keyId: string; partyId: string }[] {
     return this.o.keys.pendingShareDeletions();
   }

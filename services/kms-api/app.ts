@@ -16,7 +16,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import { GENERIC_INTERNAL_MESSAGE, KmsError, errorBody, errorStatus, internal, serialization, unknownOperation, unsupported, validation } from './errors.ts';
 import type { KeyService } from './key-service.ts';
-import { KMS_OPERATIONS, OPERATIONS } from './operations/index.ts';
+import { KMS_OPERATIONS, OPERATIONS, TUTTI_OPERATIONS } from './operations/index.ts';
 import { verifySigV4, type Credential } from './sigv4.ts';
 
 export type KmsAppOptions = {
@@ -67,7 +67,7 @@ export function createKmsApp(o: KmsAppOptions): express.Application {
     try {
       const target = req.get('x-amz-target') ?? '';
       const name = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
-      if (!KMS_OPERATIONS.has(name)) throw unknownOperation();
+      if (!KMS_OPERATIONS.has(name) && !TUTTI_OPERATIONS.has(name)) throw unknownOperation();
       operation = name;
 
       const body = await readBody(req, maxBodyBytes).catch((err: unknown) => {

@@ -62,6 +62,8 @@ export interface KeyService {
    */
   createKey(req: { keySpec: string; keyUsage: string; description: string; tags: Tag[]; policy?: string; bypassPolicyLockoutSafetyCheck?: boolean }, caller: Caller): Promise<KeyRecord>;
   describeKey(keyId: string, caller: Caller): Promise<KeyRecord>;
+  /** GetKeyAttestation (Tutti extension): the parties' signed creation receipts, authorised like DescribeKey. */
+  getKeyAttestation?(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }>;
   /** `marker` is the `nextMarker` of a previous page; a marker it did not issue → InvalidMarkerException. */
   listKeys(limit: number, marker: string | undefined, caller: Caller): Promise<{ keys: KeyRecord[]; nextMarker?: string }>;
   getPublicKey(keyId: string, caller: Caller): Promise<KeyRecord>;

@@ -3,6 +3,8 @@
 //   node --import tsx services/main/cli.ts gateway --data DIR [--host H] [--port P]
 //   node --import tsx services/main/cli.ts party --data DIR --coordinator ws://HOST:PORT/parties [--metrics-port P]
 //   node --import tsx services/main/cli.ts party init --data DIR --id party-4
+//   node --import tsx services/main/cli.ts gateway-pin --data DIR     (the peers.json snippet pinning the gateway)
+//   node --import tsx services/main/cli.ts verify-attestation --receipts FILE --peers PEERS.json [--policy FILE] [--threshold T]
 //   node --import tsx services/main/cli.ts refresh --key KEY_ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]
 import { parseArgs } from 'node:util';
 import { envSettings, paths } from './config.ts';
@@ -40,11 +42,24 @@ async function main(argv: string[]): Promise<void> {
       const metricsPort = values['metrics-port'] !== undefined ? Number(values['metrics-port']) : s.partyMetricsPort ?? 0;
       const party = await startPartyFromDir(required(values.data, '--data'), {
         coordinatorUrl: required(values.coordinator, '--coordinator'), metricsHost: values.host ?? s.host, metricsPort, stallAt: s.stall,
-        tamperAt: s.tamper, sessionWorkers: s.sessionWorkers,
+        tamperAt: s.tamper, sessionWorkers: s.sessionWorkers, deletionWaitMs: s.deletionWaitMs,
       });
       console.log(`TUTTI_READY ${JSON.stringify({ role: 'party', partyId: party.partyId, metricsPort: party.metricsPort })}`);
       onShutdown(() => party.close());
       return;
+    }
+    case 'gateway-pin': {
+      // The gateway's public identity, as each party's peers.json must pin it (created if missing).
+      const { values } = parseArgs({ args: rest, options: { data: { type: 'string' } } });
+      const { initGateway, pinSnippet } = await import('./cluster.ts');
+      const dir = paths.gatewayDir(values.data ?? envSettings().dataDir);
+      const config = JSON.parse(Buffer.from(readSecretFile(paths.gatewayConfig(values.data ?? envSettings().dataDir))).toString('utf8')) as { coordinatorId: string };
+      console.log(pinSnippet(initGateway(dir, config.coordinatorId).pin));
+      return;
+    }
+    case 'verify-attestation': {
+      const { runVerifyAttestation } = await import('./verify-attestation.ts');
+      process.exit(runVerifyAttestation(rest));
     }
     case 'refresh': {
       // An operator action, not a KMS operation: the running gateway's admin call, with the token
@@ -71,7 +86,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      console.error('usage: cli.ts cluster | gateway --data DIR | party --data DIR --coordinator URL | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]');
+      console.error('usage: cli.ts cluster | gateway --data DIR | gateway-pin --data DIR | verify-attestation … | party --data DIR --coordinator URL | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]');
       process.exit(2);
   }
 }

@@ -10,6 +10,8 @@ import { generateIdentity, publicIdentity, type PublicIdentity } from '../transp
 import { writeSecretFile } from '../storage/secret-file.ts';
 import { readPublicIdentityFile, writeIdentityFile } from '../storage/identity-file.ts';
 import { loadMasterKey } from '../storage/master-key.ts';
+import { generateCoordinatorIdentity, parseCoordinatorIdentity, type CoordinatorIdentity, type CoordinatorPin } from '../transport/coordinator-identity.ts';
+import { readSecretFile } from '../storage/secret-file.ts';
 import { paths, type Credential, type GatewayConfig } from './config.ts';
 
 export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), 'cli.ts');
@@ -32,6 +34,28 @@ export function initParty(partyDir: string, partyId: string, env: Record<string,
   return publicIdentity(id);
 }
 
+/**
+ * Creates (or loads) the gateway's own identity in its data folder (paths.coordinatorIdentity,
+ * 0600) and returns it; an existing one must carry `coordinatorId`.
+ */
+export function initGateway(gatewayDir: string, coordinatorId: string): CoordinatorIdentity {
+  mkdirSync(gatewayDir, { recursive: true, mode: 0o700 });
+  const file = paths.coordinatorIdentity(gatewayDir);
+  if (existsSync(file)) {
+    const id = parseCoordinatorIdentity(Buffer.from(readSecretFile(file)).toString('utf8'));
+    if (id.coordinatorId !== coordinatorId) throw new Error(`${file} belongs to coordinator '${id.coordinatorId}', not '${coordinatorId}'`);
+    return id;
+  }
+  const { identity, text } = generateCoordinatorIdentity(coordinatorId);
+  writeSecretFile(file, new TextEncoder().encode(text), { overwrite: false });
+  return identity;
+}
+
+/** The snippet a party's peers.json needs to pin this gateway. */
+export function pinSnippet(pin: CoordinatorPin): string {
+  return JSON.stringify({ coordinator: pin }, null, 2);
+}
+
 export type ClusterOptions = {
   dataDir: string; parties: number; region: string; accountId: string;
   accessKeyId?: string; secretAccessKey?: string;
@@ -46,11 +70,14 @@ export type ClusterOptions = {
 export function prepareCluster(o: ClusterOptions): GatewayConfig {
   const ids = Array.from({ length: o.parties }, (_, i) => `party-${i + 1}`);
   const identities = ids.map((id) => initParty(paths.partyDir(o.dataDir, id), id));
-  for (const id of ids) {
-    writeFileSync(paths.peers(paths.partyDir(o.dataDir, id)), JSON.stringify({ peers: identities }, null, 2) + '\n');
-  }
   const file = paths.gatewayConfig(o.dataDir);
   const previous: GatewayConfig | undefined = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+  const coordinatorId = previous?.coordinatorId ?? 'coordinator-' + randomBytes(4).toString('hex');
+  // The gateway's key, pinned by every party beside its peers (docs/security.md "How a party knows its coordinator").
+  const gateway = initGateway(paths.gatewayDir(o.dataDir), coordinatorId);
+  for (const id of ids) {
+    writeFileSync(paths.peers(paths.partyDir(o.dataDir, id)), JSON.stringify({ coordinator: gateway.pin, peers: identities }, null, 2) + '\n');
+  }
   const dev: Credential = previous?.credentials[0] ?? {
     accessKeyId: 'AKIATUTTI' + randomBytes(6).toString('hex').toUpperCase().slice(0, 11),
     secretAccessKey: randomBytes(30).toString('base64url').slice(0, 40),
@@ -62,7 +89,7 @@ export function prepareCluster(o: ClusterOptions): GatewayConfig {
     principal: `arn:aws:iam::${o.accountId}:user/tutti-dev`,
   };
   const config: GatewayConfig = {
-    region: o.region, accountId: o.accountId, coordinatorId: previous?.coordinatorId ?? 'coordinator-' + randomBytes(4).toString('hex'),
+    region: o.region, accountId: o.accountId, coordinatorId,
     credentials: [credential, ...(o.credentials ?? previous?.credentials.slice(1) ?? []).filter((c) => c.accessKeyId !== credential.accessKeyId)],
     parties: identities,
   };

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { isPrincipalArn } from '../../policies/aws-key-policy.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
+import type { CoordinatorPin } from '../transport/coordinator-identity.ts';
 
 /**
  * One principal of the KMS API: a SigV4 access key pair and the IAM ARN requests signed with it act
@@ -19,7 +20,8 @@ export type GatewayConfig = {
   parties: PublicIdentity[];
 };
 
-export type PeersConfig = { peers: PublicIdentity[] };
+/** `coordinator`: the gateway's pinned identity (coordinator-identity.ts); a party refuses to start without it. */
+export type PeersConfig = { coordinator: CoordinatorPin; peers: PublicIdentity[] };
 
 export const paths = {
   gatewayDir: (data: string) => join(data, 'gateway'),
@@ -27,6 +29,8 @@ export const paths = {
   keysDb: (gatewayDir: string) => join(gatewayDir, 'keys.db'),
   /** The operator's token for the gateway's admin calls (`cli.ts refresh`), created at the gateway's first start. */
   adminToken: (gatewayDir: string) => join(gatewayDir, 'admin.token'),
+  /** The gateway's Ed25519 identity (0600), created at first start; parties pin its public half. */
+  coordinatorIdentity: (gatewayDir: string) => join(gatewayDir, 'coordinator-identity.json'),
   partyDir: (data: string, partyId: string) => join(data, partyId),
   identity: (partyDir: string) => join(partyDir, 'identity.json'),
   peers: (partyDir: string) => join(partyDir, 'peers.json'),
@@ -99,5 +103,10 @@ export function envSettings(env: NodeJS.ProcessEnv = process.env) {
     dkgRoundTimeoutMs: Number(env.TUTTI_DKG_ROUND_TIMEOUT_MS ?? 30_000),
     /** Admission control at the coordinator: protocol sessions per party at once (0 = no limit). */
     maxSessionsPerParty: Number(env.TUTTI_MAX_SESSIONS_PER_PARTY ?? 32),
+    /**
+     * A party's own waiting period between receiving a signed deletion record and deleting its share
+     * (default: the key's deletion window, at least 7 days; docs/security.md "Deleting a key").
+     */
+    deletionWaitMs: env.TUTTI_DELETION_WAIT_MS === undefined ? undefined : Number(env.TUTTI_DELETION_WAIT_MS),
   };
 }

@@ -18,6 +18,8 @@ import { SessionRunner, type RelayTap } from '../coordinator/session-runner.ts';
 import { KeyDeletions } from '../coordinator/key-deletion.ts';
 import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages.ts';
 import { checkCredentials, paths, type GatewayConfig } from './config.ts';
+import { initGateway } from './cluster.ts';
+import { AttestationStore } from '../storage/attestation-store.ts';
 
 export type GatewayOptions = {
   host: string;
@@ -71,14 +73,18 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   const metrics = createMetrics('gateway');
   const db = openDatabase(paths.keysDb(gatewayDir));
   const keys = new KeyRepository(db);
+  const evidence = new AttestationStore(db);
+  // The gateway's own key (created at first start): parties pin it and accept only what it signs.
+  const identity = initGateway(gatewayDir, config.coordinatorId);
+  log(`gateway: coordinator ${config.coordinatorId}, key ${identity.pin.signPublic}; each party's peers.json pins it as ${JSON.stringify({ coordinator: identity.pin })}`);
   const server = createServer();
-  const hub = new CoordinatorHub({ server, coordinatorId: config.coordinatorId, parties: config.parties });
+  const hub = new CoordinatorHub({ server, coordinatorId: config.coordinatorId, parties: config.parties, identity });
   const net = {
     isConnected: (id: string) => hub.isConnected(id),
     send: (id: string, msg: CoordinatorToParty) => hub.send(id, msg),
   };
   const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, tap: o.tap, log });
-  const deletions = new KeyDeletions({ keys, send: net.send, now, log });
+  const deletions = new KeyDeletions({ keys, evidence, identity, send: net.send, now, log });
   hub.onMessage((id, raw) => {
     const msg = raw as unknown as PartyToCoordinator;
     if (msg.type === 'key-deleted') deletions.onDeleted(id, msg.keyId);
@@ -96,6 +102,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     keys, runner, parties: config.parties.map((p) => p.partyId), isConnected: (id) => hub.isConnected(id), send: net.send, dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
     acks: new RevisionAckStore(db), identities: config.parties,
     region: config.region, accountId: config.accountId, log, now, onShareDeletions: () => deletions.resendAll(),
+    evidence, onDeletionCancelled: (keyId, parties) => deletions.cancelled(keyId, parties), onShareDeletionsScheduled: () => deletions.resendAll(),
   });
   deletions.recoverInterrupted();
   deletions.sweep();

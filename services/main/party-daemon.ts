@@ -20,6 +20,9 @@ import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages
 import { initParty } from './cluster.ts';
 import { paths } from './config.ts';
 import { basename } from 'node:path';
+import { parseCoordinatorPin } from '../transport/coordinator-identity.ts';
+import { DeletionStore } from '../storage/deletion-store.ts';
+import { SessionStore } from '../storage/session-store.ts';
 
 export type PartyDaemonOptions = {
   coordinatorUrl: string;
@@ -31,6 +34,8 @@ export type PartyDaemonOptions = {
   tamperAt?: string[];
   /** Worker threads for DKLs23 sessions (default: the machine's parallelism, at most 4). */
   sessionWorkers?: number;
+  /** The wait between a signed deletion record and the deletion (default: the key's window, at least 7 days). */
+  deletionWaitMs?: number;
   log?: (line: string) => void;
 };
 
@@ -41,6 +46,9 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   const masterKey = loadMasterKey({ dataDir: dir, env: process.env });
   // First start: generate the identity (never overwritten once it exists), sealed under the master key.
   if (!existsSync(paths.identity(dir))) initParty(dir, basename(dir));
+  if (o.deletionWaitMs !== undefined && !(Number.isSafeInteger(o.deletionWaitMs) && o.deletionWaitMs >= 0)) {
+    throw new Error(`TUTTI_DELETION_WAIT_MS must be a whole number of milliseconds ≥ 0, not ${o.deletionWaitMs}`);
+  }
   // An identity.json from before it was sealed is rewritten sealed now, with the same keys.
   const { identity, migrated } = readIdentityFile(paths.identity(dir), masterKey);
   if (migrated) log(`party ${identity.partyId}: ${paths.identity(dir)} held its identity keys in clear; it is now sealed under the master key (same public keys)`);
@@ -48,7 +56,14 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   if (!existsSync(peersFile)) {
     throw new Error(`${peersFile} is missing: list the parties this one accepts (see docs/operations.md). This party's identity: ${JSON.stringify(publicIdentity(identity))}`);
   }
-  const allowlist = (JSON.parse(readFileSync(peersFile, 'utf8')) as { peers: unknown[] }).peers.map(parsePublicIdentity);
+  const peersConfig = JSON.parse(readFileSync(peersFile, 'utf8')) as { peers: unknown[]; coordinator?: unknown };
+  const allowlist = peersConfig.peers.map(parsePublicIdentity);
+  // The gateway this party accepts, pinned like its peers (docs/security.md "How a party knows its coordinator").
+  if (peersConfig.coordinator === undefined) {
+    throw new Error(`${peersFile} pins no coordinator: add {"coordinator": {"coordinatorId": "…", "signPublic": "…"}} as the gateway prints it at start (docs/operations.md)`);
+  }
+  let coordinator;
+  try { coordinator = parseCoordinatorPin(peersConfig.coordinator); } catch (e) { throw new Error(`${peersFile}: ${(e as Error).message}`); }
   const db = openDatabase(paths.sharesDb(dir));
   const shares = new ShareStore(db, masterKey);
   // A pending share belongs to a DKG cut off by a crash: that session can never finish.
@@ -68,10 +83,12 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   let link: PartyLink | undefined;
   const party = new Party({
     identity, allowlist, shares, consumed, policies, bans, sessionHost, metrics, log, stallAt: o.stallAt, tamperAt: o.tamperAt,
+    coordinator, deletions: new DeletionStore(db), deletionWaitMs: o.deletionWaitMs, sessionIds: new SessionStore(db),
     send: (msg: PartyToCoordinator) => { link?.send(msg); },
   });
   link = new PartyLink({
-    url: o.coordinatorUrl, identity,
+    url: o.coordinatorUrl, identity, coordinator,
+    onRefused: (reason) => log(`party ${identity.partyId}: refused from the coordinator link: ${reason}`),
     onMessage: (msg) => party.handle(msg as unknown as CoordinatorToParty),
     onState: (state, detail) => {
       metrics.partyConnections.set({ party: identity.partyId }, state === 'ready' ? 1 : 0);

@@ -35,6 +35,12 @@ import { MAX_PREMAKE, type PeerCommitmentsMessage } from '../control/messages.ts
 import { prevalidatePoint } from '../../protocols/frost/codec.ts';
 import { frostSuite, type FrostSuite } from '../../protocols/frost/suite.ts';
 import { randomBytes } from 'node:crypto';
+import type { CancelKeyDeletionMessage } from '../control/messages.ts';
+import type { CoordinatorPin } from '../transport/coordinator-identity.ts';
+import type { DeletionStore } from '../storage/deletion-store.ts';
+import type { SessionStore } from '../storage/session-store.ts';
+import { KeyDeletionRules } from './key-deletion.ts';
+import { signReceipt } from '../control/receipts.ts';
 
 /** Public facts a party keeps beside its (encrypted) share. */
 export type KeyMeta = {
@@ -111,6 +117,14 @@ export type PartyOptions = {
   tamperAt?: string[];
   /** Sessions idle longer than this are dropped (the coordinator aborts them long before). */
   sessionTtlMs?: number;
+  /** The gateway's pinned key (peers.json `coordinator`): a share is deleted only on a record it signed (key-deletion.ts). */
+  coordinator?: CoordinatorPin;
+  /** Deletion requests waiting out the party's own period, and tombstones of deleted key ids. */
+  deletions?: DeletionStore;
+  /** The waiting period before a signed deletion is carried out (default: the key's window, at least 7 days). */
+  deletionWaitMs?: number;
+  /** Session ids opened here, durably: a session id never runs twice, also across restarts (session-store.ts). */
+  sessionIds?: SessionStore;
 };
 
 /** A pre-made FROST signature share computed in the policy batch, sent once the batch committed (flushOpens). */
@@ -139,8 +153,12 @@ export class Party {
   private readonly consumes: ConsumeBatcher;
   /** FROST nonce pairs made ahead (OpenSign.premake), in memory only (nonce-pool.ts). */
   readonly noncePool = new NoncePool();
+  private readonly keyDeletion: KeyDeletionRules | undefined;
+  /** Deletions due at the gateway whose wait here has not ended: re-examined when it ends. */
+  private readonly deletionTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly o: PartyOptions) {
+    this.keyDeletion = o.deletions && new KeyDeletionRules({ store: o.deletions, coordinator: o.coordinator, waitMs: o.deletionWaitMs });
     this.allowlist = new Map(o.allowlist.map((p) => [p.partyId, p]));
     this.me = publicIdentity(o.identity);
     this.consumes = new ConsumeBatcher(o.consumed, (sessions, ms) => {
@@ -156,6 +174,7 @@ export class Party {
   handle(msg: CoordinatorToParty): void {
     try {
       if (msg?.type === 'delete-key') return this.onDeleteKey(msg);
+      if (msg?.type === 'cancel-key-deletion') return this.onCancelKeyDeletion(msg);
       if (msg?.type === 'peer-commitments') return this.onPeerCommitments(msg);
       if (!msg || typeof msg !== 'object' || !('session' in msg) || typeof msg.session !== 'string' || !SESSION_ID_RE.test(msg.session)) return;
       switch (msg.type) {
@@ -181,16 +200,59 @@ export class Party {
    */
   private onDeleteKey(msg: DeleteKeyMessage): void {
     if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId)) return;
+    // Only on a record signed by the pinned gateway key, after this party's own waiting period (key-deletion.ts).
+    const holds = this.o.shares.activeVersion(msg.keyId) !== undefined;
+    const decision = this.keyDeletion
+      ? this.keyDeletion.onRequest(msg, holds)
+      : { kind: 'refused' as const, reason: 'this party keeps no deletion records, so it deletes nothing' };
+    if (decision.kind === 'refused') {
+      this.o.log?.(`party ${this.partyId}: refused to delete key ${msg.keyId}: ${decision.reason}`);
+      if (holds) this.o.policies.auditDeletion(msg.keyId, 'key-deletion-refused', 'deny', 'UNSIGNED_OR_BAD_RECORD', [decision.reason], {});
+      return;
+    }
+    if (decision.kind === 'waiting') {
+      // Due at the gateway but not yet here: come back to it when this party's wait ends.
+      if (msg.due === true && holds && !this.deletionTimers.has(msg.keyId)) {
+        const t = setTimeout(() => { this.deletionTimers.delete(msg.keyId); this.handle(msg); }, Math.min(2 ** 31 - 1, Math.max(0, decision.until - Date.now()) + 10));
+        t.unref();
+        this.deletionTimers.set(msg.keyId, t);
+      }
+      if (decision.first) {
+        const until = new Date(decision.until).toISOString();
+        this.o.log?.(`party ${this.partyId}: key ${msg.keyId} is scheduled for deletion (signed record); this party keeps its share until ${until} (its own waiting period)`);
+        this.o.policies.auditDeletion(msg.keyId, 'key-deletion-requested', 'allow', 'SIGNED_DELETION_RECORD',
+          [`share kept until ${until}, then deleted unless the deletion is cancelled`], { record: decision.record, until: decision.until });
+      }
+      return;
+    }
     for (const [id, active] of this.sessions) if (active.keyId === msg.keyId) this.fail(id, new ProtocolError('unexpected', `key ${msg.keyId} is being deleted`));
     for (const opening of this.opening.values()) if (opening.msg.keyId === msg.keyId) opening.cancelled = true;
     const had = this.o.shares.activeVersion(msg.keyId) !== undefined;
     this.noncePool.dropKey(msg.keyId);
     this.o.shares.delete(msg.keyId);
     this.o.bans.deleteKey(msg.keyId);
-    // The signing-policy language has no rule for deletion: the coordinator's word is obeyed (and logged).
-    if (had) this.o.policies.deleted(msg.keyId);
+    // The signing-policy language has no rule for deletion: the gateway's signed record, waited out, is obeyed (and logged).
+    if (had) {
+      this.o.policies.deleted(msg.keyId, {
+        code: 'SIGNED_DELETION_RECORD', reasons: ['share deleted on the gateway-signed deletion record, after this party\'s waiting period'],
+        detail: { record: decision.record, firstSeen: decision.firstSeen },
+      });
+    }
+    this.keyDeletion!.deleted(msg.keyId, decision.record);
     if (had) this.o.log?.(`party ${this.partyId}: deleted its share of key ${msg.keyId}`);
     this.o.send({ type: 'key-deleted', keyId: msg.keyId });
+  }
+
+  /** CancelKeyDeletion, signed by the gateway: the waiting deletion is dropped. */
+  private onCancelKeyDeletion(msg: CancelKeyDeletionMessage): void {
+    if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId) || !this.keyDeletion) return;
+    const r = this.keyDeletion.onCancel(msg);
+    if (!r.ok) { this.o.log?.(`party ${this.partyId}: refused a cancel of key ${msg.keyId}'s deletion: ${r.reason}`); return; }
+    if (!r.dropped) return;
+    clearTimeout(this.deletionTimers.get(msg.keyId));
+    this.deletionTimers.delete(msg.keyId);
+    this.o.log?.(`party ${this.partyId}: the deletion of key ${msg.keyId} was cancelled; its share stays`);
+    this.o.policies.auditDeletion(msg.keyId, 'key-deletion-cancelled', 'allow', 'SIGNED_CANCEL', ['deletion cancelled by the gateway'], { cancel: msg.cancel });
   }
 
   /**
@@ -235,6 +297,16 @@ export class Party {
     // bound was 100,000 (≈ 10 MiB of heap, filling for 11 minutes at 150 signatures/s, which a
     // 10-minute soak showed as slow growth).
     if (this.seen.size > SEEN_SESSIONS) this.seen.delete(this.seen.values().next().value!);
+    // The durable record (session-store.ts): a sign's id is claimed in its policy transaction
+    // (flushOpens), every other kind here; an id claimed before, by this process or an earlier
+    // one, is refused.
+    if (msg.kind !== 'sign' && this.o.sessionIds && !this.o.sessionIds.claim(msg.session)) {
+      this.o.send({ type: 'abort', session: msg.session, kind: 'unexpected', message: 'session id reused', culprits: [] });
+      return;
+    }
+    if (msg.kind === 'dkg' && this.keyDeletion?.isTombstoned(msg.keyId)) {
+      return this.refuseOpen(msg, new RequestRefused(`key id ${msg.keyId} was deleted here: a key id is never reused`));
+    }
     if (msg.kind === 'policy') return this.onPolicyRevision(msg);
     if (msg.kind === 'sign') {
       // Group commit of the policy decision: every sign open of this event-loop turn is decided in
@@ -282,6 +354,7 @@ export class Party {
       this.o.policies.batch(() => {
         for (const [id, p] of batch) {
           try {
+            if (this.o.sessionIds && !this.o.sessionIds.claim(id)) throw new ProtocolError('unexpected', 'session id reused');
             const opened = this.openSign(p.msg, hexToBytes(id));
             built.push('answer' in opened ? opened : { active: opened });
           } catch (err) { built.push({ err }); }
@@ -640,7 +713,14 @@ export class Party {
       const policy = active.policy!;
       this.o.policies.bind(active.keyId, id, policy.record, policy.hash, () => this.o.shares.activate(active.keyId, active.pendingVersion!));
       const acknowledgement = signRevisionAck(this.o.identity, { keyId: active.keyId, revision: 1, policyHash: policy.hash });
-      this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: policy.hash, acknowledgement } });
+      // The creation receipt (services/control/receipts.ts): what this party bound, signed with its identity key.
+      const m = active.meta!;
+      const publicKey = bytesToHex(out.publicKey);
+      const transcriptHash = bytesToHex(out.transcriptHash);
+      const receipt = signReceipt({
+        keyId: active.keyId, keySpec: m.keySpec, protocol: m.protocol, publicKey, threshold: m.threshold, parties: active.parties, policyHash: policy.hash, transcriptHash,
+      }, this.partyId, this.o.identity.signSecret);
+      this.o.send({ type: 'done', session: id, output: { publicKey, transcriptHash, policyHash: policy.hash, acknowledgement, receipt } });
     } else if (active.kind === 'refresh') {
       const out = output as { publicKey: Uint8Array; transcriptHash: Uint8Array };
       const r = active.refresh!;
@@ -663,6 +743,9 @@ export class Party {
         if (before.length) this.o.bans.replaceKey(active.keyId, kept);
         return { before, kept };
       });
+      // The old share's rows are deleted (secure_delete zeroes them in the database pages); the
+      // write-ahead log still holds them until checkpointed and truncated (docs/security.md).
+      this.o.shares.scrubWal();
       const without = r.excluded.length ? ` without ${r.excluded.join(', ')}; this party is now party ${active.self} of ${active.parties.length}` : '';
       this.o.log?.(`party ${this.partyId}: key ${active.keyId} refreshed${without}: share version ${active.pendingVersion} (was ${active.shareVersion})`);
       const dropped = before.filter((b) => !kept.some((k) => k.peerId === b.peerId));
@@ -748,6 +831,7 @@ export class Party {
   /** Called periodically by the daemon: drop sessions nobody finished. */
   sweep(now = Date.now()): void {
     const ttl = this.o.sessionTtlMs ?? 60_000;
+    this.o.sessionIds?.prune(now);
     for (const [id, a] of this.sessions) if (now - a.startedAt > ttl) this.fail(id, new ProtocolError('timeout', 'session expired at the party'));
   }
 }

@@ -268,17 +268,27 @@ export class PolicyGate {
    * The key's share was deleted on the coordinator's word (the signing policy language has no rule
    * for deletion): forget its policy state and log the deletion.
    */
-  deleted(keyId: string): void {
+  deleted(keyId: string, why: { code: string; reasons: string[]; detail: Record<string, unknown> } = {
+    code: 'COORDINATOR_REQUEST', reasons: ['share deleted on the coordinator\'s delete-key message'], detail: {},
+  }): void {
     const now = this.now();
     this.o.store.transaction(() => {
       this.o.store.deleteKey(keyId);
       this.o.store.appendAudit({
-        at: now, keyId, session: '', event: 'key-deleted', decision: 'allow', code: 'COORDINATOR_REQUEST', rule: null,
-        reasons: ['share deleted on the coordinator\'s delete-key message'], detail: {}, requestDigest: sha256hex(keyId),
+        at: now, keyId, session: '', event: 'key-deleted', decision: 'allow', code: why.code, rule: null,
+        reasons: why.reasons, detail: why.detail, requestDigest: sha256hex(keyId),
       });
     });
     this.revisionCache.delete(keyId);
     this.aliasCache.delete(keyId);
+  }
+
+  /** An audit entry about a key's deletion that deletes nothing yet (a signed request received, cancelled, refused). */
+  auditDeletion(keyId: string, event: 'key-deletion-requested' | 'key-deletion-cancelled' | 'key-deletion-refused', decision: 'allow' | 'deny', code: string, reasons: string[], detail: Record<string, unknown>): void {
+    const now = this.now();
+    this.o.store.transaction(() => this.o.store.appendAudit({
+      at: now, keyId, session: '', event, decision, code, rule: null, reasons, detail, requestDigest: sha256hex(keyId),
+    }));
   }
 
   // --- state -------------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ export type StoredRevision = {
   approvedBy: string[];
 };
 
-export type AuditEvent = 'sign' | 'policy-bind' | 'policy-revision' | 'key-deleted';
+export type AuditEvent = 'sign' | 'policy-bind' | 'policy-revision' | 'key-deleted' | 'key-deletion-requested' | 'key-deletion-cancelled' | 'key-deletion-refused';
 
 /** What the caller supplies; seq, prevHash and hash are the store's. */
 export type AuditInput = {

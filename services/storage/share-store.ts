@@ -190,10 +190,28 @@ export class ShareStore {
     });
   }
 
-  /** Deletes every version of `keyId`, active and pending. */
+  /**
+   * Deletes every version of `keyId`, active and pending, and scrubs the write-ahead log (scrubWal):
+   * secure_delete overwrites the row in the database pages, but the pages that held it stay in
+   * shares.db-wal until a checkpoint copies them back and the log is truncated.
+   */
   delete(keyId: string): void {
     this.#cache.delete(keyId);
     this.#deleteKey.run(keyId);
+    this.scrubWal();
+  }
+
+  /**
+   * Copies the write-ahead log into the database (whose deleted rows secure_delete has zeroed) and
+   * truncates the log to zero bytes, so no frame holding a deleted share's ciphertext stays in
+   * shares.db-wal (https://www.sqlite.org/pragma.html#pragma_wal_checkpoint). Returns false when
+   * it could not complete (inside a transaction, or another connection is reading); the next call
+   * (or the next close) finishes it.
+   */
+  scrubWal(): boolean {
+    if (this.#db.inTransaction || this.#db.memory) return false;
+    const [r] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    return r?.busy === 0;
   }
 
   /** Ids of the keys that have an active share, sorted. */

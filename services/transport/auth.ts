@@ -8,9 +8,16 @@
 //   signature = Ed25519(party sign key, lengthPrefixed(LABELS.authChallenge, coordinatorId, challenge, partyId, kexPublic))
 //
 // The coordinator id in the signed message keeps a response from being replayed to another
-// coordinator; the fresh challenge keeps it from being replayed at all. This authenticates the
-// party to the coordinator only; it does not bind the TLS channel, so use wss:// when the network
-// is not trusted. Envelope security never depends on it: envelopes are signed or sealed end to end.
+// coordinator; the fresh challenge keeps it from being replayed at all.
+//
+// Mutual authentication (docs/security.md "How a party knows its coordinator"): the party puts a
+// challenge of its own into its auth-response (`challenge`), and the coordinator answers in
+// auth-ok with `signature` = Ed25519(coordinator key, lengthPrefixed(LABEL_COORDINATOR_AUTH,
+// coordinatorId, partyId, party's challenge, coordinator's challenge)). A party that pins a
+// coordinator key (coordinator-identity.ts) stays unauthenticated until that signature verifies;
+// its fresh challenge then also names the connection in every signed control message
+// (control-signature.ts). This does not bind the TLS channel; envelope security never depends on
+// it: envelopes are signed or sealed end to end.
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { bytesToHex, hexToBytes, lengthPrefixed, utf8ToBytes } from '../../protocols/core/bytes.ts';
@@ -43,7 +50,22 @@ export const CLOSE = {
 } as const;
 
 export type AuthChallenge = { type: typeof AUTH_CHALLENGE; coordinatorId: string; challenge: string };
-export type AuthResponse = { type: typeof AUTH_RESPONSE; partyId: string; signPublic: string; kexPublic: string; signature: string };
+/** `challenge`: the party's own challenge (base64, 32 bytes) for the coordinator to sign in auth-ok. */
+export type AuthResponse = { type: typeof AUTH_RESPONSE; partyId: string; signPublic: string; kexPublic: string; signature: string; challenge?: string };
+
+/** Label of the coordinator's signature in auth-ok (its own, so no other signature of the key passes for it). */
+export const LABEL_COORDINATOR_AUTH = 'tutti/v1/coordinator-auth';
+
+/** What the coordinator signs to prove its key to a party on one connection. */
+export function coordinatorAuthMessage(coordinatorId: string, partyId: string, partyChallenge: Uint8Array, coordinatorChallenge: Uint8Array): Uint8Array {
+  return lengthPrefixed(utf8ToBytes(LABEL_COORDINATOR_AUTH), utf8ToBytes(coordinatorId), utf8ToBytes(partyId), partyChallenge, coordinatorChallenge);
+}
+
+/** Coordinator side: the party's own challenge from a verified auth-response (undefined if it sent none or a bad one). */
+export function partyChallengeOf(msg: ControlMessage): Uint8Array | undefined {
+  const c = typeof msg.challenge === 'string' ? base64ToBytes(msg.challenge) : undefined;
+  return c && c.length === CHALLENGE_BYTES ? c : undefined;
+}
 
 export function isCoordinatorId(v: unknown): v is string {
   return typeof v === 'string' && COORDINATOR_ID_RE.test(v);
@@ -64,7 +86,7 @@ export function createChallenge(coordinatorId: string, challenge: Uint8Array = r
  * Party side: answers a challenge. Returns undefined if the challenge is malformed or names a
  * coordinator other than `expectedCoordinatorId` (when given).
  */
-export function answerChallenge(msg: ControlMessage, me: Identity, expectedCoordinatorId?: string): AuthResponse | undefined {
+export function answerChallenge(msg: ControlMessage, me: Identity, expectedCoordinatorId?: string, ownChallenge?: Uint8Array): AuthResponse | undefined {
   if (msg.type !== AUTH_CHALLENGE || !isCoordinatorId(msg.coordinatorId) || typeof msg.challenge !== 'string') return undefined;
   if (expectedCoordinatorId !== undefined && msg.coordinatorId !== expectedCoordinatorId) return undefined;
   const challenge = base64ToBytes(msg.challenge);
@@ -76,6 +98,7 @@ export function answerChallenge(msg: ControlMessage, me: Identity, expectedCoord
     signPublic: bytesToHex(me.signPublic),
     kexPublic: bytesToHex(me.kexPublic),
     signature: bytesToBase64(signature),
+    ...(ownChallenge ? { challenge: bytesToBase64(ownChallenge) } : {}),
   };
 }
 

@@ -11,8 +11,12 @@ import type { Duplex } from 'node:stream';
 import { randomInt } from 'node:crypto';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
-  AUTH_CHALLENGE, AUTH_OK, CLOSE, answerChallenge, createChallenge, isCoordinatorId, verifyResponse,
+  AUTH_CHALLENGE, AUTH_OK, CHALLENGE_BYTES, CLOSE, answerChallenge, coordinatorAuthMessage, createChallenge, isCoordinatorId, partyChallengeOf, verifyResponse,
 } from './auth.ts';
+import { randomBytes } from 'node:crypto';
+import { base64ToBytes, bytesToBase64 } from './control.ts';
+import { pinVerifier, type CoordinatorIdentity, type CoordinatorPin } from './coordinator-identity.ts';
+import { signControl, verifyControl, type LinkBinding } from './control-signature.ts';
 import {
   MAX_CONTROL_FRAME_BYTES, decodeBinaryControl, decodeControl, encodeBinaryEnvelope, encodeControl, isBinaryEnvelope, isReservedType,
   type ControlMessage,
@@ -35,10 +39,12 @@ export type LinkStats = {
   unsendable: number;
   /** Exceptions thrown by callbacks (caught: a callback never takes the link down). */
   callbackErrors: number;
+  /** Party side, with a pinned coordinator key: control messages refused (unsigned, bad signature, out of sequence). */
+  refusedControl: number;
 };
 
 function newStats(): LinkStats {
-  return { malformedFrames: 0, authFailures: 0, unsendable: 0, callbackErrors: 0 };
+  return { malformedFrames: 0, authFailures: 0, unsendable: 0, callbackErrors: 0, refusedControl: 0 };
 }
 
 function rawText(data: RawData): string {
@@ -108,6 +114,12 @@ export type CoordinatorHubOptions = {
   coordinatorId: string;
   /** The parties allowed to connect, with their exact public keys. */
   parties: PublicIdentity[];
+  /**
+   * The coordinator's own key (coordinator-identity.ts): with it the hub proves itself to parties
+   * that send a challenge of their own, and signs every JSON control message to them
+   * (control-signature.ts). Its id must be `coordinatorId`.
+   */
+  identity?: CoordinatorIdentity;
   /** Ping interval. Default 2000 ms. */
   heartbeatMs?: number;
   /**
@@ -134,6 +146,9 @@ type HubConn = {
   /** Consecutive heartbeat ticks with no pong and no frame. */
   missed: number;
   authTimer?: NodeJS.Timeout;
+  /** Signed control messages: the party's challenge names the connection; `seq` counts messages on it. */
+  link?: LinkBinding;
+  seq: number;
 };
 
 /**
@@ -145,6 +160,7 @@ export class CoordinatorHub {
   readonly path: string;
   readonly coordinatorId: string;
   readonly stats: LinkStats = newStats();
+  private readonly identity: CoordinatorIdentity | undefined;
 
   private parties = new Map<string, PublicIdentity>();
   private readonly conns = new Map<string, HubConn>();
@@ -165,6 +181,8 @@ export class CoordinatorHub {
   constructor(opts: CoordinatorHubOptions) {
     if (!isCoordinatorId(opts.coordinatorId)) throw new TypeError(`bad coordinator id ${JSON.stringify(opts.coordinatorId)}`);
     this.coordinatorId = opts.coordinatorId;
+    if (opts.identity && opts.identity.coordinatorId !== opts.coordinatorId) throw new TypeError(`the coordinator key belongs to '${opts.identity.coordinatorId}', not '${opts.coordinatorId}'`);
+    this.identity = opts.identity;
     this.path = opts.path ?? '/parties';
     if (!this.path.startsWith('/')) throw new TypeError('path must start with /');
     this.authTimeoutMs = opts.authTimeoutMs ?? 5000;
@@ -259,7 +277,15 @@ export class CoordinatorHub {
     const c = this.conns.get(partyId);
     if (!c || c.ws.readyState !== WebSocket.OPEN) return false;
     let frame: string | Buffer;
-    try { frame = encodeFrame(msg); } catch (e) {
+    try {
+      frame = encodeFrame(msg);
+      if (this.identity && c.link && typeof frame === 'string') {
+        // The sequence number is used up only by a frame that is sent: the party expects no gaps.
+        frame = signControl(msg, c.seq + 1, c.link, this.identity.sign);
+        if (Buffer.byteLength(frame, 'utf8') > MAX_CONTROL_FRAME_BYTES) throw new TypeError(`control message exceeds ${MAX_CONTROL_FRAME_BYTES} bytes`);
+        c.seq++;
+      }
+    } catch (e) {
       if (/exceeds/.test((e as Error).message)) { this.stats.unsendable++; return false; }
       throw e;
     }
@@ -325,7 +351,7 @@ export class CoordinatorHub {
 
   private accept(ws: WebSocket): void {
     const { message, challenge } = createChallenge(this.coordinatorId);
-    const conn: HubConn = { ws, challenge, alive: true, missed: 0 };
+    const conn: HubConn = { ws, challenge, alive: true, missed: 0, seq: 0 };
     this.pending.add(conn);
     conn.authTimer = setTimeout(() => {
       this.stats.authFailures++;
@@ -382,7 +408,14 @@ export class CoordinatorHub {
     const old = this.conns.get(partyId);
     this.conns.set(partyId, conn);
     if (old) closeSocket(old.ws, CLOSE.replaced, 'replaced by a newer connection');
-    conn.ws.send(encodeControl({ type: AUTH_OK }), () => undefined);
+    // Mutual authentication: the party's own challenge, signed with the coordinator's key (auth.ts).
+    const partyChallenge = partyChallengeOf(msg);
+    let ok: ControlMessage = { type: AUTH_OK };
+    if (this.identity && partyChallenge) {
+      conn.link = { coordinatorId: this.coordinatorId, partyId, nonce: partyChallenge };
+      ok = { type: AUTH_OK, signature: bytesToBase64(this.identity.sign(coordinatorAuthMessage(this.coordinatorId, partyId, partyChallenge, conn.challenge))) };
+    }
+    conn.ws.send(encodeControl(ok), () => undefined);
     this.connectListeners.emit(partyId);
   }
 
@@ -427,6 +460,15 @@ export type PartyLinkOptions = {
   onState?: (state: LinkState, detail: LinkStateDetail) => void;
   /** If set, refuse (and reconnect from) a coordinator presenting another id. */
   coordinatorId?: string;
+  /**
+   * The coordinator's pinned key (peers.json `coordinator`): the link becomes ready only once the
+   * coordinator signed this connection's challenge with it, and every JSON control message must
+   * then carry a valid signature and the next sequence number (control-signature.ts); anything
+   * else is dropped and reported through onRefused. Implies `coordinatorId`.
+   */
+  coordinator?: CoordinatorPin;
+  /** Why a frame from the coordinator was refused (for the party's log). */
+  onRefused?: (reason: string) => void;
   /** Reconnect backoff: first delay and cap (jittered). Defaults 100 ms and 2000 ms. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -457,6 +499,18 @@ export class PartyLink {
     const u = new URL(opts.url);
     if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new TypeError('url must be ws:// or wss://');
     this.opts = { minBackoffMs: 100, maxBackoffMs: 2000, authTimeoutMs: 5000, idleTimeoutMs: 6000, ...opts };
+    if (opts.coordinator) {
+      if (opts.coordinatorId !== undefined && opts.coordinatorId !== opts.coordinator.coordinatorId) throw new TypeError('coordinatorId differs from the pinned coordinator');
+      this.opts.coordinatorId = opts.coordinator.coordinatorId;
+      this.verifyCoordinator = pinVerifier(opts.coordinator);
+    }
+  }
+
+  private readonly verifyCoordinator: ((m: Uint8Array, s: Uint8Array) => boolean) | undefined;
+
+  private refused(reason: string): void {
+    this.stats.refusedControl++;
+    try { this.opts.onRefused?.(reason); } catch { this.stats.callbackErrors++; }
   }
 
   get state(): LinkState | 'idle' {
@@ -557,6 +611,11 @@ export class PartyLink {
     this.ws = ws;
     let authed = false;
     let lastError: string | undefined;
+    // Mutual authentication: our challenge for this connection, and the coordinator's (to check its proof).
+    const ownChallenge = this.verifyCoordinator ? Uint8Array.from(randomBytes(CHALLENGE_BYTES)) : undefined;
+    let theirChallenge: Uint8Array | undefined;
+    let link: LinkBinding | undefined;
+    let seq = 0;
     this.authTimer = setTimeout(() => ws.terminate(), this.opts.authTimeoutMs);
     this.authTimer.unref();
     ws.on('open', () => { this.touch(ws); this.setState('authenticating', {}); });
@@ -569,12 +628,29 @@ export class PartyLink {
       if (!authed) {
         if (!msg) { this.stats.malformedFrames++; ws.terminate(); return; }
         if (msg.type === AUTH_CHALLENGE) {
-          const response = answerChallenge(msg, this.opts.identity, this.opts.coordinatorId);
-          if (!response) { this.stats.malformedFrames++; closeSocket(ws, CLOSE.malformed, 'bad challenge'); return; }
+          const response = answerChallenge(msg, this.opts.identity, this.opts.coordinatorId, ownChallenge);
+          if (!response) {
+            this.stats.malformedFrames++;
+            if (this.opts.coordinator && msg.coordinatorId !== this.opts.coordinatorId) this.refused(`refused a coordinator calling itself ${JSON.stringify(msg.coordinatorId)}: the pinned coordinator is '${this.opts.coordinatorId}'`);
+            closeSocket(ws, CLOSE.malformed, 'bad challenge');
+            return;
+          }
+          theirChallenge = base64ToBytes(msg.challenge as string);
           ws.send(encodeControl(response), () => undefined);
           return;
         }
         if (msg.type === AUTH_OK) {
+          if (this.verifyCoordinator) {
+            const sig = typeof msg.signature === 'string' ? base64ToBytes(msg.signature) : undefined;
+            const me = this.opts.identity.partyId;
+            if (!theirChallenge || !sig || !this.verifyCoordinator(coordinatorAuthMessage(this.opts.coordinatorId!, me, ownChallenge!, theirChallenge), sig)) {
+              this.stats.authFailures++;
+              this.refused(sig ? 'the coordinator\'s proof of its key does not verify under the pinned key: not the configured gateway' : 'the coordinator did not prove its key (no signature in auth-ok): not the configured gateway');
+              closeSocket(ws, CLOSE.badSignature, 'coordinator not authenticated');
+              return;
+            }
+            link = { coordinatorId: this.opts.coordinatorId!, partyId: me, nonce: ownChallenge! };
+          }
           authed = true;
           clearTimeout(this.authTimer);
           this.failures = 0;
@@ -589,7 +665,14 @@ export class PartyLink {
         return;
       }
       if (!msg || isReservedType(msg.type)) { this.stats.malformedFrames++; return; }
-      try { this.opts.onMessage(msg); } catch { this.stats.callbackErrors++; }
+      let delivered = msg;
+      if (link && !isBinary) {
+        const verdict = verifyControl(msg, seq + 1, link, this.verifyCoordinator!);
+        if (!verdict.ok) { this.refused(verdict.reason); return; }
+        seq++;
+        delivered = verdict.message;
+      }
+      try { this.opts.onMessage(delivered); } catch { this.stats.callbackErrors++; }
     });
     ws.on('close', (code, reasonBuf) => {
       if (this.ws !== ws) return;

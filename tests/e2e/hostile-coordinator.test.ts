@@ -15,6 +15,7 @@ import { policyHash } from '../../policies/index.ts';
 import type { CoordinatorToParty, OpenMessage, PartyToCoordinator } from '../../services/control/messages.ts';
 import { paths } from '../../services/main/config.ts';
 import { CoordinatorHub } from '../../services/transport/channel.ts';
+import { initGateway } from '../../services/main/cluster.ts';
 import { ACCOUNT, TestCluster } from '../support/cluster.ts';
 
 jest.setTimeout(120_000);
@@ -61,7 +62,9 @@ beforeAll(async () => {
   // Now the coordinator is ours.
   const gw = cluster.gateway.child;
   await new Promise<void>((r) => { gw.once('exit', () => r()); gw.kill('SIGKILL'); });
-  hub = new CoordinatorHub({ server: cluster.port, coordinatorId: cluster.config.coordinatorId, parties: cluster.config.parties });
+  // The hostile gateway holds its own key: the parties pin it, so it is the coordinator they talk to.
+  const identity = initGateway(paths.gatewayDir(cluster.dataDir), cluster.config.coordinatorId);
+  hub = new CoordinatorHub({ server: cluster.port, coordinatorId: cluster.config.coordinatorId, parties: cluster.config.parties, identity });
   await hub.listening();
   hub.onMessage((from, raw) => {
     const msg = raw as unknown as PartyToCoordinator;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import {
   CancelKeyDeletionCommand, CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, EnableKeyCommand, KMSClient, ListAliasesCommand,
-  ScheduleKeyDeletionCommand, SignCommand,
+  GetPublicKeyCommand, ScheduleKeyDeletionCommand, SignCommand,
 } from '@aws-sdk/client-kms';
 import { prepareCluster, spawnParty, type Spawned } from '../../services/main/cluster.ts';
 import { startGateway, type RunningGateway } from '../../services/main/gateway.ts';
@@ -18,10 +18,15 @@ import { paths, type GatewayConfig } from '../../services/main/config.ts';
 import { openDatabase } from '../../services/storage/db.ts';
 import { KeyRepository } from '../../services/storage/key-repository.ts';
 import { ACCOUNT, REGION, TEST_CREDENTIALS, freePort } from '../support/cluster.ts';
+import { rawRequest } from '../services/kms-api/support.ts';
+import { verifyAttestation } from '../../services/control/receipts.ts';
+import { readFileSync } from 'node:fs';
 
 jest.setTimeout(120_000);
 
 const DAY = 24 * 60 * 60 * 1000;
+/** Each party's own wait between a signed deletion record and the deletion (docs/security.md "Deleting a key"): short here. */
+const PARTY_WAIT_MS = 300;
 const dataDir = mkdtempSync(join(tmpdir(), 'tutti-deletion-'));
 let config: GatewayConfig;
 let port: number;
@@ -39,7 +44,7 @@ async function start(): Promise<void> {
 }
 
 function startParty(id: string): Spawned {
-  const p = spawnParty(dataDir, id, `ws://127.0.0.1:${port}/parties`);
+  const p = spawnParty(dataDir, id, `ws://127.0.0.1:${port}/parties`, { TUTTI_DELETION_WAIT_MS: String(PARTY_WAIT_MS) });
   parties.set(id, p);
   return p;
 }
@@ -92,6 +97,24 @@ async function newKey(): Promise<string> {
   return out.KeyMetadata!.KeyId!;
 }
 
+describe('key creation receipts', () => {
+  test('GetKeyAttestation: every party signed the key it made, checked against its own peers.json', async () => {
+    const keyId = await newKey();
+    const endpoint = { url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` };
+    const res = await rawRequest(endpoint, { target: 'GetKeyAttestation', body: JSON.stringify({ KeyId: keyId }), region: REGION, ...TEST_CREDENTIALS });
+    expect(res.status).toBe(200);
+    const receipts = (res.json as { Receipts: unknown[] }).Receipts;
+    const pinned = (JSON.parse(readFileSync(paths.peers(paths.partyDir(dataDir, 'party-1')), 'utf8')) as { peers: never[] }).peers;
+    const { problems, facts } = verifyAttestation(receipts, { pinned, keyId, threshold: 2 });
+    expect(problems).toEqual([]);
+    const pub = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
+    // The SPKI of an Ed25519 key ends with the 32-byte key itself.
+    expect(Buffer.from(pub.PublicKey!).subarray(-32).toString('hex')).toBe(facts!.publicKey);
+    const missing = await rawRequest(endpoint, { target: 'GetKeyAttestation', body: JSON.stringify({ KeyId: '00000000-0000-4000-8000-000000000000' }), region: REGION, ...TEST_CREDENTIALS });
+    expect([missing.status, missing.json?.__type]).toEqual([400, 'NotFoundException']);
+  });
+});
+
 describe('key deletion', () => {
   test('ST-16: after the window the key, its aliases and every share are gone; an offline party deletes on reconnect', async () => {
     const doomed = await newKey();
@@ -132,6 +155,22 @@ describe('key deletion', () => {
     await until('party-3 confirms', () => gateway.deletions.pending().length === 0);
     expect(sharesHeld('party-3', doomed)).toBe(0);
     expect(logs.join('\n')).toContain(`party-3 confirmed it deleted its share of key ${doomed}`);
+    // The deleted key id is used up at the gateway and at every party (a DKG under it is refused there).
+    const keysDb = new Sqlite(paths.keysDb(paths.gatewayDir(dataDir)), { readonly: true, fileMustExist: true });
+    try {
+      expect(keysDb.prepare('SELECT key_id FROM deleted_key_ids WHERE key_id = ?').pluck().all(doomed)).toEqual([doomed]);
+    } finally {
+      keysDb.close();
+    }
+    for (const p of ['party-1', 'party-2', 'party-3']) {
+      const db = new Sqlite(paths.sharesDb(paths.partyDir(dataDir, p)), { readonly: true, fileMustExist: true });
+      try {
+        expect(db.prepare('SELECT key_id FROM key_tombstones WHERE key_id = ?').pluck().all(doomed)).toEqual([doomed]);
+        expect(db.prepare(`SELECT event FROM audit_log WHERE key_id = ? AND event LIKE 'key-%' ORDER BY seq`).pluck().all(doomed)).toEqual(['key-deletion-requested', 'key-deleted']);
+      } finally {
+        db.close();
+      }
+    }
 
     // The cancelled key survived the sweep: Disabled, and it signs again once enabled.
     expect((await kms.send(new DescribeKeyCommand({ KeyId: kept }))).KeyMetadata!.KeyState).toBe('Disabled');

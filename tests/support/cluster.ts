@@ -52,13 +52,16 @@ export class TestCluster {
   readonly parties = new Map<string, Spawned>();
   port = 0;
   private gatewayEnv: NodeJS.ProcessEnv = {};
+  /** Environment of every party process this cluster starts (startParty adds its own on top). */
+  private partyEnv: NodeJS.ProcessEnv = {};
 
   /**
    * `credentials`: principals besides TEST_CREDENTIALS (written to the gateway's config.json, as
    * TUTTI_CREDENTIALS does for npm start). The gateway listens on a fixed free port so that
    * restartGateway() keeps the endpoint.
    */
-  async start(opts: { parties?: number; gatewayEnv?: NodeJS.ProcessEnv; credentials?: Credential[] } = {}): Promise<this> {
+  async start(opts: { parties?: number; gatewayEnv?: NodeJS.ProcessEnv; partyEnv?: NodeJS.ProcessEnv; credentials?: Credential[] } = {}): Promise<this> {
+    this.partyEnv = opts.partyEnv ?? {};
     this.config = prepareCluster({
       dataDir: this.dataDir, parties: opts.parties ?? 3, region: REGION, accountId: ACCOUNT, ...TEST_CREDENTIALS,
       ...(opts.credentials ? { credentials: opts.credentials } : {}),
@@ -97,7 +100,7 @@ export class TestCluster {
   }
 
   async startParty(partyId: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
-    const p = spawnParty(this.dataDir, partyId, this.coordinatorUrl, env);
+    const p = spawnParty(this.dataDir, partyId, this.coordinatorUrl, { ...this.partyEnv, ...env });
     this.parties.set(partyId, p);
     await p.ready;
   }

@@ -11,6 +11,7 @@ import { listKeys } from './list-keys.ts';
 import { sign } from './sign.ts';
 import { listResourceTags, tagResource, untagResource } from './tags.ts';
 import { verify } from './verify.ts';
+import { getKeyAttestation } from './get-key-attestation.ts';
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map([
   createKey, describeKey, listKeys, getPublicKey, sign, verify,
@@ -18,7 +19,11 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map([
   enableKey, disableKey, scheduleKeyDeletion, cancelKeyDeletion, updateKeyDescription,
   tagResource, untagResource, listResourceTags,
   getKeyPolicy, putKeyPolicy, listKeyPolicies,
+  getKeyAttestation,
 ].map((op) => [op.name, op]));
+
+/** Tutti's own operations, beside KMS's (docs/kms-compatibility.md "Extensions"). */
+export const TUTTI_OPERATIONS: ReadonlySet<string> = new Set(['GetKeyAttestation']);
 
 /** Every operation of TrentService (@aws-sdk/client-kms 3.1164). */
 export const KMS_OPERATIONS: ReadonlySet<string> = new Set([

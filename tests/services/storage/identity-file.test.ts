@@ -1,6 +1,7 @@
 // identity.json sealed under the master key (trust-review H1): the identity's secret keys never sit
 // in the clear on disk, a clear file from before is migrated with the same public keys, and the
 // public half stays readable without the master key.
+import { generateCoordinatorIdentity } from '../../../services/transport/coordinator-identity.ts';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -100,7 +101,7 @@ describe('identity.json at rest', () => {
     const partyDir = join(dir, 'party-1');
     const id = generateIdentity('party-1');
     writeSecretFile(join(partyDir, 'identity.json'), new TextEncoder().encode(serializeIdentity(id)));
-    writeFileSync(join(partyDir, 'peers.json'), JSON.stringify({ peers: [publicIdentity(id)] }));
+    writeFileSync(join(partyDir, 'peers.json'), JSON.stringify({ peers: [publicIdentity(id)], coordinator: generateCoordinatorIdentity('gateway').identity.pin }));
     const lines: string[] = [];
     // No coordinator listens there: the link keeps retrying, which is all this needs.
     const party = await startPartyFromDir(partyDir, { coordinatorUrl: 'ws://127.0.0.1:9/parties', sessionWorkers: 1, log: (l) => lines.push(l) });

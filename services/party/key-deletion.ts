@@ -1,0 +1,111 @@
+// The party's side of deleting a key (docs/security.md "Deleting a key"). A share is the party's
+// to lose once, for good (FROST keys cannot be refreshed), so the coordinator's word is not enough:
+//
+//  1. the request must carry a deletion record signed by the gateway key this party pins
+//     (services/control/deletion-records.ts); anything else is refused and logged;
+//  2. the party stores the record and waits its own waiting period, measured by its own clock from
+//     when it first received that record (default: the key's deletion window, at least 7 days;
+//     TUTTI_DELETION_WAIT_MS sets it), so that an operator has time to notice and cancel. The
+//     gateway sends the record from ScheduleKeyDeletion on, so both waits run together; the share
+//     goes only once the gateway also says the key is gone (`due`) and this party's wait is over;
+//  3. a cancel signed by the gateway (CancelKeyDeletion) within the wait drops the request;
+//  4. then the share is deleted, with an audit entry naming the record, and the key id is
+//     tombstoned: a DKG under it is refused from then on.
+// A party holding no share of the key deletes (and tombstones) at once: it has nothing to lose.
+import type { CancelKeyDeletionMessage, DeleteKeyMessage } from '../control/messages.ts';
+import { KEY_ID_RE } from '../control/messages.ts';
+import {
+  deletionCancelBytes, deletionCancelProblem, deletionRecordBytes, deletionRecordProblem, type DeletionRecord,
+} from '../control/deletion-records.ts';
+import { pinVerifier, type CoordinatorPin } from '../transport/coordinator-identity.ts';
+import { base64ToBytes } from '../transport/control.ts';
+import type { DeletionStore } from '../storage/deletion-store.ts';
+
+const DAY_MS = 24 * 3600 * 1000;
+/** The shortest waiting period by default: AWS KMS's shortest PendingWindowInDays. */
+export const MIN_DEFAULT_WAIT_DAYS = 7;
+
+export type DeletionDecision =
+  | { kind: 'refused'; reason: string }
+  /** Stored (first: just now) and waiting until `until` (this party's clock). */
+  | { kind: 'waiting'; first: boolean; until: number; record: DeletionRecord }
+  | { kind: 'delete'; record: DeletionRecord; firstSeen: number | null };
+
+export type KeyDeletionRulesOptions = {
+  store: DeletionStore;
+  /** The pinned coordinator; without one every deletion is refused. */
+  coordinator?: CoordinatorPin;
+  /** The waiting period, overriding the default (the record's window, at least 7 days). */
+  waitMs?: number;
+  now?: () => number;
+};
+
+export class KeyDeletionRules {
+  private readonly verify: ((m: Uint8Array, s: Uint8Array) => boolean) | undefined;
+  private readonly now: () => number;
+
+  constructor(private readonly o: KeyDeletionRulesOptions) {
+    this.verify = o.coordinator ? pinVerifier(o.coordinator) : undefined;
+    this.now = o.now ?? (() => Date.now());
+  }
+
+  waitFor(record: DeletionRecord): number {
+    return this.o.waitMs ?? Math.max(record.windowDays, MIN_DEFAULT_WAIT_DAYS) * DAY_MS;
+  }
+
+  private signed(bytes: Uint8Array, signature: string, coordinatorId: string): string | undefined {
+    if (!this.verify || !this.o.coordinator) return 'this party pins no coordinator key (peers.json "coordinator"), so it deletes nothing';
+    if (coordinatorId !== this.o.coordinator.coordinatorId) return `signed for coordinator '${coordinatorId}', not the pinned '${this.o.coordinator.coordinatorId}'`;
+    const sig = base64ToBytes(signature);
+    if (!sig || !this.verify(bytes, sig)) return 'the signature does not verify under the pinned coordinator key';
+    return undefined;
+  }
+
+  /** What to do with a delete-key message; `holdsShare`: whether this party has anything of the key. */
+  onRequest(msg: DeleteKeyMessage, holdsShare: boolean): DeletionDecision {
+    const problem = deletionRecordProblem(msg.record);
+    if (problem) return { kind: 'refused', reason: problem };
+    const record = msg.record!;
+    if (record.keyId !== msg.keyId) return { kind: 'refused', reason: `the deletion record is for key ${record.keyId}` };
+    const bad = this.signed(deletionRecordBytes(record), record.signature, record.coordinatorId);
+    if (bad) return { kind: 'refused', reason: `deletion record refused: ${bad}` };
+    if (!holdsShare) return msg.due === true ? { kind: 'delete', record, firstSeen: null } : { kind: 'waiting', first: false, until: this.now(), record };
+    const now = this.now();
+    const stored = this.o.store.request(msg.keyId);
+    let firstSeen = stored?.firstSeen;
+    let first = false;
+    if (!stored || stored.requestedAt !== record.scheduledAt) {
+      // A new schedule (after a cancel) starts the wait again.
+      firstSeen = now;
+      first = true;
+      this.o.store.putRequest({ keyId: msg.keyId, requestedAt: record.scheduledAt, record: JSON.stringify(record), firstSeen: now });
+    }
+    const until = firstSeen! + this.waitFor(record);
+    // Both clocks must have run out: the gateway's (it says the key is gone) and this party's own.
+    if (now < until || msg.due !== true) return { kind: 'waiting', first, until, record };
+    return { kind: 'delete', record, firstSeen: firstSeen! };
+  }
+
+  /** A signed cancel: drops the waiting request scheduled at or before it. */
+  onCancel(msg: CancelKeyDeletionMessage): { ok: true; dropped: boolean } | { ok: false; reason: string } {
+    const problem = deletionCancelProblem(msg.cancel);
+    if (problem) return { ok: false, reason: problem };
+    const c = msg.cancel;
+    if (c.keyId !== msg.keyId || !KEY_ID_RE.test(c.keyId)) return { ok: false, reason: `the cancel is for key ${c.keyId}` };
+    const bad = this.signed(deletionCancelBytes(c), c.signature, c.coordinatorId);
+    if (bad) return { ok: false, reason: `cancel refused: ${bad}` };
+    const stored = this.o.store.request(c.keyId);
+    if (!stored || stored.requestedAt > c.cancelledAt) return { ok: true, dropped: false };
+    return { ok: true, dropped: this.o.store.dropRequest(c.keyId) };
+  }
+
+  /** The share is gone: the key id is used up here. */
+  deleted(keyId: string, record: DeletionRecord): void {
+    this.o.store.tombstone(keyId, this.now(), JSON.stringify(record));
+    this.o.store.dropRequest(keyId);
+  }
+
+  isTombstoned(keyId: string): boolean {
+    return this.o.store.isTombstoned(keyId);
+  }
+}
