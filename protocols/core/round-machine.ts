@@ -117,6 +117,11 @@ export abstract class RoundMachine<O, S, St extends RoundState> implements Sessi
     return this.decoded.get(key) as T;
   }
 
+  /** The payload of `from` for a round, not copied: read only (for hashing into a transcript). */
+  protected payloadView(round: number, p2p: boolean, from: number): Uint8Array {
+    return this.stored(slotKey(round, p2p, from));
+  }
+
   /** The raw payload of `from` for a round (for echoes and transcripts): a copy. */
   protected raw(round: number, p2p: boolean, from: number): Uint8Array {
     return this.stored(slotKey(round, p2p, from)).slice();
