@@ -316,7 +316,8 @@ function openUnguarded(bytes: Uint8Array, me: Identity, senders: (index: number)
     try {
       return decodeEnvelope(concatBytes(header, plaintext)).envelope;
     } catch (e) {
-      throw malformedFrom(e, from);
+      // The seal opened: the sender sealed an envelope that does not decode.
+      throw new TransportError('malformed', (e as Error)?.message ?? String(e), from, true);
     }
   }
 
