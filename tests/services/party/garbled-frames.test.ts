@@ -24,6 +24,7 @@ import { PolicyGate } from '../../../services/party/policy-gate.ts';
 import { Party } from '../../../services/party/party.ts';
 import { triageRejectedFrame } from '../../../services/party/frame-triage.ts';
 import { TransportError } from '../../../services/transport/errors.ts';
+import { SessionHost } from '../../../services/party/session-host.ts';
 import { SessionFailed, SessionRunner } from '../../../services/coordinator/session-runner.ts';
 import { generateIdentity, publicIdentity } from '../../../services/transport/identity.ts';
 import type { CoordinatorToParty, EnvelopeMessage, PartyToCoordinator } from '../../../services/control/messages.ts';
@@ -43,8 +44,12 @@ describe('frame triage (services/party/frame-triage.ts)', () => {
   });
 });
 
-describe('a DKLs23 signing session fed garbled frames', () => {
+// Inline sessions (the default), and again with every DKLs23 session in a worker thread
+// (TUTTI_DKLS_SIGN_IN_WORKER=1): a step that comes back from a worker after the ban is dropped too.
+describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed garbled frames (%s)', (placement) => {
   let dir: string;
+  let host: SessionHost | undefined;
+  const env = process.env.TUTTI_DKLS_SIGN_IN_WORKER;
   const dbs: Database[] = [];
   const parties = new Map<string, Party>();
   const bans = new Map<string, BanStore>();
@@ -62,6 +67,10 @@ describe('a DKLs23 signing session fed garbled frames', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tutti-garbled-'));
+    if (placement === 'worker') {
+      process.env.TUTTI_DKLS_SIGN_IN_WORKER = '1';
+      host = new SessionHost({ size: 1 });
+    }
     const ids = ['party-1', 'party-2'].map((p) => generateIdentity(p));
     const allowlist = ids.map(publicIdentity);
     const deliver = (partyId: string, msg: CoordinatorToParty) => setImmediate(() => parties.get(partyId)!.handle(msg));
@@ -87,7 +96,7 @@ describe('a DKLs23 signing session fed garbled frames', () => {
         identity, allowlist, shares: new ShareStore(db, masterKey), consumed: new ConsumedStore(db),
         policies: new PolicyGate({ store: new PolicyStore(db, masterKey) }), bans: banStore,
         send: (msg) => { sent.push({ party: id, msg }); setImmediate(() => runner.onMessage(id, msg)); },
-        log: (line) => logs.push(line),
+        log: (line) => logs.push(line), ...(host ? { sessionHost: host } : {}),
         ...(id === 'party-2' ? { tamperAt: tamper2 } : {}),
       }));
     }
@@ -99,7 +108,9 @@ describe('a DKLs23 signing session fed garbled frames', () => {
     publicKey = (out.get(1) as { publicKey: string }).publicKey;
   }, 120_000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    if (env === undefined) delete process.env.TUTTI_DKLS_SIGN_IN_WORKER; else process.env.TUTTI_DKLS_SIGN_IN_WORKER = env;
+    await host?.close();
     for (const db of dbs) db.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -192,5 +203,7 @@ describe('a DKLs23 signing session fed garbled frames', () => {
     expect(bans.get('party-1')!.ofKey(KEY).map((b) => b.peerId)).toEqual(['party-2']);
     // And the ban holds: the next request is refused before anything is sent.
     await expect(sign(8)).rejects.toMatchObject({ failure: { kind: 'banned' } });
+    // The worker variant did run its sessions in the worker thread.
+    if (host) expect(host.workers).toBe(1);
   });
 });
