@@ -7,7 +7,9 @@
 // secret value drawn after creation comes from transcriptRng(seed, step, round, transcript), so a
 // session restored from a snapshot and fed different peer messages draws fresh, unrelated values
 // (the values drawn at creation, fixed by round 1, are protected otherwise: see sign.ts on the
-// presignature). One SHA-256 per direction and round, over payloads already in memory.
+// presignature). One SHA-256 per direction and round, over payloads already in memory, and only
+// when it is needed: the absorbed messages wait (as references, not copies) until the next draw or
+// snapshot, so signing never hashes its 49 KB round-3 messages (nothing is drawn after round 2).
 import type { Envelope } from '../core/envelope.ts';
 import { ProtocolError } from '../core/errors.ts';
 import { bytesToHex, fromHex, utf8ToBytes } from '../core/bytes.ts';
@@ -52,6 +54,8 @@ export function checkMachineState(json: unknown, type: string): MachineState {
 export abstract class DklsMachine<O, S, St extends MachineState> extends RoundMachine<O, S, St> {
   protected readonly curve: DklsCurve;
   private readonly roundShapes: readonly RoundShape[];
+  /** Absorbs not yet folded into `sessionTranscript`, oldest first (flushTranscript). */
+  private readonly pending: Uint8Array[][] = [];
 
   protected constructor(state: St, shapes: readonly RoundShape[]) {
     super(state, shapes);
@@ -88,15 +92,31 @@ export abstract class DklsMachine<O, S, St extends MachineState> extends RoundMa
    * u8 peer (sender or addressee, 0 = broadcast), u8 p2p, payload).
    */
   private absorb(direction: Uint8Array, round: number, messages: [number, boolean, Uint8Array][]): void {
-    const parts: Uint8Array[] = [fromHex(this.st.sessionTranscript), direction, Uint8Array.of(round)];
+    const parts: Uint8Array[] = [direction, Uint8Array.of(round)];
     for (const [peer, p2p, payload] of messages) parts.push(Uint8Array.of(peer), p2p ? P2P : BC, payload);
-    this.st.sessionTranscript = bytesToHex(taggedParts(LABELS.dkls23SessionTranscript, parts));
+    this.pending.push(parts);
+  }
+
+  /** Folds the pending absorbs into `sessionTranscript`, in order (the same chain as folding each at once). */
+  private flushTranscript(): Uint8Array {
+    let t = fromHex(this.st.sessionTranscript);
+    if (!this.pending.length) return t;
+    for (const parts of this.pending) t = taggedParts(LABELS.dkls23SessionTranscript, [t, ...parts]);
+    this.pending.length = 0;
+    this.st.sessionTranscript = bytesToHex(t);
+    return t;
   }
 
   /** The randomness of one step of the round being completed, bound to the transcript so far. */
   protected stepRng(step: string): Rng {
     if (!this.st.seed) throw new ProtocolError('internal', 'the session has ended: no more randomness');
-    return transcriptRng(fromHex(this.st.seed), `${this.protocol}/${step}`, this.st.round, fromHex(this.st.sessionTranscript));
+    return transcriptRng(fromHex(this.st.seed), `${this.protocol}/${step}`, this.st.round, this.flushTranscript());
+  }
+
+  /** A snapshot holds the transcript of everything absorbed so far. */
+  override toJSON(): unknown {
+    this.flushTranscript();
+    return super.toJSON();
   }
 }
 
