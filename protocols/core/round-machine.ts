@@ -117,6 +117,11 @@ export abstract class RoundMachine<O, S, St extends RoundState> implements Sessi
     return this.decoded.get(key) as T;
   }
 
+  /** The payload of `from` for a round, not copied: read only (for hashing into a transcript). */
+  protected payloadView(round: number, p2p: boolean, from: number): Uint8Array {
+    return this.stored(slotKey(round, p2p, from));
+  }
+
   /** The raw payload of `from` for a round (for echoes and transcripts): a copy. */
   protected raw(round: number, p2p: boolean, from: number): Uint8Array {
     return this.stored(slotKey(round, p2p, from)).slice();
@@ -149,7 +154,8 @@ export abstract class RoundMachine<O, S, St extends RoundState> implements Sessi
   receive(envelope: Envelope): Step<O, S> {
     if (this.st.outcome) return this.terminal();
     return this.guard(() => {
-      this.accept(envelope);
+      const dropped = this.accept(envelope);
+      if (dropped !== undefined) return { kind: 'wait', dropped };
       return this.st.started ? this.pump([]) : { kind: 'wait' };
     });
   }
@@ -160,17 +166,23 @@ export abstract class RoundMachine<O, S, St extends RoundState> implements Sessi
     return JSON.parse(JSON.stringify({ ...this.st, inbox }));
   }
 
-  /** Intake: everything that can be checked before the message is stored. */
-  private accept(e: Envelope): void {
+  /**
+   * Intake: everything that can be checked before the message is stored. What no participant can
+   * be blamed for (a relay's replay or misrouting) is dropped, returning why, and the session goes
+   * on waiting for the real message (TOB-SILA-14: an inauthentic or misdelivered message must not
+   * end a session the honest parties can still finish); what an authenticated sender did wrong
+   * throws, naming it.
+   */
+  private accept(e: Envelope): string | undefined {
     if (typeof e !== 'object' || e === null || !(e.payload instanceof Uint8Array) || !(e.session instanceof Uint8Array))
-      throw new ProtocolError('malformed', 'not an envelope');
+      return 'not an envelope';
     // A message of another session or protocol may be a replay by the relay: no culprit.
     if (e.protocol !== this.protocol || !equalBytes(e.session, this.sessionId))
-      throw new ProtocolError('unexpected', `message for ${String(e.protocol)} session ${bytesToHex(e.session).slice(0, 16)}…, not this session`);
+      return `message for ${String(e.protocol)} session ${bytesToHex(e.session).slice(0, 16)}…, not this session`;
     if (!this.st.parties.includes(e.from) || e.from === this.self)
-      throw new ProtocolError('unexpected', `message from ${e.from}, who is not another participant`);
+      return `message from ${e.from}, who is not another participant`;
     // The header (to included) is authenticated, so a wrong addressee means a misrouting relay.
-    if (e.to !== BROADCAST && e.to !== this.self) throw new ProtocolError('unexpected', `message addressed to ${e.to}`);
+    if (e.to !== BROADCAST && e.to !== this.self) return `message addressed to ${e.to}`;
     const p2p = e.to !== BROADCAST;
     const shape = Number.isInteger(e.round) ? this.shapes[e.round - 1] : undefined;
     // Authenticated and bound to this session: a message for a round that does not exist, for a
@@ -183,7 +195,7 @@ export abstract class RoundMachine<O, S, St extends RoundState> implements Sessi
     if (this.has(key)) {
       // The same bytes again can be a network or relay replay; different bytes were signed by
       // the sender, who therefore sent two versions of one message.
-      if (equalBytes(this.stored(key), e.payload)) throw new ProtocolError('duplicate', `second copy of round ${e.round} message from ${e.from}`);
+      if (equalBytes(this.stored(key), e.payload)) return `second copy of round ${e.round} message from ${e.from}`;
       throw new ProtocolError('equivocation', `two different round ${e.round} messages from ${e.from}`, [e.from]);
     }
     if (e.round < this.st.round) throw new ProtocolError('unexpected', `late round ${e.round} message from ${e.from}`, [e.from]);
@@ -191,6 +203,7 @@ export abstract class RoundMachine<O, S, St extends RoundState> implements Sessi
     // A copy: the caller may reuse the envelope's buffer.
     this.payloads.set(key, e.payload.slice());
     this.decoded.set(key, value);
+    return undefined;
   }
 
   private roundComplete(round: number): boolean {

@@ -22,8 +22,12 @@ export type Durable<S> = {
 export type Step<O, S = never> =
   /** Send these messages and keep waiting. */
   | { kind: 'send'; messages: Envelope[]; durable?: Durable<S> }
-  /** Nothing to send yet; wait for more messages. */
-  | { kind: 'wait' }
+  /**
+   * Nothing to send yet; wait for more messages. `dropped`: the envelope was refused without
+   * ending the session, because nobody can be blamed for it (a relay's replay or misrouting;
+   * TOB-SILA-14): the session keeps waiting for the real message until its deadline.
+   */
+  | { kind: 'wait'; dropped?: string }
   /** Finished: send the last messages (if any) and deliver the output. */
   | { kind: 'done'; messages: Envelope[]; output: O; durable?: Durable<S> }
   /** Stopped for good: no output, ever. The error names the culprits where the protocol can. */

@@ -27,11 +27,11 @@ import {
   checkCommitmentLength, commitPolynomial, evalCommitment, evalPolynomial, lagrangeAtZero, randomPolynomial, sumCommitments, verifyFeldmanShare,
 } from './feldman.ts';
 import { checkConfirmations, checkEchoes, echoPayload, DIGEST_BYTES } from './agreement.ts';
-import { DklsMachine, checkMachineState, checkSessionInputs, type MachineState, type Progress } from './machine.ts';
+import { DklsMachine, checkMachineState, checkSessionInputs, initialTranscript, type MachineState, type Progress } from './machine.ts';
 import { OT_SETUP_REQUEST_BYTES, OT_SETUP_RESPONSE_BYTES, otSetupFinish, otSetupRequest, otSetupRespond } from './ot-setup.ts';
 import { zeroSeed } from './zero-share.ts';
 import { checkThreshold, type DklsKeyShare } from './keyshare.ts';
-import { derivedRng, randomBytes } from './random.ts';
+import { randomBytes } from './random.ts';
 import { tagged } from './hash.ts';
 import { SEED_BYTES } from './params.ts';
 
@@ -58,8 +58,6 @@ export type DkgState = MachineState & {
   n: number;
   t: number;
   context: string;
-  /** Secret seed of this session's later randomness (random.ts derivedRng). */
-  seed: string;
   coefficients: string[] | null;
   blind: string;
   round1: string;
@@ -101,10 +99,6 @@ function polynomialParts(t: number, F: readonly Point[]): Uint8Array[] {
 export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> {
   constructor(state: DkgState) { super(state, SHAPES); }
 
-  private rng(context: string): Rng {
-    return derivedRng(fromHex(this.st.seed), `${this.protocol}/${context}`);
-  }
-
   private get finalSid(): Uint8Array { return fromHex(this.st.finalSid!); }
 
   private ownPayload(round: 1 | 2, p: number): Uint8Array {
@@ -112,7 +106,7 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     return this.raw(round, false, p);
   }
 
-  protected begin(): Envelope[] {
+  protected firstMessages(): Envelope[] {
     return [this.envelope(1, BROADCAST, fromHex(this.st.round1))];
   }
 
@@ -159,7 +153,7 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     return h;
   }
 
-  protected complete(round: number): Progress<DklsDkgOutput, DklsKeyShare> {
+  protected completeRound(round: number): Progress<DklsDkgOutput, DklsKeyShare> {
     switch (round) {
       case 1: return this.openAndRequest();
       case 2: return this.checkAndRespond();
@@ -190,7 +184,7 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     this.st.echo1 = bytesToHex(echo1);
     const coefficients = this.st.coefficients!.map((c) => curve.Fn.fromBytes(fromHex(c)));
     const F = commitPolynomial(curve, coefficients);
-    const rng = this.rng('coefficient-proofs');
+    const rng = this.stepRng('coefficient-proofs');
     const proofs = coefficients.map((a, k) => proveDlog(curve, { label: LABELS.dkls23DkgCoefficientProof, sid: finalSid, party: this.self, index: k }, a, rng));
     const round2 = concatBytes(finalSid, echo1, Uint8Array.of(t), ...F.map(encodePoint), fromHex(this.st.blind), ...proofs);
     this.st.round2 = bytesToHex(round2);
@@ -198,9 +192,9 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     const otRequests: NonNullable<DkgState['otRequests']> = {};
     const zeroContributions: Record<string, string> = {};
     for (const j of this.others) {
-      const req = otSetupRequest(curve.name, finalSid, this.self, j, randomBytes(this.rng(`ot-request/${j}`), 32));
+      const req = otSetupRequest(curve.name, finalSid, this.self, j, randomBytes(this.stepRng(`ot-request/${j}`), 32));
       otRequests[String(j)] = { delta: bytesToHex(req.state.delta), secrets: bytesToHex(req.state.baseOt.secrets), choices: bytesToHex(req.state.baseOt.choices) };
-      const zero = randomBytes(this.rng(`zero-seed/${j}`), SEED_BYTES);
+      const zero = randomBytes(this.stepRng(`zero-seed/${j}`), SEED_BYTES);
       zeroContributions[String(j)] = bytesToHex(zero);
       messages.push(this.envelope(2, j, concatBytes(finalSid, req.message, zero)));
     }
@@ -251,7 +245,7 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     const receiverSeeds: Record<string, string> = {};
     const messages: Envelope[] = [];
     for (const j of this.others) {
-      const resp = otSetupRespond(curve.name, finalSid, this.self, j, this.message<Round2P>(2, true, j).request, randomBytes(this.rng(`ot-respond/${j}`), 32));
+      const resp = otSetupRespond(curve.name, finalSid, this.self, j, this.message<Round2P>(2, true, j).request, randomBytes(this.stepRng(`ot-respond/${j}`), 32));
       receiverSeeds[String(j)] = bytesToHex(resp.receiverSeeds);
       const share = curve.Fn.toBytes(evalPolynomial(curve, coefficients, BigInt(j)));
       messages.push(this.envelope(3, j, concatBytes(finalSid, echo2, share, resp.message)));
@@ -308,7 +302,7 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     this.st.coefficients = null;
     this.st.otRequests = null;
     this.st.receiverSeeds = null;
-    const proof = proveDlog(curve, { label: LABELS.dkls23DkgShareProof, sid: finalSid, party: this.self, index: 0 }, s, this.rng('share-proof'));
+    const proof = proveDlog(curve, { label: LABELS.dkls23DkgShareProof, sid: finalSid, party: this.self, index: 0 }, s, this.stepRng('share-proof'));
     return { messages: [this.envelope(4, BROADCAST, concatBytes(finalSid, encodePoint(pk), proof))] };
   }
 
@@ -390,9 +384,10 @@ export function newDkgState(o: {
   if (refresh) coefficients[0] = refresh.constant;
   const F = commitPolynomial(curve, coefficients);
   const com = commit(LABELS.dkls23DkgCommitment, o.sessionId, o.self, polynomialParts(o.t, F), blind);
+  const protocol = refresh ? `dkls23-${o.curve}/refresh` : dkgProtocolName(o.curve);
   const state: DkgState = {
     v: 1, type: refresh ? 'dkls23-refresh' : 'dkls23-dkg', curve: o.curve,
-    protocol: refresh ? `dkls23-${o.curve}/refresh` : dkgProtocolName(o.curve), sessionId: bytesToHex(o.sessionId),
+    protocol, sessionId: bytesToHex(o.sessionId), sessionTranscript: initialTranscript(protocol, o.sessionId, o.self),
     self: o.self, parties: Array.from({ length: o.n }, (_, k) => k + 1), started: false, round: 1, inbox: {}, outcome: null,
     n: o.n, t: o.t, context: bytesToHex(o.context), seed: bytesToHex(seed),
     coefficients: coefficients.map((c) => bytesToHex(curve.Fn.toBytes(c))), blind: bytesToHex(blind),
@@ -403,7 +398,11 @@ export function newDkgState(o: {
   return state;
 }
 
-/** Rebuilds a DKG session from toJSON(). Later randomness comes from the snapshot's seed; rng is unused. */
+/**
+ * Rebuilds a DKG session from toJSON(). Later randomness comes from the snapshot's seed and the
+ * transcript (machine.ts): fed the messages it had, it recomputes what it sent; fed different ones,
+ * it draws fresh values (tests/protocols/dkls23/restore-attacks.test.ts). rng is unused.
+ */
 export function restoreDklsDkg(json: unknown, rng: Rng): Session<DklsDkgOutput, DklsKeyShare> {
   void rng;
   const s = checkMachineState(json, 'dkls23-dkg') as DkgState;

@@ -4,6 +4,8 @@ import { bytesToNumberBE } from '@noble/curves/utils.js';
 import type { Rng } from '../core/session.ts';
 import type { DklsCurve } from './curve.ts';
 import { sha256 } from './hash.ts';
+import { lengthPrefixed, u32, utf8ToBytes } from '../core/bytes.ts';
+import { LABELS } from '../core/labels.ts';
 
 /** n bytes from the rng, refusing a short or non-byte answer. */
 export function randomBytes(rng: Rng, n: number): Uint8Array {
@@ -24,13 +26,15 @@ export function randomScalar(curve: DklsCurve, rng: Rng): bigint {
 }
 
 /**
- * A deterministic rng for one step of a session, derived from the session's secret seed (drawn
- * from the injected rng at creation) and a context naming the step: SHA-256(seed ‖ context ‖ u32
- * counter). A session restored from a snapshot therefore recomputes exactly the messages it may
- * already have sent, instead of sending different ones (which peers would take for equivocation).
+ * A deterministic rng derived from a session's secret seed (drawn from the injected rng at
+ * creation) and a context: SHA-256(seed ‖ u32 len ctx ‖ ctx ‖ u32 counter). Sessions draw their
+ * later rounds' randomness through transcriptRng, never with a fixed context alone: a context that
+ * does not bind the transcript gives a restored session the same secrets for different peer
+ * messages (dkls23-review F1). The OT setup (ot-setup.ts) expands a 32-byte seed that itself came
+ * from transcriptRng.
  */
-export function derivedRng(seed: Uint8Array, context: string): Rng {
-  const prefix = new TextEncoder().encode(context);
+export function derivedRng(seed: Uint8Array, context: string | Uint8Array): Rng {
+  const prefix = typeof context === 'string' ? new TextEncoder().encode(context) : context;
   const buf = new Uint8Array(seed.length + 4 + prefix.length + 4);
   buf.set(seed, 0);
   new DataView(buf.buffer).setUint32(seed.length, prefix.length);
@@ -45,4 +49,17 @@ export function derivedRng(seed: Uint8Array, context: string): Rng {
     }
     return out;
   };
+}
+
+/**
+ * The randomness of one step of a session: derivedRng(seed, ctx) with ctx = lengthPrefixed(
+ * LABELS.dkls23StepRandomness, step name, u32 round, transcript), where `transcript` is the
+ * session's running hash of every message it received and sent so far (machine.ts). The same
+ * transcript gives the same values, so a session restored from a snapshot and fed the same
+ * messages recomputes the messages it may already have sent; a different message from any peer
+ * gives fresh, unrelated values (hedged, as RFC 6979 §3.6 binds the message), so a restored
+ * session fed different peer messages never answers twice with related secrets (dkls23-review F1).
+ */
+export function transcriptRng(seed: Uint8Array, step: string, round: number, transcript: Uint8Array): Rng {
+  return derivedRng(seed, lengthPrefixed(utf8ToBytes(LABELS.dkls23StepRandomness), utf8ToBytes(step), u32(round), transcript));
 }

@@ -92,7 +92,7 @@ export function createDklsRefresh(o: {
   return new DklsDkgSession(state);
 }
 
-/** Rebuilds a refresh session from toJSON(). Later randomness comes from the snapshot's seed; rng is unused. */
+/** Rebuilds a refresh session from toJSON(); randomness as restoreDklsDkg (dkg.ts). rng is unused. */
 export function restoreDklsRefresh(json: unknown, rng: Rng): Session<DklsDkgOutput, DklsKeyShare> {
   void rng;
   const s = checkMachineState(json, 'dkls23-refresh') as DkgState;

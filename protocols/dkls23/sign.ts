@@ -4,8 +4,8 @@
 //   R1 bc   sid_i ‖ com_i ‖ request          com_i = H(coordinator sid, i, R_i; blind_i)
 //   R2 p2p  fsid ‖ echo(R1) ‖ VOLE message 1 (i as receiver "Bob": χ_{i←j} = ⟨g, β⟩)
 //   R3 p2p  fsid ‖ VOLE message 2 (i as sender "Alice", inputs (r_i, sk_i)) ‖ R_i ‖ blind_i ‖ pk_i ‖
-//           Γ^u = c^u·G ‖ Γ^v = c^v·G ‖ ψ = φ_i − χ_{i←j}
-//   R4 bc   fsid ‖ w_i = m·φ_i + r_x·v_i ‖ u_i     (after the presignature is durably consumed)
+//           Γ^u = c^u·G ‖ Γ^v = c^v·G ‖ ψ = φ_i − χ_{i←j}   (after the presignature is durably consumed)
+//   R4 bc   fsid ‖ w_i = m·φ_i + r_x·v_i ‖ u_i     (a snapshotted session: after the partial id is too)
 //
 // With sk_i = λ_i·s_i + ζ_i (Lagrange over the signers plus a zero share), each pair runs two
 // random VOLEs (one per direction). After R3, party i holds
@@ -29,12 +29,12 @@ import { dklsCurve, type DklsCurveName, type Point } from './curve.ts';
 import { commit, openCommitment, COMMITMENT_BYTES } from './commit.ts';
 import { lagrangeAtZero } from './feldman.ts';
 import { checkEchoes, echoPayload, DIGEST_BYTES } from './agreement.ts';
-import { DklsMachine, checkMachineState, checkSessionInputs, type MachineState, type Progress } from './machine.ts';
+import { DklsMachine, checkMachineState, checkSessionInputs, initialTranscript, type MachineState, type Progress } from './machine.ts';
 import { parseKeyShare, type DklsKeyShare, type ParsedKeyShare } from './keyshare.ts';
 import { VOLE_RECEIVER_MESSAGE_BYTES, voleReceive, voleReceiveFinish, voleSend, voleSenderMessageBytes } from './rvole.ts';
 import { zeroShare } from './zero-share.ts';
 import { banError } from './errors.ts';
-import { derivedRng, randomBytes, randomScalar } from './random.ts';
+import { randomBytes, randomScalar } from './random.ts';
 import { partyByte, tagged } from './hash.ts';
 import { SIGN_VOLE_INPUTS } from './params.ts';
 import { mulBase, mulPoint } from './scalar-mul.ts';
@@ -51,7 +51,6 @@ type SignState = MachineState & {
   share: DklsKeyShare;
   digest: string;
   request: string;
-  seed: string;
   /** r_i, φ_i and the commitment randomness until R4 is released; null afterwards, never restored. */
   nonce: { r: string; phi: string; blind: string } | null;
   round1: string;
@@ -65,7 +64,12 @@ type SignState = MachineState & {
   /** R = Σ R_j (compressed) once R3 is done. */
   R: string | null;
   partial: string | null;
+  /** Consumed durably before R3 leaves: R3 is the first message that uses (r_i, sk_i) with peer-chosen data. */
   presignatureId: string | null;
+  /** Consumed durably before R4 leaves, by a session that was ever snapshotted (toJSON). */
+  partialId: string;
+  /** toJSON was called: a copy of this session may exist, so R4 needs its own single-use mark. */
+  snapshotted: boolean;
 };
 
 type Round1 = { sid: Uint8Array; commitment: Uint8Array };
@@ -113,13 +117,9 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     return (this.parsedShare ??= parseKeyShare(this.st.share));
   }
 
-  private rng(context: string): Rng {
-    return derivedRng(fromHex(this.st.seed), `${this.protocol}/${context}`);
-  }
-
   private get finalSid(): Uint8Array { return fromHex(this.st.finalSid!); }
 
-  protected begin(): Envelope[] {
+  protected firstMessages(): Envelope[] {
     return [this.envelope(1, BROADCAST, fromHex(this.st.round1))];
   }
 
@@ -153,7 +153,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     return m;
   }
 
-  protected complete(round: number): Progress<DklsSignOutput, never> {
+  protected completeRound(round: number): Progress<DklsSignOutput, never> {
     switch (round) {
       case 1: return this.startVoles();
       case 2: return this.answerVoles();
@@ -184,7 +184,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     const bob: NonNullable<SignState['bob']> = {};
     const messages: Envelope[] = [];
     for (const j of this.others) {
-      const v = voleReceive(curve, voleSessionId(finalSid, j, this.self), key.peers.get(j)!.voleReceiverSeeds, this.rng(`vole-receive/${j}`));
+      const v = voleReceive(curve, voleSessionId(finalSid, j, this.self), key.peers.get(j)!.voleReceiverSeeds, this.stepRng(`vole-receive/${j}`));
       bob[String(j)] = { choices: bytesToHex(v.state.choices), rows: bytesToHex(v.state.rows), chi: bytesToHex(Fn.toBytes(v.chi)) };
       messages.push(this.envelope(2, j, concatBytes(finalSid, echo1, v.message)));
     }
@@ -209,7 +209,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     const messages: Envelope[] = [];
     for (const j of this.others) {
       const v = voleSend(curve, voleSessionId(finalSid, this.self, j), key.peers.get(j)!.voleSender, this.message<Round2>(2, true, j).vole,
-        [r, sk], this.rng(`vole-send/${j}`), j);
+        [r, sk], this.stepRng(`vole-send/${j}`), j);
       const [cu, cv] = v.shares as [bigint, bigint];
       if (cu === 0n || cv === 0n) throw new ProtocolError('internal', 'degenerate VOLE share');
       alice[String(j)] = { cu: bytesToHex(Fn.toBytes(cu)), cv: bytesToHex(Fn.toBytes(cv)) };
@@ -218,7 +218,12 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
         encodePoint(mulBase(curve, cu)), encodePoint(mulBase(curve, cv)), Fn.toBytes(Fn.sub(phi, chi)))));
     }
     this.st.alice = alice;
-    return { messages };
+    // The presignature is used from here on: R3 answers each VOLE with (r_i, sk_i) against the
+    // peer's R2. Two answers with the same inputs to different R2s give the two pads of a row, so
+    // ã + ã' = 2·(r_i, sk_i) (DKLs23 Protocol 5.2): the id is consumed durably before R3 leaves,
+    // and a rerun or a restored copy of this session is refused by the durable store
+    // (research notes §1.2 "Nonce/presignature reuse"; dkls23-review F1).
+    return { messages, durable: { consume: [this.st.presignatureId!] } };
   }
 
   /** R3 done: every receiver-side check; then the presignature and our online-round message. */
@@ -265,15 +270,18 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     const m = Fn.create(bytesToNumberBE(fromHex(this.st.digest)));
     const w = Fn.add(Fn.mul(m, phi), Fn.mul(rx, v));
     this.st.R = bytesToHex(encodePoint(R));
-    // The presignature is spent now: forget it before the partial signature leaves, and have the
-    // service mark it consumed durably first (research notes §1.2 "Nonce/presignature reuse").
+    // The presignature is spent: forget it before the partial signature leaves. Two partials from
+    // one state against different R3s (different ψ) give r_i·(ψ − ψ') and r_x·sk_i·(ψ − ψ'): a
+    // session that was ever snapshotted may have a restored twin, so it also consumes the partial
+    // id durably before R4 leaves; one never snapshotted exists once, in memory (the service).
     this.st.nonce = null;
     this.st.sk = null;
     this.st.bob = null;
     this.st.alice = null;
     const partial = concatBytes(finalSid, Fn.toBytes(w), Fn.toBytes(u));
     this.st.partial = bytesToHex(partial);
-    return { messages: [this.envelope(4, BROADCAST, partial)], durable: { consume: [this.st.presignatureId!] } };
+    const messages = [this.envelope(4, BROADCAST, partial)];
+    return this.st.snapshotted ? { messages, durable: { consume: [this.st.partialId] } } : { messages };
   }
 
   /** R4 done: s = Σ w / Σ u, low-S, and the independent verifier before anything is output. */
@@ -307,6 +315,12 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
   protected outputFromJSON(j: unknown): DklsSignOutput {
     const o = j as { signature: string; recovery: number };
     return { signature: fromHex(o.signature), recovery: o.recovery };
+  }
+
+  /** A snapshot: from now on this session's R4 is single-use through the durable store too. */
+  override toJSON(): unknown {
+    this.st.snapshotted = true;
+    return super.toJSON();
   }
 
   protected wipe(): void {
@@ -344,6 +358,7 @@ export function createDklsSign(o: {
     Uint8Array.from(signers), o.digest, o.context ?? new Uint8Array(0));
   const state: SignState = {
     v: 1, type: 'dkls23-sign', curve: o.curve, protocol, sessionId: bytesToHex(o.sessionId), self: o.self,
+    sessionTranscript: initialTranscript(protocol, o.sessionId, o.self),
     parties: signers, started: false, round: 1, inbox: {}, outcome: null,
     // Key shares are treated as immutable: the state refers to the caller's object (toJSON copies).
     share: o.share,
@@ -352,20 +367,25 @@ export function createDklsSign(o: {
     round1: bytesToHex(concatBytes(sid, com, request)), finalSid: null, echo1: null, sk: null, bob: null, alice: null,
     R: null, partial: null,
     presignatureId: bytesToHex(tagged(LABELS.dkls23PresignatureId, utf8ToBytes(protocol), encodePoint(key.publicKey), partyByte(o.self), R)),
+    partialId: bytesToHex(tagged(LABELS.dkls23PresignatureId, utf8ToBytes(protocol), encodePoint(key.publicKey), partyByte(o.self), R, utf8ToBytes('partial'))),
+    snapshotted: false,
   };
   return new DklsSignSession(state, key, Rpoint);
 }
 
 /**
- * Rebuilds a signing session from toJSON(). A snapshot taken before R4 holds the presignature:
- * restoring it after R4 was released would reuse it, which the service's durable consumed-id
- * table (keyed by `durable.consume`) must refuse.
+ * Rebuilds a signing session from toJSON(). Later randomness is bound to the transcript
+ * (machine.ts), and the values drawn at creation (r_i, φ_i) are single-use through the caller's
+ * durable consumed-id table: the presignature id before R3, the partial id before R4 (every
+ * snapshot sets `snapshotted`). A restored session fed different peer messages is refused there
+ * instead of answering twice (tests/protocols/dkls23/restore-attacks.test.ts). rng is unused.
  */
 export function restoreDklsSign(json: unknown, rng: Rng): Session<DklsSignOutput> {
   void rng;
   const s = checkMachineState(json, 'dkls23-sign') as SignState;
   const key = parseKeyShare(s.share);
-  if (typeof s.digest !== 'string' || typeof s.request !== 'string' || typeof s.round1 !== 'string')
+  if (typeof s.digest !== 'string' || typeof s.request !== 'string' || typeof s.round1 !== 'string'
+    || typeof s.partialId !== 'string' || s.snapshotted !== true)
     throw new ProtocolError('malformed', 'snapshot: bad signing fields');
   return new DklsSignSession(JSON.parse(JSON.stringify(s)) as SignState, key);
 }

@@ -28,6 +28,7 @@ import { inlineSession, type HostedSession, type SessionHost } from './session-h
 import { ConsumeBatcher } from './consume-batcher.ts';
 import { signAgreementDigest } from './sign-agreement.ts';
 import { signRevisionAck } from '../control/revision-ack.ts';
+import { triageRejectedFrame } from './frame-triage.ts';
 import { NoncePool, commitmentFromHex } from './nonce-pool.ts';
 import { premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces, type PremadeShare } from '../../protocols/frost/premade.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
@@ -622,27 +623,25 @@ export class Party {
     try {
       envelope = open(msg.data, this.o.identity, (i) => active.parties[i - 1], active.self, this.replay, active.keys);
     } catch (err) {
-      if (err instanceof TransportError && err.reason === 'replay') {
-        // An exact copy of something already accepted: refuse it, but a relay that repeats
-        // itself is no reason to give up a session the honest parties can still finish.
-        this.o.log?.(`party ${this.partyId}: dropped a replayed envelope: ${err.message}`);
-        return;
-      }
-      // The claimed sender is only a suspect: a hostile relay could have tampered instead.
-      const sender = err instanceof TransportError ? err.sender : undefined;
-      this.fail(msg.session, new ProtocolError('malformed', `rejected envelope: ${(err as Error).message}`, sender !== undefined ? [sender] : []));
-      return;
+      // Inauthentic or replayed: dropped, the session waits for the real one; authentic but
+      // undecodable: the sender's fault (frame-triage.ts, TOB-SILA-14).
+      const t = triageRejectedFrame(err);
+      if ('drop' in t) return this.o.log?.(`party ${this.partyId}: session ${msg.session.slice(0, 12)}: dropped ${t.drop}`);
+      return this.fail(msg.session, t.abort);
     }
     if (bytesToHex(envelope.session) !== msg.session) {
-      this.fail(msg.session, new ProtocolError('unexpected', 'envelope for another session', [envelope.from]));
-      return;
+      // Signed or sealed for another session and relayed into this one: the relay's doing.
+      return this.o.log?.(`party ${this.partyId}: session ${msg.session.slice(0, 12)}: dropped an envelope of another session from ${envelope.from}`);
     }
     const received: Envelope = envelope;
     this.advance(msg.session, active, () => active.session.receive(received));
   }
 
   private onStep(id: string, active: Active, step: Step<unknown, unknown>): void | Promise<void> {
-    if (step.kind === 'wait') return;
+    if (step.kind === 'wait') {
+      if (step.dropped) this.o.log?.(`party ${this.partyId}: session ${id.slice(0, 12)}: dropped ${step.dropped}`);
+      return;
+    }
     if (step.kind === 'abort') {
       if (isBanError(step.error)) return this.ban(id, active, step.error);
       return this.fail(id, step.error);

@@ -33,13 +33,19 @@ export class TransportError extends Error {
   readonly sender: number | undefined;
   /** The message without the sender suffix. */
   readonly detail: string;
+  /**
+   * The frame's signature or seal verified: `sender` really sent these bytes, so what is wrong
+   * with them is its fault (services/party/frame-triage.ts). False for everything else.
+   */
+  readonly authenticated: boolean;
 
-  constructor(reason: TransportErrorReason, message: string, sender?: number) {
+  constructor(reason: TransportErrorReason, message: string, sender?: number, authenticated = false) {
     super(sender !== undefined ? `${message} (claimed sender ${sender})` : message);
     this.name = 'TransportError';
     this.reason = reason;
     this.sender = sender;
     this.detail = message;
+    this.authenticated = authenticated;
   }
 
   /** The same failure as a ProtocolError, with the claimed sender as culprit where known. */

@@ -372,7 +372,8 @@ function openUnguarded(
     try {
       return decodeEnvelope(concatBytes(header, plaintext)).envelope;
     } catch (e) {
-      throw malformedFrom(e, from);
+      // The seal opened: the sender sealed an envelope that does not decode.
+      throw new TransportError('malformed', (e as Error)?.message ?? String(e), from, true);
     }
   }
 

@@ -74,7 +74,8 @@ export function honestCases(curve: DklsCurveName, onKey?: (t: number, n: number,
       for (const o of outputs.values()) expect(o).toEqual(sig);
       expectValidSignature(curve, message, sig, publicKey);
       if (n === 2) checkKat(`sign-2of2-${curve}`, { message: 'message for 1,2', signature: hex(sig.signature), recovery: sig.recovery });
-      // The presignature of every signer was consumed durably before its partial signature left.
+      // The presignature of every signer was consumed durably before its round-3 VOLE answer left
+      // (once: a session never snapshotted has no partial id to consume before round 4).
       expect(sim.durables.filter((d) => d.durable.consume?.length === 1).map((d) => d.party).sort()).toEqual([...signers].sort());
     });
 

@@ -51,19 +51,18 @@ let allowlist: PublicIdentity[];
 const recorded = new Map<string, EnvelopeMessage[]>();
 let tamper: ((msg: EnvelopeMessage) => EnvelopeMessage) | undefined;
 
-const runner = new SessionRunner(
-  { isConnected: () => true, send: (partyId: string, msg: CoordinatorToParty) => { setImmediate(() => parties.get(partyId)!.handle(msg)); return true; } },
-  {
-    roundTimeoutMs: 60_000,
-    tap: (msg) => {
-      const copy = { ...msg, data: Uint8Array.from(msg.data) };
-      const list = recorded.get(msg.session) ?? [];
-      list.push(copy);
-      recorded.set(msg.session, list);
-      return tamper ? tamper(msg) : msg;
-    },
-  },
-);
+const hub = { isConnected: () => true, send: (partyId: string, msg: CoordinatorToParty) => { setImmediate(() => parties.get(partyId)!.handle(msg)); return true; } };
+const tap = (msg: EnvelopeMessage): EnvelopeMessage => {
+  const copy = { ...msg, data: Uint8Array.from(msg.data) };
+  const list = recorded.get(msg.session) ?? [];
+  list.push(copy);
+  recorded.set(msg.session, list);
+  return tamper ? tamper(msg) : msg;
+};
+const runner = new SessionRunner(hub, { roundTimeoutMs: 60_000, tap });
+// For the tampering cases: an altered frame is dropped (inauthentic, TOB-SILA-14), so the DKG
+// ends at its round deadline; a short one keeps the test fast.
+const shortRunner = new SessionRunner(hub, { roundTimeoutMs: 3_000, tap });
 
 beforeAll(() => {
   const pubs: PublicIdentity[] = [];
@@ -85,7 +84,7 @@ beforeAll(() => {
     parties.set(id, new Party({
       identity, allowlist, shares: new ShareStore(db, masterKey), consumed: new ConsumedStore(db),
       policies: new PolicyGate({ store: new PolicyStore(db, masterKey) }), bans: new BanStore(db),
-      send: (msg) => { if (msg.type !== 'premade' && msg.type !== 'key-deleted') setImmediate(() => runner.onMessage(id, msg)); },
+      send: (msg) => { if (msg.type !== 'premade' && msg.type !== 'key-deleted') setImmediate(() => { runner.onMessage(id, msg); shortRunner.onMessage(id, msg); }); },
     }));
   }
 });
@@ -232,15 +231,15 @@ describe('recorded DKG traffic plus a party folder without its master key', () =
       const [env, , sig] = splitLengthPrefixed(frame.subarray(2), 3);
       return Uint8Array.from([FRAME_VERSION, FRAME_SIGNED, ...lengthPrefixed(env!, sig!)]);
     }],
-  ])('a session key %s is refused, the DKG aborts naming its sender, and no key exists', async (_, alter) => {
+  ])('a session key %s is refused: the altered frame is dropped, the DKG ends at its deadline, and no key exists', async (_, alter) => {
     const keyId = '10000000-0000-4000-8000-000000000003';
     tamper = (msg) => (msg.from === 2 && msg.data[1] === FRAME_SIGNED_WITH_KEY ? { ...msg, data: alter(msg.data) } : msg);
     try {
-      const err = await run('frost-ed25519/dkg', dkg(keyId, 'ECC_NIST_EDWARDS25519', 'frost-ed25519', ['ED25519_SHA_512'])).then(() => null, (e: unknown) => e);
+      const err = await shortRunner.run('frost-ed25519/dkg', members, dkg(keyId, 'ECC_NIST_EDWARDS25519', 'frost-ed25519', ['ED25519_SHA_512'])).then(() => null, (e: unknown) => e);
       expect(err).toBeInstanceOf(SessionFailed);
-      const f = (err as SessionFailed).failure;
-      expect(f.culprits).toEqual([2]);
-      expect(f.message).toMatch(/signature does not verify/);
+      // Nobody can be blamed for bytes that do not verify under the claimed sender's key: the
+      // relay could have made them (docs/security.md "On every envelope").
+      expect((err as SessionFailed).failure.kind).toBe('timeout');
     } finally {
       tamper = undefined;
     }
