@@ -16,6 +16,7 @@ import { CONSUMED_V1 } from './consumed-store.ts';
 import { KEYS_V1, KEYS_V2, KEYS_V3 } from './key-repository.ts';
 import { POLICY_V1 } from './policy-store.ts';
 import { BANS_V1 } from './ban-store.ts';
+import { REFRESH_V1 } from './refresh-store.ts';
 
 export type Database = Sqlite.Database;
 
@@ -28,7 +29,7 @@ export type Migration = {
 };
 
 /** Append-only. Entry i is applied when `user_version` is i, and sets it to i + 1. */
-export const MIGRATIONS: readonly Migration[] = [SHARES_V1, CONSUMED_V1, KEYS_V1, KEYS_V2, POLICY_V1, KEYS_V3, BANS_V1];
+export const MIGRATIONS: readonly Migration[] = [SHARES_V1, CONSUMED_V1, KEYS_V1, KEYS_V2, POLICY_V1, KEYS_V3, BANS_V1, REFRESH_V1];
 
 /** How long a writer waits for another connection's lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
