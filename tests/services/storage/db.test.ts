@@ -39,7 +39,7 @@ describe('openDatabase', () => {
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
-      expect(tables).toEqual(['aliases', 'audit_log', 'bans', 'consumed', 'keys', 'policy_revisions', 'rate_limit_charges', 'sequence_high_water', 'share_deletions', 'shares']);
+      expect(tables).toEqual(['aliases', 'audit_log', 'bans', 'consumed', 'keys', 'policy_revisions', 'rate_limit_charges', 'refresh_activations', 'sequence_high_water', 'share_deletions', 'shares']);
     } finally {
       db.close();
     }
