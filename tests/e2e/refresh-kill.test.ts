@@ -1,4 +1,4 @@
-// A refresh can lose the key (review F3): before the two-phase activation, a party that saw every
+// A refresh could lose the key (issue 11 item 4): before the two-phase activation, a party that saw every
 // round-5 confirmation deleted its old share while one that missed one dropped its new share, and
 // for n ≤ 2t−2 no version kept t holders. Now (docs/protocols.md "Refresh activation") kill -9 of
 // the gateway or of a party at each step of a refresh leaves a state that the restarted processes

@@ -1,9 +1,11 @@
-// The two-phase activation of a refreshed share (docs/protocols.md "Refresh activation"), party side
-// (services/party/activation.ts) against the coordinator side (services/coordinator/refresh-
-// activation.ts), without the refresh protocol: two members of a 2-of-2 key each hold an active
-// share v1 and a pending v2. The review's split (F3: one member saw every confirmation, the other
-// missed one) now rolls back; confirmations a crashed gateway never relayed still complete; and
-// neither a forged certificate nor a forged abandon statement moves a member.
+// The refresh split (issue 11 item 4: a relay withholds one round-5 confirmation of a DKLs23
+// refresh, so one member is done and the other times out) against the two-phase activation of a
+// refreshed share (docs/protocols.md "Refresh activation"): the party side (services/party/
+// activation.ts) with the coordinator side (services/coordinator/refresh-activation.ts), without the
+// refresh protocol. Two members of a 2-of-2 key each hold an active share v1 and a pending v2. The
+// split (one member confirmed, the other missed a confirmation and gave up) now rolls back;
+// confirmations a crashed gateway never relayed still complete; and neither a forged certificate
+// nor a forged abandon statement moves a member.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { openDatabase, type Database } from '../../../services/storage/db.ts';
