@@ -16,6 +16,8 @@ import type {
   AbandonStatement, CoordinatorToParty, RefreshCertificate, RefreshStateMessage,
 } from '../control/messages.ts';
 import { KEY_ID_RE, SESSION_ID_RE } from '../control/messages.ts';
+import { certificateSignatureProblem } from '../control/refresh-proofs.ts';
+import type { PublicIdentity } from '../transport/identity.ts';
 
 export type RefreshActivationsOptions = {
   /** Sends to a connected party; false when it is not connected (it is asked again when it connects). */
@@ -25,6 +27,12 @@ export type RefreshActivationsOptions = {
   onCertified?: (keyId: string, members: string[]) => void;
   /** Test-only fault injection: 'refresh:certificate' makes the coordinator keep certificates to itself (TUTTI_TEST_STALL). */
   stallAt?: string[];
+  /**
+   * The identity the gateway's configuration holds for a party: a certificate a party reports, or
+   * one made of reported confirmations, is checked with these before it is carried or changes the
+   * key record (so one party cannot shrink a key's party list with a forged one).
+   */
+  pinned?: (partyId: string) => PublicIdentity | undefined;
 };
 
 type Entry = {
@@ -94,7 +102,7 @@ export class RefreshActivations {
     switch (msg.state) {
       case 'activated':
         e.settled.add(partyId);
-        if (!e.certificate && msg.certificate) {
+        if (!e.certificate && msg.certificate && this.valid(msg.certificate)) {
           e.certificate = msg.certificate;
           this.o.log?.(`coordinator: key ${e.keyId}: refresh ${e.session.slice(0, 12)} was activated by ${partyId}; its certificate goes to the others`);
           this.o.onCertified?.(e.keyId, msg.certificate.members);
@@ -127,7 +135,12 @@ export class RefreshActivations {
     const members = e.members;
     if (!members) return;
     if (!e.certificate && !e.statement && e.publicKey && e.transcriptHash && members.every((m) => e.confirmations.has(m))) {
-      e.certificate = { keyId: e.keyId, session: e.session, publicKey: e.publicKey, transcriptHash: e.transcriptHash, members, confirmations: members.map((m) => e.confirmations.get(m)!) };
+      const certificate = { keyId: e.keyId, session: e.session, publicKey: e.publicKey, transcriptHash: e.transcriptHash, members, confirmations: members.map((m) => e.confirmations.get(m)!) };
+      if (!this.valid(certificate)) {
+        e.confirmations.clear(); // asked again on the members' next reports
+        return;
+      }
+      e.certificate = certificate;
       this.o.log?.(`coordinator: key ${e.keyId}: every member confirmed refresh ${e.session.slice(0, 12)}; its certificate goes to all`);
       this.o.onCertified?.(e.keyId, members);
     }
@@ -153,6 +166,13 @@ export class RefreshActivations {
   private ask(e: Entry, m: string, msg: CoordinatorToParty): void {
     if (e.sent.get(m) === msg.type) return;
     if (this.o.send(m, msg)) e.sent.set(m, msg.type);
+  }
+
+  private valid(c: RefreshCertificate): boolean {
+    if (!this.o.pinned) return true;
+    const problem = certificateSignatureProblem(c, (m) => this.o.pinned!(m));
+    if (problem) this.o.log?.(`coordinator: key ${c.keyId}: a certificate for refresh ${String(c.session).slice(0, 12)} is not valid (${problem}): not carried`);
+    return !problem;
   }
 
   private entry(keyId: string, session: string): Entry {

@@ -82,7 +82,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, tap: o.tap, log });
   const deletions = new KeyDeletions({ keys, send: net.send, now, log });
   const activations = new RefreshActivations({
-    send: net.send, log, stallAt: o.stallAt,
+    send: net.send, log, stallAt: o.stallAt, pinned: (id) => config.parties.find((p) => p.partyId === id),
     // A refresh without some parties certified while settling a cut-off one: the key record follows.
     onCertified: (keyId, members) => {
       const k = keys.get(keyId);

@@ -17,7 +17,8 @@
 // member that has not confirmed, so a refresh has a certificate or an abandon statement, never
 // both: every party ends on the same version. The coordinator carries proofs; its word is never one.
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { bytesToHex, hexToBytes, lengthPrefixed, utf8ToBytes } from '../../protocols/core/bytes.ts';
+import { bytesToHex } from '../../protocols/core/bytes.ts';
+import { abandonBytes, certificateSignatureProblem, confirmationBytes, validSignature as verifySig } from '../control/refresh-proofs.ts';
 import type {
   AbandonStatement, PartyToCoordinator, RefreshCertificate, RefreshControlMessage, RefreshStateMessage,
 } from '../control/messages.ts';
@@ -49,27 +50,6 @@ export type ActivationOptions = {
   /** Test-only fault injection: 'refresh:activate' makes this party ignore certificates (TUTTI_TEST_STALL). */
   stallAt?: string[];
 };
-
-const CONFIRM_LABEL = 'tutti/v1/refresh-confirm';
-const ABANDON_LABEL = 'tutti/v1/refresh-abandon';
-
-/** What a member signs to confirm a refresh: it holds the new version durably and keeps it until the refresh is settled. */
-export function confirmationBytes(c: { keyId: string; session: string; publicKey: string; transcriptHash: string; members: string[] }): Uint8Array {
-  return lengthPrefixed(utf8ToBytes(CONFIRM_LABEL), utf8ToBytes(c.keyId), utf8ToBytes(c.session), utf8ToBytes(c.publicKey), utf8ToBytes(c.transcriptHash),
-    ...c.members.map((m) => utf8ToBytes(m)));
-}
-
-/** What a member signs to abandon a refresh it never confirmed (and never will). */
-export function abandonBytes(a: { keyId: string; session: string; partyId: string }): Uint8Array {
-  return lengthPrefixed(utf8ToBytes(ABANDON_LABEL), utf8ToBytes(a.keyId), utf8ToBytes(a.session), utf8ToBytes(a.partyId));
-}
-
-const isHex = (v: unknown, len?: number): v is string => typeof v === 'string' && /^[0-9a-f]*$/.test(v) && v.length % 2 === 0 && (len === undefined || v.length === len);
-
-function verifySig(signature: unknown, message: Uint8Array, signPublic: string): boolean {
-  if (!isHex(signature, 128)) return false;
-  try { return ed25519.verify(hexToBytes(signature), message, hexToBytes(signPublic)); } catch { return false; }
-}
 
 export class RefreshActivation {
   constructor(private readonly o: ActivationOptions) {}
@@ -265,10 +245,6 @@ function certificateProblem(c: RefreshCertificate, r: RefreshRow, meta: PendingM
   const members = r.members!;
   if (!Array.isArray(c.members) || c.members.length !== members.length || c.members.some((m, i) => m !== members[i])) return 'other members';
   if (!Array.isArray(c.confirmations) || c.confirmations.length !== members.length) return 'not one confirmation per member';
-  const bytes = confirmationBytes({ keyId: c.keyId, session: c.session, publicKey: meta.publicKey, transcriptHash: r.transcriptHash!, members });
-  const bad = members.filter((m, i) => {
-    const pinned = meta.parties[i];
-    return !pinned || pinned.partyId !== m || !verifySig(c.confirmations[i], bytes, pinned.signPublic);
-  });
-  return bad.length ? `no valid confirmation of ${bad.join(', ')}` : undefined;
+  // Each member's confirmation by the key pinned in this party's own share record (index order).
+  return certificateSignatureProblem(c, (_m, i) => meta.parties[i]);
 }

@@ -13,7 +13,8 @@ import { masterKeyFromBytes } from '../../../services/storage/master-key.ts';
 import { ShareStore } from '../../../services/storage/share-store.ts';
 import { BanStore } from '../../../services/storage/ban-store.ts';
 import { RefreshStore } from '../../../services/storage/refresh-store.ts';
-import { RefreshActivation, abandonBytes } from '../../../services/party/activation.ts';
+import { RefreshActivation } from '../../../services/party/activation.ts';
+import { abandonBytes } from '../../../services/control/refresh-proofs.ts';
 import { bansAfterRefresh } from '../../../services/party/party.ts';
 import { RefreshActivations } from '../../../services/coordinator/refresh-activation.ts';
 import { generateIdentity, publicIdentity, type Identity } from '../../../services/transport/identity.ts';
@@ -141,6 +142,20 @@ describe('refresh activation', () => {
     // The genuine certificate activates.
     p1.activation.handle({ type: 'refresh-certificate', certificate: { ...base, confirmations: good } });
     expect(versions(p1)).toEqual([{ version: 2, state: 'active' }]);
+  });
+
+  test('the gateway carries no forged certificate and changes no key record on one (a party reporting a shrunk member list)', () => {
+    const certified: string[][] = [];
+    const pins = new Map(members.map((m) => [m.id, publicIdentity(m.identity)]));
+    const gw = new RefreshActivations({ send: () => true, pinned: (id) => pins.get(id), onCertified: (_k, m) => certified.push(m) });
+    const forged = { keyId: KEY, session: SESSION, publicKey: PUBLIC_KEY, transcriptHash: '22'.repeat(32), members: ['party-1'], confirmations: ['00'.repeat(64)] };
+    gw.onState('party-1', { type: 'refresh-state', keyId: KEY, session: SESSION, state: 'activated', members: ['party-1'], certificate: forged });
+    expect(certified).toEqual([]);
+    // A genuine one is taken.
+    for (const m of members) m.activation.confirm(KEY, SESSION);
+    const genuine = { ...forged, members: ['party-1', 'party-2'], confirmations: members.map((m) => m.refreshes.get(KEY, SESSION)!.confirmation!) };
+    gw.onState('party-2', { type: 'refresh-state', keyId: KEY, session: SESSION, state: 'activated', members: ['party-1', 'party-2'], certificate: genuine });
+    expect(certified).toEqual([['party-1', 'party-2']]);
   });
 
   test('a party restarting with an unconfirmed refresh abandons it; the session id is refused from then on', () => {
