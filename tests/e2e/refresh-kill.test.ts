@@ -7,11 +7,11 @@
 //
 // Real processes; one DKG per key shape (2-of-2 on party-1,2 and 3-of-3), then a loop over the
 // kill points on it. Each point stops one party (or the gateway) there with TUTTI_TEST_STALL:
-// refresh:1 (before round 1: nobody holds a new share), refresh:5 (the new share is pending, no
+// refresh:1 (before round 1: nobody holds a new share), refresh:5 (the others hold the new share pending, no
 // confirmation left), refresh:confirm (confirmed durably, not sent), refresh:activate (the
 // certificate arrived, not activated), and the gateway's refresh:certificate (every party
 // confirmed, the certificate not sent). Rounds 2–4 are the same case as round 1 (no new share is
-// stored before round 5's step) and are left out to keep the file under two minutes.
+// stored before round 5's step) and are left out to keep the file short.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
