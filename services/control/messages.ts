@@ -82,13 +82,17 @@ export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh;
 /** A protected envelope. Party → coordinator: `to` routes it (0 = every other participant). */
 export type EnvelopeMessage = { type: 'envelope'; session: string; from: number; to: number; data: Uint8Array };
 
-/** `policyHash`: the hash of the signing policy the party bound into the DKG, computed by itself. (A refresh answers the same, its policy hash unchanged.) */
+/**
+ * `policyHash`: the hash of the signing policy the party bound into the DKG, computed by itself. (A refresh answers the same, its policy hash unchanged.)
+ * `confirmation` (refresh): the party's signed confirmation of the new version (RefreshCertificate), durably recorded before it left.
+ */
 export type DkgResult = {
   publicKey: string; transcriptHash: string; policyHash: string;
   /** DKG: the party's signed acknowledgement of revision 1 (control/revision-ack.ts), hex. */
   acknowledgement?: string;
   /** DKG only: the party's signed creation receipt (receipts.ts), stored by the gateway for GetKeyAttestation. */
   receipt?: CreationReceipt;
+  confirmation?: string;
 };
 export type SignResult = { signature: string };
 /**
@@ -136,8 +140,48 @@ export type PeerCommitmentsMessage = { type: 'peer-commitments'; keyId: string; 
 /** Most pairs a party makes after one signature. */
 export const MAX_PREMAKE = 8;
 
-export type CoordinatorToParty = OpenMessage | EnvelopeMessage | AbortMessage | DeleteKeyMessage | CancelKeyDeletionMessage | PeerCommitmentsMessage;
-export type PartyToCoordinator = EnvelopeMessage | DoneMessage | AbortMessage | KeyDeletedMessage | PremadeMessage;
+// --- refresh activation (docs/protocols.md "Refresh activation") ---------------------------------
+
+/**
+ * Proof that every member of a refresh holds the new share and will keep it: each member's
+ * Ed25519 signature (identity key, hex, in `members` order) over the new version
+ * (services/party/activation.ts confirmationBytes). Each party checks it against its own pinned
+ * peers before it activates; the coordinator only carries it.
+ */
+export type RefreshCertificate = {
+  keyId: string; session: string; publicKey: string; transcriptHash: string;
+  /** The new version's party ids, in index order. */
+  members: string[];
+  confirmations: string[];
+};
+/** A member's signed word that it never confirmed the refresh and never will: no certificate can exist. */
+export type AbandonStatement = { keyId: string; session: string; partyId: string; signature: string };
+
+/** Report what you hold of refreshes not settled: all of them, or of one session. */
+export type RefreshQueryMessage = { type: 'refresh-query'; keyId?: string; session?: string };
+/** Activate the new version: every member confirmed it. */
+export type RefreshCertificateMessage = { type: 'refresh-certificate'; certificate: RefreshCertificate };
+/** Give the refresh up if you have not confirmed it (answered with your abandon statement, or your state). */
+export type RefreshAbandonMessage = { type: 'refresh-abandon'; keyId: string; session: string };
+/** Drop the new version: a member abandoned it, so no certificate can exist. */
+export type RefreshRollbackMessage = { type: 'refresh-rollback'; statement: AbandonStatement };
+
+/**
+ * Where a party stands in a refresh session ('none': it holds nothing of it). Sent when asked
+ * (refresh-query) and after each change; carries the proof the state has: the party's own
+ * confirmation, the certificate it activated with, or an abandon statement.
+ */
+export type RefreshStateMessage = {
+  type: 'refresh-state'; keyId: string; session: string;
+  state: 'none' | 'pending' | 'confirmed' | 'activated' | 'abandoned' | 'rolled-back';
+  members?: string[]; publicKey?: string; transcriptHash?: string;
+  confirmation?: string; certificate?: RefreshCertificate; statement?: AbandonStatement;
+};
+
+export type RefreshControlMessage = RefreshQueryMessage | RefreshCertificateMessage | RefreshAbandonMessage | RefreshRollbackMessage;
+
+export type CoordinatorToParty = OpenMessage | EnvelopeMessage | AbortMessage | DeleteKeyMessage | CancelKeyDeletionMessage | PeerCommitmentsMessage | RefreshControlMessage;
+export type PartyToCoordinator = EnvelopeMessage | DoneMessage | AbortMessage | KeyDeletedMessage | PremadeMessage | RefreshStateMessage;
 
 export const SESSION_ID_RE = /^[0-9a-f]{64}$/;
 export const KEY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -34,6 +34,7 @@ import { checkSignerOverlap, currentSigningPolicy, initialSigningPolicy, request
 import { policyHash as signingPolicyHash } from '../../policies/hash.ts';
 import { PARTIES_TAG, THRESHOLD_TAG, chooseParties } from './tags.ts';
 import type { AttestationStore } from '../storage/attestation-store.ts';
+import type { RefreshActivations } from './refresh-activation.ts';
 
 export type CoordinatorOptions = {
   keys: KeyRepository;
@@ -62,6 +63,8 @@ export type CoordinatorOptions = {
   onShareDeletionsScheduled?: () => void;
   /** CancelKeyDeletion succeeded: the key's parties get a signed cancel. */
   onDeletionCancelled?: (keyId: string, parties: string[]) => void;
+  /** Two-phase activation of refreshed shares (refresh-activation.ts); without it parties are not told to activate. */
+  activations?: RefreshActivations;
 };
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -430,13 +433,16 @@ export class Coordinator implements KeyService {
       }
       const members = new Map(remaining.map((p, i) => [i + 1, p]));
       let results: DkgResult[];
+      let refreshSession = '';
       try {
         const outputs = await this.o.runner.run(`${spec.protocol}/refresh`, members, (session) => ({
-          type: 'open', kind: 'refresh', session, keyId: k.keyId, liftBans: o.liftBans,
+          type: 'open', kind: 'refresh', session: (refreshSession = session), keyId: k.keyId, liftBans: o.liftBans,
           ...(exclude.length ? { exclude: [...exclude] } : {}), ...(o.withoutBanned ? { withoutBanned: true } : {}),
         }), { roundTimeoutMs: this.o.dkgRoundTimeoutMs ?? 30_000 });
-        results = [...outputs.values()] as DkgResult[];
+        results = [...members.keys()].map((i) => outputs.get(i)) as DkgResult[];
       } catch (err) {
+        // Some members may have confirmed the new version: settle it (a rollback, proven by a member that did not).
+        if (refreshSession) this.o.activations?.settle(k.keyId, refreshSession, remaining);
         if (err instanceof SessionFailed && err.failure.kind === 'banned') {
           // The session numbers the remaining parties 1..n'; bans are kept by key index.
           const f = err.failure;
@@ -455,6 +461,12 @@ export class Coordinator implements KeyService {
       if (results.some((r) => r.publicKey !== k.publicKey || r.transcriptHash !== first.transcriptHash)) {
         throw internal(`Refresh of ${k.arn}: the parties did not confirm the same transcript for the same public key.`);
       }
+      // Every member confirmed: the certificate (their signed confirmations) goes to all, and each
+      // activates the new version once it checked it (docs/protocols.md "Refresh activation").
+      await this.o.activations?.certify({
+        keyId: k.keyId, session: refreshSession, publicKey: first.publicKey, transcriptHash: first.transcriptHash, members: remaining,
+        confirmations: results.map((r) => String(r.confirmation ?? '')),
+      }, this.o.dkgRoundTimeoutMs ?? 30_000);
       if (exclude.length) {
         // The remaining parties hold their new shares (active) under their new indices: the key
         // record follows, and the excluded parties are told to delete their shares.

@@ -24,7 +24,7 @@ async function main(argv: string[]): Promise<void> {
       const { startGatewayFromDir } = await import('./gateway.ts');
       const gw = await startGatewayFromDir(required(values.data, '--data'), {
         host: values.host ?? s.host, port: Number(values.port ?? s.port), roundTimeoutMs: s.roundTimeoutMs, sweepIntervalMs: s.sweepIntervalMs,
-        dkgRoundTimeoutMs: s.dkgRoundTimeoutMs, maxSessionsPerParty: s.maxSessionsPerParty,
+        dkgRoundTimeoutMs: s.dkgRoundTimeoutMs, maxSessionsPerParty: s.maxSessionsPerParty, ...(s.stall ? { stallAt: s.stall } : {}),
       });
       console.log(`TUTTI_READY ${JSON.stringify({ role: 'gateway', port: gw.port })}`);
       onShutdown(() => gw.close());

@@ -16,6 +16,7 @@ import { Coordinator } from '../coordinator/coordinator.ts';
 import { RevisionAckStore } from '../storage/revision-acks.ts';
 import { SessionRunner, type RelayTap } from '../coordinator/session-runner.ts';
 import { KeyDeletions } from '../coordinator/key-deletion.ts';
+import { RefreshActivations } from '../coordinator/refresh-activation.ts';
 import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages.ts';
 import { checkCredentials, paths, type GatewayConfig } from './config.ts';
 import { initGateway } from './cluster.ts';
@@ -35,6 +36,8 @@ export type GatewayOptions = {
   now?: () => number;
   /** Tests only: watch or alter every relayed envelope. */
   tap?: RelayTap;
+  /** Tests only (TUTTI_TEST_STALL): 'refresh:certificate' keeps refresh certificates from the parties (refresh-activation.ts). */
+  stallAt?: string[];
   log?: (line: string) => void;
 };
 
@@ -85,16 +88,32 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   };
   const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, tap: o.tap, log });
   const deletions = new KeyDeletions({ keys, evidence, identity, send: net.send, now, log });
+  const activations = new RefreshActivations({
+    send: net.send, log, stallAt: o.stallAt, pinned: (id) => config.parties.find((p) => p.partyId === id),
+    // A refresh without some parties certified while settling a cut-off one: the key record follows.
+    onCertified: (keyId, members) => {
+      const k = keys.get(keyId);
+      if (!k || JSON.stringify(k.parties) === JSON.stringify(members)) return;
+      try {
+        keys.replaceParties(keyId, k.parties, members, now());
+        deletions.resendAll();
+      } catch (err) {
+        log(`coordinator: key ${keyId}: could not record its parties after a refresh: ${(err as Error).message}`);
+      }
+    },
+  });
   hub.onMessage((id, raw) => {
     const msg = raw as unknown as PartyToCoordinator;
     if (msg.type === 'key-deleted') deletions.onDeleted(id, msg.keyId);
     else if (msg.type === 'premade') coordinator.onPremade(id, msg);
+    else if (msg.type === 'refresh-state') activations.onState(id, msg);
     else runner.onMessage(id, msg);
   });
   hub.onConnect((id) => {
     metrics.partyConnections.set({ party: id }, 1);
     log(`coordinator: ${id} connected`);
     deletions.onConnect(id);
+    activations.onConnect(id);
   });
   hub.onDisconnect((id) => { metrics.partyConnections.set({ party: id }, 0); log(`coordinator: ${id} disconnected`); runner.onDisconnect(id); coordinator.onPartyDisconnected(id); });
 
@@ -102,7 +121,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     keys, runner, parties: config.parties.map((p) => p.partyId), isConnected: (id) => hub.isConnected(id), send: net.send, dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
     acks: new RevisionAckStore(db), identities: config.parties,
     region: config.region, accountId: config.accountId, log, now, onShareDeletions: () => deletions.resendAll(),
-    evidence, onDeletionCancelled: (keyId, parties) => deletions.cancelled(keyId, parties), onShareDeletionsScheduled: () => deletions.resendAll(),
+    evidence, onDeletionCancelled: (keyId, parties) => deletions.cancelled(keyId, parties), onShareDeletionsScheduled: () => deletions.resendAll(), activations,
   });
   deletions.recoverInterrupted();
   deletions.sweep();
@@ -121,7 +140,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   app.get('/healthz', (_req, res) => {
     res.json({
       status: 'ok', parties: config.parties.map((p) => p.partyId), connectedParties: hub.connectedParties(), sessions: runner.size,
-      pendingShareDeletions: deletions.pending().length,
+      pendingShareDeletions: deletions.pending().length, unsettledRefreshes: activations.unsettled,
     });
   });
   // Operator actions, not part of the KMS API (docs/operations.md "Refreshing a key"): loopback

@@ -9,6 +9,7 @@ import { ShareStore } from '../storage/share-store.ts';
 import { ConsumedStore } from '../storage/consumed-store.ts';
 import { PolicyStore } from '../storage/policy-store.ts';
 import { BanStore } from '../storage/ban-store.ts';
+import { RefreshStore } from '../storage/refresh-store.ts';
 import { SessionHost } from '../party/session-host.ts';
 import { PolicyGate } from '../party/policy-gate.ts';
 import { readIdentityFile } from '../storage/identity-file.ts';
@@ -66,14 +67,12 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   try { coordinator = parseCoordinatorPin(peersConfig.coordinator); } catch (e) { throw new Error(`${peersFile}: ${(e as Error).message}`); }
   const db = openDatabase(paths.sharesDb(dir));
   const shares = new ShareStore(db, masterKey);
-  // A pending share belongs to a DKG cut off by a crash: that session can never finish.
-  const dropped = shares.discardAllPending();
-  if (dropped.length) log(`party ${identity.partyId}: dropped pending shares of unfinished key generations: ${dropped.join(', ')}`);
   const consumed = new ConsumedStore(db);
   const metrics = createMetrics('party');
   // Each key's signing policy, rate-limit counters and the audit log live in the same database.
   const policies = new PolicyGate({ store: new PolicyStore(db, masterKey), metrics });
   const bans = new BanStore(db);
+  const refreshes = new RefreshStore(db);
   for (const b of bans.all()) log(`party ${identity.partyId}: key ${b.keyId}: party ${b.peerIndex} (${b.peerId}) is banned since ${new Date(b.bannedAt).toISOString()}: ${b.reason}`);
   // DKLs23 key generation (seconds of base OTs) runs in worker threads, so this process keeps
   // answering its other sessions and /healthz meanwhile. Loaded now: a worker takes ~0.4 s to start.
@@ -82,10 +81,18 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
 
   let link: PartyLink | undefined;
   const party = new Party({
-    identity, allowlist, shares, consumed, policies, bans, sessionHost, metrics, log, stallAt: o.stallAt, tamperAt: o.tamperAt,
+    identity, allowlist, shares, consumed, policies, bans, refreshes, sessionHost, metrics, log, stallAt: o.stallAt, tamperAt: o.tamperAt,
     coordinator, deletions: new DeletionStore(db), deletionWaitMs: o.deletionWaitMs, sessionIds: new SessionStore(db),
     send: (msg: PartyToCoordinator) => { link?.send(msg); },
   });
+  // A refresh cut off before this party confirmed it is abandoned; a confirmed one keeps its new
+  // share and waits for its certificate or rollback (activation.ts). Any other pending share
+  // belongs to a DKG cut off by a crash: that session can never finish.
+  const recovered = party.activation!.recoverAtStart();
+  if (recovered.abandoned.length) log(`party ${identity.partyId}: abandoned refreshes cut off before this party confirmed them: ${recovered.abandoned.join(', ')}`);
+  if (recovered.waiting.length) log(`party ${identity.partyId}: confirmed refreshes wait for their certificate or rollback: ${recovered.waiting.join(', ')}`);
+  const dropped = shares.discardAllPending(party.activation!.keptPending());
+  if (dropped.length) log(`party ${identity.partyId}: dropped pending shares of unfinished key generations: ${dropped.join(', ')}`);
   link = new PartyLink({
     url: o.coordinatorUrl, identity, coordinator,
     onRefused: (reason) => log(`party ${identity.partyId}: refused from the coordinator link: ${reason}`),

@@ -42,6 +42,8 @@ import type { DeletionStore } from '../storage/deletion-store.ts';
 import type { SessionStore } from '../storage/session-store.ts';
 import { KeyDeletionRules } from './key-deletion.ts';
 import { signReceipt } from '../control/receipts.ts';
+import type { RefreshStore } from '../storage/refresh-store.ts';
+import { RefreshActivation } from './activation.ts';
 
 /** Public facts a party keeps beside its (encrypted) share. */
 export type KeyMeta = {
@@ -71,7 +73,7 @@ type Active = {
    * Refresh: the old index of each session member (session index k → oldIndex[k−1]), which
    * differs from k only when the refresh leaves parties out; `excluded`: the ids left out.
    */
-  refresh?: { oldIndex: number[]; excluded: string[]; publicKey: string };
+  refresh?: { oldIndex: number[]; excluded: string[]; publicKey: string; session: string };
   /** Sign: the key indices of the signers. */
   signers?: number[];
   /** Sign (FROST): nonce pairs to make for the key once the signature is done (OpenSign.premake). */
@@ -104,6 +106,11 @@ export type PartyOptions = {
   policies: PolicyGate;
   /** Peers banned per key after a failed DKLs23 OT/VOLE check (ban-store.ts). */
   bans: BanStore;
+  /**
+   * The two-phase activation of refreshed shares (activation.ts, docs/protocols.md "Refresh
+   * activation"); without it the party refuses to refresh.
+   */
+  refreshes?: RefreshStore;
   /** Worker threads for sessions whose family runs them there (DKLs23 DKG); without one they run inline. */
   sessionHost?: SessionHost;
   send: (msg: PartyToCoordinator) => void;
@@ -157,6 +164,8 @@ export class Party {
   private readonly keyDeletion: KeyDeletionRules | undefined;
   /** Deletions due at the gateway whose wait here has not ended: re-examined when it ends. */
   private readonly deletionTimers = new Map<string, NodeJS.Timeout>();
+  /** Refreshed shares: pending → confirmed → activated or rolled back (activation.ts). */
+  readonly activation?: RefreshActivation;
 
   constructor(private readonly o: PartyOptions) {
     this.keyDeletion = o.deletions && new KeyDeletionRules({ store: o.deletions, coordinator: o.coordinator, waitMs: o.deletionWaitMs });
@@ -166,6 +175,19 @@ export class Party {
       o.metrics?.consumeBatchSessions.observe(sessions);
       o.onConsumeBatch?.(sessions, ms);
     });
+    if (o.refreshes) {
+      this.activation = new RefreshActivation({
+        identity: o.identity, shares: o.shares, refreshes: o.refreshes, bans: o.bans, send: o.send, log: o.log, stallAt: o.stallAt,
+        bansAfter: bansAfterRefresh,
+        // Pairs made for the old share are not used with the new one; the old share's rows are gone
+        // (secure_delete), and the write-ahead log is truncated so it keeps none (docs/security.md).
+        onActivated: (keyId) => { this.noncePool.dropKey(keyId); this.o.shares.scrubWal(); },
+        endSession: (keyId, session) => {
+          const a = this.sessions.get(session);
+          if (a?.kind === 'refresh' && a.keyId === keyId) this.fail(session, new ProtocolError('unexpected', 'the refresh was abandoned'));
+        },
+      });
+    }
   }
 
   get partyId(): string { return this.me.partyId; }
@@ -177,6 +199,9 @@ export class Party {
       if (msg?.type === 'delete-key') return this.onDeleteKey(msg);
       if (msg?.type === 'cancel-key-deletion') return this.onCancelKeyDeletion(msg);
       if (msg?.type === 'peer-commitments') return this.onPeerCommitments(msg);
+      if (msg?.type === 'refresh-query' || msg?.type === 'refresh-certificate' || msg?.type === 'refresh-abandon' || msg?.type === 'refresh-rollback') {
+        return this.activation?.handle(msg);
+      }
       if (!msg || typeof msg !== 'object' || !('session' in msg) || typeof msg.session !== 'string' || !SESSION_ID_RE.test(msg.session)) return;
       switch (msg.type) {
         case 'open': return this.onOpen(msg);
@@ -232,6 +257,7 @@ export class Party {
     this.noncePool.dropKey(msg.keyId);
     this.o.shares.delete(msg.keyId);
     this.o.bans.deleteKey(msg.keyId);
+    this.o.refreshes?.deleteKey(msg.keyId);
     // The signing-policy language has no rule for deletion: the gateway's signed record, waited out, is obeyed (and logged).
     if (had) {
       this.o.policies.deleted(msg.keyId, {
@@ -518,6 +544,11 @@ export class Party {
     const meta = stored.meta as KeyMeta;
     const family = familyOf(meta.protocol);
     if (!family.refresh) throw new RequestRefused(`${meta.protocol} keys are not refreshed by the service`);
+    if (!this.o.refreshes) throw new RequestRefused('this party keeps no refresh activation records; it does not refresh');
+    // One refresh at a time: a confirmed one must be settled (certificate or rollback) first, and a session id is never run twice.
+    const unsettled = this.o.refreshes.confirmedOf(msg.keyId);
+    if (unsettled) throw new RequestRefused(`key ${msg.keyId}: refresh ${unsettled.session.slice(0, 12)} is confirmed here and not settled yet; it is settled first`);
+    if (this.o.refreshes.get(msg.keyId, msg.session)) throw new RequestRefused(`refresh session ${msg.session.slice(0, 12)} of key ${msg.keyId} ran here before`);
     const facts = family.shareFacts(stored.share);
     const ids = meta.parties.map((p) => p.partyId);
     const exclude = msg.exclude ?? [];
@@ -554,7 +585,7 @@ export class Party {
     return {
       kind: 'refresh', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, liftBans: msg.liftBans === true,
       parties, self, startedAt: Date.now(), meta: { ...meta, n: parties.length, parties, self }, rounds: 0,
-      refresh: { oldIndex, excluded: [...exclude], publicKey: meta.publicKey }, keys: new SessionKeys(),
+      refresh: { oldIndex, excluded: [...exclude], publicKey: meta.publicKey, session: msg.session }, keys: new SessionKeys(),
     };
   }
 
@@ -693,7 +724,14 @@ export class Party {
       const facts = active.family.shareFacts(share);
       const meta: KeyMeta = { ...active.meta!, self: active.self, publicKey: facts.publicKey, transcriptHash: facts.transcriptHash };
       const version = (this.o.shares.activeVersion(active.keyId) ?? 0) + 1;
-      this.o.shares.putPending({ keyId: active.keyId, protocol: meta.protocol, version, share, meta });
+      if (active.kind === 'refresh') {
+        // The new share and its activation record (pending) in one transaction (activation.ts).
+        const r = active.refresh!;
+        this.activation!.hold({ keyId: active.keyId, session: r.session, protocol: meta.protocol, version, share, meta,
+          after: { oldIndex: r.oldIndex, liftBans: active.liftBans === true, excluded: r.excluded, previousVersion: active.shareVersion ?? 0 } });
+      } else {
+        this.o.shares.putPending({ keyId: active.keyId, protocol: meta.protocol, version, share, meta });
+      }
       active.pendingVersion = version;
       active.meta = meta;
     }
@@ -725,34 +763,20 @@ export class Party {
       const r = active.refresh!;
       // The protocol checked the key did not move; so does the party, against its own record.
       if (bytesToHex(out.publicKey) !== r.publicKey) {
-        this.o.shares.discardPending(active.keyId, active.pendingVersion!);
+        this.activation!.ended(active.keyId, id, 'the refresh changed the public key');
         this.o.send({ type: 'abort', session: id, kind: 'internal', message: `${this.partyId}: the refresh changed the public key`, culprits: [] });
         return;
       }
-      // Every party confirmed the same transcript: the new share replaces the old (and every older
-      // version) at once, and in the same transaction the bans follow the new numbering: lifted on
-      // request; otherwise those against left-out parties (no longer parties of the key) are
-      // dropped and the rest move to their peer's new index.
-      const { before, kept } = this.o.bans.transaction(() => {
-        const before = this.o.bans.ofKey(active.keyId);
-        const kept = bansAfterRefresh(before, r.oldIndex, active.liftBans === true);
-        this.o.shares.activate(active.keyId, active.pendingVersion!);
-        // Pairs made for the old share (and its numbering) are not used with the new one.
-        this.noncePool.dropKey(active.keyId);
-        if (before.length) this.o.bans.replaceKey(active.keyId, kept);
-        return { before, kept };
-      });
-      // The old share's rows are deleted (secure_delete zeroes them in the database pages); the
-      // write-ahead log still holds them until checkpointed and truncated (docs/security.md).
-      this.o.shares.scrubWal();
-      const without = r.excluded.length ? ` without ${r.excluded.join(', ')}; this party is now party ${active.self} of ${active.parties.length}` : '';
-      this.o.log?.(`party ${this.partyId}: key ${active.keyId} refreshed${without}: share version ${active.pendingVersion} (was ${active.shareVersion})`);
-      const dropped = before.filter((b) => !kept.some((k) => k.peerId === b.peerId));
-      if (dropped.length) {
-        this.o.log?.(`party ${this.partyId}: key ${active.keyId}: bans ${active.liftBans ? 'lifted' : 'dropped with the parties left out'} after the refresh: ` +
-          dropped.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', '));
+      // Every member confirmed the same transcript: this party confirms the new version (signed,
+      // durable before it leaves) and keeps both shares until the certificate — every member's
+      // confirmation — or a member's abandon statement settles it (activation.ts).
+      const confirmation = this.activation!.confirm(active.keyId, id);
+      this.o.log?.(`party ${this.partyId}: key ${active.keyId}: refresh ${id.slice(0, 12)} confirmed: share version ${active.pendingVersion} pending beside version ${active.shareVersion} until every party's confirmation is seen`);
+      if (this.o.stallAt?.includes('refresh:confirm')) {
+        this.o.log?.(`party ${this.partyId}: stalling before sending its refresh confirmation (TUTTI_TEST_STALL)`);
+        return;
       }
-      this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: active.meta!.policyHash ?? '' } });
+      this.o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: active.meta!.policyHash ?? '', confirmation } });
     } else {
       // FROST: R ‖ z; DKLs23: r ‖ s (low-S) — the coordinator encodes it for the KMS API.
       const out = output as { signature: Uint8Array };
@@ -823,7 +847,9 @@ export class Party {
     active.session.close();
     active.keys?.erase();
     this.replay.forget(hexToBytes(id));
-    if ((active.kind === 'dkg' || active.kind === 'refresh') && active.pendingVersion !== undefined) this.o.shares.discardPending(active.keyId, active.pendingVersion);
+    // A refresh's new share is given up only if this party has not confirmed it (activation.ts).
+    if (active.kind === 'refresh' && active.pendingVersion !== undefined) this.activation!.ended(active.keyId, id, why);
+    else if (active.kind === 'dkg' && active.pendingVersion !== undefined) this.o.shares.discardPending(active.keyId, active.pendingVersion);
     this.o.log?.(`party ${this.partyId}: session ${id.slice(0, 12)} ended: ${why}`);
   }
 

@@ -20,6 +20,7 @@ import { REVISION_ACKS_V1 } from './revision-acks.ts';
 import { DELETIONS_V1 } from './deletion-store.ts';
 import { SESSIONS_V1 } from './session-store.ts';
 import { ATTESTATIONS_V1 } from './attestation-store.ts';
+import { REFRESH_V1 } from './refresh-store.ts';
 
 export type Database = Sqlite.Database;
 
@@ -32,7 +33,7 @@ export type Migration = {
 };
 
 /** Append-only. Entry i is applied when `user_version` is i, and sets it to i + 1. */
-export const MIGRATIONS: readonly Migration[] = [SHARES_V1, CONSUMED_V1, KEYS_V1, KEYS_V2, POLICY_V1, KEYS_V3, BANS_V1, POLICY_V2, REVISION_ACKS_V1, DELETIONS_V1, SESSIONS_V1, ATTESTATIONS_V1];
+export const MIGRATIONS: readonly Migration[] = [SHARES_V1, CONSUMED_V1, KEYS_V1, KEYS_V2, POLICY_V1, KEYS_V3, BANS_V1, POLICY_V2, REVISION_ACKS_V1, DELETIONS_V1, SESSIONS_V1, ATTESTATIONS_V1, REFRESH_V1];
 
 /** How long a writer waits for another connection's lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;

@@ -216,14 +216,18 @@ export class ShareStore {
 
   /** Ids of the keys that have an active share, sorted. */
   /**
-   * Drops every pending (never activated) share. A party calls this at start: a pending share
-   * belongs to a DKG or refresh that was cut off by a crash, and that session can never finish.
+   * Drops every pending (never activated) share but those in `keep`. A party calls this at start:
+   * a pending share belongs to a DKG or refresh that was cut off by a crash, and that session can never finish.
    * Returns the key ids whose pending rows were dropped.
    */
-  discardAllPending(): string[] {
-    const rows = this.#db.prepare<[], { key_id: string }>(`SELECT DISTINCT key_id FROM shares WHERE state = 'pending'`).all();
-    this.#db.prepare(`DELETE FROM shares WHERE state = 'pending'`).run();
-    return rows.map((r) => r.key_id);
+  discardAllPending(keep: readonly { keyId: string; version: number }[] = []): string[] {
+    // `keep`: the pending versions of refreshes this party confirmed (services/party/activation.ts):
+    // they wait for their certificate or rollback instead.
+    const kept = (r: { key_id: string; version: number }) => keep.some((k) => k.keyId === r.key_id && k.version === r.version);
+    const rows = this.#db.prepare<[], { key_id: string; version: number }>(`SELECT key_id, version FROM shares WHERE state = 'pending'`).all().filter((r) => !kept(r));
+    const del = this.#db.prepare<[string, number]>(`DELETE FROM shares WHERE key_id = ? AND version = ? AND state = 'pending'`);
+    this.#immediate(() => { for (const r of rows) del.run(r.key_id, r.version); });
+    return [...new Set(rows.map((r) => r.key_id))];
   }
 
   listActive(): string[] {

@@ -39,7 +39,7 @@ describe('openDatabase', () => {
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
-      expect(tables).toEqual(['aliases', 'audit_log', 'bans', 'consumed', 'consumed_approvals', 'deleted_key_ids', 'deletion_records', 'deletion_requests', 'key_attestations', 'key_tombstones', 'keys', 'policy_clock', 'policy_revision_acks', 'policy_revisions', 'rate_limit_charges', 'seen_sessions', 'sequence_high_water', 'share_deletions', 'shares']);
+      expect(tables).toEqual(['aliases', 'audit_log', 'bans', 'consumed', 'consumed_approvals', 'deleted_key_ids', 'deletion_records', 'deletion_requests', 'key_attestations', 'key_tombstones', 'keys', 'policy_clock', 'policy_revision_acks', 'policy_revisions', 'rate_limit_charges', 'refresh_activations', 'seen_sessions', 'sequence_high_water', 'share_deletions', 'shares']);
     } finally {
       db.close();
     }
