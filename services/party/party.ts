@@ -25,12 +25,13 @@ import { denialMessage, type KeyFacts, type PolicyGate } from './policy-gate.ts'
 import { FAMILIES, type ProtocolFamily, type SessionSpec } from './protocol-families.ts';
 import { inlineSession, type HostedSession, type SessionHost } from './session-host.ts';
 import { ConsumeBatcher } from './consume-batcher.ts';
+import { signingInput } from './signing-input.ts';
 import { NoncePool, commitmentFromHex } from './nonce-pool.ts';
 import { premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces, type PremadeShare } from '../../protocols/frost/premade.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
 import { MAX_PREMAKE, type PeerCommitmentsMessage } from '../control/messages.ts';
 import { prevalidatePoint } from '../../protocols/frost/codec.ts';
-import { frostSuite, type FrostSuite } from '../../protocols/frost/suite.ts';
+import { frostSuite, type FrostSigningSuiteName, type FrostSuite } from '../../protocols/frost/suite.ts';
 import { randomBytes } from 'node:crypto';
 
 /** Public facts a party keeps beside its (encrypted) share. */
@@ -353,27 +354,21 @@ export class Party {
     const { decision } = this.o.policies.decideSign(keyFacts(msg.keyId, meta), msg.session, request, msg.signers);
     if (decision.decision !== 'allow') throw new RequestRefused(denialMessage(decision), 'policy');
     // What is signed is what the policy engine derived: its digest for prehashed algorithms (ECDSA:
-    // SHA-256 or Keccak-256 of the message, the EIP-712 digest, or a DIGEST as given), the message
-    // itself for pure EdDSA (the only kind FROST computes).
-    let input: Uint8Array;
-    if (family.signs === 'message') {
-      if (decision.digest !== undefined) throw new RequestRefused(`${meta.protocol} cannot sign a prehashed ${request.signingAlgorithm} digest`, 'policy');
-      input = request.message;
-    } else {
-      if (decision.digest?.length !== 32) throw new RequestRefused(`${meta.protocol} signs a 32-byte digest; the policy engine derived none for ${request.signingAlgorithm}`, 'policy');
-      input = decision.digest;
-    }
+    // SHA-256 or Keccak-256 of the message, the EIP-712 digest, or a DIGEST as given; Ed25519ph:
+    // PH(M)), the message itself for pure EdDSA (signing-input.ts).
+    const { suite, input } = signingInput(family, meta.protocol, meta.suite, request.signingAlgorithm, request.message, decision);
     const premakeFor = premake ? { count: premake, share: share as FrostKeyShare } : undefined;
     if (premade) {
       // RFC 9591 §5.2 sign() over the coordinator's list, now; its nonce id is consumed in the
       // transaction that holds the policy decision (flushOpens commits both at once), and the
       // share leaves only after that commit.
-      const answer = premadeSignatureShare({ share: share as FrostKeyShare, sessionId, signers: msg.signers, message: input, own: premade.own, commitments: premade.commitments });
+      const answer = premadeSignatureShare({ share: share as FrostKeyShare, sessionId, signers: msg.signers, message: input, own: premade.own, commitments: premade.commitments,
+        ...(suite !== meta.suite ? { suite: suite as FrostSigningSuiteName } : {}) });
       const [used] = this.o.consumed.consumeBatch([{ ids: [answer.nonceId], note: `sign ${msg.keyId} session ${msg.session.slice(0, 16)} (pre-made)` }]);
       if (used) throw new ProtocolError('nonce-reuse', `pre-made nonce pair ${answer.nonceId.slice(0, 16)}… was already used`);
       return { answer: { share: answer, protocol: `${meta.protocol}/sign-premade`, startedAt: Date.now(), shareVersion: stored.version, ...(premakeFor ? { premake: premakeFor } : {}) } };
     }
-    const spec = family.sign({ protocol: meta.protocol, suite: meta.suite, sessionId, self: index, signers: msg.signers, share, input });
+    const spec = family.sign({ protocol: meta.protocol, suite, sessionId, self: index, signers: msg.signers, share, input });
     const session = this.host(spec, family.signPlacement);
     return {
       kind: 'sign', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, signers: [...msg.signers],

@@ -42,7 +42,7 @@ describeCli('the aws CLI against a running cluster', () => {
     const created = await aws('create-key', '--key-spec', 'ECC_NIST_EDWARDS25519', '--key-usage', 'SIGN_VERIFY', '--description', 'from the aws CLI',
       '--tags', 'TagKey=team,TagValue=cli');
     const md = created.KeyMetadata as Record<string, unknown>;
-    expect(md).toMatchObject({ AWSAccountId: ACCOUNT, KeySpec: 'ECC_NIST_EDWARDS25519', KeyState: 'Enabled', Description: 'from the aws CLI', SigningAlgorithms: ['ED25519_SHA_512'] });
+    expect(md).toMatchObject({ AWSAccountId: ACCOUNT, KeySpec: 'ECC_NIST_EDWARDS25519', KeyState: 'Enabled', Description: 'from the aws CLI', SigningAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'] });
     const keyId = md.KeyId as string;
 
     const listed = await aws('list-keys');
