@@ -26,6 +26,7 @@ import { FAMILIES, type ProtocolFamily, type SessionSpec } from './protocol-fami
 import { inlineSession, type HostedSession, type SessionHost } from './session-host.ts';
 import { ConsumeBatcher } from './consume-batcher.ts';
 import { signingInput } from './signing-input.ts';
+import { applyPreimage } from './preimage-request.ts';
 import { NoncePool, commitmentFromHex } from './nonce-pool.ts';
 import { premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces, type PremadeShare } from '../../protocols/frost/premade.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
@@ -334,7 +335,8 @@ export class Party {
     const family = familyOf(meta.protocol);
     const share = stored.share;
     const index = family.shareFacts(share).index;
-    const request = checkSignRequest(msg, meta, index);
+    // A DIGEST with its preimage in GrantTokens is decided on the preimage (preimage-request.ts).
+    const request = applyPreimage(checkSignRequest(msg, meta, index), PROTOCOL_SUITES[meta.protocol]?.algorithms ?? []);
     const premake = msg.premake === undefined ? 0 : msg.premake;
     if (!Number.isInteger(premake) || premake < 0 || premake > MAX_PREMAKE) throw new RequestRefused(`premake must be 0..${MAX_PREMAKE}`);
     if (premake && family.name !== 'frost') throw new RequestRefused(`${meta.protocol} has no pre-made round`);
