@@ -67,12 +67,12 @@ export class PreimageBook {
   }
 
   /** Adds a registered digest's preimage tokens to every Sign{MessageType: DIGEST} sent through `client`. */
-  attach<C extends ClientLike>(client: C): C {
-    client.middlewareStack.add((next, context) => async (args) => {
+  attach(client: { middlewareStack: object }): this {
+    (client as ClientLike).middlewareStack.add((next, context) => async (args) => {
       const input = args.input as { MessageType?: string; Message?: Uint8Array; GrantTokens?: string[] };
       const tokens = context.commandName === 'SignCommand' && input.MessageType === 'DIGEST' && input.Message ? this.tokensFor(input.Message) : undefined;
       return next(tokens ? { ...args, input: { ...input, GrantTokens: [...(input.GrantTokens ?? []), ...tokens] } } : args);
     }, { step: 'initialize', name: 'tuttiPreimage' });
-    return client;
+    return this;
   }
 }

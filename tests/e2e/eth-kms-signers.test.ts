@@ -4,24 +4,28 @@
 // Sign{MessageType: DIGEST, SigningAlgorithm: ECDSA_SHA_256}. For each: an EIP-1559 transaction,
 // personal_sign (EIP-191) and, where the package offers it, EIP-712 typed data; the address each
 // library recovers (ethers v6 and viem, independently of the signer's own code) is the key's
-// address from GetPublicKey. A key WITH a signing policy keeps refusing blind DIGESTs (I-3).
+// address from GetPublicKey. A key WITH a signing policy keeps refusing blind DIGESTs (I-3), and
+// with the preimage in GrantTokens (services/client/preimage.ts PreimageBook on the signer's
+// KMSClient; docs/kms-compatibility.md "Policy-checked DIGEST") signs exactly what its policy allows.
 //
 //   @rumblefishdev/eth-signer-kms   ethers v6 AbstractSigner (transaction, message, typed data)
 //   aws-kms-ethers-signer           ethers v5 Signer (transaction, message; it has no _signTypedData)
 //   aws-kms-signer                  the KMS signer under aws-kms-ethers-signer, as a viem account (toAccount)
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { CreateKeyCommand, GetPublicKeyCommand, KMSClient, type KeySpec } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand, type KeySpec } from '@aws-sdk/client-kms';
 import * as rumblefish from '@rumblefishdev/eth-signer-kms';
 import { KmsEthersSigner } from 'aws-kms-ethers-signer';
 import { KmsSigner } from 'aws-kms-signer';
 import { Transaction as EthersTransaction, verifyMessage as ethersVerifyMessage, verifyTypedData as ethersVerifyTypedData } from 'ethers';
 import {
-  getAddress, hashMessage, hashTypedData, keccak256, recoverMessageAddress, recoverTransactionAddress, recoverTypedDataAddress,
+  getAddress, hashMessage, hashTypedData, hexToBytes, keccak256, recoverMessageAddress, recoverTransactionAddress, recoverTypedDataAddress,
   serializeSignature, serializeTransaction, type Hex, type TransactionSerializableEIP1559,
 } from 'viem';
 import { toAccount } from 'viem/accounts';
 import { ACCOUNT, REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
 import { ethAddress } from '../support/ecdsa.ts';
+import { PreimageBook, eip191Preimage } from '../../services/client/preimage.ts';
+import { preimageGrantTokens } from '../../policies/preimage.ts';
 
 jest.setTimeout(300_000);
 
@@ -162,5 +166,31 @@ describe('a key WITH a signing policy keeps refusing blind DIGESTs', () => {
   test('the same signer gets AccessDeniedException naming I-3', async () => {
     const signer = new KmsEthersSigner({ keyId: guarded, kmsClientConfig: clientConfig });
     await expect(signer.signMessage('hello')).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringMatching(/builtin:I-3/) });
+  });
+
+  test('with the preimage in GrantTokens, the unmodified ethers v6 signer signs what the policy allows and nothing else', async () => {
+    const client = new KMSClient(clientConfig);
+    const book = new PreimageBook().attach(client);
+    const signer = await rumblefish.KMSSigner.create(null as never, guarded, client);
+    const request = (t: TransactionSerializableEIP1559) => ({
+      type: 2, chainId: t.chainId, nonce: t.nonce, to: t.to, value: t.value, gasLimit: t.gas, maxFeePerGas: t.maxFeePerGas, maxPriorityFeePerGas: t.maxPriorityFeePerGas,
+    });
+    // Allowed: a Sepolia EIP-1559 transfer to TO. The signer sends keccak256 as an ECDSA_SHA_256 DIGEST; the book adds the transaction.
+    book.add(hexToBytes(serializeTransaction(tx(7))));
+    const signed = await signer.signTransaction(request(tx(7)));
+    expect(EthersTransaction.from(signed).from).toBe(await signer.getAddress());
+    expect(await recoverTransactionAddress({ serializedTransaction: signed as `0x02${string}` })).toBe(await signer.getAddress());
+    // Another recipient: its preimage is read, and the policy refuses it.
+    const other = { ...tx(8), to: '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc' as Hex };
+    book.add(hexToBytes(serializeTransaction(other)));
+    await expect(signer.signTransaction(request(other))).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringMatching(/NO_MATCHING_ALLOW/) });
+    // A personal message: not a format this policy names.
+    book.add(eip191Preimage('hello'));
+    await expect(signer.signMessage('hello')).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringMatching(/NO_MATCHING_ALLOW/) });
+    // The allowed transaction's preimage attached to another digest: every party re-hashes, and refuses.
+    const allowed = hexToBytes(serializeTransaction(tx(9)));
+    await expect(kms.send(new SignCommand({ KeyId: guarded, Message: hexToBytes(keccak256(hexToBytes(serializeTransaction(other)))), MessageType: 'DIGEST',
+      SigningAlgorithm: 'ECDSA_SHA_256', GrantTokens: preimageGrantTokens(allowed, 'keccak256') })))
+      .rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringMatching(/does not hash/) });
   });
 });
