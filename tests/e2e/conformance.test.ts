@@ -946,7 +946,7 @@ describe('Key policy and description', () => {
     const policy = JSON.stringify({
       Version: '2012-10-17',
       Statement: [{ Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
-      TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512']),
+      TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512', 'ED25519_PH_SHA_512']),
     }, null, 4);
     await call('PutKeyPolicy', { KeyId: f.S2, PolicyName: 'default', Policy: policy });
     expect((await call('GetKeyPolicy', { KeyId: f.S2 })).Policy).toBe(policy);
