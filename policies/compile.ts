@@ -132,7 +132,7 @@ function semanticErrors(doc: PolicyDocument): string[] {
       }
     }
     if (f.kind === 'solanaMessage') {
-      for (const p of f.programs.allowlist) if (base58Decode(p, 32) === null) errors.push(`${at}: program '${p}' is not a 32-byte base58 key`);
+      for (const p of f.programs?.allowlist ?? []) if (base58Decode(p, 32) === null) errors.push(`${at}: program '${p}' is not a 32-byte base58 key`);
     }
   });
   return errors;
@@ -144,7 +144,7 @@ function compileRule(rule: Rule): CompiledRule {
     rule,
     time: rule.conditions.time ? compileTime(rule.conditions.time) : null,
     pattern: (f?.kind === 'raw' || f?.kind === 'eip191') && f.utf8Pattern !== undefined ? Pattern.compile(f.utf8Pattern) : null,
-    programs: f?.kind === 'solanaMessage' ? new Set(f.programs.allowlist.map((p) => keyHex(base58Decode(p, 32)!))) : null,
+    programs: f?.kind === 'solanaMessage' && f.programs ? new Set(f.programs.allowlist.map((p) => keyHex(base58Decode(p, 32)!))) : null,
   };
 }
 

@@ -1,7 +1,12 @@
 // The signing policy a key gets when CreateKey's key policy has no `TuttiSigningPolicy`
-// (docs/policies.md "Binding a policy to a key"): RAW messages with the key's algorithms, nothing
-// else — no DIGEST, no parsed formats — and the built-in invariants as always (so never raw bytes
-// under ECDSA_KECCAK_256, I-1, and no Solana message as raw bytes under Ed25519, I-4).
+// (docs/policies.md "The default policy: blind signing, as on AWS"): what AWS KMS signs for such a
+// key — RAW messages and DIGESTs with the key's AWS algorithms, and for Ed25519 any Solana
+// message (the AWS KMS Solana signers send the serialized message as RAW) — so that the signers
+// that wrap AWS KMS work by changing only the endpoint. That is BLIND signing: nothing about the
+// content is checked. The built-in invariants still hold (never raw bytes under ECDSA_KECCAK_256,
+// I-1, which this policy leaves out; no 32-byte RAW under ECDSA_SHA_256 on secp256k1, I-2 — send it
+// as a DIGEST of its SHA-256 — and no bytes beginning with a Solana message as raw bytes, I-4).
+// A key that must not sign blind is created with a TuttiSigningPolicy (docs/policies.md).
 //
 // The language requires `governance.changeApprovals`; the default names one approver, `nobody`,
 // whose Ed25519 public key is a nothing-up-my-sleeve point: hash-derived, so no one knows its
@@ -42,27 +47,47 @@ function nothingUpMySleeveKey(): string {
 export const FROZEN_APPROVER_KEY = nothingUpMySleeveKey();
 export const FROZEN_APPROVER_ID = 'nobody';
 export const DEFAULT_RULE_ID = 'default-raw';
+export const DEFAULT_DIGEST_RULE_ID = 'default-digest';
+export const DEFAULT_SOLANA_RULE_ID = 'default-solana';
+
+/** AWS's MessageType for each AWS algorithm (kms-compat §3): ED25519_PH_SHA_512 is DIGEST only, pure EdDSA RAW only. */
+const RAW_ALGORITHMS: readonly string[] = ['ECDSA_SHA_256', 'ED25519_SHA_512', 'ED448_SHAKE_256'];
+const DIGEST_ALGORITHMS: readonly string[] = ['ECDSA_SHA_256', 'ED25519_PH_SHA_512'];
 
 /**
  * The default signing policy for a key of `keySpec` offering `algorithms` (the KMS SigningAlgorithms
- * of the key). ECDSA_KECCAK_256 is left out: raw bytes are never signed under it (I-1), so a
- * secp256k1 key that signs Ethereum messages needs a policy that names their formats.
+ * of the key): blind signing as on AWS. ECDSA_KECCAK_256 (a Tutti extension AWS signers do not use)
+ * is left out: raw bytes are never signed under it (I-1), so a key that signs Ethereum messages
+ * under it needs a policy that names their formats.
  */
 export function defaultSigningPolicy(keySpec: KeySpec, algorithms: readonly string[]): PolicyDocument {
   const known = ALGORITHMS_BY_KEY_SPEC[keySpec] as readonly string[] | undefined;
   if (!known) throw new TypeError(`no default signing policy for key spec ${keySpec}`);
-  const allowed = algorithms.filter((a) => known.includes(a) && a !== 'ECDSA_KECCAK_256') as SigningAlgorithm[];
-  if (allowed.length === 0) throw new TypeError(`no algorithm of ${keySpec} can sign raw messages by default`);
+  const offered = algorithms.filter((a) => known.includes(a));
+  const raw = offered.filter((a) => RAW_ALGORITHMS.includes(a)) as SigningAlgorithm[];
+  const digest = offered.filter((a) => DIGEST_ALGORITHMS.includes(a)) as SigningAlgorithm[];
+  if (raw.length === 0) throw new TypeError(`no algorithm of ${keySpec} can sign raw messages by default`);
+  const rules: PolicyDocument['rules'] = [{
+    id: DEFAULT_RULE_ID, effect: 'allow',
+    conditions: { signingAlgorithm: { in: raw }, messageType: { in: ['RAW'] } },
+  }];
+  if (digest.length > 0) {
+    rules.push({ id: DEFAULT_DIGEST_RULE_ID, effect: 'allow', conditions: { signingAlgorithm: { in: digest }, messageType: { in: ['DIGEST'] } } });
+  }
+  if (raw.includes('ED25519_SHA_512')) {
+    // Any Solana message, any program: a solanaMessage format without `programs` (docs/policies.md).
+    rules.push({
+      id: DEFAULT_SOLANA_RULE_ID, effect: 'allow',
+      conditions: { signingAlgorithm: { in: ['ED25519_SHA_512'] }, messageType: { in: ['RAW'] }, format: { kind: 'solanaMessage', addressLookupTables: 'allowForNonProgramAccounts' } },
+    });
+  }
   return {
     policyLanguage: POLICY_LANGUAGE,
-    description: 'Tutti default signing policy: RAW messages with the key\'s algorithms; cannot be revised',
+    description: 'Tutti default signing policy: blind signing as on AWS KMS (RAW and DIGEST with the key\'s AWS algorithms); cannot be revised',
     keyBinding: { keySpec },
     defaultEffect: 'deny',
     approvers: [{ id: FROZEN_APPROVER_ID, scheme: 'ed25519', publicKey: FROZEN_APPROVER_KEY, label: 'nothing-up-my-sleeve key: no one holds its secret' }],
     governance: { changeApprovals: { threshold: 1, approvers: [FROZEN_APPROVER_ID] } },
-    rules: [{
-      id: DEFAULT_RULE_ID, effect: 'allow',
-      conditions: { signingAlgorithm: { in: allowed }, messageType: { in: ['RAW'] } },
-    }],
+    rules,
   };
 }

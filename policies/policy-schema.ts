@@ -264,7 +264,7 @@ export const POLICY_SCHEMA = {
     formatSolanaMessage: {
       type: 'object',
       additionalProperties: false,
-      required: ['kind', 'programs'],
+      required: ['kind'],
       properties: {
         kind: { const: 'solanaMessage' },
         versions: inSet({ enum: ['legacy', 'v0'] }, 2),

@@ -71,7 +71,8 @@ export type EvmTransactionFormat = {
 export type SolanaMessageFormat = {
   kind: 'solanaMessage';
   versions?: InSet<'legacy' | 'v0'>;
-  programs: { allowlist: string[] };
+  /** Absent: any program. */
+  programs?: { allowlist: string[] };
   addressLookupTables?: 'deny' | 'allowForNonProgramAccounts';
   maxInstructions?: number;
   signingKeyMustBeFeePayer?: boolean;

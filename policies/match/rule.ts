@@ -24,7 +24,7 @@ function formatVerdict(cr: CompiledRule, parsed: ParsedMessage, request: SignReq
     case 'eip712': return eip712Verdict(f, (parsed as Extract<ParsedMessage, { kind: 'eip712' }>).eip712, effect);
     case 'evmTransaction': return evmVerdict(f, (parsed as Extract<ParsedMessage, { kind: 'evmTransaction' }>).tx, effect);
     case 'solanaMessage':
-      return solanaVerdict(f, cr.programs!, (parsed as Extract<ParsedMessage, { kind: 'solanaMessage' }>).solana, request.publicKey, effect);
+      return solanaVerdict(f, cr.programs, (parsed as Extract<ParsedMessage, { kind: 'solanaMessage' }>).solana, request.publicKey, effect);
   }
 }
 

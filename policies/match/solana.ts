@@ -9,13 +9,15 @@ import { fails, firstMiss, unknown, type Verdict } from './verdict.ts';
 const keyHex = (k: Uint8Array): string => Array.from(k, (x) => x.toString(16).padStart(2, '0')).join('');
 
 export function solanaVerdict(
-  f: SolanaMessageFormat, programs: ReadonlySet<string>, m: SolanaMessage, publicKey: Uint8Array | undefined, effect: 'allow' | 'deny',
+  f: SolanaMessageFormat, programs: ReadonlySet<string> | null, m: SolanaMessage, publicKey: Uint8Array | undefined, effect: 'allow' | 'deny',
 ): Verdict {
   const tables = f.addressLookupTables ?? (effect === 'allow' ? 'deny' : 'allowForNonProgramAccounts');
   return firstMiss(
     () => (f.versions && !(f.versions.in as string[]).includes(m.version) ? fails(`message version ${m.version} is not allowed`) : null),
     () => (tables === 'deny' && m.lookups.length > 0 ? fails('address lookup tables are not allowed') : null),
     () => {
+      // No `programs`: any program (the default policy's blind Solana rule, policies/default-policy.ts).
+      if (programs === null) return null;
       // In an allow rule the list is an allowlist: every instruction's program must be in it. In a
       // deny rule it is a blocklist: the rule applies when *any* instruction calls a listed
       // program, so one harmless System Program instruction cannot hide a forbidden call (the same

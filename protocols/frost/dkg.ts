@@ -17,7 +17,7 @@ import { Reader, fromHex, scalarHex } from './codec.ts';
 import { checkConfirmations, checkEchoes, echoPayload, taggedHash, DIGEST_BYTES } from './agreement.ts';
 import { FrostMachine, checkMachineState, checkSessionInputs, type MachineState, type Progress } from './machine.ts';
 import { checkThreshold, identifier, rememberPublicPart, type FrostKeyShare } from './share.ts';
-import { frostSuite, nobleRng, type FrostSuite, type FrostSuiteName, type Point } from './suite.ts';
+import { frostSuite, keySuiteOf, nobleRng, type FrostSuite, type FrostSuiteName, type Point } from './suite.ts';
 import { evalCommitment, evalPolynomial, verifyFeldman, verifyProofOfKnowledge } from './vss.ts';
 
 export type FrostDkgOutput = { publicKey: Uint8Array; transcriptHash: Uint8Array; share: FrostKeyShare };
@@ -144,7 +144,7 @@ class FrostDkgSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, DkgSta
       ...this.st.parties.map((p) => (p === this.self ? fromHex(this.st.round1) : this.raw(1, false, p))),
       fromHex(groupPublicKey), ...this.st.parties.map((p) => fromHex(verifyingShares[String(p)]!)));
     const share: FrostKeyShare = {
-      suite: suite.name, index: this.self, n, t,
+      suite: keySuiteOf(suite.name), index: this.self, n, t,
       signingShare: bytesToHex(suite.Fn.toBytes(key.signingShare)),
       groupPublicKey, commitments, verifyingShares,
       transcriptHash: bytesToHex(transcript),

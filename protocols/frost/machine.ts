@@ -1,16 +1,17 @@
 // The FROST sessions' round machine: protocols/core/round-machine.ts with the ciphersuite in the state.
 import { ProtocolError } from '../core/errors.ts';
 import { RoundMachine, checkCommonInputs, checkRoundState, type RoundShape, type RoundState } from '../core/round-machine.ts';
-import { frostSuite, isFrostSuiteName, type FrostSuite, type FrostSuiteName } from './suite.ts';
+import { frostSuite, isFrostSigningSuiteName, isFrostSuiteName, type FrostSigningSuiteName, type FrostSuite } from './suite.ts';
 
 export { errorFromJSON, errorToJSON, type ErrorJSON, type Progress, type RoundShape } from '../core/round-machine.ts';
 
-export type MachineState = RoundState & { suite: FrostSuiteName };
+/** `suite`: the key suite, or for a signing session the signing suite (suite.ts, 'ed25519ph'). */
+export type MachineState = RoundState & { suite: FrostSigningSuiteName };
 
 /** Checks the parts of a snapshot every FROST session has; the session checks its own fields. */
 export function checkMachineState(json: unknown, type: string): MachineState {
   const s = checkRoundState(json, type) as MachineState;
-  if (!isFrostSuiteName(s.suite)) throw new ProtocolError('malformed', 'snapshot: unknown suite');
+  if (!isFrostSigningSuiteName(s.suite)) throw new ProtocolError('malformed', 'snapshot: unknown suite');
   return s;
 }
 

@@ -31,7 +31,7 @@ import { checkCommitmentList } from './commitments.ts';
 import { commit, signatureShare, signingContext, type DecodedCommitment } from './rfc9591.ts';
 import { parseKeyShare, type FrostKeyShare } from './share.ts';
 import { frostNonceId } from './sign.ts';
-import { frostSuite, type FrostSuiteName } from './suite.ts';
+import { frostSuite, keySuiteOf, type FrostSigningSuiteName, type FrostSuiteName } from './suite.ts';
 
 /** A nonce pair made ahead of any request, and its public commitments. */
 export type PremadeNonces = {
@@ -49,7 +49,7 @@ export type PremadeShare = { z: Uint8Array; R: Uint8Array; request: Uint8Array; 
 export const MAX_PREMAKE_COUNT = 64;
 
 /** The protocol name bound into a pre-made signature's request digest. */
-export function premadeProtocol(suiteName: FrostSuiteName): string {
+export function premadeProtocol(suiteName: FrostSigningSuiteName): string {
   return `${frostSuite(suiteName).prefix}/sign-premade`;
 }
 
@@ -80,9 +80,13 @@ export function premadeSignatureShare(o: {
   share: FrostKeyShare; sessionId: Uint8Array; signers: number[]; message: Uint8Array; own: PremadeNonces; commitments: Commitment[];
   /** What every signer must agree on besides the request (sign.ts createFrostSign); bound into the request digest. */
   context?: Uint8Array;
+  /** The signing suite when it is not the key's: 'ed25519ph' (then `message` is PH(M), suite.ts). */
+  suite?: FrostSigningSuiteName;
 }): PremadeShare {
   const parsed = parseKeyShare(o.share);
-  const { suite, index: self } = parsed;
+  const { index: self } = parsed;
+  if (o.suite !== undefined && keySuiteOf(o.suite) !== parsed.suite.name) throw new ProtocolError('bad-parameters', `share is for ${parsed.suite.name}, not ${o.suite}`);
+  const suite = o.suite === undefined ? parsed.suite : frostSuite(o.suite);
   if (!(o.sessionId instanceof Uint8Array) || o.sessionId.length !== SESSION_ID_BYTES) throw new ProtocolError('bad-parameters', `session id must be ${SESSION_ID_BYTES} bytes`);
   if (!(o.message instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'message must be bytes');
   if (o.context !== undefined && !(o.context instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'context must be bytes');
@@ -119,9 +123,10 @@ export function premadeSignatureShare(o: {
   if (suite.Fn.is0(hiding) || suite.Fn.is0(binding)) throw new ProtocolError('nonce-reuse', 'signing nonces already used');
   const ctx = signingContext(suite, parsed.groupPublicKey, list, o.message);
   const z = signatureShare(suite, ctx, self, { hiding, binding }, parsed.signingShare);
-  const request = taggedHash(LABELS.frostSignBinding, utf8ToBytes(premadeProtocol(parsed.suite.name)), o.sessionId, parsed.groupPublicKey,
+  const request = taggedHash(LABELS.frostSignBinding, utf8ToBytes(premadeProtocol(suite.name)), o.sessionId, parsed.groupPublicKey,
     Uint8Array.from(signers), o.message, o.context ?? new Uint8Array(0), ...list.flatMap((c) => [c.hiding, c.binding]));
-  return { z: suite.Fn.toBytes(z), R: ctx.Rbytes, request, nonceId: frostNonceId(parsed.suite.name, parsed.groupPublicKey, own.hiding, own.binding) };
+  // The nonce id is the key suite's, whatever is signed: a pair is spent once, for one or the other.
+  return { z: suite.Fn.toBytes(z), R: ctx.Rbytes, request, nonceId: frostNonceId(keySuiteOf(parsed.suite.name), parsed.groupPublicKey, own.hiding, own.binding) };
 }
 
 /**

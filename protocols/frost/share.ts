@@ -8,7 +8,7 @@ import { LABELS } from '../core/labels.ts';
 import { decodePoint, decodeScalar, fromHex } from './codec.ts';
 import { taggedHash } from './agreement.ts';
 import { evalCommitment } from './vss.ts';
-import { frostSuite, isFrostSuiteName, type FrostSuite, type FrostSuiteName, type Point } from './suite.ts';
+import { frostSuite, isFrostSuiteName, keySuiteOf, type FrostSuite, type FrostSuiteName, type Point } from './suite.ts';
 
 export type FrostKeyShare = {
   suite: FrostSuiteName;
@@ -187,7 +187,7 @@ export function makeKeyShare(suite: FrostSuite, index: number, n: number, t: num
   const verifyingShares: Record<string, string> = {};
   for (let j = 1; j <= n; j++) verifyingShares[String(j)] = bytesToHex(evalCommitment(suite, commitments, BigInt(j)).toBytes());
   return {
-    suite: suite.name, index, n, t,
+    suite: keySuiteOf(suite.name), index, n, t,
     signingShare: bytesToHex(suite.Fn.toBytes(signingShare)),
     groupPublicKey: bytesToHex(commitments[0]!.toBytes()),
     commitments: commitments.map((c) => bytesToHex(c.toBytes())),

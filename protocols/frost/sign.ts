@@ -31,7 +31,7 @@ import {
   type DecodedCommitment, type SigningContext,
 } from './rfc9591.ts';
 import { parseKeyShare, type FrostKeyShare, type ParsedKeyShare } from './share.ts';
-import { frostSuite, type FrostSuiteName } from './suite.ts';
+import { frostSuite, keySuiteOf, type FrostSigningSuiteName, type FrostSuiteName } from './suite.ts';
 
 export type FrostSignOutput = { signature: Uint8Array };
 
@@ -200,14 +200,15 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
   }
 }
 
+/** `suite` 'ed25519ph' signs Ed25519ph with an Ed25519 share; `message` is then PH(M) (suite.ts). */
 export function createFrostSign(o: {
-  suite: FrostSuiteName; sessionId: Uint8Array; self: number; signers: number[]; share: FrostKeyShare; message: Uint8Array; rng: Rng;
+  suite: FrostSigningSuiteName; sessionId: Uint8Array; self: number; signers: number[]; share: FrostKeyShare; message: Uint8Array; rng: Rng;
   /** What every signer must agree on besides the request (the service: its enforced policy revision); bound into the request digest. */
   context?: Uint8Array;
 }): Session<FrostSignOutput> {
-  checkSessionInputs(o);
+  checkSessionInputs({ ...o, suite: o.suite === 'ed25519ph' ? keySuiteOf(o.suite) : o.suite });
   const parsed = parseKeyShare(o.share);
-  if (o.share.suite !== o.suite) throw new ProtocolError('bad-parameters', `share is for ${o.share.suite}, not ${o.suite}`);
+  if (o.share.suite !== keySuiteOf(o.suite)) throw new ProtocolError('bad-parameters', `share is for ${o.share.suite}, not ${o.suite}`);
   if (o.share.index !== o.self) throw new ProtocolError('bad-parameters', `share belongs to party ${o.share.index}, not ${o.self}`);
   if (!(o.message instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'message must be bytes');
   if (o.context !== undefined && !(o.context instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'context must be bytes');
@@ -227,7 +228,7 @@ export function createFrostSign(o: {
     message: bytesToHex(o.message), request: bytesToHex(request),
     nonces: { hiding: scalarHex(suite, nonces.hiding), binding: scalarHex(suite, nonces.binding) },
     commitment: { hiding: bytesToHex(commitments.hiding), binding: bytesToHex(commitments.binding) },
-    nonceId: frostNonceId(o.suite, parsed.groupPublicKey, commitments.hiding, commitments.binding),
+    nonceId: frostNonceId(o.share.suite, parsed.groupPublicKey, commitments.hiding, commitments.binding),
     sigShare: null,
     groupCommitment: null,
   };

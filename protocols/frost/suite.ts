@@ -9,19 +9,26 @@ import type { IField } from '@noble/curves/abstract/modular.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { shake256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, concatBytes, utf8ToBytes } from '../core/bytes.ts';
+import { bytesToHex, concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.ts';
 import { ProtocolError } from '../core/errors.ts';
 
+/** The key suites: what a DKG makes and a key share is for. */
 export type FrostSuiteName = 'ed25519' | 'ed448';
+/**
+ * What a signing session computes: a key suite, or 'ed25519ph' — Ed25519ph (RFC 8032 §5.1,
+ * HashEdDSA) with an Ed25519 key share: the same group, nonces and binding factors, and the
+ * challenge H2 prefixed with dom2(1, "") (ED25519_PH_SHA_512, docs/protocols.md).
+ */
+export type FrostSigningSuiteName = FrostSuiteName | 'ed25519ph';
 export type FrostApi = typeof ed25519_FROST;
 export type Point = EdwardsPoint;
 
 export type FrostSuite = {
-  readonly name: FrostSuiteName;
+  readonly name: FrostSigningSuiteName;
   /** noble's RFC 9591 implementation for this ciphersuite. */
   readonly frost: FrostApi;
   /** Prefix of every protocol name (`${prefix}/dkg`, `${prefix}/sign`, `${prefix}/refresh`). */
-  readonly prefix: 'frost-ed25519' | 'frost-ed448';
+  readonly prefix: 'frost-ed25519' | 'frost-ed448' | 'frost-ed25519ph';
   /** RFC 9591 contextString. */
   readonly contextString: string;
   readonly Point: EdwardsPointCons;
@@ -53,6 +60,8 @@ export type FrostSuite = {
    * Plain RFC 8032 Ed25519 / Ed448 verification (RFC 9591 §6.1/§6.3 say FROST signatures are
    * valid EdDSA signatures), by OpenSSL through node:crypto: an implementation independent of the
    * noble code that produced the signature, and 10–15× faster. Strict: canonical R and s < L.
+   * For 'ed25519ph', `msg` is PH(M) = SHA-512(M) and the check is RFC 8032 §5.1.7 with dom2(1, "")
+   * (node:crypto on Node 20 has no Ed25519ph).
    */
   verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean;
 };
@@ -73,12 +82,14 @@ function nodeKey(spkiPrefix: string, publicKey: Uint8Array): KeyObject {
 }
 
 function makeSuite(o: {
-  name: FrostSuiteName; frost: FrostApi; contextString: string; Point: EdwardsPointCons;
+  name: FrostSigningSuiteName; frost: FrostApi; contextString: string; Point: EdwardsPointCons;
   hash: (m: Uint8Array) => Uint8Array; signatureBytes: number;
   /** The RFC 8032 prefix of H2: empty for Ed25519, dom4(0, "") for Ed448. */
   challengePrefix: Uint8Array;
   /** DER SubjectPublicKeyInfo prefix of the raw public key (RFC 8410). */
   spkiPrefix: string;
+  /** Replaces the node:crypto verification (Ed25519ph, which OpenSSL 3.0 lacks). */
+  verify?: (suite: FrostSuite, sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array) => boolean;
 }): FrostSuite {
   const Fn = o.frost.utils.Fn;
   const elementBytes = o.Point.BASE.toBytes().length;
@@ -87,7 +98,7 @@ function makeSuite(o: {
     [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
   // RFC 9591 §6.1/§6.3: the 64-byte SHA-512 / 114-byte SHAKE256 digest, read little-endian, mod L.
   const toScalar = (p: Uint8Array, m: Uint8Array) => Fn.create(bytesToNumberLE(o.hash(concatBytes(p, m))));
-  return Object.freeze({
+  const suite: FrostSuite = Object.freeze({
     name: o.name,
     frost: o.frost,
     prefix: `frost-${o.name}` as const,
@@ -105,9 +116,39 @@ function makeSuite(o: {
     H5: (m: Uint8Array) => o.hash(concatBytes(comPrefix, m)),
     verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
       if (sig.length !== o.signatureBytes || publicKey.length !== elementBytes) return false;
+      if (o.verify) return o.verify(suite, sig, msg, publicKey);
       try { return nativeVerify(null, msg, nodeKey(o.spkiPrefix, publicKey), sig); } catch { return false; }
     },
   });
+  return suite;
+}
+
+/**
+ * RFC 8032 §5.1.7 verification, strict (canonical A and R, S < L, cofactorless [S]B = R + [k]A,
+ * as OpenSSL checks pure Ed25519), with k = H2(R ‖ A ‖ msg): for Ed25519ph, where `msg` is PH(M).
+ */
+function verifyWithH2(suite: FrostSuite, sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
+  try {
+    const n = suite.elementBytes;
+    const Rbytes = sig.subarray(0, n);
+    const S = bytesToNumberLE(sig.subarray(n));
+    if (S >= suite.Fn.ORDER) return false;
+    const A = suite.Point.fromBytes(publicKey);
+    const R = suite.Point.fromBytes(Rbytes);
+    // fromBytes accepts a non-canonical y (≥ p); RFC 8032 §5.1.3 decoding does not.
+    if (!equalBytes(A.toBytes(), publicKey) || !equalBytes(R.toBytes(), Rbytes)) return false;
+    const k = suite.H2(concatBytes(Rbytes, publicKey, msg));
+    const lhs = S === 0n ? suite.Point.ZERO : suite.Point.BASE.multiply(S);
+    return lhs.equals(R.add(k === 0n ? suite.Point.ZERO : A.multiply(k)));
+  } catch {
+    return false;
+  }
+}
+
+/** RFC 8032 §5.1 dom2(phflag, context) = "SigEd25519 no Ed25519 collisions" ‖ phflag ‖ len(context) ‖ context. */
+export function dom2(phflag: 0 | 1, context: Uint8Array = new Uint8Array(0)): Uint8Array {
+  if (context.length > 255) throw new RangeError('dom2 context is at most 255 bytes');
+  return concatBytes(utf8ToBytes('SigEd25519 no Ed25519 collisions'), Uint8Array.of(phflag, context.length), context);
 }
 
 export const FROST_SUITES: Readonly<Record<FrostSuiteName, FrostSuite>> = Object.freeze({
@@ -124,12 +165,36 @@ export const FROST_SUITES: Readonly<Record<FrostSuiteName, FrostSuite>> = Object
   }),
 });
 
+/**
+ * FROST(Ed25519, SHA-512) computing Ed25519ph (ED25519_PH_SHA_512): RFC 9591 §6.1 with its
+ * contextString (so H1, H3, H4, H5 are the Ed25519 suite's, and a share of an Ed25519 key signs),
+ * and the challenge of RFC 8032 §5.1.6 for phflag = 1: H2(m) = SHA-512(dom2(1, "") ‖ m) mod L, where
+ * m = R ‖ A ‖ PH(M). The session's message is PH(M) = SHA-512(M) (64 bytes). The protocol names
+ * (`frost-ed25519ph/sign`, `…/sign-premade`) differ from pure Ed25519's, so signers asked for one
+ * and the other never combine.
+ */
+const ED25519PH_SUITE = makeSuite({
+  name: 'ed25519ph', frost: ed25519_FROST, contextString: 'FROST-ED25519-SHA512-v1',
+  Point: ed25519.Point, hash: sha512, signatureBytes: 64,
+  challengePrefix: dom2(1), spkiPrefix: '302a300506032b6570032100', verify: verifyWithH2,
+});
+
 export function isFrostSuiteName(x: unknown): x is FrostSuiteName {
   return x === 'ed25519' || x === 'ed448';
 }
 
+export function isFrostSigningSuiteName(x: unknown): x is FrostSigningSuiteName {
+  return isFrostSuiteName(x) || x === 'ed25519ph';
+}
+
+/** The key suite whose shares a signing suite uses. */
+export function keySuiteOf(name: FrostSigningSuiteName): FrostSuiteName {
+  return name === 'ed25519ph' ? 'ed25519' : name;
+}
+
 /** Looks a suite up by name; throws on an unknown name (callers map that to 'bad-parameters'). */
-export function frostSuite(name: FrostSuiteName): FrostSuite {
+export function frostSuite(name: FrostSigningSuiteName): FrostSuite {
+  if (name === 'ed25519ph') return ED25519PH_SUITE;
   if (!isFrostSuiteName(name)) throw new RangeError(`unknown FROST suite '${String(name)}'`);
   return FROST_SUITES[name];
 }

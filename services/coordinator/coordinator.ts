@@ -24,7 +24,7 @@ import { isFrostSuiteName } from '../../protocols/frost/suite.ts';
 import { fromHex } from '../../protocols/core/bytes.ts';
 import { PremadeStock } from './premade-stock.ts';
 import { MAX_PREMAKE } from '../control/messages.ts';
-import { DIGEST_BYTES, KEY_SPECS, apiSignature, isLowS, spkiDer, verifySignature, type KeySpecInfo } from './key-specs.ts';
+import { DIGEST_BYTES, DIGEST_ONLY_ALGORITHMS, KEY_SPECS, apiSignature, isLowS, spkiDer, verifySignature, type KeySpecInfo } from './key-specs.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
 import { SessionFailed, type Answer, type SessionRunner } from './session-runner.ts';
 import { recordRevisionAcks, revisionAcksOf } from './revision-acks.ts';
@@ -831,10 +831,15 @@ export class Coordinator implements KeyService {
     if (!spec.signingAlgorithms.includes(algorithm)) {
       throw invalidKeyUsage(`Algorithm ${algorithm} is incompatible with key spec ${spec.keySpec}.`);
     }
-    if (messageType === 'RAW') return;
-    // ECDSA: a DIGEST is exactly the hash's length, signed as given (kms-compat §0.10, §3.1).
+    // AWS: ED25519_PH_SHA_512 requires DIGEST, ED25519_SHA_512 RAW ("cannot be used interchangeably").
+    if (messageType === 'RAW') {
+      if (DIGEST_ONLY_ALGORITHMS.includes(algorithm)) throw validation(`MessageType RAW is not supported for ${algorithm}; use DIGEST.`);
+      return;
+    }
+    // ECDSA: a DIGEST is exactly the hash's length, signed as given (kms-compat §0.10, §3.1);
+    // Ed25519ph: 64 bytes, which are hashed again (kms-compat §3.2).
     const digestBytes = DIGEST_BYTES[algorithm];
-    if (spec.scheme === 'ecdsa' && digestBytes !== undefined) {
+    if (digestBytes !== undefined) {
       if (messageLength !== digestBytes) throw validation(`Digest is invalid length for algorithm ${algorithm}.`);
       return;
     }

@@ -2,6 +2,7 @@
 // signatures look on the wire (kms-compat §3). The only place that maps KMS names to protocols.
 import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { ed25519ph } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { signingDigest } from '../../policies/digest.ts';
@@ -27,10 +28,11 @@ export type KeySpecInfo = {
 };
 
 export const KEY_SPECS: Record<string, KeySpecInfo> = {
-  // AWS's own name for Ed25519 (botocore 1.40.69). Only pure Ed25519 is offered: RFC 9591 FROST
-  // computes H2 without the dom2 prefix Ed25519ph needs (kms-compat §3.2).
+  // AWS's own name for Ed25519 (botocore 1.40.69), with AWS's two algorithms: pure Ed25519 (RAW) and
+  // Ed25519ph (DIGEST of 64 bytes, hashed again; kms-compat §3.2), which the parties compute as FROST
+  // with the dom2(1, "") prefix in H2 (protocols/frost/suite.ts 'ed25519ph').
   ECC_NIST_EDWARDS25519: {
-    keySpec: 'ECC_NIST_EDWARDS25519', protocol: 'frost-ed25519', scheme: 'eddsa', signingAlgorithms: ['ED25519_SHA_512'],
+    keySpec: 'ECC_NIST_EDWARDS25519', protocol: 'frost-ed25519', scheme: 'eddsa', signingAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'],
     publicKeyBytes: 32, signatureBytes: 64, spkiPrefix: '302a300506032b6570032100',
   },
   // Extension (kms-compat §3.5): Ed448 is NIST "Edwards448" in SP 800-186.
@@ -50,8 +52,11 @@ export const KEY_SPECS: Record<string, KeySpecInfo> = {
   },
 };
 
-/** AWS's DIGEST length per algorithm (kms-compat §3.1, §3.5); EdDSA has none. */
-export const DIGEST_BYTES: Record<string, number> = { ECDSA_SHA_256: 32, ECDSA_KECCAK_256: 32 };
+/** AWS's DIGEST length per algorithm (kms-compat §3.1, §3.2, §3.5); pure EdDSA has none. */
+export const DIGEST_BYTES: Record<string, number> = { ECDSA_SHA_256: 32, ECDSA_KECCAK_256: 32, ED25519_PH_SHA_512: 64 };
+
+/** Algorithms AWS takes only with MessageType DIGEST (kms-compat §3.2). */
+export const DIGEST_ONLY_ALGORITHMS: readonly string[] = ['ED25519_PH_SHA_512'];
 
 /**
  * DER SubjectPublicKeyInfo of a key as GetPublicKey returns it: the raw EdDSA key (RFC 8410), or the
@@ -135,6 +140,12 @@ function keyObject(spki: Uint8Array): KeyObject {
  */
 export function verifySignature(info: KeySpecInfo, spki: Uint8Array, req: { signingAlgorithm: string; messageType: string; message: Uint8Array }, signature: Uint8Array): boolean {
   try {
+    if (req.signingAlgorithm === 'ED25519_PH_SHA_512') {
+      // Ed25519ph of the bytes given (AWS hashes a DIGEST again, kms-compat §3.2): noble's RFC 8032
+      // ed25519ph (OpenSSL 3.0 under Node 20 has no Ed25519ph), strict, not ZIP-215. The parties'
+      // FROST code shares only noble's point arithmetic with it.
+      return signature.length === 64 && ed25519ph.verify(signature, req.message, spki.subarray(spki.length - 32), { zip215: false });
+    }
     if (info.scheme === 'eddsa') return signature.length === info.signatureBytes && nodeVerify(null, req.message, keyObject(spki), signature);
     const curve = info.curve!;
     const point = spki.subarray(spki.length - 65);

@@ -29,12 +29,14 @@ import { ConsumeBatcher } from './consume-batcher.ts';
 import { signAgreementDigest } from './sign-agreement.ts';
 import { signRevisionAck } from '../control/revision-ack.ts';
 import { triageRejectedFrame } from './frame-triage.ts';
+import { signingInput } from './signing-input.ts';
+import { applyPreimage } from './preimage-request.ts';
 import { NoncePool, commitmentFromHex } from './nonce-pool.ts';
 import { premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces, type PremadeShare } from '../../protocols/frost/premade.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
 import { MAX_PREMAKE, type PeerCommitmentsMessage } from '../control/messages.ts';
 import { prevalidatePoint } from '../../protocols/frost/codec.ts';
-import { frostSuite, type FrostSuite } from '../../protocols/frost/suite.ts';
+import { frostSuite, type FrostSigningSuiteName, type FrostSuite } from '../../protocols/frost/suite.ts';
 import { randomBytes } from 'node:crypto';
 import type { CancelKeyDeletionMessage } from '../control/messages.ts';
 import type { CoordinatorPin } from '../transport/coordinator-identity.ts';
@@ -441,7 +443,8 @@ export class Party {
     const family = familyOf(meta.protocol);
     const share = stored.share;
     const index = family.shareFacts(share).index;
-    const request = checkSignRequest(msg, meta, index);
+    // A DIGEST with its preimage in GrantTokens is decided on the preimage (preimage-request.ts).
+    const request = applyPreimage(checkSignRequest(msg, meta, index), PROTOCOL_SUITES[meta.protocol]?.algorithms ?? []);
     const premake = msg.premake === undefined ? 0 : msg.premake;
     if (!Number.isInteger(premake) || premake < 0 || premake > MAX_PREMAKE) throw new RequestRefused(`premake must be 0..${MAX_PREMAKE}`);
     if (premake && family.name !== 'frost') throw new RequestRefused(`${meta.protocol} has no pre-made round`);
@@ -464,27 +467,21 @@ export class Party {
     // into its first message, so signers that disagree (a revision withheld from some) abort.
     const context = signAgreementDigest(agreement);
     // What is signed is what the policy engine derived: its digest for prehashed algorithms (ECDSA:
-    // SHA-256 or Keccak-256 of the message, the EIP-712 digest, or a DIGEST as given), the message
-    // itself for pure EdDSA (the only kind FROST computes).
-    let input: Uint8Array;
-    if (family.signs === 'message') {
-      if (decision.digest !== undefined) throw new RequestRefused(`${meta.protocol} cannot sign a prehashed ${request.signingAlgorithm} digest`, 'policy');
-      input = request.message;
-    } else {
-      if (decision.digest?.length !== 32) throw new RequestRefused(`${meta.protocol} signs a 32-byte digest; the policy engine derived none for ${request.signingAlgorithm}`, 'policy');
-      input = decision.digest;
-    }
+    // SHA-256 or Keccak-256 of the message, the EIP-712 digest, or a DIGEST as given; Ed25519ph:
+    // PH(M)), the message itself for pure EdDSA (signing-input.ts).
+    const { suite, input } = signingInput(family, meta.protocol, meta.suite, request.signingAlgorithm, request.message, decision);
     const premakeFor = premake ? { count: premake, share: share as FrostKeyShare } : undefined;
     if (premade) {
       // RFC 9591 §5.2 sign() over the coordinator's list, now; its nonce id is consumed in the
       // transaction that holds the policy decision (flushOpens commits both at once), and the
       // share leaves only after that commit.
-      const answer = premadeSignatureShare({ share: share as FrostKeyShare, sessionId, signers: msg.signers, message: input, own: premade.own, commitments: premade.commitments, context });
+      const answer = premadeSignatureShare({ share: share as FrostKeyShare, sessionId, signers: msg.signers, message: input, own: premade.own, commitments: premade.commitments, context,
+        ...(suite !== meta.suite ? { suite: suite as FrostSigningSuiteName } : {}) });
       const [used] = this.o.consumed.consumeBatch([{ ids: [answer.nonceId], note: `sign ${msg.keyId} session ${msg.session.slice(0, 16)} (pre-made)` }]);
       if (used) throw new ProtocolError('nonce-reuse', `pre-made nonce pair ${answer.nonceId.slice(0, 16)}… was already used`);
       return { answer: { share: answer, protocol: `${meta.protocol}/sign-premade`, startedAt: Date.now(), shareVersion: stored.version, ...(premakeFor ? { premake: premakeFor } : {}) } };
     }
-    const spec = family.sign({ protocol: meta.protocol, suite: meta.suite, sessionId, self: index, signers: msg.signers, share, input, context });
+    const spec = family.sign({ protocol: meta.protocol, suite, sessionId, self: index, signers: msg.signers, share, input, context });
     const session = this.host(spec, family.signPlacement);
     return {
       kind: 'sign', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, signers: [...msg.signers],

@@ -32,7 +32,8 @@ const refuse = (message: string, kind: RefusalKind = 'bad-parameters'): never =>
  * DKLs23 curve), the key spec of its keys and the algorithms it can compute.
  */
 export const PROTOCOL_SUITES: Record<string, { family: ProtocolFamily['name']; suite: string; keySpec: string; algorithms: string[] }> = {
-  'frost-ed25519': { family: 'frost', suite: 'ed25519', keySpec: 'ECC_NIST_EDWARDS25519', algorithms: ['ED25519_SHA_512'] },
+  // ED25519_PH_SHA_512: FROST with the dom2(1, "") challenge (protocols/frost/suite.ts 'ed25519ph').
+  'frost-ed25519': { family: 'frost', suite: 'ed25519', keySpec: 'ECC_NIST_EDWARDS25519', algorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'] },
   'frost-ed448': { family: 'frost', suite: 'ed448', keySpec: 'ECC_NIST_EDWARDS448', algorithms: ['ED448_SHAKE_256'] },
   // DKLs23 signs a 32-byte digest: SHA-256 or Keccak-256 of the message (or the EIP-712 digest), or a DIGEST as given.
   'dkls23-secp256k1': { family: 'dkls23', suite: 'secp256k1', keySpec: 'ECC_SECG_P256K1', algorithms: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'] },

@@ -14,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import * as kmsSdk from '@aws-sdk/client-kms';
 import { KMSClient, NotFoundException } from '@aws-sdk/client-kms';
-import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed25519, ed25519ph } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { sha256 } from '@noble/hashes/sha2.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { keccak256, parseEther, recoverAddress, recoverTransactionAddress, serializeTransaction, toPrefixedMessage } from 'viem';
 import { publicKeyToAddress } from 'viem/accounts';
@@ -26,6 +26,7 @@ import { defaultSigningPolicy } from '../../policies/default-policy.ts';
 import type { Credential } from '../../services/main/config.ts';
 import { ACCOUNT, REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
 import { rawRequest, type RawRequest, type RawResponse } from '../services/kms-api/support.ts';
+import { referenceEd25519phVerify } from '../support/ed25519ph-reference.ts';
 import { SPKI_PREFIX, ethAddress, ethSignature, highS, isLowS, nobleVerifies, opensslVerifies, pointOf, rs, widePolicy } from '../support/ecdsa.ts';
 
 jest.setTimeout(180_000);
@@ -299,7 +300,7 @@ describe('CreateKey', () => {
     expect(md).toEqual({
       AWSAccountId: ACCOUNT, KeyId: expect.stringMatching(/^[0-9a-f-]{36}$/), Arn: arn(md.KeyId as string), CreationDate: expect.any(Date),
       Enabled: true, Description: '', KeyUsage: 'SIGN_VERIFY', KeyState: 'Enabled', Origin: 'AWS_KMS', KeyManager: 'CUSTOMER',
-      KeySpec: 'ECC_NIST_EDWARDS25519', CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519', SigningAlgorithms: [ED], MultiRegion: false,
+      KeySpec: 'ECC_NIST_EDWARDS25519', CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519', SigningAlgorithms: [ED, 'ED25519_PH_SHA_512'], MultiRegion: false,
     });
   });
 
@@ -411,7 +412,7 @@ describe('GetPublicKey', () => {
     const pub = out.PublicKey as Uint8Array;
     expect(pub).toHaveLength(44);
     expect(Buffer.from(pub.subarray(0, 12)).toString('hex')).toBe('302a300506032b6570032100');
-    expect(out).toMatchObject({ KeyId: f.S_ARN, KeySpec: 'ECC_NIST_EDWARDS25519', CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: [ED] });
+    expect(out).toMatchObject({ KeyId: f.S_ARN, KeySpec: 'ECC_NIST_EDWARDS25519', CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: [ED, 'ED25519_PH_SHA_512'] });
     expect(out.EncryptionAlgorithms).toBeUndefined();
   });
 
@@ -573,12 +574,20 @@ describe('Sign — Ed25519', () => {
     await fails(call('Sign', { KeyId: f.S, Message: new Uint8Array(64), MessageType: 'DIGEST', SigningAlgorithm: ED }), 'ValidationException');
   });
 
-  test('ED-07 (covers ED-04/05/06): ED25519_PH_SHA_512 is not offered — InvalidKeyUsageException, and GetPublicKey does not list it', async () => {
-    for (const MessageType of ['DIGEST', 'RAW']) {
-      await fails(call('Sign', { KeyId: f.S, Message: new Uint8Array(64), MessageType, SigningAlgorithm: 'ED25519_PH_SHA_512' }),
-        'InvalidKeyUsageException', 'Algorithm ED25519_PH_SHA_512 is incompatible with key spec ECC_NIST_EDWARDS25519.');
-    }
-    expect((await call('GetPublicKey', { KeyId: f.S })).SigningAlgorithms).toEqual([ED]);
+  test('ED-04/05/06/07: ED25519_PH_SHA_512 takes a 64-byte DIGEST, hashed again (Ed25519ph of the digest); RAW and other lengths are ValidationException; listed', async () => {
+    expect((await call('GetPublicKey', { KeyId: f.S })).SigningAlgorithms).toEqual([ED, 'ED25519_PH_SHA_512']);
+    const H64 = sha512(M);
+    const sig = (await call('Sign', { KeyId: f.S, Message: H64, MessageType: 'DIGEST', SigningAlgorithm: 'ED25519_PH_SHA_512' })).Signature as Uint8Array;
+    const pub = (await publicKey(f.S)).subarray(12);
+    expect(ed25519ph.verify(sig, H64, pub)).toBe(true);
+    expect(referenceEd25519phVerify(sig, H64, pub)).toBe(true);
+    expect(ed25519ph.verify(sig, M, pub)).toBe(false);
+    // VER-18
+    expect(await call('Verify', { KeyId: f.S, Message: H64, MessageType: 'DIGEST', Signature: sig, SigningAlgorithm: 'ED25519_PH_SHA_512' })).toMatchObject({ SignatureValid: true });
+    await fails(call('Sign', { KeyId: f.S, Message: H64, MessageType: 'RAW', SigningAlgorithm: 'ED25519_PH_SHA_512' }),
+      'ValidationException', 'MessageType RAW is not supported for ED25519_PH_SHA_512; use DIGEST.');
+    await fails(call('Sign', { KeyId: f.S, Message: new Uint8Array(32), MessageType: 'DIGEST', SigningAlgorithm: 'ED25519_PH_SHA_512' }),
+      'ValidationException', 'Digest is invalid length for algorithm ED25519_PH_SHA_512.');
   });
 
   test('ED-08: ECDSA_SHA_256 on an Ed25519 key', async () => {
@@ -636,7 +645,6 @@ describe('Verify', () => {
     const foreign = secp256k1.Signature.fromBytes(secp256k1.sign(M, secretKey), 'compact').toBytes('der');
     await fails(call('Verify', ecdsa({ Signature: foreign })), 'KMSInvalidSignatureException');
   });
-  test.todo('VER-18 ED25519_PH_SHA_512 (not offered; see ED-07)');
 
   const verify = (extra: object) => ({ KeyId: f.S, Message: M, MessageType: 'RAW', Signature: f.sig, SigningAlgorithm: ED, ...extra });
 
@@ -938,7 +946,7 @@ describe('Key policy and description', () => {
     const policy = JSON.stringify({
       Version: '2012-10-17',
       Statement: [{ Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
-      TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512']),
+      TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512', 'ED25519_PH_SHA_512']),
     }, null, 4);
     await call('PutKeyPolicy', { KeyId: f.S2, PolicyName: 'default', Policy: policy });
     expect((await call('GetKeyPolicy', { KeyId: f.S2 })).Policy).toBe(policy);

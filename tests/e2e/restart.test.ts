@@ -47,7 +47,7 @@ describe('key state survives gateway restarts', () => {
       ['description', () => kms.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: 'still here' }))],
       ['policy', () => kms.send(new PutKeyPolicyCommand({
         KeyId: keyId,
-        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }], TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512']) }),
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }], TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512', 'ED25519_PH_SHA_512']) }),
       }))],
       ['disable', () => kms.send(new DisableKeyCommand({ KeyId: keyId }))],
       ['enable', () => kms.send(new EnableKeyCommand({ KeyId: keyId }))],

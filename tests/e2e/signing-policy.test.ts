@@ -315,7 +315,7 @@ describe('approvals in GrantTokens, and policy revisions through PutKeyPolicy', 
 });
 
 describe('a key created without TuttiSigningPolicy', () => {
-  test('signs RAW messages with its algorithm, and its (frozen) default policy cannot be revised', async () => {
+  test('signs blind as AWS (RAW messages with its algorithm, here), and its (frozen) default policy cannot be revised', async () => {
     const out = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }));
     const keyId = out.KeyMetadata!.KeyId!;
     const der = await spki(keyId);
@@ -323,7 +323,7 @@ describe('a key created without TuttiSigningPolicy', () => {
     expect(verifies(der, m, await sign(keyId, m, 'ED25519_SHA_512'))).toBe(true);
     const next = signingPolicy('ECC_NIST_EDWARDS25519', [{ id: 'any', effect: 'allow', conditions: { messageType: { in: ['RAW'] } } }]);
     const { defaultSigningPolicy } = await import('../../policies/default-policy.ts');
-    const current = defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512']);
+    const current = defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512', 'ED25519_PH_SHA_512']);
     await fails(kms.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: keyPolicy(next, { revision: 2, previousHash: policyHash(current), approvals: [] }) })),
       'AccessDeniedException', /0 of 1 required change approvals/);
   });

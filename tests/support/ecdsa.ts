@@ -68,7 +68,7 @@ const GOVERNOR = { id: 'governor', scheme: 'ed25519', publicKey: '0xd75a980182b1
 /**
  * A signing policy for tests that sign many kinds of things with one key: RAW under ECDSA_SHA_256,
  * DIGESTs, and on secp256k1 Ethereum transactions (EIP-1559, EIP-155; chains 1 and Sepolia) and
- * EIP-191 messages under ECDSA_KECCAK_256. (The default policy signs RAW only: no DIGEST, I-3.)
+ * EIP-191 messages under ECDSA_KECCAK_256. (The default policy signs RAW and DIGEST blind, but never ECDSA_KECCAK_256.)
  */
 export function widePolicy(keySpec: string): object {
   const rules: object[] = [
