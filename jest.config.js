@@ -10,6 +10,10 @@ const common = {
   testEnvironment: 'node',
 };
 export default {
+  // One worker per core (jest's default leaves one core to its own process, which only waits):
+  // the unit tests are CPU-bound, so a 2-core machine runs two files at a time. `npm run test:e2e`
+  // passes --maxWorkers=1: each e2e file starts four processes with a 2 s round deadline.
+  maxWorkers: '100%',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/**/*.test.ts'], testPathIgnorePatterns: ['/tests/e2e/'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
