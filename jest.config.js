@@ -9,11 +9,11 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   testEnvironment: 'node',
 };
+// Workers: `npm run test:unit` passes --maxWorkers=100% (one per core: the unit tests are
+// CPU-bound, and jest's default, cores − 1, left one of two cores to its own idle process);
+// `npm run test:e2e` keeps the default, since each e2e file starts four processes with a 2 s
+// round deadline.
 export default {
-  // One worker per core (jest's default leaves one core to its own process, which only waits):
-  // the unit tests are CPU-bound, so a 2-core machine runs two files at a time. `npm run test:e2e`
-  // passes --maxWorkers=1: each e2e file starts four processes with a 2 s round deadline.
-  maxWorkers: '100%',
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/**/*.test.ts'], testPathIgnorePatterns: ['/tests/e2e/'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'] },
