@@ -9,16 +9,17 @@
 // test that asks for a key makes it (a lock file keeps two jest workers from making the same key
 // twice); warm, loading is a JSON parse. `npm run fixtures` warms the cache ahead of a run.
 //
-// Folder: $TUTTI_TEST_KEYS_DIR, or <os tmpdir>/tutti-test-keys/<fingerprint>/<name>.json.
+// Folder: $TUTTI_TEST_KEYS_DIR, or <os tmpdir>/tutti-test-keys/<fingerprint>/<name>.json; folders
+// of other fingerprints untouched for a week are removed when a key is made.
 // The tests that test the DKG itself (honest cases and known answers, adversarial DKGs, the party
 // service running a DKG) still run it every time. tests/protocols/dkls23/test-keys.test.ts checks
 // every cached key: the shares parse, agree, and sign (node:crypto verifies).
 //
 // Not a test file, and free of @jest/globals so that scripts/test-keys.ts can import it.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDklsDkg } from '../../protocols/dkls23/dkg.ts';
 import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
@@ -143,9 +144,24 @@ function load(name: TestKeyName): Stored {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(stored));
     renameSync(tmp, file);
+    pruneOld(folder);
     return stored;
   } finally {
     rmSync(lock, { force: true });
+  }
+}
+
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+/** Removes the key folders of other fingerprints untouched for a week (a few MB each). */
+function pruneOld(current: string): void {
+  const parent = dirname(current);
+  for (const entry of readdirSync(parent)) {
+    const other = join(parent, entry);
+    if (other === current || !/^[0-9a-f]{16}$/.test(entry)) continue;
+    try {
+      if (Date.now() - statSync(other).mtimeMs > WEEK_MS) rmSync(other, { recursive: true, force: true });
+    } catch { /* another process removed it */ }
   }
 }
 
