@@ -9,6 +9,10 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   testEnvironment: 'node',
 };
+// Workers: `npm run test:unit` passes --maxWorkers=100% (one per core: the unit tests are
+// CPU-bound, and jest's default, cores − 1, left one of two cores to its own idle process);
+// `npm run test:e2e` keeps the default, since each e2e file starts four processes with a 2 s
+// round deadline.
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/tests/**/*.test.ts'], testPathIgnorePatterns: ['/tests/e2e/'] },

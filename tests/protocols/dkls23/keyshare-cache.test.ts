@@ -5,7 +5,8 @@ import { describe, expect, test } from '@jest/globals';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { parseKeyShare, type DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';
 import { outputsOf } from '../../support/simulator.ts';
-import { runDkg, runSign, sharesOf, expectValidSignature } from './session-fixtures.ts';
+import { runSign, expectValidSignature } from './session-fixtures.ts';
+import { testKey } from '../../support/dkls23-test-keys.ts';
 
 function deepFreeze<T>(v: T): T {
   if (typeof v === 'object' && v !== null) { Object.freeze(v); for (const x of Object.values(v)) deepFreeze(x); }
@@ -13,8 +14,8 @@ function deepFreeze<T>(v: T): T {
 }
 
 describe('DKLs23 parseKeyShare of frozen shares', () => {
-  const { outputs } = runDkg('secp256k1', 2, 3, 'keyshare-cache');
-  const shares = sharesOf(outputs);
+  // A key made by the real DKG, cached across files (tests/support/dkls23-test-keys.ts).
+  const shares = testKey('secp256k1-2of3').shares;
   const frozen = new Map([...shares].map(([i, s]) => [i, deepFreeze(JSON.parse(JSON.stringify(s)) as DklsKeyShare)]));
 
   test('each parse is an equal, independent copy', () => {

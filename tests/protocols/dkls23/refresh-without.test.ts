@@ -19,7 +19,8 @@ import { lagrangeAtZero } from '../../../protocols/dkls23/feldman.ts';
 import { parseKeyShare, type DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';
 import type { Session } from '../../../protocols/core/session.ts';
 import { outputsOf, simulate } from '../../support/simulator.ts';
-import { CONTEXT, expectBlame, expectNoOutput, expectValidSignature, runDkg, runSign, sharesOf } from './session-fixtures.ts';
+import { CONTEXT, expectBlame, expectNoOutput, expectValidSignature, runSign, sharesOf } from './session-fixtures.ts';
+import { testKey } from '../../support/dkls23-test-keys.ts';
 import { hex, seededRng, sid } from './fixtures.ts';
 
 type Refresh = Session<DklsDkgOutput, DklsKeyShare>;
@@ -69,9 +70,10 @@ describe.each([
   let publicKey: Uint8Array;
 
   beforeAll(() => {
-    const { outputs } = runDkg(curve, t, n, `${label}/dkg`);
-    old = sharesOf(outputs);
-    publicKey = outputs.get(1)!.publicKey;
+    // A key made by the real DKG, cached across files (tests/support/dkls23-test-keys.ts).
+    const key = testKey(`secp256k1-${t}of${n}` as Parameters<typeof testKey>[0]);
+    old = key.shares;
+    publicKey = key.publicKey;
   });
 
   test(`the ${members.length} remaining parties, renumbered 1..${members.length}, get new shares of the same key; t stays ${t}`, () => {
@@ -118,7 +120,7 @@ describe('DKLs23 refresh without a party, under attack (secp256k1, 2-of-4)', () 
   let old: Map<number, DklsKeyShare>;
 
   beforeAll(() => {
-    old = sharesOf(runDkg(curve, 2, 4, 'refresh-without-adv/dkg').outputs);
+    old = testKey('secp256k1-2of4').shares;
   });
 
   test('a remaining party dealing a constant other than λ^S·s (shifted, or the all-n constant of a full refresh) is named', () => {

@@ -16,7 +16,9 @@ import { parseKeyShare, type DklsKeyShare } from '../../../protocols/dkls23/keys
 import type { Session } from '../../../protocols/core/session.ts';
 import { outputsOf, simulate, type Relay, type SimulateOptions } from '../../support/simulator.ts';
 import { chain, rewrite } from '../../support/adversaries.ts';
-import { CONTEXT, expectBlame, expectNoOutput, expectValidSignature, runDkg, runSign, sharesOf } from './session-fixtures.ts';
+import type { Envelope } from '../../../protocols/core/envelope.ts';
+import { CONTEXT, expectBlame, expectNoOutput, expectValidSignature, runSign, sharesOf } from './session-fixtures.ts';
+import { testKey } from '../../support/dkls23-test-keys.ts';
 import { hex, seededRng, sid } from './fixtures.ts';
 
 type Refresh = Session<DklsDkgOutput, DklsKeyShare>;
@@ -57,10 +59,11 @@ describe.each([
   const restoring = curve === 'secp256k1' && n === 3;
 
   beforeAll(() => {
-    const { outputs } = runDkg(curve, t, n, `${label}/dkg`);
-    expect(outputs.size).toBe(n);
-    old = sharesOf(outputs);
-    publicKey = outputs.get(1)!.publicKey;
+    // A key made by the real DKG, cached across files (tests/support/dkls23-test-keys.ts).
+    const key = testKey(`${curve}-${t}of${n}` as Parameters<typeof testKey>[0]);
+    expect(key.shares.size).toBe(n);
+    old = key.shares;
+    publicKey = key.publicKey;
   });
 
   test(`same public key, new shares, every OT and zero seed new${restoring ? '; every party restored from a snapshot before every delivery' : ''}`, () => {
@@ -126,13 +129,15 @@ describe.each([
 describe('DKLs23 refresh under attack (secp256k1, 2-of-3)', () => {
   const curve: DklsCurveName = 'secp256k1';
   let old: Map<number, DklsKeyShare>;
-  let dkgSent: ReturnType<typeof runDkg>['sim']['sent'];
-  const dkgLabel = 'refresh-adv/dkg';
+  let dkgSent: Envelope[];
+  /** The DKG's session label: the replay tests run their refresh under the DKG's session id. */
+  let dkgLabel: string;
 
   beforeAll(() => {
-    const { sim, outputs } = runDkg(curve, 2, 3, dkgLabel);
-    old = sharesOf(outputs);
-    dkgSent = sim.sent;
+    const key = testKey('secp256k1-2of3');
+    old = key.shares;
+    dkgSent = key.sent;
+    dkgLabel = key.label;
   });
 
   const withEvil = (label: string, evil: number, s: Refresh) => refreshSessions(curve, old, label).map((x) => (x.self === evil ? s : x));
