@@ -1,0 +1,82 @@
+// Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases (kms-compat §2.5). An alias names a
+// key of the service's own account; a key has at most MAX_ALIASES_PER_KEY of them (AWS quota).
+import type { AliasRecord, Caller, Page } from '../kms-api/key-service.ts';
+import { alreadyExists, limitExceeded, notFound, validation } from '../kms-api/errors.ts';
+import type { StoredAlias, StoredKey } from '../storage/key-repository.ts';
+import { decodeMarker, encodeMarker } from './markers.ts';
+import { repositoryError, requireNotPendingDeletion } from './key-access.ts';
+import type { CoordinatorContext } from './context.ts';
+
+/** AWS quota: aliases per KMS key. */
+export const MAX_ALIASES_PER_KEY = 50;
+/** At most this many entries per ListAliases page, whatever Limit asks (AWS: "might return fewer"). */
+const MAX_ALIAS_PAGE = 100;
+
+export async function createAlias(ctx: CoordinatorContext, aliasName: string, targetKeyId: string, caller: Caller): Promise<void> {
+  const { o, access } = ctx;
+  const k = access.resolve(targetKeyId, caller, 'key');
+  access.authorize(k, 'CreateAlias', caller);
+  requireNotPendingDeletion(k);
+  if (o.keys.getAlias(aliasName)) throw alreadyExists(`An alias with the name ${access.aliasArnOf(aliasName)} already exists`);
+  requireAliasRoom(ctx, k);
+  try {
+    o.keys.createAlias(aliasName, k.keyId, access.now());
+  } catch (e) {
+    throw repositoryError(e, k);
+  }
+}
+
+export async function updateAlias(ctx: CoordinatorContext, aliasName: string, targetKeyId: string, caller: Caller): Promise<void> {
+  const { o, access } = ctx;
+  const alias = requireAlias(ctx, aliasName);
+  const current = o.keys.get(alias.keyId)!;
+  const k = access.resolve(targetKeyId, caller, 'key');
+  access.authorize(current, 'UpdateAlias', caller);
+  access.authorize(k, 'UpdateAlias', caller);
+  requireNotPendingDeletion(k);
+  // AWS: the new key must be of the same type and usage. Every Tutti key is an asymmetric SIGN_VERIFY key.
+  if (k.keyUsage !== current.keyUsage) {
+    throw validation(`${access.aliasArnOf(aliasName)} points to a ${current.keyUsage} key; ${k.arn} has key usage ${k.keyUsage}.`);
+  }
+  if (k.keyId === current.keyId) return;
+  requireAliasRoom(ctx, k);
+  try {
+    o.keys.retargetAlias(aliasName, k.keyId, access.now());
+  } catch (e) {
+    throw repositoryError(e, k);
+  }
+}
+
+export async function deleteAlias(ctx: CoordinatorContext, aliasName: string, caller: Caller): Promise<void> {
+  const alias = requireAlias(ctx, aliasName);
+  ctx.access.authorize(ctx.o.keys.get(alias.keyId)!, 'DeleteAlias', caller);
+  ctx.o.keys.deleteAlias(aliasName);
+}
+
+export async function listAliases({ o, access }: CoordinatorContext, req: { keyId?: string; limit: number; marker?: string }, caller: Caller): Promise<Page<AliasRecord>> {
+  access.requireAccountPrincipal(caller, 'ListAliases');
+  const keyId = req.keyId === undefined ? undefined : access.resolve(req.keyId, caller, 'key').keyId;
+  const afterName = req.marker === undefined ? undefined : decodeMarker('aliases', req.marker, isString);
+  const page = o.keys.listAliases(Math.min(req.limit, MAX_ALIAS_PAGE), {
+    ...(keyId !== undefined ? { keyId } : {}), ...(afterName !== undefined ? { afterName } : {}),
+  });
+  const items = page.aliases.map((a) => access.aliasRecord(a));
+  const last = page.aliases[page.aliases.length - 1];
+  return page.more && last ? { items, nextMarker: encodeMarker('aliases', last.aliasName) } : { items };
+}
+
+function requireAlias({ o, access }: CoordinatorContext, aliasName: string): StoredAlias {
+  const alias = o.keys.getAlias(aliasName);
+  if (!alias) throw notFound(`Alias ${access.aliasArnOf(aliasName)} is not found.`);
+  return alias;
+}
+
+function requireAliasRoom({ o }: CoordinatorContext, k: StoredKey): void {
+  if (o.keys.countAliases(k.keyId) >= MAX_ALIASES_PER_KEY) {
+    throw limitExceeded(`${k.arn} already has ${MAX_ALIASES_PER_KEY} aliases, the most a key can have.`);
+  }
+}
+
+function isString(p: unknown): p is string {
+  return typeof p === 'string';
+}
