@@ -117,7 +117,7 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}, echo?: (l
       const m = /^TUTTI_READY (.*)$/.exec(line);
       if (m) resolveReady(JSON.parse(m[1]!));
     };
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       let buf = '';
       stream.setEncoding('utf8');
       stream.on('data', (d: string) => {

@@ -23,7 +23,7 @@ function run(req: HostRequest): Step<unknown, unknown> | null {
     case 'receive': {
       const session = sessions.get(req.id);
       if (!session) return { kind: 'abort', error: new ProtocolError('internal', 'session is not open in the worker') };
-      return session.receive(req.envelope as Envelope);
+      return session.receive(req.envelope);
     }
     case 'close':
       sessions.delete(req.id);
