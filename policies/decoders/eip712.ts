@@ -175,7 +175,7 @@ function encodeValue(types: Map<string, Eip712Field[]>, type: string, v: JsonVal
   }
   if (type === 'bool') {
     if (typeof v !== 'boolean') parseError(`${what} must be true or false`);
-    return { word: uintWord(v ? 1n : 0n), node: { kind: 'atom', type, text: String(v), num: v ? 1n : 0n } };
+    return { word: uintWord(v ? 1n : 0n), node: { kind: 'atom', type, text: v ? 'true' : 'false', num: v ? 1n : 0n } };
   }
   if (type === 'address') {
     const b = hexBytes(v, what);

@@ -5,7 +5,6 @@
 import { parentPort } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { ProtocolError } from '../../protocols/core/errors.ts';
-import type { Envelope } from '../../protocols/core/envelope.ts';
 import type { Session, Step } from '../../protocols/core/session.ts';
 import { buildSession, type SessionSpec } from './protocol-families.ts';
 import { stepToWire, type HostReply, type HostRequest } from './session-wire.ts';
