@@ -20,7 +20,7 @@ const pureImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'tools/**', '**/node_modules/**', 'coverage/**', 'bench-out/**', '.data/**', '.tutti/**', 'scripts/bench/results/**'] },
+  { ignores: ['node_modules/**', '**/node_modules/**', 'coverage/**', 'bench-out/**', '.data/**', '.tutti/**', 'scripts/bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

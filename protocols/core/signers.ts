@@ -13,5 +13,5 @@ export function checkSigners(signers: unknown, self: number, share: { n: number;
   }
   if (signers.length < share.t) bad(`${signers.length} signers, threshold is ${share.t}`);
   if (!signers.includes(self)) bad('signers must include self');
-  return [...signers] as number[];
+  return [...(signers as number[])];
 }

@@ -107,7 +107,7 @@ function memberPath(instancePath: string, member?: string): string {
 function formatValue(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) return `'[${v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ')}]'`;
-  return `'${typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean | bigint)}'`;
+  return `'${typeof v === 'object' ? JSON.stringify(v) : `${v as string | number | boolean}`}'`;
 }
 
 function lowerFirst(s: string): string {
