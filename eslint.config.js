@@ -1,12 +1,12 @@
 // ESLint flat config: typescript-eslint with type information (projectService reads tsconfig.json).
 // The toolchain comes from tools/lint (typescript-eslint needs TypeScript < 6.1; the repo's
-// typecheck uses TypeScript 7): see tools/lint/README.md. Rule choices: docs/operations.md#lint.
+// typecheck uses TypeScript 7): see tools/lint/README.md. Rule choices: docs/operations.md "Lint and format".
 import { js, tseslint } from 'tutti-lint';
 
 // protocols/ and policies/ are pure (docs/architecture.md): no node: modules, no services/ or
 // scripts/, nothing that does I/O. tests/architecture/purity.test.ts checks the same and more
 // (I/O globals) without the linter; the two documented node:crypto exceptions are allowed there
-// and by an inline disable here.
+// and by the file block below.
 const pureImports = {
   patterns: [
     { regex: '^node:', message: 'protocols/ and policies/ are pure: no node: modules (docs/architecture.md).' },
@@ -54,7 +54,7 @@ export default tseslint.config(
   },
   {
     // Tests read JSON from HTTP bodies and files: the no-unsafe-* family would want hundreds of
-    // mechanical casts there, and a needless `!` in a test harms nothing (docs/operations.md#lint).
+    // mechanical casts there, and a needless `!` in a test harms nothing (docs/operations.md "Lint and format").
     files: ['tests/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-argument': 'off',
