@@ -152,10 +152,10 @@ export function parseKeyPolicy(text: string): KeyPolicy {
   if (change !== undefined && !isObject(change)) throw new PolicyError(`${TUTTI_SIGNING_POLICY_CHANGE} must be a JSON object.`);
   return {
     version: version as string | undefined,
-    id: doc.Id as string | undefined,
+    id: doc.Id,
     statements,
-    ...(signing !== undefined ? { tuttiSigningPolicy: signing as Record<string, unknown> } : {}),
-    ...(change !== undefined ? { tuttiSigningPolicyChange: change as Record<string, unknown> } : {}),
+    ...(signing !== undefined ? { tuttiSigningPolicy: signing } : {}),
+    ...(change !== undefined ? { tuttiSigningPolicyChange: change } : {}),
   };
 }
 
@@ -180,7 +180,7 @@ function parseStatement(s: unknown, n: number): Statement {
     return list;
   };
   return {
-    sid: s.Sid as string | undefined,
+    sid: s.Sid,
     effect: s.Effect,
     principal: s.Principal === undefined ? undefined : parsePrincipal(s.Principal, where),
     notPrincipal: s.NotPrincipal === undefined ? undefined : parsePrincipal(s.NotPrincipal, where),

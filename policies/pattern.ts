@@ -67,7 +67,7 @@ class Parser {
   }
   escape(inClass: boolean): CharSet {
     const e = this.take();
-    if (CONTROL[e] !== undefined) return { ranges: [[CONTROL[e]!, CONTROL[e]!]], negated: false };
+    if (CONTROL[e] !== undefined) return { ranges: [[CONTROL[e], CONTROL[e]]], negated: false };
     const shorthand: Record<string, Ranges> = { d: DIGIT, w: WORD, s: SPACE };
     if (shorthand[e.toLowerCase()] && /[dwsDWS]/.test(e)) {
       const negated = e !== e.toLowerCase();

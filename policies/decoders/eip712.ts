@@ -175,7 +175,7 @@ function encodeValue(types: Map<string, Eip712Field[]>, type: string, v: JsonVal
   }
   if (type === 'bool') {
     if (typeof v !== 'boolean') parseError(`${what} must be true or false`);
-    return { word: uintWord(v ? 1n : 0n), node: { kind: 'atom', type, text: String(v), num: v ? 1n : 0n } };
+    return { word: uintWord(v ? 1n : 0n), node: { kind: 'atom', type, text: v ? 'true' : 'false', num: v ? 1n : 0n } };
   }
   if (type === 'address') {
     const b = hexBytes(v, what);
@@ -245,7 +245,7 @@ export function decodeEip712(json: JsonValue): Eip712Data {
   for (const t of types.keys()) {
     if (t !== 'EIP712Domain' && !used.has(t)) noncanonical(`EIP-712 type ${t} is not used by ${primary}`);
   }
-  if (!isObject(doc.domain) || !sameKeys(doc.domain as Record<string, JsonValue>, domainType.map((f) => f.name))) {
+  if (!isObject(doc.domain) || !sameKeys(doc.domain, domainType.map((f) => f.name))) {
     noncanonical(`EIP-712 domain must have exactly the fields EIP712Domain lists (${domainType.map((f) => f.name).join(', ') || 'none'})`);
   }
   const domain = hashStruct(types, 'EIP712Domain', doc.domain!, 'domain', 0);

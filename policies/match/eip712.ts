@@ -20,7 +20,7 @@ function domainVerdict(d: NonNullable<Eip712Format['domain']>, data: Eip712Data)
     if (!v || v.kind !== 'atom') return unknown(`domain.${k} is not part of the signed domain`);
     const miss = k === 'chainId' ? inUintSet(c as { in: string[] }, v.num!, 'domain.chainId')
       : k === 'salt' ? ((c as { in: string[] }).in.includes(v.text) ? null : fails(`domain.salt ${v.text} is not allowed`))
-        : inStringSet(c as { in: string[] }, v.text, `domain.${k}`);
+        : inStringSet(c, v.text, `domain.${k}`);
     if (miss) return miss;
   }
   return null;

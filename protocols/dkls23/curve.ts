@@ -48,7 +48,7 @@ function make(name: DklsCurveName, ecdsa: typeof secp256k1, hasher: H2CHasher<We
 
 export const DKLS_CURVES: Readonly<Record<DklsCurveName, DklsCurve>> = Object.freeze({
   secp256k1: make('secp256k1', secp256k1, secp256k1_hasher),
-  p256: make('p256', p256 as unknown as typeof secp256k1, p256_hasher),
+  p256: make('p256', p256, p256_hasher),
 });
 
 export function isDklsCurveName(x: unknown): x is DklsCurveName {

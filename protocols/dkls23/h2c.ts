@@ -137,10 +137,10 @@ export function hashToCurveMany(curve: DklsCurve, msgs: readonly Uint8Array[], d
   const gu = new Array<bigint>(m), gv = new Array<bigint>(m), rt = new Array<bigint>(m), rtInv = new Array<bigint>(m);
   for (let j = 0; j < m; j++) {
     const uj = u[j]!;
-    let tv1 = (Z * ((uj * uj) % p)) % p;
+    const tv1 = (Z * ((uj * uj) % p)) % p;
     let tv2 = (tv1 * tv1 + tv1) % p;
-    let tv3 = (B * (tv2 + 1n)) % p;
-    let tv4 = (A * (tv2 !== 0n ? p - tv2 : Z)) % p;
+    const tv3 = (B * (tv2 + 1n)) % p;
+    const tv4 = (A * (tv2 !== 0n ? p - tv2 : Z)) % p;
     tv2 = (tv3 * tv3) % p;
     let tv6 = (tv4 * tv4) % p;
     let tv5 = (A * tv6) % p;
@@ -206,5 +206,5 @@ export function hashToCurveMany(curve: DklsCurve, msgs: readonly Uint8Array[], d
 
 /** Exceptional inputs (probability ~2^-256): noble, one message at a time. */
 function fallback(curve: DklsCurve, msgs: readonly Uint8Array[], dsts: readonly string[]): Point[] {
-  return msgs.map((msg, i) => curve.hasher.hashToCurve(msg, { DST: dsts[i]! }) as Point);
+  return msgs.map((msg, i) => curve.hasher.hashToCurve(msg, { DST: dsts[i]! }));
 }

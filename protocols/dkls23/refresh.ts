@@ -49,7 +49,7 @@ export function refreshMembers(o: { n: number; t: number; self: number; exclude:
   checkThreshold(t, n);
   if (!Array.isArray(exclude)) throw new ProtocolError('bad-parameters', 'exclude must be a list of party indices');
   const left = new Set<number>();
-  for (const x of exclude) {
+  for (const x of exclude as readonly number[]) { // each checked below: exclude comes from an admin request
     if (!Number.isInteger(x) || x < 1 || x > n) throw new ProtocolError('bad-parameters', `cannot leave out party ${String(x)}: not an index 1..${n}`);
     if (left.has(x)) throw new ProtocolError('bad-parameters', `party ${x} is left out twice`);
     if (x === self) throw new ProtocolError('bad-parameters', `party ${x} cannot refresh while leaving itself out`);

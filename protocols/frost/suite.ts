@@ -158,7 +158,7 @@ export const FROST_SUITES: Readonly<Record<FrostSuiteName, FrostSuite>> = Object
     challengePrefix: new Uint8Array(0), spkiPrefix: '302a300506032b6570032100',
   }),
   ed448: makeSuite({
-    name: 'ed448', frost: ed448_FROST as unknown as FrostApi, contextString: 'FROST-ED448-SHAKE256-v1',
+    name: 'ed448', frost: ed448_FROST, contextString: 'FROST-ED448-SHAKE256-v1',
     Point: ed448.Point, hash: (m) => shake256(m, { dkLen: 114 }), signatureBytes: 114,
     // RFC 8032 dom4(phflag = 0, context = ""): "SigEd448" ‖ 0x00 ‖ 0x00.
     challengePrefix: concatBytes(utf8ToBytes('SigEd448'), Uint8Array.of(0, 0)), spkiPrefix: '3043300506032b6571033a00',

@@ -124,7 +124,7 @@ export class KeyAccess {
       if (f.kind === 'banned') return keyUnavailable(`${op} refused: ${f.message}`);
       return internal(`${op} failed: the parties aborted the protocol (${f.kind}): ${f.message}`);
     }
-    this.o.log?.(`${op} failed: ${(err as Error)?.stack ?? err}`);
+    this.o.log?.(`${op} failed: ${(err as Error)?.stack ?? String(err)}`);
     return internal(`${op} failed: ${(err as Error)?.message ?? 'unknown error'}`);
   }
 

@@ -82,7 +82,7 @@ async function reviseSigningPolicy({ o }: CoordinatorContext, k: StoredKey, revi
     const acknowledged = out?.policyHash === revision.hash && out.revision === revision.record.revision
       && recordRevisionAcks(o.acks, o.identities, k.keyId, [{ partyId: party, revision: out.revision, policyHash: out.policyHash, acknowledgement: out.acknowledgement }]).length === 0;
     if (acknowledged) accepted.push(party);
-    else if (out?.policyHash !== revision.hash) refused.push({ party, answer: a.ok ? { ok: false, kind: 'internal', message: `${party} installed another policy hash` } : a as Exclude<Answer, { ok: true }> });
+    else if (out?.policyHash !== revision.hash) refused.push({ party, answer: a.ok ? { ok: false, kind: 'internal', message: `${party} installed another policy hash` } : a });
     else refused.push({ party, answer: { ok: false, kind: 'internal', message: `${party} sent no valid signed acknowledgement of revision ${revision.record.revision}` } });
   }
   if (refused.length === 0) {

@@ -86,10 +86,10 @@ function describe(e: ErrorObject): string {
   const schema = (e.parentSchema ?? {}) as SchemaObject;
   let constraint: string;
   switch (e.keyword) {
-    case 'minLength': case 'minItems': constraint = `Member must have length greater than or equal to ${p.limit}`; break;
-    case 'maxLength': case 'maxItems': constraint = `Member must have length less than or equal to ${p.limit}`; break;
-    case 'minimum': constraint = `Member must have value greater than or equal to ${p.limit}`; break;
-    case 'maximum': constraint = `Member must have value less than or equal to ${p.limit}`; break;
+    case 'minLength': case 'minItems': constraint = `Member must have length greater than or equal to ${String(p.limit)}`; break;
+    case 'maxLength': case 'maxItems': constraint = `Member must have length less than or equal to ${String(p.limit)}`; break;
+    case 'minimum': constraint = `Member must have value greater than or equal to ${String(p.limit)}`; break;
+    case 'maximum': constraint = `Member must have value less than or equal to ${String(p.limit)}`; break;
     case 'enum': constraint = `Member must satisfy enum value set: [${[...(schema.enum as string[])].sort().join(', ')}]`; break;
     case 'pattern': constraint = `Member must satisfy regular expression pattern: ${schema.awsPattern ?? p.pattern}`; break;
     default: constraint = `Member must satisfy ${e.keyword}`;
@@ -107,7 +107,7 @@ function memberPath(instancePath: string, member?: string): string {
 function formatValue(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) return `'[${v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ')}]'`;
-  return `'${typeof v === 'object' ? JSON.stringify(v) : String(v)}'`;
+  return `'${typeof v === 'object' ? JSON.stringify(v) : `${v as string | number | boolean}`}'`;
 }
 
 function lowerFirst(s: string): string {
@@ -120,7 +120,7 @@ function withoutNulls(value: Record<string, unknown>): Record<string, unknown> {
   for (const [k, v] of Object.entries(value)) {
     if (v === null || k === '__proto__') continue;
     out[k] = Array.isArray(v)
-      ? v.map((x) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? withoutNulls(x as Record<string, unknown>) : x))
+      ? v.map((x) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? withoutNulls(x as Record<string, unknown>) : (x as unknown)))
       : v !== null && typeof v === 'object' ? withoutNulls(v as Record<string, unknown>) : v;
   }
   return out;

@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'verify-attestation': {
       const { runVerifyAttestation } = await import('./verify-attestation.ts');
-      process.exit(runVerifyAttestation(rest));
+      return process.exit(runVerifyAttestation(rest));
     }
     case 'refresh': {
       // An operator action, not a KMS operation: the running gateway's admin call, with the token
@@ -106,8 +106,9 @@ function onShutdown(close: () => Promise<void> | void): void {
     closing = true;
     try { await close(); } finally { process.exit(0); }
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // stop never rejects (exit in finally); void says so to the signal emitter, which ignores results.
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
 }
 
 main(process.argv.slice(2)).catch((err) => {

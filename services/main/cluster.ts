@@ -71,7 +71,7 @@ export function prepareCluster(o: ClusterOptions): GatewayConfig {
   const ids = Array.from({ length: o.parties }, (_, i) => `party-${i + 1}`);
   const identities = ids.map((id) => initParty(paths.partyDir(o.dataDir, id), id));
   const file = paths.gatewayConfig(o.dataDir);
-  const previous: GatewayConfig | undefined = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+  const previous: GatewayConfig | undefined = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as GatewayConfig : undefined;
   const coordinatorId = previous?.coordinatorId ?? 'coordinator-' + randomBytes(4).toString('hex');
   // The gateway's key, pinned by every party beside its peers (docs/security.md "How a party knows its coordinator").
   const gateway = initGateway(paths.gatewayDir(o.dataDir), coordinatorId);
@@ -115,9 +115,9 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}, echo?: (l
       if (out.length > 200_000) out = out.slice(-100_000);
       echo?.(line);
       const m = /^TUTTI_READY (.*)$/.exec(line);
-      if (m) resolveReady(JSON.parse(m[1]!));
+      if (m) resolveReady(JSON.parse(m[1]!) as Record<string, unknown>);
     };
-    for (const stream of [child.stdout!, child.stderr!]) {
+    for (const stream of [child.stdout, child.stderr]) {
       let buf = '';
       stream.setEncoding('utf8');
       stream.on('data', (d: string) => {

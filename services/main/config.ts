@@ -49,7 +49,7 @@ export function parseCredentialsEnv(text: string | undefined, accountId: string)
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Error(`TUTTI_CREDENTIALS is not JSON (${(e as Error).message}); expected [{"accessKeyId":"…","secretAccessKey":"…","principal":"alice"}]`);
+    throw new Error(`TUTTI_CREDENTIALS is not JSON (${(e as Error).message}); expected [{"accessKeyId":"…","secretAccessKey":"…","principal":"alice"}]`, { cause: e });
   }
   if (!Array.isArray(raw)) throw new Error('TUTTI_CREDENTIALS must be a JSON array of {accessKeyId, secretAccessKey, principal}');
   const creds = raw.map((c: unknown, i) => {

@@ -2,7 +2,7 @@
 // KMS API (POST /), WebSocket upgrades on /parties for the party daemons.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import { createKmsApp } from '../kms-api/app.ts';
@@ -129,7 +129,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     try {
       deletions.sweep();
     } catch (err) {
-      log(`coordinator: deletion sweep failed: ${(err as Error).stack ?? err}`);
+      log(`coordinator: deletion sweep failed: ${(err as Error).stack ?? String(err)}`);
     }
   }, o.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
   sweeper.unref();
@@ -168,7 +168,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
       }));
     } catch (err) {
       const e = err instanceof KmsError ? err : undefined;
-      if (!e) log(`admin: refresh of ${body.keyId} failed: ${(err as Error)?.stack ?? err}`);
+      if (!e) log(`admin: refresh of ${body.keyId} failed: ${(err as Error)?.stack ?? String(err)}`);
       res.status(e ? 409 : 500).json({ error: e?.type ?? 'KMSInternalException', message: (err as Error)?.message ?? String(err) });
     }
   });

@@ -64,7 +64,7 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
     throw new Error(`${peersFile} pins no coordinator: add {"coordinator": {"coordinatorId": "…", "signPublic": "…"}} as the gateway prints it at start (docs/operations.md)`);
   }
   let coordinator;
-  try { coordinator = parseCoordinatorPin(peersConfig.coordinator); } catch (e) { throw new Error(`${peersFile}: ${(e as Error).message}`); }
+  try { coordinator = parseCoordinatorPin(peersConfig.coordinator); } catch (e) { throw new Error(`${peersFile}: ${(e as Error).message}`, { cause: e }); }
   const db = openDatabase(paths.sharesDb(dir));
   const shares = new ShareStore(db, masterKey);
   const consumed = new ConsumedStore(db);

@@ -109,7 +109,7 @@ export class SessionHost {
         this.o.onWork?.(spec.protocol, busyMs);
         resolve(step);
       });
-      slot.worker.postMessage({ ...req, call: n } as HostRequest);
+      slot.worker.postMessage({ ...req, call: n });
     });
     return {
       protocol: spec.protocol,

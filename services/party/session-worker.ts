@@ -5,7 +5,6 @@
 import { parentPort } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
 import { ProtocolError } from '../../protocols/core/errors.ts';
-import type { Envelope } from '../../protocols/core/envelope.ts';
 import type { Session, Step } from '../../protocols/core/session.ts';
 import { buildSession, type SessionSpec } from './protocol-families.ts';
 import { stepToWire, type HostReply, type HostRequest } from './session-wire.ts';
@@ -23,7 +22,7 @@ function run(req: HostRequest): Step<unknown, unknown> | null {
     case 'receive': {
       const session = sessions.get(req.id);
       if (!session) return { kind: 'abort', error: new ProtocolError('internal', 'session is not open in the worker') };
-      return session.receive(req.envelope as Envelope);
+      return session.receive(req.envelope);
     }
     case 'close':
       sessions.delete(req.id);

@@ -253,7 +253,7 @@ export class KeyRepository {
    * @throws KeyRepositoryError 'not-found', or whatever `fn` throws.
    */
   mutate<T>(keyId: string, fn: (k: StoredKey) => { patch?: Partial<StoredKey>; result: T }): T {
-    return this.#mutate.immediate(keyId, fn as (k: StoredKey) => { patch?: Partial<StoredKey>; result: unknown }) as T;
+    return this.#mutate.immediate(keyId, fn) as T;
   }
 
   /** Removes the key's record. Returns whether there was one. */

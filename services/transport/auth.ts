@@ -124,7 +124,7 @@ export function verifyResponse(
   const known = parties.get(partyId);
   if (!known) return fail(CLOSE.unknownParty, 'unknown party');
   if (known.signPublic !== signPublic || known.kexPublic !== kexPublic) return fail(CLOSE.identityMismatch, 'keys do not match configuration');
-  let ok = false;
+  let ok: boolean;
   try {
     ok = ed25519.verify(sig, authMessage(coordinatorId, challenge, partyId, hexToBytes(kexPublic)), hexToBytes(signPublic), { zip215: false });
   } catch { ok = false; }

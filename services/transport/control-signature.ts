@@ -43,5 +43,5 @@ export function verifyControl(msg: ControlMessage, expectedSeq: number, link: Li
   if (rest.seq !== expectedSeq) return { ok: false, reason: `'${msg.type}' message out of sequence (seq ${JSON.stringify(rest.seq)}, expected ${expectedSeq}): replayed or reordered` };
   if (!verify(signedBytes(link, JSON.stringify(rest)), signature)) return { ok: false, reason: `'${msg.type}' message whose signature does not verify under the pinned coordinator key` };
   const { seq: _seq, ...message } = rest;
-  return { ok: true, message: message as ControlMessage };
+  return { ok: true, message: message };
 }

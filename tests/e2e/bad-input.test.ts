@@ -1,7 +1,7 @@
 // Bad input against real processes: each gets the AWS error type, and the gateway keeps serving.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createHash, createHmac } from 'node:crypto';
-import { CreateKeyCommand, DescribeKeyCommand, KMSClient, SignCommand, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand, type KMSClient, SignCommand, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
 
 jest.setTimeout(120_000);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { createHash, createPublicKey } from 'node:crypto';
 import Sqlite from 'better-sqlite3';
 import {
-  CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand, VerifyCommand,
+  CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, type KMSClient, SignCommand, VerifyCommand,
   type KeySpec, type MessageType, type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { sha256 } from '@noble/hashes/sha2.js';

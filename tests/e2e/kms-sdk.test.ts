@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import {
-  CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSClient, ListKeysCommand, SignCommand, VerifyCommand,
+  CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, type KMSClient, ListKeysCommand, SignCommand, VerifyCommand,
   type KeySpec, type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { TestCluster } from '../support/cluster.ts';

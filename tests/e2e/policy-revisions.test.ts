@@ -9,7 +9,7 @@
 // One 4-party cluster.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createHash, createHmac, createPublicKey, verify } from 'node:crypto';
-import { CreateKeyCommand, KMSClient, ListKeysCommand, PutKeyPolicyCommand, SignCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, type KMSClient, ListKeysCommand, PutKeyPolicyCommand, SignCommand } from '@aws-sdk/client-kms';
 import { createPolicyChangeApproval, policyHash } from '../../policies/index.ts';
 import { approverKey } from '../policies/support/keys.ts';
 import { ACCOUNT, REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';

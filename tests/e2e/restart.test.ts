@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import {
   CancelKeyDeletionCommand, CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand,
-  GetKeyPolicyCommand, GetPublicKeyCommand, KMSClient, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand, PutKeyPolicyCommand,
+  GetKeyPolicyCommand, GetPublicKeyCommand, type KMSClient, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand, PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand, SignCommand, TagResourceCommand, UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
 import { ACCOUNT, TestCluster } from '../support/cluster.ts';

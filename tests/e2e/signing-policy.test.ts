@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { createHash, createPublicKey, randomBytes, verify as nodeVerify } from 'node:crypto';
 import Sqlite from 'better-sqlite3';
 import {
-  CreateKeyCommand, GetKeyPolicyCommand, GetPublicKeyCommand, KMSClient, PutKeyPolicyCommand, SignCommand, VerifyCommand,
+  CreateKeyCommand, GetKeyPolicyCommand, GetPublicKeyCommand, type KMSClient, PutKeyPolicyCommand, SignCommand, VerifyCommand,
   type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { createApproval, createPolicyChangeApproval, policyHash } from '../../policies/index.ts';

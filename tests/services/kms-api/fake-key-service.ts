@@ -232,6 +232,7 @@ export class FakeKeyService implements KeyService {
 
   private enter(method: string, caller: Caller, args: unknown): void {
     this.calls.push({ method, caller, args });
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- a test may set any value, Error or not
     if (this.fault !== undefined) throw this.fault;
   }
 

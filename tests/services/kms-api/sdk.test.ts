@@ -2,7 +2,7 @@
 // SDK-visible behaviour of errors (class from __type, retries on 5xx, clock-skew correction).
 import { describe, expect, test } from '@jest/globals';
 import {
-  CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSInvalidSignatureException, KMSServiceException,
+  CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSInvalidSignatureException, type KMSServiceException,
   ListKeysCommand, NotFoundException, SignCommand, VerifyCommand, type KeySpec, type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { ed25519 } from '@noble/curves/ed25519.js';

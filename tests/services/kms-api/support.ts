@@ -122,7 +122,7 @@ export async function rawRequest(server: Endpoint, r: RawRequest = {}): Promise<
   r.after?.(mutable);
   const res = await fetch(`${server.url}/`, { method: 'POST', headers: mutable.headers, body: mutable.body });
   const text = await res.text();
-  let json: Record<string, unknown> | null = null;
+  let json: Record<string, unknown> | null;
   try {
     json = JSON.parse(text) as Record<string, unknown>;
   } catch {

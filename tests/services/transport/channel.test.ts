@@ -67,7 +67,7 @@ async function rawClient(url: string, identity?: Identity, opts: { autoPong?: bo
   const received: ControlMessage[] = [];
   const closed = new Promise<[number, string]>((resolve) => ws.on('close', (code, reason) => resolve([code, reason.toString()])));
   ws.on('message', (data) => {
-    const m = decodeControl(data.toString());
+    const m = decodeControl((data as Buffer).toString());
     if (!m) return;
     received.push(m);
     if (identity && m.type === 'auth-challenge') ws.send(encodeControl(answerChallenge(m, identity)!));
@@ -318,7 +318,7 @@ describe('CoordinatorHub and PartyLink', () => {
     const responses: ControlMessage[] = [];
     wss.on('connection', (ws) => {
       ws.on('message', (d) => {
-        const m = decodeControl(d.toString());
+        const m = decodeControl((d as Buffer).toString());
         if (m?.type !== 'auth-response') return;
         responses.push(m);
         ws.send(encodeControl({ type: 'auth-ok' }));

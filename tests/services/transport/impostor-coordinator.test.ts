@@ -117,7 +117,7 @@ describe('a party authenticates its coordinator', () => {
       const { message, challenge } = createChallenge(h.gateway.coordinatorId);
       ws.send(encodeControl(message));
       ws.once('message', (data) => {
-        const msg = decodeControl(String(data))!;
+        const msg = decodeControl((data as Buffer).toString())!;
         const v = verifyResponse(msg, h.gateway.coordinatorId, challenge, new Map([['party-1', publicIdentity(h.nodes.get('party-1')!.identity)]]));
         if (!v.ok) return ws.close();
         const nonce = partyChallengeOf(msg)!;

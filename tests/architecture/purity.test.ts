@@ -1,0 +1,147 @@
+// protocols/ and policies/ are pure (docs/architecture.md "Purity"): state machines and evaluators
+// that take time, randomness and state as arguments. I/O lives in services/. This scans every .ts
+// file under both folders and fails on an import of a node: module or a bare node builtin, of an
+// I/O package, of anything outside protocols/ and policies/ (services/, scripts/, tests/), and on
+// use of a global that does I/O or reads the clock or ambient randomness. ESLint's
+// no-restricted-imports (eslint.config.js) says the same about imports while editing.
+import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const PURE_DIRS = ['protocols', 'policies'];
+
+/**
+ * The documented exceptions: node:crypto for speed, pure computation (docs/architecture.md
+ * "Purity"). The browser party (issue 16) needs both replaced by @noble: remove an entry
+ * here when its file stops importing node:crypto, and the test then keeps it out.
+ */
+const ALLOWED: Record<string, string[]> = {
+  // SHA-256 through OpenSSL: ten times faster than noble's on the OT-extension transcripts (hash.ts header).
+  'protocols/dkls23/hash.ts': ['node:crypto'],
+  // Ed25519 verification through OpenSSL, an implementation independent of @noble (docs/protocols.md).
+  'protocols/frost/suite.ts': ['node:crypto'],
+};
+
+/** Packages that exist to do I/O. */
+const IO_PACKAGES = /^(ws|express|better-sqlite3|prom-client|undici|node-fetch|axios)(\/|$)/;
+
+/** Globals that do I/O, read the clock or ambient randomness, or load code at run time. */
+const IO_GLOBALS: Array<[RegExp, string]> = [
+  [/\bprocess\s*[.[]/, 'process'],
+  [/\bfetch\s*\(/, 'fetch'],
+  [/\brequire\s*\(/, 'require'],
+  [/\bimport\s*\(/, 'dynamic import()'],
+  [/\bset(Timeout|Interval|Immediate)\s*\(/, 'timers'],
+  [/\bqueueMicrotask\s*\(/, 'queueMicrotask'],
+  [/\bDate\.now\b/, 'Date.now'],
+  [/\bnew\s+Date\s*\(\s*\)/, 'new Date()'],
+  [/\bMath\.random\b/, 'Math.random'],
+  [/\bconsole\s*\./, 'console'],
+  [/\bperformance\s*\./, 'performance'],
+  [/\bcrypto\s*\.\s*(getRandomValues|randomUUID|subtle)\b/, 'Web Crypto'],
+  [/\bglobalThis\b/, 'globalThis'],
+  [/\b(WebSocket|XMLHttpRequest|Worker)\s*\(/, 'network or workers'],
+];
+
+const NODE_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')).map((m) => m.split('/')[0]!));
+
+/** The source with comments and the contents of string and template literals blanked out. */
+function codeOnly(src: string): string {
+  return src.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g, (m) =>
+    m.startsWith('/') ? m.replace(/[^\n]/g, ' ') : m[0] + ' '.repeat(m.length - 2) + m[0]);
+}
+
+/** Every module specifier the file imports or re-exports, with its line. */
+function specifiers(src: string): Array<{ spec: string; line: number }> {
+  const noComments = src.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
+  const out: Array<{ spec: string; line: number }> = [];
+  // `import 'x'`, `import [type] names from 'x'`, `export names from 'x'`: the names part holds no
+  // quote, parenthesis or `=`, so `export function f(a = 'x')` is not taken for an import.
+  for (const m of noComments.matchAll(/\b(?:import|export)\s+(?:[\w$*{}\s,]+?\s+from\s+)?['"]([^'"]+)['"]/g)) {
+    out.push({ spec: m[1]!, line: noComments.slice(0, m.index).split('\n').length });
+  }
+  return out;
+}
+
+/** What makes `file` (repo-relative) impure, as "line: reason" strings. */
+export function violations(file: string, src: string): string[] {
+  const found: string[] = [];
+  const allowed = ALLOWED[file] ?? [];
+  for (const { spec, line } of specifiers(src)) {
+    if (allowed.includes(spec)) continue;
+    if (spec.startsWith('node:')) found.push(`${line}: imports ${spec}`);
+    else if (NODE_BUILTINS.has(spec.split('/')[0]!)) found.push(`${line}: imports node builtin ${spec}`);
+    else if (IO_PACKAGES.test(spec)) found.push(`${line}: imports I/O package ${spec}`);
+    else if (spec.startsWith('.')) {
+      const target = relative(repo, resolve(dirname(join(repo, file)), spec)).split(/[\\/]/)[0]!;
+      if (!PURE_DIRS.includes(target)) found.push(`${line}: imports ${spec} (outside ${PURE_DIRS.join('/ and ')}/)`);
+    } else if (/^(services|scripts|tests)\//.test(spec)) found.push(`${line}: imports ${spec}`);
+  }
+  const code = codeOnly(src).split('\n');
+  code.forEach((text, i) => {
+    for (const [re, what] of IO_GLOBALS) if (re.test(text)) found.push(`${i + 1}: uses ${what}`);
+  });
+  return found;
+}
+
+const sources = (dir: string): string[] => readdirSync(join(repo, dir), { withFileTypes: true }).flatMap((e) =>
+  e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+const files = PURE_DIRS.flatMap(sources).sort();
+
+describe('protocols/ and policies/ are pure', () => {
+  test('the scan sees the sources', () => {
+    expect(files.length).toBeGreaterThan(50);
+    expect(files).toContain('protocols/dkls23/sign.ts');
+    expect(files).toContain('policies/evaluate.ts');
+  });
+
+  test.each(files.map((f) => [f]))('%s', (file) => {
+    expect(violations(file, readFileSync(join(repo, file), 'utf8'))).toEqual([]);
+  });
+
+  test('each documented exception is still needed (remove it from ALLOWED once it is not)', () => {
+    for (const [file, specs] of Object.entries(ALLOWED)) {
+      const imported = specifiers(readFileSync(join(repo, file), 'utf8')).map((s) => s.spec);
+      for (const spec of specs) expect(`${file} imports ${spec}: ${imported.includes(spec)}`).toBe(`${file} imports ${spec}: true`);
+    }
+  });
+
+  test('the checker catches what it is meant to catch', () => {
+    const bad = [
+      "import { createHash } from 'node:crypto';",
+      "import { readFileSync } from 'fs';",
+      "import type { Party } from '../../services/party/party.ts';",
+      "export { bench } from '../../scripts/bench/run.ts';",
+      "import WebSocket from 'ws';",
+      'const t = Date.now();',
+      'const r = Math.random();',
+      'setTimeout(() => {}, 1);',
+      'console.log(x);',
+      'const e = process.env.X;',
+      'const m = require("x");',
+      'await fetch(url);',
+    ].join('\n');
+    const found = violations('protocols/core/example.ts', bad);
+    expect(found).toEqual([
+      '1: imports node:crypto',
+      '2: imports node builtin fs',
+      '3: imports ../../services/party/party.ts (outside protocols/ and policies/)',
+      '4: imports ../../scripts/bench/run.ts (outside protocols/ and policies/)',
+      '5: imports I/O package ws',
+      '6: uses Date.now',
+      '7: uses Math.random',
+      '8: uses timers',
+      '9: uses console',
+      '10: uses process',
+      '11: uses require',
+      '12: uses fetch',
+    ]);
+    // Words in comments and strings are not code.
+    expect(violations('policies/x.ts', "// Date.now() is passed in\nconst s = 'console.log process.env';\n")).toEqual([]);
+    // node:crypto is allowed only where documented.
+    expect(violations('protocols/dkls23/hash.ts', "import { createHash } from 'node:crypto';")).toEqual([]);
+    expect(violations('protocols/dkls23/sign.ts', "import { createHash } from 'node:crypto';")).toEqual(['1: imports node:crypto']);
+  });
+});
