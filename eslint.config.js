@@ -66,17 +66,6 @@ export default tseslint.config(
     },
   },
   {
-    // Being split into smaller files (issue 13): findings here are listed for the split instead
-    // of fixed in place. Remove this block once the split has landed and the new files lint clean.
-    files: ['services/party/party.ts'],
-    rules: {
-      '@typescript-eslint/restrict-template-expressions': 'off',
-      '@typescript-eslint/no-unused-vars': 'off',
-      '@typescript-eslint/prefer-promise-reject-errors': 'off',
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
-    },
-  },
-  {
     files: ['protocols/**/*.ts', 'policies/**/*.ts'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', pureImports] },
   },

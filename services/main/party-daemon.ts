@@ -17,6 +17,7 @@ import { parsePublicIdentity, publicIdentity } from '../transport/identity.ts';
 import { PartyLink } from '../transport/channel.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { Party } from '../party/party.ts';
+import { FaultInjection } from '../party/fault-injection.ts';
 import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages.ts';
 import { initParty } from './cluster.ts';
 import { paths } from './config.ts';
@@ -30,6 +31,7 @@ export type PartyDaemonOptions = {
   metricsHost?: string;
   /** Port for /metrics and /healthz; 0 picks a free one; undefined serves none. */
   metricsPort?: number;
+  /** Tests only (TUTTI_TEST_STALL): points at which this party goes silent (fault-injection.ts). */
   stallAt?: string[];
   /** Tests only (TUTTI_TEST_TAMPER): rounds in which this party corrupts its point-to-point payloads. */
   tamperAt?: string[];
@@ -80,8 +82,12 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   sessionHost.warm();
 
   let link: PartyLink | undefined;
+  // Tests only: TUTTI_TEST_STALL / TUTTI_TEST_TAMPER (fault-injection.ts); a production party has none.
+  const faults = o.stallAt?.length || o.tamperAt?.length
+    ? new FaultInjection({ partyId: identity.partyId, log, stallAt: o.stallAt, tamperAt: o.tamperAt })
+    : undefined;
   const party = new Party({
-    identity, allowlist, shares, consumed, policies, bans, refreshes, sessionHost, metrics, log, stallAt: o.stallAt, tamperAt: o.tamperAt,
+    identity, allowlist, shares, consumed, policies, bans, refreshes, sessionHost, metrics, log, ...(faults ? { faults } : {}),
     coordinator, deletions: new DeletionStore(db), deletionWaitMs: o.deletionWaitMs, sessionIds: new SessionStore(db),
     send: (msg: PartyToCoordinator) => { link?.send(msg); },
   });

@@ -27,11 +27,12 @@ import type { Identity, PublicIdentity } from '../transport/identity.ts';
 import type { ShareStore } from '../storage/share-store.ts';
 import type { Ban, BanStore } from '../storage/ban-store.ts';
 import type { RefreshRow, RefreshStore } from '../storage/refresh-store.ts';
+import type { FaultInjection } from './fault-injection.ts';
 
-/** What activation changes besides the share: the bans follow the new numbering (party.ts bansAfterRefresh). */
+/** What activation changes besides the share: the bans follow the new numbering (refresh.ts bansAfterRefresh). */
 export type AfterActivation = { oldIndex: number[]; liftBans: boolean; excluded: string[]; previousVersion: number };
 
-/** The new version's public facts, as the pending share's meta holds them (party.ts KeyMeta). */
+/** The new version's public facts, as the pending share's meta holds them (party-options.ts KeyMeta). */
 type PendingMeta = { publicKey: string; transcriptHash: string; parties: PublicIdentity[]; protocol: string };
 
 export type ActivationOptions = {
@@ -41,14 +42,14 @@ export type ActivationOptions = {
   bans: BanStore;
   send: (msg: PartyToCoordinator) => void;
   log?: (line: string) => void;
-  /** The bans kept once a refresh is active (party.ts bansAfterRefresh). */
+  /** The bans kept once a refresh is active (refresh.ts bansAfterRefresh). */
   bansAfter: (bans: Ban[], oldIndex: number[], lift: boolean) => Ban[];
   /** The key's share changed: drop what was made for the old one (FROST nonce pairs). */
   onActivated?: (keyId: string) => void;
   /** End the live refresh session `session` of `keyId`, if this party still runs it. */
   endSession: (keyId: string, session: string) => void;
-  /** Test-only fault injection: 'refresh:activate' makes this party ignore certificates (TUTTI_TEST_STALL). */
-  stallAt?: string[];
+  /** Tests only (fault-injection.ts): 'refresh:activate' makes this party ignore certificates (TUTTI_TEST_STALL). */
+  faults?: Pick<FaultInjection, 'stopsAt'>;
 };
 
 export class RefreshActivation {
@@ -140,10 +141,7 @@ export class RefreshActivation {
       if (r?.state !== 'activated') this.o.log?.(`party ${this.partyId}: key ${c.keyId}: a certificate for refresh ${c.session.slice(0, 12)}, which is ${r?.state ?? 'unknown'} here: ignored`);
       return this.report(c.keyId, c.session);
     }
-    if (this.o.stallAt?.includes('refresh:activate')) {
-      this.o.log?.(`party ${this.partyId}: stalling before activating refresh ${c.session.slice(0, 12)} (TUTTI_TEST_STALL)`);
-      return;
-    }
+    if (this.o.faults?.stopsAt('refresh:activate', `activating refresh ${c.session.slice(0, 12)}`)) return;
     const meta = this.metaOf(r);
     const problem = certificateProblem(c, r, meta);
     if (problem) {

@@ -20,6 +20,10 @@ import {
 import { pinVerifier, type CoordinatorPin } from '../transport/coordinator-identity.ts';
 import { base64ToBytes } from '../transport/control.ts';
 import type { DeletionStore } from '../storage/deletion-store.ts';
+import { ProtocolError } from '../../protocols/core/errors.ts';
+import type { PartyOptions } from './party-options.ts';
+import type { SessionDriver } from './session-driver.ts';
+import type { PartySign } from './sign.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** The shortest waiting period by default: AWS KMS's shortest PendingWindowInDays. */
@@ -107,5 +111,94 @@ export class KeyDeletionRules {
 
   isTombstoned(keyId: string): boolean {
     return this.o.store.isTombstoned(keyId);
+  }
+}
+
+/**
+ * The party's handling of delete-key and cancel-key-deletion (party.ts dispatches them here): the
+ * rules above decide; a deletion carried out ends every session of the key, drops its waiting sign
+ * opens and pre-made pairs, its share (every version), bans and refresh records, and is confirmed
+ * with 'key-deleted' — also when there was nothing to delete, so a resent request settles.
+ */
+export class PartyKeyDeletion {
+  readonly rules: KeyDeletionRules | undefined;
+  /** Deletions due at the gateway whose wait here has not ended: re-examined when it ends. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+
+  constructor(private readonly o: PartyOptions, private readonly partyId: string, private readonly d: {
+    driver: SessionDriver;
+    sign: PartySign;
+    /** Hands a delete-key message back to the party when this party's wait ends. */
+    redeliver: (msg: DeleteKeyMessage) => void;
+  }) {
+    this.rules = o.deletions && new KeyDeletionRules({ store: o.deletions, coordinator: o.coordinator, waitMs: o.deletionWaitMs });
+  }
+
+  /** A key id deleted here is never reused (a DKG under it is refused). */
+  isTombstoned(keyId: string): boolean {
+    return this.rules?.isTombstoned(keyId) === true;
+  }
+
+  /**
+   * The coordinator says the key is gone (its deletion window passed, or its DKG never completed):
+   * drop any session of it, delete every version of the share, and confirm.
+   */
+  onDeleteKey(msg: DeleteKeyMessage): void {
+    const { o } = this;
+    if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId)) return;
+    // Only on a record signed by the pinned gateway key, after this party's own waiting period.
+    const holds = o.shares.activeVersion(msg.keyId) !== undefined;
+    const decision = this.rules
+      ? this.rules.onRequest(msg, holds)
+      : { kind: 'refused' as const, reason: 'this party keeps no deletion records, so it deletes nothing' };
+    if (decision.kind === 'refused') {
+      o.log?.(`party ${this.partyId}: refused to delete key ${msg.keyId}: ${decision.reason}`);
+      if (holds) o.policies.auditDeletion(msg.keyId, 'key-deletion-refused', 'deny', 'UNSIGNED_OR_BAD_RECORD', [decision.reason], {});
+      return;
+    }
+    if (decision.kind === 'waiting') {
+      // Due at the gateway but not yet here: come back to it when this party's wait ends.
+      if (msg.due === true && holds && !this.timers.has(msg.keyId)) {
+        const t = setTimeout(() => { this.timers.delete(msg.keyId); this.d.redeliver(msg); }, Math.min(2 ** 31 - 1, Math.max(0, decision.until - Date.now()) + 10));
+        t.unref();
+        this.timers.set(msg.keyId, t);
+      }
+      if (decision.first) {
+        const until = new Date(decision.until).toISOString();
+        o.log?.(`party ${this.partyId}: key ${msg.keyId} is scheduled for deletion (signed record); this party keeps its share until ${until} (its own waiting period)`);
+        o.policies.auditDeletion(msg.keyId, 'key-deletion-requested', 'allow', 'SIGNED_DELETION_RECORD',
+          [`share kept until ${until}, then deleted unless the deletion is cancelled`], { record: decision.record, until: decision.until });
+      }
+      return;
+    }
+    this.d.driver.failKey(msg.keyId, new ProtocolError('unexpected', `key ${msg.keyId} is being deleted`));
+    this.d.sign.cancelKey(msg.keyId);
+    const had = o.shares.activeVersion(msg.keyId) !== undefined;
+    this.d.sign.noncePool.dropKey(msg.keyId);
+    o.shares.delete(msg.keyId);
+    o.bans.deleteKey(msg.keyId);
+    o.refreshes?.deleteKey(msg.keyId);
+    // The signing-policy language has no rule for deletion: the gateway's signed record, waited out, is obeyed (and logged).
+    if (had) {
+      o.policies.deleted(msg.keyId, {
+        code: 'SIGNED_DELETION_RECORD', reasons: ['share deleted on the gateway-signed deletion record, after this party\'s waiting period'],
+        detail: { record: decision.record, firstSeen: decision.firstSeen },
+      });
+    }
+    this.rules!.deleted(msg.keyId, decision.record);
+    if (had) o.log?.(`party ${this.partyId}: deleted its share of key ${msg.keyId}`);
+    o.send({ type: 'key-deleted', keyId: msg.keyId });
+  }
+
+  /** CancelKeyDeletion, signed by the gateway: the waiting deletion is dropped. */
+  onCancelKeyDeletion(msg: CancelKeyDeletionMessage): void {
+    if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId) || !this.rules) return;
+    const r = this.rules.onCancel(msg);
+    if (!r.ok) { this.o.log?.(`party ${this.partyId}: refused a cancel of key ${msg.keyId}'s deletion: ${r.reason}`); return; }
+    if (!r.dropped) return;
+    clearTimeout(this.timers.get(msg.keyId));
+    this.timers.delete(msg.keyId);
+    this.o.log?.(`party ${this.partyId}: the deletion of key ${msg.keyId} was cancelled; its share stays`);
+    this.o.policies.auditDeletion(msg.keyId, 'key-deletion-cancelled', 'allow', 'SIGNED_CANCEL', ['deletion cancelled by the gateway'], { cancel: msg.cancel });
   }
 }

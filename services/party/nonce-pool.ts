@@ -3,7 +3,7 @@
 // forgets them, so no pair can outlive its process to be used twice, and the coordinator, which
 // holds only their commitments, loses its stock of this party when the link drops. A pair leaves
 // the pool the moment a request names its commitment, whatever happens next; its id is then
-// consumed durably before the share it yields leaves the party (party.ts, as for any nonce).
+// consumed durably before the share it yields leaves the party (sign.ts, as for any nonce).
 //
 // Bounded: at most PER_KEY pairs per key (the oldest go first) and MAX_KEYS keys (the key used
 // least recently goes first). The coordinator keeps fewer per key and party than PER_KEY, and the

@@ -3,7 +3,7 @@
 // other sessions. Either way the party sees the same thing: a session whose start() and receive()
 // resolve to Steps, in order. Messages in, steps out: the worker never touches storage or the
 // network, so a step's durable part is still made durable by the main thread before any of the
-// step's messages leave (party.ts onStep).
+// step's messages leave (session-driver.ts onStep).
 //
 // A host keeps a small pool of workers (spawned on first use, or at once with warm()); each session
 // lives in one worker for its whole life and is placed in the least busy one. A worker that dies

@@ -1,4 +1,4 @@
-// What happens to a party's bans when a refresh becomes active (services/party/party.ts
+// What happens to a party's bans when a refresh becomes active (services/party/refresh.ts
 // bansAfterRefresh, storage BanStore.replaceKey): lifted on request; otherwise bans against parties
 // left out of the key go with them and the rest move to the peer's new index, committed with the
 // share's activation.
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../../../services/storage/db.ts';
 import { BanStore, type Ban } from '../../../services/storage/ban-store.ts';
-import { bansAfterRefresh } from '../../../services/party/party.ts';
+import { bansAfterRefresh } from '../../../services/party/refresh.ts';
 
 const KEY = '11111111-2222-4333-8444-555555555555';
 const ban = (peerIndex: number, peerId: string): Ban => ({ keyId: KEY, peerIndex, peerId, shareVersion: 1, session: 'ab'.repeat(32), reason: '[ban] test', bannedAt: 1000 + peerIndex });

@@ -22,6 +22,7 @@ import { PolicyStore } from '../../../services/storage/policy-store.ts';
 import { BanStore } from '../../../services/storage/ban-store.ts';
 import { PolicyGate } from '../../../services/party/policy-gate.ts';
 import { Party } from '../../../services/party/party.ts';
+import { FaultInjection } from '../../../services/party/fault-injection.ts';
 import { triageRejectedFrame } from '../../../services/party/frame-triage.ts';
 import { TransportError } from '../../../services/transport/errors.ts';
 import { SessionHost } from '../../../services/party/session-host.ts';
@@ -58,7 +59,7 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
   /** Frames to deliver to party-1 before each real envelope from party-2 (or instead of it). */
   let inject: ((msg: EnvelopeMessage) => EnvelopeMessage[]) | undefined;
   let replaceReal = false;
-  /** Party-2's TUTTI_TEST_TAMPER list, read at every send (the option object is kept by reference). */
+  /** Party-2's TUTTI_TEST_TAMPER list, read at every send (fault-injection.ts keeps it by reference). */
   const tamper2: string[] = [];
   let runner: SessionRunner;
   let publicKey: string;
@@ -97,7 +98,7 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
         policies: new PolicyGate({ store: new PolicyStore(db, masterKey) }), bans: banStore,
         send: (msg) => { sent.push({ party: id, msg }); setImmediate(() => runner.onMessage(id, msg)); },
         log: (line) => logs.push(line), ...(host ? { sessionHost: host } : {}),
-        ...(id === 'party-2' ? { tamperAt: tamper2 } : {}),
+        ...(id === 'party-2' ? { faults: new FaultInjection({ partyId: id, log: (line) => logs.push(line), tamperAt: tamper2 }) } : {}),
       }));
     }
     const policy = defaultSigningPolicy('ECC_SECG_P256K1', ['ECDSA_SHA_256']);

@@ -1,4 +1,4 @@
-// Group commit of the durable consume (services/party/consume-batcher.ts, party.ts onStep): the
+// Group commit of the durable consume (services/party/consume-batcher.ts, session-driver.ts onStep): the
 // consumes that become due in one event-loop turn share one SQLite transaction, and nothing of a
 // session leaves the party before its consume is committed. Three real Party objects (real SQLite
 // stores in temporary folders, FROST Ed25519, inline sessions) relayed by the real SessionRunner

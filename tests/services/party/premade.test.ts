@@ -1,4 +1,4 @@
-// Pre-made FROST commitments in the party (services/party/party.ts, nonce-pool.ts) and the
+// Pre-made FROST commitments in the party (services/party/sign.ts, nonce-pool.ts) and the
 // coordinator's stock (services/coordinator/premade-stock.ts): three real Party objects (real
 // SQLite stores in temporary folders, Ed25519 2-of-3) relayed by the real SessionRunner over an
 // in-process "network"; the test plays the coordinator's part with the real PremadeStock and

@@ -15,7 +15,7 @@ import { BanStore } from '../../../services/storage/ban-store.ts';
 import { RefreshStore } from '../../../services/storage/refresh-store.ts';
 import { RefreshActivation } from '../../../services/party/activation.ts';
 import { abandonBytes } from '../../../services/control/refresh-proofs.ts';
-import { bansAfterRefresh } from '../../../services/party/party.ts';
+import { bansAfterRefresh } from '../../../services/party/refresh.ts';
 import { RefreshActivations } from '../../../services/coordinator/refresh-activation.ts';
 import { generateIdentity, publicIdentity, type Identity } from '../../../services/transport/identity.ts';
 import type { CoordinatorToParty, PartyToCoordinator, RefreshCertificate, RefreshControlMessage, RefreshStateMessage } from '../../../services/control/messages.ts';
