@@ -22,6 +22,7 @@ import type { CoordinatorToParty, DkgResult, PolicyRevisionResult, PremadeSignRe
 import { aggregatePremadeShares } from '../../protocols/frost/premade.ts';
 import { isFrostSuiteName } from '../../protocols/frost/suite.ts';
 import { fromHex } from '../../protocols/core/bytes.ts';
+import type { FailureKind } from '../../protocols/core/errors.ts';
 import { PremadeStock } from './premade-stock.ts';
 import { MAX_PREMAKE } from '../control/messages.ts';
 import { DIGEST_BYTES, DIGEST_ONLY_ALGORITHMS, KEY_SPECS, apiSignature, isLowS, spkiDer, verifySignature, type KeySpecInfo } from './key-specs.ts';
@@ -306,7 +307,7 @@ export class Coordinator implements KeyService {
           continue;
         }
         if (err instanceof SessionFailed && err.failure.kind === 'banned' && this.learnBans(k, err.failure)) continue;
-        if (premade && err instanceof SessionFailed && !['policy', 'throttled', 'timeout', 'unavailable', 'banned'].includes(err.failure.kind)) {
+        if (premade && err instanceof SessionFailed && !new Set<FailureKind>(['policy', 'throttled', 'timeout', 'unavailable', 'banned']).has(err.failure.kind)) {
           // Typically 'premade-unknown': a signer no longer holds its pair (it restarted). A policy
           // denial is final, and is not asked again (it would be charged twice).
           this.premade.dropKey(k.keyId);

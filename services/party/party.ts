@@ -4,7 +4,7 @@
 // storage in services/storage; this file wires them.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, lengthPrefixed, u32, utf8ToBytes } from '../../protocols/core/bytes.ts';
-import { ProtocolError } from '../../protocols/core/errors.ts';
+import { ProtocolError, failureOf, type FailureKind } from '../../protocols/core/errors.ts';
 import { LABELS } from '../../protocols/core/labels.ts';
 import type { Durable, Step } from '../../protocols/core/session.ts';
 import type { Envelope } from '../../protocols/core/envelope.ts';
@@ -359,7 +359,7 @@ export class Party {
   }
 
   private refuseOpen(msg: { kind: string; session: string }, err: unknown): void {
-    const kind = err instanceof RequestRefused ? err.kind : err instanceof ProtocolError ? err.kind : 'internal';
+    const kind = failureOf(err).kind;
     const culprits = err instanceof RequestRefused ? err.culprits : [];
     this.o.metrics?.aborts.inc({ protocol: msg.kind, kind });
     this.o.send({ type: 'abort', session: msg.session, kind, message: `${this.partyId} refused: ${(err as Error).message}`, culprits });
@@ -826,7 +826,7 @@ export class Party {
     this.fail(id, error);
   }
 
-  private fail(id: string, error: ProtocolError, kind: string = error.kind): void {
+  private fail(id: string, error: ProtocolError, kind: FailureKind = error.kind): void {
     const active = this.sessions.get(id);
     this.finish(id, error.message);
     if (!active) return;

@@ -5,13 +5,15 @@
 import type { OpenDkg, OpenSign } from '../control/messages.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 import type { ProtocolFamily } from './protocol-families.ts';
+import { TuttiError, type RefusalKind } from '../../protocols/core/errors.ts';
 import { KEY_SPEC_NAMES, KEY_SPEC_TABLE } from '../../protocols/core/key-specs.ts';
 
 /**
- * Why a party refuses to take part. The coordinator maps 'policy' to AccessDeniedException and
- * may retry without a party that answered 'unknown-key' (e.g. restored from an old backup).
+ * Why a party refuses to take part (one of the wire's failure kinds, protocols/core/errors.ts). The
+ * coordinator maps 'policy' to AccessDeniedException and may retry without a party that answered
+ * 'unknown-key' (e.g. restored from an old backup).
  */
-export type RefusalKind = 'policy' | 'bad-parameters' | 'unknown-key' | 'banned' | 'premade-unknown';
+export type { RefusalKind };
 
 /**
  * 'banned': the signer set includes a peer this party banned for the key (a failed DKLs23 OT/VOLE
@@ -19,9 +21,9 @@ export type RefusalKind = 'policy' | 'bad-parameters' | 'unknown-key' | 'banned'
  * 'premade-unknown': the request names a pre-made FROST commitment of this party whose nonce pair it
  * does not hold (any more); the coordinator signs in two rounds instead.
  */
-export class RequestRefused extends Error {
-  constructor(message: string, readonly kind: RefusalKind = 'bad-parameters', readonly culprits: number[] = []) {
-    super(message);
+export class RequestRefused extends TuttiError {
+  constructor(message: string, kind: RefusalKind = 'bad-parameters', culprits: number[] = []) {
+    super(kind, message, culprits);
     this.name = 'RequestRefused';
   }
 }
