@@ -19,6 +19,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { ALGORITHMS_BY_KEY_SPEC } from './invariants.ts';
+import { SIGNING_ALGORITHMS, SIGNING_ALGORITHM_NAMES } from '../protocols/core/key-specs.ts';
 import { POLICY_LANGUAGE } from './policy-schema.ts';
 import type { KeySpec, PolicyDocument, SigningAlgorithm } from './types.ts';
 
@@ -50,9 +51,14 @@ export const DEFAULT_RULE_ID = 'default-raw';
 export const DEFAULT_DIGEST_RULE_ID = 'default-digest';
 export const DEFAULT_SOLANA_RULE_ID = 'default-solana';
 
-/** AWS's MessageType for each AWS algorithm (kms-compat §3): ED25519_PH_SHA_512 is DIGEST only, pure EdDSA RAW only. */
-const RAW_ALGORITHMS: readonly string[] = ['ECDSA_SHA_256', 'ED25519_SHA_512', 'ED448_SHAKE_256'];
-const DIGEST_ALGORITHMS: readonly string[] = ['ECDSA_SHA_256', 'ED25519_PH_SHA_512'];
+/**
+ * The API's MessageTypes for each algorithm (protocols/core/key-specs.ts, kms-compat §3):
+ * ED25519_PH_SHA_512 is DIGEST only, pure EdDSA RAW only. ECDSA_KECCAK_256 is in neither (I-1, below).
+ */
+const takes = (type: 'RAW' | 'DIGEST'): readonly string[] => SIGNING_ALGORITHM_NAMES
+  .filter((a) => a !== 'ECDSA_KECCAK_256' && (SIGNING_ALGORITHMS[a].messageTypes as readonly string[]).includes(type));
+const RAW_ALGORITHMS = takes('RAW');
+const DIGEST_ALGORITHMS = takes('DIGEST');
 
 /**
  * The default signing policy for a key of `keySpec` offering `algorithms` (the KMS SigningAlgorithms

@@ -9,14 +9,12 @@
 //        serialized message itself (the runtime verifies over the packet from the message start on).
 //        Such bytes are signable only as a whole solanaMessage under a rule that names that format.
 // Plus the supported (key spec, algorithm, message type) combinations and DIGEST lengths.
+// Both come from the one table of key specs (protocols/core/key-specs.ts).
+import { KEY_SPEC_NAMES, KEY_SPEC_TABLE, SIGNING_ALGORITHMS } from '../protocols/core/key-specs.ts';
 import type { FormatKind, KeySpec, SigningAlgorithm } from './types.ts';
 
-export const ALGORITHMS_BY_KEY_SPEC: Record<KeySpec, readonly SigningAlgorithm[]> = {
-  ECC_SECG_P256K1: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'],
-  ECC_NIST_P256: ['ECDSA_SHA_256'],
-  ECC_NIST_EDWARDS25519: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'],
-  ECC_NIST_EDWARDS448: ['ED448_SHAKE_256'],
-};
+const ALGORITHMS: Array<[KeySpec, readonly SigningAlgorithm[]]> = KEY_SPEC_NAMES.map((k) => [k, KEY_SPEC_TABLE[k].algorithms]);
+export const ALGORITHMS_BY_KEY_SPEC = Object.fromEntries(ALGORITHMS) as Record<KeySpec, readonly SigningAlgorithm[]>;
 
 export const FORMATS_BY_KEY_SPEC: Record<KeySpec, readonly FormatKind[]> = {
   ECC_SECG_P256K1: ['raw', 'eip191', 'eip712', 'evmTransaction'],
@@ -26,13 +24,7 @@ export const FORMATS_BY_KEY_SPEC: Record<KeySpec, readonly FormatKind[]> = {
 };
 
 /** DIGEST length per algorithm; pure EdDSA has no DIGEST form (RFC 8032 signs the message itself). */
-const DIGEST_BYTES: Record<SigningAlgorithm, number | null> = {
-  ECDSA_SHA_256: 32,
-  ECDSA_KECCAK_256: 32,
-  ED25519_SHA_512: null,
-  ED25519_PH_SHA_512: 64,
-  ED448_SHAKE_256: null,
-};
+const digestBytes = (algorithm: SigningAlgorithm): number | null => SIGNING_ALGORITHMS[algorithm].digestBytes;
 
 export type InvariantId = 'I-1' | 'I-2' | 'I-3' | 'I-4';
 
@@ -50,7 +42,7 @@ export function algorithmMismatch(keySpec: string, algorithm: string, messageTyp
   if (!algorithms.includes(algorithm)) return `${algorithm} is not an algorithm of ${keySpec}`;
   if (messageType === 'RAW') return null;
   if (messageType !== 'DIGEST') return `message type ${messageType} is not supported`;
-  const len = DIGEST_BYTES[algorithm as SigningAlgorithm];
+  const len = digestBytes(algorithm as SigningAlgorithm);
   if (len === null) return `${algorithm} signs the message itself; DIGEST is not possible`;
   if (messageLength !== len) return `a ${algorithm} DIGEST is ${len} bytes, got ${messageLength}`;
   return null;

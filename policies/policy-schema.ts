@@ -2,7 +2,10 @@
 // ../shared/research/policy.md §4.5 (see docs/policies.md "Differences from the research proposal").
 // Unknown properties are rejected everywhere so that a typo (`chainID`) can never silently drop a
 // constraint. A JSON copy for other tools lives in policies/schema/policy.schema.json; a test keeps
-// the two identical. Semantic checks JSON Schema cannot express are in compile.ts.
+// the two identical. Semantic checks JSON Schema cannot express are in compile.ts. The key specs and
+// signing algorithms are those of the one table (protocols/core/key-specs.ts).
+import { KEY_SPEC_NAMES, SIGNING_ALGORITHM_NAMES } from '../protocols/core/key-specs.ts';
+
 export const POLICY_LANGUAGE = 'tutti-signing-policy/1';
 
 const strList = (items: object, maxItems = 1024) => ({ type: 'array', minItems: 1, maxItems, uniqueItems: true, items });
@@ -27,7 +30,7 @@ export const POLICY_SCHEMA = {
       required: ['keySpec'],
       properties: {
         keyId: { $ref: '#/$defs/keyId' },
-        keySpec: { enum: ['ECC_SECG_P256K1', 'ECC_NIST_P256', 'ECC_NIST_EDWARDS25519', 'ECC_NIST_EDWARDS448'] },
+        keySpec: { enum: [...KEY_SPEC_NAMES] },
       },
     },
     defaultEffect: { const: 'deny' },
@@ -294,7 +297,7 @@ export const POLICY_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        signingAlgorithm: inSet({ enum: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256', 'ED25519_SHA_512', 'ED25519_PH_SHA_512', 'ED448_SHAKE_256'] }, 5),
+        signingAlgorithm: inSet({ enum: [...SIGNING_ALGORITHM_NAMES] }, SIGNING_ALGORITHM_NAMES.length),
         messageType: inSet({ enum: ['RAW', 'DIGEST'] }, 2),
         messageBytes: { $ref: '#/$defs/lengthRange' },
         format: { $ref: '#/$defs/format' },

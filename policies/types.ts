@@ -2,8 +2,9 @@
 // policy-schema.ts), the sign request a party evaluates, the context it passes in, and the decision.
 // Pure types, no code.
 
-export type KeySpec = 'ECC_SECG_P256K1' | 'ECC_NIST_P256' | 'ECC_NIST_EDWARDS25519' | 'ECC_NIST_EDWARDS448';
-export type SigningAlgorithm = 'ECDSA_SHA_256' | 'ECDSA_KECCAK_256' | 'ED25519_SHA_512' | 'ED25519_PH_SHA_512' | 'ED448_SHAKE_256';
+// Key specs and algorithms are the names of the one table (protocols/core/key-specs.ts).
+import type { KeySpec, SigningAlgorithm } from '../protocols/core/key-specs.ts';
+export type { KeySpec, SigningAlgorithm };
 export type MessageType = 'RAW' | 'DIGEST';
 export type FormatKind = 'raw' | 'eip191' | 'eip712' | 'evmTransaction' | 'solanaMessage';
 

@@ -4,6 +4,7 @@
 // coordinator: signed broadcasts or sealed point-to-point bytes.
 import type { DeletionCancel, DeletionRecord } from './deletion-records.ts';
 import type { CreationReceipt } from './receipts.ts';
+import type { FailureKind } from '../../protocols/core/errors.ts';
 
 export type SignRequest = {
   /** The full message the caller sent, base64, so each party can check it against its policy. */
@@ -106,7 +107,8 @@ export type PremadeSignResult = { signatureShare: string; groupCommitment: strin
 export type PolicyRevisionResult = { policyHash: string; revision: number; activatesAt: number; acknowledgement?: string };
 export type DoneMessage = { type: 'done'; session: string; output: DkgResult | SignResult | PremadeSignResult | PolicyRevisionResult };
 
-export type AbortMessage = { type: 'abort'; session: string; kind: string; message: string; culprits: number[] };
+/** `kind`: one of the closed FailureKind vocabulary (protocols/core/errors.ts); the coordinator reads any other string as 'internal'. */
+export type AbortMessage = { type: 'abort'; session: string; kind: FailureKind; message: string; culprits: number[] };
 
 /**
  * The key is scheduled for deletion (or its DKG never completed): delete every share of it, on the

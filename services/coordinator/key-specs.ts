@@ -1,20 +1,22 @@
 // The key specs this service offers, what protocol makes them, and how their public keys and
-// signatures look on the wire (kms-compat §3). The only place that maps KMS names to protocols.
+// signatures look on the wire (kms-compat §3): the coordinator's view of protocols/core/key-specs.ts,
+// the one table of key specs and algorithms, with the curve objects it needs to encode and verify.
 import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ed25519ph } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { signingDigest } from '../../policies/digest.ts';
+import { KEY_SPEC_NAMES, KEY_SPEC_TABLE, SIGNING_ALGORITHMS, SIGNING_ALGORITHM_NAMES, type KeySpecEntry } from '../../protocols/core/key-specs.ts';
 
 type EcdsaCurve = typeof secp256k1 | typeof p256;
 
 export type KeySpecInfo = {
   keySpec: string;
   /** Protocol the parties run: the FROST suite for EdDSA, the DKLs23 curve for ECDSA. */
-  protocol: 'frost-ed25519' | 'frost-ed448' | 'dkls23-secp256k1' | 'dkls23-p256';
+  protocol: KeySpecEntry['protocol'];
   /** 'eddsa': pure EdDSA, signs the message itself; 'ecdsa': signs a 32-byte digest (DIGEST, or the hash of RAW). */
-  scheme: 'eddsa' | 'ecdsa';
+  scheme: KeySpecEntry['scheme'];
   /** As the DescribeKey / GetPublicKey SigningAlgorithms list them: AWS's values first (kms-compat §3.4). */
   signingAlgorithms: string[];
   /** The public key as the parties report it (hex in keys.db): the raw EdDSA key, or the compressed SEC1 point. */
@@ -27,36 +29,28 @@ export type KeySpecInfo = {
   curve?: EcdsaCurve;
 };
 
-export const KEY_SPECS: Record<string, KeySpecInfo> = {
-  // AWS's own name for Ed25519 (botocore 1.40.69), with AWS's two algorithms: pure Ed25519 (RAW) and
-  // Ed25519ph (DIGEST of 64 bytes, hashed again; kms-compat §3.2), which the parties compute as FROST
-  // with the dom2(1, "") prefix in H2 (protocols/frost/suite.ts 'ed25519ph').
-  ECC_NIST_EDWARDS25519: {
-    keySpec: 'ECC_NIST_EDWARDS25519', protocol: 'frost-ed25519', scheme: 'eddsa', signingAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'],
-    publicKeyBytes: 32, signatureBytes: 64, spkiPrefix: '302a300506032b6570032100',
-  },
-  // Extension (kms-compat §3.5): Ed448 is NIST "Edwards448" in SP 800-186.
-  ECC_NIST_EDWARDS448: {
-    keySpec: 'ECC_NIST_EDWARDS448', protocol: 'frost-ed448', scheme: 'eddsa', signingAlgorithms: ['ED448_SHAKE_256'],
-    publicKeyBytes: 57, signatureBytes: 114, spkiPrefix: '3043300506032b6571033a00',
-  },
-  // DKLs23 threshold ECDSA (issue 4). ECDSA_KECCAK_256 is the Ethereum extension (kms-compat §3.5):
-  // RAW is hashed with Keccak-256 (or, for EIP-712 JSON, is the EIP-712 digest), DIGEST is 32 bytes as given.
-  ECC_SECG_P256K1: {
-    keySpec: 'ECC_SECG_P256K1', protocol: 'dkls23-secp256k1', scheme: 'ecdsa', signingAlgorithms: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'],
-    publicKeyBytes: 33, signatureBytes: 64, spkiPrefix: '3056301006072a8648ce3d020106052b8104000a034200', curve: secp256k1,
-  },
-  ECC_NIST_P256: {
-    keySpec: 'ECC_NIST_P256', protocol: 'dkls23-p256', scheme: 'ecdsa', signingAlgorithms: ['ECDSA_SHA_256'],
-    publicKeyBytes: 33, signatureBytes: 64, spkiPrefix: '3059301306072a8648ce3d020106082a8648ce3d030107034200', curve: p256,
-  },
-};
+/** The noble curve of each DKLs23 suite, for DER signatures and noble's verification. */
+const ECDSA_CURVES: Record<string, EcdsaCurve> = { secp256k1, p256 };
+
+export const KEY_SPECS: Record<string, KeySpecInfo> = Object.fromEntries(KEY_SPEC_NAMES.map((keySpec) => {
+  const e: KeySpecEntry = KEY_SPEC_TABLE[keySpec];
+  const curve = e.scheme === 'ecdsa' ? ECDSA_CURVES[e.suite] : undefined;
+  if (e.scheme === 'ecdsa' && !curve) throw new Error(`no curve for ${keySpec}`);
+  const info: KeySpecInfo = {
+    keySpec, protocol: e.protocol, scheme: e.scheme, signingAlgorithms: [...e.algorithms],
+    publicKeyBytes: e.publicKeyBytes, signatureBytes: e.signatureBytes, spkiPrefix: e.spkiPrefix,
+    ...(curve ? { curve } : {}),
+  };
+  return [keySpec, info];
+}));
 
 /** AWS's DIGEST length per algorithm (kms-compat §3.1, §3.2, §3.5); pure EdDSA has none. */
-export const DIGEST_BYTES: Record<string, number> = { ECDSA_SHA_256: 32, ECDSA_KECCAK_256: 32, ED25519_PH_SHA_512: 64 };
+export const DIGEST_BYTES: Record<string, number> = Object.fromEntries(SIGNING_ALGORITHM_NAMES
+  .flatMap((a) => { const n = SIGNING_ALGORITHMS[a].digestBytes; return n === null ? [] : [[a, n] as const]; }));
 
 /** Algorithms AWS takes only with MessageType DIGEST (kms-compat §3.2). */
-export const DIGEST_ONLY_ALGORITHMS: readonly string[] = ['ED25519_PH_SHA_512'];
+export const DIGEST_ONLY_ALGORITHMS: readonly string[] = SIGNING_ALGORITHM_NAMES
+  .filter((a) => !(SIGNING_ALGORITHMS[a].messageTypes as readonly string[]).includes('RAW'));
 
 /**
  * DER SubjectPublicKeyInfo of a key as GetPublicKey returns it: the raw EdDSA key (RFC 8410), or the

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AbortMessage, CoordinatorToParty, DoneMessage, EnvelopeMessage, OpenMessage, PartyToCoordinator } from '../control/messages.ts';
 import type { Metrics } from '../metrics/metrics.ts';
+import { TuttiError, failureKindOf, type FailureKind } from '../../protocols/core/errors.ts';
 
 export interface PartyNetwork {
   isConnected(partyId: string): boolean;
@@ -11,7 +12,7 @@ export interface PartyNetwork {
 }
 
 export type SessionFailure = {
-  kind: string;
+  kind: FailureKind;
   message: string;
   /** Key indices of parties blamed by a party's abort. */
   culprits: number[];
@@ -21,9 +22,9 @@ export type SessionFailure = {
   reporter?: number;
 };
 
-export class SessionFailed extends Error {
+export class SessionFailed extends TuttiError {
   constructor(readonly failure: SessionFailure) {
-    super(failure.message);
+    super(failure.kind, failure.message, failure.culprits);
     this.name = 'SessionFailed';
   }
 }
@@ -50,7 +51,7 @@ type Running = {
 };
 
 /** One member's answer to ask(): its output, or why it did not give one. */
-export type Answer = { ok: true; output: DoneMessage['output'] } | { ok: false; kind: string; message: string };
+export type Answer = { ok: true; output: DoneMessage['output'] } | { ok: false; kind: FailureKind; message: string };
 
 type Asking = {
   id: string;
@@ -215,7 +216,7 @@ export class SessionRunner {
       const from = a.indexOf.get(partyId);
       if (from === undefined || a.answers.has(from)) return;
       if (msg.type === 'done') a.answers.set(from, { ok: true, output: msg.output });
-      else if (msg.type === 'abort') a.answers.set(from, { ok: false, kind: String(msg.kind), message: String(msg.message) });
+      else if (msg.type === 'abort') a.answers.set(from, { ok: false, kind: failureKindOf(msg.kind), message: String(msg.message) });
       else return; // nothing else belongs to a request: never relayed
       this.answered(a);
       return;
@@ -237,7 +238,7 @@ export class SessionRunner {
       }
       case 'abort':
         return this.abort(r, {
-          kind: String(msg.kind), message: String(msg.message),
+          kind: failureKindOf(msg.kind), message: String(msg.message),
           culprits: Array.isArray(msg.culprits) ? msg.culprits.filter((c) => r.members.has(c)) : [], unresponsive: [], reporter: from,
         });
       default:

@@ -9,6 +9,7 @@
 // verifies them (RFC 9591 §5.3); if that fails, the request is signed again in two rounds, where
 // every signer checks every share (§5.4). The stock is filled by the parties' 'premade' messages
 // (onPremade below), and each Sign asks its signers to make more (OpenSign.premake).
+import type { FailureKind } from '../../protocols/core/errors.ts';
 import type { Caller, KeyRecord } from '../kms-api/key-service.ts';
 import { dryRun, internal, keyUnavailable } from '../kms-api/errors.ts';
 import type { StoredKey } from '../storage/key-repository.ts';
@@ -104,7 +105,7 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         continue;
       }
       if (err instanceof SessionFailed && err.failure.kind === 'banned' && bans.learn(k, err.failure)) continue;
-      if (premade && err instanceof SessionFailed && !['policy', 'throttled', 'timeout', 'unavailable', 'banned'].includes(err.failure.kind)) {
+      if (premade && err instanceof SessionFailed && !new Set<FailureKind>(['policy', 'throttled', 'timeout', 'unavailable', 'banned']).has(err.failure.kind)) {
         // Typically 'premade-unknown': a signer no longer holds its pair (it restarted). A policy
         // denial is final, and is not asked again (it would be charged twice).
         ctx.premade.dropKey(k.keyId);

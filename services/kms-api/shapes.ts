@@ -5,15 +5,17 @@ import { PolicyError, parseKeyPolicy } from '../../policies/aws-key-policy.ts';
 import { limitExceeded, malformedPolicy, notAuthorized, tagError, validation } from './errors.ts';
 import type { AliasRecord, KeyRecord, MessageType, Page, Tag } from './key-service.ts';
 import { patterned } from './validation.ts';
+import { EXTENSION_KEY_SPECS, EXTENSION_SIGNING_ALGORITHMS as TABLE_EXTENSION_ALGORITHMS } from '../../protocols/core/key-specs.ts';
 
-/** AWS KeySpec values (@aws-sdk/client-kms 3.1164) plus the Tutti extension ECC_NIST_EDWARDS448 (kms-compat §3.5). */
-export const KEY_SPECS = [
+/** AWS KeySpec values (@aws-sdk/client-kms 3.1164). */
+export const AWS_KEY_SPECS = [
   'RSA_2048', 'RSA_3072', 'RSA_4096',
   'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'ECC_NIST_EDWARDS25519',
   'SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2',
   'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87', 'ML_KEM_512', 'ML_KEM_768', 'ML_KEM_1024',
-  'ECC_NIST_EDWARDS448',
 ];
+/** AWS's KeySpec values plus the Tutti extension key specs of protocols/core/key-specs.ts (ECC_NIST_EDWARDS448, kms-compat §3.5). */
+export const KEY_SPECS: string[] = [...AWS_KEY_SPECS, ...EXTENSION_KEY_SPECS];
 /** The deprecated CustomerMasterKeySpec member never gained the newer specs. */
 export const CUSTOMER_MASTER_KEY_SPECS = [
   'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1',
@@ -21,14 +23,15 @@ export const CUSTOMER_MASTER_KEY_SPECS = [
 ];
 export const KEY_USAGES = ['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT', 'ENCAPSULATE_DECAPSULATE'];
 export const ORIGINS = ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'];
-/** AWS SigningAlgorithmSpec values plus the Tutti extensions ECDSA_KECCAK_256 and ED448_SHAKE_256 (kms-compat §3.5). */
-export const SIGNING_ALGORITHMS = [
+/** AWS SigningAlgorithmSpec values (@aws-sdk/client-kms 3.1164). */
+export const AWS_SIGNING_ALGORITHMS = [
   'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512',
   'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512',
   'ECDSA_SHA_256', 'ECDSA_SHA_384', 'ECDSA_SHA_512', 'SM2DSA', 'ML_DSA_SHAKE_256',
   'ED25519_SHA_512', 'ED25519_PH_SHA_512',
-  'ECDSA_KECCAK_256', 'ED448_SHAKE_256',
 ];
+/** AWS's values plus the Tutti extension algorithms of protocols/core/key-specs.ts (ECDSA_KECCAK_256, ED448_SHAKE_256; kms-compat §3.5). */
+export const SIGNING_ALGORITHMS: string[] = [...AWS_SIGNING_ALGORITHMS, ...TABLE_EXTENSION_ALGORITHMS];
 export const MESSAGE_TYPES = ['RAW', 'DIGEST', 'EXTERNAL_MU'];
 
 /** AWS's limit on Sign/Verify `Message` (PlaintextType, sensitive), kept for AWS's algorithms. */
@@ -39,7 +42,7 @@ export const MAX_MESSAGE_BYTES = 4096;
  * own limit (`limits.maxMessageBytes`, default the same 131072), enforced by every party.
  */
 export const MAX_EXTENSION_MESSAGE_BYTES = 131072;
-export const EXTENSION_SIGNING_ALGORITHMS = ['ECDSA_KECCAK_256', 'ED448_SHAKE_256'];
+export const EXTENSION_SIGNING_ALGORITHMS: readonly string[] = TABLE_EXTENSION_ALGORITHMS;
 /** AWS's limit on Verify `Signature` (CiphertextType). */
 export const MAX_SIGNATURE_BYTES = 6144;
 

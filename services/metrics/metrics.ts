@@ -16,7 +16,7 @@ export type Metrics = {
   readonly sessionDuration: Histogram<'protocol' | 'outcome'>;
   /** Message rounds a completed session took. */
   readonly sessionRounds: Histogram<'protocol'>;
-  /** Session aborts by protocol and AbortKind (protocols/core/errors.ts). */
+  /** Session aborts by protocol and FailureKind (protocols/core/errors.ts). */
   readonly aborts: Counter<'protocol' | 'kind'>;
   /** Envelopes the coordinator relayed between parties. */
   readonly relayedEnvelopes: Counter<'protocol'>;

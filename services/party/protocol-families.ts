@@ -8,6 +8,7 @@
 //   dkls23   secp256k1, P-256 (ECDSA)     the policy engine's 32-byte digest    DKG in a worker thread
 //                                                                               (seconds of base OTs)
 import type { Rng, Session } from '../../protocols/core/session.ts';
+import type { KeySpecEntry } from '../../protocols/core/key-specs.ts';
 import { createFrostDkg } from '../../protocols/frost/dkg.ts';
 import { createFrostSign } from '../../protocols/frost/sign.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
@@ -50,7 +51,8 @@ export type SessionPlacement = 'inline' | 'worker';
 export type ShareFacts = { publicKey: string; transcriptHash: string; index: number };
 
 export type ProtocolFamily = {
-  readonly name: 'frost' | 'dkls23';
+  /** The family names of the one table of key specs (protocols/core/key-specs.ts). */
+  readonly name: KeySpecEntry['family'];
   readonly dkgPlacement: SessionPlacement;
   readonly signPlacement: SessionPlacement;
   /** 'message': pure EdDSA signs the message itself; 'digest': ECDSA signs the policy engine's `decision.digest`. */

@@ -5,12 +5,15 @@
 import type { OpenDkg, OpenSign } from '../control/messages.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 import type { ProtocolFamily } from './protocol-families.ts';
+import { TuttiError, type RefusalKind } from '../../protocols/core/errors.ts';
+import { KEY_SPEC_NAMES, KEY_SPEC_TABLE } from '../../protocols/core/key-specs.ts';
 
 /**
- * Why a party refuses to take part. The coordinator maps 'policy' to AccessDeniedException and
- * may retry without a party that answered 'unknown-key' (e.g. restored from an old backup).
+ * Why a party refuses to take part (one of the wire's failure kinds, protocols/core/errors.ts). The
+ * coordinator maps 'policy' to AccessDeniedException and may retry without a party that answered
+ * 'unknown-key' (e.g. restored from an old backup).
  */
-export type RefusalKind = 'policy' | 'bad-parameters' | 'unknown-key' | 'banned' | 'premade-unknown';
+export type { RefusalKind };
 
 /**
  * 'banned': the signer set includes a peer this party banned for the key (a failed DKLs23 OT/VOLE
@@ -18,9 +21,9 @@ export type RefusalKind = 'policy' | 'bad-parameters' | 'unknown-key' | 'banned'
  * 'premade-unknown': the request names a pre-made FROST commitment of this party whose nonce pair it
  * does not hold (any more); the coordinator signs in two rounds instead.
  */
-export class RequestRefused extends Error {
-  constructor(message: string, readonly kind: RefusalKind = 'bad-parameters', readonly culprits: number[] = []) {
-    super(message);
+export class RequestRefused extends TuttiError {
+  constructor(message: string, kind: RefusalKind = 'bad-parameters', culprits: number[] = []) {
+    super(kind, message, culprits);
     this.name = 'RequestRefused';
   }
 }
@@ -29,16 +32,16 @@ const refuse = (message: string, kind: RefusalKind = 'bad-parameters'): never =>
 
 /**
  * What each protocol makes: its family (protocol-families.ts), its suite (the FROST suite or the
- * DKLs23 curve), the key spec of its keys and the algorithms it can compute.
+ * DKLs23 curve), the key spec of its keys and the algorithms it can compute — read off the one table
+ * of key specs (protocols/core/key-specs.ts). ED25519_PH_SHA_512 is FROST with the dom2(1, "")
+ * challenge (protocols/frost/suite.ts 'ed25519ph'); DKLs23 signs a 32-byte digest: SHA-256 or
+ * Keccak-256 of the message (or the EIP-712 digest), or a DIGEST as given.
  */
-export const PROTOCOL_SUITES: Record<string, { family: ProtocolFamily['name']; suite: string; keySpec: string; algorithms: string[] }> = {
-  // ED25519_PH_SHA_512: FROST with the dom2(1, "") challenge (protocols/frost/suite.ts 'ed25519ph').
-  'frost-ed25519': { family: 'frost', suite: 'ed25519', keySpec: 'ECC_NIST_EDWARDS25519', algorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'] },
-  'frost-ed448': { family: 'frost', suite: 'ed448', keySpec: 'ECC_NIST_EDWARDS448', algorithms: ['ED448_SHAKE_256'] },
-  // DKLs23 signs a 32-byte digest: SHA-256 or Keccak-256 of the message (or the EIP-712 digest), or a DIGEST as given.
-  'dkls23-secp256k1': { family: 'dkls23', suite: 'secp256k1', keySpec: 'ECC_SECG_P256K1', algorithms: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'] },
-  'dkls23-p256': { family: 'dkls23', suite: 'p256', keySpec: 'ECC_NIST_P256', algorithms: ['ECDSA_SHA_256'] },
-};
+export const PROTOCOL_SUITES: Record<string, { family: ProtocolFamily['name']; suite: string; keySpec: string; algorithms: string[] }> =
+  Object.fromEntries(KEY_SPEC_NAMES.map((keySpec) => {
+    const e = KEY_SPEC_TABLE[keySpec];
+    return [e.protocol, { family: e.family, suite: e.suite, keySpec, algorithms: [...e.algorithms] }];
+  }));
 
 const KEY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /**

@@ -4,7 +4,7 @@
 // the end of a session calls back the use case that opened it (Running.onDone, onEnded). Bans
 // after a failed DKLs23 check are recorded here, since they stop other sessions too.
 import { bytesToHex, hexToBytes } from '../../protocols/core/bytes.ts';
-import { ProtocolError } from '../../protocols/core/errors.ts';
+import { ProtocolError, failureOf, type FailureKind } from '../../protocols/core/errors.ts';
 import type { Durable, Step } from '../../protocols/core/session.ts';
 import type { Envelope } from '../../protocols/core/envelope.ts';
 import { isBanError } from '../../protocols/dkls23/errors.ts';
@@ -122,7 +122,7 @@ export class SessionDriver {
 
   /** An open this party will not run: the coordinator hears why. */
   refuseOpen(msg: { kind: string; session: string }, err: unknown): void {
-    const kind = err instanceof RequestRefused ? err.kind : err instanceof ProtocolError ? err.kind : 'internal';
+    const kind = failureOf(err).kind;
     const culprits = err instanceof RequestRefused ? err.culprits : [];
     this.o.metrics?.aborts.inc({ protocol: msg.kind, kind });
     this.o.send({ type: 'abort', session: msg.session, kind, message: `${this.partyId} refused: ${(err as Error).message}`, culprits });
@@ -256,7 +256,7 @@ export class SessionDriver {
   }
 
   /** Ends the session and tells the coordinator why (an abort of `kind`). */
-  fail(id: string, error: ProtocolError, kind: string = error.kind): void {
+  fail(id: string, error: ProtocolError, kind: FailureKind = error.kind): void {
     const active = this.sessions.get(id);
     this.finish(id, error.message);
     if (!active) return;
