@@ -1,7 +1,7 @@
 // What the party needs to know about each protocol family, in one small table: how to build its
 // DKG and signing sessions (by factory name and plain-data parameters, so that a session can be
 // built inside a worker thread as well as here), where its sessions run, what it signs, and how to
-// read the public facts of its key shares. party.ts is generic over this table.
+// read the public facts of its key shares. The party's flows (session-driver.ts, sign.ts, dkg.ts, refresh.ts) are generic over this table.
 //
 //   family   keys                         signs                                 sessions run
 //   frost    Ed25519, Ed448 (pure EdDSA)  the message itself                    inline (ms of work)
