@@ -189,7 +189,9 @@ describe('framing and protocol', () => {
   test('PROTO-14: a 2 MiB body is refused before hashing and the gateway keeps serving', async () => {
     const big = JSON.stringify({ KeyId: f.S, Message: Buffer.alloc(2 * 1024 * 1024).toString('base64'), SigningAlgorithm: ED });
     const res = await raw({ target: 'Sign', body: big, contentSha256: false }).catch((e: Error) => e);
-    if (!(res instanceof Error)) expect([res.status, res.json!.__type]).toEqual([400, 'ValidationException']);
+    // The gateway may cut the upload once it refused it: fetch then rejects with an error made in
+    // Node's realm, which is not an `Error` of the test's vm realm, so test for a response instead.
+    if ('status' in res && 'json' in res) expect([res.status, res.json!.__type]).toEqual([400, 'ValidationException']);
     expect((await raw({ target: 'ListKeys', body: '{}' })).status).toBe(200);
   });
 
