@@ -156,6 +156,23 @@ export class KeyAccess {
 }
 
 /** Sign, Verify and GetPublicKey need an Enabled key with a public key (kms-compat §2.6). */
+/**
+ * What Sign and Verify both run first: resolve → the key policy allows `op` with this algorithm and
+ * message type → the key is usable → the algorithm and message suit its spec. Returns the key, its
+ * spec and its public key as SPKI DER.
+ */
+export function keyForMessage(
+  access: KeyAccess, op: 'Sign' | 'Verify', caller: Caller,
+  req: { keyId: string; signingAlgorithm: string; messageType: string; message: Uint8Array },
+): { k: StoredKey; spec: KeySpecInfo; spki: Uint8Array } {
+  const k = access.resolve(req.keyId, caller, 'any');
+  access.authorize(k, op, caller, { 'kms:SigningAlgorithm': req.signingAlgorithm, 'kms:MessageType': req.messageType });
+  requireUsable(k);
+  const spec = KEY_SPECS[k.keySpec]!;
+  checkAlgorithm(spec, req.signingAlgorithm, req.messageType, req.message.length);
+  return { k, spec, spki: spkiDer(spec, Buffer.from(k.publicKey!, 'hex')) };
+}
+
 export function requireUsable(k: StoredKey): void {
   if (k.keyState === 'Disabled') throw disabled(k.arn);
   requireNotPendingDeletion(k);

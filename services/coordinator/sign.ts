@@ -17,9 +17,9 @@ import { MAX_PREMAKE, type PremadeSignResult, type SignResult } from '../control
 import { aggregatePremadeShares } from '../../protocols/frost/premade.ts';
 import { isFrostSuiteName } from '../../protocols/frost/suite.ts';
 import { fromHex } from '../../protocols/core/bytes.ts';
-import { KEY_SPECS, apiSignature, isLowS, spkiDer, verifySignature, type KeySpecInfo } from './key-specs.ts';
+import { KEY_SPECS, apiSignature, isLowS, verifySignature, type KeySpecInfo } from './key-specs.ts';
 import { SessionFailed } from './session-runner.ts';
-import { UUID_RE, checkAlgorithm, keyRecord, requireUsable } from './key-access.ts';
+import { UUID_RE, keyForMessage, keyRecord } from './key-access.ts';
 import type { CoordinatorContext } from './context.ts';
 
 export type SignRequest = {
@@ -28,12 +28,7 @@ export type SignRequest = {
 
 export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> {
   const { o, access, bans } = ctx;
-  const k = access.resolve(req.keyId, caller, 'any');
-  access.authorize(k, 'Sign', caller, { 'kms:SigningAlgorithm': req.signingAlgorithm, 'kms:MessageType': req.messageType });
-  requireUsable(k);
-  const spec = KEY_SPECS[k.keySpec]!;
-  checkAlgorithm(spec, req.signingAlgorithm, req.messageType, req.message.length);
-  const spki = spkiDer(spec, Buffer.from(k.publicKey!, 'hex'));
+  const { k, spec, spki } = keyForMessage(access, 'Sign', caller, req);
   if (req.dryRun) {
     // Everything a real call checks here, short of asking the parties (whose own policy check
     // needs a session): enough of them must be connected, and not banned from signing together.
