@@ -11,7 +11,8 @@ const pureImports = {
   patterns: [
     { regex: '^node:', message: 'protocols/ and policies/ are pure: no node: modules (docs/architecture.md).' },
     {
-      regex: '^(assert|buffer|child_process|cluster|crypto|dgram|dns|events|fs|http|http2|https|net|os|path|perf_hooks|process|readline|stream|timers|tls|url|util|v8|vm|worker_threads|zlib)(/.*)?$',
+      regex:
+        '^(assert|buffer|child_process|cluster|crypto|dgram|dns|events|fs|http|http2|https|net|os|path|perf_hooks|process|readline|stream|timers|tls|url|util|v8|vm|worker_threads|zlib)(/.*)?$',
       message: 'protocols/ and policies/ are pure: no node builtins (docs/architecture.md).',
     },
     { regex: '(^|/)(services|scripts)/', message: 'protocols/ and policies/ must not import services/ or scripts/ (I/O lives in services/).' },
@@ -24,9 +25,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
-    },
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       // Promises: a dropped promise is a silent failure or a crash on unhandled rejection.
@@ -34,10 +33,10 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/require-await': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', {
-        argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_',
-        ignoreRestSiblings: true,
-      }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       // Numbers and arrays print fine in messages; unknown/objects do not (`[object Object]`).
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowArray: true }],
@@ -65,18 +64,16 @@ export default tseslint.config(
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
     },
   },
-  {
-    files: ['protocols/**/*.ts', 'policies/**/*.ts'],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', pureImports] },
-  },
+  { files: ['protocols/**/*.ts', 'policies/**/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': ['error', pureImports] } },
   {
     // The two documented exceptions (docs/architecture.md "Purity"): OpenSSL's SHA-256 for DKLs23
     // and its Ed25519 verify for FROST, for speed. The same list is in tests/architecture/purity.test.ts.
     files: ['protocols/dkls23/hash.ts', 'protocols/frost/suite.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{ ...pureImports.patterns[0], regex: '^node:(?!crypto$)' }, ...pureImports.patterns.slice(1)],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ ...pureImports.patterns[0], regex: '^node:(?!crypto$)' }, ...pureImports.patterns.slice(1)] },
+      ],
     },
   },
   {
@@ -84,7 +81,15 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
-      globals: { process: 'readonly', console: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        URL: 'readonly',
+      },
     },
   },
 );

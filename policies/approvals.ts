@@ -40,7 +40,10 @@ export function fromHex(text: string): Uint8Array {
 }
 
 export type SignApprovalSubject = {
-  keyId: string; message: Uint8Array; signingAlgorithm: string; messageType: string;
+  keyId: string;
+  message: Uint8Array;
+  signingAlgorithm: string;
+  messageType: string;
   /** policyHash of the revision the parties enforce when they decide (docs/policies.md "Approvals"). */
   policyHash: string;
 };
@@ -51,34 +54,32 @@ export const APPROVAL_ID_RE = /^[A-Za-z0-9_-]{8,64}$/;
 
 /** The bytes an approver signs to approve one Sign request, once (`approvalId`), under one policy revision. */
 export function signApprovalStatement(s: SignApprovalSubject, approvalId: string, expiresAt: number): Uint8Array {
-  return enc.encode(canonicalize({
-    type: 'tutti-sign-approval/2',
-    keyId: s.keyId,
-    policyHash: s.policyHash,
-    messageSha256: hex(sha256(s.message)),
-    signingAlgorithm: s.signingAlgorithm,
-    messageType: s.messageType,
-    approvalId,
-    expiresAt,
-  }));
+  return enc.encode(
+    canonicalize({
+      type: 'tutti-sign-approval/2',
+      keyId: s.keyId,
+      policyHash: s.policyHash,
+      messageSha256: hex(sha256(s.message)),
+      signingAlgorithm: s.signingAlgorithm,
+      messageType: s.messageType,
+      approvalId,
+      expiresAt,
+    }),
+  );
 }
 
 /** The bytes an approver signs to approve installing one policy revision. */
 export function changeApprovalStatement(s: ChangeApprovalSubject, expiresAt: number): Uint8Array {
-  return enc.encode(canonicalize({
-    type: 'tutti-policy-change/1',
-    keyId: s.keyId,
-    revision: s.revision,
-    previousHash: s.previousHash,
-    policyHash: s.policyHash,
-    expiresAt,
-  }));
+  return enc.encode(
+    canonicalize({ type: 'tutti-policy-change/1', keyId: s.keyId, revision: s.revision, previousHash: s.previousHash, policyHash: s.policyHash, expiresAt }),
+  );
 }
 
 /** version 2 (sign approvals) carries an approvalId; version 1 (policy changes) does not. */
 export type ApprovalToken = { version: 1 | 2; approverId: string; approvalId: string | null; expiresAt: number; signature: Uint8Array };
 
-const TOKEN_RE = /^tutti-approval:(?:v1:([a-z0-9][a-z0-9._-]{0,62})|v2:([a-z0-9][a-z0-9._-]{0,62}):([A-Za-z0-9_-]{8,64})):(0|[1-9][0-9]{0,15}):([A-Za-z0-9_-]+)$/;
+const TOKEN_RE =
+  /^tutti-approval:(?:v1:([a-z0-9][a-z0-9._-]{0,62})|v2:([a-z0-9][a-z0-9._-]{0,62}):([A-Za-z0-9_-]{8,64})):(0|[1-9][0-9]{0,15}):([A-Za-z0-9_-]+)$/;
 
 export function encodeApprovalToken(t: ApprovalToken): string {
   const who = t.version === 2 ? `v2:${t.approverId}:${t.approvalId}` : `v1:${t.approverId}`;
@@ -150,14 +151,35 @@ export function checkApprovals(
   for (const raw of tokens.slice(0, MAX_GRANT_TOKENS)) {
     if (!raw.startsWith(APPROVAL_PREFIX)) continue;
     const t = decodeApprovalToken(raw);
-    if (!t) { problems.push('malformed approval token'); continue; }
+    if (!t) {
+      problems.push('malformed approval token');
+      continue;
+    }
     const key = approvers.get(t.approverId);
-    if (!key || !requirement.approvers.includes(t.approverId)) { problems.push(`approver '${t.approverId}' is not one of this rule's approvers`); continue; }
-    if (approvedBy.includes(t.approverId)) { problems.push(`approver '${t.approverId}' counted once`); continue; }
-    if (kind.kind === 'sign' && t.version !== 2) { problems.push(`approval by '${t.approverId}' is a v1 token: a Sign approval is v2 (one-use id, bound to the policy revision)`); continue; }
-    if (kind.kind === 'change' && t.version !== 1) { problems.push(`approval by '${t.approverId}' is a Sign approval (v2), not a policy-change approval (v1)`); continue; }
-    if (now >= t.expiresAt) { problems.push(`approval by '${t.approverId}' expired`); continue; }
-    if (t.expiresAt > now + maxAgeMs) { problems.push(`approval by '${t.approverId}' lives longer than maxAgeSeconds`); continue; }
+    if (!key || !requirement.approvers.includes(t.approverId)) {
+      problems.push(`approver '${t.approverId}' is not one of this rule's approvers`);
+      continue;
+    }
+    if (approvedBy.includes(t.approverId)) {
+      problems.push(`approver '${t.approverId}' counted once`);
+      continue;
+    }
+    if (kind.kind === 'sign' && t.version !== 2) {
+      problems.push(`approval by '${t.approverId}' is a v1 token: a Sign approval is v2 (one-use id, bound to the policy revision)`);
+      continue;
+    }
+    if (kind.kind === 'change' && t.version !== 1) {
+      problems.push(`approval by '${t.approverId}' is a Sign approval (v2), not a policy-change approval (v1)`);
+      continue;
+    }
+    if (now >= t.expiresAt) {
+      problems.push(`approval by '${t.approverId}' expired`);
+      continue;
+    }
+    if (t.expiresAt > now + maxAgeMs) {
+      problems.push(`approval by '${t.approverId}' lives longer than maxAgeSeconds`);
+      continue;
+    }
     const statement = kind.kind === 'sign' ? kind.statement(t.approvalId!, t.expiresAt) : kind.statement(t.expiresAt);
     if (!verifySignature(key, statement, t.signature)) {
       problems.push(`approval by '${t.approverId}' does not verify for this request${kind.kind === 'sign' ? ' under the policy revision in force' : ''}`);
@@ -178,14 +200,17 @@ export function checkApprovals(
 
 /** Signs a statement with an approver's secret key and returns the grant token (tests, docs, tooling). */
 export function signApproval(
-  scheme: Approver['scheme'], secretKey: Uint8Array, approverId: string, statement: Uint8Array, expiresAt: number, approvalId: string | null = null,
+  scheme: Approver['scheme'],
+  secretKey: Uint8Array,
+  approverId: string,
+  statement: Uint8Array,
+  expiresAt: number,
+  approvalId: string | null = null,
 ): string {
-  const signature = scheme === 'ed25519'
-    ? ed25519.sign(statement, secretKey)
-    : secp256k1.sign(statement, secretKey, { prehash: true, lowS: true });
-  return encodeApprovalToken(approvalId === null
-    ? { version: 1, approverId, approvalId: null, expiresAt, signature }
-    : { version: 2, approverId, approvalId, expiresAt, signature });
+  const signature = scheme === 'ed25519' ? ed25519.sign(statement, secretKey) : secp256k1.sign(statement, secretKey, { prehash: true, lowS: true });
+  return encodeApprovalToken(
+    approvalId === null ? { version: 1, approverId, approvalId: null, expiresAt, signature } : { version: 2, approverId, approvalId, expiresAt, signature },
+  );
 }
 
 /**

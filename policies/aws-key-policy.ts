@@ -89,10 +89,7 @@ export type PolicyRequest = {
   context: Record<string, string>;
 };
 
-export type Decision =
-  | { effect: 'Allow'; statement: string }
-  | { effect: 'ExplicitDeny'; statement: string }
-  | { effect: 'ImplicitDeny' };
+export type Decision = { effect: 'Allow'; statement: string } | { effect: 'ExplicitDeny'; statement: string } | { effect: 'ImplicitDeny' };
 
 const TOP_LEVEL = new Set(['Version', 'Id', 'Statement', TUTTI_SIGNING_POLICY, TUTTI_SIGNING_POLICY_CHANGE]);
 const STATEMENT_MEMBERS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
@@ -136,7 +133,10 @@ export function parseKeyPolicy(text: string): KeyPolicy {
   }
   if (!isObject(doc)) throw new PolicyError('The key policy must be a JSON object with a Statement element.');
   for (const k of Object.keys(doc)) {
-    if (!TOP_LEVEL.has(k)) throw new PolicyError(`The key policy has an unknown top-level element '${k}'. Allowed: Version, Id, Statement, ${TUTTI_SIGNING_POLICY}, ${TUTTI_SIGNING_POLICY_CHANGE}.`);
+    if (!TOP_LEVEL.has(k))
+      throw new PolicyError(
+        `The key policy has an unknown top-level element '${k}'. Allowed: Version, Id, Statement, ${TUTTI_SIGNING_POLICY}, ${TUTTI_SIGNING_POLICY_CHANGE}.`,
+      );
   }
   const version = doc.Version;
   if (version !== undefined && !(POLICY_VERSIONS as readonly unknown[]).includes(version)) {
@@ -176,7 +176,8 @@ function parseStatement(s: unknown, n: number): Statement {
   if (s.Principal === undefined && s.NotPrincipal === undefined) throw new PolicyError('Policy contains a statement with no principal.');
   const actions = (k: string) => {
     const list = stringList(s[k], `${where}: ${k}`);
-    for (const a of list ?? []) if (!ACTION_RE.test(a)) throw new PolicyError(`${where}: ${k} '${a}' is not of the form 'kms:<Operation>' (wildcards * and ? allowed).`);
+    for (const a of list ?? [])
+      if (!ACTION_RE.test(a)) throw new PolicyError(`${where}: ${k} '${a}' is not of the form 'kms:<Operation>' (wildcards * and ? allowed).`);
     return list;
   };
   return {
@@ -220,7 +221,9 @@ function parseConditions(c: unknown, where: string): ConditionClause[] {
     const m = /^(?:(ForAnyValue|ForAllValues):)?([A-Za-z]+?)(IfExists)?$/.exec(operator);
     const base = m?.[2];
     if (!m || !base || (!OPERATORS[base] && base !== 'Null')) {
-      throw new PolicyError(`${where}: unknown condition operator '${operator}'. Supported: ${[...Object.keys(OPERATORS), 'Null'].join(', ')} (with IfExists, ForAnyValue:, ForAllValues:).`);
+      throw new PolicyError(
+        `${where}: unknown condition operator '${operator}'. Supported: ${[...Object.keys(OPERATORS), 'Null'].join(', ')} (with IfExists, ForAnyValue:, ForAllValues:).`,
+      );
     }
     if (!isObject(block) || Object.keys(block).length === 0) throw new PolicyError(`${where}: Condition ${operator} must map condition keys to values.`);
     for (const [key, raw] of Object.entries(block)) {
@@ -256,12 +259,16 @@ export function evaluate(policy: KeyPolicy, req: PolicyRequest): Decision {
 function applies(s: Statement, req: PolicyRequest, context: Map<string, string>): boolean {
   if (s.principal && !principalMatches(s.principal, req.principal)) return false;
   if (s.notPrincipal && principalMatches(s.notPrincipal, req.principal)) return false;
-  if (s.action) { if (!s.action.some((a) => glob(a, true).test(req.action))) return false; }
-  else if (s.notAction) { if (s.notAction.some((a) => glob(a, true).test(req.action))) return false; }
-  else return false;
-  if (s.resource) { if (!s.resource.some((r) => glob(r, false).test(req.resource))) return false; }
-  else if (s.notResource) { if (s.notResource.some((r) => glob(r, false).test(req.resource))) return false; }
-  else return false;
+  if (s.action) {
+    if (!s.action.some((a) => glob(a, true).test(req.action))) return false;
+  } else if (s.notAction) {
+    if (s.notAction.some((a) => glob(a, true).test(req.action))) return false;
+  } else return false;
+  if (s.resource) {
+    if (!s.resource.some((r) => glob(r, false).test(req.resource))) return false;
+  } else if (s.notResource) {
+    if (s.notResource.some((r) => glob(r, false).test(req.resource))) return false;
+  } else return false;
   return s.conditions.every((c) => conditionHolds(c, context.get(c.key)));
 }
 
@@ -353,7 +360,10 @@ function glob(pattern: string, ignoreCase: boolean): RegExp {
   const cacheKey = `${ignoreCase ? 'i' : 's'}${pattern}`;
   let re = globs.get(cacheKey);
   if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.');
     re = new RegExp(`^${body}$`, ignoreCase ? 'is' : 's');
     if (globs.size > 1000) globs.clear();
     globs.set(cacheKey, re);

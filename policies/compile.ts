@@ -83,9 +83,14 @@ function semanticErrors(doc: PolicyDocument): string[] {
     const f = c.format;
     if (!f) return;
     if (!FORMATS_BY_KEY_SPEC[spec].includes(f.kind)) errors.push(`${at}: format ${f.kind} cannot be signed by a ${spec} key`);
-    if (f.kind === 'raw' && c.signingAlgorithm?.in.includes('ECDSA_KECCAK_256')) errors.push(`${at}: raw bytes are never signed with ECDSA_KECCAK_256 (invariant I-1)`);
+    if (f.kind === 'raw' && c.signingAlgorithm?.in.includes('ECDSA_KECCAK_256'))
+      errors.push(`${at}: raw bytes are never signed with ECDSA_KECCAK_256 (invariant I-1)`);
     if ((f.kind === 'raw' || f.kind === 'eip191') && f.utf8Pattern !== undefined) {
-      try { Pattern.compile(f.utf8Pattern); } catch (e) { errors.push(`${at}: utf8Pattern: ${e instanceof PatternError ? e.message : String(e)}`); }
+      try {
+        Pattern.compile(f.utf8Pattern);
+      } catch (e) {
+        errors.push(`${at}: utf8Pattern: ${e instanceof PatternError ? e.message : String(e)}`);
+      }
     }
     if ((f.kind === 'raw' || f.kind === 'eip191') && f.length?.min !== undefined && f.length.max !== undefined && f.length.min > f.length.max) {
       errors.push(`${at}.format.length: min > max`);
@@ -107,7 +112,10 @@ function semanticErrors(doc: PolicyDocument): string[] {
         }
         for (const arg of a.args ?? []) {
           const type = a.abi[arg.index];
-          if (type === undefined) { errors.push(`${at}.data.abi[${j}]: argument ${arg.index} is not in the abi`); continue; }
+          if (type === undefined) {
+            errors.push(`${at}.data.abi[${j}]: argument ${arg.index} is not in the abi`);
+            continue;
+          }
           const numeric = ['lt', 'lte', 'gt', 'gte'].includes(arg.constraint.op);
           if (numeric && !type.startsWith('uint')) errors.push(`${at}.data.abi[${j}]: ${arg.constraint.op} needs a uint argument`);
           if (numeric && !DEC.test(arg.constraint.value ?? '')) errors.push(`${at}.data.abi[${j}]: ${arg.constraint.op} needs a decimal value`);

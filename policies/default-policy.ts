@@ -55,8 +55,8 @@ export const DEFAULT_SOLANA_RULE_ID = 'default-solana';
  * The API's MessageTypes for each algorithm (protocols/core/key-specs.ts, kms-compat §3):
  * ED25519_PH_SHA_512 is DIGEST only, pure EdDSA RAW only. ECDSA_KECCAK_256 is in neither (I-1, below).
  */
-const takes = (type: 'RAW' | 'DIGEST'): readonly string[] => SIGNING_ALGORITHM_NAMES
-  .filter((a) => a !== 'ECDSA_KECCAK_256' && (SIGNING_ALGORITHMS[a].messageTypes as readonly string[]).includes(type));
+const takes = (type: 'RAW' | 'DIGEST'): readonly string[] =>
+  SIGNING_ALGORITHM_NAMES.filter((a) => a !== 'ECDSA_KECCAK_256' && (SIGNING_ALGORITHMS[a].messageTypes as readonly string[]).includes(type));
 const RAW_ALGORITHMS = takes('RAW');
 const DIGEST_ALGORITHMS = takes('DIGEST');
 
@@ -73,23 +73,27 @@ export function defaultSigningPolicy(keySpec: KeySpec, algorithms: readonly stri
   const raw = offered.filter((a) => RAW_ALGORITHMS.includes(a)) as SigningAlgorithm[];
   const digest = offered.filter((a) => DIGEST_ALGORITHMS.includes(a)) as SigningAlgorithm[];
   if (raw.length === 0) throw new TypeError(`no algorithm of ${keySpec} can sign raw messages by default`);
-  const rules: PolicyDocument['rules'] = [{
-    id: DEFAULT_RULE_ID, effect: 'allow',
-    conditions: { signingAlgorithm: { in: raw }, messageType: { in: ['RAW'] } },
-  }];
+  const rules: PolicyDocument['rules'] = [
+    { id: DEFAULT_RULE_ID, effect: 'allow', conditions: { signingAlgorithm: { in: raw }, messageType: { in: ['RAW'] } } },
+  ];
   if (digest.length > 0) {
     rules.push({ id: DEFAULT_DIGEST_RULE_ID, effect: 'allow', conditions: { signingAlgorithm: { in: digest }, messageType: { in: ['DIGEST'] } } });
   }
   if (raw.includes('ED25519_SHA_512')) {
     // Any Solana message, any program: a solanaMessage format without `programs` (docs/policies.md).
     rules.push({
-      id: DEFAULT_SOLANA_RULE_ID, effect: 'allow',
-      conditions: { signingAlgorithm: { in: ['ED25519_SHA_512'] }, messageType: { in: ['RAW'] }, format: { kind: 'solanaMessage', addressLookupTables: 'allowForNonProgramAccounts' } },
+      id: DEFAULT_SOLANA_RULE_ID,
+      effect: 'allow',
+      conditions: {
+        signingAlgorithm: { in: ['ED25519_SHA_512'] },
+        messageType: { in: ['RAW'] },
+        format: { kind: 'solanaMessage', addressLookupTables: 'allowForNonProgramAccounts' },
+      },
     });
   }
   return {
     policyLanguage: POLICY_LANGUAGE,
-    description: 'Tutti default signing policy: blind signing as on AWS KMS (RAW and DIGEST with the key\'s AWS algorithms); cannot be revised',
+    description: "Tutti default signing policy: blind signing as on AWS KMS (RAW and DIGEST with the key's AWS algorithms); cannot be revised",
     keyBinding: { keySpec },
     defaultEffect: 'deny',
     approvers: [{ id: FROZEN_APPROVER_ID, scheme: 'ed25519', publicKey: FROZEN_APPROVER_KEY, label: 'nothing-up-my-sleeve key: no one holds its secret' }],

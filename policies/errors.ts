@@ -11,11 +11,18 @@ export type DecodeErrorCode =
   | 'UNSUPPORTED_FORMAT';
 
 export class DecodeError extends Error {
-  constructor(readonly code: DecodeErrorCode, message: string) {
+  constructor(
+    readonly code: DecodeErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'DecodeError';
   }
 }
 
-export const parseError = (message: string): never => { throw new DecodeError('PARSE_ERROR', message); };
-export const noncanonical = (message: string): never => { throw new DecodeError('NONCANONICAL', message); };
+export const parseError = (message: string): never => {
+  throw new DecodeError('PARSE_ERROR', message);
+};
+export const noncanonical = (message: string): never => {
+  throw new DecodeError('NONCANONICAL', message);
+};

@@ -31,7 +31,7 @@ import { charge, exhausted } from './rate-limit.ts';
 import { KEY_SCOPE, type Decision, type DecisionCode, type EvaluationContext, type RateLimitCharge, type SignRequest } from './types.ts';
 
 const deny = (code: DecisionCode, rule: string, reasons: string[], format?: Decision['format']): Decision =>
-  (format === undefined ? { decision: 'deny', code, rule, reasons } : { decision: 'deny', code, rule, reasons, format });
+  format === undefined ? { decision: 'deny', code, rule, reasons } : { decision: 'deny', code, rule, reasons, format };
 
 /** Never throws: an unexpected error (a bug, a throwing context callback) is a deny, never an allow. */
 export function evaluate(policy: CompiledPolicy | unknown, request: SignRequest, context: EvaluationContext): Decision {
@@ -95,7 +95,10 @@ function decide(policy: CompiledPolicy | unknown, request: SignRequest, context:
     const rule = cr.rule;
     if (rule.effect !== 'allow') continue;
     const v = ruleVerdict(cr, request, parsed, context.now);
-    if (!ruleMatches('allow', v)) { reasons.push(`${rule.id}: ${v!.why}`); continue; }
+    if (!ruleMatches('allow', v)) {
+      reasons.push(`${rule.id}: ${v!.why}`);
+      continue;
+    }
 
     if (rule.conditions.caller?.identityVerifiedBy === 'party' && request.caller.verifiedBy !== 'party') {
       return deny('CALLER_UNVERIFIED', rule.id, ['the rule requires a caller identity verified by this party'], format);
@@ -104,11 +107,17 @@ function decide(policy: CompiledPolicy | unknown, request: SignRequest, context:
     let approvalsUsed: CountedApproval[] | undefined;
     if (rule.approvals) {
       // Bound to the revision this party enforces (p.hash) and counted once per approval id.
-      const a = checkApprovals(request.approvals ?? [], rule.approvals, p.approvers, {
-        kind: 'sign',
-        statement: (approvalId, exp) => signApprovalStatement({ ...request, policyHash: p.hash }, approvalId, exp),
-        used: context.approvalUsed,
-      }, context.now);
+      const a = checkApprovals(
+        request.approvals ?? [],
+        rule.approvals,
+        p.approvers,
+        {
+          kind: 'sign',
+          statement: (approvalId, exp) => signApprovalStatement({ ...request, policyHash: p.hash }, approvalId, exp),
+          used: context.approvalUsed,
+        },
+        context.now,
+      );
       if (!a.ok) {
         return deny('APPROVALS_REQUIRED', rule.id, [`${a.approvedBy.length} of ${rule.approvals.threshold} required approvals`, ...a.problems], format);
       }
@@ -117,7 +126,10 @@ function decide(policy: CompiledPolicy | unknown, request: SignRequest, context:
     }
     const ruleLimit = rule.rateLimits ? exhausted(rule.rateLimits, rule.id, context) : null;
     if (ruleLimit) {
-      if (rule.onRateLimitExhausted === 'continue') { reasons.push(`${rule.id}: rate limit: ${ruleLimit}`); continue; }
+      if (rule.onRateLimitExhausted === 'continue') {
+        reasons.push(`${rule.id}: rate limit: ${ruleLimit}`);
+        continue;
+      }
       return deny('RATE_LIMITED', rule.id, [ruleLimit], format);
     }
     const keyLimit = doc.keyRateLimits ? exhausted(doc.keyRateLimits, KEY_SCOPE, context) : null;

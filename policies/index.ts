@@ -6,8 +6,17 @@ export { compilePolicy, policyErrors, PolicyInvalid, DEFAULT_MAX_MESSAGE_BYTES, 
 export { policyHash } from './hash.ts';
 export { checkPolicyRevision, type RevisionCheck } from './revisions.ts';
 export {
-  APPROVAL_PREFIX, MAX_GRANT_TOKENS, MAX_GRANT_TOKEN_LENGTH, createApproval, createPolicyChangeApproval,
-  signApprovalStatement, changeApprovalStatement, decodeApprovalToken, encodeApprovalToken, checkApprovals, APPROVAL_ID_RE,
+  APPROVAL_PREFIX,
+  MAX_GRANT_TOKENS,
+  MAX_GRANT_TOKEN_LENGTH,
+  createApproval,
+  createPolicyChangeApproval,
+  signApprovalStatement,
+  changeApprovalStatement,
+  decodeApprovalToken,
+  encodeApprovalToken,
+  checkApprovals,
+  APPROVAL_ID_RE,
   type CountedApproval,
 } from './approvals.ts';
 export { signingDigest } from './digest.ts';

@@ -29,7 +29,10 @@ const digestBytes = (algorithm: SigningAlgorithm): number | null => SIGNING_ALGO
 export type InvariantId = 'I-1' | 'I-2' | 'I-3' | 'I-4';
 
 export class InvariantViolation extends Error {
-  constructor(readonly id: InvariantId, message: string) {
+  constructor(
+    readonly id: InvariantId,
+    message: string,
+  ) {
     super(message);
     this.name = 'InvariantViolation';
   }

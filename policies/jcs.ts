@@ -18,7 +18,9 @@ export function canonicalize(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalize).join(',')}]`;
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
-    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+    const keys = Object.keys(obj)
+      .filter((k) => obj[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalize(obj[k])}`).join(',')}}`;
   }
   throw new TypeError(`JCS: cannot encode a ${typeof value}`);
@@ -28,7 +30,11 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Strict UTF-8 decoding (no BOM stripping, no replacement characters). */
 export function decodeUtf8(bytes: Uint8Array): string | null {
-  try { return utf8.decode(bytes); } catch { return null; }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
 }
 
 /** Parses bytes that must be RFC 8785 canonical JSON; throws DecodeError otherwise. */
@@ -36,7 +42,11 @@ export function parseCanonicalJson(bytes: Uint8Array): JsonValue {
   const text = decodeUtf8(bytes);
   if (text === null) throw new DecodeError('PARSE_ERROR', 'JSON is not valid UTF-8');
   let value: JsonValue;
-  try { value = JSON.parse(text) as JsonValue; } catch { throw new DecodeError('PARSE_ERROR', 'not valid JSON'); }
+  try {
+    value = JSON.parse(text) as JsonValue;
+  } catch {
+    throw new DecodeError('PARSE_ERROR', 'not valid JSON');
+  }
   if (canonicalize(value) !== text) {
     throw new DecodeError('NONCANONICAL', 'JSON is not in RFC 8785 canonical form (duplicate or unsorted keys, whitespace, escapes or imprecise numbers)');
   }

@@ -12,21 +12,30 @@ const MAX_GROUP_DEPTH = 32;
 
 type Ranges = Array<[number, number]>;
 type CharSet = { ranges: Ranges; negated: boolean };
-type Node =
-  | { t: 'set'; set: CharSet }
-  | { t: 'cat'; items: Node[] }
-  | { t: 'alt'; items: Node[] }
-  | { t: 'rep'; node: Node; min: number; max: number };
+type Node = { t: 'set'; set: CharSet } | { t: 'cat'; items: Node[] } | { t: 'alt'; items: Node[] } | { t: 'rep'; node: Node; min: number; max: number };
 
 export class PatternError extends Error {
-  constructor(message: string) { super(message); this.name = 'PatternError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'PatternError';
+  }
 }
-const fail = (m: string): never => { throw new PatternError(m); };
+const fail = (m: string): never => {
+  throw new PatternError(m);
+};
 
 const cp = (s: string): number => s.codePointAt(0)!;
 const DIGIT: Ranges = [[0x30, 0x39]];
-const WORD: Ranges = [[0x30, 0x39], [0x41, 0x5a], [0x5f, 0x5f], [0x61, 0x7a]];
-const SPACE: Ranges = [[0x09, 0x0d], [0x20, 0x20]];
+const WORD: Ranges = [
+  [0x30, 0x39],
+  [0x41, 0x5a],
+  [0x5f, 0x5f],
+  [0x61, 0x7a],
+];
+const SPACE: Ranges = [
+  [0x09, 0x0d],
+  [0x20, 0x20],
+];
 const CONTROL: Record<string, number> = { n: 0x0a, r: 0x0d, t: 0x09, f: 0x0c, v: 0x0b };
 const inRanges = (r: Ranges, c: number): boolean => r.some(([lo, hi]) => c >= lo && c <= hi);
 
@@ -34,12 +43,19 @@ class Parser {
   i = 0;
   depth = 0;
   constructor(readonly s: string[]) {}
-  peek(): string | undefined { return this.s[this.i]; }
-  take(): string { return this.s[this.i++] ?? fail('pattern ends unexpectedly'); }
+  peek(): string | undefined {
+    return this.s[this.i];
+  }
+  take(): string {
+    return this.s[this.i++] ?? fail('pattern ends unexpectedly');
+  }
 
   alt(): Node {
     const items = [this.cat()];
-    while (this.peek() === '|') { this.i++; items.push(this.cat()); }
+    while (this.peek() === '|') {
+      this.i++;
+      items.push(this.cat());
+    }
     return items.length === 1 ? items[0]! : { t: 'alt', items };
   }
   cat(): Node {
@@ -52,7 +68,16 @@ class Parser {
     const c = this.peek();
     let min: number;
     let max: number;
-    if (c === '*') { min = 0; max = Infinity; } else if (c === '+') { min = 1; max = Infinity; } else if (c === '?') { min = 0; max = 1; } else if (c === '{') {
+    if (c === '*') {
+      min = 0;
+      max = Infinity;
+    } else if (c === '+') {
+      min = 1;
+      max = Infinity;
+    } else if (c === '?') {
+      min = 0;
+      max = 1;
+    } else if (c === '{') {
       const m = /^\{([0-9]{1,4})(,([0-9]{0,4}))?\}/.exec(this.s.slice(this.i, this.i + 12).join(''));
       if (!m) return fail(`bad counted repetition at ${this.i}`);
       min = Number(m[1]);
@@ -99,7 +124,10 @@ class Parser {
   }
   klass(): CharSet {
     let negated = false;
-    if (this.peek() === '^') { negated = true; this.i++; }
+    if (this.peek() === '^') {
+      negated = true;
+      this.i++;
+    }
     const ranges: Ranges = [];
     let first = true;
     for (;;) {
@@ -107,7 +135,9 @@ class Parser {
       if (c === ']' && !first) break;
       first = false;
       let lo: CharSet;
-      if (c === '\\') lo = this.escape(true); else if (c === '[') return fail('nested classes are not supported'); else lo = { ranges: [[cp(c), cp(c)]], negated: false };
+      if (c === '\\') lo = this.escape(true);
+      else if (c === '[') return fail('nested classes are not supported');
+      else lo = { ranges: [[cp(c), cp(c)]], negated: false };
       if (this.peek() === '-' && this.s[this.i + 1] !== ']' && lo.ranges.length === 1 && lo.ranges[0]![0] === lo.ranges[0]![1]) {
         this.i++;
         const h = this.take();
@@ -126,7 +156,10 @@ type State = { set: CharSet | null; out: number; out2: number; match: boolean };
 
 /** A compiled pattern. test() runs in O(text length × states). */
 export class Pattern {
-  private constructor(private readonly states: State[], private readonly start: number) {}
+  private constructor(
+    private readonly states: State[],
+    private readonly start: number,
+  ) {}
 
   static compile(source: string): Pattern {
     if (source.length > MAX_PATTERN_LENGTH) fail(`pattern longer than ${MAX_PATTERN_LENGTH} characters`);
@@ -145,8 +178,10 @@ export class Pattern {
     // Build backwards: emit(node, next) returns the entry state of `node` continuing at `next`.
     const emit = (n: Node, next: number): number => {
       switch (n.t) {
-        case 'set': return add({ set: n.set, out: next, out2: -1, match: false });
-        case 'cat': return n.items.reduceRight((acc, x) => emit(x, acc), next);
+        case 'set':
+          return add({ set: n.set, out: next, out2: -1, match: false });
+        case 'cat':
+          return n.items.reduceRight((acc, x) => emit(x, acc), next);
         case 'alt': {
           const entries = n.items.map((x) => emit(x, next));
           return entries.reduceRight((acc, e) => add({ set: null, out: e, out2: acc, match: false }));
@@ -181,7 +216,9 @@ export class Pattern {
         if (s < 0 || mark[s] === gen) continue;
         mark[s] = gen;
         const st = this.states[s]!;
-        if (st.set === null && !st.match) { stack.push(st.out2, st.out); } else list.push(s);
+        if (st.set === null && !st.match) {
+          stack.push(st.out2, st.out);
+        } else list.push(s);
       }
     };
     addTo(current, this.start);

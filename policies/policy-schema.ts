@@ -10,7 +10,10 @@ export const POLICY_LANGUAGE = 'tutti-signing-policy/1';
 
 const strList = (items: object, maxItems = 1024) => ({ type: 'array', minItems: 1, maxItems, uniqueItems: true, items });
 const inSet = (items: object, maxItems = 1024) => ({
-  type: 'object', additionalProperties: false, required: ['in'], properties: { in: strList(items, maxItems) },
+  type: 'object',
+  additionalProperties: false,
+  required: ['in'],
+  properties: { in: strList(items, maxItems) },
 });
 
 export const POLICY_SCHEMA = {
@@ -28,26 +31,16 @@ export const POLICY_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['keySpec'],
-      properties: {
-        keyId: { $ref: '#/$defs/keyId' },
-        keySpec: { enum: [...KEY_SPEC_NAMES] },
-      },
+      properties: { keyId: { $ref: '#/$defs/keyId' }, keySpec: { enum: [...KEY_SPEC_NAMES] } },
     },
     defaultEffect: { const: 'deny' },
-    limits: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { maxMessageBytes: { type: 'integer', minimum: 1, maximum: 1048576 } },
-    },
+    limits: { type: 'object', additionalProperties: false, properties: { maxMessageBytes: { type: 'integer', minimum: 1, maximum: 1048576 } } },
     approvers: { type: 'array', maxItems: 64, items: { $ref: '#/$defs/approver' } },
     governance: {
       type: 'object',
       additionalProperties: false,
       required: ['changeApprovals'],
-      properties: {
-        changeApprovals: { $ref: '#/$defs/approvalRequirement' },
-        activationDelaySeconds: { type: 'integer', minimum: 0, maximum: 2592000 },
-      },
+      properties: { changeApprovals: { $ref: '#/$defs/approvalRequirement' }, activationDelaySeconds: { type: 'integer', minimum: 0, maximum: 2592000 } },
     },
     keyRateLimits: { type: 'array', minItems: 1, maxItems: 8, items: { $ref: '#/$defs/rateLimit' } },
     rules: { type: 'array', maxItems: 256, items: { $ref: '#/$defs/rule' } },
@@ -89,30 +82,38 @@ export const POLICY_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['count', 'windowSeconds'],
-      properties: {
-        count: { type: 'integer', minimum: 1, maximum: 1000000000 },
-        windowSeconds: { type: 'integer', minimum: 1, maximum: 31536000 },
-      },
+      properties: { count: { type: 'integer', minimum: 1, maximum: 1000000000 }, windowSeconds: { type: 'integer', minimum: 1, maximum: 31536000 } },
     },
     stringSet: {
-      type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      maxProperties: 1,
       properties: { in: strList({ type: 'string', maxLength: 256 }), notIn: strList({ type: 'string', maxLength: 256 }) },
     },
     addressSet: {
-      type: 'object', additionalProperties: false, minProperties: 1, maxProperties: 1,
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      maxProperties: 1,
       properties: { in: strList({ $ref: '#/$defs/evmAddress' }, 4096), notIn: strList({ $ref: '#/$defs/evmAddress' }, 4096) },
     },
     uintSet: inSet({ $ref: '#/$defs/uintDec' }, 256),
     uintRange: {
-      type: 'object', additionalProperties: false, minProperties: 1,
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
       properties: { min: { $ref: '#/$defs/uintDec' }, max: { $ref: '#/$defs/uintDec' } },
     },
     lengthRange: {
-      type: 'object', additionalProperties: false, minProperties: 1,
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
       properties: { min: { type: 'integer', minimum: 0, maximum: 1048576 }, max: { type: 'integer', minimum: 0, maximum: 1048576 } },
     },
     valueConstraint: {
-      description: 'One comparison on one decoded value. Numbers compare as unsigned/signed bigints; addresses and bytes as lower-case 0x-hex; other strings as exact text.',
+      description:
+        'One comparison on one decoded value. Numbers compare as unsigned/signed bigints; addresses and bytes as lower-case 0x-hex; other strings as exact text.',
       type: 'object',
       additionalProperties: false,
       required: ['op'],
@@ -131,7 +132,8 @@ export const POLICY_SCHEMA = {
       required: ['path', 'op'],
       properties: {
         path: {
-          type: 'string', maxLength: 256,
+          type: 'string',
+          maxLength: 256,
           pattern: '^[A-Za-z_$][A-Za-z0-9_$]*(\\.[A-Za-z_$][A-Za-z0-9_$]*|\\[\\*\\]|\\[[0-9]{1,4}\\])*$',
           description: 'Path into the decoded message (walks the EIP-712 types, never raw JSON keys). [*]: every element must satisfy the constraint.',
         },
@@ -151,16 +153,21 @@ export const POLICY_SCHEMA = {
         selector: { $ref: '#/$defs/selector' },
         abi: {
           description: 'Static head-only types; calldata must be exactly 4 + 32*n bytes, every word canonically padded.',
-          type: 'array', maxItems: 16,
+          type: 'array',
+          maxItems: 16,
           items: {
             type: 'string',
-            pattern: '^(address|bool|bytes(3[0-2]|[12][0-9]|[1-9])|uint(8|16|24|32|40|48|56|64|72|80|88|96|104|112|120|128|136|144|152|160|168|176|184|192|200|208|216|224|232|240|248|256))$',
+            pattern:
+              '^(address|bool|bytes(3[0-2]|[12][0-9]|[1-9])|uint(8|16|24|32|40|48|56|64|72|80|88|96|104|112|120|128|136|144|152|160|168|176|184|192|200|208|216|224|232|240|248|256))$',
           },
         },
         args: {
-          type: 'array', maxItems: 16,
+          type: 'array',
+          maxItems: 16,
           items: {
-            type: 'object', additionalProperties: false, required: ['index', 'constraint'],
+            type: 'object',
+            additionalProperties: false,
+            required: ['index', 'constraint'],
             properties: { index: { type: 'integer', minimum: 0, maximum: 15 }, constraint: { $ref: '#/$defs/valueConstraint' } },
           },
         },
@@ -191,7 +198,9 @@ export const POLICY_SCHEMA = {
         utf8Pattern: { $ref: '#/$defs/pattern' },
         sequence: {
           description: 'Anti-equivocation: the big-endian integer at this field must be strictly greater than the last one this party signed under this rule.',
-          type: 'object', additionalProperties: false, required: ['offset', 'length', 'mode'],
+          type: 'object',
+          additionalProperties: false,
+          required: ['offset', 'length', 'mode'],
           properties: {
             offset: { type: 'integer', minimum: 0, maximum: 1048576 },
             length: { type: 'integer', minimum: 1, maximum: 32 },
@@ -217,8 +226,12 @@ export const POLICY_SCHEMA = {
           additionalProperties: false,
           properties: {
             fields: {
-              description: 'EIP712Domain must list exactly these fields (canonical EIP-712 order). Guards against constraints on domain values that are not hashed.',
-              type: 'array', minItems: 1, maxItems: 5, uniqueItems: true,
+              description:
+                'EIP712Domain must list exactly these fields (canonical EIP-712 order). Guards against constraints on domain values that are not hashed.',
+              type: 'array',
+              minItems: 1,
+              maxItems: 5,
+              uniqueItems: true,
               items: { enum: ['name', 'version', 'chainId', 'verifyingContract', 'salt'] },
             },
             name: { $ref: '#/$defs/stringSet' },
@@ -272,7 +285,9 @@ export const POLICY_SCHEMA = {
         kind: { const: 'solanaMessage' },
         versions: inSet({ enum: ['legacy', 'v0'] }, 2),
         programs: {
-          type: 'object', additionalProperties: false, required: ['allowlist'],
+          type: 'object',
+          additionalProperties: false,
+          required: ['allowlist'],
           properties: { allowlist: strList({ $ref: '#/$defs/solanaPubkey' }, 256) },
         },
         addressLookupTables: { enum: ['deny', 'allowForNonProgramAccounts'] },
@@ -293,7 +308,8 @@ export const POLICY_SCHEMA = {
       ],
     },
     conditions: {
-      description: 'All present conditions must hold (AND). An absent condition does not constrain, except format: a rule without one covers raw bytes and DIGEST only.',
+      description:
+        'All present conditions must hold (AND). An absent condition does not constrain, except format: a rule without one covers raw bytes and DIGEST only.',
       type: 'object',
       additionalProperties: false,
       properties: {
@@ -322,9 +338,13 @@ export const POLICY_SCHEMA = {
             notBefore: { $ref: '#/$defs/utcTimestamp' },
             notAfter: { $ref: '#/$defs/utcTimestamp' },
             utcWindows: {
-              type: 'array', minItems: 1, maxItems: 32,
+              type: 'array',
+              minItems: 1,
+              maxItems: 32,
               items: {
-                type: 'object', additionalProperties: false, required: ['isoWeekdays', 'start', 'end'],
+                type: 'object',
+                additionalProperties: false,
+                required: ['isoWeekdays', 'start', 'end'],
                 properties: {
                   isoWeekdays: { type: 'array', minItems: 1, maxItems: 7, uniqueItems: true, items: { type: 'integer', minimum: 1, maximum: 7 } },
                   start: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' },
@@ -350,10 +370,7 @@ export const POLICY_SCHEMA = {
         onRateLimitExhausted: { enum: ['deny', 'continue'] },
       },
       allOf: [
-        {
-          if: { properties: { effect: { const: 'deny' } } },
-          then: { properties: { approvals: false, rateLimits: false, onRateLimitExhausted: false } },
-        },
+        { if: { properties: { effect: { const: 'deny' } } }, then: { properties: { approvals: false, rateLimits: false, onRateLimitExhausted: false } } },
         {
           if: { properties: { effect: { const: 'allow' } } },
           then: { properties: { conditions: { anyOf: [{ required: ['format'] }, { required: ['messageType'] }] } } },
@@ -365,9 +382,7 @@ export const POLICY_SCHEMA = {
         {
           if: { properties: { effect: { const: 'allow' }, conditions: { properties: { format: { properties: { kind: { const: 'eip712' } } } } } } },
           then: {
-            properties: {
-              conditions: { properties: { format: { required: ['domain', 'primaryType'], properties: { domain: { required: ['fields'] } } } } },
-            },
+            properties: { conditions: { properties: { format: { required: ['domain', 'primaryType'], properties: { domain: { required: ['fields'] } } } } } },
           },
         },
       ],

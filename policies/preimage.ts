@@ -36,13 +36,18 @@ function toBase64url(bytes: Uint8Array): string {
 function fromBase64url(s: string): Uint8Array | null {
   if (s.length % 4 === 1) return null;
   const out = new Uint8Array(Math.floor((s.length * 6) / 8));
-  let acc = 0, bits = 0, k = 0;
+  let acc = 0,
+    bits = 0,
+    k = 0;
   for (const ch of s) {
     const v = B64URL.indexOf(ch);
     if (v < 0) return null;
     acc = (acc << 6) | v;
     bits += 6;
-    if (bits >= 8) { bits -= 8; out[k++] = (acc >> bits) & 0xff; }
+    if (bits >= 8) {
+      bits -= 8;
+      out[k++] = (acc >> bits) & 0xff;
+    }
   }
   if ((acc & ((1 << bits) - 1)) !== 0) return null; // non-zero padding bits: not canonical
   return out;
@@ -73,7 +78,8 @@ export function readPreimage(tokens: readonly string[]): Preimage | null | Error
     const m = TOKEN_RE.exec(t);
     if (!m) return new Error('malformed preimage grant token (expected tutti-preimage:v1:<keccak256|sha256>:<k>/<n>:<base64url>)');
     const [h, k, total] = [m[1] as PreimageHash, Number(m[2]), Number(m[3])];
-    if ((hash !== undefined && h !== hash) || (n !== undefined && total !== n)) return new Error('preimage grant tokens disagree on the hash or the chunk count');
+    if ((hash !== undefined && h !== hash) || (n !== undefined && total !== n))
+      return new Error('preimage grant tokens disagree on the hash or the chunk count');
     if (k > total || parts.has(k)) return new Error(`preimage chunk ${k}/${total} is out of range or repeated`);
     hash = h;
     n = total;

@@ -25,9 +25,11 @@ export function sequenceRuleIds(policy: PolicyDocument): string[] {
 export function signerOverlapProblem(policy: PolicyDocument, t: number, n: number): string | null {
   const rules = sequenceRuleIds(policy);
   if (rules.length === 0 || 2 * t > n) return null;
-  return `rule${rules.length > 1 ? 's' : ''} ${rules.map((r) => `'${r}'`).join(', ')} use${rules.length > 1 ? '' : 's'} sequence, ` +
+  return (
+    `rule${rules.length > 1 ? 's' : ''} ${rules.map((r) => `'${r}'`).join(', ')} use${rules.length > 1 ? '' : 's'} sequence, ` +
     `whose anti-equivocation needs every two signer sets to share a party (2t > n); with threshold ${t} of ${n} parties, ` +
-    `two disjoint signer sets could each sign the same sequence number (use a threshold of at least ${Math.floor(n / 2) + 1})`;
+    `two disjoint signer sets could each sign the same sequence number (use a threshold of at least ${Math.floor(n / 2) + 1})`
+  );
 }
 
 /**

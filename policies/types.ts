@@ -21,13 +21,7 @@ export type CompareOp = 'eq' | 'neq' | 'in' | 'notIn' | 'lt' | 'lte' | 'gt' | 'g
 export type ValueConstraint = { op: CompareOp; value?: string; values?: string[] };
 export type TypedFieldConstraint = { path: string; op: CompareOp | 'minCount' | 'maxCount'; value?: string; values?: string[] };
 
-export type ByteField = {
-  offset: number;
-  length: number;
-  equalsHex?: string;
-  oneOfHex?: string[];
-  uintBigEndian?: UintRange;
-};
+export type ByteField = { offset: number; length: number; equalsHex?: string; oneOfHex?: string[]; uintBigEndian?: UintRange };
 
 export type RawFormat = {
   kind: 'raw';
@@ -39,14 +33,7 @@ export type RawFormat = {
 export type Eip191Format = { kind: 'eip191'; length?: LengthRange; utf8Pattern?: string };
 export type Eip712Format = {
   kind: 'eip712';
-  domain?: {
-    fields?: string[];
-    name?: StringSet;
-    version?: StringSet;
-    chainId?: InSet;
-    verifyingContract?: StringSet;
-    salt?: InSet;
-  };
+  domain?: { fields?: string[]; name?: StringSet; version?: StringSet; chainId?: InSet; verifyingContract?: StringSet; salt?: InSet };
   primaryType?: StringSet;
   typeHash?: InSet;
   message?: TypedFieldConstraint[];
@@ -80,11 +67,7 @@ export type SolanaMessageFormat = {
 };
 export type Format = RawFormat | Eip191Format | Eip712Format | EvmTransactionFormat | SolanaMessageFormat;
 
-export type TimeCondition = {
-  notBefore?: string;
-  notAfter?: string;
-  utcWindows?: Array<{ isoWeekdays: number[]; start: string; end: string }>;
-};
+export type TimeCondition = { notBefore?: string; notAfter?: string; utcWindows?: Array<{ isoWeekdays: number[]; start: string; end: string }> };
 
 export type Conditions = {
   signingAlgorithm?: InSet<SigningAlgorithm>;

@@ -6,8 +6,14 @@ export function base58Encode(bytes: Uint8Array): string {
   let n = 0n;
   for (const b of bytes) n = (n << 8n) | BigInt(b);
   let out = '';
-  while (n > 0n) { out = ALPHABET[Number(n % 58n)]! + out; n /= 58n; }
-  for (const b of bytes) { if (b !== 0) break; out = `1${out}`; }
+  while (n > 0n) {
+    out = ALPHABET[Number(n % 58n)]! + out;
+    n /= 58n;
+  }
+  for (const b of bytes) {
+    if (b !== 0) break;
+    out = `1${out}`;
+  }
   return out;
 }
 
@@ -18,7 +24,10 @@ export function base58Decode(text: string, length: number): Uint8Array | null {
   for (const ch of text) {
     const d = ALPHABET.indexOf(ch);
     if (d < 0) return null;
-    if (n === 0n && d === 0) { zeros++; continue; }
+    if (n === 0n && d === 0) {
+      zeros++;
+      continue;
+    }
     n = n * 58n + BigInt(d);
   }
   const body: number[] = [];

@@ -14,7 +14,10 @@ export type Eip191Message = { message: Uint8Array };
 export function decodeEip191(bytes: Uint8Array): Eip191Message {
   if (bytes[0] !== 0x19) parseError('EIP-191 data must start with 0x19');
   if (bytes[1] !== 0x45) {
-    throw new DecodeError('UNSUPPORTED_FORMAT', `EIP-191 version 0x${(bytes[1] ?? 0).toString(16).padStart(2, '0')} is not evaluated; only 0x45 (personal message)`);
+    throw new DecodeError(
+      'UNSUPPORTED_FORMAT',
+      `EIP-191 version 0x${(bytes[1] ?? 0).toString(16).padStart(2, '0')} is not evaluated; only 0x45 (personal message)`,
+    );
   }
   for (let i = 0; i < EIP191_PREFIX.length; i++) if (bytes[i] !== EIP191_PREFIX[i]) parseError('EIP-191 personal message prefix mismatch');
   const rest = bytes.subarray(EIP191_PREFIX.length);

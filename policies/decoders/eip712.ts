@@ -47,7 +47,8 @@ export const DOMAIN_FIELDS: readonly Eip712Field[] = [
 
 const LIMITS = { types: 64, fields: 64, arrayItems: 1024, depth: 16 };
 const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const ATOMIC = /^(address|bool|string|bytes|bytes([1-9]|[12][0-9]|3[0-2])|u?int(8|16|24|32|40|48|56|64|72|80|88|96|104|112|120|128|136|144|152|160|168|176|184|192|200|208|216|224|232|240|248|256))$/;
+const ATOMIC =
+  /^(address|bool|string|bytes|bytes([1-9]|[12][0-9]|3[0-2])|u?int(8|16|24|32|40|48|56|64|72|80|88|96|104|112|120|128|136|144|152|160|168|176|184|192|200|208|216|224|232|240|248|256))$/;
 const ARRAY = /^(.*)\[([0-9]*)\]$/;
 const enc = new TextEncoder();
 /** With the u flag a well-formed pair is one code point, so only an unpaired surrogate matches. */
@@ -74,15 +75,18 @@ function parseTypes(raw: JsonValue): Map<string, Eip712Field[]> {
     if (!IDENT.test(name) || ATOMIC.test(name)) parseError(`EIP-712 type name '${name}' is not a struct name`);
     if (!Array.isArray(fields) || fields.length > LIMITS.fields) parseError(`EIP-712 type ${name} must list at most ${LIMITS.fields} fields`);
     const seen = new Set<string>();
-    types.set(name, (fields as JsonValue[]).map((f) => {
-      if (!isObject(f) || !sameKeys(f, ['name', 'type']) || typeof f.name !== 'string' || typeof f.type !== 'string') {
-        parseError(`EIP-712 type ${name}: each field is exactly {name, type}`);
-      }
-      const field = f as { name: string; type: string };
-      if (!IDENT.test(field.name) || seen.has(field.name)) parseError(`EIP-712 type ${name}: bad or repeated field name '${field.name}'`);
-      seen.add(field.name);
-      return { name: field.name, type: field.type };
-    }));
+    types.set(
+      name,
+      (fields as JsonValue[]).map((f) => {
+        if (!isObject(f) || !sameKeys(f, ['name', 'type']) || typeof f.name !== 'string' || typeof f.type !== 'string') {
+          parseError(`EIP-712 type ${name}: each field is exactly {name, type}`);
+        }
+        const field = f as { name: string; type: string };
+        if (!IDENT.test(field.name) || seen.has(field.name)) parseError(`EIP-712 type ${name}: bad or repeated field name '${field.name}'`);
+        seen.add(field.name);
+        return { name: field.name, type: field.type };
+      }),
+    );
   }
   for (const [name, fields] of types) {
     for (const f of fields) {
@@ -103,7 +107,10 @@ function reachable(types: Map<string, Eip712Field[]>, root: string): Set<string>
   while (stack.length > 0) {
     for (const f of types.get(stack.pop()!)!) {
       const b = baseType(f.type);
-      if (types.has(b) && !out.has(b)) { out.add(b); stack.push(b); }
+      if (types.has(b) && !out.has(b)) {
+        out.add(b);
+        stack.push(b);
+      }
     }
   }
   return out;
@@ -112,13 +119,24 @@ function reachable(types: Map<string, Eip712Field[]>, root: string): Set<string>
 /** encodeType (EIP-712 §"Definition of encodeType"): the primary type, then its dependencies sorted by name. */
 export function encodeType(types: ReadonlyMap<string, Eip712Field[]>, primary: string): string {
   const deps = [...reachable(types as Map<string, Eip712Field[]>, primary)].filter((t) => t !== primary).sort();
-  return [primary, ...deps].map((t) => `${t}(${types.get(t)!.map((f) => `${f.type} ${f.name}`).join(',')})`).join('');
+  return [primary, ...deps]
+    .map(
+      (t) =>
+        `${t}(${types
+          .get(t)!
+          .map((f) => `${f.type} ${f.name}`)
+          .join(',')})`,
+    )
+    .join('');
 }
 
 function uintWord(n: bigint): Uint8Array {
   const w = new Uint8Array(32);
   let x = BigInt.asUintN(256, n);
-  for (let i = 31; i >= 0; i--) { w[i] = Number(x & 0xffn); x >>= 8n; }
+  for (let i = 31; i >= 0; i--) {
+    w[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
   return w;
 }
 
@@ -201,12 +219,22 @@ function encodeValue(types: Map<string, Eip712Field[]>, type: string, v: JsonVal
   return { word: uintWord(n), node: { kind: 'atom', type, text: n.toString(), num: n } };
 }
 
-function hashStruct(types: Map<string, Eip712Field[]>, type: string, v: JsonValue, what: string, depth: number):
-  { hash: Uint8Array; node: Extract<TypedNode, { kind: 'struct' }> } {
+function hashStruct(
+  types: Map<string, Eip712Field[]>,
+  type: string,
+  v: JsonValue,
+  what: string,
+  depth: number,
+): { hash: Uint8Array; node: Extract<TypedNode, { kind: 'struct' }> } {
   const fields = types.get(type)!;
   if (!isObject(v)) parseError(`${what} must be an object of type ${type}`);
   const obj = v as Record<string, JsonValue>;
-  if (!sameKeys(obj, fields.map((f) => f.name))) {
+  if (
+    !sameKeys(
+      obj,
+      fields.map((f) => f.name),
+    )
+  ) {
     noncanonical(`${what} must have exactly the fields of ${type} (${fields.map((f) => f.name).join(', ')})`);
   }
   const buf = new Uint8Array(32 * (fields.length + 1));
@@ -245,7 +273,13 @@ export function decodeEip712(json: JsonValue): Eip712Data {
   for (const t of types.keys()) {
     if (t !== 'EIP712Domain' && !used.has(t)) noncanonical(`EIP-712 type ${t} is not used by ${primary}`);
   }
-  if (!isObject(doc.domain) || !sameKeys(doc.domain, domainType.map((f) => f.name))) {
+  if (
+    !isObject(doc.domain) ||
+    !sameKeys(
+      doc.domain,
+      domainType.map((f) => f.name),
+    )
+  ) {
     noncanonical(`EIP-712 domain must have exactly the fields EIP712Domain lists (${domainType.map((f) => f.name).join(', ') || 'none'})`);
   }
   const domain = hashStruct(types, 'EIP712Domain', doc.domain!, 'domain', 0);

@@ -37,7 +37,14 @@ function decodeAt(bytes: Uint8Array, at: number, end: number, depth: number, max
   if (b <= 0xbf) {
     let start: number;
     let len: number;
-    if (b <= 0xb7) { len = b - 0x80; start = at + 1; } else { const lol = b - 0xb7; len = readLength(bytes, at + 1, lol); start = at + 1 + lol; }
+    if (b <= 0xb7) {
+      len = b - 0x80;
+      start = at + 1;
+    } else {
+      const lol = b - 0xb7;
+      len = readLength(bytes, at + 1, lol);
+      start = at + 1 + lol;
+    }
     if (start + len > end) parseError('RLP string runs past the end of its container');
     if (len === 1 && bytes[start]! < 0x80) noncanonical('RLP single byte below 0x80 written as a one-byte string');
     return [bytes.subarray(start, start + len), start + len];
@@ -45,7 +52,14 @@ function decodeAt(bytes: Uint8Array, at: number, end: number, depth: number, max
   if (depth >= maxDepth) parseError(`RLP nesting deeper than ${maxDepth}`);
   let start: number;
   let len: number;
-  if (b <= 0xf7) { len = b - 0xc0; start = at + 1; } else { const lol = b - 0xf7; len = readLength(bytes, at + 1, lol); start = at + 1 + lol; }
+  if (b <= 0xf7) {
+    len = b - 0xc0;
+    start = at + 1;
+  } else {
+    const lol = b - 0xf7;
+    len = readLength(bytes, at + 1, lol);
+    start = at + 1 + lol;
+  }
   const stop = start + len;
   if (stop > end) parseError('RLP list runs past the end of its container');
   const list: RlpItem[] = [];
@@ -74,7 +88,10 @@ function lengthPrefix(len: number, short: number): Uint8Array {
 
 function encodeInto(item: RlpItem, out: Uint8Array[]): number {
   if (item instanceof Uint8Array) {
-    if (item.length === 1 && item[0]! < 0x80) { out.push(item); return 1; }
+    if (item.length === 1 && item[0]! < 0x80) {
+      out.push(item);
+      return 1;
+    }
     const p = lengthPrefix(item.length, 0x80);
     out.push(p, item);
     return p.length + item.length;
@@ -93,7 +110,10 @@ export function encodeRlp(item: RlpItem): Uint8Array {
   const len = encodeInto(item, parts);
   const out = new Uint8Array(len);
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 

@@ -111,7 +111,15 @@ function read(bytes: Uint8Array): [SolanaMessage, number] {
     programIds.push(accountKeys[ix.programIdIndex]!);
   }
   const message: SolanaMessage = {
-    version, numRequiredSignatures, numReadonlySigned, numReadonlyUnsigned, accountKeys, recentBlockhash, instructions, lookups, programIds,
+    version,
+    numRequiredSignatures,
+    numReadonlySigned,
+    numReadonlyUnsigned,
+    accountKeys,
+    recentBlockhash,
+    instructions,
+    lookups,
+    programIds,
   };
   return [message, r.at];
 }
@@ -125,5 +133,10 @@ export function decodeSolanaMessage(bytes: Uint8Array): SolanaMessage {
 
 /** True when the bytes begin with a sanitized Solana message (trailing bytes allowed). */
 export function startsWithSolanaMessage(bytes: Uint8Array): boolean {
-  try { read(bytes); return true; } catch { return false; }
+  try {
+    read(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -18,9 +18,14 @@ function domainVerdict(d: NonNullable<Eip712Format['domain']>, data: Eip712Data)
     if (!c) continue;
     const v = domainValue(data, k);
     if (!v || v.kind !== 'atom') return unknown(`domain.${k} is not part of the signed domain`);
-    const miss = k === 'chainId' ? inUintSet(c as { in: string[] }, v.num!, 'domain.chainId')
-      : k === 'salt' ? ((c as { in: string[] }).in.includes(v.text) ? null : fails(`domain.salt ${v.text} is not allowed`))
-        : inStringSet(c, v.text, `domain.${k}`);
+    const miss =
+      k === 'chainId'
+        ? inUintSet(c as { in: string[] }, v.num!, 'domain.chainId')
+        : k === 'salt'
+          ? (c as { in: string[] }).in.includes(v.text)
+            ? null
+            : fails(`domain.salt ${v.text} is not allowed`)
+          : inStringSet(c, v.text, `domain.${k}`);
     if (miss) return miss;
   }
   return null;
@@ -64,7 +69,9 @@ function nodeVerdict(c: TypedFieldConstraint, n: TypedNode): Verdict {
   if (c.op === 'minCount' || c.op === 'maxCount') {
     if (n.kind !== 'array') return unknown(`message.${c.path} is not an array`);
     const limit = Number(c.value);
-    return (c.op === 'minCount' ? n.items.length < limit : n.items.length > limit) ? fails(`message.${c.path} has ${n.items.length} items (${c.op} ${c.value})`) : null;
+    return (c.op === 'minCount' ? n.items.length < limit : n.items.length > limit)
+      ? fails(`message.${c.path} has ${n.items.length} items (${c.op} ${c.value})`)
+      : null;
   }
   if (n.kind !== 'atom') return unknown(`message.${c.path} is not a single value`);
   return satisfies({ op: c.op, value: c.value, values: c.values }, n, `message.${c.path}`);

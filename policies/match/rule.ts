@@ -19,10 +19,14 @@ function formatVerdict(cr: CompiledRule, parsed: ParsedMessage, request: SignReq
   if (!f) return parsed.kind === 'raw' || parsed.kind === 'digest' ? null : fails(`a ${parsed.kind} message needs a rule that names its format`);
   if (f.kind !== parsed.kind) return fails(`message is ${parsed.kind}, the rule covers ${f.kind}`);
   switch (f.kind) {
-    case 'raw': return rawVerdict(f, cr.pattern, request.message);
-    case 'eip191': return eip191Verdict(f, cr.pattern, (parsed as Extract<ParsedMessage, { kind: 'eip191' }>).eip191.message);
-    case 'eip712': return eip712Verdict(f, (parsed as Extract<ParsedMessage, { kind: 'eip712' }>).eip712, effect);
-    case 'evmTransaction': return evmVerdict(f, (parsed as Extract<ParsedMessage, { kind: 'evmTransaction' }>).tx, effect);
+    case 'raw':
+      return rawVerdict(f, cr.pattern, request.message);
+    case 'eip191':
+      return eip191Verdict(f, cr.pattern, (parsed as Extract<ParsedMessage, { kind: 'eip191' }>).eip191.message);
+    case 'eip712':
+      return eip712Verdict(f, (parsed as Extract<ParsedMessage, { kind: 'eip712' }>).eip712, effect);
+    case 'evmTransaction':
+      return evmVerdict(f, (parsed as Extract<ParsedMessage, { kind: 'evmTransaction' }>).tx, effect);
     case 'solanaMessage':
       return solanaVerdict(f, cr.programs, (parsed as Extract<ParsedMessage, { kind: 'solanaMessage' }>).solana, request.publicKey, effect);
   }
@@ -31,11 +35,18 @@ function formatVerdict(cr: CompiledRule, parsed: ParsedMessage, request: SignReq
 export function ruleVerdict(cr: CompiledRule, request: SignRequest, parsed: ParsedMessage, now: number): Verdict {
   const c = cr.rule.conditions;
   return firstMiss(
-    () => (c.signingAlgorithm && !(c.signingAlgorithm.in as string[]).includes(request.signingAlgorithm) ? fails(`algorithm ${request.signingAlgorithm} is not allowed`) : null),
+    () =>
+      c.signingAlgorithm && !(c.signingAlgorithm.in as string[]).includes(request.signingAlgorithm)
+        ? fails(`algorithm ${request.signingAlgorithm} is not allowed`)
+        : null,
     () => (c.messageType && !(c.messageType.in as string[]).includes(request.messageType) ? fails(`message type ${request.messageType} is not allowed`) : null),
     () => (c.messageBytes ? inLengthRange(c.messageBytes, request.message.length, 'message') : null),
-    () => (c.caller?.accessKeyIds && !c.caller.accessKeyIds.in.includes(request.caller.accessKeyId) ? fails(`caller ${request.caller.accessKeyId} is not allowed`) : null),
-    () => (c.caller?.principals && !c.caller.principals.in.includes(request.caller.principal) ? fails(`principal ${request.caller.principal} is not allowed`) : null),
+    () =>
+      c.caller?.accessKeyIds && !c.caller.accessKeyIds.in.includes(request.caller.accessKeyId)
+        ? fails(`caller ${request.caller.accessKeyId} is not allowed`)
+        : null,
+    () =>
+      c.caller?.principals && !c.caller.principals.in.includes(request.caller.principal) ? fails(`principal ${request.caller.principal} is not allowed`) : null,
     () => {
       const why = cr.time ? timeMismatch(cr.time, now) : null;
       return why ? fails(`time: ${why}`) : null;

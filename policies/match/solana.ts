@@ -9,7 +9,11 @@ import { fails, firstMiss, unknown, type Verdict } from './verdict.ts';
 const keyHex = (k: Uint8Array): string => Array.from(k, (x) => x.toString(16).padStart(2, '0')).join('');
 
 export function solanaVerdict(
-  f: SolanaMessageFormat, programs: ReadonlySet<string> | null, m: SolanaMessage, publicKey: Uint8Array | undefined, effect: 'allow' | 'deny',
+  f: SolanaMessageFormat,
+  programs: ReadonlySet<string> | null,
+  m: SolanaMessage,
+  publicKey: Uint8Array | undefined,
+  effect: 'allow' | 'deny',
 ): Verdict {
   const tables = f.addressLookupTables ?? (effect === 'allow' ? 'deny' : 'allowForNonProgramAccounts');
   return firstMiss(
@@ -28,10 +32,13 @@ export function solanaVerdict(
       const bad = m.programIds.find((p) => !programs.has(keyHex(p)));
       return bad ? fails(`program ${base58Encode(bad)} is not in the allowlist`) : null;
     },
-    () => (f.maxInstructions !== undefined && m.instructions.length > f.maxInstructions ? fails(`${m.instructions.length} instructions, at most ${f.maxInstructions}`) : null),
+    () =>
+      f.maxInstructions !== undefined && m.instructions.length > f.maxInstructions
+        ? fails(`${m.instructions.length} instructions, at most ${f.maxInstructions}`)
+        : null,
     () => {
       if (!f.signingKeyMustBeFeePayer) return null;
-      if (!publicKey) return unknown('the key\'s public key was not supplied, so the fee payer cannot be checked');
+      if (!publicKey) return unknown("the key's public key was not supplied, so the fee payer cannot be checked");
       return keyHex(publicKey) === keyHex(m.accountKeys[0]!) ? null : fails('the signing key is not the fee payer');
     },
   );

@@ -40,10 +40,14 @@ function equal(v: Scalar, policyValue: string): boolean {
 
 export function satisfies(c: ValueConstraint, v: Scalar, what: string): Verdict {
   switch (c.op) {
-    case 'eq': return equal(v, c.value!) ? null : fails(`${what} is ${v.text}, not ${c.value}`);
-    case 'neq': return equal(v, c.value!) ? fails(`${what} is ${v.text}`) : null;
-    case 'in': return c.values!.some((x) => equal(v, x)) ? null : fails(`${what} ${v.text} is not in the allowed values`);
-    case 'notIn': return c.values!.some((x) => equal(v, x)) ? fails(`${what} ${v.text} is an excluded value`) : null;
+    case 'eq':
+      return equal(v, c.value!) ? null : fails(`${what} is ${v.text}, not ${c.value}`);
+    case 'neq':
+      return equal(v, c.value!) ? fails(`${what} is ${v.text}`) : null;
+    case 'in':
+      return c.values!.some((x) => equal(v, x)) ? null : fails(`${what} ${v.text} is not in the allowed values`);
+    case 'notIn':
+      return c.values!.some((x) => equal(v, x)) ? fails(`${what} ${v.text} is an excluded value`) : null;
     default: {
       if (v.num === null || v.type === 'bool' || !DEC.test(c.value ?? '')) return unknown(`${what} (${v.type}) cannot be compared with ${c.op}`);
       const p = BigInt(c.value!);

@@ -21,8 +21,14 @@ import { equalBytes } from './bytes.ts';
  * The named set therefore always contains the party that cheated. `what` names the broadcasts in
  * the error message.
  */
-export function checkEchoes(self: number, parties: readonly number[], mine: Uint8Array, echoOf: (party: number) => Uint8Array,
-  digestBytes: number, what = 'broadcasts'): void {
+export function checkEchoes(
+  self: number,
+  parties: readonly number[],
+  mine: Uint8Array,
+  echoOf: (party: number) => Uint8Array,
+  digestBytes: number,
+  what = 'broadcasts',
+): void {
   const certain = new Set<number>();
   const pairs: [number, number][] = [];
   for (const j of parties) {
@@ -37,7 +43,11 @@ export function checkEchoes(self: number, parties: readonly number[], mine: Uint
     });
   }
   const culprits = new Set(certain);
-  for (const [j, k] of pairs) if (!certain.has(j) && !certain.has(k)) { culprits.add(j); culprits.add(k); }
+  for (const [j, k] of pairs)
+    if (!certain.has(j) && !certain.has(k)) {
+      culprits.add(j);
+      culprits.add(k);
+    }
   if (culprits.size) throw new ProtocolError('equivocation', `${what} differ between parties (echo mismatch)`, [...culprits]);
 }
 

@@ -55,8 +55,10 @@ export function fromHex(h: string, what = 'hex'): Uint8Array {
   const out = new Uint8Array(h.length >>> 1);
   let bad = 0;
   for (let i = 0; i < out.length; i++) {
-    const a = h.charCodeAt(2 * i), c = h.charCodeAt(2 * i + 1);
-    const hi = a < 128 ? NIBBLE[a]! : -1, lo = c < 128 ? NIBBLE[c]! : -1;
+    const a = h.charCodeAt(2 * i),
+      c = h.charCodeAt(2 * i + 1);
+    const hi = a < 128 ? NIBBLE[a]! : -1,
+      lo = c < 128 ? NIBBLE[c]! : -1;
     bad |= hi | lo; // −1 sets the sign bit
     out[i] = (hi << 4) | lo;
   }

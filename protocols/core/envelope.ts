@@ -40,7 +40,9 @@ export function encodeHeader(e: Omit<Envelope, 'payload'>, payloadLength: number
   if (payloadLength > MAX_PAYLOAD_BYTES) throw new ProtocolError('malformed', `payload of ${payloadLength} bytes exceeds ${MAX_PAYLOAD_BYTES}`);
   const proto = new TextEncoder().encode(e.protocol);
   return concatBytes(
-    Uint8Array.of(ENVELOPE_VERSION, proto.length), proto, e.session,
+    Uint8Array.of(ENVELOPE_VERSION, proto.length),
+    proto,
+    e.session,
     Uint8Array.of(byteField('round', e.round, 0), byteField('from', e.from, 1), byteField('to', e.to, 0)),
     u32(payloadLength),
   );
@@ -52,7 +54,9 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
 
 /** Decodes an envelope; throws ProtocolError('malformed') on any truncation, excess or bad field. */
 export function decodeEnvelope(bytes: Uint8Array): { envelope: Envelope; header: Uint8Array } {
-  const fail = (why: string): never => { throw new ProtocolError('malformed', `envelope: ${why}`); };
+  const fail = (why: string): never => {
+    throw new ProtocolError('malformed', `envelope: ${why}`);
+  };
   if (bytes.length < 2) fail('truncated');
   if (bytes[0] !== ENVELOPE_VERSION) fail(`unsupported version ${bytes[0]}`);
   const plen = bytes[1]!;
@@ -63,7 +67,9 @@ export function decodeEnvelope(bytes: Uint8Array): { envelope: Envelope; header:
   let off = 2 + plen;
   const session = bytes.slice(off, off + SESSION_ID_BYTES);
   off += SESSION_ID_BYTES;
-  const round = bytes[off]!, from = bytes[off + 1]!, to = bytes[off + 2]!;
+  const round = bytes[off]!,
+    from = bytes[off + 1]!,
+    to = bytes[off + 2]!;
   off += 3;
   if (from < 1) fail('from must be >= 1');
   const len = new DataView(bytes.buffer, bytes.byteOffset + off, 4).getUint32(0);

@@ -8,18 +8,18 @@
 
 /** What a pure session can abort with. */
 export type AbortKind =
-  | 'malformed'          // a message does not decode (truncated, oversized, bad encoding, bad point)
-  | 'unexpected'         // a message for another session, protocol, round, or from a non-participant
-  | 'duplicate'          // the same sender sent twice for one round (replay or equivocation)
-  | 'equivocation'       // a sender showed different broadcasts to different parties
-  | 'invalid-proof'      // proof of knowledge / DLog proof fails
-  | 'invalid-share'      // a secret share does not match its sender's commitments
+  | 'malformed' // a message does not decode (truncated, oversized, bad encoding, bad point)
+  | 'unexpected' // a message for another session, protocol, round, or from a non-participant
+  | 'duplicate' // the same sender sent twice for one round (replay or equivocation)
+  | 'equivocation' // a sender showed different broadcasts to different parties
+  | 'invalid-proof' // proof of knowledge / DLog proof fails
+  | 'invalid-share' // a secret share does not match its sender's commitments
   | 'invalid-commitment' // a commitment vector is malformed or of the wrong length
-  | 'invalid-signature'  // a signature share or the final signature fails verification
-  | 'bad-parameters'     // threshold, participants or inputs are unacceptable
-  | 'nonce-reuse'        // a nonce or pre-signature would be used twice
-  | 'policy'             // the party's own policy refused the request
-  | 'timeout'            // a round deadline passed (raised by services, never by a pure session)
+  | 'invalid-signature' // a signature share or the final signature fails verification
+  | 'bad-parameters' // threshold, participants or inputs are unacceptable
+  | 'nonce-reuse' // a nonce or pre-signature would be used twice
+  | 'policy' // the party's own policy refused the request
+  | 'timeout' // a round deadline passed (raised by services, never by a pure session)
   | 'internal';
 
 /**
@@ -42,24 +42,24 @@ export type FailureKind = AbortKind | RefusalKind | RunnerKind;
 
 /** One line per kind; a Record, so that a kind added to a union above must be added here too. */
 const FAILURE_KIND_NOTES: Record<FailureKind, string> = {
-  'malformed': 'a message does not decode',
-  'unexpected': 'a message for another session, protocol, round, or from a non-participant',
-  'duplicate': 'the same sender sent twice for one round',
-  'equivocation': 'a sender showed different broadcasts to different parties',
+  malformed: 'a message does not decode',
+  unexpected: 'a message for another session, protocol, round, or from a non-participant',
+  duplicate: 'the same sender sent twice for one round',
+  equivocation: 'a sender showed different broadcasts to different parties',
   'invalid-proof': 'a proof fails',
-  'invalid-share': 'a secret share does not match its sender\'s commitments',
+  'invalid-share': "a secret share does not match its sender's commitments",
   'invalid-commitment': 'a commitment vector is malformed or of the wrong length',
   'invalid-signature': 'a signature share or the final signature fails verification',
   'bad-parameters': 'threshold, participants or inputs are unacceptable',
   'nonce-reuse': 'a nonce or pre-signature would be used twice',
-  'policy': 'a party\'s signing policy refused the request',
-  'timeout': 'a round deadline passed',
-  'internal': 'an error inside a party or the coordinator',
+  policy: "a party's signing policy refused the request",
+  timeout: 'a round deadline passed',
+  internal: 'an error inside a party or the coordinator',
   'unknown-key': 'a party holds no share of the key',
-  'banned': 'a party banned a peer of the signer set for the key',
+  banned: 'a party banned a peer of the signer set for the key',
   'premade-unknown': 'a party no longer holds the pre-made nonce pair the request names',
-  'throttled': 'the key\'s parties had no room for another session',
-  'unavailable': 'a member is not connected or dropped off',
+  throttled: "the key's parties had no room for another session",
+  unavailable: 'a member is not connected or dropped off',
 };
 
 /** Every FailureKind. */
@@ -83,7 +83,11 @@ export function failureKindOf(x: unknown): FailureKind {
  * coordinator's view of a failed session) extend it.
  */
 export class TuttiError extends Error {
-  constructor(readonly kind: FailureKind, message: string, readonly culprits: number[] = []) {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    readonly culprits: number[] = [],
+  ) {
     super(message);
     this.name = 'TuttiError';
   }

@@ -65,26 +65,50 @@ export const KEY_SPEC_TABLE = {
   // hashed again), which the parties compute as FROST with the dom2(1, "") prefix in H2
   // (protocols/frost/suite.ts 'ed25519ph').
   ECC_NIST_EDWARDS25519: {
-    origin: 'aws', protocol: 'frost-ed25519', family: 'frost', suite: 'ed25519', scheme: 'eddsa',
+    origin: 'aws',
+    protocol: 'frost-ed25519',
+    family: 'frost',
+    suite: 'ed25519',
+    scheme: 'eddsa',
     algorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'],
-    publicKeyBytes: 32, signatureBytes: 64, spkiPrefix: '302a300506032b6570032100',
+    publicKeyBytes: 32,
+    signatureBytes: 64,
+    spkiPrefix: '302a300506032b6570032100',
   },
   // Ed448 is NIST "Edwards448" in SP 800-186; AWS has no Ed448 key spec.
   ECC_NIST_EDWARDS448: {
-    origin: 'tutti', protocol: 'frost-ed448', family: 'frost', suite: 'ed448', scheme: 'eddsa',
+    origin: 'tutti',
+    protocol: 'frost-ed448',
+    family: 'frost',
+    suite: 'ed448',
+    scheme: 'eddsa',
     algorithms: ['ED448_SHAKE_256'],
-    publicKeyBytes: 57, signatureBytes: 114, spkiPrefix: '3043300506032b6571033a00',
+    publicKeyBytes: 57,
+    signatureBytes: 114,
+    spkiPrefix: '3043300506032b6571033a00',
   },
   // DKLs23 threshold ECDSA; ECDSA_KECCAK_256 is the Ethereum extension.
   ECC_SECG_P256K1: {
-    origin: 'aws', protocol: 'dkls23-secp256k1', family: 'dkls23', suite: 'secp256k1', scheme: 'ecdsa',
+    origin: 'aws',
+    protocol: 'dkls23-secp256k1',
+    family: 'dkls23',
+    suite: 'secp256k1',
+    scheme: 'ecdsa',
     algorithms: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'],
-    publicKeyBytes: 33, signatureBytes: 64, spkiPrefix: '3056301006072a8648ce3d020106052b8104000a034200',
+    publicKeyBytes: 33,
+    signatureBytes: 64,
+    spkiPrefix: '3056301006072a8648ce3d020106052b8104000a034200',
   },
   ECC_NIST_P256: {
-    origin: 'aws', protocol: 'dkls23-p256', family: 'dkls23', suite: 'p256', scheme: 'ecdsa',
+    origin: 'aws',
+    protocol: 'dkls23-p256',
+    family: 'dkls23',
+    suite: 'p256',
+    scheme: 'ecdsa',
     algorithms: ['ECDSA_SHA_256'],
-    publicKeyBytes: 33, signatureBytes: 64, spkiPrefix: '3059301306072a8648ce3d020106082a8648ce3d030107034200',
+    publicKeyBytes: 33,
+    signatureBytes: 64,
+    spkiPrefix: '3059301306072a8648ce3d020106082a8648ce3d030107034200',
   },
 } as const satisfies Record<string, KeySpecEntry>;
 

@@ -24,7 +24,9 @@ export class ByteReader {
     return out;
   }
 
-  u8(): number { return this.bytesN(1)[0]!; }
+  u8(): number {
+    return this.bytesN(1)[0]!;
+  }
 
   end(): void {
     if (this.off !== this.bytes.length) this.fail(`oversized (${this.bytes.length - this.off} trailing bytes)`);

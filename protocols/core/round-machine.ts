@@ -55,7 +55,9 @@ function toProtocolError(e: unknown): ProtocolError {
 
 /** Checks the parts of a snapshot every session has; the protocol and the session check their own fields. */
 export function checkRoundState(json: unknown, type: string): RoundState {
-  const bad = (why: string): never => { throw new ProtocolError('malformed', `snapshot: ${why}`); };
+  const bad = (why: string): never => {
+    throw new ProtocolError('malformed', `snapshot: ${why}`);
+  };
   if (typeof json !== 'object' || json === null) return bad('not an object');
   const s = json as RoundState;
   if (s.v !== 1 || s.type !== type) bad(`not a version-1 ${type} snapshot`);
@@ -81,7 +83,10 @@ export abstract class RoundMachine<O, S, St extends RoundState> implements Sessi
   private readonly payloads = new Map<string, Uint8Array>();
   private terminalStep: Step<O, S> | null = null;
 
-  protected constructor(state: St, private readonly shapes: readonly RoundShape[]) {
+  protected constructor(
+    state: St,
+    private readonly shapes: readonly RoundShape[],
+  ) {
     this.st = state;
     this.protocol = state.protocol;
     this.sessionId = fromHex(state.sessionId);
@@ -174,13 +179,11 @@ export abstract class RoundMachine<O, S, St extends RoundState> implements Sessi
    * throws, naming it.
    */
   private accept(e: Envelope): string | undefined {
-    if (typeof e !== 'object' || e === null || !(e.payload instanceof Uint8Array) || !(e.session instanceof Uint8Array))
-      return 'not an envelope';
+    if (typeof e !== 'object' || e === null || !(e.payload instanceof Uint8Array) || !(e.session instanceof Uint8Array)) return 'not an envelope';
     // A message of another session or protocol may be a replay by the relay: no culprit.
     if (e.protocol !== this.protocol || !equalBytes(e.session, this.sessionId))
       return `message for ${String(e.protocol)} session ${bytesToHex(e.session).slice(0, 16)}…, not this session`;
-    if (!this.st.parties.includes(e.from) || e.from === this.self)
-      return `message from ${e.from}, who is not another participant`;
+    if (!this.st.parties.includes(e.from) || e.from === this.self) return `message from ${e.from}, who is not another participant`;
     // The header (to included) is authenticated, so a wrong addressee means a misrouting relay.
     if (e.to !== BROADCAST && e.to !== this.self) return `message addressed to ${e.to}`;
     const p2p = e.to !== BROADCAST;
@@ -209,9 +212,7 @@ export abstract class RoundMachine<O, S, St extends RoundState> implements Sessi
   private roundComplete(round: number): boolean {
     const shape = this.shapes[round - 1];
     if (!shape) return false;
-    return this.others.every((p) =>
-      (!shape.broadcast || this.has(slotKey(round, false, p))) &&
-      (!shape.p2p || this.has(slotKey(round, true, p))));
+    return this.others.every((p) => (!shape.broadcast || this.has(slotKey(round, false, p))) && (!shape.p2p || this.has(slotKey(round, true, p))));
   }
 
   /** Completes every round whose messages are all in; a single message can finish several. */
@@ -257,9 +258,8 @@ export abstract class RoundMachine<O, S, St extends RoundState> implements Sessi
   private terminal(): Step<O, S> {
     if (!this.terminalStep) {
       const o = this.st.outcome!;
-      this.terminalStep = o.kind === 'abort'
-        ? { kind: 'abort', error: errorFromJSON(o.error) }
-        : { kind: 'done', messages: [], output: this.outputFromJSON(o.output) };
+      this.terminalStep =
+        o.kind === 'abort' ? { kind: 'abort', error: errorFromJSON(o.error) } : { kind: 'done', messages: [], output: this.outputFromJSON(o.output) };
     }
     return this.terminalStep;
   }

@@ -4,7 +4,9 @@ import { ProtocolError } from './errors.ts';
 
 /** A copy of `signers` once checked against the key share's n and t; anything wrong is 'bad-parameters'. */
 export function checkSigners(signers: unknown, self: number, share: { n: number; t: number }): number[] {
-  const bad = (why: string): never => { throw new ProtocolError('bad-parameters', why); };
+  const bad = (why: string): never => {
+    throw new ProtocolError('bad-parameters', why);
+  };
   if (!Array.isArray(signers)) return bad('signers must be an array');
   for (let k = 0; k < signers.length; k++) {
     const s = signers[k] as number; // checked on the next line: signers comes from the wire

@@ -12,8 +12,14 @@ import { partyByte, tagged } from './hash.ts';
 
 export const DIGEST_BYTES = 32;
 
-export function echoPayload(label: string, protocol: string, sessionId: Uint8Array, round: number, parties: readonly number[],
-  payloadOf: (party: number) => Uint8Array): Uint8Array {
+export function echoPayload(
+  label: string,
+  protocol: string,
+  sessionId: Uint8Array,
+  round: number,
+  parties: readonly number[],
+  payloadOf: (party: number) => Uint8Array,
+): Uint8Array {
   return concatBytes(...parties.map((p) => tagged(label, utf8ToBytes(protocol), sessionId, Uint8Array.of(round), partyByte(p), payloadOf(p))));
 }
 

@@ -65,7 +65,11 @@ function hashToGroup(curve: DklsCurve, sid: Uint8Array, inputs: readonly { i: nu
     msg.set(encodePoint(r), 1);
     return msg;
   });
-  return hashToCurveMany(curve, msgs, inputs.map(({ i }) => `${prefix}${i}`));
+  return hashToCurveMany(
+    curve,
+    msgs,
+    inputs.map(({ i }) => `${prefix}${i}`),
+  );
 }
 
 function deriveKey(sid: Uint8Array, i: number, b: number, shared: Point): Uint8Array {
@@ -85,7 +89,8 @@ export function baseOtReceive1(curve: DklsCurve, sid: Uint8Array, choices: Uint8
   const count = choices.length;
   const message = new Uint8Array(count * BASE_OT_RECEIVER_BYTES_PER_OT);
   const secrets = new Uint8Array(count * 32);
-  const s: bigint[] = [], a: bigint[] = [];
+  const s: bigint[] = [],
+    a: bigint[] = [];
   for (let i = 0; i < count; i++) {
     s.push(randomScalar(curve, rng));
     a.push(randomScalar(curve, rng));
@@ -93,11 +98,16 @@ export function baseOtReceive1(curve: DklsCurve, sid: Uint8Array, choices: Uint8
   // All 2·count base-point products at once (batch-mul.ts).
   const others = multiplyBaseMany(curve, Point.BASE, s);
   const aG = multiplyBaseMany(curve, Point.BASE, a);
-  const hs = hashToGroup(curve, sid, others.map((r, i) => ({ i, b: choices[i]!, r })));
+  const hs = hashToGroup(
+    curve,
+    sid,
+    others.map((r, i) => ({ i, b: choices[i]!, r })),
+  );
   const mines: Point[] = [];
   for (let i = 0; i < count; i++) {
     let mine = aG[i]!.subtract(hs[i]!);
-    while (mine.is0()) { // probability ~2^-256; the identity has no encoding
+    while (mine.is0()) {
+      // probability ~2^-256; the identity has no encoding
       a[i] = randomScalar(curve, rng);
       mine = Point.BASE.multiply(a[i]!).subtract(hs[i]!);
     }
@@ -120,8 +130,7 @@ export function baseOtReceive1(curve: DklsCurve, sid: Uint8Array, choices: Uint8
  * Sender: checks the receiver's message (exact length, valid non-identity points; else
  * 'malformed' naming `receiver`) and derives both keys of every OT.
  */
-export function baseOtSend(curve: DklsCurve, sid: Uint8Array, message: Uint8Array, count: number, rng: Rng,
-  receiver: number): BaseOtSenderOutput {
+export function baseOtSend(curve: DklsCurve, sid: Uint8Array, message: Uint8Array, count: number, rng: Rng, receiver: number): BaseOtSenderOutput {
   const { Point } = curve;
   if (message.length !== count * BASE_OT_RECEIVER_BYTES_PER_OT)
     throw new ProtocolError('malformed', `base OT message of ${message.length} bytes, expected ${count * BASE_OT_RECEIVER_BYTES_PER_OT}`, [receiver]);
@@ -136,7 +145,11 @@ export function baseOtSend(curve: DklsCurve, sid: Uint8Array, message: Uint8Arra
     r.push(decodePoint(curve, message.subarray(off + 33, off + 66), `base OT ${i} r1`, [receiver]));
   }
   // m_b = r_b + H_i(b, r_{1−b}).
-  const hs = hashToGroup(curve, sid, r.map((_, k) => ({ i: k >>> 1, b: k & 1, r: r[k ^ 1]! })));
+  const hs = hashToGroup(
+    curve,
+    sid,
+    r.map((_, k) => ({ i: k >>> 1, b: k & 1, r: r[k ^ 1]! })),
+  );
   const m: Point[] = [];
   for (let k = 0; k < 2 * count; k++) {
     const mk = r[k]!.add(hs[k]!);
@@ -154,8 +167,7 @@ export function baseOtSend(curve: DklsCurve, sid: Uint8Array, message: Uint8Arra
 }
 
 /** Receiver: checks B ('malformed' naming `sender`) and derives key_c of every OT. */
-export function baseOtReceive2(curve: DklsCurve, sid: Uint8Array, state: BaseOtReceiverState, message: Uint8Array,
-  sender: number): Uint8Array {
+export function baseOtReceive2(curve: DklsCurve, sid: Uint8Array, state: BaseOtReceiverState, message: Uint8Array, sender: number): Uint8Array {
   const { Fn } = curve;
   const B = decodePoint(curve, message, 'base OT sender message', [sender]);
   const count = state.choices.length;

@@ -32,7 +32,8 @@ import type { DklsCurve, Point } from './curve.ts';
 export function recodeOdd(k: bigint, digits = 65, bits = 4): number[] {
   const w = BigInt(bits);
   if ((k & 1n) === 0n || k <= 0n || k >= 1n << (w * BigInt(digits - 1))) throw new RangeError(`recodeOdd needs an odd k below 2^${bits * (digits - 1)}`);
-  const mask = (1n << (w + 1n)) - 1n, half = 1 << bits;
+  const mask = (1n << (w + 1n)) - 1n,
+    half = 1 << bits;
   const d: number[] = [];
   for (let i = 0; i < digits - 1; i++) {
     const di = Number(k & mask) - half;
@@ -52,13 +53,18 @@ class Lockstep {
   private readonly inv: bigint[];
   private readonly den: bigint[];
 
-  constructor(private readonly curve: DklsCurve, readonly N: number) {
+  constructor(
+    private readonly curve: DklsCurve,
+    readonly N: number,
+  ) {
     this.prefix = new Array<bigint>(N);
     this.inv = new Array<bigint>(N);
     this.den = new Array<bigint>(N);
   }
 
-  private get p(): bigint { return this.curve.Point.Fp.ORDER; }
+  private get p(): bigint {
+    return this.curve.Point.Fp.ORDER;
+  }
 
   /** inv[j] = 1/den[j] for every j, with one field inversion. */
   private invertAll(): void {
@@ -86,7 +92,7 @@ class Lockstep {
     this.invertAll();
     for (let j = 0; j < N; j++) {
       const x = X[j]!;
-      const l = ((3n * x * x + a) % p) * inv[j]! % p;
+      const l = (((3n * x * x + a) % p) * inv[j]!) % p;
       const x3 = (l * l + 2n * p - 2n * x) % p;
       Y[j] = (l * (x - x3 + p) + p - Y[j]!) % p;
       X[j] = x3;
@@ -99,7 +105,8 @@ class Lockstep {
     for (let j = 0; j < N; j++) den[j] = U[j]! - X[j]! + p;
     this.invertAll();
     for (let j = 0; j < N; j++) {
-      const x = X[j]!, u = U[j]!;
+      const x = X[j]!,
+        u = U[j]!;
       const v = neg(j) ? p - V[j]! : V[j]!;
       const l = ((v - Y[j]! + p) * inv[j]!) % p;
       const x3 = (l * l + 2n * p - x - u) % p;
@@ -110,13 +117,17 @@ class Lockstep {
 
   /** Odd multiples (2m+1)·(X, Y), m = 0..7, as [X-arrays, Y-arrays]. */
   oddMultiples(X0: bigint[], Y0: bigint[]): [bigint[][], bigint[][]] {
-    const TX = [X0], TY = [Y0];
-    const DX = X0.slice(), DY = Y0.slice();
+    const TX = [X0],
+      TY = [Y0];
+    const DX = X0.slice(),
+      DY = Y0.slice();
     this.double(DX, DY);
     for (let m = 1; m < 8; m++) {
-      const X = TX[m - 1]!.slice(), Y = TY[m - 1]!.slice();
+      const X = TX[m - 1]!.slice(),
+        Y = TY[m - 1]!.slice();
       this.add(X, Y, DX, DY, () => false);
-      TX.push(X); TY.push(Y);
+      TX.push(X);
+      TY.push(Y);
     }
     return [TX, TY];
   }
@@ -124,11 +135,13 @@ class Lockstep {
 
 /** Affine coordinates of many projective points with one field inversion. */
 function affine(curve: DklsCurve, points: readonly Point[]): [bigint[], bigint[]] {
-  const X: bigint[] = [], Y: bigint[] = [];
+  const X: bigint[] = [],
+    Y: bigint[] = [];
   const invZ = curve.Point.Fp.invertBatch(points.map((pt) => pt.Z));
   points.forEach((pt, j) => {
     const { x, y } = pt.toAffine(invZ[j]);
-    X.push(x); Y.push(y);
+    X.push(x);
+    Y.push(y);
   });
   return [X, Y];
 }
@@ -177,7 +190,8 @@ function lockstep(curve: DklsCurve, k: bigint, points: readonly Point[]): Point[
   const digits = recodeOdd(negate ? q - k : k);
   const [X0, Y0] = affine(curve, points);
   const [TX, TY] = L.oddMultiples(X0, Y0);
-  const X = X0.slice(), Y = Y0.slice(); // top digit 1
+  const X = X0.slice(),
+    Y = Y0.slice(); // top digit 1
   for (let i = digits.length - 2; i >= 0; i--) {
     for (let r = 0; r < 4; r++) L.double(X, Y);
     const d = digits[i]!;
@@ -197,20 +211,26 @@ function lockstepGlv(curve: DklsCurve, k: bigint, points: readonly Point[]): Poi
   const N = points.length;
   const L = new Lockstep(curve, N);
   const { k1neg, k1, k2neg, k2 } = _splitEndoScalar(k, SECP256K1_ENDO.basises, curve.Fn.ORDER);
-  const odd1 = k1 | 1n, odd2 = k2 | 1n;
-  const d1 = recodeOdd(odd1, 34), d2 = recodeOdd(odd2, 34);
+  const odd1 = k1 | 1n,
+    odd2 = k2 | 1n;
+  const d1 = recodeOdd(odd1, 34),
+    d2 = recodeOdd(odd2, 34);
   const [PX, PY] = affine(curve, points);
-  const X1 = PX, Y1 = k1neg ? PY.map((y) => (p - y) % p) : PY;
-  const X2 = PX.map((x) => (x * SECP256K1_ENDO.beta) % p), Y2 = k2neg ? PY.map((y) => (p - y) % p) : PY;
+  const X1 = PX,
+    Y1 = k1neg ? PY.map((y) => (p - y) % p) : PY;
+  const X2 = PX.map((x) => (x * SECP256K1_ENDO.beta) % p),
+    Y2 = k2neg ? PY.map((y) => (p - y) % p) : PY;
   const [T1X, T1Y] = L.oddMultiples(X1, Y1);
   // ψ commutes with multiplication: the odd multiples of P2 are ψ of those of ±P.
   const T2X = T1X.map((row) => row.map((x) => (x * SECP256K1_ENDO.beta) % p));
   const T2Y = T1Y.map((row) => (k1neg === k2neg ? row : row.map((y) => (p - y) % p)));
-  const X = X1.slice(), Y = Y1.slice();
+  const X = X1.slice(),
+    Y = Y1.slice();
   L.add(X, Y, X2, Y2, () => false); // top digits: 1·P1 + 1·P2
   for (let i = d1.length - 2; i >= 0; i--) {
     for (let r = 0; r < 4; r++) L.double(X, Y);
-    const a = d1[i]!, b = d2[i]!;
+    const a = d1[i]!,
+      b = d2[i]!;
     L.add(X, Y, T1X[(Math.abs(a) - 1) >>> 1]!, T1Y[(Math.abs(a) - 1) >>> 1]!, () => a < 0);
     L.add(X, Y, T2X[(Math.abs(b) - 1) >>> 1]!, T2Y[(Math.abs(b) - 1) >>> 1]!, () => b < 0);
   }
@@ -243,12 +263,15 @@ function baseTable(curve: DklsCurve, B: Point): BaseTable {
   const invZ = Fp.invertBatch(pts.map((pt) => pt.Z));
   const table: BaseTable = { X: [], Y: [] };
   for (let w = 0; w < 65; w++) {
-    const X: bigint[] = [], Y: bigint[] = [];
+    const X: bigint[] = [],
+      Y: bigint[] = [];
     for (let m = 0; m < 8; m++) {
       const a = pts[8 * w + m]!.toAffine(invZ[8 * w + m]);
-      X.push(a.x); Y.push(a.y);
+      X.push(a.x);
+      Y.push(a.y);
     }
-    table.X.push(X); table.Y.push(Y);
+    table.X.push(X);
+    table.Y.push(Y);
   }
   if (isG) baseTables.set(curve.name, table);
   return table;
@@ -267,14 +290,17 @@ export function multiplyBaseMany(curve: DklsCurve, B: Point, scalars: readonly b
     const negate = ks.map((k) => (k & 1n) === 0n);
     const digits = ks.map((k, j) => recodeOdd(negate[j] ? q - k : k));
     const L = new Lockstep(curve, N);
-    const X = new Array<bigint>(N).fill(T.X[64]![0]!), Y = new Array<bigint>(N).fill(T.Y[64]![0]!); // top digit 1
-    const U = new Array<bigint>(N), V = new Array<bigint>(N);
+    const X = new Array<bigint>(N).fill(T.X[64]![0]!),
+      Y = new Array<bigint>(N).fill(T.Y[64]![0]!); // top digit 1
+    const U = new Array<bigint>(N),
+      V = new Array<bigint>(N);
     const neg = new Uint8Array(N);
     for (let w = 63; w >= 0; w--) {
       for (let j = 0; j < N; j++) {
         const d = digits[j]![w]!;
         const m = (Math.abs(d) - 1) >>> 1;
-        U[j] = T.X[w]![m]!; V[j] = T.Y[w]![m]!;
+        U[j] = T.X[w]![m]!;
+        V[j] = T.Y[w]![m]!;
         neg[j] = d < 0 ? 1 : 0;
       }
       L.add(X, Y, U, V, (j) => neg[j] === 1);

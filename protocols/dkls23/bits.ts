@@ -22,14 +22,26 @@ export function transposeColumnsToRows(columns: Uint8Array, cols: number, colByt
       let lo = columns[at]! | (columns[at + colBytes]! << 8) | (columns[at + 2 * colBytes]! << 16) | (columns[at + 3 * colBytes]! << 24);
       let hi = columns[at + 4 * colBytes]! | (columns[at + 5 * colBytes]! << 8) | (columns[at + 6 * colBytes]! << 16) | (columns[at + 7 * colBytes]! << 24);
       // Transpose as a 64-bit matrix by three delta swaps (Hacker's Delight §7-3): (k, r) → (r, k).
-      let t = (lo ^ (lo >>> 7)) & 0x00aa00aa; lo ^= t ^ (t << 7);
-      t = (hi ^ (hi >>> 7)) & 0x00aa00aa; hi ^= t ^ (t << 7);
-      t = (lo ^ (lo >>> 14)) & 0x0000cccc; lo ^= t ^ (t << 14);
-      t = (hi ^ (hi >>> 14)) & 0x0000cccc; hi ^= t ^ (t << 14);
-      t = (lo ^ ((lo >>> 28) | (hi << 4))) & 0xf0f0f0f0; lo ^= t; hi ^= t >>> 4;
+      let t = (lo ^ (lo >>> 7)) & 0x00aa00aa;
+      lo ^= t ^ (t << 7);
+      t = (hi ^ (hi >>> 7)) & 0x00aa00aa;
+      hi ^= t ^ (t << 7);
+      t = (lo ^ (lo >>> 14)) & 0x0000cccc;
+      lo ^= t ^ (t << 14);
+      t = (hi ^ (hi >>> 14)) & 0x0000cccc;
+      hi ^= t ^ (t << 14);
+      t = (lo ^ ((lo >>> 28) | (hi << 4))) & 0xf0f0f0f0;
+      lo ^= t;
+      hi ^= t >>> 4;
       const o = 8 * rg * rowBytes + cg;
-      out[o] = lo; out[o + rowBytes] = lo >>> 8; out[o + 2 * rowBytes] = lo >>> 16; out[o + 3 * rowBytes] = lo >>> 24;
-      out[o + 4 * rowBytes] = hi; out[o + 5 * rowBytes] = hi >>> 8; out[o + 6 * rowBytes] = hi >>> 16; out[o + 7 * rowBytes] = hi >>> 24;
+      out[o] = lo;
+      out[o + rowBytes] = lo >>> 8;
+      out[o + 2 * rowBytes] = lo >>> 16;
+      out[o + 3 * rowBytes] = lo >>> 24;
+      out[o + 4 * rowBytes] = hi;
+      out[o + 5 * rowBytes] = hi >>> 8;
+      out[o + 6 * rowBytes] = hi >>> 16;
+      out[o + 7 * rowBytes] = hi >>> 24;
     }
   }
   return out;

@@ -10,7 +10,9 @@ import { bytesToNumberBE } from '@noble/curves/utils.js';
 import type { DklsCurve, Point } from './curve.ts';
 
 export function decodePoint(curve: DklsCurve, bytes: Uint8Array, what: string, culprits: number[] = []): Point {
-  const bad = (why: string): never => { throw new ProtocolError('malformed', `${what}: ${why}`, culprits); };
+  const bad = (why: string): never => {
+    throw new ProtocolError('malformed', `${what}: ${why}`, culprits);
+  };
   if (bytes.length !== curve.pointBytes) bad(`expected ${curve.pointBytes} bytes, got ${bytes.length}`);
   if (bytes[0] !== 2 && bytes[0] !== 3) bad('not a compressed point');
   let p: Point;
@@ -27,8 +29,7 @@ export function decodePoint(curve: DklsCurve, bytes: Uint8Array, what: string, c
 }
 
 export function decodeScalar(curve: DklsCurve, bytes: Uint8Array, what: string, culprits: number[] = []): bigint {
-  if (bytes.length !== curve.scalarBytes)
-    throw new ProtocolError('malformed', `${what}: expected ${curve.scalarBytes} bytes, got ${bytes.length}`, culprits);
+  if (bytes.length !== curve.scalarBytes) throw new ProtocolError('malformed', `${what}: expected ${curve.scalarBytes} bytes, got ${bytes.length}`, culprits);
   const s = bytesToNumberBE(bytes);
   if (s >= curve.Fn.ORDER) throw new ProtocolError('malformed', `${what}: scalar not below the group order`, culprits);
   return s;
@@ -40,7 +41,12 @@ export function encodePoint(p: Point): Uint8Array {
 
 /** A cursor over one payload (protocols/core/reader.ts) that also reads this protocol's points and scalars. */
 export class Reader extends ByteReader {
-  constructor(private readonly curve: DklsCurve, bytes: Uint8Array, what: string, culprits: number[]) {
+  constructor(
+    private readonly curve: DklsCurve,
+    bytes: Uint8Array,
+    what: string,
+    culprits: number[],
+  ) {
     super(bytes, what, culprits);
   }
 

@@ -14,8 +14,14 @@ export function commit(label: string, sid: Uint8Array, party: number, parts: rea
 }
 
 /** True iff (parts, randomness) opens `commitment` for this label, session and committer. */
-export function openCommitment(label: string, sid: Uint8Array, party: number, parts: readonly Uint8Array[],
-  randomness: Uint8Array, commitment: Uint8Array): boolean {
+export function openCommitment(
+  label: string,
+  sid: Uint8Array,
+  party: number,
+  parts: readonly Uint8Array[],
+  randomness: Uint8Array,
+  commitment: Uint8Array,
+): boolean {
   if (randomness.length !== COMMITMENT_RANDOMNESS_BYTES || commitment.length !== COMMITMENT_BYTES) return false;
   return equalBytes(commit(label, sid, party, parts, randomness), commitment);
 }

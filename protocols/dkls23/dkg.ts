@@ -24,7 +24,14 @@ import { dklsCurve, type DklsCurveName, type Point } from './curve.ts';
 import { commit, openCommitment, COMMITMENT_BYTES } from './commit.ts';
 import { proveDlog, verifyDlog, DLOG_PROOF_BYTES } from './dlog.ts';
 import {
-  checkCommitmentLength, commitPolynomial, evalCommitment, evalPolynomial, lagrangeAtZero, randomPolynomial, sumCommitments, verifyFeldmanShare,
+  checkCommitmentLength,
+  commitPolynomial,
+  evalCommitment,
+  evalPolynomial,
+  lagrangeAtZero,
+  randomPolynomial,
+  sumCommitments,
+  verifyFeldmanShare,
 } from './feldman.ts';
 import { checkConfirmations, checkEchoes, echoPayload, DIGEST_BYTES } from './agreement.ts';
 import { DklsMachine, checkMachineState, checkSessionInputs, initialTranscript, type MachineState, type Progress } from './machine.ts';
@@ -97,9 +104,13 @@ function polynomialParts(t: number, F: readonly Point[]): Uint8Array[] {
 }
 
 export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, DkgState> {
-  constructor(state: DkgState) { super(state, SHAPES); }
+  constructor(state: DkgState) {
+    super(state, SHAPES);
+  }
 
-  private get finalSid(): Uint8Array { return fromHex(this.st.finalSid!); }
+  private get finalSid(): Uint8Array {
+    return fromHex(this.st.finalSid!);
+  }
 
   private ownPayload(round: 1 | 2, p: number): Uint8Array {
     if (p === this.self) return fromHex(round === 1 ? this.st.round1 : this.st.round2!);
@@ -155,11 +166,16 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
 
   protected completeRound(round: number): Progress<DklsDkgOutput, DklsKeyShare> {
     switch (round) {
-      case 1: return this.openAndRequest();
-      case 2: return this.checkAndRespond();
-      case 3: return this.deriveShare();
-      case 4: return this.confirm();
-      default: return this.finish();
+      case 1:
+        return this.openAndRequest();
+      case 2:
+        return this.checkAndRespond();
+      case 3:
+        return this.deriveShare();
+      case 4:
+        return this.confirm();
+      default:
+        return this.finish();
     }
   }
 
@@ -173,12 +189,18 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     const { curve } = this;
     const { t, n } = this.st;
     const parties = this.st.parties;
-    const finalSid = tagged(LABELS.dkls23DkgSessionId, utf8ToBytes(this.protocol), this.sessionId, fromHex(this.st.context),
-      Uint8Array.of(t, n), ...parties.map((p) => (p === this.self ? fromHex(this.st.round1).subarray(0, 32) : this.message<Round1>(1, false, p).sid)),
+    const finalSid = tagged(
+      LABELS.dkls23DkgSessionId,
+      utf8ToBytes(this.protocol),
+      this.sessionId,
+      fromHex(this.st.context),
+      Uint8Array.of(t, n),
+      ...parties.map((p) => (p === this.self ? fromHex(this.st.round1).subarray(0, 32) : this.message<Round1>(1, false, p).sid)),
       // Refresh: the old key version, and who takes part by old index (research notes §1.7; a
       // refresh without a banned peer, §2 "Ban policy"): parties shown different exclusions derive
       // different final session ids and abort at round 2 (checkFinalSid).
-      ...(this.st.refresh ? [fromHex(this.st.refresh.publicKey), fromHex(this.st.refresh.transcriptHash), Uint8Array.from(refreshMembersOf(this.st))] : []));
+      ...(this.st.refresh ? [fromHex(this.st.refresh.publicKey), fromHex(this.st.refresh.transcriptHash), Uint8Array.from(refreshMembersOf(this.st))] : []),
+    );
     this.st.finalSid = bytesToHex(finalSid);
     const echo1 = echoPayload(LABELS.dkls23DkgEcho, this.protocol, this.sessionId, 1, parties, (p) => this.ownPayload(1, p));
     this.st.echo1 = bytesToHex(echo1);
@@ -193,7 +215,11 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     const zeroContributions: Record<string, string> = {};
     for (const j of this.others) {
       const req = otSetupRequest(curve.name, finalSid, this.self, j, randomBytes(this.stepRng(`ot-request/${j}`), 32));
-      otRequests[String(j)] = { delta: bytesToHex(req.state.delta), secrets: bytesToHex(req.state.baseOt.secrets), choices: bytesToHex(req.state.baseOt.choices) };
+      otRequests[String(j)] = {
+        delta: bytesToHex(req.state.delta),
+        secrets: bytesToHex(req.state.baseOt.secrets),
+        choices: bytesToHex(req.state.baseOt.choices),
+      };
       const zero = randomBytes(this.stepRng(`zero-seed/${j}`), SEED_BYTES);
       zeroContributions[String(j)] = bytesToHex(zero);
       messages.push(this.envelope(2, j, concatBytes(finalSid, req.message, zero)));
@@ -245,7 +271,14 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     const receiverSeeds: Record<string, string> = {};
     const messages: Envelope[] = [];
     for (const j of this.others) {
-      const resp = otSetupRespond(curve.name, finalSid, this.self, j, this.message<Round2P>(2, true, j).request, randomBytes(this.stepRng(`ot-respond/${j}`), 32));
+      const resp = otSetupRespond(
+        curve.name,
+        finalSid,
+        this.self,
+        j,
+        this.message<Round2P>(2, true, j).request,
+        randomBytes(this.stepRng(`ot-respond/${j}`), 32),
+      );
       receiverSeeds[String(j)] = bytesToHex(resp.receiverSeeds);
       const share = curve.Fn.toBytes(evalPolynomial(curve, coefficients, BigInt(j)));
       messages.push(this.envelope(3, j, concatBytes(finalSid, echo2, share, resp.message)));
@@ -263,17 +296,26 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     for (const j of this.others) this.checkFinalSid(j, this.message<Round3>(3, true, j).finalSid);
     // No share is used before everyone is known to hold the same polynomial commitments.
     checkEchoes(this.self, this.st.parties, fromHex(this.st.echo2!), (j) => this.message<Round3>(3, true, j).echo);
-    const commitmentOf = (p: number): Point[] => (p === this.self
-      ? commitPolynomial(curve, this.st.coefficients!.map((c) => Fn.fromBytes(fromHex(c))))
-      : this.message<Round2>(2, false, p).F);
+    const commitmentOf = (p: number): Point[] =>
+      p === this.self
+        ? commitPolynomial(
+            curve,
+            this.st.coefficients!.map((c) => Fn.fromBytes(fromHex(c))),
+          )
+        : this.message<Round2>(2, false, p).F;
     const culprits = this.others.filter((j) => !verifyFeldmanShare(curve, commitmentOf(j), BigInt(this.self), this.message<Round3>(3, true, j).share));
-    if (culprits.length) throw new ProtocolError('invalid-share', 'secret share does not match its sender\'s commitment', culprits);
+    if (culprits.length) throw new ProtocolError('invalid-share', "secret share does not match its sender's commitment", culprits);
     const peers: DklsKeyShare['peers'] = {};
     for (const j of this.others) {
       const req = this.st.otRequests![String(j)]!;
-      const senderSeeds = otSetupFinish(curve.name, finalSid, this.self, j,
+      const senderSeeds = otSetupFinish(
+        curve.name,
+        finalSid,
+        this.self,
+        j,
         { delta: fromHex(req.delta), baseOt: { secrets: fromHex(req.secrets), choices: fromHex(req.choices) } },
-        this.message<Round3>(3, true, j).response);
+        this.message<Round3>(3, true, j).response,
+      );
       const zero = zeroSeed(this.self, fromHex(this.st.zeroContributions![String(j)]!), j, this.message<Round2P>(2, true, j).zero);
       peers[String(j)] = {
         zeroSeed: bytesToHex(zero),
@@ -293,11 +335,17 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     const verificationShares: Record<string, string> = {};
     for (let j = 1; j <= n; j++) verificationShares[String(j)] = bytesToHex(encodePoint(evalCommitment(curve, F, BigInt(j))));
     this.st.share = {
-      curve: curve.name, index: this.self, n, t,
+      curve: curve.name,
+      index: this.self,
+      n,
+      t,
       secretShare: bytesToHex(Fn.toBytes(s)),
       publicKey: bytesToHex(encodePoint(pk)),
       commitments: F.map((p) => bytesToHex(encodePoint(p))),
-      verificationShares, dkgSessionId: bytesToHex(finalSid), transcriptHash: '', peers,
+      verificationShares,
+      dkgSessionId: bytesToHex(finalSid),
+      transcriptHash: '',
+      peers,
     };
     this.st.coefficients = null;
     this.st.otRequests = null;
@@ -321,9 +369,18 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
         throw new ProtocolError('invalid-proof', `party ${j}'s proof of its key share does not verify`, [j]);
     }
     const { t, n } = this.st;
-    const transcript = tagged(LABELS.dkls23DkgTranscript, utf8ToBytes(this.protocol), this.sessionId, fromHex(this.st.context), finalSid,
-      Uint8Array.of(t, n), ...this.st.parties.map((p) => this.ownPayload(1, p)), ...this.st.parties.map((p) => this.ownPayload(2, p)),
-      pk, ...this.st.parties.map((p) => fromHex(share.verificationShares[String(p)]!)));
+    const transcript = tagged(
+      LABELS.dkls23DkgTranscript,
+      utf8ToBytes(this.protocol),
+      this.sessionId,
+      fromHex(this.st.context),
+      finalSid,
+      Uint8Array.of(t, n),
+      ...this.st.parties.map((p) => this.ownPayload(1, p)),
+      ...this.st.parties.map((p) => this.ownPayload(2, p)),
+      pk,
+      ...this.st.parties.map((p) => fromHex(share.verificationShares[String(p)]!)),
+    );
     share.transcriptHash = bytesToHex(transcript);
     this.st.transcript = bytesToHex(transcript);
     // The share is stored (pending) before the confirmation leaves: a party that has confirmed
@@ -360,7 +417,13 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
 }
 
 export function createDklsDkg(o: {
-  curve: DklsCurveName; sessionId: Uint8Array; self: number; n: number; t: number; context: Uint8Array; rng: Rng;
+  curve: DklsCurveName;
+  sessionId: Uint8Array;
+  self: number;
+  n: number;
+  t: number;
+  context: Uint8Array;
+  rng: Rng;
 }): Session<DklsDkgOutput, DklsKeyShare> {
   return new DklsDkgSession(newDkgState(o));
 }
@@ -369,9 +432,10 @@ export function createDklsDkg(o: {
  * The initial DKG state; with `refresh`, the polynomial's constant term is `refresh.constant`
  * (λ_i·s_i) instead of a random scalar, and the session is the refresh protocol (refresh.ts).
  */
-export function newDkgState(o: {
-  curve: DklsCurveName; sessionId: Uint8Array; self: number; n: number; t: number; context: Uint8Array; rng: Rng;
-}, refresh?: { binding: RefreshBinding; constant: bigint }): DkgState {
+export function newDkgState(
+  o: { curve: DklsCurveName; sessionId: Uint8Array; self: number; n: number; t: number; context: Uint8Array; rng: Rng },
+  refresh?: { binding: RefreshBinding; constant: bigint },
+): DkgState {
   checkSessionInputs(o);
   checkThreshold(o.t, o.n);
   if (!Number.isInteger(o.self) || o.self < 1 || o.self > o.n) throw new ProtocolError('bad-parameters', `self ${o.self} outside 1..${o.n}`);
@@ -386,13 +450,34 @@ export function newDkgState(o: {
   const com = commit(LABELS.dkls23DkgCommitment, o.sessionId, o.self, polynomialParts(o.t, F), blind);
   const protocol = refresh ? `dkls23-${o.curve}/refresh` : dkgProtocolName(o.curve);
   const state: DkgState = {
-    v: 1, type: refresh ? 'dkls23-refresh' : 'dkls23-dkg', curve: o.curve,
-    protocol, sessionId: bytesToHex(o.sessionId), sessionTranscript: initialTranscript(protocol, o.sessionId, o.self),
-    self: o.self, parties: Array.from({ length: o.n }, (_, k) => k + 1), started: false, round: 1, inbox: {}, outcome: null,
-    n: o.n, t: o.t, context: bytesToHex(o.context), seed: bytesToHex(seed),
-    coefficients: coefficients.map((c) => bytesToHex(curve.Fn.toBytes(c))), blind: bytesToHex(blind),
-    round1: bytesToHex(concatBytes(sid, com)), finalSid: null, round2: null, echo1: null, echo2: null,
-    otRequests: null, zeroContributions: null, receiverSeeds: null, share: null, transcript: null,
+    v: 1,
+    type: refresh ? 'dkls23-refresh' : 'dkls23-dkg',
+    curve: o.curve,
+    protocol,
+    sessionId: bytesToHex(o.sessionId),
+    sessionTranscript: initialTranscript(protocol, o.sessionId, o.self),
+    self: o.self,
+    parties: Array.from({ length: o.n }, (_, k) => k + 1),
+    started: false,
+    round: 1,
+    inbox: {},
+    outcome: null,
+    n: o.n,
+    t: o.t,
+    context: bytesToHex(o.context),
+    seed: bytesToHex(seed),
+    coefficients: coefficients.map((c) => bytesToHex(curve.Fn.toBytes(c))),
+    blind: bytesToHex(blind),
+    round1: bytesToHex(concatBytes(sid, com)),
+    finalSid: null,
+    round2: null,
+    echo1: null,
+    echo2: null,
+    otRequests: null,
+    zeroContributions: null,
+    receiverSeeds: null,
+    share: null,
+    transcript: null,
   };
   if (refresh) state.refresh = refresh.binding;
   return state;
@@ -408,6 +493,7 @@ export function restoreDklsDkg(json: unknown, rng: Rng): Session<DklsDkgOutput, 
   const s = checkMachineState(json, 'dkls23-dkg') as DkgState;
   if (s.refresh !== undefined) throw new ProtocolError('malformed', 'snapshot: a DKG has no refresh binding');
   checkThreshold(s.t, s.n);
-  if (typeof s.round1 !== 'string' || typeof s.context !== 'string' || typeof s.seed !== 'string') throw new ProtocolError('malformed', 'snapshot: bad DKG fields');
+  if (typeof s.round1 !== 'string' || typeof s.context !== 'string' || typeof s.seed !== 'string')
+    throw new ProtocolError('malformed', 'snapshot: bad DKG fields');
   return new DklsDkgSession(JSON.parse(JSON.stringify(s)) as DkgState);
 }

@@ -60,7 +60,8 @@ export function sumCommitments(curve: DklsCurve, commitments: readonly (readonly
 export function lagrangeAtZero(curve: DklsCurve, set: readonly number[], i: number): bigint {
   const { Fn } = curve;
   if (!set.includes(i) || new Set(set).size !== set.length) throw new RangeError('Lagrange set must hold i once and be distinct');
-  let num = Fn.ONE, den = Fn.ONE;
+  let num = Fn.ONE,
+    den = Fn.ONE;
   const xi = BigInt(i);
   for (const j of set) {
     if (j === i) continue;

@@ -35,9 +35,15 @@ export class GfMultiplier {
   private readonly table = new Uint32Array(128 * 4);
 
   constructor(a: Uint32Array) {
-    let w0 = a[0]!, w1 = a[1]!, w2 = a[2]!, w3 = a[3]!;
+    let w0 = a[0]!,
+      w1 = a[1]!,
+      w2 = a[2]!,
+      w3 = a[3]!;
     for (let i = 0; i < 128; i++) {
-      this.table[4 * i] = w0; this.table[4 * i + 1] = w1; this.table[4 * i + 2] = w2; this.table[4 * i + 3] = w3;
+      this.table[4 * i] = w0;
+      this.table[4 * i + 1] = w1;
+      this.table[4 * i + 2] = w2;
+      this.table[4 * i + 3] = w3;
       // Multiply by x: shift left one bit; x^128 = x^7 + x^2 + x + 1 (0x87) folds the carry back.
       const carry = w3 >>> 31;
       w3 = ((w3 << 1) | (w2 >>> 31)) >>> 0;
@@ -50,17 +56,26 @@ export class GfMultiplier {
   /** acc ^= a·b, with b the 16 bytes at bytes[offset] and acc 4 words. */
   mulAddBytes(bytes: Uint8Array, offset: number, acc: Uint32Array): void {
     const T = this.table;
-    let r0 = acc[0]!, r1 = acc[1]!, r2 = acc[2]!, r3 = acc[3]!;
+    let r0 = acc[0]!,
+      r1 = acc[1]!,
+      r2 = acc[2]!,
+      r3 = acc[3]!;
     for (let k = 0; k < 16; k++) {
       const byte = bytes[offset + k]!;
       const base = 32 * k; // 8 rows of 4 words per byte
       for (let b = 0; b < 8; b++) {
         const m = -((byte >>> b) & 1);
         const o = base + 4 * b;
-        r0 ^= T[o]! & m; r1 ^= T[o + 1]! & m; r2 ^= T[o + 2]! & m; r3 ^= T[o + 3]! & m;
+        r0 ^= T[o]! & m;
+        r1 ^= T[o + 1]! & m;
+        r2 ^= T[o + 2]! & m;
+        r3 ^= T[o + 3]! & m;
       }
     }
-    acc[0] = r0 >>> 0; acc[1] = r1 >>> 0; acc[2] = r2 >>> 0; acc[3] = r3 >>> 0;
+    acc[0] = r0 >>> 0;
+    acc[1] = r1 >>> 0;
+    acc[2] = r2 >>> 0;
+    acc[3] = r3 >>> 0;
   }
 
   /** a·b for b as words. */

@@ -53,11 +53,11 @@ function powQuarterK1(x: bigint, p: bigint): bigint {
 
 /** P-256: (p+1)/4 = ((((2^32 − 1)·2^32 + 1)·2^96 + 1)·2^94. */
 function powQuarterP256(x: bigint, p: bigint): bigint {
-  const x2 = (sq(x, 1, p) * x) % p;        // 2^2 − 1
-  const x4 = (sq(x2, 2, p) * x2) % p;      // 2^4 − 1
-  const x8 = (sq(x4, 4, p) * x4) % p;      // 2^8 − 1
-  const x16 = (sq(x8, 8, p) * x8) % p;     // 2^16 − 1
-  const x32 = (sq(x16, 16, p) * x16) % p;  // 2^32 − 1
+  const x2 = (sq(x, 1, p) * x) % p; // 2^2 − 1
+  const x4 = (sq(x2, 2, p) * x2) % p; // 2^4 − 1
+  const x8 = (sq(x4, 4, p) * x4) % p; // 2^8 − 1
+  const x16 = (sq(x8, 8, p) * x8) % p; // 2^16 − 1
+  const x32 = (sq(x16, 16, p) * x16) % p; // 2^32 − 1
   const b = (sq(x32, 32, p) * x) % p;
   const c = (sq(b, 96, p) * x) % p;
   return sq(c, 94, p);
@@ -74,17 +74,34 @@ function suiteOf(curve: DklsCurve): Suite {
   if (curve.name === 'secp256k1') {
     // RFC 9380 §8.7: E': y² = x³ + A'x + B' with A' = 0x3f87…4533, B' = 1771, Z = −11.
     const iso = [
-      ['0x8e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38daaaaa8c7', '0x7d3d4c80bc321d5b9f315cea7fd44c5d595d2fc0bf63b92dfff1044f17c6581',
-        '0x534c328d23f234e6e2a413deca25caece4506144037c40314ecbd0b53d9dd262', '0x8e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38daaaaa88c'],
+      [
+        '0x8e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38daaaaa8c7',
+        '0x7d3d4c80bc321d5b9f315cea7fd44c5d595d2fc0bf63b92dfff1044f17c6581',
+        '0x534c328d23f234e6e2a413deca25caece4506144037c40314ecbd0b53d9dd262',
+        '0x8e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38e38daaaaa88c',
+      ],
       ['0xd35771193d94918a9ca34ccbb7b640dd86cd409542f8487d9fe6b745781eb49b', '0xedadc6f64383dc1df7c4b2d51b54225406d36b641f5e41bbc52a56612a8c6d14', '0x1'],
-      ['0x4bda12f684bda12f684bda12f684bda12f684bda12f684bda12f684b8e38e23c', '0xc75e0c32d5cb7c0fa9d0a54b12a0a6d5647ab046d686da6fdffc90fc201d71a3',
-        '0x29a6194691f91a73715209ef6512e576722830a201be2018a765e85a9ecee931', '0x2f684bda12f684bda12f684bda12f684bda12f684bda12f684bda12f38e38d84'],
-      ['0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffff93b', '0x7a06534bb8bdb49fd5e9e6632722c2989467c1bfc8e8d978dfb425d2685c2573',
-        '0x6484aa716545ca2cf3a70c3fa8fe337e0a3d21162f0d6299a7bf8192bfd2a76f', '0x1'],
+      [
+        '0x4bda12f684bda12f684bda12f684bda12f684bda12f684bda12f684b8e38e23c',
+        '0xc75e0c32d5cb7c0fa9d0a54b12a0a6d5647ab046d686da6fdffc90fc201d71a3',
+        '0x29a6194691f91a73715209ef6512e576722830a201be2018a765e85a9ecee931',
+        '0x2f684bda12f684bda12f684bda12f684bda12f684bda12f684bda12f38e38d84',
+      ],
+      [
+        '0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffff93b',
+        '0x7a06534bb8bdb49fd5e9e6632722c2989467c1bfc8e8d978dfb425d2685c2573',
+        '0x6484aa716545ca2cf3a70c3fa8fe337e0a3d21162f0d6299a7bf8192bfd2a76f',
+        '0x1',
+      ],
     ].map((row) => row.map((h) => BigInt(h))) as Suite['iso'];
     s = {
-      p, A: 0x3f8731abdd661adca08a5558f0f5d272e953d363cb6f0e5d405447c01a444533n, B: 1771n, Z: p - 11n,
-      c2: Fp.sqrt(11n), powQuarter: (x) => powQuarterK1(x, p), iso,
+      p,
+      A: 0x3f8731abdd661adca08a5558f0f5d272e953d363cb6f0e5d405447c01a444533n,
+      B: 1771n,
+      Z: p - 11n,
+      c2: Fp.sqrt(11n),
+      powQuarter: (x) => powQuarterK1(x, p),
+      iso,
     };
   } else {
     // RFC 9380 §8.2: SSWU directly on P-256, Z = −10.
@@ -133,8 +150,13 @@ export function hashToCurveMany(curve: DklsCurve, msgs: readonly Uint8Array[], d
   }
   const m = u.length;
   // Simplified SWU, RFC 9380 Appendix F.2, up to sqrt_ratio's exponentiation.
-  const tv1s = new Array<bigint>(m), tv3s = new Array<bigint>(m), tv4s = new Array<bigint>(m);
-  const gu = new Array<bigint>(m), gv = new Array<bigint>(m), rt = new Array<bigint>(m), rtInv = new Array<bigint>(m);
+  const tv1s = new Array<bigint>(m),
+    tv3s = new Array<bigint>(m),
+    tv4s = new Array<bigint>(m);
+  const gu = new Array<bigint>(m),
+    gv = new Array<bigint>(m),
+    rt = new Array<bigint>(m),
+    rtInv = new Array<bigint>(m);
   for (let j = 0; j < m; j++) {
     const uj = u[j]!;
     const tv1 = (Z * ((uj * uj) % p)) % p;
@@ -148,16 +170,21 @@ export function hashToCurveMany(curve: DklsCurve, msgs: readonly Uint8Array[], d
     tv6 = (tv6 * tv4) % p;
     tv5 = (B * tv6) % p;
     tv2 = (tv2 + tv5) % p;
-    tv1s[j] = tv1; tv3s[j] = tv3; tv4s[j] = tv4;
+    tv1s[j] = tv1;
+    tv3s[j] = tv3;
+    tv4s[j] = tv4;
     // sqrt_ratio(u = tv2, v = tv6), F.2.1.2: t = v²·(u·v); y1 = t^((p−3)/4)·(u·v) = t^((p+1)/4)/t·(u·v).
-    gu[j] = tv2; gv[j] = tv6;
+    gu[j] = tv2;
+    gv[j] = tv6;
     const uv = (tv2 * tv6) % p;
     const t = (((tv6 * tv6) % p) * uv) % p;
     rt[j] = t;
     rtInv[j] = t;
   }
   invertBatch(rtInv, p, inv);
-  const xn = new Array<bigint>(m), xd = new Array<bigint>(m), ys = new Array<bigint>(m);
+  const xn = new Array<bigint>(m),
+    xd = new Array<bigint>(m),
+    ys = new Array<bigint>(m);
   for (let j = 0; j < m; j++) {
     const uv = (gu[j]! * gv[j]!) % p;
     const t = rt[j]!;
@@ -167,9 +194,14 @@ export function hashToCurveMany(curve: DklsCurve, msgs: readonly Uint8Array[], d
     const uj = u[j]!;
     let x = (tv1s[j]! * tv3s[j]!) % p;
     let y = (((tv1s[j]! * uj) % p) * y2) % p;
-    if (isQR) { x = tv3s[j]!; y = y1; }
+    if (isQR) {
+      x = tv3s[j]!;
+      y = y1;
+    }
     if ((uj & 1n) !== (y & 1n)) y = (p - y) % p;
-    xn[j] = x; xd[j] = tv4s[j]!; ys[j] = y;
+    xn[j] = x;
+    xd[j] = tv4s[j]!;
+    ys[j] = y;
   }
   invertBatch(xd, p, inv);
   let X = xn.map((x, j) => (x * xd[j]!) % p);
@@ -181,12 +213,14 @@ export function hashToCurveMany(curve: DklsCurve, msgs: readonly Uint8Array[], d
     for (let j = 0; j < m; j++) dens.push(horner(xDen, X[j]!, p), horner(yDen, X[j]!, p));
     if (dens.some((d) => d === 0n)) return fallback(curve, msgs, dsts);
     invertBatch(dens, p, inv);
-    const X2 = new Array<bigint>(m), Y2 = new Array<bigint>(m);
+    const X2 = new Array<bigint>(m),
+      Y2 = new Array<bigint>(m);
     for (let j = 0; j < m; j++) {
       X2[j] = (horner(xNum, X[j]!, p) * dens[2 * j]!) % p;
       Y2[j] = (((Y[j]! * horner(yNum, X[j]!, p)) % p) * dens[2 * j + 1]!) % p;
     }
-    X = X2; Y = Y2;
+    X = X2;
+    Y = Y2;
   }
   // P = Q0 + Q1 (affine).
   const den = new Array<bigint>(n);
@@ -195,7 +229,10 @@ export function hashToCurveMany(curve: DklsCurve, msgs: readonly Uint8Array[], d
   invertBatch(den, p, inv);
   const out: Point[] = [];
   for (let i = 0; i < n; i++) {
-    const x0 = X[2 * i]!, y0 = Y[2 * i]!, x1 = X[2 * i + 1]!, y1 = Y[2 * i + 1]!;
+    const x0 = X[2 * i]!,
+      y0 = Y[2 * i]!,
+      x1 = X[2 * i + 1]!,
+      y1 = Y[2 * i + 1]!;
     const l = (((y1 - y0 + p) % p) * den[i]!) % p;
     const x3 = (l * l + 2n * p - x0 - x1) % p;
     const y3 = (l * (x0 - x3 + p) + p - y0) % p;

@@ -72,7 +72,11 @@ function bad(why: string): never {
 }
 
 function wrap<T>(f: () => T): T {
-  try { return f(); } catch (e) { return bad(e instanceof Error ? e.message : String(e)); }
+  try {
+    return f();
+  } catch (e) {
+    return bad(e instanceof Error ? e.message : String(e));
+  }
 }
 
 function hexOf(h: unknown, bytes: number, what: string): Uint8Array {
@@ -119,11 +123,19 @@ const PARSED = new WeakMap<DklsKeyShare, ParsedKeyShare>();
 function copyParsed(p: ParsedKeyShare): ParsedKeyShare {
   const peers = new Map<number, ParsedPeer>();
   for (const [j, m] of p.peers) {
-    peers.set(j, { zeroSeed: m.zeroSeed.slice(), voleReceiverSeeds: m.voleReceiverSeeds.slice(), voleSender: { delta: m.voleSender.delta.slice(), seeds: m.voleSender.seeds.slice() } });
+    peers.set(j, {
+      zeroSeed: m.zeroSeed.slice(),
+      voleReceiverSeeds: m.voleReceiverSeeds.slice(),
+      voleSender: { delta: m.voleSender.delta.slice(), seeds: m.voleSender.seeds.slice() },
+    });
   }
   return {
-    ...p, commitments: [...p.commitments], verificationShares: new Map(p.verificationShares),
-    dkgSessionId: p.dkgSessionId.slice(), transcriptHash: p.transcriptHash.slice(), peers,
+    ...p,
+    commitments: [...p.commitments],
+    verificationShares: new Map(p.verificationShares),
+    dkgSessionId: p.dkgSessionId.slice(),
+    transcriptHash: p.transcriptHash.slice(),
+    peers,
   };
 }
 
@@ -149,8 +161,7 @@ function parseKeyShareOnce(share: DklsKeyShare): ParsedKeyShare {
   if (!Number.isInteger(index) || index < 1 || index > n) bad(`index ${index} outside 1..${n}`);
   const { publicKey, commitments, verificationShares } = parsePublic(curve, share);
   const secretShare = wrap(() => decodeScalar(curve, fromHex(share.secretShare), 'secret share'));
-  if (secretShare === 0n || !mulBase(curve, secretShare).equals(verificationShares.get(index)!))
-    bad('secret share does not match its verification share');
+  if (secretShare === 0n || !mulBase(curve, secretShare).equals(verificationShares.get(index)!)) bad('secret share does not match its verification share');
   const dkgSessionId = hexOf(share.dkgSessionId, 32, 'DKG session id');
   const transcriptHash = hexOf(share.transcriptHash, 32, 'transcript hash');
   if (typeof share.peers !== 'object' || share.peers === null || Object.keys(share.peers).length !== n - 1) bad(`expected ${n - 1} peers`);

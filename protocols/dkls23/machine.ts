@@ -70,7 +70,11 @@ export abstract class DklsMachine<O, S, St extends MachineState> extends RoundMa
 
   protected begin(): Envelope[] {
     const messages = this.firstMessages();
-    this.absorb(SENT, 1, messages.map((m) => [m.to, m.to !== 0, m.payload]));
+    this.absorb(
+      SENT,
+      1,
+      messages.map((m) => [m.to, m.to !== 0, m.payload]),
+    );
     return messages;
   }
 
@@ -83,7 +87,11 @@ export abstract class DklsMachine<O, S, St extends MachineState> extends RoundMa
     }
     this.absorb(RECEIVED, round, received);
     const progress = this.completeRound(round);
-    this.absorb(SENT, round + 1, progress.messages.map((m) => [m.to, m.to !== 0, m.payload]));
+    this.absorb(
+      SENT,
+      round + 1,
+      progress.messages.map((m) => [m.to, m.to !== 0, m.payload]),
+    );
     return progress;
   }
 

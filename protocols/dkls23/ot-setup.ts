@@ -11,7 +11,12 @@
 import { ProtocolError } from '../core/errors.ts';
 import { dklsCurve, type DklsCurveName } from './curve.ts';
 import {
-  BASE_OT_RECEIVER_BYTES_PER_OT, BASE_OT_SENDER_BYTES, baseOtReceive1, baseOtReceive2, baseOtSend, baseOtSessionId,
+  BASE_OT_RECEIVER_BYTES_PER_OT,
+  BASE_OT_SENDER_BYTES,
+  baseOtReceive1,
+  baseOtReceive2,
+  baseOtSend,
+  baseOtSessionId,
   type BaseOtReceiverState,
 } from './base-ot.ts';
 import { PPRF_MESSAGE_BYTES, pprfChoices, pprfReceive, pprfSend } from './pprf.ts';
@@ -33,8 +38,13 @@ function rngOf(seed: Uint8Array, what: string) {
  * `self` (future Alice toward `peer`) opens: picks Δ, runs the base-OT receiver with Δ's choice
  * bits. `seed`: 32 fresh random bytes, the only source of this step's randomness.
  */
-export function otSetupRequest(curveName: DklsCurveName, finalSid: Uint8Array, self: number, peer: number, seed: Uint8Array):
-  { message: Uint8Array; state: OtSetupState } {
+export function otSetupRequest(
+  curveName: DklsCurveName,
+  finalSid: Uint8Array,
+  self: number,
+  peer: number,
+  seed: Uint8Array,
+): { message: Uint8Array; state: OtSetupState } {
   const curve = dklsCurve(curveName);
   const rng = rngOf(seed, 'request');
   const delta = Uint8Array.from(randomBytes(rng, OTE_BLOCKS), (b) => b & (SOFTSPOKEN_Q - 1));
@@ -44,8 +54,14 @@ export function otSetupRequest(curveName: DklsCurveName, finalSid: Uint8Array, s
 }
 
 /** `self` (future Bob toward `peer`) answers: base-OT sender, then PPRF holder. */
-export function otSetupRespond(curveName: DklsCurveName, finalSid: Uint8Array, self: number, peer: number, request: Uint8Array, seed: Uint8Array):
-  { message: Uint8Array; receiverSeeds: Uint8Array } {
+export function otSetupRespond(
+  curveName: DklsCurveName,
+  finalSid: Uint8Array,
+  self: number,
+  peer: number,
+  request: Uint8Array,
+  seed: Uint8Array,
+): { message: Uint8Array; receiverSeeds: Uint8Array } {
   const curve = dklsCurve(curveName);
   const rng = rngOf(seed, 'respond');
   const sid = baseOtSessionId(finalSid, self, peer);
@@ -58,8 +74,14 @@ export function otSetupRespond(curveName: DklsCurveName, finalSid: Uint8Array, s
 }
 
 /** `self` finishes with `peer`'s answer: its punctured seeds (a failed PPRF proof bans `peer`). */
-export function otSetupFinish(curveName: DklsCurveName, finalSid: Uint8Array, self: number, peer: number, state: OtSetupState,
-  response: Uint8Array): OteSenderSeeds {
+export function otSetupFinish(
+  curveName: DklsCurveName,
+  finalSid: Uint8Array,
+  self: number,
+  peer: number,
+  state: OtSetupState,
+  response: Uint8Array,
+): OteSenderSeeds {
   const curve = dklsCurve(curveName);
   if (response.length !== OT_SETUP_RESPONSE_BYTES)
     throw new ProtocolError('malformed', `OT setup response of ${response.length} bytes, expected ${OT_SETUP_RESPONSE_BYTES}`, [peer]);

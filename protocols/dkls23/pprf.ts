@@ -61,8 +61,7 @@ function xor32(a: Uint8Array, b: Uint8Array): Uint8Array {
 export function pprfChoices(delta: Uint8Array): Uint8Array {
   if (delta.length !== OTE_BLOCKS || delta.some((d) => d >= SOFTSPOKEN_Q)) throw new RangeError('delta must be 64 digits below 16');
   const choices = new Uint8Array(KAPPA);
-  for (let j = 0; j < OTE_BLOCKS; j++)
-    for (let l = 1; l <= SOFTSPOKEN_K; l++) choices[SOFTSPOKEN_K * j + l - 1] = 1 - ((delta[j]! >>> (SOFTSPOKEN_K - l)) & 1);
+  for (let j = 0; j < OTE_BLOCKS; j++) for (let l = 1; l <= SOFTSPOKEN_K; l++) choices[SOFTSPOKEN_K * j + l - 1] = 1 - ((delta[j]! >>> (SOFTSPOKEN_K - l)) & 1);
   return choices;
 }
 
@@ -124,7 +123,7 @@ export function pprfReceive(sid: Uint8Array, delta: Uint8Array, keys: Uint8Array
     let off = j * PPRF_BLOCK_BYTES;
     for (let l = 2; l <= SOFTSPOKEN_K; l++) {
       const path = alpha >>> (SOFTSPOKEN_K - l); // α's node at level l
-      const side = (path & 1) ^ 1;                 // the sibling's side, = this level's choice bit
+      const side = (path & 1) ^ 1; // the sibling's side, = this level's choice bit
       const next: (Uint8Array | null)[] = new Array<Uint8Array | null>(2 * nodes.length).fill(null);
       nodes.forEach((s, y) => {
         if (!s) return;
@@ -146,7 +145,10 @@ export function pprfReceive(sid: Uint8Array, delta: Uint8Array, keys: Uint8Array
     const checks: Uint8Array[] = [];
     const missing = T.slice();
     nodes.forEach((leaf, x) => {
-      if (!leaf) { checks.push(zero); return; }
+      if (!leaf) {
+        checks.push(zero);
+        return;
+      }
       seeds.set(leafSeed(sid, j, x, leaf), (SOFTSPOKEN_Q * j + x) * SEED_BYTES);
       const c = leafCheck(sid, j, x, leaf);
       checks.push(c);

@@ -49,7 +49,8 @@ export function refreshMembers(o: { n: number; t: number; self: number; exclude:
   checkThreshold(t, n);
   if (!Array.isArray(exclude)) throw new ProtocolError('bad-parameters', 'exclude must be a list of party indices');
   const left = new Set<number>();
-  for (const x of exclude as readonly number[]) { // each checked below: exclude comes from an admin request
+  for (const x of exclude as readonly number[]) {
+    // each checked below: exclude comes from an admin request
     if (!Number.isInteger(x) || x < 1 || x > n) throw new ProtocolError('bad-parameters', `cannot leave out party ${String(x)}: not an index 1..${n}`);
     if (left.has(x)) throw new ProtocolError('bad-parameters', `party ${x} is left out twice`);
     if (x === self) throw new ProtocolError('bad-parameters', `party ${x} cannot refresh while leaving itself out`);
@@ -57,7 +58,10 @@ export function refreshMembers(o: { n: number; t: number; self: number; exclude:
   }
   const members = Array.from({ length: n }, (_, k) => k + 1).filter((p) => !left.has(p));
   if (members.length < t)
-    throw new ProtocolError('bad-parameters', `leaving out ${[...left].sort((a, b) => a - b).join(', ')} leaves ${members.length} parties, fewer than the threshold ${t}`);
+    throw new ProtocolError(
+      'bad-parameters',
+      `leaving out ${[...left].sort((a, b) => a - b).join(', ')} leaves ${members.length} parties, fewer than the threshold ${t}`,
+    );
   return members;
 }
 
@@ -67,7 +71,13 @@ export function refreshMembers(o: { n: number; t: number; self: number; exclude:
  * ascending old-index order and `self` must be this party's NEW index (refreshMembers).
  */
 export function createDklsRefresh(o: {
-  curve: DklsCurveName; sessionId: Uint8Array; self: number; share: DklsKeyShare; context: Uint8Array; rng: Rng; exclude?: number[];
+  curve: DklsCurveName;
+  sessionId: Uint8Array;
+  self: number;
+  share: DklsKeyShare;
+  context: Uint8Array;
+  rng: Rng;
+  exclude?: number[];
 }): Session<DklsDkgOutput, DklsKeyShare> {
   checkSessionInputs(o);
   const old = parseKeyShare(o.share);
@@ -75,20 +85,21 @@ export function createDklsRefresh(o: {
   const members = refreshMembers({ n: old.n, t: old.t, self: old.index, exclude: o.exclude ?? [] });
   const self = members.indexOf(old.index) + 1;
   if (self !== o.self) {
-    throw new ProtocolError('bad-parameters', members.length === old.n
-      ? `share belongs to party ${old.index}, not ${o.self}`
-      : `share of old party ${old.index} takes part as party ${self}, not ${o.self}`);
+    throw new ProtocolError(
+      'bad-parameters',
+      members.length === old.n
+        ? `share belongs to party ${old.index}, not ${o.self}`
+        : `share of old party ${old.index} takes part as party ${self}, not ${o.self}`,
+    );
   }
   const constant = old.curve.Fn.mul(lagrangeAtZero(old.curve, members, old.index), old.secretShare);
-  const state = newDkgState({ curve: o.curve, sessionId: o.sessionId, self, n: members.length, t: old.t, context: o.context, rng: o.rng }, {
-    binding: {
-      publicKey: o.share.publicKey,
-      transcriptHash: o.share.transcriptHash,
-      verificationShares: { ...o.share.verificationShares },
-      members,
+  const state = newDkgState(
+    { curve: o.curve, sessionId: o.sessionId, self, n: members.length, t: old.t, context: o.context, rng: o.rng },
+    {
+      binding: { publicKey: o.share.publicKey, transcriptHash: o.share.transcriptHash, verificationShares: { ...o.share.verificationShares }, members },
+      constant,
     },
-    constant,
-  });
+  );
   return new DklsDkgSession(state);
 }
 
@@ -97,11 +108,21 @@ export function restoreDklsRefresh(json: unknown, rng: Rng): Session<DklsDkgOutp
   void rng;
   const s = checkMachineState(json, 'dkls23-refresh') as DkgState;
   const b = s.refresh;
-  if (typeof b !== 'object' || b === null || typeof b.publicKey !== 'string' || typeof b.transcriptHash !== 'string'
-    || typeof b.verificationShares !== 'object' || b.verificationShares === null
-    || (b.members !== undefined && (!Array.isArray(b.members) || b.members.length !== s.n || s.parties.length !== s.n
-      || b.members.some((m, k) => !Number.isInteger(m) || m < 1 || (k > 0 && m <= b.members![k - 1]!)))))
+  if (
+    typeof b !== 'object' ||
+    b === null ||
+    typeof b.publicKey !== 'string' ||
+    typeof b.transcriptHash !== 'string' ||
+    typeof b.verificationShares !== 'object' ||
+    b.verificationShares === null ||
+    (b.members !== undefined &&
+      (!Array.isArray(b.members) ||
+        b.members.length !== s.n ||
+        s.parties.length !== s.n ||
+        b.members.some((m, k) => !Number.isInteger(m) || m < 1 || (k > 0 && m <= b.members![k - 1]!))))
+  )
     throw new ProtocolError('malformed', 'snapshot: bad refresh binding');
-  if (typeof s.round1 !== 'string' || typeof s.context !== 'string' || typeof s.seed !== 'string') throw new ProtocolError('malformed', 'snapshot: bad refresh fields');
+  if (typeof s.round1 !== 'string' || typeof s.context !== 'string' || typeof s.seed !== 'string')
+    throw new ProtocolError('malformed', 'snapshot: bad refresh fields');
   return new DklsDkgSession(JSON.parse(JSON.stringify(s)) as DkgState);
 }

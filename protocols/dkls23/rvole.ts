@@ -64,7 +64,11 @@ class RowPads {
   private readonly view: DataView;
   private static readonly NONCE = new Uint8Array(12);
 
-  constructor(private readonly curve: DklsCurve, sid: Uint8Array, private readonly width: number) {
+  constructor(
+    private readonly curve: DklsCurve,
+    sid: Uint8Array,
+    private readonly width: number,
+  ) {
     this.input.set(tagged(LABELS.dkls23OteRowHash, sid).subarray(0, 16), 0);
     this.stream = new Uint8Array(48 * width);
     this.view = new DataView(this.stream.buffer);
@@ -72,7 +76,8 @@ class RowPads {
 
   pads(i: number, rows: Uint8Array, rowOffset: number, xorMask: Uint8Array | null, out: bigint[]): void {
     const { input, key, view } = this;
-    input[16] = i >>> 8; input[17] = i & 0xff;
+    input[16] = i >>> 8;
+    input[17] = i & 0xff;
     for (let k = 0; k < OTE_COLUMN_BYTES; k++) input[18 + k] = rows[rowOffset + k]! ^ (xorMask ? xorMask[k]! : 0);
     // SHA-256 of the 50-byte input in one compression, without a call into node:crypto.
     sha256Short(input, key);
@@ -109,8 +114,7 @@ export type VoleReceiverState = {
 };
 
 /** Bob, message 1. Returns χ = ⟨g, β⟩, his input to the VOLE. */
-export function voleReceive(curve: DklsCurve, sid: Uint8Array, seeds: Uint8Array, rng: Rng):
-  { message: Uint8Array; state: VoleReceiverState; chi: bigint } {
+export function voleReceive(curve: DklsCurve, sid: Uint8Array, seeds: Uint8Array, rng: Rng): { message: Uint8Array; state: VoleReceiverState; chi: bigint } {
   const { Fn } = curve;
   const choices = randomBytes(rng, OTE_CHOICE_BYTES);
   const g = gadget(curve);
@@ -126,8 +130,15 @@ export function voleReceive(curve: DklsCurve, sid: Uint8Array, seeds: Uint8Array
  * Alice, message 2: checks Bob's OT-extension message (ban of `receiver` on failure), and
  * returns her message and her shares c (c_k + d_k = a_k·χ).
  */
-export function voleSend(curve: DklsCurve, sid: Uint8Array, own: OteSenderSeeds, receiverMessage: Uint8Array,
-  inputs: readonly bigint[], rng: Rng, receiver: number): { message: Uint8Array; shares: bigint[] } {
+export function voleSend(
+  curve: DklsCurve,
+  sid: Uint8Array,
+  own: OteSenderSeeds,
+  receiverMessage: Uint8Array,
+  inputs: readonly bigint[],
+  rng: Rng,
+  receiver: number,
+): { message: Uint8Array; shares: bigint[] } {
   const { Fn } = curve;
   const ell = inputs.length;
   checkEll(ell);
@@ -138,7 +149,8 @@ export function voleSend(curve: DklsCurve, sid: Uint8Array, own: OteSenderSeeds,
   const messageView = new DataView(message.buffer);
   const zA: bigint[] = new Array<bigint>(XI * width);
   const hasher = new RowPads(curve, sid, width);
-  const g0: bigint[] = new Array<bigint>(width), g1: bigint[] = new Array<bigint>(width);
+  const g0: bigint[] = new Array<bigint>(width),
+    g1: bigint[] = new Array<bigint>(width);
   const q = Fn.ORDER;
   for (let i = 0; i < XI; i++) {
     hasher.pads(i, rows, OTE_COLUMN_BYTES * i, null, g0);
@@ -176,8 +188,7 @@ export function voleSend(curve: DklsCurve, sid: Uint8Array, own: OteSenderSeeds,
  * Bob, on Alice's message: strict decoding ('malformed' naming `sender`), the μ check (a ban of
  * `sender`), and his shares d.
  */
-export function voleReceiveFinish(curve: DklsCurve, sid: Uint8Array, state: VoleReceiverState, message: Uint8Array,
-  ell: number, sender: number): bigint[] {
+export function voleReceiveFinish(curve: DklsCurve, sid: Uint8Array, state: VoleReceiverState, message: Uint8Array, ell: number, sender: number): bigint[] {
   const { Fn } = curve;
   checkEll(ell);
   const width = ell + 1;
@@ -208,7 +219,7 @@ export function voleReceiveFinish(curve: DklsCurve, sid: Uint8Array, state: Vole
     }
     let m = zB[i * width + ell]!;
     for (let k = 0; k < ell; k++) m += theta[k]! * zB[i * width + k]!;
-    putScalar(muView, i * SCALAR, ((eta * bit - m) % q + q) % q);
+    putScalar(muView, i * SCALAR, (((eta * bit - m) % q) + q) % q);
   }
   if (!equalBytes(tagged(LABELS.dkls23VoleMu, sid, mu), message.subarray(aTildeEnd + SCALAR)))
     throw banError('random VOLE consistency check (μ) failed', sender);

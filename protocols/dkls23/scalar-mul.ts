@@ -52,7 +52,9 @@ function double(f: Field, P: Jac): void {
   const { p } = f;
   const { X, Y, Z } = P;
   if (f.aIsZero) {
-    const A = (X * X) % p, B = (Y * Y) % p, C = (B * B) % p;
+    const A = (X * X) % p,
+      B = (Y * Y) % p,
+      C = (B * B) % p;
     const t = (X + B) % p;
     const D = (2n * (t * t - A - C + 2n * p)) % p;
     const E = 3n * A;
@@ -62,7 +64,9 @@ function double(f: Field, P: Jac): void {
     P.Z = (2n * Y * Z) % p;
     P.X = X3;
   } else {
-    const delta = (Z * Z) % p, gamma = (Y * Y) % p, beta = (X * gamma) % p;
+    const delta = (Z * Z) % p,
+      gamma = (Y * Y) % p,
+      beta = (X * gamma) % p;
     const alpha = (3n * (X - delta + p) * (X + delta)) % p;
     const X3 = (alpha * alpha + 8n * p - 8n * beta) % p;
     const yz = Y + Z;
@@ -128,12 +132,15 @@ function base256Table(curve: DklsCurve): Base256 {
   const invZ = curve.Point.Fp.invertBatch(pts.map((pt) => pt.Z));
   T = { X: [], Y: [] };
   for (let w = 0; w <= 32; w++) {
-    const X: bigint[] = [], Y: bigint[] = [];
+    const X: bigint[] = [],
+      Y: bigint[] = [];
     for (let m = 0; m < 128; m++) {
       const a = pts[128 * w + m]!.toAffine(invZ[128 * w + m]);
-      X.push(a.x); Y.push(a.y);
+      X.push(a.x);
+      Y.push(a.y);
     }
-    T.X.push(X); T.Y.push(Y);
+    T.X.push(X);
+    T.Y.push(Y);
   }
   base256.set(curve.name, T);
   return T;
@@ -170,10 +177,12 @@ function oddMultiples(curve: DklsCurve, P: Point, count: number): [bigint[], big
   const P2 = P.double();
   for (let m = 1; m < count; m++) pts.push(pts[m - 1]!.add(P2));
   const invZ = curve.Point.Fp.invertBatch(pts.map((pt) => pt.Z));
-  const X: bigint[] = [], Y: bigint[] = [];
+  const X: bigint[] = [],
+    Y: bigint[] = [];
   pts.forEach((pt, j) => {
     const a = pt.toAffine(invZ[j]);
-    X.push(a.x); Y.push(a.y);
+    X.push(a.x);
+    Y.push(a.y);
   });
   return [X, Y];
 }
@@ -198,7 +207,10 @@ function mulPlain(curve: DklsCurve, k: bigint, P: Point): Point {
   const [TX, TY] = oddMultiples(curve, P, 8);
   const acc: Jac = { X: TX[0]!, Y: TY[0]!, Z: 1n }; // top digit 1
   for (let i = digits.length - 2; i >= 0; i--) {
-    double(f, acc); double(f, acc); double(f, acc); double(f, acc);
+    double(f, acc);
+    double(f, acc);
+    double(f, acc);
+    double(f, acc);
     const d = digits[i]!;
     const m = (Math.abs(d) - 1) >>> 1;
     addAffine(f, acc, TX[m]!, d < 0 ? f.p - TY[m]! : TY[m]!);
@@ -216,26 +228,37 @@ function mulGlv(curve: DklsCurve, k: bigint, P: Point): Point {
   const { p } = f;
   const { beta } = SECP256K1_ENDO;
   const { k1neg, k1, k2neg, k2 } = _splitEndoScalar(k, SECP256K1_ENDO.basises, curve.Fn.ORDER);
-  const e1 = 1n + (k1 & 1n), e2 = 1n + (k2 & 1n); // 1 if even, 2 if odd
-  const d1 = recodeOdd(k1 + e1, 34), d2 = recodeOdd(k2 + e2, 34);
+  const e1 = 1n + (k1 & 1n),
+    e2 = 1n + (k2 & 1n); // 1 if even, 2 if odd
+  const d1 = recodeOdd(k1 + e1, 34),
+    d2 = recodeOdd(k2 + e2, 34);
   // Odd multiples of P, plus 2P for the correction; those of ψ(P) are (β·x, y).
   const [X0, Y0] = oddMultiples(curve, P, 8);
   const P2a = P.double().toAffine();
-  const T1X = X0, T1Y = k1neg ? Y0.map((y) => (p - y) % p) : Y0;
-  const T2X = X0.map((x) => (x * beta) % p), T2Y = k2neg ? Y0.map((y) => (p - y) % p) : Y0;
+  const T1X = X0,
+    T1Y = k1neg ? Y0.map((y) => (p - y) % p) : Y0;
+  const T2X = X0.map((x) => (x * beta) % p),
+    T2Y = k2neg ? Y0.map((y) => (p - y) % p) : Y0;
   const acc: Jac = { X: T1X[0]!, Y: T1Y[0]!, Z: 1n };
   addAffine(f, acc, T2X[0]!, T2Y[0]!); // top digits: 1·P1 + 1·P2
   for (let i = d1.length - 2; i >= 0; i--) {
-    double(f, acc); double(f, acc); double(f, acc); double(f, acc);
-    const a = d1[i]!, b = d2[i]!;
-    const ma = (Math.abs(a) - 1) >>> 1, mb = (Math.abs(b) - 1) >>> 1;
+    double(f, acc);
+    double(f, acc);
+    double(f, acc);
+    double(f, acc);
+    const a = d1[i]!,
+      b = d2[i]!;
+    const ma = (Math.abs(a) - 1) >>> 1,
+      mb = (Math.abs(b) - 1) >>> 1;
     addAffine(f, acc, T1X[ma]!, a < 0 ? p - T1Y[ma]! : T1Y[ma]!);
     addAffine(f, acc, T2X[mb]!, b < 0 ? p - T2Y[mb]! : T2Y[mb]!);
   }
   // −e·P_i: e = 1 → −P_i (negated table entry 0), e = 2 → −2·P_i.
   const y2 = P2a.y;
-  const c1x = e1 === 1n ? T1X[0]! : P2a.x, c1y = e1 === 1n ? T1Y[0]! : (k1neg ? (p - y2) % p : y2);
-  const c2x = e2 === 1n ? T2X[0]! : (P2a.x * beta) % p, c2y = e2 === 1n ? T2Y[0]! : (k2neg ? (p - y2) % p : y2);
+  const c1x = e1 === 1n ? T1X[0]! : P2a.x,
+    c1y = e1 === 1n ? T1Y[0]! : k1neg ? (p - y2) % p : y2;
+  const c2x = e2 === 1n ? T2X[0]! : (P2a.x * beta) % p,
+    c2y = e2 === 1n ? T2Y[0]! : k2neg ? (p - y2) % p : y2;
   addAffine(f, acc, c1x, (p - c1y) % p);
   addAffine(f, acc, c2x, (p - c2y) % p);
   return toPoint(curve, f, acc, false);

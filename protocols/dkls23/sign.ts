@@ -117,7 +117,9 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     return (this.parsedShare ??= parseKeyShare(this.st.share));
   }
 
-  private get finalSid(): Uint8Array { return fromHex(this.st.finalSid!); }
+  private get finalSid(): Uint8Array {
+    return fromHex(this.st.finalSid!);
+  }
 
   protected firstMessages(): Envelope[] {
     return [this.envelope(1, BROADCAST, fromHex(this.st.round1))];
@@ -132,7 +134,11 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
       // Signers given different requests (key, signer set, digest, or the context: the policy
       // revision each enforces, docs/protocols.md "What signers agree on") stop before anything secret.
       if (!equalBytes(request, fromHex(this.st.request)))
-        throw new ProtocolError('bad-parameters', `party ${from} was asked to sign something else (key, signers or digest differ) or enforces another signing-policy revision or sequence`, [from]);
+        throw new ProtocolError(
+          'bad-parameters',
+          `party ${from} was asked to sign something else (key, signers or digest differ) or enforces another signing-policy revision or sequence`,
+          [from],
+        );
       return m;
     }
     if (round === 2) {
@@ -142,8 +148,14 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     }
     if (round === 3) {
       const m: Round3 = {
-        finalSid: r.bytesN(32), vole: r.bytesN(voleSenderMessageBytes(SIGN_VOLE_INPUTS)), R: r.point('R'), blind: r.bytesN(32),
-        pk: r.point('pk'), gammaU: r.point('Γu'), gammaV: r.point('Γv'), psi: r.scalar('ψ'),
+        finalSid: r.bytesN(32),
+        vole: r.bytesN(voleSenderMessageBytes(SIGN_VOLE_INPUTS)),
+        R: r.point('R'),
+        blind: r.bytesN(32),
+        pk: r.point('pk'),
+        gammaU: r.point('Γu'),
+        gammaV: r.point('Γv'),
+        psi: r.scalar('ψ'),
       };
       r.end();
       return m;
@@ -155,10 +167,14 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
 
   protected completeRound(round: number): Progress<DklsSignOutput, never> {
     switch (round) {
-      case 1: return this.startVoles();
-      case 2: return this.answerVoles();
-      case 3: return this.presign();
-      default: return this.combine();
+      case 1:
+        return this.startVoles();
+      case 2:
+        return this.answerVoles();
+      case 3:
+        return this.presign();
+      default:
+        return this.combine();
     }
   }
 
@@ -172,11 +188,18 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     const { Fn } = curve;
     const signers = this.st.parties;
     const sidOf = (p: number) => (p === this.self ? fromHex(this.st.round1).subarray(0, 32) : this.message<Round1>(1, false, p).sid);
-    const finalSid = tagged(LABELS.dkls23SignSessionId, utf8ToBytes(this.protocol), this.sessionId, key.dkgSessionId,
-      Uint8Array.from(signers), ...signers.map(sidOf));
+    const finalSid = tagged(
+      LABELS.dkls23SignSessionId,
+      utf8ToBytes(this.protocol),
+      this.sessionId,
+      key.dkgSessionId,
+      Uint8Array.from(signers),
+      ...signers.map(sidOf),
+    );
     this.st.finalSid = bytesToHex(finalSid);
-    const echo1 = echoPayload(LABELS.dkls23SignEcho, this.protocol, this.sessionId, 1, signers,
-      (p) => (p === this.self ? fromHex(this.st.round1) : this.raw(1, false, p)));
+    const echo1 = echoPayload(LABELS.dkls23SignEcho, this.protocol, this.sessionId, 1, signers, (p) =>
+      p === this.self ? fromHex(this.st.round1) : this.raw(1, false, p),
+    );
     this.st.echo1 = bytesToHex(echo1);
     const zeta = zeroShare(curve, this.self, signers, (j) => key.peers.get(j)!.zeroSeed, finalSid);
     const sk = Fn.add(Fn.mul(lagrangeAtZero(curve, signers, this.self), key.secretShare), zeta);
@@ -201,21 +224,43 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     for (const j of this.others) this.checkFinalSid(j, this.message<Round2>(2, true, j).finalSid);
     const nonce = this.st.nonce;
     if (!nonce) throw new ProtocolError('nonce-reuse', 'this presignature has already been used');
-    const r = Fn.fromBytes(fromHex(nonce.r)), phi = Fn.fromBytes(fromHex(nonce.phi));
+    const r = Fn.fromBytes(fromHex(nonce.r)),
+      phi = Fn.fromBytes(fromHex(nonce.phi));
     const sk = Fn.fromBytes(fromHex(this.st.sk!));
     const R = encodePoint(this.nonceR(r));
     const pk = encodePoint(this.ownPublic(sk));
     const alice: NonNullable<SignState['alice']> = {};
     const messages: Envelope[] = [];
     for (const j of this.others) {
-      const v = voleSend(curve, voleSessionId(finalSid, this.self, j), key.peers.get(j)!.voleSender, this.message<Round2>(2, true, j).vole,
-        [r, sk], this.stepRng(`vole-send/${j}`), j);
+      const v = voleSend(
+        curve,
+        voleSessionId(finalSid, this.self, j),
+        key.peers.get(j)!.voleSender,
+        this.message<Round2>(2, true, j).vole,
+        [r, sk],
+        this.stepRng(`vole-send/${j}`),
+        j,
+      );
       const [cu, cv] = v.shares as [bigint, bigint];
       if (cu === 0n || cv === 0n) throw new ProtocolError('internal', 'degenerate VOLE share');
       alice[String(j)] = { cu: bytesToHex(Fn.toBytes(cu)), cv: bytesToHex(Fn.toBytes(cv)) };
       const chi = Fn.fromBytes(fromHex(this.st.bob![String(j)]!.chi));
-      messages.push(this.envelope(3, j, concatBytes(finalSid, v.message, R, fromHex(nonce.blind), pk,
-        encodePoint(mulBase(curve, cu)), encodePoint(mulBase(curve, cv)), Fn.toBytes(Fn.sub(phi, chi)))));
+      messages.push(
+        this.envelope(
+          3,
+          j,
+          concatBytes(
+            finalSid,
+            v.message,
+            R,
+            fromHex(nonce.blind),
+            pk,
+            encodePoint(mulBase(curve, cu)),
+            encodePoint(mulBase(curve, cv)),
+            Fn.toBytes(Fn.sub(phi, chi)),
+          ),
+        ),
+      );
     }
     this.st.alice = alice;
     // The presignature is used from here on: R3 answers each VOLE with (r_i, sk_i) against the
@@ -233,18 +278,26 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     const finalSid = this.finalSid;
     const nonce = this.st.nonce;
     if (!nonce) throw new ProtocolError('nonce-reuse', 'this presignature has already been used');
-    const r = Fn.fromBytes(fromHex(nonce.r)), phi = Fn.fromBytes(fromHex(nonce.phi));
+    const r = Fn.fromBytes(fromHex(nonce.r)),
+      phi = Fn.fromBytes(fromHex(nonce.phi));
     const sk = Fn.fromBytes(fromHex(this.st.sk!));
     let R = this.nonceR(r);
     let pkSum = this.ownPublic(sk);
     let phiPrime = phi;
-    let uSum = 0n, vSum = 0n;
+    let uSum = 0n,
+      vSum = 0n;
     for (const j of this.others) {
       const m = this.message<Round3>(3, true, j);
       this.checkFinalSid(j, m.finalSid);
       const bob = this.st.bob![String(j)]!;
-      const [du, dv] = voleReceiveFinish(curve, voleSessionId(finalSid, j, this.self), { choices: fromHex(bob.choices), rows: fromHex(bob.rows) },
-        m.vole, SIGN_VOLE_INPUTS, j) as [bigint, bigint];
+      const [du, dv] = voleReceiveFinish(
+        curve,
+        voleSessionId(finalSid, j, this.self),
+        { choices: fromHex(bob.choices), rows: fromHex(bob.rows) },
+        m.vole,
+        SIGN_VOLE_INPUTS,
+        j,
+      ) as [bigint, bigint];
       if (!openCommitment(LABELS.dkls23SignCommitment, this.sessionId, j, [encodePoint(m.R)], m.blind, this.message<Round1>(1, false, j).commitment))
         throw new ProtocolError('invalid-commitment', `party ${j}'s nonce does not open its round-1 commitment`, [j]);
       // DKLs23 §3 consistency check: j's VOLE inputs are the discrete logs of R_j and pk_j.
@@ -261,7 +314,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     }
     // The additive shares must add up to the key (zero shares cancel): not attributable, since
     // ζ_j is private to j, but nothing is released.
-    if (!pkSum.equals(key.publicKey)) throw new ProtocolError('invalid-share', 'the signers\' key shares do not add up to the public key');
+    if (!pkSum.equals(key.publicKey)) throw new ProtocolError('invalid-share', "the signers' key shares do not add up to the public key");
     if (R.is0()) throw new ProtocolError('invalid-commitment', 'the joint nonce is the identity');
     const rx = Fn.create(R.toAffine().x);
     if (rx === 0n) throw new ProtocolError('invalid-commitment', 'the joint nonce has x = 0 mod q');
@@ -289,7 +342,8 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     const { curve, key } = this;
     const { Fn } = curve;
     const own = fromHex(this.st.partial!);
-    let w = Fn.fromBytes(own.subarray(32, 64)), u = Fn.fromBytes(own.subarray(64, 96));
+    let w = Fn.fromBytes(own.subarray(32, 64)),
+      u = Fn.fromBytes(own.subarray(64, 96));
     for (const j of this.others) {
       const m = this.message<Round4>(4, false, j);
       this.checkFinalSid(j, m.finalSid);
@@ -304,14 +358,19 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     let recovery = Number(R.y & 1n) | (R.x >= q ? 2 : 0);
     // Low-S (BIP-62/146, EIP-2): s and q − s both verify; the low one is the canonical one, and
     // negating s negates R, which flips the parity bit of the recovery id.
-    if (s > q >> 1n) { s = q - s; recovery ^= 1; }
+    if (s > q >> 1n) {
+      s = q - s;
+      recovery ^= 1;
+    }
     const signature = concatBytes(Fn.toBytes(rx), Fn.toBytes(s));
     if (s === 0n || !curve.verify(signature, fromHex(this.st.digest), encodePoint(key.publicKey)))
       throw new ProtocolError('invalid-signature', 'the combined signature does not verify');
     return { messages: [], done: { output: { signature, recovery } } };
   }
 
-  protected outputToJSON(o: DklsSignOutput): unknown { return { signature: bytesToHex(o.signature), recovery: o.recovery }; }
+  protected outputToJSON(o: DklsSignOutput): unknown {
+    return { signature: bytesToHex(o.signature), recovery: o.recovery };
+  }
   protected outputFromJSON(j: unknown): DklsSignOutput {
     const o = j as { signature: string; recovery: number };
     return { signature: fromHex(o.signature), recovery: o.recovery };
@@ -333,7 +392,13 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
 }
 
 export function createDklsSign(o: {
-  curve: DklsCurveName; sessionId: Uint8Array; self: number; signers: number[]; share: DklsKeyShare; digest: Uint8Array; rng: Rng;
+  curve: DklsCurveName;
+  sessionId: Uint8Array;
+  self: number;
+  signers: number[];
+  share: DklsKeyShare;
+  digest: Uint8Array;
+  rng: Rng;
   /** What every signer must agree on besides the request (the service: its enforced policy revision); bound into the R1 request digest. */
   context?: Uint8Array;
 }): Session<DklsSignOutput> {
@@ -354,18 +419,43 @@ export function createDklsSign(o: {
   const Rpoint = mulBase(curve, r);
   const R = encodePoint(Rpoint);
   const com = commit(LABELS.dkls23SignCommitment, o.sessionId, o.self, [R], blind);
-  const request = tagged(LABELS.dkls23SignRequest, utf8ToBytes(protocol), o.sessionId, encodePoint(key.publicKey), key.dkgSessionId,
-    Uint8Array.from(signers), o.digest, o.context ?? new Uint8Array(0));
+  const request = tagged(
+    LABELS.dkls23SignRequest,
+    utf8ToBytes(protocol),
+    o.sessionId,
+    encodePoint(key.publicKey),
+    key.dkgSessionId,
+    Uint8Array.from(signers),
+    o.digest,
+    o.context ?? new Uint8Array(0),
+  );
   const state: SignState = {
-    v: 1, type: 'dkls23-sign', curve: o.curve, protocol, sessionId: bytesToHex(o.sessionId), self: o.self,
+    v: 1,
+    type: 'dkls23-sign',
+    curve: o.curve,
+    protocol,
+    sessionId: bytesToHex(o.sessionId),
+    self: o.self,
     sessionTranscript: initialTranscript(protocol, o.sessionId, o.self),
-    parties: signers, started: false, round: 1, inbox: {}, outcome: null,
+    parties: signers,
+    started: false,
+    round: 1,
+    inbox: {},
+    outcome: null,
     // Key shares are treated as immutable: the state refers to the caller's object (toJSON copies).
     share: o.share,
-    digest: bytesToHex(o.digest), request: bytesToHex(request), seed: bytesToHex(seed),
+    digest: bytesToHex(o.digest),
+    request: bytesToHex(request),
+    seed: bytesToHex(seed),
     nonce: { r: bytesToHex(curve.Fn.toBytes(r)), phi: bytesToHex(curve.Fn.toBytes(phi)), blind: bytesToHex(blind) },
-    round1: bytesToHex(concatBytes(sid, com, request)), finalSid: null, echo1: null, sk: null, bob: null, alice: null,
-    R: null, partial: null,
+    round1: bytesToHex(concatBytes(sid, com, request)),
+    finalSid: null,
+    echo1: null,
+    sk: null,
+    bob: null,
+    alice: null,
+    R: null,
+    partial: null,
     presignatureId: bytesToHex(tagged(LABELS.dkls23PresignatureId, utf8ToBytes(protocol), encodePoint(key.publicKey), partyByte(o.self), R)),
     partialId: bytesToHex(tagged(LABELS.dkls23PresignatureId, utf8ToBytes(protocol), encodePoint(key.publicKey), partyByte(o.self), R, utf8ToBytes('partial'))),
     snapshotted: false,
@@ -384,8 +474,13 @@ export function restoreDklsSign(json: unknown, rng: Rng): Session<DklsSignOutput
   void rng;
   const s = checkMachineState(json, 'dkls23-sign') as SignState;
   const key = parseKeyShare(s.share);
-  if (typeof s.digest !== 'string' || typeof s.request !== 'string' || typeof s.round1 !== 'string'
-    || typeof s.partialId !== 'string' || s.snapshotted !== true)
+  if (
+    typeof s.digest !== 'string' ||
+    typeof s.request !== 'string' ||
+    typeof s.round1 !== 'string' ||
+    typeof s.partialId !== 'string' ||
+    s.snapshotted !== true
+  )
     throw new ProtocolError('malformed', 'snapshot: bad signing fields');
   return new DklsSignSession(JSON.parse(JSON.stringify(s)) as SignState, key);
 }

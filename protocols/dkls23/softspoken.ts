@@ -31,9 +31,7 @@ import { GF128_BYTES, GfMultiplier, gfFromBytes } from './gf128.ts';
 import { transposeColumnsToRows } from './bits.ts';
 import { prgInto, prgNonce } from './prg.ts';
 import { randomBytes } from './random.ts';
-import {
-  KAPPA, OTE_BLOCKS, OTE_CHECK_CHUNKS, OTE_COLUMN_BYTES, OTE_ROW_BYTES, SEED_BYTES, SOFTSPOKEN_K, SOFTSPOKEN_Q, XI,
-} from './params.ts';
+import { KAPPA, OTE_BLOCKS, OTE_CHECK_CHUNKS, OTE_COLUMN_BYTES, OTE_ROW_BYTES, SEED_BYTES, SOFTSPOKEN_K, SOFTSPOKEN_Q, XI } from './params.ts';
 
 const CORRECTIONS_BYTES = OTE_BLOCKS * OTE_ROW_BYTES;
 /** u (corrections) ‖ x ‖ t: 5,120 + 16 + 4,096 bytes. */
@@ -101,7 +99,9 @@ export function oteReceive(sid: Uint8Array, seeds: Uint8Array, choices: Uint8Arr
   const columns = new Uint8Array(KAPPA * OTE_ROW_BYTES); // column 4j+b at (4j+b)·80
   const nonce = prgNonce(sid);
   const r = new Uint8Array(OTE_ROW_BYTES);
-  const m32 = words(message), c32 = words(columns), r32 = words(r);
+  const m32 = words(message),
+    c32 = words(columns),
+    r32 = words(r);
   for (let j = 0; j < OTE_BLOCKS; j++) {
     const uOff = j * OTE_ROW_BYTES;
     message.set(betaPrime, uOff); // c_j = u_j ⊕ β'
@@ -122,8 +122,10 @@ export function oteReceive(sid: Uint8Array, seeds: Uint8Array, choices: Uint8Arr
 function writeWords(w: Uint32Array, out: Uint8Array, offset: number): void {
   for (let k = 0; k < 4; k++) {
     const v = w[k]!;
-    out[offset + 4 * k] = v & 0xff; out[offset + 4 * k + 1] = (v >>> 8) & 0xff;
-    out[offset + 4 * k + 2] = (v >>> 16) & 0xff; out[offset + 4 * k + 3] = v >>> 24;
+    out[offset + 4 * k] = v & 0xff;
+    out[offset + 4 * k + 1] = (v >>> 8) & 0xff;
+    out[offset + 4 * k + 2] = (v >>> 16) & 0xff;
+    out[offset + 4 * k + 3] = v >>> 24;
   }
 }
 
@@ -138,7 +140,8 @@ export function oteSend(sid: Uint8Array, own: OteSenderSeeds, message: Uint8Arra
   const columns = new Uint8Array(KAPPA * OTE_ROW_BYTES);
   const nonce = prgNonce(sid);
   const r = new Uint8Array(OTE_ROW_BYTES);
-  const c32 = words(columns), r32 = words(r);
+  const c32 = words(columns),
+    r32 = words(r);
   for (let j = 0; j < OTE_BLOCKS; j++) {
     const dj = own.delta[j]!;
     for (let x = 0; x < SOFTSPOKEN_Q; x++) {

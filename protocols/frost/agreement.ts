@@ -23,10 +23,8 @@ export function taggedHash(label: string, ...parts: Uint8Array[]): Uint8Array {
  * included). Per-party digests rather than one hash over all of them let a mismatch name the
  * party whose package differs.
  */
-export function echoPayload(protocol: string, sessionId: Uint8Array, parties: readonly number[],
-  packageOf: (party: number) => Uint8Array): Uint8Array {
-  return concatBytes(...parties.map((p) =>
-    taggedHash(LABELS.frostEcho, utf8ToBytes(protocol), sessionId, Uint8Array.of(p), packageOf(p))));
+export function echoPayload(protocol: string, sessionId: Uint8Array, parties: readonly number[], packageOf: (party: number) => Uint8Array): Uint8Array {
+  return concatBytes(...parties.map((p) => taggedHash(LABELS.frostEcho, utf8ToBytes(protocol), sessionId, Uint8Array.of(p), packageOf(p))));
 }
 
 /** Every echo must equal ours, before any share is used (protocols/core/agreement.ts names the culprits). */

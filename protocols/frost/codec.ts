@@ -16,7 +16,9 @@ import type { FrostSuite, Point } from './suite.ts';
 const VALIDATED = new WeakSet<Point>();
 /** How many subgroup checks decodePoint has run in this process (tests count them). */
 let subgroupChecks = 0;
-export function subgroupCheckCount(): number { return subgroupChecks; }
+export function subgroupCheckCount(): number {
+  return subgroupChecks;
+}
 
 /** Whether `p` came out of decodePoint with the encoding `bytes` (so it need not be validated again). */
 export function isValidatedEncoding(p: Point | undefined, bytes: Uint8Array): boolean {
@@ -53,7 +55,9 @@ export function decodePoint(suite: FrostSuite, bytes: Uint8Array, what: string, 
       return p;
     }
   }
-  const bad = (why: string): never => { throw new ProtocolError('malformed', `${what}: ${why}`, culprits); };
+  const bad = (why: string): never => {
+    throw new ProtocolError('malformed', `${what}: ${why}`, culprits);
+  };
   if (bytes.length !== suite.elementBytes) bad(`expected ${suite.elementBytes} bytes, got ${bytes.length}`);
   let p: Point;
   try {
@@ -76,17 +80,28 @@ export function decodePoint(suite: FrostSuite, bytes: Uint8Array, what: string, 
 }
 
 export function decodeScalar(suite: FrostSuite, bytes: Uint8Array, what: string, culprits: number[] = []): bigint {
-  const bad = (why: string): never => { throw new ProtocolError('malformed', `${what}: ${why}`, culprits); };
+  const bad = (why: string): never => {
+    throw new ProtocolError('malformed', `${what}: ${why}`, culprits);
+  };
   if (bytes.length !== suite.scalarBytes) bad(`expected ${suite.scalarBytes} bytes, got ${bytes.length}`);
   let s: bigint;
-  try { s = suite.Fn.fromBytes(bytes); } catch { return bad('scalar not below the group order'); }
+  try {
+    s = suite.Fn.fromBytes(bytes);
+  } catch {
+    return bad('scalar not below the group order');
+  }
   if (!equalBytes(suite.Fn.toBytes(s), bytes)) bad('non-canonical scalar');
   return s;
 }
 
 /** A cursor over one payload (protocols/core/reader.ts) that also reads this protocol's points and scalars. */
 export class Reader extends ByteReader {
-  constructor(private readonly suite: FrostSuite, bytes: Uint8Array, what: string, culprits: number[]) {
+  constructor(
+    private readonly suite: FrostSuite,
+    bytes: Uint8Array,
+    what: string,
+    culprits: number[],
+  ) {
     super(bytes, what, culprits);
   }
 

@@ -14,9 +14,17 @@ import type { FrostSuite, Point } from './suite.ts';
  */
 export type SigningCommitment = { index: number; hiding: Uint8Array; binding: Uint8Array; D?: Point; E?: Point };
 
-export function checkCommitmentList(suite: FrostSuite, list: readonly SigningCommitment[], self: number,
-  own: { hiding: Uint8Array; binding: Uint8Array }, t: number, n: number): void {
-  const fail = (why: string, culprits: number[] = []): never => { throw new ProtocolError('invalid-commitment', why, culprits); };
+export function checkCommitmentList(
+  suite: FrostSuite,
+  list: readonly SigningCommitment[],
+  self: number,
+  own: { hiding: Uint8Array; binding: Uint8Array },
+  t: number,
+  n: number,
+): void {
+  const fail = (why: string, culprits: number[] = []): never => {
+    throw new ProtocolError('invalid-commitment', why, culprits);
+  };
   if (list.length < t || list.length > n) fail(`commitment list has ${list.length} entries, need ${t}..${n}`);
   for (let k = 0; k < list.length; k++) {
     const c = list[k]!;
@@ -33,6 +41,5 @@ export function checkCommitmentList(suite: FrostSuite, list: readonly SigningCom
   }
   const mine = list.find((c) => c.index === self);
   if (!mine) return fail('commitment list lacks our own commitment');
-  if (!equalBytes(mine.hiding, own.hiding) || !equalBytes(mine.binding, own.binding))
-    fail('commitment list carries a commitment for us that is not ours');
+  if (!equalBytes(mine.hiding, own.hiding) || !equalBytes(mine.binding, own.binding)) fail('commitment list carries a commitment for us that is not ours');
 }

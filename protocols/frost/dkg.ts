@@ -45,7 +45,9 @@ const SHAPES = [
 ] as const;
 
 class FrostDkgSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, DkgState> {
-  constructor(state: DkgState) { super(state, SHAPES); }
+  constructor(state: DkgState) {
+    super(state, SHAPES);
+  }
 
   protected begin(): Envelope[] {
     return [this.envelope(1, BROADCAST, fromHex(this.st.round1))];
@@ -110,8 +112,7 @@ class FrostDkgSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, DkgSta
     // knowledge); each party j gets f_i(j).
     const { suite } = this;
     const coefficients = this.st.coefficients!.map((c) => suite.Fn.fromBytes(fromHex(c)));
-    const echo = echoPayload(this.protocol, this.sessionId, this.st.parties,
-      (p) => (p === this.self ? fromHex(this.st.round1) : this.raw(1, false, p)));
+    const echo = echoPayload(this.protocol, this.sessionId, this.st.parties, (p) => (p === this.self ? fromHex(this.st.round1) : this.raw(1, false, p)));
     this.st.echo = bytesToHex(echo);
     const messages = [this.envelope(2, BROADCAST, echo)];
     for (const j of this.others) messages.push(this.envelope(2, j, suite.Fn.toBytes(evalPolynomial(suite, coefficients, BigInt(j)))));
@@ -125,28 +126,46 @@ class FrostDkgSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, DkgSta
     // No received share is used before every party is known to hold the same round-1 packages.
     checkEchoes(this.self, this.st.parties, fromHex(this.st.echo!), (j) => this.message<Uint8Array>(2, false, j));
     // Feldman check of each share against its sender's commitment; failures are the sender's.
-    const culprits = this.others.filter((j) =>
-      !verifyFeldman(suite, this.message<Round1Package>(1, false, j).commitment, this.self, this.message<bigint>(2, true, j)));
-    if (culprits.length) throw new ProtocolError('invalid-share', 'secret share does not match its sender\'s commitment', culprits);
+    const culprits = this.others.filter(
+      (j) => !verifyFeldman(suite, this.message<Round1Package>(1, false, j).commitment, this.self, this.message<bigint>(2, true, j)),
+    );
+    if (culprits.length) throw new ProtocolError('invalid-share', "secret share does not match its sender's commitment", culprits);
 
     const coefficients = this.st.coefficients!.map((c) => suite.Fn.fromBytes(fromHex(c)));
     const received = new Map(this.others.map((j) => [j, this.message<bigint>(2, true, j)]));
-    const key = deriveKeyPackage(suite, this.self, n, evalPolynomial(suite, coefficients, BigInt(this.self)), received,
-      this.st.parties.map((p) => this.commitmentOf(p)));
+    const key = deriveKeyPackage(
+      suite,
+      this.self,
+      n,
+      evalPolynomial(suite, coefficients, BigInt(this.self)),
+      received,
+      this.st.parties.map((p) => this.commitmentOf(p)),
+    );
     const verifyingShares: Record<string, string> = {};
     for (let j = 1; j <= n; j++) verifyingShares[String(j)] = bytesToHex(key.verifyingShares.get(j)!.toBytes());
     const commitments = key.commitments.map((c) => bytesToHex(c.toBytes()));
     const groupPublicKey = commitments[0]!;
     // The transcript binds everything the key depends on plus the caller's context (key id,
     // policy, identity keys), so the confirmations prove that all n parties agree on all of it.
-    const transcript = taggedHash(LABELS.frostTranscript,
-      utf8ToBytes(this.protocol), this.sessionId, fromHex(this.st.context), Uint8Array.of(t, n),
+    const transcript = taggedHash(
+      LABELS.frostTranscript,
+      utf8ToBytes(this.protocol),
+      this.sessionId,
+      fromHex(this.st.context),
+      Uint8Array.of(t, n),
       ...this.st.parties.map((p) => (p === this.self ? fromHex(this.st.round1) : this.raw(1, false, p))),
-      fromHex(groupPublicKey), ...this.st.parties.map((p) => fromHex(verifyingShares[String(p)]!)));
+      fromHex(groupPublicKey),
+      ...this.st.parties.map((p) => fromHex(verifyingShares[String(p)]!)),
+    );
     const share: FrostKeyShare = {
-      suite: keySuiteOf(suite.name), index: this.self, n, t,
+      suite: keySuiteOf(suite.name),
+      index: this.self,
+      n,
+      t,
       signingShare: bytesToHex(suite.Fn.toBytes(key.signingShare)),
-      groupPublicKey, commitments, verifyingShares,
+      groupPublicKey,
+      commitments,
+      verifyingShares,
       transcriptHash: bytesToHex(transcript),
     };
     // Every point of the package is a sum of elements validated on arrival: keep it prepared, so
@@ -191,8 +210,14 @@ class FrostDkgSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, DkgSta
  * Checked here: no element of the result is the identity (it could not be serialized, RFC 9591
  * §3.1), and our share matches our verifying share.
  */
-export function deriveKeyPackage(suite: FrostSuite, self: number, n: number, ownShare: bigint, received: ReadonlyMap<number, bigint>,
-  commitments: readonly (readonly Point[])[]): { signingShare: bigint; commitments: Point[]; verifyingShares: Map<number, Point> } {
+export function deriveKeyPackage(
+  suite: FrostSuite,
+  self: number,
+  n: number,
+  ownShare: bigint,
+  received: ReadonlyMap<number, bigint>,
+  commitments: readonly (readonly Point[])[],
+): { signingShare: bigint; commitments: Point[]; verifyingShares: Map<number, Point> } {
   const { Fn } = suite;
   let signingShare = ownShare;
   for (const s of received.values()) signingShare = Fn.add(signingShare, s);
@@ -208,7 +233,13 @@ export function deriveKeyPackage(suite: FrostSuite, self: number, n: number, own
 }
 
 export function createFrostDkg(o: {
-  suite: FrostSuiteName; sessionId: Uint8Array; self: number; n: number; t: number; context: Uint8Array; rng: Rng;
+  suite: FrostSuiteName;
+  sessionId: Uint8Array;
+  self: number;
+  n: number;
+  t: number;
+  context: Uint8Array;
+  rng: Rng;
 }): Session<FrostDkgOutput, FrostKeyShare> {
   checkSessionInputs(o);
   checkThreshold(o.t, o.n);
@@ -222,10 +253,25 @@ export function createFrostDkg(o: {
   suite.frost.DKG.clean(r1.secret);
   const round1 = concatBytes(Uint8Array.of(o.t), ...r1.public.commitment, r1.public.proofOfKnowledge);
   const state: DkgState = {
-    v: 1, type: 'frost-dkg', suite: o.suite, protocol: `${suite.prefix}/dkg`, sessionId: bytesToHex(o.sessionId),
-    self: o.self, parties: Array.from({ length: o.n }, (_, k) => k + 1), started: false, round: 1, inbox: {}, outcome: null,
-    n: o.n, t: o.t, context: bytesToHex(o.context), coefficients, round1: bytesToHex(round1),
-    echo: null, share: null, transcript: null,
+    v: 1,
+    type: 'frost-dkg',
+    suite: o.suite,
+    protocol: `${suite.prefix}/dkg`,
+    sessionId: bytesToHex(o.sessionId),
+    self: o.self,
+    parties: Array.from({ length: o.n }, (_, k) => k + 1),
+    started: false,
+    round: 1,
+    inbox: {},
+    outcome: null,
+    n: o.n,
+    t: o.t,
+    context: bytesToHex(o.context),
+    coefficients,
+    round1: bytesToHex(round1),
+    echo: null,
+    share: null,
+    transcript: null,
   };
   return new FrostDkgSession(state);
 }

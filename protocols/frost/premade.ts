@@ -60,7 +60,8 @@ export function premadeProtocol(suiteName: FrostSigningSuiteName): string {
  */
 export function premakeFrostNonces(o: { share: FrostKeyShare; count: number; rng: Rng }): PremadeNonces[] {
   const parsed = parseKeyShare(o.share);
-  if (!Number.isInteger(o.count) || o.count < 1 || o.count > MAX_PREMAKE_COUNT) throw new ProtocolError('bad-parameters', `count must be 1..${MAX_PREMAKE_COUNT}`);
+  if (!Number.isInteger(o.count) || o.count < 1 || o.count > MAX_PREMAKE_COUNT)
+    throw new ProtocolError('bad-parameters', `count must be 1..${MAX_PREMAKE_COUNT}`);
   const { suite } = parsed;
   return Array.from({ length: o.count }, () => {
     const { nonces, D, E } = commit(suite, parsed.signingShare, o.rng);
@@ -77,7 +78,12 @@ export function premakeFrostNonces(o: { share: FrostKeyShare; count: number; rng
  * ProtocolError (blaming nobody: the list came from the coordinator) if anything is off.
  */
 export function premadeSignatureShare(o: {
-  share: FrostKeyShare; sessionId: Uint8Array; signers: number[]; message: Uint8Array; own: PremadeNonces; commitments: Commitment[];
+  share: FrostKeyShare;
+  sessionId: Uint8Array;
+  signers: number[];
+  message: Uint8Array;
+  own: PremadeNonces;
+  commitments: Commitment[];
   /** What every signer must agree on besides the request (sign.ts createFrostSign); bound into the request digest. */
   context?: Uint8Array;
   /** The signing suite when it is not the key's: 'ed25519ph' (then `message` is PH(M), suite.ts). */
@@ -85,9 +91,11 @@ export function premadeSignatureShare(o: {
 }): PremadeShare {
   const parsed = parseKeyShare(o.share);
   const { index: self } = parsed;
-  if (o.suite !== undefined && keySuiteOf(o.suite) !== parsed.suite.name) throw new ProtocolError('bad-parameters', `share is for ${parsed.suite.name}, not ${o.suite}`);
+  if (o.suite !== undefined && keySuiteOf(o.suite) !== parsed.suite.name)
+    throw new ProtocolError('bad-parameters', `share is for ${parsed.suite.name}, not ${o.suite}`);
   const suite = o.suite === undefined ? parsed.suite : frostSuite(o.suite);
-  if (!(o.sessionId instanceof Uint8Array) || o.sessionId.length !== SESSION_ID_BYTES) throw new ProtocolError('bad-parameters', `session id must be ${SESSION_ID_BYTES} bytes`);
+  if (!(o.sessionId instanceof Uint8Array) || o.sessionId.length !== SESSION_ID_BYTES)
+    throw new ProtocolError('bad-parameters', `session id must be ${SESSION_ID_BYTES} bytes`);
   if (!(o.message instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'message must be bytes');
   if (o.context !== undefined && !(o.context instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'context must be bytes');
   const signers = checkSigners(o.signers, self, o.share);
@@ -96,7 +104,10 @@ export function premadeSignatureShare(o: {
     return b;
   };
   if (!Array.isArray(o.commitments) || o.commitments.length !== signers.length)
-    throw new ProtocolError('bad-parameters', `pre-made commitments: need one per signer (${signers.length}), got ${Array.isArray(o.commitments) ? o.commitments.length : 'none'}`);
+    throw new ProtocolError(
+      'bad-parameters',
+      `pre-made commitments: need one per signer (${signers.length}), got ${Array.isArray(o.commitments) ? o.commitments.length : 'none'}`,
+    );
   const own = {
     hiding: bytes(o.own?.commitment?.hiding, suite.elementBytes, 'own hiding commitment'),
     binding: bytes(o.own?.commitment?.binding, suite.elementBytes, 'own binding commitment'),
@@ -115,7 +126,13 @@ export function premadeSignatureShare(o: {
     if (equalBytes(hiding, own.hiding) || equalBytes(binding, own.binding))
       throw new ProtocolError('invalid-commitment', `party ${index} was given our own nonce commitment`);
     // Full DeserializeElement, or its verdict from when the commitment was published (prevalidatePoint).
-    return { index, hiding, binding, D: decodePoint(suite, hiding, `hiding commitment of ${index}`), E: decodePoint(suite, binding, `binding commitment of ${index}`) };
+    return {
+      index,
+      hiding,
+      binding,
+      D: decodePoint(suite, hiding, `hiding commitment of ${index}`),
+      E: decodePoint(suite, binding, `binding commitment of ${index}`),
+    };
   });
   checkCommitmentList(suite, list, self, own, parsed.t, parsed.n);
   const hiding = decodeScalar(suite, bytes(o.own.nonces?.hiding, suite.scalarBytes, 'hiding nonce'), 'hiding nonce');
@@ -123,10 +140,23 @@ export function premadeSignatureShare(o: {
   if (suite.Fn.is0(hiding) || suite.Fn.is0(binding)) throw new ProtocolError('nonce-reuse', 'signing nonces already used');
   const ctx = signingContext(suite, parsed.groupPublicKey, list, o.message);
   const z = signatureShare(suite, ctx, self, { hiding, binding }, parsed.signingShare);
-  const request = taggedHash(LABELS.frostSignBinding, utf8ToBytes(premadeProtocol(suite.name)), o.sessionId, parsed.groupPublicKey,
-    Uint8Array.from(signers), o.message, o.context ?? new Uint8Array(0), ...list.flatMap((c) => [c.hiding, c.binding]));
+  const request = taggedHash(
+    LABELS.frostSignBinding,
+    utf8ToBytes(premadeProtocol(suite.name)),
+    o.sessionId,
+    parsed.groupPublicKey,
+    Uint8Array.from(signers),
+    o.message,
+    o.context ?? new Uint8Array(0),
+    ...list.flatMap((c) => [c.hiding, c.binding]),
+  );
   // The nonce id is the key suite's, whatever is signed: a pair is spent once, for one or the other.
-  return { z: suite.Fn.toBytes(z), R: ctx.Rbytes, request, nonceId: frostNonceId(keySuiteOf(parsed.suite.name), parsed.groupPublicKey, own.hiding, own.binding) };
+  return {
+    z: suite.Fn.toBytes(z),
+    R: ctx.Rbytes,
+    request,
+    nonceId: frostNonceId(keySuiteOf(parsed.suite.name), parsed.groupPublicKey, own.hiding, own.binding),
+  };
 }
 
 /**
@@ -140,7 +170,10 @@ export function aggregatePremadeShares(suiteName: FrostSuiteName, answers: { ind
   const [first] = answers;
   for (const a of answers) {
     if (!equalBytes(a.request, first!.request) || !equalBytes(a.R, first!.R))
-      throw new ProtocolError('bad-parameters', `signers ${first!.index} and ${a.index} signed different requests or commitment lists, or enforce different signing-policy revisions`);
+      throw new ProtocolError(
+        'bad-parameters',
+        `signers ${first!.index} and ${a.index} signed different requests or commitment lists, or enforce different signing-policy revisions`,
+      );
   }
   if (first!.R.length !== suite.elementBytes) throw new ProtocolError('malformed', 'group commitment of the wrong length');
   let z = suite.Fn.ZERO;

@@ -47,7 +47,9 @@ const SHAPES = [
 const keyDigest = (share: FrostKeyShare) => publicPackageDigest(share, taggedHash, LABELS.frostPublicPackage);
 
 class FrostRefreshSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, RefreshState> {
-  constructor(state: RefreshState) { super(state, SHAPES); }
+  constructor(state: RefreshState) {
+    super(state, SHAPES);
+  }
 
   private get old(): FrostKeyShare {
     if (!this.st.share) throw new ProtocolError('internal', 'refresh state has no share');
@@ -68,8 +70,7 @@ class FrostRefreshSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, Re
       const points: Point[] = [];
       for (let k = 0; k < count; k++) points.push(r.point(`commitment ${k + 1}`));
       r.end();
-      if (!equalBytes(digest, keyDigest(this.old)))
-        throw new ProtocolError('bad-parameters', `party ${from} holds a different version of the key`, [from]);
+      if (!equalBytes(digest, keyDigest(this.old))) throw new ProtocolError('bad-parameters', `party ${from} holds a different version of the key`, [from]);
       if (count !== t - 1)
         throw new ProtocolError('invalid-commitment', `party ${from} committed to ${count} coefficients, expected ${t - 1} (threshold change)`, [from]);
       // Re-insert the identity commitment to the zero constant term (ZF refresh_dkg_part2).
@@ -110,8 +111,7 @@ class FrostRefreshSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, Re
     this.st.echo = bytesToHex(echo);
     const coefficients = this.ownCoefficients();
     const messages = [this.envelope(2, BROADCAST, echo)];
-    for (const j of this.others)
-      messages.push(this.envelope(2, j, this.suite.Fn.toBytes(evalPolynomial(this.suite, coefficients, BigInt(j)))));
+    for (const j of this.others) messages.push(this.envelope(2, j, this.suite.Fn.toBytes(evalPolynomial(this.suite, coefficients, BigInt(j)))));
     return { messages };
   }
 
@@ -121,16 +121,20 @@ class FrostRefreshSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, Re
     const old = parseKeyShare(this.old);
     const { t, n } = old;
     checkEchoes(this.self, this.st.parties, fromHex(this.st.echo!), (j) => this.message<Uint8Array>(2, false, j));
-    const culprits = this.others.filter((j) =>
-      !verifyFeldman(suite, this.message<Round1Package>(1, false, j).commitment, this.self, this.message<bigint>(2, true, j)));
-    if (culprits.length) throw new ProtocolError('invalid-share', 'refresh share does not match its sender\'s commitment', culprits);
+    const culprits = this.others.filter(
+      (j) => !verifyFeldman(suite, this.message<Round1Package>(1, false, j).commitment, this.self, this.message<bigint>(2, true, j)),
+    );
+    if (culprits.length) throw new ProtocolError('invalid-share', "refresh share does not match its sender's commitment", culprits);
 
     // s'_i = s_i + Σ_j g_j(i), and the new commitment is the old one plus Σ_j of the refresh
     // commitments (whose constant terms are all the identity).
     let s = Fn.add(old.signingShare, evalPolynomial(suite, this.ownCoefficients(), BigInt(this.self)));
     for (const j of this.others) s = Fn.add(s, this.message<bigint>(2, true, j));
     const sum = [...old.commitments];
-    const add = (c: Point[]) => c.forEach((p, k) => { sum[k] = sum[k]!.add(p); });
+    const add = (c: Point[]) =>
+      c.forEach((p, k) => {
+        sum[k] = sum[k]!.add(p);
+      });
     add(this.ownCommitment());
     for (const j of this.others) add(this.message<Round1Package>(1, false, j).commitment);
     // The group key must not move, and our new share must match the new commitment.
@@ -143,10 +147,17 @@ class FrostRefreshSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, Re
     const verifyingShares = new Map(this.st.parties.map((j) => [j, evalCommitment(suite, sum, BigInt(j))]));
     if ([...verifyingShares.values()].some((p) => p.is0())) throw new ProtocolError('invalid-commitment', 'a refreshed verifying share is the identity');
     const fresh = makeKeyShare(suite, this.self, n, t, s, sum, new Uint8Array(DIGEST_BYTES));
-    const transcript = taggedHash(LABELS.frostRefreshTranscript,
-      utf8ToBytes(this.protocol), this.sessionId, fromHex(this.st.context), Uint8Array.of(t, n), keyDigest(this.old),
+    const transcript = taggedHash(
+      LABELS.frostRefreshTranscript,
+      utf8ToBytes(this.protocol),
+      this.sessionId,
+      fromHex(this.st.context),
+      Uint8Array.of(t, n),
+      keyDigest(this.old),
       ...this.st.parties.map((p) => this.round1Of(p)),
-      old.groupPublicKey, ...this.st.parties.map((p) => fromHex(fresh.verifyingShares[String(p)]!)));
+      old.groupPublicKey,
+      ...this.st.parties.map((p) => fromHex(fresh.verifyingShares[String(p)]!)),
+    );
     fresh.transcriptHash = bytesToHex(transcript);
     // The refreshed package is the old (validated) one plus commitments validated on arrival:
     // keep it prepared for signing in this process.
@@ -181,7 +192,12 @@ class FrostRefreshSession extends FrostMachine<FrostDkgOutput, FrostKeyShare, Re
 }
 
 export function createFrostRefresh(o: {
-  suite: FrostSuiteName; sessionId: Uint8Array; self: number; share: FrostKeyShare; context: Uint8Array; rng: Rng;
+  suite: FrostSuiteName;
+  sessionId: Uint8Array;
+  self: number;
+  share: FrostKeyShare;
+  context: Uint8Array;
+  rng: Rng;
 }): Session<FrostDkgOutput, FrostKeyShare> {
   checkSessionInputs(o);
   const old = parseKeyShare(o.share);
@@ -190,14 +206,26 @@ export function createFrostRefresh(o: {
   if (!(o.context instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'context must be bytes');
   const suite = frostSuite(o.suite);
   const coefficients = Array.from({ length: old.t - 1 }, () => randomScalar(suite, o.rng));
-  const round1 = concatBytes(keyDigest(o.share), Uint8Array.of(old.t - 1),
-    ...coefficients.map((a) => suite.Point.BASE.multiply(a).toBytes()));
+  const round1 = concatBytes(keyDigest(o.share), Uint8Array.of(old.t - 1), ...coefficients.map((a) => suite.Point.BASE.multiply(a).toBytes()));
   const state: RefreshState = {
-    v: 1, type: 'frost-refresh', suite: o.suite, protocol: `${suite.prefix}/refresh`, sessionId: bytesToHex(o.sessionId),
-    self: o.self, parties: Array.from({ length: old.n }, (_, k) => k + 1), started: false, round: 1, inbox: {}, outcome: null,
-    share: JSON.parse(JSON.stringify(o.share)) as FrostKeyShare, context: bytesToHex(o.context),
-    coefficients: coefficients.map((a) => scalarHex(suite, a)), round1: bytesToHex(round1),
-    echo: null, newShare: null, transcript: null,
+    v: 1,
+    type: 'frost-refresh',
+    suite: o.suite,
+    protocol: `${suite.prefix}/refresh`,
+    sessionId: bytesToHex(o.sessionId),
+    self: o.self,
+    parties: Array.from({ length: old.n }, (_, k) => k + 1),
+    started: false,
+    round: 1,
+    inbox: {},
+    outcome: null,
+    share: JSON.parse(JSON.stringify(o.share)) as FrostKeyShare,
+    context: bytesToHex(o.context),
+    coefficients: coefficients.map((a) => scalarHex(suite, a)),
+    round1: bytesToHex(round1),
+    echo: null,
+    newShare: null,
+    transcript: null,
   };
   return new FrostRefreshSession(state);
 }

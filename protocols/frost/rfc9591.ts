@@ -43,8 +43,11 @@ export function nonceGenerate(suite: FrostSuite, secret: bigint, rng: (n: number
  * §5.1 commit(): the hiding and binding nonces (drawn in that order) and their commitments
  * D = d·G, E = e·G (constant-time base multiplications: the nonces are secret).
  */
-export function commit(suite: FrostSuite, signingShare: bigint, rng: (n: number) => Uint8Array):
-  { nonces: { hiding: bigint; binding: bigint }; D: Point; E: Point } {
+export function commit(
+  suite: FrostSuite,
+  signingShare: bigint,
+  rng: (n: number) => Uint8Array,
+): { nonces: { hiding: bigint; binding: bigint }; D: Point; E: Point } {
   const hiding = nonceGenerate(suite, signingShare, rng);
   const binding = nonceGenerate(suite, signingShare, rng);
   return { nonces: { hiding, binding }, D: suite.Point.BASE.multiply(hiding), E: suite.Point.BASE.multiply(binding) };
@@ -74,7 +77,13 @@ export function bindingFactors(suite: FrostSuite, groupPublicKey: Uint8Array, li
 export function groupCommitment(suite: FrostSuite, list: readonly DecodedCommitment[], rho: readonly bigint[]): Point {
   let hiding = suite.Point.ZERO;
   for (const c of list) hiding = hiding.add(c.D);
-  return hiding.add(mulAddUnsafe(suite.Point, list.map((c) => c.E), [...rho]));
+  return hiding.add(
+    mulAddUnsafe(
+      suite.Point,
+      list.map((c) => c.E),
+      [...rho],
+    ),
+  );
 }
 
 /** §4.6 compute_challenge. */
@@ -86,7 +95,8 @@ export function challenge(suite: FrostSuite, Rbytes: Uint8Array, groupPublicKey:
 export function lagrange(suite: FrostSuite, indices: readonly number[], i: number): bigint {
   const { Fn } = suite;
   if (!indices.includes(i) || new Set(indices).size !== indices.length) throw new ProtocolError('internal', 'bad participant list for interpolation');
-  let num = Fn.ONE, den = Fn.ONE;
+  let num = Fn.ONE,
+    den = Fn.ONE;
   const xi = BigInt(i);
   for (const j of indices) {
     if (j === i) continue;
@@ -111,8 +121,13 @@ export function signingContext(suite: FrostSuite, groupPublicKey: Uint8Array, li
 }
 
 /** §5.2 sign(): z_i = d_i + e_i·ρ_i + λ_i·s_i·c. */
-export function signatureShare(suite: FrostSuite, ctx: SigningContext, self: number,
-  nonces: { hiding: bigint; binding: bigint }, signingShare: bigint): bigint {
+export function signatureShare(
+  suite: FrostSuite,
+  ctx: SigningContext,
+  self: number,
+  nonces: { hiding: bigint; binding: bigint },
+  signingShare: bigint,
+): bigint {
   const { Fn } = suite;
   const k = ctx.indices.indexOf(self);
   if (k < 0) throw new ProtocolError('internal', 'signer not in the signing context');
@@ -124,8 +139,7 @@ export function signatureShare(suite: FrostSuite, ctx: SigningContext, self: num
  * §5.4 verify_signature_share: z_j·G == D_j + ρ_j·E_j + (c·λ_j)·PK_j, with PK_j the signer's
  * verifying share. Public inputs only: variable time.
  */
-export function verifySignatureShare(suite: FrostSuite, ctx: SigningContext, commitment: DecodedCommitment,
-  verifyingShare: Point, z: bigint): boolean {
+export function verifySignatureShare(suite: FrostSuite, ctx: SigningContext, commitment: DecodedCommitment, verifyingShare: Point, z: bigint): boolean {
   const { Fn, Point } = suite;
   const k = ctx.indices.indexOf(commitment.index);
   if (k < 0) return false;

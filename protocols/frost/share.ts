@@ -68,7 +68,11 @@ export function parseKeyShare(share: FrostKeyShare): ParsedKeyShare {
   checkThreshold(t, n);
   if (!Number.isInteger(index) || index < 1 || index > n) bad(`index ${index} outside 1..${n}`);
   const wrap = <T>(f: () => T): T => {
-    try { return f(); } catch (e) { return bad(e instanceof Error ? e.message : String(e)); }
+    try {
+      return f();
+    } catch (e) {
+      return bad(e instanceof Error ? e.message : String(e));
+    }
   };
   const signingShare = wrap(() => decodeScalar(suite, fromHex(share.signingShare), 'signing share'));
   const { groupPublicKey, commitments, verifyingShares } = parsePublicPart(share, suite);
@@ -79,7 +83,9 @@ export function parseKeyShare(share: FrostKeyShare): ParsedKeyShare {
     if (!suite.Point.BASE.multiply(signingShare).equals(verifyingShares.get(index)!)) bad('signing share does not match its verifying share');
     if (matchKey !== undefined) rememberMatch(matchKey);
   }
-  wrap(() => { if (fromHex(share.transcriptHash).length !== TRANSCRIPT_HASH_BYTES) throw new Error('bad transcript hash length'); });
+  wrap(() => {
+    if (fromHex(share.transcriptHash).length !== TRANSCRIPT_HASH_BYTES) throw new Error('bad transcript hash length');
+  });
   return { suite, index, n, t, signingShare, groupPublicKey, commitments, verifyingShares };
 }
 
@@ -163,7 +169,11 @@ function parsePublicPart(share: FrostKeyShare, suite: FrostSuite): PublicPart {
   const known = memoKey === undefined ? undefined : PREPARED.get(memoKey);
   if (known) return known;
   const wrap = <T>(f: () => T): T => {
-    try { return f(); } catch (e) { return bad(e instanceof Error ? e.message : String(e)); }
+    try {
+      return f();
+    } catch (e) {
+      return bad(e instanceof Error ? e.message : String(e));
+    }
   };
   const commitments = wrap(() => share.commitments.map((c, k) => decodePoint(suite, fromHex(c), `commitment ${k}`)));
   const groupPublicKey = wrap(() => fromHex(share.groupPublicKey, 'group public key'));
@@ -182,12 +192,22 @@ function parsePublicPart(share: FrostKeyShare, suite: FrostSuite): PublicPart {
 }
 
 /** Builds a share from its secret scalar and the summed commitment (refresh; DKG uses noble's output). */
-export function makeKeyShare(suite: FrostSuite, index: number, n: number, t: number, signingShare: bigint,
-  commitments: readonly Point[], transcriptHash: Uint8Array): FrostKeyShare {
+export function makeKeyShare(
+  suite: FrostSuite,
+  index: number,
+  n: number,
+  t: number,
+  signingShare: bigint,
+  commitments: readonly Point[],
+  transcriptHash: Uint8Array,
+): FrostKeyShare {
   const verifyingShares: Record<string, string> = {};
   for (let j = 1; j <= n; j++) verifyingShares[String(j)] = bytesToHex(evalCommitment(suite, commitments, BigInt(j)).toBytes());
   return {
-    suite: keySuiteOf(suite.name), index, n, t,
+    suite: keySuiteOf(suite.name),
+    index,
+    n,
+    t,
     signingShare: bytesToHex(suite.Fn.toBytes(signingShare)),
     groupPublicKey: bytesToHex(commitments[0]!.toBytes()),
     commitments: commitments.map((c) => bytesToHex(c.toBytes())),
@@ -201,11 +221,7 @@ export function toNoblePublic(share: FrostKeyShare) {
   const suite = frostSuite(share.suite);
   const verifyingShares: Record<string, Uint8Array> = {};
   for (let j = 1; j <= share.n; j++) verifyingShares[identifier(suite, j)] = fromHex(share.verifyingShares[String(j)]!);
-  return {
-    signers: { min: share.t, max: share.n },
-    commitments: share.commitments.map((c) => fromHex(c)),
-    verifyingShares,
-  };
+  return { signers: { min: share.t, max: share.n }, commitments: share.commitments.map((c) => fromHex(c)), verifyingShares };
 }
 
 /** noble's secret package (FrostSecret) for this share. */
@@ -218,10 +234,15 @@ export function toNobleSecret(share: FrostKeyShare) {
  * Refresh carries it in round 1 so that parties holding different versions of the key (say, one
  * missed an earlier refresh) stop before exchanging anything secret.
  */
-export function publicPackageDigest(share: FrostKeyShare, hash: (label: string, ...parts: Uint8Array[]) => Uint8Array,
-  label: string): Uint8Array {
+export function publicPackageDigest(share: FrostKeyShare, hash: (label: string, ...parts: Uint8Array[]) => Uint8Array, label: string): Uint8Array {
   const vs: Uint8Array[] = [];
   for (let j = 1; j <= share.n; j++) vs.push(fromHex(share.verifyingShares[String(j)] ?? ''));
-  return hash(label, new TextEncoder().encode(share.suite), Uint8Array.of(share.t, share.n),
-    ...share.commitments.map((c) => fromHex(c)), ...vs, fromHex(share.transcriptHash));
+  return hash(
+    label,
+    new TextEncoder().encode(share.suite),
+    Uint8Array.of(share.t, share.n),
+    ...share.commitments.map((c) => fromHex(c)),
+    ...vs,
+    fromHex(share.transcriptHash),
+  );
 }

@@ -27,8 +27,15 @@ import { DIGEST_BYTES, taggedHash } from './agreement.ts';
 import { checkCommitmentList } from './commitments.ts';
 import { FrostMachine, checkMachineState, checkSessionInputs, type MachineState, type Progress } from './machine.ts';
 import {
-  aggregateSignature, bindingFactors, challenge, commit, signatureShare, signingContext, verifySignatureShare,
-  type DecodedCommitment, type SigningContext,
+  aggregateSignature,
+  bindingFactors,
+  challenge,
+  commit,
+  signatureShare,
+  signingContext,
+  verifySignatureShare,
+  type DecodedCommitment,
+  type SigningContext,
 } from './rfc9591.ts';
 import { parseKeyShare, type FrostKeyShare, type ParsedKeyShare } from './share.ts';
 import { frostSuite, keySuiteOf, type FrostSigningSuiteName, type FrostSuiteName } from './suite.ts';
@@ -94,7 +101,11 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
       const hiding = payload.slice(0, suite.elementBytes);
       const binding = payload.slice(suite.elementBytes, 2 * suite.elementBytes);
       if (!equalBytes(request, fromHex(this.st.request)))
-        throw new ProtocolError('bad-parameters', `party ${from} was asked to sign something else (key, signers or message differ) or enforces another signing-policy revision or sequence`, [from]);
+        throw new ProtocolError(
+          'bad-parameters',
+          `party ${from} was asked to sign something else (key, signers or message differ) or enforces another signing-policy revision or sequence`,
+          [from],
+        );
       // A party replaying our own commitments as its own gains nothing under RFC 9591's binding
       // factors, but no honest party can produce them: treat it as the attack it is.
       if (equalBytes(hiding, fromHex(this.st.commitment.hiding)) || equalBytes(binding, fromHex(this.st.commitment.binding)))
@@ -114,7 +125,8 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
   private ownCommitment(): DecodedCommitment {
     if (!this.own) {
       const { Point } = this.suite;
-      const hiding = fromHex(this.st.commitment.hiding), binding = fromHex(this.st.commitment.binding);
+      const hiding = fromHex(this.st.commitment.hiding),
+        binding = fromHex(this.st.commitment.binding);
       this.own = { index: this.self, hiding, binding, D: Point.fromBytes(hiding), E: Point.fromBytes(binding) };
     }
     return this.own;
@@ -162,8 +174,13 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
     // R was computed by this session before the snapshot; the binding factors and the challenge
     // are hashes of public values, recomputed rather than stored.
     const list = this.commitmentList();
-    this.context = { indices: list.map((c) => c.index), bindingFactors: bindingFactors(suite, key.groupPublicKey, list, message),
-      R: suite.Point.fromBytes(Rbytes), Rbytes, challenge: challenge(suite, Rbytes, key.groupPublicKey, message) };
+    this.context = {
+      indices: list.map((c) => c.index),
+      bindingFactors: bindingFactors(suite, key.groupPublicKey, list, message),
+      R: suite.Point.fromBytes(Rbytes),
+      Rbytes,
+      challenge: challenge(suite, Rbytes, key.groupPublicKey, message),
+    };
     return this.context;
   }
 
@@ -191,8 +208,12 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
     throw new ProtocolError('invalid-signature', culprits.length ? 'signature share does not verify' : 'aggregation failed', culprits);
   }
 
-  protected outputToJSON(o: FrostSignOutput): unknown { return { signature: bytesToHex(o.signature) }; }
-  protected outputFromJSON(j: unknown): FrostSignOutput { return { signature: fromHex((j as { signature: string }).signature) }; }
+  protected outputToJSON(o: FrostSignOutput): unknown {
+    return { signature: bytesToHex(o.signature) };
+  }
+  protected outputFromJSON(j: unknown): FrostSignOutput {
+    return { signature: fromHex((j as { signature: string }).signature) };
+  }
 
   protected wipe(): void {
     this.st.nonces = null;
@@ -202,7 +223,13 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
 
 /** `suite` 'ed25519ph' signs Ed25519ph with an Ed25519 share; `message` is then PH(M) (suite.ts). */
 export function createFrostSign(o: {
-  suite: FrostSigningSuiteName; sessionId: Uint8Array; self: number; signers: number[]; share: FrostKeyShare; message: Uint8Array; rng: Rng;
+  suite: FrostSigningSuiteName;
+  sessionId: Uint8Array;
+  self: number;
+  signers: number[];
+  share: FrostKeyShare;
+  message: Uint8Array;
+  rng: Rng;
   /** What every signer must agree on besides the request (the service: its enforced policy revision); bound into the request digest. */
   context?: Uint8Array;
 }): Session<FrostSignOutput> {
@@ -219,13 +246,30 @@ export function createFrostSign(o: {
   // commitments d·G, e·G.
   const { nonces, D, E } = commit(suite, parsed.signingShare, o.rng);
   const commitments = { hiding: D.toBytes(), binding: E.toBytes() };
-  const request = taggedHash(LABELS.frostSignBinding, utf8ToBytes(protocol), o.sessionId, parsed.groupPublicKey,
-    Uint8Array.from(signers), o.message, o.context ?? new Uint8Array(0));
+  const request = taggedHash(
+    LABELS.frostSignBinding,
+    utf8ToBytes(protocol),
+    o.sessionId,
+    parsed.groupPublicKey,
+    Uint8Array.from(signers),
+    o.message,
+    o.context ?? new Uint8Array(0),
+  );
   const state: SignState = {
-    v: 1, type: 'frost-sign', suite: o.suite, protocol, sessionId: bytesToHex(o.sessionId), self: o.self,
-    parties: signers, started: false, round: 1, inbox: {}, outcome: null,
+    v: 1,
+    type: 'frost-sign',
+    suite: o.suite,
+    protocol,
+    sessionId: bytesToHex(o.sessionId),
+    self: o.self,
+    parties: signers,
+    started: false,
+    round: 1,
+    inbox: {},
+    outcome: null,
     share: JSON.parse(JSON.stringify(o.share)) as FrostKeyShare,
-    message: bytesToHex(o.message), request: bytesToHex(request),
+    message: bytesToHex(o.message),
+    request: bytesToHex(request),
     nonces: { hiding: scalarHex(suite, nonces.hiding), binding: scalarHex(suite, nonces.binding) },
     commitment: { hiding: bytesToHex(commitments.hiding), binding: bytesToHex(commitments.binding) },
     nonceId: frostNonceId(o.share.suite, parsed.groupPublicKey, commitments.hiding, commitments.binding),

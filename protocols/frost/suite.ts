@@ -82,8 +82,12 @@ function nodeKey(spkiPrefix: string, publicKey: Uint8Array): KeyObject {
 }
 
 function makeSuite(o: {
-  name: FrostSigningSuiteName; frost: FrostApi; contextString: string; Point: EdwardsPointCons;
-  hash: (m: Uint8Array) => Uint8Array; signatureBytes: number;
+  name: FrostSigningSuiteName;
+  frost: FrostApi;
+  contextString: string;
+  Point: EdwardsPointCons;
+  hash: (m: Uint8Array) => Uint8Array;
+  signatureBytes: number;
   /** The RFC 8032 prefix of H2: empty for Ed25519, dom4(0, "") for Ed448. */
   challengePrefix: Uint8Array;
   /** DER SubjectPublicKeyInfo prefix of the raw public key (RFC 8410). */
@@ -94,8 +98,13 @@ function makeSuite(o: {
   const Fn = o.frost.utils.Fn;
   const elementBytes = o.Point.BASE.toBytes().length;
   const prefix = (label: string) => utf8ToBytes(o.contextString + label);
-  const [dkgPrefix, rhoPrefix, noncePrefix, msgPrefix, comPrefix] = ['dkg', 'rho', 'nonce', 'msg', 'com'].map(prefix) as Uint8Array[] as
-    [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array];
+  const [dkgPrefix, rhoPrefix, noncePrefix, msgPrefix, comPrefix] = ['dkg', 'rho', 'nonce', 'msg', 'com'].map(prefix) as Uint8Array[] as [
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+  ];
   // RFC 9591 §6.1/§6.3: the 64-byte SHA-512 / 114-byte SHAKE256 digest, read little-endian, mod L.
   const toScalar = (p: Uint8Array, m: Uint8Array) => Fn.create(bytesToNumberLE(o.hash(concatBytes(p, m))));
   const suite: FrostSuite = Object.freeze({
@@ -117,7 +126,11 @@ function makeSuite(o: {
     verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
       if (sig.length !== o.signatureBytes || publicKey.length !== elementBytes) return false;
       if (o.verify) return o.verify(suite, sig, msg, publicKey);
-      try { return nativeVerify(null, msg, nodeKey(o.spkiPrefix, publicKey), sig); } catch { return false; }
+      try {
+        return nativeVerify(null, msg, nodeKey(o.spkiPrefix, publicKey), sig);
+      } catch {
+        return false;
+      }
     },
   });
   return suite;
@@ -153,15 +166,25 @@ export function dom2(phflag: 0 | 1, context: Uint8Array = new Uint8Array(0)): Ui
 
 export const FROST_SUITES: Readonly<Record<FrostSuiteName, FrostSuite>> = Object.freeze({
   ed25519: makeSuite({
-    name: 'ed25519', frost: ed25519_FROST, contextString: 'FROST-ED25519-SHA512-v1',
-    Point: ed25519.Point, hash: sha512, signatureBytes: 64,
-    challengePrefix: new Uint8Array(0), spkiPrefix: '302a300506032b6570032100',
+    name: 'ed25519',
+    frost: ed25519_FROST,
+    contextString: 'FROST-ED25519-SHA512-v1',
+    Point: ed25519.Point,
+    hash: sha512,
+    signatureBytes: 64,
+    challengePrefix: new Uint8Array(0),
+    spkiPrefix: '302a300506032b6570032100',
   }),
   ed448: makeSuite({
-    name: 'ed448', frost: ed448_FROST, contextString: 'FROST-ED448-SHAKE256-v1',
-    Point: ed448.Point, hash: (m) => shake256(m, { dkLen: 114 }), signatureBytes: 114,
+    name: 'ed448',
+    frost: ed448_FROST,
+    contextString: 'FROST-ED448-SHAKE256-v1',
+    Point: ed448.Point,
+    hash: (m) => shake256(m, { dkLen: 114 }),
+    signatureBytes: 114,
     // RFC 8032 dom4(phflag = 0, context = ""): "SigEd448" ‖ 0x00 ‖ 0x00.
-    challengePrefix: concatBytes(utf8ToBytes('SigEd448'), Uint8Array.of(0, 0)), spkiPrefix: '3043300506032b6571033a00',
+    challengePrefix: concatBytes(utf8ToBytes('SigEd448'), Uint8Array.of(0, 0)),
+    spkiPrefix: '3043300506032b6571033a00',
   }),
 });
 
@@ -174,9 +197,15 @@ export const FROST_SUITES: Readonly<Record<FrostSuiteName, FrostSuite>> = Object
  * and the other never combine.
  */
 const ED25519PH_SUITE = makeSuite({
-  name: 'ed25519ph', frost: ed25519_FROST, contextString: 'FROST-ED25519-SHA512-v1',
-  Point: ed25519.Point, hash: sha512, signatureBytes: 64,
-  challengePrefix: dom2(1), spkiPrefix: '302a300506032b6570032100', verify: verifyWithH2,
+  name: 'ed25519ph',
+  frost: ed25519_FROST,
+  contextString: 'FROST-ED25519-SHA512-v1',
+  Point: ed25519.Point,
+  hash: sha512,
+  signatureBytes: 64,
+  challengePrefix: dom2(1),
+  spkiPrefix: '302a300506032b6570032100',
+  verify: verifyWithH2,
 });
 
 export function isFrostSuiteName(x: unknown): x is FrostSuiteName {
@@ -206,8 +235,7 @@ export type NobleRng = (bytesLength?: number) => Uint8Array<ArrayBuffer>;
 export function nobleRng(rng: (n: number) => Uint8Array): NobleRng {
   return (n = 32) => {
     const out = rng(n);
-    if (!(out instanceof Uint8Array) || out.length !== n)
-      throw new ProtocolError('bad-parameters', `rng returned ${out?.length} bytes, wanted ${n}`);
+    if (!(out instanceof Uint8Array) || out.length !== n) throw new ProtocolError('bad-parameters', `rng returned ${out?.length} bytes, wanted ${n}`);
     return Uint8Array.from(out);
   };
 }

@@ -42,7 +42,10 @@ function run<O, S>(sessions: Session<O, S>[], createMs: Map<number, number>): { 
     pendingMs.set(self, 0);
     for (const e of step.messages) {
       if (e.to === 0) c.bcBytes += e.payload.length;
-      else { c.p2pBytes += e.payload.length; c.p2pCount++; }
+      else {
+        c.p2pBytes += e.payload.length;
+        c.p2pCount++;
+      }
       for (const s of sessions) if (s.self !== self && (e.to === 0 || e.to === s.self)) queue.push({ to: s.self, e });
     }
     cost.get(self)!.set(round, c);
@@ -103,7 +106,9 @@ for (const curve of curves) {
   for (let k = 0; k < runsN; k++) {
     const sid = rng(32);
     const createMs = new Map<number, number>();
-    const sessions = Array.from({ length: n }, (_, i) => timed(createMs, i + 1, () => createDklsDkg({ curve, sessionId: sid, self: i + 1, n, t, context: new Uint8Array(8), rng })));
+    const sessions = Array.from({ length: n }, (_, i) =>
+      timed(createMs, i + 1, () => createDklsDkg({ curve, sessionId: sid, self: i + 1, n, t, context: new Uint8Array(8), rng })),
+    );
     const { cost, last } = run(sessions, createMs);
     dkgRuns.push(cost.get(1)!);
     shares = new Map([...last].map(([p, s]) => [p, (s as { output: DklsDkgOutput }).output]));
@@ -113,7 +118,9 @@ for (const curve of curves) {
     const sid = rng(32);
     const digest = rng(32);
     const createMs = new Map<number, number>();
-    const sessions = signers.map((p) => timed(createMs, p, () => createDklsSign({ curve, sessionId: sid, self: p, signers, share: shares!.get(p)!.share, digest, rng })));
+    const sessions = signers.map((p) =>
+      timed(createMs, p, () => createDklsSign({ curve, sessionId: sid, self: p, signers, share: shares!.get(p)!.share, digest, rng })),
+    );
     const { cost } = run(sessions, createMs);
     if (k >= 2) signRuns.push(cost.get(1)!); // two warm-up signatures (first-use parsing of the share)
   }

@@ -13,7 +13,12 @@ import { createDklsSign, type DklsSignOutput } from '../../protocols/dkls23/sign
 import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
 
 const rng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
-const cpuMs = (f: () => void): number => { const c = process.cpuUsage(); f(); const d = process.cpuUsage(c); return (d.user + d.system) / 1000; };
+const cpuMs = (f: () => void): number => {
+  const c = process.cpuUsage();
+  f();
+  const d = process.cpuUsage(c);
+  return (d.user + d.system) / 1000;
+};
 
 /** Runs sessions to the end; per party, per round it sends next (0 = finish), CPU ms. */
 function run<O, S>(sessions: Session<O, S>[], createMs: Map<number, number>): Map<number, Map<number, number>> {
@@ -22,7 +27,9 @@ function run<O, S>(sessions: Session<O, S>[], createMs: Map<number, number>): Ma
   const queue: { to: number; e: Envelope }[] = [];
   const step = (self: number, f: () => ReturnType<Session<O, S>['start']>) => {
     let st!: ReturnType<Session<O, S>['start']>;
-    const ms = cpuMs(() => { st = f(); });
+    const ms = cpuMs(() => {
+      st = f();
+    });
     pending.set(self, pending.get(self)! + ms);
     if (st.kind === 'abort') throw st.error;
     if (st.kind === 'wait' || st.messages.length === 0) return;
@@ -45,7 +52,9 @@ function run<O, S>(sessions: Session<O, S>[], createMs: Map<number, number>): Ma
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const { values } = parseArgs({ options: { t: { type: 'string' }, n: { type: 'string' }, runs: { type: 'string' }, curve: { type: 'string' } } });
-const t = Number(values.t ?? 2), n = Number(values.n ?? 3), runs = Number(values.runs ?? 30);
+const t = Number(values.t ?? 2),
+  n = Number(values.n ?? 3),
+  runs = Number(values.runs ?? 30);
 const curves: DklsCurveName[] = values.curve ? [values.curve as DklsCurveName] : ['secp256k1', 'p256'];
 for (const curve of curves) {
   const sid = rng(32);
@@ -60,27 +69,48 @@ for (const curve of curves) {
       for (const e of st.messages) for (const s of dkg) if (s.self !== self && (e.to === 0 || e.to === s.self)) q.push({ to: s.self, e });
     };
     for (const s of dkg) push(s.self, s.start());
-    while (q.length) { const { to, e } = q.shift()!; push(to, dkg.find((x) => x.self === to)!.receive(e)); }
+    while (q.length) {
+      const { to, e } = q.shift()!;
+      push(to, dkg.find((x) => x.self === to)!.receive(e));
+    }
   }
   const signers = Array.from({ length: t }, (_, i) => i + 1);
   const perRound = new Map<number, number[]>();
   const totals: number[] = [];
   for (let k = 0; k < runs + 3; k++) {
-    const sid2 = rng(32), digest = rng(32);
+    const sid2 = rng(32),
+      digest = rng(32);
     const createMs = new Map<number, number>();
     const sessions: Session<DklsSignOutput>[] = [];
-    for (const p of signers) createMs.set(p, cpuMs(() => { sessions.push(createDklsSign({ curve, sessionId: sid2, self: p, signers, share: last.get(p)!.share, digest, rng })); }));
+    for (const p of signers)
+      createMs.set(
+        p,
+        cpuMs(() => {
+          sessions.push(createDklsSign({ curve, sessionId: sid2, self: p, signers, share: last.get(p)!.share, digest, rng }));
+        }),
+      );
     const w0 = process.cpuUsage();
     const cost = run(sessions, createMs);
     const wd = process.cpuUsage(w0);
-    if (process.env.DEBUG) console.log('whole', ((wd.user + wd.system) / 1000).toFixed(1), [...cost].map(([p, c]) => `${p}: ${[...c.values()].reduce((a, b) => a + b, 0).toFixed(1)}`).join(' '));
+    if (process.env.DEBUG)
+      console.log(
+        'whole',
+        ((wd.user + wd.system) / 1000).toFixed(1),
+        [...cost].map(([p, c]) => `${p}: ${[...c.values()].reduce((a, b) => a + b, 0).toFixed(1)}`).join(' '),
+      );
     if (k < 3) continue;
     const c = cost.get(1)!;
     let tot = 0;
-    for (const [r, ms] of c) { (perRound.get(r) ?? perRound.set(r, []).get(r)!).push(ms); tot += ms; }
+    for (const [r, ms] of c) {
+      (perRound.get(r) ?? perRound.set(r, []).get(r)!).push(ms);
+      tot += ms;
+    }
     totals.push(tot);
   }
   const rounds = [...perRound.keys()].sort((a, b) => (a === 0 ? 1 : b === 0 ? -1 : a - b));
-  console.log(`${curve} ${t}-of-${n} signature, party 1, CPU ms (median of ${runs}): ` +
-    rounds.map((r) => `${r === 0 ? 'finish' : 'R' + r} ${median(perRound.get(r)!).toFixed(2)}`).join(', ') + `; total ${median(totals).toFixed(2)}`);
+  console.log(
+    `${curve} ${t}-of-${n} signature, party 1, CPU ms (median of ${runs}): ` +
+      rounds.map((r) => `${r === 0 ? 'finish' : 'R' + r} ${median(perRound.get(r)!).toFixed(2)}`).join(', ') +
+      `; total ${median(totals).toFixed(2)}`,
+  );
 }

@@ -6,7 +6,15 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
-import { CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand, type KeySpec, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
+import {
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  GetPublicKeyCommand,
+  KMSClient,
+  SignCommand,
+  type KeySpec,
+  type SigningAlgorithmSpec,
+} from '@aws-sdk/client-kms';
 import { prepareCluster, spawnGateway, spawnParty, waitForParties, type Spawned } from '../../services/main/cluster.ts';
 import { stopCluster } from '../../tests/support/cluster.ts';
 import { summarize, timeAsync, type Loop, type Summary } from './stats.ts';
@@ -52,7 +60,10 @@ export class BenchCluster {
   private readonly clients: KMSClient[] = [];
 
   /** `env`: added to every process's environment (the soak's heap probe); empty for the normal run. */
-  constructor(readonly n: number, private readonly env: NodeJS.ProcessEnv = {}) {}
+  constructor(
+    readonly n: number,
+    private readonly env: NodeJS.ProcessEnv = {},
+  ) {}
 
   async start(): Promise<this> {
     const config = prepareCluster({ dataDir: this.dataDir, parties: this.n, region: REGION, accountId: '111122223333', ...CREDENTIALS });
@@ -86,7 +97,12 @@ export class BenchCluster {
       if (s) out.set(p.name, { name: p.name, pid: p.pid, ...s });
     }
     const self = process.cpuUsage();
-    out.set('bench client', { name: 'bench client', pid: process.pid, cpuMs: (self.user + self.system) / 1000, peakRssMiB: process.resourceUsage().maxRSS / 1024 });
+    out.set('bench client', {
+      name: 'bench client',
+      pid: process.pid,
+      cpuMs: (self.user + self.system) / 1000,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    });
     return out;
   }
 
@@ -100,18 +116,31 @@ export type KeyHandle = { keyId: string; key: KeyObject };
 
 function tags(cfg: Config, n: number): { TagKey: string; TagValue: string }[] {
   // Default tags give 2-of-3 on the first three parties; anything else is asked for explicitly.
-  return cfg.t === 2 && cfg.n === 3 && n === 3 ? [] : [{ TagKey: 'tutti:threshold', TagValue: String(cfg.t) }, { TagKey: 'tutti:parties', TagValue: String(cfg.n) }];
+  return cfg.t === 2 && cfg.n === 3 && n === 3
+    ? []
+    : [
+        { TagKey: 'tutti:threshold', TagValue: String(cfg.t) },
+        { TagKey: 'tutti:parties', TagValue: String(cfg.n) },
+      ];
 }
 
 /** CreateKey one key, then more up to `count` while less than `maxMs` has passed. */
-export async function createKeys(cluster: BenchCluster, spec: BenchSpec, cfg: Config, count: number, maxMs: number): Promise<{ latency: Summary; keys: KeyHandle[] }> {
+export async function createKeys(
+  cluster: BenchCluster,
+  spec: BenchSpec,
+  cfg: Config,
+  count: number,
+  maxMs: number,
+): Promise<{ latency: Summary; keys: KeyHandle[] }> {
   const kms = cluster.client();
   const keys: KeyHandle[] = [];
   const samples: number[] = [];
   const t0 = performance.now();
   for (let i = 0; i < count && (i === 0 || performance.now() - t0 < maxMs); i++) {
     const a = performance.now();
-    const out = await kms.send(new CreateKeyCommand({ KeySpec: spec.keySpec as KeySpec, KeyUsage: 'SIGN_VERIFY', Description: 'bench', Tags: tags(cfg, cluster.n) }));
+    const out = await kms.send(
+      new CreateKeyCommand({ KeySpec: spec.keySpec as KeySpec, KeyUsage: 'SIGN_VERIFY', Description: 'bench', Tags: tags(cfg, cluster.n) }),
+    );
     samples.push(performance.now() - a);
     if (out.KeyMetadata?.KeyState !== 'Enabled') throw new Error(`CreateKey ${spec.keySpec}: state ${out.KeyMetadata?.KeyState}`);
     const keyId = out.KeyMetadata.KeyId!;
@@ -130,25 +159,35 @@ export const signatureChecks = { returned: 0, verified: 0, rejected: 0 };
 export type SignatureChecks = typeof signatureChecks;
 
 export function checksSince(before: SignatureChecks): SignatureChecks {
-  return { returned: signatureChecks.returned - before.returned, verified: signatureChecks.verified - before.verified, rejected: signatureChecks.rejected - before.rejected };
+  return {
+    returned: signatureChecks.returned - before.returned,
+    verified: signatureChecks.verified - before.verified,
+    rejected: signatureChecks.rejected - before.rejected,
+  };
 }
 
 /** One Sign through the SDK; returns its latency (ms). Throws if node:crypto rejects the signature. */
 export async function signOnce(kms: KMSClient, spec: BenchSpec, key: KeyHandle): Promise<number> {
   const message = new Uint8Array(randomBytes(MESSAGE_BYTES));
   const a = performance.now();
-  const out = await kms.send(new SignCommand({ KeyId: key.keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: spec.signingAlgorithm as SigningAlgorithmSpec }));
+  const out = await kms.send(
+    new SignCommand({ KeyId: key.keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: spec.signingAlgorithm as SigningAlgorithmSpec }),
+  );
   const dt = performance.now() - a;
   signatureChecks.returned++;
   const ok = out.Signature !== undefined && verify(spec.verifyDigest, message, key.key, out.Signature);
-  if (!ok) { signatureChecks.rejected++; throw new Error(`${spec.keySpec}: node:crypto rejected a signature from the service`); }
+  if (!ok) {
+    signatureChecks.rejected++;
+    throw new Error(`${spec.keySpec}: node:crypto rejected a signature from the service`);
+  }
   signatureChecks.verified++;
   return dt;
 }
 
 /** Cores kept busy by processes other than the cluster and this benchmark between two snapshots. */
 export function otherCores(before: Map<string, ProcessStats>, after: Map<string, ProcessStats>, ms: number): number | undefined {
-  const m0 = before.get('machine'), m1 = after.get('machine');
+  const m0 = before.get('machine'),
+    m1 = after.get('machine');
   if (!m0 || !m1) return undefined;
   let ours = 0;
   for (const [name, a] of after) if (name !== 'machine' && before.has(name)) ours += a.cpuMs - before.get(name)!.cpuMs;
@@ -174,11 +213,16 @@ export async function waitQuiet(cluster: BenchCluster, cores: number, maxWaitMs:
 
 /** waitQuiet for measurements without a cluster: everything but this process counts as other. */
 export async function waitQuietAlone(cores: number, maxWaitMs: number): Promise<number | undefined> {
-  const self = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const self = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   const deadline = performance.now() + maxWaitMs;
   let noise: number | undefined;
   do {
-    const m0 = machineBusyMs(), s0 = self(), t0 = performance.now();
+    const m0 = machineBusyMs(),
+      s0 = self(),
+      t0 = performance.now();
     await new Promise((r) => setTimeout(r, 1000));
     const m1 = machineBusyMs();
     if (m0 === null || m1 === null) return undefined;
@@ -189,8 +233,12 @@ export async function waitQuietAlone(cores: number, maxWaitMs: number): Promise<
 }
 
 /** Sign latency with one client. A failed request is counted (and its time left out), not fatal. */
-export async function signLatency(cluster: BenchCluster, spec: BenchSpec, key: KeyHandle, loop: Loop):
-  Promise<{ latency: Summary; otherCores?: number; errors: number; firstError?: string }> {
+export async function signLatency(
+  cluster: BenchCluster,
+  spec: BenchSpec,
+  key: KeyHandle,
+  loop: Loop,
+): Promise<{ latency: Summary; otherCores?: number; errors: number; firstError?: string }> {
   const kms = cluster.client();
   const before = cluster.snapshot();
   const t0 = performance.now();
@@ -206,12 +254,23 @@ export async function signLatency(cluster: BenchCluster, spec: BenchSpec, key: K
     }
   });
   const noise = otherCores(before, cluster.snapshot(), performance.now() - t0);
-  return { latency: summarize(samples.filter((x) => !Number.isNaN(x))), errors, ...(firstError ? { firstError } : {}), ...(noise !== undefined ? { otherCores: noise } : {}) };
+  return {
+    latency: summarize(samples.filter((x) => !Number.isNaN(x))),
+    errors,
+    ...(firstError ? { firstError } : {}),
+    ...(noise !== undefined ? { otherCores: noise } : {}),
+  };
 }
 
 export type Throughput = {
-  clients: number; windowMs: number; signatures: number; perSecond: number; errors: number; firstError?: string;
-  latency: Summary; cpuMsPerSignature: Record<string, number>;
+  clients: number;
+  windowMs: number;
+  signatures: number;
+  perSecond: number;
+  errors: number;
+  firstError?: string;
+  latency: Summary;
+  cpuMsPerSignature: Record<string, number>;
   /** Cores that processes other than the cluster and this benchmark kept busy during the window (noise). */
   otherCores?: number;
 };
@@ -259,19 +318,24 @@ async function load(cluster: BenchCluster, clients: number, b: ThroughputBudget,
   let firstError: string | undefined;
   let phase: 'warmup' | 'window' | 'drain' = 'warmup';
   let counted = 0;
-  const workers = Promise.all(sdk.map(async (kms, k) => {
-    while (phase !== 'drain') {
-      try {
-        const dt = await op(kms);
-        warmedUp[k] = true;
-        if (phase === 'window') { counted++; latencies.push(dt); }
-      } catch (e) {
-        errors++;
-        firstError ??= (e as Error).message;
-        warmedUp[k] = true;
+  const workers = Promise.all(
+    sdk.map(async (kms, k) => {
+      while (phase !== 'drain') {
+        try {
+          const dt = await op(kms);
+          warmedUp[k] = true;
+          if (phase === 'window') {
+            counted++;
+            latencies.push(dt);
+          }
+        } catch (e) {
+          errors++;
+          firstError ??= (e as Error).message;
+          warmedUp[k] = true;
+        }
       }
-    }
-  }));
+    }),
+  );
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const w0 = performance.now();
   while (performance.now() - w0 < b.maxMs && (performance.now() - w0 < b.warmupMs || (b.warmupAll && !warmedUp.every(Boolean)))) await sleep(10);
@@ -291,7 +355,14 @@ async function load(cluster: BenchCluster, clients: number, b: ThroughputBudget,
   }
   const noise = otherCores(before, after, windowMs);
   return {
-    clients, windowMs, signatures, perSecond: (signatures * 1000) / windowMs, errors, ...(firstError ? { firstError } : {}),
-    latency: summarize(latencies.slice(0, signatures)), cpuMsPerSignature, ...(noise !== undefined ? { otherCores: noise } : {}),
+    clients,
+    windowMs,
+    signatures,
+    perSecond: (signatures * 1000) / windowMs,
+    errors,
+    ...(firstError ? { firstError } : {}),
+    latency: summarize(latencies.slice(0, signatures)),
+    cpuMsPerSignature,
+    ...(noise !== undefined ? { otherCores: noise } : {}),
   };
 }

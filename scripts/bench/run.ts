@@ -26,7 +26,18 @@ import { parseArgs } from 'node:util';
 import { KEY_SPECS } from '../../services/coordinator/key-specs.ts';
 import { CONCURRENCY, CONFIGS, SPECS as ALL_SPECS, type BenchSpec, type Config } from './specs.ts';
 import { envelopeCost, inProcess, singleKey } from './unit.ts';
-import { BenchCluster, apiFloor, checksSince, createKeys, signatureChecks, signLatency, throughput, waitQuiet, waitQuietAlone, type ThroughputBudget } from './e2e.ts';
+import {
+  BenchCluster,
+  apiFloor,
+  checksSince,
+  createKeys,
+  signatureChecks,
+  signLatency,
+  throughput,
+  waitQuiet,
+  waitQuietAlone,
+  type ThroughputBudget,
+} from './e2e.ts';
 import { SOAK_DEFAULT_S, soak } from './soak.ts';
 import { machine, markdown, splice, type BenchResult, type E2ERow } from './report.ts';
 import { round, type Loop } from './stats.ts';
@@ -34,11 +45,15 @@ import { round, type Loop } from './stats.ts';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 type Budget = {
-  singleKey: Loop; inProcessSign: Loop; inProcessKeygen: Loop;
+  singleKey: Loop;
+  inProcessSign: Loop;
+  inProcessKeygen: Loop;
   /** Configurations (default: all, or --configs); the smoke run does 2-of-3 only: a DKLs23 3-of-5 DKG alone takes ~15 s. */
   configs?: string[];
   /** CreateKey: at least one key, then more while both bounds allow. */
-  createKeys: { count: number; maxMs: number }; signLatency: Loop; throughput: ThroughputBudget;
+  createKeys: { count: number; maxMs: number };
+  signLatency: Loop;
+  throughput: ThroughputBudget;
   /** Concurrent clients of the throughput measurements (default 1, 16, 64). */
   concurrency?: readonly number[];
   /** Before each end-to-end measurement, wait up to `maxWaitMs` for other processes to use fewer than `cores` cores. */
@@ -80,8 +95,16 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      smoke: { type: 'boolean' }, soak: { type: 'string' }, json: { type: 'string' }, md: { type: 'string' }, only: { type: 'string' }, configs: { type: 'string' },
-      specs: { type: 'string' }, 'wait-quiet': { type: 'string' }, clients: { type: 'string' }, interval: { type: 'string' },
+      smoke: { type: 'boolean' },
+      soak: { type: 'string' },
+      json: { type: 'string' },
+      md: { type: 'string' },
+      only: { type: 'string' },
+      configs: { type: 'string' },
+      specs: { type: 'string' },
+      'wait-quiet': { type: 'string' },
+      clients: { type: 'string' },
+      interval: { type: 'string' },
     },
   });
   const wanted = values.specs ? new Set(values.specs.split(',')) : undefined;
@@ -91,11 +114,13 @@ async function main(): Promise<void> {
     const seconds = Number(values.soak);
     if (!(seconds > 0)) throw new Error(`--soak ${values.soak}: expected a number of seconds`);
     const ok = await soak({
-      seconds, specs: wanted ? SPECS : SPECS.filter((s) => s.curve === 'ed25519'),
+      seconds,
+      specs: wanted ? SPECS : SPECS.filter((s) => s.curve === 'ed25519'),
       configs: values.configs ? parseConfigs(values.configs) : [{ t: 2, n: 3 }],
       clients: values.clients ? Number(values.clients) : 64,
       intervalS: values.interval ? Number(values.interval) : 5,
-      jsonPath: resolve(values.json ?? 'bench-out/soak.json'), mdPath: resolve(values.md ?? 'bench-out/soak.md'),
+      jsonPath: resolve(values.json ?? 'bench-out/soak.json'),
+      mdPath: resolve(values.md ?? 'bench-out/soak.md'),
       log,
     });
     if (!ok) process.exitCode = 1;
@@ -124,29 +149,37 @@ async function main(): Promise<void> {
   if (only.has('unit')) {
     result.envelope = await envelopeCost(budget.singleKey);
     const e = result.envelope;
-    log(`envelope (${e.frameBytes} B frame, ${e.controlBytes} B control message): protect ${e.protect.p50.toFixed(3)} ms, open ${e.open.p50.toFixed(3)} ms, binary framing both ways ${e.control.p50.toFixed(4)} ms`);
+    log(
+      `envelope (${e.frameBytes} B frame, ${e.controlBytes} B control message): protect ${e.protect.p50.toFixed(3)} ms, open ${e.open.p50.toFixed(3)} ms, binary framing both ways ${e.control.p50.toFixed(4)} ms`,
+    );
   }
 
   if (only.has('inprocess')) {
-    for (const spec of SPECS) for (const cfg of configs) {
-      if (smoke && spec.smokeInProcess === false) continue;
-      if (!spec.inProcess) { result.inProcess.push({ keySpec: spec.keySpec, ...cfg, skipped: spec.pending ?? 'no driver' }); continue; }
-      if (budget.quiet) {
-        const t0 = performance.now();
-        const noise = await waitQuietAlone(budget.quiet.cores, budget.quiet.maxWaitMs);
-        if (performance.now() - t0 > 1500) log(`waited ${((performance.now() - t0) / 1000).toFixed(0)} s for a quieter machine (other processes: ${noise?.toFixed(2) ?? '?'} cores)`);
+    for (const spec of SPECS)
+      for (const cfg of configs) {
+        if (smoke && spec.smokeInProcess === false) continue;
+        if (!spec.inProcess) {
+          result.inProcess.push({ keySpec: spec.keySpec, ...cfg, skipped: spec.pending ?? 'no driver' });
+          continue;
+        }
+        if (budget.quiet) {
+          const t0 = performance.now();
+          const noise = await waitQuietAlone(budget.quiet.cores, budget.quiet.maxWaitMs);
+          if (performance.now() - t0 > 1500)
+            log(`waited ${((performance.now() - t0) / 1000).toFixed(0)} s for a quieter machine (other processes: ${noise?.toFixed(2) ?? '?'} cores)`);
+        }
+        const r = inProcess(spec, cfg, budget.inProcessKeygen, budget.inProcessSign);
+        log(`in-process ${spec.keySpec} ${cfg.t}-of-${cfg.n}: sign p50 ${r.sign.p50.toFixed(2)} ms (${r.sign.n}), DKG p50 ${r.keygen.p50.toFixed(1)} ms`);
+        result.inProcess.push(r);
       }
-      const r = inProcess(spec, cfg, budget.inProcessKeygen, budget.inProcessSign);
-      log(`in-process ${spec.keySpec} ${cfg.t}-of-${cfg.n}: sign p50 ${r.sign.p50.toFixed(2)} ms (${r.sign.n}), DKG p50 ${r.keygen.p50.toFixed(1)} ms`);
-      result.inProcess.push(r);
-    }
   }
 
   let failed = false;
   if (only.has('e2e')) {
     for (const cfg of configs) {
       const offered = SPECS.filter((s) => KEY_SPECS[s.keySpec]);
-      for (const s of SPECS.filter((x) => !KEY_SPECS[x.keySpec])) result.e2e.push({ keySpec: s.keySpec, ...cfg, skipped: s.pending ?? 'not offered by the gateway' });
+      for (const s of SPECS.filter((x) => !KEY_SPECS[x.keySpec]))
+        result.e2e.push({ keySpec: s.keySpec, ...cfg, skipped: s.pending ?? 'not offered by the gateway' });
       if (!offered.length) continue;
       log(`starting a cluster with ${cfg.n} parties for ${cfg.t}-of-${cfg.n}`);
       const cluster = await new BenchCluster(cfg.n).start();
@@ -180,10 +213,15 @@ async function main(): Promise<void> {
   writeFileSync(mdPath, splice(existsSync(mdPath) ? readFileSync(mdPath, 'utf8') : '# Benchmarks\n', generated));
   log(`wrote ${jsonPath} and ${mdPath} in ${result.durationS} s`);
   process.stdout.write(generated + '\n');
-  if (failed) { log('some requests failed'); process.exitCode = 1; }
+  if (failed) {
+    log('some requests failed');
+    process.exitCode = 1;
+  }
 }
 
-function join(...p: string[]): string { return resolve(...p); }
+function join(...p: string[]): string {
+  return resolve(...p);
+}
 
 function parseConfigs(arg: string): Config[] {
   return arg.split(',').map((c) => {
@@ -212,14 +250,22 @@ async function measureE2E(cluster: BenchCluster, spec: BenchSpec, cfg: Config, b
   const lat = await signLatency(cluster, spec, keys[0]!, budget.signLatency);
   row.sign = lat.latency;
   if (lat.otherCores !== undefined) row.signNoise = lat.otherCores;
-  if (lat.errors) { ok = false; row.error = `${lat.errors} failed Sign requests (first: ${lat.firstError})`; log(`e2e ${name}: ${row.error}`); }
-  log(`e2e ${name}: Sign p50 ${row.sign.p50.toFixed(2)} p95 ${row.sign.p95.toFixed(2)} p99 ${row.sign.p99.toFixed(2)} ms (${row.sign.n}), other processes ${lat.otherCores?.toFixed(2) ?? '?'} cores`);
+  if (lat.errors) {
+    ok = false;
+    row.error = `${lat.errors} failed Sign requests (first: ${lat.firstError})`;
+    log(`e2e ${name}: ${row.error}`);
+  }
+  log(
+    `e2e ${name}: Sign p50 ${row.sign.p50.toFixed(2)} p95 ${row.sign.p95.toFixed(2)} p99 ${row.sign.p99.toFixed(2)} ms (${row.sign.n}), other processes ${lat.otherCores?.toFixed(2) ?? '?'} cores`,
+  );
   row.throughput = [];
   for (const c of budget.concurrency ?? CONCURRENCY) {
     await quiet(`${c} clients`);
     const tp = await throughput(cluster, spec, keys[0]!, c, budget.throughput);
     row.throughput.push(tp);
-    log(`e2e ${name}: ${c} clients: ${tp.perSecond.toFixed(1)}/s (${tp.signatures} in ${tp.windowMs.toFixed(0)} ms), p50 ${tp.latency.p50.toFixed(1)} ms, ${tp.errors} errors${tp.firstError ? `: ${tp.firstError}` : ''}, other processes ${tp.otherCores?.toFixed(2) ?? '?'} cores`);
+    log(
+      `e2e ${name}: ${c} clients: ${tp.perSecond.toFixed(1)}/s (${tp.signatures} in ${tp.windowMs.toFixed(0)} ms), p50 ${tp.latency.p50.toFixed(1)} ms, ${tp.errors} errors${tp.firstError ? `: ${tp.firstError}` : ''}, other processes ${tp.otherCores?.toFixed(2) ?? '?'} cores`,
+    );
     if (tp.errors) ok = false;
   }
   row.processes = [...cluster.snapshot().values()].filter((p) => p.name !== 'machine');
@@ -229,9 +275,14 @@ async function measureE2E(cluster: BenchCluster, spec: BenchSpec, cfg: Config, b
   if (withApiFloor) {
     row.apiFloor = [];
     for (const c of [1, 16]) row.apiFloor.push(await apiFloor(cluster, keys[0]!.keyId, c, budget.throughput));
-    log(`e2e API floor (DescribeKey): ${row.apiFloor.map((f) => `${f.clients} clients p50 ${f.latency.p50.toFixed(2)} ms, ${f.perSecond.toFixed(0)}/s, gateway ${f.cpuMsPerSignature['gateway']?.toFixed(2)} ms CPU`).join('; ')}`);
+    log(
+      `e2e API floor (DescribeKey): ${row.apiFloor.map((f) => `${f.clients} clients p50 ${f.latency.p50.toFixed(2)} ms, ${f.perSecond.toFixed(0)}/s, gateway ${f.cpuMsPerSignature['gateway']?.toFixed(2)} ms CPU`).join('; ')}`,
+    );
   }
   return ok;
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

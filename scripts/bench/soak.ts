@@ -22,8 +22,14 @@ const PROBE = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'heap-
 const MiB = 2 ** 20;
 
 export type SoakOptions = {
-  seconds: number; specs: BenchSpec[]; configs: Config[]; clients: number; intervalS: number;
-  jsonPath: string; mdPath: string; log: (line: string) => void;
+  seconds: number;
+  specs: BenchSpec[];
+  configs: Config[];
+  clients: number;
+  intervalS: number;
+  jsonPath: string;
+  mdPath: string;
+  log: (line: string) => void;
 };
 
 /** One sample of one process, MiB. Heap figures are absent where the probe has not written yet. */
@@ -32,8 +38,12 @@ export type SoakSample = { t: number; signatures: number; errors: number; procs:
 
 /** Growth statistics of one series (MiB) over the samples after the warm-up. */
 export type Trend = {
-  start: number; end: number; min: number; max: number;
-  firstThirdMedian: number; lastThirdMedian: number;
+  start: number;
+  end: number;
+  min: number;
+  max: number;
+  firstThirdMedian: number;
+  lastThirdMedian: number;
   /** Least-squares slope over the second half of the samples after the warm-up, MiB per minute. */
   slopeSecondHalf: number;
   /** Least-squares slope over all samples after the warm-up, MiB per minute. */
@@ -45,10 +55,18 @@ export type Trend = {
 export type SoakProcess = { name: string; pid: number; peakRss: number; hwm?: number; rss: Trend; heapUsed?: Trend; heapTotal?: Trend };
 
 export type SoakRun = {
-  keySpec: string; t: number; n: number; clients: number;
-  durationS: number; warmupS: number; intervalS: number;
+  keySpec: string;
+  t: number;
+  n: number;
+  clients: number;
+  durationS: number;
+  warmupS: number;
+  intervalS: number;
   /** Signatures completed after the warm-up, and per second. */
-  signatures: number; perSecond: number; errors: number; firstError?: string;
+  signatures: number;
+  perSecond: number;
+  errors: number;
+  firstError?: string;
   /** Every Sign response of the run, warm-up included, as checked with node:crypto. */
   checks: SignatureChecks;
   latency: Summary;
@@ -70,7 +88,8 @@ export function warmupSeconds(seconds: number): number {
 function statusMiB(pid: number): { rss: number; hwm?: number } | null {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rss = /VmRSS:\s+(\d+) kB/.exec(s), hwm = /VmHWM:\s+(\d+) kB/.exec(s);
+    const rss = /VmRSS:\s+(\d+) kB/.exec(s),
+      hwm = /VmHWM:\s+(\d+) kB/.exec(s);
     if (!rss) return null;
     return { rss: Number(rss[1]) / 1024, ...(hwm ? { hwm: Number(hwm[1]) / 1024 } : {}) };
   } catch {
@@ -84,18 +103,30 @@ function heapMiB(u: Usage | null): Partial<MemSample> {
   return { heapUsed: u.heapUsed / MiB, heapTotal: u.heapTotal / MiB, external: u.external / MiB, arrayBuffers: u.arrayBuffers / MiB };
 }
 function readProbe(dir: string, pid: number): Usage | null {
-  try { return JSON.parse(readFileSync(join(dir, `${pid}.json`), 'utf8')) as Usage; } catch { return null; }
+  try {
+    return JSON.parse(readFileSync(join(dir, `${pid}.json`), 'utf8')) as Usage;
+  } catch {
+    return null;
+  }
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN; };
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
+};
 
 /** Least-squares slope of y over x. */
 export function slope(x: number[], y: number[]): number {
   const n = x.length;
   if (n < 2) return NaN;
-  const mx = x.reduce((a, b) => a + b, 0) / n, my = y.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0, sxx = 0;
-  for (let i = 0; i < n; i++) { sxy += (x[i]! - mx) * (y[i]! - my); sxx += (x[i]! - mx) ** 2; }
+  const mx = x.reduce((a, b) => a + b, 0) / n,
+    my = y.reduce((a, b) => a + b, 0) / n;
+  let sxy = 0,
+    sxx = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+  }
   return sxx > 0 ? sxy / sxx : NaN;
 }
 
@@ -109,22 +140,45 @@ export function trend(t: number[], y: number[]): Trend {
   const n = y.length;
   const third = Math.max(1, Math.floor(n / 3));
   const half = Math.floor(n / 2);
-  const first = median(y.slice(0, third)), last = median(y.slice(n - third));
-  const slopeSecondHalf = slope(t.slice(half).map((s) => s / 60), y.slice(half));
-  const slopeAll = slope(t.map((s) => s / 60), y);
+  const first = median(y.slice(0, third)),
+    last = median(y.slice(n - third));
+  const slopeSecondHalf = slope(
+    t.slice(half).map((s) => s / 60),
+    y.slice(half),
+  );
+  const slopeAll = slope(
+    t.map((s) => s / 60),
+    y,
+  );
   const level = Math.max(first, 1);
   const bySlope = slopeSecondHalf >= Math.max(1, 0.002 * level);
   const byThirds = last - first >= Math.max(8, 0.02 * level);
   return {
-    start: y[0]!, end: y[n - 1]!, min: Math.min(...y), max: Math.max(...y),
-    firstThirdMedian: first, lastThirdMedian: last, slopeSecondHalf, slopeAll,
+    start: y[0]!,
+    end: y[n - 1]!,
+    min: Math.min(...y),
+    max: Math.max(...y),
+    firstThirdMedian: first,
+    lastThirdMedian: last,
+    slopeSecondHalf,
+    slopeAll,
     verdict: bySlope && byThirds ? 'grows' : bySlope || byThirds ? 'unclear' : 'flat',
   };
 }
 
 function roundTrend(x: Trend): Trend {
   const r = (v: number) => round(v, 4);
-  return { ...x, start: r(x.start), end: r(x.end), min: r(x.min), max: r(x.max), firstThirdMedian: r(x.firstThirdMedian), lastThirdMedian: r(x.lastThirdMedian), slopeSecondHalf: r(x.slopeSecondHalf), slopeAll: r(x.slopeAll) };
+  return {
+    ...x,
+    start: r(x.start),
+    end: r(x.end),
+    min: r(x.min),
+    max: r(x.max),
+    firstThirdMedian: r(x.firstThirdMedian),
+    lastThirdMedian: r(x.lastThirdMedian),
+    slopeSecondHalf: r(x.slopeSecondHalf),
+    slopeAll: r(x.slopeAll),
+  };
 }
 
 async function soakOne(spec: BenchSpec, cfg: Config, o: SoakOptions): Promise<SoakRun> {
@@ -132,14 +186,27 @@ async function soakOne(spec: BenchSpec, cfg: Config, o: SoakOptions): Promise<So
   const probeDir = mkdtempSync(join(tmpdir(), 'tutti-soak-heap-'));
   const env = {
     NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${PROBE}`.trim(),
-    TUTTI_BENCH_HEAP_DIR: probeDir, TUTTI_BENCH_HEAP_INTERVAL_MS: String(Math.max(500, Math.min(2000, (o.intervalS * 1000) / 2))),
+    TUTTI_BENCH_HEAP_DIR: probeDir,
+    TUTTI_BENCH_HEAP_INTERVAL_MS: String(Math.max(500, Math.min(2000, (o.intervalS * 1000) / 2))),
   };
   o.log(`soak ${name}: starting a cluster with ${cfg.n} parties`);
   const cluster = await new BenchCluster(cfg.n, env).start();
   const warmupS = warmupSeconds(o.seconds);
   const run: SoakRun = {
-    keySpec: spec.keySpec, ...cfg, clients: o.clients, durationS: o.seconds, warmupS, intervalS: o.intervalS,
-    signatures: 0, perSecond: 0, errors: 0, checks: { returned: 0, verified: 0, rejected: 0 }, latency: summarize([]), perMinute: [], processes: [], samples: [],
+    keySpec: spec.keySpec,
+    ...cfg,
+    clients: o.clients,
+    durationS: o.seconds,
+    warmupS,
+    intervalS: o.intervalS,
+    signatures: 0,
+    perSecond: 0,
+    errors: 0,
+    checks: { returned: 0, verified: 0, rejected: 0 },
+    latency: summarize([]),
+    perMinute: [],
+    processes: [],
+    samples: [],
   };
   const checks0 = { ...signatureChecks };
   try {
@@ -150,25 +217,33 @@ async function soakOne(spec: BenchSpec, cfg: Config, o: SoakOptions): Promise<So
     const sdk = Array.from({ length: o.clients }, () => cluster.client());
     const t0 = performance.now();
     const elapsedS = () => (performance.now() - t0) / 1000;
-    let stop = false, done = 0, errors = 0;
+    let stop = false,
+      done = 0,
+      errors = 0;
     let firstError: string | undefined;
     const latencies: number[] = [];
     const completions: number[] = [];
-    const workers = Promise.all(sdk.map(async (kms) => {
-      while (!stop) {
-        try {
-          const dt = await signOnce(kms, spec, key);
-          const at = elapsedS();
-          if (at >= warmupS && !stop) { done++; latencies.push(dt); completions.push(at); }
-        } catch (e) {
-          errors++;
-          firstError ??= (e as Error).message;
-          if (errors === 1 || errors % 100 === 0) o.log(`soak ${name}: ${errors} failed Sign requests (first: ${firstError})`);
-          // A failing cluster must not turn into a busy loop.
-          await new Promise((r) => setTimeout(r, 100));
+    const workers = Promise.all(
+      sdk.map(async (kms) => {
+        while (!stop) {
+          try {
+            const dt = await signOnce(kms, spec, key);
+            const at = elapsedS();
+            if (at >= warmupS && !stop) {
+              done++;
+              latencies.push(dt);
+              completions.push(at);
+            }
+          } catch (e) {
+            errors++;
+            firstError ??= (e as Error).message;
+            if (errors === 1 || errors % 100 === 0) o.log(`soak ${name}: ${errors} failed Sign requests (first: ${firstError})`);
+            // A failing cluster must not turn into a busy loop.
+            await new Promise((r) => setTimeout(r, 100));
+          }
         }
-      }
-    }));
+      }),
+    );
     const sample = () => {
       const s: SoakSample = { t: round(elapsedS(), 4), signatures: done, errors, procs: {} };
       for (const p of procs) {
@@ -188,13 +263,20 @@ async function soakOne(spec: BenchSpec, cfg: Config, o: SoakOptions): Promise<So
     let next = 0;
     let lastLog = 0;
     while (elapsedS() < o.seconds) {
-      if (!before && elapsedS() >= warmupS) { before = cluster.snapshot(); windowStart = performance.now(); }
+      if (!before && elapsedS() >= warmupS) {
+        before = cluster.snapshot();
+        windowStart = performance.now();
+      }
       if (elapsedS() >= next) {
         const s = sample();
         next += o.intervalS;
         if (s.t - lastLog >= 60 || lastLog === 0) {
           lastLog = s.t || 1e-9;
-          o.log(`soak ${name}: ${s.t.toFixed(0)} s, ${done} signatures after warm-up, ${errors} errors; RSS MiB ${Object.entries(s.procs).map(([k, v]) => `${k} ${v.rss.toFixed(0)}${v.heapUsed !== undefined ? ` (heap ${v.heapUsed.toFixed(0)})` : ''}`).join(', ')}`);
+          o.log(
+            `soak ${name}: ${s.t.toFixed(0)} s, ${done} signatures after warm-up, ${errors} errors; RSS MiB ${Object.entries(s.procs)
+              .map(([k, v]) => `${k} ${v.rss.toFixed(0)}${v.heapUsed !== undefined ? ` (heap ${v.heapUsed.toFixed(0)})` : ''}`)
+              .join(', ')}`,
+          );
         }
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -213,20 +295,52 @@ async function soakOne(spec: BenchSpec, cfg: Config, o: SoakOptions): Promise<So
       const a = warmupS + m * 60;
       run.perMinute.push(round(completions.filter((x) => x >= a && x < a + 60).length / 60, 3));
     }
-    if (before) { const noise = otherCores(before, after, windowMs); if (noise !== undefined) run.otherCores = round(noise, 3); }
+    if (before) {
+      const noise = otherCores(before, after, windowMs);
+      if (noise !== undefined) run.otherCores = round(noise, 3);
+    }
 
     const measured = run.samples.filter((s) => s.t >= warmupS);
     for (const p of procs) {
       const rows = measured.filter((s) => s.procs[p.name]);
       if (rows.length < 2) continue;
       const t = rows.map((s) => s.t - warmupS);
-      const rss = roundTrend(trend(t, rows.map((s) => s.procs[p.name]!.rss)));
+      const rss = roundTrend(
+        trend(
+          t,
+          rows.map((s) => s.procs[p.name]!.rss),
+        ),
+      );
       const heapRows = rows.filter((s) => s.procs[p.name]!.heapUsed !== undefined);
-      const heap = heapRows.length >= 2 ? roundTrend(trend(heapRows.map((s) => s.t - warmupS), heapRows.map((s) => s.procs[p.name]!.heapUsed!))) : undefined;
-      const heapTotal = heapRows.length >= 2 ? roundTrend(trend(heapRows.map((s) => s.t - warmupS), heapRows.map((s) => s.procs[p.name]!.heapTotal!))) : undefined;
+      const heap =
+        heapRows.length >= 2
+          ? roundTrend(
+              trend(
+                heapRows.map((s) => s.t - warmupS),
+                heapRows.map((s) => s.procs[p.name]!.heapUsed!),
+              ),
+            )
+          : undefined;
+      const heapTotal =
+        heapRows.length >= 2
+          ? roundTrend(
+              trend(
+                heapRows.map((s) => s.t - warmupS),
+                heapRows.map((s) => s.procs[p.name]!.heapTotal!),
+              ),
+            )
+          : undefined;
       const all = run.samples.map((s) => s.procs[p.name]).filter((x): x is MemSample => !!x);
       const hwm = all[all.length - 1]?.hwm;
-      run.processes.push({ name: p.name, pid: p.pid, peakRss: round(Math.max(...all.map((x) => x.rss)), 4), ...(hwm !== undefined ? { hwm: round(hwm, 4) } : {}), rss, ...(heap ? { heapUsed: heap } : {}), ...(heapTotal ? { heapTotal } : {}) });
+      run.processes.push({
+        name: p.name,
+        pid: p.pid,
+        peakRss: round(Math.max(...all.map((x) => x.rss)), 4),
+        ...(hwm !== undefined ? { hwm: round(hwm, 4) } : {}),
+        rss,
+        ...(heap ? { heapUsed: heap } : {}),
+        ...(heapTotal ? { heapTotal } : {}),
+      });
     }
     for (const s of run.samples) for (const v of Object.values(s.procs)) for (const k of Object.keys(v) as (keyof MemSample)[]) v[k] = round(v[k]!, 4);
     for (const c of sdk) c.destroy();
@@ -238,8 +352,13 @@ async function soakOne(spec: BenchSpec, cfg: Config, o: SoakOptions): Promise<So
     await cluster.stop();
     rmSync(probeDir, { recursive: true, force: true });
   }
-  o.log(`soak ${name}: ${run.signatures} signatures after warm-up (${run.perSecond.toFixed(1)}/s), ${run.errors} errors; ${run.checks.returned} returned in all, ${run.checks.verified} verified, ${run.checks.rejected} rejected`);
-  for (const p of run.processes) o.log(`soak ${name}: ${p.name}: RSS ${p.rss.start.toFixed(0)} → ${p.rss.end.toFixed(0)} MiB, peak ${p.peakRss.toFixed(0)}, slope ${p.rss.slopeSecondHalf.toFixed(2)} MiB/min, thirds ${p.rss.firstThirdMedian.toFixed(0)} → ${p.rss.lastThirdMedian.toFixed(0)}: ${p.rss.verdict}${p.heapUsed ? `; heap ${p.heapUsed.firstThirdMedian.toFixed(0)} → ${p.heapUsed.lastThirdMedian.toFixed(0)} MiB, ${p.heapUsed.slopeSecondHalf.toFixed(2)} MiB/min: ${p.heapUsed.verdict}` : ''}${p.heapTotal ? `; heapTotal ${p.heapTotal.firstThirdMedian.toFixed(0)} → ${p.heapTotal.lastThirdMedian.toFixed(0)} MiB` : ''}`);
+  o.log(
+    `soak ${name}: ${run.signatures} signatures after warm-up (${run.perSecond.toFixed(1)}/s), ${run.errors} errors; ${run.checks.returned} returned in all, ${run.checks.verified} verified, ${run.checks.rejected} rejected`,
+  );
+  for (const p of run.processes)
+    o.log(
+      `soak ${name}: ${p.name}: RSS ${p.rss.start.toFixed(0)} → ${p.rss.end.toFixed(0)} MiB, peak ${p.peakRss.toFixed(0)}, slope ${p.rss.slopeSecondHalf.toFixed(2)} MiB/min, thirds ${p.rss.firstThirdMedian.toFixed(0)} → ${p.rss.lastThirdMedian.toFixed(0)}: ${p.rss.verdict}${p.heapUsed ? `; heap ${p.heapUsed.firstThirdMedian.toFixed(0)} → ${p.heapUsed.lastThirdMedian.toFixed(0)} MiB, ${p.heapUsed.slopeSecondHalf.toFixed(2)} MiB/min: ${p.heapUsed.verdict}` : ''}${p.heapTotal ? `; heapTotal ${p.heapTotal.firstThirdMedian.toFixed(0)} → ${p.heapTotal.lastThirdMedian.toFixed(0)} MiB` : ''}`,
+    );
   return run;
 }
 
@@ -260,7 +379,11 @@ export async function soak(o: SoakOptions): Promise<boolean> {
   let ok = true;
   for (const r of result.runs) {
     if (r.error || r.errors || r.checks.rejected || r.checks.verified !== r.checks.returned || r.signatures === 0) ok = false;
-    for (const p of r.processes) if (p.rss.verdict === 'grows') { ok = false; o.log(`${r.keySpec} ${r.t}-of-${r.n}: ${p.name}'s RSS grows`); }
+    for (const p of r.processes)
+      if (p.rss.verdict === 'grows') {
+        ok = false;
+        o.log(`${r.keySpec} ${r.t}-of-${r.n}: ${p.name}'s RSS grows`);
+      }
   }
   return ok;
 }
@@ -273,27 +396,42 @@ export function soakMarkdown(r: SoakResult): string {
   const L: string[] = [];
   L.push(`Run: ${m.date}, \`npm run bench -- --soak\`, commit ${m.commit}${m.dirty ? ' (with uncommitted changes)' : ''}, ${r.durationS ?? '?'} s.`);
   L.push('');
-  L.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}; Node ${m.node} (OpenSSL ${m.openssl}); ` +
-    Object.entries(m.packages).map(([p, v]) => `${p} ${v}`).join(', ') +
-    `. Load average (1/5/15 min) at start ${m.loadavg.start.join(' / ')}${m.loadavg.end ? `, at end ${m.loadavg.end.join(' / ')}` : ''}.`);
+  L.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB; ${m.os}; Node ${m.node} (OpenSSL ${m.openssl}); ` +
+      Object.entries(m.packages)
+        .map(([p, v]) => `${p} ${v}`)
+        .join(', ') +
+      `. Load average (1/5/15 min) at start ${m.loadavg.start.join(' / ')}${m.loadavg.end ? `, at end ${m.loadavg.end.join(' / ')}` : ''}.`,
+  );
   for (const run of r.runs) {
     L.push('');
     L.push(`### ${run.keySpec} ${run.t}-of-${run.n}: ${run.clients} clients for ${run.durationS} s`);
     L.push('');
-    if (run.error) { L.push(`Failed: ${run.error}`); continue; }
-    L.push(`Warm-up ${run.warmupS} s, then ${run.signatures} signatures (${run.perSecond.toFixed(1)}/s; per minute: ${run.perMinute.map((x) => x.toFixed(1)).join(', ')}), ` +
-      `latency p50 ${f0(run.latency.p50)} / p95 ${f0(run.latency.p95)} / p99 ${f0(run.latency.p99)} ms, ${run.errors} errors${run.firstError ? ` (first: ${run.firstError})` : ''}. ` +
-      `Every signature returned (${run.checks.returned}, warm-up included) checked with node:crypto: ${run.checks.verified} verified, ${run.checks.rejected} rejected.` +
-      (run.otherCores !== undefined ? ` Other processes on the machine kept ${run.otherCores.toFixed(2)} cores busy on average.` : ''));
+    if (run.error) {
+      L.push(`Failed: ${run.error}`);
+      continue;
+    }
+    L.push(
+      `Warm-up ${run.warmupS} s, then ${run.signatures} signatures (${run.perSecond.toFixed(1)}/s; per minute: ${run.perMinute.map((x) => x.toFixed(1)).join(', ')}), ` +
+        `latency p50 ${f0(run.latency.p50)} / p95 ${f0(run.latency.p95)} / p99 ${f0(run.latency.p99)} ms, ${run.errors} errors${run.firstError ? ` (first: ${run.firstError})` : ''}. ` +
+        `Every signature returned (${run.checks.returned}, warm-up included) checked with node:crypto: ${run.checks.verified} verified, ${run.checks.rejected} rejected.` +
+        (run.otherCores !== undefined ? ` Other processes on the machine kept ${run.otherCores.toFixed(2)} cores busy on average.` : ''),
+    );
     L.push('');
-    L.push(`Memory in MiB, sampled every ${run.intervalS} s. "start" is the first sample after the warm-up; thirds and slope are over the samples after it; the slope is a least-squares line over the second half. Heap is V8's heapUsed, heapTotal what V8 has reserved for it (process.memoryUsage()).`);
+    L.push(
+      `Memory in MiB, sampled every ${run.intervalS} s. "start" is the first sample after the warm-up; thirds and slope are over the samples after it; the slope is a least-squares line over the second half. Heap is V8's heapUsed, heapTotal what V8 has reserved for it (process.memoryUsage()).`,
+    );
     L.push('');
-    L.push('| process | RSS start | RSS end | RSS peak (sampled) | VmHWM | RSS first third → last third (median) | RSS slope MiB/min | heap start → end | heap thirds | heap slope MiB/min | heapTotal thirds | verdict RSS / heap |');
+    L.push(
+      '| process | RSS start | RSS end | RSS peak (sampled) | VmHWM | RSS first third → last third (median) | RSS slope MiB/min | heap start → end | heap thirds | heap slope MiB/min | heapTotal thirds | verdict RSS / heap |',
+    );
     L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const p of run.processes) {
       const h = p.heapUsed;
-      L.push(`| ${p.name} | ${f0(p.rss.start)} | ${f0(p.rss.end)} | ${f0(p.peakRss)} | ${f0(p.hwm)} | ${f0(p.rss.firstThirdMedian)} → ${f0(p.rss.lastThirdMedian)} | ${f2(p.rss.slopeSecondHalf)} | ` +
-        `${h ? `${f0(h.start)} → ${f0(h.end)}` : '–'} | ${h ? `${f0(h.firstThirdMedian)} → ${f0(h.lastThirdMedian)}` : '–'} | ${f2(h?.slopeSecondHalf)} | ${p.heapTotal ? `${f0(p.heapTotal.firstThirdMedian)} → ${f0(p.heapTotal.lastThirdMedian)}` : '–'} | ${p.rss.verdict} / ${h?.verdict ?? '–'} |`);
+      L.push(
+        `| ${p.name} | ${f0(p.rss.start)} | ${f0(p.rss.end)} | ${f0(p.peakRss)} | ${f0(p.hwm)} | ${f0(p.rss.firstThirdMedian)} → ${f0(p.rss.lastThirdMedian)} | ${f2(p.rss.slopeSecondHalf)} | ` +
+          `${h ? `${f0(h.start)} → ${f0(h.end)}` : '–'} | ${h ? `${f0(h.firstThirdMedian)} → ${f0(h.lastThirdMedian)}` : '–'} | ${f2(h?.slopeSecondHalf)} | ${p.heapTotal ? `${f0(p.heapTotal.firstThirdMedian)} → ${f0(p.heapTotal.lastThirdMedian)}` : '–'} | ${p.rss.verdict} / ${h?.verdict ?? '–'} |`,
+      );
     }
     // RSS at each full minute (the sample nearest to it), for a reader who wants the curve.
     const names = run.processes.map((p) => p.name);
@@ -312,6 +450,8 @@ export function soakMarkdown(r: SoakResult): string {
     }
   }
   L.push('');
-  L.push('Verdict per series: "grows" if the second half\'s slope is ≥ 1 MiB/min (and ≥ 0.2 % of the level per minute) and the last third\'s median is ≥ 8 MiB (and ≥ 2 %) above the first third\'s; "flat" if neither; "unclear" if one of the two.');
+  L.push(
+    'Verdict per series: "grows" if the second half\'s slope is ≥ 1 MiB/min (and ≥ 0.2 % of the level per minute) and the last third\'s median is ≥ 8 MiB (and ≥ 2 %) above the first third\'s; "flat" if neither; "unclear" if one of the two.',
+  );
   return L.join('\n');
 }

@@ -23,10 +23,35 @@ export type BenchSpec = {
 };
 
 export const SPECS: BenchSpec[] = [
-  { keySpec: 'ECC_NIST_EDWARDS25519', label: 'Ed25519', curve: 'ed25519', signingAlgorithm: 'ED25519_SHA_512', verifyDigest: null, inProcess: frostDriver('ed25519') },
+  {
+    keySpec: 'ECC_NIST_EDWARDS25519',
+    label: 'Ed25519',
+    curve: 'ed25519',
+    signingAlgorithm: 'ED25519_SHA_512',
+    verifyDigest: null,
+    inProcess: frostDriver('ed25519'),
+  },
   { keySpec: 'ECC_NIST_EDWARDS448', label: 'Ed448', curve: 'ed448', signingAlgorithm: 'ED448_SHAKE_256', verifyDigest: null, inProcess: frostDriver('ed448') },
-  { keySpec: 'ECC_SECG_P256K1', label: 'secp256k1', curve: 'secp256k1', signingAlgorithm: 'ECDSA_SHA_256', verifyDigest: 'sha256', inProcess: dkls23Driver('secp256k1'), pending: 'not yet (issue 4)', smokeInProcess: false },
-  { keySpec: 'ECC_NIST_P256', label: 'P-256', curve: 'p256', signingAlgorithm: 'ECDSA_SHA_256', verifyDigest: 'sha256', inProcess: dkls23Driver('p256'), pending: 'not yet (issue 4)', smokeInProcess: false },
+  {
+    keySpec: 'ECC_SECG_P256K1',
+    label: 'secp256k1',
+    curve: 'secp256k1',
+    signingAlgorithm: 'ECDSA_SHA_256',
+    verifyDigest: 'sha256',
+    inProcess: dkls23Driver('secp256k1'),
+    pending: 'not yet (issue 4)',
+    smokeInProcess: false,
+  },
+  {
+    keySpec: 'ECC_NIST_P256',
+    label: 'P-256',
+    curve: 'p256',
+    signingAlgorithm: 'ECDSA_SHA_256',
+    verifyDigest: 'sha256',
+    inProcess: dkls23Driver('p256'),
+    pending: 'not yet (issue 4)',
+    smokeInProcess: false,
+  },
 ];
 
 /**
@@ -36,5 +61,8 @@ export const SPECS: BenchSpec[] = [
 export const MESSAGE_BYTES = 64;
 
 export type Config = { t: number; n: number };
-export const CONFIGS: Config[] = [{ t: 2, n: 3 }, { t: 3, n: 5 }];
+export const CONFIGS: Config[] = [
+  { t: 2, n: 3 },
+  { t: 3, n: 5 },
+];
 export const CONCURRENCY = [1, 16, 64] as const;

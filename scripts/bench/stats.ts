@@ -7,10 +7,7 @@ export function summarize(samples: readonly number[]): Summary {
   if (samples.length === 0) return { n: 0, p50: NaN, p95: NaN, p99: NaN, mean: NaN, min: NaN, max: NaN };
   const s = [...samples].sort((a, b) => a - b);
   const rank = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-  return {
-    n: s.length, p50: rank(50), p95: rank(95), p99: rank(99),
-    mean: s.reduce((a, b) => a + b, 0) / s.length, min: s[0]!, max: s[s.length - 1]!,
-  };
+  return { n: s.length, p50: rank(50), p95: rank(95), p99: rank(99), mean: s.reduce((a, b) => a + b, 0) / s.length, min: s[0]!, max: s[s.length - 1]! };
 }
 
 /** How long a loop may run: at least `warmup` calls and `warmupMs` of warm-up, then at most `maxIter` calls or `maxMs`. */

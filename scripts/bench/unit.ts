@@ -19,18 +19,33 @@ export function nodeKey(curve: Curve, publicKey: Uint8Array): KeyObject {
   const P = curve === 'secp256k1' ? secp256k1.Point : p256.Point;
   const raw = P.fromBytes(publicKey).toBytes(false);
   const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64url');
-  return createPublicKey({ key: { kty: 'EC', crv: curve === 'secp256k1' ? 'secp256k1' : 'P-256', x: b64(raw.subarray(1, 33)), y: b64(raw.subarray(33)) }, format: 'jwk' });
+  return createPublicKey({
+    key: { kty: 'EC', crv: curve === 'secp256k1' ? 'secp256k1' : 'P-256', x: b64(raw.subarray(1, 33)), y: b64(raw.subarray(33)) },
+    format: 'jwk',
+  });
 }
 
 type Signer = { sign: (msg: Uint8Array) => Uint8Array; key: KeyObject; digest: string | null; dsaEncoding?: 'ieee-p1363' };
 
 function signer(curve: Curve): Signer {
   switch (curve) {
-    case 'ed25519': { const sk = ed25519.utils.randomSecretKey(); return { sign: (m) => ed25519.sign(m, sk), key: nodeKey(curve, ed25519.getPublicKey(sk)), digest: null }; }
-    case 'ed448': { const sk = ed448.utils.randomSecretKey(); return { sign: (m) => ed448.sign(m, sk), key: nodeKey(curve, ed448.getPublicKey(sk)), digest: null }; }
+    case 'ed25519': {
+      const sk = ed25519.utils.randomSecretKey();
+      return { sign: (m) => ed25519.sign(m, sk), key: nodeKey(curve, ed25519.getPublicKey(sk)), digest: null };
+    }
+    case 'ed448': {
+      const sk = ed448.utils.randomSecretKey();
+      return { sign: (m) => ed448.sign(m, sk), key: nodeKey(curve, ed448.getPublicKey(sk)), digest: null };
+    }
     // ECDSA over SHA-256 of the message (what ECDSA_SHA_256 with MessageType RAW means), compact r ‖ s.
-    case 'secp256k1': { const sk = secp256k1.utils.randomSecretKey(); return { sign: (m) => secp256k1.sign(m, sk), key: nodeKey(curve, secp256k1.getPublicKey(sk)), digest: 'sha256', dsaEncoding: 'ieee-p1363' }; }
-    case 'p256': { const sk = p256.utils.randomSecretKey(); return { sign: (m) => p256.sign(m, sk), key: nodeKey(curve, p256.getPublicKey(sk)), digest: 'sha256', dsaEncoding: 'ieee-p1363' }; }
+    case 'secp256k1': {
+      const sk = secp256k1.utils.randomSecretKey();
+      return { sign: (m) => secp256k1.sign(m, sk), key: nodeKey(curve, secp256k1.getPublicKey(sk)), digest: 'sha256', dsaEncoding: 'ieee-p1363' };
+    }
+    case 'p256': {
+      const sk = p256.utils.randomSecretKey();
+      return { sign: (m) => p256.sign(m, sk), key: nodeKey(curve, p256.getPublicKey(sk)), digest: 'sha256', dsaEncoding: 'ieee-p1363' };
+    }
   }
 }
 
@@ -45,7 +60,8 @@ export function singleKey(curve: Curve, loop: Loop): SingleKeyResult {
     const a = performance.now();
     const sig = s.sign(m);
     const dt = performance.now() - a;
-    msgs.push(m); sigs.push(sig);
+    msgs.push(m);
+    sigs.push(sig);
     return dt;
   });
   for (let i = 0; i < sigs.length; i++) {
@@ -62,7 +78,9 @@ export function inProcess(spec: BenchSpec, cfg: Config, keygenLoop: Loop, signLo
   const driver = spec.inProcess!;
   const signers = Array.from({ length: cfg.t }, (_, k) => k + 1);
   let key: InProcessKey | undefined;
-  const keygen = timeSync(keygenLoop, () => { key = driver.keygen(cfg.t, cfg.n); });
+  const keygen = timeSync(keygenLoop, () => {
+    key = driver.keygen(cfg.t, cfg.n);
+  });
   if (!key) throw new Error('no key');
   const k: InProcessKey = key;
   const nk = nodeKey(spec.curve, k.publicKey);
@@ -78,10 +96,7 @@ export function inProcess(spec: BenchSpec, cfg: Config, keygenLoop: Loop, signLo
   return { keySpec: spec.keySpec, t: cfg.t, n: cfg.n, keygen: summarize(keygen), sign: summarize(sign) };
 }
 
-export type EnvelopeCost = {
-  frameBytes: number; controlBytes: number;
-  protect: Summary; open: Summary; control: Summary;
-};
+export type EnvelopeCost = { frameBytes: number; controlBytes: number; protect: Summary; open: Summary; control: Summary };
 
 /**
  * What one protocol envelope costs a party beside the protocol: protect (Ed25519-signed broadcast
@@ -93,12 +108,32 @@ export async function envelopeCost(loop: Loop): Promise<EnvelopeCost> {
   const { generateIdentity, publicIdentity } = await import('../../services/transport/identity.ts');
   const { protect, open } = await import('../../services/transport/secure-envelope.ts');
   const { encodeBinaryEnvelope, decodeBinaryControl } = await import('../../services/transport/control.ts');
-  const a = generateIdentity('party-1'), b = generateIdentity('party-2');
+  const a = generateIdentity('party-1'),
+    b = generateIdentity('party-2');
   const senders = (i: number) => (i === 1 ? publicIdentity(a) : i === 2 ? publicIdentity(b) : undefined);
-  const envelope = () => ({ protocol: 'frost-ed25519/sign', session: new Uint8Array(randomBytes(32)), round: 1, from: 1, to: 0, payload: new Uint8Array(randomBytes(128)) });
+  const envelope = () => ({
+    protocol: 'frost-ed25519/sign',
+    session: new Uint8Array(randomBytes(32)),
+    round: 1,
+    from: 1,
+    to: 0,
+    payload: new Uint8Array(randomBytes(128)),
+  });
   const frames: Uint8Array[] = [];
-  const protectT = timeSync(loop, (i) => { const e = envelope(); const t0 = performance.now(); const f = protect(e, a); const dt = performance.now() - t0; if (i >= 0) frames.push(f); return dt; });
-  const openT = timeSync({ ...loop, maxIter: frames.length }, (i) => { const f = frames[Math.max(0, i) % frames.length]!; const t0 = performance.now(); open(f, b, senders, 2); return performance.now() - t0; });
+  const protectT = timeSync(loop, (i) => {
+    const e = envelope();
+    const t0 = performance.now();
+    const f = protect(e, a);
+    const dt = performance.now() - t0;
+    if (i >= 0) frames.push(f);
+    return dt;
+  });
+  const openT = timeSync({ ...loop, maxIter: frames.length }, (i) => {
+    const f = frames[Math.max(0, i) % frames.length]!;
+    const t0 = performance.now();
+    open(f, b, senders, 2);
+    return performance.now() - t0;
+  });
   const frame = frames[0]!;
   const session = 'ab'.repeat(32);
   let wire: Buffer = Buffer.alloc(0);

@@ -26,8 +26,19 @@ export function eip191Preimage(message: string | Uint8Array): Uint8Array {
   return Uint8Array.from([...new TextEncoder().encode(`\x19Ethereum Signed Message:\n${body.length}`), ...body]);
 }
 
-type TypedData = { domain: Record<string, unknown>; types: Record<string, ReadonlyArray<{ name: string; type: string }>>; primaryType: string; message: Record<string, unknown> };
-const DOMAIN_FIELDS = [['name', 'string'], ['version', 'string'], ['chainId', 'uint256'], ['verifyingContract', 'address'], ['salt', 'bytes32']] as const;
+type TypedData = {
+  domain: Record<string, unknown>;
+  types: Record<string, ReadonlyArray<{ name: string; type: string }>>;
+  primaryType: string;
+  message: Record<string, unknown>;
+};
+const DOMAIN_FIELDS = [
+  ['name', 'string'],
+  ['version', 'string'],
+  ['chainId', 'uint256'],
+  ['verifyingContract', 'address'],
+  ['salt', 'bytes32'],
+] as const;
 
 /**
  * EIP-712 typed data as the parties read it (docs/policies.md "EIP-712 typed data"): RFC 8785 JSON of
@@ -35,9 +46,18 @@ const DOMAIN_FIELDS = [['name', 'string'], ['version', 'string'], ['chainId', 'u
  * the domain's fields in EIP-712 order when the caller left it out (ethers and viem do).
  */
 export function typedDataPreimage(t: TypedData): Uint8Array {
-  const plain = (v: unknown): unknown => (typeof v === 'bigint' ? v.toString()
-    : Array.isArray(v) ? v.map(plain)
-      : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, plain(x)])) : v);
+  const plain = (v: unknown): unknown =>
+    typeof v === 'bigint'
+      ? v.toString()
+      : Array.isArray(v)
+        ? v.map(plain)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .filter(([, x]) => x !== undefined)
+                .map(([k, x]) => [k, plain(x)]),
+            )
+          : v;
   const domain = plain(t.domain) as Record<string, unknown>;
   const types = { ...t.types } as Record<string, ReadonlyArray<{ name: string; type: string }>>;
   types.EIP712Domain ??= DOMAIN_FIELDS.filter(([f]) => domain[f] !== undefined).map(([name, type]) => ({ name, type }));
@@ -68,11 +88,14 @@ export class PreimageBook {
 
   /** Adds a registered digest's preimage tokens to every Sign{MessageType: DIGEST} sent through `client`. */
   attach(client: { middlewareStack: object }): this {
-    (client as ClientLike).middlewareStack.add((next, context) => async (args) => {
-      const input = args.input as { MessageType?: string; Message?: Uint8Array; GrantTokens?: string[] };
-      const tokens = context.commandName === 'SignCommand' && input.MessageType === 'DIGEST' && input.Message ? this.tokensFor(input.Message) : undefined;
-      return next(tokens ? { ...args, input: { ...input, GrantTokens: [...(input.GrantTokens ?? []), ...tokens] } } : args);
-    }, { step: 'initialize', name: 'tuttiPreimage' });
+    (client as ClientLike).middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { MessageType?: string; Message?: Uint8Array; GrantTokens?: string[] };
+        const tokens = context.commandName === 'SignCommand' && input.MessageType === 'DIGEST' && input.Message ? this.tokensFor(input.Message) : undefined;
+        return next(tokens ? { ...args, input: { ...input, GrantTokens: [...(input.GrantTokens ?? []), ...tokens] } } : args);
+      },
+      { step: 'initialize', name: 'tuttiPreimage' },
+    );
     return this;
   }
 }

@@ -20,7 +20,11 @@ export type SignRequest = {
 export type PolicyRevisionRecord = { revision: number; previousHash: string | null; policy: unknown };
 
 export type OpenDkg = {
-  type: 'open'; kind: 'dkg'; session: string; keyId: string; keySpec: string;
+  type: 'open';
+  kind: 'dkg';
+  session: string;
+  keyId: string;
+  keySpec: string;
   /** Protocol family, e.g. 'frost-ed25519'. */
   protocol: string;
   threshold: number;
@@ -34,7 +38,10 @@ export type OpenDkg = {
 };
 
 export type OpenSign = {
-  type: 'open'; kind: 'sign'; session: string; keyId: string;
+  type: 'open';
+  kind: 'sign';
+  session: string;
+  keyId: string;
   /** Key indices of the signers, sorted. */
   signers: number[];
   request: SignRequest;
@@ -55,7 +62,10 @@ export type OpenSign = {
  * session: each party answers at once, 'done' with a PolicyRevisionResult or 'abort' (kind 'policy').
  */
 export type OpenPolicyRevision = {
-  type: 'open'; kind: 'policy'; session: string; keyId: string;
+  type: 'open';
+  kind: 'policy';
+  session: string;
+  keyId: string;
   revision: PolicyRevisionRecord;
   /** Approval tokens over the change (`tutti-approval:v1:…`, policies/approvals.ts). */
   approvals: string[];
@@ -74,9 +84,7 @@ export type OpenPolicyRevision = {
  * this session) if a remaining peer is one it has banned for the key, so that the coordinator
  * leaves it out as well and tries again.
  */
-export type OpenRefresh = {
-  type: 'open'; kind: 'refresh'; session: string; keyId: string; liftBans: boolean; exclude?: string[]; withoutBanned?: boolean;
-};
+export type OpenRefresh = { type: 'open'; kind: 'refresh'; session: string; keyId: string; liftBans: boolean; exclude?: string[]; withoutBanned?: boolean };
 
 export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh;
 
@@ -88,7 +96,9 @@ export type EnvelopeMessage = { type: 'envelope'; session: string; from: number;
  * `confirmation` (refresh): the party's signed confirmation of the new version (RefreshCertificate), durably recorded before it left.
  */
 export type DkgResult = {
-  publicKey: string; transcriptHash: string; policyHash: string;
+  publicKey: string;
+  transcriptHash: string;
+  policyHash: string;
   /** DKG: the party's signed acknowledgement of revision 1 (control/revision-ack.ts), hex. */
   acknowledgement?: string;
   /** DKG only: the party's signed creation receipt (receipts.ts), stored by the gateway for GetKeyAttestation. */
@@ -117,7 +127,9 @@ export type AbortMessage = { type: 'abort'; session: string; kind: FailureKind; 
  * ScheduleKeyDeletion on, on every connect and every sweep, until the party confirms.
  */
 export type DeleteKeyMessage = {
-  type: 'delete-key'; keyId: string; record?: DeletionRecord;
+  type: 'delete-key';
+  keyId: string;
+  record?: DeletionRecord;
   /** The key is gone at the gateway (its window passed, or its creation failed); false while it is only pending deletion. */
   due?: boolean;
 };
@@ -151,7 +163,10 @@ export const MAX_PREMAKE = 8;
  * peers before it activates; the coordinator only carries it.
  */
 export type RefreshCertificate = {
-  keyId: string; session: string; publicKey: string; transcriptHash: string;
+  keyId: string;
+  session: string;
+  publicKey: string;
+  transcriptHash: string;
   /** The new version's party ids, in index order. */
   members: string[];
   confirmations: string[];
@@ -174,15 +189,22 @@ export type RefreshRollbackMessage = { type: 'refresh-rollback'; statement: Aban
  * confirmation, the certificate it activated with, or an abandon statement.
  */
 export type RefreshStateMessage = {
-  type: 'refresh-state'; keyId: string; session: string;
+  type: 'refresh-state';
+  keyId: string;
+  session: string;
   state: 'none' | 'pending' | 'confirmed' | 'activated' | 'abandoned' | 'rolled-back';
-  members?: string[]; publicKey?: string; transcriptHash?: string;
-  confirmation?: string; certificate?: RefreshCertificate; statement?: AbandonStatement;
+  members?: string[];
+  publicKey?: string;
+  transcriptHash?: string;
+  confirmation?: string;
+  certificate?: RefreshCertificate;
+  statement?: AbandonStatement;
 };
 
 export type RefreshControlMessage = RefreshQueryMessage | RefreshCertificateMessage | RefreshAbandonMessage | RefreshRollbackMessage;
 
-export type CoordinatorToParty = OpenMessage | EnvelopeMessage | AbortMessage | DeleteKeyMessage | CancelKeyDeletionMessage | PeerCommitmentsMessage | RefreshControlMessage;
+export type CoordinatorToParty =
+  OpenMessage | EnvelopeMessage | AbortMessage | DeleteKeyMessage | CancelKeyDeletionMessage | PeerCommitmentsMessage | RefreshControlMessage;
 export type PartyToCoordinator = EnvelopeMessage | DoneMessage | AbortMessage | KeyDeletedMessage | PremadeMessage | RefreshStateMessage;
 
 export const SESSION_ID_RE = /^[0-9a-f]{64}$/;

@@ -15,26 +15,44 @@ import type { PublicIdentity } from '../transport/identity.ts';
 export const LABEL_RECEIPT = 'tutti/v1/key-creation-receipt';
 
 export type ReceiptFacts = {
-  keyId: string; keySpec: string; protocol: string; publicKey: string; threshold: number;
-  parties: PublicIdentity[]; policyHash: string; transcriptHash: string;
+  keyId: string;
+  keySpec: string;
+  protocol: string;
+  publicKey: string;
+  threshold: number;
+  parties: PublicIdentity[];
+  policyHash: string;
+  transcriptHash: string;
 };
 /** One party's receipt: the facts, who signed them (`partyId`) and its signature (hex). */
 export type CreationReceipt = ReceiptFacts & { partyId: string; signature: string };
 
 export function receiptBytes(f: ReceiptFacts, partyId: string): Uint8Array {
   return lengthPrefixed(
-    utf8ToBytes(LABEL_RECEIPT), utf8ToBytes(f.keyId), utf8ToBytes(f.keySpec), utf8ToBytes(f.protocol), utf8ToBytes(f.publicKey),
-    u32(f.threshold), u32(f.parties.length),
+    utf8ToBytes(LABEL_RECEIPT),
+    utf8ToBytes(f.keyId),
+    utf8ToBytes(f.keySpec),
+    utf8ToBytes(f.protocol),
+    utf8ToBytes(f.publicKey),
+    u32(f.threshold),
+    u32(f.parties.length),
     ...f.parties.map((p) => lengthPrefixed(utf8ToBytes(p.partyId), hexToBytes(p.signPublic), hexToBytes(p.kexPublic))),
-    utf8ToBytes(f.policyHash), utf8ToBytes(f.transcriptHash), utf8ToBytes(partyId),
+    utf8ToBytes(f.policyHash),
+    utf8ToBytes(f.transcriptHash),
+    utf8ToBytes(partyId),
   );
 }
 
 export function signReceipt(f: ReceiptFacts, partyId: string, signSecret: Uint8Array): CreationReceipt {
   const facts: ReceiptFacts = {
-    keyId: f.keyId, keySpec: f.keySpec, protocol: f.protocol, publicKey: f.publicKey, threshold: f.threshold,
+    keyId: f.keyId,
+    keySpec: f.keySpec,
+    protocol: f.protocol,
+    publicKey: f.publicKey,
+    threshold: f.threshold,
     parties: f.parties.map((p) => ({ partyId: p.partyId, signPublic: p.signPublic, kexPublic: p.kexPublic })),
-    policyHash: f.policyHash, transcriptHash: f.transcriptHash,
+    policyHash: f.policyHash,
+    transcriptHash: f.transcriptHash,
   };
   return { ...facts, partyId, signature: bytesToHex(ed25519.sign(receiptBytes(facts, partyId), signSecret)) };
 }
@@ -51,7 +69,11 @@ export function receiptSignatureValid(r: CreationReceipt, signPublic: string): b
 export type AttestationExpectations = {
   /** The parties' identity keys the verifier trusts (its own copy, e.g. a peers.json). */
   pinned: PublicIdentity[];
-  keyId?: string; publicKey?: string; policyHash?: string; minThreshold?: number; threshold?: number;
+  keyId?: string;
+  publicKey?: string;
+  policyHash?: string;
+  minThreshold?: number;
+  threshold?: number;
 };
 
 /**
@@ -68,19 +90,27 @@ export function verifyAttestation(receipts: unknown[], e: AttestationExpectation
   const pinned = new Map(e.pinned.map((p) => [p.partyId, p]));
   const signedBy = new Set<string>();
   for (const r of rs) {
-    if (typeof r !== 'object' || r === null || typeof r.partyId !== 'string' || !Array.isArray(r.parties)) { problems.push('a malformed receipt'); continue; }
+    if (typeof r !== 'object' || r === null || typeof r.partyId !== 'string' || !Array.isArray(r.parties)) {
+      problems.push('a malformed receipt');
+      continue;
+    }
     if (canon(r) !== canon(first)) problems.push(`${r.partyId}'s receipt states other facts than ${first.partyId}'s`);
     const pin = pinned.get(r.partyId);
-    if (!pin) { problems.push(`${r.partyId} is not a pinned party`); continue; }
+    if (!pin) {
+      problems.push(`${r.partyId} is not a pinned party`);
+      continue;
+    }
     const listed = r.parties.find((p) => p.partyId === r.partyId);
-    if (!listed || listed.signPublic !== pin.signPublic || listed.kexPublic !== pin.kexPublic) problems.push(`the receipt of ${r.partyId} lists it with other keys than the pinned ones`);
+    if (!listed || listed.signPublic !== pin.signPublic || listed.kexPublic !== pin.kexPublic)
+      problems.push(`the receipt of ${r.partyId} lists it with other keys than the pinned ones`);
     if (!receiptSignatureValid(r, pin.signPublic)) problems.push(`${r.partyId}'s signature does not verify under its pinned key`);
     else signedBy.add(r.partyId);
   }
   for (const p of first.parties ?? []) {
     const pin = pinned.get(p.partyId);
     if (!pin) problems.push(`party ${p.partyId} of the key is not pinned`);
-    else if (pin.signPublic !== p.signPublic || pin.kexPublic !== p.kexPublic) problems.push(`party ${p.partyId} of the key has other keys than the pinned ones`);
+    else if (pin.signPublic !== p.signPublic || pin.kexPublic !== p.kexPublic)
+      problems.push(`party ${p.partyId} of the key has other keys than the pinned ones`);
     if (!signedBy.has(p.partyId)) problems.push(`no valid receipt from party ${p.partyId}`);
   }
   if (e.keyId !== undefined && first.keyId !== e.keyId) problems.push(`key id ${first.keyId}, expected ${e.keyId}`);

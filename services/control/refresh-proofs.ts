@@ -13,8 +13,14 @@ const ABANDON_LABEL = 'tutti/v1/refresh-abandon';
 
 /** What a member signs to confirm a refresh: it holds the new version durably and keeps it until the refresh is settled. */
 export function confirmationBytes(c: { keyId: string; session: string; publicKey: string; transcriptHash: string; members: string[] }): Uint8Array {
-  return lengthPrefixed(utf8ToBytes(CONFIRM_LABEL), utf8ToBytes(c.keyId), utf8ToBytes(c.session), utf8ToBytes(c.publicKey), utf8ToBytes(c.transcriptHash),
-    ...c.members.map((m) => utf8ToBytes(m)));
+  return lengthPrefixed(
+    utf8ToBytes(CONFIRM_LABEL),
+    utf8ToBytes(c.keyId),
+    utf8ToBytes(c.session),
+    utf8ToBytes(c.publicKey),
+    utf8ToBytes(c.transcriptHash),
+    ...c.members.map((m) => utf8ToBytes(m)),
+  );
 }
 
 /** What a member signs to abandon a refresh it never confirmed (and never will). */
@@ -25,7 +31,11 @@ export function abandonBytes(a: { keyId: string; session: string; partyId: strin
 /** An Ed25519 signature (hex) by `signPublic` (hex) over `message`; false for anything malformed. */
 export function validSignature(signature: unknown, message: Uint8Array, signPublic: string): boolean {
   if (typeof signature !== 'string' || !/^[0-9a-f]{128}$/.test(signature)) return false;
-  try { return ed25519.verify(hexToBytes(signature), message, hexToBytes(signPublic)); } catch { return false; }
+  try {
+    return ed25519.verify(hexToBytes(signature), message, hexToBytes(signPublic));
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -34,7 +44,8 @@ export function validSignature(signature: unknown, message: Uint8Array, signPubl
  */
 export function certificateSignatureProblem(c: RefreshCertificate, pinned: (partyId: string, index: number) => PublicIdentity | undefined): string | undefined {
   if (!c || typeof c !== 'object' || !Array.isArray(c.members) || c.members.some((m) => typeof m !== 'string')) return 'malformed';
-  if (typeof c.keyId !== 'string' || typeof c.session !== 'string' || typeof c.publicKey !== 'string' || typeof c.transcriptHash !== 'string') return 'malformed';
+  if (typeof c.keyId !== 'string' || typeof c.session !== 'string' || typeof c.publicKey !== 'string' || typeof c.transcriptHash !== 'string')
+    return 'malformed';
   if (!Array.isArray(c.confirmations) || c.confirmations.length !== c.members.length) return 'not one confirmation per member';
   const bytes = confirmationBytes(c);
   const bad = c.members.filter((m, i) => {

@@ -53,12 +53,17 @@ export async function deleteAlias(ctx: CoordinatorContext, aliasName: string, ca
   ctx.o.keys.deleteAlias(aliasName);
 }
 
-export async function listAliases({ o, access }: CoordinatorContext, req: { keyId?: string; limit: number; marker?: string }, caller: Caller): Promise<Page<AliasRecord>> {
+export async function listAliases(
+  { o, access }: CoordinatorContext,
+  req: { keyId?: string; limit: number; marker?: string },
+  caller: Caller,
+): Promise<Page<AliasRecord>> {
   access.requireAccountPrincipal(caller, 'ListAliases');
   const keyId = req.keyId === undefined ? undefined : access.resolve(req.keyId, caller, 'key').keyId;
   const afterName = req.marker === undefined ? undefined : decodeMarker('aliases', req.marker, isString);
   const page = o.keys.listAliases(Math.min(req.limit, MAX_ALIAS_PAGE), {
-    ...(keyId !== undefined ? { keyId } : {}), ...(afterName !== undefined ? { afterName } : {}),
+    ...(keyId !== undefined ? { keyId } : {}),
+    ...(afterName !== undefined ? { afterName } : {}),
   });
   const items = page.aliases.map((a) => access.aliasRecord(a));
   const last = page.aliases[page.aliases.length - 1];

@@ -60,39 +60,87 @@ export class Coordinator implements KeyService {
 
   // --- keys and signing ------------------------------------------------------------------------
 
-  createKey(req: CreateKeyRequest, caller: Caller): Promise<KeyRecord> { return createKey(this.ctx, req, caller); }
-  sign(req: SignRequest, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> { return sign(this.ctx, req, caller); }
-  verify(req: VerifyRequest, caller: Caller): Promise<{ key: KeyRecord; valid: boolean }> { return verify(this.ctx, req, caller); }
-  describeKey(keyId: string, caller: Caller): Promise<KeyRecord> { return admin.describeKey(this.ctx, keyId, caller); }
-  getKeyAttestation(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }> { return admin.getKeyAttestation(this.ctx, keyId, caller); }
-  listKeys(limit: number, marker: string | undefined, caller: Caller): Promise<{ keys: KeyRecord[]; nextMarker?: string }> { return admin.listKeys(this.ctx, limit, marker, caller); }
-  getPublicKey(keyId: string, caller: Caller): Promise<KeyRecord> { return admin.getPublicKey(this.ctx, keyId, caller); }
+  createKey(req: CreateKeyRequest, caller: Caller): Promise<KeyRecord> {
+    return createKey(this.ctx, req, caller);
+  }
+  sign(req: SignRequest, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> {
+    return sign(this.ctx, req, caller);
+  }
+  verify(req: VerifyRequest, caller: Caller): Promise<{ key: KeyRecord; valid: boolean }> {
+    return verify(this.ctx, req, caller);
+  }
+  describeKey(keyId: string, caller: Caller): Promise<KeyRecord> {
+    return admin.describeKey(this.ctx, keyId, caller);
+  }
+  getKeyAttestation(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }> {
+    return admin.getKeyAttestation(this.ctx, keyId, caller);
+  }
+  listKeys(limit: number, marker: string | undefined, caller: Caller): Promise<{ keys: KeyRecord[]; nextMarker?: string }> {
+    return admin.listKeys(this.ctx, limit, marker, caller);
+  }
+  getPublicKey(keyId: string, caller: Caller): Promise<KeyRecord> {
+    return admin.getPublicKey(this.ctx, keyId, caller);
+  }
 
   /** The operator's refresh (`cli.ts refresh`, docs/operations.md "Refreshing a key"); see refresh.ts. */
-  refreshKey(keyId: string, o: RefreshOptions): Promise<RefreshOutcome> { return refreshKey(this.ctx, keyId, o); }
+  refreshKey(keyId: string, o: RefreshOptions): Promise<RefreshOutcome> {
+    return refreshKey(this.ctx, keyId, o);
+  }
 
   // --- key state -------------------------------------------------------------------------------
 
-  enableKey(keyId: string, caller: Caller): Promise<void> { return admin.enableKey(this.ctx, keyId, caller); }
-  disableKey(keyId: string, caller: Caller): Promise<void> { return admin.disableKey(this.ctx, keyId, caller); }
-  scheduleKeyDeletion(keyId: string, pendingWindowInDays: number, caller: Caller): Promise<KeyRecord> { return admin.scheduleKeyDeletion(this.ctx, keyId, pendingWindowInDays, caller); }
-  cancelKeyDeletion(keyId: string, caller: Caller): Promise<KeyRecord> { return admin.cancelKeyDeletion(this.ctx, keyId, caller); }
-  updateKeyDescription(keyId: string, description: string, caller: Caller): Promise<void> { return admin.updateKeyDescription(this.ctx, keyId, description, caller); }
+  enableKey(keyId: string, caller: Caller): Promise<void> {
+    return admin.enableKey(this.ctx, keyId, caller);
+  }
+  disableKey(keyId: string, caller: Caller): Promise<void> {
+    return admin.disableKey(this.ctx, keyId, caller);
+  }
+  scheduleKeyDeletion(keyId: string, pendingWindowInDays: number, caller: Caller): Promise<KeyRecord> {
+    return admin.scheduleKeyDeletion(this.ctx, keyId, pendingWindowInDays, caller);
+  }
+  cancelKeyDeletion(keyId: string, caller: Caller): Promise<KeyRecord> {
+    return admin.cancelKeyDeletion(this.ctx, keyId, caller);
+  }
+  updateKeyDescription(keyId: string, description: string, caller: Caller): Promise<void> {
+    return admin.updateKeyDescription(this.ctx, keyId, description, caller);
+  }
 
   // --- aliases and tags ------------------------------------------------------------------------
 
-  createAlias(aliasName: string, targetKeyId: string, caller: Caller): Promise<void> { return aliases.createAlias(this.ctx, aliasName, targetKeyId, caller); }
-  updateAlias(aliasName: string, targetKeyId: string, caller: Caller): Promise<void> { return aliases.updateAlias(this.ctx, aliasName, targetKeyId, caller); }
-  deleteAlias(aliasName: string, caller: Caller): Promise<void> { return aliases.deleteAlias(this.ctx, aliasName, caller); }
-  listAliases(req: { keyId?: string; limit: number; marker?: string }, caller: Caller): Promise<Page<AliasRecord>> { return aliases.listAliases(this.ctx, req, caller); }
-  tagResource(keyId: string, tags: Tag[], caller: Caller): Promise<void> { return admin.tagResource(this.ctx, keyId, tags, caller); }
-  untagResource(keyId: string, tagKeys: string[], caller: Caller): Promise<void> { return admin.untagResource(this.ctx, keyId, tagKeys, caller); }
-  listResourceTags(req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<Tag>> { return admin.listResourceTags(this.ctx, req, caller); }
+  createAlias(aliasName: string, targetKeyId: string, caller: Caller): Promise<void> {
+    return aliases.createAlias(this.ctx, aliasName, targetKeyId, caller);
+  }
+  updateAlias(aliasName: string, targetKeyId: string, caller: Caller): Promise<void> {
+    return aliases.updateAlias(this.ctx, aliasName, targetKeyId, caller);
+  }
+  deleteAlias(aliasName: string, caller: Caller): Promise<void> {
+    return aliases.deleteAlias(this.ctx, aliasName, caller);
+  }
+  listAliases(req: { keyId?: string; limit: number; marker?: string }, caller: Caller): Promise<Page<AliasRecord>> {
+    return aliases.listAliases(this.ctx, req, caller);
+  }
+  tagResource(keyId: string, tags: Tag[], caller: Caller): Promise<void> {
+    return admin.tagResource(this.ctx, keyId, tags, caller);
+  }
+  untagResource(keyId: string, tagKeys: string[], caller: Caller): Promise<void> {
+    return admin.untagResource(this.ctx, keyId, tagKeys, caller);
+  }
+  listResourceTags(req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<Tag>> {
+    return admin.listResourceTags(this.ctx, req, caller);
+  }
 
   // --- key policy ------------------------------------------------------------------------------
 
-  getKeyPolicy(keyId: string, policyName: string, caller: Caller): Promise<string> { return getKeyPolicy(this.ctx, keyId, policyName, caller); }
-  putKeyPolicy(req: PutKeyPolicyRequest, caller: Caller): Promise<void> { return putKeyPolicy(this.ctx, req, caller); }
-  signingPolicyRevisions(keyId: string, caller: Caller): Promise<StoredRevisionAck[]> { return signingPolicyRevisions(this.ctx, keyId, caller); }
-  listKeyPolicies(req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<string>> { return listKeyPolicies(this.ctx, req, caller); }
+  getKeyPolicy(keyId: string, policyName: string, caller: Caller): Promise<string> {
+    return getKeyPolicy(this.ctx, keyId, policyName, caller);
+  }
+  putKeyPolicy(req: PutKeyPolicyRequest, caller: Caller): Promise<void> {
+    return putKeyPolicy(this.ctx, req, caller);
+  }
+  signingPolicyRevisions(keyId: string, caller: Caller): Promise<StoredRevisionAck[]> {
+    return signingPolicyRevisions(this.ctx, keyId, caller);
+  }
+  listKeyPolicies(req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<string>> {
+    return listKeyPolicies(this.ctx, req, caller);
+  }
 }

@@ -17,7 +17,14 @@ import { chooseParties } from './tags.ts';
 import { keyRecord } from './key-access.ts';
 import type { CoordinatorContext } from './context.ts';
 
-export type CreateKeyRequest = { keySpec: string; keyUsage: string; description: string; tags: Tag[]; policy?: string; bypassPolicyLockoutSafetyCheck?: boolean };
+export type CreateKeyRequest = {
+  keySpec: string;
+  keyUsage: string;
+  description: string;
+  tags: Tag[];
+  policy?: string;
+  bypassPolicyLockoutSafetyCheck?: boolean;
+};
 
 export async function createKey({ o, access }: CoordinatorContext, req: CreateKeyRequest, caller: Caller): Promise<KeyRecord> {
   access.requireAccountPrincipal(caller, 'CreateKey');
@@ -37,20 +44,40 @@ export async function createKey({ o, access }: CoordinatorContext, req: CreateKe
   const { parties, threshold } = chooseParties(req.tags, o.parties);
   checkSignerOverlap(signingPolicy, threshold, parties.length);
   const offline = parties.filter((p) => !o.isConnected(p));
-  if (offline.length) throw keyUnavailable(`Cannot create the key: parties ${offline.join(', ')} are not connected; every party must take part in key generation.`);
+  if (offline.length)
+    throw keyUnavailable(`Cannot create the key: parties ${offline.join(', ')} are not connected; every party must take part in key generation.`);
 
   const stored: StoredKey = {
-    keyId, arn, accountId: o.accountId, region: o.region, creationDate: access.now(),
-    description: req.description, keyUsage: 'SIGN_VERIFY', keySpec: spec.keySpec, keyState: 'Creating', protocol: spec.protocol,
-    threshold, parties, publicKey: null, policyHash, tags: req.tags, deletionDate: null, pendingWindowInDays: null, policy,
-    signingPolicy: storedSigningPolicy(signingPolicy), policyRevision: 1,
+    keyId,
+    arn,
+    accountId: o.accountId,
+    region: o.region,
+    creationDate: access.now(),
+    description: req.description,
+    keyUsage: 'SIGN_VERIFY',
+    keySpec: spec.keySpec,
+    keyState: 'Creating',
+    protocol: spec.protocol,
+    threshold,
+    parties,
+    publicKey: null,
+    policyHash,
+    tags: req.tags,
+    deletionDate: null,
+    pendingWindowInDays: null,
+    policy,
+    signingPolicy: storedSigningPolicy(signingPolicy),
+    policyRevision: 1,
   };
   o.keys.insert(stored);
   try {
     const members = new Map(parties.map((p, i) => [i + 1, p]));
-    const outputs = await o.runner.run(`${spec.protocol}/dkg`, members, (session) => ({
-      type: 'open', kind: 'dkg', session, keyId, keySpec: spec.keySpec, protocol: spec.protocol, threshold, parties, policy: signingPolicy,
-    }), spec.scheme === 'ecdsa' ? { roundTimeoutMs: o.dkgRoundTimeoutMs ?? 30_000 } : {});
+    const outputs = await o.runner.run(
+      `${spec.protocol}/dkg`,
+      members,
+      (session) => ({ type: 'open', kind: 'dkg', session, keyId, keySpec: spec.keySpec, protocol: spec.protocol, threshold, parties, policy: signingPolicy }),
+      spec.scheme === 'ecdsa' ? { roundTimeoutMs: o.dkgRoundTimeoutMs ?? 30_000 } : {},
+    );
     // A key exists only when all n parties confirmed the same transcript and public key.
     const results = [...outputs.values()] as DkgResult[];
     const first = results[0]!;
@@ -62,14 +89,21 @@ export async function createKey({ o, access }: CoordinatorContext, req: CreateKe
     }
     spkiDer(spec, Buffer.from(first.publicKey, 'hex'));
     // Each party's signed creation receipt, for GetKeyAttestation (services/control/receipts.ts).
-    o.evidence?.putReceipts(keyId, [...outputs.entries()].flatMap(([index, r]) => {
-      const receipt = (r as DkgResult).receipt;
-      return receipt ? [{ partyId: parties[index - 1]!, receipt }] : [];
-    }));
+    o.evidence?.putReceipts(
+      keyId,
+      [...outputs.entries()].flatMap(([index, r]) => {
+        const receipt = (r as DkgResult).receipt;
+        return receipt ? [{ partyId: parties[index - 1]!, receipt }] : [];
+      }),
+    );
     o.keys.update(keyId, { keyState: 'Enabled', publicKey: first.publicKey });
     // Each party's signed acknowledgement of revision 1 (GetKeyPolicy TuttiRevisions).
-    const unacknowledged = recordRevisionAcks(o.acks, o.identities, keyId,
-      [...outputs].map(([i, r]) => ({ partyId: members.get(i)!, revision: 1, policyHash, acknowledgement: (r as DkgResult).acknowledgement })));
+    const unacknowledged = recordRevisionAcks(
+      o.acks,
+      o.identities,
+      keyId,
+      [...outputs].map(([i, r]) => ({ partyId: members.get(i)!, revision: 1, policyHash, acknowledgement: (r as DkgResult).acknowledgement })),
+    );
     if (unacknowledged.length) o.log?.(`coordinator: ${keyId}: no valid acknowledgement of signing-policy revision 1 from ${unacknowledged.join(', ')}`);
   } catch (err) {
     // Parties that finished their part may hold a share of a key that now never exists: each is

@@ -8,11 +8,28 @@
 // the AWS-shaped error a caller gets.
 import type { AliasRecord, Caller, KeyRecord, Page } from '../kms-api/key-service.ts';
 import {
-  KmsError, accessDenied, dependencyTimeout, disabled, internal, invalidKeyUsage, invalidState, keyNotFound, keyUnavailable,
-  malformedPolicy, notFound, validation,
+  KmsError,
+  accessDenied,
+  dependencyTimeout,
+  disabled,
+  internal,
+  invalidKeyUsage,
+  invalidState,
+  keyNotFound,
+  keyUnavailable,
+  malformedPolicy,
+  notFound,
+  validation,
 } from '../kms-api/errors.ts';
 import {
-  PolicyError, accessDeniedMessage, accountOf, defaultKeyPolicy, evaluate, parseKeyPolicy, type KeyPolicy, type PolicyRequest,
+  PolicyError,
+  accessDeniedMessage,
+  accountOf,
+  defaultKeyPolicy,
+  evaluate,
+  parseKeyPolicy,
+  type KeyPolicy,
+  type PolicyRequest,
 } from '../../policies/aws-key-policy.ts';
 import { KeyRepositoryError, type StoredAlias, type StoredKey } from '../storage/key-repository.ts';
 import { DIGEST_BYTES, DIGEST_ONLY_ALGORITHMS, KEY_SPECS, spkiDer, type KeySpecInfo } from './key-specs.ts';
@@ -98,7 +115,9 @@ export class KeyAccess {
    */
   requireAccountPrincipal(caller: Caller, action: string): void {
     if (accountOf(caller.principal) === this.o.accountId) return;
-    throw accessDenied(`User: ${caller.principal} is not authorized to perform: kms:${action} on resource: arn:aws:kms:${this.o.region}:${this.o.accountId}:key/* because no identity-based policy allows the kms:${action} action`);
+    throw accessDenied(
+      `User: ${caller.principal} is not authorized to perform: kms:${action} on resource: arn:aws:kms:${this.o.region}:${this.o.accountId}:key/* because no identity-based policy allows the kms:${action} action`,
+    );
   }
 
   /** resolve (key id or ARN) → authorize → `fn` decides the patch, in one transaction; returns the updated key. */
@@ -130,15 +149,20 @@ export class KeyAccess {
 
   aliasRecord(a: StoredAlias): AliasRecord {
     return {
-      aliasName: a.aliasName, aliasArn: this.aliasArnOf(a.aliasName), targetKeyId: a.keyId,
-      creationDate: new Date(a.creationDate), lastUpdatedDate: new Date(a.lastUpdatedDate),
+      aliasName: a.aliasName,
+      aliasArn: this.aliasArnOf(a.aliasName),
+      targetKeyId: a.keyId,
+      creationDate: new Date(a.creationDate),
+      lastUpdatedDate: new Date(a.lastUpdatedDate),
     };
   }
 
   private policyRequest(resource: string, action: string, caller: Caller, context: Record<string, string>): PolicyRequest {
     const account = accountOf(caller.principal) ?? '';
     return {
-      principal: caller.principal, action: `kms:${action}`, resource,
+      principal: caller.principal,
+      action: `kms:${action}`,
+      resource,
       context: { 'kms:CallerAccount': account, 'aws:PrincipalAccount': account, 'aws:PrincipalArn': caller.principal, ...context },
     };
   }
@@ -162,7 +186,9 @@ export class KeyAccess {
  * spec and its public key as SPKI DER.
  */
 export function keyForMessage(
-  access: KeyAccess, op: 'Sign' | 'Verify', caller: Caller,
+  access: KeyAccess,
+  op: 'Sign' | 'Verify',
+  caller: Caller,
   req: { keyId: string; signingAlgorithm: string; messageType: string; message: Uint8Array },
 ): { k: StoredKey; spec: KeySpecInfo; spki: Uint8Array } {
   const k = access.resolve(req.keyId, caller, 'any');
@@ -214,10 +240,19 @@ export function repositoryError(e: unknown, k: StoredKey): unknown {
 export function keyRecord(k: StoredKey): KeyRecord {
   const spec = KEY_SPECS[k.keySpec];
   return {
-    keyId: k.keyId, arn: k.arn, accountId: k.accountId, creationDate: new Date(k.creationDate), description: k.description,
-    keyUsage: 'SIGN_VERIFY', keySpec: k.keySpec, keyState: k.keyState, signingAlgorithms: spec?.signingAlgorithms ?? [],
+    keyId: k.keyId,
+    arn: k.arn,
+    accountId: k.accountId,
+    creationDate: new Date(k.creationDate),
+    description: k.description,
+    keyUsage: 'SIGN_VERIFY',
+    keySpec: k.keySpec,
+    keyState: k.keyState,
+    signingAlgorithms: spec?.signingAlgorithms ?? [],
     publicKeyDer: k.publicKey && spec ? spkiDer(spec, Buffer.from(k.publicKey, 'hex')) : null,
-    threshold: k.threshold, parties: k.parties, tags: k.tags,
+    threshold: k.threshold,
+    parties: k.parties,
+    tags: k.tags,
     deletionDate: k.deletionDate === null ? null : new Date(k.deletionDate),
     pendingWindowInDays: k.pendingWindowInDays,
   };

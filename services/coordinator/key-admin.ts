@@ -28,7 +28,12 @@ export async function getKeyAttestation({ o, access }: CoordinatorContext, keyId
   return { key: keyRecord(k), receipts: o.evidence?.receipts(k.keyId) ?? [] };
 }
 
-export async function listKeys({ o, access }: CoordinatorContext, limit: number, marker: string | undefined, caller: Caller): Promise<{ keys: KeyRecord[]; nextMarker?: string }> {
+export async function listKeys(
+  { o, access }: CoordinatorContext,
+  limit: number,
+  marker: string | undefined,
+  caller: Caller,
+): Promise<{ keys: KeyRecord[]; nextMarker?: string }> {
   access.requireAccountPrincipal(caller, 'ListKeys');
   const after = marker === undefined ? undefined : decodeMarker('keys', marker, isKeyCursor);
   const page = o.keys.list(limit, after && { creationDate: after[0], keyId: after[1] });
@@ -62,11 +67,17 @@ export async function disableKey({ access }: CoordinatorContext, keyId: string, 
 
 export async function scheduleKeyDeletion({ o, access }: CoordinatorContext, keyId: string, pendingWindowInDays: number, caller: Caller): Promise<KeyRecord> {
   const now = access.now();
-  const record = access.change(keyId, 'ScheduleKeyDeletion', caller, (k) => {
-    requireNotPendingDeletion(k);
-    o.log?.(`coordinator: ${k.keyId} scheduled for deletion in ${pendingWindowInDays} days by ${caller.principal}`);
-    return { keyState: 'PendingDeletion', deletionDate: now + pendingWindowInDays * DAY_MS, pendingWindowInDays };
-  }, { 'kms:ScheduleKeyDeletionPendingWindowInDays': String(pendingWindowInDays) });
+  const record = access.change(
+    keyId,
+    'ScheduleKeyDeletion',
+    caller,
+    (k) => {
+      requireNotPendingDeletion(k);
+      o.log?.(`coordinator: ${k.keyId} scheduled for deletion in ${pendingWindowInDays} days by ${caller.principal}`);
+      return { keyState: 'PendingDeletion', deletionDate: now + pendingWindowInDays * DAY_MS, pendingWindowInDays };
+    },
+    { 'kms:ScheduleKeyDeletionPendingWindowInDays': String(pendingWindowInDays) },
+  );
   o.onShareDeletionsScheduled?.();
   return record;
 }
@@ -119,7 +130,11 @@ export async function untagResource({ access }: CoordinatorContext, keyId: strin
   });
 }
 
-export async function listResourceTags({ access }: CoordinatorContext, req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<Tag>> {
+export async function listResourceTags(
+  { access }: CoordinatorContext,
+  req: { keyId: string; limit: number; marker?: string },
+  caller: Caller,
+): Promise<Page<Tag>> {
   const k = access.resolve(req.keyId, caller, 'key');
   access.authorize(k, 'ListResourceTags', caller);
   return offsetPage('tags', k.tags, req.limit, req.marker);

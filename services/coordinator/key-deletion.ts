@@ -72,8 +72,13 @@ export class KeyDeletions {
   /** The signed record for a key: the stored one if it is for this schedule, else a new one (stored). */
   private record(keyId: string, scheduledAt: number | undefined, windowDays: number): DeletionRecord {
     const stored = this.o.evidence.deletionRecord(keyId) as DeletionRecord | undefined;
-    if (stored && !deletionRecordProblem(stored) && stored.coordinatorId === this.o.identity.coordinatorId
-      && (scheduledAt === undefined || stored.scheduledAt === scheduledAt)) return stored;
+    if (
+      stored &&
+      !deletionRecordProblem(stored) &&
+      stored.coordinatorId === this.o.identity.coordinatorId &&
+      (scheduledAt === undefined || stored.scheduledAt === scheduledAt)
+    )
+      return stored;
     const fields = { keyId, coordinatorId: this.o.identity.coordinatorId, scheduledAt: scheduledAt ?? this.o.now(), windowDays };
     const record: DeletionRecord = { ...fields, signature: bytesToBase64(this.o.identity.sign(deletionRecordBytes(fields))) };
     this.o.evidence.putDeletionRecord(keyId, record);

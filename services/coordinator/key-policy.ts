@@ -59,7 +59,12 @@ export async function putKeyPolicy(ctx: CoordinatorContext, req: PutKeyPolicyReq
       throw invalidState(`The signing policy of ${cur.arn} changed while this request ran; read it again with GetKeyPolicy.`);
     }
     if (!revision) return { policy: req.policy };
-    return { policy: req.policy, policyHash: revision.hash, policyRevision: revision.record.revision, signingPolicy: storedSigningPolicy(revision.record.policy) };
+    return {
+      policy: req.policy,
+      policyHash: revision.hash,
+      policyRevision: revision.record.revision,
+      signingPolicy: storedSigningPolicy(revision.record.policy),
+    };
   });
 }
 
@@ -67,11 +72,18 @@ export async function putKeyPolicy(ctx: CoordinatorContext, req: PutKeyPolicyReq
 async function reviseSigningPolicy({ o }: CoordinatorContext, k: StoredKey, revision: PendingRevision): Promise<void> {
   const offline = k.parties.filter((p) => !o.isConnected(p));
   if (offline.length) {
-    throw keyUnavailable(`Cannot change the signing policy of ${k.arn}: parties ${offline.join(', ')} are not connected; every party of the key must accept a change.`);
+    throw keyUnavailable(
+      `Cannot change the signing policy of ${k.arn}: parties ${offline.join(', ')} are not connected; every party of the key must accept a change.`,
+    );
   }
   const members = new Map(k.parties.map((p, i) => [i + 1, p]));
   const answers = await o.runner.ask(`${KEY_SPECS[k.keySpec]!.protocol}/policy`, members, (session) => ({
-    type: 'open', kind: 'policy', session, keyId: k.keyId, revision: revision.record, approvals: revision.approvals,
+    type: 'open',
+    kind: 'policy',
+    session,
+    keyId: k.keyId,
+    revision: revision.record,
+    approvals: revision.approvals,
   }));
   const accepted: string[] = [];
   const refused: { party: string; answer: Exclude<Answer, { ok: true }> }[] = [];
@@ -79,11 +91,20 @@ async function reviseSigningPolicy({ o }: CoordinatorContext, k: StoredKey, revi
     const party = members.get(i)!;
     const out = a.ok ? (a.output as PolicyRevisionResult) : undefined;
     // Installed counts only with the party's signed acknowledgement of (key, revision, hash).
-    const acknowledged = out?.policyHash === revision.hash && out.revision === revision.record.revision
-      && recordRevisionAcks(o.acks, o.identities, k.keyId, [{ partyId: party, revision: out.revision, policyHash: out.policyHash, acknowledgement: out.acknowledgement }]).length === 0;
+    const acknowledged =
+      out?.policyHash === revision.hash &&
+      out.revision === revision.record.revision &&
+      recordRevisionAcks(o.acks, o.identities, k.keyId, [
+        { partyId: party, revision: out.revision, policyHash: out.policyHash, acknowledgement: out.acknowledgement },
+      ]).length === 0;
     if (acknowledged) accepted.push(party);
-    else if (out?.policyHash !== revision.hash) refused.push({ party, answer: a.ok ? { ok: false, kind: 'internal', message: `${party} installed another policy hash` } : a });
-    else refused.push({ party, answer: { ok: false, kind: 'internal', message: `${party} sent no valid signed acknowledgement of revision ${revision.record.revision}` } });
+    else if (out?.policyHash !== revision.hash)
+      refused.push({ party, answer: a.ok ? { ok: false, kind: 'internal', message: `${party} installed another policy hash` } : a });
+    else
+      refused.push({
+        party,
+        answer: { ok: false, kind: 'internal', message: `${party} sent no valid signed acknowledgement of revision ${revision.record.revision}` },
+      });
   }
   if (refused.length === 0) {
     o.log?.(`coordinator: ${k.keyId} signing policy revision ${revision.record.revision} (${revision.hash}) accepted by all ${accepted.length} parties`);
@@ -112,7 +133,11 @@ export async function signingPolicyRevisions({ o, access }: CoordinatorContext, 
   return revisionAcksOf(o.acks, k.keyId, k.parties);
 }
 
-export async function listKeyPolicies({ access }: CoordinatorContext, req: { keyId: string; limit: number; marker?: string }, caller: Caller): Promise<Page<string>> {
+export async function listKeyPolicies(
+  { access }: CoordinatorContext,
+  req: { keyId: string; limit: number; marker?: string },
+  caller: Caller,
+): Promise<Page<string>> {
   const k = access.resolve(req.keyId, caller, 'key');
   access.authorize(k, 'ListKeyPolicies', caller);
   return offsetPage('policies', [POLICY_NAME], req.limit, req.marker);

@@ -32,25 +32,37 @@ export type KeySpecInfo = {
 /** The noble curve of each DKLs23 suite, for DER signatures and noble's verification. */
 const ECDSA_CURVES: Record<string, EcdsaCurve> = { secp256k1, p256 };
 
-export const KEY_SPECS: Record<string, KeySpecInfo> = Object.fromEntries(KEY_SPEC_NAMES.map((keySpec) => {
-  const e: KeySpecEntry = KEY_SPEC_TABLE[keySpec];
-  const curve = e.scheme === 'ecdsa' ? ECDSA_CURVES[e.suite] : undefined;
-  if (e.scheme === 'ecdsa' && !curve) throw new Error(`no curve for ${keySpec}`);
-  const info: KeySpecInfo = {
-    keySpec, protocol: e.protocol, scheme: e.scheme, signingAlgorithms: [...e.algorithms],
-    publicKeyBytes: e.publicKeyBytes, signatureBytes: e.signatureBytes, spkiPrefix: e.spkiPrefix,
-    ...(curve ? { curve } : {}),
-  };
-  return [keySpec, info];
-}));
+export const KEY_SPECS: Record<string, KeySpecInfo> = Object.fromEntries(
+  KEY_SPEC_NAMES.map((keySpec) => {
+    const e: KeySpecEntry = KEY_SPEC_TABLE[keySpec];
+    const curve = e.scheme === 'ecdsa' ? ECDSA_CURVES[e.suite] : undefined;
+    if (e.scheme === 'ecdsa' && !curve) throw new Error(`no curve for ${keySpec}`);
+    const info: KeySpecInfo = {
+      keySpec,
+      protocol: e.protocol,
+      scheme: e.scheme,
+      signingAlgorithms: [...e.algorithms],
+      publicKeyBytes: e.publicKeyBytes,
+      signatureBytes: e.signatureBytes,
+      spkiPrefix: e.spkiPrefix,
+      ...(curve ? { curve } : {}),
+    };
+    return [keySpec, info];
+  }),
+);
 
 /** AWS's DIGEST length per algorithm (kms-compat §3.1, §3.2, §3.5); pure EdDSA has none. */
-export const DIGEST_BYTES: Record<string, number> = Object.fromEntries(SIGNING_ALGORITHM_NAMES
-  .flatMap((a) => { const n = SIGNING_ALGORITHMS[a].digestBytes; return n === null ? [] : [[a, n] as const]; }));
+export const DIGEST_BYTES: Record<string, number> = Object.fromEntries(
+  SIGNING_ALGORITHM_NAMES.flatMap((a) => {
+    const n = SIGNING_ALGORITHMS[a].digestBytes;
+    return n === null ? [] : [[a, n] as const];
+  }),
+);
 
 /** Algorithms AWS takes only with MessageType DIGEST (kms-compat §3.2). */
-export const DIGEST_ONLY_ALGORITHMS: readonly string[] = SIGNING_ALGORITHM_NAMES
-  .filter((a) => !(SIGNING_ALGORITHMS[a].messageTypes as readonly string[]).includes('RAW'));
+export const DIGEST_ONLY_ALGORITHMS: readonly string[] = SIGNING_ALGORITHM_NAMES.filter(
+  (a) => !(SIGNING_ALGORITHMS[a].messageTypes as readonly string[]).includes('RAW'),
+);
 
 /**
  * DER SubjectPublicKeyInfo of a key as GetPublicKey returns it: the raw EdDSA key (RFC 8410), or the
@@ -132,7 +144,12 @@ function keyObject(spki: Uint8Array): KeyObject {
  * message, OpenSSL as well (node:crypto hashes the message itself; it cannot take a digest).
  * Both must accept. `signature` is what the API carries: raw EdDSA bytes, DER ECDSA.
  */
-export function verifySignature(info: KeySpecInfo, spki: Uint8Array, req: { signingAlgorithm: string; messageType: string; message: Uint8Array }, signature: Uint8Array): boolean {
+export function verifySignature(
+  info: KeySpecInfo,
+  spki: Uint8Array,
+  req: { signingAlgorithm: string; messageType: string; message: Uint8Array },
+  signature: Uint8Array,
+): boolean {
   try {
     if (req.signingAlgorithm === 'ED25519_PH_SHA_512') {
       // Ed25519ph of the bytes given (AWS hashes a DIGEST again, kms-compat §3.2): noble's RFC 8032

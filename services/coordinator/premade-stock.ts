@@ -22,7 +22,11 @@ export class PremadeStock {
   /** `${keyId} ${partyId}` → when each pair asked for (and not yet arrived) was asked. */
   private readonly asked = new Map<string, number[]>();
 
-  constructor(private readonly perParty = STOCK_PER_PARTY, private readonly maxKeys = STOCK_MAX_KEYS, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly perParty = STOCK_PER_PARTY,
+    private readonly maxKeys = STOCK_MAX_KEYS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** One commitment of each signer, taken out of the stock, if every signer has one; otherwise nothing is taken. */
   take(keyId: string, signers: string[]): string[] | undefined {

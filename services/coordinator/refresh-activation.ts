@@ -12,9 +12,7 @@
 // Nothing here is durable: the members' records are. The coordinator asks every party that
 // connects what it holds unsettled (refresh-query), and asks the members of a refresh whose
 // session failed; a gateway restart forgets nothing that matters.
-import type {
-  AbandonStatement, CoordinatorToParty, RefreshCertificate, RefreshStateMessage,
-} from '../control/messages.ts';
+import type { AbandonStatement, CoordinatorToParty, RefreshCertificate, RefreshStateMessage } from '../control/messages.ts';
 import { KEY_ID_RE, SESSION_ID_RE } from '../control/messages.ts';
 import { certificateSignatureProblem } from '../control/refresh-proofs.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
@@ -36,9 +34,11 @@ export type RefreshActivationsOptions = {
 };
 
 type Entry = {
-  keyId: string; session: string;
+  keyId: string;
+  session: string;
   members?: string[];
-  publicKey?: string; transcriptHash?: string;
+  publicKey?: string;
+  transcriptHash?: string;
   confirmations: Map<string, string>;
   certificate?: RefreshCertificate;
   statement?: AbandonStatement;
@@ -55,7 +55,9 @@ export class RefreshActivations {
   constructor(private readonly o: RefreshActivationsOptions) {}
 
   /** Refreshes not settled at every member yet (for health and tests). */
-  get unsettled(): number { return this.entries.size; }
+  get unsettled(): number {
+    return this.entries.size;
+  }
 
   /**
    * The refresh session is done at every member and each 'done' carried its confirmation (in
@@ -73,7 +75,12 @@ export class RefreshActivations {
     const done = new Promise<void>((resolve) => e.waiters.push(resolve));
     this.progress(e);
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([done, new Promise<void>((r) => { timer = setTimeout(r, waitMs); })]);
+    await Promise.race([
+      done,
+      new Promise<void>((r) => {
+        timer = setTimeout(r, waitMs);
+      }),
+    ]);
     clearTimeout(timer);
   }
 
@@ -135,7 +142,14 @@ export class RefreshActivations {
     const members = e.members;
     if (!members) return;
     if (!e.certificate && !e.statement && e.publicKey && e.transcriptHash && members.every((m) => e.confirmations.has(m))) {
-      const certificate = { keyId: e.keyId, session: e.session, publicKey: e.publicKey, transcriptHash: e.transcriptHash, members, confirmations: members.map((m) => e.confirmations.get(m)!) };
+      const certificate = {
+        keyId: e.keyId,
+        session: e.session,
+        publicKey: e.publicKey,
+        transcriptHash: e.transcriptHash,
+        members,
+        confirmations: members.map((m) => e.confirmations.get(m)!),
+      };
       if (!this.valid(certificate)) {
         e.confirmations.clear(); // asked again on the members' next reports
         return;
@@ -148,7 +162,8 @@ export class RefreshActivations {
       if (e.settled.has(m)) continue;
       if (e.certificate) this.ask(e, m, { type: 'refresh-certificate', certificate: e.certificate });
       else if (e.statement) this.ask(e, m, { type: 'refresh-rollback', statement: e.statement });
-      else if (e.confirmations.has(m)) continue; // confirmed: waits for the others
+      else if (e.confirmations.has(m))
+        continue; // confirmed: waits for the others
       else this.ask(e, m, { type: 'refresh-abandon', keyId: e.keyId, session: e.session });
     }
     if (members.every((m) => e.settled.has(m))) {
@@ -171,7 +186,8 @@ export class RefreshActivations {
   private valid(c: RefreshCertificate): boolean {
     if (!this.o.pinned) return true;
     const problem = certificateSignatureProblem(c, (m) => this.o.pinned!(m));
-    if (problem) this.o.log?.(`coordinator: key ${c.keyId}: a certificate for refresh ${String(c.session).slice(0, 12)} is not valid (${problem}): not carried`);
+    if (problem)
+      this.o.log?.(`coordinator: key ${c.keyId}: a certificate for refresh ${String(c.session).slice(0, 12)} is not valid (${problem}): not carried`);
     return !problem;
   }
 

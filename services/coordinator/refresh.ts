@@ -35,7 +35,8 @@ export async function refreshKey({ o, access, bans, premade }: CoordinatorContex
   if (!k || k.keyState === 'Creating') throw keyNotFound(access.arnOf(keyId));
   requireNotPendingDeletion(k);
   const spec = KEY_SPECS[k.keySpec]!;
-  if (spec.scheme !== 'ecdsa') throw new KmsError('UnsupportedOperationException', `${k.keySpec} keys are not refreshed by the service; only ECDSA (DKLs23) keys are.`);
+  if (spec.scheme !== 'ecdsa')
+    throw new KmsError('UnsupportedOperationException', `${k.keySpec} keys are not refreshed by the service; only ECDSA (DKLs23) keys are.`);
   premade.dropKey(k.keyId);
   const exclude = [...(opts.exclude ?? [])];
   const unknown = exclude.filter((p) => !k.parties.includes(p));
@@ -51,21 +52,35 @@ export async function refreshKey({ o, access, bans, premade }: CoordinatorContex
   for (let attempt = 0; ; attempt++) {
     const remaining = k.parties.filter((p) => !exclude.includes(p));
     if (remaining.length < k.threshold) {
-      throw keyUnavailable(`Cannot refresh ${k.arn} without ${exclude.join(', ')}: ${remaining.length} parties would remain, fewer than its threshold ${k.threshold}. ` +
-        'The key cannot be refreshed without them; its shares stay as they are.');
+      throw keyUnavailable(
+        `Cannot refresh ${k.arn} without ${exclude.join(', ')}: ${remaining.length} parties would remain, fewer than its threshold ${k.threshold}. ` +
+          'The key cannot be refreshed without them; its shares stay as they are.',
+      );
     }
     const offline = remaining.filter((p) => !o.isConnected(p));
     if (offline.length) {
-      throw keyUnavailable(`Cannot refresh ${k.arn}: parties ${offline.join(', ')} are not connected; every party of the key${exclude.length ? ' that stays' : ''} takes part in a refresh.`);
+      throw keyUnavailable(
+        `Cannot refresh ${k.arn}: parties ${offline.join(', ')} are not connected; every party of the key${exclude.length ? ' that stays' : ''} takes part in a refresh.`,
+      );
     }
     const members = new Map(remaining.map((p, i) => [i + 1, p]));
     let results: DkgResult[];
     let refreshSession = '';
     try {
-      const outputs = await o.runner.run(`${spec.protocol}/refresh`, members, (session) => ({
-        type: 'open', kind: 'refresh', session: (refreshSession = session), keyId: k.keyId, liftBans: opts.liftBans,
-        ...(exclude.length ? { exclude: [...exclude] } : {}), ...(opts.withoutBanned ? { withoutBanned: true } : {}),
-      }), { roundTimeoutMs: o.dkgRoundTimeoutMs ?? 30_000 });
+      const outputs = await o.runner.run(
+        `${spec.protocol}/refresh`,
+        members,
+        (session) => ({
+          type: 'open',
+          kind: 'refresh',
+          session: (refreshSession = session),
+          keyId: k.keyId,
+          liftBans: opts.liftBans,
+          ...(exclude.length ? { exclude: [...exclude] } : {}),
+          ...(opts.withoutBanned ? { withoutBanned: true } : {}),
+        }),
+        { roundTimeoutMs: o.dkgRoundTimeoutMs ?? 30_000 },
+      );
       results = [...members.keys()].map((i) => outputs.get(i)) as DkgResult[];
     } catch (err) {
       // Some members may have confirmed the new version: settle it (a rollback, proven by a member that did not).
@@ -74,7 +89,11 @@ export async function refreshKey({ o, access, bans, premade }: CoordinatorContex
         // The session numbers the remaining parties 1..n'; bans are kept by key index.
         const f = err.failure;
         const keyIndex = (i: number) => k.parties.indexOf(members.get(i)!) + 1;
-        bans.learn(k, { ...f, reporter: f.reporter === undefined ? undefined : keyIndex(f.reporter), culprits: f.culprits.filter((c) => members.has(c)).map(keyIndex) });
+        bans.learn(k, {
+          ...f,
+          reporter: f.reporter === undefined ? undefined : keyIndex(f.reporter),
+          culprits: f.culprits.filter((c) => members.has(c)).map(keyIndex),
+        });
         const more = f.culprits.map((c) => members.get(c)).filter((p): p is string => p !== undefined && !exclude.includes(p));
         if (opts.withoutBanned && more.length && attempt < k.parties.length) {
           exclude.push(...more);
@@ -90,10 +109,17 @@ export async function refreshKey({ o, access, bans, premade }: CoordinatorContex
     }
     // Every member confirmed: the certificate (their signed confirmations) goes to all, and each
     // activates the new version once it checked it (docs/protocols.md "Refresh activation").
-    await o.activations?.certify({
-      keyId: k.keyId, session: refreshSession, publicKey: first.publicKey, transcriptHash: first.transcriptHash, members: remaining,
-      confirmations: results.map((r) => String(r.confirmation ?? '')),
-    }, o.dkgRoundTimeoutMs ?? 30_000);
+    await o.activations?.certify(
+      {
+        keyId: k.keyId,
+        session: refreshSession,
+        publicKey: first.publicKey,
+        transcriptHash: first.transcriptHash,
+        members: remaining,
+        confirmations: results.map((r) => String(r.confirmation ?? '')),
+      },
+      o.dkgRoundTimeoutMs ?? 30_000,
+    );
     if (exclude.length) {
       // The remaining parties hold their new shares (active) under their new indices: the key
       // record follows, and the excluded parties are told to delete their shares.
@@ -102,8 +128,17 @@ export async function refreshKey({ o, access, bans, premade }: CoordinatorContex
       bans.keepOnly(k.keyId, k.parties, remaining);
     }
     if (opts.liftBans) bans.lift(k.keyId);
-    o.log?.(`coordinator: ${k.keyId} refreshed by all ${results.length} parties${exclude.length ? ` without ${exclude.join(', ')} (now ${remaining.join(', ')})` : ''} ` +
-      `(transcript ${first.transcriptHash.slice(0, 16)}…)${opts.liftBans ? '; bans lifted' : ''}`);
-    return { keyId: k.keyId, publicKey: first.publicKey, transcriptHash: first.transcriptHash, parties: remaining, excluded: exclude, bansLifted: opts.liftBans };
+    o.log?.(
+      `coordinator: ${k.keyId} refreshed by all ${results.length} parties${exclude.length ? ` without ${exclude.join(', ')} (now ${remaining.join(', ')})` : ''} ` +
+        `(transcript ${first.transcriptHash.slice(0, 16)}…)${opts.liftBans ? '; bans lifted' : ''}`,
+    );
+    return {
+      keyId: k.keyId,
+      publicKey: first.publicKey,
+      transcriptHash: first.transcriptHash,
+      parties: remaining,
+      excluded: exclude,
+      bansLifted: opts.liftBans,
+    };
   }
 }

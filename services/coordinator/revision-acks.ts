@@ -14,13 +14,24 @@ export type AckAnswer = { partyId: string; revision: number; policyHash: string;
  * acknowledgement is missing or does not verify. Without a known identity for a party (no
  * identities configured: tests), its acknowledgement is kept if present, unchecked.
  */
-export function recordRevisionAcks(store: RevisionAckStore | undefined, identities: PublicIdentity[] | undefined, keyId: string, answers: AckAnswer[]): string[] {
+export function recordRevisionAcks(
+  store: RevisionAckStore | undefined,
+  identities: PublicIdentity[] | undefined,
+  keyId: string,
+  answers: AckAnswer[],
+): string[] {
   const bad: string[] = [];
   for (const a of answers) {
     const identity = identities?.find((p) => p.partyId === a.partyId);
-    const ok = typeof a.acknowledgement === 'string'
-      && (identity === undefined ? identities === undefined : verifyRevisionAck(identity.signPublic, { keyId, revision: a.revision, policyHash: a.policyHash }, a.acknowledgement));
-    if (!ok) { bad.push(a.partyId); continue; }
+    const ok =
+      typeof a.acknowledgement === 'string' &&
+      (identity === undefined
+        ? identities === undefined
+        : verifyRevisionAck(identity.signPublic, { keyId, revision: a.revision, policyHash: a.policyHash }, a.acknowledgement));
+    if (!ok) {
+      bad.push(a.partyId);
+      continue;
+    }
     store?.put(keyId, { partyId: a.partyId, revision: a.revision, policyHash: a.policyHash, signature: a.acknowledgement as string });
   }
   return bad;

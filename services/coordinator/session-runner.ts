@@ -64,7 +64,10 @@ type Asking = {
 };
 
 export type RunnerOptions = {
-  roundTimeoutMs: number; metrics?: Metrics; tap?: RelayTap; log?: (line: string) => void;
+  roundTimeoutMs: number;
+  metrics?: Metrics;
+  tap?: RelayTap;
+  log?: (line: string) => void;
   /**
    * Admission control: at most this many protocol sessions run at once in which a given party takes
    * part (0: no limit). Further sessions wait, first come first served, for every one of their
@@ -89,7 +92,10 @@ export class SessionRunner {
   private readonly load = new Map<string, number>();
   private readonly waiting: Waiting[] = [];
 
-  constructor(private readonly net: PartyNetwork, private readonly o: RunnerOptions) {}
+  constructor(
+    private readonly net: PartyNetwork,
+    private readonly o: RunnerOptions,
+  ) {}
 
   private hasRoom(members: Map<number, string>): boolean {
     const max = this.o.maxSessionsPerParty ?? 0;
@@ -99,7 +105,8 @@ export class SessionRunner {
   private take(members: Map<number, string>, delta: 1 | -1): void {
     for (const p of members.values()) {
       const n = (this.load.get(p) ?? 0) + delta;
-      if (n > 0) this.load.set(p, n); else this.load.delete(p);
+      if (n > 0) this.load.set(p, n);
+      else this.load.delete(p);
     }
   }
 
@@ -125,7 +132,9 @@ export class SessionRunner {
   }
 
   /** Sessions waiting for room (admission control). */
-  get queued(): number { return this.waiting.length; }
+  get queued(): number {
+    return this.waiting.length;
+  }
 
   /**
    * Opens the session with every member and resolves with each member's output once all are done.
@@ -133,20 +142,40 @@ export class SessionRunner {
    * `roundTimeoutMs` overrides the runner's round deadline for this session (DKLs23 key generation,
    * whose base-OT rounds take seconds of CPU at each party).
    */
-  run(protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage, o: { roundTimeoutMs?: number } = {}): Promise<Map<number, DoneMessage['output']>> {
+  run(
+    protocol: string,
+    members: Map<number, string>,
+    open: (session: string, index: number) => OpenMessage,
+    o: { roundTimeoutMs?: number } = {},
+  ): Promise<Map<number, DoneMessage['output']>> {
     return new Promise((resolve, reject) => {
       const start = () => this.start(protocol, members, open, o, resolve, reject);
       if (this.waiting.length === 0 && this.hasRoom(members)) return start();
       if (this.waiting.length >= (this.o.maxQueued ?? 4096)) {
-        return reject(new SessionFailed({ kind: 'throttled', message: `${this.waiting.length} sessions are already waiting for the parties`, culprits: [], unresponsive: [] }));
+        return reject(
+          new SessionFailed({
+            kind: 'throttled',
+            message: `${this.waiting.length} sessions are already waiting for the parties`,
+            culprits: [],
+            unresponsive: [],
+          }),
+        );
       }
       const waitMs = this.o.queueTimeoutMs ?? 2 * this.o.roundTimeoutMs;
       const w: Waiting = {
-        members, start,
+        members,
+        start,
         timer: setTimeout(() => {
           const k = this.waiting.indexOf(w);
           if (k >= 0) this.waiting.splice(k, 1);
-          reject(new SessionFailed({ kind: 'throttled', message: `the key's parties had no room for another session within ${waitMs} ms`, culprits: [], unresponsive: [] }));
+          reject(
+            new SessionFailed({
+              kind: 'throttled',
+              message: `the key's parties had no room for another session within ${waitMs} ms`,
+              culprits: [],
+              unresponsive: [],
+            }),
+          );
         }, waitMs),
       };
       w.timer.unref?.();
@@ -155,14 +184,29 @@ export class SessionRunner {
     });
   }
 
-  private start(protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage, o: { roundTimeoutMs?: number },
-    resolve: (outputs: Map<number, DoneMessage['output']>) => void, reject: (err: SessionFailed) => void): void {
+  private start(
+    protocol: string,
+    members: Map<number, string>,
+    open: (session: string, index: number) => OpenMessage,
+    o: { roundTimeoutMs?: number },
+    resolve: (outputs: Map<number, DoneMessage['output']>) => void,
+    reject: (err: SessionFailed) => void,
+  ): void {
     const id = randomBytes(32).toString('hex');
     {
       const r: Running = {
-        id, protocol, members, indexOf: new Map([...members].map(([i, p]) => [p, i])), outputs: new Map(),
-        progress: new Map(), timer: undefined as unknown as NodeJS.Timeout, timeoutMs: o.roundTimeoutMs ?? this.o.roundTimeoutMs,
-        resolve, reject, startedAt: Date.now(), rounds: 0,
+        id,
+        protocol,
+        members,
+        indexOf: new Map([...members].map(([i, p]) => [p, i])),
+        outputs: new Map(),
+        progress: new Map(),
+        timer: undefined as unknown as NodeJS.Timeout,
+        timeoutMs: o.roundTimeoutMs ?? this.o.roundTimeoutMs,
+        resolve,
+        reject,
+        startedAt: Date.now(),
+        rounds: 0,
       };
       this.running.set(id, r);
       this.take(members, 1);
@@ -185,9 +229,14 @@ export class SessionRunner {
     const id = randomBytes(32).toString('hex');
     return new Promise((resolve) => {
       const a: Asking = {
-        id, protocol, members, indexOf: new Map([...members].map(([i, p]) => [p, i])), answers: new Map(),
+        id,
+        protocol,
+        members,
+        indexOf: new Map([...members].map(([i, p]) => [p, i])),
+        answers: new Map(),
         timer: setTimeout(() => {
-          for (const i of members.keys()) if (!a.answers.has(i)) a.answers.set(i, { ok: false, kind: 'timeout', message: `no answer within ${this.o.roundTimeoutMs} ms` });
+          for (const i of members.keys())
+            if (!a.answers.has(i)) a.answers.set(i, { ok: false, kind: 'timeout', message: `no answer within ${this.o.roundTimeoutMs} ms` });
           this.answered(a);
         }, this.o.roundTimeoutMs),
         resolve,
@@ -227,7 +276,8 @@ export class SessionRunner {
     if (from === undefined) return; // not a member: ignore, never relay
     r.progress.set(from, (r.progress.get(from) ?? 0) + 1);
     switch (msg.type) {
-      case 'envelope': return this.relay(r, from, partyId, msg);
+      case 'envelope':
+        return this.relay(r, from, partyId, msg);
       case 'done': {
         r.outputs.set(from, msg.output);
         if (r.outputs.size === r.members.size) {
@@ -238,8 +288,11 @@ export class SessionRunner {
       }
       case 'abort':
         return this.abort(r, {
-          kind: failureKindOf(msg.kind), message: String(msg.message),
-          culprits: Array.isArray(msg.culprits) ? msg.culprits.filter((c) => r.members.has(c)) : [], unresponsive: [], reporter: from,
+          kind: failureKindOf(msg.kind),
+          message: String(msg.message),
+          culprits: Array.isArray(msg.culprits) ? msg.culprits.filter((c) => r.members.has(c)) : [],
+          unresponsive: [],
+          reporter: from,
         });
       default:
         return;
@@ -263,7 +316,9 @@ export class SessionRunner {
     }
   }
 
-  get size(): number { return this.running.size + this.asking.size + this.waiting.length; }
+  get size(): number {
+    return this.running.size + this.asking.size + this.waiting.length;
+  }
 
   private relay(r: Running, from: number, partyId: string, msg: EnvelopeMessage): void {
     if (msg.from !== from || !(msg.data instanceof Uint8Array) || !Number.isInteger(msg.to)) return;

@@ -23,7 +23,12 @@ import { UUID_RE, keyForMessage, keyRecord } from './key-access.ts';
 import type { CoordinatorContext } from './context.ts';
 
 export type SignRequest = {
-  keyId: string; message: Uint8Array; messageType: 'RAW' | 'DIGEST'; signingAlgorithm: string; grantTokens?: string[]; dryRun?: boolean;
+  keyId: string;
+  message: Uint8Array;
+  messageType: 'RAW' | 'DIGEST';
+  signingAlgorithm: string;
+  grantTokens?: string[];
+  dryRun?: boolean;
 };
 
 export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> {
@@ -57,14 +62,26 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
     const signers = choice.signers;
     const members = new Map(signers.map(({ p, i }) => [i, p]));
     const indices = signers.map(({ i }) => i);
-    const premade = premadeAllowed ? ctx.premade.take(k.keyId, signers.map(({ p }) => p)) : undefined;
+    const premade = premadeAllowed
+      ? ctx.premade.take(
+          k.keyId,
+          signers.map(({ p }) => p),
+        )
+      : undefined;
     try {
       const outputs = await o.runner.run(`${spec.protocol}/${premade ? 'sign-premade' : 'sign'}`, members, (session, index) => ({
-        type: 'open', kind: 'sign', session, keyId: k.keyId, signers: indices,
+        type: 'open',
+        kind: 'sign',
+        session,
+        keyId: k.keyId,
+        signers: indices,
         // The full request: each party evaluates the key's signing policy on it, GrantTokens (approvals) included.
         request: {
-          message: Buffer.from(req.message).toString('base64'), messageType: req.messageType, signingAlgorithm: req.signingAlgorithm,
-          caller: { accessKeyId: caller.accessKeyId, principal: caller.principal }, grantTokens: req.grantTokens ?? [],
+          message: Buffer.from(req.message).toString('base64'),
+          messageType: req.messageType,
+          signingAlgorithm: req.signingAlgorithm,
+          caller: { accessKeyId: caller.accessKeyId, principal: caller.principal },
+          grantTokens: req.grantTokens ?? [],
         },
         ...(premade ? { premade } : {}),
         ...premakeOf(spec.scheme === 'eddsa' ? ctx.premade.ask(k.keyId, members.get(index)!) : 0),
@@ -79,7 +96,9 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         }
         // Shares that do not combine: sign again in two rounds, where every signer checks every
         // share (§5.4) and a signer that cheats again is named.
-        o.log?.(`sign ${k.keyId}: the pre-made signature shares ${signature.ok ? 'do not combine into a valid signature' : `were refused: ${signature.why}`}; signing again in two rounds`);
+        o.log?.(
+          `sign ${k.keyId}: the pre-made signature shares ${signature.ok ? 'do not combine into a valid signature' : `were refused: ${signature.why}`}; signing again in two rounds`,
+        );
         ctx.premade.dropKey(k.keyId);
         premadeAllowed = false;
         continue;
@@ -115,15 +134,23 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
 }
 
 /** The signers' pre-made answers (PremadeSignResult), aggregated (protocols/frost/premade.ts): R ‖ Σ z_i, or why not. */
-function aggregatePremade(spec: KeySpecInfo, members: Map<number, string>, outputs: Map<number, unknown>):
-  { ok: true; signature: Uint8Array } | { ok: false; why: string } {
+function aggregatePremade(
+  spec: KeySpecInfo,
+  members: Map<number, string>,
+  outputs: Map<number, unknown>,
+): { ok: true; signature: Uint8Array } | { ok: false; why: string } {
   try {
     const suite = spec.protocol.replace(/^frost-/, '');
     if (!isFrostSuiteName(suite)) return { ok: false, why: `${spec.protocol} has no pre-made signatures` };
     const hex = (v: unknown, what: string, index: number): Uint8Array => fromHex(v as string, `party ${index} (${members.get(index)}): ${what}`);
     const answers = [...outputs].map(([index, out]) => {
       const o = out as Partial<PremadeSignResult>;
-      return { index, z: hex(o.signatureShare, 'signature share', index), R: hex(o.groupCommitment, 'group commitment', index), request: hex(o.request, 'request digest', index) };
+      return {
+        index,
+        z: hex(o.signatureShare, 'signature share', index),
+        R: hex(o.groupCommitment, 'group commitment', index),
+        request: hex(o.request, 'request digest', index),
+      };
     });
     return { ok: true, signature: aggregatePremadeShares(suite, answers) };
   } catch (err) {

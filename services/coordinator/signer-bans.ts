@@ -47,7 +47,8 @@ export class SignerBans {
     if (search(0)) return { signers: pick };
     const named = bans.map((b) => `party ${b.by} (${k.parties[b.by - 1]}) banned party ${b.peer} (${k.parties[b.peer - 1]})`).join('; ');
     return {
-      unavailable: `No ${k.threshold} of the key's reachable parties (${candidates.map((c) => c.i).join(', ')}) can sign together: ${named} ` +
+      unavailable:
+        `No ${k.threshold} of the key's reachable parties (${candidates.map((c) => c.i).join(', ')}) can sign together: ${named} ` +
         'after a failed OT/VOLE consistency check. Refresh the key without the banned party (cli.ts refresh --key ID --without-banned, or --exclude PARTY_ID), ' +
         'or, once you trust it again, with it and lift the bans (cli.ts refresh --key ID --lift-bans); docs/operations.md "Refreshing a key".',
     };
@@ -71,7 +72,8 @@ export class SignerBans {
   /** The key now has only `remaining` of `parties` (a refresh without some): bans against the others go, the rest are renumbered. */
   keepOnly(keyId: string, parties: string[], remaining: string[]): void {
     const newIndex = (i: number) => remaining.indexOf(parties[i - 1]!) + 1;
-    const kept = this.of(keyId).filter((b) => newIndex(b.by) > 0 && newIndex(b.peer) > 0)
+    const kept = this.of(keyId)
+      .filter((b) => newIndex(b.by) > 0 && newIndex(b.peer) > 0)
       .map((b) => ({ ...b, by: newIndex(b.by), peer: newIndex(b.peer) }));
     this.bans.set(keyId, kept);
   }

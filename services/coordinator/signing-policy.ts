@@ -23,13 +23,17 @@ const MAX_APPROVAL_LENGTH = 8192;
 /** The signing policy a new key gets: the document's TuttiSigningPolicy, or the default one. */
 export function initialSigningPolicy(doc: KeyPolicy | undefined, spec: KeySpecInfo): PolicyDocument {
   if (doc?.tuttiSigningPolicyChange !== undefined) {
-    throw malformedPolicy(`${TUTTI_SIGNING_POLICY_CHANGE} belongs in PutKeyPolicy only: a new key's ${TUTTI_SIGNING_POLICY} is its first revision and needs no approvals.`);
+    throw malformedPolicy(
+      `${TUTTI_SIGNING_POLICY_CHANGE} belongs in PutKeyPolicy only: a new key's ${TUTTI_SIGNING_POLICY} is its first revision and needs no approvals.`,
+    );
   }
   const given = doc?.tuttiSigningPolicy;
   if (given === undefined) return defaultSigningPolicy(spec.keySpec as KeySpec, spec.signingAlgorithms);
   const policy = checkSigningPolicy(given, spec.keySpec);
   if (policy.keyBinding.keyId !== undefined) {
-    throw malformedPolicy(`${TUTTI_SIGNING_POLICY}: keyBinding.keyId cannot be set at CreateKey (CreateKey chooses the key id); the key id is bound through the key generation instead.`);
+    throw malformedPolicy(
+      `${TUTTI_SIGNING_POLICY}: keyBinding.keyId cannot be set at CreateKey (CreateKey chooses the key id); the key id is bound through the key generation instead.`,
+    );
   }
   return policy;
 }
@@ -84,7 +88,9 @@ export function requestedRevision(doc: KeyPolicy, k: StoredKey, spec: KeySpecInf
   if (hash === current.hash) return null;
   const raw = doc.tuttiSigningPolicyChange;
   if (raw === undefined) {
-    throw malformedPolicy(`${TUTTI_SIGNING_POLICY} differs from the key's signing policy (revision ${current.record.revision}, ${current.hash}): a change needs ${TUTTI_SIGNING_POLICY_CHANGE} {"revision": ${current.record.revision + 1}, "previousHash": "${current.hash}", "approvals": [...]}.`);
+    throw malformedPolicy(
+      `${TUTTI_SIGNING_POLICY} differs from the key's signing policy (revision ${current.record.revision}, ${current.hash}): a change needs ${TUTTI_SIGNING_POLICY_CHANGE} {"revision": ${current.record.revision + 1}, "previousHash": "${current.hash}", "approvals": [...]}.`,
+    );
   }
   const change = parseChange(raw);
   checkSignerOverlap(policy, k.threshold, k.parties.length);
@@ -100,10 +106,12 @@ export function requestedRevision(doc: KeyPolicy, k: StoredKey, spec: KeySpecInf
 
 function parseChange(raw: Record<string, unknown>): SigningPolicyChange {
   const bad = (why: string) => malformedPolicy(`${TUTTI_SIGNING_POLICY_CHANGE}: ${why}`);
-  for (const k of Object.keys(raw)) if (!['revision', 'previousHash', 'approvals'].includes(k)) throw bad(`unknown member '${k}' (members: revision, previousHash, approvals)`);
+  for (const k of Object.keys(raw))
+    if (!['revision', 'previousHash', 'approvals'].includes(k)) throw bad(`unknown member '${k}' (members: revision, previousHash, approvals)`);
   const { revision, previousHash, approvals } = raw as { revision?: unknown; previousHash?: unknown; approvals?: unknown };
   if (!Number.isSafeInteger(revision) || (revision as number) < 2) throw bad('revision must be an integer ≥ 2 (revision 1 is fixed at CreateKey)');
-  if (typeof previousHash !== 'string' || !HASH_RE.test(previousHash)) throw bad('previousHash must be the current policy hash, "0x" and 64 lower-case hex digits');
+  if (typeof previousHash !== 'string' || !HASH_RE.test(previousHash))
+    throw bad('previousHash must be the current policy hash, "0x" and 64 lower-case hex digits');
   const list = approvals ?? [];
   if (!Array.isArray(list) || list.length > MAX_APPROVALS || list.some((a) => typeof a !== 'string' || a.length === 0 || a.length > MAX_APPROVAL_LENGTH)) {
     throw bad(`approvals must be a list of at most ${MAX_APPROVALS} approval tokens`);

@@ -22,7 +22,8 @@ export function chooseParties(tags: Tag[], configured: string[]): { parties: str
     parties = configured.slice(0, n);
   } else {
     parties = pTag.split(',').map((s) => s.trim());
-    for (const p of parties) if (!configured.includes(p)) throw validation(`Tag ${PARTIES_TAG} names unknown party '${p}'. Known parties: ${configured.join(', ')}.`);
+    for (const p of parties)
+      if (!configured.includes(p)) throw validation(`Tag ${PARTIES_TAG} names unknown party '${p}'. Known parties: ${configured.join(', ')}.`);
     if (new Set(parties).size !== parties.length) throw validation(`Tag ${PARTIES_TAG} names a party twice.`);
   }
   const tTag = get(THRESHOLD_TAG)?.trim();

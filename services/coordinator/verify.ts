@@ -6,7 +6,12 @@ import { keyForMessage, keyRecord } from './key-access.ts';
 import type { CoordinatorContext } from './context.ts';
 
 export type VerifyRequest = {
-  keyId: string; message: Uint8Array; messageType: 'RAW' | 'DIGEST'; signature: Uint8Array; signingAlgorithm: string; dryRun?: boolean;
+  keyId: string;
+  message: Uint8Array;
+  messageType: 'RAW' | 'DIGEST';
+  signature: Uint8Array;
+  signingAlgorithm: string;
+  dryRun?: boolean;
 };
 
 export async function verify({ access }: CoordinatorContext, req: VerifyRequest, caller: Caller): Promise<{ key: KeyRecord; valid: boolean }> {

@@ -110,7 +110,10 @@ export function createKmsApp(o: KmsAppOptions): express.Application {
 }
 
 function send(res: Response, status: number, body: object): void {
-  res.status(status).set('Content-Type', KMS_CONTENT_TYPE).send(Buffer.from(JSON.stringify(body)));
+  res
+    .status(status)
+    .set('Content-Type', KMS_CONTENT_TYPE)
+    .send(Buffer.from(JSON.stringify(body)));
 }
 
 /** KmsErrors pass through; anything else is a bug: logged in full, answered with a generic 500. */
@@ -119,7 +122,7 @@ function asKmsError(err: unknown, requestId: string, operation: string, log: (li
     if (errorStatus(err.type) >= 500) log(`kms-api request=${requestId} op=${operation} ${err.type}: ${err.message}`);
     return err;
   }
-  log(`kms-api request=${requestId} op=${operation} unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  log(`kms-api request=${requestId} op=${operation} unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   return internal(GENERIC_INTERNAL_MESSAGE);
 }
 
@@ -145,7 +148,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
     // A client that goes away mid-body: settle, so nothing waits on it (no response can be sent anyway).
-    req.on('close', () => { if (!req.complete) reject(validation('The request body was not received in full.')); });
+    req.on('close', () => {
+      if (!req.complete) reject(validation('The request body was not received in full.'));
+    });
   });
 }
 

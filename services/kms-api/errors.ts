@@ -6,7 +6,10 @@ export class KmsError extends Error {
   /** Whether a message was given; some types never carry one on the wire (see ERRORS). */
   readonly hasMessage: boolean;
 
-  constructor(public readonly type: string, message?: string) {
+  constructor(
+    public readonly type: string,
+    message?: string,
+  ) {
     super(message ?? '');
     this.name = type;
     this.hasMessage = message !== undefined;

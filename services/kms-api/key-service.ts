@@ -60,7 +60,10 @@ export interface KeyService {
    * it supports (unsupported spec → UnsupportedOperationException, usage not valid for the spec →
    * ValidationException) and reads threshold and parties from the `tutti:*` tags.
    */
-  createKey(req: { keySpec: string; keyUsage: string; description: string; tags: Tag[]; policy?: string; bypassPolicyLockoutSafetyCheck?: boolean }, caller: Caller): Promise<KeyRecord>;
+  createKey(
+    req: { keySpec: string; keyUsage: string; description: string; tags: Tag[]; policy?: string; bypassPolicyLockoutSafetyCheck?: boolean },
+    caller: Caller,
+  ): Promise<KeyRecord>;
   describeKey(keyId: string, caller: Caller): Promise<KeyRecord>;
   /** GetKeyAttestation (Tutti extension): the parties' signed creation receipts, authorised like DescribeKey. */
   getKeyAttestation?(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }>;
@@ -74,12 +77,18 @@ export interface KeyService {
    * `dryRun`: check everything a real call would (key, permission, state, algorithm, message, that
    * enough parties are connected), then throw DryRunOperationException; never sign.
    */
-  sign(req: { keyId: string; message: Uint8Array; messageType: MessageType; signingAlgorithm: string; grantTokens?: string[]; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }>;
+  sign(
+    req: { keyId: string; message: Uint8Array; messageType: MessageType; signingAlgorithm: string; grantTokens?: string[]; dryRun?: boolean },
+    caller: Caller,
+  ): Promise<{ key: KeyRecord; signature: Uint8Array }>;
   /**
    * `valid: false` (or throwing invalidSignature()) answers KMSInvalidSignatureException. `dryRun`:
    * every check including the signature itself, then DryRunOperationException instead of the answer.
    */
-  verify(req: { keyId: string; message: Uint8Array; messageType: MessageType; signature: Uint8Array; signingAlgorithm: string; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; valid: boolean }>;
+  verify(
+    req: { keyId: string; message: Uint8Array; messageType: MessageType; signature: Uint8Array; signingAlgorithm: string; dryRun?: boolean },
+    caller: Caller,
+  ): Promise<{ key: KeyRecord; valid: boolean }>;
 
   // Key state. Key id or key ARN only (no aliases), kms-compat §2.5; state rules §2.6.
   enableKey(keyId: string, caller: Caller): Promise<void>;

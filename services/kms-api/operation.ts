@@ -16,11 +16,7 @@ export type Operation = {
  * `I` is the request as the schema admits it, with blob members already decoded to bytes.
  * The schema is the only check of its shape, so keep the two together in the operation's file.
  */
-export function defineOperation<I>(
-  name: string,
-  schema: SchemaObject,
-  run: (input: I, ctx: OperationContext) => Promise<Record<string, unknown>>,
-): Operation {
+export function defineOperation<I>(name: string, schema: SchemaObject, run: (input: I, ctx: OperationContext) => Promise<Record<string, unknown>>): Operation {
   const parse = requestParser<I>(schema);
   return { name, handle: (body, ctx) => run(parse(body), ctx) };
 }

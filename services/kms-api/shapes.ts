@@ -9,26 +9,62 @@ import { EXTENSION_KEY_SPECS, EXTENSION_SIGNING_ALGORITHMS as TABLE_EXTENSION_AL
 
 /** AWS KeySpec values (@aws-sdk/client-kms 3.1164). */
 export const AWS_KEY_SPECS = [
-  'RSA_2048', 'RSA_3072', 'RSA_4096',
-  'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1', 'ECC_NIST_EDWARDS25519',
-  'SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2',
-  'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87', 'ML_KEM_512', 'ML_KEM_768', 'ML_KEM_1024',
+  'RSA_2048',
+  'RSA_3072',
+  'RSA_4096',
+  'ECC_NIST_P256',
+  'ECC_NIST_P384',
+  'ECC_NIST_P521',
+  'ECC_SECG_P256K1',
+  'ECC_NIST_EDWARDS25519',
+  'SYMMETRIC_DEFAULT',
+  'HMAC_224',
+  'HMAC_256',
+  'HMAC_384',
+  'HMAC_512',
+  'SM2',
+  'ML_DSA_44',
+  'ML_DSA_65',
+  'ML_DSA_87',
+  'ML_KEM_512',
+  'ML_KEM_768',
+  'ML_KEM_1024',
 ];
 /** AWS's KeySpec values plus the Tutti extension key specs of protocols/core/key-specs.ts (ECC_NIST_EDWARDS448, kms-compat §3.5). */
 export const KEY_SPECS: string[] = [...AWS_KEY_SPECS, ...EXTENSION_KEY_SPECS];
 /** The deprecated CustomerMasterKeySpec member never gained the newer specs. */
 export const CUSTOMER_MASTER_KEY_SPECS = [
-  'RSA_2048', 'RSA_3072', 'RSA_4096', 'ECC_NIST_P256', 'ECC_NIST_P384', 'ECC_NIST_P521', 'ECC_SECG_P256K1',
-  'SYMMETRIC_DEFAULT', 'HMAC_224', 'HMAC_256', 'HMAC_384', 'HMAC_512', 'SM2',
+  'RSA_2048',
+  'RSA_3072',
+  'RSA_4096',
+  'ECC_NIST_P256',
+  'ECC_NIST_P384',
+  'ECC_NIST_P521',
+  'ECC_SECG_P256K1',
+  'SYMMETRIC_DEFAULT',
+  'HMAC_224',
+  'HMAC_256',
+  'HMAC_384',
+  'HMAC_512',
+  'SM2',
 ];
 export const KEY_USAGES = ['SIGN_VERIFY', 'ENCRYPT_DECRYPT', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT', 'ENCAPSULATE_DECAPSULATE'];
 export const ORIGINS = ['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE'];
 /** AWS SigningAlgorithmSpec values (@aws-sdk/client-kms 3.1164). */
 export const AWS_SIGNING_ALGORITHMS = [
-  'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512',
-  'RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512',
-  'ECDSA_SHA_256', 'ECDSA_SHA_384', 'ECDSA_SHA_512', 'SM2DSA', 'ML_DSA_SHAKE_256',
-  'ED25519_SHA_512', 'ED25519_PH_SHA_512',
+  'RSASSA_PSS_SHA_256',
+  'RSASSA_PSS_SHA_384',
+  'RSASSA_PSS_SHA_512',
+  'RSASSA_PKCS1_V1_5_SHA_256',
+  'RSASSA_PKCS1_V1_5_SHA_384',
+  'RSASSA_PKCS1_V1_5_SHA_512',
+  'ECDSA_SHA_256',
+  'ECDSA_SHA_384',
+  'ECDSA_SHA_512',
+  'SM2DSA',
+  'ML_DSA_SHAKE_256',
+  'ED25519_SHA_512',
+  'ED25519_PH_SHA_512',
 ];
 /** AWS's values plus the Tutti extension algorithms of protocols/core/key-specs.ts (ECDSA_KECCAK_256, ED448_SHAKE_256; kms-compat §3.5). */
 export const SIGNING_ALGORITHMS: string[] = [...AWS_SIGNING_ALGORITHMS, ...TABLE_EXTENSION_ALGORITHMS];
@@ -162,7 +198,9 @@ export function checkTagRules(tags: Tag[]): void {
  */
 export function checkMessageLength(input: { Message: Uint8Array; SigningAlgorithm: string }): void {
   if (input.Message.length > MAX_MESSAGE_BYTES && !EXTENSION_SIGNING_ALGORITHMS.includes(input.SigningAlgorithm)) {
-    throw validation(`1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to ${MAX_MESSAGE_BYTES}`);
+    throw validation(
+      `1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to ${MAX_MESSAGE_BYTES}`,
+    );
   }
 }
 

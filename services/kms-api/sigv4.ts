@@ -17,12 +17,7 @@ export type SignedRequest = {
   body: Uint8Array;
 };
 
-export type VerifyOptions = {
-  credentials: ReadonlyMap<string, Credential>;
-  region: string;
-  service: string;
-  now: Date;
-};
+export type VerifyOptions = { credentials: ReadonlyMap<string, Credential>; region: string; service: string; now: Date };
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const MAX_SKEW_MS = 5 * 60 * 1000;
@@ -32,7 +27,8 @@ const REQUIRED_SIGNED = [
   ['x-amz-date', `'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.`],
   ['x-amz-target', `'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.`],
 ] as const;
-const MISMATCH = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+const MISMATCH =
+  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
 
 const incomplete = (message: string) => new KmsError('IncompleteSignatureException', message);
 const invalid = (message: string) => new KmsError('InvalidSignatureException', message);
@@ -56,7 +52,9 @@ export function verifySigV4(req: SignedRequest, o: VerifyOptions): Caller {
   const signedAt = parseAmzDate(amzDate);
   if (!signedAt) throw incomplete(`X-Amz-Date must be in the ISO 8601 basic format YYYYMMDD'T'HHMMSS'Z', got '${amzDate}'.`);
   if (scopeDate !== amzDate.slice(0, 8)) {
-    throw invalid(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`);
+    throw invalid(
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+    );
   }
   const now = o.now.getTime();
   if (now - signedAt.getTime() > MAX_SKEW_MS) {
@@ -183,7 +181,10 @@ export function parseAmzDate(s: string): Date | null {
 }
 
 export function formatAmzDate(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return d
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 function sha256Hex(data: Uint8Array | string): string {

@@ -86,13 +86,28 @@ function describe(e: ErrorObject): string {
   const schema = (e.parentSchema ?? {}) as SchemaObject;
   let constraint: string;
   switch (e.keyword) {
-    case 'minLength': case 'minItems': constraint = `Member must have length greater than or equal to ${String(p.limit)}`; break;
-    case 'maxLength': case 'maxItems': constraint = `Member must have length less than or equal to ${String(p.limit)}`; break;
-    case 'minimum': constraint = `Member must have value greater than or equal to ${String(p.limit)}`; break;
-    case 'maximum': constraint = `Member must have value less than or equal to ${String(p.limit)}`; break;
-    case 'enum': constraint = `Member must satisfy enum value set: [${[...(schema.enum as string[])].sort().join(', ')}]`; break;
-    case 'pattern': constraint = `Member must satisfy regular expression pattern: ${schema.awsPattern ?? p.pattern}`; break;
-    default: constraint = `Member must satisfy ${e.keyword}`;
+    case 'minLength':
+    case 'minItems':
+      constraint = `Member must have length greater than or equal to ${String(p.limit)}`;
+      break;
+    case 'maxLength':
+    case 'maxItems':
+      constraint = `Member must have length less than or equal to ${String(p.limit)}`;
+      break;
+    case 'minimum':
+      constraint = `Member must have value greater than or equal to ${String(p.limit)}`;
+      break;
+    case 'maximum':
+      constraint = `Member must have value less than or equal to ${String(p.limit)}`;
+      break;
+    case 'enum':
+      constraint = `Member must satisfy enum value set: [${[...(schema.enum as string[])].sort().join(', ')}]`;
+      break;
+    case 'pattern':
+      constraint = `Member must satisfy regular expression pattern: ${schema.awsPattern ?? p.pattern}`;
+      break;
+    default:
+      constraint = `Member must satisfy ${e.keyword}`;
   }
   return `Value ${formatValue(e.data)} at '${memberPath(e.instancePath)}' failed to satisfy constraint: ${constraint}`;
 }
@@ -121,7 +136,9 @@ function withoutNulls(value: Record<string, unknown>): Record<string, unknown> {
     if (v === null || k === '__proto__') continue;
     out[k] = Array.isArray(v)
       ? v.map((x) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? withoutNulls(x as Record<string, unknown>) : (x as unknown)))
-      : v !== null && typeof v === 'object' ? withoutNulls(v as Record<string, unknown>) : v;
+      : v !== null && typeof v === 'object'
+        ? withoutNulls(v as Record<string, unknown>)
+        : v;
   }
   return out;
 }

@@ -23,8 +23,13 @@ async function main(argv: string[]): Promise<void> {
       const s = envSettings();
       const { startGatewayFromDir } = await import('./gateway.ts');
       const gw = await startGatewayFromDir(required(values.data, '--data'), {
-        host: values.host ?? s.host, port: Number(values.port ?? s.port), roundTimeoutMs: s.roundTimeoutMs, sweepIntervalMs: s.sweepIntervalMs,
-        dkgRoundTimeoutMs: s.dkgRoundTimeoutMs, maxSessionsPerParty: s.maxSessionsPerParty, ...(s.stall ? { stallAt: s.stall } : {}),
+        host: values.host ?? s.host,
+        port: Number(values.port ?? s.port),
+        roundTimeoutMs: s.roundTimeoutMs,
+        sweepIntervalMs: s.sweepIntervalMs,
+        dkgRoundTimeoutMs: s.dkgRoundTimeoutMs,
+        maxSessionsPerParty: s.maxSessionsPerParty,
+        ...(s.stall ? { stallAt: s.stall } : {}),
       });
       console.log(`TUTTI_READY ${JSON.stringify({ role: 'gateway', port: gw.port })}`);
       onShutdown(() => gw.close());
@@ -36,13 +41,21 @@ async function main(argv: string[]): Promise<void> {
         console.log(JSON.stringify(initParty(required(values.data, '--data'), required(values.id, '--id')), null, 2));
         return;
       }
-      const { values } = parseArgs({ args: rest, options: { data: { type: 'string' }, coordinator: { type: 'string' }, 'metrics-port': { type: 'string' }, host: { type: 'string' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { data: { type: 'string' }, coordinator: { type: 'string' }, 'metrics-port': { type: 'string' }, host: { type: 'string' } },
+      });
       const s = envSettings();
       const { startPartyFromDir } = await import('./party-daemon.ts');
-      const metricsPort = values['metrics-port'] !== undefined ? Number(values['metrics-port']) : s.partyMetricsPort ?? 0;
+      const metricsPort = values['metrics-port'] !== undefined ? Number(values['metrics-port']) : (s.partyMetricsPort ?? 0);
       const party = await startPartyFromDir(required(values.data, '--data'), {
-        coordinatorUrl: required(values.coordinator, '--coordinator'), metricsHost: values.host ?? s.host, metricsPort, stallAt: s.stall,
-        tamperAt: s.tamper, sessionWorkers: s.sessionWorkers, deletionWaitMs: s.deletionWaitMs,
+        coordinatorUrl: required(values.coordinator, '--coordinator'),
+        metricsHost: values.host ?? s.host,
+        metricsPort,
+        stallAt: s.stall,
+        tamperAt: s.tamper,
+        sessionWorkers: s.sessionWorkers,
+        deletionWaitMs: s.deletionWaitMs,
       });
       console.log(`TUTTI_READY ${JSON.stringify({ role: 'party', partyId: party.partyId, metricsPort: party.metricsPort })}`);
       onShutdown(() => party.close());
@@ -53,7 +66,9 @@ async function main(argv: string[]): Promise<void> {
       const { values } = parseArgs({ args: rest, options: { data: { type: 'string' } } });
       const { initGateway, pinSnippet } = await import('./cluster.ts');
       const dir = paths.gatewayDir(values.data ?? envSettings().dataDir);
-      const config = JSON.parse(Buffer.from(readSecretFile(paths.gatewayConfig(values.data ?? envSettings().dataDir))).toString('utf8')) as { coordinatorId: string };
+      const config = JSON.parse(Buffer.from(readSecretFile(paths.gatewayConfig(values.data ?? envSettings().dataDir))).toString('utf8')) as {
+        coordinatorId: string;
+      };
       console.log(pinSnippet(initGateway(dir, config.coordinatorId).pin));
       return;
     }
@@ -67,18 +82,33 @@ async function main(argv: string[]): Promise<void> {
       const { values } = parseArgs({
         args: rest,
         options: {
-          key: { type: 'string' }, 'lift-bans': { type: 'boolean' }, exclude: { type: 'string', multiple: true }, 'without-banned': { type: 'boolean' },
-          data: { type: 'string' }, endpoint: { type: 'string' },
+          key: { type: 'string' },
+          'lift-bans': { type: 'boolean' },
+          exclude: { type: 'string', multiple: true },
+          'without-banned': { type: 'boolean' },
+          data: { type: 'string' },
+          endpoint: { type: 'string' },
         },
       });
       // --exclude party-2,party-3 or --exclude party-2 --exclude party-3: party ids as the service names them.
-      const exclude = (values.exclude ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+      const exclude = (values.exclude ?? [])
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
       const s = envSettings();
-      const token = Buffer.from(readSecretFile(paths.adminToken(paths.gatewayDir(values.data ?? s.dataDir)))).toString('utf8').trim();
+      const token = Buffer.from(readSecretFile(paths.adminToken(paths.gatewayDir(values.data ?? s.dataDir))))
+        .toString('utf8')
+        .trim();
       const endpoint = values.endpoint ?? `http://127.0.0.1:${s.port}`;
       const res = await fetch(`${endpoint}/admin/refresh-key`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ keyId: required(values.key, '--key'), liftBans: values['lift-bans'] === true, exclude, withoutBanned: values['without-banned'] === true }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          keyId: required(values.key, '--key'),
+          liftBans: values['lift-bans'] === true,
+          exclude,
+          withoutBanned: values['without-banned'] === true,
+        }),
       });
       const text = await res.text();
       console.log(text);
@@ -86,7 +116,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     default:
-      console.error('usage: cli.ts cluster | gateway --data DIR | gateway-pin --data DIR | verify-attestation … | party --data DIR --coordinator URL | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]');
+      console.error(
+        'usage: cli.ts cluster | gateway --data DIR | gateway-pin --data DIR | verify-attestation … | party --data DIR --coordinator URL | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]',
+      );
       process.exit(2);
   }
 }
@@ -104,7 +136,11 @@ function onShutdown(close: () => Promise<void> | void): void {
   const stop = async () => {
     if (closing) return;
     closing = true;
-    try { await close(); } finally { process.exit(0); }
+    try {
+      await close();
+    } finally {
+      process.exit(0);
+    }
   };
   // stop never rejects (exit in finally); void says so to the signal emitter, which ignores results.
   process.on('SIGINT', () => void stop());

@@ -57,8 +57,12 @@ export function pinSnippet(pin: CoordinatorPin): string {
 }
 
 export type ClusterOptions = {
-  dataDir: string; parties: number; region: string; accountId: string;
-  accessKeyId?: string; secretAccessKey?: string;
+  dataDir: string;
+  parties: number;
+  region: string;
+  accountId: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
   /** More principals besides the dev credential; they replace those of an earlier run. */
   credentials?: Credential[];
 };
@@ -71,7 +75,7 @@ export function prepareCluster(o: ClusterOptions): GatewayConfig {
   const ids = Array.from({ length: o.parties }, (_, i) => `party-${i + 1}`);
   const identities = ids.map((id) => initParty(paths.partyDir(o.dataDir, id), id));
   const file = paths.gatewayConfig(o.dataDir);
-  const previous: GatewayConfig | undefined = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as GatewayConfig : undefined;
+  const previous: GatewayConfig | undefined = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as GatewayConfig) : undefined;
   const coordinatorId = previous?.coordinatorId ?? 'coordinator-' + randomBytes(4).toString('hex');
   // The gateway's key, pinned by every party beside its peers (docs/security.md "How a party knows its coordinator").
   const gateway = initGateway(paths.gatewayDir(o.dataDir), coordinatorId);
@@ -89,7 +93,9 @@ export function prepareCluster(o: ClusterOptions): GatewayConfig {
     principal: `arn:aws:iam::${o.accountId}:user/tutti-dev`,
   };
   const config: GatewayConfig = {
-    region: o.region, accountId: o.accountId, coordinatorId,
+    region: o.region,
+    accountId: o.accountId,
+    coordinatorId,
     credentials: [credential, ...(o.credentials ?? previous?.credentials.slice(1) ?? []).filter((c) => c.accessKeyId !== credential.accessKeyId)],
     parties: identities,
   };
@@ -105,9 +111,7 @@ export type Spawned = { child: ChildProcess; ready: Promise<Record<string, unkno
  * child prints on its `TUTTI_READY` line.
  */
 export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}, echo?: (line: string) => void): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const ready = new Promise<Record<string, unknown>>((resolveReady, reject) => {
     const onLine = (line: string) => {
@@ -123,7 +127,10 @@ export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}, echo?: (l
       stream.on('data', (d: string) => {
         buf += d;
         let i;
-        while ((i = buf.indexOf('\n')) >= 0) { onLine(buf.slice(0, i)); buf = buf.slice(i + 1); }
+        while ((i = buf.indexOf('\n')) >= 0) {
+          onLine(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+        }
       });
     }
     child.once('exit', (code, signal) => reject(new Error(`${args[0]} exited (${code ?? signal}) before it was ready:\n${out}`)));
@@ -136,7 +143,14 @@ export function spawnGateway(dataDir: string, host: string, port: number, env: N
   return spawnNode(['gateway', '--data', dataDir, '--host', host, '--port', String(port)], env, echo);
 }
 
-export function spawnParty(dataDir: string, partyId: string, coordinatorUrl: string, env: NodeJS.ProcessEnv = {}, echo?: (l: string) => void, metricsPort = 0): Spawned {
+export function spawnParty(
+  dataDir: string,
+  partyId: string,
+  coordinatorUrl: string,
+  env: NodeJS.ProcessEnv = {},
+  echo?: (l: string) => void,
+  metricsPort = 0,
+): Spawned {
   return spawnNode(['party', '--data', join(dataDir, partyId), '--coordinator', coordinatorUrl, '--metrics-port', String(metricsPort)], env, echo);
 }
 

@@ -49,7 +49,9 @@ export function parseCredentialsEnv(text: string | undefined, accountId: string)
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Error(`TUTTI_CREDENTIALS is not JSON (${(e as Error).message}); expected [{"accessKeyId":"…","secretAccessKey":"…","principal":"alice"}]`, { cause: e });
+    throw new Error(`TUTTI_CREDENTIALS is not JSON (${(e as Error).message}); expected [{"accessKeyId":"…","secretAccessKey":"…","principal":"alice"}]`, {
+      cause: e,
+    });
   }
   if (!Array.isArray(raw)) throw new Error('TUTTI_CREDENTIALS must be a JSON array of {accessKeyId, secretAccessKey, principal}');
   const creds = raw.map((c: unknown, i) => {
@@ -73,7 +75,8 @@ export function checkCredentials(creds: Credential[]): void {
     if (seen.has(c.accessKeyId)) throw new Error(`access key id ${c.accessKeyId} is configured twice`);
     seen.add(c.accessKeyId);
     if (!c.secretAccessKey) throw new Error(`access key id ${c.accessKeyId} has an empty secret`);
-    if (!isPrincipalArn(c.principal)) throw new Error(`principal '${c.principal}' of ${c.accessKeyId} is not an IAM ARN such as arn:aws:iam::111122223333:user/alice`);
+    if (!isPrincipalArn(c.principal))
+      throw new Error(`principal '${c.principal}' of ${c.accessKeyId} is not an IAM ARN such as arn:aws:iam::111122223333:user/alice`);
   }
 }
 

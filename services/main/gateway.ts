@@ -42,7 +42,12 @@ export type GatewayOptions = {
 };
 
 export type RunningGateway = {
-  port: number; server: Server; coordinator: Coordinator; hub: CoordinatorHub; deletions: KeyDeletions; close: () => Promise<void>;
+  port: number;
+  server: Server;
+  coordinator: Coordinator;
+  hub: CoordinatorHub;
+  deletions: KeyDeletions;
+  close: () => Promise<void>;
 };
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
@@ -79,17 +84,19 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   const evidence = new AttestationStore(db);
   // The gateway's own key (created at first start): parties pin it and accept only what it signs.
   const identity = initGateway(gatewayDir, config.coordinatorId);
-  log(`gateway: coordinator ${config.coordinatorId}, key ${identity.pin.signPublic}; each party's peers.json pins it as ${JSON.stringify({ coordinator: identity.pin })}`);
+  log(
+    `gateway: coordinator ${config.coordinatorId}, key ${identity.pin.signPublic}; each party's peers.json pins it as ${JSON.stringify({ coordinator: identity.pin })}`,
+  );
   const server = createServer();
   const hub = new CoordinatorHub({ server, coordinatorId: config.coordinatorId, parties: config.parties, identity });
-  const net = {
-    isConnected: (id: string) => hub.isConnected(id),
-    send: (id: string, msg: CoordinatorToParty) => hub.send(id, msg),
-  };
+  const net = { isConnected: (id: string) => hub.isConnected(id), send: (id: string, msg: CoordinatorToParty) => hub.send(id, msg) };
   const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, tap: o.tap, log });
   const deletions = new KeyDeletions({ keys, evidence, identity, send: net.send, now, log });
   const activations = new RefreshActivations({
-    send: net.send, log, stallAt: o.stallAt, pinned: (id) => config.parties.find((p) => p.partyId === id),
+    send: net.send,
+    log,
+    stallAt: o.stallAt,
+    pinned: (id) => config.parties.find((p) => p.partyId === id),
     // A refresh without some parties certified while settling a cut-off one: the key record follows.
     onCertified: (keyId, members) => {
       const k = keys.get(keyId);
@@ -115,13 +122,31 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     deletions.onConnect(id);
     activations.onConnect(id);
   });
-  hub.onDisconnect((id) => { metrics.partyConnections.set({ party: id }, 0); log(`coordinator: ${id} disconnected`); runner.onDisconnect(id); coordinator.onPartyDisconnected(id); });
+  hub.onDisconnect((id) => {
+    metrics.partyConnections.set({ party: id }, 0);
+    log(`coordinator: ${id} disconnected`);
+    runner.onDisconnect(id);
+    coordinator.onPartyDisconnected(id);
+  });
 
   const coordinator = new Coordinator({
-    keys, runner, parties: config.parties.map((p) => p.partyId), isConnected: (id) => hub.isConnected(id), send: net.send, dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
-    acks: new RevisionAckStore(db), identities: config.parties,
-    region: config.region, accountId: config.accountId, log, now, onShareDeletions: () => deletions.resendAll(),
-    evidence, onDeletionCancelled: (keyId, parties) => deletions.cancelled(keyId, parties), onShareDeletionsScheduled: () => deletions.resendAll(), activations,
+    keys,
+    runner,
+    parties: config.parties.map((p) => p.partyId),
+    isConnected: (id) => hub.isConnected(id),
+    send: net.send,
+    dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
+    acks: new RevisionAckStore(db),
+    identities: config.parties,
+    region: config.region,
+    accountId: config.accountId,
+    log,
+    now,
+    onShareDeletions: () => deletions.resendAll(),
+    evidence,
+    onDeletionCancelled: (keyId, parties) => deletions.cancelled(keyId, parties),
+    onShareDeletionsScheduled: () => deletions.resendAll(),
+    activations,
   });
   deletions.recoverInterrupted();
   deletions.sweep();
@@ -139,8 +164,12 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.json({
-      status: 'ok', parties: config.parties.map((p) => p.partyId), connectedParties: hub.connectedParties(), sessions: runner.size,
-      pendingShareDeletions: deletions.pending().length, unsettledRefreshes: activations.unsettled,
+      status: 'ok',
+      parties: config.parties.map((p) => p.partyId),
+      connectedParties: hub.connectedParties(),
+      sessions: runner.size,
+      pendingShareDeletions: deletions.pending().length,
+      unsettledRefreshes: activations.unsettled,
     });
   });
   // Operator actions, not part of the KMS API (docs/operations.md "Refreshing a key"): loopback
@@ -154,18 +183,28 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     }
     const body = (req.body ?? {}) as { keyId?: unknown; liftBans?: unknown; exclude?: unknown; withoutBanned?: unknown };
     const isFlag = (v: unknown) => v === undefined || typeof v === 'boolean';
-    if (typeof body.keyId !== 'string' || !isFlag(body.liftBans) || !isFlag(body.withoutBanned)
-      || (body.exclude !== undefined && (!Array.isArray(body.exclude) || body.exclude.length > 16 || body.exclude.some((p) => typeof p !== 'string')))) {
-      res.status(400).json({
-        error: 'ValidationException',
-        message: 'expected {"keyId": "<key id>", "liftBans": true|false, "exclude": ["<party id>", …], "withoutBanned": true|false} (the last two optional)',
-      });
+    if (
+      typeof body.keyId !== 'string' ||
+      !isFlag(body.liftBans) ||
+      !isFlag(body.withoutBanned) ||
+      (body.exclude !== undefined && (!Array.isArray(body.exclude) || body.exclude.length > 16 || body.exclude.some((p) => typeof p !== 'string')))
+    ) {
+      res
+        .status(400)
+        .json({
+          error: 'ValidationException',
+          message: 'expected {"keyId": "<key id>", "liftBans": true|false, "exclude": ["<party id>", …], "withoutBanned": true|false} (the last two optional)',
+        });
       return;
     }
     try {
-      res.json(await coordinator.refreshKey(body.keyId, {
-        liftBans: body.liftBans === true, exclude: (body.exclude as string[] | undefined) ?? [], withoutBanned: body.withoutBanned === true,
-      }));
+      res.json(
+        await coordinator.refreshKey(body.keyId, {
+          liftBans: body.liftBans === true,
+          exclude: (body.exclude as string[] | undefined) ?? [],
+          withoutBanned: body.withoutBanned === true,
+        }),
+      );
     } catch (err) {
       const e = err instanceof KmsError ? err : undefined;
       if (!e) log(`admin: refresh of ${body.keyId} failed: ${(err as Error)?.stack ?? String(err)}`);
@@ -181,7 +220,11 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   const port = (server.address() as AddressInfo).port;
   log(`gateway: KMS API on http://${o.host}:${port}, parties connect to ws://${o.host}:${port}/parties`);
   return {
-    port, server, coordinator, hub, deletions,
+    port,
+    server,
+    coordinator,
+    hub,
+    deletions,
     close: async () => {
       clearInterval(sweeper);
       await hub.close();

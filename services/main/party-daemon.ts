@@ -54,19 +54,28 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   }
   // An identity.json from before it was sealed is rewritten sealed now, with the same keys.
   const { identity, migrated } = readIdentityFile(paths.identity(dir), masterKey);
-  if (migrated) log(`party ${identity.partyId}: ${paths.identity(dir)} held its identity keys in clear; it is now sealed under the master key (same public keys)`);
+  if (migrated)
+    log(`party ${identity.partyId}: ${paths.identity(dir)} held its identity keys in clear; it is now sealed under the master key (same public keys)`);
   const peersFile = paths.peers(dir);
   if (!existsSync(peersFile)) {
-    throw new Error(`${peersFile} is missing: list the parties this one accepts (see docs/operations.md). This party's identity: ${JSON.stringify(publicIdentity(identity))}`);
+    throw new Error(
+      `${peersFile} is missing: list the parties this one accepts (see docs/operations.md). This party's identity: ${JSON.stringify(publicIdentity(identity))}`,
+    );
   }
   const peersConfig = JSON.parse(readFileSync(peersFile, 'utf8')) as { peers: unknown[]; coordinator?: unknown };
   const allowlist = peersConfig.peers.map(parsePublicIdentity);
   // The gateway this party accepts, pinned like its peers (docs/security.md "How a party knows its coordinator").
   if (peersConfig.coordinator === undefined) {
-    throw new Error(`${peersFile} pins no coordinator: add {"coordinator": {"coordinatorId": "…", "signPublic": "…"}} as the gateway prints it at start (docs/operations.md)`);
+    throw new Error(
+      `${peersFile} pins no coordinator: add {"coordinator": {"coordinatorId": "…", "signPublic": "…"}} as the gateway prints it at start (docs/operations.md)`,
+    );
   }
   let coordinator;
-  try { coordinator = parseCoordinatorPin(peersConfig.coordinator); } catch (e) { throw new Error(`${peersFile}: ${(e as Error).message}`, { cause: e }); }
+  try {
+    coordinator = parseCoordinatorPin(peersConfig.coordinator);
+  } catch (e) {
+    throw new Error(`${peersFile}: ${(e as Error).message}`, { cause: e });
+  }
   const db = openDatabase(paths.sharesDb(dir));
   const shares = new ShareStore(db, masterKey);
   const consumed = new ConsumedStore(db);
@@ -75,7 +84,8 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   const policies = new PolicyGate({ store: new PolicyStore(db, masterKey), metrics });
   const bans = new BanStore(db);
   const refreshes = new RefreshStore(db);
-  for (const b of bans.all()) log(`party ${identity.partyId}: key ${b.keyId}: party ${b.peerIndex} (${b.peerId}) is banned since ${new Date(b.bannedAt).toISOString()}: ${b.reason}`);
+  for (const b of bans.all())
+    log(`party ${identity.partyId}: key ${b.keyId}: party ${b.peerIndex} (${b.peerId}) is banned since ${new Date(b.bannedAt).toISOString()}: ${b.reason}`);
   // DKLs23 key generation (seconds of base OTs) runs in worker threads, so this process keeps
   // answering its other sessions and /healthz meanwhile. Loaded now: a worker takes ~0.4 s to start.
   const sessionHost = new SessionHost({ size: o.sessionWorkers, log });
@@ -83,24 +93,41 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
 
   let link: PartyLink | undefined;
   // Tests only: TUTTI_TEST_STALL / TUTTI_TEST_TAMPER (fault-injection.ts); a production party has none.
-  const faults = o.stallAt?.length || o.tamperAt?.length
-    ? new FaultInjection({ partyId: identity.partyId, log, stallAt: o.stallAt, tamperAt: o.tamperAt })
-    : undefined;
+  const faults =
+    o.stallAt?.length || o.tamperAt?.length ? new FaultInjection({ partyId: identity.partyId, log, stallAt: o.stallAt, tamperAt: o.tamperAt }) : undefined;
   const party = new Party({
-    identity, allowlist, shares, consumed, policies, bans, refreshes, sessionHost, metrics, log, ...(faults ? { faults } : {}),
-    coordinator, deletions: new DeletionStore(db), deletionWaitMs: o.deletionWaitMs, sessionIds: new SessionStore(db),
-    send: (msg: PartyToCoordinator) => { link?.send(msg); },
+    identity,
+    allowlist,
+    shares,
+    consumed,
+    policies,
+    bans,
+    refreshes,
+    sessionHost,
+    metrics,
+    log,
+    ...(faults ? { faults } : {}),
+    coordinator,
+    deletions: new DeletionStore(db),
+    deletionWaitMs: o.deletionWaitMs,
+    sessionIds: new SessionStore(db),
+    send: (msg: PartyToCoordinator) => {
+      link?.send(msg);
+    },
   });
   // A refresh cut off before this party confirmed it is abandoned; a confirmed one keeps its new
   // share and waits for its certificate or rollback (activation.ts). Any other pending share
   // belongs to a DKG cut off by a crash: that session can never finish.
   const recovered = party.activation!.recoverAtStart();
-  if (recovered.abandoned.length) log(`party ${identity.partyId}: abandoned refreshes cut off before this party confirmed them: ${recovered.abandoned.join(', ')}`);
+  if (recovered.abandoned.length)
+    log(`party ${identity.partyId}: abandoned refreshes cut off before this party confirmed them: ${recovered.abandoned.join(', ')}`);
   if (recovered.waiting.length) log(`party ${identity.partyId}: confirmed refreshes wait for their certificate or rollback: ${recovered.waiting.join(', ')}`);
   const dropped = shares.discardAllPending(party.activation!.keptPending());
   if (dropped.length) log(`party ${identity.partyId}: dropped pending shares of unfinished key generations: ${dropped.join(', ')}`);
   link = new PartyLink({
-    url: o.coordinatorUrl, identity, coordinator,
+    url: o.coordinatorUrl,
+    identity,
+    coordinator,
     onRefused: (reason) => log(`party ${identity.partyId}: refused from the coordinator link: ${reason}`),
     onMessage: (msg) => party.handle(msg as unknown as CoordinatorToParty),
     onState: (state, detail) => {
@@ -117,10 +144,16 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   if (o.metricsPort !== undefined) {
     server = createServer((req, res) => {
       if (req.url === '/metrics') {
-        metrics.registry.metrics().then((text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType });
-          res.end(text);
-        }, () => { res.writeHead(500); res.end(); });
+        metrics.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': metrics.registry.contentType });
+            res.end(text);
+          },
+          () => {
+            res.writeHead(500);
+            res.end();
+          },
+        );
       } else if (req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ partyId: identity.partyId, connected: link?.isReady() ?? false, sessions: party.activeSessions }));
@@ -137,7 +170,9 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   }
 
   return {
-    partyId: identity.partyId, metricsPort, party,
+    partyId: identity.partyId,
+    metricsPort,
+    party,
     close: async () => {
       clearInterval(sweeper);
       await link?.close();

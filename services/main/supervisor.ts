@@ -11,14 +11,20 @@ type Settings = ReturnType<typeof envSettings>;
 export async function runCluster(s: Settings): Promise<void> {
   const dataDir = resolve(s.dataDir);
   const config = prepareCluster({
-    dataDir, parties: s.parties, region: s.region, accountId: s.accountId,
-    accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey,
+    dataDir,
+    parties: s.parties,
+    region: s.region,
+    accountId: s.accountId,
+    accessKeyId: s.accessKeyId,
+    secretAccessKey: s.secretAccessKey,
     ...(s.credentials.length ? { credentials: s.credentials } : {}),
   });
   const cred = config.credentials[0]!;
   const children = new Map<string, ChildProcess>();
   let stopping = false;
-  const echo = (name: string) => (line: string) => { if (!line.startsWith('TUTTI_READY')) console.log(`[${name}] ${line}`); };
+  const echo = (name: string) => (line: string) => {
+    if (!line.startsWith('TUTTI_READY')) console.log(`[${name}] ${line}`);
+  };
 
   const gw = spawnGateway(dataDir, s.host, s.port, {}, echo('gateway'));
   children.set('gateway', gw.child);
@@ -39,7 +45,9 @@ export async function runCluster(s: Settings): Promise<void> {
     p.child.on('exit', (code, signal) => {
       if (stopping) return;
       console.error(`[supervisor] ${id} exited (${code ?? signal}); restarting it in 1 s`);
-      setTimeout(() => { if (!stopping) startParty(id); }, 1000).unref();
+      setTimeout(() => {
+        if (!stopping) startParty(id);
+      }, 1000).unref();
     });
     return p;
   };
@@ -61,8 +69,15 @@ Tutti is running: a gateway and ${config.parties.length} party processes, data i
   endpoint           ${endpoint}
   region             ${s.region}
   access key id      ${cred.accessKeyId}
-  secret access key  ${cred.secretAccessKey}${config.credentials.length > 1 ? `
-  more principals    ${config.credentials.slice(1).map((c) => `${c.principal} (${c.accessKeyId})`).join(', ')}` : ''}
+  secret access key  ${cred.secretAccessKey}${
+    config.credentials.length > 1
+      ? `
+  more principals    ${config.credentials
+    .slice(1)
+    .map((c) => `${c.principal} (${c.accessKeyId})`)
+    .join(', ')}`
+      : ''
+  }
 
 Try it:
   export AWS_ACCESS_KEY_ID=${cred.accessKeyId} AWS_SECRET_ACCESS_KEY=${cred.secretAccessKey} AWS_REGION=${s.region} AWS_DEFAULT_REGION=${s.region}
@@ -78,9 +93,18 @@ Stop: Ctrl-C
   async function stop(code: number): Promise<void> {
     if (stopping) return;
     stopping = true;
-    const exits = [...children.values()].filter((c) => c.exitCode === null && c.signalCode === null)
-      .map((c) => new Promise<void>((r) => { c.once('exit', () => r()); c.kill('SIGTERM'); }));
-    const timer = setTimeout(() => { for (const c of children.values()) c.kill('SIGKILL'); }, 5000);
+    const exits = [...children.values()]
+      .filter((c) => c.exitCode === null && c.signalCode === null)
+      .map(
+        (c) =>
+          new Promise<void>((r) => {
+            c.once('exit', () => r());
+            c.kill('SIGTERM');
+          }),
+      );
+    const timer = setTimeout(() => {
+      for (const c of children.values()) c.kill('SIGKILL');
+    }, 5000);
     await Promise.all(exits);
     clearTimeout(timer);
     console.log('[supervisor] stopped');

@@ -10,21 +10,31 @@ import { policyHash } from '../../policies/hash.ts';
 import { verifyAttestation } from '../control/receipts.ts';
 import { parsePublicIdentity, type PublicIdentity } from '../transport/identity.ts';
 
-export const VERIFY_USAGE = 'verify-attestation --receipts FILE (--peers PEERS.json | --party ID:SIGNPUB:KEXPUB …) '
-  + '[--key-id ID] [--public-key HEX] [--policy FILE | --policy-hash HASH] [--threshold T | --min-threshold T]';
+export const VERIFY_USAGE =
+  'verify-attestation --receipts FILE (--peers PEERS.json | --party ID:SIGNPUB:KEXPUB …) ' +
+  '[--key-id ID] [--public-key HEX] [--policy FILE | --policy-hash HASH] [--threshold T | --min-threshold T]';
 
 export function runVerifyAttestation(args: string[], out: (line: string) => void = console.log): number {
   const { values } = parseArgs({
     args,
     options: {
-      receipts: { type: 'string' }, peers: { type: 'string' }, party: { type: 'string', multiple: true },
-      'key-id': { type: 'string' }, 'public-key': { type: 'string' }, policy: { type: 'string' }, 'policy-hash': { type: 'string' },
-      threshold: { type: 'string' }, 'min-threshold': { type: 'string' },
+      receipts: { type: 'string' },
+      peers: { type: 'string' },
+      party: { type: 'string', multiple: true },
+      'key-id': { type: 'string' },
+      'public-key': { type: 'string' },
+      policy: { type: 'string' },
+      'policy-hash': { type: 'string' },
+      threshold: { type: 'string' },
+      'min-threshold': { type: 'string' },
     },
   });
-  if (!values.receipts || (!values.peers && !values.party?.length)) { out(`usage: cli.ts ${VERIFY_USAGE}`); return 2; }
+  if (!values.receipts || (!values.peers && !values.party?.length)) {
+    out(`usage: cli.ts ${VERIFY_USAGE}`);
+    return 2;
+  }
   const doc = JSON.parse(readFileSync(values.receipts, 'utf8')) as unknown;
-  const receipts = Array.isArray(doc) ? doc : (doc as { Receipts?: unknown[] }).Receipts ?? [];
+  const receipts = Array.isArray(doc) ? doc : ((doc as { Receipts?: unknown[] }).Receipts ?? []);
   const pinned: PublicIdentity[] = [];
   if (values.peers) pinned.push(...(JSON.parse(readFileSync(values.peers, 'utf8')) as { peers: unknown[] }).peers.map(parsePublicIdentity));
   for (const p of values.party ?? []) {
@@ -44,7 +54,9 @@ export function runVerifyAttestation(args: string[], out: (line: string) => void
     out(`attestation FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     return 1;
   }
-  out(`attestation OK: key ${facts!.keyId} (${facts!.keySpec}), public key ${facts!.publicKey}, ${facts!.threshold}-of-${facts!.parties.length} `
-    + `(${facts!.parties.map((p) => p.partyId).join(', ')}), signing policy ${facts!.policyHash}, signed by every party`);
+  out(
+    `attestation OK: key ${facts!.keyId} (${facts!.keySpec}), public key ${facts!.publicKey}, ${facts!.threshold}-of-${facts!.parties.length} ` +
+      `(${facts!.parties.map((p) => p.partyId).join(', ')}), signing policy ${facts!.policyHash}, signed by every party`,
+  );
   return 0;
 }

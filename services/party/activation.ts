@@ -19,9 +19,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex } from '../../protocols/core/bytes.ts';
 import { abandonBytes, certificateSignatureProblem, confirmationBytes, validSignature as verifySig } from '../control/refresh-proofs.ts';
-import type {
-  AbandonStatement, PartyToCoordinator, RefreshCertificate, RefreshControlMessage, RefreshStateMessage,
-} from '../control/messages.ts';
+import type { AbandonStatement, PartyToCoordinator, RefreshCertificate, RefreshControlMessage, RefreshStateMessage } from '../control/messages.ts';
 import { KEY_ID_RE, SESSION_ID_RE } from '../control/messages.ts';
 import type { Identity, PublicIdentity } from '../transport/identity.ts';
 import type { ShareStore } from '../storage/share-store.ts';
@@ -55,14 +53,21 @@ export type ActivationOptions = {
 export class RefreshActivation {
   constructor(private readonly o: ActivationOptions) {}
 
-  private get partyId(): string { return this.o.identity.partyId; }
+  private get partyId(): string {
+    return this.o.identity.partyId;
+  }
 
   /** The session's new share is stored as pending, with its activation row, in one transaction (before its confirmation round leaves). */
   hold(p: { keyId: string; session: string; protocol: string; version: number; share: unknown; meta: PendingMeta; after: AfterActivation }): void {
     this.o.refreshes.transaction(() => {
       this.o.shares.putPending({ keyId: p.keyId, protocol: p.protocol, version: p.version, share: p.share, meta: p.meta });
       this.o.refreshes.begin({
-        keyId: p.keyId, session: p.session, version: p.version, transcriptHash: p.meta.transcriptHash, members: p.meta.parties.map((m) => m.partyId), after: p.after,
+        keyId: p.keyId,
+        session: p.session,
+        version: p.version,
+        transcriptHash: p.meta.transcriptHash,
+        members: p.meta.parties.map((m) => m.partyId),
+        after: p.after,
       });
     });
   }
@@ -75,7 +80,12 @@ export class RefreshActivation {
     const r = this.o.refreshes.get(keyId, session);
     if (!r || r.version === null) throw new Error(`no pending refresh ${session.slice(0, 16)}… of key ${keyId}`);
     const meta = this.metaOf(r);
-    const signature = bytesToHex(ed25519.sign(confirmationBytes({ keyId, session, publicKey: meta.publicKey, transcriptHash: r.transcriptHash!, members: r.members! }), this.o.identity.signSecret));
+    const signature = bytesToHex(
+      ed25519.sign(
+        confirmationBytes({ keyId, session, publicKey: meta.publicKey, transcriptHash: r.transcriptHash!, members: r.members! }),
+        this.o.identity.signSecret,
+      ),
+    );
     this.o.refreshes.confirm(keyId, session, signature);
     return signature;
   }
@@ -109,17 +119,25 @@ export class RefreshActivation {
 
   /** The pending versions that must survive a restart (confirmed refreshes), for ShareStore.discardAllPending. */
   keptPending(): { keyId: string; version: number }[] {
-    return this.o.refreshes.unsettled().filter((r) => r.state === 'confirmed' && r.version !== null).map((r) => ({ keyId: r.keyId, version: r.version! }));
+    return this.o.refreshes
+      .unsettled()
+      .filter((r) => r.state === 'confirmed' && r.version !== null)
+      .map((r) => ({ keyId: r.keyId, version: r.version! }));
   }
 
   /** A refresh-* control message from the coordinator. */
   handle(msg: RefreshControlMessage): void {
     switch (msg.type) {
-      case 'refresh-query': return this.onQuery(msg.keyId, msg.session);
-      case 'refresh-certificate': return this.onCertificate(msg.certificate);
-      case 'refresh-abandon': return this.onAbandon(msg.keyId, msg.session);
-      case 'refresh-rollback': return this.onRollback(msg.statement);
-      default: return;
+      case 'refresh-query':
+        return this.onQuery(msg.keyId, msg.session);
+      case 'refresh-certificate':
+        return this.onCertificate(msg.certificate);
+      case 'refresh-abandon':
+        return this.onAbandon(msg.keyId, msg.session);
+      case 'refresh-rollback':
+        return this.onRollback(msg.statement);
+      default:
+        return;
     }
   }
 
@@ -138,7 +156,10 @@ export class RefreshActivation {
     const r = this.o.refreshes.get(c.keyId, c.session);
     if (r?.state !== 'confirmed') {
       // Activated already (a resent certificate), or never confirmed here: then no valid certificate exists.
-      if (r?.state !== 'activated') this.o.log?.(`party ${this.partyId}: key ${c.keyId}: a certificate for refresh ${c.session.slice(0, 12)}, which is ${r?.state ?? 'unknown'} here: ignored`);
+      if (r?.state !== 'activated')
+        this.o.log?.(
+          `party ${this.partyId}: key ${c.keyId}: a certificate for refresh ${c.session.slice(0, 12)}, which is ${r?.state ?? 'unknown'} here: ignored`,
+        );
       return this.report(c.keyId, c.session);
     }
     if (this.o.faults?.stopsAt('refresh:activate', `activating refresh ${c.session.slice(0, 12)}`)) return;
@@ -160,11 +181,15 @@ export class RefreshActivation {
     this.o.onActivated?.(c.keyId);
     const self = r.members!.indexOf(this.partyId) + 1;
     const without = after.excluded.length ? ` without ${after.excluded.join(', ')}; this party is now party ${self} of ${r.members!.length}` : '';
-    this.o.log?.(`party ${this.partyId}: key ${c.keyId} refreshed${without}: share version ${r.version} (was ${after.previousVersion}), certified by all ${r.members!.length} parties`);
+    this.o.log?.(
+      `party ${this.partyId}: key ${c.keyId} refreshed${without}: share version ${r.version} (was ${after.previousVersion}), certified by all ${r.members!.length} parties`,
+    );
     const dropped = before.filter((b) => !kept.some((k) => k.peerId === b.peerId));
     if (dropped.length) {
-      this.o.log?.(`party ${this.partyId}: key ${c.keyId}: bans ${after.liftBans ? 'lifted' : 'dropped with the parties left out'} after the refresh: ` +
-        dropped.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', '));
+      this.o.log?.(
+        `party ${this.partyId}: key ${c.keyId}: bans ${after.liftBans ? 'lifted' : 'dropped with the parties left out'} after the refresh: ` +
+          dropped.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', '),
+      );
     }
     this.report(c.keyId, c.session);
   }
@@ -190,14 +215,18 @@ export class RefreshActivation {
     const meta = this.metaOf(r);
     const signer = meta.parties.find((p) => p.partyId === s.partyId);
     if (!signer || s.partyId === this.partyId || !verifySig(s.signature, abandonBytes(s), signer.signPublic)) {
-      this.o.log?.(`party ${this.partyId}: key ${s.keyId}: refused a rollback of refresh ${s.session.slice(0, 12)}: no valid abandon statement of a member (${String(s.partyId)})`);
+      this.o.log?.(
+        `party ${this.partyId}: key ${s.keyId}: refused a rollback of refresh ${s.session.slice(0, 12)}: no valid abandon statement of a member (${String(s.partyId)})`,
+      );
       return this.report(s.keyId, s.session);
     }
     this.o.refreshes.transaction(() => {
       this.o.shares.discardPending(s.keyId, r.version!);
       this.o.refreshes.rolledBack(s.keyId, s.session, s);
     });
-    this.o.log?.(`party ${this.partyId}: key ${s.keyId}: refresh ${s.session.slice(0, 12)} rolled back (${s.partyId} never confirmed it); the active share stays`);
+    this.o.log?.(
+      `party ${this.partyId}: key ${s.keyId}: refresh ${s.session.slice(0, 12)} rolled back (${s.partyId} never confirmed it); the active share stays`,
+    );
     this.report(s.keyId, s.session);
   }
 

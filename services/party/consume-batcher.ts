@@ -21,7 +21,10 @@ export class ConsumeBatcher {
   private waiting: Waiting[] = [];
   private scheduled = false;
 
-  constructor(private readonly store: BatchConsumer, private readonly onCommit?: (groups: number, ms: number) => void) {}
+  constructor(
+    private readonly store: BatchConsumer,
+    private readonly onCommit?: (groups: number, ms: number) => void,
+  ) {}
 
   /** Resolves once `ids` are durably consumed (with the rest of this turn's batch). */
   consume(ids: readonly string[], note: string): Promise<void> {
@@ -35,7 +38,9 @@ export class ConsumeBatcher {
   }
 
   /** Sessions waiting for the next commit. */
-  get pending(): number { return this.waiting.length; }
+  get pending(): number {
+    return this.waiting.length;
+  }
 
   private flush(): void {
     this.scheduled = false;
@@ -51,7 +56,11 @@ export class ConsumeBatcher {
       for (const w of batch) w.reject(err);
       return;
     }
-    try { this.onCommit?.(batch.length, performance.now() - t0); } catch { /* metrics only */ }
+    try {
+      this.onCommit?.(batch.length, performance.now() - t0);
+    } catch {
+      /* metrics only */
+    }
     batch.forEach((w, i) => (results[i] ? w.reject(results[i]) : w.resolve()));
   }
 }

@@ -31,11 +31,29 @@ export function openDkg(d: DkgDeps, msg: OpenDkg, sessionId: Uint8Array): Runnin
   const spec = family.dkg({ protocol: msg.protocol, suite, sessionId, self, n: parties.length, t: msg.threshold, context });
   const session = d.driver.host(spec, family.dkgPlacement);
   const meta: KeyMeta = {
-    keySpec: msg.keySpec, protocol: msg.protocol, suite, threshold: msg.threshold, n: parties.length,
-    parties, publicKey: '', transcriptHash: '', policyHash: policy.hash, self,
+    keySpec: msg.keySpec,
+    protocol: msg.protocol,
+    suite,
+    threshold: msg.threshold,
+    n: parties.length,
+    parties,
+    publicKey: '',
+    transcriptHash: '',
+    policyHash: policy.hash,
+    self,
   };
   const active: Running = {
-    kind: 'dkg', keyId: msg.keyId, session, family, queue: Promise.resolve(), parties, self, startedAt: Date.now(), meta, rounds: 0, keys: new SessionKeys(),
+    kind: 'dkg',
+    keyId: msg.keyId,
+    session,
+    family,
+    queue: Promise.resolve(),
+    parties,
+    self,
+    startedAt: Date.now(),
+    meta,
+    rounds: 0,
+    keys: new SessionKeys(),
     holdShare: (share, m, version) => o.shares.putPending({ keyId: msg.keyId, protocol: m.protocol, version, share, meta: m }),
     // A DKG that did not finish leaves no share behind.
     onEnded: () => o.shares.discardPending(msg.keyId, active.pendingVersion!),
@@ -49,9 +67,11 @@ export function openDkg(d: DkgDeps, msg: OpenDkg, sessionId: Uint8Array): Runnin
       const m = active.meta!;
       const publicKey = bytesToHex(out.publicKey);
       const transcriptHash = bytesToHex(out.transcriptHash);
-      const receipt = signReceipt({
-        keyId: msg.keyId, keySpec: m.keySpec, protocol: m.protocol, publicKey, threshold: m.threshold, parties, policyHash: policy.hash, transcriptHash,
-      }, d.partyId, o.identity.signSecret);
+      const receipt = signReceipt(
+        { keyId: msg.keyId, keySpec: m.keySpec, protocol: m.protocol, publicKey, threshold: m.threshold, parties, policyHash: policy.hash, transcriptHash },
+        d.partyId,
+        o.identity.signSecret,
+      );
       o.send({ type: 'done', session: id, output: { publicKey, transcriptHash, policyHash: policy.hash, acknowledgement, receipt } });
     },
   };
@@ -66,10 +86,16 @@ export function openDkg(d: DkgDeps, msg: OpenDkg, sessionId: Uint8Array): Runnin
  * transcripts differ.
  */
 export function dkgContext(req: OpenDkg, parties: PublicIdentity[], policyHash: string): Uint8Array {
-  return sha256(lengthPrefixed(
-    utf8ToBytes(LABELS.frostTranscript), utf8ToBytes(req.keyId), utf8ToBytes(req.keySpec), utf8ToBytes(req.protocol),
-    u32(req.threshold), u32(parties.length),
-    ...parties.map((p) => lengthPrefixed(utf8ToBytes(p.partyId), hexToBytes(p.signPublic), hexToBytes(p.kexPublic))),
-    utf8ToBytes(policyHash),
-  ));
+  return sha256(
+    lengthPrefixed(
+      utf8ToBytes(LABELS.frostTranscript),
+      utf8ToBytes(req.keyId),
+      utf8ToBytes(req.keySpec),
+      utf8ToBytes(req.protocol),
+      u32(req.threshold),
+      u32(parties.length),
+      ...parties.map((p) => lengthPrefixed(utf8ToBytes(p.partyId), hexToBytes(p.signPublic), hexToBytes(p.kexPublic))),
+      utf8ToBytes(policyHash),
+    ),
+  );
 }

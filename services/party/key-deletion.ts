@@ -14,9 +14,7 @@
 // A party holding no share of the key deletes (and tombstones) at once: it has nothing to lose.
 import type { CancelKeyDeletionMessage, DeleteKeyMessage } from '../control/messages.ts';
 import { KEY_ID_RE } from '../control/messages.ts';
-import {
-  deletionCancelBytes, deletionCancelProblem, deletionRecordBytes, deletionRecordProblem, type DeletionRecord,
-} from '../control/deletion-records.ts';
+import { deletionCancelBytes, deletionCancelProblem, deletionRecordBytes, deletionRecordProblem, type DeletionRecord } from '../control/deletion-records.ts';
 import { pinVerifier, type CoordinatorPin } from '../transport/coordinator-identity.ts';
 import { base64ToBytes } from '../transport/control.ts';
 import type { DeletionStore } from '../storage/deletion-store.ts';
@@ -59,7 +57,8 @@ export class KeyDeletionRules {
 
   private signed(bytes: Uint8Array, signature: string, coordinatorId: string): string | undefined {
     if (!this.verify || !this.o.coordinator) return 'this party pins no coordinator key (peers.json "coordinator"), so it deletes nothing';
-    if (coordinatorId !== this.o.coordinator.coordinatorId) return `signed for coordinator '${coordinatorId}', not the pinned '${this.o.coordinator.coordinatorId}'`;
+    if (coordinatorId !== this.o.coordinator.coordinatorId)
+      return `signed for coordinator '${coordinatorId}', not the pinned '${this.o.coordinator.coordinatorId}'`;
     const sig = base64ToBytes(signature);
     if (!sig || !this.verify(bytes, sig)) return 'the signature does not verify under the pinned coordinator key';
     return undefined;
@@ -125,12 +124,16 @@ export class PartyKeyDeletion {
   /** Deletions due at the gateway whose wait here has not ended: re-examined when it ends. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly o: PartyOptions, private readonly partyId: string, private readonly d: {
-    driver: SessionDriver;
-    sign: PartySign;
-    /** Hands a delete-key message back to the party when this party's wait ends. */
-    redeliver: (msg: DeleteKeyMessage) => void;
-  }) {
+  constructor(
+    private readonly o: PartyOptions,
+    private readonly partyId: string,
+    private readonly d: {
+      driver: SessionDriver;
+      sign: PartySign;
+      /** Hands a delete-key message back to the party when this party's wait ends. */
+      redeliver: (msg: DeleteKeyMessage) => void;
+    },
+  ) {
     this.rules = o.deletions && new KeyDeletionRules({ store: o.deletions, coordinator: o.coordinator, waitMs: o.deletionWaitMs });
   }
 
@@ -159,15 +162,29 @@ export class PartyKeyDeletion {
     if (decision.kind === 'waiting') {
       // Due at the gateway but not yet here: come back to it when this party's wait ends.
       if (msg.due === true && holds && !this.timers.has(msg.keyId)) {
-        const t = setTimeout(() => { this.timers.delete(msg.keyId); this.d.redeliver(msg); }, Math.min(2 ** 31 - 1, Math.max(0, decision.until - Date.now()) + 10));
+        const t = setTimeout(
+          () => {
+            this.timers.delete(msg.keyId);
+            this.d.redeliver(msg);
+          },
+          Math.min(2 ** 31 - 1, Math.max(0, decision.until - Date.now()) + 10),
+        );
         t.unref();
         this.timers.set(msg.keyId, t);
       }
       if (decision.first) {
         const until = new Date(decision.until).toISOString();
-        o.log?.(`party ${this.partyId}: key ${msg.keyId} is scheduled for deletion (signed record); this party keeps its share until ${until} (its own waiting period)`);
-        o.policies.auditDeletion(msg.keyId, 'key-deletion-requested', 'allow', 'SIGNED_DELETION_RECORD',
-          [`share kept until ${until}, then deleted unless the deletion is cancelled`], { record: decision.record, until: decision.until });
+        o.log?.(
+          `party ${this.partyId}: key ${msg.keyId} is scheduled for deletion (signed record); this party keeps its share until ${until} (its own waiting period)`,
+        );
+        o.policies.auditDeletion(
+          msg.keyId,
+          'key-deletion-requested',
+          'allow',
+          'SIGNED_DELETION_RECORD',
+          [`share kept until ${until}, then deleted unless the deletion is cancelled`],
+          { record: decision.record, until: decision.until },
+        );
       }
       return;
     }
@@ -181,7 +198,8 @@ export class PartyKeyDeletion {
     // The signing-policy language has no rule for deletion: the gateway's signed record, waited out, is obeyed (and logged).
     if (had) {
       o.policies.deleted(msg.keyId, {
-        code: 'SIGNED_DELETION_RECORD', reasons: ['share deleted on the gateway-signed deletion record, after this party\'s waiting period'],
+        code: 'SIGNED_DELETION_RECORD',
+        reasons: ["share deleted on the gateway-signed deletion record, after this party's waiting period"],
         detail: { record: decision.record, firstSeen: decision.firstSeen },
       });
     }
@@ -194,7 +212,10 @@ export class PartyKeyDeletion {
   onCancelKeyDeletion(msg: CancelKeyDeletionMessage): void {
     if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId) || !this.rules) return;
     const r = this.rules.onCancel(msg);
-    if (!r.ok) { this.o.log?.(`party ${this.partyId}: refused a cancel of key ${msg.keyId}'s deletion: ${r.reason}`); return; }
+    if (!r.ok) {
+      this.o.log?.(`party ${this.partyId}: refused a cancel of key ${msg.keyId}'s deletion: ${r.reason}`);
+      return;
+    }
     if (!r.dropped) return;
     clearTimeout(this.timers.get(msg.keyId));
     this.timers.delete(msg.keyId);

@@ -26,7 +26,10 @@ export function commitmentFromHex(hex: string): Commitment {
 export class NoncePool {
   private readonly keys = new Map<string, Map<string, PremadeNonces>>();
 
-  constructor(private readonly perKey = POOL_PER_KEY, private readonly maxKeys = POOL_MAX_KEYS) {}
+  constructor(
+    private readonly perKey = POOL_PER_KEY,
+    private readonly maxKeys = POOL_MAX_KEYS,
+  ) {}
 
   /** Adds fresh pairs for a key; returns their commitments (hex) in order. */
   add(keyId: string, pairs: PremadeNonces[]): string[] {

@@ -18,11 +18,15 @@ import { FAMILIES, type ProtocolFamily } from './protocol-families.ts';
 
 /** Public facts a party keeps beside its (encrypted) share. */
 export type KeyMeta = {
-  keySpec: string; protocol: string;
+  keySpec: string;
+  protocol: string;
   /** The FROST suite or the DKLs23 curve (request-check.ts PROTOCOL_SUITES). */
   suite: string;
-  threshold: number; n: number;
-  parties: PublicIdentity[]; publicKey: string; transcriptHash: string;
+  threshold: number;
+  n: number;
+  parties: PublicIdentity[];
+  publicKey: string;
+  transcriptHash: string;
   /** The signing policy's hash as this party computed it and bound it into the DKG (null: a key from before signing policies). */
   policyHash: string | null;
   /** This party's index; stored in clear but bound into the share's at-rest AAD with the rest of meta. */
@@ -66,11 +70,23 @@ export type PartyOptions = {
 
 /** The facts the policy gate needs about a key, from this party's own share record. */
 export function keyFacts(keyId: string, meta: KeyMeta): KeyFacts {
-  return { keyId, keySpec: meta.keySpec, protocol: meta.protocol, publicKey: meta.publicKey, policyHash: meta.policyHash ?? null, threshold: meta.threshold, n: meta.n };
+  return {
+    keyId,
+    keySpec: meta.keySpec,
+    protocol: meta.protocol,
+    publicKey: meta.publicKey,
+    policyHash: meta.policyHash ?? null,
+    threshold: meta.threshold,
+    n: meta.n,
+  };
 }
 
 /** The protocol family of a key's protocol (request-check.ts PROTOCOL_SUITES). */
 export function familyOf(protocol: string): ProtocolFamily {
-  const suite = PROTOCOL_SUITES[protocol] ?? (() => { throw new RequestRefused(`unsupported protocol '${protocol}'`); })();
+  const suite =
+    PROTOCOL_SUITES[protocol] ??
+    (() => {
+      throw new RequestRefused(`unsupported protocol '${protocol}'`);
+    })();
   return FAMILIES[suite.family];
 }

@@ -45,10 +45,16 @@ export class Party {
     this.activation = refreshActivation(o, this.driver, (keyId) => this.sign.noncePool.dropKey(keyId));
   }
 
-  get partyId(): string { return this.me.partyId; }
-  get activeSessions(): number { return this.driver.size; }
+  get partyId(): string {
+    return this.me.partyId;
+  }
+  get activeSessions(): number {
+    return this.driver.size;
+  }
   /** FROST nonce pairs made ahead (OpenSign.premake), in memory only (nonce-pool.ts). */
-  get noncePool(): NoncePool { return this.sign.noncePool; }
+  get noncePool(): NoncePool {
+    return this.sign.noncePool;
+  }
 
   /** Entry point for every control message from the coordinator. Never throws. */
   handle(msg: CoordinatorToParty): void {
@@ -61,7 +67,8 @@ export class Party {
       }
       if (!msg || typeof msg !== 'object' || !('session' in msg) || typeof msg.session !== 'string' || !SESSION_ID_RE.test(msg.session)) return;
       switch (msg.type) {
-        case 'open': return this.onOpen(msg);
+        case 'open':
+          return this.onOpen(msg);
         case 'envelope': {
           // No running session: its open may wait for this turn's policy commit (sign.ts).
           if (!this.driver.receive(msg)) this.sign.early(msg);
@@ -71,7 +78,8 @@ export class Party {
           this.sign.cancel(msg.session);
           return this.driver.finish(msg.session, 'aborted by coordinator: ' + String(msg.message));
         }
-        default: return;
+        default:
+          return;
       }
     } catch (err) {
       this.o.log?.(`party ${this.partyId}: unexpected error: ${(err as Error).stack ?? String(err)}`);
@@ -107,9 +115,10 @@ export class Party {
     const sessionId = hexToBytes(msg.session);
     let active: Running;
     try {
-      active = msg.kind === 'dkg'
-        ? openDkg({ o: this.o, partyId: this.partyId, allowlist: this.allowlist, driver: this.driver }, msg, sessionId)
-        : openRefresh({ o: this.o, partyId: this.partyId, driver: this.driver, ...(this.activation ? { activation: this.activation } : {}) }, msg, sessionId);
+      active =
+        msg.kind === 'dkg'
+          ? openDkg({ o: this.o, partyId: this.partyId, allowlist: this.allowlist, driver: this.driver }, msg, sessionId)
+          : openRefresh({ o: this.o, partyId: this.partyId, driver: this.driver, ...(this.activation ? { activation: this.activation } : {}) }, msg, sessionId);
     } catch (err) {
       return this.driver.refuseOpen(msg, err);
     }
@@ -136,7 +145,10 @@ export class Party {
       if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`, 'unknown-key');
       const installed = this.o.policies.revise(keyFacts(msg.keyId, stored.meta as KeyMeta), msg.session, r, approvals);
       // Signed with the identity key, so the owner can check what this party holds (revision-ack.ts).
-      const output = { ...installed, acknowledgement: signRevisionAck(this.o.identity, { keyId: msg.keyId, revision: installed.revision, policyHash: installed.policyHash }) };
+      const output = {
+        ...installed,
+        acknowledgement: signRevisionAck(this.o.identity, { keyId: msg.keyId, revision: installed.revision, policyHash: installed.policyHash }),
+      };
       this.o.log?.(`party ${this.partyId}: key ${msg.keyId} policy revision ${output.revision} accepted (${output.policyHash})`);
       this.o.send({ type: 'done', session: msg.session, output });
     } catch (err) {

@@ -13,8 +13,16 @@
 //    and the approvals the current policy demands, stored (and logged) in one transaction.
 import { createHash } from 'node:crypto';
 import {
-  canonicalize, checkPolicyRevision, compilePolicy, evaluate, policyHash,
-  type CompiledPolicy, type Decision, type KeySpec, type PolicyRevision, type SignRequest,
+  canonicalize,
+  checkPolicyRevision,
+  compilePolicy,
+  evaluate,
+  policyHash,
+  type CompiledPolicy,
+  type Decision,
+  type KeySpec,
+  type PolicyRevision,
+  type SignRequest,
 } from '../../policies/index.ts';
 import { defaultSigningPolicy } from '../../policies/default-policy.ts';
 import { sequenceStateKey, signerOverlapProblem } from '../../policies/signer-overlap.ts';
@@ -77,14 +85,25 @@ export class PolicyGate {
     let refusal: string[] | null = null;
     const overlap = r.ok && size ? signerOverlapProblem(r.compiled.document, size.t, size.n) : null;
     if (!r.ok) refusal = [`${r.code}`, ...r.reasons];
-    else if (r.compiled.document.keyBinding.keySpec !== keySpec) refusal = ['KEY_MISMATCH', `the policy is for ${r.compiled.document.keyBinding.keySpec}, the key is ${keySpec}`];
+    else if (r.compiled.document.keyBinding.keySpec !== keySpec)
+      refusal = ['KEY_MISMATCH', `the policy is for ${r.compiled.document.keyBinding.keySpec}, the key is ${keySpec}`];
     else if (overlap) refusal = ['SIGNER_OVERLAP', overlap];
     if (refusal) {
       const [code, ...reasons] = refusal as [string, ...string[]];
-      this.o.store.transaction(() => this.o.store.appendAudit({
-        at: now, keyId, session, event: 'policy-bind', decision: 'deny', code, rule: 'builtin:policy', reasons,
-        detail: { revision: 1 }, requestDigest: sha256hex(safeCanonical(policy)),
-      }));
+      this.o.store.transaction(() =>
+        this.o.store.appendAudit({
+          at: now,
+          keyId,
+          session,
+          event: 'policy-bind',
+          decision: 'deny',
+          code,
+          rule: 'builtin:policy',
+          reasons,
+          detail: { revision: 1 },
+          requestDigest: sha256hex(safeCanonical(policy)),
+        }),
+      );
       this.count('deny', code, 'builtin:policy');
       throw new RequestRefused(`signing policy refused (${code}): ${reasons.slice(0, 4).join('; ')}`, 'policy');
     }
@@ -101,10 +120,27 @@ export class PolicyGate {
     const now = this.now();
     this.o.store.transaction(() => {
       activate();
-      this.o.store.putRevision({ keyId, revision: 1, previousHash: null, policy: record.policy, policyHash: hash, acceptedAt: now, activatesAt: now, approvedBy: [] });
+      this.o.store.putRevision({
+        keyId,
+        revision: 1,
+        previousHash: null,
+        policy: record.policy,
+        policyHash: hash,
+        acceptedAt: now,
+        activatesAt: now,
+        approvedBy: [],
+      });
       this.o.store.appendAudit({
-        at: now, keyId, session, event: 'policy-bind', decision: 'allow', code: 'BOUND', rule: null, reasons: [],
-        detail: { revision: 1, policyHash: hash }, requestDigest: hash.slice(2),
+        at: now,
+        keyId,
+        session,
+        event: 'policy-bind',
+        decision: 'allow',
+        code: 'BOUND',
+        rule: null,
+        reasons: [],
+        detail: { revision: 1, policyHash: hash },
+        requestDigest: hash.slice(2),
       });
     });
     this.revisionCache.delete(keyId);
@@ -130,10 +166,17 @@ export class PolicyGate {
     const wallClock = this.now();
     const { store } = this.o;
     const messageSha256 = sha256hex(req.message);
-    const requestDigest = sha256hex(canonicalize({
-      type: 'tutti-sign-request/1', keyId: facts.keyId, signingAlgorithm: req.signingAlgorithm, messageType: req.messageType,
-      messageSha256, caller: req.caller, grantTokens: req.grantTokens,
-    }));
+    const requestDigest = sha256hex(
+      canonicalize({
+        type: 'tutti-sign-request/1',
+        keyId: facts.keyId,
+        signingAlgorithm: req.signingAlgorithm,
+        messageType: req.messageType,
+        messageSha256,
+        caller: req.caller,
+        grantTokens: req.grantTokens,
+      }),
+    );
     const outcome = store.transaction((): SignOutcome => {
       let enforced: { revision: StoredRevision; compiled: CompiledPolicy } | null = null;
       let decision: Decision;
@@ -146,15 +189,17 @@ export class PolicyGate {
         enforced = this.enforced(facts, now);
         if (enforced) sequenceKeys = sequenceKeysOf(enforced.compiled);
         if (enforced) aliases = this.renamedFrom(facts, enforced.revision);
-        decision = enforced === null
-          ? deny('INVALID_POLICY', 'builtin:policy', ['no signing policy is stored for this key'])
-          : evaluate(enforced.compiled, this.request(facts, req), {
-            now,
-            // A rule renamed by a revision keeps its budget: its charges under its earlier ids count too.
-            rateLimitCounts: (scope, windowMs) => [scope, ...(aliases.get(scope) ?? [])].reduce((n, s) => n + store.rateLimitCount(facts.keyId, s, now, windowMs), 0),
-            sequenceHighWater: (ruleId) => highWater(store, facts.keyId, ruleId, sequenceKeys, aliases),
-            approvalUsed: (approverId, approvalId) => store.approvalUsed(facts.keyId, approverId, approvalId),
-          });
+        decision =
+          enforced === null
+            ? deny('INVALID_POLICY', 'builtin:policy', ['no signing policy is stored for this key'])
+            : evaluate(enforced.compiled, this.request(facts, req), {
+                now,
+                // A rule renamed by a revision keeps its budget: its charges under its earlier ids count too.
+                rateLimitCounts: (scope, windowMs) =>
+                  [scope, ...(aliases.get(scope) ?? [])].reduce((n, s) => n + store.rateLimitCount(facts.keyId, s, now, windowMs), 0),
+                sequenceHighWater: (ruleId) => highWater(store, facts.keyId, ruleId, sequenceKeys, aliases),
+                approvalUsed: (approverId, approvalId) => store.approvalUsed(facts.keyId, approverId, approvalId),
+              });
       } catch (e) {
         decision = deny('INTERNAL_ERROR', 'builtin:policy-store', [(e as Error).message]);
       }
@@ -170,11 +215,25 @@ export class PolicyGate {
       const revision = enforced?.revision.revision ?? null;
       const sequences = (decision.sequenceUpdates ?? []).map((u) => ({ key: sequenceKeys.get(u.ruleId) ?? u.ruleId, value: u.value }));
       store.appendAudit({
-        at: now, keyId: facts.keyId, session, event: 'sign', decision: decision.decision, code: decision.code, rule: decision.rule ?? null,
+        at: now,
+        keyId: facts.keyId,
+        session,
+        event: 'sign',
+        decision: decision.decision,
+        code: decision.code,
+        rule: decision.rule ?? null,
         reasons: decision.reasons,
         detail: {
-          policyHash, revision, format: decision.format ?? null, signingAlgorithm: req.signingAlgorithm, messageType: req.messageType,
-          messageBytes: req.message.length, messageSha256, caller: req.caller, approvedBy: decision.approvedBy ?? [], signers,
+          policyHash,
+          revision,
+          format: decision.format ?? null,
+          signingAlgorithm: req.signingAlgorithm,
+          messageType: req.messageType,
+          messageBytes: req.message.length,
+          messageSha256,
+          caller: req.caller,
+          approvedBy: decision.approvedBy ?? [],
+          signers,
           approvalIds: (decision.approvalsUsed ?? []).map((a) => a.approvalId),
           ...(now !== wallClock ? { wallClock } : {}),
         },
@@ -188,10 +247,15 @@ export class PolicyGate {
 
   private request(facts: KeyFacts, req: CheckedSignRequest): SignRequest {
     return {
-      keyId: facts.keyId, keySpec: facts.keySpec, signingAlgorithm: req.signingAlgorithm, messageType: req.messageType, message: req.message,
+      keyId: facts.keyId,
+      keySpec: facts.keySpec,
+      signingAlgorithm: req.signingAlgorithm,
+      messageType: req.messageType,
+      message: req.message,
       // The gateway checked the caller's SigV4 (an HMAC the party cannot check): front-end asserted.
       caller: { accessKeyId: req.caller.accessKeyId, principal: req.caller.principal, verifiedBy: 'frontEnd' },
-      approvals: req.grantTokens, publicKey: hexToBytes(facts.publicKey),
+      approvals: req.grantTokens,
+      publicKey: hexToBytes(facts.publicKey),
     };
   }
 
@@ -227,7 +291,8 @@ export class PolicyGate {
       } else {
         const current: PolicyRevision = { revision: latest.revision, previousHash: latest.previousHash, policy: latest.policy };
         const r = checkPolicyRevision(facts.keyId, current, next as PolicyRevision, approvals, now);
-        const overlap = r.ok && facts.threshold !== undefined && facts.n !== undefined ? signerOverlapProblem(r.compiled.document, facts.threshold, facts.n) : null;
+        const overlap =
+          r.ok && facts.threshold !== undefined && facts.n !== undefined ? signerOverlapProblem(r.compiled.document, facts.threshold, facts.n) : null;
         if (r.ok && overlap) {
           code = 'SIGNER_OVERLAP';
           reasons = [overlap];
@@ -235,8 +300,14 @@ export class PolicyGate {
           code = 'REVISION_ACCEPTED';
           approvedBy = r.approvedBy;
           store.putRevision({
-            keyId: facts.keyId, revision: next.revision, previousHash: next.previousHash, policy: r.compiled.document, policyHash: r.policyHash,
-            acceptedAt: now, activatesAt: r.activatesAt, approvedBy: r.approvedBy,
+            keyId: facts.keyId,
+            revision: next.revision,
+            previousHash: next.previousHash,
+            policy: r.compiled.document,
+            policyHash: r.policyHash,
+            acceptedAt: now,
+            activatesAt: r.activatesAt,
+            approvedBy: r.approvedBy,
           });
           this.compiled.set(r.policyHash, r.compiled);
           this.revisionCache.delete(facts.keyId);
@@ -248,10 +319,20 @@ export class PolicyGate {
       }
       const decision = installed ? 'allow' : 'deny';
       store.appendAudit({
-        at: now, keyId: facts.keyId, session, event: 'policy-revision', decision, code, rule: installed ? null : 'builtin:governance', reasons,
+        at: now,
+        keyId: facts.keyId,
+        session,
+        event: 'policy-revision',
+        decision,
+        code,
+        rule: installed ? null : 'builtin:governance',
+        reasons,
         detail: {
-          revision: typeof next.revision === 'number' ? next.revision : null, previousHash: next.previousHash ?? null,
-          policyHash: installed?.policyHash ?? safeHash(next.policy), activatesAt: installed?.activatesAt ?? null, approvedBy,
+          revision: typeof next.revision === 'number' ? next.revision : null,
+          previousHash: next.previousHash ?? null,
+          policyHash: installed?.policyHash ?? safeHash(next.policy),
+          activatesAt: installed?.activatesAt ?? null,
+          approvedBy,
         },
         requestDigest,
       });
@@ -268,15 +349,28 @@ export class PolicyGate {
    * The key's share was deleted on the coordinator's word (the signing policy language has no rule
    * for deletion): forget its policy state and log the deletion.
    */
-  deleted(keyId: string, why: { code: string; reasons: string[]; detail: Record<string, unknown> } = {
-    code: 'COORDINATOR_REQUEST', reasons: ['share deleted on the coordinator\'s delete-key message'], detail: {},
-  }): void {
+  deleted(
+    keyId: string,
+    why: { code: string; reasons: string[]; detail: Record<string, unknown> } = {
+      code: 'COORDINATOR_REQUEST',
+      reasons: ["share deleted on the coordinator's delete-key message"],
+      detail: {},
+    },
+  ): void {
     const now = this.now();
     this.o.store.transaction(() => {
       this.o.store.deleteKey(keyId);
       this.o.store.appendAudit({
-        at: now, keyId, session: '', event: 'key-deleted', decision: 'allow', code: why.code, rule: null,
-        reasons: why.reasons, detail: why.detail, requestDigest: sha256hex(keyId),
+        at: now,
+        keyId,
+        session: '',
+        event: 'key-deleted',
+        decision: 'allow',
+        code: why.code,
+        rule: null,
+        reasons: why.reasons,
+        detail: why.detail,
+        requestDigest: sha256hex(keyId),
       });
     });
     this.revisionCache.delete(keyId);
@@ -284,11 +378,18 @@ export class PolicyGate {
   }
 
   /** An audit entry about a key's deletion that deletes nothing yet (a signed request received, cancelled, refused). */
-  auditDeletion(keyId: string, event: 'key-deletion-requested' | 'key-deletion-cancelled' | 'key-deletion-refused', decision: 'allow' | 'deny', code: string, reasons: string[], detail: Record<string, unknown>): void {
+  auditDeletion(
+    keyId: string,
+    event: 'key-deletion-requested' | 'key-deletion-cancelled' | 'key-deletion-refused',
+    decision: 'allow' | 'deny',
+    code: string,
+    reasons: string[],
+    detail: Record<string, unknown>,
+  ): void {
     const now = this.now();
-    this.o.store.transaction(() => this.o.store.appendAudit({
-      at: now, keyId, session: '', event, decision, code, rule: null, reasons, detail, requestDigest: sha256hex(keyId),
-    }));
+    this.o.store.transaction(() =>
+      this.o.store.appendAudit({ at: now, keyId, session: '', event, decision, code, rule: null, reasons, detail, requestDigest: sha256hex(keyId) }),
+    );
   }
 
   // --- state -------------------------------------------------------------------------------------
@@ -326,7 +427,10 @@ export class PolicyGate {
     if (revs.length < 2) return new Map();
     const cached = this.aliasCache.get(facts.keyId);
     if (cached && cached.hash === enforced.policyHash && cached.length === revs.length) return cached.aliases;
-    const body = (rule: { id: string }): string => { const { id: _id, ...rest } = rule; return canonicalize(rest); };
+    const body = (rule: { id: string }): string => {
+      const { id: _id, ...rest } = rule;
+      return canonicalize(rest);
+    };
     const current = new Map(enforced.policy.rules.map((r) => [body(r), r.id]));
     const own = new Set(enforced.policy.rules.map((r) => r.id));
     const aliases = new Map<string, string[]>();
@@ -365,11 +469,19 @@ export class PolicyGate {
 }
 
 function safeCanonical(v: unknown): string {
-  try { return canonicalize(v); } catch { return String(v); }
+  try {
+    return canonicalize(v);
+  } catch {
+    return String(v);
+  }
 }
 
 function safeHash(policy: unknown): string {
-  try { return policyHash(policy); } catch { return 'unhashable'; }
+  try {
+    return policyHash(policy);
+  } catch {
+    return 'unhashable';
+  }
 }
 
 /**

@@ -16,5 +16,11 @@ export function applyPreimage(req: CheckedSignRequest, keyAlgorithms: readonly s
   }
   const raw = checkPreimage(p, keyAlgorithms, req.message);
   if (raw instanceof Error) throw new RequestRefused(raw.message, 'policy');
-  return { ...req, messageType: 'RAW', signingAlgorithm: raw.algorithm, message: raw.message, grantTokens: req.grantTokens.filter((t) => !t.startsWith(PREIMAGE_PREFIX)) };
+  return {
+    ...req,
+    messageType: 'RAW',
+    signingAlgorithm: raw.algorithm,
+    message: raw.message,
+    grantTokens: req.grantTokens.filter((t) => !t.startsWith(PREIMAGE_PREFIX)),
+  };
 }

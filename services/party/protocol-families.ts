@@ -59,7 +59,16 @@ export type ProtocolFamily = {
   readonly signs: 'message' | 'digest';
   dkg(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; n: number; t: number; context: Uint8Array }): SessionSpec;
   /** `context`: what every signer must agree on besides the request (sign-agreement.ts), bound into the first round. */
-  sign(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; signers: number[]; share: unknown; input: Uint8Array; context?: Uint8Array }): SessionSpec;
+  sign(o: {
+    protocol: string;
+    suite: string;
+    sessionId: Uint8Array;
+    self: number;
+    signers: number[];
+    share: unknown;
+    input: Uint8Array;
+    context?: Uint8Array;
+  }): SessionSpec;
   /**
    * The refresh session (all n parties, or those not in `exclude`; new shares, same public key), where the service runs one;
    * it runs where the DKG does. FROST has protocols/frost/refresh.ts, which the service does not run.
@@ -79,12 +88,18 @@ const dklsSignPlacement = (): SessionPlacement => (process.env.TUTTI_DKLS_SIGN_I
 
 export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
   frost: {
-    name: 'frost', dkgPlacement: 'inline', signPlacement: 'inline', signs: 'message',
+    name: 'frost',
+    dkgPlacement: 'inline',
+    signPlacement: 'inline',
+    signs: 'message',
     dkg: ({ protocol, suite, sessionId, self, n, t, context }) => ({
-      factory: 'frost/dkg', protocol: `${protocol}/dkg`, params: { suite: suite as FrostSuiteName, sessionId, self, n, t, context },
+      factory: 'frost/dkg',
+      protocol: `${protocol}/dkg`,
+      params: { suite: suite as FrostSuiteName, sessionId, self, n, t, context },
     }),
     sign: ({ protocol, suite, sessionId, self, signers, share, input, context }) => ({
-      factory: 'frost/sign', protocol: `${protocol}/sign`,
+      factory: 'frost/sign',
+      protocol: `${protocol}/sign`,
       params: { suite: suite as FrostSuiteName, sessionId, self, signers, share: share as FrostKeyShare, message: input, ...(context ? { context } : {}) },
     }),
     shareFacts: (share) => {
@@ -93,18 +108,27 @@ export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
     },
   },
   dkls23: {
-    name: 'dkls23', dkgPlacement: 'worker', get signPlacement() { return dklsSignPlacement(); }, signs: 'digest',
+    name: 'dkls23',
+    dkgPlacement: 'worker',
+    get signPlacement() {
+      return dklsSignPlacement();
+    },
+    signs: 'digest',
     dkg: ({ protocol, suite, sessionId, self, n, t, context }) => ({
-      factory: 'dkls23/dkg', protocol: `${protocol}/dkg`, params: { curve: suite as DklsCurveName, sessionId, self, n, t, context },
+      factory: 'dkls23/dkg',
+      protocol: `${protocol}/dkg`,
+      params: { curve: suite as DklsCurveName, sessionId, self, n, t, context },
     }),
     sign: ({ protocol, suite, sessionId, self, signers, share, input, context }) => ({
-      factory: 'dkls23/sign', protocol: `${protocol}/sign`,
+      factory: 'dkls23/sign',
+      protocol: `${protocol}/sign`,
       params: { curve: suite as DklsCurveName, sessionId, self, signers, share: share as DklsKeyShare, digest: input, ...(context ? { context } : {}) },
     }),
     // Replaces every share and all OT state (the recovery path after a ban, protocols/dkls23/refresh.ts).
     // `exclude` (old indices): a refresh without those parties; `self` is then the new index.
     refresh: ({ protocol, suite, sessionId, self, share, context, exclude }) => ({
-      factory: 'dkls23/refresh', protocol: `${protocol}/refresh`,
+      factory: 'dkls23/refresh',
+      protocol: `${protocol}/refresh`,
       params: { curve: suite as DklsCurveName, sessionId, self, share: share as DklsKeyShare, context, ...(exclude?.length ? { exclude } : {}) },
     }),
     shareFacts: (share) => {

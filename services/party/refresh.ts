@@ -25,11 +25,20 @@ export type RefreshDeps = { o: PartyOptions; partyId: string; driver: SessionDri
 export function refreshActivation(o: PartyOptions, driver: SessionDriver, onActivated: (keyId: string) => void): RefreshActivation | undefined {
   if (!o.refreshes) return undefined;
   return new RefreshActivation({
-    identity: o.identity, shares: o.shares, refreshes: o.refreshes, bans: o.bans, send: o.send, log: o.log, faults: o.faults,
+    identity: o.identity,
+    shares: o.shares,
+    refreshes: o.refreshes,
+    bans: o.bans,
+    send: o.send,
+    log: o.log,
+    faults: o.faults,
     bansAfter: bansAfterRefresh,
     // Pairs made for the old share are not used with the new one; the old share's rows are gone
     // (secure_delete), and the write-ahead log is truncated so it keeps none (docs/security.md).
-    onActivated: (keyId) => { onActivated(keyId); o.shares.scrubWal(); },
+    onActivated: (keyId) => {
+      onActivated(keyId);
+      o.shares.scrubWal();
+    },
     endSession: (keyId, session) => driver.failRefresh(keyId, session, new ProtocolError('unexpected', 'the refresh was abandoned')),
   });
 }
@@ -58,12 +67,14 @@ export function openRefresh(d: RefreshDeps, msg: OpenRefresh, sessionId: Uint8Ar
   const activation = d.activation;
   // One refresh at a time: a confirmed one must be settled (certificate or rollback) first, and a session id is never run twice.
   const unsettled = o.refreshes.confirmedOf(msg.keyId);
-  if (unsettled) throw new RequestRefused(`key ${msg.keyId}: refresh ${unsettled.session.slice(0, 12)} is confirmed here and not settled yet; it is settled first`);
+  if (unsettled)
+    throw new RequestRefused(`key ${msg.keyId}: refresh ${unsettled.session.slice(0, 12)} is confirmed here and not settled yet; it is settled first`);
   if (o.refreshes.get(msg.keyId, msg.session)) throw new RequestRefused(`refresh session ${msg.session.slice(0, 12)} of key ${msg.keyId} ran here before`);
   const facts = family.shareFacts(stored.share);
   const ids = meta.parties.map((p) => p.partyId);
   const exclude = msg.exclude ?? [];
-  if (!Array.isArray(exclude) || exclude.length > ids.length || exclude.some((x) => typeof x !== 'string')) throw new RequestRefused('exclude must be a list of party ids');
+  if (!Array.isArray(exclude) || exclude.length > ids.length || exclude.some((x) => typeof x !== 'string'))
+    throw new RequestRefused('exclude must be a list of party ids');
   const excludedIdx = exclude.map((x) => {
     const i = ids.indexOf(x);
     if (i < 0) throw new RequestRefused(`cannot leave out ${x}: not a party of key ${msg.keyId} here (its parties: ${ids.join(', ')})`);
@@ -73,7 +84,9 @@ export function openRefresh(d: RefreshDeps, msg: OpenRefresh, sessionId: Uint8Ar
   if (exclude.includes(d.partyId)) throw new RequestRefused(`${d.partyId} is left out of this refresh; it takes no part`);
   const oldIndex = ids.map((_, i) => i + 1).filter((i) => !excludedIdx.includes(i));
   if (oldIndex.length < meta.threshold) {
-    throw new RequestRefused(`leaving out ${exclude.join(', ')} leaves ${oldIndex.length} parties of key ${msg.keyId}, fewer than its threshold ${meta.threshold}`);
+    throw new RequestRefused(
+      `leaving out ${exclude.join(', ')} leaves ${oldIndex.length} parties of key ${msg.keyId}, fewer than its threshold ${meta.threshold}`,
+    );
   }
   const parties = oldIndex.map((i) => meta.parties[i - 1]!);
   const self = oldIndex.indexOf(facts.index) + 1;
@@ -81,26 +94,69 @@ export function openRefresh(d: RefreshDeps, msg: OpenRefresh, sessionId: Uint8Ar
     // The party's ban table is authoritative: it refreshes only without every peer it banned.
     const banned = o.bans.ofKey(msg.keyId).filter((b) => oldIndex.includes(b.peerIndex));
     if (banned.length) {
-      throw new RequestRefused(`key ${msg.keyId}: this party banned ${banned.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', ')}; ` +
-        'a refresh without banned parties must leave it out too', 'banned', banned.map((b) => oldIndex.indexOf(b.peerIndex) + 1));
+      throw new RequestRefused(
+        `key ${msg.keyId}: this party banned ${banned.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', ')}; ` +
+          'a refresh without banned parties must leave it out too',
+        'banned',
+        banned.map((b) => oldIndex.indexOf(b.peerIndex) + 1),
+      );
     }
   }
-  const base = { type: 'open', kind: 'dkg', session: msg.session, keyId: msg.keyId, keySpec: meta.keySpec, protocol: meta.protocol,
-    threshold: meta.threshold, parties: ids, policy: null } as const;
-  const context = sha256(lengthPrefixed(utf8ToBytes('tutti/v1/refresh-context'), dkgContext(base, meta.parties, meta.policyHash ?? ''),
-    ...(excludedIdx.length ? [utf8ToBytes('tutti/v1/refresh-without'), ...excludedIdx.map((i) => lengthPrefixed(u32(i), utf8ToBytes(ids[i - 1]!)))] : [])));
+  const base = {
+    type: 'open',
+    kind: 'dkg',
+    session: msg.session,
+    keyId: msg.keyId,
+    keySpec: meta.keySpec,
+    protocol: meta.protocol,
+    threshold: meta.threshold,
+    parties: ids,
+    policy: null,
+  } as const;
+  const context = sha256(
+    lengthPrefixed(
+      utf8ToBytes('tutti/v1/refresh-context'),
+      dkgContext(base, meta.parties, meta.policyHash ?? ''),
+      ...(excludedIdx.length ? [utf8ToBytes('tutti/v1/refresh-without'), ...excludedIdx.map((i) => lengthPrefixed(u32(i), utf8ToBytes(ids[i - 1]!)))] : []),
+    ),
+  );
   const spec = family.refresh({
-    protocol: meta.protocol, suite: meta.suite, sessionId, self, share: stored.share, context, ...(excludedIdx.length ? { exclude: excludedIdx } : {}),
+    protocol: meta.protocol,
+    suite: meta.suite,
+    sessionId,
+    self,
+    share: stored.share,
+    context,
+    ...(excludedIdx.length ? { exclude: excludedIdx } : {}),
   });
   const session = d.driver.host(spec, family.dkgPlacement);
   const liftBans = msg.liftBans === true;
   const excluded = [...exclude];
   const active: Running = {
-    kind: 'refresh', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, oldIndex,
-    parties, self, startedAt: Date.now(), meta: { ...meta, n: parties.length, parties, self }, rounds: 0, keys: new SessionKeys(),
+    kind: 'refresh',
+    keyId: msg.keyId,
+    session,
+    family,
+    queue: Promise.resolve(),
+    shareVersion: stored.version,
+    oldIndex,
+    parties,
+    self,
+    startedAt: Date.now(),
+    meta: { ...meta, n: parties.length, parties, self },
+    rounds: 0,
+    keys: new SessionKeys(),
     // The new share and its activation record (pending) in one transaction (activation.ts).
-    holdShare: (share, m, version) => activation.hold({ keyId: msg.keyId, session: msg.session, protocol: m.protocol, version, share, meta: m,
-      after: { oldIndex, liftBans, excluded, previousVersion: stored.version } }),
+    holdShare: (share, m, version) =>
+      activation.hold({
+        keyId: msg.keyId,
+        session: msg.session,
+        protocol: m.protocol,
+        version,
+        share,
+        meta: m,
+        after: { oldIndex, liftBans, excluded, previousVersion: stored.version },
+      }),
     // A refresh's new share is given up only if this party has not confirmed it (activation.ts).
     onEnded: (id, why) => activation.ended(msg.keyId, id, why),
     onDone: (id, output) => {
@@ -115,9 +171,20 @@ export function openRefresh(d: RefreshDeps, msg: OpenRefresh, sessionId: Uint8Ar
       // durable before it leaves) and keeps both shares until the certificate — every member's
       // confirmation — or a member's abandon statement settles it (activation.ts).
       const confirmation = activation.confirm(msg.keyId, id);
-      o.log?.(`party ${d.partyId}: key ${msg.keyId}: refresh ${id.slice(0, 12)} confirmed: share version ${active.pendingVersion} pending beside version ${stored.version} until every party's confirmation is seen`);
+      o.log?.(
+        `party ${d.partyId}: key ${msg.keyId}: refresh ${id.slice(0, 12)} confirmed: share version ${active.pendingVersion} pending beside version ${stored.version} until every party's confirmation is seen`,
+      );
       if (o.faults?.stopsAt('refresh:confirm', 'sending its refresh confirmation')) return;
-      o.send({ type: 'done', session: id, output: { publicKey: bytesToHex(out.publicKey), transcriptHash: bytesToHex(out.transcriptHash), policyHash: active.meta!.policyHash ?? '', confirmation } });
+      o.send({
+        type: 'done',
+        session: id,
+        output: {
+          publicKey: bytesToHex(out.publicKey),
+          transcriptHash: bytesToHex(out.transcriptHash),
+          policyHash: active.meta!.policyHash ?? '',
+          confirmation,
+        },
+      });
     },
   };
   return active;

@@ -28,7 +28,9 @@ export class RequestRefused extends TuttiError {
   }
 }
 
-const refuse = (message: string, kind: RefusalKind = 'bad-parameters'): never => { throw new RequestRefused(message, kind); };
+const refuse = (message: string, kind: RefusalKind = 'bad-parameters'): never => {
+  throw new RequestRefused(message, kind);
+};
 
 /**
  * What each protocol makes: its family (protocol-families.ts), its suite (the FROST suite or the
@@ -37,11 +39,12 @@ const refuse = (message: string, kind: RefusalKind = 'bad-parameters'): never =>
  * challenge (protocols/frost/suite.ts 'ed25519ph'); DKLs23 signs a 32-byte digest: SHA-256 or
  * Keccak-256 of the message (or the EIP-712 digest), or a DIGEST as given.
  */
-export const PROTOCOL_SUITES: Record<string, { family: ProtocolFamily['name']; suite: string; keySpec: string; algorithms: string[] }> =
-  Object.fromEntries(KEY_SPEC_NAMES.map((keySpec) => {
+export const PROTOCOL_SUITES: Record<string, { family: ProtocolFamily['name']; suite: string; keySpec: string; algorithms: string[] }> = Object.fromEntries(
+  KEY_SPEC_NAMES.map((keySpec) => {
     const e = KEY_SPEC_TABLE[keySpec];
     return [e.protocol, { family: e.family, suite: e.suite, keySpec, algorithms: [...e.algorithms] }];
-  }));
+  }),
+);
 
 const KEY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /**
@@ -57,8 +60,11 @@ const MAX_GRANT_TOKEN_LENGTH = 8192;
  * A DKG request is acceptable when every named party is on this party's own allowlist, this party
  * is one of them, and the parameters are sane. Returns the peers in index order and our index.
  */
-export function checkDkgRequest(req: OpenDkg, selfId: string, allowlist: Map<string, PublicIdentity>):
-  { parties: PublicIdentity[]; self: number; family: ProtocolFamily['name']; suite: string } {
+export function checkDkgRequest(
+  req: OpenDkg,
+  selfId: string,
+  allowlist: Map<string, PublicIdentity>,
+): { parties: PublicIdentity[]; self: number; family: ProtocolFamily['name']; suite: string } {
   const protocol = PROTOCOL_SUITES[req.protocol] ?? refuse(`unsupported protocol '${req.protocol}'`);
   const { family, suite } = protocol;
   if (req.keySpec !== protocol.keySpec) refuse(`key spec '${req.keySpec}' is not made by ${req.protocol}`);
@@ -112,7 +118,10 @@ export function checkSignRequest(req: OpenSign, meta: { protocol: string; thresh
   if (message.toString('base64') !== r.message) refuse('the message is not canonical base64');
   if (message.length > MAX_MESSAGE_BYTES) refuse(`message of ${message.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
   return {
-    message: new Uint8Array(message), messageType: r.messageType, signingAlgorithm: r.signingAlgorithm,
-    caller: { accessKeyId: c.accessKeyId, principal: c.principal }, grantTokens: [...tokens],
+    message: new Uint8Array(message),
+    messageType: r.messageType,
+    signingAlgorithm: r.signingAlgorithm,
+    caller: { accessKeyId: c.accessKeyId, principal: c.principal },
+    grantTokens: [...tokens],
   };
 }

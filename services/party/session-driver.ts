@@ -62,16 +62,23 @@ export class SessionDriver {
   /** Group commit of the consumes that become due in one event-loop turn (consume-batcher.ts). */
   private readonly consumes: ConsumeBatcher;
 
-  constructor(private readonly o: PartyOptions, private readonly partyId: string) {
+  constructor(
+    private readonly o: PartyOptions,
+    private readonly partyId: string,
+  ) {
     this.consumes = new ConsumeBatcher(o.consumed, (sessions, ms) => {
       o.metrics?.consumeBatchSessions.observe(sessions);
       o.onConsumeBatch?.(sessions, ms);
     });
   }
 
-  get size(): number { return this.sessions.size; }
+  get size(): number {
+    return this.sessions.size;
+  }
 
-  get(id: string): Running | undefined { return this.sessions.get(id); }
+  get(id: string): Running | undefined {
+    return this.sessions.get(id);
+  }
 
   /** The session, on this thread or in a worker as its family says (inline when the party has no host). */
   host(spec: SessionSpec, placement: 'inline' | 'worker'): HostedSession {
@@ -95,7 +102,10 @@ export class SessionDriver {
       // Inauthentic or replayed: dropped, the session waits for the real one; authentic but
       // undecodable: the sender's fault (frame-triage.ts, TOB-SILA-14).
       const t = triageRejectedFrame(err);
-      if ('drop' in t) { this.o.log?.(`party ${this.partyId}: session ${msg.session.slice(0, 12)}: dropped ${t.drop}`); return true; }
+      if ('drop' in t) {
+        this.o.log?.(`party ${this.partyId}: session ${msg.session.slice(0, 12)}: dropped ${t.drop}`);
+        return true;
+      }
       this.fail(msg.session, t.abort);
       return true;
     }
@@ -163,8 +173,12 @@ export class SessionDriver {
       // Group commit: the step's messages (and anything later of this session) go out only once
       // the consume is durable; if the commit fails, the session aborts and nothing of it is sent.
       return this.consumes.consume(durable.consume, `${active.kind} ${active.keyId} session ${id.slice(0, 16)}`).then(
-        () => { if (this.sessions.get(id) === active) this.emit(id, active, step, messages); },
-        (err: unknown) => { if (this.sessions.get(id) === active) this.fail(id, durableFailure(err)); },
+        () => {
+          if (this.sessions.get(id) === active) this.emit(id, active, step, messages);
+        },
+        (err: unknown) => {
+          if (this.sessions.get(id) === active) this.fail(id, durableFailure(err));
+        },
       );
     }
     try {

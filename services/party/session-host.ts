@@ -47,12 +47,7 @@ export function inlineSession(spec: SessionSpec): HostedSession {
   };
 }
 
-type Slot = {
-  worker: Worker;
-  pending: Map<number, (step: Step<unknown, unknown>, busyMs: number) => void>;
-  sessions: number;
-  dead: boolean;
-};
+type Slot = { worker: Worker; pending: Map<number, (step: Step<unknown, unknown>, busyMs: number) => void>; sessions: number; dead: boolean };
 
 export type SessionHostOptions = {
   /** Worker threads at most (default: the machine's parallelism, at most 4). */
@@ -67,8 +62,10 @@ function workerBootstrap(): string {
   const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const api = pathToFileURL(join(tsxDir, 'dist/esm/api/index.mjs')).href;
   const entry = new URL('./session-worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` +
-    `.catch((e) => { console.error('session worker failed to load:', e); process.exit(1); });`;
+  return (
+    `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` +
+    `.catch((e) => { console.error('session worker failed to load:', e); process.exit(1); });`
+  );
 }
 
 export class SessionHost {
@@ -87,7 +84,9 @@ export class SessionHost {
     while (this.slots.length < this.size) this.spawn();
   }
 
-  get workers(): number { return this.slots.length; }
+  get workers(): number {
+    return this.slots.length;
+  }
 
   /** A session inside one of the workers. Building it there may fail: start() then resolves to an abort. */
   open(spec: SessionSpec): HostedSession {
@@ -101,16 +100,17 @@ export class SessionHost {
       ended = true;
       slot.sessions--;
     };
-    const call = (req: DistributiveOmit<HostRequest, 'call'>): Promise<Step<unknown, unknown>> => new Promise((resolve) => {
-      if (slot.dead) return resolve({ kind: 'abort', error: new ProtocolError('internal', 'the session worker exited') });
-      const n = this.nextCall++;
-      slot.pending.set(n, (step, busyMs) => {
-        if (step.kind === 'done' || step.kind === 'abort') end();
-        this.o.onWork?.(spec.protocol, busyMs);
-        resolve(step);
+    const call = (req: DistributiveOmit<HostRequest, 'call'>): Promise<Step<unknown, unknown>> =>
+      new Promise((resolve) => {
+        if (slot.dead) return resolve({ kind: 'abort', error: new ProtocolError('internal', 'the session worker exited') });
+        const n = this.nextCall++;
+        slot.pending.set(n, (step, busyMs) => {
+          if (step.kind === 'done' || step.kind === 'abort') end();
+          this.o.onWork?.(spec.protocol, busyMs);
+          resolve(step);
+        });
+        slot.worker.postMessage({ ...req, call: n });
       });
-      slot.worker.postMessage({ ...req, call: n });
-    });
     return {
       protocol: spec.protocol,
       start: () => call({ op: 'open', id, spec }),
@@ -126,7 +126,12 @@ export class SessionHost {
   async close(): Promise<void> {
     this.closed = true;
     const slots = this.slots.splice(0);
-    await Promise.all(slots.map((s) => { s.dead = true; return s.worker.terminate(); }));
+    await Promise.all(
+      slots.map((s) => {
+        s.dead = true;
+        return s.worker.terminate();
+      }),
+    );
   }
 
   private pick(): Slot {

@@ -20,8 +20,13 @@ export type SignAgreement = {
 
 export function signAgreementDigest(a: SignAgreement): Uint8Array {
   const sequences = [...a.sequences].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-  return sha256(lengthPrefixed(
-    utf8ToBytes(SIGN_AGREEMENT_LABEL), u32(a.revision ?? 0), utf8ToBytes(a.policyHash ?? ''), u32(sequences.length),
-    ...sequences.map((s) => lengthPrefixed(utf8ToBytes(s.key), utf8ToBytes(s.value.toString()))),
-  ));
+  return sha256(
+    lengthPrefixed(
+      utf8ToBytes(SIGN_AGREEMENT_LABEL),
+      u32(a.revision ?? 0),
+      utf8ToBytes(a.policyHash ?? ''),
+      u32(sequences.length),
+      ...sequences.map((s) => lengthPrefixed(utf8ToBytes(s.key), utf8ToBytes(s.value.toString()))),
+    ),
+  );
 }

@@ -28,10 +28,7 @@ import { familyOf, keyFacts, type KeyMeta, type PartyOptions } from './party-opt
 import type { Running, SessionDriver } from './session-driver.ts';
 
 /** A pre-made FROST signature share computed in the policy batch, sent once the batch committed (flush). */
-type PremadeAnswer = {
-  share: PremadeShare; protocol: string; startedAt: number; shareVersion: number;
-  premake?: { count: number; share: FrostKeyShare };
-};
+type PremadeAnswer = { share: PremadeShare; protocol: string; startedAt: number; shareVersion: number; premake?: { count: number; share: FrostKeyShare } };
 
 /** Envelopes kept for a session whose open waits for its policy commit (a few rounds' worth at most). */
 const MAX_EARLY_ENVELOPES = 64;
@@ -43,7 +40,11 @@ export class PartySign {
   /** FROST nonce pairs made ahead (OpenSign.premake), in memory only (nonce-pool.ts). */
   readonly noncePool = new NoncePool();
 
-  constructor(private readonly o: PartyOptions, private readonly partyId: string, private readonly driver: SessionDriver) {}
+  constructor(
+    private readonly o: PartyOptions,
+    private readonly partyId: string,
+    private readonly driver: SessionDriver,
+  ) {}
 
   /**
    * Group commit of the policy decision: every sign open of this event-loop turn is decided in
@@ -96,11 +97,17 @@ export class PartySign {
             if (this.o.sessionIds && !this.o.sessionIds.claim(id)) throw new ProtocolError('unexpected', 'session id reused');
             const opened = this.openSign(p.msg, hexToBytes(id));
             built.push('answer' in opened ? opened : { active: opened });
-          } catch (err) { built.push({ err }); }
+          } catch (err) {
+            built.push({ err });
+          }
         }
       });
     } catch (err) {
-      for (const b of built) if ('active' in b) { b.active.session.close(); b.active.keys?.erase(); }
+      for (const b of built)
+        if ('active' in b) {
+          b.active.session.close();
+          b.active.keys?.erase();
+        }
       const why = new ProtocolError('internal', `the signing-policy decision could not be committed: ${(err as Error)?.message ?? err}`);
       for (const [, p] of batch) this.driver.refuseOpen(p.msg, why);
       return;
@@ -109,7 +116,11 @@ export class PartySign {
       const b = built[i]!;
       if ('err' in b) return this.driver.refuseOpen(p.msg, b.err);
       if ('answer' in b) return this.answerPremade(id, p.msg, b.answer, p.cancelled === true);
-      if (p.cancelled) { b.active.session.close(); b.active.keys?.erase(); return; }
+      if (p.cancelled) {
+        b.active.session.close();
+        b.active.keys?.erase();
+        return;
+      }
       this.driver.start(id, b.active);
       for (const e of p.early) this.driver.receive(e);
     });
@@ -135,8 +146,12 @@ export class PartySign {
     // a refresh replaced the key's OT state; checked before the policy, so a refusal charges nothing.
     const banned = this.o.bans.ofKey(msg.keyId).filter((b) => msg.signers.includes(b.peerIndex));
     if (banned.length) {
-      throw new RequestRefused(`key ${msg.keyId}: this party banned ${banned.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', ')} ` +
-        `after a failed consistency check (${banned[0]!.reason}); it signs with them again only after a refresh`, 'banned', banned.map((b) => b.peerIndex));
+      throw new RequestRefused(
+        `key ${msg.keyId}: this party banned ${banned.map((b) => `party ${b.peerIndex} (${b.peerId})`).join(', ')} ` +
+          `after a failed consistency check (${banned[0]!.reason}); it signs with them again only after a refresh`,
+        'banned',
+        banned.map((b) => b.peerIndex),
+      );
     }
     // The key's signing policy decides, on the full message, before anything of the session exists;
     // the decision (with its rate-limit charges and audit entry) is committed when this returns.
@@ -154,17 +169,42 @@ export class PartySign {
       // RFC 9591 §5.2 sign() over the coordinator's list, now; its nonce id is consumed in the
       // transaction that holds the policy decision (flush commits both at once), and the
       // share leaves only after that commit.
-      const answer = premadeSignatureShare({ share: share as FrostKeyShare, sessionId, signers: msg.signers, message: input, own: premade.own, commitments: premade.commitments, context,
-        ...(suite !== meta.suite ? { suite: suite as FrostSigningSuiteName } : {}) });
+      const answer = premadeSignatureShare({
+        share: share as FrostKeyShare,
+        sessionId,
+        signers: msg.signers,
+        message: input,
+        own: premade.own,
+        commitments: premade.commitments,
+        context,
+        ...(suite !== meta.suite ? { suite: suite as FrostSigningSuiteName } : {}),
+      });
       const [used] = this.o.consumed.consumeBatch([{ ids: [answer.nonceId], note: `sign ${msg.keyId} session ${msg.session.slice(0, 16)} (pre-made)` }]);
       if (used) throw new ProtocolError('nonce-reuse', `pre-made nonce pair ${answer.nonceId.slice(0, 16)}… was already used`);
-      return { answer: { share: answer, protocol: `${meta.protocol}/sign-premade`, startedAt: Date.now(), shareVersion: stored.version, ...(premakeFor ? { premake: premakeFor } : {}) } };
+      return {
+        answer: {
+          share: answer,
+          protocol: `${meta.protocol}/sign-premade`,
+          startedAt: Date.now(),
+          shareVersion: stored.version,
+          ...(premakeFor ? { premake: premakeFor } : {}),
+        },
+      };
     }
     const spec = family.sign({ protocol: meta.protocol, suite, sessionId, self: index, signers: msg.signers, share, input, context });
     const session = this.driver.host(spec, family.signPlacement);
     return {
-      kind: 'sign', keyId: msg.keyId, session, family, queue: Promise.resolve(), shareVersion: stored.version, signers: [...msg.signers],
-      parties: meta.parties, self: index, startedAt: Date.now(), rounds: 0,
+      kind: 'sign',
+      keyId: msg.keyId,
+      session,
+      family,
+      queue: Promise.resolve(),
+      shareVersion: stored.version,
+      signers: [...msg.signers],
+      parties: meta.parties,
+      self: index,
+      startedAt: Date.now(),
+      rounds: 0,
       // FROST signing has broadcast rounds only (RFC 9591 §5): no p2p frame, no session keys.
       ...(family.name === 'frost' ? {} : { keys: new SessionKeys() }),
       onDone: (id, output) => this.onDone(id, msg.keyId, stored.version, output as { signature: Uint8Array }, premakeFor),
@@ -172,7 +212,13 @@ export class PartySign {
   }
 
   /** The session finished: the signature goes to the coordinator, then the pairs it asked for are made. */
-  private onDone(id: string, keyId: string, shareVersion: number, out: { signature: Uint8Array }, premake: { count: number; share: FrostKeyShare } | undefined): void {
+  private onDone(
+    id: string,
+    keyId: string,
+    shareVersion: number,
+    out: { signature: Uint8Array },
+    premake: { count: number; share: FrostKeyShare } | undefined,
+  ): void {
     // FROST: R ‖ z; DKLs23: r ‖ s (low-S) — the coordinator encodes it for the KMS API.
     this.o.send({ type: 'done', session: id, output: { signature: Buffer.from(out.signature).toString('base64') } });
     if (premake) this.premake(keyId, shareVersion, premake);
@@ -182,7 +228,11 @@ export class PartySign {
   private takePremade(msg: OpenSign, family: ProtocolFamily, index: number): { own: PremadeNonces; commitments: Commitment[] } {
     if (family.name !== 'frost') throw new RequestRefused('pre-made commitments are for FROST keys only');
     const list = msg.premade;
-    if (!Array.isArray(list) || list.length !== msg.signers.length || list.some((c) => typeof c !== 'string' || !/^(?:[0-9a-f]{2})+$/.test(c) || c.length % 4 !== 0 || c.length > 1024)) {
+    if (
+      !Array.isArray(list) ||
+      list.length !== msg.signers.length ||
+      list.some((c) => typeof c !== 'string' || !/^(?:[0-9a-f]{2})+$/.test(c) || c.length % 4 !== 0 || c.length > 1024)
+    ) {
       throw new RequestRefused('premade must hold one hex commitment per signer');
     }
     const mine = list[msg.signers.indexOf(index)]!;
@@ -199,7 +249,11 @@ export class PartySign {
   private answerPremade(id: string, msg: OpenSign, a: PremadeAnswer, cancelled: boolean): void {
     this.o.metrics?.sessionDuration.observe({ protocol: a.protocol, outcome: cancelled ? 'abort' : 'done' }, (Date.now() - a.startedAt) / 1000);
     if (!cancelled) {
-      this.o.send({ type: 'done', session: id, output: { signatureShare: bytesToHex(a.share.z), groupCommitment: bytesToHex(a.share.R), request: bytesToHex(a.share.request) } });
+      this.o.send({
+        type: 'done',
+        session: id,
+        output: { signatureShare: bytesToHex(a.share.z), groupCommitment: bytesToHex(a.share.R), request: bytesToHex(a.share.request) },
+      });
     }
     if (a.premake) this.premake(msg.keyId, a.shareVersion, a.premake);
   }
@@ -210,15 +264,23 @@ export class PartySign {
    * nothing (≈ 0.7 ms per Ed25519 pair: two base multiplications).
    */
   private premake(keyId: string, shareVersion: number | undefined, p: { count: number; share: FrostKeyShare }): void {
-    const made = new Promise<PremadeNonces[]>((resolve, reject) => setImmediate(() => {
-      try { resolve(premakeFrostNonces({ share: p.share, count: p.count, rng: (n) => new Uint8Array(randomBytes(n)) })); } catch (e) { reject(e instanceof Error ? e : new Error(String(e))); }
-    }));
-    made.then((pairs) => {
-      // The key may have been deleted or refreshed meanwhile: then nothing is kept or published.
-      if (this.o.shares.activeVersion(keyId) !== shareVersion) return;
-      const commitments = this.noncePool.add(keyId, pairs);
-      this.o.send({ type: 'premade', keyId, commitments });
-    }).catch((err: unknown) => this.o.log?.(`party ${this.partyId}: could not make nonce pairs for key ${keyId}: ${(err as Error).message}`));
+    const made = new Promise<PremadeNonces[]>((resolve, reject) =>
+      setImmediate(() => {
+        try {
+          resolve(premakeFrostNonces({ share: p.share, count: p.count, rng: (n) => new Uint8Array(randomBytes(n)) }));
+        } catch (e) {
+          reject(e instanceof Error ? e : new Error(String(e)));
+        }
+      }),
+    );
+    made
+      .then((pairs) => {
+        // The key may have been deleted or refreshed meanwhile: then nothing is kept or published.
+        if (this.o.shares.activeVersion(keyId) !== shareVersion) return;
+        const commitments = this.noncePool.add(keyId, pairs);
+        this.o.send({ type: 'premade', keyId, commitments });
+      })
+      .catch((err: unknown) => this.o.log?.(`party ${this.partyId}: could not make nonce pairs for key ${keyId}: ${(err as Error).message}`));
   }
 
   /**
@@ -244,7 +306,11 @@ export class PartySign {
         if (bad) this.o.log?.(`party ${this.partyId}: key ${msg.keyId}: ${bad} element(s) of a peer's pre-made commitments are invalid`);
         return;
       }
-      try { prevalidatePoint(suite, elements[i]!, 'pre-made commitment'); } catch { bad++; }
+      try {
+        prevalidatePoint(suite, elements[i]!, 'pre-made commitment');
+      } catch {
+        bad++;
+      }
       setImmediate(() => next(i + 1));
     };
     setImmediate(() => next(0));
@@ -253,4 +319,5 @@ export class PartySign {
 
 /** The FROST suite of a commitment by the length of its hex (D ‖ E: four hex digits per element byte). */
 const FROST_BY_COMMITMENT_HEX: Record<number, FrostSuite> = Object.fromEntries(
-  (['ed25519', 'ed448'] as const).map((name) => [4 * frostSuite(name).elementBytes, frostSuite(name)]));
+  (['ed25519', 'ed448'] as const).map((name) => [4 * frostSuite(name).elementBytes, frostSuite(name)]),
+);

@@ -39,10 +39,15 @@ export class AttestationStore {
 
   constructor(db: Database) {
     this.#putReceipt = db.prepare<[string, string, string]>(
-      `INSERT INTO key_attestations (key_id, party_id, receipt) VALUES (?, ?, ?) ON CONFLICT (key_id, party_id) DO UPDATE SET receipt = excluded.receipt`);
-    this.#receipts = db.prepare<[string], { party_id: string; receipt: string }>(`SELECT party_id, receipt FROM key_attestations WHERE key_id = ? ORDER BY party_id`);
+      `INSERT INTO key_attestations (key_id, party_id, receipt) VALUES (?, ?, ?) ON CONFLICT (key_id, party_id) DO UPDATE SET receipt = excluded.receipt`,
+    );
+    this.#receipts = db.prepare<[string], { party_id: string; receipt: string }>(
+      `SELECT party_id, receipt FROM key_attestations WHERE key_id = ? ORDER BY party_id`,
+    );
     this.#getRecord = db.prepare<[string], string>(`SELECT record FROM deletion_records WHERE key_id = ?`).pluck();
-    this.#putRecord = db.prepare<[string, string]>(`INSERT INTO deletion_records (key_id, record) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET record = excluded.record`);
+    this.#putRecord = db.prepare<[string, string]>(
+      `INSERT INTO deletion_records (key_id, record) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET record = excluded.record`,
+    );
     this.#dropRecord = db.prepare<[string]>(`DELETE FROM deletion_records WHERE key_id = ?`);
     this.#tombstone = db.prepare<[string, number]>(`INSERT INTO deleted_key_ids (key_id, deleted_at) VALUES (?, ?) ON CONFLICT (key_id) DO NOTHING`);
     this.#wasDeleted = db.prepare<[string], number>(`SELECT 1 FROM deleted_key_ids WHERE key_id = ?`).pluck();
@@ -58,7 +63,7 @@ export class AttestationStore {
 
   deletionRecord(keyId: string): unknown {
     const t = this.#getRecord.get(keyId);
-    return t === undefined ? undefined : JSON.parse(t) as unknown;
+    return t === undefined ? undefined : (JSON.parse(t) as unknown);
   }
 
   putDeletionRecord(keyId: string, record: unknown): void {

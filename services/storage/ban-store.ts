@@ -30,7 +30,13 @@ export type Ban = { keyId: string; peerIndex: number; peerId: string; shareVersi
 type Row = { key_id: string; peer_index: number; peer_id: string; share_version: number; session: string; reason: string; banned_at: number };
 
 const fromRow = (r: Row): Ban => ({
-  keyId: r.key_id, peerIndex: r.peer_index, peerId: r.peer_id, shareVersion: r.share_version, session: r.session, reason: r.reason, bannedAt: r.banned_at,
+  keyId: r.key_id,
+  peerIndex: r.peer_index,
+  peerId: r.peer_id,
+  shareVersion: r.share_version,
+  session: r.session,
+  reason: r.reason,
+  bannedAt: r.banned_at,
 });
 
 export class BanStore {
@@ -45,7 +51,8 @@ export class BanStore {
     // The first ban of a peer is kept: later failures of the same peer add nothing.
     this.#insert = db.prepare<[string, number, string, number, string, string, number]>(
       `INSERT INTO bans (key_id, peer_index, peer_id, share_version, session, reason, banned_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (key_id, peer_index) DO NOTHING`);
+       ON CONFLICT (key_id, peer_index) DO NOTHING`,
+    );
     this.#ofKey = db.prepare<[string], Row>(`SELECT * FROM bans WHERE key_id = ? ORDER BY peer_index`);
     this.#all = db.prepare<[], Row>(`SELECT * FROM bans ORDER BY key_id, peer_index`);
     this.#deleteKey = db.prepare<[string]>(`DELETE FROM bans WHERE key_id = ?`);
@@ -68,10 +75,12 @@ export class BanStore {
 
   /** Replaces every ban of `keyId` by `bans` (a refresh without some parties renumbered the rest). */
   replaceKey(keyId: string, bans: Ban[]): void {
-    this.#db.transaction(() => {
-      this.#deleteKey.run(keyId);
-      for (const b of bans) this.ban({ ...b, keyId });
-    }).immediate();
+    this.#db
+      .transaction(() => {
+        this.#deleteKey.run(keyId);
+        for (const b of bans) this.ban({ ...b, keyId });
+      })
+      .immediate();
   }
 
   /** Runs `fn` as one IMMEDIATE transaction on the party's database (nested calls become savepoints). */

@@ -31,8 +31,7 @@ export class ConsumedStore {
   readonly #batch;
 
   constructor(db: Database) {
-    this.#insert = db.prepare<[string, string | null, number]>(
-      `INSERT INTO consumed (id, note, consumed_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`);
+    this.#insert = db.prepare<[string, string | null, number]>(`INSERT INTO consumed (id, note, consumed_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`);
     this.#exists = db.prepare<[string], { one: number }>(`SELECT 1 AS one FROM consumed WHERE id = ?`);
     this.#consumeAll = db.transaction((ids: readonly string[], note: string | null) => {
       const now = Date.now();
@@ -42,15 +41,17 @@ export class ConsumedStore {
     });
     // Called inside #batch's transaction, #consumeAll runs as a savepoint: a ConsumedError rolls
     // back that group only.
-    this.#batch = db.transaction((groups: readonly { ids: readonly string[]; note?: string }[]) => groups.map((g) => {
-      try {
-        this.#consumeAll(g.ids, g.note ?? null);
-        return undefined;
-      } catch (e) {
-        if (e instanceof ConsumedError) return e;
-        throw e;
-      }
-    }));
+    this.#batch = db.transaction((groups: readonly { ids: readonly string[]; note?: string }[]) =>
+      groups.map((g) => {
+        try {
+          this.#consumeAll(g.ids, g.note ?? null);
+          return undefined;
+        } catch (e) {
+          if (e instanceof ConsumedError) return e;
+          throw e;
+        }
+      }),
+    );
   }
 
   /**

@@ -33,7 +33,21 @@ export type Migration = {
 };
 
 /** Append-only. Entry i is applied when `user_version` is i, and sets it to i + 1. */
-export const MIGRATIONS: readonly Migration[] = [SHARES_V1, CONSUMED_V1, KEYS_V1, KEYS_V2, POLICY_V1, KEYS_V3, BANS_V1, POLICY_V2, REVISION_ACKS_V1, DELETIONS_V1, SESSIONS_V1, ATTESTATIONS_V1, REFRESH_V1];
+export const MIGRATIONS: readonly Migration[] = [
+  SHARES_V1,
+  CONSUMED_V1,
+  KEYS_V1,
+  KEYS_V2,
+  POLICY_V1,
+  KEYS_V3,
+  BANS_V1,
+  POLICY_V2,
+  REVISION_ACKS_V1,
+  DELETIONS_V1,
+  SESSIONS_V1,
+  ATTESTATIONS_V1,
+  REFRESH_V1,
+];
 
 /** How long a writer waits for another connection's lock before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;

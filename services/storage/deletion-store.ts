@@ -36,13 +36,16 @@ export class DeletionStore {
 
   constructor(db: Database) {
     this.#getRequest = db.prepare<[string], { key_id: string; requested_at: number; record: string; first_seen: number }>(
-      `SELECT * FROM deletion_requests WHERE key_id = ?`);
+      `SELECT * FROM deletion_requests WHERE key_id = ?`,
+    );
     this.#putRequest = db.prepare<[string, number, string, number]>(
       `INSERT INTO deletion_requests (key_id, requested_at, record, first_seen) VALUES (?, ?, ?, ?)
-       ON CONFLICT (key_id) DO UPDATE SET requested_at = excluded.requested_at, record = excluded.record, first_seen = excluded.first_seen`);
+       ON CONFLICT (key_id) DO UPDATE SET requested_at = excluded.requested_at, record = excluded.record, first_seen = excluded.first_seen`,
+    );
     this.#dropRequest = db.prepare<[string]>(`DELETE FROM deletion_requests WHERE key_id = ?`);
     this.#tombstone = db.prepare<[string, number, string | null]>(
-      `INSERT INTO key_tombstones (key_id, deleted_at, record) VALUES (?, ?, ?) ON CONFLICT (key_id) DO NOTHING`);
+      `INSERT INTO key_tombstones (key_id, deleted_at, record) VALUES (?, ?, ?) ON CONFLICT (key_id) DO NOTHING`,
+    );
     this.#isTombstoned = db.prepare<[string], number>(`SELECT 1 FROM key_tombstones WHERE key_id = ?`).pluck();
   }
 

@@ -16,7 +16,13 @@ import type { MasterKey } from './master-key.ts';
 import { LABELS } from '../../protocols/core/labels.ts';
 import { bytesToHex, concatBytes, equalBytes, hexToBytes } from '../../protocols/core/bytes.ts';
 import {
-  identityFromSecrets, isPartyId, parseIdentity, parsePublicIdentity, publicIdentity, type Identity, type PublicIdentity,
+  identityFromSecrets,
+  isPartyId,
+  parseIdentity,
+  parsePublicIdentity,
+  publicIdentity,
+  type Identity,
+  type PublicIdentity,
 } from '../transport/identity.ts';
 
 const SEALED_FORMAT = 2;
@@ -40,14 +46,22 @@ export function sealIdentity(id: Identity, masterKey: MasterKey): string {
 
 function parseJson(file: string, text: string): Record<string, unknown> {
   let o: unknown;
-  try { o = JSON.parse(text); } catch { throw new SecretFileError(file, 'not valid JSON'); }
+  try {
+    o = JSON.parse(text);
+  } catch {
+    throw new SecretFileError(file, 'not valid JSON');
+  }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new SecretFileError(file, 'not a JSON object');
   return o as Record<string, unknown>;
 }
 
 function readText(file: string): string {
   const bytes = readSecretFile(file);
-  try { return Buffer.from(bytes).toString('utf8'); } finally { bytes.fill(0); }
+  try {
+    return Buffer.from(bytes).toString('utf8');
+  } finally {
+    bytes.fill(0);
+  }
 }
 
 /** The public identity in `file`, without the master key (either format). */
@@ -77,7 +91,11 @@ export function readIdentityFile(file: string, masterKey: MasterKey): { identity
   const o = parseJson(file, text);
   if (o.format === CLEAR_FORMAT) {
     let identity: Identity;
-    try { identity = parseIdentity(text); } catch (e) { throw new SecretFileError(file, (e as Error).message, { cause: e }); }
+    try {
+      identity = parseIdentity(text);
+    } catch (e) {
+      throw new SecretFileError(file, (e as Error).message, { cause: e });
+    }
     writeIdentityFile(file, identity, masterKey);
     return { identity, migrated: true };
   }
@@ -95,8 +113,11 @@ export function readIdentityFile(file: string, masterKey: MasterKey): { identity
     secrets = openAtRest(masterKey, hexToBytes(o.sealed), aadOf(pub));
   } catch (e) {
     if (!(e instanceof SealedBoxError)) throw e;
-    throw new SecretFileError(file, 'the identity does not open with this party\'s master key (TUTTI_MASTER_KEY or master.key): ' +
-      'another master key sealed it, or the file was altered', { cause: e });
+    throw new SecretFileError(
+      file,
+      "the identity does not open with this party's master key (TUTTI_MASTER_KEY or master.key): " + 'another master key sealed it, or the file was altered',
+      { cause: e },
+    );
   }
   try {
     if (secrets.length !== 64) throw new SecretFileError(file, 'sealed identity has the wrong length');

@@ -124,10 +124,26 @@ export class KeyRepositoryError extends Error {
 }
 
 type Row = {
-  key_id: string; arn: string; account_id: string; region: string; creation_date: number; description: string;
-  key_usage: string; key_spec: string; key_state: KeyState; protocol: string; threshold: number; parties: string;
-  public_key: string | null; policy_hash: string | null; tags: string; deletion_date: number | null;
-  pending_window_days: number | null; policy: string | null; signing_policy: string | null; policy_revision: number | null;
+  key_id: string;
+  arn: string;
+  account_id: string;
+  region: string;
+  creation_date: number;
+  description: string;
+  key_usage: string;
+  key_spec: string;
+  key_state: KeyState;
+  protocol: string;
+  threshold: number;
+  parties: string;
+  public_key: string | null;
+  policy_hash: string | null;
+  tags: string;
+  deletion_date: number | null;
+  pending_window_days: number | null;
+  policy: string | null;
+  signing_policy: string | null;
+  policy_revision: number | null;
 };
 type AliasRow = { alias_name: string; key_id: string; creation_date: number; last_updated_date: number };
 
@@ -169,8 +185,7 @@ export class KeyRepository {
     this.#get = db.prepare<[string], Row>(`SELECT * FROM keys WHERE key_id = ?`);
     this.#delete = db.prepare<[string]>(`DELETE FROM keys WHERE key_id = ?`);
     this.#first = db.prepare<[number], Row>(`SELECT * FROM keys ORDER BY creation_date, key_id LIMIT ?`);
-    this.#after = db.prepare<[number, string, number], Row>(
-      `SELECT * FROM keys WHERE (creation_date, key_id) > (?, ?) ORDER BY creation_date, key_id LIMIT ?`);
+    this.#after = db.prepare<[number, string, number], Row>(`SELECT * FROM keys WHERE (creation_date, key_id) > (?, ?) ORDER BY creation_date, key_id LIMIT ?`);
     this.#update = db.transaction((keyId: string, patch: Partial<StoredKey>) => {
       const row = this.#get.get(keyId);
       if (!row) throw new KeyRepositoryError('not-found', `key ${keyId} does not exist`);
@@ -186,25 +201,26 @@ export class KeyRepository {
 
     this.#getAlias = db.prepare<[string], AliasRow>(`SELECT * FROM aliases WHERE alias_name = ?`);
     this.#insertAlias = db.prepare<[AliasRow]>(
-      `INSERT INTO aliases (alias_name, key_id, creation_date, last_updated_date) VALUES (@alias_name, @key_id, @creation_date, @last_updated_date)`);
+      `INSERT INTO aliases (alias_name, key_id, creation_date, last_updated_date) VALUES (@alias_name, @key_id, @creation_date, @last_updated_date)`,
+    );
     this.#retargetAlias = db.prepare<[string, number, string]>(`UPDATE aliases SET key_id = ?, last_updated_date = ? WHERE alias_name = ?`);
     this.#deleteAlias = db.prepare<[string]>(`DELETE FROM aliases WHERE alias_name = ?`);
     this.#aliasesFirst = db.prepare<[number], AliasRow>(`SELECT * FROM aliases ORDER BY alias_name LIMIT ?`);
     this.#aliasesAfter = db.prepare<[string, number], AliasRow>(`SELECT * FROM aliases WHERE alias_name > ? ORDER BY alias_name LIMIT ?`);
     this.#aliasesOfKeyFirst = db.prepare<[string, number], AliasRow>(`SELECT * FROM aliases WHERE key_id = ? ORDER BY alias_name LIMIT ?`);
     this.#aliasesOfKeyAfter = db.prepare<[string, string, number], AliasRow>(
-      `SELECT * FROM aliases WHERE key_id = ? AND alias_name > ? ORDER BY alias_name LIMIT ?`);
+      `SELECT * FROM aliases WHERE key_id = ? AND alias_name > ? ORDER BY alias_name LIMIT ?`,
+    );
     this.#countAliases = db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM aliases WHERE key_id = ?`);
 
-    this.#due = db.prepare<[number], Row>(
-      `SELECT * FROM keys WHERE key_state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date, key_id`);
+    this.#due = db.prepare<[number], Row>(`SELECT * FROM keys WHERE key_state = 'PendingDeletion' AND deletion_date <= ? ORDER BY deletion_date, key_id`);
     this.#inState = db.prepare<[string], Row>(`SELECT * FROM keys WHERE key_state = ? ORDER BY creation_date, key_id`);
     this.#purgeKey = db.prepare<[string]>(`DELETE FROM keys WHERE key_id = ?`);
-    this.#addShareDeletion = db.prepare<[string, string, number]>(
-      `INSERT OR IGNORE INTO share_deletions (key_id, party_id, requested_at) VALUES (?, ?, ?)`);
-    this.#shareDeletions = db.prepare<[], { key_id: string; party_id: string }>(`SELECT key_id, party_id FROM share_deletions ORDER BY requested_at, key_id, party_id`);
-    this.#shareDeletionsOf = db.prepare<[string], { key_id: string }>(
-      `SELECT key_id FROM share_deletions WHERE party_id = ? ORDER BY requested_at, key_id`);
+    this.#addShareDeletion = db.prepare<[string, string, number]>(`INSERT OR IGNORE INTO share_deletions (key_id, party_id, requested_at) VALUES (?, ?, ?)`);
+    this.#shareDeletions = db.prepare<[], { key_id: string; party_id: string }>(
+      `SELECT key_id, party_id FROM share_deletions ORDER BY requested_at, key_id, party_id`,
+    );
+    this.#shareDeletionsOf = db.prepare<[string], { key_id: string }>(`SELECT key_id FROM share_deletions WHERE party_id = ? ORDER BY requested_at, key_id`);
     this.#shareDeleted = db.prepare<[string, string]>(`DELETE FROM share_deletions WHERE key_id = ? AND party_id = ?`);
     this.#purge = db.transaction((keyId: string, accept: (k: StoredKey) => boolean, now: number): StoredKey | undefined => {
       const row = this.#get.get(keyId);
@@ -324,9 +340,14 @@ export class KeyRepository {
   listAliases(limit: number, opts: { keyId?: string; afterName?: string } = {}): { aliases: StoredAlias[]; more: boolean } {
     checkLimit(limit);
     const { keyId, afterName } = opts;
-    const rows = keyId === undefined
-      ? (afterName === undefined ? this.#aliasesFirst.all(limit + 1) : this.#aliasesAfter.all(afterName, limit + 1))
-      : (afterName === undefined ? this.#aliasesOfKeyFirst.all(keyId, limit + 1) : this.#aliasesOfKeyAfter.all(keyId, afterName, limit + 1));
+    const rows =
+      keyId === undefined
+        ? afterName === undefined
+          ? this.#aliasesFirst.all(limit + 1)
+          : this.#aliasesAfter.all(afterName, limit + 1)
+        : afterName === undefined
+          ? this.#aliasesOfKeyFirst.all(keyId, limit + 1)
+          : this.#aliasesOfKeyAfter.all(keyId, afterName, limit + 1);
     return { aliases: rows.slice(0, limit).map(aliasFromRow), more: rows.length > limit };
   }
 
@@ -414,22 +435,49 @@ function definedOnly<T extends object>(patch: T): Partial<T> {
 
 function toRow(k: StoredKey): Row {
   return {
-    key_id: k.keyId, arn: k.arn, account_id: k.accountId, region: k.region, creation_date: k.creationDate,
-    description: k.description, key_usage: k.keyUsage, key_spec: k.keySpec, key_state: k.keyState,
-    protocol: k.protocol, threshold: k.threshold, parties: JSON.stringify(k.parties), public_key: k.publicKey,
-    policy_hash: k.policyHash, tags: JSON.stringify(k.tags), deletion_date: k.deletionDate,
-    pending_window_days: k.pendingWindowInDays ?? null, policy: k.policy ?? null,
-    signing_policy: k.signingPolicy ?? null, policy_revision: k.policyRevision ?? null,
+    key_id: k.keyId,
+    arn: k.arn,
+    account_id: k.accountId,
+    region: k.region,
+    creation_date: k.creationDate,
+    description: k.description,
+    key_usage: k.keyUsage,
+    key_spec: k.keySpec,
+    key_state: k.keyState,
+    protocol: k.protocol,
+    threshold: k.threshold,
+    parties: JSON.stringify(k.parties),
+    public_key: k.publicKey,
+    policy_hash: k.policyHash,
+    tags: JSON.stringify(k.tags),
+    deletion_date: k.deletionDate,
+    pending_window_days: k.pendingWindowInDays ?? null,
+    policy: k.policy ?? null,
+    signing_policy: k.signingPolicy ?? null,
+    policy_revision: k.policyRevision ?? null,
   };
 }
 
 function fromRow(r: Row): StoredKey {
   return {
-    keyId: r.key_id, arn: r.arn, accountId: r.account_id, region: r.region, creationDate: r.creation_date,
-    description: r.description, keyUsage: r.key_usage, keySpec: r.key_spec, keyState: r.key_state,
-    protocol: r.protocol, threshold: r.threshold, parties: JSON.parse(r.parties) as string[],
-    publicKey: r.public_key, policyHash: r.policy_hash, tags: JSON.parse(r.tags) as Tag[], deletionDate: r.deletion_date,
-    pendingWindowInDays: r.pending_window_days, policy: r.policy,
+    keyId: r.key_id,
+    arn: r.arn,
+    accountId: r.account_id,
+    region: r.region,
+    creationDate: r.creation_date,
+    description: r.description,
+    keyUsage: r.key_usage,
+    keySpec: r.key_spec,
+    keyState: r.key_state,
+    protocol: r.protocol,
+    threshold: r.threshold,
+    parties: JSON.parse(r.parties) as string[],
+    publicKey: r.public_key,
+    policyHash: r.policy_hash,
+    tags: JSON.parse(r.tags) as Tag[],
+    deletionDate: r.deletion_date,
+    pendingWindowInDays: r.pending_window_days,
+    policy: r.policy,
     ...(r.signing_policy !== null ? { signingPolicy: r.signing_policy } : {}),
     ...(r.policy_revision !== null ? { policyRevision: r.policy_revision } : {}),
   };

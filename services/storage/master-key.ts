@@ -37,9 +37,11 @@ export function loadMasterKey({ dataDir, env }: LoadMasterKeyOptions): MasterKey
   const hex = env[MASTER_KEY_ENV];
   if (hex !== undefined && hex !== '') {
     if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
-      throw new MasterKeyError(`${MASTER_KEY_ENV} must be ${MASTER_KEY_BYTES * 2} hex characters ` +
-        `(${MASTER_KEY_BYTES} bytes); it has ${hex.length} characters` +
-        (/^[0-9a-fA-F]*$/.test(hex) ? '' : ', not all of them hex'));
+      throw new MasterKeyError(
+        `${MASTER_KEY_ENV} must be ${MASTER_KEY_BYTES * 2} hex characters ` +
+          `(${MASTER_KEY_BYTES} bytes); it has ${hex.length} characters` +
+          (/^[0-9a-fA-F]*$/.test(hex) ? '' : ', not all of them hex'),
+      );
     }
     return masterKeyFromBytes(Buffer.from(hex, 'hex'));
   }

@@ -109,7 +109,8 @@ export type StoredRevision = {
   approvedBy: string[];
 };
 
-export type AuditEvent = 'sign' | 'policy-bind' | 'policy-revision' | 'key-deleted' | 'key-deletion-requested' | 'key-deletion-cancelled' | 'key-deletion-refused';
+export type AuditEvent =
+  'sign' | 'policy-bind' | 'policy-revision' | 'key-deleted' | 'key-deletion-requested' | 'key-deletion-cancelled' | 'key-deletion-refused';
 
 /** What the caller supplies; seq, prevHash and hash are the store's. */
 export type AuditInput = {
@@ -141,7 +142,7 @@ export function auditChainBreak(entries: readonly AuditEntry[]): { seq: number; 
   let seq = 0;
   for (const e of entries) {
     if (e.seq !== seq + 1) return { seq: e.seq, why: `sequence jumps from ${seq} to ${e.seq}` };
-    if (e.prevHash !== prev) return { seq: e.seq, why: 'prevHash is not the previous entry\'s hash' };
+    if (e.prevHash !== prev) return { seq: e.seq, why: "prevHash is not the previous entry's hash" };
     if (auditEntryHash(e) !== e.hash) return { seq: e.seq, why: 'hash does not match the entry' };
     prev = e.hash;
     seq = e.seq;
@@ -150,12 +151,29 @@ export function auditChainBreak(entries: readonly AuditEntry[]): { seq: number; 
 }
 
 type RevisionRow = {
-  key_id: string; revision: number; policy_hash: string; previous_hash: string | null; accepted_at: number;
-  activates_at: number; approved_by: string; sealed: Uint8Array;
+  key_id: string;
+  revision: number;
+  policy_hash: string;
+  previous_hash: string | null;
+  accepted_at: number;
+  activates_at: number;
+  approved_by: string;
+  sealed: Uint8Array;
 };
 type AuditRow = {
-  seq: number; at: number; key_id: string; session: string; event: AuditEvent; decision: 'allow' | 'deny'; code: string;
-  rule: string | null; reasons: string; detail: string; request_digest: string; prev_hash: string; hash: string;
+  seq: number;
+  at: number;
+  key_id: string;
+  session: string;
+  event: AuditEvent;
+  decision: 'allow' | 'deny';
+  code: string;
+  rule: string | null;
+  reasons: string;
+  detail: string;
+  request_digest: string;
+  prev_hash: string;
+  hash: string;
 };
 
 export class PolicyStoreError extends Error {
@@ -194,14 +212,13 @@ export class PolicyStore {
       (key_id, revision, policy_hash, previous_hash, accepted_at, activates_at, approved_by, sealed)
       VALUES (@key_id, @revision, @policy_hash, @previous_hash, @accepted_at, @activates_at, @approved_by, @sealed)`);
     this.#revisions = db.prepare<[string], RevisionRow>(`SELECT * FROM policy_revisions WHERE key_id = ? ORDER BY revision`);
-    this.#count = db.prepare<[string, string, number], number>(
-      `SELECT count(*) FROM rate_limit_charges WHERE key_id = ? AND scope = ? AND at > ?`).pluck();
-    this.#insertCharge = db.prepare<[string, string, number, number]>(
-      `INSERT INTO rate_limit_charges (key_id, scope, at, expires_at) VALUES (?, ?, ?, ?)`);
+    this.#count = db.prepare<[string, string, number], number>(`SELECT count(*) FROM rate_limit_charges WHERE key_id = ? AND scope = ? AND at > ?`).pluck();
+    this.#insertCharge = db.prepare<[string, string, number, number]>(`INSERT INTO rate_limit_charges (key_id, scope, at, expires_at) VALUES (?, ?, ?, ?)`);
     this.#pruneCharges = db.prepare<[string, number]>(`DELETE FROM rate_limit_charges WHERE key_id = ? AND expires_at <= ?`);
     this.#highWater = db.prepare<[string, string], string>(`SELECT value FROM sequence_high_water WHERE key_id = ? AND rule_id = ?`).pluck();
     this.#setHighWater = db.prepare<[string, string, string]>(
-      `INSERT INTO sequence_high_water (key_id, rule_id, value) VALUES (?, ?, ?) ON CONFLICT (key_id, rule_id) DO UPDATE SET value = excluded.value`);
+      `INSERT INTO sequence_high_water (key_id, rule_id, value) VALUES (?, ?, ?) ON CONFLICT (key_id, rule_id) DO UPDATE SET value = excluded.value`,
+    );
     this.#lastAudit = db.prepare<[], { seq: number; hash: string }>(`SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`);
     this.#insertAudit = db.prepare<[AuditRow]>(`INSERT INTO audit_log
       (seq, at, key_id, session, event, decision, code, rule, reasons, detail, request_digest, prev_hash, hash)
@@ -212,11 +229,14 @@ export class PolicyStore {
     this.#deleteHighWater = db.prepare<[string]>(`DELETE FROM sequence_high_water WHERE key_id = ?`);
     this.#clock = db.prepare<[string], number>(`SELECT latest FROM policy_clock WHERE key_id = ?`).pluck();
     this.#setClock = db.prepare<[string, number]>(
-      `INSERT INTO policy_clock (key_id, latest) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET latest = max(latest, excluded.latest)`);
-    this.#approvalUsed = db.prepare<[string, string, string], number>(
-      `SELECT count(*) FROM consumed_approvals WHERE key_id = ? AND approver_id = ? AND approval_id = ?`).pluck();
+      `INSERT INTO policy_clock (key_id, latest) VALUES (?, ?) ON CONFLICT (key_id) DO UPDATE SET latest = max(latest, excluded.latest)`,
+    );
+    this.#approvalUsed = db
+      .prepare<[string, string, string], number>(`SELECT count(*) FROM consumed_approvals WHERE key_id = ? AND approver_id = ? AND approval_id = ?`)
+      .pluck();
     this.#useApproval = db.prepare<[string, string, string, number]>(
-      `INSERT INTO consumed_approvals (key_id, approver_id, approval_id, expires_at) VALUES (?, ?, ?, ?)`);
+      `INSERT INTO consumed_approvals (key_id, approver_id, approval_id, expires_at) VALUES (?, ?, ?, ?)`,
+    );
     this.#pruneApprovals = db.prepare<[string, number]>(`DELETE FROM consumed_approvals WHERE key_id = ? AND expires_at <= ?`);
   }
 
@@ -234,14 +254,25 @@ export class PolicyStore {
   putRevision(r: StoredRevision): void {
     const approvedBy = JSON.stringify(r.approvedBy);
     const plaintext = Buffer.from(JSON.stringify({ revision: r.revision, previousHash: r.previousHash, policy: r.policy }), 'utf8');
-    const sealed = sealAtRest(this.#masterKey, plaintext, revisionAad(r.keyId, r.revision, r.policyHash, r.previousHash, r.acceptedAt, r.activatesAt, approvedBy));
+    const sealed = sealAtRest(
+      this.#masterKey,
+      plaintext,
+      revisionAad(r.keyId, r.revision, r.policyHash, r.previousHash, r.acceptedAt, r.activatesAt, approvedBy),
+    );
     try {
       this.#insertRevision.run({
-        key_id: r.keyId, revision: r.revision, policy_hash: r.policyHash, previous_hash: r.previousHash,
-        accepted_at: r.acceptedAt, activates_at: r.activatesAt, approved_by: approvedBy, sealed,
+        key_id: r.keyId,
+        revision: r.revision,
+        policy_hash: r.policyHash,
+        previous_hash: r.previousHash,
+        accepted_at: r.acceptedAt,
+        activates_at: r.activatesAt,
+        approved_by: approvedBy,
+        sealed,
       });
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new PolicyStoreError(`key ${r.keyId} already has policy revision ${r.revision}`);
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+        throw new PolicyStoreError(`key ${r.keyId} already has policy revision ${r.revision}`);
       throw e;
     }
   }
@@ -256,7 +287,11 @@ export class PolicyStore {
     for (const row of this.#revisions.all(keyId)) {
       let plaintext: Uint8Array;
       try {
-        plaintext = openAtRest(this.#masterKey, row.sealed, revisionAad(row.key_id, row.revision, row.policy_hash, row.previous_hash, row.accepted_at, row.activates_at, row.approved_by));
+        plaintext = openAtRest(
+          this.#masterKey,
+          row.sealed,
+          revisionAad(row.key_id, row.revision, row.policy_hash, row.previous_hash, row.accepted_at, row.activates_at, row.approved_by),
+        );
       } catch (e) {
         if (!(e instanceof SealedBoxError)) throw e;
         throw new SealedBoxError(`policy revision ${row.revision} of key ${keyId}: ${e.message}`);
@@ -270,8 +305,14 @@ export class PolicyStore {
         throw new PolicyStoreError(`policy revision ${row.revision} of key ${keyId} does not follow revision ${prev.revision}`);
       }
       out.push({
-        keyId, revision: row.revision, previousHash: row.previous_hash, policy: body.policy, policyHash: row.policy_hash,
-        acceptedAt: row.accepted_at, activatesAt: row.activates_at, approvedBy: JSON.parse(row.approved_by) as string[],
+        keyId,
+        revision: row.revision,
+        previousHash: row.previous_hash,
+        policy: body.policy,
+        policyHash: row.policy_hash,
+        acceptedAt: row.accepted_at,
+        activatesAt: row.activates_at,
+        approvedBy: JSON.parse(row.approved_by) as string[],
       });
     }
     return out;
@@ -346,20 +387,42 @@ export class PolicyStore {
     const entry = { ...input, seq: (last?.seq ?? 0) + 1, prevHash: last?.hash ?? AUDIT_GENESIS };
     const hash = auditEntryHash(entry);
     this.#insertAudit.run({
-      seq: entry.seq, at: entry.at, key_id: entry.keyId, session: entry.session, event: entry.event, decision: entry.decision,
-      code: entry.code, rule: entry.rule, reasons: JSON.stringify(entry.reasons), detail: JSON.stringify(entry.detail),
-      request_digest: entry.requestDigest, prev_hash: entry.prevHash, hash,
+      seq: entry.seq,
+      at: entry.at,
+      key_id: entry.keyId,
+      session: entry.session,
+      event: entry.event,
+      decision: entry.decision,
+      code: entry.code,
+      rule: entry.rule,
+      reasons: JSON.stringify(entry.reasons),
+      detail: JSON.stringify(entry.detail),
+      request_digest: entry.requestDigest,
+      prev_hash: entry.prevHash,
+      hash,
     });
     return { ...entry, hash };
   }
 
   /** The audit log from entry `afterSeq + 1` on. */
   auditLog(afterSeq = 0): AuditEntry[] {
-    return this.#audit.all(afterSeq).map((r) => ({
-      seq: r.seq, at: r.at, keyId: r.key_id, session: r.session, event: r.event, decision: r.decision, code: r.code, rule: r.rule,
-      reasons: JSON.parse(r.reasons) as string[], detail: JSON.parse(r.detail) as Record<string, unknown>,
-      requestDigest: r.request_digest, prevHash: r.prev_hash, hash: r.hash,
-    }));
+    return this.#audit
+      .all(afterSeq)
+      .map((r) => ({
+        seq: r.seq,
+        at: r.at,
+        keyId: r.key_id,
+        session: r.session,
+        event: r.event,
+        decision: r.decision,
+        code: r.code,
+        rule: r.rule,
+        reasons: JSON.parse(r.reasons) as string[],
+        detail: JSON.parse(r.detail) as Record<string, unknown>,
+        requestDigest: r.request_digest,
+        prevHash: r.prev_hash,
+        hash: r.hash,
+      }));
   }
 
   // --- deletion ----------------------------------------------------------------------------------
@@ -378,6 +441,14 @@ export class PolicyStore {
   }
 }
 
-function revisionAad(keyId: string, revision: number, hash: string, previousHash: string | null, acceptedAt: number, activatesAt: number, approvedBy: string): Uint8Array {
+function revisionAad(
+  keyId: string,
+  revision: number,
+  hash: string,
+  previousHash: string | null,
+  acceptedAt: number,
+  activatesAt: number,
+  approvedBy: string,
+): Uint8Array {
   return Buffer.from(JSON.stringify(['policy-revision', keyId, revision, hash, previousHash, acceptedAt, activatesAt, approvedBy]), 'utf8');
 }

@@ -37,19 +37,42 @@ export const REFRESH_V1: Migration = {
 export type RefreshState = 'pending' | 'confirmed' | 'activated' | 'abandoned' | 'rolled-back';
 
 export type RefreshRow = {
-  keyId: string; session: string; version: number | null; transcriptHash: string | null; members: string[] | null;
-  after: unknown; state: RefreshState; confirmation: string | null; proof: unknown; updatedAt: number;
+  keyId: string;
+  session: string;
+  version: number | null;
+  transcriptHash: string | null;
+  members: string[] | null;
+  after: unknown;
+  state: RefreshState;
+  confirmation: string | null;
+  proof: unknown;
+  updatedAt: number;
 };
 
 type Row = {
-  key_id: string; session: string; version: number | null; transcript_hash: string | null; members: string | null; after: string | null;
-  state: RefreshState; confirmation: string | null; proof: string | null; updated_at: number;
+  key_id: string;
+  session: string;
+  version: number | null;
+  transcript_hash: string | null;
+  members: string | null;
+  after: string | null;
+  state: RefreshState;
+  confirmation: string | null;
+  proof: string | null;
+  updated_at: number;
 };
 
 const fromRow = (r: Row): RefreshRow => ({
-  keyId: r.key_id, session: r.session, version: r.version, transcriptHash: r.transcript_hash,
-  members: r.members === null ? null : JSON.parse(r.members) as string[], after: r.after === null ? null : JSON.parse(r.after) as unknown,
-  state: r.state, confirmation: r.confirmation, proof: r.proof === null ? null : JSON.parse(r.proof) as unknown, updatedAt: r.updated_at,
+  keyId: r.key_id,
+  session: r.session,
+  version: r.version,
+  transcriptHash: r.transcript_hash,
+  members: r.members === null ? null : (JSON.parse(r.members) as string[]),
+  after: r.after === null ? null : (JSON.parse(r.after) as unknown),
+  state: r.state,
+  confirmation: r.confirmation,
+  proof: r.proof === null ? null : (JSON.parse(r.proof) as unknown),
+  updatedAt: r.updated_at,
 });
 
 /** A state change the row's current state does not allow. */
@@ -71,9 +94,11 @@ export class RefreshStore {
     this.#db = db;
     this.#get = db.prepare<[string, string], Row>(`SELECT * FROM refresh_activations WHERE key_id = ? AND session = ?`);
     this.#insert = db.prepare<[string, string, number | null, string | null, string | null, string | null, RefreshState, string | null, number]>(
-      `INSERT INTO refresh_activations (key_id, session, version, transcript_hash, members, after, state, proof, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      `INSERT INTO refresh_activations (key_id, session, version, transcript_hash, members, after, state, proof, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
     this.#set = db.prepare<[RefreshState, string | null, string | null, number, string, string]>(
-      `UPDATE refresh_activations SET state = ?, confirmation = COALESCE(?, confirmation), proof = COALESCE(?, proof), updated_at = ? WHERE key_id = ? AND session = ?`);
+      `UPDATE refresh_activations SET state = ?, confirmation = COALESCE(?, confirmation), proof = COALESCE(?, proof), updated_at = ? WHERE key_id = ? AND session = ?`,
+    );
     this.#unsettled = db.prepare<[], Row>(`SELECT * FROM refresh_activations WHERE state IN ('pending', 'confirmed') ORDER BY updated_at`);
   }
 
@@ -102,7 +127,8 @@ export class RefreshStore {
   confirm(keyId: string, session: string, confirmation: string): void {
     this.#tx(() => {
       const r = this.#get.get(keyId, session);
-      if (r?.state !== 'pending') throw new RefreshStoreError(`refresh ${session.slice(0, 16)}… of key ${keyId} is ${r?.state ?? 'unknown'} here; it cannot be confirmed`);
+      if (r?.state !== 'pending')
+        throw new RefreshStoreError(`refresh ${session.slice(0, 16)}… of key ${keyId} is ${r?.state ?? 'unknown'} here; it cannot be confirmed`);
       this.#set.run('confirmed', confirmation, null, Date.now(), keyId, session);
     });
   }

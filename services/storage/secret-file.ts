@@ -1,9 +1,7 @@
 // Small secret files (the master key, identity keys): written atomically with mode 0600, and read
 // only if no one but the owner can access them.
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync,
-} from 'node:fs';
+import { closeSync, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** A secret file that is missing, malformed or too widely accessible. The message names the file. */
@@ -57,7 +55,11 @@ export function writeSecretFile(path: string, bytes: Uint8Array, options: WriteS
     fsyncDirectory(dir);
   } finally {
     if (!placed) {
-      try { unlinkSync(tmp); } catch { /* already gone */ }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* already gone */
+      }
     }
   }
 }
@@ -75,8 +77,7 @@ export function readSecretFile(path: string): Uint8Array {
     if (!st.isFile()) throw new SecretFileError(path, 'not a regular file');
     const perm = st.mode & 0o777;
     if (perm & 0o077) {
-      throw new SecretFileError(path, `mode ${octal(perm)} lets group or other access this secret; ` +
-        `it must be 0600 or stricter (chmod 600 ${path})`);
+      throw new SecretFileError(path, `mode ${octal(perm)} lets group or other access this secret; ` + `it must be 0600 or stricter (chmod 600 ${path})`);
     }
     if (st.size > MAX_SECRET_FILE_BYTES) throw new SecretFileError(path, `too large for a secret (${st.size} bytes)`);
     const out = new Uint8Array(st.size);

@@ -80,7 +80,8 @@ export class ShareStore {
     this.#db = db;
     this.#masterKey = masterKey;
     this.#insert = db.prepare<[string, number, string, Uint8Array, string]>(
-      `INSERT INTO shares (key_id, version, protocol, state, sealed, meta) VALUES (?, ?, ?, 'pending', ?, ?)`);
+      `INSERT INTO shares (key_id, version, protocol, state, sealed, meta) VALUES (?, ?, ?, 'pending', ?, ?)`,
+    );
     this.#byVersion = db.prepare<[string, number], Row>(`SELECT * FROM shares WHERE key_id = ? AND version = ?`);
     this.#active = db.prepare<[string], Row>(`SELECT * FROM shares WHERE key_id = ? AND state = 'active'`);
     this.#activeVersion = db.prepare<[string], number>(`SELECT version FROM shares WHERE key_id = ? AND state = 'active'`).pluck();
@@ -224,9 +225,14 @@ export class ShareStore {
     // `keep`: the pending versions of refreshes this party confirmed (services/party/activation.ts):
     // they wait for their certificate or rollback instead.
     const kept = (r: { key_id: string; version: number }) => keep.some((k) => k.keyId === r.key_id && k.version === r.version);
-    const rows = this.#db.prepare<[], { key_id: string; version: number }>(`SELECT key_id, version FROM shares WHERE state = 'pending'`).all().filter((r) => !kept(r));
+    const rows = this.#db
+      .prepare<[], { key_id: string; version: number }>(`SELECT key_id, version FROM shares WHERE state = 'pending'`)
+      .all()
+      .filter((r) => !kept(r));
     const del = this.#db.prepare<[string, number]>(`DELETE FROM shares WHERE key_id = ? AND version = ? AND state = 'pending'`);
-    this.#immediate(() => { for (const r of rows) del.run(r.key_id, r.version); });
+    this.#immediate(() => {
+      for (const r of rows) del.run(r.key_id, r.version);
+    });
     return [...new Set(rows.map((r) => r.key_id))];
   }
 
@@ -245,10 +251,7 @@ export class ShareStore {
     }
     const share: unknown = JSON.parse(new TextDecoder().decode(plaintext));
     plaintext.fill(0);
-    return {
-      keyId: row.key_id, protocol: row.protocol, version: row.version, state: row.state,
-      share, meta: JSON.parse(row.meta) as unknown,
-    };
+    return { keyId: row.key_id, protocol: row.protocol, version: row.version, state: row.state, share, meta: JSON.parse(row.meta) as unknown };
   }
 
   #immediate(fn: () => void): void {

@@ -76,7 +76,10 @@ export function authMessage(coordinatorId: string, challenge: Uint8Array, partyI
 }
 
 /** Coordinator side: a fresh challenge for one connection. */
-export function createChallenge(coordinatorId: string, challenge: Uint8Array = randomBytes(CHALLENGE_BYTES)): { message: AuthChallenge; challenge: Uint8Array } {
+export function createChallenge(
+  coordinatorId: string,
+  challenge: Uint8Array = randomBytes(CHALLENGE_BYTES),
+): { message: AuthChallenge; challenge: Uint8Array } {
   if (!isCoordinatorId(coordinatorId)) throw new TypeError(`bad coordinator id ${JSON.stringify(coordinatorId)}`);
   if (challenge.length !== CHALLENGE_BYTES) throw new TypeError(`challenge must be ${CHALLENGE_BYTES} bytes`);
   return { message: { type: AUTH_CHALLENGE, coordinatorId, challenge: bytesToBase64(challenge) }, challenge };
@@ -102,17 +105,13 @@ export function answerChallenge(msg: ControlMessage, me: Identity, expectedCoord
   };
 }
 
-export type AuthVerdict =
-  | { ok: true; party: PublicIdentity }
-  | { ok: false; code: number; reason: string };
+export type AuthVerdict = { ok: true; party: PublicIdentity } | { ok: false; code: number; reason: string };
 
 /**
  * Coordinator side: checks a response against the challenge sent and the configured parties.
  * The party must be configured with exactly the public keys it presents.
  */
-export function verifyResponse(
-  msg: ControlMessage, coordinatorId: string, challenge: Uint8Array, parties: ReadonlyMap<string, PublicIdentity>,
-): AuthVerdict {
+export function verifyResponse(msg: ControlMessage, coordinatorId: string, challenge: Uint8Array, parties: ReadonlyMap<string, PublicIdentity>): AuthVerdict {
   const fail = (code: number, reason: string): AuthVerdict => ({ ok: false, code, reason });
   if (msg.type !== AUTH_RESPONSE) return fail(CLOSE.malformed, 'expected auth-response');
   const { partyId, signPublic, kexPublic, signature } = msg;
@@ -127,7 +126,9 @@ export function verifyResponse(
   let ok: boolean;
   try {
     ok = ed25519.verify(sig, authMessage(coordinatorId, challenge, partyId, hexToBytes(kexPublic)), hexToBytes(signPublic), { zip215: false });
-  } catch { ok = false; }
+  } catch {
+    ok = false;
+  }
   if (!ok) return fail(CLOSE.badSignature, 'bad signature');
   return { ok: true, party: known };
 }

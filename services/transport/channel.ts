@@ -11,14 +11,29 @@ import type { Duplex } from 'node:stream';
 import { randomInt } from 'node:crypto';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import {
-  AUTH_CHALLENGE, AUTH_OK, CHALLENGE_BYTES, CLOSE, answerChallenge, coordinatorAuthMessage, createChallenge, isCoordinatorId, partyChallengeOf, verifyResponse,
+  AUTH_CHALLENGE,
+  AUTH_OK,
+  CHALLENGE_BYTES,
+  CLOSE,
+  answerChallenge,
+  coordinatorAuthMessage,
+  createChallenge,
+  isCoordinatorId,
+  partyChallengeOf,
+  verifyResponse,
 } from './auth.ts';
 import { randomBytes } from 'node:crypto';
 import { base64ToBytes, bytesToBase64 } from './control.ts';
 import { pinVerifier, type CoordinatorIdentity, type CoordinatorPin } from './coordinator-identity.ts';
 import { signControl, verifyControl, type LinkBinding } from './control-signature.ts';
 import {
-  MAX_CONTROL_FRAME_BYTES, decodeBinaryControl, decodeControl, encodeBinaryEnvelope, encodeControl, isBinaryEnvelope, isReservedType,
+  MAX_CONTROL_FRAME_BYTES,
+  decodeBinaryControl,
+  decodeControl,
+  encodeBinaryEnvelope,
+  encodeControl,
+  isBinaryEnvelope,
+  isReservedType,
   type ControlMessage,
 } from './control.ts';
 import { parsePublicIdentity, type Identity, type PublicIdentity } from './identity.ts';
@@ -76,7 +91,12 @@ function rawSize(data: RawData): number {
 
 function closeSocket(ws: WebSocket, code: number, reason: string): void {
   if (ws.readyState === WebSocket.CLOSED) return;
-  try { ws.close(code, reason); } catch { ws.terminate(); return; }
+  try {
+    ws.close(code, reason);
+  } catch {
+    ws.terminate();
+    return;
+  }
   const t = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
   t.unref();
   ws.once('close', () => clearTimeout(t));
@@ -89,11 +109,17 @@ class Listeners<A extends unknown[]> {
   constructor(private readonly stats: LinkStats) {}
   add(fn: Listener<A>): () => void {
     this.fns.add(fn);
-    return () => { this.fns.delete(fn); };
+    return () => {
+      this.fns.delete(fn);
+    };
   }
   emit(...args: A): void {
     for (const fn of [...this.fns]) {
-      try { fn(...args); } catch { this.stats.callbackErrors++; }
+      try {
+        fn(...args);
+      } catch {
+        this.stats.callbackErrors++;
+      }
     }
   }
 }
@@ -181,7 +207,8 @@ export class CoordinatorHub {
   constructor(opts: CoordinatorHubOptions) {
     if (!isCoordinatorId(opts.coordinatorId)) throw new TypeError(`bad coordinator id ${JSON.stringify(opts.coordinatorId)}`);
     this.coordinatorId = opts.coordinatorId;
-    if (opts.identity && opts.identity.coordinatorId !== opts.coordinatorId) throw new TypeError(`the coordinator key belongs to '${opts.identity.coordinatorId}', not '${opts.coordinatorId}'`);
+    if (opts.identity && opts.identity.coordinatorId !== opts.coordinatorId)
+      throw new TypeError(`the coordinator key belongs to '${opts.identity.coordinatorId}', not '${opts.coordinatorId}'`);
     this.identity = opts.identity;
     this.path = opts.path ?? '/parties';
     if (!this.path.startsWith('/')) throw new TypeError('path must start with /');
@@ -193,7 +220,9 @@ export class CoordinatorHub {
     if (opts.onDisconnect) this.onDisconnect(opts.onDisconnect);
 
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CONTROL_FRAME_BYTES, perMessageDeflate: false });
-    this.wss.on('error', () => { /* per-socket errors are handled on the sockets */ });
+    this.wss.on('error', () => {
+      /* per-socket errors are handled on the sockets */
+    });
 
     if (opts.server instanceof http.Server) {
       this.server = opts.server;
@@ -286,10 +315,15 @@ export class CoordinatorHub {
         c.seq++;
       }
     } catch (e) {
-      if (/exceeds/.test((e as Error).message)) { this.stats.unsendable++; return false; }
+      if (/exceeds/.test((e as Error).message)) {
+        this.stats.unsendable++;
+        return false;
+      }
       throw e;
     }
-    c.ws.send(frame, () => { /* a failed write ends in 'close', handled there */ });
+    c.ws.send(frame, () => {
+      /* a failed write ends in 'close', handled there */
+    });
     return true;
   }
 
@@ -309,9 +343,15 @@ export class CoordinatorHub {
     return true;
   }
 
-  onMessage(fn: (partyId: string, msg: ControlMessage) => void): () => void { return this.messageListeners.add(fn); }
-  onConnect(fn: (partyId: string) => void): () => void { return this.connectListeners.add(fn); }
-  onDisconnect(fn: (partyId: string) => void): () => void { return this.disconnectListeners.add(fn); }
+  onMessage(fn: (partyId: string, msg: ControlMessage) => void): () => void {
+    return this.messageListeners.add(fn);
+  }
+  onConnect(fn: (partyId: string) => void): () => void {
+    return this.connectListeners.add(fn);
+  }
+  onDisconnect(fn: (partyId: string) => void): () => void {
+    return this.disconnectListeners.add(fn);
+  }
 
   /** Closes every connection and stops listening (and closes the hub's own server). */
   close(): Promise<void> {
@@ -320,11 +360,16 @@ export class CoordinatorHub {
     this.server.off('upgrade', this.onUpgrade);
     const sockets = [...this.pending, ...this.conns.values()].map((c) => c.ws);
     this.closing = (async () => {
-      await Promise.all(sockets.map((ws) => new Promise<void>((resolve) => {
-        if (ws.readyState === WebSocket.CLOSED) return resolve();
-        ws.once('close', () => resolve());
-        closeSocket(ws, CLOSE.shutdown, 'coordinator shutting down');
-      })));
+      await Promise.all(
+        sockets.map(
+          (ws) =>
+            new Promise<void>((resolve) => {
+              if (ws.readyState === WebSocket.CLOSED) return resolve();
+              ws.once('close', () => resolve());
+              closeSocket(ws, CLOSE.shutdown, 'coordinator shutting down');
+            }),
+        ),
+      );
       await new Promise<void>((resolve) => this.wss.close(() => resolve()));
       if (this.ownServer && this.server.listening) {
         await new Promise<void>((resolve) => {
@@ -338,14 +383,23 @@ export class CoordinatorHub {
 
   private readonly onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     let pathname: string;
-    try { pathname = new URL(req.url ?? '/', 'http://localhost').pathname; } catch { pathname = ''; }
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      pathname = '';
+    }
     if (pathname !== this.path) {
       // Leave other paths to other upgrade listeners; if there are none, do not leave it hanging.
       if (this.ownServer || this.server.listenerCount('upgrade') <= 1) socket.destroy();
       return;
     }
-    if (this.closing) { socket.destroy(); return; }
-    socket.on('error', () => { /* surfaced as a closed WebSocket */ });
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', () => {
+      /* surfaced as a closed WebSocket */
+    });
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   };
 
@@ -358,8 +412,12 @@ export class CoordinatorHub {
       closeSocket(ws, CLOSE.authTimeout, 'authentication timeout');
     }, this.authTimeoutMs);
     conn.authTimer.unref();
-    ws.on('error', () => { /* always followed by 'close' */ });
-    ws.on('pong', () => { conn.alive = true; });
+    ws.on('error', () => {
+      /* always followed by 'close' */
+    });
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
     ws.on('message', (data, isBinary) => this.onFrame(conn, data, isBinary));
     ws.on('close', () => this.onClose(conn));
     ws.send(encodeControl(message), () => undefined);
@@ -385,7 +443,10 @@ export class CoordinatorHub {
       this.authenticate(conn, msg);
       return;
     }
-    if (!msg || isReservedType(msg.type)) { this.stats.malformedFrames++; return; }
+    if (!msg || isReservedType(msg.type)) {
+      this.stats.malformedFrames++;
+      return;
+    }
     if (this.conns.get(conn.partyId!) !== conn) return; // replaced: the old socket speaks no more
     this.messageListeners.emit(conn.partyId!, msg);
   }
@@ -399,7 +460,11 @@ export class CoordinatorHub {
   private authenticate(conn: HubConn, msg: ControlMessage): void {
     if (this.closing || !this.pending.has(conn)) return;
     const verdict = verifyResponse(msg, this.coordinatorId, conn.challenge, this.parties);
-    if (!verdict.ok) { this.pending.delete(conn); this.refuse(conn, verdict.code, verdict.reason); return; }
+    if (!verdict.ok) {
+      this.pending.delete(conn);
+      this.refuse(conn, verdict.code, verdict.reason);
+      return;
+    }
     clearTimeout(conn.authTimer);
     this.pending.delete(conn);
     const partyId = verdict.party.partyId;
@@ -432,9 +497,16 @@ export class CoordinatorHub {
   private tick(): void {
     for (const conn of this.conns.values()) {
       if (conn.alive) conn.missed = 0;
-      else if (++conn.missed >= this.heartbeatMisses) { conn.ws.terminate(); continue; }
+      else if (++conn.missed >= this.heartbeatMisses) {
+        conn.ws.terminate();
+        continue;
+      }
       conn.alive = false;
-      try { conn.ws.ping(); } catch { conn.ws.terminate(); }
+      try {
+        conn.ws.ping();
+      } catch {
+        conn.ws.terminate();
+      }
     }
   }
 }
@@ -500,7 +572,8 @@ export class PartyLink {
     if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new TypeError('url must be ws:// or wss://');
     this.opts = { minBackoffMs: 100, maxBackoffMs: 2000, authTimeoutMs: 5000, idleTimeoutMs: 6000, ...opts };
     if (opts.coordinator) {
-      if (opts.coordinatorId !== undefined && opts.coordinatorId !== opts.coordinator.coordinatorId) throw new TypeError('coordinatorId differs from the pinned coordinator');
+      if (opts.coordinatorId !== undefined && opts.coordinatorId !== opts.coordinator.coordinatorId)
+        throw new TypeError('coordinatorId differs from the pinned coordinator');
       this.opts.coordinatorId = opts.coordinator.coordinatorId;
       this.verifyCoordinator = pinVerifier(opts.coordinator);
     }
@@ -510,7 +583,11 @@ export class PartyLink {
 
   private refused(reason: string): void {
     this.stats.refusedControl++;
-    try { this.opts.onRefused?.(reason); } catch { this.stats.callbackErrors++; }
+    try {
+      this.opts.onRefused?.(reason);
+    } catch {
+      this.stats.callbackErrors++;
+    }
   }
 
   get state(): LinkState | 'idle' {
@@ -532,8 +609,14 @@ export class PartyLink {
     if (this.closing) return Promise.reject(new Error('link closed'));
     return new Promise((resolve, reject) => {
       const w = {
-        resolve: () => { clearTimeout(t); resolve(); },
-        reject: (e: Error) => { clearTimeout(t); reject(e); },
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+        reject: (e: Error) => {
+          clearTimeout(t);
+          reject(e);
+        },
       };
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
@@ -548,8 +631,13 @@ export class PartyLink {
     if (isReservedType(String(msg?.type))) throw new TypeError(`message type '${msg.type}' is reserved for the link`);
     if (!this.isReady()) return false;
     let frame: string | Buffer;
-    try { frame = encodeFrame(msg); } catch (e) {
-      if (/exceeds/.test((e as Error).message)) { this.stats.unsendable++; return false; }
+    try {
+      frame = encodeFrame(msg);
+    } catch (e) {
+      if (/exceeds/.test((e as Error).message)) {
+        this.stats.unsendable++;
+        return false;
+      }
       throw e;
     }
     this.ws!.send(frame, () => undefined);
@@ -579,7 +667,11 @@ export class PartyLink {
 
   private setState(s: LinkState, detail: LinkStateDetail): void {
     this.current = s;
-    try { this.opts.onState?.(s, detail); } catch { this.stats.callbackErrors++; }
+    try {
+      this.opts.onState?.(s, detail);
+    } catch {
+      this.stats.callbackErrors++;
+    }
   }
 
   private clearConnTimers(): void {
@@ -599,11 +691,7 @@ export class PartyLink {
     this.setState('connecting', {});
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.opts.url, {
-        maxPayload: MAX_CONTROL_FRAME_BYTES,
-        perMessageDeflate: false,
-        handshakeTimeout: this.opts.authTimeoutMs,
-      });
+      ws = new WebSocket(this.opts.url, { maxPayload: MAX_CONTROL_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: this.opts.authTimeoutMs });
     } catch (e) {
       this.scheduleReconnect({ error: (e as Error).message });
       return;
@@ -618,20 +706,30 @@ export class PartyLink {
     let seq = 0;
     this.authTimer = setTimeout(() => ws.terminate(), this.opts.authTimeoutMs);
     this.authTimer.unref();
-    ws.on('open', () => { this.touch(ws); this.setState('authenticating', {}); });
+    ws.on('open', () => {
+      this.touch(ws);
+      this.setState('authenticating', {});
+    });
     ws.on('ping', () => this.touch(ws));
-    ws.on('error', (e) => { lastError = e.message; });
+    ws.on('error', (e) => {
+      lastError = e.message;
+    });
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws) return;
       this.touch(ws);
       const msg = authed ? decodeFrame(data, isBinary) : isBinary ? undefined : decodeControl(rawText(data));
       if (!authed) {
-        if (!msg) { this.stats.malformedFrames++; ws.terminate(); return; }
+        if (!msg) {
+          this.stats.malformedFrames++;
+          ws.terminate();
+          return;
+        }
         if (msg.type === AUTH_CHALLENGE) {
           const response = answerChallenge(msg, this.opts.identity, this.opts.coordinatorId, ownChallenge);
           if (!response) {
             this.stats.malformedFrames++;
-            if (this.opts.coordinator && msg.coordinatorId !== this.opts.coordinatorId) this.refused(`refused a coordinator calling itself ${JSON.stringify(msg.coordinatorId)}: the pinned coordinator is '${this.opts.coordinatorId}'`);
+            if (this.opts.coordinator && msg.coordinatorId !== this.opts.coordinatorId)
+              this.refused(`refused a coordinator calling itself ${JSON.stringify(msg.coordinatorId)}: the pinned coordinator is '${this.opts.coordinatorId}'`);
             closeSocket(ws, CLOSE.malformed, 'bad challenge');
             return;
           }
@@ -645,7 +743,11 @@ export class PartyLink {
             const me = this.opts.identity.partyId;
             if (!theirChallenge || !sig || !this.verifyCoordinator(coordinatorAuthMessage(this.opts.coordinatorId!, me, ownChallenge!, theirChallenge), sig)) {
               this.stats.authFailures++;
-              this.refused(sig ? 'the coordinator\'s proof of its key does not verify under the pinned key: not the configured gateway' : 'the coordinator did not prove its key (no signature in auth-ok): not the configured gateway');
+              this.refused(
+                sig
+                  ? "the coordinator's proof of its key does not verify under the pinned key: not the configured gateway"
+                  : 'the coordinator did not prove its key (no signature in auth-ok): not the configured gateway',
+              );
               closeSocket(ws, CLOSE.badSignature, 'coordinator not authenticated');
               return;
             }
@@ -664,15 +766,25 @@ export class PartyLink {
         closeSocket(ws, CLOSE.malformed, 'unexpected message before authentication');
         return;
       }
-      if (!msg || isReservedType(msg.type)) { this.stats.malformedFrames++; return; }
+      if (!msg || isReservedType(msg.type)) {
+        this.stats.malformedFrames++;
+        return;
+      }
       let delivered = msg;
       if (link && !isBinary) {
         const verdict = verifyControl(msg, seq + 1, link, this.verifyCoordinator!);
-        if (!verdict.ok) { this.refused(verdict.reason); return; }
+        if (!verdict.ok) {
+          this.refused(verdict.reason);
+          return;
+        }
         seq++;
         delivered = verdict.message;
       }
-      try { this.opts.onMessage(delivered); } catch { this.stats.callbackErrors++; }
+      try {
+        this.opts.onMessage(delivered);
+      } catch {
+        this.stats.callbackErrors++;
+      }
     });
     ws.on('close', (code, reasonBuf) => {
       if (this.ws !== ws) return;
@@ -694,7 +806,10 @@ export class PartyLink {
     const half = Math.floor(base / 2);
     const delayMs = half + randomInt(0, base - half + 1);
     // Armed before the callback runs, so that a close() from inside onState cancels it.
-    this.reconnectTimer = setTimeout(() => { this.reconnectTimer = undefined; this.connect(); }, delayMs);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect();
+    }, delayMs);
     this.setState('backoff', { ...detail, delayMs });
   }
 }

@@ -40,8 +40,10 @@ export function verifyControl(msg: ControlMessage, expectedSeq: number, link: Li
   if (typeof sig !== 'string') return { ok: false, reason: `unsigned '${msg.type}' message` };
   const signature = base64ToBytes(sig);
   if (!signature || signature.length !== 64) return { ok: false, reason: `'${msg.type}' message with a malformed signature` };
-  if (rest.seq !== expectedSeq) return { ok: false, reason: `'${msg.type}' message out of sequence (seq ${JSON.stringify(rest.seq)}, expected ${expectedSeq}): replayed or reordered` };
-  if (!verify(signedBytes(link, JSON.stringify(rest)), signature)) return { ok: false, reason: `'${msg.type}' message whose signature does not verify under the pinned coordinator key` };
+  if (rest.seq !== expectedSeq)
+    return { ok: false, reason: `'${msg.type}' message out of sequence (seq ${JSON.stringify(rest.seq)}, expected ${expectedSeq}): replayed or reordered` };
+  if (!verify(signedBytes(link, JSON.stringify(rest)), signature))
+    return { ok: false, reason: `'${msg.type}' message whose signature does not verify under the pinned coordinator key` };
   const { seq: _seq, ...message } = rest;
   return { ok: true, message: message };
 }

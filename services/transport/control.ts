@@ -41,7 +41,11 @@ export function encodeControl(msg: ControlMessage): string {
 export function decodeControl(text: string): ControlMessage | undefined {
   if (typeof text !== 'string' || text.length > MAX_CONTROL_FRAME_BYTES) return undefined;
   let v: unknown;
-  try { v = JSON.parse(text); } catch { return undefined; }
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
   if (!isControlType((v as { type?: unknown }).type)) return undefined;
   return v as ControlMessage;

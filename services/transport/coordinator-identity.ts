@@ -35,22 +35,33 @@ function fromSeed(coordinatorId: string, seed: Uint8Array): CoordinatorIdentity 
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
   const signPublic = ed25519.getPublicKey(seed);
   return {
-    coordinatorId, signPublic,
+    coordinatorId,
+    signPublic,
     sign: (message) => new Uint8Array(nodeSign(null, message, key)),
     pin: { coordinatorId, signPublic: bytesToHex(signPublic) },
   };
 }
 
-export function generateCoordinatorIdentity(coordinatorId: string, rng: (n: number) => Uint8Array = randomBytes): { identity: CoordinatorIdentity; text: string } {
+export function generateCoordinatorIdentity(
+  coordinatorId: string,
+  rng: (n: number) => Uint8Array = randomBytes,
+): { identity: CoordinatorIdentity; text: string } {
   const seed = rng(32);
   const identity = fromSeed(coordinatorId, seed);
-  return { identity, text: JSON.stringify({ format: FORMAT, coordinatorId, signSecret: bytesToHex(seed), signPublic: identity.pin.signPublic }, null, 2) + '\n' };
+  return {
+    identity,
+    text: JSON.stringify({ format: FORMAT, coordinatorId, signSecret: bytesToHex(seed), signPublic: identity.pin.signPublic }, null, 2) + '\n',
+  };
 }
 
 /** Parses the gateway's coordinator-identity.json (the public key, when present, must match). */
 export function parseCoordinatorIdentity(text: string): CoordinatorIdentity {
   let o: Record<string, unknown>;
-  try { o = JSON.parse(text) as Record<string, unknown>; } catch { throw new TypeError('coordinator identity is not valid JSON'); }
+  try {
+    o = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new TypeError('coordinator identity is not valid JSON');
+  }
   if (typeof o !== 'object' || o === null || o.format !== FORMAT) throw new TypeError(`unsupported coordinator identity format ${JSON.stringify(o?.format)}`);
   if (typeof o.signSecret !== 'string' || !KEY_HEX_RE.test(o.signSecret)) throw new TypeError('signSecret must be 64 lowercase hex characters');
   const id = fromSeed(o.coordinatorId as string, hexToBytes(o.signSecret));
@@ -63,7 +74,8 @@ export function parseCoordinatorPin(v: unknown): CoordinatorPin {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new TypeError('coordinator pin must be an object {coordinatorId, signPublic}');
   const o = v as Record<string, unknown>;
   if (!isCoordinatorId(o.coordinatorId)) throw new TypeError(`coordinator pin: bad coordinatorId ${JSON.stringify(o.coordinatorId)}`);
-  if (typeof o.signPublic !== 'string' || !KEY_HEX_RE.test(o.signPublic)) throw new TypeError('coordinator pin: signPublic must be 64 lowercase hex characters');
+  if (typeof o.signPublic !== 'string' || !KEY_HEX_RE.test(o.signPublic))
+    throw new TypeError('coordinator pin: signPublic must be 64 lowercase hex characters');
   if (!ed25519.utils.isValidPublicKey(hexToBytes(o.signPublic), false)) throw new TypeError('coordinator pin: signPublic is not a valid Ed25519 public key');
   return { coordinatorId: o.coordinatorId, signPublic: o.signPublic };
 }
@@ -73,7 +85,11 @@ export function pinVerifier(pin: CoordinatorPin): (message: Uint8Array, signatur
   const key: KeyObject = createPublicKey({ key: Buffer.concat([SPKI_ED25519, Buffer.from(pin.signPublic, 'hex')]), format: 'der', type: 'spki' });
   return (message, signature) => {
     if (signature.length !== 64) return false;
-    try { return nodeVerify(null, message, key, signature); } catch { return false; }
+    try {
+      return nodeVerify(null, message, key, signature);
+    } catch {
+      return false;
+    }
   };
 }
 

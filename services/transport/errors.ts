@@ -3,24 +3,24 @@
 import { ProtocolError, type AbortKind } from '../../protocols/core/errors.ts';
 
 export type TransportErrorReason =
-  | 'malformed'       // the frame or the envelope inside it does not decode (truncated, oversized, bad field)
-  | 'unknown-sender'  // the claimed sender index has no identity in this session
-  | 'bad-signature'   // a broadcast's Ed25519 signature does not verify under the sender's key
-  | 'bad-seal'        // a point-to-point ciphertext does not open (tampered, re-addressed, wrong key)
-  | 'misaddressed'    // a point-to-point envelope for another receiver, or our own message reflected back
+  | 'malformed' // the frame or the envelope inside it does not decode (truncated, oversized, bad field)
+  | 'unknown-sender' // the claimed sender index has no identity in this session
+  | 'bad-signature' // a broadcast's Ed25519 signature does not verify under the sender's key
+  | 'bad-seal' // a point-to-point ciphertext does not open (tampered, re-addressed, wrong key)
+  | 'misaddressed' // a point-to-point envelope for another receiver, or our own message reflected back
   | 'bad-session-key' // a session key (ephemeral X25519) missing, unusable, changed, or needed before it was announced
-  | 'replay'          // an exact copy of an envelope already accepted
-  | 'limit';          // a bounded buffer is full (too many envelopes for one session)
+  | 'replay' // an exact copy of an envelope already accepted
+  | 'limit'; // a bounded buffer is full (too many envelopes for one session)
 
 const KIND: Record<TransportErrorReason, AbortKind> = {
-  'malformed': 'malformed',
+  malformed: 'malformed',
   'unknown-sender': 'unexpected',
   'bad-signature': 'invalid-signature',
   'bad-seal': 'invalid-signature',
-  'misaddressed': 'unexpected',
+  misaddressed: 'unexpected',
   'bad-session-key': 'invalid-signature',
-  'replay': 'duplicate',
-  'limit': 'internal',
+  replay: 'duplicate',
+  limit: 'internal',
 };
 
 export class TransportError extends Error {

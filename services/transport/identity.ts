@@ -21,11 +21,7 @@ export type Identity = {
 };
 
 /** The shareable half of an identity; keys are lowercase hex. */
-export type PublicIdentity = {
-  partyId: string;
-  signPublic: string;
-  kexPublic: string;
-};
+export type PublicIdentity = { partyId: string; signPublic: string; kexPublic: string };
 
 export function isPartyId(v: unknown): v is string {
   return typeof v === 'string' && PARTY_ID_RE.test(v);
@@ -79,26 +75,35 @@ export function samePublicIdentity(a: PublicIdentity, b: PublicIdentity): boolea
 
 /** JSON text holding the secret identity. Store it with owner-only permissions. */
 export function serializeIdentity(id: Identity): string {
-  return JSON.stringify({
-    format: IDENTITY_FORMAT,
-    partyId: id.partyId,
-    signSecret: bytesToHex(id.signSecret),
-    kexSecret: bytesToHex(id.kexSecret),
-    signPublic: bytesToHex(id.signPublic),
-    kexPublic: bytesToHex(id.kexPublic),
-  }, null, 2);
+  return JSON.stringify(
+    {
+      format: IDENTITY_FORMAT,
+      partyId: id.partyId,
+      signSecret: bytesToHex(id.signSecret),
+      kexSecret: bytesToHex(id.kexSecret),
+      signPublic: bytesToHex(id.signPublic),
+      kexPublic: bytesToHex(id.kexPublic),
+    },
+    null,
+    2,
+  );
 }
 
 /** Parses serializeIdentity's output; public keys are re-derived and must match when present. */
 export function parseIdentity(text: string): Identity {
   let o: unknown;
-  try { o = JSON.parse(text); } catch { throw new TypeError('identity is not valid JSON'); }
+  try {
+    o = JSON.parse(text);
+  } catch {
+    throw new TypeError('identity is not valid JSON');
+  }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TypeError('identity must be a JSON object');
   const r = o as Record<string, unknown>;
   if (r.format !== IDENTITY_FORMAT) throw new TypeError(`unsupported identity format ${JSON.stringify(r.format)}`);
   assertPartyId(r.partyId);
   const id = identityFromSecrets(r.partyId, keyFromHex('signSecret', r.signSecret), keyFromHex('kexSecret', r.kexSecret));
-  if (r.signPublic !== undefined && !equalBytes(keyFromHex('signPublic', r.signPublic), id.signPublic)) throw new TypeError('signPublic does not match signSecret');
+  if (r.signPublic !== undefined && !equalBytes(keyFromHex('signPublic', r.signPublic), id.signPublic))
+    throw new TypeError('signPublic does not match signSecret');
   if (r.kexPublic !== undefined && !equalBytes(keyFromHex('kexPublic', r.kexPublic), id.kexPublic)) throw new TypeError('kexPublic does not match kexSecret');
   return id;
 }

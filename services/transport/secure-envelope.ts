@@ -45,12 +45,19 @@
 // to a third party, which nothing here needs).
 import { ed25519 } from '@noble/curves/ed25519.js';
 import {
-  createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, diffieHellman, hkdfSync,
-  randomBytes as nodeRandomBytes, sign as nodeSign, verify as nodeVerify, type KeyObject,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  hkdfSync,
+  randomBytes as nodeRandomBytes,
+  sign as nodeSign,
+  verify as nodeVerify,
+  type KeyObject,
 } from 'node:crypto';
-import {
-  BROADCAST, MAX_PAYLOAD_BYTES, SESSION_ID_BYTES, decodeEnvelope, encodeEnvelope, encodeHeader, type Envelope,
-} from '../../protocols/core/envelope.ts';
+import { BROADCAST, MAX_PAYLOAD_BYTES, SESSION_ID_BYTES, decodeEnvelope, encodeEnvelope, encodeHeader, type Envelope } from '../../protocols/core/envelope.ts';
 import { bytesToHex, concatBytes, hexToBytes, lengthPrefixed, splitLengthPrefixed, utf8ToBytes } from '../../protocols/core/bytes.ts';
 import { LABELS } from '../../protocols/core/labels.ts';
 import type { Rng } from '../../protocols/core/session.ts';
@@ -136,7 +143,9 @@ function cachedKey(cache: Map<string, KeyObject | null>, hex: string, spkiPrefix
   try {
     const raw = hexToBytes(hex);
     if (accept(raw)) key = createPublicKey({ key: Buffer.concat([spkiPrefix, raw]), format: 'der', type: 'spki' });
-  } catch { key = null; }
+  } catch {
+    key = null;
+  }
   return remember(cache, hex, key);
 }
 
@@ -174,7 +183,11 @@ export function verifyIdentitySignature(signPublicHex: string, message: Uint8Arr
   if (signature.length !== SIGNATURE_BYTES) return false;
   const key = verifyKey(signPublicHex);
   if (!key) return false;
-  try { return nodeVerify(null, message, key, signature); } catch { return false; }
+  try {
+    return nodeVerify(null, message, key, signature);
+  } catch {
+    return false;
+  }
 }
 
 const defaultRng: Rng = (n) => nodeRandomBytes(n);
@@ -185,10 +198,17 @@ function signedMessage(header: Uint8Array, payload: Uint8Array, sessionKey?: Uin
 
 type SealEnd = { sign: Uint8Array; kex: Uint8Array; sessionKey: Uint8Array };
 
-function sealKey(
-  ephemeral: Uint8Array, shared: Uint8Array, session: Uint8Array, sender: SealEnd, receiver: SealEnd, from: number, to: number,
-): Buffer {
-  const info = lengthPrefixed(SEAL_LABEL, sender.sign, receiver.sign, sender.kex, receiver.kex, sender.sessionKey, receiver.sessionKey, Uint8Array.of(from, to));
+function sealKey(ephemeral: Uint8Array, shared: Uint8Array, session: Uint8Array, sender: SealEnd, receiver: SealEnd, from: number, to: number): Buffer {
+  const info = lengthPrefixed(
+    SEAL_LABEL,
+    sender.sign,
+    receiver.sign,
+    sender.kex,
+    receiver.kex,
+    sender.sessionKey,
+    receiver.sessionKey,
+    Uint8Array.of(from, to),
+  );
   const ikm = concatBytes(ephemeral, shared);
   try {
     return Buffer.from(hkdfSync('sha256', ikm, session, info, 32));
@@ -223,10 +243,15 @@ export function protect(env: Envelope, me: Identity, recipient?: PublicIdentity,
   const header = encodeHeader(env, env.payload.length);
   const ephemeral = session.agreed(env.to);
   const shared = sharedSecret(me, recipient.kexPublic);
-  const key = sealKey(ephemeral, shared, env.session,
+  const key = sealKey(
+    ephemeral,
+    shared,
+    env.session,
     { sign: me.signPublic, kex: me.kexPublic, sessionKey: session.publicKey },
     { sign: hexToBytes(recipient.signPublic), kex: hexToBytes(recipient.kexPublic), sessionKey: session.peerKey(env.to)! },
-    env.from, env.to);
+    env.from,
+    env.to,
+  );
   const nonce = rng(NONCE_BYTES);
   if (nonce.length !== NONCE_BYTES) throw new TypeError('rng returned the wrong number of bytes');
   try {
@@ -289,8 +314,12 @@ function keysOf(p: PublicIdentity, from: number): { sign: Uint8Array; kex: Uint8
  * frame opens only under the session keys of both ends. Throws TransportError, never anything else.
  */
 export function open(
-  bytes: Uint8Array, me: Identity, senders: (index: number) => PublicIdentity | undefined, myIndex: number,
-  guard?: ReplayGuard, session?: SessionKeys,
+  bytes: Uint8Array,
+  me: Identity,
+  senders: (index: number) => PublicIdentity | undefined,
+  myIndex: number,
+  guard?: ReplayGuard,
+  session?: SessionKeys,
 ): Envelope {
   const env = openUnguarded(bytes, me, senders, myIndex, session);
   guard?.accept(env);
@@ -298,7 +327,11 @@ export function open(
 }
 
 function openUnguarded(
-  bytes: Uint8Array, me: Identity, senders: (index: number) => PublicIdentity | undefined, myIndex: number, session: SessionKeys | undefined,
+  bytes: Uint8Array,
+  me: Identity,
+  senders: (index: number) => PublicIdentity | undefined,
+  myIndex: number,
+  session: SessionKeys | undefined,
 ): Envelope {
   if (!(bytes instanceof Uint8Array)) throw new TransportError('malformed', 'frame is not bytes');
   if (bytes.length > MAX_SECURE_FRAME_BYTES) throw new TransportError('malformed', `frame of ${bytes.length} bytes exceeds ${MAX_SECURE_FRAME_BYTES}`);
@@ -313,14 +346,19 @@ function openUnguarded(
     const signature = fields[fields.length - 1]!;
     const sessionKey = withKey ? fields[1]! : undefined;
     let decoded: ReturnType<typeof decodeEnvelope>;
-    try { decoded = decodeEnvelope(envBytes); } catch (e) { throw malformedFrom(e); }
+    try {
+      decoded = decodeEnvelope(envBytes);
+    } catch (e) {
+      throw malformedFrom(e);
+    }
     const { envelope, header } = decoded;
     const from = envelope.from;
     if (envelope.to !== BROADCAST) throw new TransportError('malformed', `signed frame addressed to ${envelope.to}, not broadcast`, from);
     if (from === myIndex) throw new TransportError('misaddressed', 'our own broadcast reflected back', from);
     if (signature.length !== SIGNATURE_BYTES) throw new TransportError('malformed', 'signature has the wrong length', from);
     if (sessionKey && sessionKey.length !== SESSION_KEY_BYTES) throw new TransportError('malformed', 'session key has the wrong length', from);
-    if (sessionKey && envelope.round !== 1) throw new TransportError('malformed', `a round-${envelope.round} broadcast carries a session key (only round 1 does)`, from);
+    if (sessionKey && envelope.round !== 1)
+      throw new TransportError('malformed', `a round-${envelope.round} broadcast carries a session key (only round 1 does)`, from);
     const sender = senders(from);
     if (!sender) throw new TransportError('unknown-sender', `no party with index ${from}`, from);
     keysOf(sender, from);
@@ -356,10 +394,15 @@ function openUnguarded(
     let key: Uint8Array | undefined;
     try {
       const shared = sharedSecret(me, sender.kexPublic);
-      key = sealKey(ephemeral, shared, h.session,
+      key = sealKey(
+        ephemeral,
+        shared,
+        h.session,
         { sign: senderSign, kex: senderKex, sessionKey: session.peerKey(from)! },
         { sign: me.signPublic, kex: me.kexPublic, sessionKey: session.publicKey },
-        from, h.to);
+        from,
+        h.to,
+      );
       const decipher = createDecipheriv(AEAD, key, nonce, { authTagLength: TAG_BYTES });
       decipher.setAAD(header, { plaintextLength: h.payloadLength });
       decipher.setAuthTag(ct.subarray(ct.length - TAG_BYTES));

@@ -31,7 +31,9 @@ export class SessionKeys {
   }
 
   /** True once erase() ran: the session is over and nothing can be sealed or opened with it. */
-  get erased(): boolean { return this.#secret === null; }
+  get erased(): boolean {
+    return this.#secret === null;
+  }
 
   /**
    * Records the ephemeral key that party `index` announced (on its signed round-1 broadcast) and

@@ -50,7 +50,8 @@ const NODE_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')).m
 /** The source with comments and the contents of string and template literals blanked out. */
 function codeOnly(src: string): string {
   return src.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g, (m) =>
-    m.startsWith('/') ? m.replace(/[^\n]/g, ' ') : m[0] + ' '.repeat(m.length - 2) + m[0]);
+    m.startsWith('/') ? m.replace(/[^\n]/g, ' ') : m[0] + ' '.repeat(m.length - 2) + m[0],
+  );
 }
 
 /** Every module specifier the file imports or re-exports, with its line. */
@@ -86,8 +87,10 @@ export function violations(file: string, src: string): string[] {
   return found;
 }
 
-const sources = (dir: string): string[] => readdirSync(join(repo, dir), { withFileTypes: true }).flatMap((e) =>
-  e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+const sources = (dir: string): string[] =>
+  readdirSync(join(repo, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 const files = PURE_DIRS.flatMap(sources).sort();
 
 describe('protocols/ and policies/ are pure', () => {

@@ -21,17 +21,31 @@ import { ACCOUNT, REGION, TEST_CREDENTIALS, TestCluster } from '../support/clust
 jest.setTimeout(300_000);
 
 /** Every distinct `aws` executable on PATH (by real path) with its version line. */
-const clis = [...new Map((process.env.PATH ?? '').split(':').filter((d) => d && existsSync(join(d, 'aws')))
-  .map((d) => join(d, 'aws')).map((bin) => [realpathSync(bin), bin] as const)).values()]
-  .flatMap((bin) => {
-    try {
-      return [{ bin, version: execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim().split(' ')[0]! }];
-    } catch {
-      return [];
-    }
-  });
+const clis = [
+  ...new Map(
+    (process.env.PATH ?? '')
+      .split(':')
+      .filter((d) => d && existsSync(join(d, 'aws')))
+      .map((d) => join(d, 'aws'))
+      .map((bin) => [realpathSync(bin), bin] as const),
+  ).values(),
+].flatMap((bin) => {
+  try {
+    return [
+      {
+        bin,
+        version: execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] })
+          .trim()
+          .split(' ')[0]!,
+      },
+    ];
+  } catch {
+    return [];
+  }
+});
 if (clis.length === 0) console.warn('aws-cli.test.ts: skipped — no `aws` executable on PATH (install awscli to run it)');
-if (clis.length > 0 && !clis.some((c) => c.version.startsWith('aws-cli/2'))) console.warn('aws-cli.test.ts: no aws CLI v2 on PATH (apt-get install awscli); testing only', clis.map((c) => c.version).join(', '));
+if (clis.length > 0 && !clis.some((c) => c.version.startsWith('aws-cli/2')))
+  console.warn('aws-cli.test.ts: no aws CLI v2 on PATH (apt-get install awscli); testing only', clis.map((c) => c.version).join(', '));
 
 const describeCli = clis.length > 0 ? describe : describe.skip;
 const work = mkdtempSync(join(tmpdir(), 'tutti-awscli-'));
@@ -40,11 +54,21 @@ let cluster: TestCluster;
 /** Runs `<bin> --endpoint-url … --region … kms <args>` with the test credentials and nothing from ~/.aws. */
 async function run(bin: string, ...args: string[]): Promise<Record<string, unknown>> {
   const env = {
-    PATH: process.env.PATH ?? '', HOME: work, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-    AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true', AWS_MAX_ATTEMPTS: '1', AWS_PAGER: '',
+    PATH: process.env.PATH ?? '',
+    HOME: work,
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_MAX_ATTEMPTS: '1',
+    AWS_PAGER: '',
   };
-  const { stdout } = await promisify(execFile)(bin, ['--endpoint-url', cluster.endpoint, '--region', REGION, '--output', 'json', 'kms', ...args], { env, timeout: 60_000 });
-  return stdout.trim() ? JSON.parse(stdout) as Record<string, unknown> : {};
+  const { stdout } = await promisify(execFile)(bin, ['--endpoint-url', cluster.endpoint, '--region', REGION, '--output', 'json', 'kms', ...args], {
+    env,
+    timeout: 60_000,
+  });
+  return stdout.trim() ? (JSON.parse(stdout) as Record<string, unknown>) : {};
 }
 
 beforeAll(async () => {
@@ -65,7 +89,9 @@ describeCli.each(clis.length > 0 ? clis : [{ bin: 'aws', version: 'none' }])('$v
     writeFileSync(file, digest);
     const signed = await aws('sign', '--key-id', k1, '--message', `fileb://${file}`, '--message-type', 'DIGEST', '--signing-algorithm', 'ECDSA_SHA_256');
     const spki = Buffer.from((await aws('get-public-key', '--key-id', k1)).PublicKey as string, 'base64');
-    expect(secp256k1.verify(Buffer.from(signed.Signature as string, 'base64'), digest, spki.subarray(spki.length - 65), { prehash: false, format: 'der' })).toBe(true);
+    expect(
+      secp256k1.verify(Buffer.from(signed.Signature as string, 'base64'), digest, spki.subarray(spki.length - 65), { prehash: false, format: 'der' }),
+    ).toBe(true);
 
     const ed = ((await aws('create-key', '--key-spec', 'ECC_NIST_EDWARDS25519', '--key-usage', 'SIGN_VERIFY')).KeyMetadata as { KeyId: string }).KeyId;
     const h64 = sha512(new TextEncoder().encode('a document'));
@@ -76,10 +102,25 @@ describeCli.each(clis.length > 0 ? clis : [{ bin: 'aws', version: 'none' }])('$v
   });
 
   test('create-key, list-keys, create-alias, describe-key, get-public-key, sign, verify', async () => {
-    const created = await aws('create-key', '--key-spec', 'ECC_NIST_EDWARDS25519', '--key-usage', 'SIGN_VERIFY', '--description', 'from the aws CLI',
-      '--tags', 'TagKey=team,TagValue=cli');
+    const created = await aws(
+      'create-key',
+      '--key-spec',
+      'ECC_NIST_EDWARDS25519',
+      '--key-usage',
+      'SIGN_VERIFY',
+      '--description',
+      'from the aws CLI',
+      '--tags',
+      'TagKey=team,TagValue=cli',
+    );
     const md = created.KeyMetadata as Record<string, unknown>;
-    expect(md).toMatchObject({ AWSAccountId: ACCOUNT, KeySpec: 'ECC_NIST_EDWARDS25519', KeyState: 'Enabled', Description: 'from the aws CLI', SigningAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'] });
+    expect(md).toMatchObject({
+      AWSAccountId: ACCOUNT,
+      KeySpec: 'ECC_NIST_EDWARDS25519',
+      KeyState: 'Enabled',
+      Description: 'from the aws CLI',
+      SigningAlgorithms: ['ED25519_SHA_512', 'ED25519_PH_SHA_512'],
+    });
     const keyId = md.KeyId as string;
 
     const listed = await aws('list-keys');
@@ -101,14 +142,37 @@ describeCli.each(clis.length > 0 ? clis : [{ bin: 'aws', version: 'none' }])('$v
 
     const sigFile = join(work, 'signature.bin');
     writeFileSync(sigFile, signature);
-    const verified = await aws('verify', '--key-id', keyId, '--message', `fileb://${message}`, '--message-type', 'RAW',
-      '--signature', `fileb://${sigFile}`, '--signing-algorithm', 'ED25519_SHA_512');
+    const verified = await aws(
+      'verify',
+      '--key-id',
+      keyId,
+      '--message',
+      `fileb://${message}`,
+      '--message-type',
+      'RAW',
+      '--signature',
+      `fileb://${sigFile}`,
+      '--signing-algorithm',
+      'ED25519_SHA_512',
+    );
     expect(verified).toMatchObject({ KeyId: md.Arn, SignatureValid: true });
 
     // An error reaches the CLI as AWS's exception name.
     writeFileSync(sigFile, Buffer.alloc(64));
-    const failed = await aws('verify', '--key-id', keyId, '--message', `fileb://${message}`, '--signature', `fileb://${sigFile}`, '--signing-algorithm', 'ED25519_SHA_512')
-      .then(() => '', (e: { stderr?: string }) => e.stderr ?? '');
+    const failed = await aws(
+      'verify',
+      '--key-id',
+      keyId,
+      '--message',
+      `fileb://${message}`,
+      '--signature',
+      `fileb://${sigFile}`,
+      '--signing-algorithm',
+      'ED25519_SHA_512',
+    ).then(
+      () => '',
+      (e: { stderr?: string }) => e.stderr ?? '',
+    );
     expect(failed).toContain('KMSInvalidSignatureException');
   });
 

@@ -16,22 +16,35 @@ beforeAll(async () => {
   const out = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }));
   keyId = out.KeyMetadata!.KeyId!;
 });
-afterAll(async () => { kms?.destroy(); await cluster?.stop(); });
+afterAll(async () => {
+  kms?.destroy();
+  await cluster?.stop();
+});
 
 /** Minimal SigV4 signer for hand-made requests (AWS Signature Version 4 documentation). */
 function signed(target: string, body: string, opts: { secret?: string; accessKeyId?: string; date?: Date } = {}): Record<string, string> {
   const date = opts.date ?? new Date();
-  const amzDate = date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const day = amzDate.slice(0, 8);
   const host = new URL(cluster.endpoint).host;
   const headers: Record<string, string> = {
-    'content-type': 'application/x-amz-json-1.1', host, 'x-amz-date': amzDate, 'x-amz-target': `TrentService.${target}`,
+    'content-type': 'application/x-amz-json-1.1',
+    host,
+    'x-amz-date': amzDate,
+    'x-amz-target': `TrentService.${target}`,
   };
   const names = Object.keys(headers).sort();
-  const canonical = ['POST', '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), createHash('sha256').update(body).digest('hex')].join('\n');
+  const canonical = ['POST', '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), createHash('sha256').update(body).digest('hex')].join(
+    '\n',
+  );
   const scope = `${day}/${REGION}/kms/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
-  let k: Buffer = createHmac('sha256', 'AWS4' + (opts.secret ?? TEST_CREDENTIALS.secretAccessKey)).update(day).digest();
+  let k: Buffer = createHmac('sha256', 'AWS4' + (opts.secret ?? TEST_CREDENTIALS.secretAccessKey))
+    .update(day)
+    .digest();
   for (const part of [REGION, 'kms', 'aws4_request']) k = createHmac('sha256', k).update(part).digest();
   const signature = createHmac('sha256', k).update(toSign).digest('hex');
   headers.authorization = `AWS4-HMAC-SHA256 Credential=${opts.accessKeyId ?? TEST_CREDENTIALS.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
@@ -40,17 +53,14 @@ function signed(target: string, body: string, opts: { secret?: string; accessKey
 }
 
 async function call(target: string, body: string, opts: Parameters<typeof signed>[2] & { unsigned?: boolean } = {}) {
-  const headers = opts.unsigned
-    ? { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `TrentService.${target}` }
-    : signed(target, body, opts);
+  const headers = opts.unsigned ? { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `TrentService.${target}` } : signed(target, body, opts);
   const res = await fetch(cluster.endpoint + '/', { method: 'POST', headers, body });
   return { status: res.status, body: (await res.json()) as { __type?: string; message?: string } };
 }
 
 describe('bad input gets AWS errors and changes nothing', () => {
   test('unknown key', async () => {
-    await expect(kms.send(new DescribeKeyCommand({ KeyId: '00000000-0000-4000-8000-000000000000' })))
-      .rejects.toMatchObject({ name: 'NotFoundException' });
+    await expect(kms.send(new DescribeKeyCommand({ KeyId: '00000000-0000-4000-8000-000000000000' }))).rejects.toMatchObject({ name: 'NotFoundException' });
   });
   test('malformed JSON', async () => {
     const r = await call('DescribeKey', '{"KeyId": ');
@@ -58,12 +68,14 @@ describe('bad input gets AWS errors and changes nothing', () => {
     expect(r.body.__type).toMatch(/SerializationException/);
   });
   test('wrong algorithm for the key', async () => {
-    await expect(kms.send(new SignCommand({ KeyId: keyId, Message: new Uint8Array([1]), MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' })))
-      .rejects.toMatchObject({ name: 'InvalidKeyUsageException' });
+    await expect(
+      kms.send(new SignCommand({ KeyId: keyId, Message: new Uint8Array([1]), MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' })),
+    ).rejects.toMatchObject({ name: 'InvalidKeyUsageException' });
   });
   test('oversized message', async () => {
-    await expect(kms.send(new SignCommand({ KeyId: keyId, Message: new Uint8Array(4097), MessageType: 'RAW', SigningAlgorithm: 'ED25519_SHA_512' })))
-      .rejects.toMatchObject({ name: 'ValidationException' });
+    await expect(
+      kms.send(new SignCommand({ KeyId: keyId, Message: new Uint8Array(4097), MessageType: 'RAW', SigningAlgorithm: 'ED25519_SHA_512' })),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
   });
   test('missing SigV4', async () => {
     const r = await call('DescribeKey', JSON.stringify({ KeyId: keyId }), { unsigned: true });
@@ -85,7 +97,14 @@ describe('bad input gets AWS errors and changes nothing', () => {
     expect(r.body.message).toMatch(/Signature expired/);
   });
   test('after all of that the gateway still signs', async () => {
-    const out = await kms.send(new SignCommand({ KeyId: keyId, Message: new TextEncoder().encode('still here'), MessageType: 'RAW', SigningAlgorithm: 'ED25519_SHA_512' as SigningAlgorithmSpec }));
+    const out = await kms.send(
+      new SignCommand({
+        KeyId: keyId,
+        Message: new TextEncoder().encode('still here'),
+        MessageType: 'RAW',
+        SigningAlgorithm: 'ED25519_SHA_512' as SigningAlgorithmSpec,
+      }),
+    );
     expect(out.Signature?.length).toBe(64);
   });
 });

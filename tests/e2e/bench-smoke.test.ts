@@ -23,7 +23,11 @@ let child: ChildProcess | undefined;
 
 const killGroup = () => {
   if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
 };
 
@@ -37,26 +41,42 @@ const guarded = ['docs/benchmarks.md', 'scripts/bench/results/latest.json'];
 const digest = (p: string) => (existsSync(p) ? createHash('sha256').update(readFileSync(p)).digest('hex') : 'absent');
 
 test('npm run bench -- --smoke: exit 0, Sign figures for every 2-of-3 key spec, every signature verified, Markdown written', async () => {
-  const json = join(out, 'smoke.json'), md = join(out, 'smoke.md');
+  const json = join(out, 'smoke.json'),
+    md = join(out, 'smoke.md');
   const before = guarded.map(digest);
   // The bench's cluster data goes under `out` too (TMPDIR), so a killed run leaves nothing behind.
   const tmp = join(out, 'tmp');
   mkdirSync(tmp);
   child = spawn('npm', ['run', '--silent', 'bench', '--', '--smoke', '--json', json, '--md', md], {
-    cwd: process.cwd(), detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp },
+    cwd: process.cwd(),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, TMPDIR: tmp },
   });
   let log = '';
-  const keep = (d: Buffer) => { log += d.toString(); if (log.length > 100_000) log = log.slice(-50_000); };
+  const keep = (d: Buffer) => {
+    log += d.toString();
+    if (log.length > 100_000) log = log.slice(-50_000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   let timedOut = false;
   const exit = await new Promise<string>((resolve) => {
-    const timer = setTimeout(() => { timedOut = true; killGroup(); }, KILL_AFTER_MS);
-    child!.once('exit', (code, signal) => { clearTimeout(timer); resolve(String(code ?? signal)); });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, KILL_AFTER_MS);
+    child!.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(String(code ?? signal));
+    });
   });
   // On failure, the bench's own log says which measurement went wrong.
   if (exit !== '0' || timedOut) {
-    const bench = log.split('\n').filter((l) => l.startsWith('[bench]') || /Error/.test(l)).join('\n');
+    const bench = log
+      .split('\n')
+      .filter((l) => l.startsWith('[bench]') || /Error/.test(l))
+      .join('\n');
     throw new Error(`npm run bench -- --smoke ${timedOut ? `killed after ${KILL_AFTER_MS / 1000} s` : `exited ${exit}`}:\n${bench}`);
   }
 
@@ -68,16 +88,28 @@ test('npm run bench -- --smoke: exit 0, Sign figures for every 2-of-3 key spec, 
     const row = result.e2e.find((r) => r.keySpec === keySpec && r.t === 2 && r.n === 3);
     expect(row).toBeDefined();
     const summary = {
-      keySpec, skipped: row!.skipped, error: row!.error,
-      createKeys: row!.createKey?.n, signP50Positive: (row!.sign?.p50 ?? 0) > 0, signSamples: (row!.sign?.n ?? 0) > 0,
-      throughputErrors: row!.throughput?.map((t) => t.errors), throughputSigned: row!.throughput?.every((t) => t.signatures > 0),
-      rejected: row!.signatures?.rejected, allVerified: row!.signatures !== undefined && row!.signatures.returned > 0 && row!.signatures.verified === row!.signatures.returned,
+      keySpec,
+      skipped: row!.skipped,
+      error: row!.error,
+      createKeys: row!.createKey?.n,
+      signP50Positive: (row!.sign?.p50 ?? 0) > 0,
+      signSamples: (row!.sign?.n ?? 0) > 0,
+      throughputErrors: row!.throughput?.map((t) => t.errors),
+      throughputSigned: row!.throughput?.every((t) => t.signatures > 0),
+      rejected: row!.signatures?.rejected,
+      allVerified: row!.signatures !== undefined && row!.signatures.returned > 0 && row!.signatures.verified === row!.signatures.returned,
     };
     expect(summary).toEqual({
-      keySpec, skipped: undefined, error: undefined,
-      createKeys: 1, signP50Positive: true, signSamples: true,
-      throughputErrors: row!.throughput!.map(() => 0), throughputSigned: true,
-      rejected: 0, allVerified: true,
+      keySpec,
+      skipped: undefined,
+      error: undefined,
+      createKeys: 1,
+      signP50Positive: true,
+      signSamples: true,
+      throughputErrors: row!.throughput!.map(() => 0),
+      throughputSigned: true,
+      rejected: 0,
+      allVerified: true,
     });
     expect(row!.throughput!.length).toBeGreaterThan(0);
   }

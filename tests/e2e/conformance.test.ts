@@ -32,9 +32,17 @@ import { SPKI_PREFIX, ethAddress, ethSignature, highS, isLowS, nobleVerifies, op
 jest.setTimeout(180_000);
 
 const ADMIN = `arn:aws:iam::${ACCOUNT}:user/tutti-dev`;
-const ALICE: Credential = { accessKeyId: 'AKIATUTTIALICE000001', secretAccessKey: 'alice-secret-0000000000000000000000000001', principal: `arn:aws:iam::${ACCOUNT}:user/alice` };
+const ALICE: Credential = {
+  accessKeyId: 'AKIATUTTIALICE000001',
+  secretAccessKey: 'alice-secret-0000000000000000000000000001',
+  principal: `arn:aws:iam::${ACCOUNT}:user/alice`,
+};
 const OTHER_ACCOUNT = '444455556666';
-const CAROL: Credential = { accessKeyId: 'AKIATUTTICAROL000001', secretAccessKey: 'carol-secret-0000000000000000000000000001', principal: `arn:aws:iam::${OTHER_ACCOUNT}:user/carol` };
+const CAROL: Credential = {
+  accessKeyId: 'AKIATUTTICAROL000001',
+  secretAccessKey: 'carol-secret-0000000000000000000000000001',
+  principal: `arn:aws:iam::${OTHER_ACCOUNT}:user/carol`,
+};
 const MISS = '11111111-2222-3333-4444-555555555555';
 const M = new TextEncoder().encode('hello');
 const ED = 'ED25519_SHA_512';
@@ -48,16 +56,28 @@ let carol: KMSClient;
 
 /** The fixtures of the case list, with $S played by an Ed25519 key, and the ECDSA keys $K (secp256k1) and $P (P-256). */
 type F = {
-  S: string; S_ARN: string; X: string; D: string; Q: string; S2: string; S3: string; S4: string;
+  S: string;
+  S_ARN: string;
+  X: string;
+  D: string;
+  Q: string;
+  S2: string;
+  S3: string;
+  S4: string;
   /** ED-01's signature over M by S. */
   sig: Uint8Array;
-  K: string; K_ARN: string; P: string;
+  K: string;
+  K_ARN: string;
+  P: string;
   /** CreateKey's KeyMetadata of K and P. */
-  kMeta: Record<string, unknown>; pMeta: Record<string, unknown>;
+  kMeta: Record<string, unknown>;
+  pMeta: Record<string, unknown>;
   /** GetPublicKey of K and P. */
-  kSpki: Uint8Array; pSpki: Uint8Array;
+  kSpki: Uint8Array;
+  pSpki: Uint8Array;
   /** SIGN-01 (RAW M) and SIGN-03 (DIGEST SHA-256(M)) by K. */
-  kSig: Uint8Array; kDigestSig: Uint8Array;
+  kSig: Uint8Array;
+  kDigestSig: Uint8Array;
 };
 const f = {} as F;
 const arn = (id: string) => `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}`;
@@ -75,7 +95,12 @@ type SdkError = Error & { $metadata?: { httpStatusCode?: number; attempts?: numb
 
 /** The call must fail with `type`, HTTP `status`, and (if given) the message. */
 async function fails(p: Promise<unknown>, type: string, message?: string | RegExp, status = 400): Promise<SdkError> {
-  const err = await p.then((ok) => { throw new Error(`expected ${type}, got ${JSON.stringify(ok)}`); }, (e: SdkError) => e);
+  const err = await p.then(
+    (ok) => {
+      throw new Error(`expected ${type}, got ${JSON.stringify(ok)}`);
+    },
+    (e: SdkError) => e,
+  );
   expect({ name: err.name, status: err.$metadata?.httpStatusCode }).toEqual({ name: type, status });
   if (typeof message === 'string') expect(err.message).toBe(message);
   else if (message) expect(err.message).toMatch(message);
@@ -104,7 +129,10 @@ function verifies(spki: Uint8Array, message: Uint8Array, signature: Uint8Array):
 /** Sum of a counter over all its series in the gateway's /metrics. */
 async function metricSum(name: string): Promise<number> {
   const text = await (await fetch(`${cluster.endpoint}/metrics`)).text();
-  return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
 }
 
 beforeAll(async () => {
@@ -112,12 +140,25 @@ beforeAll(async () => {
   kms = cluster.client();
   alice = cluster.client(ALICE);
   carol = cluster.client(CAROL);
-  const ecdsaKey = (keySpec: string) => call('CreateKey', {
-    KeySpec: keySpec, KeyUsage: 'SIGN_VERIFY', Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }], TuttiSigningPolicy: widePolicy(keySpec) }),
-  }).then((out) => out.KeyMetadata as Record<string, unknown>);
+  const ecdsaKey = (keySpec: string) =>
+    call('CreateKey', {
+      KeySpec: keySpec,
+      KeyUsage: 'SIGN_VERIFY',
+      Policy: JSON.stringify({
+        Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+        TuttiSigningPolicy: widePolicy(keySpec),
+      }),
+    }).then((out) => out.KeyMetadata as Record<string, unknown>);
   const [S, X, D, Q, S2, S3, S4, kMeta, pMeta] = await Promise.all([
-    createKey({ Description: 'the $S of the case list (Ed25519)' }), createKey({ KeySpec: 'ECC_NIST_EDWARDS448' }),
-    createKey(), createKey(), createKey(), createKey(), createKey(), ecdsaKey('ECC_SECG_P256K1'), ecdsaKey('ECC_NIST_P256'),
+    createKey({ Description: 'the $S of the case list (Ed25519)' }),
+    createKey({ KeySpec: 'ECC_NIST_EDWARDS448' }),
+    createKey(),
+    createKey(),
+    createKey(),
+    createKey(),
+    createKey(),
+    ecdsaKey('ECC_SECG_P256K1'),
+    ecdsaKey('ECC_NIST_P256'),
   ]);
   const K = kMeta!.KeyId as string;
   const P = pMeta!.KeyId as string;
@@ -154,8 +195,12 @@ describe('framing and protocol', () => {
     ['PROTO-06', { target: 'DescribeKey', body: '{"KeyId":' }, 400, { __type: 'SerializationException' }],
     ['PROTO-07', { target: 'DescribeKey', body: '[]' }, 400, { __type: 'SerializationException' }],
     ['PROTO-08', { target: 'DescribeKey', body: '{"KeyId":123}' }, 400, { __type: 'SerializationException' }],
-    ['PROTO-11', { target: 'DescribeKey', body: '' }, 400,
-      { __type: 'ValidationException', message: "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null" }],
+    [
+      'PROTO-11',
+      { target: 'DescribeKey', body: '' },
+      400,
+      { __type: 'ValidationException', message: "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null" },
+    ],
   ];
   test.each(errors)('%s', async (_id, r, status, body) => {
     const res = await raw(r);
@@ -177,7 +222,9 @@ describe('framing and protocol', () => {
 
   test('PROTO-10/12: unknown members are ignored; application/x-amz-json-1.0 is accepted', async () => {
     expect((await raw({ target: 'DescribeKey', body: JSON.stringify({ KeyId: f.S, SomeFutureMember: true }) })).status).toBe(200);
-    expect((await raw({ target: 'DescribeKey', body: JSON.stringify({ KeyId: f.S }), extraHeaders: { 'content-type': 'application/x-amz-json-1.0' } })).status).toBe(200);
+    expect(
+      (await raw({ target: 'DescribeKey', body: JSON.stringify({ KeyId: f.S }), extraHeaders: { 'content-type': 'application/x-amz-json-1.0' } })).status,
+    ).toBe(200);
   });
 
   test('PROTO-13: GET / is a JSON 404', async () => {
@@ -221,26 +268,114 @@ describe('framing and protocol', () => {
 
 // ------------------------------------------------------------------------------------------------
 describe('SigV4', () => {
-  const MISMATCH = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+  const MISMATCH =
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
   const describeS = () => JSON.stringify({ KeyId: f.S });
   const cases: [string, () => RawRequest, string, string | RegExp | undefined][] = [
     ['AUTH-01', () => ({ sign: false, body: describeS() }), 'MissingAuthenticationTokenException', 'Missing Authentication Token'],
-    ['AUTH-02', () => ({ body: describeS(), after: (r) => { r.headers.authorization = r.headers.authorization!.replace(/, Signature=[0-9a-f]+/, ''); } }), 'IncompleteSignatureException', undefined],
-    ['AUTH-03', () => ({ body: describeS(), after: (r) => { r.headers.authorization = r.headers.authorization!.replace('AWS4-HMAC-SHA256', 'AWS4-ECDSA-P256-SHA256'); } }), 'IncompleteSignatureException', undefined],
-    ['AUTH-04', () => ({ body: describeS(), accessKeyId: 'AKIAUNKNOWN000000000' }), 'UnrecognizedClientException', 'The security token included in the request is invalid.'],
+    [
+      'AUTH-02',
+      () => ({
+        body: describeS(),
+        after: (r) => {
+          r.headers.authorization = r.headers.authorization!.replace(/, Signature=[0-9a-f]+/, '');
+        },
+      }),
+      'IncompleteSignatureException',
+      undefined,
+    ],
+    [
+      'AUTH-03',
+      () => ({
+        body: describeS(),
+        after: (r) => {
+          r.headers.authorization = r.headers.authorization!.replace('AWS4-HMAC-SHA256', 'AWS4-ECDSA-P256-SHA256');
+        },
+      }),
+      'IncompleteSignatureException',
+      undefined,
+    ],
+    [
+      'AUTH-04',
+      () => ({ body: describeS(), accessKeyId: 'AKIAUNKNOWN000000000' }),
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    ],
     ['AUTH-05', () => ({ body: describeS(), secretAccessKey: 'not-the-secret' }), 'InvalidSignatureException', MISMATCH],
-    ['AUTH-06', () => ({ target: 'Sign', body: JSON.stringify({ KeyId: f.S, Message: 'aGk=', SigningAlgorithm: ED }), after: (r) => { r.body = JSON.stringify({ KeyId: f.S2, Message: 'aGk=', SigningAlgorithm: ED }); } }), 'InvalidSignatureException', undefined],
-    ['AUTH-07', () => ({ target: 'Sign', contentSha256: false, body: JSON.stringify({ KeyId: f.S, Message: 'aGk=', SigningAlgorithm: ED }), after: (r) => { r.body = JSON.stringify({ KeyId: f.S2, Message: 'aGk=', SigningAlgorithm: ED }); } }), 'InvalidSignatureException', MISMATCH],
-    ['AUTH-08', () => ({ body: JSON.stringify({ KeyId: f.S4 }), after: (r) => { r.headers['x-amz-target'] = 'TrentService.ScheduleKeyDeletion'; } }), 'InvalidSignatureException', MISMATCH],
+    [
+      'AUTH-06',
+      () => ({
+        target: 'Sign',
+        body: JSON.stringify({ KeyId: f.S, Message: 'aGk=', SigningAlgorithm: ED }),
+        after: (r) => {
+          r.body = JSON.stringify({ KeyId: f.S2, Message: 'aGk=', SigningAlgorithm: ED });
+        },
+      }),
+      'InvalidSignatureException',
+      undefined,
+    ],
+    [
+      'AUTH-07',
+      () => ({
+        target: 'Sign',
+        contentSha256: false,
+        body: JSON.stringify({ KeyId: f.S, Message: 'aGk=', SigningAlgorithm: ED }),
+        after: (r) => {
+          r.body = JSON.stringify({ KeyId: f.S2, Message: 'aGk=', SigningAlgorithm: ED });
+        },
+      }),
+      'InvalidSignatureException',
+      MISMATCH,
+    ],
+    [
+      'AUTH-08',
+      () => ({
+        body: JSON.stringify({ KeyId: f.S4 }),
+        after: (r) => {
+          r.headers['x-amz-target'] = 'TrentService.ScheduleKeyDeletion';
+        },
+      }),
+      'InvalidSignatureException',
+      MISMATCH,
+    ],
     ['AUTH-09', () => ({ body: describeS(), unsigned: ['x-amz-target'] }), 'InvalidSignatureException', /X-Amz-Target/],
     ['AUTH-10', () => ({ body: describeS(), unsigned: ['host'] }), 'InvalidSignatureException', /Host/],
     ['AUTH-11', () => ({ body: describeS(), extraHeaders: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }), 'InvalidSignatureException', undefined],
-    ['AUTH-12', () => ({ body: describeS(), signingDate: new Date(Date.now() - 6 * 60_000) }), 'InvalidSignatureException', /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/],
+    [
+      'AUTH-12',
+      () => ({ body: describeS(), signingDate: new Date(Date.now() - 6 * 60_000) }),
+      'InvalidSignatureException',
+      /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 5 min\.\)$/,
+    ],
     ['AUTH-13', () => ({ body: describeS(), signingDate: new Date(Date.now() + 6 * 60_000) }), 'InvalidSignatureException', /^Signature not yet current: /],
-    ['AUTH-15', () => ({ body: describeS(), signingDate: new Date(Date.now() - 86_400_000), after: (r) => { r.headers['x-amz-date'] = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, ''); } }), 'InvalidSignatureException', /^Date in Credential scope does not match/],
+    [
+      'AUTH-15',
+      () => ({
+        body: describeS(),
+        signingDate: new Date(Date.now() - 86_400_000),
+        after: (r) => {
+          r.headers['x-amz-date'] = new Date()
+            .toISOString()
+            .replace(/[-:]/g, '')
+            .replace(/\.\d{3}/, '');
+        },
+      }),
+      'InvalidSignatureException',
+      /^Date in Credential scope does not match/,
+    ],
     ['AUTH-16', () => ({ body: describeS(), region: 'us-west-2' }), 'InvalidSignatureException', 'Credential should be scoped to a valid region. '],
     ['AUTH-17', () => ({ body: describeS(), service: 's3' }), 'InvalidSignatureException', "Credential should be scoped to correct service: 'kms'. "],
-    ['AUTH-18', () => ({ body: describeS(), after: (r) => { delete r.headers['x-amz-date']; } }), 'IncompleteSignatureException', undefined],
+    [
+      'AUTH-18',
+      () => ({
+        body: describeS(),
+        after: (r) => {
+          delete r.headers['x-amz-date'];
+        },
+      }),
+      'IncompleteSignatureException',
+      undefined,
+    ],
     ['AUTH-19', () => ({ body: describeS(), extraHeaders: { 'x-amz-security-token': 'FwoGZXIvYXdzE' } }), 'UnrecognizedClientException', undefined],
   ];
   test.each(cases)('%s', async (_id, r, type, message) => {
@@ -257,7 +392,13 @@ describe('SigV4', () => {
   test('AUTH-14/21/24: 4 minutes of skew is fine; a replay within 5 minutes is answered (no replay cache); header values are canonicalised', async () => {
     expect((await raw({ target: 'DescribeKey', body: JSON.stringify({ KeyId: f.S }), signingDate: new Date(Date.now() - 4 * 60_000) })).status).toBe(200);
     let replay: { headers: Record<string, string>; body: string | Uint8Array } | undefined;
-    await raw({ target: 'DescribeKey', body: JSON.stringify({ KeyId: f.S }), after: (r) => { replay = { headers: { ...r.headers }, body: r.body }; } });
+    await raw({
+      target: 'DescribeKey',
+      body: JSON.stringify({ KeyId: f.S }),
+      after: (r) => {
+        replay = { headers: { ...r.headers }, body: r.body };
+      },
+    });
     const again = await fetch(`${cluster.endpoint}/`, { method: 'POST', headers: replay!.headers, body: replay!.body });
     expect(again.status).toBe(200);
     expect((await raw({ target: 'DescribeKey', body: JSON.stringify({ KeyId: f.S }), extraHeaders: { 'x-test': '  a    b  ' } })).status).toBe(200);
@@ -279,15 +420,31 @@ describe('SigV4', () => {
 describe('CreateKey', () => {
   test('CK-01: ECC_SECG_P256K1 KeyMetadata (SigningAlgorithms: ECDSA_SHA_256, then the extension ECDSA_KECCAK_256)', () => {
     expect(f.kMeta).toEqual({
-      AWSAccountId: ACCOUNT, KeyId: f.K, Arn: f.K_ARN, CreationDate: expect.any(Date), Enabled: true, Description: '', KeyUsage: 'SIGN_VERIFY',
-      KeyState: 'Enabled', Origin: 'AWS_KMS', KeyManager: 'CUSTOMER', KeySpec: 'ECC_SECG_P256K1', CustomerMasterKeySpec: 'ECC_SECG_P256K1',
-      SigningAlgorithms: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'], MultiRegion: false,
+      AWSAccountId: ACCOUNT,
+      KeyId: f.K,
+      Arn: f.K_ARN,
+      CreationDate: expect.any(Date),
+      Enabled: true,
+      Description: '',
+      KeyUsage: 'SIGN_VERIFY',
+      KeyState: 'Enabled',
+      Origin: 'AWS_KMS',
+      KeyManager: 'CUSTOMER',
+      KeySpec: 'ECC_SECG_P256K1',
+      CustomerMasterKeySpec: 'ECC_SECG_P256K1',
+      SigningAlgorithms: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'],
+      MultiRegion: false,
     });
     expect(f.kMeta.EncryptionAlgorithms).toBeUndefined();
   });
 
   test('CK-03: ECC_NIST_P256 SigningAlgorithms [ECDSA_SHA_256]', () => {
-    expect(f.pMeta).toMatchObject({ KeySpec: 'ECC_NIST_P256', CustomerMasterKeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['ECDSA_SHA_256'] });
+    expect(f.pMeta).toMatchObject({
+      KeySpec: 'ECC_NIST_P256',
+      CustomerMasterKeySpec: 'ECC_NIST_P256',
+      KeyUsage: 'SIGN_VERIFY',
+      SigningAlgorithms: ['ECDSA_SHA_256'],
+    });
   });
 
   test('CK-04: the deprecated CustomerMasterKeySpec ECC_SECG_P256K1 creates a key; KeySpec and CustomerMasterKeySpec both say so', async () => {
@@ -300,29 +457,75 @@ describe('CreateKey', () => {
     const out = await call('CreateKey', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' });
     const md = out.KeyMetadata as Record<string, unknown>;
     expect(md).toEqual({
-      AWSAccountId: ACCOUNT, KeyId: expect.stringMatching(/^[0-9a-f-]{36}$/), Arn: arn(md.KeyId as string), CreationDate: expect.any(Date),
-      Enabled: true, Description: '', KeyUsage: 'SIGN_VERIFY', KeyState: 'Enabled', Origin: 'AWS_KMS', KeyManager: 'CUSTOMER',
-      KeySpec: 'ECC_NIST_EDWARDS25519', CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519', SigningAlgorithms: [ED, 'ED25519_PH_SHA_512'], MultiRegion: false,
+      AWSAccountId: ACCOUNT,
+      KeyId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      Arn: arn(md.KeyId as string),
+      CreationDate: expect.any(Date),
+      Enabled: true,
+      Description: '',
+      KeyUsage: 'SIGN_VERIFY',
+      KeyState: 'Enabled',
+      Origin: 'AWS_KMS',
+      KeyManager: 'CUSTOMER',
+      KeySpec: 'ECC_NIST_EDWARDS25519',
+      CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519',
+      SigningAlgorithms: [ED, 'ED25519_PH_SHA_512'],
+      MultiRegion: false,
     });
   });
 
   const base = { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' };
   const cases: [string, object, string, string | RegExp | undefined][] = [
-    ['CK-05', { ...base, CustomerMasterKeySpec: 'ECC_SECG_P256K1' }, 'ValidationException', 'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.'],
-    ['CK-06', { KeySpec: 'ECC_NIST_EDWARDS25519' }, 'ValidationException', 'You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.'],
-    ['CK-07 (on Ed25519)', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'ENCRYPT_DECRYPT' }, 'ValidationException', 'KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec ECC_NIST_EDWARDS25519'],
+    [
+      'CK-05',
+      { ...base, CustomerMasterKeySpec: 'ECC_SECG_P256K1' },
+      'ValidationException',
+      'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.',
+    ],
+    [
+      'CK-06',
+      { KeySpec: 'ECC_NIST_EDWARDS25519' },
+      'ValidationException',
+      'You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.',
+    ],
+    [
+      'CK-07 (on Ed25519)',
+      { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'ENCRYPT_DECRYPT' },
+      'ValidationException',
+      'KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec ECC_NIST_EDWARDS25519',
+    ],
     ['CK-08', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'KEY_AGREEMENT' }, 'ValidationException', /^KeyUsage KEY_AGREEMENT is not compatible with KeySpec/],
-    ['CK-09', { KeySpec: 'HMAC_random', KeyUsage: 'SIGN_VERIFY' }, 'ValidationException', /^1 validation error detected: Value 'HMAC_random' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: \[/],
-    ['CK-10', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'RANDOM' }, 'ValidationException', /^1 validation error detected: Value 'RANDOM' at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: \[/],
+    [
+      'CK-09',
+      { KeySpec: 'HMAC_random', KeyUsage: 'SIGN_VERIFY' },
+      'ValidationException',
+      /^1 validation error detected: Value 'HMAC_random' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: \[/,
+    ],
+    [
+      'CK-10',
+      { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'RANDOM' },
+      'ValidationException',
+      /^1 validation error detected: Value 'RANDOM' at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: \[/,
+    ],
     ['CK-11', {}, 'UnsupportedOperationException', /SYMMETRIC_DEFAULT/],
     ['CK-12', { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }, 'UnsupportedOperationException', undefined],
     ['CK-13', { ...base, Origin: 'EXTERNAL' }, 'UnsupportedOperationException', /Origin EXTERNAL/],
     ['CK-14', { ...base, MultiRegion: true }, 'UnsupportedOperationException', /MultiRegion/],
-    ['CK-15', { ...base, Description: 'd'.repeat(8193) }, 'ValidationException', /^1 validation error detected: Value '.*' at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192$/s],
+    [
+      'CK-15',
+      { ...base, Description: 'd'.repeat(8193) },
+      'ValidationException',
+      /^1 validation error detected: Value '.*' at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192$/s,
+    ],
     ['CK-16', { ...base, Tags: [{ TagKey: 'aws:x', TagValue: 'v' }] }, 'TagException', 'Tags beginning with aws: are reserved'],
     ['CK-17', { ...base, Tags: [{ TagKey: 'AWS:x', TagValue: 'v' }] }, 'TagException', 'Tags beginning with aws: are reserved'],
     ['CK-18', { ...base, Tags: Array.from({ length: 51 }, (_, i) => ({ TagKey: `t${i}`, TagValue: '' })) }, 'TagException', 'Too many tags'],
-    ['CK-19', { ...base, Tags: [{ TagKey: 'k'.repeat(129), TagValue: 'v' }] }, 'ValidationException', /^1 validation error detected: Value 'k+' at 'tags\.1\.member\.tagKey' failed to satisfy constraint: Member must have length less than or equal to 128$/],
+    [
+      'CK-19',
+      { ...base, Tags: [{ TagKey: 'k'.repeat(129), TagValue: 'v' }] },
+      'ValidationException',
+      /^1 validation error detected: Value 'k+' at 'tags\.1\.member\.tagKey' failed to satisfy constraint: Member must have length less than or equal to 128$/,
+    ],
     ['CK-20', { ...base, Policy: '{not json' }, 'MalformedPolicyDocumentException', undefined],
   ];
   test.each(cases)('%s', async (_id, input, type, message) => {
@@ -364,10 +567,25 @@ describe('DescribeKey', () => {
     ['DK-08', () => ({ KeyId: '134f2428cec14b25a1ae9048164dba47' }), 'NotFoundException', () => "Invalid keyId '134f2428cec14b25a1ae9048164dba47'"],
     ['DK-09', () => ({ KeyId: `arn:aws:kms:ap-southeast-1:${ACCOUNT}:key/${f.S}` }), 'NotFoundException', () => 'Invalid arn ap-southeast-1'],
     ['DK-10', () => ({ KeyId: 'alias/nope' }), 'NotFoundException', () => `Alias ${aliasArn('alias/nope')} is not found.`],
-    ['DK-11', () => ({}), 'ValidationException', () => "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"],
-    ['DK-12', () => ({ KeyId: '' }), 'ValidationException', () => "1 validation error detected: Value '' at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1"],
+    [
+      'DK-11',
+      () => ({}),
+      'ValidationException',
+      () => "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null",
+    ],
+    [
+      'DK-12',
+      () => ({ KeyId: '' }),
+      'ValidationException',
+      () => "1 validation error detected: Value '' at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    ],
     ['DK-13', () => ({ KeyId: 'k'.repeat(2049) }), 'ValidationException', () => /Member must have length less than or equal to 2048$/],
-    ['DK-16', () => ({ KeyId: f.S, GrantTokens: Array(11).fill('t') }), 'ValidationException', () => /at 'grantTokens' failed to satisfy constraint: Member must have length less than or equal to 10$/],
+    [
+      'DK-16',
+      () => ({ KeyId: f.S, GrantTokens: Array(11).fill('t') }),
+      'ValidationException',
+      () => /at 'grantTokens' failed to satisfy constraint: Member must have length less than or equal to 10$/,
+    ],
   ];
   test.each(cases)('%s', async (_id, input, type, message) => {
     await fails(call('DescribeKey', input()), type, message());
@@ -414,7 +632,13 @@ describe('GetPublicKey', () => {
     const pub = out.PublicKey as Uint8Array;
     expect(pub).toHaveLength(44);
     expect(Buffer.from(pub.subarray(0, 12)).toString('hex')).toBe('302a300506032b6570032100');
-    expect(out).toMatchObject({ KeyId: f.S_ARN, KeySpec: 'ECC_NIST_EDWARDS25519', CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: [ED, 'ED25519_PH_SHA_512'] });
+    expect(out).toMatchObject({
+      KeyId: f.S_ARN,
+      KeySpec: 'ECC_NIST_EDWARDS25519',
+      CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519',
+      KeyUsage: 'SIGN_VERIFY',
+      SigningAlgorithms: [ED, 'ED25519_PH_SHA_512'],
+    });
     expect(out.EncryptionAlgorithms).toBeUndefined();
   });
 
@@ -465,7 +689,7 @@ describe('Sign (cases written for secp256k1, run on Ed25519 where they are not a
     expect(nobleVerifies('p256', f.pSpki, H32, der, true)).toBe(true);
   });
 
-  test('SIGN-04: DIGEST K32 (a Keccak-256 hash): recoverAddress with one of v = 27, 28 gives the key\'s address', async () => {
+  test("SIGN-04: DIGEST K32 (a Keccak-256 hash): recoverAddress with one of v = 27, 28 gives the key's address", async () => {
     const K32 = keccak_256(enc('an Ethereum hash'));
     const der = (await call('Sign', { KeyId: f.K, Message: K32, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' })).Signature as Uint8Array;
     const hash = `0x${Buffer.from(K32).toString('hex')}` as const;
@@ -475,10 +699,17 @@ describe('Sign (cases written for secp256k1, run on Ed25519 where they are not a
     expect(recovered.filter((a) => a === ethAddress(f.kSpki))).toHaveLength(1);
   });
 
-  const digestCases: [string, number][] = [['SIGN-05', 31], ['SIGN-06', 33], ['SIGN-07', M.length]];
+  const digestCases: [string, number][] = [
+    ['SIGN-05', 31],
+    ['SIGN-06', 33],
+    ['SIGN-07', M.length],
+  ];
   test.each(digestCases)('%s: a DIGEST of %i bytes is ValidationException', async (_id, length) => {
-    await fails(call('Sign', { KeyId: f.K, Message: length === M.length ? M : new Uint8Array(length), MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }),
-      'ValidationException', 'Digest is invalid length for algorithm ECDSA_SHA_256.');
+    await fails(
+      call('Sign', { KeyId: f.K, Message: length === M.length ? M : new Uint8Array(length), MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }),
+      'ValidationException',
+      'Digest is invalid length for algorithm ECDSA_SHA_256.',
+    );
   });
 
   const usageCases: [string, () => string, string, string][] = [
@@ -488,15 +719,26 @@ describe('Sign (cases written for secp256k1, run on Ed25519 where they are not a
     ['SIGN-17 (on $K)', () => f.K, 'RSASSA_PSS_SHA_256', 'ECC_SECG_P256K1'],
   ];
   test.each(usageCases)('%s: %s… is InvalidKeyUsageException', async (_id, key, algorithm, spec) => {
-    await fails(call('Sign', { KeyId: key(), Message: M, SigningAlgorithm: algorithm }), 'InvalidKeyUsageException', `Algorithm ${algorithm} is incompatible with key spec ${spec}.`);
+    await fails(
+      call('Sign', { KeyId: key(), Message: M, SigningAlgorithm: algorithm }),
+      'InvalidKeyUsageException',
+      `Algorithm ${algorithm} is incompatible with key spec ${spec}.`,
+    );
   });
 
   test('SIGN-29 (100 here, not 1000: each is a DKLs23 session): DIGEST signs of random digests are all low-S and verify', async () => {
     const digests = Array.from({ length: 100 }, () => crypto.getRandomValues(new Uint8Array(32)));
     const sigs: Uint8Array[] = [];
     for (let i = 0; i < digests.length; i += 10) {
-      sigs.push(...await Promise.all(digests.slice(i, i + 10).map((d) => call('Sign', { KeyId: f.K, Message: d, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' })
-        .then((out) => out.Signature as Uint8Array))));
+      sigs.push(
+        ...(await Promise.all(
+          digests
+            .slice(i, i + 10)
+            .map((d) =>
+              call('Sign', { KeyId: f.K, Message: d, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }).then((out) => out.Signature as Uint8Array),
+            ),
+        )),
+      );
     }
     digests.forEach((d, i) => {
       expect(isLowS('secp256k1', sigs[i]!)).toBe(true);
@@ -505,16 +747,57 @@ describe('Sign (cases written for secp256k1, run on Ed25519 where they are not a
   });
 
   /** A Sign input from the fixtures, built when the test runs (fixtures exist only after beforeAll). */
-  const sign = (extra: object | (() => object)) => () => ({ KeyId: f.S, Message: M, MessageType: 'RAW', SigningAlgorithm: ED, ...(typeof extra === 'function' ? extra() : extra) });
+  const sign = (extra: object | (() => object)) => () => ({
+    KeyId: f.S,
+    Message: M,
+    MessageType: 'RAW',
+    SigningAlgorithm: ED,
+    ...(typeof extra === 'function' ? extra() : extra),
+  });
   const cases: [string, () => object, string, () => string | RegExp | undefined][] = [
-    ['SIGN-09', sign({ Message: new Uint8Array(4097) }), 'ValidationException', () => "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096"],
-    ['SIGN-10', sign({ Message: new Uint8Array(0) }), 'ValidationException', () => "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length greater than or equal to 1"],
-    ['SIGN-11', () => ({ KeyId: f.S, SigningAlgorithm: ED }), 'ValidationException', () => /^1 validation error detected: Value null at 'message' failed to satisfy constraint: Member must not be null/],
-    ['SIGN-12', () => ({ KeyId: f.S, Message: M }), 'ValidationException', () => /Value null at 'signingAlgorithm' failed to satisfy constraint: Member must not be null/],
+    [
+      'SIGN-09',
+      sign({ Message: new Uint8Array(4097) }),
+      'ValidationException',
+      () => "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096",
+    ],
+    [
+      'SIGN-10',
+      sign({ Message: new Uint8Array(0) }),
+      'ValidationException',
+      () => "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    ],
+    [
+      'SIGN-11',
+      () => ({ KeyId: f.S, SigningAlgorithm: ED }),
+      'ValidationException',
+      () => /^1 validation error detected: Value null at 'message' failed to satisfy constraint: Member must not be null/,
+    ],
+    [
+      'SIGN-12',
+      () => ({ KeyId: f.S, Message: M }),
+      'ValidationException',
+      () => /Value null at 'signingAlgorithm' failed to satisfy constraint: Member must not be null/,
+    ],
     ['SIGN-13', () => ({ Message: M }), 'ValidationException', () => /^2 validation errors detected: /],
-    ['SIGN-17 (on Ed25519)', sign({ SigningAlgorithm: 'RSASSA_PSS_SHA_256' }), 'InvalidKeyUsageException', () => 'Algorithm RSASSA_PSS_SHA_256 is incompatible with key spec ECC_NIST_EDWARDS25519.'],
-    ['SIGN-18', sign({ SigningAlgorithm: 'FOO' }), 'ValidationException', () => /^1 validation error detected: Value 'FOO' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: \[/],
-    ['SIGN-19', sign({ MessageType: 'INVALID' }), 'ValidationException', () => /^1 validation error detected: Value 'INVALID' at 'messageType' failed to satisfy constraint: Member must satisfy enum value set: \[/],
+    [
+      'SIGN-17 (on Ed25519)',
+      sign({ SigningAlgorithm: 'RSASSA_PSS_SHA_256' }),
+      'InvalidKeyUsageException',
+      () => 'Algorithm RSASSA_PSS_SHA_256 is incompatible with key spec ECC_NIST_EDWARDS25519.',
+    ],
+    [
+      'SIGN-18',
+      sign({ SigningAlgorithm: 'FOO' }),
+      'ValidationException',
+      () => /^1 validation error detected: Value 'FOO' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: \[/,
+    ],
+    [
+      'SIGN-19',
+      sign({ MessageType: 'INVALID' }),
+      'ValidationException',
+      () => /^1 validation error detected: Value 'INVALID' at 'messageType' failed to satisfy constraint: Member must satisfy enum value set: \[/,
+    ],
     ['SIGN-20', sign({ MessageType: 'EXTERNAL_MU' }), 'ValidationException', () => /EXTERNAL_MU/],
     ['SIGN-22', sign(() => ({ KeyId: f.D })), 'DisabledException', () => `${arn(f.D)} is disabled.`],
     ['SIGN-23', sign(() => ({ KeyId: f.Q })), 'KMSInvalidStateException', () => `${arn(f.Q)} is pending deletion.`],
@@ -558,7 +841,7 @@ describe('Sign (cases written for secp256k1, run on Ed25519 where they are not a
     await call('DisableKey', { KeyId: f.S2 });
     await fails(call('Sign', { KeyId: f.S2, Message: M, SigningAlgorithm: ED }), 'DisabledException');
     await call('EnableKey', { KeyId: f.S2 });
-    expect(((await call('Sign', { KeyId: f.S2, Message: M, SigningAlgorithm: ED })).Signature as Uint8Array)).toHaveLength(64);
+    expect((await call('Sign', { KeyId: f.S2, Message: M, SigningAlgorithm: ED })).Signature as Uint8Array).toHaveLength(64);
   });
 });
 
@@ -585,16 +868,27 @@ describe('Sign — Ed25519', () => {
     expect(referenceEd25519phVerify(sig, H64, pub)).toBe(true);
     expect(ed25519ph.verify(sig, M, pub)).toBe(false);
     // VER-18
-    expect(await call('Verify', { KeyId: f.S, Message: H64, MessageType: 'DIGEST', Signature: sig, SigningAlgorithm: 'ED25519_PH_SHA_512' })).toMatchObject({ SignatureValid: true });
-    await fails(call('Sign', { KeyId: f.S, Message: H64, MessageType: 'RAW', SigningAlgorithm: 'ED25519_PH_SHA_512' }),
-      'ValidationException', 'MessageType RAW is not supported for ED25519_PH_SHA_512; use DIGEST.');
-    await fails(call('Sign', { KeyId: f.S, Message: new Uint8Array(32), MessageType: 'DIGEST', SigningAlgorithm: 'ED25519_PH_SHA_512' }),
-      'ValidationException', 'Digest is invalid length for algorithm ED25519_PH_SHA_512.');
+    expect(await call('Verify', { KeyId: f.S, Message: H64, MessageType: 'DIGEST', Signature: sig, SigningAlgorithm: 'ED25519_PH_SHA_512' })).toMatchObject({
+      SignatureValid: true,
+    });
+    await fails(
+      call('Sign', { KeyId: f.S, Message: H64, MessageType: 'RAW', SigningAlgorithm: 'ED25519_PH_SHA_512' }),
+      'ValidationException',
+      'MessageType RAW is not supported for ED25519_PH_SHA_512; use DIGEST.',
+    );
+    await fails(
+      call('Sign', { KeyId: f.S, Message: new Uint8Array(32), MessageType: 'DIGEST', SigningAlgorithm: 'ED25519_PH_SHA_512' }),
+      'ValidationException',
+      'Digest is invalid length for algorithm ED25519_PH_SHA_512.',
+    );
   });
 
   test('ED-08: ECDSA_SHA_256 on an Ed25519 key', async () => {
-    await fails(call('Sign', { KeyId: f.S, Message: M, SigningAlgorithm: 'ECDSA_SHA_256' }), 'InvalidKeyUsageException',
-      'Algorithm ECDSA_SHA_256 is incompatible with key spec ECC_NIST_EDWARDS25519.');
+    await fails(
+      call('Sign', { KeyId: f.S, Message: M, SigningAlgorithm: 'ECDSA_SHA_256' }),
+      'InvalidKeyUsageException',
+      'Algorithm ECDSA_SHA_256 is incompatible with key spec ECC_NIST_EDWARDS25519.',
+    );
   });
 
   test('ED-10: a 1232-byte (Solana-sized) message', async () => {
@@ -635,11 +929,19 @@ describe('Verify', () => {
   });
 
   test('VER-09: a DIGEST of 15 bytes is ValidationException', async () => {
-    await fails(call('Verify', ecdsa({ Message: new Uint8Array(15), MessageType: 'DIGEST' })), 'ValidationException', 'Digest is invalid length for algorithm ECDSA_SHA_256.');
+    await fails(
+      call('Verify', ecdsa({ Message: new Uint8Array(15), MessageType: 'DIGEST' })),
+      'ValidationException',
+      'Digest is invalid length for algorithm ECDSA_SHA_256.',
+    );
   });
 
   test('VER-13: ECDSA_SHA_384 on $K is InvalidKeyUsageException', async () => {
-    await fails(call('Verify', ecdsa({ SigningAlgorithm: 'ECDSA_SHA_384' })), 'InvalidKeyUsageException', 'Algorithm ECDSA_SHA_384 is incompatible with key spec ECC_SECG_P256K1.');
+    await fails(
+      call('Verify', ecdsa({ SigningAlgorithm: 'ECDSA_SHA_384' })),
+      'InvalidKeyUsageException',
+      'Algorithm ECDSA_SHA_384 is incompatible with key spec ECC_SECG_P256K1.',
+    );
   });
 
   test('VER-20: a valid DER signature over SHA-256(M) by another secp256k1 key is KMSInvalidSignatureException', async () => {
@@ -656,7 +958,15 @@ describe('Verify', () => {
   });
 
   test('VER-05 (on Ed25519): a signature over another message is {"__type":"KMSInvalidSignatureException"} and nothing else', async () => {
-    const res = await raw({ target: 'Verify', body: JSON.stringify({ KeyId: f.S, Message: Buffer.from('hellohello').toString('base64'), Signature: Buffer.from(f.sig).toString('base64'), SigningAlgorithm: ED }) });
+    const res = await raw({
+      target: 'Verify',
+      body: JSON.stringify({
+        KeyId: f.S,
+        Message: Buffer.from('hellohello').toString('base64'),
+        Signature: Buffer.from(f.sig).toString('base64'),
+        SigningAlgorithm: ED,
+      }),
+    });
     expect([res.status, res.text]).toEqual([400, '{"__type":"KMSInvalidSignatureException"}']);
     await fails(call('Verify', verify({ Message: enc('hellohello') })), 'KMSInvalidSignatureException');
   });
@@ -674,8 +984,16 @@ describe('Verify', () => {
   });
 
   test('VER-10/11/12: Signature length and presence', async () => {
-    await fails(call('Verify', verify({ Signature: new Uint8Array(0) })), 'ValidationException', /at 'signature' failed to satisfy constraint: Member must have length greater than or equal to 1$/);
-    await fails(call('Verify', verify({ Signature: new Uint8Array(6145) })), 'ValidationException', /at 'signature' failed to satisfy constraint: Member must have length less than or equal to 6144$/);
+    await fails(
+      call('Verify', verify({ Signature: new Uint8Array(0) })),
+      'ValidationException',
+      /at 'signature' failed to satisfy constraint: Member must have length greater than or equal to 1$/,
+    );
+    await fails(
+      call('Verify', verify({ Signature: new Uint8Array(6145) })),
+      'ValidationException',
+      /at 'signature' failed to satisfy constraint: Member must have length less than or equal to 6144$/,
+    );
     await fails(call('Verify', { KeyId: f.S, Message: M, SigningAlgorithm: ED }), 'ValidationException', /Value null at 'signature'/);
   });
 
@@ -716,8 +1034,16 @@ describe('ListKeys', () => {
   });
 
   test('LK-04/05/06: Limit 0, Limit 1001, a bogus Marker', async () => {
-    await fails(call('ListKeys', { Limit: 0 }), 'ValidationException', "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1");
-    await fails(call('ListKeys', { Limit: 1001 }), 'ValidationException', /^1 validation error detected: Value '1001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000$/);
+    await fails(
+      call('ListKeys', { Limit: 0 }),
+      'ValidationException',
+      "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    );
+    await fails(
+      call('ListKeys', { Limit: 1001 }),
+      'ValidationException',
+      /^1 validation error detected: Value '1001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000$/,
+    );
     await fails(call('ListKeys', { Marker: 'bogus' }), 'InvalidMarkerException');
   });
 });
@@ -730,11 +1056,32 @@ describe('Aliases', () => {
   });
 
   const cases: [string, () => object, string, () => string | RegExp | undefined][] = [
-    ['AL-02', () => ({ AliasName: 'alias/t-new', TargetKeyId: f.S }), 'AlreadyExistsException', () => `An alias with the name ${aliasArn('alias/t-new')} already exists`],
-    ['AL-03', () => ({ AliasName: 't-new2', TargetKeyId: f.S }), 'ValidationException', () => 'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html'],
+    [
+      'AL-02',
+      () => ({ AliasName: 'alias/t-new', TargetKeyId: f.S }),
+      'AlreadyExistsException',
+      () => `An alias with the name ${aliasArn('alias/t-new')} already exists`,
+    ],
+    [
+      'AL-03',
+      () => ({ AliasName: 't-new2', TargetKeyId: f.S }),
+      'ValidationException',
+      () => 'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
+    ],
     ['AL-04', () => ({ AliasName: 'alias/aws/mine', TargetKeyId: f.S }), 'NotAuthorizedException', () => undefined],
-    ['AL-05', () => ({ AliasName: 'alias/bad name!', TargetKeyId: f.S }), 'ValidationException', () => "1 validation error detected: Value 'alias/bad name!' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$"],
-    ['AL-06', () => ({ AliasName: `alias/${'a'.repeat(251)}`, TargetKeyId: f.S }), 'ValidationException', () => /at 'aliasName' failed to satisfy constraint: Member must have length less than or equal to 256$/],
+    [
+      'AL-05',
+      () => ({ AliasName: 'alias/bad name!', TargetKeyId: f.S }),
+      'ValidationException',
+      () =>
+        "1 validation error detected: Value 'alias/bad name!' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$",
+    ],
+    [
+      'AL-06',
+      () => ({ AliasName: `alias/${'a'.repeat(251)}`, TargetKeyId: f.S }),
+      'ValidationException',
+      () => /at 'aliasName' failed to satisfy constraint: Member must have length less than or equal to 256$/,
+    ],
     ['AL-07', () => ({ AliasName: 'alias/t-x', TargetKeyId: MISS }), 'NotFoundException', () => /^Key '/],
     // AL-08, decision: an alias is not a key id here (kms-compat §2.5), as for every key-id-only member.
     ['AL-08', () => ({ AliasName: 'alias/t-x', TargetKeyId: 'alias/t-s' }), 'NotFoundException', () => "Invalid keyId 'alias/t-s'"],
@@ -754,7 +1101,11 @@ describe('Aliases', () => {
     const all = await call('ListAliases', {});
     expect(all.Truncated).toBe(false);
     expect(all.Aliases).toContainEqual({
-      AliasName: 'alias/t-s', AliasArn: aliasArn('alias/t-s'), TargetKeyId: f.S, CreationDate: expect.any(Date), LastUpdatedDate: expect.any(Date),
+      AliasName: 'alias/t-s',
+      AliasArn: aliasArn('alias/t-s'),
+      TargetKeyId: f.S,
+      CreationDate: expect.any(Date),
+      LastUpdatedDate: expect.any(Date),
     });
     const mine = (await call('ListAliases', { KeyId: f.S })).Aliases as { AliasName: string; TargetKeyId: string }[];
     expect(mine.map((a) => a.AliasName).sort()).toEqual(['alias/t-arn', 'alias/t-new', 'alias/t-s']);
@@ -779,8 +1130,9 @@ describe('Aliases', () => {
   test('AL-16/17: UpdateAlias to another key; LastUpdatedDate ≥ CreationDate', async () => {
     await call('UpdateAlias', { AliasName: 'alias/t-new', TargetKeyId: f.S2 });
     expect(((await call('DescribeKey', { KeyId: 'alias/t-new' })).KeyMetadata as { KeyId: string }).KeyId).toBe(f.S2);
-    const entry = ((await call('ListAliases', { KeyId: f.S2 })).Aliases as { AliasName: string; CreationDate: Date; LastUpdatedDate: Date }[])
-      .find((a) => a.AliasName === 'alias/t-new')!;
+    const entry = ((await call('ListAliases', { KeyId: f.S2 })).Aliases as { AliasName: string; CreationDate: Date; LastUpdatedDate: Date }[]).find(
+      (a) => a.AliasName === 'alias/t-new',
+    )!;
     expect(entry.LastUpdatedDate.getTime()).toBeGreaterThanOrEqual(entry.CreationDate.getTime());
     await call('UpdateAlias', { AliasName: 'alias/t-new', TargetKeyId: f.X }); // Ed25519 → Ed448: both asymmetric SIGN_VERIFY
   });
@@ -817,14 +1169,39 @@ describe('Tags', () => {
   const tags = async (k: string) => (await call('ListResourceTags', { KeyId: k })).Tags as { TagKey: string; TagValue: string }[];
 
   test('TG-01/02/03/04: tag, overwrite and add, untag, untag what was never set', async () => {
-    await call('TagResource', { KeyId: f.S, Tags: [{ TagKey: 'tag1', TagValue: 'value1' }, { TagKey: 'tag2', TagValue: 'value2' }] });
+    await call('TagResource', {
+      KeyId: f.S,
+      Tags: [
+        { TagKey: 'tag1', TagValue: 'value1' },
+        { TagKey: 'tag2', TagValue: 'value2' },
+      ],
+    });
     const first = await call('ListResourceTags', { KeyId: f.S });
-    expect(first).toMatchObject({ Tags: [{ TagKey: 'tag1', TagValue: 'value1' }, { TagKey: 'tag2', TagValue: 'value2' }], Truncated: false });
-    await call('TagResource', { KeyId: f.S, Tags: [{ TagKey: 'tag2', TagValue: 'updated_value2' }, { TagKey: 'tag4', TagValue: 'value4' }] });
-    expect(await tags(f.S)).toEqual([{ TagKey: 'tag1', TagValue: 'value1' }, { TagKey: 'tag2', TagValue: 'updated_value2' }, { TagKey: 'tag4', TagValue: 'value4' }]);
+    expect(first).toMatchObject({
+      Tags: [
+        { TagKey: 'tag1', TagValue: 'value1' },
+        { TagKey: 'tag2', TagValue: 'value2' },
+      ],
+      Truncated: false,
+    });
+    await call('TagResource', {
+      KeyId: f.S,
+      Tags: [
+        { TagKey: 'tag2', TagValue: 'updated_value2' },
+        { TagKey: 'tag4', TagValue: 'value4' },
+      ],
+    });
+    expect(await tags(f.S)).toEqual([
+      { TagKey: 'tag1', TagValue: 'value1' },
+      { TagKey: 'tag2', TagValue: 'updated_value2' },
+      { TagKey: 'tag4', TagValue: 'value4' },
+    ]);
     await call('UntagResource', { KeyId: f.S, TagKeys: ['tag2'] });
     await call('UntagResource', { KeyId: f.S, TagKeys: ['never-set'] });
-    expect(await tags(f.S)).toEqual([{ TagKey: 'tag1', TagValue: 'value1' }, { TagKey: 'tag4', TagValue: 'value4' }]);
+    expect(await tags(f.S)).toEqual([
+      { TagKey: 'tag1', TagValue: 'value1' },
+      { TagKey: 'tag4', TagValue: 'value4' },
+    ]);
   });
 
   test('TG-07: an empty TagValue', async () => {
@@ -835,13 +1212,37 @@ describe('Tags', () => {
   const cases: [string, string, () => object, string, string | RegExp | undefined][] = [
     ['TG-05', 'TagResource', () => ({ KeyId: f.S }), 'ValidationException', /Value null at 'tags'/],
     ['TG-06', 'TagResource', () => ({ KeyId: f.S, Tags: [{ TagKey: '', TagValue: 'v' }] }), 'ValidationException', /at 'tags\.1\.member\.tagKey'/],
-    ['TG-08', 'TagResource', () => ({ KeyId: f.S, Tags: [{ TagKey: 'a', TagValue: 'v'.repeat(257) }] }), 'ValidationException', /at 'tags\.1\.member\.tagValue' failed to satisfy constraint: Member must have length less than or equal to 256$/],
-    ['TG-09', 'TagResource', () => ({ KeyId: f.S, Tags: [{ TagKey: 'a', TagValue: '1' }, { TagKey: 'a', TagValue: '2' }] }), 'TagException', 'Duplicate tag keys'],
+    [
+      'TG-08',
+      'TagResource',
+      () => ({ KeyId: f.S, Tags: [{ TagKey: 'a', TagValue: 'v'.repeat(257) }] }),
+      'ValidationException',
+      /at 'tags\.1\.member\.tagValue' failed to satisfy constraint: Member must have length less than or equal to 256$/,
+    ],
+    [
+      'TG-09',
+      'TagResource',
+      () => ({
+        KeyId: f.S,
+        Tags: [
+          { TagKey: 'a', TagValue: '1' },
+          { TagKey: 'a', TagValue: '2' },
+        ],
+      }),
+      'TagException',
+      'Duplicate tag keys',
+    ],
     ['TG-10', 'TagResource', () => ({ KeyId: f.S, Tags: [{ TagKey: 'aws:foo', TagValue: '1' }] }), 'TagException', 'Tags beginning with aws: are reserved'],
     ['TG-12', 'TagResource', () => ({ KeyId: f.Q, Tags: [{ TagKey: 'a', TagValue: '1' }] }), 'KMSInvalidStateException', undefined],
     ['TG-13', 'TagResource', () => ({ KeyId: 'alias/t-s', Tags: [{ TagKey: 'a', TagValue: '1' }] }), 'NotFoundException', "Invalid keyId 'alias/t-s'"],
     ['TG-14', 'ListResourceTags', () => ({ KeyId: f.S, Limit: 51 }), 'ValidationException', /Member must have value less than or equal to 50$/],
-    ['tutti:threshold is fixed once the key exists', 'TagResource', () => ({ KeyId: f.S, Tags: [{ TagKey: 'tutti:threshold', TagValue: '3' }] }), 'TagException', /tutti:threshold/],
+    [
+      'tutti:threshold is fixed once the key exists',
+      'TagResource',
+      () => ({ KeyId: f.S, Tags: [{ TagKey: 'tutti:threshold', TagValue: '3' }] }),
+      'TagException',
+      /tutti:threshold/,
+    ],
   ];
   test.each(cases)('%s', async (_id, op, input, type, message) => {
     await fails(call(op, input()), type, message);
@@ -864,9 +1265,18 @@ describe('Tags', () => {
 
   test('tutti:* tags given at creation are kept and may be re-sent unchanged', async () => {
     const k = await createKey({ Tags: [{ TagKey: 'tutti:threshold', TagValue: '2' }] });
-    await call('TagResource', { KeyId: k, Tags: [{ TagKey: 'tutti:threshold', TagValue: '2' }, { TagKey: 'team', TagValue: 'ops' }] });
+    await call('TagResource', {
+      KeyId: k,
+      Tags: [
+        { TagKey: 'tutti:threshold', TagValue: '2' },
+        { TagKey: 'team', TagValue: 'ops' },
+      ],
+    });
     await fails(call('UntagResource', { KeyId: k, TagKeys: ['tutti:threshold'] }), 'TagException');
-    expect(await tags(k)).toEqual([{ TagKey: 'tutti:threshold', TagValue: '2' }, { TagKey: 'team', TagValue: 'ops' }]);
+    expect(await tags(k)).toEqual([
+      { TagKey: 'tutti:threshold', TagValue: '2' },
+      { TagKey: 'team', TagValue: 'ops' },
+    ]);
   });
 });
 
@@ -899,10 +1309,16 @@ describe('Key state', () => {
   });
 
   test('ST-08/09: PendingWindowInDays 6 and 31', async () => {
-    await fails(call('ScheduleKeyDeletion', { KeyId: f.S2, PendingWindowInDays: 6 }), 'ValidationException',
-      "1 validation error detected: Value '6' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value greater than or equal to 7");
-    await fails(call('ScheduleKeyDeletion', { KeyId: f.S2, PendingWindowInDays: 31 }), 'ValidationException',
-      "1 validation error detected: Value '31' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value less than or equal to 30");
+    await fails(
+      call('ScheduleKeyDeletion', { KeyId: f.S2, PendingWindowInDays: 6 }),
+      'ValidationException',
+      "1 validation error detected: Value '6' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value greater than or equal to 7",
+    );
+    await fails(
+      call('ScheduleKeyDeletion', { KeyId: f.S2, PendingWindowInDays: 31 }),
+      'ValidationException',
+      "1 validation error detected: Value '31' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value less than or equal to 30",
+    );
   });
 
   test('ST-10/11/12: a PendingDeletion key refuses another schedule, Sign, Enable, Disable, UpdateKeyDescription, PutKeyPolicy', async () => {
@@ -936,7 +1352,8 @@ describe('Key policy and description', () => {
     const out = await call('GetKeyPolicy', { KeyId: f.S });
     expect(out.PolicyName).toBe('default');
     expect(JSON.parse(out.Policy as string)).toEqual({
-      Version: '2012-10-17', Id: 'key-default-1',
+      Version: '2012-10-17',
+      Id: 'key-default-1',
       Statement: [{ Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
     });
     expect((await call('GetKeyPolicy', { KeyId: f.S, PolicyName: 'default' })).Policy).toBe(out.Policy);
@@ -945,21 +1362,42 @@ describe('Key policy and description', () => {
 
   test('KP-03: PutKeyPolicy; GetKeyPolicy returns the document as given, TuttiSigningPolicy included', async () => {
     // The key's own (default) signing policy again: no revision, the document is stored verbatim.
-    const policy = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
-      TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512', 'ED25519_PH_SHA_512']),
-    }, null, 4);
+    const policy = JSON.stringify(
+      {
+        Version: '2012-10-17',
+        Statement: [{ Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+        TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512', 'ED25519_PH_SHA_512']),
+      },
+      null,
+      4,
+    );
     await call('PutKeyPolicy', { KeyId: f.S2, PolicyName: 'default', Policy: policy });
     expect((await call('GetKeyPolicy', { KeyId: f.S2 })).Policy).toBe(policy);
   });
 
   const cases: [string, string, () => object, string, string | RegExp | undefined][] = [
-    ['KP-04', 'PutKeyPolicy', () => ({ KeyId: f.S, PolicyName: 'default' }), 'ValidationException', "1 validation error detected: Value null at 'policy' failed to satisfy constraint: Member must not be null"],
-    ['KP-05', 'PutKeyPolicy', () => ({ KeyId: f.S, PolicyName: 'invalid-name', Policy: defaultKeyPolicy(ACCOUNT) }), 'ValidationException',
-      "1 validation error detected: Value 'invalid-name' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+"],
+    [
+      'KP-04',
+      'PutKeyPolicy',
+      () => ({ KeyId: f.S, PolicyName: 'default' }),
+      'ValidationException',
+      "1 validation error detected: Value null at 'policy' failed to satisfy constraint: Member must not be null",
+    ],
+    [
+      'KP-05',
+      'PutKeyPolicy',
+      () => ({ KeyId: f.S, PolicyName: 'invalid-name', Policy: defaultKeyPolicy(ACCOUNT) }),
+      'ValidationException',
+      "1 validation error detected: Value 'invalid-name' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+",
+    ],
     ['KP-06', 'PutKeyPolicy', () => ({ KeyId: f.S, Policy: '{not json' }), 'MalformedPolicyDocumentException', undefined],
-    ['KP-07', 'PutKeyPolicy', () => ({ KeyId: f.S, Policy: ' '.repeat(131073) }), 'ValidationException', /Member must have length less than or equal to 131072$/],
+    [
+      'KP-07',
+      'PutKeyPolicy',
+      () => ({ KeyId: f.S, Policy: ' '.repeat(131073) }),
+      'ValidationException',
+      /Member must have length less than or equal to 131072$/,
+    ],
     ['KP-08 (decision: NotFoundException)', 'GetKeyPolicy', () => ({ KeyId: f.S, PolicyName: 'other' }), 'NotFoundException', undefined],
     ['UD-02', 'UpdateKeyDescription', () => ({ KeyId: f.S }), 'ValidationException', /Value null at 'description'/],
     ['UD-03', 'UpdateKeyDescription', () => ({ KeyId: f.S, Description: 'd'.repeat(8193) }), 'ValidationException', /less than or equal to 8192$/],
@@ -989,11 +1427,19 @@ describe('Access control: several principals and key policies', () => {
         Version: '2012-10-17',
         Statement: [
           statement({ Sid: 'Admin', Principal: { AWS: ADMIN }, Action: 'kms:*' }),
-          statement({ Sid: 'AliceSigns', Principal: { AWS: ALICE.principal }, Action: ['kms:Sign', 'kms:DescribeKey', 'kms:GetPublicKey', 'kms:ScheduleKeyDeletion'],
-            Condition: { StringEqualsIfExists: { 'kms:SigningAlgorithm': ED, 'kms:MessageType': 'RAW' } } }),
+          statement({
+            Sid: 'AliceSigns',
+            Principal: { AWS: ALICE.principal },
+            Action: ['kms:Sign', 'kms:DescribeKey', 'kms:GetPublicKey', 'kms:ScheduleKeyDeletion'],
+            Condition: { StringEqualsIfExists: { 'kms:SigningAlgorithm': ED, 'kms:MessageType': 'RAW' } },
+          }),
           { Sid: 'NoDeletionByAlice', Effect: 'Deny', Principal: { AWS: ALICE.principal }, Action: 'kms:ScheduleKeyDeletion', Resource: '*' },
-          statement({ Sid: 'CarolsAccountVerifies', Principal: { AWS: OTHER_ACCOUNT }, Action: ['kms:Verify', 'kms:DescribeKey'],
-            Condition: { StringEquals: { 'kms:CallerAccount': OTHER_ACCOUNT } } }),
+          statement({
+            Sid: 'CarolsAccountVerifies',
+            Principal: { AWS: OTHER_ACCOUNT },
+            Action: ['kms:Verify', 'kms:DescribeKey'],
+            Condition: { StringEquals: { 'kms:CallerAccount': OTHER_ACCOUNT } },
+          }),
         ],
       }),
     });
@@ -1008,12 +1454,16 @@ describe('Access control: several principals and key policies', () => {
     await fails(call('DescribeKey', { KeyId: f.S_ARN }, carol), 'AccessDeniedException', denied(CAROL, 'DescribeKey', f.S));
   });
 
-  test('a bare key id or alias names a key of the caller\'s own account: another account gets NotFoundException', async () => {
+  test("a bare key id or alias names a key of the caller's own account: another account gets NotFoundException", async () => {
     await fails(call('DescribeKey', { KeyId: f.S }, carol), 'NotFoundException', `Key 'arn:aws:kms:${REGION}:${OTHER_ACCOUNT}:key/${f.S}' does not exist`);
-    await fails(call('DescribeKey', { KeyId: 'alias/t-s' }, carol), 'NotFoundException', `Alias arn:aws:kms:${REGION}:${OTHER_ACCOUNT}:alias/t-s is not found.`);
+    await fails(
+      call('DescribeKey', { KeyId: 'alias/t-s' }, carol),
+      'NotFoundException',
+      `Alias arn:aws:kms:${REGION}:${OTHER_ACCOUNT}:alias/t-s is not found.`,
+    );
   });
 
-  test('account-level operations are for principals of the service\'s account', async () => {
+  test("account-level operations are for principals of the service's account", async () => {
     await fails(call('CreateKey', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }, carol), 'AccessDeniedException', /kms:CreateKey/);
     await fails(call('ListKeys', {}, carol), 'AccessDeniedException', /kms:ListKeys/);
     await fails(call('ListAliases', {}, carol), 'AccessDeniedException', /kms:ListAliases/);
@@ -1024,10 +1474,17 @@ describe('Access control: several principals and key policies', () => {
     const sig = (await call('Sign', { KeyId: guarded, Message: M, MessageType: 'RAW', SigningAlgorithm: ED }, alice)).Signature as Uint8Array;
     expect(verifies(await publicKey(guarded), M, sig)).toBe(true);
     // The condition does not hold (DIGEST): denied before any other check of the request.
-    await fails(call('Sign', { KeyId: guarded, Message: new Uint8Array(64), MessageType: 'DIGEST', SigningAlgorithm: ED }, alice),
-      'AccessDeniedException', denied(ALICE, 'Sign', guarded));
+    await fails(
+      call('Sign', { KeyId: guarded, Message: new Uint8Array(64), MessageType: 'DIGEST', SigningAlgorithm: ED }, alice),
+      'AccessDeniedException',
+      denied(ALICE, 'Sign', guarded),
+    );
     await fails(call('ScheduleKeyDeletion', { KeyId: guarded }, alice), 'AccessDeniedException', denied(ALICE, 'ScheduleKeyDeletion', guarded, true));
-    await fails(call('TagResource', { KeyId: guarded, Tags: [{ TagKey: 'a', TagValue: 'b' }] }, alice), 'AccessDeniedException', denied(ALICE, 'TagResource', guarded));
+    await fails(
+      call('TagResource', { KeyId: guarded, Tags: [{ TagKey: 'a', TagValue: 'b' }] }, alice),
+      'AccessDeniedException',
+      denied(ALICE, 'TagResource', guarded),
+    );
     // DryRun checks permission too: a denied dry run is AccessDeniedException, an allowed one DryRunOperationException.
     await fails(call('Sign', { KeyId: guarded, Message: M, SigningAlgorithm: ED448, DryRun: true }, alice), 'AccessDeniedException');
     await fails(call('Sign', { KeyId: guarded, Message: M, SigningAlgorithm: ED, DryRun: true }, alice), 'DryRunOperationException');
@@ -1043,7 +1500,11 @@ describe('Access control: several principals and key policies', () => {
   test('the policy lockout safety check, and BypassPolicyLockoutSafetyCheck', async () => {
     const k = await createKey();
     const aliceOnly = JSON.stringify({ Statement: [statement({ Principal: { AWS: ALICE.principal }, Action: 'kms:*' })] });
-    await fails(call('PutKeyPolicy', { KeyId: k, Policy: aliceOnly }), 'MalformedPolicyDocumentException', 'The new key policy will not allow you to update the key policy in the future.');
+    await fails(
+      call('PutKeyPolicy', { KeyId: k, Policy: aliceOnly }),
+      'MalformedPolicyDocumentException',
+      'The new key policy will not allow you to update the key policy in the future.',
+    );
     await fails(call('CreateKey', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Policy: aliceOnly }), 'MalformedPolicyDocumentException');
     await call('PutKeyPolicy', { KeyId: k, Policy: aliceOnly, BypassPolicyLockoutSafetyCheck: true });
     await fails(call('GetKeyPolicy', { KeyId: k }), 'AccessDeniedException', denied({ ...ALICE, principal: ADMIN }, 'GetKeyPolicy', k));
@@ -1051,7 +1512,11 @@ describe('Access control: several principals and key policies', () => {
   });
 
   test('alias operations need the permission on the key(s) they touch', async () => {
-    await fails(call('CreateAlias', { AliasName: 'alias/alice-try', TargetKeyId: guarded }, alice), 'AccessDeniedException', denied(ALICE, 'CreateAlias', guarded));
+    await fails(
+      call('CreateAlias', { AliasName: 'alias/alice-try', TargetKeyId: guarded }, alice),
+      'AccessDeniedException',
+      denied(ALICE, 'CreateAlias', guarded),
+    );
     await call('CreateAlias', { AliasName: 'alias/guarded', TargetKeyId: guarded });
     await fails(call('UpdateAlias', { AliasName: 'alias/guarded', TargetKeyId: f.S }, alice), 'AccessDeniedException', denied(ALICE, 'UpdateAlias', guarded));
     await fails(call('DeleteAlias', { AliasName: 'alias/guarded' }, alice), 'AccessDeniedException', denied(ALICE, 'DeleteAlias', guarded));
@@ -1064,13 +1529,27 @@ describe('Tutti extensions (Ed448, ECDSA_KECCAK_256)', () => {
   const KECCAK = 'ECDSA_KECCAK_256';
 
   test('EXT-05: ED448_SHAKE_256 on $K is InvalidKeyUsageException', async () => {
-    await fails(call('Sign', { KeyId: f.K, Message: M, SigningAlgorithm: ED448 }), 'InvalidKeyUsageException', 'Algorithm ED448_SHAKE_256 is incompatible with key spec ECC_SECG_P256K1.');
+    await fails(
+      call('Sign', { KeyId: f.K, Message: M, SigningAlgorithm: ED448 }),
+      'InvalidKeyUsageException',
+      'Algorithm ED448_SHAKE_256 is incompatible with key spec ECC_SECG_P256K1.',
+    );
   });
 
-  test('EXT-07: ECDSA_KECCAK_256 RAW of an unsigned EIP-1559 transaction: DER low-S over keccak256(Message); with the recovered yParity the transaction is from the key\'s address', async () => {
-    const tx = { type: 'eip1559', chainId: 1, nonce: 0, to: '0x1111111111111111111111111111111111111111', value: parseEther('1'), maxFeePerGas: 30n * 10n ** 9n, maxPriorityFeePerGas: 10n ** 9n, gas: 21_000n } as const;
+  test("EXT-07: ECDSA_KECCAK_256 RAW of an unsigned EIP-1559 transaction: DER low-S over keccak256(Message); with the recovered yParity the transaction is from the key's address", async () => {
+    const tx = {
+      type: 'eip1559',
+      chainId: 1,
+      nonce: 0,
+      to: '0x1111111111111111111111111111111111111111',
+      value: parseEther('1'),
+      maxFeePerGas: 30n * 10n ** 9n,
+      maxPriorityFeePerGas: 10n ** 9n,
+      gas: 21_000n,
+    } as const;
     const unsigned = serializeTransaction(tx);
-    const der = (await call('Sign', { KeyId: f.K, Message: Buffer.from(unsigned.slice(2), 'hex'), MessageType: 'RAW', SigningAlgorithm: KECCAK })).Signature as Uint8Array;
+    const der = (await call('Sign', { KeyId: f.K, Message: Buffer.from(unsigned.slice(2), 'hex'), MessageType: 'RAW', SigningAlgorithm: KECCAK }))
+      .Signature as Uint8Array;
     expect(isLowS('secp256k1', der)).toBe(true);
     const hash = keccak256(unsigned);
     const signed = serializeTransaction(tx, await ethSignature(der, hash, ethAddress(f.kSpki)));
@@ -1083,7 +1562,9 @@ describe('Tutti extensions (Ed448, ECDSA_KECCAK_256)', () => {
       const der = (await call('Sign', { KeyId: f.K, Message: K32, MessageType: 'DIGEST', SigningAlgorithm })).Signature as Uint8Array;
       expect(nobleVerifies('secp256k1', f.kSpki, K32, der, true)).toBe(true);
       for (const alg of [KECCAK, 'ECDSA_SHA_256']) {
-        expect(await call('Verify', { KeyId: f.K, Message: K32, MessageType: 'DIGEST', Signature: der, SigningAlgorithm: alg })).toMatchObject({ SignatureValid: true });
+        expect(await call('Verify', { KeyId: f.K, Message: K32, MessageType: 'DIGEST', Signature: der, SigningAlgorithm: alg })).toMatchObject({
+          SignatureValid: true,
+        });
       }
     }
   });
@@ -1095,17 +1576,27 @@ describe('Tutti extensions (Ed448, ECDSA_KECCAK_256)', () => {
     expect(nobleVerifies('secp256k1', f.kSpki, keccak_256(prefixed), der, true)).toBe(true);
   });
 
-  test('EXT-10: ECDSA_SHA_256 RAW of 10 000 bytes keeps AWS\'s 4096-byte limit', async () => {
-    await fails(call('Sign', { KeyId: f.K, Message: new Uint8Array(10_000), SigningAlgorithm: 'ECDSA_SHA_256' }), 'ValidationException',
-      "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096");
+  test("EXT-10: ECDSA_SHA_256 RAW of 10 000 bytes keeps AWS's 4096-byte limit", async () => {
+    await fails(
+      call('Sign', { KeyId: f.K, Message: new Uint8Array(10_000), SigningAlgorithm: 'ECDSA_SHA_256' }),
+      'ValidationException',
+      "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096",
+    );
   });
 
   test('EXT-11: ECDSA_KECCAK_256 on an Ed25519 key is InvalidKeyUsageException', async () => {
-    await fails(call('Sign', { KeyId: f.S, Message: M, SigningAlgorithm: KECCAK }), 'InvalidKeyUsageException', 'Algorithm ECDSA_KECCAK_256 is incompatible with key spec ECC_NIST_EDWARDS25519.');
+    await fails(
+      call('Sign', { KeyId: f.S, Message: M, SigningAlgorithm: KECCAK }),
+      'InvalidKeyUsageException',
+      'Algorithm ECDSA_KECCAK_256 is incompatible with key spec ECC_NIST_EDWARDS25519.',
+    );
   });
 
   test('EXT-13: DescribeKey $K through the SDK: SigningAlgorithms ["ECDSA_SHA_256", "ECDSA_KECCAK_256"]', async () => {
-    expect(((await call('DescribeKey', { KeyId: f.K })).KeyMetadata as { SigningAlgorithms: string[] }).SigningAlgorithms).toEqual(['ECDSA_SHA_256', 'ECDSA_KECCAK_256']);
+    expect(((await call('DescribeKey', { KeyId: f.K })).KeyMetadata as { SigningAlgorithms: string[] }).SigningAlgorithms).toEqual([
+      'ECDSA_SHA_256',
+      'ECDSA_KECCAK_256',
+    ]);
   });
 
   test('EXT-01/02: an Ed448 key through the SDK; its public key is a 69-byte SPKI', async () => {
@@ -1128,13 +1619,19 @@ describe('Tutti extensions (Ed448, ECDSA_KECCAK_256)', () => {
 
   test('EXT-04: ED448_SHAKE_256 with DIGEST; EXT-05 on Ed25519: ED448_SHAKE_256 on an Ed25519 key', async () => {
     await fails(call('Sign', { KeyId: f.X, Message: new Uint8Array(64), MessageType: 'DIGEST', SigningAlgorithm: ED448 }), 'ValidationException');
-    await fails(call('Sign', { KeyId: f.S, Message: M, SigningAlgorithm: ED448 }), 'InvalidKeyUsageException',
-      'Algorithm ED448_SHAKE_256 is incompatible with key spec ECC_NIST_EDWARDS25519.');
+    await fails(
+      call('Sign', { KeyId: f.S, Message: M, SigningAlgorithm: ED448 }),
+      'InvalidKeyUsageException',
+      'Algorithm ED448_SHAKE_256 is incompatible with key spec ECC_NIST_EDWARDS25519.',
+    );
   });
 
   test('EXT-12: a value that is neither AWS nor extension is an enum ValidationException', async () => {
-    await fails(call('Sign', { KeyId: f.X, Message: M, SigningAlgorithm: 'ECDSA_SHA3_256' }), 'ValidationException',
-      /^1 validation error detected: Value 'ECDSA_SHA3_256' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: \[/);
+    await fails(
+      call('Sign', { KeyId: f.X, Message: M, SigningAlgorithm: 'ECDSA_SHA3_256' }),
+      'ValidationException',
+      /^1 validation error detected: Value 'ECDSA_SHA3_256' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: \[/,
+    );
   });
 });
 
@@ -1146,7 +1643,12 @@ describe('parties unavailable (last: these stop and restart parties)', () => {
     await cluster.waitConnected((ids) => !ids.includes('party-3'));
     const retrying = new KMSClient({ endpoint: cluster.endpoint, region: REGION, credentials: TEST_CREDENTIALS, maxAttempts: 3, retryStrategy: undefined });
     try {
-      const err = await fails(retrying.send(new kmsSdk.SignCommand({ KeyId: k, Message: M, SigningAlgorithm: ED })), 'KeyUnavailableException', /3 are needed to sign/, 500);
+      const err = await fails(
+        retrying.send(new kmsSdk.SignCommand({ KeyId: k, Message: M, SigningAlgorithm: ED })),
+        'KeyUnavailableException',
+        /3 are needed to sign/,
+        500,
+      );
       expect(err.$metadata!.attempts).toBe(3);
       // A dry run checks the same.
       await fails(call('Sign', { KeyId: k, Message: M, SigningAlgorithm: ED, DryRun: true }), 'KeyUnavailableException', undefined, 500);

@@ -36,8 +36,14 @@ let tamper: ((msg: EnvelopeMessage) => EnvelopeMessage) | undefined;
 beforeAll(async () => {
   const config = prepareCluster({ dataDir, parties: 3, region: REGION, accountId: '111122223333', ...TEST_CREDENTIALS });
   gateway = await startGateway(config, paths.gatewayDir(dataDir), {
-    host: '127.0.0.1', port: 0, roundTimeoutMs: 3000, log: () => {},
-    tap: (msg, from) => { relayed.push({ msg, from }); return tamper ? tamper(msg) : msg; },
+    host: '127.0.0.1',
+    port: 0,
+    roundTimeoutMs: 3000,
+    log: () => {},
+    tap: (msg, from) => {
+      relayed.push({ msg, from });
+      return tamper ? tamper(msg) : msg;
+    },
   });
   const url = `ws://127.0.0.1:${gateway.port}/parties`;
   for (const p of config.parties) parties.push(spawnParty(dataDir, p.partyId, url));
@@ -48,7 +54,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   kms?.destroy();
-  await Promise.all(parties.map((p) => new Promise<void>((r) => { p.child.once('exit', () => r()); p.child.kill('SIGTERM'); })));
+  await Promise.all(
+    parties.map(
+      (p) =>
+        new Promise<void>((r) => {
+          p.child.once('exit', () => r());
+          p.child.kill('SIGTERM');
+        }),
+    ),
+  );
   await gateway?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -114,7 +128,11 @@ describe("the coordinator's view", () => {
     expect(toParty1).toHaveLength(2);
     for (const { bytes } of toParty1) {
       let err: unknown;
-      try { open(bytes, identity, lookup, 1, undefined, attacker); } catch (e) { err = e; }
+      try {
+        open(bytes, identity, lookup, 1, undefined, attacker);
+      } catch (e) {
+        err = e;
+      }
       expect(err).toBeInstanceOf(TransportError);
       expect((err as TransportError).reason).toBe('bad-seal');
     }
@@ -131,8 +149,9 @@ describe("the coordinator's view", () => {
       return { ...msg, data: bytes };
     };
     try {
-      await expect(kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' })))
-        .rejects.toMatchObject({ name: 'DependencyTimeoutException' });
+      await expect(kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }))).rejects.toMatchObject({
+        name: 'DependencyTimeoutException',
+      });
     } finally {
       tamper = undefined;
     }
@@ -140,7 +159,9 @@ describe("the coordinator's view", () => {
     expect((await kms.send(new ListKeysCommand({}))).Keys?.length ?? 0).toBe(before);
     // And the cluster is fine afterwards.
     const ok = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }));
-    const sig = await kms.send(new SignCommand({ KeyId: ok.KeyMetadata!.KeyId!, Message: new Uint8Array([1, 2, 3]), MessageType: 'RAW', SigningAlgorithm: 'ED25519_SHA_512' }));
+    const sig = await kms.send(
+      new SignCommand({ KeyId: ok.KeyMetadata!.KeyId!, Message: new Uint8Array([1, 2, 3]), MessageType: 'RAW', SigningAlgorithm: 'ED25519_SHA_512' }),
+    );
     expect(sig.Signature?.length).toBe(64);
   });
 

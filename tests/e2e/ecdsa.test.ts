@@ -11,13 +11,30 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { createHash, createPublicKey } from 'node:crypto';
 import Sqlite from 'better-sqlite3';
 import {
-  CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, type KMSClient, SignCommand, VerifyCommand,
-  type KeySpec, type MessageType, type SigningAlgorithmSpec,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  GetPublicKeyCommand,
+  type KMSClient,
+  SignCommand,
+  VerifyCommand,
+  type KeySpec,
+  type MessageType,
+  type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
-  hashMessage, keccak256, parseEther, parseTransaction, recoverAddress, recoverMessageAddress, recoverTransactionAddress,
-  serializeTransaction, toPrefixedMessage, verifyMessage, type Hex, type TransactionSerializableEIP1559,
+  hashMessage,
+  keccak256,
+  parseEther,
+  parseTransaction,
+  recoverAddress,
+  recoverMessageAddress,
+  recoverTransactionAddress,
+  serializeTransaction,
+  toPrefixedMessage,
+  verifyMessage,
+  type Hex,
+  type TransactionSerializableEIP1559,
 } from 'viem';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,7 +42,18 @@ import { join } from 'node:path';
 import { paths } from '../../services/main/config.ts';
 import { CLI } from '../../services/main/cluster.ts';
 import { ACCOUNT, TestCluster } from '../support/cluster.ts';
-import { SPKI_PREFIX, ethAddress, ethSignature, highS, isLowS, nobleVerifies, opensslVerifies, pointOf, widePolicy, type EcdsaCurveName } from '../support/ecdsa.ts';
+import {
+  SPKI_PREFIX,
+  ethAddress,
+  ethSignature,
+  highS,
+  isLowS,
+  nobleVerifies,
+  opensslVerifies,
+  pointOf,
+  widePolicy,
+  type EcdsaCurveName,
+} from '../support/ecdsa.ts';
 
 jest.setTimeout(300_000);
 
@@ -46,13 +74,28 @@ async function createKey(keySpec: string, policy?: object): Promise<string> {
 }
 
 async function sign(keyId: string, message: Uint8Array, o: { algorithm?: SigningAlgorithmSpec; type?: MessageType } = {}): Promise<Uint8Array> {
-  const out = await kms.send(new SignCommand({ KeyId: keyId, Message: message, MessageType: o.type ?? 'RAW', SigningAlgorithm: o.algorithm ?? 'ECDSA_SHA_256' }));
+  const out = await kms.send(
+    new SignCommand({ KeyId: keyId, Message: message, MessageType: o.type ?? 'RAW', SigningAlgorithm: o.algorithm ?? 'ECDSA_SHA_256' }),
+  );
   return out.Signature!;
 }
 
-async function verifyApi(keyId: string, message: Uint8Array, signature: Uint8Array, o: { algorithm?: SigningAlgorithmSpec; type?: MessageType } = {}): Promise<boolean> {
+async function verifyApi(
+  keyId: string,
+  message: Uint8Array,
+  signature: Uint8Array,
+  o: { algorithm?: SigningAlgorithmSpec; type?: MessageType } = {},
+): Promise<boolean> {
   try {
-    const out = await kms.send(new VerifyCommand({ KeyId: keyId, Message: message, MessageType: o.type ?? 'RAW', Signature: signature, SigningAlgorithm: o.algorithm ?? 'ECDSA_SHA_256' }));
+    const out = await kms.send(
+      new VerifyCommand({
+        KeyId: keyId,
+        Message: message,
+        MessageType: o.type ?? 'RAW',
+        Signature: signature,
+        SigningAlgorithm: o.algorithm ?? 'ECDSA_SHA_256',
+      }),
+    );
     return out.SignatureValid === true;
   } catch (e) {
     if ((e as SdkError).name === 'KMSInvalidSignatureException') return false;
@@ -61,7 +104,12 @@ async function verifyApi(keyId: string, message: Uint8Array, signature: Uint8Arr
 }
 
 async function fails(p: Promise<unknown>, type: string, message?: RegExp): Promise<string> {
-  const err = await p.then((ok) => { throw new Error(`expected ${type}, got ${JSON.stringify(ok)}`); }, (e: SdkError) => e);
+  const err = await p.then(
+    (ok) => {
+      throw new Error(`expected ${type}, got ${JSON.stringify(ok)}`);
+    },
+    (e: SdkError) => e,
+  );
   expect(err.name).toBe(type);
   if (message) expect(err.message).toMatch(message);
   return err.message;
@@ -87,14 +135,20 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
 
 function readDb<T>(partyId: string, fn: (db: Sqlite.Database) => T): T {
   const db = new Sqlite(paths.sharesDb(paths.partyDir(cluster.dataDir, partyId)), { readonly: true });
-  try { return fn(db); } finally { db.close(); }
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
 }
 
 beforeAll(async () => {
   cluster = await new TestCluster().start();
   kms = cluster.client();
   const [k1, p, ed] = await Promise.all([
-    createKey('ECC_SECG_P256K1', widePolicy('ECC_SECG_P256K1')), createKey('ECC_NIST_P256', widePolicy('ECC_NIST_P256')), createKey('ECC_NIST_EDWARDS25519'),
+    createKey('ECC_SECG_P256K1', widePolicy('ECC_SECG_P256K1')),
+    createKey('ECC_NIST_P256', widePolicy('ECC_NIST_P256')),
+    createKey('ECC_NIST_EDWARDS25519'),
   ]);
   const spkiOf = async (id: string) => (await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey!;
   keys.k1 = { id: k1!, spki: await spkiOf(k1!), curve: 'secp256k1' };
@@ -112,13 +166,21 @@ const both = () => [keys.k1, keys.p256];
 describe('keys', () => {
   test('DescribeKey: 2-of-3 ECC_SECG_P256K1 (ECDSA_SHA_256 and the Keccak extension) and ECC_NIST_P256 (ECDSA_SHA_256)', async () => {
     const md1 = (await kms.send(new DescribeKeyCommand({ KeyId: keys.k1.id }))).KeyMetadata!;
-    expect(md1).toMatchObject({ KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY', KeyState: 'Enabled', SigningAlgorithms: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'] });
+    expect(md1).toMatchObject({
+      KeySpec: 'ECC_SECG_P256K1',
+      KeyUsage: 'SIGN_VERIFY',
+      KeyState: 'Enabled',
+      SigningAlgorithms: ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'],
+    });
     const md2 = (await kms.send(new DescribeKeyCommand({ KeyId: keys.p256.id }))).KeyMetadata!;
     expect(md2).toMatchObject({ KeySpec: 'ECC_NIST_P256', SigningAlgorithms: ['ECDSA_SHA_256'] });
   });
 
   test('GetPublicKey: DER SubjectPublicKeyInfo with the uncompressed point, which node:crypto reads as the named curve', () => {
-    for (const [key, bytes, named] of [[keys.k1, 88, 'secp256k1'], [keys.p256, 91, 'prime256v1']] as const) {
+    for (const [key, bytes, named] of [
+      [keys.k1, 88, 'secp256k1'],
+      [keys.p256, 91, 'prime256v1'],
+    ] as const) {
       expect(key.spki).toHaveLength(bytes);
       expect(Buffer.from(key.spki.subarray(0, key.spki.length - 65)).toString('hex')).toBe(SPKI_PREFIX[key.curve]);
       expect(pointOf(key.spki)[0]).toBe(0x04);
@@ -172,16 +234,30 @@ describe('Sign and Verify', () => {
   });
 
   test('the wrong algorithm for the key spec is InvalidKeyUsageException, in AWS words', async () => {
-    await fails(sign(keys.p256.id, new Uint8Array(32), { algorithm: KECCAK }), 'InvalidKeyUsageException', /^Algorithm ECDSA_KECCAK_256 is incompatible with key spec ECC_NIST_P256\.$/);
-    await fails(sign(keys.k1.id, new Uint8Array(32), { algorithm: 'ECDSA_SHA_384' }), 'InvalidKeyUsageException', /^Algorithm ECDSA_SHA_384 is incompatible with key spec ECC_SECG_P256K1\.$/);
+    await fails(
+      sign(keys.p256.id, new Uint8Array(32), { algorithm: KECCAK }),
+      'InvalidKeyUsageException',
+      /^Algorithm ECDSA_KECCAK_256 is incompatible with key spec ECC_NIST_P256\.$/,
+    );
+    await fails(
+      sign(keys.k1.id, new Uint8Array(32), { algorithm: 'ECDSA_SHA_384' }),
+      'InvalidKeyUsageException',
+      /^Algorithm ECDSA_SHA_384 is incompatible with key spec ECC_SECG_P256K1\.$/,
+    );
     await fails(sign(keys.k1.id, new Uint8Array(32), { algorithm: 'ED25519_SHA_512' }), 'InvalidKeyUsageException');
   });
 });
 
 describe('Ethereum (viem) and Bitcoin', () => {
   const tx: TransactionSerializableEIP1559 = {
-    type: 'eip1559', chainId: 11155111, nonce: 3, to: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', value: parseEther('0.01'),
-    maxPriorityFeePerGas: 1_500_000_000n, maxFeePerGas: 40_000_000_000n, gas: 21_000n,
+    type: 'eip1559',
+    chainId: 11155111,
+    nonce: 3,
+    to: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
+    value: parseEther('0.01'),
+    maxPriorityFeePerGas: 1_500_000_000n,
+    maxFeePerGas: 40_000_000_000n,
+    gas: 21_000n,
   };
 
   test('an EIP-1559 transaction: ECDSA_KECCAK_256 over the unsigned serialization; viem recovers the address of GetPublicKey', async () => {
@@ -242,8 +318,9 @@ describe('parties', () => {
     // Each party's audit log shows it signed with both of the others.
     const pairs = new Set<string>();
     for (const p of ['party-1', 'party-2', 'party-3']) {
-      readDb(p, (db) => db.prepare<[string], { detail: string }>(`SELECT detail FROM audit_log WHERE key_id = ? AND event = 'sign' AND decision = 'allow'`).all(keys.k1.id))
-        .forEach((r) => pairs.add((JSON.parse(r.detail) as { signers: number[] }).signers.join('-')));
+      readDb(p, (db) =>
+        db.prepare<[string], { detail: string }>(`SELECT detail FROM audit_log WHERE key_id = ? AND event = 'sign' AND decision = 'allow'`).all(keys.k1.id),
+      ).forEach((r) => pairs.add((JSON.parse(r.detail) as { signers: number[] }).signers.join('-')));
     }
     expect([...pairs].sort()).toEqual(['1-2', '1-3', '2-3']);
   });
@@ -251,7 +328,9 @@ describe('parties', () => {
   test('a party keeps answering while it runs a DKLs23 key generation (base OTs in worker threads)', async () => {
     const port = await cluster.partyPort('party-1');
     let done = false;
-    const creating = createKey('ECC_SECG_P256K1').finally(() => { done = true; });
+    const creating = createKey('ECC_SECG_P256K1').finally(() => {
+      done = true;
+    });
     const health: { ms: number; sessions: number }[] = [];
     const edSigns: number[] = [];
     const poll = (async () => {
@@ -280,13 +359,21 @@ describe('parties', () => {
     const worst = Math.max(...during.map((h) => h.ms));
     expect(worst).toBeLessThan(1_500);
     expect(Math.max(...edSigns)).toBeLessThan(2_000);
-    await signedAndChecked({ id: keyId, spki: (await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!, curve: 'secp256k1' }, new TextEncoder().encode('new key'));
+    await signedAndChecked(
+      { id: keyId, spki: (await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!, curve: 'secp256k1' },
+      new TextEncoder().encode('new key'),
+    );
   });
 
   test('a signer killed during a signature: each Sign completes with the other parties or fails cleanly; nothing is left behind', async () => {
     const message = new TextEncoder().encode('interrupted');
     // The coordinator picks parties 1 and 2; party 2 dies while the signatures run.
-    const signs = Array.from({ length: 4 }, () => sign(keys.k1.id, message).then((der) => ({ der }), (e: SdkError) => ({ error: e })));
+    const signs = Array.from({ length: 4 }, () =>
+      sign(keys.k1.id, message).then(
+        (der) => ({ der }),
+        (e: SdkError) => ({ error: e }),
+      ),
+    );
     await new Promise((r) => setTimeout(r, 40));
     await cluster.kill('party-2');
     for (const r of await Promise.all(signs)) {
@@ -329,7 +416,12 @@ describe('bans and refresh (last: party-3 cheats for a while)', () => {
     await cluster.kill('party-2');
     await cluster.waitConnected((ids) => !ids.includes('party-2'));
     await fails(sign(key.id, message), 'KeyUnavailableException', /party 1 \(party-1\) banned party 3 \(party-3\).*cli\.ts refresh --key ID --lift-bans/);
-    const bans = readDb('party-1', (db) => db.prepare(`SELECT key_id, peer_index, peer_id, reason FROM bans`).all()) as { key_id: string; peer_index: number; peer_id: string; reason: string }[];
+    const bans = readDb('party-1', (db) => db.prepare(`SELECT key_id, peer_index, peer_id, reason FROM bans`).all()) as {
+      key_id: string;
+      peer_index: number;
+      peer_id: string;
+      reason: string;
+    }[];
     expect(bans).toEqual([{ key_id: keyId, peer_index: 3, peer_id: 'party-3', reason: expect.stringMatching(/^\[ban\] /) }]);
 
     // Parties 1 and 2 still sign; so would 2 and 3, but party 2 then catches party 3 too.
@@ -351,7 +443,9 @@ describe('bans and refresh (last: party-3 cheats for a while)', () => {
     await cluster.kill('party-2');
     await cluster.waitConnected((ids) => !ids.includes('party-2'));
     await fails(sign(key.id, message), 'KeyUnavailableException', /party 1 \(party-1\) banned party 3 \(party-3\)/);
-    expect(readDb('party-1', (db) => db.prepare(`SELECT count(*) AS n FROM audit_log WHERE key_id = ? AND event = 'sign'`).get(keyId))).toEqual(decisionsBefore);
+    expect(readDb('party-1', (db) => db.prepare(`SELECT count(*) AS n FROM audit_log WHERE key_id = ? AND event = 'sign'`).get(keyId))).toEqual(
+      decisionsBefore,
+    );
     // Other keys are not affected: parties 1 and 3 sign them.
     await signedAndChecked(keys.p256, message);
     await cluster.startParty('party-2');
@@ -361,7 +455,11 @@ describe('bans and refresh (last: party-3 cheats for a while)', () => {
   /** The gateway's admin call, as `cli.ts refresh` makes it. */
   const refresh = async (keyId: string, liftBans: boolean, token?: string) => {
     const res = await fetch(`${cluster.endpoint}/admin/refresh-key`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? readFileSync(join(cluster.dataDir, 'gateway', 'admin.token'), 'utf8').trim()}` },
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${token ?? readFileSync(join(cluster.dataDir, 'gateway', 'admin.token'), 'utf8').trim()}`,
+      },
       body: JSON.stringify({ keyId, liftBans }),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -378,7 +476,10 @@ describe('bans and refresh (last: party-3 cheats for a while)', () => {
     expect((await refresh(keys.ed, false)).body).toMatchObject({ error: 'UnsupportedOperationException' });
     await cluster.kill('party-2');
     await cluster.waitConnected((ids) => !ids.includes('party-2'));
-    expect(await refresh(banned.id, false)).toMatchObject({ status: 409, body: { error: 'KeyUnavailableException', message: expect.stringMatching(/party-2/) } });
+    expect(await refresh(banned.id, false)).toMatchObject({
+      status: 409,
+      body: { error: 'KeyUnavailableException', message: expect.stringMatching(/party-2/) },
+    });
     await cluster.startParty('party-2');
     await cluster.waitConnected((ids) => ids.includes('party-2'));
 
@@ -390,7 +491,11 @@ describe('bans and refresh (last: party-3 cheats for a while)', () => {
     await signedAndChecked(banned, message);
 
     // Through the CLI, with --lift-bans: parties 1 and 3 (and 2 and 3) sign together again.
-    const out = execFileSync(process.execPath, ['--import', 'tsx', CLI, 'refresh', '--key', banned.id, '--lift-bans', '--data', cluster.dataDir, '--endpoint', cluster.endpoint], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'refresh', '--key', banned.id, '--lift-bans', '--data', cluster.dataDir, '--endpoint', cluster.endpoint],
+      { encoding: 'utf8' },
+    );
     expect(JSON.parse(out)).toMatchObject({ keyId: banned.id, bansLifted: true, parties: ['party-1', 'party-2', 'party-3'] });
     for (const p of ['party-1', 'party-2', 'party-3']) {
       expect(shareVersions(p, banned.id)).toEqual([{ version: 3, state: 'active' }]);

@@ -18,8 +18,18 @@ import { KmsEthersSigner } from 'aws-kms-ethers-signer';
 import { KmsSigner } from 'aws-kms-signer';
 import { Transaction as EthersTransaction, verifyMessage as ethersVerifyMessage, verifyTypedData as ethersVerifyTypedData } from 'ethers';
 import {
-  getAddress, hashMessage, hashTypedData, hexToBytes, keccak256, recoverMessageAddress, recoverTransactionAddress, recoverTypedDataAddress,
-  serializeSignature, serializeTransaction, type Hex, type TransactionSerializableEIP1559,
+  getAddress,
+  hashMessage,
+  hashTypedData,
+  hexToBytes,
+  keccak256,
+  recoverMessageAddress,
+  recoverTransactionAddress,
+  recoverTypedDataAddress,
+  serializeSignature,
+  serializeTransaction,
+  type Hex,
+  type TransactionSerializableEIP1559,
 } from 'viem';
 import { toAccount } from 'viem/accounts';
 import { ACCOUNT, REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
@@ -40,13 +50,27 @@ let keyId: string;
 let address: Hex;
 
 const tx = (nonce: number): TransactionSerializableEIP1559 => ({
-  type: 'eip1559', chainId: 11155111, nonce, to: TO, value: 10n ** 15n, gas: 21000n, maxFeePerGas: 3n * 10n ** 10n, maxPriorityFeePerGas: 10n ** 9n,
+  type: 'eip1559',
+  chainId: 11155111,
+  nonce,
+  to: TO,
+  value: 10n ** 15n,
+  gas: 21000n,
+  maxFeePerGas: 3n * 10n ** 10n,
+  maxPriorityFeePerGas: 10n ** 9n,
 });
 const typed = {
   domain: { name: 'Ether Mail', version: '1', chainId: 1, verifyingContract: '0xcccccccccccccccccccccccccccccccccccccccc' as Hex },
   types: {
-    Person: [{ name: 'name', type: 'string' }, { name: 'wallet', type: 'address' }],
-    Mail: [{ name: 'from', type: 'Person' }, { name: 'to', type: 'Person' }, { name: 'contents', type: 'string' }],
+    Person: [
+      { name: 'name', type: 'string' },
+      { name: 'wallet', type: 'address' },
+    ],
+    Mail: [
+      { name: 'from', type: 'Person' },
+      { name: 'to', type: 'Person' },
+      { name: 'contents', type: 'string' },
+    ],
   },
   primaryType: 'Mail' as const,
   message: {
@@ -85,7 +109,14 @@ describe('Ethereum signers that wrap AWS KMS, against a key created without a si
     expect(await signer.getAddress()).toBe(address);
     const t = tx(0);
     const signed = await signer.signTransaction({
-      type: 2, chainId: t.chainId, nonce: t.nonce, to: t.to, value: t.value, gasLimit: t.gas, maxFeePerGas: t.maxFeePerGas, maxPriorityFeePerGas: t.maxPriorityFeePerGas,
+      type: 2,
+      chainId: t.chainId,
+      nonce: t.nonce,
+      to: t.to,
+      value: t.value,
+      gasLimit: t.gas,
+      maxFeePerGas: t.maxFeePerGas,
+      maxPriorityFeePerGas: t.maxPriorityFeePerGas,
     });
     await checkSignedTransaction(signed, 0);
 
@@ -105,7 +136,14 @@ describe('Ethereum signers that wrap AWS KMS, against a key created without a si
     expect(await signer.getAddress()).toBe(address);
     const t = tx(1);
     const signed = await signer.signTransaction({
-      type: 2, chainId: t.chainId, nonce: t.nonce, to: TO, value: t.value, gasLimit: t.gas, maxFeePerGas: t.maxFeePerGas, maxPriorityFeePerGas: t.maxPriorityFeePerGas,
+      type: 2,
+      chainId: t.chainId,
+      nonce: t.nonce,
+      to: TO,
+      value: t.value,
+      gasLimit: t.gas,
+      maxFeePerGas: t.maxFeePerGas,
+      maxPriorityFeePerGas: t.maxPriorityFeePerGas,
     });
     await checkSignedTransaction(signed, 1);
 
@@ -153,14 +191,31 @@ describe('a key WITH a signing policy keeps refusing blind DIGESTs', () => {
   let guarded: string;
   beforeAll(async () => {
     const policy = {
-      policyLanguage: 'tutti-signing-policy/1', keyBinding: { keySpec: 'ECC_SECG_P256K1' }, defaultEffect: 'deny',
+      policyLanguage: 'tutti-signing-policy/1',
+      keyBinding: { keySpec: 'ECC_SECG_P256K1' },
+      defaultEffect: 'deny',
       approvers: [{ id: 'gov', scheme: 'ed25519', publicKey: '0xd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a' }],
       governance: { changeApprovals: { threshold: 1, approvers: ['gov'] } },
-      rules: [{ id: 'sepolia-to-one-address', effect: 'allow', conditions: { signingAlgorithm: { in: ['ECDSA_KECCAK_256'] },
-        format: { kind: 'evmTransaction', txTypes: { in: ['eip1559'] }, chainId: { in: ['11155111'] }, to: { in: [TO] } } } }],
+      rules: [
+        {
+          id: 'sepolia-to-one-address',
+          effect: 'allow',
+          conditions: {
+            signingAlgorithm: { in: ['ECDSA_KECCAK_256'] },
+            format: { kind: 'evmTransaction', txTypes: { in: ['eip1559'] }, chainId: { in: ['11155111'] }, to: { in: [TO] } },
+          },
+        },
+      ],
     };
-    guarded = (await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_SECG_P256K1' as KeySpec, KeyUsage: 'SIGN_VERIFY',
-      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [ROOT], TuttiSigningPolicy: policy }) }))).KeyMetadata!.KeyId!;
+    guarded = (
+      await kms.send(
+        new CreateKeyCommand({
+          KeySpec: 'ECC_SECG_P256K1' as KeySpec,
+          KeyUsage: 'SIGN_VERIFY',
+          Policy: JSON.stringify({ Version: '2012-10-17', Statement: [ROOT], TuttiSigningPolicy: policy }),
+        }),
+      )
+    ).KeyMetadata!.KeyId!;
   });
 
   test('the same signer gets AccessDeniedException naming I-3', async () => {
@@ -173,7 +228,14 @@ describe('a key WITH a signing policy keeps refusing blind DIGESTs', () => {
     const book = new PreimageBook().attach(client);
     const signer = await rumblefish.KMSSigner.create(null as never, guarded, client);
     const request = (t: TransactionSerializableEIP1559) => ({
-      type: 2, chainId: t.chainId, nonce: t.nonce, to: t.to, value: t.value, gasLimit: t.gas, maxFeePerGas: t.maxFeePerGas, maxPriorityFeePerGas: t.maxPriorityFeePerGas,
+      type: 2,
+      chainId: t.chainId,
+      nonce: t.nonce,
+      to: t.to,
+      value: t.value,
+      gasLimit: t.gas,
+      maxFeePerGas: t.maxFeePerGas,
+      maxPriorityFeePerGas: t.maxPriorityFeePerGas,
     });
     // Allowed: a Sepolia EIP-1559 transfer to TO. The signer sends keccak256 as an ECDSA_SHA_256 DIGEST; the book adds the transaction.
     book.add(hexToBytes(serializeTransaction(tx(7))));
@@ -183,14 +245,25 @@ describe('a key WITH a signing policy keeps refusing blind DIGESTs', () => {
     // Another recipient: its preimage is read, and the policy refuses it.
     const other = { ...tx(8), to: '0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc' as Hex };
     book.add(hexToBytes(serializeTransaction(other)));
-    await expect(signer.signTransaction(request(other))).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringMatching(/NO_MATCHING_ALLOW/) });
+    await expect(signer.signTransaction(request(other))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+      message: expect.stringMatching(/NO_MATCHING_ALLOW/),
+    });
     // A personal message: not a format this policy names.
     book.add(eip191Preimage('hello'));
     await expect(signer.signMessage('hello')).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringMatching(/NO_MATCHING_ALLOW/) });
     // The allowed transaction's preimage attached to another digest: every party re-hashes, and refuses.
     const allowed = hexToBytes(serializeTransaction(tx(9)));
-    await expect(kms.send(new SignCommand({ KeyId: guarded, Message: hexToBytes(keccak256(hexToBytes(serializeTransaction(other)))), MessageType: 'DIGEST',
-      SigningAlgorithm: 'ECDSA_SHA_256', GrantTokens: preimageGrantTokens(allowed, 'keccak256') })))
-      .rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringMatching(/does not hash/) });
+    await expect(
+      kms.send(
+        new SignCommand({
+          KeyId: guarded,
+          Message: hexToBytes(keccak256(hexToBytes(serializeTransaction(other)))),
+          MessageType: 'DIGEST',
+          SigningAlgorithm: 'ECDSA_SHA_256',
+          GrantTokens: preimageGrantTokens(allowed, 'keccak256'),
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringMatching(/does not hash/) });
   });
 });

@@ -23,13 +23,20 @@ jest.setTimeout(120_000);
 const ROOT = { Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' };
 const GOVERNOR = { id: 'governor', scheme: 'ed25519', publicKey: '0xd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a' };
 const policyWith = (rules: object[]) => ({
-  policyLanguage: 'tutti-signing-policy/1', keyBinding: { keySpec: 'ECC_NIST_EDWARDS25519' }, defaultEffect: 'deny',
-  approvers: [GOVERNOR], governance: { changeApprovals: { threshold: 1, approvers: ['governor'] } }, rules,
+  policyLanguage: 'tutti-signing-policy/1',
+  keyBinding: { keySpec: 'ECC_NIST_EDWARDS25519' },
+  defaultEffect: 'deny',
+  approvers: [GOVERNOR],
+  governance: { changeApprovals: { threshold: 1, approvers: ['governor'] } },
+  rules,
 });
-const GREETINGS = policyWith([{
-  id: 'greetings', effect: 'allow',
-  conditions: { signingAlgorithm: { in: ['ED25519_SHA_512'] }, messageType: { in: ['RAW'] }, format: { kind: 'raw', utf8Pattern: 'hello [a-z]+' } },
-}]);
+const GREETINGS = policyWith([
+  {
+    id: 'greetings',
+    effect: 'allow',
+    conditions: { signingAlgorithm: { in: ['ED25519_SHA_512'] }, messageType: { in: ['RAW'] }, format: { kind: 'raw', utf8Pattern: 'hello [a-z]+' } },
+  },
+]);
 const CALLER = { accessKeyId: 'AKIAHOSTILE000000001', principal: `arn:aws:iam::${ACCOUNT}:user/mallory` };
 
 let cluster: TestCluster;
@@ -48,9 +55,13 @@ const relaying = new Map<string, Map<number, string>>();
 beforeAll(async () => {
   cluster = await new TestCluster().start();
   const kms = cluster.client();
-  const out = await kms.send(new CreateKeyCommand({
-    KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Policy: JSON.stringify({ Version: '2012-10-17', Statement: [ROOT], TuttiSigningPolicy: GREETINGS }),
-  }));
+  const out = await kms.send(
+    new CreateKeyCommand({
+      KeySpec: 'ECC_NIST_EDWARDS25519',
+      KeyUsage: 'SIGN_VERIFY',
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [ROOT], TuttiSigningPolicy: GREETINGS }),
+    }),
+  );
   keyId = out.KeyMetadata!.KeyId!;
   spki = (await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!;
   k1 = (await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
@@ -61,7 +72,10 @@ beforeAll(async () => {
 
   // Now the coordinator is ours.
   const gw = cluster.gateway.child;
-  await new Promise<void>((r) => { gw.once('exit', () => r()); gw.kill('SIGKILL'); });
+  await new Promise<void>((r) => {
+    gw.once('exit', () => r());
+    gw.kill('SIGKILL');
+  });
   // The hostile gateway holds its own key: the parties pin it, so it is the coordinator they talk to.
   const identity = initGateway(paths.gatewayDir(cluster.dataDir), cluster.config.coordinatorId);
   hub = new CoordinatorHub({ server: cluster.port, coordinatorId: cluster.config.coordinatorId, parties: cluster.config.parties, identity });
@@ -97,22 +111,41 @@ async function run(members: Map<number, string>, open: (session: string, index: 
   const mine = () => received.filter((r) => 'session' in r.msg && r.msg.session === session);
   const deadline = Date.now() + (o.waitMs ?? 5000);
   while (Date.now() < deadline) {
-    const answered = new Set(mine().filter((r) => r.msg.type === 'done' || r.msg.type === 'abort').map((r) => r.from));
+    const answered = new Set(
+      mine()
+        .filter((r) => r.msg.type === 'done' || r.msg.type === 'abort')
+        .map((r) => r.from),
+    );
     if ([...members.values()].every((p) => answered.has(p))) break;
     await new Promise((r) => setTimeout(r, 20));
   }
   // Give a party that (wrongly) kept going time to show it.
   await new Promise((r) => setTimeout(r, 200));
   relaying.delete(session);
-  for (const p of members.values()) hub.send(p, { type: 'abort', session, kind: 'unexpected', message: 'test over', culprits: [] } as unknown as CoordinatorToParty);
+  for (const p of members.values())
+    hub.send(p, { type: 'abort', session, kind: 'unexpected', message: 'test over', culprits: [] } as unknown as CoordinatorToParty);
   return { session, messages: mine() };
 }
 
-const signers = new Map([[1, 'party-1'], [2, 'party-2']]);
-const openSign = (message: Uint8Array, extra: { messageType?: 'RAW' | 'DIGEST'; grantTokens?: string[] } = {}) =>
+const signers = new Map([
+  [1, 'party-1'],
+  [2, 'party-2'],
+]);
+const openSign =
+  (message: Uint8Array, extra: { messageType?: 'RAW' | 'DIGEST'; grantTokens?: string[] } = {}) =>
   (session: string): OpenMessage => ({
-    type: 'open', kind: 'sign', session, keyId, signers: [1, 2],
-    request: { message: Buffer.from(message).toString('base64'), messageType: extra.messageType ?? 'RAW', signingAlgorithm: 'ED25519_SHA_512', caller: CALLER, grantTokens: extra.grantTokens ?? [] },
+    type: 'open',
+    kind: 'sign',
+    session,
+    keyId,
+    signers: [1, 2],
+    request: {
+      message: Buffer.from(message).toString('base64'),
+      messageType: extra.messageType ?? 'RAW',
+      signingAlgorithm: 'ED25519_SHA_512',
+      caller: CALLER,
+      grantTokens: extra.grantTokens ?? [],
+    },
   });
 
 /** Every member answered abort kind 'policy' naming `rule`, and nobody sent an envelope. */
@@ -138,27 +171,44 @@ describe('a coordinator that skips every check of its own', () => {
   });
 
   test.each([
-    ['a message the policy forbids', openSign(new TextEncoder().encode('send everything to mallory')), /rule 'builtin:default-deny', NO_MATCHING_ALLOW\).*greetings/],
+    [
+      'a message the policy forbids',
+      openSign(new TextEncoder().encode('send everything to mallory')),
+      /rule 'builtin:default-deny', NO_MATCHING_ALLOW\).*greetings/,
+    ],
     ['a DIGEST (which pure Ed25519 cannot sign)', openSign(new Uint8Array(64), { messageType: 'DIGEST' }), /rule 'builtin:algorithm', ALGORITHM_MISMATCH/],
-    ['a message over the policy\'s size limit (the gateway would cap it at 4096)', openSign(new TextEncoder().encode(`hello ${'a'.repeat(140_000)}`)), /rule 'builtin:message-size', MESSAGE_TOO_LARGE/],
-    ['a forbidden message with made-up approvals', openSign(new TextEncoder().encode('send everything to mallory'), { grantTokens: [`tutti-approval:v2:governor:made-up-approval:${Date.now() + 60_000}:${Buffer.alloc(64).toString('base64url')}`] }), /NO_MATCHING_ALLOW/],
+    [
+      "a message over the policy's size limit (the gateway would cap it at 4096)",
+      openSign(new TextEncoder().encode(`hello ${'a'.repeat(140_000)}`)),
+      /rule 'builtin:message-size', MESSAGE_TOO_LARGE/,
+    ],
+    [
+      'a forbidden message with made-up approvals',
+      openSign(new TextEncoder().encode('send everything to mallory'), {
+        grantTokens: [`tutti-approval:v2:governor:made-up-approval:${Date.now() + 60_000}:${Buffer.alloc(64).toString('base64url')}`],
+      }),
+      /NO_MATCHING_ALLOW/,
+    ],
   ])('%s: no party sends any envelope; each aborts with kind policy', async (_name, open, rule) => {
     const { messages } = await run(signers, open);
     refusedByEveryone(messages, signers, rule);
   });
 
   test('the same refusal from a party the gateway would never have chosen', async () => {
-    const members = new Map([[2, 'party-2'], [3, 'party-3']]);
-    const { messages } = await run(members, (session) => ({ ...openSign(new TextEncoder().encode('goodbye'))(session), signers: [2, 3] } as OpenMessage));
+    const members = new Map([
+      [2, 'party-2'],
+      [3, 'party-3'],
+    ]);
+    const { messages } = await run(members, (session) => ({ ...openSign(new TextEncoder().encode('goodbye'))(session), signers: [2, 3] }) as OpenMessage);
     refusedByEveryone(messages, members, /NO_MATCHING_ALLOW/);
   });
 
   test('an unapproved policy revision (or a rollback) is refused by every party', async () => {
     const all = new Map(PARTIES.map((p, i) => [i + 1, p]));
     const permissive = policyWith([{ id: 'anything', effect: 'allow', conditions: { messageType: { in: ['RAW'] } } }]);
-    const revision = (record: object, approvals: string[] = []) => (session: string): OpenMessage => ({
-      type: 'open', kind: 'policy', session, keyId, revision: record as never, approvals,
-    });
+    const revision =
+      (record: object, approvals: string[] = []) =>
+      (session: string): OpenMessage => ({ type: 'open', kind: 'policy', session, keyId, revision: record as never, approvals });
     const unapproved = await run(all, revision({ revision: 2, previousHash: policyHash(GREETINGS), policy: permissive }));
     refusedByEveryone(unapproved.messages, all, /GOVERNANCE.*0 of 1 required change approvals/);
     const rollback = await run(all, revision({ revision: 1, previousHash: null, policy: permissive }));
@@ -171,7 +221,14 @@ describe('a coordinator that skips every check of its own', () => {
     const all = new Map(PARTIES.map((p, i) => [i + 1, p]));
     const newKey = randomUUID();
     const { messages } = await run(all, (session) => ({
-      type: 'open', kind: 'dkg', session, keyId: newKey, keySpec: 'ECC_NIST_EDWARDS25519', protocol: 'frost-ed25519', threshold: 2, parties: PARTIES,
+      type: 'open',
+      kind: 'dkg',
+      session,
+      keyId: newKey,
+      keySpec: 'ECC_NIST_EDWARDS25519',
+      protocol: 'frost-ed25519',
+      threshold: 2,
+      parties: PARTIES,
       policy: { ...GREETINGS, defaultEffect: 'allow' },
     }));
     refusedByEveryone(messages, all, /signing policy refused \(INVALID_POLICY\)/);
@@ -181,10 +238,21 @@ describe('a coordinator that skips every check of its own', () => {
     const all = new Map(PARTIES.map((p, i) => [i + 1, p]));
     const newKey = randomUUID();
     const permissive = policyWith([{ id: 'anything', effect: 'allow', conditions: { messageType: { in: ['RAW'] } } }]);
-    const { messages } = await run(all, (session, index) => ({
-      type: 'open', kind: 'dkg', session, keyId: newKey, keySpec: 'ECC_NIST_EDWARDS25519', protocol: 'frost-ed25519', threshold: 2, parties: PARTIES,
-      policy: index === 1 ? GREETINGS : permissive,
-    }), { relay: true, waitMs: 8000 });
+    const { messages } = await run(
+      all,
+      (session, index) => ({
+        type: 'open',
+        kind: 'dkg',
+        session,
+        keyId: newKey,
+        keySpec: 'ECC_NIST_EDWARDS25519',
+        protocol: 'frost-ed25519',
+        threshold: 2,
+        parties: PARTIES,
+        policy: index === 1 ? GREETINGS : permissive,
+      }),
+      { relay: true, waitMs: 8000 },
+    );
     expect(messages.filter((m) => m.msg.type === 'done')).toEqual([]);
     // The policy hash each party computed is in its DKG context: the transcripts differ.
     const aborts = messages.filter((m) => m.msg.type === 'abort');
@@ -202,18 +270,38 @@ describe('a coordinator that skips every check of its own', () => {
   });
 
   test('ECDSA: each signer derives the digest itself — showing the two signers different messages gives no signature', async () => {
-    const openEcdsa = (text: (index: number) => string) => (session: string, index: number): OpenMessage => ({
-      type: 'open', kind: 'sign', session, keyId: k1, signers: [1, 2],
-      request: { message: Buffer.from(text(index)).toString('base64'), messageType: 'RAW', signingAlgorithm: 'ECDSA_SHA_256', caller: CALLER, grantTokens: [] },
-    });
+    const openEcdsa =
+      (text: (index: number) => string) =>
+      (session: string, index: number): OpenMessage => ({
+        type: 'open',
+        kind: 'sign',
+        session,
+        keyId: k1,
+        signers: [1, 2],
+        request: {
+          message: Buffer.from(text(index)).toString('base64'),
+          messageType: 'RAW',
+          signingAlgorithm: 'ECDSA_SHA_256',
+          caller: CALLER,
+          grantTokens: [],
+        },
+      });
     // Positive control: the same message to both, relayed honestly, gives r ‖ s over SHA-256 of it.
-    const honest = await run(signers, openEcdsa(() => 'pay alice 1'), { relay: true });
+    const honest = await run(
+      signers,
+      openEcdsa(() => 'pay alice 1'),
+      { relay: true },
+    );
     const done = honest.messages.filter((m) => m.msg.type === 'done');
     expect(done).toHaveLength(2);
     const rs = Buffer.from((done[0]!.msg as { output: { signature: string } }).output.signature, 'base64');
     expect(secp256k1.verify(rs, sha256(new TextEncoder().encode('pay alice 1')), k1Spki.subarray(k1Spki.length - 65), { prehash: false })).toBe(true);
     // Split view: party 1 is asked to sign one payment, party 2 another. Round 1 binds the request.
-    const split = await run(signers, openEcdsa((i) => (i === 1 ? 'pay alice 1' : 'pay mallory 1000')), { relay: true });
+    const split = await run(
+      signers,
+      openEcdsa((i) => (i === 1 ? 'pay alice 1' : 'pay mallory 1000')),
+      { relay: true },
+    );
     expect(split.messages.filter((m) => m.msg.type === 'done')).toEqual([]);
     const aborts = split.messages.filter((m) => m.msg.type === 'abort');
     expect(aborts.length).toBeGreaterThan(0);
@@ -223,13 +311,24 @@ describe('a coordinator that skips every check of its own', () => {
   test("every refusal is in the refusing party's audit log", async () => {
     const db = new Sqlite(paths.sharesDb(paths.partyDir(cluster.dataDir, 'party-2')), { readonly: true });
     try {
-      const rows = db.prepare(`SELECT event, decision, code, rule, detail FROM audit_log WHERE key_id = ? ORDER BY seq`).all(keyId) as
-        { event: string; decision: string; code: string; rule: string; detail: string }[];
+      const rows = db.prepare(`SELECT event, decision, code, rule, detail FROM audit_log WHERE key_id = ? ORDER BY seq`).all(keyId) as {
+        event: string;
+        decision: string;
+        code: string;
+        rule: string;
+        detail: string;
+      }[];
       const signs = rows.filter((r) => r.event === 'sign');
       // Through the gateway: one allow. As the hostile coordinator: one allow (the control) and six denies.
       expect(signs.map((r) => `${r.decision} ${r.code}`)).toEqual([
-        'allow ALLOW', 'allow ALLOW', 'deny NO_MATCHING_ALLOW', 'deny ALGORITHM_MISMATCH', 'deny MESSAGE_TOO_LARGE', 'deny NO_MATCHING_ALLOW',
-        'deny NO_MATCHING_ALLOW', 'deny NO_MATCHING_ALLOW',
+        'allow ALLOW',
+        'allow ALLOW',
+        'deny NO_MATCHING_ALLOW',
+        'deny ALGORITHM_MISMATCH',
+        'deny MESSAGE_TOO_LARGE',
+        'deny NO_MATCHING_ALLOW',
+        'deny NO_MATCHING_ALLOW',
+        'deny NO_MATCHING_ALLOW',
       ]);
       expect(JSON.parse(signs[2]!.detail)).toMatchObject({ caller: CALLER, signers: [1, 2] });
       expect(rows.filter((r) => r.event === 'policy-revision').map((r) => `${r.decision} ${r.code}`)).toEqual(['deny GOVERNANCE', 'deny GOVERNANCE']);

@@ -9,8 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import {
-  CancelKeyDeletionCommand, CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, EnableKeyCommand, KMSClient, ListAliasesCommand,
-  GetPublicKeyCommand, ScheduleKeyDeletionCommand, SignCommand,
+  CancelKeyDeletionCommand,
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  EnableKeyCommand,
+  KMSClient,
+  ListAliasesCommand,
+  GetPublicKeyCommand,
+  ScheduleKeyDeletionCommand,
+  SignCommand,
 } from '@aws-sdk/client-kms';
 import { prepareCluster, spawnParty, type Spawned } from '../../services/main/cluster.ts';
 import { startGateway, type RunningGateway } from '../../services/main/gateway.ts';
@@ -39,7 +47,12 @@ const logs: string[] = [];
 
 async function start(): Promise<void> {
   gateway = await startGateway(config, paths.gatewayDir(dataDir), {
-    host: '127.0.0.1', port, roundTimeoutMs: 3000, sweepIntervalMs: 3_600_000, now: () => Date.now() + offset, log: (l) => logs.push(l),
+    host: '127.0.0.1',
+    port,
+    roundTimeoutMs: 3000,
+    sweepIntervalMs: 3_600_000,
+    now: () => Date.now() + offset,
+    log: (l) => logs.push(l),
   });
 }
 
@@ -52,7 +65,10 @@ function startParty(id: string): Spawned {
 async function kill(id: string): Promise<void> {
   const p = parties.get(id)!;
   if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  await new Promise<void>((r) => { p.child.once('exit', () => r()); p.child.kill('SIGKILL'); });
+  await new Promise<void>((r) => {
+    p.child.once('exit', () => r());
+    p.child.kill('SIGKILL');
+  });
 }
 
 async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
@@ -110,7 +126,12 @@ describe('key creation receipts', () => {
     const pub = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
     // The SPKI of an Ed25519 key ends with the 32-byte key itself.
     expect(Buffer.from(pub.PublicKey!).subarray(-32).toString('hex')).toBe(facts!.publicKey);
-    const missing = await rawRequest(endpoint, { target: 'GetKeyAttestation', body: JSON.stringify({ KeyId: '00000000-0000-4000-8000-000000000000' }), region: REGION, ...TEST_CREDENTIALS });
+    const missing = await rawRequest(endpoint, {
+      target: 'GetKeyAttestation',
+      body: JSON.stringify({ KeyId: '00000000-0000-4000-8000-000000000000' }),
+      region: REGION,
+      ...TEST_CREDENTIALS,
+    });
     expect([missing.status, missing.json?.__type]).toEqual([400, 'NotFoundException']);
   });
 });
@@ -138,7 +159,8 @@ describe('key deletion', () => {
     expect(gateway.deletions.sweep()).toEqual([doomed]);
 
     await expect(kms.send(new DescribeKeyCommand({ KeyId: doomed }))).rejects.toMatchObject({
-      name: 'NotFoundException', message: `Key 'arn:aws:kms:${REGION}:${ACCOUNT}:key/${doomed}' does not exist`,
+      name: 'NotFoundException',
+      message: `Key 'arn:aws:kms:${REGION}:${ACCOUNT}:key/${doomed}' does not exist`,
     });
     await expect(kms.send(new DescribeKeyCommand({ KeyId: 'alias/doomed' }))).rejects.toMatchObject({ name: 'NotFoundException' });
     expect((await kms.send(new ListAliasesCommand({}))).Aliases!.map((a) => a.AliasName)).not.toContain('alias/doomed');
@@ -166,7 +188,10 @@ describe('key deletion', () => {
       const db = new Sqlite(paths.sharesDb(paths.partyDir(dataDir, p)), { readonly: true, fileMustExist: true });
       try {
         expect(db.prepare('SELECT key_id FROM key_tombstones WHERE key_id = ?').pluck().all(doomed)).toEqual([doomed]);
-        expect(db.prepare(`SELECT event FROM audit_log WHERE key_id = ? AND event LIKE 'key-%' ORDER BY seq`).pluck().all(doomed)).toEqual(['key-deletion-requested', 'key-deleted']);
+        expect(db.prepare(`SELECT event FROM audit_log WHERE key_id = ? AND event LIKE 'key-%' ORDER BY seq`).pluck().all(doomed)).toEqual([
+          'key-deletion-requested',
+          'key-deleted',
+        ]);
       } finally {
         db.close();
       }
@@ -205,9 +230,24 @@ describe('key deletion', () => {
     const db = openDatabase(paths.keysDb(paths.gatewayDir(dataDir)));
     const keyId = '0badc0de-0000-4000-8000-000000000001';
     new KeyRepository(db).insert({
-      keyId, arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`, accountId: ACCOUNT, region: REGION, creationDate: Date.now(), description: '',
-      keyUsage: 'SIGN_VERIFY', keySpec: 'ECC_NIST_EDWARDS25519', keyState: 'Creating', protocol: 'frost-ed25519', threshold: 2,
-      parties: ['party-1', 'party-2', 'party-3'], publicKey: null, policyHash: null, tags: [], deletionDate: null, pendingWindowInDays: null, policy: null,
+      keyId,
+      arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${keyId}`,
+      accountId: ACCOUNT,
+      region: REGION,
+      creationDate: Date.now(),
+      description: '',
+      keyUsage: 'SIGN_VERIFY',
+      keySpec: 'ECC_NIST_EDWARDS25519',
+      keyState: 'Creating',
+      protocol: 'frost-ed25519',
+      threshold: 2,
+      parties: ['party-1', 'party-2', 'party-3'],
+      publicKey: null,
+      policyHash: null,
+      tags: [],
+      deletionDate: null,
+      pendingWindowInDays: null,
+      policy: null,
     });
     db.close();
     await start();

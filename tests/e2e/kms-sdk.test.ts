@@ -3,8 +3,15 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import {
-  CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, type KMSClient, ListKeysCommand, SignCommand, VerifyCommand,
-  type KeySpec, type SigningAlgorithmSpec,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  GetPublicKeyCommand,
+  type KMSClient,
+  ListKeysCommand,
+  SignCommand,
+  VerifyCommand,
+  type KeySpec,
+  type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { TestCluster } from '../support/cluster.ts';
 
@@ -22,7 +29,10 @@ beforeAll(async () => {
   cluster = await new TestCluster().start();
   kms = cluster.client();
 });
-afterAll(async () => { kms?.destroy(); await cluster?.stop(); });
+afterAll(async () => {
+  kms?.destroy();
+  await cluster?.stop();
+});
 
 async function createKey(keySpec: string, tags: { TagKey: string; TagValue: string }[] = []): Promise<string> {
   const out = await kms.send(new CreateKeyCommand({ KeySpec: keySpec as KeySpec, KeyUsage: 'SIGN_VERIFY', Description: `e2e ${keySpec}`, Tags: tags }));
@@ -42,18 +52,26 @@ describe('AWS SDK against real processes', () => {
   test.each(SPECS)('$keySpec: CreateKey, GetPublicKey, Sign, Verify', async ({ keySpec, algorithm, sigLen }) => {
     const keyId = await createKey(keySpec);
     const described = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
-    expect(described.KeyMetadata).toMatchObject({ KeySpec: keySpec, KeyUsage: 'SIGN_VERIFY', Enabled: true, SigningAlgorithms: expect.arrayContaining([algorithm]) });
+    expect(described.KeyMetadata).toMatchObject({
+      KeySpec: keySpec,
+      KeyUsage: 'SIGN_VERIFY',
+      Enabled: true,
+      SigningAlgorithms: expect.arrayContaining([algorithm]),
+    });
     const pub = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
     expect(pub.KeySpec).toBe(keySpec);
     const message = new TextEncoder().encode(`hello from ${keySpec}`);
     const signature = await signAndCheck(keyId, algorithm, message);
     expect(signature.length).toBe(sigLen);
-    const verified = await kms.send(new VerifyCommand({ KeyId: keyId, Message: message, MessageType: 'RAW', Signature: signature, SigningAlgorithm: algorithm as SigningAlgorithmSpec }));
+    const verified = await kms.send(
+      new VerifyCommand({ KeyId: keyId, Message: message, MessageType: 'RAW', Signature: signature, SigningAlgorithm: algorithm as SigningAlgorithmSpec }),
+    );
     expect(verified.SignatureValid).toBe(true);
     const bad = Uint8Array.from(signature);
     bad[10]! ^= 1;
-    await expect(kms.send(new VerifyCommand({ KeyId: keyId, Message: message, MessageType: 'RAW', Signature: bad, SigningAlgorithm: algorithm as SigningAlgorithmSpec })))
-      .rejects.toMatchObject({ name: 'KMSInvalidSignatureException' });
+    await expect(
+      kms.send(new VerifyCommand({ KeyId: keyId, Message: message, MessageType: 'RAW', Signature: bad, SigningAlgorithm: algorithm as SigningAlgorithmSpec })),
+    ).rejects.toMatchObject({ name: 'KMSInvalidSignatureException' });
   });
 
   test('concurrent signing on one key and on several keys', async () => {

@@ -14,13 +14,21 @@ const dataDir = mkdtempSync(join(tmpdir(), 'tutti-start-'));
 let child: ChildProcess | undefined;
 
 afterAll(() => {
-  if (child && child.exitCode === null) { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }
+  if (child && child.exitCode === null) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 test('npm start: endpoint, dev credentials, a working key, clean stop', async () => {
   child = spawn('npm', ['start', '--silent'], {
-    cwd: process.cwd(), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: process.cwd(),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TUTTI_PORT: '0', TUTTI_DATA_DIR: dataDir, TUTTI_REGION: 'us-west-2' },
   });
   let out = '';
@@ -40,7 +48,11 @@ test('npm start: endpoint, dev credentials, a working key, clean stop', async ()
   expect(out).toMatch(/aws kms create-key --endpoint-url/);
   expect(info.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
-  const kms = new KMSClient({ endpoint: info.endpoint, region: info.region, credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey } });
+  const kms = new KMSClient({
+    endpoint: info.endpoint,
+    region: info.region,
+    credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey },
+  });
   const key = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }));
   const message = new TextEncoder().encode('quick start');
   const sig = await kms.send(new SignCommand({ KeyId: key.KeyMetadata!.KeyId!, Message: message, MessageType: 'RAW', SigningAlgorithm: 'ED25519_SHA_512' }));
@@ -54,7 +66,14 @@ test('npm start: endpoint, dev credentials, a working key, clean stop', async ()
   expect(['0', 'SIGINT']).toContain(await exited);
   // The supervisor stops every process of the cluster: none is left behind.
   const deadline = Date.now() + 10_000;
-  const alive = () => { try { process.kill(-child!.pid!, 0); return true; } catch { return false; } };
+  const alive = () => {
+    try {
+      process.kill(-child!.pid!, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   expect(alive()).toBe(false);
   expect(out).toContain('[supervisor] stopped');

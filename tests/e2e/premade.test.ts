@@ -17,7 +17,10 @@ beforeAll(async () => {
   cluster = await new TestCluster().start();
   kms = cluster.client();
 });
-afterAll(async () => { kms?.destroy(); await cluster?.stop(); });
+afterAll(async () => {
+  kms?.destroy();
+  await cluster?.stop();
+});
 
 /** Completed sign sessions at the gateway by protocol (tutti_protocol_session_rounds_count). */
 async function sessions(): Promise<Record<string, number>> {

@@ -31,23 +31,30 @@ type Key = { keyId: string; spki: Uint8Array; parties: string[] };
 
 function readDb<T>(partyId: string, fn: (db: Sqlite.Database) => T): T {
   const d = new Sqlite(paths.sharesDb(paths.partyDir(cluster.dataDir, partyId)), { readonly: true });
-  try { return fn(d); } finally { d.close(); }
+  try {
+    return fn(d);
+  } finally {
+    d.close();
+  }
 }
 
 /** What a party holds of the key: its share versions and refresh records not settled. */
 function holdings(partyId: string, keyId: string): { shares: { version: number; state: string; transcript: string }[]; unsettled: number } {
   return readDb(partyId, (db) => ({
-    shares: (db.prepare(`SELECT version, state, meta FROM shares WHERE key_id = ? ORDER BY version`).all(keyId) as { version: number; state: string; meta: string }[])
-      .map((r) => ({ version: r.version, state: r.state, transcript: (JSON.parse(r.meta) as { transcriptHash: string }).transcriptHash })),
-    unsettled: (db.prepare(`SELECT COUNT(*) AS n FROM refresh_activations WHERE key_id = ? AND state IN ('pending', 'confirmed')`).get(keyId) as { n: number }).n,
+    shares: (
+      db.prepare(`SELECT version, state, meta FROM shares WHERE key_id = ? ORDER BY version`).all(keyId) as { version: number; state: string; meta: string }[]
+    ).map((r) => ({ version: r.version, state: r.state, transcript: (JSON.parse(r.meta) as { transcriptHash: string }).transcriptHash })),
+    unsettled: (db.prepare(`SELECT COUNT(*) AS n FROM refresh_activations WHERE key_id = ? AND state IN ('pending', 'confirmed')`).get(keyId) as { n: number })
+      .n,
   }));
 }
 
 /** Every party of the key holds exactly one share (active), all of the same version, and nothing unsettled. */
 function settled(key: Key): boolean {
   const h = key.parties.map((p) => holdings(p, key.keyId));
-  return h.every((x) => x.unsettled === 0 && x.shares.length === 1 && x.shares[0]!.state === 'active')
-    && new Set(h.map((x) => x.shares[0]!.transcript)).size === 1;
+  return (
+    h.every((x) => x.unsettled === 0 && x.shares.length === 1 && x.shares[0]!.state === 'active') && new Set(h.map((x) => x.shares[0]!.transcript)).size === 1
+  );
 }
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
@@ -62,8 +69,13 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms
 function refresh(keyId: string): Promise<{ status: number; body: string }> {
   const token = readFileSync(paths.adminToken(paths.gatewayDir(cluster.dataDir)), 'utf8').trim();
   return fetch(`${cluster.endpoint}/admin/refresh-key`, {
-    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ keyId, liftBans: false }),
-  }).then(async (r) => ({ status: r.status, body: await r.text() }), (e: Error) => ({ status: 0, body: e.message }));
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ keyId, liftBans: false }),
+  }).then(
+    async (r) => ({ status: r.status, body: await r.text() }),
+    (e: Error) => ({ status: 0, body: e.message }),
+  );
 }
 
 /**
@@ -85,10 +97,16 @@ async function signedAndVerified(key: Key, text: string): Promise<void> {
 }
 
 async function createKey(parties: string[]): Promise<Key> {
-  const created = await kms.send(new CreateKeyCommand({
-    KeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY',
-    Tags: [{ TagKey: 'tutti:parties', TagValue: parties.join(',') }, { TagKey: 'tutti:threshold', TagValue: String(parties.length) }],
-  }));
+  const created = await kms.send(
+    new CreateKeyCommand({
+      KeySpec: 'ECC_SECG_P256K1',
+      KeyUsage: 'SIGN_VERIFY',
+      Tags: [
+        { TagKey: 'tutti:parties', TagValue: parties.join(',') },
+        { TagKey: 'tutti:threshold', TagValue: String(parties.length) },
+      ],
+    }),
+  );
   const keyId = created.KeyMetadata!.KeyId!;
   const spki = (await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!;
   return { keyId, spki, parties };
@@ -98,8 +116,10 @@ async function createKey(parties: string[]): Promise<Key> {
 type Point = { stall: string; at: 'party' | 'gateway'; victim: 'party' | 'gateway' | 'other' };
 const POINTS: Point[] = [
   ...['refresh:1', 'refresh:5', 'refresh:confirm', 'refresh:activate'].flatMap((stall) =>
-    (['party', 'gateway', 'other'] as const).filter((v) => v !== 'other' || stall === 'refresh:confirm' || stall === 'refresh:activate')
-      .map((victim) => ({ stall, at: 'party' as const, victim }))),
+    (['party', 'gateway', 'other'] as const)
+      .filter((v) => v !== 'other' || stall === 'refresh:confirm' || stall === 'refresh:activate')
+      .map((victim) => ({ stall, at: 'party' as const, victim })),
+  ),
   { stall: 'refresh:certificate', at: 'gateway', victim: 'gateway' },
 ];
 
@@ -124,12 +144,16 @@ async function killAt(key: Key, p: Point, stalled: string, next: string | undefi
   const before = holdings(key.parties[0]!, key.keyId).shares[0]!.transcript;
   let answered: { status: number; body: string } | undefined;
   const answer = refresh(key.keyId).then((a) => (answered = a));
-  await waitFor(`${stalled} stalls at ${p.stall}`, () => {
-    if (/TUTTI_TEST_STALL/.test(since(proc().output, from))) return true;
-    // The refresh must not end before the stall (the gateway's stall answers 200 at once).
-    if (answered && p.at === 'party') throw new Error(`the refresh ended before ${p.stall}: ${answered.status} ${answered.body}`);
-    return false;
-  }, 90_000);
+  await waitFor(
+    `${stalled} stalls at ${p.stall}`,
+    () => {
+      if (/TUTTI_TEST_STALL/.test(since(proc().output, from))) return true;
+      // The refresh must not end before the stall (the gateway's stall answers 200 at once).
+      if (answered && p.at === 'party') throw new Error(`the refresh ended before ${p.stall}: ${answered.status} ${answered.body}`);
+      return false;
+    },
+    90_000,
+  );
   if (p.victim === 'gateway' || p.victim === 'other') {
     const other = key.parties.find((id) => id !== stalled)!;
     if (p.victim === 'gateway') await cluster.restartGateway();
@@ -181,10 +205,12 @@ describe.each([
 
   const victim = (p: Point) => (p.victim === 'gateway' ? 'the gateway' : p.victim === 'other' ? parties[0]! : stalled);
   test.each(POINTS.map((p, i) => [`${p.at === 'gateway' ? 'the gateway' : stalled} stops at ${p.stall}, kill -9 of ${victim(p)}`, p, POINTS[i + 1]] as const))(
-    '%s: every party settles on one version and the key signs with the same public key', async (_name, p, next) => {
+    '%s: every party settles on one version and the key signs with the same public key',
+    async (_name, p, next) => {
       const t0 = Date.now();
       outcomes.push(`${p.stall}/${p.victim}: ${await killAt(key, p, stalled, next?.at === 'party' ? next.stall : undefined)} (${Date.now() - t0} ms)`);
-    });
+    },
+  );
 
   test('an uninterrupted refresh still activates, and the key signs', async () => {
     if (partyStall.stall) await cluster.restartParty(stalled);

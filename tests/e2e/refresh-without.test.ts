@@ -38,19 +38,33 @@ async function signedAndVerified(text: string): Promise<void> {
 }
 
 async function fails(p: Promise<unknown>, type: string, message?: RegExp): Promise<void> {
-  const err = await p.then((ok) => { throw new Error(`expected ${type}, got ${JSON.stringify(ok)}`); }, (e: SdkError) => e);
+  const err = await p.then(
+    (ok) => {
+      throw new Error(`expected ${type}, got ${JSON.stringify(ok)}`);
+    },
+    (e: SdkError) => e,
+  );
   expect(err.name).toBe(type);
   if (message) expect(err.message).toMatch(message);
 }
 
 function readDb<T>(db: string, fn: (db: Sqlite.Database) => T): T {
   const d = new Sqlite(db, { readonly: true });
-  try { return fn(d); } finally { d.close(); }
+  try {
+    return fn(d);
+  } finally {
+    d.close();
+  }
 }
 const partyDb = (partyId: string) => paths.sharesDb(paths.partyDir(cluster.dataDir, partyId));
-const shareVersions = (partyId: string) => readDb(partyDb(partyId), (db) => db.prepare(`SELECT version, state FROM shares WHERE key_id = ? ORDER BY version`).all(keyId));
+const shareVersions = (partyId: string) =>
+  readDb(partyDb(partyId), (db) => db.prepare(`SELECT version, state FROM shares WHERE key_id = ? ORDER BY version`).all(keyId));
 const bansAt = (partyId: string) => readDb(partyDb(partyId), (db) => db.prepare(`SELECT peer_index, peer_id FROM bans WHERE key_id = ?`).all(keyId));
-const keyParties = () => readDb(paths.keysDb(paths.gatewayDir(cluster.dataDir)), (db) => JSON.parse((db.prepare(`SELECT parties FROM keys WHERE key_id = ?`).get(keyId) as { parties: string }).parties) as string[]);
+const keyParties = () =>
+  readDb(
+    paths.keysDb(paths.gatewayDir(cluster.dataDir)),
+    (db) => JSON.parse((db.prepare(`SELECT parties FROM keys WHERE key_id = ?`).get(keyId) as { parties: string }).parties) as string[],
+  );
 
 async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -66,8 +80,11 @@ async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Pr
  */
 async function cli(args: string[]): Promise<{ ok: boolean; body: Record<string, unknown> }> {
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, 'refresh', '--key', keyId, ...args, '--data', cluster.dataDir, '--endpoint', cluster.endpoint],
-      { encoding: 'utf8' });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'refresh', '--key', keyId, ...args, '--data', cluster.dataDir, '--endpoint', cluster.endpoint],
+      { encoding: 'utf8' },
+    );
     return { ok: true, body: JSON.parse(stdout) as Record<string, unknown> };
   } catch (e) {
     return { ok: false, body: JSON.parse((e as { stdout: string }).stdout) as Record<string, unknown> };
@@ -104,8 +121,14 @@ describe('refresh without a banned party (2-of-3 secp256k1)', () => {
   });
 
   test('refused: a party the key does not have, too few remaining (nothing changes)', async () => {
-    expect(await cli(['--exclude', 'party-9'])).toEqual({ ok: false, body: { error: 'ValidationException', message: expect.stringMatching(/party-9: not a party/) } });
-    expect(await cli(['--exclude', 'party-2,party-3'])).toEqual({ ok: false, body: { error: 'KeyUnavailableException', message: expect.stringMatching(/1 parties would remain, fewer than its threshold 2/) } });
+    expect(await cli(['--exclude', 'party-9'])).toEqual({
+      ok: false,
+      body: { error: 'ValidationException', message: expect.stringMatching(/party-9: not a party/) },
+    });
+    expect(await cli(['--exclude', 'party-2,party-3'])).toEqual({
+      ok: false,
+      body: { error: 'KeyUnavailableException', message: expect.stringMatching(/1 parties would remain, fewer than its threshold 2/) },
+    });
     for (const p of ['party-1', 'party-2', 'party-3']) expect(shareVersions(p)).toEqual([{ version: 1, state: 'active' }]);
     expect(keyParties()).toEqual(['party-1', 'party-2', 'party-3']);
   });
@@ -114,7 +137,17 @@ describe('refresh without a banned party (2-of-3 secp256k1)', () => {
     const t0 = Date.now();
     const out = await cli(['--without-banned']);
     console.log(`[e2e timing] refresh without party-3: ${Date.now() - t0} ms (cli process included)`);
-    expect(out).toEqual({ ok: true, body: { keyId, publicKey: expect.any(String), transcriptHash: expect.any(String), parties: ['party-1', 'party-2'], excluded: ['party-3'], bansLifted: false } });
+    expect(out).toEqual({
+      ok: true,
+      body: {
+        keyId,
+        publicKey: expect.any(String),
+        transcriptHash: expect.any(String),
+        parties: ['party-1', 'party-2'],
+        excluded: ['party-3'],
+        bansLifted: false,
+      },
+    });
     expect(keyParties()).toEqual(['party-1', 'party-2']);
     for (const p of ['party-1', 'party-2']) expect(shareVersions(p)).toEqual([{ version: 2, state: 'active' }]);
     // The ban was against a party the key no longer has: gone with it.

@@ -4,9 +4,23 @@
 // themselves, and everything a client can see of the key is exactly as before.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import {
-  CancelKeyDeletionCommand, CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand,
-  GetKeyPolicyCommand, GetPublicKeyCommand, type KMSClient, ListAliasesCommand, ListKeysCommand, ListResourceTagsCommand, PutKeyPolicyCommand,
-  ScheduleKeyDeletionCommand, SignCommand, TagResourceCommand, UpdateKeyDescriptionCommand,
+  CancelKeyDeletionCommand,
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  GetKeyPolicyCommand,
+  GetPublicKeyCommand,
+  type KMSClient,
+  ListAliasesCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+  SignCommand,
+  TagResourceCommand,
+  UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
 import { ACCOUNT, TestCluster } from '../support/cluster.ts';
 import { defaultSigningPolicy } from '../../policies/default-policy.ts';
@@ -20,7 +34,10 @@ beforeAll(async () => {
   cluster = await new TestCluster().start();
   kms = cluster.client();
 });
-afterAll(async () => { kms?.destroy(); await cluster?.stop(); });
+afterAll(async () => {
+  kms?.destroy();
+  await cluster?.stop();
+});
 
 /** Everything a client can read about the key. */
 async function observe(keyId: string): Promise<unknown> {
@@ -36,19 +53,46 @@ async function observe(keyId: string): Promise<unknown> {
 
 describe('key state survives gateway restarts', () => {
   test('create → alias → tag → description → policy → disable → enable → schedule deletion → cancel, restarting after each', async () => {
-    const created = await kms.send(new CreateKeyCommand({
-      KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Description: 'survives restarts', Tags: [{ TagKey: 'tutti:threshold', TagValue: '2' }],
-    }));
+    const created = await kms.send(
+      new CreateKeyCommand({
+        KeySpec: 'ECC_NIST_EDWARDS25519',
+        KeyUsage: 'SIGN_VERIFY',
+        Description: 'survives restarts',
+        Tags: [{ TagKey: 'tutti:threshold', TagValue: '2' }],
+      }),
+    );
     const keyId = created.KeyMetadata!.KeyId!;
     const steps: [string, () => Promise<unknown>][] = [
       ['create', async () => {}],
       ['alias', () => kms.send(new CreateAliasCommand({ AliasName: 'alias/durable', TargetKeyId: keyId }))],
-      ['tag', () => kms.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: 'team', TagValue: 'ops' }, { TagKey: 'cost', TagValue: '42' }] }))],
+      [
+        'tag',
+        () =>
+          kms.send(
+            new TagResourceCommand({
+              KeyId: keyId,
+              Tags: [
+                { TagKey: 'team', TagValue: 'ops' },
+                { TagKey: 'cost', TagValue: '42' },
+              ],
+            }),
+          ),
+      ],
       ['description', () => kms.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: 'still here' }))],
-      ['policy', () => kms.send(new PutKeyPolicyCommand({
-        KeyId: keyId,
-        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }], TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512', 'ED25519_PH_SHA_512']) }),
-      }))],
+      [
+        'policy',
+        () =>
+          kms.send(
+            new PutKeyPolicyCommand({
+              KeyId: keyId,
+              Policy: JSON.stringify({
+                Version: '2012-10-17',
+                Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+                TuttiSigningPolicy: defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512', 'ED25519_PH_SHA_512']),
+              }),
+            }),
+          ),
+      ],
       ['disable', () => kms.send(new DisableKeyCommand({ KeyId: keyId }))],
       ['enable', () => kms.send(new EnableKeyCommand({ KeyId: keyId }))],
       ['schedule deletion', () => kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 9 }))],
@@ -65,13 +109,22 @@ describe('key state survives gateway restarts', () => {
       seen.push(`${name}: ${(before as { md: { KeyState: string } }).md.KeyState}`);
     }
     expect(seen).toEqual([
-      'create: Enabled', 'alias: Enabled', 'tag: Enabled', 'description: Enabled', 'policy: Enabled', 'disable: Disabled', 'enable: Enabled',
-      'schedule deletion: PendingDeletion', 'cancel deletion: Disabled',
+      'create: Enabled',
+      'alias: Enabled',
+      'tag: Enabled',
+      'description: Enabled',
+      'policy: Enabled',
+      'disable: Disabled',
+      'enable: Enabled',
+      'schedule deletion: PendingDeletion',
+      'cancel deletion: Disabled',
     ]);
 
     // And the shares the parties kept all along still sign.
     await kms.send(new EnableKeyCommand({ KeyId: keyId }));
-    const sig = await kms.send(new SignCommand({ KeyId: 'alias/durable', Message: new TextEncoder().encode('after nine restarts'), SigningAlgorithm: 'ED25519_SHA_512' }));
+    const sig = await kms.send(
+      new SignCommand({ KeyId: 'alias/durable', Message: new TextEncoder().encode('after nine restarts'), SigningAlgorithm: 'ED25519_SHA_512' }),
+    );
     expect(sig.Signature).toHaveLength(64);
   });
 
@@ -85,7 +138,7 @@ describe('key state survives gateway restarts', () => {
       if (i % 4 === 0) jobs.push(kms.send(new SignCommand({ KeyId: keyId, Message: new TextEncoder().encode(`m${i}`), SigningAlgorithm: 'ED25519_SHA_512' })));
     }
     await Promise.all(jobs);
-    const state = await observe(keyId) as { tags: { TagKey: string }[]; aliases: unknown[]; md: { Description: string } };
+    const state = (await observe(keyId)) as { tags: { TagKey: string }[]; aliases: unknown[]; md: { Description: string } };
     expect(state.tags.map((t) => t.TagKey).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `t${i}`).sort());
     expect(state.aliases).toHaveLength(20);
     expect(state.md.Description).toMatch(/^d\d+$/);

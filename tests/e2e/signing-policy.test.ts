@@ -8,7 +8,13 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { createHash, createPublicKey, randomBytes, verify as nodeVerify } from 'node:crypto';
 import Sqlite from 'better-sqlite3';
 import {
-  CreateKeyCommand, GetKeyPolicyCommand, GetPublicKeyCommand, type KMSClient, PutKeyPolicyCommand, SignCommand, VerifyCommand,
+  CreateKeyCommand,
+  GetKeyPolicyCommand,
+  GetPublicKeyCommand,
+  type KMSClient,
+  PutKeyPolicyCommand,
+  SignCommand,
+  VerifyCommand,
   type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { createApproval, createPolicyChangeApproval, policyHash } from '../../policies/index.ts';
@@ -19,7 +25,13 @@ import { SYSTEM_PROGRAM, TOKEN_PROGRAM, filled, key, message as solanaMessage, t
 import { ACCOUNT, TestCluster } from '../support/cluster.ts';
 import { ethAddress, ethSignature } from '../support/ecdsa.ts';
 import {
-  hashTypedData, keccak256, recoverTransactionAddress, recoverTypedDataAddress, serializeTransaction, type Hex, type TransactionSerializableEIP1559,
+  hashTypedData,
+  keccak256,
+  recoverTransactionAddress,
+  recoverTypedDataAddress,
+  serializeTransaction,
+  type Hex,
+  type TransactionSerializableEIP1559,
 } from 'viem';
 
 jest.setTimeout(180_000);
@@ -36,14 +48,24 @@ const ROOT = { Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A
 /** A signing policy whose changes need the CFO's approval. */
 function signingPolicy(keySpec: string, rules: object[], extra: object = {}): Record<string, unknown> {
   return {
-    policyLanguage: 'tutti-signing-policy/1', keyBinding: { keySpec }, defaultEffect: 'deny',
-    approvers: [cfoApprover], governance: { changeApprovals: { threshold: 1, approvers: ['cfo'] } }, rules, ...extra,
+    policyLanguage: 'tutti-signing-policy/1',
+    keyBinding: { keySpec },
+    defaultEffect: 'deny',
+    approvers: [cfoApprover],
+    governance: { changeApprovals: { threshold: 1, approvers: ['cfo'] } },
+    rules,
+    ...extra,
   };
 }
 
 /** An AWS key policy document carrying a signing policy (and, for PutKeyPolicy, a change). */
 const keyPolicy = (signing: object | undefined, change?: object): string =>
-  JSON.stringify({ Version: '2012-10-17', Statement: [ROOT], ...(signing ? { TuttiSigningPolicy: signing } : {}), ...(change ? { TuttiSigningPolicyChange: change } : {}) });
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [ROOT],
+    ...(signing ? { TuttiSigningPolicy: signing } : {}),
+    ...(change ? { TuttiSigningPolicyChange: change } : {}),
+  });
 
 async function createKey(keySpec: string, signing: object | undefined): Promise<string> {
   const out = await kms.send(new CreateKeyCommand({ KeySpec: keySpec as 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Policy: keyPolicy(signing) }));
@@ -64,9 +86,15 @@ async function sign(keyId: string, message: Uint8Array, algorithm: string, grant
   const tally = signCalls.get(keyId) ?? { allowed: 0, denied: 0 };
   signCalls.set(keyId, tally);
   try {
-    const out = await kms.send(new SignCommand({
-      KeyId: keyId, Message: message, MessageType: messageType, SigningAlgorithm: algorithm as SigningAlgorithmSpec, ...(grantTokens ? { GrantTokens: grantTokens } : {}),
-    }));
+    const out = await kms.send(
+      new SignCommand({
+        KeyId: keyId,
+        Message: message,
+        MessageType: messageType,
+        SigningAlgorithm: algorithm as SigningAlgorithmSpec,
+        ...(grantTokens ? { GrantTokens: grantTokens } : {}),
+      }),
+    );
     tally.allowed++;
     return out.Signature!;
   } catch (e) {
@@ -77,7 +105,12 @@ async function sign(keyId: string, message: Uint8Array, algorithm: string, grant
 
 /** The Sign must be refused by the parties' policy: AccessDeniedException whose message names `rule`. */
 async function denied(p: Promise<unknown>, rule: string, more?: RegExp): Promise<string> {
-  const err = await p.then((ok) => { throw new Error(`expected AccessDeniedException, got ${JSON.stringify(ok)}`); }, (e: SdkError) => e);
+  const err = await p.then(
+    (ok) => {
+      throw new Error(`expected AccessDeniedException, got ${JSON.stringify(ok)}`);
+    },
+    (e: SdkError) => e,
+  );
   expect(err.name).toBe('AccessDeniedException');
   expect(err.message).toContain(`rule '${rule}'`);
   if (more) expect(err.message).toMatch(more);
@@ -85,7 +118,12 @@ async function denied(p: Promise<unknown>, rule: string, more?: RegExp): Promise
 }
 
 async function fails(p: Promise<unknown>, type: string, message?: RegExp): Promise<string> {
-  const err = await p.then((ok) => { throw new Error(`expected ${type}, got ${JSON.stringify(ok)}`); }, (e: SdkError) => e);
+  const err = await p.then(
+    (ok) => {
+      throw new Error(`expected ${type}, got ${JSON.stringify(ok)}`);
+    },
+    (e: SdkError) => e,
+  );
   expect(err.name).toBe(type);
   if (message) expect(err.message).toMatch(message);
   return err.message;
@@ -106,9 +144,11 @@ describe('a Solana wallet key: one program only', () => {
   let der: Uint8Array;
   let payer: Uint8Array;
   const rule = {
-    id: 'system-transfers', effect: 'allow',
+    id: 'system-transfers',
+    effect: 'allow',
     conditions: {
-      signingAlgorithm: { in: ['ED25519_SHA_512'] }, messageType: { in: ['RAW'] },
+      signingAlgorithm: { in: ['ED25519_SHA_512'] },
+      messageType: { in: ['RAW'] },
       format: { kind: 'solanaMessage', programs: { allowlist: [SYSTEM_PROGRAM] }, signingKeyMustBeFeePayer: true },
     },
   };
@@ -157,17 +197,25 @@ describe('an Ed448 reward key: a fixed payload layout with a strictly increasing
   };
 
   beforeAll(async () => {
-    keyId = await createKey('ECC_NIST_EDWARDS448', signingPolicy('ECC_NIST_EDWARDS448', [{
-      id: 'reward-claims', effect: 'allow',
-      conditions: {
-        signingAlgorithm: { in: ['ED448_SHAKE_256'] }, messageType: { in: ['RAW'] },
-        format: {
-          kind: 'raw', length: { min: 48, max: 512 },
-          layout: [{ offset: 0, length: 4, equalsHex: '0x51524557' }],
-          sequence: { offset: 4, length: 8, mode: 'strictlyIncreasing' },
+    keyId = await createKey(
+      'ECC_NIST_EDWARDS448',
+      signingPolicy('ECC_NIST_EDWARDS448', [
+        {
+          id: 'reward-claims',
+          effect: 'allow',
+          conditions: {
+            signingAlgorithm: { in: ['ED448_SHAKE_256'] },
+            messageType: { in: ['RAW'] },
+            format: {
+              kind: 'raw',
+              length: { min: 48, max: 512 },
+              layout: [{ offset: 0, length: 4, equalsHex: '0x51524557' }],
+              sequence: { offset: 4, length: 8, mode: 'strictlyIncreasing' },
+            },
+          },
         },
-      },
-    }]));
+      ]),
+    );
     der = await spki(keyId);
   });
 
@@ -178,7 +226,7 @@ describe('an Ed448 reward key: a fixed payload layout with a strictly increasing
     expect(verifies(der, reward(8n), await sign(keyId, reward(8n), 'ED448_SHAKE_256'))).toBe(true);
   });
 
-  test('refuses another layout, and a payload over the rule\'s length (the gateway admits 5000 bytes for Ed448)', async () => {
+  test("refuses another layout, and a payload over the rule's length (the gateway admits 5000 bytes for Ed448)", async () => {
     await denied(sign(keyId, reward(9n, 'XREW'), 'ED448_SHAKE_256'), 'builtin:default-deny', /reward-claims/);
     await denied(sign(keyId, reward(9n, 'QREW', 5000), 'ED448_SHAKE_256'), 'builtin:default-deny', /reward-claims/);
   });
@@ -190,9 +238,12 @@ describe('a rate limit of N per window', () => {
   let der: Uint8Array;
 
   beforeAll(async () => {
-    keyId = await createKey('ECC_NIST_EDWARDS25519', signingPolicy('ECC_NIST_EDWARDS25519', [{
-      id: 'five-an-hour', effect: 'allow', conditions: { messageType: { in: ['RAW'] } }, rateLimits: [{ count: N, windowSeconds: 3600 }],
-    }]));
+    keyId = await createKey(
+      'ECC_NIST_EDWARDS25519',
+      signingPolicy('ECC_NIST_EDWARDS25519', [
+        { id: 'five-an-hour', effect: 'allow', conditions: { messageType: { in: ['RAW'] } }, rateLimits: [{ count: N, windowSeconds: 3600 }] },
+      ]),
+    );
     der = await spki(keyId);
   });
 
@@ -223,18 +274,26 @@ describe('a rate limit of N per window', () => {
 describe('approvals in GrantTokens, and policy revisions through PutKeyPolicy', () => {
   let keyId: string;
   let der: Uint8Array;
-  const approved = signingPolicy('ECC_NIST_EDWARDS25519', [{
-    id: 'approved-payments', effect: 'allow', conditions: { messageType: { in: ['RAW'] } },
-    approvals: { threshold: 1, approvers: ['cfo'], maxAgeSeconds: 600 },
-  }]);
-  const relaxed = signingPolicy('ECC_NIST_EDWARDS25519', [{
-    id: 'small-messages', effect: 'allow', conditions: { messageType: { in: ['RAW'] }, messageBytes: { max: 64 } },
-  }]);
+  const approved = signingPolicy('ECC_NIST_EDWARDS25519', [
+    {
+      id: 'approved-payments',
+      effect: 'allow',
+      conditions: { messageType: { in: ['RAW'] } },
+      approvals: { threshold: 1, approvers: ['cfo'], maxAgeSeconds: 600 },
+    },
+  ]);
+  const relaxed = signingPolicy('ECC_NIST_EDWARDS25519', [
+    { id: 'small-messages', effect: 'allow', conditions: { messageType: { in: ['RAW'] }, messageBytes: { max: 64 } } },
+  ]);
   const payment = new TextEncoder().encode('pay 100 to alice');
   // A Sign approval names the revision the parties enforce (here revision 1, `approved`) and a fresh one-use id.
-  const approval = (m: Uint8Array) => createApproval(
-    CFO, { keyId, message: m, signingAlgorithm: 'ED25519_SHA_512', messageType: 'RAW', policyHash: policyHash(approved) }, Date.now() + 300_000, randomBytes(12).toString('base64url'),
-  );
+  const approval = (m: Uint8Array) =>
+    createApproval(
+      CFO,
+      { keyId, message: m, signingAlgorithm: 'ED25519_SHA_512', messageType: 'RAW', policyHash: policyHash(approved) },
+      Date.now() + 300_000,
+      randomBytes(12).toString('base64url'),
+    );
   const changeApproval = (revision: number, previous: object, next: object) =>
     createPolicyChangeApproval(CFO, { keyId, revision, previousHash: policyHash(previous), policyHash: policyHash(next) }, Date.now() + 300_000);
 
@@ -256,16 +315,31 @@ describe('approvals in GrantTokens, and policy revisions through PutKeyPolicy', 
   });
 
   test('a changed TuttiSigningPolicy without TuttiSigningPolicyChange is a malformed document', async () => {
-    await fails(kms.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: keyPolicy(relaxed) })), 'MalformedPolicyDocumentException', /TuttiSigningPolicyChange/);
+    await fails(
+      kms.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: keyPolicy(relaxed) })),
+      'MalformedPolicyDocumentException',
+      /TuttiSigningPolicyChange/,
+    );
   });
 
   test('a revision without the approvals its governance demands is refused, and nothing changes', async () => {
     const before = (await kms.send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy;
     const change = { revision: 2, previousHash: policyHash(approved), approvals: [] };
-    await fails(kms.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: keyPolicy(relaxed, change) })), 'AccessDeniedException', /0 of 1 required change approvals/);
+    await fails(
+      kms.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: keyPolicy(relaxed, change) })),
+      'AccessDeniedException',
+      /0 of 1 required change approvals/,
+    );
     // An approval by someone who is not a governance approver does not count either.
-    const mallory = createPolicyChangeApproval(approverKey('mallory', 'ed25519'), { keyId, revision: 2, previousHash: policyHash(approved), policyHash: policyHash(relaxed) }, Date.now() + 300_000);
-    await fails(kms.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: keyPolicy(relaxed, { ...change, approvals: [mallory.replace(':mallory:', ':cfo:')] }) })), 'AccessDeniedException');
+    const mallory = createPolicyChangeApproval(
+      approverKey('mallory', 'ed25519'),
+      { keyId, revision: 2, previousHash: policyHash(approved), policyHash: policyHash(relaxed) },
+      Date.now() + 300_000,
+    );
+    await fails(
+      kms.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: keyPolicy(relaxed, { ...change, approvals: [mallory.replace(':mallory:', ':cfo:')] }) })),
+      'AccessDeniedException',
+    );
     expect((await kms.send(new GetKeyPolicyCommand({ KeyId: keyId }))).Policy).toBe(before);
     await denied(sign(keyId, payment, 'ED25519_SHA_512'), 'approved-payments');
   });
@@ -280,7 +354,11 @@ describe('approvals in GrantTokens, and policy revisions through PutKeyPolicy', 
 
   test('no rollback: the old policy again as revision 2, even approved, is refused', async () => {
     const back = { revision: 2, previousHash: policyHash(relaxed), approvals: [changeApproval(2, relaxed, approved)] };
-    await fails(kms.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: keyPolicy(approved, back) })), 'AccessDeniedException', /does not follow the current revision 2/);
+    await fails(
+      kms.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: keyPolicy(approved, back) })),
+      'AccessDeniedException',
+      /does not follow the current revision 2/,
+    );
   });
 
   test('an AWS-only PutKeyPolicy (no TuttiSigningPolicy) leaves the signing policy as it is', async () => {
@@ -291,7 +369,9 @@ describe('approvals in GrantTokens, and policy revisions through PutKeyPolicy', 
   });
 
   test('a change needs every party connected: KeyUnavailableException otherwise', async () => {
-    const next = signingPolicy('ECC_NIST_EDWARDS25519', [{ id: 'tiny', effect: 'allow', conditions: { messageType: { in: ['RAW'] }, messageBytes: { max: 8 } } }]);
+    const next = signingPolicy('ECC_NIST_EDWARDS25519', [
+      { id: 'tiny', effect: 'allow', conditions: { messageType: { in: ['RAW'] }, messageBytes: { max: 8 } } },
+    ]);
     const doc = keyPolicy(next, { revision: 3, previousHash: policyHash(relaxed), approvals: [changeApproval(3, relaxed, next)] });
     await cluster.kill('party-3');
     await cluster.waitConnected((c) => !c.includes('party-3'));
@@ -307,10 +387,16 @@ describe('approvals in GrantTokens, and policy revisions through PutKeyPolicy', 
 
   test('CreateKey refuses a signing policy that does not compile, or is for another key spec, naming the problem', async () => {
     const bad = { ...relaxed, rules: [{ id: 'x', effect: 'allow', conditions: { messageType: { in: ['RAW'] } }, chainID: 1 }] };
-    await fails(kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Policy: keyPolicy(bad) })),
-      'MalformedPolicyDocumentException', /TuttiSigningPolicy is not a valid signing policy: .*chainID/);
-    await fails(kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS448' as 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Policy: keyPolicy(relaxed) })),
-      'MalformedPolicyDocumentException', /is for ECC_NIST_EDWARDS25519, but the key is ECC_NIST_EDWARDS448/);
+    await fails(
+      kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Policy: keyPolicy(bad) })),
+      'MalformedPolicyDocumentException',
+      /TuttiSigningPolicy is not a valid signing policy: .*chainID/,
+    );
+    await fails(
+      kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS448' as 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Policy: keyPolicy(relaxed) })),
+      'MalformedPolicyDocumentException',
+      /is for ECC_NIST_EDWARDS25519, but the key is ECC_NIST_EDWARDS448/,
+    );
   });
 });
 
@@ -324,8 +410,11 @@ describe('a key created without TuttiSigningPolicy', () => {
     const next = signingPolicy('ECC_NIST_EDWARDS25519', [{ id: 'any', effect: 'allow', conditions: { messageType: { in: ['RAW'] } } }]);
     const { defaultSigningPolicy } = await import('../../policies/default-policy.ts');
     const current = defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512', 'ED25519_PH_SHA_512']);
-    await fails(kms.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: keyPolicy(next, { revision: 2, previousHash: policyHash(current), approvals: [] }) })),
-      'AccessDeniedException', /0 of 1 required change approvals/);
+    await fails(
+      kms.send(new PutKeyPolicyCommand({ KeyId: keyId, Policy: keyPolicy(next, { revision: 2, previousHash: policyHash(current), approvals: [] }) })),
+      'AccessDeniedException',
+      /0 of 1 required change approvals/,
+    );
   });
 });
 
@@ -333,21 +422,44 @@ describe('an Ethereum key (secp256k1, DKLs23): EIP-1559 transfers to one address
   const PAYEE = '0x70997970c51812dc3a010c7d01b50e0d17dc79c8';
   const CAP = 10n ** 18n;
   const transfers = {
-    id: 'capped-transfers', effect: 'allow',
+    id: 'capped-transfers',
+    effect: 'allow',
     conditions: {
-      signingAlgorithm: { in: ['ECDSA_KECCAK_256'] }, messageType: { in: ['RAW'] },
-      format: { kind: 'evmTransaction', txTypes: { in: ['eip1559'] }, chainId: { in: ['1'] }, to: { in: [PAYEE] }, value: { max: CAP.toString() }, data: { allowEmpty: true, maxBytes: 0 } },
+      signingAlgorithm: { in: ['ECDSA_KECCAK_256'] },
+      messageType: { in: ['RAW'] },
+      format: {
+        kind: 'evmTransaction',
+        txTypes: { in: ['eip1559'] },
+        chainId: { in: ['1'] },
+        to: { in: [PAYEE] },
+        value: { max: CAP.toString() },
+        data: { allowEmpty: true, maxBytes: 0 },
+      },
     },
   };
   const mail = {
-    id: 'mail', effect: 'allow',
+    id: 'mail',
+    effect: 'allow',
     conditions: {
-      signingAlgorithm: { in: ['ECDSA_KECCAK_256'] }, messageType: { in: ['RAW'] },
-      format: { kind: 'eip712', domain: { fields: ['name', 'version', 'chainId', 'verifyingContract'], chainId: { in: ['1'] } }, primaryType: { in: ['Mail'] } },
+      signingAlgorithm: { in: ['ECDSA_KECCAK_256'] },
+      messageType: { in: ['RAW'] },
+      format: {
+        kind: 'eip712',
+        domain: { fields: ['name', 'version', 'chainId', 'verifyingContract'], chainId: { in: ['1'] } },
+        primaryType: { in: ['Mail'] },
+      },
     },
   };
   const tx = (over: Partial<TransactionSerializableEIP1559> = {}): TransactionSerializableEIP1559 => ({
-    type: 'eip1559', chainId: 1, nonce: 12, to: PAYEE, value: CAP / 2n, maxPriorityFeePerGas: 10n ** 9n, maxFeePerGas: 3n * 10n ** 10n, gas: 21_000n, ...over,
+    type: 'eip1559',
+    chainId: 1,
+    nonce: 12,
+    to: PAYEE,
+    value: CAP / 2n,
+    maxPriorityFeePerGas: 10n ** 9n,
+    maxFeePerGas: 3n * 10n ** 10n,
+    gas: 21_000n,
+    ...over,
   });
   const bytes = (h: Hex) => Buffer.from(h.slice(2), 'hex');
   let keyId: string;
@@ -360,7 +472,7 @@ describe('an Ethereum key (secp256k1, DKLs23): EIP-1559 transfers to one address
     address = ethAddress(der);
   });
 
-  test('signs an EIP-1559 transfer to the address under the cap; viem recovers the key\'s address from the signed transaction', async () => {
+  test("signs an EIP-1559 transfer to the address under the cap; viem recovers the key's address from the signed transaction", async () => {
     const unsigned = serializeTransaction(tx());
     const sig = await sign(keyId, bytes(unsigned), 'ECDSA_KECCAK_256');
     const signed = serializeTransaction(tx(), await ethSignature(sig, keccak256(unsigned), address));
@@ -376,7 +488,7 @@ describe('an Ethereum key (secp256k1, DKLs23): EIP-1559 transfers to one address
     await denied(sign(keyId, bytes(serializeTransaction(t)), 'ECDSA_KECCAK_256'), 'builtin:default-deny', /NO_MATCHING_ALLOW/);
   });
 
-  test('refuses the allowed transaction\'s hash as a raw digest (DIGEST is never allowed unless a rule names it)', async () => {
+  test("refuses the allowed transaction's hash as a raw digest (DIGEST is never allowed unless a rule names it)", async () => {
     const hash = bytes(keccak256(serializeTransaction(tx())));
     for (const algorithm of ['ECDSA_KECCAK_256', 'ECDSA_SHA_256']) {
       await denied(sign(keyId, hash, algorithm, undefined, 'DIGEST'), 'builtin:I-3');
@@ -385,15 +497,31 @@ describe('an Ethereum key (secp256k1, DKLs23): EIP-1559 transfers to one address
     await denied(sign(keyId, hash, 'ECDSA_KECCAK_256'), 'builtin:I-1');
   });
 
-  test('EIP-712 typed data (RFC 8785 JSON) is signed as the EIP-712 digest: ecrecover (viem) gives the key\'s address; other typed data is refused', async () => {
+  test("EIP-712 typed data (RFC 8785 JSON) is signed as the EIP-712 digest: ecrecover (viem) gives the key's address; other typed data is refused", async () => {
     const typed = {
       domain: { chainId: 1, name: 'Ether Mail', verifyingContract: '0xcccccccccccccccccccccccccccccccccccccccc', version: '1' },
-      message: { contents: 'Hello, Bob!', from: { name: 'Cow', wallet: '0xcd2a3d9f938e13cd947ec05abc7fe734df8dd826' }, to: { name: 'Bob', wallet: '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' } },
+      message: {
+        contents: 'Hello, Bob!',
+        from: { name: 'Cow', wallet: '0xcd2a3d9f938e13cd947ec05abc7fe734df8dd826' },
+        to: { name: 'Bob', wallet: '0xbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' },
+      },
       primaryType: 'Mail',
       types: {
-        EIP712Domain: [{ name: 'name', type: 'string' }, { name: 'version', type: 'string' }, { name: 'chainId', type: 'uint256' }, { name: 'verifyingContract', type: 'address' }],
-        Mail: [{ name: 'from', type: 'Person' }, { name: 'to', type: 'Person' }, { name: 'contents', type: 'string' }],
-        Person: [{ name: 'name', type: 'string' }, { name: 'wallet', type: 'address' }],
+        EIP712Domain: [
+          { name: 'name', type: 'string' },
+          { name: 'version', type: 'string' },
+          { name: 'chainId', type: 'uint256' },
+          { name: 'verifyingContract', type: 'address' },
+        ],
+        Mail: [
+          { name: 'from', type: 'Person' },
+          { name: 'to', type: 'Person' },
+          { name: 'contents', type: 'string' },
+        ],
+        Person: [
+          { name: 'name', type: 'string' },
+          { name: 'wallet', type: 'address' },
+        ],
       },
     } as const;
     const json = new TextEncoder().encode(canonicalize(typed));
@@ -402,7 +530,10 @@ describe('an Ethereum key (secp256k1, DKLs23): EIP-1559 transfers to one address
     const { r, s, yParity } = await ethSignature(sig, digest, address);
     expect(await recoverTypedDataAddress({ ...(typed as unknown as Parameters<typeof hashTypedData>[0]), signature: { r, s, yParity } })).toBe(address);
     // Verify reads the same JSON the same way.
-    expect((await kms.send(new VerifyCommand({ KeyId: keyId, Message: json, Signature: sig, SigningAlgorithm: 'ECDSA_KECCAK_256' as SigningAlgorithmSpec }))).SignatureValid).toBe(true);
+    expect(
+      (await kms.send(new VerifyCommand({ KeyId: keyId, Message: json, Signature: sig, SigningAlgorithm: 'ECDSA_KECCAK_256' as SigningAlgorithmSpec })))
+        .SignatureValid,
+    ).toBe(true);
     const onBase = new TextEncoder().encode(canonicalize({ ...typed, domain: { ...typed.domain, chainId: 8453 } }));
     await denied(sign(keyId, onBase, 'ECDSA_KECCAK_256'), 'builtin:default-deny', /NO_MATCHING_ALLOW/);
   });
@@ -410,8 +541,19 @@ describe('an Ethereum key (secp256k1, DKLs23): EIP-1559 transfers to one address
 
 describe("each party's audit log", () => {
   type Row = {
-    seq: number; at: number; key_id: string; session: string; event: string; decision: string; code: string; rule: string | null;
-    reasons: string; detail: string; request_digest: string; prev_hash: string; hash: string;
+    seq: number;
+    at: number;
+    key_id: string;
+    session: string;
+    event: string;
+    decision: string;
+    code: string;
+    rule: string | null;
+    reasons: string;
+    detail: string;
+    request_digest: string;
+    prev_hash: string;
+    hash: string;
   };
   const readLog = (partyId: string): Row[] => {
     const db = new Sqlite(paths.sharesDb(paths.partyDir(cluster.dataDir, partyId)), { readonly: true });
@@ -430,7 +572,21 @@ describe("each party's audit log", () => {
       rows.forEach((r, i) => {
         expect(r.seq).toBe(i + 1);
         expect(r.prev_hash).toBe(prev);
-        const fields = ['tutti-audit/1', r.seq, r.at, r.key_id, r.session, r.event, r.decision, r.code, r.rule, JSON.parse(r.reasons), JSON.parse(r.detail), r.request_digest, r.prev_hash];
+        const fields = [
+          'tutti-audit/1',
+          r.seq,
+          r.at,
+          r.key_id,
+          r.session,
+          r.event,
+          r.decision,
+          r.code,
+          r.rule,
+          JSON.parse(r.reasons),
+          JSON.parse(r.detail),
+          r.request_digest,
+          r.prev_hash,
+        ];
         expect(createHash('sha256').update(canonicalize(fields), 'utf8').digest('hex')).toBe(r.hash);
         prev = r.hash;
       });
@@ -455,7 +611,7 @@ describe("each party's audit log", () => {
     }
   });
 
-  test('decisions are counted in each party\'s metrics', async () => {
+  test("decisions are counted in each party's metrics", async () => {
     const port = ((await cluster.parties.get('party-1')!.ready) as { metricsPort: number }).metricsPort;
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     // The party restarted during the rate-limit test: counts since then.

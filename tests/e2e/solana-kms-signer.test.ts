@@ -10,10 +10,24 @@ import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { CreateKeyCommand, GetPublicKeyCommand, SignCommand, VerifyCommand, type KeySpec, type KMSClient } from '@aws-sdk/client-kms';
 import { AwsKmsSigner } from '@solana/keychain-aws-kms';
 import {
-  AccountRole, address, appendTransactionMessageInstruction, assertIsFullySignedTransaction, blockhash, createTransactionMessage,
-  getAddressDecoder, getCompiledTransactionMessageDecoder, getPublicKeyFromAddress, getTransactionDecoder, getTransactionEncoder, pipe,
-  setTransactionMessageFeePayerSigner, setTransactionMessageLifetimeUsingBlockhash, signTransactionMessageWithSigners, verifySignature,
-  type SignatureBytes, type TransactionSigner,
+  AccountRole,
+  address,
+  appendTransactionMessageInstruction,
+  assertIsFullySignedTransaction,
+  blockhash,
+  createTransactionMessage,
+  getAddressDecoder,
+  getCompiledTransactionMessageDecoder,
+  getPublicKeyFromAddress,
+  getTransactionDecoder,
+  getTransactionEncoder,
+  pipe,
+  setTransactionMessageFeePayerSigner,
+  setTransactionMessageLifetimeUsingBlockhash,
+  signTransactionMessageWithSigners,
+  verifySignature,
+  type SignatureBytes,
+  type TransactionSigner,
 } from '@solana/kit';
 import { ed25519ph } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
@@ -58,11 +72,20 @@ describe('@solana/keychain-aws-kms 0.2.1 against a key created without a signing
     const message = pipe(
       createTransactionMessage({ version: 0 }),
       (m) => setTransactionMessageFeePayerSigner(feePayer, m),
-      (m) => setTransactionMessageLifetimeUsingBlockhash({ blockhash: blockhash('EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N'), lastValidBlockHeight: 100n }, m),
-      (m) => appendTransactionMessageInstruction({
-        programAddress: SYSTEM_PROGRAM, data,
-        accounts: [{ address: owner, role: AccountRole.WRITABLE_SIGNER, signer: feePayer }, { address: to, role: AccountRole.WRITABLE }],
-      } as Parameters<typeof appendTransactionMessageInstruction>[0], m),
+      (m) =>
+        setTransactionMessageLifetimeUsingBlockhash({ blockhash: blockhash('EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N'), lastValidBlockHeight: 100n }, m),
+      (m) =>
+        appendTransactionMessageInstruction(
+          {
+            programAddress: SYSTEM_PROGRAM,
+            data,
+            accounts: [
+              { address: owner, role: AccountRole.WRITABLE_SIGNER, signer: feePayer },
+              { address: to, role: AccountRole.WRITABLE },
+            ],
+          } as Parameters<typeof appendTransactionMessageInstruction>[0],
+          m,
+        ),
     );
     const signed = await signTransactionMessageWithSigners(message);
     assertIsFullySignedTransaction(signed);
@@ -75,7 +98,9 @@ describe('@solana/keychain-aws-kms 0.2.1 against a key created without a signing
     const signature = decoded.signatures[owner]!;
     expect(signature).toHaveLength(64);
     expect(await verifySignature(await getPublicKeyFromAddress(owner), signature as SignatureBytes, decoded.messageBytes)).toBe(true);
-    expect(nodeVerify(null, decoded.messageBytes as unknown as Uint8Array, createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }), signature)).toBe(true);
+    expect(
+      nodeVerify(null, decoded.messageBytes as unknown as Uint8Array, createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }), signature),
+    ).toBe(true);
     // A tampered message does not verify.
     const tampered = Uint8Array.from(decoded.messageBytes as unknown as Uint8Array);
     tampered[tampered.length - 1]! ^= 1;
@@ -88,7 +113,9 @@ describe('@solana/keychain-aws-kms 0.2.1 against a key created without a signing
     const pub = spki.subarray(12);
     expect(ed25519ph.verify(Signature!, digest, pub)).toBe(true);
     expect(referenceEd25519phVerify(Signature!, digest, pub)).toBe(true);
-    const verified = await kms.send(new VerifyCommand({ KeyId: keyId, Message: digest, MessageType: 'DIGEST', Signature, SigningAlgorithm: 'ED25519_PH_SHA_512' }));
+    const verified = await kms.send(
+      new VerifyCommand({ KeyId: keyId, Message: digest, MessageType: 'DIGEST', Signature, SigningAlgorithm: 'ED25519_PH_SHA_512' }),
+    );
     expect(verified.SignatureValid).toBe(true);
   });
 });

@@ -2,7 +2,13 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {
-  APPROVAL_PREFIX, checkApprovals, decodeApprovalToken, encodeApprovalToken, MAX_GRANT_TOKEN_LENGTH, signApproval, signApprovalStatement,
+  APPROVAL_PREFIX,
+  checkApprovals,
+  decodeApprovalToken,
+  encodeApprovalToken,
+  MAX_GRANT_TOKEN_LENGTH,
+  signApproval,
+  signApprovalStatement,
 } from '../../policies/approvals.ts';
 import { compilePolicy, type CompiledPolicy } from '../../policies/compile.ts';
 import { evaluate } from '../../policies/evaluate.ts';
@@ -21,10 +27,13 @@ describe('approval tokens', () => {
   const req = request('P-EVM', new Uint8Array([2, 0xc0]));
   const policy = compilePolicy(fixture('evm-payout'));
   const requirement = { threshold: 1, approvers: ['owner-device', 'cfo'] };
-  const sign = (used?: (approverId: string, approvalId: string) => boolean) =>
-    ({ kind: 'sign' as const, statement: (id: string, exp: number) => signApprovalStatement({ ...req, policyHash: policy.hash }, id, exp), used });
+  const sign = (used?: (approverId: string, approvalId: string) => boolean) => ({
+    kind: 'sign' as const,
+    statement: (id: string, exp: number) => signApprovalStatement({ ...req, policyHash: policy.hash }, id, exp),
+    used,
+  });
 
-  test('format: prefix, v2, approver, approval id, expiry, base64url signature; far below AWS\'s 8192-character limit', () => {
+  test("format: prefix, v2, approver, approval id, expiry, base64url signature; far below AWS's 8192-character limit", () => {
     const token = approve('cfo', req, NOW + 60_000, { approvalId: 'pay-0001-abcd' });
     expect(token).toMatch(/^tutti-approval:v2:cfo:pay-0001-abcd:1749031260000:[A-Za-z0-9_-]{86}$/);
     expect(token.startsWith(APPROVAL_PREFIX)).toBe(true);
@@ -36,7 +45,9 @@ describe('approval tokens', () => {
 
   test('the statement is the documented canonical JSON: it names the policy revision and the approval id', () => {
     const text = new TextDecoder().decode(signApprovalStatement({ ...req, policyHash: policy.hash }, 'pay-0001-abcd', 123));
-    expect(text).toBe(`{"approvalId":"pay-0001-abcd","expiresAt":123,"keyId":"3f0b6a8e-2d4c-4e1a-9b7f-0c5d8e2a1b34","messageSha256":"0x${Buffer.from(sha256(req.message)).toString('hex')}","messageType":"RAW","policyHash":"${policy.hash}","signingAlgorithm":"ECDSA_KECCAK_256","type":"tutti-sign-approval/2"}`);
+    expect(text).toBe(
+      `{"approvalId":"pay-0001-abcd","expiresAt":123,"keyId":"3f0b6a8e-2d4c-4e1a-9b7f-0c5d8e2a1b34","messageSha256":"0x${Buffer.from(sha256(req.message)).toString('hex')}","messageType":"RAW","policyHash":"${policy.hash}","signingAlgorithm":"ECDSA_KECCAK_256","type":"tutti-sign-approval/2"}`,
+    );
   });
 
   test.each([
@@ -67,7 +78,7 @@ describe('approval tokens', () => {
     expect(r.problems.join()).toMatch(/first 10/);
   });
 
-  test('an approver with the right id but another scheme\'s key does not verify', () => {
+  test("an approver with the right id but another scheme's key does not verify", () => {
     const forged = approve('cfo', req, NOW + 60_000, { scheme: 'secp256k1' });
     expect(checkApprovals([forged], requirement, policy.approvers, sign(), NOW).ok).toBe(false);
     expect(approverKey('cfo').scheme).toBe('ed25519');
@@ -75,11 +86,23 @@ describe('approval tokens', () => {
 
   test('a counted approval is returned for the party to record; one the party already counted is refused', () => {
     const token = approve('cfo', req, NOW + 60_000, { approvalId: 'once-only-1' });
-    const first = checkApprovals([token], requirement, policy.approvers, sign(() => false), NOW);
+    const first = checkApprovals(
+      [token],
+      requirement,
+      policy.approvers,
+      sign(() => false),
+      NOW,
+    );
     expect(first).toMatchObject({ ok: true, approvedBy: ['cfo'], counted: [{ approverId: 'cfo', approvalId: 'once-only-1', expiresAt: NOW + 60_000 }] });
-    const again = checkApprovals([token], requirement, policy.approvers, sign((who, id) => who === 'cfo' && id === 'once-only-1'), NOW);
+    const again = checkApprovals(
+      [token],
+      requirement,
+      policy.approvers,
+      sign((who, id) => who === 'cfo' && id === 'once-only-1'),
+      NOW,
+    );
     expect(again).toMatchObject({ ok: false, approvedBy: [], counted: [] });
-    expect(again.problems).toEqual(['approval once-only-1 by \'cfo\' was already used (an approval counts once)']);
+    expect(again.problems).toEqual(["approval once-only-1 by 'cfo' was already used (an approval counts once)"]);
   });
 
   test('a v1 (pre-revision-binding) Sign approval does not count, and a Sign approval is no change approval', () => {
@@ -144,7 +167,10 @@ describe('policy revisions (hash chain, governance)', () => {
     rules: [{ id: 'anything', effect: 'allow', conditions: { format: { kind: 'evmTransaction', txTypes: { in: ['eip1559'] }, chainId: { in: ['1'] } } } }],
   });
   const rev2: PolicyRevision = { revision: 2, previousHash: policyHash(rev1.policy), policy: permissive() };
-  const sign2 = (ids: string[], rev = rev2) => ids.map((id) => approveChange(id, { keyId: KEY_ID, revision: rev.revision, previousHash: rev.previousHash, policyHash: policyHash(rev.policy) }, NOW + 3_600_000));
+  const sign2 = (ids: string[], rev = rev2) =>
+    ids.map((id) =>
+      approveChange(id, { keyId: KEY_ID, revision: rev.revision, previousHash: rev.previousHash, policyHash: policyHash(rev.policy) }, NOW + 3_600_000),
+    );
 
   test('revision 1 at CreateKey needs no approvals (it is bound by the DKG transcript)', () => {
     const r = checkPolicyRevision(KEY_ID, null, rev1, [], NOW);
@@ -181,14 +207,17 @@ describe('policy revisions (hash chain, governance)', () => {
     expect(checkPolicyRevision(KEY_ID, rev1, skip, sign2(['cfo', 'owner-device'], skip), NOW)).toMatchObject({ ok: false, code: 'GOVERNANCE' });
   });
 
-  test('approvals of another revision\'s content do not count', () => {
+  test("approvals of another revision's content do not count", () => {
     const other: PolicyRevision = { ...rev2, policy: { ...permissive(), description: 'something else' } };
     expect(checkPolicyRevision(KEY_ID, rev1, rev2, sign2(['cfo', 'owner-device'], other), NOW).ok).toBe(false);
   });
 
   test('approvers added by the new policy cannot approve it', () => {
     const next = permissive();
-    next.approvers = [...next.approvers!, { id: 'mallory', scheme: 'ed25519', publicKey: `0x${Buffer.from(approverKey('mallory').publicKey).toString('hex')}` }];
+    next.approvers = [
+      ...next.approvers!,
+      { id: 'mallory', scheme: 'ed25519', publicKey: `0x${Buffer.from(approverKey('mallory').publicKey).toString('hex')}` },
+    ];
     next.governance = { changeApprovals: { threshold: 1, approvers: ['mallory'] } };
     const rev: PolicyRevision = { revision: 2, previousHash: policyHash(rev1.policy), policy: next };
     expect(checkPolicyRevision(KEY_ID, rev1, rev, sign2(['mallory', 'cfo'], rev), NOW)).toMatchObject({ ok: false, code: 'GOVERNANCE' });

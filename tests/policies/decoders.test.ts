@@ -16,7 +16,12 @@ import { cat, hex, rlp, toHex, type RlpInput } from './support/rlp-encode.ts';
 import { compactU16, filled, key, message, transfer } from './support/solana.ts';
 
 const code = (f: () => unknown): string => {
-  try { f(); return 'ok'; } catch (e) { return e instanceof DecodeError ? e.code : `threw ${String(e)}`; }
+  try {
+    f();
+    return 'ok';
+  } catch (e) {
+    return e instanceof DecodeError ? e.code : `threw ${String(e)}`;
+  }
 };
 
 describe('RLP (Yellow Paper appendix B)', () => {
@@ -29,7 +34,11 @@ describe('RLP (Yellow Paper appendix B)', () => {
     ['15', 15, '0x0f'],
     ['1024', 1024, '0x820400'],
     ['set theory', [[], [[]], [[], [[]]]], '0xc7c0c1c0c3c0c1c0'],
-    ['56-byte string', new TextEncoder().encode('Lorem ipsum dolor sit amet, consectetur adipisicing elit'), '0xb8384c6f72656d20697073756d20646f6c6f722073697420616d65742c20636f6e7365637465747572206164697069736963696e6720656c6974'],
+    [
+      '56-byte string',
+      new TextEncoder().encode('Lorem ipsum dolor sit amet, consectetur adipisicing elit'),
+      '0xb8384c6f72656d20697073756d20646f6c6f722073697420616d65742c20636f6e7365637465747572206164697069736963696e6720656c6974',
+    ],
   ];
   test.each(vectors)('%s', (_n, input, expected) => {
     expect(toHex(rlp(input))).toBe(expected);
@@ -57,10 +66,14 @@ describe('RLP (Yellow Paper appendix B)', () => {
     expect(code(() => decodeRlp(rlp(nest(9))))).toBe('PARSE_ERROR');
   });
 
-  test('the tests\' encoder and the engine\'s encoder agree on random structures', () => {
+  test("the tests' encoder and the engine's encoder agree on random structures", () => {
     let s = 7;
-    const r = (n: number): number => { s = (s * 1103515245 + 12345) >>> 0; return s % n; };
-    const gen = (d: number): RlpInput => (d < 3 && r(3) === 0 ? Array.from({ length: r(5) }, () => gen(d + 1)) : Uint8Array.from({ length: r(3) === 0 ? r(70) : r(3) }, () => r(256)));
+    const r = (n: number): number => {
+      s = (s * 1103515245 + 12345) >>> 0;
+      return s % n;
+    };
+    const gen = (d: number): RlpInput =>
+      d < 3 && r(3) === 0 ? Array.from({ length: r(5) }, () => gen(d + 1)) : Uint8Array.from({ length: r(3) === 0 ? r(70) : r(3) }, () => r(256));
     const toItem = (x: RlpInput): RlpItem => (Array.isArray(x) ? x.map(toItem) : (x as Uint8Array));
     for (let i = 0; i < 300; i++) {
       const x = gen(0);
@@ -118,9 +131,21 @@ describe('EIP-191 personal messages', () => {
 describe('EIP-712', () => {
   const mail = {
     types: {
-      EIP712Domain: [{ name: 'name', type: 'string' }, { name: 'version', type: 'string' }, { name: 'chainId', type: 'uint256' }, { name: 'verifyingContract', type: 'address' }],
-      Person: [{ name: 'name', type: 'string' }, { name: 'wallet', type: 'address' }],
-      Mail: [{ name: 'from', type: 'Person' }, { name: 'to', type: 'Person' }, { name: 'contents', type: 'string' }],
+      EIP712Domain: [
+        { name: 'name', type: 'string' },
+        { name: 'version', type: 'string' },
+        { name: 'chainId', type: 'uint256' },
+        { name: 'verifyingContract', type: 'address' },
+      ],
+      Person: [
+        { name: 'name', type: 'string' },
+        { name: 'wallet', type: 'address' },
+      ],
+      Mail: [
+        { name: 'from', type: 'Person' },
+        { name: 'to', type: 'Person' },
+        { name: 'contents', type: 'string' },
+      ],
     },
     primaryType: 'Mail',
     domain: { name: 'Ether Mail', version: '1', chainId: 1, verifyingContract: '0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC' },
@@ -131,7 +156,7 @@ describe('EIP-712', () => {
     },
   };
 
-  test('the EIP\'s Mail example: encodeType, domain separator, struct hash, digest', () => {
+  test("the EIP's Mail example: encodeType, domain separator, struct hash, digest", () => {
     const d = decodeEip712(parseCanonicalJson(jsonBytes(mail)));
     expect(encodeType(d.types, 'Mail')).toBe('Mail(Person from,Person to,string contents)Person(string name,address wallet)');
     expect(toHex(d.domainSeparator)).toBe('0xf2cee375fa42b42143804025fc449deafd50cc031ca257e0b194a650a912090f');
@@ -145,22 +170,79 @@ describe('EIP-712', () => {
     expect(SAFE_TX_TYPE).toHaveLength(10);
   });
 
-  const variant = (f: (m: typeof mail) => void): Uint8Array => { const m = JSON.parse(JSON.stringify(mail)) as typeof mail; f(m); return jsonBytes(m); };
+  const variant = (f: (m: typeof mail) => void): Uint8Array => {
+    const m = JSON.parse(JSON.stringify(mail)) as typeof mail;
+    f(m);
+    return jsonBytes(m);
+  };
   test.each([
-    ['an unused type', variant((m) => { (m.types as Record<string, unknown>).Extra = [{ name: 'x', type: 'uint8' }]; }), 'NONCANONICAL'],
-    ['domain fields out of order', variant((m) => { m.types.EIP712Domain.reverse(); }), 'NONCANONICAL'],
-    ['domain field with a non-standard type', variant((m) => { m.types.EIP712Domain[2]!.type = 'uint64'; }), 'NONCANONICAL'],
-    ['a missing message field', variant((m) => { delete (m.message as Record<string, unknown>).contents; }), 'NONCANONICAL'],
-    ['an undefined type', variant((m) => { m.types.Mail[2]!.type = 'Letter'; }), 'PARSE_ERROR'],
-    ['an address of 19 bytes', variant((m) => { m.message.to.wallet = '0x' + '11'.repeat(19); }), 'PARSE_ERROR'],
-    ['a number above 2^53', new TextEncoder().encode(new TextDecoder().decode(jsonBytes(mail)).replace('"chainId":1', '"chainId":9007199254740993')), 'NONCANONICAL'],
+    [
+      'an unused type',
+      variant((m) => {
+        (m.types as Record<string, unknown>).Extra = [{ name: 'x', type: 'uint8' }];
+      }),
+      'NONCANONICAL',
+    ],
+    [
+      'domain fields out of order',
+      variant((m) => {
+        m.types.EIP712Domain.reverse();
+      }),
+      'NONCANONICAL',
+    ],
+    [
+      'domain field with a non-standard type',
+      variant((m) => {
+        m.types.EIP712Domain[2]!.type = 'uint64';
+      }),
+      'NONCANONICAL',
+    ],
+    [
+      'a missing message field',
+      variant((m) => {
+        delete (m.message as Record<string, unknown>).contents;
+      }),
+      'NONCANONICAL',
+    ],
+    [
+      'an undefined type',
+      variant((m) => {
+        m.types.Mail[2]!.type = 'Letter';
+      }),
+      'PARSE_ERROR',
+    ],
+    [
+      'an address of 19 bytes',
+      variant((m) => {
+        m.message.to.wallet = '0x' + '11'.repeat(19);
+      }),
+      'PARSE_ERROR',
+    ],
+    [
+      'a number above 2^53',
+      new TextEncoder().encode(new TextDecoder().decode(jsonBytes(mail)).replace('"chainId":1', '"chainId":9007199254740993')),
+      'NONCANONICAL',
+    ],
     ['a uint8 of 256', jsonBytes(safeTx({ message: { operation: 256 } })), 'PARSE_ERROR'],
-    ['an extra top-level key', variant((m) => { (m as Record<string, unknown>).extra = 1; }), 'PARSE_ERROR'],
+    [
+      'an extra top-level key',
+      variant((m) => {
+        (m as Record<string, unknown>).extra = 1;
+      }),
+      'PARSE_ERROR',
+    ],
   ])('refuses %s', (_n, bytes, expected) => expect(code(() => decodeEip712(parseCanonicalJson(bytes)))).toBe(expected));
 });
 
 describe('Solana messages', () => {
-  test.each([[0, '00'], [0x7f, '7f'], [0x80, '8001'], [0x3fff, 'ff7f'], [0x4000, '808001'], [0xffff, 'ffff03']])('compact-u16 %i', (n, h) => {
+  test.each([
+    [0, '00'],
+    [0x7f, '7f'],
+    [0x80, '8001'],
+    [0x3fff, 'ff7f'],
+    [0x4000, '808001'],
+    [0xffff, 'ffff03'],
+  ])('compact-u16 %i', (n, h) => {
     expect(toHex(compactU16(n))).toBe(`0x${h}`);
   });
 
@@ -178,7 +260,11 @@ describe('Solana messages', () => {
     ['no signer', message({ header: [0, 0, 1], keys: [payer, key('11111111111111111111111111111111')], instructions: [] }), 'PARSE_ERROR'],
     ['duplicate account keys', message({ keys: [payer, payer], instructions: [] }), 'PARSE_ERROR'],
     ['fee payer as program', message({ keys: [payer, filled(2)], instructions: [{ program: 0, accounts: [], data: new Uint8Array(0) }] }), 'PARSE_ERROR'],
-    ['account index out of range', message({ keys: [payer, filled(2)], instructions: [{ program: 1, accounts: [9], data: new Uint8Array(0) }] }), 'PARSE_ERROR'],
+    [
+      'account index out of range',
+      message({ keys: [payer, filled(2)], instructions: [{ program: 1, accounts: [9], data: new Uint8Array(0) }] }),
+      'PARSE_ERROR',
+    ],
     ['message version 1', cat(Uint8Array.of(0x81), transfer(payer)), 'UNSUPPORTED_FORMAT'],
   ])('refuses %s', (_n, bytes, expected) => expect(code(() => decodeSolanaMessage(bytes))).toBe(expected));
 

@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 import * as api from '../../policies/index.ts';
 
 const root = fileURLToPath(new URL('../../policies/', import.meta.url));
-const sources = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-  (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+const sources = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 
-const FORBIDDEN = /Date\.now|Math\.random|process\.|console\.|setTimeout|setInterval|from 'node:|from '(fs|net|http|https|child_process|crypto|ws|better-sqlite3)'|randomBytes|performance\./;
+const FORBIDDEN =
+  /Date\.now|Math\.random|process\.|console\.|setTimeout|setInterval|from 'node:|from '(fs|net|http|https|child_process|crypto|ws|better-sqlite3)'|randomBytes|performance\./;
 
 describe('policies/ is pure', () => {
   test.each(sources(root).map((f) => [f.slice(root.length)]))('%s', (file) => {

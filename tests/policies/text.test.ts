@@ -7,7 +7,9 @@ const enc = new TextEncoder();
 
 describe('RFC 8785 JCS', () => {
   test('sorts keys by UTF-16 code units, serializes numbers like ECMAScript', () => {
-    expect(canonicalize({ b: 2, a: [1, 'x', null, true], '\u20ac': 1, '\ud83d\ude00': 2, '\u00e9': 3 })).toBe('{"a":[1,"x",null,true],"b":2,"é":3,"€":1,"😀":2}');
+    expect(canonicalize({ b: 2, a: [1, 'x', null, true], '\u20ac': 1, '\ud83d\ude00': 2, '\u00e9': 3 })).toBe(
+      '{"a":[1,"x",null,true],"b":2,"é":3,"€":1,"😀":2}',
+    );
     expect(canonicalize([1e21, 0.1, -0, 1e-7, 333333333.3333333])).toBe('[1e+21,0.1,0,1e-7,333333333.3333333]');
     expect(canonicalize('\u0007"\\\n')).toBe('"\\u0007\\"\\\\\\n"');
   });

@@ -29,7 +29,15 @@ export function drop(match: Match): Relay {
 
 /** Delivers matching envelopes twice. */
 export function duplicate(match: Match): Relay {
-  return (envelope, recipients) => recipients.flatMap((to) => (match(envelope, to) ? [{ to, envelope }, { to, envelope }] : [{ to, envelope }]));
+  return (envelope, recipients) =>
+    recipients.flatMap((to) =>
+      match(envelope, to)
+        ? [
+            { to, envelope },
+            { to, envelope },
+          ]
+        : [{ to, envelope }],
+    );
 }
 
 /** Runs relays one after another (each sees the previous one's deliveries). */

@@ -22,12 +22,21 @@ export function running(s: Spawned): boolean {
  * exited, then removes its data folder. Shared by TestCluster and the benchmark's BenchCluster.
  */
 export async function stopCluster(procs: readonly (Spawned | undefined)[], dataDir: string, graceMs = 3000): Promise<void> {
-  await Promise.all(procs.filter((s): s is Spawned => s !== undefined).map((s) => new Promise<void>((r) => {
-    if (!running(s)) return r();
-    s.child.once('exit', () => r());
-    s.child.kill('SIGTERM');
-    setTimeout(() => { if (running(s)) s.child.kill('SIGKILL'); }, graceMs).unref();
-  })));
+  await Promise.all(
+    procs
+      .filter((s): s is Spawned => s !== undefined)
+      .map(
+        (s) =>
+          new Promise<void>((r) => {
+            if (!running(s)) return r();
+            s.child.once('exit', () => r());
+            s.child.kill('SIGTERM');
+            setTimeout(() => {
+              if (running(s)) s.child.kill('SIGKILL');
+            }, graceMs).unref();
+          }),
+      ),
+  );
   rmSync(dataDir, { recursive: true, force: true });
 }
 
@@ -63,7 +72,11 @@ export class TestCluster {
   async start(opts: { parties?: number; gatewayEnv?: NodeJS.ProcessEnv; partyEnv?: NodeJS.ProcessEnv; credentials?: Credential[] } = {}): Promise<this> {
     this.partyEnv = opts.partyEnv ?? {};
     this.config = prepareCluster({
-      dataDir: this.dataDir, parties: opts.parties ?? 3, region: REGION, accountId: ACCOUNT, ...TEST_CREDENTIALS,
+      dataDir: this.dataDir,
+      parties: opts.parties ?? 3,
+      region: REGION,
+      accountId: ACCOUNT,
+      ...TEST_CREDENTIALS,
       ...(opts.credentials ? { credentials: opts.credentials } : {}),
     });
     this.gatewayEnv = { TUTTI_ROUND_TIMEOUT_MS: '2000', ...opts.gatewayEnv };
@@ -88,7 +101,10 @@ export class TestCluster {
   async restartGateway(env: NodeJS.ProcessEnv = {}): Promise<void> {
     const gw = this.gateway;
     if (running(gw)) {
-      await new Promise<void>((r) => { gw.child.once('exit', () => r()); gw.child.kill('SIGKILL'); });
+      await new Promise<void>((r) => {
+        gw.child.once('exit', () => r());
+        gw.child.kill('SIGKILL');
+      });
     }
     await this.startGateway(env);
     const alive = [...this.parties.entries()].filter(([, p]) => running(p)).map(([id]) => id);
@@ -113,7 +129,11 @@ export class TestCluster {
 
   /** A party's own /healthz: its id, whether its link is up, and how many sessions it runs. */
   async partyHealth(partyId: string): Promise<{ partyId: string; connected: boolean; sessions: number }> {
-    return (await (await fetch(`http://127.0.0.1:${await this.partyPort(partyId)}/healthz`)).json()) as { partyId: string; connected: boolean; sessions: number };
+    return (await (await fetch(`http://127.0.0.1:${await this.partyPort(partyId)}/healthz`)).json()) as {
+      partyId: string;
+      connected: boolean;
+      sessions: number;
+    };
   }
 
   /** kill -9 and start again (with `env`, e.g. test fault injection); resolves when it is connected again. */
@@ -128,7 +148,10 @@ export class TestCluster {
   async kill(partyId: string): Promise<void> {
     const p = this.parties.get(partyId);
     if (!p || !running(p)) return;
-    await new Promise<void>((r) => { p.child.once('exit', () => r()); p.child.kill('SIGKILL'); });
+    await new Promise<void>((r) => {
+      p.child.once('exit', () => r());
+      p.child.kill('SIGKILL');
+    });
   }
 
   async connectedParties(): Promise<string[]> {
@@ -146,7 +169,12 @@ export class TestCluster {
   }
 
   client(credentials: { accessKeyId: string; secretAccessKey: string } = TEST_CREDENTIALS): KMSClient {
-    return new KMSClient({ endpoint: this.endpoint, region: REGION, credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey }, maxAttempts: 1 });
+    return new KMSClient({
+      endpoint: this.endpoint,
+      region: REGION,
+      credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+      maxAttempts: 1,
+    });
   }
 
   async stop(): Promise<void> {

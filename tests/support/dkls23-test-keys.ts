@@ -70,10 +70,18 @@ const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 function fingerprint(): string {
   const h = createHash('sha256');
   const files = [
-    ...readdirSync(join(ROOT, 'protocols'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).sort().map((f) => join('protocols', f)),
-    'tests/support/dkls23-test-keys.ts', 'tests/support/simulator.ts', 'tests/protocols/dkls23/fixtures.ts',
+    ...readdirSync(join(ROOT, 'protocols'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .sort()
+      .map((f) => join('protocols', f)),
+    'tests/support/dkls23-test-keys.ts',
+    'tests/support/simulator.ts',
+    'tests/protocols/dkls23/fixtures.ts',
   ];
-  for (const f of files) h.update(`${f}\0`).update(readFileSync(join(ROOT, f))).update('\0');
+  for (const f of files)
+    h.update(`${f}\0`)
+      .update(readFileSync(join(ROOT, f)))
+      .update('\0');
   return h.digest('hex').slice(0, 16);
 }
 
@@ -88,20 +96,27 @@ export function testKeysDir(): string {
 function generate(name: TestKeyName): Stored {
   const { curve, t, n } = TEST_KEYS[name];
   const label = `test-key/${name}`;
-  const sim = simulate(Array.from({ length: n }, (_, k) => createDklsDkg({
-    curve, sessionId: sid(label), self: k + 1, n, t, context: TEST_KEY_CONTEXT, rng: seededRng(`${label}/dkg/${k + 1}`),
-  })));
+  const sim = simulate(
+    Array.from({ length: n }, (_, k) =>
+      createDklsDkg({ curve, sessionId: sid(label), self: k + 1, n, t, context: TEST_KEY_CONTEXT, rng: seededRng(`${label}/dkg/${k + 1}`) }),
+    ),
+  );
   const outputs = outputsOf(sim);
   if (outputs.size !== n) throw new Error(`test key ${name}: the DKG gave ${outputs.size} of ${n} outputs`);
   return {
-    name, label,
+    name,
+    label,
     shares: Array.from({ length: n }, (_, k) => outputs.get(k + 1)!.share),
     sent: sim.sent.map((e) => ({ ...e, session: hex(e.session), payload: hex(e.payload) })),
   };
 }
 
 function read(file: string): Stored | undefined {
-  try { return JSON.parse(readFileSync(file, 'utf8')) as Stored; } catch { return undefined; }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Stored;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Blocks the thread (the DKG in a test is synchronous too, so nothing else would run meanwhile). */
@@ -161,7 +176,9 @@ function pruneOld(current: string): void {
     if (other === current || !/^[0-9a-f]{16}$/.test(entry)) continue;
     try {
       if (Date.now() - statSync(other).mtimeMs > WEEK_MS) rmSync(other, { recursive: true, force: true });
-    } catch { /* another process removed it */ }
+    } catch {
+      /* another process removed it */
+    }
   }
 }
 
@@ -177,7 +194,11 @@ export function testKey(name: TestKeyName): TestKey {
     const s = load(name);
     const { curve, t, n } = TEST_KEYS[name];
     key = {
-      name, curve, t, n, label: s.label,
+      name,
+      curve,
+      t,
+      n,
+      label: s.label,
       publicKey: bytes(s.shares[0]!.publicKey),
       shares: new Map(s.shares.map((share) => [share.index, share])),
       sent: s.sent.map((e) => ({ ...e, session: bytes(e.session), payload: bytes(e.payload) })),

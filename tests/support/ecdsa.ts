@@ -77,12 +77,23 @@ export function widePolicy(keySpec: string): object {
   ];
   if (keySpec === 'ECC_SECG_P256K1') {
     rules.push(
-      { id: 'evm', effect: 'allow', conditions: { signingAlgorithm: { in: ['ECDSA_KECCAK_256'] }, format: { kind: 'evmTransaction', txTypes: { in: ['eip1559', 'legacyEip155'] }, chainId: { in: ['1', '11155111'] } } } },
+      {
+        id: 'evm',
+        effect: 'allow',
+        conditions: {
+          signingAlgorithm: { in: ['ECDSA_KECCAK_256'] },
+          format: { kind: 'evmTransaction', txTypes: { in: ['eip1559', 'legacyEip155'] }, chainId: { in: ['1', '11155111'] } },
+        },
+      },
       { id: 'eip191', effect: 'allow', conditions: { format: { kind: 'eip191' } } },
     );
   }
   return {
-    policyLanguage: 'tutti-signing-policy/1', keyBinding: { keySpec }, defaultEffect: 'deny',
-    approvers: [GOVERNOR], governance: { changeApprovals: { threshold: 1, approvers: ['governor'] } }, rules,
+    policyLanguage: 'tutti-signing-policy/1',
+    keyBinding: { keySpec },
+    defaultEffect: 'deny',
+    approvers: [GOVERNOR],
+    governance: { changeApprovals: { threshold: 1, approvers: ['governor'] } },
+    rules,
   };
 }

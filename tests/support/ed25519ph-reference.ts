@@ -20,9 +20,14 @@ const SQRT_M1 = pow(2n, (p - 1n) / 4n);
 type P = [bigint, bigint, bigint, bigint]; // extended (X, Y, Z, T), RFC 8032 §5.1.4
 
 function add([X1, Y1, Z1, T1]: P, [X2, Y2, Z2, T2]: P): P {
-  const A = mod((Y1 - X1) * (Y2 - X2)), B = mod((Y1 + X1) * (Y2 + X2));
-  const C = mod(2n * T1 * T2 * d), D = mod(2n * Z1 * Z2);
-  const E = B - A, F = D - C, G = D + C, H = B + A;
+  const A = mod((Y1 - X1) * (Y2 - X2)),
+    B = mod((Y1 + X1) * (Y2 + X2));
+  const C = mod(2n * T1 * T2 * d),
+    D = mod(2n * Z1 * Z2);
+  const E = B - A,
+    F = D - C,
+    G = D + C,
+    H = B + A;
   return [mod(E * F), mod(G * H), mod(F * G), mod(E * H)];
 }
 function mul(s: bigint, P0: P): P {
@@ -40,7 +45,8 @@ function decode(b: Uint8Array): P | null {
   const y = le(b) & ((1n << 255n) - 1n);
   const sign = b[31]! >> 7;
   if (y >= p) return null;
-  const u = mod(y * y - 1n), v = mod(d * y * y + 1n);
+  const u = mod(y * y - 1n),
+    v = mod(d * y * y + 1n);
   let x = mod(u * pow(v, 3n) * pow(u * pow(v, 7n), (p - 5n) / 8n));
   if (mod(v * x * x) !== u) {
     if (mod(v * x * x) !== mod(-u)) return null;
@@ -57,7 +63,8 @@ const sha512 = (...parts: Uint8Array[]): Uint8Array => createHash('sha512').upda
 /** Ed25519ph(M) verification, RFC 8032 §5.1.7 with phflag 1 and an empty context: cofactorless [S]B = R + [k]A. */
 export function referenceEd25519phVerify(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array): boolean {
   if (signature.length !== 64) return false;
-  const A = decode(publicKey), R = decode(signature.subarray(0, 32));
+  const A = decode(publicKey),
+    R = decode(signature.subarray(0, 32));
   const S = le(signature.subarray(32));
   if (!A || !R || S >= L) return false;
   const dom2 = Buffer.concat([Buffer.from('SigEd25519 no Ed25519 collisions'), Buffer.from([1, 0])]);

@@ -38,17 +38,28 @@ export function makePartyCluster(n = 3): PartyCluster {
   const nodes = new Map<string, PartyNode>();
   const sent: PartyCluster['sent'] = [];
   let cluster: PartyCluster | undefined;
-  const runner = new SessionRunner({
-    isConnected: () => true,
-    send: (partyId: string, msg: CoordinatorToParty) => { setImmediate(() => nodes.get(partyId)!.party.handle(msg)); return true; },
-  }, { roundTimeoutMs: 10_000 });
+  const runner = new SessionRunner(
+    {
+      isConnected: () => true,
+      send: (partyId: string, msg: CoordinatorToParty) => {
+        setImmediate(() => nodes.get(partyId)!.party.handle(msg));
+        return true;
+      },
+    },
+    { roundTimeoutMs: 10_000 },
+  );
   for (const identity of identities) {
     const id = identity.partyId;
     const db = openDatabase(join(dir, id, 'shares.db'));
     const masterKey = masterKeyFromBytes(randomBytes(32));
     const policyStore = new PolicyStore(db, masterKey);
     const party = new Party({
-      identity, allowlist, shares: new ShareStore(db, masterKey), consumed: new ConsumedStore(db), policies: new PolicyGate({ store: policyStore }), bans: new BanStore(db),
+      identity,
+      allowlist,
+      shares: new ShareStore(db, masterKey),
+      consumed: new ConsumedStore(db),
+      policies: new PolicyGate({ store: policyStore }),
+      bans: new BanStore(db),
       send: (msg) => {
         sent.push({ party: id, msg });
         if (msg.type === 'premade' || msg.type === 'key-deleted') return;
@@ -59,8 +70,15 @@ export function makePartyCluster(n = 3): PartyCluster {
     nodes.set(id, { id, identity, db, policyStore, party });
   }
   cluster = {
-    ids: identities.map((i) => i.partyId), nodes, allowlist, runner, sent,
-    close: () => { for (const node of nodes.values()) node.db.close(); rmSync(dir, { recursive: true, force: true }); },
+    ids: identities.map((i) => i.partyId),
+    nodes,
+    allowlist,
+    runner,
+    sent,
+    close: () => {
+      for (const node of nodes.values()) node.db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
   return cluster;
 }

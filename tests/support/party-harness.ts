@@ -27,12 +27,24 @@ import { defaultSigningPolicy } from '../../policies/default-policy.ts';
 export const turn = () => new Promise<void>((r) => setImmediate(r));
 
 export type HarnessNode = {
-  id: string; identity: Identity; db: Database; masterKey: MasterKey; shares: ShareStore; consumed: ConsumedStore;
-  policyStore: PolicyStore; deletions: DeletionStore; party: Party; logs: string[];
+  id: string;
+  identity: Identity;
+  db: Database;
+  masterKey: MasterKey;
+  shares: ShareStore;
+  consumed: ConsumedStore;
+  policyStore: PolicyStore;
+  deletions: DeletionStore;
+  party: Party;
+  logs: string[];
 };
 
 export type Harness = {
-  dir: string; ids: string[]; nodes: Map<string, HarnessNode>; allowlist: PublicIdentity[]; runner: SessionRunner;
+  dir: string;
+  ids: string[];
+  nodes: Map<string, HarnessNode>;
+  allowlist: PublicIdentity[];
+  runner: SessionRunner;
   gateway: CoordinatorIdentity;
   sent: { party: string; msg: PartyToCoordinator }[];
   relayed: { from: string; msg: EnvelopeMessage }[];
@@ -59,10 +71,22 @@ export function makeHarness(o: { n?: number; deletionWaitMs?: number } = {}): Ha
   const nodes = new Map<string, HarnessNode>();
   const h = { dir, ids, nodes, allowlist, gateway, sent: [], relayed: [] } as unknown as Harness;
   h.deliver = (partyId, msg) => setImmediate(() => nodes.get(partyId)!.party.handle(msg));
-  h.runner = new SessionRunner({ isConnected: () => true, send: (partyId, msg) => { h.deliver(partyId, msg); return true; } }, {
-    roundTimeoutMs: 5_000,
-    tap: (msg, from) => { h.relayed.push({ from, msg: { ...msg, data: Uint8Array.from(msg.data) } }); return msg; },
-  });
+  h.runner = new SessionRunner(
+    {
+      isConnected: () => true,
+      send: (partyId, msg) => {
+        h.deliver(partyId, msg);
+        return true;
+      },
+    },
+    {
+      roundTimeoutMs: 5_000,
+      tap: (msg, from) => {
+        h.relayed.push({ from, msg: { ...msg, data: Uint8Array.from(msg.data) } });
+        return msg;
+      },
+    },
+  );
   const build = (identity: Identity, db: Database, masterKey: MasterKey): HarnessNode => {
     const id = identity.partyId;
     const shares = new ShareStore(db, masterKey);
@@ -71,8 +95,17 @@ export function makeHarness(o: { n?: number; deletionWaitMs?: number } = {}): Ha
     const deletions = new DeletionStore(db);
     const logs: string[] = [];
     const party = new Party({
-      identity, allowlist, shares, consumed, policies: new PolicyGate({ store: policyStore }), bans: new BanStore(db),
-      coordinator: gateway.pin, deletions, deletionWaitMs: o.deletionWaitMs, sessionIds: new SessionStore(db), log: (l) => logs.push(l),
+      identity,
+      allowlist,
+      shares,
+      consumed,
+      policies: new PolicyGate({ store: policyStore }),
+      bans: new BanStore(db),
+      coordinator: gateway.pin,
+      deletions,
+      deletionWaitMs: o.deletionWaitMs,
+      sessionIds: new SessionStore(db),
+      log: (l) => logs.push(l),
       send: (msg) => {
         h.sent.push({ party: id, msg });
         if (h.intercept?.(id, msg)) return;
@@ -90,9 +123,18 @@ export function makeHarness(o: { n?: number; deletionWaitMs?: number } = {}): Ha
     const node = nodes.get(partyId)!;
     nodes.set(partyId, build(node.identity, node.db, node.masterKey));
   };
-  h.dkg = async (keyId, policy = defaultSigningPolicy(KEY_SPEC, ['ED25519_SHA_512'])) => await h.runner.run('frost-ed25519/dkg', new Map(ids.map((p, i) => [i + 1, p])), (session) => ({
-    type: 'open', kind: 'dkg', session, keyId, keySpec: KEY_SPEC, protocol: 'frost-ed25519', threshold: 2, parties: ids, policy,
-  })) as Map<number, DkgResult>;
+  h.dkg = async (keyId, policy = defaultSigningPolicy(KEY_SPEC, ['ED25519_SHA_512'])) =>
+    (await h.runner.run('frost-ed25519/dkg', new Map(ids.map((p, i) => [i + 1, p])), (session) => ({
+      type: 'open',
+      kind: 'dkg',
+      session,
+      keyId,
+      keySpec: KEY_SPEC,
+      protocol: 'frost-ed25519',
+      threshold: 2,
+      parties: ids,
+      policy,
+    }))) as Map<number, DkgResult>;
   h.deletionRecord = (keyId, r = {}) => {
     const by = r.by ?? gateway;
     const fields = { keyId, coordinatorId: by.coordinatorId, scheduledAt: r.scheduledAt ?? Date.now(), windowDays: r.windowDays ?? 7 };

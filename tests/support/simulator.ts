@@ -101,7 +101,10 @@ export function simulate<O, S>(sessions: Session<O, S>[], opts: SimulateOptions 
   };
 
   const handle = (party: number, step: Step<O, S>) => {
-    if (step.kind === 'abort') { results.set(party, { kind: 'abort', error: step.error }); return; }
+    if (step.kind === 'abort') {
+      results.set(party, { kind: 'abort', error: step.error });
+      return;
+    }
     if (step.kind === 'wait') return;
     if (step.durable) {
       durables.push({ party, durable: step.durable });
@@ -133,8 +136,7 @@ export function simulate<O, S>(sessions: Session<O, S>[], opts: SimulateOptions 
     }
     handle(d.to, session.receive(d.envelope));
   }
-  for (const p of parties)
-    if (!results.has(p)) results.set(p, { kind: 'abort', error: new ProtocolError('timeout', 'no progress: messages missing') });
+  for (const p of parties) if (!results.has(p)) results.set(p, { kind: 'abort', error: new ProtocolError('timeout', 'no progress: messages missing') });
   return { results, sent, relayed, durables };
 }
 

@@ -7,11 +7,7 @@ import { aliasEntry, aliasNameSchema, checkAliasName, keyIdSchema, limitSchema, 
 
 type AliasRequest = { AliasName: string; TargetKeyId: string };
 
-const aliasSchema = {
-  type: 'object',
-  required: ['AliasName', 'TargetKeyId'],
-  properties: { AliasName: aliasNameSchema, TargetKeyId: keyIdSchema },
-};
+const aliasSchema = { type: 'object', required: ['AliasName', 'TargetKeyId'], properties: { AliasName: aliasNameSchema, TargetKeyId: keyIdSchema } };
 
 export const createAlias = defineOperation<AliasRequest>('CreateAlias', aliasSchema, async (input, { keys, caller }) => {
   checkAliasName(input.AliasName);
@@ -25,27 +21,31 @@ export const updateAlias = defineOperation<AliasRequest>('UpdateAlias', aliasSch
   return {};
 });
 
-export const deleteAlias = defineOperation<{ AliasName: string }>('DeleteAlias', {
-  type: 'object',
-  required: ['AliasName'],
-  properties: { AliasName: aliasNameSchema },
-}, async (input, { keys, caller }) => {
-  checkAliasName(input.AliasName);
-  await keys.deleteAlias(input.AliasName, caller);
-  return {};
-});
+export const deleteAlias = defineOperation<{ AliasName: string }>(
+  'DeleteAlias',
+  { type: 'object', required: ['AliasName'], properties: { AliasName: aliasNameSchema } },
+  async (input, { keys, caller }) => {
+    checkAliasName(input.AliasName);
+    await keys.deleteAlias(input.AliasName, caller);
+    return {};
+  },
+);
 
 /** AWS documents 1–100 for ListAliases, default 50. */
 export const DEFAULT_ALIAS_LIMIT = 50;
 
-export const listAliases = defineOperation<{ KeyId?: string; Limit?: number; Marker?: string }>('ListAliases', {
-  type: 'object',
-  properties: { KeyId: keyIdSchema, Limit: limitSchema(100), Marker: markerSchema },
-}, async (input, { keys, caller }) => {
-  const page = await keys.listAliases({
-    ...(input.KeyId !== undefined ? { keyId: input.KeyId } : {}),
-    limit: input.Limit ?? DEFAULT_ALIAS_LIMIT,
-    ...(input.Marker !== undefined ? { marker: input.Marker } : {}),
-  }, caller);
-  return paged('Aliases', page, aliasEntry);
-});
+export const listAliases = defineOperation<{ KeyId?: string; Limit?: number; Marker?: string }>(
+  'ListAliases',
+  { type: 'object', properties: { KeyId: keyIdSchema, Limit: limitSchema(100), Marker: markerSchema } },
+  async (input, { keys, caller }) => {
+    const page = await keys.listAliases(
+      {
+        ...(input.KeyId !== undefined ? { keyId: input.KeyId } : {}),
+        limit: input.Limit ?? DEFAULT_ALIAS_LIMIT,
+        ...(input.Marker !== undefined ? { marker: input.Marker } : {}),
+      },
+      caller,
+    );
+    return paged('Aliases', page, aliasEntry);
+  },
+);

@@ -4,7 +4,16 @@ import { unsupported, validation } from '../errors.ts';
 import type { Tag } from '../key-service.ts';
 import { defineOperation } from '../operation.ts';
 import {
-  CUSTOMER_MASTER_KEY_SPECS, KEY_SPECS, KEY_USAGES, ORIGINS, checkPolicyDocument, checkTagRules, descriptionSchema, keyMetadata, policySchema, tagsSchema,
+  CUSTOMER_MASTER_KEY_SPECS,
+  KEY_SPECS,
+  KEY_USAGES,
+  ORIGINS,
+  checkPolicyDocument,
+  checkTagRules,
+  descriptionSchema,
+  keyMetadata,
+  policySchema,
+  tagsSchema,
 } from '../shapes.ts';
 import { patterned } from '../validation.ts';
 
@@ -58,14 +67,16 @@ export const createKey = defineOperation<CreateKeyRequest>('CreateKey', schema, 
   checkTagRules(tags);
   if (input.Policy !== undefined) checkPolicyDocument(input.Policy);
 
-  const key = await keys.createKey({
-    keySpec,
-    keyUsage: input.KeyUsage ?? 'ENCRYPT_DECRYPT',
-    description: input.Description ?? '',
-    tags,
-    ...(input.Policy !== undefined ? { policy: input.Policy } : {}),
-    ...(input.BypassPolicyLockoutSafetyCheck ? { bypassPolicyLockoutSafetyCheck: true } : {}),
-  }, caller);
+  const key = await keys.createKey(
+    {
+      keySpec,
+      keyUsage: input.KeyUsage ?? 'ENCRYPT_DECRYPT',
+      description: input.Description ?? '',
+      tags,
+      ...(input.Policy !== undefined ? { policy: input.Policy } : {}),
+      ...(input.BypassPolicyLockoutSafetyCheck ? { bypassPolicyLockoutSafetyCheck: true } : {}),
+    },
+    caller,
+  );
   return { KeyMetadata: keyMetadata(key) };
 });
-

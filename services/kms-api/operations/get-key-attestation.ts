@@ -10,11 +10,7 @@ import { grantTokensSchema, keyIdSchema } from '../shapes.ts';
 
 type GetKeyAttestationRequest = { KeyId: string; GrantTokens?: string[] };
 
-const schema = {
-  type: 'object',
-  required: ['KeyId'],
-  properties: { KeyId: keyIdSchema, GrantTokens: grantTokensSchema },
-};
+const schema = { type: 'object', required: ['KeyId'], properties: { KeyId: keyIdSchema, GrantTokens: grantTokensSchema } };
 
 export const getKeyAttestation = defineOperation<GetKeyAttestationRequest>('GetKeyAttestation', schema, async (input, { keys, caller }) => {
   if (!keys.getKeyAttestation) throw unsupported('GetKeyAttestation is not supported by this service.');

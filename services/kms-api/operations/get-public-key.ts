@@ -6,11 +6,7 @@ import { encodeBase64 } from '../validation.ts';
 
 type GetPublicKeyRequest = { KeyId: string; GrantTokens?: string[] };
 
-const schema = {
-  type: 'object',
-  required: ['KeyId'],
-  properties: { KeyId: keyIdSchema, GrantTokens: grantTokensSchema },
-};
+const schema = { type: 'object', required: ['KeyId'], properties: { KeyId: keyIdSchema, GrantTokens: grantTokensSchema } };
 
 export const getPublicKey = defineOperation<GetPublicKeyRequest>('GetPublicKey', schema, async (input, { keys, caller }) => {
   const key = await keys.getPublicKey(input.KeyId, caller);

@@ -6,13 +6,7 @@ type ListKeysRequest = { Limit?: number; Marker?: string };
 
 export const DEFAULT_LIST_LIMIT = 100;
 
-const schema = {
-  type: 'object',
-  properties: {
-    Limit: limitSchema(1000),
-    Marker: markerSchema,
-  },
-};
+const schema = { type: 'object', properties: { Limit: limitSchema(1000), Marker: markerSchema } };
 
 export const listKeys = defineOperation<ListKeysRequest>('ListKeys', schema, async (input, { keys, caller }) => {
   const page = await keys.listKeys(input.Limit ?? DEFAULT_LIST_LIMIT, input.Marker, caller);

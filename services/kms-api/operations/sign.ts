@@ -2,17 +2,18 @@
 // digest length checks, DryRun, and the threshold protocol are the coordinator's (kms-compat §2.7
 // check order). DryRun:true answers DryRunOperationException after every check and never signs.
 import { defineOperation } from '../operation.ts';
-import { MAX_EXTENSION_MESSAGE_BYTES, MESSAGE_TYPES, SIGNING_ALGORITHMS, checkMessageLength, grantTokensSchema, keyIdSchema, signingMessageType } from '../shapes.ts';
+import {
+  MAX_EXTENSION_MESSAGE_BYTES,
+  MESSAGE_TYPES,
+  SIGNING_ALGORITHMS,
+  checkMessageLength,
+  grantTokensSchema,
+  keyIdSchema,
+  signingMessageType,
+} from '../shapes.ts';
 import { blob, encodeBase64 } from '../validation.ts';
 
-type SignRequest = {
-  KeyId: string;
-  Message: Uint8Array;
-  MessageType?: string;
-  GrantTokens?: string[];
-  SigningAlgorithm: string;
-  DryRun?: boolean;
-};
+type SignRequest = { KeyId: string; Message: Uint8Array; MessageType?: string; GrantTokens?: string[]; SigningAlgorithm: string; DryRun?: boolean };
 
 const schema = {
   type: 'object',
@@ -31,9 +32,16 @@ export const sign = defineOperation<SignRequest>('Sign', schema, async (input, {
   checkMessageLength(input);
   const messageType = signingMessageType(input);
   // GrantTokens travel to every party: the key's signing policy reads approvals from them.
-  const { key, signature } = await keys.sign({
-    keyId: input.KeyId, message: input.Message, messageType, signingAlgorithm: input.SigningAlgorithm,
-    grantTokens: input.GrantTokens ?? [], dryRun: input.DryRun === true,
-  }, caller);
+  const { key, signature } = await keys.sign(
+    {
+      keyId: input.KeyId,
+      message: input.Message,
+      messageType,
+      signingAlgorithm: input.SigningAlgorithm,
+      grantTokens: input.GrantTokens ?? [],
+      dryRun: input.DryRun === true,
+    },
+    caller,
+  );
   return { KeyId: key.arn, Signature: encodeBase64(signature), SigningAlgorithm: input.SigningAlgorithm };
 });

@@ -3,7 +3,16 @@
 // and answers DryRunOperationException instead.
 import { invalidSignature } from '../errors.ts';
 import { defineOperation } from '../operation.ts';
-import { MAX_EXTENSION_MESSAGE_BYTES, MAX_SIGNATURE_BYTES, MESSAGE_TYPES, SIGNING_ALGORITHMS, checkMessageLength, grantTokensSchema, keyIdSchema, signingMessageType } from '../shapes.ts';
+import {
+  MAX_EXTENSION_MESSAGE_BYTES,
+  MAX_SIGNATURE_BYTES,
+  MESSAGE_TYPES,
+  SIGNING_ALGORITHMS,
+  checkMessageLength,
+  grantTokensSchema,
+  keyIdSchema,
+  signingMessageType,
+} from '../shapes.ts';
 import { blob } from '../validation.ts';
 
 type VerifyRequest = {
@@ -33,10 +42,17 @@ const schema = {
 export const verify = defineOperation<VerifyRequest>('Verify', schema, async (input, { keys, caller }) => {
   checkMessageLength(input);
   const messageType = signingMessageType(input);
-  const { key, valid } = await keys.verify({
-    keyId: input.KeyId, message: input.Message, messageType, signature: input.Signature, signingAlgorithm: input.SigningAlgorithm,
-    dryRun: input.DryRun === true,
-  }, caller);
+  const { key, valid } = await keys.verify(
+    {
+      keyId: input.KeyId,
+      message: input.Message,
+      messageType,
+      signature: input.Signature,
+      signingAlgorithm: input.SigningAlgorithm,
+      dryRun: input.DryRun === true,
+    },
+    caller,
+  );
   if (!valid) throw invalidSignature();
   return { KeyId: key.arn, SignatureValid: true, SigningAlgorithm: input.SigningAlgorithm };
 });

@@ -19,7 +19,10 @@ export function fixturePolicyHash(keyId: string): string {
 export type ApproveOptions = { scheme?: Scheme; policyHash?: string; approvalId?: string };
 
 export function approve(
-  id: string, req: Pick<SignRequest, 'keyId' | 'message' | 'signingAlgorithm' | 'messageType'>, expiresAt: number, o: ApproveOptions = {},
+  id: string,
+  req: Pick<SignRequest, 'keyId' | 'message' | 'signingAlgorithm' | 'messageType'>,
+  expiresAt: number,
+  o: ApproveOptions = {},
 ): string {
   const policyHash = o.policyHash ?? fixturePolicyHash(req.keyId);
   return createApproval(approverKey(id, o.scheme), { ...req, policyHash }, expiresAt, o.approvalId ?? newApprovalId());

@@ -8,18 +8,42 @@ export const PAYEE = '0x4444444444444444444444444444444444444444';
 export const ETH = 10n ** 18n;
 
 export type Tx1559 = {
-  chainId: bigint; nonce: bigint; maxPriorityFeePerGas: bigint; maxFeePerGas: bigint; gasLimit: bigint;
-  to: string; value: bigint; data: string; accessList: RlpInput[];
+  chainId: bigint;
+  nonce: bigint;
+  maxPriorityFeePerGas: bigint;
+  maxFeePerGas: bigint;
+  gasLimit: bigint;
+  to: string;
+  value: bigint;
+  data: string;
+  accessList: RlpInput[];
 };
 
 export const baseTx = (over: Partial<Tx1559> = {}): Tx1559 => ({
-  chainId: 1n, nonce: 7n, maxPriorityFeePerGas: 1_000_000_000n, maxFeePerGas: 30_000_000_000n, gasLimit: 90_000n,
-  to: USDC, value: 0n, data: transferData(PAYEE, 5_000_000_000n), accessList: [], ...over,
+  chainId: 1n,
+  nonce: 7n,
+  maxPriorityFeePerGas: 1_000_000_000n,
+  maxFeePerGas: 30_000_000_000n,
+  gasLimit: 90_000n,
+  to: USDC,
+  value: 0n,
+  data: transferData(PAYEE, 5_000_000_000n),
+  accessList: [],
+  ...over,
 });
 
 /** The RLP field list of an EIP-1559 transaction (for mutation tests). */
-export const fields1559 = (t: Tx1559): RlpInput[] =>
-  [t.chainId, t.nonce, t.maxPriorityFeePerGas, t.maxFeePerGas, t.gasLimit, t.to, t.value, t.data, t.accessList];
+export const fields1559 = (t: Tx1559): RlpInput[] => [
+  t.chainId,
+  t.nonce,
+  t.maxPriorityFeePerGas,
+  t.maxFeePerGas,
+  t.gasLimit,
+  t.to,
+  t.value,
+  t.data,
+  t.accessList,
+];
 
 export const eip1559 = (t: Tx1559): Uint8Array => cat(Uint8Array.of(2), rlp(fields1559(t)));
 

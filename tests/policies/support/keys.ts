@@ -19,7 +19,10 @@ export const SCHEMES: Record<string, Scheme> = {
   mallory: 'ed25519',
 };
 
-export function approverKey(id: string, scheme: Scheme = SCHEMES[id] ?? 'ed25519'): { approverId: string; scheme: Scheme; secretKey: Uint8Array; publicKey: Uint8Array } {
+export function approverKey(
+  id: string,
+  scheme: Scheme = SCHEMES[id] ?? 'ed25519',
+): { approverId: string; scheme: Scheme; secretKey: Uint8Array; publicKey: Uint8Array } {
   const secretKey = sha256(new TextEncoder().encode(`tutti-test-approver:${id}`));
   const publicKey = scheme === 'ed25519' ? ed25519.getPublicKey(secretKey) : secp256k1.getPublicKey(secretKey, true);
   return { approverId: id, scheme, secretKey, publicKey };

@@ -21,10 +21,16 @@ export const POLICIES: Record<string, CompiledPolicy> = {
 };
 
 const KEY_SPECS: Record<string, string> = {
-  'P-EVM': 'ECC_SECG_P256K1', 'P-SAFE': 'ECC_SECG_P256K1', 'P-SOL': 'ECC_NIST_EDWARDS25519', 'P-ED448': 'ECC_NIST_EDWARDS448',
+  'P-EVM': 'ECC_SECG_P256K1',
+  'P-SAFE': 'ECC_SECG_P256K1',
+  'P-SOL': 'ECC_NIST_EDWARDS25519',
+  'P-ED448': 'ECC_NIST_EDWARDS448',
 };
 const ALGORITHMS: Record<string, string> = {
-  'P-EVM': 'ECDSA_KECCAK_256', 'P-SAFE': 'ECDSA_KECCAK_256', 'P-SOL': 'ED25519_SHA_512', 'P-ED448': 'ED448_SHAKE_256',
+  'P-EVM': 'ECDSA_KECCAK_256',
+  'P-SAFE': 'ECDSA_KECCAK_256',
+  'P-SOL': 'ED25519_SHA_512',
+  'P-ED448': 'ED448_SHAKE_256',
 };
 
 export function request(policy: string, message: Uint8Array, over: Partial<SignRequest> = {}): SignRequest {
@@ -34,7 +40,11 @@ export function request(policy: string, message: Uint8Array, over: Partial<SignR
     signingAlgorithm: ALGORITHMS[policy]!,
     messageType: 'RAW',
     message,
-    caller: { accessKeyId: policy === 'P-ED448' ? 'AKIANODEOPERATOR0001' : 'AKIAEXAMPLEPAYOUT001', principal: 'arn:aws:iam::111122223333:user/payout', verifiedBy: 'party' },
+    caller: {
+      accessKeyId: policy === 'P-ED448' ? 'AKIANODEOPERATOR0001' : 'AKIAEXAMPLEPAYOUT001',
+      principal: 'arn:aws:iam::111122223333:user/payout',
+      verifiedBy: 'party',
+    },
     ...over,
   };
 }

@@ -12,7 +12,10 @@ export function compactU16(n: number): Uint8Array {
   for (;;) {
     const b = n & 0x7f;
     n >>= 7;
-    if (n === 0) { out.push(b); return Uint8Array.from(out); }
+    if (n === 0) {
+      out.push(b);
+      return Uint8Array.from(out);
+    }
     out.push(b | 0x80);
   }
 }
@@ -20,17 +23,22 @@ export function compactU16(n: number): Uint8Array {
 export type Ix = { program: number; accounts: number[]; data: Uint8Array };
 
 export function message(o: {
-  header?: [number, number, number]; keys: Uint8Array[]; instructions: Ix[]; v0?: boolean;
+  header?: [number, number, number];
+  keys: Uint8Array[];
+  instructions: Ix[];
+  v0?: boolean;
   lookups?: Array<{ table: Uint8Array; writable: number[]; readonly: number[] }>;
 }): Uint8Array {
   const parts: Uint8Array[] = [];
   if (o.v0) parts.push(Uint8Array.of(0x80));
   parts.push(Uint8Array.from(o.header ?? [1, 0, 1]), compactU16(o.keys.length), ...o.keys, filled(0xbb), compactU16(o.instructions.length));
-  for (const ix of o.instructions) parts.push(Uint8Array.of(ix.program), compactU16(ix.accounts.length), Uint8Array.from(ix.accounts), compactU16(ix.data.length), ix.data);
+  for (const ix of o.instructions)
+    parts.push(Uint8Array.of(ix.program), compactU16(ix.accounts.length), Uint8Array.from(ix.accounts), compactU16(ix.data.length), ix.data);
   if (o.v0) {
     const ls = o.lookups ?? [];
     parts.push(compactU16(ls.length));
-    for (const l of ls) parts.push(l.table, compactU16(l.writable.length), Uint8Array.from(l.writable), compactU16(l.readonly.length), Uint8Array.from(l.readonly));
+    for (const l of ls)
+      parts.push(l.table, compactU16(l.writable.length), Uint8Array.from(l.writable), compactU16(l.readonly.length), Uint8Array.from(l.readonly));
   }
   return cat(...parts);
 }

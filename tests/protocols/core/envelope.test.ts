@@ -2,7 +2,14 @@
 // 'malformed' before any protocol code sees the message.
 import { describe, test, expect } from '@jest/globals';
 import {
-  BROADCAST, ENVELOPE_VERSION, MAX_PAYLOAD_BYTES, SESSION_ID_BYTES, decodeEnvelope, encodeEnvelope, encodeHeader, type Envelope,
+  BROADCAST,
+  ENVELOPE_VERSION,
+  MAX_PAYLOAD_BYTES,
+  SESSION_ID_BYTES,
+  decodeEnvelope,
+  encodeEnvelope,
+  encodeHeader,
+  type Envelope,
 } from '../../../protocols/core/envelope.ts';
 import { ProtocolError } from '../../../protocols/core/errors.ts';
 import { u32 } from '../../../protocols/core/bytes.ts';
@@ -11,7 +18,9 @@ const session = Uint8Array.from({ length: SESSION_ID_BYTES }, (_, k) => k * 7);
 const sample: Envelope = { protocol: 'frost-ed25519/dkg', session, round: 2, from: 3, to: 1, payload: Uint8Array.of(1, 2, 3, 4, 5) };
 
 function malformed(f: () => unknown): string {
-  try { f(); } catch (e) {
+  try {
+    f();
+  } catch (e) {
     expect(e).toBeInstanceOf(ProtocolError);
     expect((e as ProtocolError).kind).toBe('malformed');
     return (e as Error).message;

@@ -13,11 +13,28 @@ const read = (path: string): string => readFileSync(new URL(`../../../${path}`, 
 
 describe('FailureKind', () => {
   test('is the union of what sessions, parties and the session runner raise', () => {
-    expect(new Set(FAILURE_KINDS)).toEqual(new Set([
-      'malformed', 'unexpected', 'duplicate', 'equivocation', 'invalid-proof', 'invalid-share', 'invalid-commitment',
-      'invalid-signature', 'bad-parameters', 'nonce-reuse', 'policy', 'timeout', 'internal',
-      'unknown-key', 'banned', 'premade-unknown', 'throttled', 'unavailable',
-    ]));
+    expect(new Set(FAILURE_KINDS)).toEqual(
+      new Set([
+        'malformed',
+        'unexpected',
+        'duplicate',
+        'equivocation',
+        'invalid-proof',
+        'invalid-share',
+        'invalid-commitment',
+        'invalid-signature',
+        'bad-parameters',
+        'nonce-reuse',
+        'policy',
+        'timeout',
+        'internal',
+        'unknown-key',
+        'banned',
+        'premade-unknown',
+        'throttled',
+        'unavailable',
+      ]),
+    );
     expect(isFailureKind('banned')).toBe(true);
     expect(isFailureKind('bannd')).toBe(false);
     expect(isFailureKind('toString')).toBe(false);
@@ -31,7 +48,12 @@ describe('FailureKind', () => {
     const refused = new RequestRefused('peer 2 is banned', 'banned', [2]);
     const failed = new SessionFailed({ kind: 'timeout', message: 'no progress', culprits: [], unresponsive: [1] });
     for (const e of [protocol, refused, failed]) expect(e).toBeInstanceOf(TuttiError);
-    expect([protocol.name, protocol.kind, protocol.culprits, protocol.message]).toEqual(['ProtocolError', 'invalid-share', [2, 3], 'share of party 3 does not match (culprit: 3, 2, 3)']);
+    expect([protocol.name, protocol.kind, protocol.culprits, protocol.message]).toEqual([
+      'ProtocolError',
+      'invalid-share',
+      [2, 3],
+      'share of party 3 does not match (culprit: 3, 2, 3)',
+    ]);
     expect([refused.name, refused.kind, refused.culprits]).toEqual(['RequestRefused', 'banned', [2]]);
     expect(new RequestRefused('bad').kind).toBe('bad-parameters');
     expect([failed.name, failed.kind, failed.failure.unresponsive]).toEqual(['SessionFailed', 'timeout', [1]]);
@@ -47,8 +69,18 @@ describe('FailureKind', () => {
   });
 });
 
-describe('the session runner reads a party\'s abort kind through the union', () => {
-  const runner = (sent: CoordinatorToParty[]) => new SessionRunner({ isConnected: () => true, send: (_p, msg) => { sent.push(msg); return true; } }, { roundTimeoutMs: 60_000 });
+describe("the session runner reads a party's abort kind through the union", () => {
+  const runner = (sent: CoordinatorToParty[]) =>
+    new SessionRunner(
+      {
+        isConnected: () => true,
+        send: (_p, msg) => {
+          sent.push(msg);
+          return true;
+        },
+      },
+      { roundTimeoutMs: 60_000 },
+    );
   const open = (session: string): OpenMessage => ({ type: 'open', kind: 'refresh', session, keyId: 'k', liftBans: false });
 
   test.each([
@@ -57,7 +89,19 @@ describe('the session runner reads a party\'s abort kind through the union', () 
   ])('an abort of kind %s fails the session as %s, and every member hears that kind', async (sentKind, expected) => {
     const sent: CoordinatorToParty[] = [];
     const r = runner(sent);
-    const outcome = r.run('test', new Map([[1, 'p1'], [2, 'p2']]), open).then(() => null, (e: unknown) => e);
+    const outcome = r
+      .run(
+        'test',
+        new Map([
+          [1, 'p1'],
+          [2, 'p2'],
+        ]),
+        open,
+      )
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     const session = (sent[0] as OpenMessage).session;
     r.onMessage('p2', { type: 'abort', session, kind: sentKind, message: 'refused', culprits: [1] } as never);
     const err = await outcome;

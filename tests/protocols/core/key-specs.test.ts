@@ -5,8 +5,14 @@ import { readFileSync } from 'node:fs';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import {
-  EXTENSION_KEY_SPECS, EXTENSION_SIGNING_ALGORITHMS, KEY_SPEC_NAMES, KEY_SPEC_TABLE, SIGNING_ALGORITHMS, SIGNING_ALGORITHM_NAMES,
-  keySpecOfProtocol, type KeySpecEntry,
+  EXTENSION_KEY_SPECS,
+  EXTENSION_SIGNING_ALGORITHMS,
+  KEY_SPEC_NAMES,
+  KEY_SPEC_TABLE,
+  SIGNING_ALGORITHMS,
+  SIGNING_ALGORITHM_NAMES,
+  keySpecOfProtocol,
+  type KeySpecEntry,
 } from '../../../protocols/core/key-specs.ts';
 import { isFrostSuiteName } from '../../../protocols/frost/suite.ts';
 import { isDklsCurveName } from '../../../protocols/dkls23/curve.ts';
@@ -49,8 +55,15 @@ describe('every copy is derived from the table', () => {
     expect(Object.keys(KEY_SPECS)).toEqual(KEY_SPEC_NAMES);
     for (const [keySpec, e] of entries) {
       const info = KEY_SPECS[keySpec]!;
-      expect(info).toMatchObject({ keySpec, protocol: e.protocol, scheme: e.scheme, signingAlgorithms: e.algorithms,
-        publicKeyBytes: e.publicKeyBytes, signatureBytes: e.signatureBytes, spkiPrefix: e.spkiPrefix });
+      expect(info).toMatchObject({
+        keySpec,
+        protocol: e.protocol,
+        scheme: e.scheme,
+        signingAlgorithms: e.algorithms,
+        publicKeyBytes: e.publicKeyBytes,
+        signatureBytes: e.signatureBytes,
+        spkiPrefix: e.spkiPrefix,
+      });
       expect(info.curve !== undefined).toBe(e.scheme === 'ecdsa');
     }
     expect(DIGEST_BYTES).toEqual({ ECDSA_SHA_256: 32, ECDSA_KECCAK_256: 32, ED25519_PH_SHA_512: 64 });
@@ -66,7 +79,7 @@ describe('every copy is derived from the table', () => {
     });
   });
 
-  test('kms-api: the AWS enums plus exactly the table\'s extensions', () => {
+  test("kms-api: the AWS enums plus exactly the table's extensions", () => {
     expect(EXTENSION_KEY_SPECS).toEqual(['ECC_NIST_EDWARDS448']);
     expect(EXTENSION_SIGNING_ALGORITHMS).toEqual(['ECDSA_KECCAK_256', 'ED448_SHAKE_256']);
     expect(shapes.EXTENSION_SIGNING_ALGORITHMS).toEqual(EXTENSION_SIGNING_ALGORITHMS);
@@ -94,7 +107,7 @@ describe('every copy is derived from the table', () => {
     }
   });
 
-  test('policies: the schema\'s enums, and the JSON copy for other tools', () => {
+  test("policies: the schema's enums, and the JSON copy for other tools", () => {
     const file = JSON.parse(read('policies/schema/policy.schema.json')) as typeof POLICY_SCHEMA;
     for (const schema of [POLICY_SCHEMA, file]) {
       const text = JSON.stringify(schema);
@@ -103,7 +116,7 @@ describe('every copy is derived from the table', () => {
     }
   });
 
-  test('policies: what gets signed for a RAW message is the table\'s hash; a DIGEST has the table\'s length', () => {
+  test("policies: what gets signed for a RAW message is the table's hash; a DIGEST has the table's length", () => {
     const message = new TextEncoder().encode('not JSON, any bytes');
     const hashes = { none: undefined, sha256: sha256(message), keccak256: keccak_256(message), sha512: sha512(message) };
     for (const a of SIGNING_ALGORITHM_NAMES) {
@@ -120,7 +133,12 @@ function markdownTable(doc: string, heading: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.slice(1, -1).split(' | ').map((c) => c.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split(' | ')
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -132,7 +150,7 @@ describe('docs/kms-compatibility.md "Key specs and algorithms" is the table', ()
   const rows = markdownTable(read('docs/kms-compatibility.md'), '## Key specs and algorithms');
   const implemented = rows.filter((r) => r[4]!.startsWith('Implemented'));
 
-  test('the implemented rows are the table\'s key specs, in its order', () => {
+  test("the implemented rows are the table's key specs, in its order", () => {
     expect(rows.length).toBeGreaterThan(implemented.length);
     expect(implemented.map((r) => names(r[0]!)[0])).toEqual(KEY_SPEC_NAMES);
     for (const r of rows.filter((x) => !x[4]!.startsWith('Implemented'))) {

@@ -23,14 +23,13 @@ import { PPRF_BLOCK_BYTES, pprfChoices, pprfReceive, pprfSend } from '../../../p
 import { prgInto, prgNonce } from '../../../protocols/dkls23/prg.ts';
 import { gadget, voleReceive, voleReceiveFinish } from '../../../protocols/dkls23/rvole.ts';
 import { OTE_CHOICE_BYTES, OTE_MESSAGE_BYTES, oteSend } from '../../../protocols/dkls23/softspoken.ts';
-import {
-  KAPPA, OTE_BLOCKS, OTE_CHECK_CHUNKS, OTE_ROW_BYTES, SEED_BYTES, SOFTSPOKEN_K, SOFTSPOKEN_Q, XI,
-} from '../../../protocols/dkls23/params.ts';
+import { KAPPA, OTE_BLOCKS, OTE_CHECK_CHUNKS, OTE_ROW_BYTES, SEED_BYTES, SOFTSPOKEN_K, SOFTSPOKEN_Q, XI } from '../../../protocols/dkls23/params.ts';
 import type { DklsCurve } from '../../../protocols/dkls23/curve.ts';
 import { CURVES, seededRng, sid } from './fixtures.ts';
 import { dealBaseOt, dealOteSeeds } from './ot-fixtures.ts';
 
-const ALICE = 1, BOB = 2;
+const ALICE = 1,
+  BOB = 2;
 
 /** Runs f; returns 'pass', or 'ban' after checking that the ban names `culprit`; rethrows anything else. */
 function outcome(f: () => unknown, culprit: number): 'pass' | 'ban' {
@@ -51,7 +50,8 @@ function outcome(f: () => unknown, culprit: number): 'pass' | 'ban' {
 function rowPads(curve: DklsCurve, s: Uint8Array, i: number, row: Uint8Array, width: number): bigint[] {
   const input = new Uint8Array(50);
   input.set(tagged(LABELS.dkls23OteRowHash, s).subarray(0, 16), 0);
-  input[16] = i >>> 8; input[17] = i & 0xff;
+  input[16] = i >>> 8;
+  input[17] = i & 0xff;
   input.set(row, 18);
   const stream = new Uint8Array(48 * width);
   chacha20(sha256(input), 0, new Uint8Array(12), 0, stream, 0, stream.length);
@@ -62,11 +62,19 @@ function rowPads(curve: DklsCurve, s: Uint8Array, i: number, row: Uint8Array, wi
  * Alice's message with input a, but with a_0 + δ in row `row` only, and μ_row adjusted for the
  * guess "β_row = guess". θ, η and μ are all recomputed over the cheating ã (she is adaptive).
  */
-function cheatingAlice(curve: DklsCurve, s: Uint8Array, bobMessage: Uint8Array, a: bigint[], delta: bigint, row: number, guess: 0 | 1):
-  { message: Uint8Array; shares: bigint[] } {
+function cheatingAlice(
+  curve: DklsCurve,
+  s: Uint8Array,
+  bobMessage: Uint8Array,
+  a: bigint[],
+  delta: bigint,
+  row: number,
+  guess: 0 | 1,
+): { message: Uint8Array; shares: bigint[] } {
   const { Fn } = curve;
   const q = Fn.ORDER;
-  const ell = a.length, width = ell + 1;
+  const ell = a.length,
+    width = ell + 1;
   const seeds = dealOteSeeds('rvole', sid('rvole-setup'));
   const { rows, delta: D } = oteSend(s, seeds.sender, bobMessage, BOB);
   const alpha = [...a, 987654321n];
@@ -75,7 +83,13 @@ function cheatingAlice(curve: DklsCurve, s: Uint8Array, bobMessage: Uint8Array, 
   for (let i = 0; i < XI; i++) {
     const qi = rows.subarray(32 * i, 32 * i + 32);
     const g0 = rowPads(curve, s, i, qi, width);
-    const g1 = rowPads(curve, s, i, qi.map((b, k) => b ^ D[k]!), width);
+    const g1 = rowPads(
+      curve,
+      s,
+      i,
+      qi.map((b, k) => b ^ D[k]!),
+      width,
+    );
     zA.push(g0.map((x) => Fn.neg(x)));
     for (let k = 0; k < width; k++) {
       const planted = i === row && k === 0 ? delta : 0n;
@@ -127,7 +141,9 @@ describe.each(CURVES)('random VOLE on %s against an adaptive Alice', (name, curv
       const results = ([0, 1] as const).map((guess) => {
         const alice = cheatingAlice(curve, s, bob.message, a, 5n, row, guess);
         let d: bigint[] = [];
-        const o = outcome(() => { d = voleReceiveFinish(curve, s, bob.state, alice.message, 2, ALICE); }, ALICE);
+        const o = outcome(() => {
+          d = voleReceiveFinish(curve, s, bob.state, alice.message, 2, ALICE);
+        }, ALICE);
         if (o === 'pass') {
           // What she bought: the output is off by β_i·g_i·δ, which she knows since she knows β_i.
           const g = gadget(curve);
@@ -158,8 +174,14 @@ function putWords(w: Uint32Array, out: Uint8Array, offset: number): void {
  * The receiver's message with β' in block `block` replaced by β' ⊕ e_row, and the check values of
  * that block's four columns set for the guess Δ_block = `guess` (null: no cheating at all).
  */
-function cheatingReceiver(s: Uint8Array, seeds: Uint8Array, choices: Uint8Array, block: number, row: number, guess: number | null):
-  { message: Uint8Array; columns: Uint8Array; betaPrime: Uint8Array } {
+function cheatingReceiver(
+  s: Uint8Array,
+  seeds: Uint8Array,
+  choices: Uint8Array,
+  block: number,
+  row: number,
+  guess: number | null,
+): { message: Uint8Array; columns: Uint8Array; betaPrime: Uint8Array } {
   const betaPrime = new Uint8Array(OTE_ROW_BYTES);
   betaPrime.set(choices, 0);
   betaPrime.set(seededRng('adaptive-ote-mask')(OTE_ROW_BYTES - OTE_CHOICE_BYTES), OTE_CHOICE_BYTES);
@@ -209,13 +231,18 @@ describe('SoftSpokenOT against an adaptive receiver', () => {
   test.each([
     ['a data row', 17, 5],
     ['a mask row', 42, 600],
-  ])('another β\' in one block (%s): exactly the true Δ_j of 16 guesses passes, and only its 4 bits leak', (_what, block, row) => {
+  ])("another β' in one block (%s): exactly the true Δ_j of 16 guesses passes, and only its 4 bits leak", (_what, block, row) => {
     const s = sid(`adaptive-ote/${block}/${row}`);
     const passed: number[] = [];
     for (let guess = 0; guess < SOFTSPOKEN_Q; guess++) {
       const { message, columns, betaPrime } = cheatingReceiver(s, seeds.receiverSeeds, choices, block, row, guess);
       let out: { rows: Uint8Array; delta: Uint8Array } | null = null;
-      if (outcome(() => { out = oteSend(s, seeds.sender, message, BOB); }, BOB) !== 'pass') continue;
+      if (
+        outcome(() => {
+          out = oteSend(s, seeds.sender, message, BOB);
+        }, BOB) !== 'pass'
+      )
+        continue;
       passed.push(guess);
       // What the receiver bought: in the cheated row, q ⊕ t = β·Δ except in the block it cheated
       // in, whose 4 bits of Δ it had to guess right; every other row is an honest correlated OT.
@@ -269,7 +296,10 @@ describe('all-but-one OT against an adaptive holder', () => {
     }
     const leaves = levels[3]!;
     const checks = leaves.map((leaf, x) => tagged(LABELS.dkls23PprfLeafCheck, pairSid, B1(J), B1(x), leaf));
-    part.set(checks.reduce((acc, c) => xor(acc, c), new Uint8Array(32)), 192);
+    part.set(
+      checks.reduce((acc, c) => xor(acc, c), new Uint8Array(32)),
+      192,
+    );
     part.set(tagged(LABELS.dkls23PprfProof, pairSid, B1(J), ...checks), 224);
     return { part, leaves };
   }
@@ -280,36 +310,41 @@ describe('all-but-one OT against an adaptive holder', () => {
     expect(equalBytes(levelsOnlyHonest, message.subarray(J * PPRF_BLOCK_BYTES, (J + 1) * PPRF_BLOCK_BYTES))).toBe(true);
   });
 
-  test.each([[2, 0b10], [3, 0b011], [4, 0b1101]])(
-    'a subtree swapped at level %i (node %i) passes exactly for the α under its parent, who then hold the swapped leaves',
-    (L, node) => {
-      const { message } = pprfSend(pairSid, base.keys0, base.keys1);
-      const { part, leaves } = swapSubtree(L, node);
-      const bad = message.slice();
-      bad.set(part, J * PPRF_BLOCK_BYTES);
-      const passed: number[] = [];
-      for (let alpha = 0; alpha < SOFTSPOKEN_Q; alpha++) {
-        const delta = base.delta.slice();
-        delta[J] = alpha;
-        const choices = pprfChoices(delta);
-        const received = new Uint8Array(32 * KAPPA);
-        for (let i = 0; i < KAPPA; i++) received.set(key(choices[i] ? base.keys1 : base.keys0, i), 32 * i);
-        let seeds: Uint8Array = new Uint8Array(0);
-        if (outcome(() => { seeds = pprfReceive(pairSid, delta, received, bad, 7); }, 7) === 'pass') {
-          passed.push(alpha);
-          // What the holder bought: a consistent tree of its choice, all of whose leaves it knows.
-          for (let x = 0; x < SOFTSPOKEN_Q; x++) {
-            if (x === alpha) continue;
-            const expected = tagged(LABELS.dkls23PprfLeafSeed, pairSid, B1(J), B1(x), leaves[x]!);
-            expect(equalBytes(seeds.subarray((SOFTSPOKEN_Q * J + x) * 32, (SOFTSPOKEN_Q * J + x + 1) * 32), expected)).toBe(true);
-          }
+  test.each([
+    [2, 0b10],
+    [3, 0b011],
+    [4, 0b1101],
+  ])('a subtree swapped at level %i (node %i) passes exactly for the α under its parent, who then hold the swapped leaves', (L, node) => {
+    const { message } = pprfSend(pairSid, base.keys0, base.keys1);
+    const { part, leaves } = swapSubtree(L, node);
+    const bad = message.slice();
+    bad.set(part, J * PPRF_BLOCK_BYTES);
+    const passed: number[] = [];
+    for (let alpha = 0; alpha < SOFTSPOKEN_Q; alpha++) {
+      const delta = base.delta.slice();
+      delta[J] = alpha;
+      const choices = pprfChoices(delta);
+      const received = new Uint8Array(32 * KAPPA);
+      for (let i = 0; i < KAPPA; i++) received.set(key(choices[i] ? base.keys1 : base.keys0, i), 32 * i);
+      let seeds: Uint8Array = new Uint8Array(0);
+      if (
+        outcome(() => {
+          seeds = pprfReceive(pairSid, delta, received, bad, 7);
+        }, 7) === 'pass'
+      ) {
+        passed.push(alpha);
+        // What the holder bought: a consistent tree of its choice, all of whose leaves it knows.
+        for (let x = 0; x < SOFTSPOKEN_Q; x++) {
+          if (x === alpha) continue;
+          const expected = tagged(LABELS.dkls23PprfLeafSeed, pairSid, B1(J), B1(x), leaves[x]!);
+          expect(equalBytes(seeds.subarray((SOFTSPOKEN_Q * J + x) * 32, (SOFTSPOKEN_Q * J + x + 1) * 32), expected)).toBe(true);
         }
       }
-      // The receivers who cannot tell the swap: those whose path runs through the swapped node's
-      // parent (they know neither the node nor, for the swapped node's own subtree, its value).
-      const parent = node >>> 1;
-      const underParent = Array.from({ length: SOFTSPOKEN_Q }, (_, a) => a).filter((a) => a >>> (5 - L) === parent);
-      expect(passed).toEqual(underParent);
-    },
-  );
+    }
+    // The receivers who cannot tell the swap: those whose path runs through the swapped node's
+    // parent (they know neither the node nor, for the swapped node's own subtree, its value).
+    const parent = node >>> 1;
+    const underParent = Array.from({ length: SOFTSPOKEN_Q }, (_, a) => a).filter((a) => a >>> (5 - L) === parent);
+    expect(passed).toEqual(underParent);
+  });
 });

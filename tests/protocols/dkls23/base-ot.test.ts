@@ -3,9 +3,7 @@
 import { describe, test, expect } from '@jest/globals';
 import { equalBytes } from '../../../protocols/core/bytes.ts';
 import { ProtocolError } from '../../../protocols/core/errors.ts';
-import {
-  BASE_OT_RECEIVER_BYTES_PER_OT, baseOtReceive1, baseOtReceive2, baseOtSend, baseOtSessionId,
-} from '../../../protocols/dkls23/base-ot.ts';
+import { BASE_OT_RECEIVER_BYTES_PER_OT, baseOtReceive1, baseOtReceive2, baseOtSend, baseOtSessionId } from '../../../protocols/dkls23/base-ot.ts';
 import { KAPPA } from '../../../protocols/dkls23/params.ts';
 import { CURVES, flip, hex, seededRng, sid } from './fixtures.ts';
 import { checkKat } from './kat.ts';
@@ -26,7 +24,9 @@ describe.each(CURVES)('base OT on %s', (name, curve) => {
     const t2 = performance.now();
     const keys = baseOtReceive2(curve, pairSid, r1.state, s.message, 1);
     const t3 = performance.now();
-    console.log(`[dkls23 timing] base OT ×${KAPPA} on ${name}: receiver ${(t1 - t0).toFixed(0)} ms, sender ${(t2 - t1).toFixed(0)} ms, receiver finish ${(t3 - t2).toFixed(0)} ms`);
+    console.log(
+      `[dkls23 timing] base OT ×${KAPPA} on ${name}: receiver ${(t1 - t0).toFixed(0)} ms, sender ${(t2 - t1).toFixed(0)} ms, receiver finish ${(t3 - t2).toFixed(0)} ms`,
+    );
     expect(r1.message.length).toBe(KAPPA * BASE_OT_RECEIVER_BYTES_PER_OT);
     for (let i = 0; i < KAPPA; i++) {
       const [mine, other] = choices[i] ? [s.keys1, s.keys0] : [s.keys0, s.keys1];
@@ -42,10 +42,15 @@ describe.each(CURVES)('base OT on %s', (name, curve) => {
     const keys = baseOtReceive2(curve, pairSid, r1.state, s.message, 1);
     for (let i = 0; i < 8; i++) expect(hex(key(keys, i))).toBe(hex(key(choices[i] ? s.keys1 : s.keys0, i)));
     checkKat(`base-ot-${name}`, {
-      receiverRngSeed: `dkls23-kat/base-ot/receiver/${name}`, senderRngSeed: `dkls23-kat/base-ot/sender/${name}`,
-      sessionId: hex(pairSid), choices: [...choices],
-      receiverMessage: hex(r1.message), senderMessage: hex(s.message),
-      keys0: hex(s.keys0), keys1: hex(s.keys1), receiverKeys: hex(keys),
+      receiverRngSeed: `dkls23-kat/base-ot/receiver/${name}`,
+      senderRngSeed: `dkls23-kat/base-ot/sender/${name}`,
+      sessionId: hex(pairSid),
+      choices: [...choices],
+      receiverMessage: hex(r1.message),
+      senderMessage: hex(s.message),
+      keys0: hex(s.keys0),
+      keys1: hex(s.keys1),
+      receiverKeys: hex(keys),
     });
   });
 
@@ -54,7 +59,12 @@ describe.each(CURVES)('base OT on %s', (name, curve) => {
     const { message } = baseOtReceive1(curve, pairSid, choices, seededRng('neg'));
     const blame = (f: () => unknown, re: RegExp) => {
       expect(f).toThrow(re);
-      try { f(); } catch (e) { expect(e).toBeInstanceOf(ProtocolError); expect((e as ProtocolError).culprits).toEqual([2]); }
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(ProtocolError);
+        expect((e as ProtocolError).culprits).toEqual([2]);
+      }
     };
     blame(() => baseOtSend(curve, pairSid, message.subarray(1), 2, seededRng('x'), 2), /bytes, expected/);
     blame(() => baseOtSend(curve, pairSid, message, 3, seededRng('x'), 2), /bytes, expected/);
@@ -62,8 +72,14 @@ describe.each(CURVES)('base OT on %s', (name, curve) => {
     // x with no point on the curve.
     const bad = message.slice();
     for (let x = 1; ; x++) {
-      bad.fill(0, 34, 66); bad[33] = 2; bad[65] = x;
-      try { curve.Point.fromBytes(bad.subarray(33, 66)); } catch { break; }
+      bad.fill(0, 34, 66);
+      bad[33] = 2;
+      bad[65] = x;
+      try {
+        curve.Point.fromBytes(bad.subarray(33, 66));
+      } catch {
+        break;
+      }
     }
     blame(() => baseOtSend(curve, pairSid, bad, 2, seededRng('x'), 2), /not a point/);
   });

@@ -54,7 +54,7 @@ test('secp256k1 GLV constants: ψ(x, y) = (β·x, y) = λ·(x, y)', () => {
 });
 
 describe.each(CURVES)('batched RFC 9380 hash_to_curve on %s', (_, curve) => {
-  test('equals noble\'s hashToCurve for every message and DST', () => {
+  test("equals noble's hashToCurve for every message and DST", () => {
     const rng = seededRng('h2c');
     const msgs = Array.from({ length: 64 }, (_, i) => rng(i % 40));
     const dsts = msgs.map((_, i) => `tutti-test/h2c/${i % 3}`);

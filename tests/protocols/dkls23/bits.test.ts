@@ -14,7 +14,13 @@ function naive(columns: Uint8Array, cols: number, colBytes: number, rows: number
 
 describe('transposeColumnsToRows', () => {
   const rng = seededRng('bits');
-  test.each([[256, 80, 512], [256, 80, 640], [8, 1, 8], [16, 8, 64], [64, 4, 24]])('%i columns of %i bytes, %i rows: equals the definition', (cols, colBytes, rows) => {
+  test.each([
+    [256, 80, 512],
+    [256, 80, 640],
+    [8, 1, 8],
+    [16, 8, 64],
+    [64, 4, 24],
+  ])('%i columns of %i bytes, %i rows: equals the definition', (cols, colBytes, rows) => {
     for (let r = 0; r < 5; r++) {
       const m = rng(cols * colBytes);
       expect(transposeColumnsToRows(m, cols, colBytes, rows)).toEqual(naive(m, cols, colBytes, rows));

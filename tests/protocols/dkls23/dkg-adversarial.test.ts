@@ -13,7 +13,8 @@ import { seededRng, sid } from './fixtures.ts';
 
 const CURVE: DklsCurveName = 'secp256k1';
 const run = (label: string, relay: Relay, t = 2, n = 2) => simulate(dkgSessions(CURVE, t, n, `dkg-adv/${label}`), { relay });
-const EVIL = 2, HONEST = [1];
+const EVIL = 2,
+  HONEST = [1];
 /**
  * For attacks that the honest party catches when round `round` completes: the malicious party
  * (played by an honest session) is kept from completing that round too, so that the test does
@@ -32,36 +33,87 @@ const r3 = (n: number) => ({ share: 32 + 32 * n, pprf: 97 + 32 * n });
 describe('DKLs23 DKG under attack (secp256k1)', () => {
   test('threshold raising: a commitment vector (and proof list) of t+1 is refused', () => {
     const L = r2(2);
-    const sim = run('raise', starve(2, payload(from(EVIL, 2, 0), (p) => {
-      const extraPoint = DKLS_CURVES[CURVE].Point.BASE.toBytes(true);
-      const extraProof = p.subarray(L.proofs, L.proofs + 65);
-      return concatBytes(p.subarray(0, L.count), Uint8Array.of(3), p.subarray(L.F, L.blind), extraPoint, p.subarray(L.blind), extraProof);
-    })));
+    const sim = run(
+      'raise',
+      starve(
+        2,
+        payload(from(EVIL, 2, 0), (p) => {
+          const extraPoint = DKLS_CURVES[CURVE].Point.BASE.toBytes(true);
+          const extraProof = p.subarray(L.proofs, L.proofs + 65);
+          return concatBytes(p.subarray(0, L.count), Uint8Array.of(3), p.subarray(L.F, L.blind), extraPoint, p.subarray(L.blind), extraProof);
+        }),
+      ),
+    );
     expectBlame(sim, HONEST, 'invalid-commitment', [EVIL]);
   });
 
   test('a polynomial that does not open its round-1 commitment', () => {
-    expectBlame(run('open', starve(2, payload(from(EVIL, 2, 0), (p) => flipByte(p, r2(2).blind)))), HONEST, 'invalid-commitment', [EVIL]);
+    expectBlame(
+      run(
+        'open',
+        starve(
+          2,
+          payload(from(EVIL, 2, 0), (p) => flipByte(p, r2(2).blind)),
+        ),
+      ),
+      HONEST,
+      'invalid-commitment',
+      [EVIL],
+    );
   });
 
   test('a bad proof of knowledge of a coefficient', () => {
-    expectBlame(run('proof', starve(2, payload(from(EVIL, 2, 0), (p) => flipByte(p, p.length - 1)))), HONEST, 'invalid-proof', [EVIL]);
+    expectBlame(
+      run(
+        'proof',
+        starve(
+          2,
+          payload(from(EVIL, 2, 0), (p) => flipByte(p, p.length - 1)),
+        ),
+      ),
+      HONEST,
+      'invalid-proof',
+      [EVIL],
+    );
   });
 
   test('a malformed base-OT request (a point off the curve)', () => {
-    const bad = new Uint8Array(33); bad[0] = 2; bad[32] = 5;
-    const sim = run('ot-request', starve(2, payload(from(EVIL, 2, 1), (p) => { const out = p.slice(); out.set(bad, 32); return out; })));
+    const bad = new Uint8Array(33);
+    bad[0] = 2;
+    bad[32] = 5;
+    const sim = run(
+      'ot-request',
+      starve(
+        2,
+        payload(from(EVIL, 2, 1), (p) => {
+          const out = p.slice();
+          out.set(bad, 32);
+          return out;
+        }),
+      ),
+    );
     expectBlame(sim, HONEST, 'malformed', [EVIL]);
   });
 
   test('a secret share that does not match its commitment', () => {
-    expectBlame(run('share', payload(from(EVIL, 3, 1), (p) => flipByte(p, r3(2).share + 31))), HONEST, 'invalid-share', [EVIL]);
+    expectBlame(
+      run(
+        'share',
+        payload(from(EVIL, 3, 1), (p) => flipByte(p, r3(2).share + 31)),
+      ),
+      HONEST,
+      'invalid-share',
+      [EVIL],
+    );
   });
 
   test('a tampered all-but-one OT message: the PPRF proof fails and the sender is banned', () => {
     // Both corrections of level 2 of block 5 (the receiver uses one of them, depending on its Δ).
     const at = r3(2).pprf + 5 * 256 + 10;
-    const sim = run('pprf', payload(from(EVIL, 3, 1), (p) => flipByte(flipByte(p, at), at + 32)));
+    const sim = run(
+      'pprf',
+      payload(from(EVIL, 3, 1), (p) => flipByte(flipByte(p, at), at + 32)),
+    );
     const r = sim.results.get(1)!;
     expect(r.kind === 'abort' && isBanError(r.error) && r.error.culprits.join()).toBe(String(EVIL));
     expectNoOutput(sim, HONEST);
@@ -70,20 +122,44 @@ describe('DKLs23 DKG under attack (secp256k1)', () => {
   // (A malformed base-OT answer and a wrong public-key echo are caught by the same code paths as
   // in base-ot.test.ts and the confirmation case below; each full DKG run here costs about a second.)
   test('a bad proof of the key share in round 4', () => {
-    expectBlame(run('r4-proof', payload(from(EVIL, 4, 0), (p) => flipByte(p, p.length - 1))), HONEST, 'invalid-proof', [EVIL]);
+    expectBlame(
+      run(
+        'r4-proof',
+        payload(from(EVIL, 4, 0), (p) => flipByte(p, p.length - 1)),
+      ),
+      HONEST,
+      'invalid-proof',
+      [EVIL],
+    );
   });
 
   test('a confirmation over another transcript: nobody reports a key', () => {
-    const sim = run('confirm', payload(from(EVIL, 5, 0), (p) => flipByte(p, 0)));
+    const sim = run(
+      'confirm',
+      payload(from(EVIL, 5, 0), (p) => flipByte(p, 0)),
+    );
     expectBlame(sim, HONEST, 'equivocation', [EVIL]);
     // The share was stored as pending before the confirmation, and must stay pending.
     expect(sim.durables.some((d) => d.party === 1 && d.durable.share)).toBe(true);
   });
 
   test('equivocated round-1 broadcast (n = 3): caught by the echo, naming the equivocator', () => {
-    const alt = createDklsDkg({ curve: CURVE, sessionId: sid('dkg-adv/equivocate'), self: 3, n: 3, t: 2, context: CONTEXT, rng: seededRng('another party 3') }).start();
+    const alt = createDklsDkg({
+      curve: CURVE,
+      sessionId: sid('dkg-adv/equivocate'),
+      self: 3,
+      n: 3,
+      t: 2,
+      context: CONTEXT,
+      rng: seededRng('another party 3'),
+    }).start();
     if (alt.kind !== 'send') throw new Error('no round-1 message');
-    const sim = run('equivocate', payload(from(3, 1), (p, to) => (to === 2 ? alt.messages[0]!.payload : p)), 2, 3);
+    const sim = run(
+      'equivocate',
+      payload(from(3, 1), (p, to) => (to === 2 ? alt.messages[0]!.payload : p)),
+      2,
+      3,
+    );
     expect(sim.results.get(2)).toMatchObject({ kind: 'abort', error: { kind: 'equivocation', culprits: [3] } });
     expect(sim.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'equivocation', culprits: [2, 3] } });
     expectNoOutput(sim, [1, 2]);
@@ -92,7 +168,13 @@ describe('DKLs23 DKG under attack (secp256k1)', () => {
   test('a replayed round from another DKG session is dropped: nobody can be blamed, so party 1 waits for the real one until its deadline', () => {
     const old = simulate(dkgSessions(CURVE, 2, 2, 'dkg-adv/old'), { maxDeliveries: 2 });
     const oldR1 = old.sent.find((e) => e.from === EVIL && e.round === 1)!;
-    const sim = run('replay', starve(1, rewrite(from(EVIL, 1), () => oldR1)));
+    const sim = run(
+      'replay',
+      starve(
+        1,
+        rewrite(from(EVIL, 1), () => oldR1),
+      ),
+    );
     expect(sim.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'timeout' } });
     expectNoOutput(sim, HONEST);
   });

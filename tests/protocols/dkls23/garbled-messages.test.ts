@@ -18,16 +18,17 @@ const CURVE = 'secp256k1' as const;
 const MESSAGE = new TextEncoder().encode('garbled messages');
 
 /** Unattributable copies of `e` for `to`, then the real one, then an exact second copy. */
-const junk: Relay = (e, recipients) => recipients.flatMap((to) => {
-  const copies: Envelope[] = [
-    { ...e, session: sid('garbled/another-session') },
-    { ...e, protocol: 'dkls23-p256/sign' },
-    { ...e, from: 9 },
-    { ...e, from: to },
-    ...(e.to !== BROADCAST ? [{ ...e, to: 9 }] : []),
-  ];
-  return [...copies.map((envelope) => ({ to, envelope })), { to, envelope: e }, { to, envelope: e }];
-});
+const junk: Relay = (e, recipients) =>
+  recipients.flatMap((to) => {
+    const copies: Envelope[] = [
+      { ...e, session: sid('garbled/another-session') },
+      { ...e, protocol: 'dkls23-p256/sign' },
+      { ...e, from: 9 },
+      { ...e, from: to },
+      ...(e.to !== BROADCAST ? [{ ...e, to: 9 }] : []),
+    ];
+    return [...copies.map((envelope) => ({ to, envelope })), { to, envelope: e }, { to, envelope: e }];
+  });
 
 describe('DKLs23 signing with garbled messages in between', () => {
   let shares: Map<number, DklsKeyShare>;

@@ -43,7 +43,8 @@ describe('GF(2^128)', () => {
   test('matches the slow reference on 300 random pairs, and is commutative', () => {
     const rng = seededRng('gf128');
     for (let k = 0; k < 300; k++) {
-      const a = gfFromBytes(rng(16)), b = gfFromBytes(rng(16));
+      const a = gfFromBytes(rng(16)),
+        b = gfFromBytes(rng(16));
       const want = slowMul(toBig(a), toBig(b));
       expect(toBig(gfMul(a, b))).toBe(want);
       expect(toBig(gfMul(b, a))).toBe(want);
@@ -53,7 +54,8 @@ describe('GF(2^128)', () => {
   test('mulAddBytes accumulates: a·b ⊕ a·c = a·(b ⊕ c)', () => {
     const rng = seededRng('gf128-acc');
     const a = gfFromBytes(rng(16));
-    const b = rng(16), c = rng(16);
+    const b = rng(16),
+      c = rng(16);
     const m = new GfMultiplier(a);
     const acc = new Uint32Array(4);
     m.mulAddBytes(b, 0, acc);

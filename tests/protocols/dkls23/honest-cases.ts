@@ -17,13 +17,26 @@ import { expectValidSignature, runDkg, runSign, sharesOf } from './session-fixtu
 /** Signer sets per (t, n): every pair for 2-of-3, a few subsets (and a larger-than-t set) for 3-of-5. */
 const SIGNER_SETS: Record<string, number[][]> = {
   '2,2': [[1, 2]],
-  '2,3': [[1, 2], [1, 3], [2, 3], [1, 2, 3]],
-  '3,5': [[1, 2, 3], [2, 4, 5], [1, 3, 5]],
+  '2,3': [
+    [1, 2],
+    [1, 3],
+    [2, 3],
+    [1, 2, 3],
+  ],
+  '3,5': [
+    [1, 2, 3],
+    [2, 4, 5],
+    [1, 3, 5],
+  ],
 };
 
 /** Runs the honest cases; `onKey` receives the 2-of-3 key shares once its DKG has run. */
 export function honestCases(curve: DklsCurveName, onKey?: (t: number, n: number, shares: Map<number, DklsKeyShare>) => void): void {
-  describe.each([[2, 2], [2, 3], [3, 5]])(`DKLs23 on ${curve}, %i-of-%i`, (t, n) => {
+  describe.each([
+    [2, 2],
+    [2, 3],
+    [3, 5],
+  ])(`DKLs23 on ${curve}, %i-of-%i`, (t, n) => {
     let shares: Map<number, DklsKeyShare>;
     let publicKey: Uint8Array;
 
@@ -31,12 +44,20 @@ export function honestCases(curve: DklsCurveName, onKey?: (t: number, n: number,
       const t0 = performance.now();
       // The 2-of-2 run also snapshots and restores every session before every delivery: later
       // randomness comes from the snapshot's seed, so the run is the same as without restores.
-      const opts = n === 2 ? { intercept: ((_p: number, session: { toJSON(): unknown }) => restoreDklsDkg(JSON.parse(JSON.stringify(session.toJSON())), () => new Uint8Array())) as never } : {};
+      const opts =
+        n === 2
+          ? {
+              intercept: ((_p: number, session: { toJSON(): unknown }) =>
+                restoreDklsDkg(JSON.parse(JSON.stringify(session.toJSON())), () => new Uint8Array())) as never,
+            }
+          : {};
       const { sim, outputs } = runDkg(curve, t, n, `honest/${curve}/${t}-${n}`, opts);
       const ms = performance.now() - t0;
       const bytes = new Map<string, number>();
       for (const e of sim.sent) bytes.set(`R${e.round} ${e.to ? 'p2p' : 'bc'}`, e.payload.length);
-      console.log(`[dkls23 timing] DKG ${t}-of-${n} on ${curve}: ${ms.toFixed(0)} ms for all ${n} parties in one thread (${(ms / n).toFixed(0)} ms per party); payload bytes per message: ${JSON.stringify(Object.fromEntries(bytes))}`);
+      console.log(
+        `[dkls23 timing] DKG ${t}-of-${n} on ${curve}: ${ms.toFixed(0)} ms for all ${n} parties in one thread (${(ms / n).toFixed(0)} ms per party); payload bytes per message: ${JSON.stringify(Object.fromEntries(bytes))}`,
+      );
       shares = sharesOf(outputs);
       onKey?.(t, n, shares);
       const first = outputs.get(1)!;
@@ -48,17 +69,24 @@ export function honestCases(curve: DklsCurveName, onKey?: (t: number, n: number,
         expect(() => parseKeyShare(o.share)).not.toThrow();
       }
       // The key share was handed to the service to store before the confirmation left.
-      expect(sim.durables.filter((d) => d.durable.share).map((d) => d.party).sort()).toEqual([...outputs.keys()].sort());
+      expect(
+        sim.durables
+          .filter((d) => d.durable.share)
+          .map((d) => d.party)
+          .sort(),
+      ).toEqual([...outputs.keys()].sort());
       // Only a test may do this: interpolate the secret from t shares and compare with the key.
       const { Fn, Point } = DKLS_CURVES[curve];
       const set = Array.from({ length: t }, (_, k) => n - k);
       const sk = set.reduce((acc, i) => Fn.add(acc, Fn.mul(lagrangeAtZero(DKLS_CURVES[curve], set, i), parseKeyShare(shares.get(i)!).secretShare)), 0n);
       expect(Point.BASE.multiply(sk).toBytes(true)).toEqual(publicKey);
-      if (n === 2) checkKat(`dkg-2of2-${curve}`, {
-        rngSeeds: 'seededRng(`honest/${curve}/2-2/dkg/${party}`), session id sid(`honest/${curve}/2-2`), context "key-id=test; policy=none"',
-        publicKey: hex(publicKey), transcriptHash: hex(first.transcriptHash),
-        secretShares: [1, 2].map((p) => shares.get(p)!.secretShare),
-      });
+      if (n === 2)
+        checkKat(`dkg-2of2-${curve}`, {
+          rngSeeds: 'seededRng(`honest/${curve}/2-2/dkg/${party}`), session id sid(`honest/${curve}/2-2`), context "key-id=test; policy=none"',
+          publicKey: hex(publicKey),
+          transcriptHash: hex(first.transcriptHash),
+          secretShares: [1, 2].map((p) => shares.get(p)!.secretShare),
+        });
     });
 
     test.each(SIGNER_SETS[`${t},${n}`]!)('sign with signers %p: valid under noble and node:crypto, low-S, recoverable', (...signers) => {
@@ -69,14 +97,21 @@ export function honestCases(curve: DklsCurveName, onKey?: (t: number, n: number,
       const outputs = outputsOf(sim);
       const bytes = new Map<string, number>();
       for (const e of sim.sent) bytes.set(`R${e.round} ${e.to ? 'p2p' : 'bc'}`, e.payload.length);
-      console.log(`[dkls23 timing] sign ${t}-of-${n} on ${curve} with ${signers.join(',')}: ${ms.toFixed(1)} ms for all signers in one thread; payload bytes per message: ${JSON.stringify(Object.fromEntries(bytes))}`);
+      console.log(
+        `[dkls23 timing] sign ${t}-of-${n} on ${curve} with ${signers.join(',')}: ${ms.toFixed(1)} ms for all signers in one thread; payload bytes per message: ${JSON.stringify(Object.fromEntries(bytes))}`,
+      );
       const sig = outputs.get(signers[0]!)!;
       for (const o of outputs.values()) expect(o).toEqual(sig);
       expectValidSignature(curve, message, sig, publicKey);
       if (n === 2) checkKat(`sign-2of2-${curve}`, { message: 'message for 1,2', signature: hex(sig.signature), recovery: sig.recovery });
       // The presignature of every signer was consumed durably before its round-3 VOLE answer left
       // (once: a session never snapshotted has no partial id to consume before round 4).
-      expect(sim.durables.filter((d) => d.durable.consume?.length === 1).map((d) => d.party).sort()).toEqual([...signers].sort());
+      expect(
+        sim.durables
+          .filter((d) => d.durable.consume?.length === 1)
+          .map((d) => d.party)
+          .sort(),
+      ).toEqual([...signers].sort());
     });
 
     if (t === 2 && n === 3) {

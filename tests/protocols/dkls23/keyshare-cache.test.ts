@@ -9,7 +9,10 @@ import { runSign, expectValidSignature } from './session-fixtures.ts';
 import { testKey } from '../../support/dkls23-test-keys.ts';
 
 function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null) { Object.freeze(v); for (const x of Object.values(v)) deepFreeze(x); }
+  if (typeof v === 'object' && v !== null) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
   return v;
 }
 

@@ -10,7 +10,8 @@ export type DealtBaseOt = { keys0: Uint8Array; keys1: Uint8Array; choices: Uint8
 
 export function dealBaseOt(seed: string): DealtBaseOt {
   const rng = seededRng(`deal-base-ot/${seed}`);
-  const keys0 = rng(32 * KAPPA), keys1 = rng(32 * KAPPA);
+  const keys0 = rng(32 * KAPPA),
+    keys1 = rng(32 * KAPPA);
   const delta = Uint8Array.from(rng(OTE_BLOCKS), (b) => b % SOFTSPOKEN_Q);
   const choices = pprfChoices(delta);
   const received = new Uint8Array(32 * KAPPA);

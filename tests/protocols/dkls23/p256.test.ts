@@ -6,8 +6,14 @@ import { honestCases } from './honest-cases.ts';
 import { signAttackCases } from './sign-attack-cases.ts';
 
 let key: Map<number, DklsKeyShare> | undefined;
-honestCases('p256', (t, n, shares) => { if (t === 2 && n === 3) key = shares; });
-signAttackCases('p256', () => {
-  if (!key) throw new Error('the 2-of-3 DKG did not run');
-  return key;
-}, false);
+honestCases('p256', (t, n, shares) => {
+  if (t === 2 && n === 3) key = shares;
+});
+signAttackCases(
+  'p256',
+  () => {
+    if (!key) throw new Error('the 2-of-3 DKG did not run');
+    return key;
+  },
+  false,
+);

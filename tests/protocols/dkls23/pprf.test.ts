@@ -15,7 +15,11 @@ const seedAt = (s: Uint8Array, j: number, x: number) => s.subarray((SOFTSPOKEN_Q
 
 function expectBan(f: () => unknown, culprit: number) {
   let err: unknown;
-  try { f(); } catch (e) { err = e; }
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
   expect(isBanError(err)).toBe(true);
   expect((err as { culprits: number[] }).culprits).toEqual([culprit]);
 }
@@ -23,7 +27,8 @@ function expectBan(f: () => unknown, culprit: number) {
 describe('all-but-one OT', () => {
   test('choice bits are the complement of each path bit, most significant first', () => {
     const delta = new Uint8Array(OTE_BLOCKS);
-    delta[0] = 0b1010; delta[1] = 15;
+    delta[0] = 0b1010;
+    delta[1] = 15;
     const c = pprfChoices(delta);
     expect([...c.subarray(0, 8)]).toEqual([0, 1, 0, 1, 0, 0, 0, 0]);
     expect(() => pprfChoices(Uint8Array.of(16, ...new Uint8Array(63)))).toThrow();
@@ -40,9 +45,13 @@ describe('all-but-one OT', () => {
         else expect(equalBytes(seedAt(punctured, j, x), seedAt(seeds, j, x))).toBe(true);
       }
     checkKat('pprf', {
-      baseOtKeys: 'tests/protocols/dkls23/ot-fixtures.ts dealBaseOt("pprf")', sessionId: hex(pairSid),
-      delta: [...d.delta], messageSha256: hex(sha256(message)), firstBlock: hex(message.subarray(0, PPRF_BLOCK_BYTES)),
-      holderSeedsSha256: hex(sha256(seeds)), puncturedSeedsSha256: hex(sha256(punctured)),
+      baseOtKeys: 'tests/protocols/dkls23/ot-fixtures.ts dealBaseOt("pprf")',
+      sessionId: hex(pairSid),
+      delta: [...d.delta],
+      messageSha256: hex(sha256(message)),
+      firstBlock: hex(message.subarray(0, PPRF_BLOCK_BYTES)),
+      holderSeedsSha256: hex(sha256(seeds)),
+      puncturedSeedsSha256: hex(sha256(punctured)),
     });
   });
 

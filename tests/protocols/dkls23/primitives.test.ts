@@ -11,19 +11,30 @@ import { commit, openCommitment } from '../../../protocols/dkls23/commit.ts';
 import { proveDlog, verifyDlog, type DlogContext } from '../../../protocols/dkls23/dlog.ts';
 import { decodePoint, decodeScalar, encodePoint, fromHex, Reader } from '../../../protocols/dkls23/codec.ts';
 import {
-  checkCommitmentLength, commitPolynomial, evalCommitment, evalPolynomial, lagrangeAtZero, randomPolynomial,
-  sumCommitments, verifyFeldmanShare,
+  checkCommitmentLength,
+  commitPolynomial,
+  evalCommitment,
+  evalPolynomial,
+  lagrangeAtZero,
+  randomPolynomial,
+  sumCommitments,
+  verifyFeldmanShare,
 } from '../../../protocols/dkls23/feldman.ts';
 import { randomScalar } from '../../../protocols/dkls23/random.ts';
 import { CURVES, flip, hex, seededRng, sid } from './fixtures.ts';
 import { checkKat } from './kat.ts';
 
-const be32 = (n: number) => { const b = new Uint8Array(4); new DataView(b.buffer).setUint32(0, n); return b; };
+const be32 = (n: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n);
+  return b;
+};
 
 describe('tagged hash', () => {
   test('is SHA-256 over u32-length-prefixed label and parts (independent re-encoding)', () => {
     const label = 'test/label';
-    const a = utf8ToBytes('ab'), b = utf8ToBytes('c');
+    const a = utf8ToBytes('ab'),
+      b = utf8ToBytes('c');
     const manual = concatBytes(be32(label.length), utf8ToBytes(label), be32(2), a, be32(1), b);
     expect(hex(tagged(label, a, b))).toBe(hex(sha256(manual)));
   });
@@ -56,21 +67,33 @@ describe.each(CURVES)('codec on %s', (_, curve) => {
   test('accepts a compressed point, rejects everything else naming the sender', () => {
     expect(decodePoint(curve, good, 'p').equals(P.BASE.multiply(5n))).toBe(true);
     const cases: Uint8Array[] = [
-      P.BASE.multiply(5n).toBytes(false),             // uncompressed
-      good.subarray(0, 32),                           // truncated
-      concatBytes(good, Uint8Array.of(0)),            // oversized
-      Uint8Array.of(4, ...good.subarray(1)),          // wrong prefix
+      P.BASE.multiply(5n).toBytes(false), // uncompressed
+      good.subarray(0, 32), // truncated
+      concatBytes(good, Uint8Array.of(0)), // oversized
+      Uint8Array.of(4, ...good.subarray(1)), // wrong prefix
       Uint8Array.of(2, ...new Uint8Array(32).fill(0xff)), // x ≥ p
-      new Uint8Array(33),                             // the "zero" encoding
+      new Uint8Array(33), // the "zero" encoding
     ];
     // An x with no y on the curve.
     for (let x = 1; ; x++) {
-      const b = new Uint8Array(33); b[0] = 2; b[32] = x;
-      try { P.fromBytes(b); } catch { cases.push(b); break; }
+      const b = new Uint8Array(33);
+      b[0] = 2;
+      b[32] = x;
+      try {
+        P.fromBytes(b);
+      } catch {
+        cases.push(b);
+        break;
+      }
     }
     for (const c of cases) {
       expect(() => decodePoint(curve, c, 'p', [3])).toThrow(ProtocolError);
-      try { decodePoint(curve, c, 'p', [3]); } catch (e) { expect((e as ProtocolError).culprits).toEqual([3]); expect((e as ProtocolError).kind).toBe('malformed'); }
+      try {
+        decodePoint(curve, c, 'p', [3]);
+      } catch (e) {
+        expect((e as ProtocolError).culprits).toEqual([3]);
+        expect((e as ProtocolError).kind).toBe('malformed');
+      }
     }
   });
 
@@ -178,7 +201,11 @@ describe.each(CURVES)('commitments, DLog proofs and Feldman VSS on %s', (name, c
   test('Lagrange coefficients interpolate f(0) from any t shares', () => {
     const rng = seededRng('lagrange');
     const poly = randomPolynomial(curve, 3, rng);
-    for (const set of [[1, 2, 3], [2, 4, 5], [1, 3, 5, 7]]) {
+    for (const set of [
+      [1, 2, 3],
+      [2, 4, 5],
+      [1, 3, 5, 7],
+    ]) {
       const f0 = set.reduce((acc, i) => curve.Fn.add(acc, curve.Fn.mul(lagrangeAtZero(curve, set, i), evalPolynomial(curve, poly, BigInt(i)))), 0n);
       expect(f0).toBe(poly[0]);
     }

@@ -31,9 +31,17 @@ const c = DKLS_CURVES[curve];
 function sessionsWithout(shares: Map<number, DklsKeyShare>, exclude: number[], label: string): Refresh[] {
   const n = shares.size;
   const members = Array.from({ length: n }, (_, k) => k + 1).filter((p) => !exclude.includes(p));
-  return members.map((old, k) => createDklsRefresh({
-    curve, sessionId: sid(label), self: k + 1, share: shares.get(old)!, context: CONTEXT, rng: seededRng(`${label}/refresh/${old}`), exclude,
-  }));
+  return members.map((old, k) =>
+    createDklsRefresh({
+      curve,
+      sessionId: sid(label),
+      self: k + 1,
+      share: shares.get(old)!,
+      context: CONTEXT,
+      rng: seededRng(`${label}/refresh/${old}`),
+      exclude,
+    }),
+  );
 }
 
 /** Old party `old`'s session leaving out `exclude`, dealing constant(honest) instead of λ_old^S·s_old. */
@@ -41,17 +49,40 @@ function cheating(share: DklsKeyShare, exclude: number[], label: string, constan
   const old = parseKeyShare(share);
   const members = refreshMembers({ n: old.n, t: old.t, self: old.index, exclude });
   const honest = c.Fn.mul(lagrangeAtZero(c, members, old.index), old.secretShare);
-  const all = c.Fn.mul(lagrangeAtZero(c, Array.from({ length: old.n }, (_, k) => k + 1), old.index), old.secretShare);
-  return new DklsDkgSession(newDkgState(
-    { curve, sessionId: sid(label), self: members.indexOf(old.index) + 1, n: members.length, t: old.t, context: CONTEXT, rng: seededRng(`${label}/evil/${old.index}`) },
-    { binding: { publicKey: share.publicKey, transcriptHash: share.transcriptHash, verificationShares: { ...share.verificationShares }, members }, constant: constant(honest, all) },
-  ));
+  const all = c.Fn.mul(
+    lagrangeAtZero(
+      c,
+      Array.from({ length: old.n }, (_, k) => k + 1),
+      old.index,
+    ),
+    old.secretShare,
+  );
+  return new DklsDkgSession(
+    newDkgState(
+      {
+        curve,
+        sessionId: sid(label),
+        self: members.indexOf(old.index) + 1,
+        n: members.length,
+        t: old.t,
+        context: CONTEXT,
+        rng: seededRng(`${label}/evil/${old.index}`),
+      },
+      {
+        binding: { publicKey: share.publicKey, transcriptHash: share.transcriptHash, verificationShares: { ...share.verificationShares }, members },
+        constant: constant(honest, all),
+      },
+    ),
+  );
 }
 
 const subsets = (n: number, t: number): number[][] => {
   const out: number[][] = [];
   const pick = (from: number, acc: number[]) => {
-    if (acc.length === t) { out.push(acc); return; }
+    if (acc.length === t) {
+      out.push(acc);
+      return;
+    }
     for (let p = from; p <= n; p++) pick(p + 1, [...acc, p]);
   };
   pick(1, []);
@@ -156,9 +187,11 @@ describe('DKLs23 refresh without a party, under attack (secp256k1, 2-of-4)', () 
   test('parties that disagree on who is left out abort (the final session id binds the remaining old indices)', () => {
     // Old parties 1 and 2 leave out 3; old party 4 believes 2 is left out (it is new party 3 either way).
     const label = 'refresh-without-adv/disagree';
-    const sessions = sessionsWithout(old, [3], label).map((s) => (s.self === 3
-      ? createDklsRefresh({ curve, sessionId: sid(label), self: 3, share: old.get(4)!, context: CONTEXT, rng: seededRng('disagree'), exclude: [2] })
-      : s));
+    const sessions = sessionsWithout(old, [3], label).map((s) =>
+      s.self === 3
+        ? createDklsRefresh({ curve, sessionId: sid(label), self: 3, share: old.get(4)!, context: CONTEXT, rng: seededRng('disagree'), exclude: [2] })
+        : s,
+    );
     const sim = simulate(sessions);
     expectNoOutput(sim, [1, 2, 3]);
     for (const p of [1, 2, 3]) {
@@ -170,17 +203,25 @@ describe('DKLs23 refresh without a party, under attack (secp256k1, 2-of-4)', () 
 
   test('refused inputs: fewer than t remaining, an index outside 1..n, a duplicate, leaving oneself out, the wrong new index', () => {
     const share = old.get(1)!;
-    const make = (exclude: number[], self = 1) => () => createDklsRefresh({ curve, sessionId: sid('x'), self, share, context: CONTEXT, rng: seededRng('x'), exclude });
+    const make =
+      (exclude: number[], self = 1) =>
+      () =>
+        createDklsRefresh({ curve, sessionId: sid('x'), self, share, context: CONTEXT, rng: seededRng('x'), exclude });
     expect(make([2, 3, 4])).toThrow(/leaves 1 parties, fewer than the threshold 2/);
     expect(make([0])).toThrow(/not an index 1\.\.4/);
     expect(make([5])).toThrow(/not an index 1\.\.4/);
     expect(make([2.5])).toThrow(/not an index/);
     expect(make([3, 3])).toThrow(/left out twice/);
     expect(make([1])).toThrow(/leaving itself out/);
-    expect(() => createDklsRefresh({ curve, sessionId: sid('x'), self: 1, share: old.get(3)!, context: CONTEXT, rng: seededRng('x'), exclude: [2] }))
-      .toThrow(/old party 3 takes part as party 2, not 1/);
+    expect(() => createDklsRefresh({ curve, sessionId: sid('x'), self: 1, share: old.get(3)!, context: CONTEXT, rng: seededRng('x'), exclude: [2] })).toThrow(
+      /old party 3 takes part as party 2, not 1/,
+    );
     for (const f of [make([2, 3, 4]), make([1]), make([3, 3])]) {
-      try { f(); } catch (e) { expect((e as ProtocolError).kind).toBe('bad-parameters'); }
+      try {
+        f();
+      } catch (e) {
+        expect((e as ProtocolError).kind).toBe('bad-parameters');
+      }
     }
     expect(() => refreshMembers({ n: 5, t: 3, self: 2, exclude: [1, 4, 5] })).toThrow(/fewer than the threshold 3/);
     expect(refreshMembers({ n: 5, t: 3, self: 2, exclude: [4, 1] })).toEqual([2, 3, 5]);

@@ -24,14 +24,21 @@ import { hex, seededRng, sid } from './fixtures.ts';
 type Refresh = Session<DklsDkgOutput, DklsKeyShare>;
 
 function refreshSessions(curve: DklsCurveName, shares: Map<number, DklsKeyShare>, label: string, sessionLabel = label): Refresh[] {
-  return [...shares.keys()].sort((a, b) => a - b).map((p) => createDklsRefresh({
-    curve, sessionId: sid(sessionLabel), self: p, share: shares.get(p)!, context: CONTEXT, rng: seededRng(`${label}/refresh/${p}`),
-  }));
+  return [...shares.keys()]
+    .sort((a, b) => a - b)
+    .map((p) =>
+      createDklsRefresh({ curve, sessionId: sid(sessionLabel), self: p, share: shares.get(p)!, context: CONTEXT, rng: seededRng(`${label}/refresh/${p}`) }),
+    );
 }
 
 function runRefresh(curve: DklsCurveName, shares: Map<number, DklsKeyShare>, label: string, opts: SimulateOptions = {}, sessions?: Refresh[]) {
   const sim = simulate(sessions ?? refreshSessions(curve, shares, label), opts);
-  return { sim, get outputs() { return outputsOf(sim); } };
+  return {
+    sim,
+    get outputs() {
+      return outputsOf(sim);
+    },
+  };
 }
 
 /** A refresh session of party `p` that deals `constant` (instead of λ_p·s_p) and/or another threshold. */
@@ -39,10 +46,15 @@ function cheatingSession(curve: DklsCurveName, share: DklsKeyShare, label: strin
   const old = parseKeyShare(share);
   const parties = Array.from({ length: old.n }, (_, k) => k + 1);
   const honest = old.curve.Fn.mul(lagrangeAtZero(old.curve, parties, old.index), old.secretShare);
-  return new DklsDkgSession(newDkgState(
-    { curve, sessionId: sid(label), self: old.index, n: old.n, t: o.t ?? old.t, context: CONTEXT, rng: seededRng(`${label}/evil/${old.index}`) },
-    { binding: { publicKey: share.publicKey, transcriptHash: share.transcriptHash, verificationShares: { ...share.verificationShares } }, constant: o.constant(honest) },
-  ));
+  return new DklsDkgSession(
+    newDkgState(
+      { curve, sessionId: sid(label), self: old.index, n: old.n, t: o.t ?? old.t, context: CONTEXT, rng: seededRng(`${label}/evil/${old.index}`) },
+      {
+        binding: { publicKey: share.publicKey, transcriptHash: share.transcriptHash, verificationShares: { ...share.verificationShares } },
+        constant: o.constant(honest),
+      },
+    ),
+  );
 }
 
 const message = (s: string) => utf8ToBytes(s);
@@ -109,7 +121,16 @@ describe.each([
   });
 
   test('the new shares sign under the old public key (noble, node:crypto)', () => {
-    const sets = n === 3 ? [[1, 2], [2, 3]] : [[1, 3, 5], [2, 3, 4, 5]];
+    const sets =
+      n === 3
+        ? [
+            [1, 2],
+            [2, 3],
+          ]
+        : [
+            [1, 3, 5],
+            [2, 3, 4, 5],
+          ];
     for (const signers of sets) {
       const msg = message(`refreshed ${label} ${signers.join()}`);
       const outputs = outputsOf(runSign(curve, fresh, signers, sha256(msg), `${label}/sign/${signers.join()}`));
@@ -154,8 +175,9 @@ describe('DKLs23 refresh under attack (secp256k1, 2-of-3)', () => {
   test('two parties shifting their constants by +d and −d (same joint key) are still caught', () => {
     const label = 'refresh-adv/shift';
     const { Fn } = DKLS_CURVES[curve];
-    const sessions = refreshSessions(curve, old, label).map((x) => (x.self === 1 ? x
-      : cheatingSession(curve, old.get(x.self)!, label, { constant: (c) => (x.self === 2 ? Fn.add(c, 7n) : Fn.sub(c, 7n)) })));
+    const sessions = refreshSessions(curve, old, label).map((x) =>
+      x.self === 1 ? x : cheatingSession(curve, old.get(x.self)!, label, { constant: (c) => (x.self === 2 ? Fn.add(c, 7n) : Fn.sub(c, 7n)) }),
+    );
     const { sim } = runRefresh(curve, old, label, {}, sessions);
     const r = sim.results.get(1)!;
     expect(r.kind === 'abort' && { kind: r.error.kind, culprits: r.error.culprits }).toEqual({ kind: 'invalid-commitment', culprits: [2] });
@@ -164,8 +186,9 @@ describe('DKLs23 refresh under attack (secp256k1, 2-of-3)', () => {
 
   test('threshold change refused: a share with another t does not parse; a party dealing t+1 coefficients is named', () => {
     const share = old.get(1)!;
-    expect(() => createDklsRefresh({ curve, sessionId: sid('x'), self: 1, share: { ...share, t: 3 }, context: CONTEXT, rng: seededRng('x') }))
-      .toThrow(ProtocolError);
+    expect(() => createDklsRefresh({ curve, sessionId: sid('x'), self: 1, share: { ...share, t: 3 }, context: CONTEXT, rng: seededRng('x') })).toThrow(
+      ProtocolError,
+    );
     const label = 'refresh-adv/threshold';
     const evil = cheatingSession(curve, old.get(2)!, label, { constant: (c) => c, t: 3 });
     const { sim } = runRefresh(curve, old, label, {}, withEvil(label, 2, evil));
@@ -183,13 +206,14 @@ describe('DKLs23 refresh under attack (secp256k1, 2-of-3)', () => {
   });
 
   /** Replaces party 2's refresh messages of `rounds` by its DKG messages of the same round and addressee. */
-  const replay = (rounds: number[], asRefresh: boolean): Relay => rewrite(
-    (e) => e.from === 2 && rounds.includes(e.round),
-    (e) => {
-      const d = dkgSent.find((x) => x.from === 2 && x.round === e.round && x.to === e.to)!;
-      return asRefresh ? { ...d, protocol: e.protocol } : d;
-    },
-  );
+  const replay = (rounds: number[], asRefresh: boolean): Relay =>
+    rewrite(
+      (e) => e.from === 2 && rounds.includes(e.round),
+      (e) => {
+        const d = dkgSent.find((x) => x.from === 2 && x.round === e.round && x.to === e.to)!;
+        return asRefresh ? { ...d, protocol: e.protocol } : d;
+      },
+    );
 
   test('replayed DKG messages (same session id, another protocol name) are dropped: the refresh waits until its deadline', () => {
     // Nobody can be blamed for a message of another protocol (TOB-SILA-14): dropped, and without

@@ -29,7 +29,8 @@ import { CONTEXT, runDkg, sharesOf } from './session-fixtures.ts';
 
 const curve = DKLS_CURVES.secp256k1;
 const { Fn } = curve;
-const n = 2, t = 2;
+const n = 2,
+  t = 2;
 const noRng = () => new Uint8Array();
 const copy = (json: unknown) => JSON.parse(JSON.stringify(json)) as unknown;
 
@@ -67,8 +68,11 @@ describe('restoring a DKLs23 session and feeding it different peer messages give
     const sessionId = sid('restore-attack/dkg');
     const victim = createDklsDkg({ curve: 'secp256k1', sessionId, self: 1, n, t, context: CONTEXT, rng: seededRng('restore-attack/dkg/1') });
     victim.start();
-    const { a, b, a0 } = coefficientAttack(victim.toJSON(), (j) => restoreDklsDkg(j, noRng),
-      (run) => createDklsDkg({ curve: 'secp256k1', sessionId, self: 2, n, t, context: CONTEXT, rng: seededRng(`restore-attack/dkg/2/${run}`) }));
+    const { a, b, a0 } = coefficientAttack(
+      victim.toJSON(),
+      (j) => restoreDklsDkg(j, noRng),
+      (run) => createDklsDkg({ curve: 'secp256k1', sessionId, self: 2, n, t, context: CONTEXT, rng: seededRng(`restore-attack/dkg/2/${run}`) }),
+    );
     expect(hex(a.fsid)).not.toBe(hex(b.fsid));
     expect(a.F0.equals(b.F0)).toBe(true); // the polynomial is fixed at creation...
     expect(a.A.equals(b.A)).toBe(false); // ...but its proofs' nonces are not
@@ -84,7 +88,10 @@ describe('restoring a DKLs23 session and feeding it different peer messages give
       const peer = createDklsDkg({ curve: 'secp256k1', sessionId, self: 2, n, t, context: CONTEXT, rng: seededRng(`restore-attack/delta/2/${run}`) });
       const restored = restoreDklsDkg(copy(snapshot), noRng);
       const p2p = pick(restored.receive(pick(peer.start(), 1)), 2, 2).payload;
-      return { request: p2p.subarray(32, 32 + 256 * 66), choices: (restored.toJSON() as { otRequests: Record<string, { choices: string }> }).otRequests['2']!.choices };
+      return {
+        request: p2p.subarray(32, 32 + 256 * 66),
+        choices: (restored.toJSON() as { otRequests: Record<string, { choices: string }> }).otRequests['2']!.choices,
+      };
     });
     let unchanged = 0;
     for (let i = 0; i < 256; i++) {
@@ -97,14 +104,21 @@ describe('restoring a DKLs23 session and feeding it different peer messages give
 
   describe('with a 2-of-2 key', () => {
     let shares: Map<number, DklsKeyShare>;
-    beforeAll(() => { shares = sharesOf(runDkg('secp256k1', 2, 2, 'restore-attack/key').outputs); });
+    beforeAll(() => {
+      shares = sharesOf(runDkg('secp256k1', 2, 2, 'restore-attack/key').outputs);
+    });
 
     test('refresh old-share extraction through the coefficient proof: recovers nothing', () => {
       const sessionId = sid('restore-attack/refresh');
-      const mk = (self: number, rng: string) => createDklsRefresh({ curve: 'secp256k1', sessionId, self, share: shares.get(self)!, context: CONTEXT, rng: seededRng(rng) });
+      const mk = (self: number, rng: string) =>
+        createDklsRefresh({ curve: 'secp256k1', sessionId, self, share: shares.get(self)!, context: CONTEXT, rng: seededRng(rng) });
       const victim = mk(1, 'restore-attack/refresh/1');
       victim.start();
-      const { a, a0 } = coefficientAttack(victim.toJSON(), (j) => restoreDklsRefresh(j, noRng), (run) => mk(2, `restore-attack/refresh/2/${run}`));
+      const { a, a0 } = coefficientAttack(
+        victim.toJSON(),
+        (j) => restoreDklsRefresh(j, noRng),
+        (run) => mk(2, `restore-attack/refresh/2/${run}`),
+      );
       expect(curve.Point.BASE.multiply(a0).equals(a.F0)).toBe(false);
       const s1 = Fn.div(a0, lagrangeAtZero(curve, [1, 2], 1));
       expect(hex(Fn.toBytes(s1))).not.toBe(shares.get(1)!.secretShare);
@@ -158,7 +172,11 @@ describe('restoring a DKLs23 session and feeding it different peer messages give
         [rows[c], rows[piv]] = [rows[piv]!, rows[c]!];
         const inv = Fn.inv(rows[c]![c]!);
         rows[c] = rows[c]!.map((v) => Fn.mul(v, inv));
-        for (let i = 0; i < 3; i++) if (i !== c) { const f = rows[i]![c]!; rows[i] = rows[i]!.map((v, k) => Fn.sub(v, Fn.mul(f, rows[c]![k]!))); }
+        for (let i = 0; i < 3; i++)
+          if (i !== c) {
+            const f = rows[i]![c]!;
+            rows[i] = rows[i]!.map((v, k) => Fn.sub(v, Fn.mul(f, rows[c]![k]!)));
+          }
       }
       const recovered = Fn.div(rows[2]![3]!, lagrangeAtZero(curve, [1, 2], 1));
       expect(hex(Fn.toBytes(recovered))).not.toBe(shares.get(1)!.secretShare);
@@ -197,7 +215,10 @@ describe('restoring a DKLs23 session and feeding it different peer messages give
       const b = signSession(2, sessionId, 'restore-attack/plain/2');
       const durables: number[] = [];
       const queue: Envelope[] = [pick(a.start(), 1), pick(b.start(), 1)];
-      const byIndex = new Map([[1, a], [2, b]]);
+      const byIndex = new Map([
+        [1, a],
+        [2, b],
+      ]);
       while (queue.length) {
         const e = queue.shift()!;
         const step = byIndex.get(e.from === 1 ? 2 : 1)!.receive(e);

@@ -12,11 +12,16 @@ import { dealOteSeeds } from './ot-fixtures.ts';
 import { checkKat } from './kat.ts';
 
 const seeds = dealOteSeeds('rvole', sid('rvole-setup'));
-const ALICE = 1, BOB = 2;
+const ALICE = 1,
+  BOB = 2;
 
 function expectBan(f: () => unknown, culprit: number) {
   let err: unknown;
-  try { f(); } catch (e) { err = e; }
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
   expect(isBanError(err)).toBe(true);
   expect((err as { culprits: number[] }).culprits).toEqual([culprit]);
 }
@@ -46,12 +51,17 @@ describe.each(CURVES)('random VOLE on %s', (name, curve) => {
     for (let i = 0; i < XI; i++) if (getBit(bob.state.choices, i)) chi = Fn.add(chi, g[i]!);
     expect(chi).toBe(bob.chi);
     checkKat(`rvole-${name}`, {
-      seeds: 'tests/protocols/dkls23/ot-fixtures.ts dealOteSeeds("rvole", sid("rvole-setup"))', sessionId: hex(s),
-      gadgetFirst: hex(Fn.toBytes(g[0]!)), gadgetLast: hex(Fn.toBytes(g[XI - 1]!)),
-      inputs: inputs.map((a) => hex(Fn.toBytes(a))), chi: hex(Fn.toBytes(bob.chi)),
-      receiverMessageSha256: hex(sha256(bob.message)), senderMessageSha256: hex(sha256(alice.message)),
+      seeds: 'tests/protocols/dkls23/ot-fixtures.ts dealOteSeeds("rvole", sid("rvole-setup"))',
+      sessionId: hex(s),
+      gadgetFirst: hex(Fn.toBytes(g[0]!)),
+      gadgetLast: hex(Fn.toBytes(g[XI - 1]!)),
+      inputs: inputs.map((a) => hex(Fn.toBytes(a))),
+      chi: hex(Fn.toBytes(bob.chi)),
+      receiverMessageSha256: hex(sha256(bob.message)),
+      senderMessageSha256: hex(sha256(alice.message)),
       etaAndMu: hex(alice.message.subarray(alice.message.length - 64)),
-      senderShares: alice.shares.map((c) => hex(Fn.toBytes(c))), receiverShares: d.map((x) => hex(Fn.toBytes(x))),
+      senderShares: alice.shares.map((c) => hex(Fn.toBytes(c))),
+      receiverShares: d.map((x) => hex(Fn.toBytes(x))),
     });
   });
 
@@ -81,7 +91,7 @@ describe.each(CURVES)('random VOLE on %s', (name, curve) => {
     expect(() => voleReceiveFinish(curve, s, bob.state, big, 2, ALICE)).toThrow(/not below the group order/);
   });
 
-  test('Alice sees the receiver\'s tampering of the OT extension and bans Bob', () => {
+  test("Alice sees the receiver's tampering of the OT extension and bans Bob", () => {
     const s = sid(`rvole/${name}/bob-cheats`);
     const bob = voleReceive(curve, s, seeds.receiverSeeds, seededRng('b'));
     expectBan(() => voleSend(curve, s, seeds.sender, flip(bob.message, 100), [1n, 2n], seededRng('a'), BOB), BOB);

@@ -13,8 +13,30 @@ describe.each(CURVES)('scalar-mul on %s', (name, curve) => {
   const q = curve.Fn.ORDER;
   const { Point } = curve;
   const { lambda } = SECP256K1_ENDO;
-  const special = [1n, 2n, 3n, 15n, 16n, 17n, 255n, 256n, q - 1n, q - 2n, q - 3n, q - 16n, (q - 1n) / 2n, (q + 1n) / 2n,
-    1n << 128n, (1n << 128n) - 1n, (1n << 128n) + 1n, lambda % q, (q - lambda) % q, (lambda + 1n) % q, (2n * lambda) % q, (lambda * lambda) % q];
+  const special = [
+    1n,
+    2n,
+    3n,
+    15n,
+    16n,
+    17n,
+    255n,
+    256n,
+    q - 1n,
+    q - 2n,
+    q - 3n,
+    q - 16n,
+    (q - 1n) / 2n,
+    (q + 1n) / 2n,
+    1n << 128n,
+    (1n << 128n) - 1n,
+    (1n << 128n) + 1n,
+    lambda % q,
+    (q - lambda) % q,
+    (lambda + 1n) % q,
+    (2n * lambda) % q,
+    (lambda * lambda) % q,
+  ];
   const scalars = [...special, ...Array.from({ length: 40 }, () => randomScalar(curve, rng))];
 
   test('k·G equals noble for random, small, even and extreme scalars; 0 gives the identity', () => {

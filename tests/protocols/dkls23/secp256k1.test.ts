@@ -6,7 +6,9 @@ import { honestCases } from './honest-cases.ts';
 import { signAttackCases } from './sign-attack-cases.ts';
 
 let key: Map<number, DklsKeyShare> | undefined;
-honestCases('secp256k1', (t, n, shares) => { if (t === 2 && n === 3) key = shares; });
+honestCases('secp256k1', (t, n, shares) => {
+  if (t === 2 && n === 3) key = shares;
+});
 signAttackCases('secp256k1', () => {
   if (!key) throw new Error('the 2-of-3 DKG did not run');
   return key;

@@ -15,9 +15,9 @@ import { seededRng, sid } from './fixtures.ts';
 export const CONTEXT = new TextEncoder().encode('key-id=test; policy=none');
 
 export function dkgSessions(curve: DklsCurveName, t: number, n: number, label: string, context = CONTEXT) {
-  return Array.from({ length: n }, (_, k) => createDklsDkg({
-    curve, sessionId: sid(label), self: k + 1, n, t, context, rng: seededRng(`${label}/dkg/${k + 1}`),
-  }));
+  return Array.from({ length: n }, (_, k) =>
+    createDklsDkg({ curve, sessionId: sid(label), self: k + 1, n, t, context, rng: seededRng(`${label}/dkg/${k + 1}`) }),
+  );
 }
 
 export function runDkg(curve: DklsCurveName, t: number, n: number, label: string, opts: SimulateOptions = {}) {
@@ -30,12 +30,19 @@ export function sharesOf(outputs: Map<number, DklsDkgOutput>): Map<number, DklsK
 }
 
 export function signSessions(curve: DklsCurveName, shares: Map<number, DklsKeyShare>, signers: number[], digest: Uint8Array, label: string) {
-  return signers.map((p) => createDklsSign({
-    curve, sessionId: sid(label), self: p, signers, share: shares.get(p)!, digest, rng: seededRng(`${label}/sign/${p}`),
-  }));
+  return signers.map((p) =>
+    createDklsSign({ curve, sessionId: sid(label), self: p, signers, share: shares.get(p)!, digest, rng: seededRng(`${label}/sign/${p}`) }),
+  );
 }
 
-export function runSign(curve: DklsCurveName, shares: Map<number, DklsKeyShare>, signers: number[], digest: Uint8Array, label: string, opts: SimulateOptions = {}) {
+export function runSign(
+  curve: DklsCurveName,
+  shares: Map<number, DklsKeyShare>,
+  signers: number[],
+  digest: Uint8Array,
+  label: string,
+  opts: SimulateOptions = {},
+) {
   return simulate(signSessions(curve, shares, signers, digest, label), opts);
 }
 

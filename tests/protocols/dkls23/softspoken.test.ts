@@ -15,7 +15,11 @@ const seeds = dealOteSeeds('ote', setupSid);
 
 function expectBan(f: () => unknown, culprit: number) {
   let err: unknown;
-  try { f(); } catch (e) { err = e; }
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
   expect(isBanError(err)).toBe(true);
   expect((err as { culprits: number[] }).culprits).toEqual([culprit]);
 }
@@ -36,9 +40,14 @@ describe('SoftSpokenOT', () => {
       for (let k = 0; k < 32; k++) expect(q.rows[32 * i + k]! ^ r.rows[32 * i + k]!).toBe(b ? q.delta[k]! : 0);
     }
     checkKat('softspoken', {
-      seeds: 'tests/protocols/dkls23/ot-fixtures.ts dealOteSeeds("ote", sid("ote-setup"))', sessionId: hex(s),
-      choices: hex(choices), messageSha256: hex(sha256(r.message)), checkPart: hex(r.message.subarray(OTE_BLOCKS * OTE_ROW_BYTES, OTE_BLOCKS * OTE_ROW_BYTES + 64)),
-      receiverRowsSha256: hex(sha256(r.rows)), senderRowsSha256: hex(sha256(q.rows)), delta: hex(q.delta),
+      seeds: 'tests/protocols/dkls23/ot-fixtures.ts dealOteSeeds("ote", sid("ote-setup"))',
+      sessionId: hex(s),
+      choices: hex(choices),
+      messageSha256: hex(sha256(r.message)),
+      checkPart: hex(r.message.subarray(OTE_BLOCKS * OTE_ROW_BYTES, OTE_BLOCKS * OTE_ROW_BYTES + 64)),
+      receiverRowsSha256: hex(sha256(r.rows)),
+      senderRowsSha256: hex(sha256(q.rows)),
+      delta: hex(q.delta),
     });
   });
 

@@ -22,21 +22,28 @@ describe.each(CURVES)('zero-sharing on %s', (name, curve) => {
   });
 
   test('the shares of every signing set sum to zero; known answers', () => {
-    for (const set of [[1, 2], [2, 5], [1, 3, 4], [1, 2, 3, 4, 5]]) {
+    for (const set of [
+      [1, 2],
+      [2, 5],
+      [1, 3, 4],
+      [1, 2, 3, 4, 5],
+    ]) {
       const z = shares(set, sid('zero'));
       expect(z.reduce((a, b) => Fn.add(a, b), 0n)).toBe(0n);
       expect(z.every((x) => x !== 0n)).toBe(true);
     }
     checkKat(`zero-share-${name}`, {
       contributions: 'seededRng("dkls23-kat/zero-share"), 32 bytes per ordered pair (i, j), i then j ascending',
-      sessionId: hex(sid('zero')), set: [1, 3, 4],
+      sessionId: hex(sid('zero')),
+      set: [1, 3, 4],
       seeds: { '1-3': hex(seedOf(1, 3)), '1-4': hex(seedOf(1, 4)), '3-4': hex(seedOf(3, 4)) },
       shares: shares([1, 3, 4], sid('zero')).map((z) => hex(Fn.toBytes(z))),
     });
   });
 
   test('fresh per session: another session id gives unrelated shares', () => {
-    const a = shares([1, 2, 3], sid('a')), b = shares([1, 2, 3], sid('b'));
+    const a = shares([1, 2, 3], sid('a')),
+      b = shares([1, 2, 3], sid('b'));
     a.forEach((z, k) => expect(z).not.toBe(b[k]));
   });
 

@@ -24,34 +24,54 @@ describe('FROST Ed25519ph', () => {
     expect(Buffer.from(dom2(1)).toString('hex')).toBe(`${Buffer.from('SigEd25519 no Ed25519 collisions').toString('hex')}0100`);
   });
 
-  test.each([[[1, 2]], [[2, 3]], [[1, 2, 3]]])('two rounds with signers %j: noble ed25519ph and the RFC 8032 reference accept; it is no pure Ed25519 signature', (signers) => {
-    const sessions = signers.map((p) => createFrostSign({
-      suite: 'ed25519ph', sessionId: sid(`ph/${signers}`), self: p, signers, share: shares.get(p)!, message: PH, rng: seededRng(`ph/${signers}/${p}`),
-    }));
-    const outputs = [...outputsOf(simulate(sessions)).values()];
-    expect(outputs).toHaveLength(signers.length);
-    const sig = outputs[0]!.signature;
-    for (const o of outputs) expect(o.signature).toEqual(sig);
-    expect(ed25519ph.verify(sig, M, pub)).toBe(true);
-    expect(referenceEd25519phVerify(sig, M, pub)).toBe(true);
-    expect(ed25519ph.verify(sig, PH, pub)).toBe(false);
-    expect(nodeVerify('ed25519', sig, M, pub)).toBe(false);
-    expect(nodeVerify('ed25519', sig, PH, pub)).toBe(false);
-    expect(frostSuite('ed25519ph').verify(sig, PH, pub)).toBe(true);
-    const bad = Uint8Array.from(sig);
-    bad[40]! ^= 1;
-    expect(ed25519ph.verify(bad, M, pub)).toBe(false);
-    expect(referenceEd25519phVerify(bad, M, pub)).toBe(false);
-    expect(frostSuite('ed25519ph').verify(bad, PH, pub)).toBe(false);
-  });
+  test.each([[[1, 2]], [[2, 3]], [[1, 2, 3]]])(
+    'two rounds with signers %j: noble ed25519ph and the RFC 8032 reference accept; it is no pure Ed25519 signature',
+    (signers) => {
+      const sessions = signers.map((p) =>
+        createFrostSign({
+          suite: 'ed25519ph',
+          sessionId: sid(`ph/${signers}`),
+          self: p,
+          signers,
+          share: shares.get(p)!,
+          message: PH,
+          rng: seededRng(`ph/${signers}/${p}`),
+        }),
+      );
+      const outputs = [...outputsOf(simulate(sessions)).values()];
+      expect(outputs).toHaveLength(signers.length);
+      const sig = outputs[0]!.signature;
+      for (const o of outputs) expect(o.signature).toEqual(sig);
+      expect(ed25519ph.verify(sig, M, pub)).toBe(true);
+      expect(referenceEd25519phVerify(sig, M, pub)).toBe(true);
+      expect(ed25519ph.verify(sig, PH, pub)).toBe(false);
+      expect(nodeVerify('ed25519', sig, M, pub)).toBe(false);
+      expect(nodeVerify('ed25519', sig, PH, pub)).toBe(false);
+      expect(frostSuite('ed25519ph').verify(sig, PH, pub)).toBe(true);
+      const bad = Uint8Array.from(sig);
+      bad[40]! ^= 1;
+      expect(ed25519ph.verify(bad, M, pub)).toBe(false);
+      expect(referenceEd25519phVerify(bad, M, pub)).toBe(false);
+      expect(frostSuite('ed25519ph').verify(bad, PH, pub)).toBe(false);
+    },
+  );
 
   test('pre-made round one: a one-round Ed25519ph signature both verifiers accept', () => {
     const signers = [1, 3];
     const made = new Map(signers.map((p) => [p, premakeFrostNonces({ share: shares.get(p)!, count: 1, rng: seededRng(`ph/premade/${p}`) })[0]!]));
     const list = signers.map((p) => made.get(p)!.commitment);
-    const answers = signers.map((p) => ({ index: p, ...premadeSignatureShare({
-      share: shares.get(p)!, sessionId: sid('ph/premade'), signers, message: PH, own: made.get(p)!, commitments: list, suite: 'ed25519ph',
-    }) }));
+    const answers = signers.map((p) => ({
+      index: p,
+      ...premadeSignatureShare({
+        share: shares.get(p)!,
+        sessionId: sid('ph/premade'),
+        signers,
+        message: PH,
+        own: made.get(p)!,
+        commitments: list,
+        suite: 'ed25519ph',
+      }),
+    }));
     const sig = aggregatePremadeShares('ed25519', answers);
     expect(ed25519ph.verify(sig, M, pub)).toBe(true);
     expect(referenceEd25519phVerify(sig, M, pub)).toBe(true);
@@ -63,7 +83,7 @@ describe('FROST Ed25519ph', () => {
     expect(() => aggregatePremadeShares('ed25519', [{ index: 1, ...pure }, answers[1]!])).toThrow(/different requests/);
   });
 
-  test('signers asked for pure Ed25519 and for Ed25519ph never produce a share: each drops the other protocol\'s messages', () => {
+  test("signers asked for pure Ed25519 and for Ed25519ph never produce a share: each drops the other protocol's messages", () => {
     const signers = [1, 2];
     const sessions = [
       createFrostSign({ suite: 'ed25519ph', sessionId: sid('mixed'), self: 1, signers, share: shares.get(1)!, message: PH, rng: seededRng('mixed/1') }),
@@ -78,7 +98,8 @@ describe('FROST Ed25519ph', () => {
 
   test('an Ed448 share cannot sign Ed25519ph', () => {
     const ed448 = dealByDkg('ed448', 2, 2, 'ph/ed448');
-    expect(() => createFrostSign({ suite: 'ed25519ph', sessionId: sid('x'), self: 1, signers: [1, 2], share: ed448.get(1)!, message: PH, rng: seededRng('x') }))
-      .toThrow(/share is for ed448/);
+    expect(() =>
+      createFrostSign({ suite: 'ed25519ph', sessionId: sid('x'), self: 1, signers: [1, 2], share: ed448.get(1)!, message: PH, rng: seededRng('x') }),
+    ).toThrow(/share is for ed448/);
   });
 });

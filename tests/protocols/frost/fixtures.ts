@@ -18,9 +18,9 @@ export function sid(label: string): Uint8Array {
 export const CONTEXT = new TextEncoder().encode('key-id=test; policy=none');
 
 export function dkgSessions(suite: FrostSuiteName, t: number, n: number, label: string, context = CONTEXT) {
-  return Array.from({ length: n }, (_, k) => createFrostDkg({
-    suite, sessionId: sid(label), self: k + 1, n, t, context, rng: seededRng(`${label}/dkg/${k + 1}`),
-  }));
+  return Array.from({ length: n }, (_, k) =>
+    createFrostDkg({ suite, sessionId: sid(label), self: k + 1, n, t, context, rng: seededRng(`${label}/dkg/${k + 1}`) }),
+  );
 }
 
 export function runDkg(suite: FrostSuiteName, t: number, n: number, label: string, opts: SimulateOptions = {}) {
@@ -35,25 +35,29 @@ export function dealByDkg(suite: FrostSuiteName, t: number, n: number, label: st
 }
 
 export function signSessions(suite: FrostSuiteName, shares: Map<number, FrostKeyShare>, signers: number[], message: Uint8Array, label: string) {
-  return signers.map((p) => createFrostSign({
-    suite, sessionId: sid(label), self: p, signers, share: shares.get(p)!, message, rng: seededRng(`${label}/sign/${p}`),
-  }));
+  return signers.map((p) =>
+    createFrostSign({ suite, sessionId: sid(label), self: p, signers, share: shares.get(p)!, message, rng: seededRng(`${label}/sign/${p}`) }),
+  );
 }
 
-export function runSign(suite: FrostSuiteName, shares: Map<number, FrostKeyShare>, signers: number[], message: Uint8Array, label: string, opts: SimulateOptions = {}) {
+export function runSign(
+  suite: FrostSuiteName,
+  shares: Map<number, FrostKeyShare>,
+  signers: number[],
+  message: Uint8Array,
+  label: string,
+  opts: SimulateOptions = {},
+) {
   return simulate(signSessions(suite, shares, signers, message, label), opts);
 }
 
 export function refreshSessions(suite: FrostSuiteName, shares: Map<number, FrostKeyShare>, label: string, context = CONTEXT) {
-  return [...shares.keys()].sort((a, b) => a - b).map((p) => createFrostRefresh({
-    suite, sessionId: sid(label), self: p, share: shares.get(p)!, context, rng: seededRng(`${label}/refresh/${p}`),
-  }));
+  return [...shares.keys()]
+    .sort((a, b) => a - b)
+    .map((p) => createFrostRefresh({ suite, sessionId: sid(label), self: p, share: shares.get(p)!, context, rng: seededRng(`${label}/refresh/${p}`) }));
 }
 
-const SPKI_PREFIX: Record<FrostSuiteName, string> = {
-  ed25519: '302a300506032b6570032100',
-  ed448: '3043300506032b6571033a00',
-};
+const SPKI_PREFIX: Record<FrostSuiteName, string> = { ed25519: '302a300506032b6570032100', ed448: '3043300506032b6571033a00' };
 
 /** Verification by node:crypto (OpenSSL), from the raw public key wrapped in an SPKI. */
 export function nodeVerify(suite: FrostSuiteName, sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
@@ -82,12 +86,7 @@ export function badPoints(suite: FrostSuiteName): Record<'identity' | 'smallOrde
   const p = P.Fp.ORDER;
   const y = p + 1n;
   for (let k = 0; k < nonCanonical.length; k++) nonCanonical[k] = Number((y >> BigInt(8 * k)) & 0xffn);
-  return {
-    identity: P.ZERO.toBytes(),
-    smallOrder: T.toBytes(),
-    mixedOrder: P.BASE.multiply(12345n).add(T).toBytes(),
-    nonCanonical,
-  };
+  return { identity: P.ZERO.toBytes(), smallOrder: T.toBytes(), mixedOrder: P.BASE.multiply(12345n).add(T).toBytes(), nonCanonical };
 }
 
 export function splice(payload: Uint8Array, offset: number, bytes: Uint8Array): Uint8Array {

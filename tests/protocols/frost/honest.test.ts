@@ -7,7 +7,12 @@ import type { FrostKeyShare } from '../../../protocols/frost/share.ts';
 import { outputsOf, simulate } from '../../support/simulator.ts';
 import { SUITES, dkgSessions, nodeVerify, refreshSessions, runSign, shareOutputs } from './fixtures.ts';
 
-const PARAMS: [number, number][] = [[2, 2], [2, 3], [3, 5], [5, 7]];
+const PARAMS: [number, number][] = [
+  [2, 2],
+  [2, 3],
+  [3, 5],
+  [5, 7],
+];
 
 /** A few signer sets: the first t, everyone, and (for small keys, where it is cheap) the last t. */
 function subsets(t: number, n: number): number[][] {
@@ -37,7 +42,12 @@ describe.each(SUITES)('%s', (suite) => {
         expect(o.share.verifyingShares).toEqual(first.share.verifyingShares);
       }
       // Every party stored its share (durable) before confirming.
-      expect(sim.durables.filter((d) => d.durable.share).map((d) => d.party).sort((a, b) => a - b)).toEqual(outputs.size ? [...outputs.keys()].sort((a, b) => a - b) : []);
+      expect(
+        sim.durables
+          .filter((d) => d.durable.share)
+          .map((d) => d.party)
+          .sort((a, b) => a - b),
+      ).toEqual(outputs.size ? [...outputs.keys()].sort((a, b) => a - b) : []);
       shares = shareOutputs(outputs);
     });
 

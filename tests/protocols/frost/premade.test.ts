@@ -4,7 +4,12 @@
 // try with a list the coordinator assembles.
 import { describe, test, expect } from '@jest/globals';
 import {
-  aggregatePremadeShares, premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces, type PremadeShare,
+  aggregatePremadeShares,
+  premadeSignatureShare,
+  premakeFrostNonces,
+  type Commitment,
+  type PremadeNonces,
+  type PremadeShare,
 } from '../../../protocols/frost/premade.ts';
 import type { FrostKeyShare } from '../../../protocols/frost/share.ts';
 import { frostSuite, type FrostSuiteName } from '../../../protocols/frost/suite.ts';
@@ -20,23 +25,53 @@ function premake(shares: Map<number, FrostKeyShare>, signers: readonly number[],
 }
 
 /** One request: each signer answers over the list the coordinator shows it; the coordinator aggregates. */
-function run(shares: Map<number, FrostKeyShare>, signers: readonly number[], label: string, o: {
-  made?: Map<number, PremadeNonces>; listFor?: (p: number) => Commitment[]; message?: (p: number) => Uint8Array; context?: (p: number) => Uint8Array;
-} = {}): { answers: Map<number, PremadeShare>; sign: () => Uint8Array } {
+function run(
+  shares: Map<number, FrostKeyShare>,
+  signers: readonly number[],
+  label: string,
+  o: {
+    made?: Map<number, PremadeNonces>;
+    listFor?: (p: number) => Commitment[];
+    message?: (p: number) => Uint8Array;
+    context?: (p: number) => Uint8Array;
+  } = {},
+): { answers: Map<number, PremadeShare>; sign: () => Uint8Array } {
   const made = o.made ?? premake(shares, signers, label);
   const list = (p: number) => o.listFor?.(p) ?? signers.map((q) => made.get(q)!.commitment);
-  const answers = new Map(signers.map((p) => [p, premadeSignatureShare({
-    share: shares.get(p)!, sessionId: sid(label), signers: [...signers], message: o.message?.(p) ?? MESSAGE, own: made.get(p)!, commitments: list(p),
-    ...(o.context ? { context: o.context(p) } : {}),
-  })]));
+  const answers = new Map(
+    signers.map((p) => [
+      p,
+      premadeSignatureShare({
+        share: shares.get(p)!,
+        sessionId: sid(label),
+        signers: [...signers],
+        message: o.message?.(p) ?? MESSAGE,
+        own: made.get(p)!,
+        commitments: list(p),
+        ...(o.context ? { context: o.context(p) } : {}),
+      }),
+    ]),
+  );
   const suite = shares.get(signers[0]!)!.suite;
-  return { answers, sign: () => aggregatePremadeShares(suite, [...answers].map(([index, a]) => ({ index, ...a }))) };
+  return {
+    answers,
+    sign: () =>
+      aggregatePremadeShares(
+        suite,
+        [...answers].map(([index, a]) => ({ index, ...a })),
+      ),
+  };
 }
 
 const publicKey = (shares: Map<number, FrostKeyShare>) => Buffer.from([...shares.values()][0]!.groupPublicKey, 'hex');
 
 describe.each(SUITES)('pre-made FROST signing, %s', (suite: FrostSuiteName) => {
-  test.each([[2, 3, [1, 3]], [3, 5, [2, 4, 5]], [2, 2, [1, 2]], [4, 7, [1, 2, 6, 7]]] as const)('%i-of-%i with signers %j: one round, a signature node:crypto accepts', (t, n, signers) => {
+  test.each([
+    [2, 3, [1, 3]],
+    [3, 5, [2, 4, 5]],
+    [2, 2, [1, 2]],
+    [4, 7, [1, 2, 6, 7]],
+  ] as const)('%i-of-%i with signers %j: one round, a signature node:crypto accepts', (t, n, signers) => {
     const shares = dealByDkg(suite, t, n, `${suite}/premade/${t}-${n}`);
     const { answers, sign } = run(shares, signers, `${suite}/premade/${t}-${n}/sign`);
     expect(nodeVerify(suite, sign(), MESSAGE, publicKey(shares))).toBe(true);
@@ -74,7 +109,7 @@ describe.each(SUITES)('pre-made FROST signing, %s', (suite: FrostSuiteName) => {
     expect(nodeVerify(suite, same.sign(), MESSAGE, publicKey(shares))).toBe(true);
   });
 
-  test('a cheating signer\'s share yields a signature that does not verify (the service then signs in two rounds, which names it)', () => {
+  test("a cheating signer's share yields a signature that does not verify (the service then signs in two rounds, which names it)", () => {
     const { answers } = run(shares, SIGNERS, `${suite}/premade/bad-z`);
     const bad = [...answers].map(([index, a]) => ({ index, ...a, z: index === 3 ? Uint8Array.from(a.z, (b, i) => (i === 0 ? b ^ 1 : b)) : a.z }));
     expect(nodeVerify(suite, aggregatePremadeShares(suite, bad), MESSAGE, publicKey(shares))).toBe(false);
@@ -83,39 +118,48 @@ describe.each(SUITES)('pre-made FROST signing, %s', (suite: FrostSuiteName) => {
     expect(() => aggregatePremadeShares(suite, huge)).toThrow(expect.objectContaining({ kind: 'malformed', culprits: [2] }));
   });
 
-  test.each(['identity', 'smallOrder', 'mixedOrder', 'nonCanonical'] as const)('a %s point in the list is refused before any share exists, nobody blamed', (kind) => {
-    const label = `${suite}/premade/bad-${kind}`;
-    const made = premake(shares, [1, 2], label);
-    const bad = badPoints(suite)[kind];
-    for (const list of [[made.get(1)!.commitment, { hiding: made.get(2)!.commitment.hiding, binding: bad }], [made.get(1)!.commitment, { hiding: bad, binding: made.get(2)!.commitment.binding }]]) {
-      let err: unknown;
-      try {
-        premadeSignatureShare({ share: shares.get(1)!, sessionId: sid(label), signers: [1, 2], message: MESSAGE, own: made.get(1)!, commitments: list });
-      } catch (e) { err = e; }
-      expect(err).toBeInstanceOf(ProtocolError);
-      expect((err as ProtocolError).kind).toBe('malformed');
-      expect((err as ProtocolError).culprits).toEqual([]);
-    }
-  });
+  test.each(['identity', 'smallOrder', 'mixedOrder', 'nonCanonical'] as const)(
+    'a %s point in the list is refused before any share exists, nobody blamed',
+    (kind) => {
+      const label = `${suite}/premade/bad-${kind}`;
+      const made = premake(shares, [1, 2], label);
+      const bad = badPoints(suite)[kind];
+      for (const list of [
+        [made.get(1)!.commitment, { hiding: made.get(2)!.commitment.hiding, binding: bad }],
+        [made.get(1)!.commitment, { hiding: bad, binding: made.get(2)!.commitment.binding }],
+      ]) {
+        let err: unknown;
+        try {
+          premadeSignatureShare({ share: shares.get(1)!, sessionId: sid(label), signers: [1, 2], message: MESSAGE, own: made.get(1)!, commitments: list });
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(ProtocolError);
+        expect((err as ProtocolError).kind).toBe('malformed');
+        expect((err as ProtocolError).culprits).toEqual([]);
+      }
+    },
+  );
 
   test('a list without our commitment, with another one for us, or giving ours to a peer is refused', () => {
     const label = `${suite}/premade/not-ours`;
     const made = premake(shares, [1, 2], label);
     const stranger = premakeFrostNonces({ share: shares.get(1)!, count: 1, rng: seededRng(`${label}/stranger`) })[0]!;
-    const answer = (commitments: Commitment[], signers = [1, 2]) => premadeSignatureShare({
-      share: shares.get(1)!, sessionId: sid(label), signers, message: MESSAGE, own: made.get(1)!, commitments,
-    });
+    const answer = (commitments: Commitment[], signers = [1, 2]) =>
+      premadeSignatureShare({ share: shares.get(1)!, sessionId: sid(label), signers, message: MESSAGE, own: made.get(1)!, commitments });
     expect(() => answer([stranger.commitment, made.get(2)!.commitment])).toThrow(/not ours/);
     expect(() => answer([made.get(1)!.commitment, made.get(1)!.commitment])).toThrow(/our own nonce commitment/);
     expect(() => answer([made.get(1)!.commitment])).toThrow(/one per signer/);
     expect(() => answer([made.get(2)!.commitment, made.get(1)!.commitment], [2, 3])).toThrow(ProtocolError);
-    expect(() => answer([made.get(1)!.commitment, { hiding: made.get(2)!.commitment.hiding, binding: made.get(2)!.commitment.binding.slice(1) }])).toThrow(/must be/);
+    expect(() => answer([made.get(1)!.commitment, { hiding: made.get(2)!.commitment.hiding, binding: made.get(2)!.commitment.binding.slice(1) }])).toThrow(
+      /must be/,
+    );
     // The honest list still works with the same pair (nothing was consumed by the refusals: the
     // service takes the pair out of its pool when a request names it, whatever happens next).
     expect(answer([made.get(1)!.commitment, made.get(2)!.commitment]).z).toHaveLength(shares.get(1)!.suite === 'ed25519' ? 32 : 57);
   });
 
-  test('the nonce id is the pair\'s, as sign.ts computes it for the two-round session', () => {
+  test("the nonce id is the pair's, as sign.ts computes it for the two-round session", () => {
     const label = `${suite}/premade/nonce-id`;
     const { answers } = run(shares, [1, 2], label);
     const again = run(shares, [1, 2], label);

@@ -20,10 +20,16 @@ function countSubgroupChecks(_suite: 'ed25519' | 'ed448', f: () => void): number
 describe.each(SUITES)('validated once, %s', (suite) => {
   test('signing validates each peer nonce commitment once and no long-lived point (the DKG prepared them)', () => {
     const shares = dealByDkg(suite, 3, 5, `${suite}/prepared/dkg`);
-    for (const signers of [[1, 2, 3], [2, 4, 5], [1, 2, 3, 4, 5]]) {
+    for (const signers of [
+      [1, 2, 3],
+      [2, 4, 5],
+      [1, 2, 3, 4, 5],
+    ]) {
       const message = new TextEncoder().encode(`prepared ${signers.join()}`);
       let sim!: ReturnType<typeof simulate>;
-      const checks = countSubgroupChecks(suite, () => { sim = simulate(signSessions(suite, shares, signers, message, `${suite}/prepared/${signers.join()}`)); });
+      const checks = countSubgroupChecks(suite, () => {
+        sim = simulate(signSessions(suite, shares, signers, message, `${suite}/prepared/${signers.join()}`));
+      });
       const out = outputsOf(sim) as Map<number, { signature: Uint8Array }>;
       expect(nodeVerify(suite, out.get(signers[0]!)!.signature, message, Buffer.from(shares.get(1)!.groupPublicKey, 'hex'))).toBe(true);
       // Each signer checks the two commitments of each of its t − 1 (here: |signers| − 1) peers.
@@ -69,8 +75,11 @@ describe.each(SUITES)('validated once, %s', (suite) => {
 
 describe.each(SUITES)('restored signing sessions, %s', (suite) => {
   const shares = dealByDkg(suite, 2, 3, `${suite}/restore-checks`);
-  const snapshot = () => signSessions(suite, shares, [1, 2], new Uint8Array([5]), `${suite}/restore-checks/sign`)[0]!.toJSON() as
-    { nonces: { hiding: string; binding: string }; commitment: { hiding: string; binding: string } };
+  const snapshot = () =>
+    signSessions(suite, shares, [1, 2], new Uint8Array([5]), `${suite}/restore-checks/sign`)[0]!.toJSON() as {
+      nonces: { hiding: string; binding: string };
+      commitment: { hiding: string; binding: string };
+    };
 
   test('nonces that do not belong to the published commitment are refused', () => {
     const s = snapshot();

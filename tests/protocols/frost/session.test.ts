@@ -25,7 +25,9 @@ function restoreAny(json: unknown): Session<unknown, unknown> {
 /** Before every delivery, the receiver is replaced by a session restored from its snapshot. */
 const restoreEveryTime = { intercept: <O, S>(_p: number, s: Session<O, S>) => restoreAny(s.toJSON()) as Session<O, S> };
 
-function first<O, S>(sessions: Session<O, S>[]): Session<O, S> { return sessions[0]!; }
+function first<O, S>(sessions: Session<O, S>[]): Session<O, S> {
+  return sessions[0]!;
+}
 
 function isJsonSafe(x: unknown): boolean {
   if (x === null || ['string', 'number', 'boolean'].includes(typeof x)) return true;
@@ -62,7 +64,12 @@ describe.each(SUITES)('snapshots, %s', (suite) => {
   test('snapshots are JSON-safe at every step and drop secret working state at the end', () => {
     const sessions = dkgSessions(suite, 2, 3, `${suite}/snap-json`);
     const snaps: unknown[] = [];
-    simulate(sessions, { intercept: (_p, s) => { snaps.push(s.toJSON()); return s; } });
+    simulate(sessions, {
+      intercept: (_p, s) => {
+        snaps.push(s.toJSON());
+        return s;
+      },
+    });
     expect(snaps.length).toBeGreaterThan(0);
     for (const j of snaps) expect(isJsonSafe(j)).toBe(true);
     for (const s of sessions) expect(s.toJSON()).toMatchObject({ coefficients: null, outcome: { kind: 'done' } });
@@ -84,8 +91,15 @@ describe.each(SUITES)('snapshots, %s', (suite) => {
 describe('steps and intake (ed25519)', () => {
   const suite = 'ed25519' as const;
   const shares = dealByDkg(suite, 2, 3, 'intake-keys');
-  const env = (s: Session<unknown, unknown>, over: Partial<Envelope>): Envelope =>
-    ({ protocol: s.protocol, session: s.sessionId, round: 1, from: 2, to: 0, payload: new Uint8Array(10), ...over });
+  const env = (s: Session<unknown, unknown>, over: Partial<Envelope>): Envelope => ({
+    protocol: s.protocol,
+    session: s.sessionId,
+    round: 1,
+    from: 2,
+    to: 0,
+    payload: new Uint8Array(10),
+    ...over,
+  });
   const fresh = () => {
     const s = first(dkgSessions(suite, 2, 3, 'intake')) as Session<unknown, unknown>;
     s.start();
@@ -125,7 +139,8 @@ describe('steps and intake (ed25519)', () => {
 
   test('messages before start() are kept and processed when it starts', () => {
     const sessions = dkgSessions(suite, 2, 2, 'early');
-    const a = sessions[0]!, b = sessions[1]!;
+    const a = sessions[0]!,
+      b = sessions[1]!;
     const bStart = b.start();
     if (bStart.kind !== 'send') throw new Error('b sent nothing');
     expect(a.receive(bStart.messages[0]!).kind).toBe('wait');
@@ -172,16 +187,38 @@ describe('steps and intake (ed25519)', () => {
 
   test('bad parameters', () => {
     const base = { suite, sessionId: sid('params'), self: 1, n: 3, t: 2, context: CONTEXT, rng };
-    const kindOf = (f: () => unknown) => { try { f(); return 'ok'; } catch (e) { return (e as { kind?: string }).kind ?? String(e); } };
+    const kindOf = (f: () => unknown) => {
+      try {
+        f();
+        return 'ok';
+      } catch (e) {
+        return (e as { kind?: string }).kind ?? String(e);
+      }
+    };
     expect(kindOf(() => createFrostDkg(base))).toBe('ok');
-    for (const over of [{ t: 1 }, { t: 4 }, { n: 11, t: 2 }, { self: 0 }, { self: 4 }, { sessionId: new Uint8Array(31) },
-      { suite: 'p256' as 'ed25519' }, { t: 2.5 }])
+    for (const over of [
+      { t: 1 },
+      { t: 4 },
+      { n: 11, t: 2 },
+      { self: 0 },
+      { self: 4 },
+      { sessionId: new Uint8Array(31) },
+      { suite: 'p256' as 'ed25519' },
+      { t: 2.5 },
+    ])
       expect([over, kindOf(() => createFrostDkg({ ...base, ...over }))]).toEqual([over, 'bad-parameters']);
     const share = shares.get(1)!;
     const sign = { suite, sessionId: sid('params'), self: 1, signers: [1, 2], share, message: new Uint8Array(), rng };
     expect(kindOf(() => createFrostSign(sign))).toBe('ok');
-    for (const over of [{ signers: [2, 1] }, { signers: [1] }, { signers: [2, 3] }, { signers: [1, 1, 2] }, { signers: [1, 4] },
-      { self: 2 }, { suite: 'ed448' as const }])
+    for (const over of [
+      { signers: [2, 1] },
+      { signers: [1] },
+      { signers: [2, 3] },
+      { signers: [1, 1, 2] },
+      { signers: [1, 4] },
+      { self: 2 },
+      { suite: 'ed448' as const },
+    ])
       expect([over, kindOf(() => createFrostSign({ ...sign, ...over }))]).toEqual([over, 'bad-parameters']);
     const tampered: FrostKeyShare[] = [
       { ...share, signingShare: shares.get(2)!.signingShare },

@@ -9,7 +9,9 @@ import { seededRng, simulate, outputsOf, type Relay } from '../../support/simula
 import { flipByte, from, payload, rewrite } from '../../support/adversaries.ts';
 import { SUITES, badPoints, dealByDkg, expectBlame, expectNoOutput, sid, signSessions, splice } from './fixtures.ts';
 
-const SIGNERS = [1, 2, 3], EVIL = 3, HONEST = [1, 2];
+const SIGNERS = [1, 2, 3],
+  EVIL = 3,
+  HONEST = [1, 2];
 const MESSAGE = new TextEncoder().encode('transfer 10 coins');
 
 describe.each(SUITES)('signing attacks, %s', (suite) => {
@@ -17,19 +19,27 @@ describe.each(SUITES)('signing attacks, %s', (suite) => {
   const { elementBytes: E, scalarBytes: S } = FROST_SUITES[suite];
   const run = (label: string, relay?: Relay) => simulate(signSessions(suite, shares, SIGNERS, MESSAGE, label), relay ? { relay } : {});
   // The agreement, replay and nonce logic does not depend on the curve: run it on one suite.
-  const once = (name: string, fn: () => void) => { if (suite === 'ed25519') test(name, fn); };
+  const once = (name: string, fn: () => void) => {
+    if (suite === 'ed25519') test(name, fn);
+  };
 
   test('honest baseline', () => {
     expect(outputsOf(run(`${suite}/baseline`)).size).toBe(3);
   });
 
   test('a wrong signature share is caught and its sender named', () => {
-    const sim = run(`${suite}/bad-z`, payload(from(EVIL, 2), (p) => flipByte(p, 0)));
+    const sim = run(
+      `${suite}/bad-z`,
+      payload(from(EVIL, 2), (p) => flipByte(p, 0)),
+    );
     expectBlame(sim, HONEST, 'invalid-signature', [EVIL]);
   });
 
   once('a signature share only one party sees differently', () => {
-    const sim = run(`${suite}/bad-z-one`, payload(from(EVIL, 2), (p, to) => (to === 1 ? flipByte(p, 0) : p)));
+    const sim = run(
+      `${suite}/bad-z-one`,
+      payload(from(EVIL, 2), (p, to) => (to === 1 ? flipByte(p, 0) : p)),
+    );
     expect(sim.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'invalid-signature', culprits: [EVIL] } });
     // Party 2 gets a valid signature: a share is public, and the signature it yields is valid.
     expect(sim.results.get(2)!.kind).toBe('done');
@@ -37,9 +47,15 @@ describe.each(SUITES)('signing attacks, %s', (suite) => {
 
   test.each(['identity', 'smallOrder', 'mixedOrder', 'nonCanonical'] as const)('%s point as a nonce commitment', (kind) => {
     const bad = badPoints(suite)[kind];
-    const hiding = run(`${suite}/hiding-${kind}`, payload(from(EVIL, 1), (p) => splice(p, 0, bad)));
+    const hiding = run(
+      `${suite}/hiding-${kind}`,
+      payload(from(EVIL, 1), (p) => splice(p, 0, bad)),
+    );
     expectBlame(hiding, HONEST, 'malformed', [EVIL]);
-    const binding = run(`${suite}/binding-${kind}`, payload(from(EVIL, 1), (p) => splice(p, E, bad)));
+    const binding = run(
+      `${suite}/binding-${kind}`,
+      payload(from(EVIL, 1), (p) => splice(p, E, bad)),
+    );
     expectBlame(binding, HONEST, 'malformed', [EVIL]);
   });
 
@@ -56,25 +72,36 @@ describe.each(SUITES)('signing attacks, %s', (suite) => {
   });
 
   once('a party that reflects our own commitments as its own', () => {
-    const sim = run(`${suite}/reflect`, (envelope, recipients) => recipients.map((to) => {
-      if (!from(EVIL, 1)(envelope, to) || to !== 1) return { to, envelope };
-      return { to, envelope: { ...envelope, payload: splice(envelope.payload, 0, ownCommitment.get(1)!) } };
-    }));
+    const sim = run(`${suite}/reflect`, (envelope, recipients) =>
+      recipients.map((to) => {
+        if (!from(EVIL, 1)(envelope, to) || to !== 1) return { to, envelope };
+        return { to, envelope: { ...envelope, payload: splice(envelope.payload, 0, ownCommitment.get(1)!) } };
+      }),
+    );
     expect(sim.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'invalid-commitment', culprits: [EVIL] } });
     expectNoOutput(sim, HONEST);
   });
   // Party 1's round-1 commitments (hiding ‖ binding), captured from an honest run of the same label.
-  const ownCommitment = { get: (_p: number) => {
-    const s = signSessions(suite, shares, SIGNERS, MESSAGE, `${suite}/reflect`)[0]!.start();
-    if (s.kind !== 'send') throw new Error('no round 1');
-    return s.messages[0]!.payload.slice(0, 2 * E);
-  } };
+  const ownCommitment = {
+    get: (_p: number) => {
+      const s = signSessions(suite, shares, SIGNERS, MESSAGE, `${suite}/reflect`)[0]!.start();
+      if (s.kind !== 'send') throw new Error('no round 1');
+      return s.messages[0]!.payload.slice(0, 2 * E);
+    },
+  };
 
   once('a party asked to sign a different message stops everyone before any share exists', () => {
     const label = `${suite}/other-message`;
     const sessions = signSessions(suite, shares, SIGNERS, MESSAGE, label);
-    sessions[2] = createFrostSign({ suite, sessionId: sid(label), self: 3, signers: SIGNERS, share: shares.get(3)!,
-      message: new TextEncoder().encode('transfer 1000 coins'), rng: seededRng('x') });
+    sessions[2] = createFrostSign({
+      suite,
+      sessionId: sid(label),
+      self: 3,
+      signers: SIGNERS,
+      share: shares.get(3)!,
+      message: new TextEncoder().encode('transfer 1000 coins'),
+      rng: seededRng('x'),
+    });
     const sim = simulate(sessions);
     expectBlame(sim, HONEST, 'bad-parameters', [3]);
     // Party 3 stops at the first request digest that differs from its own.
@@ -85,15 +112,37 @@ describe.each(SUITES)('signing attacks, %s', (suite) => {
   once('a party that enforces another policy revision (another context) stops everyone before any share exists', () => {
     const label = `${suite}/other-context`;
     const context = (revision: number) => new TextEncoder().encode(`policy revision ${revision}`);
-    const sessions = SIGNERS.map((self) => createFrostSign({ suite, sessionId: sid(label), self, signers: SIGNERS, share: shares.get(self)!,
-      message: MESSAGE, rng: seededRng(`${label}/${self}`), context: context(self === 3 ? 2 : 1) }));
+    const sessions = SIGNERS.map((self) =>
+      createFrostSign({
+        suite,
+        sessionId: sid(label),
+        self,
+        signers: SIGNERS,
+        share: shares.get(self)!,
+        message: MESSAGE,
+        rng: seededRng(`${label}/${self}`),
+        context: context(self === 3 ? 2 : 1),
+      }),
+    );
     const sim = simulate(sessions);
     expectBlame(sim, HONEST, 'bad-parameters', [3]);
     expect(sim.results.get(3)).toMatchObject({ kind: 'abort', error: { kind: 'bad-parameters' } });
     expect(sim.sent.filter((e) => e.round === 2)).toHaveLength(0);
     // The same context everywhere signs.
-    const same = simulate(SIGNERS.map((self) => createFrostSign({ suite, sessionId: sid(`${label}/same`), self, signers: SIGNERS, share: shares.get(self)!,
-      message: MESSAGE, rng: seededRng(`${label}/same/${self}`), context: context(2) })));
+    const same = simulate(
+      SIGNERS.map((self) =>
+        createFrostSign({
+          suite,
+          sessionId: sid(`${label}/same`),
+          self,
+          signers: SIGNERS,
+          share: shares.get(self)!,
+          message: MESSAGE,
+          rng: seededRng(`${label}/same/${self}`),
+          context: context(2),
+        }),
+      ),
+    );
     expect(outputsOf(same).size).toBe(3);
   });
 
@@ -101,7 +150,10 @@ describe.each(SUITES)('signing attacks, %s', (suite) => {
     const old = run(`${suite}/replay-old`);
     const stale = old.sent.find((e) => e.from === EVIL && e.round === 1)!;
     // Dropped (nobody can be blamed: TOB-SILA-14); party 1 waits for the real one until its deadline.
-    const sim = run(`${suite}/replay-new`, rewrite(from(EVIL, 1), (e, to) => (to === 1 ? stale : e)));
+    const sim = run(
+      `${suite}/replay-new`,
+      rewrite(from(EVIL, 1), (e, to) => (to === 1 ? stale : e)),
+    );
     expect(sim.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'timeout' } });
     expectNoOutput(sim, HONEST);
   });
@@ -157,7 +209,12 @@ describe.each(SUITES)('commitment list checks, %s', (suite) => {
     { index: 4, hiding: pt(41n), binding: pt(42n) },
   ];
   const check = (l: typeof list, t = 2, n = 5) => {
-    try { checkCommitmentList(s, l, 1, own, t, n); return 'ok'; } catch (e) { return (e as ProtocolError).kind + ': ' + (e as Error).message; }
+    try {
+      checkCommitmentList(s, l, 1, own, t, n);
+      return 'ok';
+    } catch (e) {
+      return (e as ProtocolError).kind + ': ' + (e as Error).message;
+    }
   };
 
   test('a good list passes', () => expect(check(list)).toBe('ok'));

@@ -9,14 +9,28 @@ import { frostSuite, type FrostSuiteName } from '../../../protocols/frost/suite.
 import { decodePoint, decodeScalar } from '../../../protocols/frost/codec.ts';
 import { evalCommitment, evalPolynomial, verifyFeldman, verifyProofOfKnowledge } from '../../../protocols/frost/vss.ts';
 import {
-  aggregateSignature, bindingFactors, commit, lagrange, signatureShare, signingContext, verifySignatureShare, type DecodedCommitment,
+  aggregateSignature,
+  bindingFactors,
+  commit,
+  lagrange,
+  signatureShare,
+  signingContext,
+  verifySignatureShare,
+  type DecodedCommitment,
 } from '../../../protocols/frost/rfc9591.ts';
 import { deriveKeyPackage } from '../../../protocols/frost/dkg.ts';
 import { nodeVerify } from './fixtures.ts';
 
 const FILES: Record<FrostSuiteName, string> = { ed25519: 'frost-ed25519-sha512', ed448: 'frost-ed448-shake256' };
-type R1 = { identifier: number; hiding_nonce_randomness: string; binding_nonce_randomness: string; hiding_nonce: string;
-  binding_nonce: string; hiding_nonce_commitment: string; binding_nonce_commitment: string };
+type R1 = {
+  identifier: number;
+  hiding_nonce_randomness: string;
+  binding_nonce_randomness: string;
+  hiding_nonce: string;
+  binding_nonce: string;
+  hiding_nonce_commitment: string;
+  binding_nonce_commitment: string;
+};
 const load = (name: string) => JSON.parse(readFileSync(new URL(`../../vectors/${name}.json`, import.meta.url), 'utf8'));
 
 describe.each(Object.keys(FILES) as FrostSuiteName[])('RFC 9591 vectors, %s', (name) => {
@@ -29,10 +43,16 @@ describe.each(Object.keys(FILES) as FrostSuiteName[])('RFC 9591 vectors, %s', (n
   const id = (i: number) => frost.Identifier.fromNumber(i);
   const pub = {
     signers: { min: t, max: n },
-    commitments: [hexToBytes(v.inputs.group_public_key), ...v.inputs.share_polynomial_coefficients.map((c: string) =>
-      suite.Point.BASE.multiply(suite.Fn.fromBytes(hexToBytes(c))).toBytes())],
-    verifyingShares: Object.fromEntries(v.inputs.participant_shares.map((s: { identifier: number; participant_share: string }) =>
-      [id(s.identifier), suite.Point.BASE.multiply(suite.Fn.fromBytes(hexToBytes(s.participant_share))).toBytes()])),
+    commitments: [
+      hexToBytes(v.inputs.group_public_key),
+      ...v.inputs.share_polynomial_coefficients.map((c: string) => suite.Point.BASE.multiply(suite.Fn.fromBytes(hexToBytes(c))).toBytes()),
+    ],
+    verifyingShares: Object.fromEntries(
+      v.inputs.participant_shares.map((s: { identifier: number; participant_share: string }) => [
+        id(s.identifier),
+        suite.Point.BASE.multiply(suite.Fn.fromBytes(hexToBytes(s.participant_share))).toBytes(),
+      ]),
+    ),
   };
   const secretOf = (i: number) => ({
     identifier: id(i),
@@ -155,13 +175,16 @@ describe.each(Object.keys(FILES) as FrostSuiteName[])('our RFC 9591 arithmetic o
   const outputs = v.round_one_outputs.outputs as (R1 & { binding_factor: string })[];
   const list: DecodedCommitment[] = outputs.map((o) => ({
     index: o.identifier,
-    hiding: hexToBytes(o.hiding_nonce_commitment), binding: hexToBytes(o.binding_nonce_commitment),
-    D: decodePoint(suite, hexToBytes(o.hiding_nonce_commitment), 'D'), E: decodePoint(suite, hexToBytes(o.binding_nonce_commitment), 'E'),
+    hiding: hexToBytes(o.hiding_nonce_commitment),
+    binding: hexToBytes(o.binding_nonce_commitment),
+    D: decodePoint(suite, hexToBytes(o.hiding_nonce_commitment), 'D'),
+    E: decodePoint(suite, hexToBytes(o.binding_nonce_commitment), 'E'),
   }));
-  const shareOf = (i: number) => suite.Fn.fromBytes(hexToBytes(v.inputs.participant_shares.find((s: { identifier: number }) => s.identifier === i).participant_share));
+  const shareOf = (i: number) =>
+    suite.Fn.fromBytes(hexToBytes(v.inputs.participant_shares.find((s: { identifier: number }) => s.identifier === i).participant_share));
   const hex = (s: bigint) => bytesToHex(suite.Fn.toBytes(s));
 
-  test('commit (§5.1): nonces and commitments from the vectors\' nonce randomness', () => {
+  test("commit (§5.1): nonces and commitments from the vectors' nonce randomness", () => {
     for (const o of outputs) {
       const draws = [hexToBytes(o.hiding_nonce_randomness), hexToBytes(o.binding_nonce_randomness)];
       const c = commit(suite, shareOf(o.identifier), () => draws.shift()!);
@@ -182,8 +205,15 @@ describe.each(Object.keys(FILES) as FrostSuiteName[])('our RFC 9591 arithmetic o
 
   test('signature shares (§5.2), verify_signature_share (§5.4) and the signature (§5.3)', () => {
     const ctx = signingContext(suite, PK, list, msg);
-    const shares = outputs.map((o) => signatureShare(suite, ctx, o.identifier,
-      { hiding: suite.Fn.fromBytes(hexToBytes(o.hiding_nonce)), binding: suite.Fn.fromBytes(hexToBytes(o.binding_nonce)) }, shareOf(o.identifier)));
+    const shares = outputs.map((o) =>
+      signatureShare(
+        suite,
+        ctx,
+        o.identifier,
+        { hiding: suite.Fn.fromBytes(hexToBytes(o.hiding_nonce)), binding: suite.Fn.fromBytes(hexToBytes(o.binding_nonce)) },
+        shareOf(o.identifier),
+      ),
+    );
     expect(shares.map(hex)).toEqual(v.round_two_outputs.outputs.map((o: { sig_share: string }) => o.sig_share));
     list.forEach((c, k) => {
       const PKi = suite.Point.BASE.multiply(shareOf(c.index));
@@ -217,7 +247,11 @@ describe.each(Object.keys(FILES) as FrostSuiteName[])('our DKG key derivation on
   test('deriveKeyPackage reproduces each signing share, every verifying share and the group key', () => {
     const commitments = parties.map((j) => inp(j).vss_commitments.map((h: string) => decodePoint(suite, hexToBytes(h), 'C')));
     for (const i of parties) {
-      const own = evalPolynomial(suite, [inp(i).signing_key, inp(i).coefficient].map((h: string) => suite.Fn.fromBytes(hexToBytes(h))), BigInt(i));
+      const own = evalPolynomial(
+        suite,
+        [inp(i).signing_key, inp(i).coefficient].map((h: string) => suite.Fn.fromBytes(hexToBytes(h))),
+        BigInt(i),
+      );
       const received = new Map(parties.filter((j) => j !== i).map((j) => [j, suite.Fn.fromBytes(hexToBytes(inp(i).signing_shares[String(j)]))]));
       const key = deriveKeyPackage(suite, i, n, own, received, commitments);
       expect(bytesToHex(suite.Fn.toBytes(key.signingShare))).toBe(inp(i).signing_share);
@@ -228,9 +262,15 @@ describe.each(Object.keys(FILES) as FrostSuiteName[])('our DKG key derivation on
 
   test('a received share that was not checked against its commitment cannot slip through', () => {
     const commitments = parties.map((j) => inp(j).vss_commitments.map((h: string) => decodePoint(suite, hexToBytes(h), 'C')));
-    const own = evalPolynomial(suite, [inp(1).signing_key, inp(1).coefficient].map((h: string) => suite.Fn.fromBytes(hexToBytes(h))), 1n);
-    const received = new Map([[2, suite.Fn.add(suite.Fn.fromBytes(hexToBytes(inp(1).signing_shares['2'])), 1n)],
-      [3, suite.Fn.fromBytes(hexToBytes(inp(1).signing_shares['3']))]]);
+    const own = evalPolynomial(
+      suite,
+      [inp(1).signing_key, inp(1).coefficient].map((h: string) => suite.Fn.fromBytes(hexToBytes(h))),
+      1n,
+    );
+    const received = new Map([
+      [2, suite.Fn.add(suite.Fn.fromBytes(hexToBytes(inp(1).signing_shares['2'])), 1n)],
+      [3, suite.Fn.fromBytes(hexToBytes(inp(1).signing_shares['3']))],
+    ]);
     expect(() => deriveKeyPackage(suite, 1, n, own, received, commitments)).toThrow(/does not match/);
   });
 });

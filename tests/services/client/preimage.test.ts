@@ -10,9 +10,25 @@ import { applyPreimage } from '../../../services/party/preimage-request.ts';
 import { RequestRefused, type CheckedSignRequest } from '../../../services/party/request-check.ts';
 
 const K1 = ['ECDSA_SHA_256', 'ECDSA_KECCAK_256'];
-const tx = hexToBytes(serializeTransaction({ type: 'eip1559', chainId: 1, nonce: 0, to: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8', value: 1n, gas: 21000n, maxFeePerGas: 2n, maxPriorityFeePerGas: 1n }));
-const digestRequest = (message: Uint8Array, grantTokens: string[], signingAlgorithm = 'ECDSA_SHA_256'): CheckedSignRequest =>
-  ({ message, messageType: 'DIGEST', signingAlgorithm, caller: { accessKeyId: 'AK', principal: 'p' }, grantTokens });
+const tx = hexToBytes(
+  serializeTransaction({
+    type: 'eip1559',
+    chainId: 1,
+    nonce: 0,
+    to: '0x70997970c51812dc3a010c7d01b50e0d17dc79c8',
+    value: 1n,
+    gas: 21000n,
+    maxFeePerGas: 2n,
+    maxPriorityFeePerGas: 1n,
+  }),
+);
+const digestRequest = (message: Uint8Array, grantTokens: string[], signingAlgorithm = 'ECDSA_SHA_256'): CheckedSignRequest => ({
+  message,
+  messageType: 'DIGEST',
+  signingAlgorithm,
+  caller: { accessKeyId: 'AK', principal: 'p' },
+  grantTokens,
+});
 
 describe('preimage grant tokens', () => {
   test('round trip, in as few tokens of at most 8192 characters as fit, in any order', () => {
@@ -51,7 +67,16 @@ describe('the party reads a DIGEST with its preimage as the RAW preimage', () =>
   test('EIP-712: the typed data whose EIP-712 hash is the digest; EIP-191 and sha256 preimages', () => {
     const typed = {
       domain: { name: 'Ether Mail', version: '1', chainId: 1n, verifyingContract: '0xcccccccccccccccccccccccccccccccccccccccc' as const },
-      types: { Person: [{ name: 'name', type: 'string' }, { name: 'wallet', type: 'address' }], Mail: [{ name: 'from', type: 'Person' }, { name: 'contents', type: 'string' }] },
+      types: {
+        Person: [
+          { name: 'name', type: 'string' },
+          { name: 'wallet', type: 'address' },
+        ],
+        Mail: [
+          { name: 'from', type: 'Person' },
+          { name: 'contents', type: 'string' },
+        ],
+      },
       primaryType: 'Mail' as const,
       message: { from: { name: 'Cow', wallet: '0xcd2a3d9f938e13cd947ec05abc7fe734df8dd826' as const }, contents: 'Hello' },
     };
@@ -59,9 +84,16 @@ describe('the party reads a DIGEST with its preimage as the RAW preimage', () =>
     const json = typedDataPreimage(typed);
     expect(Buffer.from(book.add(json)).toString('hex')).toBe(hashTypedData(typed).slice(2));
     const personal = eip191Preimage('hello');
-    expect(applyPreimage(digestRequest(keccak_256(personal), preimageGrantTokens(personal, 'keccak256')), K1)).toMatchObject({ signingAlgorithm: 'ECDSA_KECCAK_256', message: personal });
+    expect(applyPreimage(digestRequest(keccak_256(personal), preimageGrantTokens(personal, 'keccak256')), K1)).toMatchObject({
+      signingAlgorithm: 'ECDSA_KECCAK_256',
+      message: personal,
+    });
     const bytes = new TextEncoder().encode('a document');
-    expect(applyPreimage(digestRequest(sha256(bytes), preimageGrantTokens(bytes, 'sha256')), ['ECDSA_SHA_256'])).toMatchObject({ messageType: 'RAW', signingAlgorithm: 'ECDSA_SHA_256', message: bytes });
+    expect(applyPreimage(digestRequest(sha256(bytes), preimageGrantTokens(bytes, 'sha256')), ['ECDSA_SHA_256'])).toMatchObject({
+      messageType: 'RAW',
+      signingAlgorithm: 'ECDSA_SHA_256',
+      message: bytes,
+    });
   });
 
   test.each([

@@ -7,17 +7,23 @@ import type { CoordinatorToParty, OpenMessage } from '../../../services/control/
 
 function harness(o: { max: number; queueTimeoutMs?: number; maxQueued?: number }) {
   const opened: { partyId: string; session: string }[] = [];
-  const runner = new SessionRunner({
-    isConnected: () => true,
-    send: (partyId: string, msg: CoordinatorToParty) => {
-      if (msg.type === 'open') opened.push({ partyId, session: msg.session });
-      return true;
+  const runner = new SessionRunner(
+    {
+      isConnected: () => true,
+      send: (partyId: string, msg: CoordinatorToParty) => {
+        if (msg.type === 'open') opened.push({ partyId, session: msg.session });
+        return true;
+      },
     },
-  }, { roundTimeoutMs: 60_000, maxSessionsPerParty: o.max, queueTimeoutMs: o.queueTimeoutMs, maxQueued: o.maxQueued });
+    { roundTimeoutMs: 60_000, maxSessionsPerParty: o.max, queueTimeoutMs: o.queueTimeoutMs, maxQueued: o.maxQueued },
+  );
   const open = (session: string): OpenMessage => ({ type: 'open', kind: 'refresh', session, keyId: 'k', liftBans: false });
   const start = (...parties: string[]) => {
     const members = new Map(parties.map((p, k) => [k + 1, p]));
-    const outcome = runner.run('test', members, open).then(() => 'done', (e: unknown) => (e instanceof SessionFailed ? e.failure.kind : String(e)));
+    const outcome = runner.run('test', members, open).then(
+      () => 'done',
+      (e: unknown) => (e instanceof SessionFailed ? e.failure.kind : String(e)),
+    );
     return { members, outcome };
   };
   /** The sessions opened so far, in order (one entry per session). */

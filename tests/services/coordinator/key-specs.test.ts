@@ -12,7 +12,10 @@ import { KEY_SPECS, apiSignature, ecdsaDigest, isLowS, spkiDer, verifySignature 
 const K1 = KEY_SPECS.ECC_SECG_P256K1!;
 const P256 = KEY_SPECS.ECC_NIST_P256!;
 
-describe.each([['secp256k1', K1, secp256k1, 'secp256k1'], ['P-256', P256, p256, 'prime256v1']] as const)('%s', (_name, spec, curve, named) => {
+describe.each([
+  ['secp256k1', K1, secp256k1, 'secp256k1'],
+  ['P-256', P256, p256, 'prime256v1'],
+] as const)('%s', (_name, spec, curve, named) => {
   const { secretKey, publicKey } = curve.keygen();
   const spki = spkiDer(spec, publicKey);
   const message = new TextEncoder().encode('hello');
@@ -24,7 +27,7 @@ describe.each([['secp256k1', K1, secp256k1, 'secp256k1'], ['P-256', P256, p256, 
     expect(() => spkiDer(spec, publicKey.subarray(1))).toThrow(/must be 33 bytes/);
   });
 
-  test('the parties\' r ‖ s becomes minimal DER; other lengths are refused', () => {
+  test("the parties' r ‖ s becomes minimal DER; other lengths are refused", () => {
     const rs = curve.sign(sha256(message), secretKey, { prehash: false });
     const der = apiSignature(spec, rs)!;
     expect(der[0]).toBe(0x30);
@@ -62,10 +65,20 @@ describe('ECDSA_KECCAK_256 (secp256k1)', () => {
     expect(ecdsaDigest('ECDSA_KECCAK_256', 'RAW', tx)).toEqual(keccak_256(tx));
     const notTyped = new TextEncoder().encode('{"a":1}');
     expect(ecdsaDigest('ECDSA_KECCAK_256', 'RAW', notTyped)).toEqual(keccak_256(notTyped));
-    const typed = new TextEncoder().encode(JSON.stringify({
-      domain: { chainId: 1, name: 'x' }, message: { a: '1' }, primaryType: 'T',
-      types: { EIP712Domain: [{ name: 'name', type: 'string' }, { name: 'chainId', type: 'uint256' }], T: [{ name: 'a', type: 'uint256' }] },
-    }));
+    const typed = new TextEncoder().encode(
+      JSON.stringify({
+        domain: { chainId: 1, name: 'x' },
+        message: { a: '1' },
+        primaryType: 'T',
+        types: {
+          EIP712Domain: [
+            { name: 'name', type: 'string' },
+            { name: 'chainId', type: 'uint256' },
+          ],
+          T: [{ name: 'a', type: 'uint256' }],
+        },
+      }),
+    );
     const d = ecdsaDigest('ECDSA_KECCAK_256', 'RAW', typed);
     expect(d).toHaveLength(32);
     expect(d).not.toEqual(keccak_256(typed));

@@ -32,10 +32,24 @@ beforeEach(() => {
   db = openDatabase(join(dir, 'keys.db'));
   keys = new KeyRepository(db);
   const k: StoredKey = {
-    keyId: KEY, arn: `arn:aws:kms:eu-west-1:111122223333:key/${KEY}`, accountId: '111122223333', region: 'eu-west-1', creationDate: 1,
-    description: '', keyUsage: 'SIGN_VERIFY', keySpec: 'ECC_SECG_P256K1', keyState: 'Enabled', protocol: 'dkls23-secp256k1', threshold: 2,
-    parties: ['party-1', 'party-2', 'party-3', 'party-4'], publicKey: PUBLIC_KEY, policyHash: 'ab'.repeat(32), tags: [], deletionDate: null,
-    pendingWindowInDays: null, policy: null,
+    keyId: KEY,
+    arn: `arn:aws:kms:eu-west-1:111122223333:key/${KEY}`,
+    accountId: '111122223333',
+    region: 'eu-west-1',
+    creationDate: 1,
+    description: '',
+    keyUsage: 'SIGN_VERIFY',
+    keySpec: 'ECC_SECG_P256K1',
+    keyState: 'Enabled',
+    protocol: 'dkls23-secp256k1',
+    threshold: 2,
+    parties: ['party-1', 'party-2', 'party-3', 'party-4'],
+    publicKey: PUBLIC_KEY,
+    policyHash: 'ab'.repeat(32),
+    tags: [],
+    deletionDate: null,
+    pendingWindowInDays: null,
+    policy: null,
   };
   keys.insert(k);
   opened = [];
@@ -50,8 +64,15 @@ beforeEach(() => {
     },
   } as unknown as SessionRunner;
   coordinator = new Coordinator({
-    keys, runner, parties: ['party-1', 'party-2', 'party-3', 'party-4'], isConnected: (p) => p !== 'party-4', region: 'eu-west-1', accountId: '111122223333',
-    onShareDeletions: () => { deletionsAnnounced++; },
+    keys,
+    runner,
+    parties: ['party-1', 'party-2', 'party-3', 'party-4'],
+    isConnected: (p) => p !== 'party-4',
+    region: 'eu-west-1',
+    accountId: '111122223333',
+    onShareDeletions: () => {
+      deletionsAnnounced++;
+    },
   });
 });
 
@@ -67,18 +88,26 @@ describe('Coordinator.refreshKey without parties', () => {
     const out = await coordinator.refreshKey(KEY, { liftBans: false, exclude: ['party-2', 'party-4'] });
     expect(out).toMatchObject({ parties: ['party-1', 'party-3'], excluded: ['party-2', 'party-4'], bansLifted: false });
     const last = opened[opened.length - 1]!;
-    expect([...last.members]).toEqual([[1, 'party-1'], [2, 'party-3']]);
+    expect([...last.members]).toEqual([
+      [1, 'party-1'],
+      [2, 'party-3'],
+    ]);
     expect(last.opens.every((o) => o.kind === 'refresh' && JSON.stringify(o.exclude) === '["party-2","party-4"]' && o.withoutBanned === undefined)).toBe(true);
     expect(keys.get(KEY)!.parties).toEqual(['party-1', 'party-3']);
-    expect(keys.pendingShareDeletions()).toEqual([{ keyId: KEY, partyId: 'party-2' }, { keyId: KEY, partyId: 'party-4' }]);
+    expect(keys.pendingShareDeletions()).toEqual([
+      { keyId: KEY, partyId: 'party-2' },
+      { keyId: KEY, partyId: 'party-4' },
+    ]);
     expect(deletionsAnnounced).toBe(1);
   });
 
   test('refused before any party is asked: a party the key does not have, a duplicate, fewer than t remaining', async () => {
     await expect(coordinator.refreshKey(KEY, { liftBans: false, exclude: ['party-9'] })).rejects.toMatchObject({ type: 'ValidationException' });
     await expect(coordinator.refreshKey(KEY, { liftBans: false, exclude: ['party-4', 'party-4'] })).rejects.toMatchObject({ type: 'ValidationException' });
-    await expect(coordinator.refreshKey(KEY, { liftBans: false, exclude: ['party-2', 'party-3', 'party-4'] }))
-      .rejects.toMatchObject({ type: 'KeyUnavailableException', message: expect.stringMatching(/fewer than its threshold 2/) });
+    await expect(coordinator.refreshKey(KEY, { liftBans: false, exclude: ['party-2', 'party-3', 'party-4'] })).rejects.toMatchObject({
+      type: 'KeyUnavailableException',
+      message: expect.stringMatching(/fewer than its threshold 2/),
+    });
     expect(opened).toEqual([]);
     expect(keys.get(KEY)!.parties).toEqual(['party-1', 'party-2', 'party-3', 'party-4']);
   });
@@ -99,15 +128,20 @@ describe('Coordinator.refreshKey without parties', () => {
     };
     const out = await coordinator.refreshKey(KEY, { liftBans: false, exclude: ['party-4'], withoutBanned: true });
     expect(out).toMatchObject({ parties: ['party-1', 'party-2'], excluded: ['party-4', 'party-3'] });
-    expect(opened.map((o) => [...o.members.values()])).toEqual([['party-1', 'party-2', 'party-3'], ['party-1', 'party-2']]);
+    expect(opened.map((o) => [...o.members.values()])).toEqual([
+      ['party-1', 'party-2', 'party-3'],
+      ['party-1', 'party-2'],
+    ]);
     expect(opened[1]!.opens.every((o) => o.withoutBanned === true)).toBe(true);
     expect(keys.get(KEY)!.parties).toEqual(['party-1', 'party-2']);
   });
 
   test('--without-banned gives up when the parties keep refusing and too few would remain', async () => {
     script = (members) => new SessionFailed({ kind: 'banned', message: 'banned', culprits: [members.size], unresponsive: [], reporter: 1 });
-    await expect(coordinator.refreshKey(KEY, { liftBans: false, exclude: ['party-4'], withoutBanned: true }))
-      .rejects.toMatchObject({ type: 'KeyUnavailableException', message: expect.stringMatching(/fewer than its threshold/) });
+    await expect(coordinator.refreshKey(KEY, { liftBans: false, exclude: ['party-4'], withoutBanned: true })).rejects.toMatchObject({
+      type: 'KeyUnavailableException',
+      message: expect.stringMatching(/fewer than its threshold/),
+    });
     expect(keys.get(KEY)!.parties).toEqual(['party-1', 'party-2', 'party-3', 'party-4']);
   });
 });

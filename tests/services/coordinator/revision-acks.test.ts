@@ -21,7 +21,9 @@ const ACCOUNT = '111122223333';
 const caller = { accessKeyId: 'AKIATUTTITEST0000001', principal: `arn:aws:iam::${ACCOUNT}:root` };
 const GOV = approverKey('operator', 'ed25519');
 const policy = (pattern: string) => ({
-  policyLanguage: 'tutti-signing-policy/1', keyBinding: { keySpec: 'ECC_NIST_EDWARDS25519' }, defaultEffect: 'deny',
+  policyLanguage: 'tutti-signing-policy/1',
+  keyBinding: { keySpec: 'ECC_NIST_EDWARDS25519' },
+  defaultEffect: 'deny',
   approvers: [{ id: 'operator', scheme: 'ed25519', publicKey: `0x${Buffer.from(GOV.publicKey).toString('hex')}` }],
   governance: { changeApprovals: { threshold: 1, approvers: ['operator'] } },
   rules: [{ id: 'greetings', effect: 'allow', conditions: { messageType: { in: ['RAW'] }, format: { kind: 'raw', utf8Pattern: pattern } } }],
@@ -42,8 +44,15 @@ describe('signed acknowledgements of signing-policy revisions at the gateway', (
   const revisions = async () => (await coordinator.signingPolicyRevisions(keyId, caller)).map((a) => [a.partyId, a.revision, a.policyHash]);
   const put = () => {
     const approval = createPolicyChangeApproval(GOV, { keyId, revision: 2, previousHash: policyHash(P1), policyHash: policyHash(P2) }, Date.now() + 3_600_000);
-    return coordinator.putKeyPolicy({ keyId, policyName: 'default', bypassPolicyLockoutSafetyCheck: false,
-      policy: keyPolicy(P2, { revision: 2, previousHash: policyHash(P1), approvals: [approval] }) }, caller);
+    return coordinator.putKeyPolicy(
+      {
+        keyId,
+        policyName: 'default',
+        bypassPolicyLockoutSafetyCheck: false,
+        policy: keyPolicy(P2, { revision: 2, previousHash: policyHash(P1), approvals: [approval] }),
+      },
+      caller,
+    );
   };
 
   beforeAll(async () => {
@@ -51,12 +60,24 @@ describe('signed acknowledgements of signing-policy revisions at the gateway', (
     dir = mkdtempSync(join(tmpdir(), 'tutti-acks-'));
     db = openDatabase(join(dir, 'keys.db'));
     coordinator = new Coordinator({
-      keys: new KeyRepository(db), runner: c.runner, parties: c.ids, isConnected: () => true, region: 'eu-west-1', accountId: ACCOUNT,
-      acks: new RevisionAckStore(db), identities: c.allowlist,
+      keys: new KeyRepository(db),
+      runner: c.runner,
+      parties: c.ids,
+      isConnected: () => true,
+      region: 'eu-west-1',
+      accountId: ACCOUNT,
+      acks: new RevisionAckStore(db),
+      identities: c.allowlist,
     });
-    keyId = (await coordinator.createKey({ keySpec: 'ECC_NIST_EDWARDS25519', keyUsage: 'SIGN_VERIFY', description: '', tags: [], policy: keyPolicy(P1) }, caller)).keyId;
+    keyId = (
+      await coordinator.createKey({ keySpec: 'ECC_NIST_EDWARDS25519', keyUsage: 'SIGN_VERIFY', description: '', tags: [], policy: keyPolicy(P1) }, caller)
+    ).keyId;
   });
-  afterAll(() => { c.close(); db.close(); rmSync(dir, { recursive: true, force: true }); });
+  afterAll(() => {
+    c.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test('key generation: every party acknowledged revision 1, each signature verifies under its own identity key only', async () => {
     expect(await revisions()).toEqual(c.ids.map((p) => [p, 1, policyHash(P1)]));
@@ -68,13 +89,24 @@ describe('signed acknowledgements of signing-policy revisions at the gateway', (
   });
 
   test('a party whose acknowledgement does not verify has not installed the revision: PutKeyPolicy fails, nothing changes, the split is visible', async () => {
-    c.rewrite = (party, msg) => (party === 'party-3' && msg.type === 'done' && 'activatesAt' in msg.output
-      ? { ...msg, output: { ...msg.output, acknowledgement: (msg.output as PolicyRevisionResult).acknowledgement!.replace(/^./, (d) => (d === '0' ? '1' : '0')) } }
-      : msg);
-    await expect(put()).rejects.toMatchObject({ type: 'KMSInternalException', message: expect.stringMatching(/party-3 sent no valid signed acknowledgement of revision 2/) });
+    c.rewrite = (party, msg) =>
+      party === 'party-3' && msg.type === 'done' && 'activatesAt' in msg.output
+        ? {
+            ...msg,
+            output: { ...msg.output, acknowledgement: (msg.output as PolicyRevisionResult).acknowledgement!.replace(/^./, (d) => (d === '0' ? '1' : '0')) },
+          }
+        : msg;
+    await expect(put()).rejects.toMatchObject({
+      type: 'KMSInternalException',
+      message: expect.stringMatching(/party-3 sent no valid signed acknowledgement of revision 2/),
+    });
     c.rewrite = undefined;
     expect(JSON.parse(await coordinator.getKeyPolicy(keyId, 'default', caller)).TuttiSigningPolicy).toEqual(P1);
-    expect(await revisions()).toEqual([['party-1', 2, policyHash(P2)], ['party-2', 2, policyHash(P2)], ['party-3', 1, policyHash(P1)]]);
+    expect(await revisions()).toEqual([
+      ['party-1', 2, policyHash(P2)],
+      ['party-2', 2, policyHash(P2)],
+      ['party-3', 1, policyHash(P1)],
+    ]);
     // Repeating the request completes it (party-3 holds revision 2 already and acknowledges it again).
     await put();
     expect(await revisions()).toEqual(c.ids.map((p) => [p, 2, policyHash(P2)]));

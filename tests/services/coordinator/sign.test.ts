@@ -41,9 +41,24 @@ const eddsaSignature = () => ({ signature: Buffer.from(ed25519.sign(message, EDD
 
 function stored(keyId: string, keySpec: string, protocol: string, publicKey: Uint8Array): StoredKey {
   return {
-    keyId, arn: `arn:aws:kms:eu-west-1:111122223333:key/${keyId}`, accountId: '111122223333', region: 'eu-west-1', creationDate: 1,
-    description: '', keyUsage: 'SIGN_VERIFY', keySpec, keyState: 'Enabled', protocol, threshold: 2, parties: PARTIES,
-    publicKey: Buffer.from(publicKey).toString('hex'), policyHash: 'ab'.repeat(32), tags: [], deletionDate: null, pendingWindowInDays: null, policy: null,
+    keyId,
+    arn: `arn:aws:kms:eu-west-1:111122223333:key/${keyId}`,
+    accountId: '111122223333',
+    region: 'eu-west-1',
+    creationDate: 1,
+    description: '',
+    keyUsage: 'SIGN_VERIFY',
+    keySpec,
+    keyState: 'Enabled',
+    protocol,
+    threshold: 2,
+    parties: PARTIES,
+    publicKey: Buffer.from(publicKey).toString('hex'),
+    policyHash: 'ab'.repeat(32),
+    tags: [],
+    deletionDate: null,
+    pendingWindowInDays: null,
+    policy: null,
   };
 }
 
@@ -88,29 +103,53 @@ describe('Sign: signer choice and retries', () => {
     scripts.push((_, m) => everyone(m, ecdsaSignature()));
     const out = await signEcdsa();
     expect(opened.map((o) => [o.protocol, o.members])).toEqual([['dkls23-secp256k1/sign', [1, 2]]]);
-    expect(opened[0]!.opens[0]).toMatchObject({ kind: 'sign', keyId: ECDSA_KEY, signers: [1, 2], request: { message: Buffer.from(message).toString('base64'), messageType: 'RAW', signingAlgorithm: 'ECDSA_SHA_256', grantTokens: [] } });
+    expect(opened[0]!.opens[0]).toMatchObject({
+      kind: 'sign',
+      keyId: ECDSA_KEY,
+      signers: [1, 2],
+      request: { message: Buffer.from(message).toString('base64'), messageType: 'RAW', signingAlgorithm: 'ECDSA_SHA_256', grantTokens: [] },
+    });
     expect(verifiesWithNode(out.key.publicKeyDer!, out.signature, true)).toBe(true);
   });
 
   test('a party that does not answer is left out of the next attempt', async () => {
-    scripts.push(() => failure({ kind: 'timeout', unresponsive: [2] }), (_, m) => everyone(m, ecdsaSignature()));
+    scripts.push(
+      () => failure({ kind: 'timeout', unresponsive: [2] }),
+      (_, m) => everyone(m, ecdsaSignature()),
+    );
     const out = await signEcdsa();
-    expect(opened.map((o) => o.members)).toEqual([[1, 2], [1, 3]]);
+    expect(opened.map((o) => o.members)).toEqual([
+      [1, 2],
+      [1, 3],
+    ]);
     expect(verifiesWithNode(out.key.publicKeyDer!, out.signature, true)).toBe(true);
   });
 
   test('when too few parties remain after timeouts, the timeout is what the caller is told', async () => {
-    scripts.push(() => failure({ kind: 'timeout', unresponsive: [2] }), () => failure({ kind: 'timeout', unresponsive: [3] }));
+    scripts.push(
+      () => failure({ kind: 'timeout', unresponsive: [2] }),
+      () => failure({ kind: 'timeout', unresponsive: [3] }),
+    );
     await expect(signEcdsa()).rejects.toMatchObject({ type: 'DependencyTimeoutException' });
-    expect(opened.map((o) => o.members)).toEqual([[1, 2], [1, 3]]);
+    expect(opened.map((o) => o.members)).toEqual([
+      [1, 2],
+      [1, 3],
+    ]);
   });
 
   test('a ban learned from a session keeps the banned pair apart from then on', async () => {
-    scripts.push(() => failure({ kind: 'banned', reporter: 1, culprits: [2] }), (_, m) => everyone(m, ecdsaSignature()));
+    scripts.push(
+      () => failure({ kind: 'banned', reporter: 1, culprits: [2] }),
+      (_, m) => everyone(m, ecdsaSignature()),
+    );
     await signEcdsa();
     scripts.push((_, m) => everyone(m, ecdsaSignature()));
     await signEcdsa();
-    expect(opened.map((o) => o.members)).toEqual([[1, 2], [1, 3], [1, 3]]);
+    expect(opened.map((o) => o.members)).toEqual([
+      [1, 2],
+      [1, 3],
+      [1, 3],
+    ]);
   });
 
   test("a party's policy denial is final: AccessDeniedException, no second attempt", async () => {
@@ -125,8 +164,9 @@ describe('Sign: signer choice and retries', () => {
   });
 
   test('a dry run opens no session', async () => {
-    await expect(coordinator.sign({ keyId: ECDSA_KEY, message, messageType: 'RAW', signingAlgorithm: 'ECDSA_SHA_256', dryRun: true }, caller))
-      .rejects.toMatchObject({ type: 'DryRunOperationException' });
+    await expect(
+      coordinator.sign({ keyId: ECDSA_KEY, message, messageType: 'RAW', signingAlgorithm: 'ECDSA_SHA_256', dryRun: true }, caller),
+    ).rejects.toMatchObject({ type: 'DryRunOperationException' });
     expect(opened).toHaveLength(0);
   });
 });
@@ -134,7 +174,9 @@ describe('Sign: signer choice and retries', () => {
 describe('Sign: the one-round pre-made FROST path and its two-round fallback', () => {
   /** Well-formed (hex D ‖ E) commitments; the signers, not the coordinator, validate the points. */
   const commitments = (n: number, tag: number) => Array.from({ length: n }, (_, i) => (tag * 16 + i).toString(16).padStart(2, '0').repeat(64));
-  const stock = () => { for (const [i, p] of PARTIES.entries()) coordinator.onPremade(p, { keyId: EDDSA_KEY, commitments: commitments(2, i + 1) }); };
+  const stock = () => {
+    for (const [i, p] of PARTIES.entries()) coordinator.onPremade(p, { keyId: EDDSA_KEY, commitments: commitments(2, i + 1) });
+  };
 
   test('with no commitments in stock a FROST key signs in two rounds and asks its signers to make some', async () => {
     scripts.push((_, m) => everyone(m, eddsaSignature()));
@@ -146,7 +188,10 @@ describe('Sign: the one-round pre-made FROST path and its two-round fallback', (
 
   test('shares that do not combine: the stock is dropped and the request signed again in two rounds', async () => {
     stock();
-    scripts.push((_, m) => everyone(m, { signatureShare: '00'.repeat(32), groupCommitment: '00'.repeat(32), request: '00'.repeat(32) }), (_, m) => everyone(m, eddsaSignature()));
+    scripts.push(
+      (_, m) => everyone(m, { signatureShare: '00'.repeat(32), groupCommitment: '00'.repeat(32), request: '00'.repeat(32) }),
+      (_, m) => everyone(m, eddsaSignature()),
+    );
     const out = await signEddsa();
     expect(opened.map((o) => o.protocol)).toEqual(['frost-ed25519/sign-premade', 'frost-ed25519/sign']);
     expect(opened[0]!.opens[0]!.premade).toEqual([commitments(2, 1)[0], commitments(2, 2)[0]]);
@@ -156,7 +201,10 @@ describe('Sign: the one-round pre-made FROST path and its two-round fallback', (
 
   test("a signer that no longer holds its pair ('premade-unknown'): signed again in two rounds", async () => {
     stock();
-    scripts.push(() => failure({ kind: 'premade-unknown', reporter: 2 }), (_, m) => everyone(m, eddsaSignature()));
+    scripts.push(
+      () => failure({ kind: 'premade-unknown', reporter: 2 }),
+      (_, m) => everyone(m, eddsaSignature()),
+    );
     await signEddsa();
     expect(opened.map((o) => o.protocol)).toEqual(['frost-ed25519/sign-premade', 'frost-ed25519/sign']);
   });

@@ -5,7 +5,17 @@ import { randomUUID } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
 import {
-  alreadyExists, disabled, dryRun, invalidKeyUsage, invalidMarker, invalidState, keyNotFound, notFound, tagError, unsupported, validation,
+  alreadyExists,
+  disabled,
+  dryRun,
+  invalidKeyUsage,
+  invalidMarker,
+  invalidState,
+  keyNotFound,
+  notFound,
+  tagError,
+  unsupported,
+  validation,
 } from '../../../services/kms-api/errors.ts';
 import type { AliasRecord, Caller, KeyRecord, KeyService, MessageType, Page, Tag } from '../../../services/kms-api/key-service.ts';
 import { defaultKeyPolicy } from '../../../policies/aws-key-policy.ts';
@@ -33,13 +43,19 @@ export class FakeKeyService implements KeyService {
   /** When set, every method throws it (to test how the front end handles service faults). */
   fault: unknown = undefined;
 
-  constructor(private readonly region: string, private readonly accountId: string) {}
+  constructor(
+    private readonly region: string,
+    private readonly accountId: string,
+  ) {}
 
   arnOf(keyId: string): string {
     return `arn:aws:kms:${this.region}:${this.accountId}:key/${keyId}`;
   }
 
-  async createKey(req: { keySpec: string; keyUsage: string; description: string; tags: Tag[]; policy?: string; bypassPolicyLockoutSafetyCheck?: boolean }, caller: Caller): Promise<KeyRecord> {
+  async createKey(
+    req: { keySpec: string; keyUsage: string; description: string; tags: Tag[]; policy?: string; bypassPolicyLockoutSafetyCheck?: boolean },
+    caller: Caller,
+  ): Promise<KeyRecord> {
     this.enter('createKey', caller, req);
     const spec = SPECS[req.keySpec];
     if (!spec) throw unsupported(`KeySpec ${req.keySpec} is not supported.`);
@@ -47,10 +63,19 @@ export class FakeKeyService implements KeyService {
     const { secretKey, publicKey } = spec.curve.keygen();
     const keyId = randomUUID();
     const record: KeyRecord = {
-      keyId, arn: this.arnOf(keyId), accountId: this.accountId, creationDate: this.now(), description: req.description,
-      keyUsage: 'SIGN_VERIFY', keySpec: req.keySpec, keyState: 'Enabled', signingAlgorithms: [spec.algorithm],
+      keyId,
+      arn: this.arnOf(keyId),
+      accountId: this.accountId,
+      creationDate: this.now(),
+      description: req.description,
+      keyUsage: 'SIGN_VERIFY',
+      keySpec: req.keySpec,
+      keyState: 'Enabled',
+      signingAlgorithms: [spec.algorithm],
       publicKeyDer: Uint8Array.from(Buffer.concat([Buffer.from(spec.spkiPrefix, 'hex'), publicKey])),
-      threshold: 2, parties: ['p1', 'p2', 'p3'], tags: req.tags,
+      threshold: 2,
+      parties: ['p1', 'p2', 'p3'],
+      tags: req.tags,
     };
     this.keys.set(keyId, { record, secretKey, spec, policy: req.policy ?? defaultKeyPolicy(this.accountId) });
     return record;
@@ -78,7 +103,10 @@ export class FakeKeyService implements KeyService {
     return this.usable(keyId).record;
   }
 
-  async sign(req: { keyId: string; message: Uint8Array; messageType: MessageType; signingAlgorithm: string; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> {
+  async sign(
+    req: { keyId: string; message: Uint8Array; messageType: MessageType; signingAlgorithm: string; dryRun?: boolean },
+    caller: Caller,
+  ): Promise<{ key: KeyRecord; signature: Uint8Array }> {
     this.enter('sign', caller, req);
     const e = this.usable(req.keyId);
     this.checkAlgorithm(e, req.signingAlgorithm, req.messageType);
@@ -87,7 +115,10 @@ export class FakeKeyService implements KeyService {
     return { key: e.record, signature: e.spec.curve.sign(req.message, e.secretKey) };
   }
 
-  async verify(req: { keyId: string; message: Uint8Array; messageType: MessageType; signature: Uint8Array; signingAlgorithm: string; dryRun?: boolean }, caller: Caller): Promise<{ key: KeyRecord; valid: boolean }> {
+  async verify(
+    req: { keyId: string; message: Uint8Array; messageType: MessageType; signature: Uint8Array; signingAlgorithm: string; dryRun?: boolean },
+    caller: Caller,
+  ): Promise<{ key: KeyRecord; valid: boolean }> {
     this.enter('verify', caller, req);
     const e = this.usable(req.keyId);
     this.checkAlgorithm(e, req.signingAlgorithm, req.messageType);
@@ -116,7 +147,11 @@ export class FakeKeyService implements KeyService {
   async scheduleKeyDeletion(keyId: string, pendingWindowInDays: number, caller: Caller): Promise<KeyRecord> {
     this.enter('scheduleKeyDeletion', caller, { keyId, pendingWindowInDays });
     const e = this.notPending(keyId);
-    Object.assign(e.record, { keyState: 'PendingDeletion', pendingWindowInDays, deletionDate: new Date(this.now().getTime() + pendingWindowInDays * 86_400_000) });
+    Object.assign(e.record, {
+      keyState: 'PendingDeletion',
+      pendingWindowInDays,
+      deletionDate: new Date(this.now().getTime() + pendingWindowInDays * 86_400_000),
+    });
     return e.record;
   }
 
@@ -156,8 +191,16 @@ export class FakeKeyService implements KeyService {
   async listAliases(req: { keyId?: string; limit: number; marker?: string }, caller: Caller): Promise<Page<AliasRecord>> {
     this.enter('listAliases', caller, req);
     const keyId = req.keyId === undefined ? undefined : this.resolve(req.keyId, false).record.keyId;
-    const all = [...this.aliases.entries()].filter(([, a]) => keyId === undefined || a.keyId === keyId).sort(([x], [y]) => (x < y ? -1 : 1))
-      .map(([name, a]): AliasRecord => ({ aliasName: name, aliasArn: this.aliasArn(name), targetKeyId: a.keyId, creationDate: a.creationDate, lastUpdatedDate: a.lastUpdatedDate }));
+    const all = [...this.aliases.entries()]
+      .filter(([, a]) => keyId === undefined || a.keyId === keyId)
+      .sort(([x], [y]) => (x < y ? -1 : 1))
+      .map(([name, a]): AliasRecord => ({
+        aliasName: name,
+        aliasArn: this.aliasArn(name),
+        targetKeyId: a.keyId,
+        creationDate: a.creationDate,
+        lastUpdatedDate: a.lastUpdatedDate,
+      }));
     return this.page(all, req.limit, req.marker);
   }
 

@@ -4,9 +4,22 @@
 // kms-conformance-cases.md.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import {
-  CancelKeyDeletionCommand, CreateAliasCommand, DeleteAliasCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand,
-  GetKeyPolicyCommand, ListAliasesCommand, ListKeyPoliciesCommand, ListResourceTagsCommand, PutKeyPolicyCommand,
-  ScheduleKeyDeletionCommand, TagResourceCommand, UntagResourceCommand, UpdateAliasCommand, UpdateKeyDescriptionCommand,
+  CancelKeyDeletionCommand,
+  CreateAliasCommand,
+  DeleteAliasCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  GetKeyPolicyCommand,
+  ListAliasesCommand,
+  ListKeyPoliciesCommand,
+  ListResourceTagsCommand,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
+  UpdateAliasCommand,
+  UpdateKeyDescriptionCommand,
   type KMSClient,
 } from '@aws-sdk/client-kms';
 import { defaultKeyPolicy } from '../../../policies/aws-key-policy.ts';
@@ -47,8 +60,11 @@ describe('aliases', () => {
     expect(all.NextMarker).toBeUndefined();
     const one = all.Aliases!.find((x) => x.AliasName === 'alias/ops-one')!;
     expect(one).toEqual({
-      AliasName: 'alias/ops-one', AliasArn: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/ops-one`, TargetKeyId: a,
-      CreationDate: expect.any(Date), LastUpdatedDate: expect.any(Date),
+      AliasName: 'alias/ops-one',
+      AliasArn: `arn:aws:kms:${REGION}:${ACCOUNT}:alias/ops-one`,
+      TargetKeyId: a,
+      CreationDate: expect.any(Date),
+      LastUpdatedDate: expect.any(Date),
     });
     expect((await kms.send(new ListAliasesCommand({ KeyId: b }))).Aliases).toEqual([]);
 
@@ -59,7 +75,8 @@ describe('aliases', () => {
     await kms.send(new DeleteAliasCommand({ AliasName: 'alias/ops-one' }));
     await expect(kms.send(new DescribeKeyCommand({ KeyId: 'alias/ops-one' }))).rejects.toMatchObject({ name: 'NotFoundException' });
     await expect(kms.send(new CreateAliasCommand({ AliasName: 'alias/ops-two', TargetKeyId: b }))).rejects.toMatchObject({
-      name: 'AlreadyExistsException', message: `An alias with the name arn:aws:kms:${REGION}:${ACCOUNT}:alias/ops-two already exists`,
+      name: 'AlreadyExistsException',
+      message: `An alias with the name arn:aws:kms:${REGION}:${ACCOUNT}:alias/ops-two already exists`,
     });
   });
 
@@ -79,25 +96,63 @@ describe('aliases', () => {
   });
 
   const aliasCases: [string, string, object, string, string | RegExp][] = [
-    ['AL-03', 'CreateAlias', { AliasName: 't-new2', TargetKeyId: 'k' }, 'ValidationException',
-      'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html'],
+    [
+      'AL-03',
+      'CreateAlias',
+      { AliasName: 't-new2', TargetKeyId: 'k' },
+      'ValidationException',
+      'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
+    ],
     ['AL-04', 'CreateAlias', { AliasName: 'alias/aws/mine', TargetKeyId: 'k' }, 'NotAuthorizedException', /reserved/],
-    ['AL-05', 'CreateAlias', { AliasName: 'alias/bad name!', TargetKeyId: 'k' }, 'ValidationException',
-      template(1, "Value 'alias/bad name!' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$")],
-    ['AL-06', 'CreateAlias', { AliasName: `alias/${'a'.repeat(251)}`, TargetKeyId: 'k' }, 'ValidationException',
-      template(1, `Value 'alias/${'a'.repeat(251)}' at 'aliasName' failed to satisfy constraint: Member must have length less than or equal to 256`)],
-    ['CreateAlias without members', 'CreateAlias', {}, 'ValidationException', template(2,
-      "Value null at 'aliasName' failed to satisfy constraint: Member must not be null",
-      "Value null at 'targetKeyId' failed to satisfy constraint: Member must not be null")],
+    [
+      'AL-05',
+      'CreateAlias',
+      { AliasName: 'alias/bad name!', TargetKeyId: 'k' },
+      'ValidationException',
+      template(1, "Value 'alias/bad name!' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$"),
+    ],
+    [
+      'AL-06',
+      'CreateAlias',
+      { AliasName: `alias/${'a'.repeat(251)}`, TargetKeyId: 'k' },
+      'ValidationException',
+      template(1, `Value 'alias/${'a'.repeat(251)}' at 'aliasName' failed to satisfy constraint: Member must have length less than or equal to 256`),
+    ],
+    [
+      'CreateAlias without members',
+      'CreateAlias',
+      {},
+      'ValidationException',
+      template(
+        2,
+        "Value null at 'aliasName' failed to satisfy constraint: Member must not be null",
+        "Value null at 'targetKeyId' failed to satisfy constraint: Member must not be null",
+      ),
+    ],
     ['alias/ alone', 'CreateAlias', { AliasName: 'alias/', TargetKeyId: 'k' }, 'ValidationException', /at least one character/],
     ['UpdateAlias reserved', 'UpdateAlias', { AliasName: 'alias/aws/s3', TargetKeyId: 'k' }, 'NotAuthorizedException', /reserved/],
     ['AL-22', 'DeleteAlias', { AliasName: 'nope' }, 'ValidationException', /^Alias must start with the prefix "alias\/"/],
-    ['ListAliases Limit 0', 'ListAliases', { Limit: 0 }, 'ValidationException',
-      template(1, "Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1")],
-    ['ListAliases Limit 101 (AWS documents 1–100)', 'ListAliases', { Limit: 101 }, 'ValidationException',
-      template(1, "Value '101' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100")],
-    ['ListAliases empty Marker', 'ListAliases', { Marker: '' }, 'ValidationException',
-      template(1, "Value '' at 'marker' failed to satisfy constraint: Member must have length greater than or equal to 1")],
+    [
+      'ListAliases Limit 0',
+      'ListAliases',
+      { Limit: 0 },
+      'ValidationException',
+      template(1, "Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"),
+    ],
+    [
+      'ListAliases Limit 101 (AWS documents 1–100)',
+      'ListAliases',
+      { Limit: 101 },
+      'ValidationException',
+      template(1, "Value '101' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 100"),
+    ],
+    [
+      'ListAliases empty Marker',
+      'ListAliases',
+      { Marker: '' },
+      'ValidationException',
+      template(1, "Value '' at 'marker' failed to satisfy constraint: Member must have length greater than or equal to 1"),
+    ],
   ];
   test.each(aliasCases)('%s', async (_id, target, body, type, message) => {
     const r = await refused(target, body);
@@ -138,14 +193,26 @@ describe('key state', () => {
   });
 
   const cases: [string, string, object, string][] = [
-    ['ST-08', 'ScheduleKeyDeletion', { KeyId: 'k', PendingWindowInDays: 6 },
-      template(1, "Value '6' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value greater than or equal to 7")],
-    ['ST-09', 'ScheduleKeyDeletion', { KeyId: 'k', PendingWindowInDays: 31 },
-      template(1, "Value '31' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value less than or equal to 30")],
+    [
+      'ST-08',
+      'ScheduleKeyDeletion',
+      { KeyId: 'k', PendingWindowInDays: 6 },
+      template(1, "Value '6' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value greater than or equal to 7"),
+    ],
+    [
+      'ST-09',
+      'ScheduleKeyDeletion',
+      { KeyId: 'k', PendingWindowInDays: 31 },
+      template(1, "Value '31' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value less than or equal to 30"),
+    ],
     ['EnableKey without KeyId', 'EnableKey', {}, template(1, "Value null at 'keyId' failed to satisfy constraint: Member must not be null")],
     ['UD-02', 'UpdateKeyDescription', { KeyId: 'k' }, template(1, "Value null at 'description' failed to satisfy constraint: Member must not be null")],
-    ['UD-03', 'UpdateKeyDescription', { KeyId: 'k', Description: 'd'.repeat(8193) },
-      template(1, `Value '${'d'.repeat(8193)}' at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192`)],
+    [
+      'UD-03',
+      'UpdateKeyDescription',
+      { KeyId: 'k', Description: 'd'.repeat(8193) },
+      template(1, `Value '${'d'.repeat(8193)}' at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192`),
+    ],
   ];
   test.each(cases)('%s', async (_id, target, body, message) => {
     expect(await refused(target, body)).toEqual({ status: 400, type: 'ValidationException', message });
@@ -163,14 +230,39 @@ describe('key state', () => {
 describe('tags', () => {
   test('TG-01/02/03/04/07: tag, overwrite, untag, untag an absent key, empty value', async () => {
     const k = await newKey();
-    await kms.send(new TagResourceCommand({ KeyId: k, Tags: [{ TagKey: 'tag1', TagValue: 'value1' }, { TagKey: 'tag2', TagValue: 'value2' }] }));
+    await kms.send(
+      new TagResourceCommand({
+        KeyId: k,
+        Tags: [
+          { TagKey: 'tag1', TagValue: 'value1' },
+          { TagKey: 'tag2', TagValue: 'value2' },
+        ],
+      }),
+    );
     expect(await kms.send(new ListResourceTagsCommand({ KeyId: k }))).toMatchObject({
-      Tags: [{ TagKey: 'tag1', TagValue: 'value1' }, { TagKey: 'tag2', TagValue: 'value2' }], Truncated: false,
+      Tags: [
+        { TagKey: 'tag1', TagValue: 'value1' },
+        { TagKey: 'tag2', TagValue: 'value2' },
+      ],
+      Truncated: false,
     });
-    await kms.send(new TagResourceCommand({ KeyId: k, Tags: [{ TagKey: 'tag2', TagValue: 'updated_value2' }, { TagKey: 'tag4', TagValue: '' }] }));
+    await kms.send(
+      new TagResourceCommand({
+        KeyId: k,
+        Tags: [
+          { TagKey: 'tag2', TagValue: 'updated_value2' },
+          { TagKey: 'tag4', TagValue: '' },
+        ],
+      }),
+    );
     await kms.send(new UntagResourceCommand({ KeyId: k, TagKeys: ['tag1', 'never-set'] }));
     const tags = (await kms.send(new ListResourceTagsCommand({ KeyId: k }))).Tags!;
-    expect(tags).toEqual(expect.arrayContaining([{ TagKey: 'tag2', TagValue: 'updated_value2' }, { TagKey: 'tag4', TagValue: '' }]));
+    expect(tags).toEqual(
+      expect.arrayContaining([
+        { TagKey: 'tag2', TagValue: 'updated_value2' },
+        { TagKey: 'tag4', TagValue: '' },
+      ]),
+    );
     expect(tags).toHaveLength(2);
   });
 
@@ -185,19 +277,62 @@ describe('tags', () => {
 
   const cases: [string, string, object, string, string | RegExp][] = [
     ['TG-05', 'TagResource', { KeyId: 'k' }, 'ValidationException', template(1, "Value null at 'tags' failed to satisfy constraint: Member must not be null")],
-    ['TG-06', 'TagResource', { KeyId: 'k', Tags: [{ TagKey: '', TagValue: 'v' }] }, 'ValidationException',
-      template(1, "Value '' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length greater than or equal to 1")],
-    ['TG-08', 'TagResource', { KeyId: 'k', Tags: [{ TagKey: 'a', TagValue: 'v'.repeat(257) }] }, 'ValidationException',
-      template(1, `Value '${'v'.repeat(257)}' at 'tags.1.member.tagValue' failed to satisfy constraint: Member must have length less than or equal to 256`)],
-    ['TG-09', 'TagResource', { KeyId: 'k', Tags: [{ TagKey: 'a', TagValue: '1' }, { TagKey: 'a', TagValue: '2' }] }, 'TagException', 'Duplicate tag keys'],
+    [
+      'TG-06',
+      'TagResource',
+      { KeyId: 'k', Tags: [{ TagKey: '', TagValue: 'v' }] },
+      'ValidationException',
+      template(1, "Value '' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length greater than or equal to 1"),
+    ],
+    [
+      'TG-08',
+      'TagResource',
+      { KeyId: 'k', Tags: [{ TagKey: 'a', TagValue: 'v'.repeat(257) }] },
+      'ValidationException',
+      template(1, `Value '${'v'.repeat(257)}' at 'tags.1.member.tagValue' failed to satisfy constraint: Member must have length less than or equal to 256`),
+    ],
+    [
+      'TG-09',
+      'TagResource',
+      {
+        KeyId: 'k',
+        Tags: [
+          { TagKey: 'a', TagValue: '1' },
+          { TagKey: 'a', TagValue: '2' },
+        ],
+      },
+      'TagException',
+      'Duplicate tag keys',
+    ],
     ['TG-10', 'TagResource', { KeyId: 'k', Tags: [{ TagKey: 'aws:foo', TagValue: '1' }] }, 'TagException', 'Tags beginning with aws: are reserved'],
-    ['51 tags in one request', 'TagResource', { KeyId: 'k', Tags: Array.from({ length: 51 }, (_, i) => ({ TagKey: `t${i}`, TagValue: '' })) }, 'TagException', 'Too many tags'],
-    ['UntagResource without TagKeys', 'UntagResource', { KeyId: 'k' }, 'ValidationException',
-      template(1, "Value null at 'tagKeys' failed to satisfy constraint: Member must not be null")],
-    ['UntagResource with an empty key', 'UntagResource', { KeyId: 'k', TagKeys: [''] }, 'ValidationException',
-      template(1, "Value '' at 'tagKeys.1.member' failed to satisfy constraint: Member must have length greater than or equal to 1")],
-    ['TG-14', 'ListResourceTags', { KeyId: 'k', Limit: 51 }, 'ValidationException',
-      template(1, "Value '51' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 50")],
+    [
+      '51 tags in one request',
+      'TagResource',
+      { KeyId: 'k', Tags: Array.from({ length: 51 }, (_, i) => ({ TagKey: `t${i}`, TagValue: '' })) },
+      'TagException',
+      'Too many tags',
+    ],
+    [
+      'UntagResource without TagKeys',
+      'UntagResource',
+      { KeyId: 'k' },
+      'ValidationException',
+      template(1, "Value null at 'tagKeys' failed to satisfy constraint: Member must not be null"),
+    ],
+    [
+      'UntagResource with an empty key',
+      'UntagResource',
+      { KeyId: 'k', TagKeys: [''] },
+      'ValidationException',
+      template(1, "Value '' at 'tagKeys.1.member' failed to satisfy constraint: Member must have length greater than or equal to 1"),
+    ],
+    [
+      'TG-14',
+      'ListResourceTags',
+      { KeyId: 'k', Limit: 51 },
+      'ValidationException',
+      template(1, "Value '51' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 50"),
+    ],
   ];
   test.each(cases)('%s', async (_id, target, body, type, message) => {
     const r = await refused(target, body);
@@ -209,17 +344,24 @@ describe('tags', () => {
   test('TG-11: a key with 50 tags takes no 51st (TagException from the service)', async () => {
     const k = await newKey();
     await kms.send(new TagResourceCommand({ KeyId: k, Tags: Array.from({ length: 50 }, (_, i) => ({ TagKey: `t${i}`, TagValue: '' })) }));
-    await expect(kms.send(new TagResourceCommand({ KeyId: k, Tags: [{ TagKey: 'one-more', TagValue: '' }] })))
-      .rejects.toMatchObject({ name: 'TagException', message: 'Too many tags', $metadata: { httpStatusCode: 400 } });
+    await expect(kms.send(new TagResourceCommand({ KeyId: k, Tags: [{ TagKey: 'one-more', TagValue: '' }] }))).rejects.toMatchObject({
+      name: 'TagException',
+      message: 'Too many tags',
+      $metadata: { httpStatusCode: 400 },
+    });
   });
 });
 
 describe('key policy', () => {
-  const policy = JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [{ Sid: 'all', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
-    TuttiSigningPolicy: { reserved: 'for issue 5' },
-  }, null, 2);
+  const policy = JSON.stringify(
+    {
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'all', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' }],
+      TuttiSigningPolicy: { reserved: 'for issue 5' },
+    },
+    null,
+    2,
+  );
 
   test('KP-01/02/03, ListKeyPolicies: the default policy, then a put policy returned verbatim', async () => {
     const k = await newKey();
@@ -234,17 +376,49 @@ describe('key policy', () => {
   });
 
   const cases: [string, string, object, string, string | RegExp][] = [
-    ['KP-04', 'PutKeyPolicy', { KeyId: 'k', PolicyName: 'default' }, 'ValidationException',
-      template(1, "Value null at 'policy' failed to satisfy constraint: Member must not be null")],
-    ['KP-05', 'PutKeyPolicy', { KeyId: 'k', PolicyName: 'invalid-name', Policy: policy }, 'ValidationException',
-      template(1, "Value 'invalid-name' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+")],
+    [
+      'KP-04',
+      'PutKeyPolicy',
+      { KeyId: 'k', PolicyName: 'default' },
+      'ValidationException',
+      template(1, "Value null at 'policy' failed to satisfy constraint: Member must not be null"),
+    ],
+    [
+      'KP-05',
+      'PutKeyPolicy',
+      { KeyId: 'k', PolicyName: 'invalid-name', Policy: policy },
+      'ValidationException',
+      template(1, "Value 'invalid-name' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+"),
+    ],
     ['KP-06', 'PutKeyPolicy', { KeyId: 'k', Policy: '{not json' }, 'MalformedPolicyDocumentException', /not valid JSON/],
-    ['no principal', 'PutKeyPolicy', { KeyId: 'k', Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }] }) },
-      'MalformedPolicyDocumentException', 'Policy contains a statement with no principal.'],
-    ['invalid principal', 'PutKeyPolicy', { KeyId: 'k', Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: 'bob' }, Action: 'kms:*', Resource: '*' }] }) },
-      'MalformedPolicyDocumentException', 'Policy contains a statement with one or more invalid principals.'],
-    ['KP-07', 'PutKeyPolicy', { KeyId: 'k', Policy: ' '.repeat(131073) }, 'ValidationException', /at 'policy' failed to satisfy constraint: Member must have length less than or equal to 131072$/],
-    ['over the 32 KiB quota', 'PutKeyPolicy', { KeyId: 'k', Policy: JSON.stringify({ Statement: [], Id: 'x'.repeat(40_000) }) }, 'LimitExceededException', /quota is 32768 bytes/],
+    [
+      'no principal',
+      'PutKeyPolicy',
+      { KeyId: 'k', Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }] }) },
+      'MalformedPolicyDocumentException',
+      'Policy contains a statement with no principal.',
+    ],
+    [
+      'invalid principal',
+      'PutKeyPolicy',
+      { KeyId: 'k', Policy: JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: 'bob' }, Action: 'kms:*', Resource: '*' }] }) },
+      'MalformedPolicyDocumentException',
+      'Policy contains a statement with one or more invalid principals.',
+    ],
+    [
+      'KP-07',
+      'PutKeyPolicy',
+      { KeyId: 'k', Policy: ' '.repeat(131073) },
+      'ValidationException',
+      /at 'policy' failed to satisfy constraint: Member must have length less than or equal to 131072$/,
+    ],
+    [
+      'over the 32 KiB quota',
+      'PutKeyPolicy',
+      { KeyId: 'k', Policy: JSON.stringify({ Statement: [], Id: 'x'.repeat(40_000) }) },
+      'LimitExceededException',
+      /quota is 32768 bytes/,
+    ],
     ['GetKeyPolicy PolicyName too long', 'GetKeyPolicy', { KeyId: 'k', PolicyName: 'p'.repeat(129) }, 'ValidationException', /less than or equal to 128$/],
     ['ListKeyPolicies Limit 0', 'ListKeyPolicies', { KeyId: 'k', Limit: 0 }, 'ValidationException', /greater than or equal to 1$/],
   ];
@@ -282,7 +456,11 @@ describe('wire form', () => {
 
   test('List responses always carry Truncated; ScheduleKeyDeletion dates are epoch seconds', async () => {
     const k = await newKey();
-    for (const [target, body] of [['ListAliases', {}], ['ListResourceTags', { KeyId: k }], ['ListKeyPolicies', { KeyId: k }]] as const) {
+    for (const [target, body] of [
+      ['ListAliases', {}],
+      ['ListResourceTags', { KeyId: k }],
+      ['ListKeyPolicies', { KeyId: k }],
+    ] as const) {
       const res = await rawRequest(s, { target, body: JSON.stringify(body) });
       expect(res.json!.Truncated).toBe(false);
     }

@@ -2,8 +2,17 @@
 // SDK-visible behaviour of errors (class from __type, retries on 5xx, clock-skew correction).
 import { describe, expect, test } from '@jest/globals';
 import {
-  CreateKeyCommand, DescribeKeyCommand, GetPublicKeyCommand, KMSInvalidSignatureException, type KMSServiceException,
-  ListKeysCommand, NotFoundException, SignCommand, VerifyCommand, type KeySpec, type SigningAlgorithmSpec,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  GetPublicKeyCommand,
+  KMSInvalidSignatureException,
+  type KMSServiceException,
+  ListKeysCommand,
+  NotFoundException,
+  SignCommand,
+  VerifyCommand,
+  type KeySpec,
+  type SigningAlgorithmSpec,
 } from '@aws-sdk/client-kms';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
@@ -16,16 +25,31 @@ describe('kms-api through @aws-sdk/client-kms', () => {
     const server = await startServer();
     try {
       const kms = sdkClient(server.url);
-      const created = await kms.send(new CreateKeyCommand({
-        KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Description: 'solana payouts',
-        Tags: [{ TagKey: 'tutti:threshold', TagValue: '2' }, { TagKey: 'tutti:parties', TagValue: '3' }],
-      }));
+      const created = await kms.send(
+        new CreateKeyCommand({
+          KeySpec: 'ECC_NIST_EDWARDS25519',
+          KeyUsage: 'SIGN_VERIFY',
+          Description: 'solana payouts',
+          Tags: [
+            { TagKey: 'tutti:threshold', TagValue: '2' },
+            { TagKey: 'tutti:parties', TagValue: '3' },
+          ],
+        }),
+      );
       const md = created.KeyMetadata!;
       expect(md.KeyId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(md).toMatchObject({
-        AWSAccountId: ACCOUNT, Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${md.KeyId}`, Enabled: true,
-        Description: 'solana payouts', KeyUsage: 'SIGN_VERIFY', KeyState: 'Enabled', Origin: 'AWS_KMS', KeyManager: 'CUSTOMER',
-        KeySpec: 'ECC_NIST_EDWARDS25519', CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519', SigningAlgorithms: ['ED25519_SHA_512'],
+        AWSAccountId: ACCOUNT,
+        Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${md.KeyId}`,
+        Enabled: true,
+        Description: 'solana payouts',
+        KeyUsage: 'SIGN_VERIFY',
+        KeyState: 'Enabled',
+        Origin: 'AWS_KMS',
+        KeyManager: 'CUSTOMER',
+        KeySpec: 'ECC_NIST_EDWARDS25519',
+        CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519',
+        SigningAlgorithms: ['ED25519_SHA_512'],
         MultiRegion: false,
       });
       expect(md.CreationDate).toBeInstanceOf(Date);
@@ -36,8 +60,13 @@ describe('kms-api through @aws-sdk/client-kms', () => {
       const call = server.keys.calls.find((c) => c.method === 'createKey')!;
       expect(call.caller).toEqual({ accessKeyId: CREDS.accessKeyId, principal: CREDS.principal });
       expect(call.args).toEqual({
-        keySpec: 'ECC_NIST_EDWARDS25519', keyUsage: 'SIGN_VERIFY', description: 'solana payouts',
-        tags: [{ TagKey: 'tutti:threshold', TagValue: '2' }, { TagKey: 'tutti:parties', TagValue: '3' }],
+        keySpec: 'ECC_NIST_EDWARDS25519',
+        keyUsage: 'SIGN_VERIFY',
+        description: 'solana payouts',
+        tags: [
+          { TagKey: 'tutti:threshold', TagValue: '2' },
+          { TagKey: 'tutti:parties', TagValue: '3' },
+        ],
       });
 
       const byId = await kms.send(new DescribeKeyCommand({ KeyId: md.KeyId }));
@@ -59,8 +88,11 @@ describe('kms-api through @aws-sdk/client-kms', () => {
 
       const pub = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
       expect(pub).toMatchObject({
-        KeyId: arn, KeySpec: 'ECC_NIST_EDWARDS25519', CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519',
-        KeyUsage: 'SIGN_VERIFY', SigningAlgorithms: ['ED25519_SHA_512'],
+        KeyId: arn,
+        KeySpec: 'ECC_NIST_EDWARDS25519',
+        CustomerMasterKeySpec: 'ECC_NIST_EDWARDS25519',
+        KeyUsage: 'SIGN_VERIFY',
+        SigningAlgorithms: ['ED25519_SHA_512'],
       });
       const spki = pub.PublicKey!;
       expect(spki.length).toBe(44);
@@ -75,14 +107,12 @@ describe('kms-api through @aws-sdk/client-kms', () => {
       // MessageType defaults to RAW when the caller leaves it out.
       expect((server.keys.calls.find((c) => c.method === 'sign')!.args as { messageType: string }).messageType).toBe('RAW');
 
-      const verified = await kms.send(new VerifyCommand({
-        KeyId: arn, Message: message, MessageType: 'RAW', Signature: signed.Signature, SigningAlgorithm: 'ED25519_SHA_512',
-      }));
+      const verified = await kms.send(
+        new VerifyCommand({ KeyId: arn, Message: message, MessageType: 'RAW', Signature: signed.Signature, SigningAlgorithm: 'ED25519_SHA_512' }),
+      );
       expect(verified).toMatchObject({ KeyId: arn, SignatureValid: true, SigningAlgorithm: 'ED25519_SHA_512' });
 
-      const bad = kms.send(new VerifyCommand({
-        KeyId: keyId, Message: enc.encode('hellO'), Signature: signed.Signature, SigningAlgorithm: 'ED25519_SHA_512',
-      }));
+      const bad = kms.send(new VerifyCommand({ KeyId: keyId, Message: enc.encode('hellO'), Signature: signed.Signature, SigningAlgorithm: 'ED25519_SHA_512' }));
       await expect(bad).rejects.toBeInstanceOf(KMSInvalidSignatureException);
     } finally {
       await server.close();
@@ -99,9 +129,9 @@ describe('kms-api through @aws-sdk/client-kms', () => {
       expect(pub.PublicKey!.length).toBe(69);
       expect(Buffer.from(pub.PublicKey!.subarray(0, 12)).toString('hex')).toBe('3043300506032b6571033a00');
       const message = enc.encode('quilibrium reward');
-      const signed = await kms.send(new SignCommand({
-        KeyId: KeyMetadata!.KeyId, Message: message, MessageType: 'RAW', SigningAlgorithm: 'ED448_SHAKE_256' as SigningAlgorithmSpec,
-      }));
+      const signed = await kms.send(
+        new SignCommand({ KeyId: KeyMetadata!.KeyId, Message: message, MessageType: 'RAW', SigningAlgorithm: 'ED448_SHAKE_256' as SigningAlgorithmSpec }),
+      );
       expect(signed.Signature!.length).toBe(114);
       expect(ed448.verify(signed.Signature!, message, pub.PublicKey!.subarray(12))).toBe(true);
     } finally {
@@ -141,7 +171,7 @@ describe('kms-api through @aws-sdk/client-kms', () => {
     }
   });
 
-  test('errors reach SDK callers as the class named by __type, with status 400 and AWS\'s message', async () => {
+  test("errors reach SDK callers as the class named by __type, with status 400 and AWS's message", async () => {
     const server = await startServer();
     try {
       const kms = sdkClient(server.url);

@@ -12,24 +12,19 @@ import { FakeKeyService } from './fake-key-service.ts';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT = '111122223333';
-export const CREDS = { accessKeyId: 'AKIATUTTITEST0000001', secretAccessKey: 'tutti-test-secret-0000000000000000000001', principal: 'arn:aws:iam::111122223333:user/alice' };
-
-export type TestServer = {
-  url: string;
-  host: string;
-  keys: FakeKeyService;
-  metrics: Metrics;
-  logs: string[];
-  close(): Promise<void>;
+export const CREDS = {
+  accessKeyId: 'AKIATUTTITEST0000001',
+  secretAccessKey: 'tutti-test-secret-0000000000000000000001',
+  principal: 'arn:aws:iam::111122223333:user/alice',
 };
+
+export type TestServer = { url: string; host: string; keys: FakeKeyService; metrics: Metrics; logs: string[]; close(): Promise<void> };
 
 export async function startServer(opts: { now?: () => Date; maxBodyBytes?: number } = {}): Promise<TestServer> {
   const keys = new FakeKeyService(REGION, ACCOUNT);
   const metrics = createMetrics('gateway');
   const logs: string[] = [];
-  const app = createKmsApp({
-    keyService: keys, credentials: [CREDS], region: REGION, accountId: ACCOUNT, metrics, log: (l) => logs.push(l), ...opts,
-  });
+  const app = createKmsApp({ keyService: keys, credentials: [CREDS], region: REGION, accountId: ACCOUNT, metrics, log: (l) => logs.push(l), ...opts });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -40,16 +35,18 @@ export async function startServer(opts: { now?: () => Date; maxBodyBytes?: numbe
     keys,
     metrics,
     logs,
-    close: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((err) => (err ? reject(err) : resolve()));
-    }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
   };
 }
 
 export function sdkClient(url: string, extra: Partial<ConstructorParameters<typeof KMSClient>[0]> = {}): KMSClient {
   return new KMSClient({
-    endpoint: url, region: REGION,
+    endpoint: url,
+    region: REGION,
     credentials: { accessKeyId: CREDS.accessKeyId, secretAccessKey: CREDS.secretAccessKey },
     maxAttempts: 1,
     ...extra,
@@ -110,7 +107,10 @@ export async function rawRequest(server: Endpoint, r: RawRequest = {}): Promise<
   if (r.sign !== false) {
     const signer = new SignatureV4({
       credentials: { accessKeyId: r.accessKeyId ?? CREDS.accessKeyId, secretAccessKey: r.secretAccessKey ?? CREDS.secretAccessKey },
-      region: r.region ?? REGION, service: r.service ?? 'kms', sha256: Sha256, applyChecksum: r.contentSha256 ?? true,
+      region: r.region ?? REGION,
+      service: r.service ?? 'kms',
+      sha256: Sha256,
+      applyChecksum: r.contentSha256 ?? true,
     });
     const signed = await signer.sign(
       { method: 'POST', protocol: 'http:', hostname: '127.0.0.1', path: '/', query: {}, headers, body },

@@ -89,7 +89,11 @@ describe('framing', () => {
 
   test('PROTO-13: other paths and methods get a JSON 404, not an HTML page', async () => {
     await withServer(async (s) => {
-      for (const [method, path] of [['GET', '/'], ['POST', '/nope'], ['PUT', '/']] as const) {
+      for (const [method, path] of [
+        ['GET', '/'],
+        ['POST', '/nope'],
+        ['PUT', '/'],
+      ] as const) {
         const res = await fetch(`${s.url}${path}`, { method });
         expect(res.status).toBe(404);
         expectAwsHeaders(res.headers);
@@ -115,9 +119,16 @@ describe('framing', () => {
     const server = await startServer({ maxBodyBytes: 1000 });
     try {
       const body = JSON.stringify({ KeyId: 'x'.repeat(2000) });
-      const chunked = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(body)); c.close(); } });
+      const chunked = new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode(body));
+          c.close();
+        },
+      });
       const res = await fetch(`${server.url}/`, {
-        method: 'POST', body: chunked, duplex: 'half',
+        method: 'POST',
+        body: chunked,
+        duplex: 'half',
         headers: { 'x-amz-target': 'TrentService.DescribeKey', 'content-type': 'application/x-amz-json-1.1' },
       } as RequestInit);
       expect(res.status).toBe(400);
@@ -137,7 +148,10 @@ describe('blobs', () => {
         const res = await rawError(s, { target: 'Sign', body: JSON.stringify({ KeyId: key.keyId, Message: message, SigningAlgorithm: 'ED25519_SHA_512' }) });
         expect([message, res.status, res.body]).toEqual([message, 400, { __type: 'SerializationException' }]);
       }
-      const sig = await rawError(s, { target: 'Verify', body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', Signature: '%%%', SigningAlgorithm: 'ED25519_SHA_512' }) });
+      const sig = await rawError(s, {
+        target: 'Verify',
+        body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', Signature: '%%%', SigningAlgorithm: 'ED25519_SHA_512' }),
+      });
       expect(sig.body).toEqual({ __type: 'SerializationException' });
       expect(s.keys.calls.filter((c) => c.method !== 'createKey')).toHaveLength(0);
     });
@@ -146,55 +160,141 @@ describe('blobs', () => {
   test('SIGN-08/09/10, ED-09: Message is 1–4096 bytes, and its value is never echoed', async () => {
     await withServer(async (s) => {
       const key = await edKey(s);
-      const sign = (bytes: number) => rawRequest(s, {
-        target: 'Sign', body: JSON.stringify({ KeyId: key.keyId, Message: b64(new Uint8Array(bytes).fill(7)), SigningAlgorithm: 'ED25519_SHA_512' }),
-      });
+      const sign = (bytes: number) =>
+        rawRequest(s, {
+          target: 'Sign',
+          body: JSON.stringify({ KeyId: key.keyId, Message: b64(new Uint8Array(bytes).fill(7)), SigningAlgorithm: 'ED25519_SHA_512' }),
+        });
       const ok = await sign(4096);
       expect(ok.status).toBe(200);
       expect(Buffer.from(ok.json!.Signature as string, 'base64')).toHaveLength(64);
       expect(await sign(4097)).toMatchObject({
         status: 400,
-        json: { __type: 'ValidationException', message: "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096" },
+        json: {
+          __type: 'ValidationException',
+          message: "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096",
+        },
       });
       expect(await sign(0)).toMatchObject({
         status: 400,
-        json: { __type: 'ValidationException', message: "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length greater than or equal to 1" },
+        json: {
+          __type: 'ValidationException',
+          message: "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        },
       });
     });
   });
 
-  test('VER-10/11/12: Signature is 1–6144 bytes and described as AWS\'s Java ByteBuffer', async () => {
+  test("VER-10/11/12: Signature is 1–6144 bytes and described as AWS's Java ByteBuffer", async () => {
     await withServer(async (s) => {
       const key = await edKey(s);
-      const verify = (extra: Record<string, unknown>) => rawError(s, {
-        target: 'Verify', body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', SigningAlgorithm: 'ED25519_SHA_512', ...extra }),
-      });
-      expect(await verify({ Signature: '' })).toMatchObject(validation(
-        "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=0 cap=0]' at 'signature' failed to satisfy constraint: Member must have length greater than or equal to 1"));
-      expect(await verify({ Signature: b64(new Uint8Array(6145)) })).toMatchObject(validation(
-        "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=6145 cap=6145]' at 'signature' failed to satisfy constraint: Member must have length less than or equal to 6144"));
-      expect(await verify({})).toMatchObject(validation(
-        "1 validation error detected: Value null at 'signature' failed to satisfy constraint: Member must not be null"));
+      const verify = (extra: Record<string, unknown>) =>
+        rawError(s, { target: 'Verify', body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', SigningAlgorithm: 'ED25519_SHA_512', ...extra }) });
+      expect(await verify({ Signature: '' })).toMatchObject(
+        validation(
+          "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=0 cap=0]' at 'signature' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        ),
+      );
+      expect(await verify({ Signature: b64(new Uint8Array(6145)) })).toMatchObject(
+        validation(
+          "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=6145 cap=6145]' at 'signature' failed to satisfy constraint: Member must have length less than or equal to 6144",
+        ),
+      );
+      expect(await verify({})).toMatchObject(
+        validation("1 validation error detected: Value null at 'signature' failed to satisfy constraint: Member must not be null"),
+      );
     });
   });
 });
 
-describe('validation messages follow AWS\'s template', () => {
+describe("validation messages follow AWS's template", () => {
   const cases: [string, string, Record<string, unknown>, string][] = [
     ['DK-11', 'DescribeKey', {}, "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null"],
-    ['DK-12', 'DescribeKey', { KeyId: '' }, "1 validation error detected: Value '' at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1"],
-    ['DK-13', 'DescribeKey', { KeyId: 'k'.repeat(2049) }, `1 validation error detected: Value '${'k'.repeat(2049)}' at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048`],
-    ['DK-16', 'DescribeKey', { KeyId: MISSING, GrantTokens: Array(11).fill('t') }, `1 validation error detected: Value '[${Array(11).fill('t').join(', ')}]' at 'grantTokens' failed to satisfy constraint: Member must have length less than or equal to 10`],
-    ['LK-04', 'ListKeys', { Limit: 0 }, "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1"],
-    ['LK-05', 'ListKeys', { Limit: 1001 }, "1 validation error detected: Value '1001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000"],
-    ['LK-marker', 'ListKeys', { Marker: '' }, "1 validation error detected: Value '' at 'marker' failed to satisfy constraint: Member must have length greater than or equal to 1"],
-    ['SIGN-11', 'Sign', { KeyId: MISSING, SigningAlgorithm: 'ED25519_SHA_512' }, "1 validation error detected: Value null at 'message' failed to satisfy constraint: Member must not be null"],
-    ['SIGN-13', 'Sign', { Message: 'aGk=' }, "2 validation errors detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null; Value null at 'signingAlgorithm' failed to satisfy constraint: Member must not be null"],
-    ['CK-15', 'CreateKey', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Description: 'd'.repeat(8193) }, `1 validation error detected: Value '${'d'.repeat(8193)}' at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192`],
-    ['CK-19', 'CreateKey', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Tags: [{ TagKey: 'k'.repeat(129), TagValue: 'v' }] }, `1 validation error detected: Value '${'k'.repeat(129)}' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length less than or equal to 128`],
-    ['TG-08', 'CreateKey', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Tags: [{ TagKey: 'a', TagValue: '' }, { TagKey: 'b', TagValue: 'v'.repeat(257) }] }, `1 validation error detected: Value '${'v'.repeat(257)}' at 'tags.2.member.tagValue' failed to satisfy constraint: Member must have length less than or equal to 256`],
-    ['tag-missing', 'CreateKey', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Tags: [{ TagKey: 'a' }] }, "1 validation error detected: Value null at 'tags.1.member.tagValue' failed to satisfy constraint: Member must not be null"],
-    ['policy-pattern', 'CreateKey', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Policy: '{"a":"\u0100"}' }, "1 validation error detected: Value '{\"a\":\"\u0100\"}' at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"],
+    [
+      'DK-12',
+      'DescribeKey',
+      { KeyId: '' },
+      "1 validation error detected: Value '' at 'keyId' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    ],
+    [
+      'DK-13',
+      'DescribeKey',
+      { KeyId: 'k'.repeat(2049) },
+      `1 validation error detected: Value '${'k'.repeat(2049)}' at 'keyId' failed to satisfy constraint: Member must have length less than or equal to 2048`,
+    ],
+    [
+      'DK-16',
+      'DescribeKey',
+      { KeyId: MISSING, GrantTokens: Array(11).fill('t') },
+      `1 validation error detected: Value '[${Array(11).fill('t').join(', ')}]' at 'grantTokens' failed to satisfy constraint: Member must have length less than or equal to 10`,
+    ],
+    [
+      'LK-04',
+      'ListKeys',
+      { Limit: 0 },
+      "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    ],
+    [
+      'LK-05',
+      'ListKeys',
+      { Limit: 1001 },
+      "1 validation error detected: Value '1001' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 1000",
+    ],
+    [
+      'LK-marker',
+      'ListKeys',
+      { Marker: '' },
+      "1 validation error detected: Value '' at 'marker' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    ],
+    [
+      'SIGN-11',
+      'Sign',
+      { KeyId: MISSING, SigningAlgorithm: 'ED25519_SHA_512' },
+      "1 validation error detected: Value null at 'message' failed to satisfy constraint: Member must not be null",
+    ],
+    [
+      'SIGN-13',
+      'Sign',
+      { Message: 'aGk=' },
+      "2 validation errors detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null; Value null at 'signingAlgorithm' failed to satisfy constraint: Member must not be null",
+    ],
+    [
+      'CK-15',
+      'CreateKey',
+      { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Description: 'd'.repeat(8193) },
+      `1 validation error detected: Value '${'d'.repeat(8193)}' at 'description' failed to satisfy constraint: Member must have length less than or equal to 8192`,
+    ],
+    [
+      'CK-19',
+      'CreateKey',
+      { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Tags: [{ TagKey: 'k'.repeat(129), TagValue: 'v' }] },
+      `1 validation error detected: Value '${'k'.repeat(129)}' at 'tags.1.member.tagKey' failed to satisfy constraint: Member must have length less than or equal to 128`,
+    ],
+    [
+      'TG-08',
+      'CreateKey',
+      {
+        KeySpec: 'ECC_NIST_EDWARDS25519',
+        KeyUsage: 'SIGN_VERIFY',
+        Tags: [
+          { TagKey: 'a', TagValue: '' },
+          { TagKey: 'b', TagValue: 'v'.repeat(257) },
+        ],
+      },
+      `1 validation error detected: Value '${'v'.repeat(257)}' at 'tags.2.member.tagValue' failed to satisfy constraint: Member must have length less than or equal to 256`,
+    ],
+    [
+      'tag-missing',
+      'CreateKey',
+      { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Tags: [{ TagKey: 'a' }] },
+      "1 validation error detected: Value null at 'tags.1.member.tagValue' failed to satisfy constraint: Member must not be null",
+    ],
+    [
+      'policy-pattern',
+      'CreateKey',
+      { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY', Policy: '{"a":"\u0100"}' },
+      '1 validation error detected: Value \'{"a":"\u0100"}\' at \'policy\' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+',
+    ],
   ];
   test.each(cases)('%s: %s', async (_id, target, body, message) => {
     await withServer(async (s) => {
@@ -206,11 +306,36 @@ describe('validation messages follow AWS\'s template', () => {
   });
 
   const enums: [string, string, Record<string, unknown>, string][] = [
-    ['SIGN-18', 'Sign', { KeyId: MISSING, Message: 'aGk=', SigningAlgorithm: 'FOO' }, "1 validation error detected: Value 'FOO' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: ["],
-    ['EXT-12', 'Sign', { KeyId: MISSING, Message: 'aGk=', SigningAlgorithm: 'ECDSA_SHA3_256' }, "1 validation error detected: Value 'ECDSA_SHA3_256' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: ["],
-    ['SIGN-19', 'Sign', { KeyId: MISSING, Message: 'aGk=', SigningAlgorithm: 'ED25519_SHA_512', MessageType: 'INVALID' }, "1 validation error detected: Value 'INVALID' at 'messageType' failed to satisfy constraint: Member must satisfy enum value set: ["],
-    ['CK-09', 'CreateKey', { KeySpec: 'HMAC_random', KeyUsage: 'SIGN_VERIFY' }, "1 validation error detected: Value 'HMAC_random' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: ["],
-    ['CK-10', 'CreateKey', { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'RANDOM' }, "1 validation error detected: Value 'RANDOM' at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: ["],
+    [
+      'SIGN-18',
+      'Sign',
+      { KeyId: MISSING, Message: 'aGk=', SigningAlgorithm: 'FOO' },
+      "1 validation error detected: Value 'FOO' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [",
+    ],
+    [
+      'EXT-12',
+      'Sign',
+      { KeyId: MISSING, Message: 'aGk=', SigningAlgorithm: 'ECDSA_SHA3_256' },
+      "1 validation error detected: Value 'ECDSA_SHA3_256' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [",
+    ],
+    [
+      'SIGN-19',
+      'Sign',
+      { KeyId: MISSING, Message: 'aGk=', SigningAlgorithm: 'ED25519_SHA_512', MessageType: 'INVALID' },
+      "1 validation error detected: Value 'INVALID' at 'messageType' failed to satisfy constraint: Member must satisfy enum value set: [",
+    ],
+    [
+      'CK-09',
+      'CreateKey',
+      { KeySpec: 'HMAC_random', KeyUsage: 'SIGN_VERIFY' },
+      "1 validation error detected: Value 'HMAC_random' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [",
+    ],
+    [
+      'CK-10',
+      'CreateKey',
+      { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'RANDOM' },
+      "1 validation error detected: Value 'RANDOM' at 'keyUsage' failed to satisfy constraint: Member must satisfy enum value set: [",
+    ],
   ];
   test.each(enums)('%s: %s enum', async (_id, target, body, prefix) => {
     await withServer(async (s) => {
@@ -236,15 +361,36 @@ describe('validation messages follow AWS\'s template', () => {
 describe('CreateKey request rules', () => {
   const base = { KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' };
   const cases: [string, Record<string, unknown>, string, string | undefined][] = [
-    ['CK-05', { ...base, CustomerMasterKeySpec: 'ECC_SECG_P256K1' }, 'ValidationException', 'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.'],
-    ['CK-06', { KeySpec: 'ECC_NIST_EDWARDS25519' }, 'ValidationException', 'You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.'],
+    [
+      'CK-05',
+      { ...base, CustomerMasterKeySpec: 'ECC_SECG_P256K1' },
+      'ValidationException',
+      'You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.',
+    ],
+    [
+      'CK-06',
+      { KeySpec: 'ECC_NIST_EDWARDS25519' },
+      'ValidationException',
+      'You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.',
+    ],
     ['CK-13', { ...base, Origin: 'EXTERNAL' }, 'UnsupportedOperationException', undefined],
     ['CK-14', { ...base, MultiRegion: true }, 'UnsupportedOperationException', undefined],
     ['custom key store', { ...base, CustomKeyStoreId: 'cks-1' }, 'UnsupportedOperationException', undefined],
     ['CK-16', { ...base, Tags: [{ TagKey: 'aws:x', TagValue: 'v' }] }, 'TagException', 'Tags beginning with aws: are reserved'],
     ['CK-17', { ...base, Tags: [{ TagKey: 'AWS:x', TagValue: 'v' }] }, 'TagException', 'Tags beginning with aws: are reserved'],
     ['CK-18', { ...base, Tags: Array.from({ length: 51 }, (_, i) => ({ TagKey: `t${i}`, TagValue: '' })) }, 'TagException', 'Too many tags'],
-    ['TG-09', { ...base, Tags: [{ TagKey: 'a', TagValue: '1' }, { TagKey: 'a', TagValue: '2' }] }, 'TagException', 'Duplicate tag keys'],
+    [
+      'TG-09',
+      {
+        ...base,
+        Tags: [
+          { TagKey: 'a', TagValue: '1' },
+          { TagKey: 'a', TagValue: '2' },
+        ],
+      },
+      'TagException',
+      'Duplicate tag keys',
+    ],
     ['CK-20', { ...base, Policy: '{not json' }, 'MalformedPolicyDocumentException', undefined],
   ];
   test.each(cases)('%s', async (_id, body, type, message) => {
@@ -263,7 +409,10 @@ describe('CreateKey request rules', () => {
       const res = await rawError(s, { target: 'CreateKey', body: '{}' });
       expect(res.body!.__type).toBe('UnsupportedOperationException');
       expect(s.keys.calls[0]!.args).toMatchObject({ keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', description: '', tags: [] });
-      const deprecated = await rawRequest(s, { target: 'CreateKey', body: JSON.stringify({ CustomerMasterKeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' }) });
+      const deprecated = await rawRequest(s, {
+        target: 'CreateKey',
+        body: JSON.stringify({ CustomerMasterKeySpec: 'ECC_SECG_P256K1', KeyUsage: 'SIGN_VERIFY' }),
+      });
       expect(deprecated.json!.__type).toBe('UnsupportedOperationException');
       expect(s.keys.calls[1]!.args).toMatchObject({ keySpec: 'ECC_SECG_P256K1', keyUsage: 'SIGN_VERIFY' });
     });
@@ -274,11 +423,21 @@ describe('CreateKey request rules', () => {
       const policy = JSON.stringify({ Version: '2012-10-17', Statement: [] }, null, 2);
       const res = await rawRequest(s, {
         target: 'CreateKey',
-        body: JSON.stringify({ ...base, Policy: policy, Description: 'd', Tags: [{ TagKey: 'tutti:parties', TagValue: 'p1,p2,p3' }], BypassPolicyLockoutSafetyCheck: true }),
+        body: JSON.stringify({
+          ...base,
+          Policy: policy,
+          Description: 'd',
+          Tags: [{ TagKey: 'tutti:parties', TagValue: 'p1,p2,p3' }],
+          BypassPolicyLockoutSafetyCheck: true,
+        }),
       });
       expect(res.status).toBe(200);
       expect(s.keys.calls[0]!.args).toEqual({
-        keySpec: 'ECC_NIST_EDWARDS25519', keyUsage: 'SIGN_VERIFY', description: 'd', tags: [{ TagKey: 'tutti:parties', TagValue: 'p1,p2,p3' }], policy,
+        keySpec: 'ECC_NIST_EDWARDS25519',
+        keyUsage: 'SIGN_VERIFY',
+        description: 'd',
+        tags: [{ TagKey: 'tutti:parties', TagValue: 'p1,p2,p3' }],
+        policy,
         bypassPolicyLockoutSafetyCheck: true,
       });
       expect(res.json!.KeyMetadata).toMatchObject({ Description: 'd', KeyState: 'Enabled', Enabled: true });
@@ -287,23 +446,26 @@ describe('CreateKey request rules', () => {
 });
 
 describe('errors from the KeyService', () => {
-  test('DK-05/07: unknown and malformed key ids are NotFoundException with AWS\'s message', async () => {
+  test("DK-05/07: unknown and malformed key ids are NotFoundException with AWS's message", async () => {
     await withServer(async (s) => {
       expect(await rawError(s, { body: JSON.stringify({ KeyId: MISSING }) })).toMatchObject({
-        status: 400, body: { __type: 'NotFoundException', message: `Key 'arn:aws:kms:${REGION}:${ACCOUNT}:key/${MISSING}' does not exist` },
+        status: 400,
+        body: { __type: 'NotFoundException', message: `Key 'arn:aws:kms:${REGION}:${ACCOUNT}:key/${MISSING}' does not exist` },
       });
-      expect(await rawError(s, { target: 'Sign', body: JSON.stringify({ KeyId: 'fake-key-id', Message: 'aGk=', SigningAlgorithm: 'ED25519_SHA_512' }) })).toMatchObject({
-        status: 400, body: { __type: 'NotFoundException', message: "Invalid keyId 'fake-key-id'" },
-      });
+      expect(
+        await rawError(s, { target: 'Sign', body: JSON.stringify({ KeyId: 'fake-key-id', Message: 'aGk=', SigningAlgorithm: 'ED25519_SHA_512' }) }),
+      ).toMatchObject({ status: 400, body: { __type: 'NotFoundException', message: "Invalid keyId 'fake-key-id'" } });
     });
   });
 
   test('SIGN-22/23, ED-08: Disabled, PendingDeletion and a wrong algorithm keep their type and message', async () => {
     await withServer(async (s) => {
       const key = await edKey(s);
-      const sign = (alg = 'ED25519_SHA_512') => rawError(s, { target: 'Sign', body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', SigningAlgorithm: alg }) });
+      const sign = (alg = 'ED25519_SHA_512') =>
+        rawError(s, { target: 'Sign', body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', SigningAlgorithm: alg }) });
       expect(await sign('ECDSA_SHA_256')).toMatchObject({
-        status: 400, body: { __type: 'InvalidKeyUsageException', message: 'Algorithm ECDSA_SHA_256 is incompatible with key spec ECC_NIST_EDWARDS25519.' },
+        status: 400,
+        body: { __type: 'InvalidKeyUsageException', message: 'Algorithm ECDSA_SHA_256 is incompatible with key spec ECC_NIST_EDWARDS25519.' },
       });
       s.keys.setState(key.keyId, 'Disabled');
       expect(await sign()).toMatchObject({ status: 400, body: { __type: 'DisabledException', message: `${key.arn} is disabled.` } });
@@ -316,7 +478,8 @@ describe('errors from the KeyService', () => {
     await withServer(async (s) => {
       const key = await edKey(s);
       const res = await rawRequest(s, {
-        target: 'Verify', body: JSON.stringify({ KeyId: key.keyId, Message: b64('hello'), Signature: b64(new Uint8Array(64)), SigningAlgorithm: 'ED25519_SHA_512' }),
+        target: 'Verify',
+        body: JSON.stringify({ KeyId: key.keyId, Message: b64('hello'), Signature: b64(new Uint8Array(64)), SigningAlgorithm: 'ED25519_SHA_512' }),
       });
       expect(res.status).toBe(400);
       expect(res.text).toBe('{"__type":"KMSInvalidSignatureException"}');
@@ -330,7 +493,8 @@ describe('errors from the KeyService', () => {
       const res = await rawError(s, { body: JSON.stringify({ KeyId: MISSING }) });
       expect(res.status).toBe(500);
       expect(res.body).toEqual({
-        __type: 'KMSInternalException', message: 'The request was rejected because an internal exception occurred. The request can be retried.',
+        __type: 'KMSInternalException',
+        message: 'The request was rejected because an internal exception occurred. The request can be retried.',
       });
       expectAwsHeaders(res.headers);
       expect(s.logs.join('\n')).toContain('disk I/O error');
@@ -344,13 +508,15 @@ describe('errors from the KeyService', () => {
 
   test('DependencyTimeoutException is 503 and KeyUnavailableException 500, messages kept', async () => {
     await withServer(async (s) => {
-      s.keys.fault = dependencyTimeout('Sign timed out waiting for the key\'s parties.');
+      s.keys.fault = dependencyTimeout("Sign timed out waiting for the key's parties.");
       expect(await rawError(s, { body: JSON.stringify({ KeyId: MISSING }) })).toMatchObject({
-        status: 503, body: { __type: 'DependencyTimeoutException', message: 'Sign timed out waiting for the key\'s parties.' },
+        status: 503,
+        body: { __type: 'DependencyTimeoutException', message: "Sign timed out waiting for the key's parties." },
       });
       s.keys.fault = keyUnavailable('Only 1 of 3 parties are reachable.');
       expect(await rawError(s, { body: JSON.stringify({ KeyId: MISSING }) })).toMatchObject({
-        status: 500, body: { __type: 'KeyUnavailableException', message: 'Only 1 of 3 parties are reachable.' },
+        status: 500,
+        body: { __type: 'KeyUnavailableException', message: 'Only 1 of 3 parties are reachable.' },
       });
     });
   });
@@ -372,14 +538,21 @@ describe('Sign and Verify members settled by the front end', () => {
       const signature = signed.json!.Signature as string;
       for (const target of ['Sign', 'Verify']) {
         const res = await rawError(s, {
-          target, body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', Signature: signature, SigningAlgorithm: 'ED25519_SHA_512', DryRun: true }),
+          target,
+          body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', Signature: signature, SigningAlgorithm: 'ED25519_SHA_512', DryRun: true }),
         });
-        expect(res).toMatchObject({ status: 400, body: { __type: 'DryRunOperationException', message: 'The request would have succeeded, but the DryRun option is set.' } });
+        expect(res).toMatchObject({
+          status: 400,
+          body: { __type: 'DryRunOperationException', message: 'The request would have succeeded, but the DryRun option is set.' },
+        });
         expect(s.keys.calls.at(-1)!.args).toMatchObject({ dryRun: true });
       }
       expect(s.keys.signatures).toBe(1);
       // A dry run that would fail answers the failure.
-      const bad = await rawError(s, { target: 'Sign', body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', SigningAlgorithm: 'ED448_SHAKE_256', DryRun: true }) });
+      const bad = await rawError(s, {
+        target: 'Sign',
+        body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', SigningAlgorithm: 'ED448_SHAKE_256', DryRun: true }),
+      });
       expect(bad.body!.__type).toBe('InvalidKeyUsageException');
       // DryRun:false is an ordinary call.
       await rawRequest(s, { target: 'Sign', body: JSON.stringify({ KeyId: key.keyId, Message: 'aGk=', SigningAlgorithm: 'ED25519_SHA_512', DryRun: false }) });
@@ -390,7 +563,10 @@ describe('Sign and Verify members settled by the front end', () => {
 
   test('SIGN-20: MessageType EXTERNAL_MU (ML-DSA only) is ValidationException', async () => {
     await withServer(async (s) => {
-      const res = await rawError(s, { target: 'Sign', body: JSON.stringify({ KeyId: MISSING, Message: 'aGk=', MessageType: 'EXTERNAL_MU', SigningAlgorithm: 'ED25519_SHA_512' }) });
+      const res = await rawError(s, {
+        target: 'Sign',
+        body: JSON.stringify({ KeyId: MISSING, Message: 'aGk=', MessageType: 'EXTERNAL_MU', SigningAlgorithm: 'ED25519_SHA_512' }),
+      });
       expect(res.status).toBe(400);
       expect(res.body!.__type).toBe('ValidationException');
       expect(s.keys.calls).toHaveLength(0);
@@ -400,7 +576,10 @@ describe('Sign and Verify members settled by the front end', () => {
   test('DIGEST reaches the service, which decides (ED-03: Ed25519 is RAW only)', async () => {
     await withServer(async (s) => {
       const key = await edKey(s);
-      const res = await rawError(s, { target: 'Sign', body: JSON.stringify({ KeyId: key.keyId, Message: b64(new Uint8Array(64)), MessageType: 'DIGEST', SigningAlgorithm: 'ED25519_SHA_512' }) });
+      const res = await rawError(s, {
+        target: 'Sign',
+        body: JSON.stringify({ KeyId: key.keyId, Message: b64(new Uint8Array(64)), MessageType: 'DIGEST', SigningAlgorithm: 'ED25519_SHA_512' }),
+      });
       expect(res.body!.__type).toBe('ValidationException');
       expect(s.keys.calls.at(-1)!.args).toMatchObject({ messageType: 'DIGEST' });
     });
@@ -408,7 +587,7 @@ describe('Sign and Verify members settled by the front end', () => {
 });
 
 describe('health and metrics', () => {
-  test('GET /healthz answers, GET /metrics exposes this app\'s registry only', async () => {
+  test("GET /healthz answers, GET /metrics exposes this app's registry only", async () => {
     const a = await startServer();
     const b = await startServer();
     try {
@@ -454,9 +633,16 @@ describe('health and metrics', () => {
     expect(p).toContain('tutti_protocol_aborts_total{protocol="frost-ed448/dkg",kind="invalid-share",component="party"} 1');
     expect(p).toContain('tutti_protocol_session_rounds_count{component="party",protocol="frost-ed448/dkg"} 1');
     expect((await gateway.registry.getMetricsAsJSON()).map((m) => m.name).sort()).toEqual([
-      'tutti_kms_request_duration_seconds', 'tutti_kms_requests_total', 'tutti_party_connected', 'tutti_party_consume_batch_sessions', 'tutti_policy_decisions_total',
+      'tutti_kms_request_duration_seconds',
+      'tutti_kms_requests_total',
+      'tutti_party_connected',
+      'tutti_party_consume_batch_sessions',
+      'tutti_policy_decisions_total',
       'tutti_protocol_aborts_total',
-      'tutti_protocol_session_duration_seconds', 'tutti_protocol_session_rounds', 'tutti_relayed_bytes_total', 'tutti_relayed_envelopes_total',
+      'tutti_protocol_session_duration_seconds',
+      'tutti_protocol_session_rounds',
+      'tutti_relayed_bytes_total',
+      'tutti_relayed_envelopes_total',
     ]);
   });
 });

@@ -11,7 +11,15 @@ import { BanStore, type Ban } from '../../../services/storage/ban-store.ts';
 import { bansAfterRefresh } from '../../../services/party/refresh.ts';
 
 const KEY = '11111111-2222-4333-8444-555555555555';
-const ban = (peerIndex: number, peerId: string): Ban => ({ keyId: KEY, peerIndex, peerId, shareVersion: 1, session: 'ab'.repeat(32), reason: '[ban] test', bannedAt: 1000 + peerIndex });
+const ban = (peerIndex: number, peerId: string): Ban => ({
+  keyId: KEY,
+  peerIndex,
+  peerId,
+  shareVersion: 1,
+  session: 'ab'.repeat(32),
+  reason: '[ban] test',
+  bannedAt: 1000 + peerIndex,
+});
 
 describe('bansAfterRefresh', () => {
   // A 2-of-5 key; this party banned party 2 and party 5.
@@ -40,7 +48,7 @@ describe('BanStore.replaceKey', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('replaces one key\'s bans, leaves other keys alone, and rolls back with the transaction around it', () => {
+  test("replaces one key's bans, leaves other keys alone, and rolls back with the transaction around it", () => {
     const store = new BanStore(db);
     const other = '99999999-2222-4333-8444-555555555555';
     store.ban(ban(2, 'party-2'));
@@ -49,7 +57,12 @@ describe('BanStore.replaceKey', () => {
     store.replaceKey(KEY, [{ ...ban(5, 'party-5'), peerIndex: 3 }]);
     expect(store.ofKey(KEY)).toEqual([{ ...ban(5, 'party-5'), peerIndex: 3 }]);
     expect(store.ofKey(other)).toHaveLength(1);
-    expect(() => store.transaction(() => { store.replaceKey(KEY, []); throw new Error('activation failed'); })).toThrow('activation failed');
+    expect(() =>
+      store.transaction(() => {
+        store.replaceKey(KEY, []);
+        throw new Error('activation failed');
+      }),
+    ).toThrow('activation failed');
     expect(store.ofKey(KEY)).toEqual([{ ...ban(5, 'party-5'), peerIndex: 3 }]);
   });
 });

@@ -15,7 +15,9 @@ import { KEY_SPEC, makeHarness, type Harness } from '../../support/party-harness
 const KEY = '4a0e0d0c-0b0a-4908-8706-050403020100';
 /** What the client asked for: only "hello …" may be signed. */
 const asked = {
-  policyLanguage: 'tutti-signing-policy/1', keyBinding: { keySpec: KEY_SPEC }, defaultEffect: 'deny',
+  policyLanguage: 'tutti-signing-policy/1',
+  keyBinding: { keySpec: KEY_SPEC },
+  defaultEffect: 'deny',
   rules: [{ id: 'hello', effect: 'allow', conditions: { messageType: { in: ['RAW'] }, format: { kind: 'raw', utf8Pattern: '^hello' } } }],
 };
 let h: Harness;
@@ -29,7 +31,10 @@ beforeAll(async () => {
   const results = await h.dkg(KEY, defaultSigningPolicy(KEY_SPEC, ['ED25519_SHA_512']));
   receipts = [...results.values()].map((r) => r.receipt!).sort((a, b) => a.partyId.localeCompare(b.partyId));
 });
-afterAll(() => { h.close(); rmSync(dir, { recursive: true, force: true }); });
+afterAll(() => {
+  h.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('creation receipts', () => {
   test('every party signs the same facts, which verify offline under the pinned party keys', () => {
@@ -42,10 +47,7 @@ describe('creation receipts', () => {
 
   test('M4: a client that asked for its own policy and threshold sees that the key was not made with them', () => {
     const { problems } = verifyAttestation(receipts, { pinned: h.allowlist, policyHash: policyHash(asked), minThreshold: 3 });
-    expect(problems).toEqual([
-      `signing policy hash ${receipts[0]!.policyHash}, expected ${policyHash(asked)}`,
-      'threshold 2, below the minimum 3',
-    ]);
+    expect(problems).toEqual([`signing policy hash ${receipts[0]!.policyHash}, expected ${policyHash(asked)}`, 'threshold 2, below the minimum 3']);
   });
 
   test('a receipt altered by the gateway, or from a party the client does not pin, does not verify', () => {
@@ -53,9 +55,9 @@ describe('creation receipts', () => {
     expect(verifyAttestation(altered, { pinned: h.allowlist }).problems).toContain("party-1's signature does not verify under its pinned key");
     const stranger = publicIdentity(generateIdentity('party-2'));
     const pinned = h.allowlist.map((p) => (p.partyId === 'party-2' ? stranger : p));
-    expect(verifyAttestation(receipts, { pinned }).problems).toEqual(expect.arrayContaining([
-      "party-2's signature does not verify under its pinned key", 'party party-2 of the key has other keys than the pinned ones',
-    ]));
+    expect(verifyAttestation(receipts, { pinned }).problems).toEqual(
+      expect.arrayContaining(["party-2's signature does not verify under its pinned key", 'party party-2 of the key has other keys than the pinned ones']),
+    );
     expect(verifyAttestation(receipts.slice(0, 2), { pinned: h.allowlist }).problems).toEqual(['no valid receipt from party party-3']);
   });
 

@@ -8,7 +8,9 @@ import { makeHarness, sleep, until, type Harness } from '../../support/party-har
 const WAIT_MS = 400;
 let h: Harness;
 
-beforeAll(() => { h = makeHarness({ deletionWaitMs: WAIT_MS }); });
+beforeAll(() => {
+  h = makeHarness({ deletionWaitMs: WAIT_MS });
+});
 afterAll(() => h.close());
 
 const held = (keyId: string) => h.ids.map((id) => h.nodes.get(id)!.shares.activeVersion(keyId));
@@ -28,7 +30,12 @@ describe('deleting a share', () => {
     expect(h.ids.some((p) => confirmed(p, keyId))).toBe(false);
     expect(h.nodes.get('party-1')!.logs.join('\n')).toMatch(/refused to delete key .*no deletion record/);
     expect(h.nodes.get('party-2')!.logs.join('\n')).toMatch(/signature does not verify under the pinned coordinator key/);
-    expect(h.nodes.get('party-2')!.policyStore.auditLog().some((a) => a.event === 'key-deletion-refused')).toBe(true);
+    expect(
+      h.nodes
+        .get('party-2')!
+        .policyStore.auditLog()
+        .some((a) => a.event === 'key-deletion-refused'),
+    ).toBe(true);
   });
 
   test('a signed record is waited out by the party itself, and a signed cancel within the wait keeps the share', async () => {
@@ -39,13 +46,22 @@ describe('deleting a share', () => {
     for (const p of h.ids) h.deliver(p, { type: 'delete-key', keyId, due: true, record });
     await sleep(50);
     expect(held(keyId)).toEqual([1, 1, 1]);
-    expect(h.nodes.get('party-1')!.policyStore.auditLog().filter((a) => a.keyId === keyId).map((a) => a.event)).toContain('key-deletion-requested');
+    expect(
+      h.nodes
+        .get('party-1')!
+        .policyStore.auditLog()
+        .filter((a) => a.keyId === keyId)
+        .map((a) => a.event),
+    ).toContain('key-deletion-requested');
     h.deliver('party-1', { type: 'cancel-key-deletion', keyId, cancel: h.cancel(keyId) });
     await until(() => confirmed('party-2', keyId) && confirmed('party-3', keyId), 100_000);
     expect(held(keyId)).toEqual([1, undefined, undefined]);
     await sleep(WAIT_MS);
     expect(held(keyId)).toEqual([1, undefined, undefined]);
-    const audit = h.nodes.get('party-2')!.policyStore.auditLog().filter((a) => a.keyId === keyId);
+    const audit = h.nodes
+      .get('party-2')!
+      .policyStore.auditLog()
+      .filter((a) => a.keyId === keyId);
     expect(audit.map((a) => a.event)).toEqual(['policy-bind', 'key-deletion-requested', 'key-deleted']);
     expect(audit[2]!.code).toBe('SIGNED_DELETION_RECORD');
   });

@@ -11,7 +11,8 @@ describe('FaultInjection', () => {
   test('a stall point silences that session from then on and logs the line the e2e tests look for', () => {
     const logs: string[] = [];
     const f = new FaultInjection({ partyId: 'party-3', log: (l) => logs.push(l), stallAt: ['dkg:2'] });
-    const a = {}, b = {};
+    const a = {},
+      b = {};
     expect(f.silences(a, 'dkg', [env(1, 0)])).toBe(false);
     expect(f.silences(a, 'sign', [env(2, 0)])).toBe(false);
     expect(f.silences(a, 'dkg', [env(2, 0)])).toBe(true);

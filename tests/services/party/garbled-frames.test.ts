@@ -32,7 +32,10 @@ import type { CoordinatorToParty, EnvelopeMessage, PartyToCoordinator } from '..
 import { nodeVerify } from '../../protocols/dkls23/session-fixtures.ts';
 
 const KEY = '5a1e0b0e-7c3d-4e2f-9a8b-0c1d2e3f4a5b';
-const members = new Map([[1, 'party-1'], [2, 'party-2']]);
+const members = new Map([
+  [1, 'party-1'],
+  [2, 'party-2'],
+]);
 
 describe('frame triage (services/party/frame-triage.ts)', () => {
   test('inauthentic, undecodable and replayed frames are dropped; an authentic envelope that does not decode names its sender', () => {
@@ -75,17 +78,23 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
     const ids = ['party-1', 'party-2'].map((p) => generateIdentity(p));
     const allowlist = ids.map(publicIdentity);
     const deliver = (partyId: string, msg: CoordinatorToParty) => setImmediate(() => parties.get(partyId)!.handle(msg));
-    runner = new SessionRunner({
-      isConnected: () => true,
-      send: (partyId: string, msg: CoordinatorToParty) => {
-        if (partyId === 'party-1' && msg.type === 'envelope' && msg.from === 2 && inject) {
-          for (const g of inject(msg)) deliver(partyId, g);
-          if (replaceReal) { undelivered.push(msg); return true; }
-        }
-        deliver(partyId, msg);
-        return true;
+    runner = new SessionRunner(
+      {
+        isConnected: () => true,
+        send: (partyId: string, msg: CoordinatorToParty) => {
+          if (partyId === 'party-1' && msg.type === 'envelope' && msg.from === 2 && inject) {
+            for (const g of inject(msg)) deliver(partyId, g);
+            if (replaceReal) {
+              undelivered.push(msg);
+              return true;
+            }
+          }
+          deliver(partyId, msg);
+          return true;
+        },
       },
-    }, { roundTimeoutMs: 1500 });
+      { roundTimeoutMs: 1500 },
+    );
     for (const identity of ids) {
       const id = identity.partyId;
       const db = openDatabase(join(dir, id, 'shares.db'));
@@ -93,34 +102,68 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
       const masterKey = masterKeyFromBytes(randomBytes(32));
       const banStore = new BanStore(db);
       bans.set(id, banStore);
-      parties.set(id, new Party({
-        identity, allowlist, shares: new ShareStore(db, masterKey), consumed: new ConsumedStore(db),
-        policies: new PolicyGate({ store: new PolicyStore(db, masterKey) }), bans: banStore,
-        send: (msg) => { sent.push({ party: id, msg }); setImmediate(() => runner.onMessage(id, msg)); },
-        log: (line) => logs.push(line), ...(host ? { sessionHost: host } : {}),
-        ...(id === 'party-2' ? { faults: new FaultInjection({ partyId: id, log: (line) => logs.push(line), tamperAt: tamper2 }) } : {}),
-      }));
+      parties.set(
+        id,
+        new Party({
+          identity,
+          allowlist,
+          shares: new ShareStore(db, masterKey),
+          consumed: new ConsumedStore(db),
+          policies: new PolicyGate({ store: new PolicyStore(db, masterKey) }),
+          bans: banStore,
+          send: (msg) => {
+            sent.push({ party: id, msg });
+            setImmediate(() => runner.onMessage(id, msg));
+          },
+          log: (line) => logs.push(line),
+          ...(host ? { sessionHost: host } : {}),
+          ...(id === 'party-2' ? { faults: new FaultInjection({ partyId: id, log: (line) => logs.push(line), tamperAt: tamper2 }) } : {}),
+        }),
+      );
     }
     const policy = defaultSigningPolicy('ECC_SECG_P256K1', ['ECDSA_SHA_256']);
-    const out = await runner.run('dkls23-secp256k1/dkg', members, (session) => ({
-      type: 'open', kind: 'dkg', session, keyId: KEY, keySpec: 'ECC_SECG_P256K1', protocol: 'dkls23-secp256k1', threshold: 2,
-      parties: ['party-1', 'party-2'], policy,
-    }), { roundTimeoutMs: 60_000 });
+    const out = await runner.run(
+      'dkls23-secp256k1/dkg',
+      members,
+      (session) => ({
+        type: 'open',
+        kind: 'dkg',
+        session,
+        keyId: KEY,
+        keySpec: 'ECC_SECG_P256K1',
+        protocol: 'dkls23-secp256k1',
+        threshold: 2,
+        parties: ['party-1', 'party-2'],
+        policy,
+      }),
+      { roundTimeoutMs: 60_000 },
+    );
     publicKey = (out.get(1) as { publicKey: string }).publicKey;
   }, 120_000);
 
   afterAll(async () => {
-    if (env === undefined) delete process.env.TUTTI_DKLS_SIGN_IN_WORKER; else process.env.TUTTI_DKLS_SIGN_IN_WORKER = env;
+    if (env === undefined) delete process.env.TUTTI_DKLS_SIGN_IN_WORKER;
+    else process.env.TUTTI_DKLS_SIGN_IN_WORKER = env;
     await host?.close();
     for (const db of dbs) db.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   const message = (i: number) => Buffer.from(`garbled frames ${i}`);
-  const sign = (i: number) => runner.run('dkls23-secp256k1/sign', members, (session) => ({
-    type: 'open', kind: 'sign', session, keyId: KEY, signers: [1, 2],
-    request: { message: message(i).toString('base64'), messageType: 'RAW', signingAlgorithm: 'ECDSA_SHA_256', caller: { accessKeyId: 'AKIA', principal: 'p' } },
-  }));
+  const sign = (i: number) =>
+    runner.run('dkls23-secp256k1/sign', members, (session) => ({
+      type: 'open',
+      kind: 'sign',
+      session,
+      keyId: KEY,
+      signers: [1, 2],
+      request: {
+        message: message(i).toString('base64'),
+        messageType: 'RAW',
+        signingAlgorithm: 'ECDSA_SHA_256',
+        caller: { accessKeyId: 'AKIA', principal: 'p' },
+      },
+    }));
   const signatureOf = (out: Map<number, unknown>) => Buffer.from((out.get(1) as { signature: string }).signature, 'base64');
 
   const flipped = (msg: EnvelopeMessage, at: number): EnvelopeMessage => {
@@ -176,7 +219,9 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
     }
     // A signed broadcast of the other session opens and is dropped as another session's; a sealed
     // p2p frame of it cannot even open here, since it was sealed to that session's keys.
-    expect(logs.filter((l) => l.includes('dropped')).join('\n')).toMatch(/dropped (an envelope of another session|an inauthentic or undecodable frame: no session key)/);
+    expect(logs.filter((l) => l.includes('dropped')).join('\n')).toMatch(
+      /dropped (an envelope of another session|an inauthentic or undecodable frame: no session key)/,
+    );
   });
 
   test('authentic garbage bans the peer, and the ban stops every concurrent session with it before round 3 leaves (F5)', async () => {
@@ -196,14 +241,21 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
     // because of that ban; none of them sent anything after its round 2 (R1 broadcast, R2 p2p).
     const sessions = new Set(sent.flatMap(({ msg }) => (msg.type === 'envelope' ? [msg.session] : [])));
     expect(sessions.size).toBe(3);
-    const aborts = sent.filter(({ party, msg }) => party === 'party-1' && msg.type === 'abort') as { msg: { session: string; kind: string; culprits: number[]; message: string } }[];
+    const aborts = sent.filter(({ party, msg }) => party === 'party-1' && msg.type === 'abort') as {
+      msg: { session: string; kind: string; culprits: number[]; message: string };
+    }[];
     expect(aborts.map((a) => a.msg.kind)).toEqual(['banned', 'banned', 'banned']);
     for (const a of aborts) expect(a.msg.culprits).toEqual([2]);
     expect(aborts.filter((a) => a.msg.message.includes('in another session'))).toHaveLength(2);
     for (const session of sessions) {
       expect(sent.filter(({ party, msg }) => party === 'party-1' && msg.type === 'envelope' && msg.session === session)).toHaveLength(2);
     }
-    expect(bans.get('party-1')!.ofKey(KEY).map((b) => b.peerId)).toEqual(['party-2']);
+    expect(
+      bans
+        .get('party-1')!
+        .ofKey(KEY)
+        .map((b) => b.peerId),
+    ).toEqual(['party-2']);
     // And the ban holds: the next request is refused before anything is sent.
     await expect(sign(8)).rejects.toMatchObject({ failure: { kind: 'banned' } });
     // The worker variant did run its sessions in the worker thread.

@@ -29,9 +29,20 @@ describe('ConsumeBatcher', () => {
   test('consumes due in one turn share one transaction; no promise settles before it returned', async () => {
     const calls: number[] = [];
     let committed = false;
-    const b = new ConsumeBatcher({ consumeBatch: (groups) => { calls.push(groups.length); committed = true; return groups.map(() => undefined); } });
+    const b = new ConsumeBatcher({
+      consumeBatch: (groups) => {
+        calls.push(groups.length);
+        committed = true;
+        return groups.map(() => undefined);
+      },
+    });
     const settled: number[] = [];
-    const all = [0, 1, 2].map((i) => b.consume([`n${i}`], 'x').then(() => { expect(committed).toBe(true); settled.push(i); }));
+    const all = [0, 1, 2].map((i) =>
+      b.consume([`n${i}`], 'x').then(() => {
+        expect(committed).toBe(true);
+        settled.push(i);
+      }),
+    );
     await Promise.resolve();
     expect(settled).toEqual([]);
     await Promise.all(all);
@@ -88,20 +99,28 @@ describe('a party with group commit', () => {
     const ids = ['party-1', 'party-2', 'party-3'].map((p) => generateIdentity(p));
     const allowlist = ids.map(publicIdentity);
     parties = new Map();
-    runner = new SessionRunner({
-      isConnected: () => true,
-      send: (partyId: string, msg: CoordinatorToParty) => {
-        if (partyId === 'party-1' && holdParty1) {
-          // Coalescing: party-1's open waits until the peer's first envelope for it is here, then both
-          // arrive in the same event-loop turn (as two frames in one TCP read would).
-          held.push(msg);
-          if (msg.type === 'envelope') { const all = held.splice(0); setImmediate(() => { for (const m of all) parties.get(partyId)!.handle(m); }); }
+    runner = new SessionRunner(
+      {
+        isConnected: () => true,
+        send: (partyId: string, msg: CoordinatorToParty) => {
+          if (partyId === 'party-1' && holdParty1) {
+            // Coalescing: party-1's open waits until the peer's first envelope for it is here, then both
+            // arrive in the same event-loop turn (as two frames in one TCP read would).
+            held.push(msg);
+            if (msg.type === 'envelope') {
+              const all = held.splice(0);
+              setImmediate(() => {
+                for (const m of all) parties.get(partyId)!.handle(m);
+              });
+            }
+            return true;
+          }
+          setImmediate(() => parties.get(partyId)!.handle(msg));
           return true;
-        }
-        setImmediate(() => parties.get(partyId)!.handle(msg));
-        return true;
+        },
       },
-    }, { roundTimeoutMs: 10_000 });
+      { roundTimeoutMs: 10_000 },
+    );
     for (const identity of ids) {
       const db = openDatabase(join(dir, identity.partyId, 'shares.db'));
       dbs.push(db);
@@ -114,7 +133,12 @@ describe('a party with group commit', () => {
           const fail = failNext.delete(id);
           const g = fail ? groups.map((x, i) => (i === groups.length - 1 ? { ...x, ids: [Buffer.from('x') as unknown as string] } : x)) : groups;
           let out;
-          try { out = real.consumeBatch(g); } catch (e) { events.push({ t: 'failed', party: id, notes: groups.map((x) => x.note ?? '') }); throw e; }
+          try {
+            out = real.consumeBatch(g);
+          } catch (e) {
+            events.push({ t: 'failed', party: id, notes: groups.map((x) => x.note ?? '') });
+            throw e;
+          }
           events.push({ t: 'commit', party: id, notes: groups.map((x) => x.note ?? '') });
           return out;
         },
@@ -125,13 +149,20 @@ describe('a party with group commit', () => {
       const policies = new PolicyGate({ store: policyStore });
       let deciding: string[] = [];
       const decideSign = policies.decideSign.bind(policies);
-      policies.decideSign = (facts, session, req, signers) => { deciding.push(session); return decideSign(facts, session, req, signers); };
+      policies.decideSign = (facts, session, req, signers) => {
+        deciding.push(session);
+        return decideSign(facts, session, req, signers);
+      };
       const batch = policies.batch.bind(policies);
       policies.batch = <T>(fn: () => T): T => {
         deciding = [];
         const fail = failPolicyNext.delete(id);
         try {
-          const out = batch(() => { const r = fn(); if (fail) throw new Error('disk I/O error (injected)'); return r; });
+          const out = batch(() => {
+            const r = fn();
+            if (fail) throw new Error('disk I/O error (injected)');
+            return r;
+          });
           events.push({ t: 'policy-commit', party: id, notes: deciding });
           return out;
         } catch (e) {
@@ -139,11 +170,21 @@ describe('a party with group commit', () => {
           throw e;
         }
       };
-      parties.set(id, new Party({
-        identity, allowlist, shares: new ShareStore(db, masterKey), consumed, policies,
-        bans: new BanStore(db),
-        send: (msg) => { events.push({ t: 'send', party: id, msg }); setImmediate(() => runner.onMessage(id, msg)); },
-      }));
+      parties.set(
+        id,
+        new Party({
+          identity,
+          allowlist,
+          shares: new ShareStore(db, masterKey),
+          consumed,
+          policies,
+          bans: new BanStore(db),
+          send: (msg) => {
+            events.push({ t: 'send', party: id, msg });
+            setImmediate(() => runner.onMessage(id, msg));
+          },
+        }),
+      );
     }
   });
   afterEach(() => {
@@ -151,18 +192,46 @@ describe('a party with group commit', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const members = new Map([[1, 'party-1'], [2, 'party-2'], [3, 'party-3']]);
+  const members = new Map([
+    [1, 'party-1'],
+    [2, 'party-2'],
+    [3, 'party-3'],
+  ]);
   async function createKey(): Promise<void> {
     const policy = defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512']);
     await runner.run('frost-ed25519/dkg', members, (session) => ({
-      type: 'open', kind: 'dkg', session, keyId: KEY, keySpec: 'ECC_NIST_EDWARDS25519', protocol: 'frost-ed25519', threshold: 2,
-      parties: ['party-1', 'party-2', 'party-3'], policy,
+      type: 'open',
+      kind: 'dkg',
+      session,
+      keyId: KEY,
+      keySpec: 'ECC_NIST_EDWARDS25519',
+      protocol: 'frost-ed25519',
+      threshold: 2,
+      parties: ['party-1', 'party-2', 'party-3'],
+      policy,
     }));
   }
-  const sign = (i: number) => runner.run('frost-ed25519/sign', new Map([[1, 'party-1'], [2, 'party-2']]), (session) => ({
-    type: 'open', kind: 'sign', session, keyId: KEY, signers: [1, 2],
-    request: { message: Buffer.from(`message ${i}`).toString('base64'), messageType: 'RAW', signingAlgorithm: 'ED25519_SHA_512', caller: { accessKeyId: 'AKIA', principal: 'p' } },
-  }));
+  const sign = (i: number) =>
+    runner.run(
+      'frost-ed25519/sign',
+      new Map([
+        [1, 'party-1'],
+        [2, 'party-2'],
+      ]),
+      (session) => ({
+        type: 'open',
+        kind: 'sign',
+        session,
+        keyId: KEY,
+        signers: [1, 2],
+        request: {
+          message: Buffer.from(`message ${i}`).toString('base64'),
+          messageType: 'RAW',
+          signingAlgorithm: 'ED25519_SHA_512',
+          caller: { accessKeyId: 'AKIA', principal: 'p' },
+        },
+      }),
+    );
 
   /** For each party and session: the index of the commit that holds its consume. */
   function commitIndex(party: string, session: string): number {
@@ -234,7 +303,11 @@ describe('a party with group commit', () => {
         expect(first).toBeGreaterThan(c);
       }
       // Every decision is in the audit log, once.
-      const audited = policyStores.get(party)!.auditLog().filter((a) => a.event === 'sign').map((a) => a.session);
+      const audited = policyStores
+        .get(party)!
+        .auditLog()
+        .filter((a) => a.event === 'sign')
+        .map((a) => a.session);
       for (const session of decided) expect(audited.filter((a) => a === session)).toHaveLength(1);
     }
   });
@@ -258,7 +331,12 @@ describe('a party with group commit', () => {
     const failed = events.filter((e) => e.t === 'policy-failed') as Commit[];
     expect(failed).toHaveLength(1);
     expect(failed[0]!.notes.length).toBeGreaterThanOrEqual(1);
-    const audited = new Set(policyStores.get('party-2')!.auditLog().map((a) => a.session));
+    const audited = new Set(
+      policyStores
+        .get('party-2')!
+        .auditLog()
+        .map((a) => a.session),
+    );
     for (const session of failed[0]!.notes) {
       const sent = events.filter((e) => e.t === 'send' && e.party === 'party-2' && 'session' in e.msg && e.msg.session === session);
       expect(sent.map((e) => (e as { msg: PartyToCoordinator }).msg)).toEqual([expect.objectContaining({ type: 'abort', kind: 'internal' })]);

@@ -51,7 +51,13 @@ let allowlist: PublicIdentity[];
 const recorded = new Map<string, EnvelopeMessage[]>();
 let tamper: ((msg: EnvelopeMessage) => EnvelopeMessage) | undefined;
 
-const hub = { isConnected: () => true, send: (partyId: string, msg: CoordinatorToParty) => { setImmediate(() => parties.get(partyId)!.handle(msg)); return true; } };
+const hub = {
+  isConnected: () => true,
+  send: (partyId: string, msg: CoordinatorToParty) => {
+    setImmediate(() => parties.get(partyId)!.handle(msg));
+    return true;
+  },
+};
 const tap = (msg: EnvelopeMessage): EnvelopeMessage => {
   const copy = { ...msg, data: Uint8Array.from(msg.data) };
   const list = recorded.get(msg.session) ?? [];
@@ -81,11 +87,24 @@ beforeAll(() => {
     identities.set(id, identity);
     const db = openDatabase(paths.sharesDb(partyDir));
     dbs.push(db);
-    parties.set(id, new Party({
-      identity, allowlist, shares: new ShareStore(db, masterKey), consumed: new ConsumedStore(db),
-      policies: new PolicyGate({ store: new PolicyStore(db, masterKey) }), bans: new BanStore(db),
-      send: (msg) => { if (msg.type !== 'premade' && msg.type !== 'key-deleted') setImmediate(() => { runner.onMessage(id, msg); shortRunner.onMessage(id, msg); }); },
-    }));
+    parties.set(
+      id,
+      new Party({
+        identity,
+        allowlist,
+        shares: new ShareStore(db, masterKey),
+        consumed: new ConsumedStore(db),
+        policies: new PolicyGate({ store: new PolicyStore(db, masterKey) }),
+        bans: new BanStore(db),
+        send: (msg) => {
+          if (msg.type !== 'premade' && msg.type !== 'key-deleted')
+            setImmediate(() => {
+              runner.onMessage(id, msg);
+              shortRunner.onMessage(id, msg);
+            });
+        },
+      }),
+    );
   }
 });
 
@@ -95,15 +114,30 @@ afterAll(() => {
 });
 
 /** Runs a session and returns its outputs and every frame the hub relayed for it. */
-async function run(protocol: string, open: (session: string) => OpenMessage, who = members): Promise<{ outputs: Map<number, unknown>; frames: EnvelopeMessage[] }> {
+async function run(
+  protocol: string,
+  open: (session: string) => OpenMessage,
+  who = members,
+): Promise<{ outputs: Map<number, unknown>; frames: EnvelopeMessage[] }> {
   let sid = '';
-  const outputs = await runner.run(protocol, who, (session) => { sid = session; return open(session); });
+  const outputs = await runner.run(protocol, who, (session) => {
+    sid = session;
+    return open(session);
+  });
   return { outputs, frames: recorded.get(sid)! };
 }
 
 function dkg(keyId: string, keySpec: string, protocol: string, algorithms: string[]) {
   return (session: string): OpenMessage => ({
-    type: 'open', kind: 'dkg', session, keyId, keySpec, protocol, threshold: 2, parties: IDS, policy: defaultSigningPolicy(keySpec as never, algorithms),
+    type: 'open',
+    kind: 'dkg',
+    session,
+    keyId,
+    keySpec,
+    protocol,
+    threshold: 2,
+    parties: IDS,
+    policy: defaultSigningPolicy(keySpec as never, algorithms),
   });
 }
 
@@ -123,15 +157,22 @@ function attack(frames: EnvelopeMessage[], id: Identity, who: number): { opened:
     const k = sessionKeyOf(f.data);
     if (k && f.from !== who) attackerKeys.learn(f.from, Buffer.from(k, 'hex'));
   }
-  let opened = 0, tried = 0;
+  let opened = 0,
+    tried = 0;
   for (const f of frames) {
     if (f.to === 0 || (f.to !== who && f.from !== who)) continue;
     tried++;
     if (f.to === who) {
-      try { open(f.data, id, senders, who, undefined, attackerKeys); opened++; } catch (e) { expect(e).toBeInstanceOf(TransportError); }
+      try {
+        open(f.data, id, senders, who, undefined, attackerKeys);
+        opened++;
+      } catch (e) {
+        expect(e).toBeInstanceOf(TransportError);
+      }
     }
     const peer = allowlist[(f.to === who ? f.from : f.to) - 1]!;
-    const peerSign = Buffer.from(peer.signPublic, 'hex'), peerKex = Buffer.from(peer.kexPublic, 'hex');
+    const peerSign = Buffer.from(peer.signPublic, 'hex'),
+      peerKex = Buffer.from(peer.kexPublic, 'hex');
     const [header, nonce, ct] = splitLengthPrefixed(f.data.subarray(2), 3) as [Uint8Array, Uint8Array, Uint8Array];
     const plen = header[1]!;
     const session = header.subarray(2 + plen, 2 + plen + 32);
@@ -144,7 +185,12 @@ function attack(frames: EnvelopeMessage[], id: Identity, who: number): { opened:
       d.setAAD(header, { plaintextLength: ct.length - 16 });
       d.setAuthTag(ct.subarray(ct.length - 16));
       d.update(ct.subarray(0, ct.length - 16));
-      try { d.final(); opened++; } catch { /* does not open: as it must */ }
+      try {
+        d.final();
+        opened++;
+      } catch {
+        /* does not open: as it must */
+      }
     }
   }
   return { opened, tried };
@@ -162,11 +208,19 @@ describe('recorded DKG traffic plus a party folder without its master key', () =
   const keys: Record<string, string> = {};
 
   test('FROST Ed25519: the folder holds no identity secret, and no recorded sealed frame opens', async () => {
-    const { outputs, frames } = await run('frost-ed25519/dkg', dkg('10000000-0000-4000-8000-000000000001', 'ECC_NIST_EDWARDS25519', 'frost-ed25519', ['ED25519_SHA_512']));
+    const { outputs, frames } = await run(
+      'frost-ed25519/dkg',
+      dkg('10000000-0000-4000-8000-000000000001', 'ECC_NIST_EDWARDS25519', 'frost-ed25519', ['ED25519_SHA_512']),
+    );
     keys.frost = (outputs.get(1) as DkgResult).publicKey;
     expect(frames.filter((f) => f.to !== 0)).toHaveLength(6);
     // Each party announced one session key, on its round-1 broadcast.
-    expect(frames.filter((f) => f.data[1] === FRAME_SIGNED_WITH_KEY).map((f) => f.from).sort()).toEqual([1, 2, 3]);
+    expect(
+      frames
+        .filter((f) => f.data[1] === FRAME_SIGNED_WITH_KEY)
+        .map((f) => f.from)
+        .sort(),
+    ).toEqual([1, 2, 3]);
     for (const [who, partyId] of members) {
       const folder = stealFolder(partyId);
       expect([...folder.keys()].sort()).toEqual(expect.arrayContaining(['identity.json', 'shares.db']));
@@ -192,18 +246,39 @@ describe('recorded DKG traffic plus a party folder without its master key', () =
     const { outputs, frames } = await run('dkls23-secp256k1/dkg', dkg(keyId, 'ECC_SECG_P256K1', 'dkls23-secp256k1', ['ECDSA_SHA_256']));
     const publicKey = (outputs.get(1) as DkgResult).publicKey;
     const message = Buffer.from('recorded, never readable');
-    const signers = new Map([[1, 'party-1'], [3, 'party-3']]);
-    const signed = await run('dkls23-secp256k1/sign', (session) => ({
-      type: 'open', kind: 'sign', session, keyId, signers: [1, 3],
-      request: { message: message.toString('base64'), messageType: 'RAW', signingAlgorithm: 'ECDSA_SHA_256', caller: { accessKeyId: 'AKIA', principal: 'p' } },
-    }), signers);
+    const signers = new Map([
+      [1, 'party-1'],
+      [3, 'party-3'],
+    ]);
+    const signed = await run(
+      'dkls23-secp256k1/sign',
+      (session) => ({
+        type: 'open',
+        kind: 'sign',
+        session,
+        keyId,
+        signers: [1, 3],
+        request: {
+          message: message.toString('base64'),
+          messageType: 'RAW',
+          signingAlgorithm: 'ECDSA_SHA_256',
+          caller: { accessKeyId: 'AKIA', principal: 'p' },
+        },
+      }),
+      signers,
+    );
     // The signature is good (node:crypto), so signing with session keys works.
     const sig = Buffer.from((signed.outputs.get(1) as SignResult).signature, 'base64');
     const point = secp256k1.Point.fromHex(publicKey).toBytes(false);
     const spki = createPublicKey({ key: Buffer.concat([Buffer.from(SPKI_PREFIX.secp256k1, 'hex'), point]), format: 'der', type: 'spki' });
     expect(verify('sha256', message, { key: spki, dsaEncoding: 'ieee-p1363' }, sig)).toBe(true);
     // DKLs23 signing seals p2p frames too: its round-1 broadcasts carry the session keys.
-    expect(signed.frames.filter((f) => f.data[1] === FRAME_SIGNED_WITH_KEY).map((f) => f.from).sort()).toEqual([1, 3]);
+    expect(
+      signed.frames
+        .filter((f) => f.data[1] === FRAME_SIGNED_WITH_KEY)
+        .map((f) => f.from)
+        .sort(),
+    ).toEqual([1, 3]);
     for (const [who, partyId] of members) {
       const dkgAttack = attack(frames, identities.get(partyId)!, who);
       expect(dkgAttack.tried).toBeGreaterThan(0);
@@ -214,28 +289,61 @@ describe('recorded DKG traffic plus a party folder without its master key', () =
 
   test('session keys differ in every session; FROST signing announces none', async () => {
     const seen: string[] = [];
-    for (const frames of recorded.values()) for (const f of frames) { const k = sessionKeyOf(f.data); if (k) seen.push(k); }
+    for (const frames of recorded.values())
+      for (const f of frames) {
+        const k = sessionKeyOf(f.data);
+        if (k) seen.push(k);
+      }
     expect(seen.length).toBeGreaterThanOrEqual(3 + 3 + 2);
     expect(new Set(seen).size).toBe(seen.length);
-    const signed = await run('frost-ed25519/sign', (session) => ({
-      type: 'open', kind: 'sign', session, keyId: '10000000-0000-4000-8000-000000000001', signers: [1, 2],
-      request: { message: Buffer.from('m').toString('base64'), messageType: 'RAW', signingAlgorithm: 'ED25519_SHA_512', caller: { accessKeyId: 'AKIA', principal: 'p' } },
-    }), new Map([[1, 'party-1'], [2, 'party-2']]));
+    const signed = await run(
+      'frost-ed25519/sign',
+      (session) => ({
+        type: 'open',
+        kind: 'sign',
+        session,
+        keyId: '10000000-0000-4000-8000-000000000001',
+        signers: [1, 2],
+        request: {
+          message: Buffer.from('m').toString('base64'),
+          messageType: 'RAW',
+          signingAlgorithm: 'ED25519_SHA_512',
+          caller: { accessKeyId: 'AKIA', principal: 'p' },
+        },
+      }),
+      new Map([
+        [1, 'party-1'],
+        [2, 'party-2'],
+      ]),
+    );
     expect(signed.frames.length).toBeGreaterThan(0);
     expect(signed.frames.every((f) => f.to === 0 && f.data[1] === FRAME_SIGNED)).toBe(true);
   });
 
   test.each([
-    ['replaced by the hub', (frame: Uint8Array) => { const out = Uint8Array.from(frame); out.set(new SessionKeys().publicKey, out.length - 64 - 4 - 32); return out; }],
-    ['stripped by the hub (sent as a plain signed broadcast)', (frame: Uint8Array) => {
-      const [env, , sig] = splitLengthPrefixed(frame.subarray(2), 3);
-      return Uint8Array.from([FRAME_VERSION, FRAME_SIGNED, ...lengthPrefixed(env!, sig!)]);
-    }],
+    [
+      'replaced by the hub',
+      (frame: Uint8Array) => {
+        const out = Uint8Array.from(frame);
+        out.set(new SessionKeys().publicKey, out.length - 64 - 4 - 32);
+        return out;
+      },
+    ],
+    [
+      'stripped by the hub (sent as a plain signed broadcast)',
+      (frame: Uint8Array) => {
+        const [env, , sig] = splitLengthPrefixed(frame.subarray(2), 3);
+        return Uint8Array.from([FRAME_VERSION, FRAME_SIGNED, ...lengthPrefixed(env!, sig!)]);
+      },
+    ],
   ])('a session key %s is refused: the altered frame is dropped, the DKG ends at its deadline, and no key exists', async (_, alter) => {
     const keyId = '10000000-0000-4000-8000-000000000003';
     tamper = (msg) => (msg.from === 2 && msg.data[1] === FRAME_SIGNED_WITH_KEY ? { ...msg, data: alter(msg.data) } : msg);
     try {
-      const err = await shortRunner.run('frost-ed25519/dkg', members, dkg(keyId, 'ECC_NIST_EDWARDS25519', 'frost-ed25519', ['ED25519_SHA_512'])).then(() => null, (e: unknown) => e);
+      const err = await shortRunner.run('frost-ed25519/dkg', members, dkg(keyId, 'ECC_NIST_EDWARDS25519', 'frost-ed25519', ['ED25519_SHA_512'])).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(SessionFailed);
       // Nobody can be blamed for bytes that do not verify under the claimed sender's key: the
       // relay could have made them (docs/security.md "On every envelope").

@@ -54,23 +54,41 @@ afterEach(() => {
 
 function policy(rules: object[], extra: object = {}): PolicyDocument {
   return {
-    policyLanguage: 'tutti-signing-policy/1', keyBinding: { keySpec: 'ECC_NIST_EDWARDS448' }, defaultEffect: 'deny',
+    policyLanguage: 'tutti-signing-policy/1',
+    keyBinding: { keySpec: 'ECC_NIST_EDWARDS448' },
+    defaultEffect: 'deny',
     approvers: [{ id: 'operator', scheme: 'ed25519', publicKey: `0x${Buffer.from(OPERATOR.publicKey).toString('hex')}` }],
-    governance: { changeApprovals: { threshold: 1, approvers: ['operator'] } }, rules, ...extra,
+    governance: { changeApprovals: { threshold: 1, approvers: ['operator'] } },
+    rules,
+    ...extra,
   } as PolicyDocument;
 }
 
-const REWARDS = policy([{
-  id: 'rewards', effect: 'allow',
-  conditions: { messageType: { in: ['RAW'] }, format: { kind: 'raw', layout: [{ offset: 0, length: 1, equalsHex: '0x52' }], sequence: { offset: 1, length: 4, mode: 'strictlyIncreasing' } } },
-  rateLimits: [{ count: 3, windowSeconds: 60 }],
-}]);
+const REWARDS = policy([
+  {
+    id: 'rewards',
+    effect: 'allow',
+    conditions: {
+      messageType: { in: ['RAW'] },
+      format: { kind: 'raw', layout: [{ offset: 0, length: 1, equalsHex: '0x52' }], sequence: { offset: 1, length: 4, mode: 'strictlyIncreasing' } },
+    },
+    rateLimits: [{ count: 3, windowSeconds: 60 }],
+  },
+]);
 
 const facts = (policyHashBound: string | null = policyHash(REWARDS)): KeyFacts => ({
-  keyId: KEY, keySpec: 'ECC_NIST_EDWARDS448', protocol: 'frost-ed448', publicKey: 'ab'.repeat(57), policyHash: policyHashBound,
+  keyId: KEY,
+  keySpec: 'ECC_NIST_EDWARDS448',
+  protocol: 'frost-ed448',
+  publicKey: 'ab'.repeat(57),
+  policyHash: policyHashBound,
 });
 const request = (message: Uint8Array, grantTokens: string[] = []): CheckedSignRequest => ({
-  message, messageType: 'RAW', signingAlgorithm: 'ED448_SHAKE_256', caller: { accessKeyId: 'AKIA1', principal: 'arn:aws:iam::111122223333:user/a' }, grantTokens,
+  message,
+  messageType: 'RAW',
+  signingAlgorithm: 'ED448_SHAKE_256',
+  caller: { accessKeyId: 'AKIA1', principal: 'arn:aws:iam::111122223333:user/a' },
+  grantTokens,
 });
 const reward = (seq: number) => Uint8Array.of(0x52, 0, 0, 0, seq);
 
@@ -94,11 +112,19 @@ describe('binding at key generation', () => {
   test.each([
     ['an invalid document', { ...REWARDS, defaultEffect: 'allow' }, /INVALID_POLICY/],
     ['a policy for another key spec', { ...REWARDS, keyBinding: { keySpec: 'ECC_NIST_EDWARDS25519' } }, /KEY_MISMATCH|INVALID_POLICY/],
-    ['a policy bound to another key id', { ...REWARDS, keyBinding: { keySpec: 'ECC_NIST_EDWARDS448', keyId: '11111111-2222-4333-8444-555555555555' } }, /bound to key/],
+    [
+      'a policy bound to another key id',
+      { ...REWARDS, keyBinding: { keySpec: 'ECC_NIST_EDWARDS448', keyId: '11111111-2222-4333-8444-555555555555' } },
+      /bound to key/,
+    ],
     ['no policy at all', undefined, /INVALID_POLICY/],
   ])('refuses %s, and logs the refusal', (_name, doc, why) => {
     let err: unknown;
-    try { gate.initial(KEY, 'ECC_NIST_EDWARDS448', 's', doc); } catch (e) { err = e; }
+    try {
+      gate.initial(KEY, 'ECC_NIST_EDWARDS448', 's', doc);
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(RequestRefused);
     expect((err as RequestRefused).kind).toBe('policy');
     expect((err as Error).message).toMatch(why);
@@ -107,7 +133,11 @@ describe('binding at key generation', () => {
 
   test('bind stores revision 1 in the same transaction as the activation: a failed activation leaves no policy', () => {
     const { record, hash } = gate.initial(KEY, 'ECC_NIST_EDWARDS448', 's', REWARDS);
-    expect(() => gate.bind(KEY, 's', record, hash, () => { throw new Error('activation failed'); })).toThrow('activation failed');
+    expect(() =>
+      gate.bind(KEY, 's', record, hash, () => {
+        throw new Error('activation failed');
+      }),
+    ).toThrow('activation failed');
     expect(store.revisions(KEY)).toEqual([]);
     expect(store.auditLog()).toEqual([]);
     gate.bind(KEY, 's', record, hash, () => {});
@@ -122,7 +152,11 @@ describe('sign decisions', () => {
     expect(decide(reward(1))).toMatchObject({ decision: 'deny', code: 'SEQUENCE_VIOLATION', rule: 'rewards' });
     expect(decide(Uint8Array.of(0x00, 0, 0, 0, 9))).toMatchObject({ decision: 'deny', code: 'NO_MATCHING_ALLOW', rule: 'builtin:default-deny' });
     const log = store.auditLog().filter((e) => e.event === 'sign');
-    expect(log.map((e) => `${e.decision} ${e.code} ${e.rule}`)).toEqual(['allow ALLOW rewards', 'deny SEQUENCE_VIOLATION rewards', 'deny NO_MATCHING_ALLOW builtin:default-deny']);
+    expect(log.map((e) => `${e.decision} ${e.code} ${e.rule}`)).toEqual([
+      'allow ALLOW rewards',
+      'deny SEQUENCE_VIOLATION rewards',
+      'deny NO_MATCHING_ALLOW builtin:default-deny',
+    ]);
     expect(log[0]!.detail).toMatchObject({ policyHash: policyHash(REWARDS), revision: 1, format: 'raw', messageBytes: 5, signers: [1, 2] });
     expect(auditChainBreak(store.auditLog())).toBeNull();
   });
@@ -148,7 +182,11 @@ describe('sign decisions', () => {
   });
 
   test('many requests in a row: exactly the budget is allowed', () => {
-    bind(policy([{ id: 'any', effect: 'allow', conditions: { messageType: { in: ['RAW'] } }, rateLimits: [{ count: 7, windowSeconds: 3600 }] }], { keyRateLimits: [{ count: 100, windowSeconds: 3600 }] }));
+    bind(
+      policy([{ id: 'any', effect: 'allow', conditions: { messageType: { in: ['RAW'] } }, rateLimits: [{ count: 7, windowSeconds: 3600 }] }], {
+        keyRateLimits: [{ count: 100, windowSeconds: 3600 }],
+      }),
+    );
     const decisions = Array.from({ length: 40 }, (_, i) => decide(Uint8Array.of(i)).decision);
     expect(decisions.filter((d) => d === 'allow')).toHaveLength(7);
   });
@@ -157,7 +195,7 @@ describe('sign decisions', () => {
     expect(decide(reward(1))).toMatchObject({ decision: 'deny', code: 'INVALID_POLICY', rule: 'builtin:policy' });
   });
 
-  test('a stored revision 1 that is not the one bound into the DKG (in the share\'s meta) signs nothing', () => {
+  test("a stored revision 1 that is not the one bound into the DKG (in the share's meta) signs nothing", () => {
     bind();
     expect(decide(reward(1), 's', facts(policyHash(policy([]))))).toMatchObject({ decision: 'deny', code: 'INTERNAL_ERROR', rule: 'builtin:policy-store' });
   });
@@ -165,8 +203,10 @@ describe('sign decisions', () => {
   test('a key from before signing policies (no hash bound) gets the default policy: RAW with its algorithm', () => {
     const legacy = { ...facts(null), keySpec: 'ECC_NIST_EDWARDS448' };
     expect(decide(new Uint8Array(5000), 's', legacy)).toMatchObject({ decision: 'allow', rule: 'default-raw' });
-    expect(gate.decideSign(legacy, 's2', { ...request(new Uint8Array(64)), messageType: 'DIGEST' }, [1, 2]).decision)
-      .toMatchObject({ decision: 'deny', code: 'ALGORITHM_MISMATCH' });
+    expect(gate.decideSign(legacy, 's2', { ...request(new Uint8Array(64)), messageType: 'DIGEST' }, [1, 2]).decision).toMatchObject({
+      decision: 'deny',
+      code: 'ALGORITHM_MISMATCH',
+    });
   });
 
   test('decisions are counted in metrics by decision, code and rule', async () => {
@@ -207,8 +247,16 @@ describe('sealed revisions', () => {
 });
 
 describe('revisions', () => {
-  const NEXT = policy([{ id: 'rewards-v2', effect: 'allow', conditions: { messageType: { in: ['RAW'] }, format: { kind: 'raw', layout: [{ offset: 0, length: 1, equalsHex: '0x53' }] } } }],
-    { governance: { changeApprovals: { threshold: 1, approvers: ['operator'] }, activationDelaySeconds: 600 } });
+  const NEXT = policy(
+    [
+      {
+        id: 'rewards-v2',
+        effect: 'allow',
+        conditions: { messageType: { in: ['RAW'] }, format: { kind: 'raw', layout: [{ offset: 0, length: 1, equalsHex: '0x53' }] } },
+      },
+    ],
+    { governance: { changeApprovals: { threshold: 1, approvers: ['operator'] }, activationDelaySeconds: 600 } },
+  );
   const approval = (revision: number, previous: PolicyDocument, next: PolicyDocument) =>
     createPolicyChangeApproval(OPERATOR, { keyId: KEY, revision, previousHash: policyHash(previous), policyHash: policyHash(next) }, now + 60_000);
   const revise = (revision: number, previous: PolicyDocument, next: PolicyDocument, approvals: string[]) =>
@@ -224,8 +272,12 @@ describe('revisions', () => {
     expect(() => revise(2, REWARDS, REWARDS, [approval(2, REWARDS, REWARDS)])).toThrow(/does not follow/);
     expect(() => revise(4, NEXT, REWARDS, [approval(4, NEXT, REWARDS)])).toThrow(/does not follow/);
     expect(decide(Uint8Array.of(0x53))).toMatchObject({ decision: 'allow', rule: 'rewards-v2' });
-    expect(store.auditLog().filter((e) => e.event === 'policy-revision').map((e) => e.code))
-      .toEqual(['GOVERNANCE', 'REVISION_ACCEPTED', 'ALREADY_INSTALLED', 'GOVERNANCE', 'GOVERNANCE']);
+    expect(
+      store
+        .auditLog()
+        .filter((e) => e.event === 'policy-revision')
+        .map((e) => e.code),
+    ).toEqual(['GOVERNANCE', 'REVISION_ACCEPTED', 'ALREADY_INSTALLED', 'GOVERNANCE', 'GOVERNANCE']);
   });
 
   test('an activation delay keeps the current revision in force, and blocks a further change until then', () => {
@@ -248,18 +300,24 @@ describe('revisions', () => {
     expect(() => gate.revise(legacy, 's', { revision: 2, previousHash: policyHash(current), policy: REWARDS }, [])).toThrow(/GOVERNANCE/);
   });
 
-  test('approvals of sign requests are checked against the policy\'s approvers', () => {
+  test("approvals of sign requests are checked against the policy's approvers", () => {
     bind(policy([{ id: 'approved', effect: 'allow', conditions: { messageType: { in: ['RAW'] } }, approvals: { threshold: 1, approvers: ['operator'] } }]));
     const m = Uint8Array.of(1, 2, 3);
-    const token = createApproval(OPERATOR, { keyId: KEY, message: m, signingAlgorithm: 'ED448_SHAKE_256', messageType: 'RAW', policyHash: bound }, now + 60_000, 'approval-0001');
-    expect(gate.decideSign(facts(bound), 's', request(m, [token]), [1, 2]).decision)
-      .toMatchObject({ decision: 'allow', approvedBy: ['operator'] });
+    const token = createApproval(
+      OPERATOR,
+      { keyId: KEY, message: m, signingAlgorithm: 'ED448_SHAKE_256', messageType: 'RAW', policyHash: bound },
+      now + 60_000,
+      'approval-0001',
+    );
+    expect(gate.decideSign(facts(bound), 's', request(m, [token]), [1, 2]).decision).toMatchObject({ decision: 'allow', approvedBy: ['operator'] });
   });
 });
 
 describe('an approval replayed (issue 11 item 8): one-use ids, bound to the revision in force', () => {
-  const APPROVED = policy([{ id: 'approved', effect: 'allow', conditions: { messageType: { in: ['RAW'] } }, approvals: { threshold: 1, approvers: ['operator'] } }],
-    { governance: { changeApprovals: { threshold: 1, approvers: ['operator'] }, activationDelaySeconds: 600 } });
+  const APPROVED = policy(
+    [{ id: 'approved', effect: 'allow', conditions: { messageType: { in: ['RAW'] } }, approvals: { threshold: 1, approvers: ['operator'] } }],
+    { governance: { changeApprovals: { threshold: 1, approvers: ['operator'] }, activationDelaySeconds: 600 } },
+  );
   const m = new TextEncoder().encode('pay 100 to alice');
   const approval = (id: string, under = bound, expiresAt = now + 300_000) =>
     createApproval(OPERATOR, { keyId: KEY, message: m, signingAlgorithm: 'ED448_SHAKE_256', messageType: 'RAW', policyHash: under }, expiresAt, id);
@@ -271,7 +329,11 @@ describe('an approval replayed (issue 11 item 8): one-use ids, bound to the revi
     const token = approval('pay-alice-0001');
     expect(sign([token])).toMatchObject({ decision: 'allow', rule: 'approved', approvedBy: ['operator'] });
     expect(consumed()).toEqual([{ approver: 'operator', id: 'pay-alice-0001' }]);
-    expect(sign([token])).toMatchObject({ decision: 'deny', code: 'APPROVALS_REQUIRED', reasons: [expect.any(String), expect.stringMatching(/pay-alice-0001 by 'operator' was already used/)] });
+    expect(sign([token])).toMatchObject({
+      decision: 'deny',
+      code: 'APPROVALS_REQUIRED',
+      reasons: [expect.any(String), expect.stringMatching(/pay-alice-0001 by 'operator' was already used/)],
+    });
     db.close();
     open();
     expect(sign([token])).toMatchObject({ decision: 'deny', code: 'APPROVALS_REQUIRED' });
@@ -292,7 +354,9 @@ describe('an approval replayed (issue 11 item 8): one-use ids, bound to the revi
   test('a denied request does not spend its approval (it is recorded with the allow only)', () => {
     bind(APPROVED);
     const token = approval('pay-alice-0004');
-    expect(gate.decideSign(facts(bound), 's', { ...request(m, [token]), signingAlgorithm: 'ED448_SHAKE_256', messageType: 'DIGEST' }, [1, 2]).decision.decision).toBe('deny');
+    expect(
+      gate.decideSign(facts(bound), 's', { ...request(m, [token]), signingAlgorithm: 'ED448_SHAKE_256', messageType: 'DIGEST' }, [1, 2]).decision.decision,
+    ).toBe('deny');
     expect(consumed()).toEqual([]);
     expect(sign([token]).decision).toBe('allow');
   });
@@ -313,7 +377,7 @@ describe('an approval replayed (issue 11 item 8): one-use ids, bound to the revi
     expect(sign([approval('made-under-rev2', policyHash(NEXT))])).toMatchObject({ decision: 'allow', approvedBy: ['operator'] });
   });
 
-  test('counted approvals are dropped once expired on the key\'s clock, and never revived by a clock stepped back', () => {
+  test("counted approvals are dropped once expired on the key's clock, and never revived by a clock stepped back", () => {
     bind(APPROVED);
     const token = approval('pay-alice-0005', bound, now + 60_000);
     expect(sign([token]).decision).toBe('allow');
@@ -325,7 +389,7 @@ describe('an approval replayed (issue 11 item 8): one-use ids, bound to the revi
   });
 });
 
-describe('a clock stepped back (issue 11 item 12): the key\'s time never goes back', () => {
+describe("a clock stepped back (issue 11 item 12): the key's time never goes back", () => {
   test('a spent rate limit stays spent when the wall clock steps back, also after a restart', () => {
     bind();
     for (const seq of [1, 2, 3]) expect(decide(reward(seq)).decision).toBe('allow');
@@ -343,7 +407,7 @@ describe('a clock stepped back (issue 11 item 12): the key\'s time never goes ba
     expect(decide(reward(4)).decision).toBe('allow');
   });
 
-  test('a clock stepped forward holds the key\'s time there: budgets spent then stay spent until the wall clock catches up', () => {
+  test("a clock stepped forward holds the key's time there: budgets spent then stay spent until the wall clock catches up", () => {
     bind();
     now = T0 + 3_600_000; // an hour ahead by mistake
     for (const seq of [1, 2, 3]) expect(decide(reward(seq)).decision).toBe('allow');
@@ -370,7 +434,7 @@ describe('a clock stepped back (issue 11 item 12): the key\'s time never goes ba
 });
 
 describe('deletion', () => {
-  test('forgets the key\'s policy, charges and sequences; the audit log keeps its entries and records the deletion', () => {
+  test("forgets the key's policy, charges and sequences; the audit log keeps its entries and records the deletion", () => {
     bind();
     decide(reward(1));
     gate.deleted(KEY);

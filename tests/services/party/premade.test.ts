@@ -28,7 +28,10 @@ import type { CoordinatorToParty, DkgResult, PartyToCoordinator, PremadeSignResu
 const KEY = '1f0e0d0c-0b0a-4908-8706-050403020100';
 const IDS = ['party-1', 'party-2', 'party-3'];
 const turn = () => new Promise<void>((r) => setImmediate(r));
-const until = async (ok: () => boolean) => { for (let i = 0; i < 500 && !ok(); i++) await turn(); expect(ok()).toBe(true); };
+const until = async (ok: () => boolean) => {
+  for (let i = 0; i < 500 && !ok(); i++) await turn();
+  expect(ok()).toBe(true);
+};
 
 describe('pre-made FROST commitments between parties', () => {
   let dir: string;
@@ -52,8 +55,16 @@ describe('pre-made FROST commitments between parties', () => {
     stock = new PremadeStock();
     const ids = IDS.map((p) => generateIdentity(p));
     const allowlist = ids.map(publicIdentity);
-    runner = new SessionRunner({ isConnected: () => true, send: (partyId: string, msg: CoordinatorToParty) => { setImmediate(() => parties.get(partyId)!.handle(msg)); return true; } },
-      { roundTimeoutMs: 10_000 });
+    runner = new SessionRunner(
+      {
+        isConnected: () => true,
+        send: (partyId: string, msg: CoordinatorToParty) => {
+          setImmediate(() => parties.get(partyId)!.handle(msg));
+          return true;
+        },
+      },
+      { roundTimeoutMs: 10_000 },
+    );
     for (const identity of ids) {
       const db = openDatabase(join(dir, identity.partyId, 'shares.db'));
       dbs.push(db);
@@ -63,19 +74,35 @@ describe('pre-made FROST commitments between parties', () => {
       const consumed = new ConsumedStore(db);
       consumedStores.set(identity.partyId, consumed);
       const id = identity.partyId;
-      parties.set(id, new Party({
-        identity, allowlist, shares: new ShareStore(db, masterKey), consumed, policies: new PolicyGate({ store: policyStore }), bans: new BanStore(db),
-        send: (msg) => {
-          sent.push({ party: id, msg });
-          // What the gateway does with 'premade' (coordinator.ts onPremade), minus the forwarding, which tests do themselves.
-          if (msg.type === 'premade') stock.add(msg.keyId, id, msg.commitments);
-          else setImmediate(() => runner.onMessage(id, msg));
-        },
-      }));
+      parties.set(
+        id,
+        new Party({
+          identity,
+          allowlist,
+          shares: new ShareStore(db, masterKey),
+          consumed,
+          policies: new PolicyGate({ store: policyStore }),
+          bans: new BanStore(db),
+          send: (msg) => {
+            sent.push({ party: id, msg });
+            // What the gateway does with 'premade' (coordinator.ts onPremade), minus the forwarding, which tests do themselves.
+            if (msg.type === 'premade') stock.add(msg.keyId, id, msg.commitments);
+            else setImmediate(() => runner.onMessage(id, msg));
+          },
+        }),
+      );
     }
     const policy = defaultSigningPolicy('ECC_NIST_EDWARDS25519', ['ED25519_SHA_512']);
     const out = await runner.run('frost-ed25519/dkg', new Map(IDS.map((p, i) => [i + 1, p])), (session) => ({
-      type: 'open', kind: 'dkg', session, keyId: KEY, keySpec: 'ECC_NIST_EDWARDS25519', protocol: 'frost-ed25519', threshold: 2, parties: IDS, policy,
+      type: 'open',
+      kind: 'dkg',
+      session,
+      keyId: KEY,
+      keySpec: 'ECC_NIST_EDWARDS25519',
+      protocol: 'frost-ed25519',
+      threshold: 2,
+      parties: IDS,
+      policy,
     }));
     publicKey = Buffer.from((out.get(1) as DkgResult).publicKey, 'hex');
   });
@@ -84,30 +111,66 @@ describe('pre-made FROST commitments between parties', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const signers = new Map([[1, 'party-1'], [2, 'party-2']]);
-  const request = (text: string) => ({ message: Buffer.from(text).toString('base64'), messageType: 'RAW' as const, signingAlgorithm: 'ED25519_SHA_512', caller: { accessKeyId: 'AKIA', principal: 'p' } });
+  const signers = new Map([
+    [1, 'party-1'],
+    [2, 'party-2'],
+  ]);
+  const request = (text: string) => ({
+    message: Buffer.from(text).toString('base64'),
+    messageType: 'RAW' as const,
+    signingAlgorithm: 'ED25519_SHA_512',
+    caller: { accessKeyId: 'AKIA', principal: 'p' },
+  });
   const verifies = (signature: Uint8Array, text: string) =>
-    verify(null, Buffer.from(text), createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), publicKey]), format: 'der', type: 'spki' }), signature);
+    verify(
+      null,
+      Buffer.from(text),
+      createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), publicKey]), format: 'der', type: 'spki' }),
+      signature,
+    );
 
   /** A two-round signature that asks each signer for `premake` pairs; resolves once both published them. */
   async function twoRound(text: string, premake: number): Promise<void> {
     const before = stock.count(KEY, 'party-1') + stock.count(KEY, 'party-2');
-    const out = await runner.run('frost-ed25519/sign', signers, (session) => ({ type: 'open', kind: 'sign', session, keyId: KEY, signers: [1, 2], request: request(text), premake }));
+    const out = await runner.run('frost-ed25519/sign', signers, (session) => ({
+      type: 'open',
+      kind: 'sign',
+      session,
+      keyId: KEY,
+      signers: [1, 2],
+      request: request(text),
+      premake,
+    }));
     expect(verifies(Buffer.from((out.get(1) as { signature: string }).signature, 'base64'), text)).toBe(true);
     await until(() => stock.count(KEY, 'party-1') + stock.count(KEY, 'party-2') === before + 2 * premake);
   }
 
   /** A one-round signature over `list` (one commitment per signer); the test aggregates like the coordinator. */
   async function oneRound(text: string, list: string[]): Promise<Uint8Array> {
-    const out = await runner.run('frost-ed25519/sign-premade', signers, (session) => ({ type: 'open', kind: 'sign', session, keyId: KEY, signers: [1, 2], request: request(text), premade: list }));
-    const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
-    return aggregatePremadeShares('ed25519', [...out].map(([index, o]) => {
-      const r = o as PremadeSignResult;
-      return { index, z: hex(r.signatureShare), R: hex(r.groupCommitment), request: hex(r.request) };
+    const out = await runner.run('frost-ed25519/sign-premade', signers, (session) => ({
+      type: 'open',
+      kind: 'sign',
+      session,
+      keyId: KEY,
+      signers: [1, 2],
+      request: request(text),
+      premade: list,
     }));
+    const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
+    return aggregatePremadeShares(
+      'ed25519',
+      [...out].map(([index, o]) => {
+        const r = o as PremadeSignResult;
+        return { index, z: hex(r.signatureShare), R: hex(r.groupCommitment), request: hex(r.request) };
+      }),
+    );
   }
 
-  const signDecisions = (party: string) => policyStores.get(party)!.auditLog().filter((a) => a.event === 'sign').length;
+  const signDecisions = (party: string) =>
+    policyStores
+      .get(party)!
+      .auditLog()
+      .filter((a) => a.event === 'sign').length;
 
   test('pairs made after a signature sign the next one in one round: no envelope, the nonce id durable before the share leaves', async () => {
     await twoRound('first', 2);
@@ -173,7 +236,12 @@ describe('pre-made FROST commitments between parties', () => {
 
   test('premake and premade are refused when malformed', async () => {
     for (const extra of [{ premake: 9 }, { premake: -1 }, { premade: ['ab'] }, { premade: 'x' }]) {
-      const err = await runner.run('frost-ed25519/sign', signers, (session) => ({ type: 'open', kind: 'sign', session, keyId: KEY, signers: [1, 2], request: request('x'), ...extra } as never))
+      const err = await runner
+        .run(
+          'frost-ed25519/sign',
+          signers,
+          (session) => ({ type: 'open', kind: 'sign', session, keyId: KEY, signers: [1, 2], request: request('x'), ...extra }) as never,
+        )
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SessionFailed);
     }
@@ -238,7 +306,10 @@ describe('PremadeStock', () => {
 });
 
 describe('NoncePool', () => {
-  const pair = (n: number) => ({ nonces: { hiding: new Uint8Array([n]), binding: new Uint8Array([n]) }, commitment: { hiding: new Uint8Array([n, 1]), binding: new Uint8Array([n, 2]) } });
+  const pair = (n: number) => ({
+    nonces: { hiding: new Uint8Array([n]), binding: new Uint8Array([n]) },
+    commitment: { hiding: new Uint8Array([n, 1]), binding: new Uint8Array([n, 2]) },
+  });
 
   test('a pair is handed out once, by its commitment; bounded per key and in keys', () => {
     const pool = new NoncePool(2, 2);

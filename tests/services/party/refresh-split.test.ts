@@ -18,7 +18,13 @@ import { abandonBytes } from '../../../services/control/refresh-proofs.ts';
 import { bansAfterRefresh } from '../../../services/party/refresh.ts';
 import { RefreshActivations } from '../../../services/coordinator/refresh-activation.ts';
 import { generateIdentity, publicIdentity, type Identity } from '../../../services/transport/identity.ts';
-import type { CoordinatorToParty, PartyToCoordinator, RefreshCertificate, RefreshControlMessage, RefreshStateMessage } from '../../../services/control/messages.ts';
+import type {
+  CoordinatorToParty,
+  PartyToCoordinator,
+  RefreshCertificate,
+  RefreshControlMessage,
+  RefreshStateMessage,
+} from '../../../services/control/messages.ts';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex } from '../../../protocols/core/bytes.ts';
 
@@ -26,7 +32,15 @@ const KEY = '11111111-2222-4333-8444-555555555555';
 const SESSION = 'ab'.repeat(32);
 const PUBLIC_KEY = '02' + 'cd'.repeat(32);
 
-type Member = { id: string; identity: Identity; db: Database; shares: ShareStore; refreshes: RefreshStore; activation: RefreshActivation; sent: PartyToCoordinator[] };
+type Member = {
+  id: string;
+  identity: Identity;
+  db: Database;
+  shares: ShareStore;
+  refreshes: RefreshStore;
+  activation: RefreshActivation;
+  sent: PartyToCoordinator[];
+};
 
 let members: Member[];
 let gateway: RefreshActivations;
@@ -37,15 +51,42 @@ function member(id: string, identity: Identity, all: Identity[]): Member {
   const shares = new ShareStore(db, masterKeyFromBytes(new Uint8Array(randomBytes(32))));
   const refreshes = new RefreshStore(db);
   const parties = all.map(publicIdentity);
-  const meta = (transcriptHash: string) => ({ keySpec: 'ECC_SECG_P256K1', protocol: 'dkls23-secp256k1', suite: 'secp256k1', threshold: 2, n: 2, parties, publicKey: PUBLIC_KEY, transcriptHash, policyHash: null, self: all.indexOf(identity) + 1 });
+  const meta = (transcriptHash: string) => ({
+    keySpec: 'ECC_SECG_P256K1',
+    protocol: 'dkls23-secp256k1',
+    suite: 'secp256k1',
+    threshold: 2,
+    n: 2,
+    parties,
+    publicKey: PUBLIC_KEY,
+    transcriptHash,
+    policyHash: null,
+    self: all.indexOf(identity) + 1,
+  });
   shares.putPending({ keyId: KEY, protocol: 'dkls23-secp256k1', version: 1, share: { old: id }, meta: meta('11'.repeat(32)) });
   shares.activate(KEY, 1);
   const m: Member = { id, identity, db, shares, refreshes, sent: [], activation: undefined as unknown as RefreshActivation };
   m.activation = new RefreshActivation({
-    identity, shares, refreshes, bans: new BanStore(db), bansAfter: bansAfterRefresh, endSession: () => {},
-    send: (msg) => { m.sent.push(msg); if (connected.has(id)) queueMicrotask(() => gateway.onState(id, msg as RefreshStateMessage)); },
+    identity,
+    shares,
+    refreshes,
+    bans: new BanStore(db),
+    bansAfter: bansAfterRefresh,
+    endSession: () => {},
+    send: (msg) => {
+      m.sent.push(msg);
+      if (connected.has(id)) queueMicrotask(() => gateway.onState(id, msg as RefreshStateMessage));
+    },
   });
-  m.activation.hold({ keyId: KEY, session: SESSION, protocol: 'dkls23-secp256k1', version: 2, share: { new: id }, meta: meta('22'.repeat(32)), after: { oldIndex: [1, 2], liftBans: false, excluded: [], previousVersion: 1 } });
+  m.activation.hold({
+    keyId: KEY,
+    session: SESSION,
+    protocol: 'dkls23-secp256k1',
+    version: 2,
+    share: { new: id },
+    meta: meta('22'.repeat(32)),
+    after: { oldIndex: [1, 2], liftBans: false, excluded: [], previousVersion: 1 },
+  });
   return m;
 }
 
@@ -69,7 +110,9 @@ beforeEach(() => {
   gateway = newGateway();
 });
 
-afterEach(() => { for (const m of members) m.db.close(); });
+afterEach(() => {
+  for (const m of members) m.db.close();
+});
 
 describe('refresh activation', () => {
   test('the review split (party-1 confirmed, party-2 missed a confirmation and gave up): rolled back, both keep v1 only', async () => {
@@ -90,7 +133,10 @@ describe('refresh activation', () => {
       expect(m.activation.recoverAtStart()).toEqual({ abandoned: [], waiting: [KEY] });
       expect(m.shares.discardAllPending(m.activation.keptPending())).toEqual([]);
     }
-    for (const id of ['party-1', 'party-2']) { connected.add(id); gateway.onConnect(id); }
+    for (const id of ['party-1', 'party-2']) {
+      connected.add(id);
+      gateway.onConnect(id);
+    }
     await settle();
     for (const m of members) expect(versions(m)).toEqual([{ version: 2, state: 'active' }]);
     expect(gateway.unsettled).toBe(0);
@@ -102,10 +148,17 @@ describe('refresh activation', () => {
     gateway.settle(KEY, SESSION, ['party-1', 'party-2']);
     await settle();
     // party-2 is unreachable: nothing is decided yet, both keep what they hold.
-    expect(versions(members[0]!)).toEqual([{ version: 1, state: 'active' }, { version: 2, state: 'pending' }]);
+    expect(versions(members[0]!)).toEqual([
+      { version: 1, state: 'active' },
+      { version: 2, state: 'pending' },
+    ]);
     // Hand party-1 a certificate (as a first gateway would have) and forget everything at the gateway.
     const cert: RefreshCertificate = {
-      keyId: KEY, session: SESSION, publicKey: PUBLIC_KEY, transcriptHash: '22'.repeat(32), members: ['party-1', 'party-2'],
+      keyId: KEY,
+      session: SESSION,
+      publicKey: PUBLIC_KEY,
+      transcriptHash: '22'.repeat(32),
+      members: ['party-1', 'party-2'],
       confirmations: members.map((m) => m.refreshes.get(KEY, SESSION)!.confirmation!),
     };
     members[0]!.activation.handle({ type: 'refresh-certificate', certificate: cert });
@@ -130,13 +183,17 @@ describe('refresh activation', () => {
       { ...base, confirmations: [good[0]!, good[0]!] },
       { ...base, transcriptHash: '33'.repeat(32), confirmations: good },
       { ...base, publicKey: '03' + 'cd'.repeat(32), confirmations: good },
-    ]) p1.activation.handle({ type: 'refresh-certificate', certificate });
+    ])
+      p1.activation.handle({ type: 'refresh-certificate', certificate });
     const statement = { keyId: KEY, session: SESSION, partyId: 'party-2', signature: '' };
     statement.signature = bytesToHex(ed25519.sign(abandonBytes(statement), outsider.signSecret)); // not party-2's pinned key
     p1.activation.handle({ type: 'refresh-rollback', statement });
     // A member that confirmed refuses to abandon: it reports its confirmation instead.
     p1.activation.handle({ type: 'refresh-abandon', keyId: KEY, session: SESSION });
-    expect(versions(p1)).toEqual([{ version: 1, state: 'active' }, { version: 2, state: 'pending' }]);
+    expect(versions(p1)).toEqual([
+      { version: 1, state: 'active' },
+      { version: 2, state: 'pending' },
+    ]);
     expect(p1.refreshes.get(KEY, SESSION)!.state).toBe('confirmed');
     expect(p1.sent.at(-1)).toMatchObject({ type: 'refresh-state', state: 'confirmed', confirmation: good[0] });
     // The genuine certificate activates.
@@ -148,7 +205,14 @@ describe('refresh activation', () => {
     const certified: string[][] = [];
     const pins = new Map(members.map((m) => [m.id, publicIdentity(m.identity)]));
     const gw = new RefreshActivations({ send: () => true, pinned: (id) => pins.get(id), onCertified: (_k, m) => certified.push(m) });
-    const forged = { keyId: KEY, session: SESSION, publicKey: PUBLIC_KEY, transcriptHash: '22'.repeat(32), members: ['party-1'], confirmations: ['00'.repeat(64)] };
+    const forged = {
+      keyId: KEY,
+      session: SESSION,
+      publicKey: PUBLIC_KEY,
+      transcriptHash: '22'.repeat(32),
+      members: ['party-1'],
+      confirmations: ['00'.repeat(64)],
+    };
     gw.onState('party-1', { type: 'refresh-state', keyId: KEY, session: SESSION, state: 'activated', members: ['party-1'], certificate: forged });
     expect(certified).toEqual([]);
     // A genuine one is taken.

@@ -6,17 +6,40 @@ import type { OpenDkg, OpenSign } from '../../../services/control/messages.ts';
 const ids = ['party-1', 'party-2', 'party-3'].map((id) => publicIdentity(generateIdentity(id)));
 const allowlist = new Map(ids.map((p) => [p.partyId, p]));
 const dkg = (over: Partial<OpenDkg> = {}): OpenDkg => ({
-  type: 'open', kind: 'dkg', session: 'ab'.repeat(32), keyId: '0f0e0d0c-0b0a-4908-8706-050403020100', keySpec: 'ECC_NIST_EDWARDS25519',
-  protocol: 'frost-ed25519', threshold: 2, parties: ['party-1', 'party-2', 'party-3'], policy: {}, ...over,
+  type: 'open',
+  kind: 'dkg',
+  session: 'ab'.repeat(32),
+  keyId: '0f0e0d0c-0b0a-4908-8706-050403020100',
+  keySpec: 'ECC_NIST_EDWARDS25519',
+  protocol: 'frost-ed25519',
+  threshold: 2,
+  parties: ['party-1', 'party-2', 'party-3'],
+  policy: {},
+  ...over,
 });
 const sign = (over: Partial<OpenSign['request']> = {}, signers = [1, 2]): OpenSign => ({
-  type: 'open', kind: 'sign', session: 'cd'.repeat(32), keyId: '0f0e0d0c-0b0a-4908-8706-050403020100', signers,
-  request: { message: Buffer.from('hi').toString('base64'), messageType: 'RAW', signingAlgorithm: 'ED25519_SHA_512', caller: { accessKeyId: 'AK', principal: 'p' }, ...over },
+  type: 'open',
+  kind: 'sign',
+  session: 'cd'.repeat(32),
+  keyId: '0f0e0d0c-0b0a-4908-8706-050403020100',
+  signers,
+  request: {
+    message: Buffer.from('hi').toString('base64'),
+    messageType: 'RAW',
+    signingAlgorithm: 'ED25519_SHA_512',
+    caller: { accessKeyId: 'AK', principal: 'p' },
+    ...over,
+  },
 });
 const meta = { protocol: 'frost-ed25519', threshold: 2, n: 3 };
 
 function refusal(fn: () => unknown): RequestRefused {
-  try { fn(); } catch (err) { if (err instanceof RequestRefused) return err; throw err; }
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof RequestRefused) return err;
+    throw err;
+  }
   throw new Error('expected a refusal');
 }
 
@@ -40,10 +63,15 @@ describe('what a party checks itself before a DKG', () => {
     expect(refusal(() => checkDkgRequest(req, 'party-1', allowlist)).message).toMatch(why);
   });
   test('a DKLs23 key generation: family dkls23, the curve as its suite', () => {
-    for (const [protocol, keySpec, suite] of [['dkls23-secp256k1', 'ECC_SECG_P256K1', 'secp256k1'], ['dkls23-p256', 'ECC_NIST_P256', 'p256']]) {
+    for (const [protocol, keySpec, suite] of [
+      ['dkls23-secp256k1', 'ECC_SECG_P256K1', 'secp256k1'],
+      ['dkls23-p256', 'ECC_NIST_P256', 'p256'],
+    ]) {
       expect(checkDkgRequest(dkg({ protocol, keySpec }), 'party-3', allowlist)).toMatchObject({ self: 3, family: 'dkls23', suite });
     }
-    expect(refusal(() => checkDkgRequest(dkg({ protocol: 'dkls23-p256', keySpec: 'ECC_SECG_P256K1' }), 'party-1', allowlist)).message).toMatch(/not made by dkls23-p256/);
+    expect(refusal(() => checkDkgRequest(dkg({ protocol: 'dkls23-p256', keySpec: 'ECC_SECG_P256K1' }), 'party-1', allowlist)).message).toMatch(
+      /not made by dkls23-p256/,
+    );
   });
   test('refuses a DKG it is not part of', () => {
     expect(refusal(() => checkDkgRequest(dkg({ parties: ['party-1', 'party-3'] }), 'party-2', allowlist)).message).toMatch(/not among/);
@@ -54,7 +82,12 @@ describe('what a party checks itself before signing', () => {
   test('returns the request as the policy engine reads it', () => {
     const r = checkSignRequest(sign({ grantTokens: ['tutti-approval:v1:x:1:AA'] }), meta, 1);
     expect(Buffer.from(r.message).toString()).toBe('hi');
-    expect(r).toMatchObject({ messageType: 'RAW', signingAlgorithm: 'ED25519_SHA_512', caller: { accessKeyId: 'AK', principal: 'p' }, grantTokens: ['tutti-approval:v1:x:1:AA'] });
+    expect(r).toMatchObject({
+      messageType: 'RAW',
+      signingAlgorithm: 'ED25519_SHA_512',
+      caller: { accessKeyId: 'AK', principal: 'p' },
+      grantTokens: ['tutti-approval:v1:x:1:AA'],
+    });
   });
   test('leaves message type and size to the signing policy', () => {
     // A DIGEST for pure EdDSA and messages over AWS's 4096 bytes are the policy engine's to refuse (and log).

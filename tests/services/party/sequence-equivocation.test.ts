@@ -14,20 +14,42 @@ import type { DkgResult, SignResult } from '../../../services/control/messages.t
 import { makePartyCluster, type PartyCluster } from '../../support/party-cluster.ts';
 
 const GOV = approverKey('operator', 'ed25519');
-const policy = (ruleId: string, sequence: boolean): PolicyDocument => ({
-  policyLanguage: 'tutti-signing-policy/1', keyBinding: { keySpec: 'ECC_NIST_EDWARDS25519' }, defaultEffect: 'deny',
-  approvers: [{ id: 'operator', scheme: 'ed25519', publicKey: `0x${Buffer.from(GOV.publicKey).toString('hex')}` }],
-  governance: { changeApprovals: { threshold: 1, approvers: ['operator'] } },
-  rules: [{ id: ruleId, effect: 'allow', conditions: { messageType: { in: ['RAW'] }, format: {
-    kind: 'raw', layout: [{ offset: 0, length: 1, equalsHex: '0x56' }], ...(sequence ? { sequence: { offset: 1, length: 4, mode: 'strictlyIncreasing' } } : {}),
-  } } }],
-} as PolicyDocument);
+const policy = (ruleId: string, sequence: boolean): PolicyDocument =>
+  ({
+    policyLanguage: 'tutti-signing-policy/1',
+    keyBinding: { keySpec: 'ECC_NIST_EDWARDS25519' },
+    defaultEffect: 'deny',
+    approvers: [{ id: 'operator', scheme: 'ed25519', publicKey: `0x${Buffer.from(GOV.publicKey).toString('hex')}` }],
+    governance: { changeApprovals: { threshold: 1, approvers: ['operator'] } },
+    rules: [
+      {
+        id: ruleId,
+        effect: 'allow',
+        conditions: {
+          messageType: { in: ['RAW'] },
+          format: {
+            kind: 'raw',
+            layout: [{ offset: 0, length: 1, equalsHex: '0x56' }],
+            ...(sequence ? { sequence: { offset: 1, length: 4, mode: 'strictlyIncreasing' } } : {}),
+          },
+        },
+      },
+    ],
+  }) as PolicyDocument;
 const VOTES = policy('votes', true);
 const msg = (seq: number, payload: string) => Buffer.concat([Buffer.from([0x56, 0, 0, 0, seq]), Buffer.from(payload)]);
 
 async function dkg(c: PartyCluster, keyId: string, t: number, doc: PolicyDocument): Promise<ReturnType<typeof createPublicKey>> {
   const out = await c.runner.run('frost-ed25519/dkg', new Map(c.ids.map((p, i) => [i + 1, p])), (session) => ({
-    type: 'open', kind: 'dkg', session, keyId, keySpec: 'ECC_NIST_EDWARDS25519', protocol: 'frost-ed25519', threshold: t, parties: c.ids, policy: doc,
+    type: 'open',
+    kind: 'dkg',
+    session,
+    keyId,
+    keySpec: 'ECC_NIST_EDWARDS25519',
+    protocol: 'frost-ed25519',
+    threshold: t,
+    parties: c.ids,
+    policy: doc,
   }));
   const pk = Buffer.from((out.get(1) as DkgResult).publicKey, 'hex');
   return createPublicKey({ key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), pk]), format: 'der', type: 'spki' });
@@ -36,8 +58,17 @@ async function dkg(c: PartyCluster, keyId: string, t: number, doc: PolicyDocumen
 async function sign(c: PartyCluster, keyId: string, signers: number[], m: Buffer): Promise<Buffer | SessionFailed> {
   try {
     const o = await c.runner.run('frost-ed25519/sign', new Map(signers.map((i) => [i, c.ids[i - 1]!])), (session) => ({
-      type: 'open', kind: 'sign', session, keyId, signers,
-      request: { message: m.toString('base64'), messageType: 'RAW', signingAlgorithm: 'ED25519_SHA_512', caller: { accessKeyId: 'AKIAX', principal: 'arn:aws:iam::111122223333:user/m' } },
+      type: 'open',
+      kind: 'sign',
+      session,
+      keyId,
+      signers,
+      request: {
+        message: m.toString('base64'),
+        messageType: 'RAW',
+        signingAlgorithm: 'ED25519_SHA_512',
+        caller: { accessKeyId: 'AKIAX', principal: 'arn:aws:iam::111122223333:user/m' },
+      },
     }));
     return Buffer.from((o.get(signers[0]!) as SignResult).signature, 'base64');
   } catch (e) {
@@ -50,19 +81,29 @@ async function revise(c: PartyCluster, keyId: string, from: PolicyDocument, to: 
   const record = { revision: 2, previousHash: policyHash(from), policy: to };
   const approval = createPolicyChangeApproval(GOV, { keyId, revision: 2, previousHash: policyHash(from), policyHash: policyHash(to) }, Date.now() + 3_600_000);
   return c.runner.ask('frost-ed25519/policy', new Map(c.ids.map((p, i) => [i + 1, p])), (session) => ({
-    type: 'open', kind: 'policy', session, keyId, revision: record as never, approvals: [approval],
+    type: 'open',
+    kind: 'policy',
+    session,
+    keyId,
+    revision: record as never,
+    approvals: [approval],
   }));
 }
 
 describe('E7: sequence anti-equivocation across signer sets', () => {
   describe('2-of-4: two signer sets can be disjoint', () => {
     let c: PartyCluster;
-    beforeAll(() => { c = makePartyCluster(4); });
+    beforeAll(() => {
+      c = makePartyCluster(4);
+    });
     afterAll(() => c.close());
 
     test('every party refuses a key generation whose policy has a sequence rule: no key, nothing to equivocate with', async () => {
       const keyId = '8a0e0d0c-0b0a-4908-8706-050403020100';
-      const err = await dkg(c, keyId, 2, VOTES).then(() => null, (e: unknown) => e);
+      const err = await dkg(c, keyId, 2, VOTES).then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(SessionFailed);
       expect((err as SessionFailed).failure.kind).toBe('policy');
       expect((err as SessionFailed).message).toMatch(/SIGNER_OVERLAP.*'votes'.*2t > n.*threshold 2 of 4/);
@@ -97,7 +138,11 @@ describe('E7: sequence anti-equivocation across signer sets', () => {
     test('a sequence signed by one set is refused by every other set, with any message', async () => {
       const first = await sign(c, keyId, [1, 2], msg(7, 'block A'));
       expect(first instanceof Buffer && verify(null, msg(7, 'block A'), spki, first)).toBe(true);
-      for (const signers of [[1, 3], [2, 3], [1, 2]]) {
+      for (const signers of [
+        [1, 3],
+        [2, 3],
+        [1, 2],
+      ]) {
         const r = await sign(c, keyId, signers, msg(7, 'block B'));
         expect(r).toBeInstanceOf(SessionFailed);
         expect((r as SessionFailed).message).toMatch(/SEQUENCE_VIOLATION/);
@@ -108,7 +153,10 @@ describe('E7: sequence anti-equivocation across signer sets', () => {
       const renamed = policy('ballots', true);
       const answers = await revise(c, keyId, VOTES, renamed);
       for (const a of answers.values()) expect(a.ok).toBe(true);
-      for (const signers of [[1, 3], [2, 3]]) {
+      for (const signers of [
+        [1, 3],
+        [2, 3],
+      ]) {
         const r = await sign(c, keyId, signers, msg(7, 'block C'));
         expect(r).toBeInstanceOf(SessionFailed);
         expect((r as SessionFailed).message).toMatch(/SEQUENCE_VIOLATION.*'ballots'|'ballots'.*SEQUENCE_VIOLATION/);
@@ -118,14 +166,19 @@ describe('E7: sequence anti-equivocation across signer sets', () => {
     });
 
     test('a revision that renames a rule keeps its rate-limit budget too', async () => {
-      const limited = (ruleId: string) => ({ ...policy(ruleId, false), rules: [{ ...policy(ruleId, false).rules[0]!, rateLimits: [{ count: 1, windowSeconds: 3600 }] }] }) as PolicyDocument;
+      const limited = (ruleId: string) =>
+        ({ ...policy(ruleId, false), rules: [{ ...policy(ruleId, false).rules[0]!, rateLimits: [{ count: 1, windowSeconds: 3600 }] }] }) as PolicyDocument;
       const id = '8d0e0d0c-0b0a-4908-8706-050403020100';
       const pk = await dkg(c, id, 2, limited('payments'));
       const first = await sign(c, id, [1, 2], msg(1, 'pay'));
       expect(first instanceof Buffer && verify(null, msg(1, 'pay'), pk, first)).toBe(true);
       for (const a of (await revise(c, id, limited('payments'), limited('transfers'))).values()) expect(a.ok).toBe(true);
       // Parties 1 and 2 spent their one signature an hour under 'payments': still spent under 'transfers'.
-      for (const signers of [[1, 2], [1, 3], [2, 3]]) {
+      for (const signers of [
+        [1, 2],
+        [1, 3],
+        [2, 3],
+      ]) {
         const r = await sign(c, id, signers, msg(2, 'pay again'));
         expect(r).toBeInstanceOf(SessionFailed);
         expect((r as SessionFailed).message).toMatch(/rule 'transfers', RATE_LIMITED/);

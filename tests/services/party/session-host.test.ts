@@ -25,7 +25,9 @@ async function runAll(sessions: Map<number, HostedSession>): Promise<Map<number,
   const queues = new Map([...sessions.keys()].map((i) => [i, Promise.resolve()]));
   let pending = 0;
   let settle!: () => void;
-  const finished = new Promise<void>((r) => { settle = r; });
+  const finished = new Promise<void>((r) => {
+    settle = r;
+  });
   const handle = (i: number, step: Step<unknown, unknown>) => {
     last.set(i, step);
     if (step.kind === 'send' || step.kind === 'done') {
@@ -34,14 +36,21 @@ async function runAll(sessions: Map<number, HostedSession>): Promise<Map<number,
   };
   const deliver = (j: number, e: Envelope) => {
     pending++;
-    queues.set(j, queues.get(j)!.then(async () => {
-      const prev = last.get(j);
-      if (prev?.kind !== 'done' && prev?.kind !== 'abort') handle(j, await sessions.get(j)!.receive(e));
-      if (--pending === 0) settle();
-    }));
+    queues.set(
+      j,
+      queues.get(j)!.then(async () => {
+        const prev = last.get(j);
+        if (prev?.kind !== 'done' && prev?.kind !== 'abort') handle(j, await sessions.get(j)!.receive(e));
+        if (--pending === 0) settle();
+      }),
+    );
   };
   pending += sessions.size;
-  for (const [i, s] of sessions) void s.start().then((step) => { handle(i, step); if (--pending === 0) settle(); });
+  for (const [i, s] of sessions)
+    void s.start().then((step) => {
+      handle(i, step);
+      if (--pending === 0) settle();
+    });
   await finished;
   return last;
 }
@@ -50,22 +59,48 @@ describe('DKLs23 in worker threads', () => {
   test('a 2-of-2 secp256k1 DKG and a signature run in the workers; this event loop keeps turning meanwhile', async () => {
     const sid = new Uint8Array(randomBytes(32));
     const context = new Uint8Array(4);
-    const dkg = new Map([1, 2].map((self) => [self, host.open(FAMILIES.dkls23.dkg({ protocol: 'dkls23-secp256k1', suite: 'secp256k1', sessionId: sid, self, n: 2, t: 2, context }))]));
+    const dkg = new Map(
+      [1, 2].map((self) => [
+        self,
+        host.open(FAMILIES.dkls23.dkg({ protocol: 'dkls23-secp256k1', suite: 'secp256k1', sessionId: sid, self, n: 2, t: 2, context })),
+      ]),
+    );
     // The event loop's worst gap while the base OTs run elsewhere.
     let worst = 0;
     let prev = performance.now();
-    const ticker = setInterval(() => { const now = performance.now(); worst = Math.max(worst, now - prev); prev = now; }, 5);
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - prev);
+      prev = now;
+    }, 5);
     const steps = await runAll(dkg);
     clearInterval(ticker);
     expect(host.workers).toBe(2);
-    const outs = [1, 2].map((i) => { const s = steps.get(i)!; expect(s.kind).toBe('done'); return (s as { output: DklsDkgOutput }).output; });
+    const outs = [1, 2].map((i) => {
+      const s = steps.get(i)!;
+      expect(s.kind).toBe('done');
+      return (s as { output: DklsDkgOutput }).output;
+    });
     expect(outs[0]!.publicKey).toEqual(outs[1]!.publicKey);
     expect(worst).toBeLessThan(250);
 
     const digest = new Uint8Array(32).fill(9);
-    const sign = new Map([1, 2].map((self) => [self, host.open(FAMILIES.dkls23.sign({
-      protocol: 'dkls23-secp256k1', suite: 'secp256k1', sessionId: new Uint8Array(32).fill(7), self, signers: [1, 2], share: outs[self - 1]!.share, input: digest,
-    }))]));
+    const sign = new Map(
+      [1, 2].map((self) => [
+        self,
+        host.open(
+          FAMILIES.dkls23.sign({
+            protocol: 'dkls23-secp256k1',
+            suite: 'secp256k1',
+            sessionId: new Uint8Array(32).fill(7),
+            self,
+            signers: [1, 2],
+            share: outs[self - 1]!.share,
+            input: digest,
+          }),
+        ),
+      ]),
+    );
     const signed = await runAll(sign);
     const out = signed.get(1) as { kind: 'done'; output: { signature: Uint8Array } };
     expect(out.kind).toBe('done');
@@ -73,7 +108,15 @@ describe('DKLs23 in worker threads', () => {
   });
 
   test('a session that cannot be built in the worker starts with an abort (inline: the build throws)', async () => {
-    const spec = FAMILIES.dkls23.dkg({ protocol: 'dkls23-p256', suite: 'p256', sessionId: new Uint8Array(32), self: 3, n: 2, t: 2, context: new Uint8Array(0) });
+    const spec = FAMILIES.dkls23.dkg({
+      protocol: 'dkls23-p256',
+      suite: 'p256',
+      sessionId: new Uint8Array(32),
+      self: 3,
+      n: 2,
+      t: 2,
+      context: new Uint8Array(0),
+    });
     const step = await host.open(spec).start();
     expect(step).toMatchObject({ kind: 'abort', error: { kind: 'bad-parameters' } });
     expect((step as { error: unknown }).error).toBeInstanceOf(ProtocolError);
@@ -92,12 +135,28 @@ describe('DKLs23 in worker threads', () => {
   test('a worker that dies takes its sessions with it: their pending steps abort, and the next session gets a new worker', async () => {
     const lone = new SessionHost({ size: 1 });
     try {
-      const spec = (self: number) => FAMILIES.dkls23.dkg({ protocol: 'dkls23-secp256k1', suite: 'secp256k1', sessionId: new Uint8Array(32).fill(1), self, n: 2, t: 2, context: new Uint8Array(0) });
+      const spec = (self: number) =>
+        FAMILIES.dkls23.dkg({
+          protocol: 'dkls23-secp256k1',
+          suite: 'secp256k1',
+          sessionId: new Uint8Array(32).fill(1),
+          self,
+          n: 2,
+          t: 2,
+          context: new Uint8Array(0),
+        });
       const s = lone.open(spec(1));
       expect((await s.start()).kind).toBe('send');
       // Kill the worker from outside, as a crash would.
       await (lone as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots[0]!.worker.terminate();
-      const step = await s.receive({ protocol: 'dkls23-secp256k1/dkg', session: new Uint8Array(32).fill(1), round: 1, from: 2, to: 0, payload: new Uint8Array(64) });
+      const step = await s.receive({
+        protocol: 'dkls23-secp256k1/dkg',
+        session: new Uint8Array(32).fill(1),
+        round: 1,
+        from: 2,
+        to: 0,
+        payload: new Uint8Array(64),
+      });
       expect(step).toMatchObject({ kind: 'abort', error: { kind: 'internal' } });
       expect((await lone.open(spec(2)).start()).kind).toBe('send');
     } finally {

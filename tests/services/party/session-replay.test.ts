@@ -15,18 +15,33 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 test('E4: an open replayed after a restart is refused as a reused session id, and spends nothing', async () => {
-  const request = { message: Buffer.from('pay 1').toString('base64'), messageType: 'RAW' as const, signingAlgorithm: 'ED25519_SHA_512', caller: { accessKeyId: 'AKIA', principal: 'p' } };
+  const request = {
+    message: Buffer.from('pay 1').toString('base64'),
+    messageType: 'RAW' as const,
+    signingAlgorithm: 'ED25519_SHA_512',
+    caller: { accessKeyId: 'AKIA', principal: 'p' },
+  };
   let open: OpenSign | undefined;
   h.relayed.length = 0;
-  await h.runner.run('frost-ed25519/sign', new Map([[1, 'party-1'], [2, 'party-2']]), (session) => {
-    open = { type: 'open', kind: 'sign', session, keyId: KEY, signers: [1, 2], request };
-    return open;
-  });
+  await h.runner.run(
+    'frost-ed25519/sign',
+    new Map([
+      [1, 'party-1'],
+      [2, 'party-2'],
+    ]),
+    (session) => {
+      open = { type: 'open', kind: 'sign', session, keyId: KEY, signers: [1, 2], request };
+      return open;
+    },
+  );
   const S = open!.session;
   const old = h.relayed.filter((r) => r.msg.session === S && r.from === 'party-1').map((r) => r.msg);
   const node = () => h.nodes.get('party-2')!;
   const consumed = () => (node().db.prepare('SELECT count(*) AS n FROM consumed').get() as { n: number }).n;
-  const signs = () => node().policyStore.auditLog().filter((a) => a.event === 'sign').length;
+  const signs = () =>
+    node()
+      .policyStore.auditLog()
+      .filter((a) => a.event === 'sign').length;
   const before = { consumed: consumed(), signs: signs() };
 
   h.intercept = (_party, msg) => 'session' in msg && msg.session === S; // the hostile coordinator keeps the answers
@@ -34,7 +49,11 @@ test('E4: an open replayed after a restart is refused as a reused session id, an
   const from = h.sent.length;
   h.deliver('party-2', open!);
   for (const e of old) h.deliver('party-2', e);
-  const answers = () => h.sent.slice(from).filter((m) => m.party === 'party-2').map((m) => m.msg);
+  const answers = () =>
+    h.sent
+      .slice(from)
+      .filter((m) => m.party === 'party-2')
+      .map((m) => m.msg);
   expect(await until(() => answers().some((m) => m.type === 'abort'))).toBe(true);
   expect(answers()).toEqual([{ type: 'abort', session: S, kind: 'unexpected', message: 'party-2 refused: session id reused', culprits: [] }]);
   expect(consumed()).toBe(before.consumed);

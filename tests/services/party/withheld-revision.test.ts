@@ -16,10 +16,18 @@ import { makePartyCluster, type PartyCluster } from '../../support/party-cluster
 const KEY = '3a0e0d0c-0b0a-4908-8706-050403020100';
 const GOV = approverKey('operator', 'ed25519');
 const policy = (pattern: string) => ({
-  policyLanguage: 'tutti-signing-policy/1', keyBinding: { keySpec: 'ECC_NIST_EDWARDS25519' }, defaultEffect: 'deny',
+  policyLanguage: 'tutti-signing-policy/1',
+  keyBinding: { keySpec: 'ECC_NIST_EDWARDS25519' },
+  defaultEffect: 'deny',
   approvers: [{ id: 'operator', scheme: 'ed25519', publicKey: `0x${Buffer.from(GOV.publicKey).toString('hex')}` }],
   governance: { changeApprovals: { threshold: 1, approvers: ['operator'] } },
-  rules: [{ id: 'greetings', effect: 'allow', conditions: { signingAlgorithm: { in: ['ED25519_SHA_512'] }, messageType: { in: ['RAW'] }, format: { kind: 'raw', utf8Pattern: pattern } } }],
+  rules: [
+    {
+      id: 'greetings',
+      effect: 'allow',
+      conditions: { signingAlgorithm: { in: ['ED25519_SHA_512'] }, messageType: { in: ['RAW'] }, format: { kind: 'raw', utf8Pattern: pattern } },
+    },
+  ],
 });
 const P1 = policy('hello [a-z]+');
 const P2 = policy('hello alice');
@@ -32,9 +40,18 @@ describe('E2: a policy revision withheld from some parties', () => {
 
   const deliver = async (parties: number[]) => {
     const record = { revision: 2, previousHash: policyHash(P1), policy: P2 };
-    const approval = createPolicyChangeApproval(GOV, { keyId: KEY, revision: 2, previousHash: policyHash(P1), policyHash: policyHash(P2) }, Date.now() + 3_600_000);
+    const approval = createPolicyChangeApproval(
+      GOV,
+      { keyId: KEY, revision: 2, previousHash: policyHash(P1), policyHash: policyHash(P2) },
+      Date.now() + 3_600_000,
+    );
     return c.runner.ask('frost-ed25519/policy', new Map(parties.map((i) => [i, c.ids[i - 1]!])), (session) => ({
-      type: 'open', kind: 'policy', session, keyId: KEY, revision: record as never, approvals: [approval],
+      type: 'open',
+      kind: 'policy',
+      session,
+      keyId: KEY,
+      revision: record as never,
+      approvals: [approval],
     }));
   };
 
@@ -42,8 +59,17 @@ describe('E2: a policy revision withheld from some parties', () => {
   const sign = async (signers: number[], text: string): Promise<{ signature: Buffer } | { failure: SessionFailed }> => {
     try {
       const o = await c.runner.run('frost-ed25519/sign', new Map(signers.map((i) => [i, c.ids[i - 1]!])), (session) => ({
-        type: 'open', kind: 'sign', session, keyId: KEY, signers,
-        request: { message: Buffer.from(text).toString('base64'), messageType: 'RAW', signingAlgorithm: 'ED25519_SHA_512', caller: { accessKeyId: 'AKIAX', principal: 'arn:aws:iam::111122223333:user/m' } },
+        type: 'open',
+        kind: 'sign',
+        session,
+        keyId: KEY,
+        signers,
+        request: {
+          message: Buffer.from(text).toString('base64'),
+          messageType: 'RAW',
+          signingAlgorithm: 'ED25519_SHA_512',
+          caller: { accessKeyId: 'AKIAX', principal: 'arn:aws:iam::111122223333:user/m' },
+        },
       }));
       return { signature: Buffer.from((o.get(signers[0]!) as SignResult).signature, 'base64') };
     } catch (e) {
@@ -55,7 +81,15 @@ describe('E2: a policy revision withheld from some parties', () => {
   beforeAll(async () => {
     c = makePartyCluster(3);
     const out = await c.runner.run('frost-ed25519/dkg', new Map(c.ids.map((p, i) => [i + 1, p])), (session) => ({
-      type: 'open', kind: 'dkg', session, keyId: KEY, keySpec: 'ECC_NIST_EDWARDS25519', protocol: 'frost-ed25519', threshold: 2, parties: c.ids, policy: P1,
+      type: 'open',
+      kind: 'dkg',
+      session,
+      keyId: KEY,
+      keySpec: 'ECC_NIST_EDWARDS25519',
+      protocol: 'frost-ed25519',
+      threshold: 2,
+      parties: c.ids,
+      policy: P1,
     }));
     for (const [i, r] of out) acks.set(c.ids[i - 1]!, { revision: 1, policyHash: (r as DkgResult).policyHash, signature: (r as DkgResult).acknowledgement! });
     const pk = Buffer.from((out.get(1) as DkgResult).publicKey, 'hex');
@@ -68,7 +102,10 @@ describe('E2: a policy revision withheld from some parties', () => {
   afterAll(() => c.close());
 
   test('a signer set mixing revisions 1 and 2 aborts before any share, even for a message both allow', async () => {
-    for (const signers of [[1, 2], [1, 3]]) {
+    for (const signers of [
+      [1, 2],
+      [1, 3],
+    ]) {
       const r = await sign(signers, 'hello alice');
       expect('failure' in r).toBe(true);
       const { failure } = r as { failure: SessionFailed };
@@ -86,7 +123,10 @@ describe('E2: a policy revision withheld from some parties', () => {
   });
 
   test('a message the withheld revision forbids is never signed by a set with the updated party', async () => {
-    for (const signers of [[1, 2], [1, 3]]) {
+    for (const signers of [
+      [1, 2],
+      [1, 3],
+    ]) {
       const r = await sign(signers, 'hello mallory');
       expect('signature' in r).toBe(false);
     }
@@ -94,7 +134,11 @@ describe('E2: a policy revision withheld from some parties', () => {
 
   test('once every party installed revision 2, every set enforces it', async () => {
     await deliver([2, 3]);
-    for (const signers of [[1, 2], [1, 3], [2, 3]]) {
+    for (const signers of [
+      [1, 2],
+      [1, 3],
+      [2, 3],
+    ]) {
       const ok = await sign(signers, 'hello alice');
       expect('signature' in ok && verify(null, Buffer.from('hello alice'), spki, ok.signature)).toBe(true);
       const refused = await sign(signers, 'hello mallory');

@@ -6,8 +6,12 @@ import { openDatabase } from '../../../services/storage/db.ts';
 import { ConsumedError, ConsumedStore } from '../../../services/storage/consumed-store.ts';
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tutti-storage-consumed-')); });
-afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tutti-storage-consumed-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('ConsumedStore', () => {
   test('consuming an id twice throws ConsumedError naming it', () => {

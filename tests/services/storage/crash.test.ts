@@ -18,8 +18,12 @@ const fixture = fileURLToPath(new URL('./fixtures/share-writer.ts', import.meta.
 const ROUNDS = 6;
 
 let dir: string;
-beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'tutti-storage-crash-')); });
-afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tutti-storage-crash-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 type Reported = { committed: Map<string, number>; consumed: string[] };
 
@@ -29,7 +33,9 @@ async function runAndKill(reported: Reported): Promise<void> {
   let stderr = '';
   let partial = '';
   let killTimer: NodeJS.Timeout | undefined;
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   child.stdout.on('data', (d: Buffer) => {
     const lines = (partial + d.toString()).split('\n');
     partial = lines.pop()!;
@@ -44,7 +50,8 @@ async function runAndKill(reported: Reported): Promise<void> {
     }
   });
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })));
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   clearTimeout(killTimer);
   // Lines the child wrote before dying are still in the pipe after 'exit'; wait for its end.
   if (!child.stdout.readableEnded) await new Promise((resolve) => child.stdout.on('end', resolve));

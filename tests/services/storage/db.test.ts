@@ -6,8 +6,12 @@ import Sqlite from 'better-sqlite3';
 import { MIGRATIONS, migrate, openDatabase } from '../../../services/storage/db.ts';
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tutti-storage-db-')); });
-afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tutti-storage-db-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('openDatabase', () => {
   test('sets WAL, synchronous = FULL, foreign keys and a busy timeout', () => {
@@ -39,7 +43,28 @@ describe('openDatabase', () => {
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
       const tables = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`).pluck().all();
-      expect(tables).toEqual(['aliases', 'audit_log', 'bans', 'consumed', 'consumed_approvals', 'deleted_key_ids', 'deletion_records', 'deletion_requests', 'key_attestations', 'key_tombstones', 'keys', 'policy_clock', 'policy_revision_acks', 'policy_revisions', 'rate_limit_charges', 'refresh_activations', 'seen_sessions', 'sequence_high_water', 'share_deletions', 'shares']);
+      expect(tables).toEqual([
+        'aliases',
+        'audit_log',
+        'bans',
+        'consumed',
+        'consumed_approvals',
+        'deleted_key_ids',
+        'deletion_records',
+        'deletion_requests',
+        'key_attestations',
+        'key_tombstones',
+        'keys',
+        'policy_clock',
+        'policy_revision_acks',
+        'policy_revisions',
+        'rate_limit_charges',
+        'refresh_activations',
+        'seen_sessions',
+        'sequence_high_water',
+        'share_deletions',
+        'shares',
+      ]);
     } finally {
       db.close();
     }

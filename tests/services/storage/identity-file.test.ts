@@ -15,8 +15,12 @@ import { initParty } from '../../../services/main/cluster.ts';
 import { startPartyFromDir } from '../../../services/main/party-daemon.ts';
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tutti-identity-file-')); });
-afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tutti-identity-file-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const key = () => masterKeyFromBytes(randomBytes(32));
@@ -63,9 +67,11 @@ describe('identity.json at rest', () => {
   });
 
   test('another master key, a blob moved from another party or edited public keys do not open, naming the file', () => {
-    const a = join(dir, 'a.json'), b = join(dir, 'b.json');
+    const a = join(dir, 'a.json'),
+      b = join(dir, 'b.json');
     const mk = key();
-    const idA = generateIdentity('party-1'), idB = generateIdentity('party-2');
+    const idA = generateIdentity('party-1'),
+      idB = generateIdentity('party-2');
     writeIdentityFile(a, idA, mk);
     writeIdentityFile(b, idB, mk);
     expect(() => readIdentityFile(a, key())).toThrow(SecretFileError);
@@ -101,7 +107,10 @@ describe('identity.json at rest', () => {
     const partyDir = join(dir, 'party-1');
     const id = generateIdentity('party-1');
     writeSecretFile(join(partyDir, 'identity.json'), new TextEncoder().encode(serializeIdentity(id)));
-    writeFileSync(join(partyDir, 'peers.json'), JSON.stringify({ peers: [publicIdentity(id)], coordinator: generateCoordinatorIdentity('gateway').identity.pin }));
+    writeFileSync(
+      join(partyDir, 'peers.json'),
+      JSON.stringify({ peers: [publicIdentity(id)], coordinator: generateCoordinatorIdentity('gateway').identity.pin }),
+    );
     const lines: string[] = [];
     // No coordinator listens there: the link keeps retrying, which is all this needs.
     const party = await startPartyFromDir(partyDir, { coordinatorUrl: 'ws://127.0.0.1:9/parties', sessionWorkers: 1, log: (l) => lines.push(l) });

@@ -22,11 +22,24 @@ afterEach(() => {
 
 function key(creationDate: number, keyId: string = randomUUID()): StoredKey {
   return {
-    keyId, arn: `arn:aws:kms:eu-west-1:111122223333:key/${keyId}`, accountId: '111122223333', region: 'eu-west-1',
-    creationDate, description: 'reward key', keyUsage: 'SIGN_VERIFY', keySpec: 'ECC_NIST_EDWARDS25519',
-    keyState: 'Creating', protocol: 'frost-ed25519', threshold: 2, parties: ['party-a', 'party-b', 'party-c'],
-    publicKey: null, policyHash: 'ab'.repeat(32), tags: [{ TagKey: 'team', TagValue: 'nodes' }], deletionDate: null,
-    pendingWindowInDays: null, policy: null,
+    keyId,
+    arn: `arn:aws:kms:eu-west-1:111122223333:key/${keyId}`,
+    accountId: '111122223333',
+    region: 'eu-west-1',
+    creationDate,
+    description: 'reward key',
+    keyUsage: 'SIGN_VERIFY',
+    keySpec: 'ECC_NIST_EDWARDS25519',
+    keyState: 'Creating',
+    protocol: 'frost-ed25519',
+    threshold: 2,
+    parties: ['party-a', 'party-b', 'party-c'],
+    publicKey: null,
+    policyHash: 'ab'.repeat(32),
+    tags: [{ TagKey: 'team', TagValue: 'nodes' }],
+    deletionDate: null,
+    pendingWindowInDays: null,
+    policy: null,
   };
 }
 
@@ -95,8 +108,15 @@ describe('KeyRepository', () => {
     repo.insert(k);
     const result = repo.mutate(k.keyId, (cur) => ({ patch: { tags: [...cur.tags, { TagKey: 'b', TagValue: '2' }] }, result: cur.tags.length }));
     expect(result).toBe(1);
-    expect(repo.get(k.keyId)!.tags).toEqual([{ TagKey: 'team', TagValue: 'nodes' }, { TagKey: 'b', TagValue: '2' }]);
-    expect(() => repo.mutate(k.keyId, () => { throw new Error('no'); })).toThrow('no');
+    expect(repo.get(k.keyId)!.tags).toEqual([
+      { TagKey: 'team', TagValue: 'nodes' },
+      { TagKey: 'b', TagValue: '2' },
+    ]);
+    expect(() =>
+      repo.mutate(k.keyId, () => {
+        throw new Error('no');
+      }),
+    ).toThrow('no');
     expect(repo.mutate(k.keyId, () => ({ result: 'read only' }))).toBe('read only');
     expect(repo.get(k.keyId)!.tags).toHaveLength(2);
     expect(() => repo.mutate('missing', () => ({ result: 1 }))).toThrow(expect.objectContaining({ code: 'not-found' }));
@@ -183,8 +203,12 @@ describe('KeyRepository', () => {
     const raw = new Sqlite(file);
     const v2 = MIGRATIONS.findIndex((m) => m.sql.includes('CREATE TABLE aliases'));
     migrate(raw, MIGRATIONS.slice(0, v2));
-    raw.prepare(`INSERT INTO keys (key_id, arn, account_id, region, creation_date, description, key_usage, key_spec, key_state, protocol, threshold, parties, public_key, policy_hash, tags, deletion_date)
-      VALUES ('old', 'arn:old', '111122223333', 'eu-west-1', 1, '', 'SIGN_VERIFY', 'ECC_NIST_EDWARDS25519', 'Enabled', 'frost-ed25519', 2, '["a","b"]', NULL, NULL, '[]', NULL)`).run();
+    raw
+      .prepare(
+        `INSERT INTO keys (key_id, arn, account_id, region, creation_date, description, key_usage, key_spec, key_state, protocol, threshold, parties, public_key, policy_hash, tags, deletion_date)
+      VALUES ('old', 'arn:old', '111122223333', 'eu-west-1', 1, '', 'SIGN_VERIFY', 'ECC_NIST_EDWARDS25519', 'Enabled', 'frost-ed25519', 2, '["a","b"]', NULL, NULL, '[]', NULL)`,
+      )
+      .run();
     raw.close();
     const reopened = openDatabase(file);
     try {

@@ -10,8 +10,12 @@ import { loadMasterKey, MasterKeyError, masterKeyFromBytes } from '../../../serv
 import { openAtRest, sealAtRest, SealedBoxError } from '../../../services/storage/sealed-box.ts';
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tutti-storage-secrets-')); });
-afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tutti-storage-secrets-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const bytes = (s: string) => new Uint8Array(Buffer.from(s, 'utf8'));
 
@@ -38,7 +42,14 @@ describe('secret files', () => {
     const file = join(dir, 'identity.key');
     writeFileSync(file, 'secret');
     chmodSync(file, mode);
-    const err = (() => { try { readSecretFile(file); } catch (e) { return e as Error; } return undefined; })();
+    const err = (() => {
+      try {
+        readSecretFile(file);
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
     expect(err).toBeInstanceOf(SecretFileError);
     expect(err!.message).toContain(file);
     expect(err!.message).toContain('0' + mode.toString(8));
@@ -92,7 +103,11 @@ describe('master key', () => {
     expect(() => loadMasterKey({ dataDir: dir, env: { TUTTI_MASTER_KEY: short } })).toThrow(/TUTTI_MASTER_KEY must be 64 hex characters.*62 characters/);
     const notHex = 'z'.repeat(64);
     let message = '';
-    try { loadMasterKey({ dataDir: dir, env: { TUTTI_MASTER_KEY: notHex } }); } catch (e) { message = (e as Error).message; }
+    try {
+      loadMasterKey({ dataDir: dir, env: { TUTTI_MASTER_KEY: notHex } });
+    } catch (e) {
+      message = (e as Error).message;
+    }
     expect(message).toMatch(/TUTTI_MASTER_KEY.*not all of them hex/);
     expect(message).not.toContain(notHex);
   });

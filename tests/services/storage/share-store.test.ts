@@ -26,7 +26,9 @@ afterEach(() => {
 
 function rec(keyId: string, version: number, secret = `s-${keyId}-${version}`): ShareRecord {
   return {
-    keyId, protocol: 'frost-ed25519', version,
+    keyId,
+    protocol: 'frost-ed25519',
+    version,
     share: { secret, identifier: 2 },
     meta: { parties: ['p1', 'p2', 'p3'], self: 2, threshold: 2, publicKey: 'ab'.repeat(32), policyHash: 'cd'.repeat(32) },
   };
@@ -75,8 +77,10 @@ describe('ShareStore', () => {
     store.putPending(rec('k1', 3));
     store.activate('k1', 2);
     store.activate('k1', 2);
-    expect(db.prepare(`SELECT version, state FROM shares WHERE key_id = 'k1' ORDER BY version`).all())
-      .toEqual([{ version: 2, state: 'active' }, { version: 3, state: 'pending' }]);
+    expect(db.prepare(`SELECT version, state FROM shares WHERE key_id = 'k1' ORDER BY version`).all()).toEqual([
+      { version: 2, state: 'active' },
+      { version: 3, state: 'pending' },
+    ]);
   });
 
   test('activate is all-or-nothing: a share that does not open never replaces the active one', () => {
@@ -120,7 +124,11 @@ describe('ShareStore', () => {
   });
 
   test('delete removes every version of one key only', () => {
-    for (const k of ['k1', 'k2']) { store.putPending(rec(k, 1)); store.activate(k, 1); store.putPending(rec(k, 2)); }
+    for (const k of ['k1', 'k2']) {
+      store.putPending(rec(k, 1));
+      store.activate(k, 1);
+      store.putPending(rec(k, 2));
+    }
     store.delete('k1');
     expect(store.listActive()).toEqual(['k2']);
     expect(store.getVersion('k1', 2)).toBeUndefined();
@@ -144,7 +152,10 @@ describe('ShareStore', () => {
   });
 
   test('a blob moved to another row fails to open: other key, other version, altered meta', () => {
-    for (const k of ['k1', 'k2']) { store.putPending(rec(k, 1)); store.activate(k, 1); }
+    for (const k of ['k1', 'k2']) {
+      store.putPending(rec(k, 1));
+      store.activate(k, 1);
+    }
     // swap the sealed blobs of k1 and k2
     const sealed = db.prepare(`SELECT sealed FROM shares WHERE key_id = ?`).pluck();
     const [b1, b2] = [sealed.get('k1'), sealed.get('k2')];
@@ -182,7 +193,9 @@ describe('ShareStore: opened active shares kept in memory', () => {
     store.activate('k1', 1);
     const a = store.getActive('k1')!;
     expect(Object.isFrozen(a) && Object.isFrozen(a.share) && Object.isFrozen(a.meta)).toBe(true);
-    expect(() => { (a.share as { secret: string }).secret = 'changed'; }).toThrow(TypeError);
+    expect(() => {
+      (a.share as { secret: string }).secret = 'changed';
+    }).toThrow(TypeError);
     expect(store.getActive('k1')).toBe(a);
     // A new version replaces it.
     store.putPending(rec('k1', 2));

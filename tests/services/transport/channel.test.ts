@@ -2,7 +2,14 @@ import { describe, test, expect, afterEach } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { CoordinatorHub, PartyLink, type CoordinatorHubOptions, type LinkState, type LinkStateDetail, type PartyLinkOptions } from '../../../services/transport/channel.ts';
+import {
+  CoordinatorHub,
+  PartyLink,
+  type CoordinatorHubOptions,
+  type LinkState,
+  type LinkStateDetail,
+  type PartyLinkOptions,
+} from '../../../services/transport/channel.ts';
 import { CLOSE, answerChallenge, createChallenge } from '../../../services/transport/auth.ts';
 import { MAX_CONTROL_FRAME_BYTES, decodeControl, encodeBinaryEnvelope, encodeControl, type ControlMessage } from '../../../services/transport/control.ts';
 import { generateIdentity, publicIdentity, type Identity } from '../../../services/transport/identity.ts';
@@ -33,7 +40,10 @@ type HubLog = { hub: CoordinatorHub; messages: [string, ControlMessage][]; conne
 async function startHub(opts: Partial<CoordinatorHubOptions> = {}): Promise<HubLog> {
   const log: Omit<HubLog, 'hub'> = { messages: [], connects: [], disconnects: [] };
   const hub = new CoordinatorHub({
-    server: 0, host: '127.0.0.1', coordinatorId: COORD, parties: [publicIdentity(A), publicIdentity(B)],
+    server: 0,
+    host: '127.0.0.1',
+    coordinatorId: COORD,
+    parties: [publicIdentity(A), publicIdentity(B)],
     onMessage: (id, m) => log.messages.push([id, m]),
     onConnect: (id) => log.connects.push(id),
     onDisconnect: (id) => log.disconnects.push(id),
@@ -49,10 +59,16 @@ type LinkLog = { link: PartyLink; messages: ControlMessage[]; states: [LinkState
 function startLink(url: string, identity: Identity, opts: Partial<PartyLinkOptions> = {}): LinkLog {
   const log: Omit<LinkLog, 'link'> = { messages: [], states: [] };
   const link = new PartyLink({
-    url, identity, minBackoffMs: 20, maxBackoffMs: 200,
+    url,
+    identity,
+    minBackoffMs: 20,
+    maxBackoffMs: 200,
     onMessage: (m) => log.messages.push(m),
     ...opts,
-    onState: (s, d) => { log.states.push([s, d]); opts.onState?.(s, d); },
+    onState: (s, d) => {
+      log.states.push([s, d]);
+      opts.onState?.(s, d);
+    },
   });
   cleanups.push(() => link.close());
   link.start();
@@ -60,10 +76,16 @@ function startLink(url: string, identity: Identity, opts: Partial<PartyLinkOptio
 }
 
 /** A raw client that authenticates by hand, for misbehaving-peer tests. */
-async function rawClient(url: string, identity?: Identity, opts: { autoPong?: boolean } = {}): Promise<{ ws: WebSocket; received: ControlMessage[]; closed: Promise<[number, string]> }> {
+async function rawClient(
+  url: string,
+  identity?: Identity,
+  opts: { autoPong?: boolean } = {},
+): Promise<{ ws: WebSocket; received: ControlMessage[]; closed: Promise<[number, string]> }> {
   const ws = new WebSocket(url, { autoPong: opts.autoPong ?? true });
   ws.on('error', () => undefined);
-  cleanups.push(() => { ws.terminate(); });
+  cleanups.push(() => {
+    ws.terminate();
+  });
   const received: ControlMessage[] = [];
   const closed = new Promise<[number, string]>((resolve) => ws.on('close', (code, reason) => resolve([code, reason.toString()])));
   ws.on('message', (data) => {
@@ -72,7 +94,10 @@ async function rawClient(url: string, identity?: Identity, opts: { autoPong?: bo
     received.push(m);
     if (identity && m.type === 'auth-challenge') ws.send(encodeControl(answerChallenge(m, identity)!));
   });
-  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
   if (identity) await waitFor(() => received.some((m) => m.type === 'auth-ok'), 'auth-ok');
   else await waitFor(() => received.length > 0, 'challenge');
   return { ws, received, closed };
@@ -219,9 +244,16 @@ describe('CoordinatorHub and PartyLink', () => {
     const h = await startHub();
     // When the first link is told it was replaced, it stops (else two copies would take turns).
     let onReplaced = (): void => undefined;
-    const replaced = new Promise<void>((resolve) => { onReplaced = resolve; });
+    const replaced = new Promise<void>((resolve) => {
+      onReplaced = resolve;
+    });
     const first: LinkLog = startLink(h.hub.url()!, A, {
-      onState: (s, d) => { if (s === 'backoff' && d.code === CLOSE.replaced) { void first.link.close(); onReplaced(); } },
+      onState: (s, d) => {
+        if (s === 'backoff' && d.code === CLOSE.replaced) {
+          void first.link.close();
+          onReplaced();
+        }
+      },
     });
     await first.link.waitReady();
     const raw = await rawClient(h.hub.url()!, A);
@@ -249,7 +281,15 @@ describe('CoordinatorHub and PartyLink', () => {
     const h = await startHub({ heartbeatMs: 300 });
     const raw = await rawClient(h.hub.url()!, A, { autoPong: false });
     // Each ping is answered 450 ms late: one tick passes without a pong, never two in a row.
-    raw.ws.on('ping', (data) => { setTimeout(() => { try { raw.ws.pong(data); } catch { /* closed */ } }, 450); });
+    raw.ws.on('ping', (data) => {
+      setTimeout(() => {
+        try {
+          raw.ws.pong(data);
+        } catch {
+          /* closed */
+        }
+      }, 450);
+    });
     await waitFor(() => h.connects.length === 1, 'connect');
     await new Promise((r) => setTimeout(r, 2000));
     expect(h.disconnects).toEqual([]);
@@ -303,8 +343,12 @@ describe('CoordinatorHub and PartyLink', () => {
     expect((await silent.closed)[0]).toBe(CLOSE.authTimeout);
     // Wrong path: the upgrade is refused outright.
     const other = new WebSocket(h.hub.url()!.replace('/parties', '/other'));
-    cleanups.push(() => { other.terminate(); });
-    await new Promise<void>((resolve) => { other.on('error', () => resolve()); });
+    cleanups.push(() => {
+      other.terminate();
+    });
+    await new Promise<void>((resolve) => {
+      other.on('error', () => resolve());
+    });
     expect(h.hub.stats.authFailures).toBe(3);
     expect(h.connects).toEqual([]);
   });
@@ -312,7 +356,13 @@ describe('CoordinatorHub and PartyLink', () => {
   test('the party refuses a coordinator with another id and frames it cannot parse', async () => {
     // A fake coordinator: challenges with its own id, then (once authenticated) sends garbage.
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    cleanups.push(() => new Promise((r) => { for (const c of wss.clients) c.terminate(); wss.close(() => r(undefined)); }));
+    cleanups.push(
+      () =>
+        new Promise((r) => {
+          for (const c of wss.clients) c.terminate();
+          wss.close(() => r(undefined));
+        }),
+    );
     await new Promise<void>((r) => wss.once('listening', () => r()));
     let fakeId = 'coord-evil';
     const responses: ControlMessage[] = [];
@@ -346,8 +396,16 @@ describe('CoordinatorHub and PartyLink', () => {
   });
 
   test('a callback that throws does not take the link down', async () => {
-    const h = await startHub({ onMessage: () => { throw new Error('boom'); } });
-    const a = startLink(h.hub.url()!, A, { onMessage: () => { throw new Error('boom'); } });
+    const h = await startHub({
+      onMessage: () => {
+        throw new Error('boom');
+      },
+    });
+    const a = startLink(h.hub.url()!, A, {
+      onMessage: () => {
+        throw new Error('boom');
+      },
+    });
     await a.link.waitReady();
     await waitFor(() => h.hub.isConnected('party-a'), 'connect');
     a.link.send({ type: 'x' });
@@ -358,7 +416,13 @@ describe('CoordinatorHub and PartyLink', () => {
 
   test('attaches to an existing http.Server and leaves other paths alone', async () => {
     const server = http.createServer((_req, res) => res.end('ok'));
-    cleanups.push(() => new Promise((r) => { server.closeAllConnections(); server.close(() => r(undefined)); }));
+    cleanups.push(
+      () =>
+        new Promise((r) => {
+          server.closeAllConnections();
+          server.close(() => r(undefined));
+        }),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const h = await startHub({ server });
     const port = (server.address() as AddressInfo).port;

@@ -1,14 +1,16 @@
 import { describe, test, expect } from '@jest/globals';
 import { randomBytes } from '@noble/hashes/utils.js';
 import {
-  generateIdentity, identityFromSecrets, parseIdentity, parsePublicIdentity, publicIdentity, serializeIdentity, type PublicIdentity,
+  generateIdentity,
+  identityFromSecrets,
+  parseIdentity,
+  parsePublicIdentity,
+  publicIdentity,
+  serializeIdentity,
+  type PublicIdentity,
 } from '../../../services/transport/identity.ts';
-import {
-  AUTH_CHALLENGE, AUTH_RESPONSE, CLOSE, answerChallenge, createChallenge, verifyResponse,
-} from '../../../services/transport/auth.ts';
-import {
-  MAX_CONTROL_FRAME_BYTES, base64ToBytes, bytesToBase64, decodeControl, encodeControl,
-} from '../../../services/transport/control.ts';
+import { AUTH_CHALLENGE, AUTH_RESPONSE, CLOSE, answerChallenge, createChallenge, verifyResponse } from '../../../services/transport/auth.ts';
+import { MAX_CONTROL_FRAME_BYTES, base64ToBytes, bytesToBase64, decodeControl, encodeControl } from '../../../services/transport/control.ts';
 
 describe('identity', () => {
   test('generate, publish, serialize and parse', () => {
@@ -38,14 +40,17 @@ describe('identity', () => {
     const good = JSON.parse(serializeIdentity(id)) as Record<string, unknown>;
     const other = publicIdentity(generateIdentity('p'));
     for (const bad of [
-      'not json', '[]', '{}',
+      'not json',
+      '[]',
+      '{}',
       JSON.stringify({ ...good, format: 2 }),
       JSON.stringify({ ...good, partyId: 'P' }),
       JSON.stringify({ ...good, signSecret: 'zz' }),
       JSON.stringify({ ...good, kexSecret: (good.kexSecret as string).toUpperCase() }),
       JSON.stringify({ ...good, signPublic: other.signPublic }),
       JSON.stringify({ ...good, kexPublic: other.kexPublic }),
-    ]) expect(() => parseIdentity(bad)).toThrow(TypeError);
+    ])
+      expect(() => parseIdentity(bad)).toThrow(TypeError);
     const pub = publicIdentity(id);
     for (const bad of [null, 1, [], { ...pub, partyId: 'X' }, { ...pub, signPublic: pub.signPublic.slice(2) }, { ...pub, kexPublic: 7 }]) {
       expect(() => parsePublicIdentity(bad)).toThrow(TypeError);
@@ -74,7 +79,10 @@ describe('control framing', () => {
 describe('connection authentication', () => {
   const a = generateIdentity('party-a');
   const b = generateIdentity('party-b');
-  const parties = new Map<string, PublicIdentity>([[a.partyId, publicIdentity(a)], [b.partyId, publicIdentity(b)]]);
+  const parties = new Map<string, PublicIdentity>([
+    [a.partyId, publicIdentity(a)],
+    [b.partyId, publicIdentity(b)],
+  ]);
 
   test('a configured party answering the challenge is accepted', () => {
     const { message, challenge } = createChallenge('coord-1');

@@ -23,7 +23,11 @@ import { startPartyFromDir } from '../../../services/main/party-daemon.ts';
 
 const KEY = '6a0e0d0c-0b0a-4908-8706-050403020100';
 let h: Harness;
-const waitFor = async (ok: () => boolean, ms = 4000) => { const end = Date.now() + ms; while (!ok() && Date.now() < end) await sleep(20); return ok(); };
+const waitFor = async (ok: () => boolean, ms = 4000) => {
+  const end = Date.now() + ms;
+  while (!ok() && Date.now() < end) await sleep(20);
+  return ok();
+};
 
 beforeAll(async () => {
   h = makeHarness({ deletionWaitMs: 0 });
@@ -37,8 +41,15 @@ function victimLink(url: string) {
   const refused: string[] = [];
   const delivered: unknown[] = [];
   const link = new PartyLink({
-    url, identity: victim.identity, coordinator: h.gateway.pin, minBackoffMs: 50, maxBackoffMs: 100,
-    onMessage: (m) => { delivered.push(m); victim.party.handle(m as unknown as CoordinatorToParty); },
+    url,
+    identity: victim.identity,
+    coordinator: h.gateway.pin,
+    minBackoffMs: 50,
+    maxBackoffMs: 100,
+    onMessage: (m) => {
+      delivered.push(m);
+      victim.party.handle(m as unknown as CoordinatorToParty);
+    },
     onRefused: (r) => refused.push(r),
   });
   link.start();
@@ -121,7 +132,12 @@ describe('a party authenticates its coordinator', () => {
         const v = verifyResponse(msg, h.gateway.coordinatorId, challenge, new Map([['party-1', publicIdentity(h.nodes.get('party-1')!.identity)]]));
         if (!v.ok) return ws.close();
         const nonce = partyChallengeOf(msg)!;
-        ws.send(encodeControl({ type: AUTH_OK, signature: bytesToBase64(h.gateway.sign(coordinatorAuthMessage(h.gateway.coordinatorId, 'party-1', nonce, challenge))) }));
+        ws.send(
+          encodeControl({
+            type: AUTH_OK,
+            signature: bytesToBase64(h.gateway.sign(coordinatorAuthMessage(h.gateway.coordinatorId, 'party-1', nonce, challenge))),
+          }),
+        );
         const link = { coordinatorId: h.gateway.coordinatorId, partyId: 'party-1', nonce };
         const del = { type: 'delete-key', keyId: KEY, due: true, record: h.deletionRecord(KEY, { windowDays: 0 }) };
         ws.send(JSON.stringify(del)); // unsigned
@@ -154,11 +170,13 @@ describe('a party authenticates its coordinator', () => {
     try {
       const me = initParty(join(dir, 'party-1'), 'party-1');
       writeFileSync(join(dir, 'party-1', 'peers.json'), JSON.stringify({ peers: [me] }));
-      await expect(startPartyFromDir(join(dir, 'party-1'), { coordinatorUrl: 'ws://127.0.0.1:1/parties', log: () => {} }))
-        .rejects.toThrow(/pins no coordinator: add \{"coordinator"/);
+      await expect(startPartyFromDir(join(dir, 'party-1'), { coordinatorUrl: 'ws://127.0.0.1:1/parties', log: () => {} })).rejects.toThrow(
+        /pins no coordinator: add \{"coordinator"/,
+      );
       writeFileSync(join(dir, 'party-1', 'peers.json'), JSON.stringify({ coordinator: { coordinatorId: 'c-1', signPublic: 'zz' }, peers: [me] }));
-      await expect(startPartyFromDir(join(dir, 'party-1'), { coordinatorUrl: 'ws://127.0.0.1:1/parties', log: () => {} }))
-        .rejects.toThrow(/peers.json: coordinator pin: signPublic must be 64 lowercase hex/);
+      await expect(startPartyFromDir(join(dir, 'party-1'), { coordinatorUrl: 'ws://127.0.0.1:1/parties', log: () => {} })).rejects.toThrow(
+        /peers.json: coordinator pin: signPublic must be 64 lowercase hex/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

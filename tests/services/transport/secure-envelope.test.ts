@@ -9,7 +9,15 @@ import { LABELS } from '../../../protocols/core/labels.ts';
 import { ProtocolError } from '../../../protocols/core/errors.ts';
 import { generateIdentity, publicIdentity, type Identity, type PublicIdentity } from '../../../services/transport/identity.ts';
 import {
-  FRAME_SEALED, FRAME_SIGNED, FRAME_SIGNED_WITH_KEY, FRAME_VERSION, MAX_SECURE_FRAME_BYTES, ReplayGuard, frameKind, open, protect,
+  FRAME_SEALED,
+  FRAME_SIGNED,
+  FRAME_SIGNED_WITH_KEY,
+  FRAME_VERSION,
+  MAX_SECURE_FRAME_BYTES,
+  ReplayGuard,
+  frameKind,
+  open,
+  protect,
 } from '../../../services/transport/secure-envelope.ts';
 import { TransportError, type TransportErrorReason } from '../../../services/transport/errors.ts';
 import { SessionKeys } from '../../../services/transport/session-keys.ts';
@@ -214,7 +222,10 @@ describe('strict frame decoding', () => {
   const sealed = protect(env({ to: 3 }), ids[0]!, pubs[2]!, keys[0]);
 
   test('every truncation is malformed', () => {
-    for (const [frame, me, idx] of [[signed, ids[1]!, 2], [sealed, ids[2]!, 3]] as const) {
+    for (const [frame, me, idx] of [
+      [signed, ids[1]!, 2],
+      [sealed, ids[2]!, 3],
+    ] as const) {
       for (let n = 0; n < frame.length; n++) expectReason(() => open(frame.subarray(0, n), me, senders, idx), 'malformed');
     }
   });
@@ -279,7 +290,8 @@ describe('session keys: forward secrecy, announcement, substitution', () => {
   });
 
   test('every session has its own keys', () => {
-    const a = announce(), b = announce();
+    const a = announce(),
+      b = announce();
     const all = [...a.k, ...b.k].map((x) => Buffer.from(x.publicKey).toString('hex'));
     expect(new Set(all).size).toBe(6);
   });
@@ -321,7 +333,10 @@ describe('session keys: forward secrecy, announcement, substitution', () => {
     swapped.set(new SessionKeys().publicKey, f[1]!.start);
     expectReason(() => open(swapped, ids[1]!, senders, 2, undefined, receiver()), 'bad-signature', 1);
     // The relay strips the key (a kind-1 frame with the same signature): refused.
-    const stripped = concatBytes(Uint8Array.of(FRAME_VERSION, FRAME_SIGNED), lengthPrefixed(frame!.subarray(f[0]!.start, f[0]!.start + f[0]!.length), frame!.subarray(f[2]!.start)));
+    const stripped = concatBytes(
+      Uint8Array.of(FRAME_VERSION, FRAME_SIGNED),
+      lengthPrefixed(frame!.subarray(f[0]!.start, f[0]!.start + f[0]!.length), frame!.subarray(f[2]!.start)),
+    );
     expectReason(() => open(stripped, ids[1]!, senders, 2, undefined, receiver()), 'bad-signature', 1);
     // The key signed by someone else (the coordinator posing as party 1): refused.
     expectReason(() => open(protect(e1(1), coordinator, undefined, new SessionKeys()), ids[1]!, senders, 2, undefined, receiver()), 'bad-signature', 1);
@@ -335,7 +350,10 @@ describe('session keys: forward secrecy, announcement, substitution', () => {
     open(frame!, ids[1]!, senders, 2, undefined, twice);
     expectReason(() => open(protect(e1(1), ids[0]!, undefined, new SessionKeys()), ids[1]!, senders, 2, undefined, twice), 'bad-session-key', 1);
     // A key on a later round's broadcast is malformed.
-    const late = concatBytes(Uint8Array.of(FRAME_VERSION, FRAME_SIGNED_WITH_KEY), lengthPrefixed(encodeEnvelope(env({ session: sid, round: 2 })), new Uint8Array(32), new Uint8Array(64)));
+    const late = concatBytes(
+      Uint8Array.of(FRAME_VERSION, FRAME_SIGNED_WITH_KEY),
+      lengthPrefixed(encodeEnvelope(env({ session: sid, round: 2 })), new Uint8Array(32), new Uint8Array(64)),
+    );
     expectReason(() => open(late, ids[1]!, senders, 2, undefined, receiver()), 'malformed', 1);
   });
 
@@ -412,7 +430,11 @@ describe('strict Ed25519 verification of broadcasts', () => {
   const envBytes = encodeEnvelope(e);
   const header = envBytes.subarray(0, envBytes.length - e.payload.length);
   const message = lengthPrefixed(utf8ToBytes(LABELS.envelopeSignature), header, e.payload);
-  const le = (n: bigint): Uint8Array => { const out = new Uint8Array(32); for (let i = 0; i < 32; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn); return out; };
+  const le = (n: bigint): Uint8Array => {
+    const out = new Uint8Array(32);
+    for (let i = 0; i < 32; i++) out[i] = Number((n >> BigInt(8 * i)) & 0xffn);
+    return out;
+  };
   const fromLe = (b: Uint8Array): bigint => b.reduceRight((acc, x) => (acc << 8n) | BigInt(x), 0n);
   const challenge = (r: Uint8Array, a: Uint8Array): bigint => fromLe(sha512(concatBytes(r, a, message))) % L;
   const signedFrame = (sig: Uint8Array): Uint8Array => concatBytes(Uint8Array.of(FRAME_VERSION, FRAME_SIGNED), lengthPrefixed(envBytes, sig));
