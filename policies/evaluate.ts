@@ -4,6 +4,7 @@
 //  1. the policy compiles (schema + semantic checks)                            else INVALID_POLICY
 //  2. the coordinator's policy hash, if given, is this policy's hash            else POLICY_HASH_MISMATCH
 //  3. key spec (and key id, if bound) are the policy's                          else KEY_MISMATCH
+// 3b. a derived child key's path is allowed by derivation.allowedPaths          else KEY_MISMATCH
 //  4. (key spec, algorithm, message type, DIGEST length) is supported           else ALGORITHM_MISMATCH
 //  5. message size ≤ limits.maxMessageBytes, checked before any parsing         else MESSAGE_TOO_LARGE
 //  6. read the message (classify.ts): strict decoders, I-1 / I-2 / I-4          else PARSE_ERROR / NONCANONICAL /
@@ -26,6 +27,7 @@ import { digestOf } from './digest.ts';
 import { DecodeError } from './errors.ts';
 import { algorithmMismatch, InvariantViolation } from './invariants.ts';
 import { sequenceOf } from './match/raw.ts';
+import { derivationAllowed } from './match/derivation.ts';
 import { ruleMatches, ruleVerdict } from './match/rule.ts';
 import { charge, exhausted } from './rate-limit.ts';
 import { KEY_SCOPE, type Decision, type DecisionCode, type EvaluationContext, type RateLimitCharge, type SignRequest } from './types.ts';
@@ -62,6 +64,9 @@ function decide(policy: CompiledPolicy | unknown, request: SignRequest, context:
   }
   if (doc.keyBinding.keyId !== undefined && request.keyId !== doc.keyBinding.keyId) {
     return deny('KEY_MISMATCH', 'builtin:key-binding', [`key ${request.keyId} is not the policy's ${doc.keyBinding.keyId}`]);
+  }
+  if (request.derivationPath !== undefined && !derivationAllowed(request.derivationPath, doc.derivation?.allowedPaths)) {
+    return deny('KEY_MISMATCH', 'builtin:derivation', [`child key path ${request.derivationPath} is not among derivation.allowedPaths`]);
   }
   const mismatch = algorithmMismatch(request.keySpec, request.signingAlgorithm, request.messageType, request.message.length);
   if (mismatch) return deny('ALGORITHM_MISMATCH', 'builtin:algorithm', [mismatch]);

@@ -43,6 +43,14 @@ export const POLICY_SCHEMA = {
       properties: { changeApprovals: { $ref: '#/$defs/approvalRequirement' }, activationDelaySeconds: { type: 'integer', minimum: 0, maximum: 2592000 } },
     },
     keyRateLimits: { type: 'array', minItems: 1, maxItems: 8, items: { $ref: '#/$defs/rateLimit' } },
+    // Which child keys (non-hardened HD paths, docs/protocols.md "HD derivation") may be derived from
+    // this key and sign under it: each level a decimal index or '*'. Absent: every path; []: none.
+    derivation: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['allowedPaths'],
+      properties: { allowedPaths: { type: 'array', maxItems: 64, items: { type: 'string', pattern: '^m(/(\\*|0|[1-9][0-9]{0,9})){1,16}$' } } },
+    },
     rules: { type: 'array', maxItems: 256, items: { $ref: '#/$defs/rule' } },
   },
   $defs: {

@@ -97,6 +97,8 @@ export type PolicyDocument = {
   approvers?: Approver[];
   governance: { changeApprovals: ApprovalRequirement; activationDelaySeconds?: number };
   keyRateLimits?: RateLimit[];
+  /** The HD paths of child keys that may sign under this policy (docs/policies.md "Derived keys"). Absent: any. */
+  derivation?: { allowedPaths: string[] };
   rules: Rule[];
 };
 
@@ -126,6 +128,8 @@ export type SignRequest = {
   publicKey?: Uint8Array;
   /** The policy hash the coordinator says it used; a mismatch with the party's own copy is a deny. */
   policyHash?: string;
+  /** A derived child key signs: its non-hardened path from this key (`m/0/5`), checked against `derivation.allowedPaths`. */
+  derivationPath?: string;
 };
 
 /** Scope of a key-wide rate limit (`keyRateLimits`); can never collide with a rule id. */

@@ -54,6 +54,11 @@ export type OpenSign = {
   premade?: string[];
   /** FROST: once this signature is done, make this many nonce pairs for the key (1..8) and publish their commitments. */
   premake?: number;
+  /**
+   * A derived child key signs (docs/protocols.md "HD derivation"): `keyId` above is its parent,
+   * whose share the party holds; the party derives the tweak for `path` itself (party/derived-key.ts).
+   */
+  derive?: { keyId: string; path: string };
 };
 
 /**

@@ -13,6 +13,7 @@ import type { RefreshActivations } from './refresh-activation.ts';
 import type { KeyAccess } from './key-access.ts';
 import type { SignerBans } from './signer-bans.ts';
 import type { PremadeStock } from './premade-stock.ts';
+import type { DerivationStore } from '../storage/derivation-store.ts';
 
 export type CoordinatorOptions = {
   keys: KeyRepository;
@@ -43,6 +44,8 @@ export type CoordinatorOptions = {
   onDeletionCancelled?: (keyId: string, parties: string[]) => void;
   /** Two-phase activation of refreshed shares (refresh-activation.ts); without it parties are not told to activate. */
   activations?: RefreshActivations;
+  /** Chain codes and derived child keys (derive-key.ts); without it CreateKey derives nothing. */
+  derivations?: DerivationStore;
 };
 
 export type CoordinatorContext = {

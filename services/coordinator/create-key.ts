@@ -16,6 +16,7 @@ import { checkSignerOverlap, initialSigningPolicy, storedSigningPolicy } from '.
 import { chooseParties } from './tags.ts';
 import { keyRecord } from './key-access.ts';
 import type { CoordinatorContext } from './context.ts';
+import { createDerivedKey, derivationRequest, rememberChainCode } from './derive-key.ts';
 
 export type CreateKeyRequest = {
   keySpec: string;
@@ -26,8 +27,12 @@ export type CreateKeyRequest = {
   bypassPolicyLockoutSafetyCheck?: boolean;
 };
 
-export async function createKey({ o, access }: CoordinatorContext, req: CreateKeyRequest, caller: Caller): Promise<KeyRecord> {
+export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, caller: Caller): Promise<KeyRecord> {
+  const { o, access } = ctx;
   access.requireAccountPrincipal(caller, 'CreateKey');
+  // tutti:derive-from + tutti:path: a child of an existing key, no DKG (derive-key.ts).
+  const derive = derivationRequest(req.tags);
+  if (derive) return createDerivedKey(ctx, req, caller, derive);
   const spec = KEY_SPECS[req.keySpec];
   if (!spec) throw new KmsError('UnsupportedOperationException', `KeySpec ${req.keySpec} is not supported. Supported: ${Object.keys(KEY_SPECS).join(', ')}.`);
   if (req.keyUsage !== 'SIGN_VERIFY') throw validation(`KeyUsage ${req.keyUsage} is not compatible with KeySpec ${req.keySpec}`);
@@ -96,6 +101,8 @@ export async function createKey({ o, access }: CoordinatorContext, req: CreateKe
         return receipt ? [{ partyId: parties[index - 1]!, receipt }] : [];
       }),
     );
+    // The chain code of HD derivation, as every party stored it beside its share.
+    rememberChainCode(ctx, keyId, first.transcriptHash);
     o.keys.update(keyId, { keyState: 'Enabled', publicKey: first.publicKey });
     // Each party's signed acknowledgement of revision 1 (GetKeyPolicy TuttiRevisions).
     const unacknowledged = recordRevisionAcks(

@@ -21,6 +21,7 @@ import { KEY_SPECS, apiSignature, isLowS, verifySignature, type KeySpecInfo } fr
 import { SessionFailed } from './session-runner.ts';
 import { UUID_RE, keyForMessage, keyRecord } from './key-access.ts';
 import type { CoordinatorContext } from './context.ts';
+import { signingTarget } from './derive-key.ts';
 
 export type SignRequest = {
   keyId: string;
@@ -33,7 +34,10 @@ export type SignRequest = {
 
 export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> {
   const { o, access, bans } = ctx;
-  const { k, spec, spki } = keyForMessage(access, 'Sign', caller, req);
+  const { k: key, spec, spki } = keyForMessage(access, 'Sign', caller, req);
+  // A derived key signs with its parent's shares (derive-key.ts): `k` is the key whose shares,
+  // parties and bans the session uses; `key` is the one the caller named, whose SPKI checks it.
+  const { shareKey: k, derive } = signingTarget(ctx, key);
   if (req.dryRun) {
     // Everything a real call checks here, short of asking the parties (whose own policy check
     // needs a session): enough of them must be connected, and not banned from signing together.
@@ -51,7 +55,7 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
   // FROST: one round when every signer has a pre-made commitment in stock; a signer that no
   // longer holds its pair (it restarted) refuses before its policy decides, and the attempt is
   // made again in two rounds (once per request).
-  let premadeAllowed = spec.scheme === 'eddsa';
+  let premadeAllowed = spec.scheme === 'eddsa' && !derive;
   for (let attempt = 0; attempt < 3 + k.parties.length * k.parties.length && timeouts < 3; attempt++) {
     const choice = bans.choose(k, excluded);
     if ('unavailable' in choice) {
@@ -84,7 +88,8 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
           grantTokens: req.grantTokens ?? [],
         },
         ...(premade ? { premade } : {}),
-        ...premakeOf(spec.scheme === 'eddsa' ? ctx.premade.ask(k.keyId, members.get(index)!) : 0),
+        ...premakeOf(spec.scheme === 'eddsa' && !derive ? ctx.premade.ask(k.keyId, members.get(index)!) : 0),
+        ...(derive ? { derive } : {}),
       }));
       // Every signature is checked before it is returned (key-specs.ts verifySignature: node:crypto
       // where it can, noble over the digest otherwise); an ECDSA signature must also be low-S.
@@ -92,7 +97,7 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         // RFC 9591 §5.3: this coordinator aggregates the shares and verifies the signature.
         const signature = aggregatePremade(spec, members, outputs);
         if (signature.ok && verifySignature(spec, spki, req, signature.signature)) {
-          return { key: keyRecord(k), signature: signature.signature };
+          return { key: keyRecord(key), signature: signature.signature };
         }
         // Shares that do not combine: sign again in two rounds, where every signer checks every
         // share (§5.4) and a signer that cheats again is named.
@@ -106,7 +111,7 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
       for (const out of outputs.values()) {
         const signature = apiSignature(spec, new Uint8Array(Buffer.from((out as SignResult).signature, 'base64')));
         if (signature && verifySignature(spec, spki, req, signature) && (spec.scheme !== 'ecdsa' || isLowS(spec, signature))) {
-          return { key: keyRecord(k), signature };
+          return { key: keyRecord(key), signature };
         }
       }
       throw internal('The parties returned no valid signature.');

@@ -21,6 +21,7 @@ import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages
 import { checkCredentials, paths, type GatewayConfig } from './config.ts';
 import { initGateway } from './cluster.ts';
 import { AttestationStore } from '../storage/attestation-store.ts';
+import { DerivationStore } from '../storage/derivation-store.ts';
 
 export type GatewayOptions = {
   host: string;
@@ -82,6 +83,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   const db = openDatabase(paths.keysDb(gatewayDir));
   const keys = new KeyRepository(db);
   const evidence = new AttestationStore(db);
+  const derivations = new DerivationStore(db);
   // The gateway's own key (created at first start): parties pin it and accept only what it signs.
   const identity = initGateway(gatewayDir, config.coordinatorId);
   log(
@@ -144,6 +146,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     now,
     onShareDeletions: () => deletions.resendAll(),
     evidence,
+    derivations,
     onDeletionCancelled: (keyId, parties) => deletions.cancelled(keyId, parties),
     onShareDeletionsScheduled: () => deletions.resendAll(),
     activations,

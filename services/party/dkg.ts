@@ -4,6 +4,7 @@
 // the new share as pending; once every party confirmed the same transcript the share becomes
 // usable together with its policy, and the party answers with its signed revision-1
 // acknowledgement and its signed creation receipt.
+import { chainCodeHex } from './derived-key.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, lengthPrefixed, u32, utf8ToBytes } from '../../protocols/core/bytes.ts';
 import { LABELS } from '../../protocols/core/labels.ts';
@@ -54,7 +55,9 @@ export function openDkg(d: DkgDeps, msg: OpenDkg, sessionId: Uint8Array): Runnin
     meta,
     rounds: 0,
     keys: new SessionKeys(),
-    holdShare: (share, m, version) => o.shares.putPending({ keyId: msg.keyId, protocol: m.protocol, version, share, meta: m }),
+    // The chain code of HD derivation comes from the transcript every party confirms (derived-key.ts).
+    holdShare: (share, m, version) =>
+      o.shares.putPending({ keyId: msg.keyId, protocol: m.protocol, version, share, meta: { ...m, chainCode: chainCodeHex(m.transcriptHash) } }),
     // A DKG that did not finish leaves no share behind.
     onEnded: () => o.shares.discardPending(msg.keyId, active.pendingVersion!),
     onDone: (id, output) => {

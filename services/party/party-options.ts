@@ -29,6 +29,8 @@ export type KeyMeta = {
   transcriptHash: string;
   /** The signing policy's hash as this party computed it and bound it into the DKG (null: a key from before signing policies). */
   policyHash: string | null;
+  /** Hex chain code for HD derivation, from the DKG transcript (derived-key.ts); absent for keys made before it. Kept through refreshes. */
+  chainCode?: string;
   /** This party's index; stored in clear but bound into the share's at-rest AAD with the rest of meta. */
   self: number;
 };

@@ -45,6 +45,8 @@ export type KeyFacts = {
   /** Threshold and number of parties, from the share record: a policy whose promises cannot hold for them is refused (policies/signer-overlap.ts). */
   threshold?: number;
   n?: number;
+  /** A derived child key signs (derived-key.ts): its path from this key; publicKey is then the child's. */
+  derivationPath?: string;
 };
 
 /** `agreement`: what this party enforced and decided, which every signer must share (sign-agreement.ts). */
@@ -175,6 +177,7 @@ export class PolicyGate {
         messageSha256,
         caller: req.caller,
         grantTokens: req.grantTokens,
+        ...(facts.derivationPath === undefined ? {} : { derivationPath: facts.derivationPath }),
       }),
     );
     const outcome = store.transaction((): SignOutcome => {
@@ -256,6 +259,7 @@ export class PolicyGate {
       caller: { accessKeyId: req.caller.accessKeyId, principal: req.caller.principal, verifiedBy: 'frontEnd' },
       approvals: req.grantTokens,
       publicKey: hexToBytes(facts.publicKey),
+      ...(facts.derivationPath === undefined ? {} : { derivationPath: facts.derivationPath }),
     };
   }
 

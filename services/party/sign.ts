@@ -25,6 +25,7 @@ import { signingInput } from './signing-input.ts';
 import { applyPreimage } from './preimage-request.ts';
 import { NoncePool, commitmentFromHex } from './nonce-pool.ts';
 import { familyOf, keyFacts, type KeyMeta, type PartyOptions } from './party-options.ts';
+import { derivedSigning } from './derived-key.ts';
 import type { Running, SessionDriver } from './session-driver.ts';
 
 /** A pre-made FROST signature share computed in the policy batch, sent once the batch committed (flush). */
@@ -131,7 +132,9 @@ export class PartySign {
     if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`, 'unknown-key');
     const meta = stored.meta as KeyMeta;
     const family = familyOf(meta.protocol);
-    const share = stored.share;
+    // A derived child key: the parent's share moved by the tweak this party computes itself.
+    const derived = msg.derive === undefined ? undefined : derivedSigning(msg, meta, stored.share);
+    const share = derived ? derived.share : stored.share;
     const index = family.shareFacts(share).index;
     // A DIGEST with its preimage in GrantTokens is decided on the preimage (preimage-request.ts).
     const request = applyPreimage(checkSignRequest(msg, meta, index), PROTOCOL_SUITES[meta.protocol]?.algorithms ?? []);
@@ -155,11 +158,17 @@ export class PartySign {
     }
     // The key's signing policy decides, on the full message, before anything of the session exists;
     // the decision (with its rate-limit charges and audit entry) is committed when this returns.
-    const { decision, agreement } = this.o.policies.decideSign(keyFacts(msg.keyId, meta), msg.session, request, msg.signers);
+    const facts = keyFacts(msg.keyId, meta);
+    const { decision, agreement } = this.o.policies.decideSign(
+      derived ? { ...facts, publicKey: derived.publicKey, derivationPath: derived.path } : facts,
+      msg.session,
+      request,
+      msg.signers,
+    );
     if (decision.decision !== 'allow') throw new RequestRefused(denialMessage(decision), 'policy');
     // The revision this party enforces and the sequences it decided: every signer binds its own
     // into its first message, so signers that disagree (a revision withheld from some) abort.
-    const context = signAgreementDigest(agreement);
+    const context = derived ? derived.bind(signAgreementDigest(agreement)) : signAgreementDigest(agreement);
     // What is signed is what the policy engine derived: its digest for prehashed algorithms (ECDSA:
     // SHA-256 or Keccak-256 of the message, the EIP-712 digest, or a DIGEST as given; Ed25519ph:
     // PH(M)), the message itself for pure EdDSA (signing-input.ts).

@@ -21,6 +21,7 @@ import { DELETIONS_V1 } from './deletion-store.ts';
 import { SESSIONS_V1 } from './session-store.ts';
 import { ATTESTATIONS_V1 } from './attestation-store.ts';
 import { REFRESH_V1 } from './refresh-store.ts';
+import { DERIVATIONS_V1 } from './derivation-store.ts';
 
 export type Database = Sqlite.Database;
 
@@ -47,6 +48,7 @@ export const MIGRATIONS: readonly Migration[] = [
   SESSIONS_V1,
   ATTESTATIONS_V1,
   REFRESH_V1,
+  DERIVATIONS_V1,
 ];
 
 /** How long a writer waits for another connection's lock before SQLITE_BUSY. */

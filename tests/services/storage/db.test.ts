@@ -52,6 +52,8 @@ describe('openDatabase', () => {
         'deleted_key_ids',
         'deletion_records',
         'deletion_requests',
+        'hd_chain_codes',
+        'hd_children',
         'key_attestations',
         'key_tombstones',
         'keys',
