@@ -8,7 +8,17 @@
 // signing policy does not allow and derivation from a child are refused with AWS-shaped errors.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createPublicKey, verify } from 'node:crypto';
-import { CreateAliasCommand, CreateKeyCommand, GetPublicKeyCommand, SignCommand, VerifyCommand, type KMSClient, type KeySpec } from '@aws-sdk/client-kms';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DisableKeyCommand,
+  EnableKeyCommand,
+  GetPublicKeyCommand,
+  SignCommand,
+  VerifyCommand,
+  type KMSClient,
+  type KeySpec,
+} from '@aws-sdk/client-kms';
 import { HDKey } from '@scure/bip32';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -109,6 +119,17 @@ describe('secp256k1 (DKLs23)', () => {
     await fails(createKey('ECC_SECG_P256K1', { tags: { 'tutti:path': 'm/0/1' } }), 'ValidationException', /go together/);
     const c = await child('ECC_SECG_P256K1', k1, 'm/0/9');
     await fails(child('ECC_SECG_P256K1', c, 'm/0/9'), 'ValidationException', /itself derived/);
+    // A disabled parent stops its children too.
+    await kms.send(new DisableKeyCommand({ KeyId: k1 }));
+    try {
+      await fails(
+        kms.send(new SignCommand({ KeyId: c, Message: Buffer.from('x'), MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' })),
+        'DisabledException',
+        /derived from/,
+      );
+    } finally {
+      await kms.send(new EnableKeyCommand({ KeyId: k1 }));
+    }
   });
 });
 

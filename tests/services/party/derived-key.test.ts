@@ -13,6 +13,8 @@ import { deriveChild } from '../../../protocols/core/hd-derivation.ts';
 import { SessionFailed } from '../../../services/coordinator/session-runner.ts';
 import type { DkgResult, OpenSign, SignResult } from '../../../services/control/messages.ts';
 import { makePartyCluster, type PartyCluster } from '../../support/party-cluster.ts';
+import { derivedSigning } from '../../../services/party/derived-key.ts';
+import type { KeyMeta } from '../../../services/party/party-options.ts';
 
 const GOV = approverKey('operator', 'ed25519');
 const POLICY = {
@@ -42,7 +44,12 @@ async function sign(m: Buffer, derive: (index: number) => OpenSign['derive'], ex
         session,
         keyId: KEY,
         signers: [1, 2],
-        request: { message: m.toString('base64'), messageType: 'RAW', signingAlgorithm: 'ED25519_SHA_512', caller: { accessKeyId: 'AKIAX', principal: 'arn:aws:iam::111122223333:user/m' } },
+        request: {
+          message: m.toString('base64'),
+          messageType: 'RAW',
+          signingAlgorithm: 'ED25519_SHA_512',
+          caller: { accessKeyId: 'AKIAX', principal: 'arn:aws:iam::111122223333:user/m' },
+        },
         ...(d ? { derive: d } : {}),
         ...extra,
       };
@@ -104,5 +111,12 @@ describe('a derived Ed25519 key on real parties', () => {
     const r = await sign(Buffer.from('split'), (index) => ({ keyId: CHILD, path: index === 1 ? 'm/0/5' : 'm/0/6' }));
     expect(r).toBeInstanceOf(SessionFailed);
     expect((r as SessionFailed).failure.kind).toBe('bad-parameters');
+  });
+
+  test('a key whose record has no chain code (made before HD derivation) is never derived from', () => {
+    const meta = { keySpec: 'ECC_NIST_EDWARDS25519', protocol: 'frost-ed25519', suite: 'ed25519', publicKey: Buffer.from(parent).toString('hex') } as KeyMeta;
+    const open = { keyId: KEY, derive: { keyId: CHILD, path: 'm/0/5' } } as OpenSign;
+    expect(() => derivedSigning(open, meta, {})).toThrow(/created before HD derivation/);
+    expect(() => derivedSigning(open, { ...meta, protocol: 'frost-ed448', suite: 'ed448', chainCode: '00'.repeat(32) }, {})).toThrow(/no HD derivation/);
   });
 });
