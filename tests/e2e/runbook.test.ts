@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CreateKeyCommand, GetPublicKeyCommand, SignCommand } from '@aws-sdk/client-kms';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { CLI } from '../../services/main/cluster.ts';
@@ -43,7 +44,7 @@ function run(b: Block): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'bash',
-      ['-c', `set -euo pipefail\ntutti() { node --import tsx "$TUTTI_CLI" "$@"; }\n${b.script}`],
+      ['-c', `set -euo pipefail\ntutti() { node --import "$TUTTI_TSX" "$TUTTI_CLI" "$@"; }\n${b.script}`],
       { cwd: folders[b.operator], env, timeout: 30_000 },
       (err, stdout, stderr) => (err ? reject(new Error(`operator ${b.operator} block failed:\n${b.script}\n${stderr}`)) : resolve(stdout)),
     );
@@ -51,7 +52,7 @@ function run(b: Block): Promise<string> {
 }
 
 function start(b: Block): Promise<void> {
-  const child = spawn('bash', ['-c', `set -euo pipefail\ntutti() { exec node --import tsx "$TUTTI_CLI" "$@"; }\n${b.script}`], {
+  const child = spawn('bash', ['-c', `set -euo pipefail\ntutti() { exec node --import "$TUTTI_TSX" "$TUTTI_CLI" "$@"; }\n${b.script}`], {
     cwd: folders[b.operator],
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,6 +81,8 @@ beforeAll(async () => {
     ...process.env,
     TUTTI_MASTER_KEY: '',
     TUTTI_CLI: CLI,
+    // `tutti` is run from each operator's folder, not the repository's: tsx by its absolute URL.
+    TUTTI_TSX: pathToFileURL(join(process.cwd(), 'node_modules/tsx/dist/loader.mjs')).href,
     EXCHANGE: exchange,
     GATEWAY_HOST: 'localhost',
     GATEWAY_BIND: '127.0.0.1',
