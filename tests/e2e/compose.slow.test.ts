@@ -42,8 +42,11 @@ const work = mkdtempSync(join(tmpdir(), 'tutti-compose-'));
 
 function compose(...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('docker', ['compose', '-p', project, '-f', join(process.cwd(), 'compose.yaml'), ...args], { timeout: 600_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`docker compose ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
+    execFile(
+      'docker',
+      ['compose', '-p', project, '-f', join(process.cwd(), 'compose.yaml'), ...args],
+      { timeout: 600_000, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => (err ? reject(new Error(`docker compose ${args.join(' ')}: ${stderr}`)) : resolve(stdout)),
     );
   });
 }
