@@ -33,7 +33,7 @@ const DAY_MS = 86_400_000;
 export type CertAndKey = { certPem: string; keyPem: string };
 
 async function newKeys(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(KEY_ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  return webcrypto.subtle.generateKey(KEY_ALG, true, ['sign', 'verify']);
 }
 
 async function keyPem(key: CryptoKey): Promise<string> {

@@ -227,8 +227,8 @@ export class CoordinatorHub {
     });
 
     if (typeof opts.server === 'object') {
-      // https.Server is a tls.Server with http.Server's request/upgrade events: only those are used.
-      this.server = opts.server as unknown as http.Server;
+      // An https.Server has http.Server's request and upgrade events: parties then dial wss://.
+      this.server = opts.server;
       this.ownServer = false;
       this.ready = this.server.listening ? Promise.resolve() : new Promise((resolve) => this.server.once('listening', () => resolve()));
     } else {
