@@ -181,9 +181,38 @@ describe('gateway over HTTPS, parties over wss://', () => {
     expect(await r.json()).toMatchObject({ ready: true, partyId: 'party-1' });
   });
 
-  test('graceful stop: on SIGTERM the gateway closes its links and exits 0', async () => {
+  test('graceful stop: a Sign in flight when SIGTERM arrives still gets its signature; the gateway exits 0', async () => {
+    const kms = kmsClientWithCa(endpoint, REGION, TEST_CREDENTIALS, ca.certPem);
+    const key = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }));
+    const keyId = key.KeyMetadata!.KeyId!;
+    const raw = (await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!.slice(-32);
+    const message = new TextEncoder().encode('in flight at shutdown');
+    // Catch a Sign while its session runs (the gateway's /healthz counts sessions), then SIGTERM.
+    let inFlight: Promise<{ Signature?: Uint8Array }> | undefined;
+    for (let attempt = 0; attempt < 5 && !inFlight; attempt++) {
+      const p = kms.send(new SignCommand({ KeyId: keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: 'ED25519_SHA_512' }));
+      let done = false;
+      void p.then(
+        () => (done = true),
+        () => (done = true),
+      );
+      while (!done) {
+        const h = await httpsJson(`${endpoint}/healthz`, ca.certPem).catch(() => undefined);
+        if (!done && ((h?.body.sessions as number | undefined) ?? 0) > 0) {
+          inFlight = p;
+          break;
+        }
+      }
+      if (!inFlight) await p;
+    }
     const exited = new Promise<number | null>((r) => gateway.child.once('exit', (code) => r(code)));
     gateway.child.kill('SIGTERM');
+    if (inFlight) {
+      const sig = await inFlight;
+      expect(ed25519.verify(sig.Signature!, message, raw)).toBe(true);
+    } else {
+      console.warn('every Sign finished before its session was seen: the in-flight case was not exercised');
+    }
     expect(await exited).toBe(0);
     expect(gateway.output()).toMatch(/gateway: stopped/);
     expect(running(gateway)).toBe(false);
