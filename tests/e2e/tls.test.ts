@@ -181,7 +181,7 @@ describe('gateway over HTTPS, parties over wss://', () => {
     expect(await r.json()).toMatchObject({ ready: true, partyId: 'party-1' });
   });
 
-  test('graceful stop: a Sign in flight when SIGTERM arrives still gets its signature; the gateway exits 0', async () => {
+  test('graceful stop: a Sign in flight when SIGTERM arrives still gets its signature; the gateway exits 0; its parties turn unready', async () => {
     const kms = kmsClientWithCa(endpoint, REGION, TEST_CREDENTIALS, ca.certPem);
     const key = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_EDWARDS25519', KeyUsage: 'SIGN_VERIFY' }));
     const keyId = key.KeyMetadata!.KeyId!;
@@ -216,5 +216,15 @@ describe('gateway over HTTPS, parties over wss://', () => {
     expect(await exited).toBe(0);
     expect(gateway.output()).toMatch(/gateway: stopped/);
     expect(running(gateway)).toBe(false);
+    // A party without its gateway is alive but not ready.
+    const metricsPort = ((await parties[0]!.ready) as { metricsPort: number }).metricsPort;
+    let ready: Response | undefined;
+    for (let i = 0; i < 100 && ready?.status !== 503; i++) {
+      ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+      if (ready.status !== 503) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(ready!.status).toBe(503);
+    expect(await ready!.json()).toMatchObject({ ready: false, reason: 'not linked to the gateway' });
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
   });
 });
