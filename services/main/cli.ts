@@ -210,7 +210,9 @@ async function main(argv: string[]): Promise<void> {
       const token = Buffer.from(readSecretFile(paths.adminToken(paths.gatewayDir(values.data ?? s.dataDir))))
         .toString('utf8')
         .trim();
-      const endpoint = values.endpoint ?? `http://127.0.0.1:${s.port}`;
+      // With TLS configured the gateway serves https (its certificate must name 127.0.0.1, and this
+      // process trust its CA: NODE_EXTRA_CA_CERTS; docs/operations.md "TLS").
+      const endpoint = values.endpoint ?? `${s.tlsCert ? 'https' : 'http'}://127.0.0.1:${s.port}`;
       const res = await fetch(`${endpoint}/admin/refresh-key`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
