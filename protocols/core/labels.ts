@@ -6,6 +6,7 @@ export const LABELS = {
   sealKey: 'tutti/v2/seal-key',
   envelopeSignatureWithSessionKey: 'tutti/v1/envelope-signature-with-session-key',
   identityAtRest: 'tutti/v1/identity-at-rest',
+  coordinatorIdentityAtRest: 'tutti/v1/coordinator-identity-at-rest',
   authChallenge: 'tutti/v1/auth-challenge',
   // DKLs23 (protocols/dkls23/SPEC.md lists every hash input under each label).
   dkls23BaseOtSid: 'tutti/v1/dkls23/base-ot/session-id',

@@ -34,7 +34,12 @@ export type KmsAppOptions = {
   /** Largest request body accepted, in bytes (default 1 MiB); larger → ValidationException, connection closed. */
   maxBodyBytes?: number;
   /** One line per server-side fault (never request bodies or Authorization). Default: stderr. */
-  log?: (line: string) => void;
+  log?: (line: string, fields?: Record<string, string | number | boolean | undefined>) => void;
+  /**
+   * Also one line per request (request id, operation, outcome, status, duration, caller's access
+   * key id, the SDK's invocation id): the gateway turns it on with TUTTI_LOG_FORMAT=json.
+   */
+  accessLog?: boolean;
 };
 
 export const KMS_CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -88,6 +93,21 @@ export function createKmsApp(o: KmsAppOptions): express.Application {
       if (res.headersSent) log(`kms-api request=${requestId} op=${operation}: error after the response was sent: ${error.type}`);
       else send(res, errorStatus(error.type), errorBody(error));
     } finally {
+      if (o.accessLog) {
+        const durationMs = Math.round(performance.now() - started);
+        // The access key id names the caller without a secret; the SDK's invocation id ties retries together.
+        const accessKeyId = /Credential=([A-Z0-9]{16,128})\//.exec(req.get('authorization') ?? '')?.[1];
+        log(`kms-api request=${requestId} op=${operation} outcome=${outcome} status=${res.statusCode} ms=${durationMs}`, {
+          level: 'info',
+          requestId,
+          operation,
+          outcome,
+          status: res.statusCode,
+          durationMs,
+          accessKeyId,
+          invocationId: req.get('amz-sdk-invocation-id')?.slice(0, 64),
+        });
+      }
       metrics.kmsRequests.inc({ operation, outcome });
       metrics.kmsRequestDuration.observe({ operation }, (performance.now() - started) / 1000);
     }

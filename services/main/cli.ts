@@ -1,7 +1,11 @@
 // Entry points: `cluster` (npm start), `gateway`, `party`, `party init`.
 //   node --import tsx services/main/cli.ts cluster
-//   node --import tsx services/main/cli.ts gateway --data DIR [--host H] [--port P]
-//   node --import tsx services/main/cli.ts party --data DIR --coordinator ws://HOST:PORT/parties [--metrics-port P]
+//   node --import tsx services/main/cli.ts gateway --data DIR [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
+//   node --import tsx services/main/cli.ts party --data DIR --coordinator wss://HOST:PORT/parties [--ca FILE] [--metrics-port P]
+//   node --import tsx services/main/cli.ts init-operator --role party --data DIR --id party-1 [--out FILE]
+//   node --import tsx services/main/cli.ts init-operator --role gateway --data ROOT --host NAME… [--party FILE…] [--ca-dir DIR] [--out FILE]
+//   node --import tsx services/main/cli.ts pin --data DIR --coordinator FILE --peer FILE…   (writes peers.json)
+//   node --import tsx services/main/cli.ts tls ca --out DIR | tls sign --ca DIR --csr FILE --out FILE
 //   node --import tsx services/main/cli.ts party init --data DIR --id party-4
 //   node --import tsx services/main/cli.ts gateway-pin --data DIR     (the peers.json snippet pinning the gateway)
 //   node --import tsx services/main/cli.ts verify-attestation --receipts FILE --peers PEERS.json [--policy FILE] [--threshold T]
@@ -19,11 +23,29 @@ async function main(argv: string[]): Promise<void> {
       return runCluster(envSettings());
     }
     case 'gateway': {
-      const { values } = parseArgs({ args: rest, options: { data: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          data: { type: 'string' },
+          host: { type: 'string' },
+          port: { type: 'string' },
+          'tls-cert': { type: 'string' },
+          'tls-key': { type: 'string' },
+        },
+      });
       const s = envSettings();
       const { startGatewayFromDir } = await import('./gateway.ts');
+      const { gatewayTls } = await import('./tls-config.ts');
+      const { createLog, parseLogFormat } = await import('./log.ts');
+      const host = values.host ?? s.host;
+      const format = parseLogFormat(s.logFormat);
+      const tls = gatewayTls(host, { cert: values['tls-cert'] ?? s.tlsCert, key: values['tls-key'] ?? s.tlsKey });
       const gw = await startGatewayFromDir(required(values.data, '--data'), {
-        host: values.host ?? s.host,
+        host,
+        ...(tls ? { tls } : {}),
+        log: createLog('gateway', format),
+        accessLog: format === 'json',
+        shutdownGraceMs: s.shutdownGraceMs,
         port: Number(values.port ?? s.port),
         roundTimeoutMs: s.roundTimeoutMs,
         sweepIntervalMs: s.sweepIntervalMs,
@@ -31,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
         maxSessionsPerParty: s.maxSessionsPerParty,
         ...(s.stall ? { stallAt: s.stall } : {}),
       });
-      console.log(`TUTTI_READY ${JSON.stringify({ role: 'gateway', port: gw.port })}`);
+      console.log(`TUTTI_READY ${JSON.stringify({ role: 'gateway', port: gw.port, scheme: gw.scheme })}`);
       onShutdown(() => gw.close());
       return;
     }
@@ -43,13 +65,26 @@ async function main(argv: string[]): Promise<void> {
       }
       const { values } = parseArgs({
         args: rest,
-        options: { data: { type: 'string' }, coordinator: { type: 'string' }, 'metrics-port': { type: 'string' }, host: { type: 'string' } },
+        options: {
+          data: { type: 'string' },
+          coordinator: { type: 'string' },
+          'metrics-port': { type: 'string' },
+          host: { type: 'string' },
+          ca: { type: 'string' },
+        },
       });
       const s = envSettings();
       const { startPartyFromDir } = await import('./party-daemon.ts');
+      const { partyTls } = await import('./tls-config.ts');
+      const { createLog, parseLogFormat } = await import('./log.ts');
       const metricsPort = values['metrics-port'] !== undefined ? Number(values['metrics-port']) : (s.partyMetricsPort ?? 0);
+      const coordinatorUrl = required(values.coordinator, '--coordinator');
+      const { ca } = partyTls(coordinatorUrl, values.ca ?? s.tlsCa);
       const party = await startPartyFromDir(required(values.data, '--data'), {
-        coordinatorUrl: required(values.coordinator, '--coordinator'),
+        coordinatorUrl,
+        ...(ca !== undefined ? { tlsCa: ca } : {}),
+        log: createLog('party', parseLogFormat(s.logFormat)),
+        shutdownGraceMs: s.shutdownGraceMs,
         metricsHost: values.host ?? s.host,
         metricsPort,
         stallAt: s.stall,
@@ -64,12 +99,88 @@ async function main(argv: string[]): Promise<void> {
     case 'gateway-pin': {
       // The gateway's public identity, as each party's peers.json must pin it (created if missing).
       const { values } = parseArgs({ args: rest, options: { data: { type: 'string' } } });
-      const { initGateway, pinSnippet } = await import('./cluster.ts');
+      const { gatewayPin, pinSnippet } = await import('./cluster.ts');
       const dir = paths.gatewayDir(values.data ?? envSettings().dataDir);
       const config = JSON.parse(Buffer.from(readSecretFile(paths.gatewayConfig(values.data ?? envSettings().dataDir))).toString('utf8')) as {
         coordinatorId: string;
       };
-      console.log(pinSnippet(initGateway(dir, config.coordinatorId).pin));
+      console.log(pinSnippet(gatewayPin(dir, config.coordinatorId)));
+      return;
+    }
+    case 'init-operator': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          role: { type: 'string' },
+          data: { type: 'string' },
+          id: { type: 'string' },
+          host: { type: 'string', multiple: true },
+          party: { type: 'string', multiple: true },
+          'ca-dir': { type: 'string' },
+          out: { type: 'string' },
+        },
+      });
+      const op = await import('./operator.ts');
+      const { writeFileSync } = await import('node:fs');
+      let text: string;
+      if (values.role === 'party') {
+        text = JSON.stringify(op.initPartyOperator(required(values.data, '--data'), required(values.id, '--id')), null, 2);
+      } else if (values.role === 'gateway') {
+        const s = envSettings();
+        const r = await op.initGatewayOperator({
+          root: required(values.data, '--data'),
+          hosts: values.host ?? [],
+          parties: (values.party ?? []).map(op.readIdentityPinFile),
+          ...(values['ca-dir'] ? { caDir: values['ca-dir'] } : {}),
+          region: s.region,
+          accountId: s.accountId,
+        });
+        text = JSON.stringify({ coordinator: r.pin }, null, 2);
+        console.error(
+          `gateway ${r.config.coordinatorId}: ${r.config.parties.length} parties in ${r.files.config}; TLS key ${r.files.key}, CSR ${r.files.csr}` +
+            (r.files.cert ? `, certificate ${r.files.cert}, CA ${r.files.ca}` : ' (have it signed: tls sign, or your CA)') +
+            `\naccess key id ${r.config.credentials[0]!.accessKeyId} (secret in config.json)\nthe pin below goes to every party operator:`,
+        );
+      } else {
+        console.error('init-operator --role party|gateway');
+        process.exit(2);
+      }
+      if (values.out) writeFileSync(values.out, text + '\n');
+      console.log(text);
+      return;
+    }
+    case 'pin': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { data: { type: 'string' }, coordinator: { type: 'string' }, peer: { type: 'string', multiple: true } },
+      });
+      const op = await import('./operator.ts');
+      const file = op.writePeers(
+        required(values.data, '--data'),
+        op.readPinFile(required(values.coordinator, '--coordinator')),
+        (values.peer ?? []).map(op.readIdentityPinFile),
+      );
+      console.log(`wrote ${file}`);
+      return;
+    }
+    case 'tls': {
+      const { values } = parseArgs({
+        args: rest.slice(1),
+        options: { out: { type: 'string' }, ca: { type: 'string' }, csr: { type: 'string' }, name: { type: 'string' } },
+      });
+      const op = await import('./operator.ts');
+      if (rest[0] === 'ca') {
+        const dir = required(values.out, '--out');
+        await op.ensureCa(dir, values.name);
+        console.log(`CA certificate ${op.tlsPaths.caCert(dir)} (give it to clients and parties), key ${op.tlsPaths.caKey(dir)} (keep it offline)`);
+      } else if (rest[0] === 'sign') {
+        const out = required(values.out, '--out');
+        await op.signCsrFile(required(values.ca, '--ca'), required(values.csr, '--csr'), out);
+        console.log(`wrote ${out}`);
+      } else {
+        console.error('tls ca --out DIR | tls sign --ca DIR --csr FILE --out FILE');
+        process.exit(2);
+      }
       return;
     }
     case 'verify-attestation': {
@@ -99,7 +210,9 @@ async function main(argv: string[]): Promise<void> {
       const token = Buffer.from(readSecretFile(paths.adminToken(paths.gatewayDir(values.data ?? s.dataDir))))
         .toString('utf8')
         .trim();
-      const endpoint = values.endpoint ?? `http://127.0.0.1:${s.port}`;
+      // With TLS configured the gateway serves https (its certificate must name 127.0.0.1, and this
+      // process trust its CA: NODE_EXTRA_CA_CERTS; docs/operations.md "TLS").
+      const endpoint = values.endpoint ?? `${s.tlsCert ? 'https' : 'http'}://127.0.0.1:${s.port}`;
       const res = await fetch(`${endpoint}/admin/refresh-key`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -117,7 +230,7 @@ async function main(argv: string[]): Promise<void> {
     }
     default:
       console.error(
-        'usage: cli.ts cluster | gateway --data DIR | gateway-pin --data DIR | verify-attestation … | party --data DIR --coordinator URL | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]',
+        'usage: cli.ts cluster | gateway --data DIR [--tls-cert F --tls-key F] | init-operator --role party|gateway … | pin --data DIR --coordinator F --peer F… | tls ca|sign … | gateway-pin --data DIR | verify-attestation … | party --data DIR --coordinator URL [--ca F] | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]',
       );
       process.exit(2);
   }

@@ -10,8 +10,13 @@ import { generateIdentity, publicIdentity, type PublicIdentity } from '../transp
 import { writeSecretFile } from '../storage/secret-file.ts';
 import { readPublicIdentityFile, writeIdentityFile } from '../storage/identity-file.ts';
 import { loadMasterKey } from '../storage/master-key.ts';
-import { generateCoordinatorIdentity, parseCoordinatorIdentity, type CoordinatorIdentity, type CoordinatorPin } from '../transport/coordinator-identity.ts';
-import { readSecretFile } from '../storage/secret-file.ts';
+import type { CoordinatorIdentity, CoordinatorPin } from '../transport/coordinator-identity.ts';
+import {
+  createCoordinatorIdentityFile,
+  GATEWAY_MASTER_KEY_ENV,
+  readCoordinatorIdentityFile,
+  readCoordinatorPinFile,
+} from '../storage/coordinator-identity-file.ts';
 import { paths, type Credential, type GatewayConfig } from './config.ts';
 
 export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), 'cli.ts');
@@ -36,19 +41,36 @@ export function initParty(partyDir: string, partyId: string, env: Record<string,
 
 /**
  * Creates (or loads) the gateway's own identity in its data folder (paths.coordinatorIdentity,
- * 0600) and returns it; an existing one must carry `coordinatorId`.
+ * 0600, sealed under the gateway's master key: TUTTI_GATEWAY_MASTER_KEY[_COMMAND] from `env`, else
+ * `master.key` in the gateway folder) and returns it; an existing one must carry `coordinatorId`.
  */
-export function initGateway(gatewayDir: string, coordinatorId: string): CoordinatorIdentity {
+export function initGateway(
+  gatewayDir: string,
+  coordinatorId: string,
+  env: Record<string, string | undefined> = process.env,
+  log?: (line: string) => void,
+): CoordinatorIdentity {
   mkdirSync(gatewayDir, { recursive: true, mode: 0o700 });
   const file = paths.coordinatorIdentity(gatewayDir);
+  const masterKey = loadMasterKey({ dataDir: gatewayDir, env, envName: GATEWAY_MASTER_KEY_ENV });
   if (existsSync(file)) {
-    const id = parseCoordinatorIdentity(Buffer.from(readSecretFile(file)).toString('utf8'));
-    if (id.coordinatorId !== coordinatorId) throw new Error(`${file} belongs to coordinator '${id.coordinatorId}', not '${coordinatorId}'`);
-    return id;
+    const { identity, migrated } = readCoordinatorIdentityFile(file, masterKey);
+    if (identity.coordinatorId !== coordinatorId) throw new Error(`${file} belongs to coordinator '${identity.coordinatorId}', not '${coordinatorId}'`);
+    if (migrated) log?.(`gateway: ${file} held its key in clear; it is now sealed under the gateway master key (same public key)`);
+    return identity;
   }
-  const { identity, text } = generateCoordinatorIdentity(coordinatorId);
-  writeSecretFile(file, new TextEncoder().encode(text), { overwrite: false });
-  return identity;
+  return createCoordinatorIdentityFile(file, coordinatorId, masterKey);
+}
+
+/** The gateway's pin from its folder without its master key, creating the identity if there is none. */
+export function gatewayPin(gatewayDir: string, coordinatorId: string, env: Record<string, string | undefined> = process.env): CoordinatorPin {
+  const file = paths.coordinatorIdentity(gatewayDir);
+  if (existsSync(file)) {
+    const pin = readCoordinatorPinFile(file);
+    if (pin.coordinatorId !== coordinatorId) throw new Error(`${file} belongs to coordinator '${pin.coordinatorId}', not '${coordinatorId}'`);
+    return pin;
+  }
+  return initGateway(gatewayDir, coordinatorId, env).pin;
 }
 
 /** The snippet a party's peers.json needs to pin this gateway. */
@@ -78,7 +100,7 @@ export function prepareCluster(o: ClusterOptions): GatewayConfig {
   const previous: GatewayConfig | undefined = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as GatewayConfig) : undefined;
   const coordinatorId = previous?.coordinatorId ?? 'coordinator-' + randomBytes(4).toString('hex');
   // The gateway's key, pinned by every party beside its peers (docs/security.md "How a party knows its coordinator").
-  const gateway = initGateway(paths.gatewayDir(o.dataDir), coordinatorId);
+  const gateway = { pin: gatewayPin(paths.gatewayDir(o.dataDir), coordinatorId) };
   for (const id of ids) {
     writeFileSync(paths.peers(paths.partyDir(o.dataDir, id)), JSON.stringify({ coordinator: gateway.pin, peers: identities }, null, 2) + '\n');
   }

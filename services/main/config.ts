@@ -111,5 +111,14 @@ export function envSettings(env: NodeJS.ProcessEnv = process.env) {
      * (default: the key's deletion window, at least 7 days; docs/security.md "Deleting a key").
      */
     deletionWaitMs: env.TUTTI_DELETION_WAIT_MS === undefined ? undefined : Number(env.TUTTI_DELETION_WAIT_MS),
+    /** The gateway's certificate (chain) and key, PEM files: HTTPS and wss:// (required off loopback; tls-config.ts). */
+    tlsCert: env.TUTTI_TLS_CERT || undefined,
+    tlsKey: env.TUTTI_TLS_KEY || undefined,
+    /** For a party: the CA bundle (PEM file) the gateway's certificate must chain to (default: the system's). */
+    tlsCa: env.TUTTI_TLS_CA || undefined,
+    /** text (default) or json: one JSON object per line, with request ids (log.ts). */
+    logFormat: env.TUTTI_LOG_FORMAT,
+    /** How long a stopping gateway or party lets requests and sessions in flight finish (default 10 s). */
+    shutdownGraceMs: Number(env.TUTTI_SHUTDOWN_GRACE_MS ?? 10_000),
   };
 }

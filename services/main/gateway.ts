@@ -1,6 +1,8 @@
-// The gateway process: the KMS API and the coordinator in one process, one port. HTTP for the
-// KMS API (POST /), WebSocket upgrades on /parties for the party daemons.
+// The gateway process: the KMS API and the coordinator in one process, one port. HTTPS (or HTTP on
+// loopback, tls-config.ts) for the KMS API (POST /), WebSocket upgrades on /parties for the party
+// daemons (wss:// under TLS). /healthz (alive) and /readyz (able to serve) for orchestrators.
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { existsSync } from 'node:fs';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -22,6 +24,7 @@ import { checkCredentials, paths, type GatewayConfig } from './config.ts';
 import { initGateway } from './cluster.ts';
 import { AttestationStore } from '../storage/attestation-store.ts';
 import { DerivationStore } from '../storage/derivation-store.ts';
+import type { ServerTls } from './tls-config.ts';
 
 export type GatewayOptions = {
   host: string;
@@ -39,12 +42,20 @@ export type GatewayOptions = {
   tap?: RelayTap;
   /** Tests only (TUTTI_TEST_STALL): 'refresh:certificate' keeps refresh certificates from the parties (refresh-activation.ts). */
   stallAt?: string[];
-  log?: (line: string) => void;
+  log?: (line: string, fields?: Record<string, string | number | boolean | undefined>) => void;
+  /** Certificate and key (PEM) to serve HTTPS and wss://; without them plain HTTP (loopback only: tls-config.ts). */
+  tls?: ServerTls;
+  /** One log line per KMS request (TUTTI_LOG_FORMAT=json). */
+  accessLog?: boolean;
+  /** On close: how long in-flight KMS requests may take to finish before connections are cut (default 10 s). */
+  shutdownGraceMs?: number;
 };
 
 export type RunningGateway = {
   port: number;
-  server: Server;
+  /** 'https' or 'http'. */
+  scheme: string;
+  server: Server | HttpsServer;
   coordinator: Coordinator;
   hub: CoordinatorHub;
   deletions: KeyDeletions;
@@ -85,11 +96,11 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   const evidence = new AttestationStore(db);
   const derivations = new DerivationStore(db);
   // The gateway's own key (created at first start): parties pin it and accept only what it signs.
-  const identity = initGateway(gatewayDir, config.coordinatorId);
+  const identity = initGateway(gatewayDir, config.coordinatorId, process.env, log);
   log(
     `gateway: coordinator ${config.coordinatorId}, key ${identity.pin.signPublic}; each party's peers.json pins it as ${JSON.stringify({ coordinator: identity.pin })}`,
   );
-  const server = createServer();
+  const server: Server | HttpsServer = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }) : createServer();
   const hub = new CoordinatorHub({ server, coordinatorId: config.coordinatorId, parties: config.parties, identity });
   const net = { isConnected: (id: string) => hub.isConnected(id), send: (id: string, msg: CoordinatorToParty) => hub.send(id, msg) };
   const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, tap: o.tap, log });
@@ -162,9 +173,45 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   }, o.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
   sweeper.unref();
   const adminToken = loadAdminToken(gatewayDir);
-  const kms = createKmsApp({ keyService: coordinator, credentials: config.credentials, region: config.region, accountId: config.accountId, metrics });
+  const kms = createKmsApp({
+    keyService: coordinator,
+    credentials: config.credentials,
+    region: config.region,
+    accountId: config.accountId,
+    metrics,
+    log,
+    accessLog: o.accessLog,
+  });
   const app = express();
   app.disable('x-powered-by');
+  // Graceful shutdown (close below): count requests in flight; once draining, answer on with
+  // Connection: close so that keep-alive clients move on.
+  let inFlight = 0;
+  let draining = false;
+  const drained: (() => void)[] = [];
+  app.use((_req, res, next) => {
+    inFlight++;
+    if (draining) res.set('Connection', 'close');
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) for (const f of drained.splice(0)) f();
+    });
+    next();
+  });
+  // Readiness: not draining, and enough parties connected for the default key shape (2 of 3,
+  // tags.ts DEFAULT_THRESHOLD); /healthz says only that the process answers.
+  const readyQuorum = Math.min(2, config.parties.length);
+  app.get('/readyz', (_req, res) => {
+    const connected = hub.connectedParties();
+    const ready = !draining && connected.length >= readyQuorum;
+    res
+      .status(ready ? 200 : 503)
+      .json({
+        ready,
+        ...(draining ? { reason: 'shutting down' } : ready ? {} : { reason: `${connected.length} of ${readyQuorum} parties needed are connected` }),
+        connectedParties: connected,
+      });
+  });
   app.get('/healthz', (_req, res) => {
     res.json({
       status: 'ok',
@@ -221,19 +268,40 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     server.listen(o.port, o.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  log(`gateway: KMS API on http://${o.host}:${port}, parties connect to ws://${o.host}:${port}/parties`);
+  const scheme = o.tls ? 'https' : 'http';
+  log(`gateway: KMS API on ${scheme}://${o.host}:${port}, parties connect to ${o.tls ? 'wss' : 'ws'}://${o.host}:${port}/parties`);
+  let closing: Promise<void> | undefined;
   return {
     port,
+    scheme,
     server,
     coordinator,
     hub,
     deletions,
-    close: async () => {
-      clearInterval(sweeper);
-      await hub.close();
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections?.();
-      db.close();
-    },
+    // Graceful: /readyz turns 503, no new connections, idle keep-alive ones closed, requests in
+    // flight (a Sign waiting on its parties) finish within the grace period; then the parties'
+    // links, the remaining connections and the database close.
+    close: () =>
+      (closing ??= (async () => {
+        draining = true;
+        clearInterval(sweeper);
+        const stopped = new Promise<void>((r) => server.close(() => r()));
+        server.closeIdleConnections?.();
+        if (inFlight > 0) {
+          log(`gateway: shutting down, waiting for ${inFlight} request(s) in flight`);
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, o.shutdownGraceMs ?? 10_000);
+            drained.push(() => {
+              clearTimeout(t);
+              r();
+            });
+          });
+        }
+        await hub.close();
+        server.closeAllConnections?.();
+        await stopped;
+        db.close();
+        log('gateway: stopped');
+      })()),
   };
 }

@@ -40,6 +40,10 @@ export type PartyDaemonOptions = {
   /** The wait between a signed deletion record and the deletion (default: the key's window, at least 7 days). */
   deletionWaitMs?: number;
   log?: (line: string) => void;
+  /** For a wss:// coordinator: the CA bundle (PEM) its certificate must chain to (default: the system's CAs). */
+  tlsCa?: string;
+  /** On close: how long sessions in progress may take to finish before the link closes (default 10 s). */
+  shutdownGraceMs?: number;
 };
 
 export type RunningParty = { partyId: string; metricsPort: number | undefined; party: Party; close: () => Promise<void> };
@@ -126,6 +130,7 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   if (dropped.length) log(`party ${identity.partyId}: dropped pending shares of unfinished key generations: ${dropped.join(', ')}`);
   link = new PartyLink({
     url: o.coordinatorUrl,
+    ...(o.tlsCa !== undefined ? { ca: o.tlsCa } : {}),
     identity,
     coordinator,
     onRefused: (reason) => log(`party ${identity.partyId}: refused from the coordinator link: ${reason}`),
@@ -139,6 +144,7 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   const sweeper = setInterval(() => party.sweep(), 5_000);
   sweeper.unref();
 
+  let draining = false;
   let server: Server | undefined;
   let metricsPort: number | undefined;
   if (o.metricsPort !== undefined) {
@@ -154,6 +160,11 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
             res.end();
           },
         );
+      } else if (req.url === '/readyz') {
+        // Ready: linked to the gateway (authenticated both ways) and not shutting down.
+        const ready = !draining && (link?.isReady() ?? false);
+        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ready, partyId: identity.partyId, ...(ready ? {} : { reason: draining ? 'shutting down' : 'not linked to the gateway' }) }));
       } else if (req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ partyId: identity.partyId, connected: link?.isReady() ?? false, sessions: party.activeSessions }));
@@ -174,7 +185,12 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
     metricsPort,
     party,
     close: async () => {
+      draining = true;
       clearInterval(sweeper);
+      // Graceful: sessions in progress (a Sign's remaining rounds) finish on the open link, up to the grace period.
+      const deadline = Date.now() + (o.shutdownGraceMs ?? 10_000);
+      if (party.activeSessions > 0) log(`party ${identity.partyId}: shutting down, waiting for ${party.activeSessions} session(s)`);
+      while (party.activeSessions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       await link?.close();
       await sessionHost.close();
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));

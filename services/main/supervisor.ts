@@ -28,9 +28,11 @@ export async function runCluster(s: Settings): Promise<void> {
 
   const gw = spawnGateway(dataDir, s.host, s.port, {}, echo('gateway'));
   children.set('gateway', gw.child);
-  const { port } = (await gw.ready) as { port: number };
-  const endpoint = `http://${s.host}:${port}`;
-  const coordinatorUrl = `ws://${s.host}:${port}/parties`;
+  const { port, scheme } = (await gw.ready) as { port: number; scheme?: string };
+  // With TUTTI_TLS_CERT/KEY set the gateway serves https and wss (docs/operations.md "TLS"); this
+  // process and the parties then trust the CA through NODE_EXTRA_CA_CERTS or TUTTI_TLS_CA.
+  const endpoint = `${scheme ?? 'http'}://${s.host}:${port}`;
+  const coordinatorUrl = `${scheme === 'https' ? 'wss' : 'ws'}://${s.host}:${port}/parties`;
   gw.child.on('exit', (code, signal) => {
     if (stopping) return;
     console.error(`[supervisor] the gateway exited (${code ?? signal}); stopping the cluster`);

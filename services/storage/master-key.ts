@@ -2,6 +2,7 @@
 // Node KeyObject, which never prints its bytes (util.inspect, JSON.stringify) and is exported only
 // by an explicit call; nothing in Tutti makes that call.
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readSecretFile, SecretFileError, writeSecretFile } from './secret-file.ts';
 
@@ -25,20 +26,39 @@ export type LoadMasterKeyOptions = {
   dataDir: string;
   /** Usually process.env. An empty TUTTI_MASTER_KEY counts as unset. */
   env: Record<string, string | undefined>;
+  /**
+   * The variable holding the key (default TUTTI_MASTER_KEY); the gateway uses TUTTI_GATEWAY_MASTER_KEY.
+   * `<envName>_COMMAND`, if set, is a shell command whose standard output is the key in hex: the
+   * hook for a key kept wrapped by an external KMS or HSM (docs/operations.md "Master keys").
+   */
+  envName?: string;
 };
 
+/** Runs the envelope command and returns what it printed (trimmed); it never goes to a log. */
+function fromCommand(name: string, command: string): string {
+  try {
+    return execFileSync('/bin/sh', ['-c', command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30_000, maxBuffer: 4096 }).trim();
+  } catch (e) {
+    throw new MasterKeyError(`${name}_COMMAND failed: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+}
+
 /**
- * Loads the master key from `TUTTI_MASTER_KEY` (64 hex characters) if set, else from
+ * Loads the master key from `TUTTI_MASTER_KEY_COMMAND`'s output or `TUTTI_MASTER_KEY` (64 hex
+ * characters) if set (names per `envName`), else from
  * `<dataDir>/master.key` (32 raw bytes, mode 0600), which is created with fresh random bytes on
  * first start. Creation is exclusive: two processes starting at once end up with the same key.
  * @throws MasterKeyError naming the source when the key is malformed or its file is unsafe.
  */
-export function loadMasterKey({ dataDir, env }: LoadMasterKeyOptions): MasterKey {
-  const hex = env[MASTER_KEY_ENV];
+export function loadMasterKey({ dataDir, env, envName = MASTER_KEY_ENV }: LoadMasterKeyOptions): MasterKey {
+  const command = env[`${envName}_COMMAND`];
+  const source = command ? `${envName}_COMMAND's output` : envName;
+  const hex = command ? fromCommand(envName, command) : env[envName];
+  if (command && hex === '') throw new MasterKeyError(`${envName}_COMMAND printed nothing`);
   if (hex !== undefined && hex !== '') {
     if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
       throw new MasterKeyError(
-        `${MASTER_KEY_ENV} must be ${MASTER_KEY_BYTES * 2} hex characters ` +
+        `${source} must be ${MASTER_KEY_BYTES * 2} hex characters ` +
           `(${MASTER_KEY_BYTES} bytes); it has ${hex.length} characters` +
           (/^[0-9a-fA-F]*$/.test(hex) ? '' : ', not all of them hex'),
       );

@@ -6,6 +6,7 @@
 // end to end (secure-envelope.ts). What the link adds is routing by authenticated party id,
 // liveness (pings, so a dead peer is noticed within a few seconds) and reconnection.
 import http from 'node:http';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomInt } from 'node:crypto';
@@ -128,10 +129,11 @@ class Listeners<A extends unknown[]> {
 
 export type CoordinatorHubOptions = {
   /**
-   * An http.Server to attach to (the hub handles upgrades on `path` only; the caller listens and
-   * closes it), or a port for a server of the hub's own (0 picks a free port). Default: 0.
+   * An http.Server or https.Server to attach to (the hub handles upgrades on `path` only; the
+   * caller listens and closes it; with https.Server parties connect over wss://), or a port for a
+   * plain server of the hub's own (0 picks a free port). Default: 0.
    */
-  server?: http.Server | number;
+  server?: http.Server | https.Server | number;
   /** Interface for the hub's own server. Default 127.0.0.1: expose it deliberately. */
   host?: string;
   /** Default '/parties'. */
@@ -224,7 +226,8 @@ export class CoordinatorHub {
       /* per-socket errors are handled on the sockets */
     });
 
-    if (opts.server instanceof http.Server) {
+    if (typeof opts.server === 'object') {
+      // An https.Server has http.Server's request and upgrade events: parties then dial wss://.
       this.server = opts.server;
       this.ownServer = false;
       this.ready = this.server.listening ? Promise.resolve() : new Promise((resolve) => this.server.once('listening', () => resolve()));
@@ -525,8 +528,14 @@ export type LinkStateDetail = {
 };
 
 export type PartyLinkOptions = {
-  /** ws:// or wss:// URL of the coordinator's hub, e.g. ws://gateway:7000/parties. */
+  /** ws:// or wss:// URL of the coordinator's hub, e.g. wss://gateway:4599/parties. */
   url: string;
+  /**
+   * For wss://: the CA bundle (PEM) the gateway's certificate must chain to (default: the system's
+   * CAs). The certificate's hostname is checked too. The pinned `coordinator` key is checked on
+   * top of it: TLS alone does not make a coordinator.
+   */
+  ca?: string | Buffer;
   identity: Identity;
   onMessage: (msg: ControlMessage) => void;
   onState?: (state: LinkState, detail: LinkStateDetail) => void;
@@ -691,7 +700,12 @@ export class PartyLink {
     this.setState('connecting', {});
     let ws: WebSocket;
     try {
-      ws = new WebSocket(this.opts.url, { maxPayload: MAX_CONTROL_FRAME_BYTES, perMessageDeflate: false, handshakeTimeout: this.opts.authTimeoutMs });
+      ws = new WebSocket(this.opts.url, {
+        maxPayload: MAX_CONTROL_FRAME_BYTES,
+        perMessageDeflate: false,
+        handshakeTimeout: this.opts.authTimeoutMs,
+        ...(this.opts.ca !== undefined ? { ca: this.opts.ca } : {}),
+      });
     } catch (e) {
       this.scheduleReconnect({ error: (e as Error).message });
       return;

@@ -29,7 +29,8 @@ export type CoordinatorIdentity = {
   pin: CoordinatorPin;
 };
 
-function fromSeed(coordinatorId: string, seed: Uint8Array): CoordinatorIdentity {
+/** The identity whose Ed25519 secret key is `seed` (32 bytes); the KeyObject keeps its own copy. */
+export function coordinatorIdentityFromSeed(coordinatorId: string, seed: Uint8Array): CoordinatorIdentity {
   if (!isCoordinatorId(coordinatorId)) throw new TypeError(`bad coordinator id ${JSON.stringify(coordinatorId)}`);
   if (seed.length !== 32) throw new TypeError('the coordinator key seed must be 32 bytes');
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, seed]), format: 'der', type: 'pkcs8' });
@@ -47,7 +48,7 @@ export function generateCoordinatorIdentity(
   rng: (n: number) => Uint8Array = randomBytes,
 ): { identity: CoordinatorIdentity; text: string } {
   const seed = rng(32);
-  const identity = fromSeed(coordinatorId, seed);
+  const identity = coordinatorIdentityFromSeed(coordinatorId, seed);
   return {
     identity,
     text: JSON.stringify({ format: FORMAT, coordinatorId, signSecret: bytesToHex(seed), signPublic: identity.pin.signPublic }, null, 2) + '\n',
@@ -64,7 +65,7 @@ export function parseCoordinatorIdentity(text: string): CoordinatorIdentity {
   }
   if (typeof o !== 'object' || o === null || o.format !== FORMAT) throw new TypeError(`unsupported coordinator identity format ${JSON.stringify(o?.format)}`);
   if (typeof o.signSecret !== 'string' || !KEY_HEX_RE.test(o.signSecret)) throw new TypeError('signSecret must be 64 lowercase hex characters');
-  const id = fromSeed(o.coordinatorId as string, hexToBytes(o.signSecret));
+  const id = coordinatorIdentityFromSeed(o.coordinatorId as string, hexToBytes(o.signSecret));
   if (o.signPublic !== undefined && o.signPublic !== id.pin.signPublic) throw new TypeError('signPublic does not match signSecret');
   return id;
 }
