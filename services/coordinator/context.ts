@@ -13,6 +13,7 @@ import type { RefreshActivations } from './refresh-activation.ts';
 import type { KeyAccess } from './key-access.ts';
 import type { SignerBans } from './signer-bans.ts';
 import type { PremadeStock } from './premade-stock.ts';
+import type { DeviceParties } from './device-parties.ts';
 
 export type CoordinatorOptions = {
   keys: KeyRepository;
@@ -43,6 +44,12 @@ export type CoordinatorOptions = {
   onDeletionCancelled?: (keyId: string, parties: string[]) => void;
   /** Two-phase activation of refreshed shares (refresh-activation.ts); without it parties are not told to activate. */
   activations?: RefreshActivations;
+  /** Registered device parties (device-parties.ts, docs/waas.md); without it no key can name one. */
+  devices?: DeviceParties;
+  /** How long CreateKey and Sign wait for an offline device party of the key to connect (default 10 s). */
+  deviceWaitMs?: number;
+  /** The gateway's public key as parties pin it: RegisterDeviceParty hands it to the device. */
+  coordinatorPin?: { coordinatorId: string; signPublic: string };
 };
 
 export type CoordinatorContext = {
