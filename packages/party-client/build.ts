@@ -36,7 +36,8 @@ export function buildBrowser(o: { entry?: string; outfile: string; minify?: bool
     sourcemap: false,
     metafile: true,
     logLevel: 'warning',
-    inject: [join(here, 'src/browser/buffer.ts')],
+    inject: [join(here, 'src/browser/node-globals.ts')],
+    define: { 'process.env': '{}' },
     plugins: [swaps],
   });
 }
