@@ -21,7 +21,7 @@ const pureImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/node_modules/**', 'coverage/**', 'bench-out/**', '.data/**', '.tutti/**', 'scripts/bench/results/**'] },
+  { ignores: ['node_modules/**', '**/node_modules/**', 'coverage/**', 'bench-out/**', '.data/**', '.tutti/**', 'scripts/bench/results/**', '**/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

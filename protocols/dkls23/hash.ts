@@ -14,10 +14,7 @@ import type { DklsCurve } from './curve.ts';
 import { MAX_PARTIES } from './params.ts';
 
 /** A SHA-256 implementation: one-shot and incremental. Both must be exactly FIPS 180-4 SHA-256. */
-export type Sha256Impl = {
-  hash(data: Uint8Array): Uint8Array;
-  create(): { update(data: Uint8Array): unknown; digest(): Uint8Array };
-};
+export type Sha256Impl = { hash(data: Uint8Array): Uint8Array; create(): { update(data: Uint8Array): unknown; digest(): Uint8Array } };
 
 const NOBLE_SHA256: Sha256Impl = { hash: (d) => nobleSha256(d), create: () => nobleSha256.create() };
 let impl: Sha256Impl = NOBLE_SHA256;

@@ -8,7 +8,7 @@ import type { IField } from '@noble/curves/abstract/modular.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { shake256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.ts';
+import { concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.ts';
 import { ProtocolError } from '../core/errors.ts';
 
 /** The key suites: what a DKG makes and a key share is for. */

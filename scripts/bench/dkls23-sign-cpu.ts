@@ -55,7 +55,9 @@ function run<O, S>(sessions: Session<O, S>[], createMs: Map<number, number>): Ma
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const { values } = parseArgs({ options: { t: { type: 'string' }, n: { type: 'string' }, runs: { type: 'string' }, curve: { type: 'string' }, noble: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { t: { type: 'string' }, n: { type: 'string' }, runs: { type: 'string' }, curve: { type: 'string' }, noble: { type: 'boolean' } },
+});
 if (!values.noble) installNativeCrypto();
 const t = Number(values.t ?? 2),
   n = Number(values.n ?? 3),

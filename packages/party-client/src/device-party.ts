@@ -174,7 +174,7 @@ export class DeviceParty {
       .then(() => this.#saving)
       .then(() => {
         if (this.#saveError) throw this.#saveError;
-        this.#link?.send(msg as unknown as ControlMessage);
+        this.#link?.send(msg);
       })
       .catch((e: unknown) => {
         this.undeliverable++;

@@ -33,7 +33,7 @@ function openDb(name: string): Promise<Db> {
       if (!r.result.objectStoreNames.contains(STORE)) r.result.createObjectStore(STORE);
     };
     r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error as Error);
+    r.onerror = () => reject(asError(r.error));
   });
 }
 
@@ -47,7 +47,7 @@ export function indexedDbStorage(record: string, dbName = 'tutti-party-client'):
       return new Promise<Uint8Array | null>((resolve, reject) => {
         const r = d.transaction(STORE, 'readonly').objectStore(STORE).get(record);
         r.onsuccess = () => resolve(r.result instanceof Uint8Array ? r.result : r.result instanceof ArrayBuffer ? new Uint8Array(r.result) : null);
-        r.onerror = () => reject(r.error as Error);
+        r.onerror = () => reject(asError(r.error));
       });
     },
     async save(sealed) {
@@ -56,8 +56,12 @@ export function indexedDbStorage(record: string, dbName = 'tutti-party-client'):
         const tx = d.transaction(STORE, 'readwrite', { durability: 'strict' });
         tx.objectStore(STORE).put(Uint8Array.from(sealed), record);
         tx.oncomplete = () => resolve();
-        tx.onerror = tx.onabort = () => reject((tx.error as Error) ?? new Error('IndexedDB write aborted'));
+        tx.onerror = tx.onabort = () => reject(asError(tx.error ?? 'IndexedDB write aborted'));
       });
     },
   };
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(`IndexedDB: ${String((e as { message?: string })?.message ?? e)}`);
 }

@@ -23,7 +23,8 @@ const PREFIXES: Array<[string, 'private' | 'public', Kind]> = [
 
 function fromDer(der: Uint8Array, want: 'private' | 'public'): KeyObject {
   const hex = bytesToHex(der);
-  for (const [p, type, kind] of PREFIXES) if (type === want && hex.startsWith(p) && hex.length === p.length + 64) return { type, kind, raw: hexToBytes(hex.slice(p.length)) };
+  for (const [p, type, kind] of PREFIXES)
+    if (type === want && hex.startsWith(p) && hex.length === p.length + 64) return { type, kind, raw: hexToBytes(hex.slice(p.length)) };
   throw new Error(`unsupported ${want} key in the browser build`);
 }
 
@@ -93,9 +94,9 @@ export function createHmac(alg: string, key: Uint8Array) {
 /** ChaCha20-Poly1305 with node's streaming shape: everything comes out of final() (and getAuthTag). */
 export function createCipheriv(alg: string, key: Uint8Array, nonce: Uint8Array) {
   if (alg !== 'chacha20-poly1305') throw new Error(`cipher ${alg} is not in the browser build`);
-  let aad = new Uint8Array(0);
+  let aad: Uint8Array = new Uint8Array(0);
   const parts: Uint8Array[] = [];
-  let tag = new Uint8Array(0);
+  let tag: Uint8Array = new Uint8Array(0);
   return {
     setAAD(a: Uint8Array) {
       aad = Uint8Array.from(a);
@@ -115,8 +116,8 @@ export function createCipheriv(alg: string, key: Uint8Array, nonce: Uint8Array) 
 
 export function createDecipheriv(alg: string, key: Uint8Array, nonce: Uint8Array) {
   if (alg !== 'chacha20-poly1305') throw new Error(`cipher ${alg} is not in the browser build`);
-  let aad = new Uint8Array(0);
-  let tag = new Uint8Array(0);
+  let aad: Uint8Array = new Uint8Array(0);
+  let tag: Uint8Array = new Uint8Array(0);
   const parts: Uint8Array[] = [];
   return {
     setAAD(a: Uint8Array) {

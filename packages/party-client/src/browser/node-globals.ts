@@ -6,7 +6,7 @@ export { Buffer } from 'buffer';
 const channel = typeof MessageChannel === 'function' ? new MessageChannel() : undefined;
 const queue: Array<() => void> = [];
 if (channel)
-  channel.port1.onmessage = () => {
+  (channel.port1 as unknown as { onmessage: (() => void) | null }).onmessage = () => {
     for (const f of queue.splice(0)) f();
   };
 
