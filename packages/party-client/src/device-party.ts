@@ -66,6 +66,7 @@ export class DeviceParty {
   readonly #state: DeviceState;
   #saving: Promise<void> = Promise.resolve();
   #saveError: Error | undefined;
+  #queued = false;
   #outbox: Promise<void> = Promise.resolve();
   #link: DeviceLink | undefined;
   #party: Party | undefined;
@@ -182,8 +183,18 @@ export class DeviceParty {
       });
   }
 
+  /**
+   * Schedules a write of the whole state. Changes made while one write is waiting share it (one
+   * seal, one fsync): what matters is that a message waits for a write that started after the
+   * changes made before it.
+   */
   #persist(): void {
-    this.#saving = this.#saving.then(() => this.#save());
+    if (this.#queued) return;
+    this.#queued = true;
+    this.#saving = this.#saving.then(() => {
+      this.#queued = false;
+      return this.#save();
+    });
   }
 
   async #save(): Promise<void> {
