@@ -69,7 +69,7 @@ beforeAll(async () => {
     key: vaultKey,
     log: (l) => process.env.TUTTI_DEBUG && console.log(l),
   });
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await device?.close();
