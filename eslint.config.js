@@ -5,8 +5,8 @@ import { js, tseslint } from 'tutti-lint';
 
 // protocols/ and policies/ are pure (docs/architecture.md): no node: modules, no services/ or
 // scripts/, nothing that does I/O. tests/architecture/purity.test.ts checks the same and more
-// (I/O globals) without the linter; the two documented node:crypto exceptions are allowed there
-// and by the file block below.
+// (I/O globals) without the linter. No file is exempt: hosts inject node:crypto where it is faster
+// (services/party/native-crypto.ts).
 const pureImports = {
   patterns: [
     { regex: '^node:', message: 'protocols/ and policies/ are pure: no node: modules (docs/architecture.md).' },
@@ -21,7 +21,7 @@ const pureImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/node_modules/**', 'coverage/**', 'bench-out/**', '.data/**', '.tutti/**', 'scripts/bench/results/**'] },
+  { ignores: ['node_modules/**', '**/node_modules/**', 'coverage/**', 'bench-out/**', '.data/**', '.tutti/**', 'scripts/bench/results/**', '**/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -65,17 +65,6 @@ export default tseslint.config(
     },
   },
   { files: ['protocols/**/*.ts', 'policies/**/*.ts'], rules: { '@typescript-eslint/no-restricted-imports': ['error', pureImports] } },
-  {
-    // The two documented exceptions (docs/architecture.md "Purity"): OpenSSL's SHA-256 for DKLs23
-    // and its Ed25519 verify for FROST, for speed. The same list is in tests/architecture/purity.test.ts.
-    files: ['protocols/dkls23/hash.ts', 'protocols/frost/suite.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        { patterns: [{ ...pureImports.patterns[0], regex: '^node:(?!crypto$)' }, ...pureImports.patterns.slice(1)] },
-      ],
-    },
-  },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,

@@ -2,20 +2,34 @@
 // Each use has its own label (protocols/core/labels.ts); the label and every input are encoded
 // with a u32 length prefix (protocols/core/bytes.ts lengthPrefixed), so no two different input
 // lists hash the same bytes (the TSSHOCK lesson, research notes §1.2). SHA-256 throughout: it
-// matches the 128-bit security level of both curves. It is computed by OpenSSL through node:crypto
-// (pure computation, as protocols/frost/suite.ts does; no I/O): the same function, byte for byte,
-// as noble's SHA-256, ten times faster on the 5–49 KB transcripts of the OT extension and the
-// VOLE, and 40 % faster per call on the 50-byte row hashes (tests/protocols/dkls23/hash.test.ts
-// compares the two).
-import { createHash, hash as nodeHash } from 'node:crypto';
+// matches the 128-bit security level of both curves. The default is @noble/hashes, so this runs in
+// a browser (the embedded party, docs/waas.md); a host may swap in a faster SHA-256 of its own
+// with `useSha256` — the party daemons install OpenSSL's through node:crypto
+// (services/party/native-hashes.ts), byte for byte the same function (tests/protocols/dkls23/hash.test.ts
+// compares the two) and several times faster on the 5–49 KB transcripts of the OT extension and the VOLE.
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { lengthPrefixed, utf8ToBytes } from '../core/bytes.ts';
 import type { DklsCurve } from './curve.ts';
 import { MAX_PARTIES } from './params.ts';
 
-/** SHA-256 of `data` as a plain Uint8Array (a copy, not a view of node's Buffer). */
+/** A SHA-256 implementation: one-shot and incremental. Both must be exactly FIPS 180-4 SHA-256. */
+export type Sha256Impl = { hash(data: Uint8Array): Uint8Array; create(): { update(data: Uint8Array): unknown; digest(): Uint8Array } };
+
+const NOBLE_SHA256: Sha256Impl = { hash: (d) => nobleSha256(d), create: () => nobleSha256.create() };
+let impl: Sha256Impl = NOBLE_SHA256;
+
+/**
+ * Replaces the SHA-256 every DKLs23 hash goes through (null: back to noble's). A host calls it
+ * once at start-up, before any session; the function must be SHA-256 itself, not merely a hash.
+ */
+export function useSha256(next: Sha256Impl | null): void {
+  impl = next ?? NOBLE_SHA256;
+}
+
+/** SHA-256 of `data` as a plain Uint8Array. */
 export function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(nodeHash('sha256', data, 'buffer'));
+  return impl.hash(data);
 }
 
 const labelBytes = new Map<string, Uint8Array>();
@@ -35,7 +49,7 @@ export function tagged(label: string, ...parts: Uint8Array[]): Uint8Array {
  * session transcript (machine.ts) absorbs tens of kilobytes per round that are already in memory.
  */
 export function taggedParts(label: string, parts: readonly Uint8Array[]): Uint8Array {
-  const h = createHash('sha256');
+  const h = impl.create();
   const len = new Uint8Array(4);
   const view = new DataView(len.buffer);
   for (const p of [labelToBytes(label), ...parts]) {
@@ -43,7 +57,7 @@ export function taggedParts(label: string, parts: readonly Uint8Array[]): Uint8A
     h.update(len);
     h.update(p);
   }
-  return new Uint8Array(h.digest());
+  return h.digest();
 }
 
 /** One byte for a party index (1..MAX_PARTIES): fixed length, so safe inside any encoding. */

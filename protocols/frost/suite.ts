@@ -1,7 +1,6 @@
 // The two FROST ciphersuites Tutti offers (RFC 9591 §6.1 FROST(Ed25519, SHA-512) and §6.3
 // FROST(Ed448, SHAKE256)), with everything the sessions need in one table: noble's FROST object,
 // the group, the encodings' sizes, the hash functions H1, H2, H4, H5 and HDKG, and a verifier.
-import { createPublicKey, verify as nativeVerify, type KeyObject } from 'node:crypto';
 import { ed25519, ed25519_FROST } from '@noble/curves/ed25519.js';
 import { ed448, ed448_FROST } from '@noble/curves/ed448.js';
 import type { EdwardsPoint, EdwardsPointCons } from '@noble/curves/abstract/edwards.js';
@@ -9,7 +8,7 @@ import type { IField } from '@noble/curves/abstract/modular.js';
 import { bytesToNumberLE } from '@noble/curves/utils.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { shake256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.ts';
+import { concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.ts';
 import { ProtocolError } from '../core/errors.ts';
 
 /** The key suites: what a DKG makes and a key share is for. */
@@ -58,27 +57,27 @@ export type FrostSuite = {
   H5(m: Uint8Array): Uint8Array;
   /**
    * Plain RFC 8032 Ed25519 / Ed448 verification (RFC 9591 §6.1/§6.3 say FROST signatures are
-   * valid EdDSA signatures), by OpenSSL through node:crypto: an implementation independent of the
-   * noble code that produced the signature, and 10–15× faster. Strict: canonical R and s < L.
+   * valid EdDSA signatures): the host's verifier where one is installed (`useEdwardsVerify`; the
+   * daemons use OpenSSL's), else `verifyWithH2`. Strict: canonical R and s < L.
    * For 'ed25519ph', `msg` is PH(M) = SHA-512(M) and the check is RFC 8032 §5.1.7 with dom2(1, "")
    * (node:crypto on Node 20 has no Ed25519ph).
    */
   verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean;
 };
 
-/** node:crypto public keys by raw key, so that verifying is a single OpenSSL call (public values only). */
-const KEY_OBJECTS = new Map<string, KeyObject>();
-const KEY_OBJECTS_MAX = 4096;
+/**
+ * A plain RFC 8032 verifier a host may install for the pure suites (Ed25519, Ed448) with
+ * `useEdwardsVerify`: the party daemons install OpenSSL's through node:crypto
+ * (services/party/native-crypto.ts), an implementation independent of the noble code that produced
+ * the signature and 10–15× faster. It must be strict as `verifyWithH2` is (canonical A and R,
+ * S < L, cofactorless). Without one (a browser), `verifyWithH2` checks the signature.
+ */
+export type EdwardsVerify = (suite: FrostSuiteName, sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array) => boolean;
+let hostVerify: EdwardsVerify | null = null;
 
-function nodeKey(spkiPrefix: string, publicKey: Uint8Array): KeyObject {
-  const id = spkiPrefix + bytesToHex(publicKey);
-  let key = KEY_OBJECTS.get(id);
-  if (!key) {
-    key = createPublicKey({ key: Buffer.from(id, 'hex'), format: 'der', type: 'spki' });
-    if (KEY_OBJECTS.size >= KEY_OBJECTS_MAX) KEY_OBJECTS.delete(KEY_OBJECTS.keys().next().value!);
-    KEY_OBJECTS.set(id, key);
-  }
-  return key;
+/** Installs (or with null removes) the host's Ed25519/Ed448 verifier. Call once at start-up. */
+export function useEdwardsVerify(verify: EdwardsVerify | null): void {
+  hostVerify = verify;
 }
 
 function makeSuite(o: {
@@ -90,10 +89,8 @@ function makeSuite(o: {
   signatureBytes: number;
   /** The RFC 8032 prefix of H2: empty for Ed25519, dom4(0, "") for Ed448. */
   challengePrefix: Uint8Array;
-  /** DER SubjectPublicKeyInfo prefix of the raw public key (RFC 8410). */
-  spkiPrefix: string;
-  /** Replaces the node:crypto verification (Ed25519ph, which OpenSSL 3.0 lacks). */
-  verify?: (suite: FrostSuite, sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array) => boolean;
+  /** Ed25519ph: never the host's verifier (OpenSSL 3.0 lacks Ed25519ph), always `verifyWithH2`. */
+  prehashed?: true;
 }): FrostSuite {
   const Fn = o.frost.utils.Fn;
   const elementBytes = o.Point.BASE.toBytes().length;
@@ -125,12 +122,8 @@ function makeSuite(o: {
     H5: (m: Uint8Array) => o.hash(concatBytes(comPrefix, m)),
     verify(sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
       if (sig.length !== o.signatureBytes || publicKey.length !== elementBytes) return false;
-      if (o.verify) return o.verify(suite, sig, msg, publicKey);
-      try {
-        return nativeVerify(null, msg, nodeKey(o.spkiPrefix, publicKey), sig);
-      } catch {
-        return false;
-      }
+      if (!o.prehashed && hostVerify && isFrostSuiteName(o.name)) return hostVerify(o.name, sig, msg, publicKey);
+      return verifyWithH2(suite, sig, msg, publicKey);
     },
   });
   return suite;
@@ -138,7 +131,8 @@ function makeSuite(o: {
 
 /**
  * RFC 8032 §5.1.7 verification, strict (canonical A and R, S < L, cofactorless [S]B = R + [k]A,
- * as OpenSSL checks pure Ed25519), with k = H2(R ‖ A ‖ msg): for Ed25519ph, where `msg` is PH(M).
+ * as OpenSSL checks pure Ed25519), with k = H2(R ‖ A ‖ msg): H2 carries the suite's dom2/dom4
+ * prefix, so this is Ed25519, Ed448 or (where `msg` is PH(M)) Ed25519ph verification.
  */
 function verifyWithH2(suite: FrostSuite, sig: Uint8Array, msg: Uint8Array, publicKey: Uint8Array): boolean {
   try {
@@ -173,7 +167,6 @@ export const FROST_SUITES: Readonly<Record<FrostSuiteName, FrostSuite>> = Object
     hash: sha512,
     signatureBytes: 64,
     challengePrefix: new Uint8Array(0),
-    spkiPrefix: '302a300506032b6570032100',
   }),
   ed448: makeSuite({
     name: 'ed448',
@@ -184,7 +177,6 @@ export const FROST_SUITES: Readonly<Record<FrostSuiteName, FrostSuite>> = Object
     signatureBytes: 114,
     // RFC 8032 dom4(phflag = 0, context = ""): "SigEd448" ‖ 0x00 ‖ 0x00.
     challengePrefix: concatBytes(utf8ToBytes('SigEd448'), Uint8Array.of(0, 0)),
-    spkiPrefix: '3043300506032b6571033a00',
   }),
 });
 
@@ -204,8 +196,7 @@ const ED25519PH_SUITE = makeSuite({
   hash: sha512,
   signatureBytes: 64,
   challengePrefix: dom2(1),
-  spkiPrefix: '302a300506032b6570032100',
-  verify: verifyWithH2,
+  prehashed: true,
 });
 
 export function isFrostSuiteName(x: unknown): x is FrostSuiteName {

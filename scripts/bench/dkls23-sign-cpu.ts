@@ -3,7 +3,10 @@
 // messages (like dkls23-rounds.ts, but CPU time rather than wall time, so other processes on a
 // shared machine do not count). Medians over --runs signatures after warm-up.
 //
-//   node --import tsx scripts/bench/dkls23-sign-cpu.ts [--t 2 --n 3] [--runs 30] [--curve secp256k1|p256]
+//   node --import tsx scripts/bench/dkls23-sign-cpu.ts [--t 2 --n 3] [--runs 30] [--curve secp256k1|p256] [--noble]
+//
+// By default SHA-256 is OpenSSL's, as in the party daemons (services/party/native-crypto.ts);
+// --noble keeps protocols/' own @noble/hashes, as in a browser (the embedded party).
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Envelope } from '../../protocols/core/envelope.ts';
@@ -11,6 +14,7 @@ import type { Session } from '../../protocols/core/session.ts';
 import { createDklsDkg, type DklsDkgOutput } from '../../protocols/dkls23/dkg.ts';
 import { createDklsSign, type DklsSignOutput } from '../../protocols/dkls23/sign.ts';
 import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
+import { installNativeCrypto } from '../../services/party/native-crypto.ts';
 
 const rng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const cpuMs = (f: () => void): number => {
@@ -51,7 +55,10 @@ function run<O, S>(sessions: Session<O, S>[], createMs: Map<number, number>): Ma
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const { values } = parseArgs({ options: { t: { type: 'string' }, n: { type: 'string' }, runs: { type: 'string' }, curve: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { t: { type: 'string' }, n: { type: 'string' }, runs: { type: 'string' }, curve: { type: 'string' }, noble: { type: 'boolean' } },
+});
+if (!values.noble) installNativeCrypto();
 const t = Number(values.t ?? 2),
   n = Number(values.n ?? 3),
   runs = Number(values.runs ?? 30);

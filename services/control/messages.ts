@@ -35,6 +35,12 @@ export type OpenDkg = {
    * its hash itself and binds that into the DKG context; nobody's word about the hash is taken.
    */
   policy: unknown;
+  /**
+   * The identities of the device parties among `parties` (docs/waas.md), as the wallet backend
+   * registered them at the gateway. A daemon takes them only for ids under `device-`, which its own
+   * allowlist never has; it keeps them with its share, so signing needs them no more.
+   */
+  devices?: Array<{ partyId: string; signPublic: string; kexPublic: string }>;
 };
 
 export type OpenSign = {

@@ -14,6 +14,7 @@ import type { KeyAccess } from './key-access.ts';
 import type { SignerBans } from './signer-bans.ts';
 import type { PremadeStock } from './premade-stock.ts';
 import type { DerivationStore } from '../storage/derivation-store.ts';
+import type { DeviceParties } from './device-parties.ts';
 
 export type CoordinatorOptions = {
   keys: KeyRepository;
@@ -46,6 +47,12 @@ export type CoordinatorOptions = {
   activations?: RefreshActivations;
   /** Chain codes and derived child keys (derive-key.ts); without it CreateKey derives nothing. */
   derivations?: DerivationStore;
+  /** Registered device parties (device-parties.ts, docs/waas.md); without it no key can name one. */
+  devices?: DeviceParties;
+  /** How long CreateKey and Sign wait for an offline device party of the key to connect (default 10 s). */
+  deviceWaitMs?: number;
+  /** The gateway's public key as parties pin it: RegisterDeviceParty hands it to the device. */
+  coordinatorPin?: { coordinatorId: string; signPublic: string };
 };
 
 export type CoordinatorContext = {

@@ -27,6 +27,9 @@ import { refreshKey, type RefreshOptions, type RefreshOutcome } from './refresh.
 import { getKeyPolicy, listKeyPolicies, putKeyPolicy, signingPolicyRevisions, type PutKeyPolicyRequest } from './key-policy.ts';
 import * as admin from './key-admin.ts';
 import * as aliases from './aliases.ts';
+import { registerDeviceParty } from './register-device.ts';
+import type { DeviceRegistration } from './device-parties.ts';
+import type { PublicIdentity } from '../transport/identity.ts';
 
 export type { CoordinatorOptions } from './context.ts';
 export { MAX_ALIASES_PER_KEY } from './aliases.ts';
@@ -71,6 +74,9 @@ export class Coordinator implements KeyService {
   }
   describeKey(keyId: string, caller: Caller): Promise<KeyRecord> {
     return admin.describeKey(this.ctx, keyId, caller);
+  }
+  registerDeviceParty(identity: PublicIdentity, caller: Caller): Promise<DeviceRegistration> {
+    return Promise.resolve().then(() => registerDeviceParty(this.ctx, identity, caller));
   }
   getKeyAttestation(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }> {
     return admin.getKeyAttestation(this.ctx, keyId, caller);

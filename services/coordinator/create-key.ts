@@ -14,6 +14,7 @@ import { KEY_SPECS, spkiDer } from './key-specs.ts';
 import { recordRevisionAcks } from './revision-acks.ts';
 import { checkSignerOverlap, initialSigningPolicy, storedSigningPolicy } from './signing-policy.ts';
 import { chooseParties } from './tags.ts';
+import { awaitDevices, devicesOfflineMessage } from './device-parties.ts';
 import { keyRecord } from './key-access.ts';
 import type { CoordinatorContext } from './context.ts';
 import { createDerivedKey, derivationRequest, rememberChainCode } from './derive-key.ts';
@@ -46,8 +47,13 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
   // for a good error; each party checks it again and computes its hash itself.
   const signingPolicy = initialSigningPolicy(req.policy === undefined ? undefined : parseKeyPolicy(req.policy), spec);
   const policyHash = signingPolicyHash(signingPolicy);
-  const { parties, threshold } = chooseParties(req.tags, o.parties);
+  const { parties, threshold } = chooseParties(req.tags, o.parties, o.devices?.ids());
   checkSignerOverlap(signingPolicy, threshold, parties.length);
+  // A device party takes part only while its app is open: wait for it, bounded (docs/waas.md).
+  const waitMs = o.deviceWaitMs ?? 10_000;
+  const devicesOffline = await awaitDevices(parties, o.devices, o.isConnected, waitMs);
+  if (devicesOffline.length) throw keyUnavailable(devicesOfflineMessage('CreateKey', devicesOffline, waitMs));
+  const devices = parties.flatMap((p) => o.devices?.get(p) ?? []);
   const offline = parties.filter((p) => !o.isConnected(p));
   if (offline.length)
     throw keyUnavailable(`Cannot create the key: parties ${offline.join(', ')} are not connected; every party must take part in key generation.`);
@@ -80,7 +86,18 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
     const outputs = await o.runner.run(
       `${spec.protocol}/dkg`,
       members,
-      (session) => ({ type: 'open', kind: 'dkg', session, keyId, keySpec: spec.keySpec, protocol: spec.protocol, threshold, parties, policy: signingPolicy }),
+      (session) => ({
+        type: 'open',
+        kind: 'dkg',
+        session,
+        keyId,
+        keySpec: spec.keySpec,
+        protocol: spec.protocol,
+        threshold,
+        parties,
+        policy: signingPolicy,
+        ...(devices.length ? { devices } : {}),
+      }),
       spec.scheme === 'ecdsa' ? { roundTimeoutMs: o.dkgRoundTimeoutMs ?? 30_000 } : {},
     );
     // A key exists only when all n parties confirmed the same transcript and public key.
@@ -107,7 +124,7 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
     // Each party's signed acknowledgement of revision 1 (GetKeyPolicy TuttiRevisions).
     const unacknowledged = recordRevisionAcks(
       o.acks,
-      o.identities,
+      o.identities && [...o.identities, ...devices],
       keyId,
       [...outputs].map(([i, r]) => ({ partyId: members.get(i)!, revision: 1, policyHash, acknowledgement: (r as DkgResult).acknowledgement })),
     );

@@ -12,6 +12,7 @@
 import type { FailureKind } from '../../protocols/core/errors.ts';
 import type { Caller, KeyRecord } from '../kms-api/key-service.ts';
 import { dryRun, internal, keyUnavailable } from '../kms-api/errors.ts';
+import { awaitDevices, devicesOfflineMessage } from './device-parties.ts';
 import type { StoredKey } from '../storage/key-repository.ts';
 import { MAX_PREMAKE, type PremadeSignResult, type SignResult } from '../control/messages.ts';
 import { aggregatePremadeShares } from '../../protocols/frost/premade.ts';
@@ -44,6 +45,14 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
     const choice = bans.choose(k, new Set());
     if ('unavailable' in choice) throw keyUnavailable(choice.unavailable);
     throw dryRun();
+  }
+
+  // A key with a device party: when too few of its parties are online, wait (bounded) for its
+  // offline devices — the wallet app may be opening (docs/waas.md).
+  if (o.devices && k.parties.some((p) => o.devices!.has(p)) && 'unavailable' in bans.choose(k, new Set())) {
+    const waitMs = o.deviceWaitMs ?? 10_000;
+    const offline = await awaitDevices(k.parties, o.devices, o.isConnected, waitMs);
+    if (offline.length && 'unavailable' in bans.choose(k, new Set())) throw keyUnavailable(devicesOfflineMessage('Sign', offline, waitMs));
   }
 
   // Pick t connected parties; if one does not answer, try again without it (design: Sign flow).

@@ -9,8 +9,12 @@ export const DEFAULT_PARTIES = 3;
 
 export type Tag = { TagKey: string; TagValue: string };
 
-/** Picks the key's parties (in index order) and threshold from its tags and the configured parties. */
-export function chooseParties(tags: Tag[], configured: string[]): { parties: string[]; threshold: number } {
+/**
+ * Picks the key's parties (in index order) and threshold from its tags and the configured parties.
+ * A comma list may also name registered device parties (`devices`, docs/waas.md); a count or the
+ * default never picks one.
+ */
+export function chooseParties(tags: Tag[], configured: string[], devices: readonly string[] = []): { parties: string[]; threshold: number } {
   const get = (k: string) => tags.find((t) => t.TagKey === k)?.TagValue;
   const pTag = get(PARTIES_TAG)?.trim();
   let parties: string[];
@@ -23,7 +27,10 @@ export function chooseParties(tags: Tag[], configured: string[]): { parties: str
   } else {
     parties = pTag.split(',').map((s) => s.trim());
     for (const p of parties)
-      if (!configured.includes(p)) throw validation(`Tag ${PARTIES_TAG} names unknown party '${p}'. Known parties: ${configured.join(', ')}.`);
+      if (!configured.includes(p) && !devices.includes(p)) {
+        const hint = p.startsWith('device-') ? ' Register the device party first (RegisterDeviceParty).' : '';
+        throw validation(`Tag ${PARTIES_TAG} names unknown party '${p}'. Known parties: ${configured.join(', ')}.${hint}`);
+      }
     if (new Set(parties).size !== parties.length) throw validation(`Tag ${PARTIES_TAG} names a party twice.`);
   }
   const tTag = get(THRESHOLD_TAG)?.trim();

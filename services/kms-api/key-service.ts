@@ -67,6 +67,15 @@ export interface KeyService {
   describeKey(keyId: string, caller: Caller): Promise<KeyRecord>;
   /** GetKeyAttestation (Tutti extension): the parties' signed creation receipts, authorised like DescribeKey. */
   getKeyAttestation?(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }>;
+  /** RegisterDeviceParty (Tutti extension, docs/waas.md): a device party's identity, so CreateKey can name it. */
+  registerDeviceParty?(
+    identity: { partyId: string; signPublic: string; kexPublic: string },
+    caller: Caller,
+  ): Promise<{
+    created: boolean;
+    coordinator: { coordinatorId: string; signPublic: string } | undefined;
+    parties: { partyId: string; signPublic: string; kexPublic: string }[];
+  }>;
   /** `marker` is the `nextMarker` of a previous page; a marker it did not issue → InvalidMarkerException. */
   listKeys(limit: number, marker: string | undefined, caller: Caller): Promise<{ keys: KeyRecord[]; nextMarker?: string }>;
   getPublicKey(keyId: string, caller: Caller): Promise<KeyRecord>;

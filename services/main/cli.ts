@@ -50,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
         roundTimeoutMs: s.roundTimeoutMs,
         sweepIntervalMs: s.sweepIntervalMs,
         dkgRoundTimeoutMs: s.dkgRoundTimeoutMs,
+        deviceWaitMs: s.deviceWaitMs,
         maxSessionsPerParty: s.maxSessionsPerParty,
         ...(s.stall ? { stallAt: s.stall } : {}),
       });

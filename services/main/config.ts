@@ -104,6 +104,8 @@ export function envSettings(env: NodeJS.ProcessEnv = process.env) {
     sessionWorkers: env.TUTTI_SESSION_WORKERS === undefined ? undefined : Number(env.TUTTI_SESSION_WORKERS),
     /** The round deadline of DKLs23 key generation, whose base-OT rounds take seconds of CPU per party. */
     dkgRoundTimeoutMs: Number(env.TUTTI_DKG_ROUND_TIMEOUT_MS ?? 30_000),
+    /** How long CreateKey and Sign wait for an offline device party (docs/waas.md). */
+    deviceWaitMs: Number(env.TUTTI_DEVICE_WAIT_MS ?? 10_000),
     /** Admission control at the coordinator: protocol sessions per party at once (0 = no limit). */
     maxSessionsPerParty: Number(env.TUTTI_MAX_SESSIONS_PER_PARTY ?? 32),
     /**

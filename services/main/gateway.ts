@@ -25,6 +25,9 @@ import { initGateway } from './cluster.ts';
 import { AttestationStore } from '../storage/attestation-store.ts';
 import { DerivationStore } from '../storage/derivation-store.ts';
 import type { ServerTls } from './tls-config.ts';
+import { installNativeCrypto } from '../party/native-crypto.ts';
+import { DeviceParties } from '../coordinator/device-parties.ts';
+import { join as joinPath } from 'node:path';
 
 export type GatewayOptions = {
   host: string;
@@ -32,6 +35,8 @@ export type GatewayOptions = {
   roundTimeoutMs: number;
   /** The round deadline of DKLs23 key generation (default 30 s): its base-OT rounds take seconds per party. */
   dkgRoundTimeoutMs?: number;
+  /** How long CreateKey and Sign wait for an offline device party (default 10 s; TUTTI_DEVICE_WAIT_MS). */
+  deviceWaitMs?: number;
   /** How often keys whose deletion date passed are deleted and unconfirmed share deletions resent (default 60 s). */
   sweepIntervalMs?: number;
   /** Admission control: protocol sessions per party at once (default 32, 0 = no limit; session-runner.ts). */
@@ -87,6 +92,7 @@ function loadAdminToken(gatewayDir: string): Buffer {
 }
 
 export async function startGateway(config: GatewayConfig, gatewayDir: string, o: GatewayOptions): Promise<RunningGateway> {
+  installNativeCrypto(); // pre-made FROST aggregation verifies with OpenSSL (native-crypto.ts)
   const log = o.log ?? ((line: string) => console.log(line));
   checkCredentials(config.credentials);
   const now = o.now ?? (() => Date.now());
@@ -101,7 +107,10 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     `gateway: coordinator ${config.coordinatorId}, key ${identity.pin.signPublic}; each party's peers.json pins it as ${JSON.stringify({ coordinator: identity.pin })}`,
   );
   const server: Server | HttpsServer = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }) : createServer();
-  const hub = new CoordinatorHub({ server, coordinatorId: config.coordinatorId, parties: config.parties, identity });
+  // Device parties the wallet backend registered (RegisterDeviceParty, docs/waas.md) may connect too.
+  const devices = new DeviceParties(joinPath(gatewayDir, 'devices.json'));
+  const hub = new CoordinatorHub({ server, coordinatorId: config.coordinatorId, parties: [...config.parties, ...devices.list()], identity });
+  devices.onChange((all) => hub.setParties([...config.parties, ...all]));
   const net = { isConnected: (id: string) => hub.isConnected(id), send: (id: string, msg: CoordinatorToParty) => hub.send(id, msg) };
   const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, tap: o.tap, log });
   const deletions = new KeyDeletions({ keys, evidence, identity, send: net.send, now, log });
@@ -151,6 +160,9 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
     acks: new RevisionAckStore(db),
     identities: config.parties,
+    devices,
+    ...(o.deviceWaitMs !== undefined ? { deviceWaitMs: o.deviceWaitMs } : {}),
+    coordinatorPin: identity.pin,
     region: config.region,
     accountId: config.accountId,
     log,

@@ -25,6 +25,7 @@ import { basename } from 'node:path';
 import { parseCoordinatorPin } from '../transport/coordinator-identity.ts';
 import { DeletionStore } from '../storage/deletion-store.ts';
 import { SessionStore } from '../storage/session-store.ts';
+import { installNativeCrypto } from '../party/native-crypto.ts';
 
 export type PartyDaemonOptions = {
   coordinatorUrl: string;
@@ -49,6 +50,7 @@ export type PartyDaemonOptions = {
 export type RunningParty = { partyId: string; metricsPort: number | undefined; party: Party; close: () => Promise<void> };
 
 export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Promise<RunningParty> {
+  installNativeCrypto();
   const log = o.log ?? ((line: string) => console.log(line));
   const masterKey = loadMasterKey({ dataDir: dir, env: process.env });
   // First start: generate the identity (never overwritten once it exists), sealed under the master key.

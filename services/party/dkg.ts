@@ -11,7 +11,7 @@ import { LABELS } from '../../protocols/core/labels.ts';
 import type { OpenDkg } from '../control/messages.ts';
 import { signRevisionAck } from '../control/revision-ack.ts';
 import { signReceipt } from '../control/receipts.ts';
-import type { PublicIdentity } from '../transport/identity.ts';
+import { parsePublicIdentity, samePublicIdentity, type PublicIdentity } from '../transport/identity.ts';
 import { SessionKeys } from '../transport/session-keys.ts';
 import { checkDkgRequest, RequestRefused } from './request-check.ts';
 import { FAMILIES } from './protocol-families.ts';
@@ -23,7 +23,7 @@ export type DkgDeps = { o: PartyOptions; partyId: string; allowlist: Map<string,
 /** A checked DKG open, as a session for the driver (not started yet). */
 export function openDkg(d: DkgDeps, msg: OpenDkg, sessionId: Uint8Array): Running {
   const { o } = d;
-  const { parties, self, family: familyName, suite } = checkDkgRequest(msg, d.partyId, d.allowlist);
+  const { parties, self, family: familyName, suite } = checkDkgRequest(msg, d.partyId, withDevices(d.allowlist, msg.devices));
   if (o.shares.activeVersion(msg.keyId) !== undefined) throw new RequestRefused(`key ${msg.keyId} already exists here`);
   // The policy document itself, validated and hashed here: the hash in the DKG context is ours.
   const policy = o.policies.initial(msg.keyId, msg.keySpec, msg.session, msg.policy, { t: msg.threshold, n: parties.length });
@@ -79,6 +79,33 @@ export function openDkg(d: DkgDeps, msg: OpenDkg, sessionId: Uint8Array): Runnin
     },
   };
   return active;
+}
+
+/** A device id (docs/waas.md): never one of a configured party (services/coordinator/device-parties.ts). */
+const DEVICE_ID_RE = /^device-[a-z0-9][a-z0-9-]{0,54}$/;
+
+/**
+ * The allowlist for one DKG: this party's own, plus the device parties the (pinned, signed)
+ * coordinator vouches for — a wallet backend registered them (docs/security.md "Device parties").
+ * Only `device-` ids; one that is on the allowlist already must carry the same keys.
+ */
+export function withDevices(allowlist: Map<string, PublicIdentity>, devices: unknown): Map<string, PublicIdentity> {
+  if (devices === undefined) return allowlist;
+  if (!Array.isArray(devices) || devices.length > 10) throw new RequestRefused('malformed device list');
+  const out = new Map(allowlist);
+  for (const raw of devices) {
+    let d: PublicIdentity;
+    try {
+      d = parsePublicIdentity(raw);
+    } catch (e) {
+      throw new RequestRefused(`malformed device identity: ${(e as Error).message}`);
+    }
+    if (!DEVICE_ID_RE.test(d.partyId)) throw new RequestRefused(`'${d.partyId}' is not a device party id (device-…)`);
+    const known = allowlist.get(d.partyId);
+    if (known && !samePublicIdentity(known, d)) throw new RequestRefused(`device ${d.partyId} comes with other keys than this party knows`);
+    out.set(d.partyId, d);
+  }
+  return out;
 }
 
 /**

@@ -11,7 +11,8 @@
 //    audit log. The decision is committed before the session starts; a charge is never refunded.
 //  - For a policy revision (PutKeyPolicy): checkPolicyRevision against the party's latest revision
 //    and the approvals the current policy demands, stored (and logged) in one transaction.
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex as toHex } from '@noble/hashes/utils.js';
 import {
   canonicalize,
   checkPolicyRevision,
@@ -54,7 +55,8 @@ export type SignOutcome = { decision: Decision; policyHash: string | null; revis
 
 export type PolicyGateOptions = { store: PolicyStore; metrics?: Metrics; now?: () => number };
 
-const sha256hex = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
+// noble rather than node:crypto: the embedded party runs this gate in a browser too (docs/waas.md).
+const sha256hex = (data: Uint8Array | string): string => toHex(sha256(typeof data === 'string' ? new TextEncoder().encode(data) : data));
 const deny = (code: Decision['code'], rule: string, reasons: string[]): Decision => ({ decision: 'deny', code, rule, reasons });
 
 /** Why a decision was a deny, in one line that names the rule (it reaches the caller's AccessDeniedException). */

@@ -8,6 +8,9 @@ import { ProtocolError } from '../../protocols/core/errors.ts';
 import type { Session, Step } from '../../protocols/core/session.ts';
 import { buildSession, type SessionSpec } from './protocol-families.ts';
 import { stepToWire, type HostReply, type HostRequest } from './session-wire.ts';
+import { installNativeCrypto } from './native-crypto.ts';
+
+installNativeCrypto();
 
 const rng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const sessions = new Map<number, Session<unknown, unknown>>();

@@ -7,7 +7,7 @@
 //               a two-round FROST / four-round DKLs23 session handed to the session driver;
 //   onDone    — the signature goes to the coordinator; FROST then makes the nonce pairs asked for.
 // Pre-made commitments of peers are validated ahead (onPeerCommitments).
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '@noble/hashes/utils.js';
 import { bytesToHex, hexToBytes } from '../../protocols/core/bytes.ts';
 import { ProtocolError } from '../../protocols/core/errors.ts';
 import { premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces, type PremadeShare } from '../../protocols/frost/premade.ts';
@@ -276,7 +276,7 @@ export class PartySign {
     const made = new Promise<PremadeNonces[]>((resolve, reject) =>
       setImmediate(() => {
         try {
-          resolve(premakeFrostNonces({ share: p.share, count: p.count, rng: (n) => new Uint8Array(randomBytes(n)) }));
+          resolve(premakeFrostNonces({ share: p.share, count: p.count, rng: (n) => randomBytes(n) }));
         } catch (e) {
           reject(e instanceof Error ? e : new Error(String(e)));
         }

@@ -13,16 +13,11 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 const PURE_DIRS = ['protocols', 'policies'];
 
 /**
- * The documented exceptions: node:crypto for speed, pure computation (docs/architecture.md
- * "Purity"). The browser party (issue 16) needs both replaced by @noble: remove an entry
- * here when its file stops importing node:crypto, and the test then keeps it out.
+ * Exceptions by file (none today). The node:crypto uses for speed that used to be here (DKLs23's
+ * SHA-256, FROST's Ed25519 verify) became injection points (`useSha256`, `useEdwardsVerify`) that
+ * services/party/native-crypto.ts fills in the daemons, so protocols/ runs in a browser (docs/waas.md).
  */
-const ALLOWED: Record<string, string[]> = {
-  // SHA-256 through OpenSSL: ten times faster than noble's on the OT-extension transcripts (hash.ts header).
-  'protocols/dkls23/hash.ts': ['node:crypto'],
-  // Ed25519 verification through OpenSSL, an implementation independent of @noble (docs/protocols.md).
-  'protocols/frost/suite.ts': ['node:crypto'],
-};
+const ALLOWED: Record<string, string[]> = {};
 
 /** Packages that exist to do I/O. */
 const IO_PACKAGES = /^(ws|express|better-sqlite3|prom-client|undici|node-fetch|axios)(\/|$)/;
@@ -143,8 +138,8 @@ describe('protocols/ and policies/ are pure', () => {
     ]);
     // Words in comments and strings are not code.
     expect(violations('policies/x.ts', "// Date.now() is passed in\nconst s = 'console.log process.env';\n")).toEqual([]);
-    // node:crypto is allowed only where documented.
-    expect(violations('protocols/dkls23/hash.ts', "import { createHash } from 'node:crypto';")).toEqual([]);
+    // node:crypto is allowed nowhere, not even in the files that once used it for speed.
+    expect(violations('protocols/dkls23/hash.ts', "import { createHash } from 'node:crypto';")).toEqual(['1: imports node:crypto']);
     expect(violations('protocols/dkls23/sign.ts', "import { createHash } from 'node:crypto';")).toEqual(['1: imports node:crypto']);
   });
 });

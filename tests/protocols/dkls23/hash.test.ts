@@ -1,14 +1,22 @@
-// The SHA-256 behind every DKLs23 hash (node:crypto) against noble's implementation and the
-// FIPS 180-4 / NIST example vectors: the two must agree byte for byte, since every label, pad,
-// challenge and known-answer vector depends on it.
-import { describe, test, expect } from '@jest/globals';
+// The SHA-256 behind every DKLs23 hash — noble's by default (a browser), OpenSSL's where a daemon
+// installs it (services/party/native-crypto.ts) — against noble's implementation and the FIPS 180-4
+// / NIST example vectors: they must agree byte for byte, since every label, pad, challenge and
+// known-answer vector depends on it.
+import { afterAll, beforeAll, describe, test, expect } from '@jest/globals';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { sha256, tagged } from '../../../protocols/dkls23/hash.ts';
+import { sha256, tagged, taggedParts, useSha256 } from '../../../protocols/dkls23/hash.ts';
+import { NATIVE_SHA256 } from '../../../services/party/native-crypto.ts';
 import { sha256Short } from '../../../protocols/dkls23/sha256-block.ts';
 import { lengthPrefixed, utf8ToBytes } from '../../../protocols/core/bytes.ts';
 import { hex, seededRng } from './fixtures.ts';
 
-describe('SHA-256 (node:crypto)', () => {
+describe.each([
+  ['noble (the default)', null],
+  ['node:crypto (installed by the daemons)', NATIVE_SHA256],
+])('SHA-256: %s', (_name, impl) => {
+  beforeAll(() => useSha256(impl));
+  afterAll(() => useSha256(null));
+
   test('NIST example vectors', () => {
     expect(hex(sha256(utf8ToBytes('abc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
     expect(hex(sha256(new Uint8Array(0)))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
@@ -39,6 +47,7 @@ describe('SHA-256 (node:crypto)', () => {
   test('tagged() is SHA-256 over the length-prefixed label and parts', () => {
     const parts = [utf8ToBytes('a'), new Uint8Array(0), seededRng('tagged')(1000)];
     expect(hex(tagged('tutti/test', ...parts))).toBe(hex(nobleSha256(lengthPrefixed(utf8ToBytes('tutti/test'), ...parts))));
+    expect(hex(taggedParts('tutti/test', parts))).toBe(hex(tagged('tutti/test', ...parts)));
   });
 });
 
