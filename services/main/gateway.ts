@@ -14,9 +14,8 @@ import { KmsError } from '../kms-api/errors.ts';
 import { CoordinatorHub } from '../transport/channel.ts';
 import { Coordinator } from '../coordinator/coordinator.ts';
 import { RevisionAckStore } from '../storage/revision-acks.ts';
-import { SessionRunner, type RelayTap } from '../coordinator/session-runner.ts';
 import { KeyDeletions } from '../coordinator/key-deletion.ts';
-import { RefreshActivations } from '../coordinator/refresh-activation.ts';
+import { refreshActivations, sessionRunner, type CoordinatorFaults } from '../coordinator/fault-injection.ts';
 import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages.ts';
 import { checkCredentials, paths, type GatewayConfig } from './config.ts';
 import { initGateway } from './cluster.ts';
@@ -34,10 +33,11 @@ export type GatewayOptions = {
   maxSessionsPerParty?: number;
   /** The key-lifecycle clock (creation and deletion dates), ms since the epoch. Tests move it. */
   now?: () => number;
-  /** Tests only: watch or alter every relayed envelope. */
-  tap?: RelayTap;
-  /** Tests only (TUTTI_TEST_STALL): 'refresh:certificate' keeps refresh certificates from the parties (refresh-activation.ts). */
-  stallAt?: string[];
+  /**
+   * Tests only: a tap on every envelope, or TUTTI_TEST_STALL points (services/coordinator/fault-injection.ts).
+   * Without it the gateway runs the plain SessionRunner and RefreshActivations.
+   */
+  faults?: CoordinatorFaults;
   log?: (line: string) => void;
 };
 
@@ -90,25 +90,27 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   const server = createServer();
   const hub = new CoordinatorHub({ server, coordinatorId: config.coordinatorId, parties: config.parties, identity });
   const net = { isConnected: (id: string) => hub.isConnected(id), send: (id: string, msg: CoordinatorToParty) => hub.send(id, msg) };
-  const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, tap: o.tap, log });
+  const runner = sessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, log }, o.faults);
   const deletions = new KeyDeletions({ keys, evidence, identity, send: net.send, now, log });
-  const activations = new RefreshActivations({
-    send: net.send,
-    log,
-    stallAt: o.stallAt,
-    pinned: (id) => config.parties.find((p) => p.partyId === id),
-    // A refresh without some parties certified while settling a cut-off one: the key record follows.
-    onCertified: (keyId, members) => {
-      const k = keys.get(keyId);
-      if (!k || JSON.stringify(k.parties) === JSON.stringify(members)) return;
-      try {
-        keys.replaceParties(keyId, k.parties, members, now());
-        deletions.resendAll();
-      } catch (err) {
-        log(`coordinator: key ${keyId}: could not record its parties after a refresh: ${(err as Error).message}`);
-      }
+  const activations = refreshActivations(
+    {
+      send: net.send,
+      log,
+      pinned: (id) => config.parties.find((p) => p.partyId === id),
+      // A refresh without some parties certified while settling a cut-off one: the key record follows.
+      onCertified: (keyId, members) => {
+        const k = keys.get(keyId);
+        if (!k || JSON.stringify(k.parties) === JSON.stringify(members)) return;
+        try {
+          keys.replaceParties(keyId, k.parties, members, now());
+          deletions.resendAll();
+        } catch (err) {
+          log(`coordinator: key ${keyId}: could not record its parties after a refresh: ${(err as Error).message}`);
+        }
+      },
     },
-  });
+    o.faults,
+  );
   hub.onMessage((id, raw) => {
     const msg = raw as unknown as PartyToCoordinator;
     if (msg.type === 'key-deleted') deletions.onDeleted(id, msg.keyId);

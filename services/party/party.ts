@@ -103,7 +103,7 @@ export class Party {
     // The durable record (session-store.ts): a sign's id is claimed in its policy transaction
     // (sign.ts), every other kind here; an id claimed before, by this process or an earlier
     // one, is refused.
-    if (msg.kind !== 'sign' && this.o.sessionIds && !this.o.sessionIds.claim(msg.session)) {
+    if (msg.kind !== 'sign' && !this.o.sessionIds.claim(msg.session)) {
       this.o.send({ type: 'abort', session: msg.session, kind: 'unexpected', message: 'session id reused', culprits: [] });
       return;
     }
@@ -159,7 +159,7 @@ export class Party {
 
   /** Called periodically by the daemon: drop sessions nobody finished. */
   sweep(now = Date.now()): void {
-    this.o.sessionIds?.prune(now);
+    this.o.sessionIds.prune(now);
     this.driver.sweep(now, this.o.sessionTtlMs ?? 60_000);
   }
 }
