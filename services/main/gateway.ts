@@ -20,6 +20,9 @@ import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages
 import { checkCredentials, paths, type GatewayConfig } from './config.ts';
 import { initGateway } from './cluster.ts';
 import { AttestationStore } from '../storage/attestation-store.ts';
+import { consoleRouter } from '../console/console-api.ts';
+import { AuditQueries } from '../console/audit-queries.ts';
+import { RecentSignatures, recordingSigns } from '../console/recent-signatures.ts';
 
 export type GatewayOptions = {
   host: string;
@@ -38,6 +41,8 @@ export type GatewayOptions = {
    * Without it the gateway runs the plain SessionRunner and RefreshActivations.
    */
   faults?: CoordinatorFaults;
+  /** The read-only operator console at /console (docs/console.md); default on. */
+  console?: boolean;
   log?: (line: string) => void;
 };
 
@@ -111,21 +116,26 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     },
     o.faults,
   );
+  const audits = new AuditQueries(net.send);
+  const connectionChanges = new Map<string, number>();
   hub.onMessage((id, raw) => {
     const msg = raw as unknown as PartyToCoordinator;
     if (msg.type === 'key-deleted') deletions.onDeleted(id, msg.keyId);
+    else if (msg.type === 'audit-log') audits.onAnswer(id, msg);
     else if (msg.type === 'premade') coordinator.onPremade(id, msg);
     else if (msg.type === 'refresh-state') activations.onState(id, msg);
     else runner.onMessage(id, msg);
   });
   hub.onConnect((id) => {
     metrics.partyConnections.set({ party: id }, 1);
+    connectionChanges.set(id, Date.now());
     log(`coordinator: ${id} connected`);
     deletions.onConnect(id);
     activations.onConnect(id);
   });
   hub.onDisconnect((id) => {
     metrics.partyConnections.set({ party: id }, 0);
+    connectionChanges.set(id, Date.now());
     log(`coordinator: ${id} disconnected`);
     runner.onDisconnect(id);
     coordinator.onPartyDisconnected(id);
@@ -161,7 +171,10 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   }, o.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
   sweeper.unref();
   const adminToken = loadAdminToken(gatewayDir);
-  const kms = createKmsApp({ keyService: coordinator, credentials: config.credentials, region: config.region, accountId: config.accountId, metrics });
+  // Sign outcomes are remembered (bounded, in memory) for the console.
+  const signatures = new RecentSignatures();
+  const keyService = recordingSigns(coordinator, signatures);
+  const kms = createKmsApp({ keyService, credentials: config.credentials, region: config.region, accountId: config.accountId, metrics });
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
@@ -213,6 +226,23 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
       res.status(e ? 409 : 500).json({ error: e?.type ?? 'KMSInternalException', message: (err as Error)?.message ?? String(err) });
     }
   });
+  if (o.console !== false) {
+    app.use(
+      '/console',
+      consoleRouter({
+        keys: keyService,
+        credentials: config.credentials,
+        region: config.region,
+        parties: config.parties.map((p) => p.partyId),
+        isConnected: (id) => hub.isConnected(id),
+        connectionChanges,
+        signatures,
+        audits,
+        metrics,
+        gateway: () => ({ sessions: runner.size, unsettledRefreshes: activations.unsettled, pendingShareDeletions: deletions.pending().length }),
+      }),
+    );
+  }
   app.use(kms);
   server.on('request', app);
   await new Promise<void>((resolve, reject) => {

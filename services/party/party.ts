@@ -5,8 +5,8 @@
 // in PartyLink; storage in services/storage; test-only fault injection in fault-injection.ts.
 import { hexToBytes } from '../../protocols/core/bytes.ts';
 import { ProtocolError } from '../../protocols/core/errors.ts';
-import type { CoordinatorToParty, OpenDkg, OpenPolicyRevision, OpenRefresh, OpenSign } from '../control/messages.ts';
-import { KEY_ID_RE, SESSION_ID_RE } from '../control/messages.ts';
+import type { AuditQueryMessage, CoordinatorToParty, OpenDkg, OpenPolicyRevision, OpenRefresh, OpenSign } from '../control/messages.ts';
+import { KEY_ID_RE, MAX_AUDIT_ENTRIES, SESSION_ID_RE } from '../control/messages.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 import { publicIdentity } from '../transport/identity.ts';
 import { signRevisionAck } from '../control/revision-ack.ts';
@@ -62,6 +62,7 @@ export class Party {
       if (msg?.type === 'delete-key') return this.deletion.onDeleteKey(msg);
       if (msg?.type === 'cancel-key-deletion') return this.deletion.onCancelKeyDeletion(msg);
       if (msg?.type === 'peer-commitments') return this.sign.onPeerCommitments(msg);
+      if (msg?.type === 'audit-query') return this.onAuditQuery(msg);
       if (msg?.type === 'refresh-query' || msg?.type === 'refresh-certificate' || msg?.type === 'refresh-abandon' || msg?.type === 'refresh-rollback') {
         return this.activation?.handle(msg);
       }
@@ -85,6 +86,18 @@ export class Party {
       this.o.log?.(`party ${this.partyId}: unexpected error: ${(err as Error).stack ?? String(err)}`);
       if (msg && 'session' in msg && typeof msg.session === 'string') this.driver.fail(msg.session, new ProtocolError('internal', (err as Error).message));
     }
+  }
+
+  /**
+   * The operator console reads the audit log (docs/console.md): the last entries, answered at once.
+   * Read-only — nothing here writes — and nothing the gateway did not already see: every entry is
+   * about a request it relayed, and the message itself is not in the log (only its length and hash).
+   */
+  private onAuditQuery(msg: AuditQueryMessage): void {
+    if (typeof msg.id !== 'string' || msg.id.length > 64) return;
+    const limit = Number.isInteger(msg.limit) ? Math.min(Math.max(msg.limit, 1), MAX_AUDIT_ENTRIES) : MAX_AUDIT_ENTRIES;
+    const { total, entries } = this.o.policies.auditTail(limit);
+    this.o.send({ type: 'audit-log', id: msg.id, total, entries });
   }
 
   private onOpen(msg: OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh): void {
