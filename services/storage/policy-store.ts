@@ -418,7 +418,6 @@ export class PolicyStore {
     return this.#audit.all(afterSeq).map(auditEntryOf);
   }
 
-
   // --- deletion ----------------------------------------------------------------------------------
 
   /**

@@ -28,7 +28,7 @@ import { BanStore } from '../../../services/storage/ban-store.ts';
 import { readIdentityFile, readPublicIdentityFile } from '../../../services/storage/identity-file.ts';
 import { PolicyGate } from '../../../services/party/policy-gate.ts';
 import { Party } from '../../../services/party/party.ts';
-import { SessionFailed, type SessionRunner } from '../../../services/coordinator/session-runner.ts';
+import { SessionFailed } from '../../../services/coordinator/session-runner.ts';
 import { TappedSessionRunner } from '../../../services/coordinator/fault-injection.ts';
 import { initParty } from '../../../services/main/cluster.ts';
 import { paths } from '../../../services/main/config.ts';
