@@ -45,6 +45,13 @@ export function consoleRouter(o: ConsoleOptions): Router {
   const now = o.now ?? Date.now;
   const credentials = new Map(o.credentials.map((c) => [c.accessKeyId, c]));
   const router = express.Router();
+  // The page loads only its own files and talks only to this gateway; it is never framed.
+  router.use((_req, res, next) => {
+    res.set('Content-Security-Policy', "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    res.set('X-Content-Type-Options', 'nosniff');
+    res.set('Referrer-Policy', 'no-referrer');
+    next();
+  });
 
   // The region goes into each signature's scope; it is not a secret (every ARN names it).
   router.get('/api/info', (_req, res) => void res.json({ region: o.region, parties: o.parties }));

@@ -108,7 +108,12 @@ maybe('operator console in headless Chromium', () => {
       // Party-1 signs (the first t connected, in key order): its audit log holds the decision.
       const audit = await waitText(page, `#audit tr[data-audit-key="${keyId}"]`, 'sign');
       expect(audit).toContain('allow');
-      // Charts: after a few samples every chart has a line.
+      // Charts: a few more signatures while the page samples, then every chart has a line.
+      for (let i = 0; i < 3; i++) {
+        await kms.send(
+          new SignCommand({ KeyId: keyId, Message: new TextEncoder().encode(`chart ${i}`), MessageType: 'RAW', SigningAlgorithm: 'ED25519_SHA_512' }),
+        );
+      }
       await page.waitForFunction(
         () =>
           [...(globalThis as unknown as BrowserGlobals).document.querySelectorAll('#charts polyline')].every(
