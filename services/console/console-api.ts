@@ -28,6 +28,8 @@ export type ConsoleOptions = {
   region: string;
   parties: string[];
   isConnected: (partyId: string) => boolean;
+  /** Protocol sessions running with the party now (services/coordinator/session-runner.ts). */
+  sessionsWith?: (partyId: string) => number;
   /** When each party last connected or disconnected (ms since the epoch). */
   connectionChanges: ReadonlyMap<string, number>;
   signatures: RecentSignatures;
@@ -63,7 +65,12 @@ export function consoleRouter(o: ConsoleOptions): Router {
       res.json({
         now: now(),
         caller: caller.principal,
-        parties: o.parties.map((partyId) => ({ partyId, connected: o.isConnected(partyId), since: o.connectionChanges.get(partyId) ?? null })),
+        parties: o.parties.map((partyId) => ({
+          partyId,
+          connected: o.isConnected(partyId),
+          since: o.connectionChanges.get(partyId) ?? null,
+          sessions: o.sessionsWith?.(partyId) ?? 0,
+        })),
         keys: await Promise.all(keys.map((k) => keyView(o.keys, k, caller))),
         signatures: o.signatures.list().filter((s) => visible.has(s.keyId)),
         figures: { ...(await figures(o.metrics)), ...o.gateway() },

@@ -316,6 +316,11 @@ export class SessionRunner {
     return this.running.size + this.asking.size + this.waiting.length;
   }
 
+  /** Protocol sessions running now in which this party takes part (admission control counts these). */
+  sessionsWith(partyId: string): number {
+    return this.load.get(partyId) ?? 0;
+  }
+
   /** Whether a protocol session with this id runs here now (one whose envelopes this runner relays). */
   isRunning(session: string): boolean {
     return this.running.has(session);

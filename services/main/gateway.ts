@@ -235,6 +235,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
         region: config.region,
         parties: config.parties.map((p) => p.partyId),
         isConnected: (id) => hub.isConnected(id),
+        sessionsWith: (id) => runner.sessionsWith(id),
         connectionChanges,
         signatures,
         audits,

@@ -62,6 +62,7 @@ function renderParties(state) {
         el('td', {}, p.partyId),
         el('td', { class: p.connected ? 'ok' : 'bad' }, p.connected ? 'connected' : 'disconnected'),
         el('td', {}, time(p.since)),
+        el('td', {}, p.sessions),
       ),
     ),
   );
