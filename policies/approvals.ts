@@ -1,6 +1,6 @@
 // Approvals: signatures by approver keys listed IN the policy (never resolved through the
 // coordinator), carried through the unmodified AWS SDK in Sign's GrantTokens (≤ 10 strings of
-// ≤ 8192 characters) — policy.md §4.4, §6.7; docs/policies.md "Approvals".
+// ≤ 8192 characters) — docs/policies.md "Approvals".
 //
 // Tokens:     sign   tutti-approval:v2:<approverId>:<approvalId>:<expiresAt ms, decimal>:<signature, base64url, no padding>
 //             change tutti-approval:v1:<approverId>:<expiresAt ms, decimal>:<signature, base64url, no padding>

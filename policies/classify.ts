@@ -1,6 +1,6 @@
 // Reads the message the way the party will sign it. The format follows from the algorithm and the
 // first bytes — never from a caller-supplied label — and the formats are disjoint by construction
-// (policy.md §4.3): legacy RLP starts at ≥ 0xc0, typed transactions with their EIP-2718 type byte
+// (docs/policies.md "Built-in invariants"): legacy RLP starts at ≥ 0xc0, typed transactions with their EIP-2718 type byte
 // (0x00–0x7f), EIP-191/712 preimages with 0x19, EIP-712 JSON with '{'.
 //
 //   DIGEST                               → digest (opaque)

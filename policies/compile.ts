@@ -1,5 +1,5 @@
 // Install-time checks and precomputation. compilePolicy() accepts a document only if it passes the
-// JSON Schema AND the semantic checks JSON Schema cannot express (policy.md §4.5, last paragraph);
+// JSON Schema AND the semantic checks JSON Schema cannot express (docs/policies.md "The document");
 // a party refuses a policy it cannot enforce in full, so a policy is never half-installed.
 import { fromHex, validApproverKey, type ApproverKey } from './approvals.ts';
 import { base58Decode } from './decoders/base58.ts';
@@ -37,7 +37,7 @@ export type CompiledPolicy = {
   readonly allowsDigest: boolean;
 };
 
-/** Default cap on message size before any parsing (policy.md §4.2 step 4). */
+/** Default cap on message size before any parsing (docs/policies.md "Rules and evaluation"). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 131_072;
 
 const keyHex = (k: Uint8Array): string => Array.from(k, (x) => x.toString(16).padStart(2, '0')).join('');

@@ -52,7 +52,7 @@ export const DEFAULT_DIGEST_RULE_ID = 'default-digest';
 export const DEFAULT_SOLANA_RULE_ID = 'default-solana';
 
 /**
- * The API's MessageTypes for each algorithm (protocols/core/key-specs.ts, kms-compat §3):
+ * The API's MessageTypes for each algorithm (protocols/core/key-specs.ts, docs/kms-compatibility.md "Key specs and algorithms"):
  * ED25519_PH_SHA_512 is DIGEST only, pure EdDSA RAW only. ECDSA_KECCAK_256 is in neither (I-1, below).
  */
 const takes = (type: 'RAW' | 'DIGEST'): readonly string[] =>

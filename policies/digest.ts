@@ -5,7 +5,7 @@
 //                      keccak256(0x1901 ‖ domainSeparator ‖ hashStruct(message))   DIGEST: the 32 bytes
 //   ED25519_PH_SHA_512 RAW and DIGEST: SHA-512(message) = PH(M) of Ed25519ph with M = the bytes
 //                      given. AWS takes this algorithm with DIGEST only and hashes the 64 bytes
-//                      again ("the input is hashed twice", kms-compat §3.2), so the signature is
+//                      again ("the input is hashed twice", docs/kms-compatibility.md "Key specs and algorithms"), so the signature is
 //                      ed25519ph(digest) — what AWS returns and what Ed25519ph verifiers check.
 //   ED25519_SHA_512, ED448_SHAKE_256: no digest; the message itself is signed (pure EdDSA).
 import { sha256, sha512 } from '@noble/hashes/sha2.js';

@@ -1,5 +1,5 @@
 // Why a message could not be decoded. Decoders throw these; evaluate() turns them into a deny whose
-// code is the error's code (policy.md §4.2 steps 5–6: PARSE_ERROR / NONCANONICAL).
+// code is the error's code (docs/policies.md "Rules and evaluation": PARSE_ERROR / NONCANONICAL).
 // Pure: no I/O.
 
 export type DecodeErrorCode =

@@ -1,4 +1,4 @@
-// evaluate(policy, request, context) → Decision: the per-party policy decision of policy.md §4.2,
+// evaluate(policy, request, context) → Decision: the per-party policy decision of docs/policies.md "Rules and evaluation",
 // pure and deterministic (same bytes, same clock reading, same counters → same decision object).
 //
 //  1. the policy compiles (schema + semantic checks)                            else INVALID_POLICY

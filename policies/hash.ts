@@ -1,4 +1,4 @@
-// Policy hash (policy.md §5 step 1):
+// Policy hash (docs/policies.md "Policy hash and revisions"):
 //   policyHash = "0x" || hex(SHA-256(UTF-8("tutti-signing-policy/1\n") || UTF-8(JCS(policy))))
 // JCS = RFC 8785 (jcs.ts). A policy holds only strings, integers, booleans, arrays and objects, so
 // its canonical form — and the hash — is the same on every party and in every language.

@@ -1,4 +1,4 @@
-// What the engine enforces whatever a policy says (policy.md §4.3):
+// What the engine enforces whatever a policy says (docs/policies.md "Built-in invariants"):
 //   I-1  ECDSA_KECCAK_256 never signs raw bytes: Keccak-256 of RLP bytes IS an Ethereum transaction
 //        hash, and Keccak of 0x19 0x01 ‖ two hashes is a blind EIP-712 signature. Under this
 //        algorithm a RAW message must be one of the parsed formats (transaction, EIP-191, EIP-712 JSON).

@@ -3,7 +3,7 @@
 // defers to ECMA-262 for both). Used for the policy hash, approval statements and EIP-712 payloads.
 // parseCanonicalJson() accepts a byte string only if it is exactly the JCS form of what it parses
 // to: that rejects duplicate keys (JSON.parse keeps the last one), unsorted keys, whitespace,
-// needless escapes and integers that lose precision above 2^53 (policy.md §6.4).
+// needless escapes and integers that lose precision above 2^53 (docs/policies.md "Strict decoding").
 import { DecodeError } from './errors.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

@@ -1,5 +1,5 @@
 // Text patterns for `utf8Pattern` conditions, matched in linear time by a Thompson NFA (no
-// backtracking, so no ReDoS, and no dependence on a regex engine's version — policy.md §6.2 rule 7).
+// backtracking, so no ReDoS, and no dependence on a regex engine's version — docs/policies.md "Patterns").
 // The pattern always has to match the WHOLE text; a leading ^ and trailing $ are accepted and mean
 // nothing more. Syntax, a subset of ECMAScript regular expressions over Unicode code points:
 //   literals; escapes \n \r \t \f \v \d \w \s \D \W \S and \ before any punctuation; .  (any but \n);

@@ -1,5 +1,5 @@
 // JSON Schema (draft 2020-12) of the Tutti signing-policy language, version 1 — adapted from
-// ../shared/research/policy.md §4.5 (see docs/policies.md "Differences from the research proposal").
+// the signing-policy research note's schema, as docs/policies.md "The document" and "Differences from the research proposal" describe it.
 // Unknown properties are rejected everywhere so that a typo (`chainID`) can never silently drop a
 // constraint. A JSON copy for other tools lives in policies/schema/policy.schema.json; a test keeps
 // the two identical. Semantic checks JSON Schema cannot express are in compile.ts. The key specs and

@@ -1,4 +1,4 @@
-// Count-per-window rate limits, per rule and per key (policy.md §6.5). Counting is the party's job,
+// Count-per-window rate limits, per rule and per key (docs/policies.md "Rate limits"). Counting is the party's job,
 // on its own durable state; this module only asks and answers:
 //   - exhausted(): has `scope` already used `count` signatures in the last windowSeconds?
 //     (sliding window: charges at t with now − window < t, as reported by the context; the party's

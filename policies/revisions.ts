@@ -1,4 +1,4 @@
-// Policy revisions form a hash chain (policy.md §5 steps 2 and 5): revision 1 has previousHash null
+// Policy revisions form a hash chain (docs/policies.md "Policy hash and revisions"): revision 1 has previousHash null
 // and is bound to the key at CreateKey (its hash is in the DKG transcript, so it needs no
 // approvals); revision n+1 names policyHash(policy n) and carries the approvals that the CURRENT
 // policy's governance.changeApprovals demands, over

@@ -1,7 +1,7 @@
 // Structural validation of a policy document against POLICY_SCHEMA with ajv (draft 2020-12). The
 // validator is compiled once per process; ajv's code generation is deterministic and does no I/O.
 // Options: strict (unknown keywords are schema bugs), allErrors (report every problem at install
-// time), discriminator (format errors point at the right `kind` branch, policy.md §4.5).
+// time), discriminator (format errors point at the right `kind` branch, docs/policies.md "The document").
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { POLICY_SCHEMA } from './policy-schema.ts';
 

@@ -1,4 +1,4 @@
-// Time conditions, in UTC only (policy.md §6.2 rule 6: no IANA zones, whose data differs between
+// Time conditions, in UTC only (docs/policies.md "Time": no IANA zones, whose data differs between
 // Node/ICU builds). Windows are half-open [start, end) in minutes of the UTC day; 24:00 ends a day.
 // All arithmetic is on the integer millisecond clock the party passes in.
 import type { TimeCondition } from './types.ts';

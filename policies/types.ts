@@ -102,7 +102,7 @@ export type PolicyDocument = {
   rules: Rule[];
 };
 
-/** One link of a key's policy history (policy.md §5 step 5). previousHash = policyHash of the policy it replaces. */
+/** One link of a key's policy history (docs/policies.md "Policy hash and revisions"). previousHash = policyHash of the policy it replaces. */
 export type PolicyRevision = { revision: number; previousHash: string | null; policy: PolicyDocument };
 
 // ---- the request and the party's state ------------------------------------------------------------

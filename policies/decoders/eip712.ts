@@ -2,7 +2,7 @@
 // (docs/policies.md "How typed data reaches the parties": a RAW message under ECDSA_KECCAK_256 whose
 // first byte is '{'). Every party hashes it itself:
 //   digest = keccak256(0x19 0x01 || hashStruct(EIP712Domain, domain) || hashStruct(primaryType, message))
-// Strictness (policy.md §6.4, test cases 28–31):
+// Strictness (docs/policies.md "`eip712` — typed data"; tests/policies/cases.test.ts cases 28–31):
 //   - the JSON is canonical (no duplicate keys), top-level keys are exactly the four above;
 //   - EIP712Domain lists a subset of name, version, chainId, verifyingContract, salt in that order with
 //     their standard types, and the domain object has exactly those keys — a `chainId` in the domain

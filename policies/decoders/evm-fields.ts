@@ -1,6 +1,6 @@
 // Field decoders shared by the three Ethereum transaction formats (legacy / EIP-155, EIP-2930,
 // EIP-1559) and the decoded transaction every policy condition reads. Range checks follow the
-// consensus rules, so a value no node would accept never reaches a comparison (policy.md §6.3:
+// consensus rules, so a value no node would accept never reaches a comparison (docs/policies.md "Strict decoding":
 // a 33-byte value or a list-typed nonce must be a parse error, never `undefined`).
 import { parseError } from '../errors.ts';
 import { rlpBytes, rlpList, rlpUint, type RlpItem } from './rlp.ts';

@@ -1,5 +1,5 @@
 // Strict RLP (Ethereum Yellow Paper, Appendix B) for policy evaluation. Only the one canonical
-// encoding of a value is accepted (policy.md §6.3 shows that viem and ethers accept leading zeros
+// encoding of a value is accepted (docs/policies.md "Strict decoding": viem and ethers accept leading zeros
 // and long-form single bytes, which lets two parties read one byte string differently):
 //   - a single byte below 0x80 must be encoded as itself, never as 0x81 xx;
 //   - short form (0x80–0xb7 / 0xc0–0xf7) whenever the payload is at most 55 bytes;
@@ -14,7 +14,7 @@ export type RlpItem = Uint8Array | RlpItem[];
 
 /** Deepest nesting any supported format needs: tx list → access list → entry → storage keys. */
 export const RLP_MAX_DEPTH = 8;
-/** Total number of items in one message, a count limit rather than a time limit (policy.md §6.2 rule 5). */
+/** Total number of items in one message, a count limit rather than a time limit (docs/policies.md "Strict decoding"). */
 export const RLP_MAX_ITEMS = 65_536;
 
 type Cursor = { items: number };
@@ -117,7 +117,7 @@ export function encodeRlp(item: RlpItem): Uint8Array {
   return out;
 }
 
-/** decodeRlp, then the round-trip check of policy.md §6.2 rule 3: re-encoding must give the same bytes. */
+/** decodeRlp, then the round-trip check of docs/policies.md "Strict decoding": re-encoding must give the same bytes. */
 export function decodeRlpStrict(bytes: Uint8Array, maxDepth = RLP_MAX_DEPTH): RlpItem {
   const item = decodeRlp(bytes, maxDepth);
   const again = encodeRlp(item);

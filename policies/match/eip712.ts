@@ -1,4 +1,4 @@
-// eip712 conditions, on the decoded typed data only (policy.md §6.4): domain fields (exact list),
+// eip712 conditions, on the decoded typed data only (docs/policies.md "`eip712` — typed data"): domain fields (exact list),
 // domain values, primaryType, typeHash, then message field paths.
 import type { Eip712Data, TypedNode } from '../decoders/eip712.ts';
 import type { Eip712Format, TypedFieldConstraint } from '../types.ts';

@@ -1,4 +1,4 @@
-// Whether one rule's conditions hold for a request, in the fixed order of policy.md §4.2:
+// Whether one rule's conditions hold for a request, in the fixed order of docs/policies.md "Rules and evaluation":
 // signingAlgorithm, messageType, messageBytes, caller, time, format. A rule without a format
 // condition covers only raw bytes and DIGEST: a parsed format (transaction, typed data, Solana …)
 // must be named to be allowed or denied (docs/policies.md "Formats").

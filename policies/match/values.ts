@@ -1,4 +1,4 @@
-// Comparisons of decoded values against policy values. Integers are bigints (policy.md §6.2 rule 4);
+// Comparisons of decoded values against policy values. Integers are bigints (docs/policies.md "Strict decoding");
 // hex (addresses, bytes, selectors) compares lower-case; other strings compare as exact text.
 import type { InSet, LengthRange, StringSet, UintRange, ValueConstraint } from '../types.ts';
 import { fails, unknown, type Verdict } from './verdict.ts';

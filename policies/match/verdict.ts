@@ -1,4 +1,4 @@
-// The three-valued outcome of a condition (policy.md §4.2): it holds, it fails, or it cannot be
+// The three-valued outcome of a condition (docs/policies.md "Rules and evaluation"): it holds, it fails, or it cannot be
 // evaluated (a missing field, a layout past the end of the message …). An undeterminable
 // condition makes an allow rule NOT match and a deny rule MATCH — fail closed both ways.
 export type Miss = { why: string; unknown: boolean };

@@ -214,9 +214,48 @@ export type RefreshStateMessage = {
 
 export type RefreshControlMessage = RefreshQueryMessage | RefreshCertificateMessage | RefreshAbandonMessage | RefreshRollbackMessage;
 
+// --- the operator console (docs/console.md) --------------------------------------------------
+
+/** Most audit entries one audit-query returns. */
+export const MAX_AUDIT_ENTRIES = 200;
+
+/**
+ * Read-only: send back the last `limit` (1..MAX_AUDIT_ENTRIES) entries of your audit log. It
+ * changes nothing at the party; the gateway shows them in its console.
+ */
+export type AuditQueryMessage = { type: 'audit-query'; id: string; limit: number };
+
+/** One entry of a party's audit log (services/storage/policy-store.ts AuditEntry), as sent. */
+export type AuditLogEntry = {
+  seq: number;
+  at: number;
+  keyId: string;
+  session: string;
+  event: string;
+  decision: 'allow' | 'deny';
+  code: string;
+  rule: string | null;
+  reasons: string[];
+  /** What was decided on: policy hash and revision, algorithm, message length and SHA-256, caller, signers (no message). */
+  detail: Record<string, unknown>;
+  requestDigest: string;
+  prevHash: string;
+  hash: string;
+};
+
+/** The answer to an audit-query: the entries, oldest first, and how many the log holds. */
+export type AuditLogMessage = { type: 'audit-log'; id: string; total: number; entries: AuditLogEntry[] };
+
 export type CoordinatorToParty =
-  OpenMessage | EnvelopeMessage | AbortMessage | DeleteKeyMessage | CancelKeyDeletionMessage | PeerCommitmentsMessage | RefreshControlMessage;
-export type PartyToCoordinator = EnvelopeMessage | DoneMessage | AbortMessage | KeyDeletedMessage | PremadeMessage | RefreshStateMessage;
+  | OpenMessage
+  | EnvelopeMessage
+  | AbortMessage
+  | DeleteKeyMessage
+  | CancelKeyDeletionMessage
+  | PeerCommitmentsMessage
+  | RefreshControlMessage
+  | AuditQueryMessage;
+export type PartyToCoordinator = EnvelopeMessage | DoneMessage | AbortMessage | KeyDeletedMessage | PremadeMessage | RefreshStateMessage | AuditLogMessage;
 
 export const SESSION_ID_RE = /^[0-9a-f]{64}$/;
 export const KEY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

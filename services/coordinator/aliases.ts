@@ -1,4 +1,4 @@
-// Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases (kms-compat §2.5). An alias names a
+// Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases (docs/kms-compatibility.md "Aliases"). An alias names a
 // key of the service's own account; a key has at most MAX_ALIASES_PER_KEY of them (AWS quota).
 import type { AliasRecord, Caller, Page } from '../kms-api/key-service.ts';
 import { alreadyExists, limitExceeded, notFound, validation } from '../kms-api/errors.ts';

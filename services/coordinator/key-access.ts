@@ -1,7 +1,7 @@
 // Key access: the checks every coordinator use case runs before it touches a key, in the order the
-// coordinator applies them (docs/architecture.md "Coordinator"): resolve the KeyId (the forms the
-// operation accepts, kms-compat §2.5) → the key policy allows the caller this action
-// (policies/aws-key-policy.ts; AccessDeniedException) → the key's state allows the operation (§2.6)
+// coordinator applies them (docs/architecture.md "The coordinator's files"): resolve the KeyId (the forms the
+// operation accepts, docs/kms-compatibility.md "Aliases") → the key policy allows the caller this action
+// (policies/aws-key-policy.ts; AccessDeniedException) → the key's state allows the operation (docs/kms-compatibility.md "Key state and deletion")
 // → the operation's own checks → the change, in one SQLite transaction. The gateway is one process
 // and better-sqlite3 is synchronous, so nothing interleaves between a check and its write.
 // Also here: the KMS records handed back to the front end, and the mapping of a failed session to
@@ -179,7 +179,7 @@ export class KeyAccess {
   }
 }
 
-/** Sign, Verify and GetPublicKey need an Enabled key with a public key (kms-compat §2.6). */
+/** Sign, Verify and GetPublicKey need an Enabled key with a public key (docs/kms-compatibility.md "Key state and deletion"). */
 /**
  * What Sign and Verify both run first: resolve → the key policy allows `op` with this algorithm and
  * message type → the key is usable → the algorithm and message suit its spec. Returns the key, its
@@ -219,8 +219,8 @@ export function checkAlgorithm(spec: KeySpecInfo, algorithm: string, messageType
     if (DIGEST_ONLY_ALGORITHMS.includes(algorithm)) throw validation(`MessageType RAW is not supported for ${algorithm}; use DIGEST.`);
     return;
   }
-  // ECDSA: a DIGEST is exactly the hash's length, signed as given (kms-compat §0.10, §3.1);
-  // Ed25519ph: 64 bytes, which are hashed again (kms-compat §3.2).
+  // ECDSA: a DIGEST is exactly the hash's length, signed as given (docs/kms-compatibility.md "Sign", "Key specs and algorithms");
+  // Ed25519ph: 64 bytes, which are hashed again (docs/kms-compatibility.md "Key specs and algorithms").
   const digestBytes = DIGEST_BYTES[algorithm];
   if (digestBytes !== undefined) {
     if (messageLength !== digestBytes) throw validation(`Digest is invalid length for algorithm ${algorithm}.`);

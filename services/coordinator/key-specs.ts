@@ -1,5 +1,5 @@
 // The key specs this service offers, what protocol makes them, and how their public keys and
-// signatures look on the wire (kms-compat §3): the coordinator's view of protocols/core/key-specs.ts,
+// signatures look on the wire (docs/kms-compatibility.md "Key specs and algorithms"): the coordinator's view of protocols/core/key-specs.ts,
 // the one table of key specs and algorithms, with the curve objects it needs to encode and verify.
 import { createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
@@ -17,7 +17,7 @@ export type KeySpecInfo = {
   protocol: KeySpecEntry['protocol'];
   /** 'eddsa': pure EdDSA, signs the message itself; 'ecdsa': signs a 32-byte digest (DIGEST, or the hash of RAW). */
   scheme: KeySpecEntry['scheme'];
-  /** As the DescribeKey / GetPublicKey SigningAlgorithms list them: AWS's values first (kms-compat §3.4). */
+  /** As the DescribeKey / GetPublicKey SigningAlgorithms list them: AWS's values first (docs/kms-compatibility.md "Key specs and algorithms"). */
   signingAlgorithms: string[];
   /** The public key as the parties report it (hex in keys.db): the raw EdDSA key, or the compressed SEC1 point. */
   publicKeyBytes: number;
@@ -51,7 +51,7 @@ export const KEY_SPECS: Record<string, KeySpecInfo> = Object.fromEntries(
   }),
 );
 
-/** AWS's DIGEST length per algorithm (kms-compat §3.1, §3.2, §3.5); pure EdDSA has none. */
+/** AWS's DIGEST length per algorithm (docs/kms-compatibility.md "Key specs and algorithms"); pure EdDSA has none. */
 export const DIGEST_BYTES: Record<string, number> = Object.fromEntries(
   SIGNING_ALGORITHM_NAMES.flatMap((a) => {
     const n = SIGNING_ALGORITHMS[a].digestBytes;
@@ -59,14 +59,14 @@ export const DIGEST_BYTES: Record<string, number> = Object.fromEntries(
   }),
 );
 
-/** Algorithms AWS takes only with MessageType DIGEST (kms-compat §3.2). */
+/** Algorithms AWS takes only with MessageType DIGEST (docs/kms-compatibility.md "Key specs and algorithms"). */
 export const DIGEST_ONLY_ALGORITHMS: readonly string[] = SIGNING_ALGORITHM_NAMES.filter(
   (a) => !(SIGNING_ALGORITHMS[a].messageTypes as readonly string[]).includes('RAW'),
 );
 
 /**
  * DER SubjectPublicKeyInfo of a key as GetPublicKey returns it: the raw EdDSA key (RFC 8410), or the
- * EC point uncompressed (04 ‖ X ‖ Y, RFC 5480; kms-compat §3.3: clients slice off the 04).
+ * EC point uncompressed (04 ‖ X ‖ Y, RFC 5480; docs/kms-compatibility.md "Key specs and algorithms": clients slice off the 04).
  */
 export function spkiDer(info: KeySpecInfo, storedPublicKey: Uint8Array): Uint8Array {
   if (storedPublicKey.length !== info.publicKeyBytes) {
@@ -140,7 +140,7 @@ function keyObject(spki: Uint8Array): KeyObject {
  * Verify, and the check of every signature the parties return. EdDSA: OpenSSL through node:crypto
  * (non-negotiable 7: not the library the parties signed with), over the message itself (RFC 8032
  * §5.1.7, §5.2.7). ECDSA: noble over the digest with `lowS: false` — Verify accepts high-S, as AWS's
- * own signatures are about half high-S (kms-compat §0.11) — and, for ECDSA_SHA_256 over a RAW
+ * own signatures are about half high-S (docs/kms-compatibility.md "Sign") — and, for ECDSA_SHA_256 over a RAW
  * message, OpenSSL as well (node:crypto hashes the message itself; it cannot take a digest).
  * Both must accept. `signature` is what the API carries: raw EdDSA bytes, DER ECDSA.
  */
@@ -152,7 +152,7 @@ export function verifySignature(
 ): boolean {
   try {
     if (req.signingAlgorithm === 'ED25519_PH_SHA_512') {
-      // Ed25519ph of the bytes given (AWS hashes a DIGEST again, kms-compat §3.2): noble's RFC 8032
+      // Ed25519ph of the bytes given (AWS hashes a DIGEST again, docs/kms-compatibility.md "Key specs and algorithms"): noble's RFC 8032
       // ed25519ph (OpenSSL 3.0 under Node 20 has no Ed25519ph), strict, not ZIP-215. The parties'
       // FROST code shares only noble's point arithmetic with it.
       return signature.length === 64 && ed25519ph.verify(signature, req.message, spki.subarray(spki.length - 32), { zip215: false });

@@ -23,8 +23,6 @@ export type RefreshActivationsOptions = {
   log?: (line: string) => void;
   /** A certificate found while settling a cut-off refresh: the key record follows its members (a refresh without some parties). */
   onCertified?: (keyId: string, members: string[]) => void;
-  /** Test-only fault injection: 'refresh:certificate' makes the coordinator keep certificates to itself (TUTTI_TEST_STALL). */
-  stallAt?: string[];
   /**
    * The identity the gateway's configuration holds for a party: a certificate a party reports, or
    * one made of reported confirmations, is checked with these before it is carried or changes the
@@ -52,7 +50,7 @@ type Entry = {
 export class RefreshActivations {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly o: RefreshActivationsOptions) {}
+  constructor(protected readonly o: RefreshActivationsOptions) {}
 
   /** Refreshes not settled at every member yet (for health and tests). */
   get unsettled(): number {
@@ -65,13 +63,8 @@ export class RefreshActivations {
    * `waitMs` (a member that missed it gets it when it connects again: it keeps both shares till then).
    */
   async certify(c: RefreshCertificate, waitMs: number): Promise<void> {
+    this.remember(c);
     const e = this.entry(c.keyId, c.session);
-    e.members = c.members;
-    e.certificate = c;
-    if (this.o.stallAt?.includes('refresh:certificate')) {
-      this.o.log?.(`coordinator: keeping the certificate of refresh ${c.session.slice(0, 12)} to itself (TUTTI_TEST_STALL)`);
-      return;
-    }
     const done = new Promise<void>((resolve) => e.waiters.push(resolve));
     this.progress(e);
     let timer: NodeJS.Timeout | undefined;
@@ -82,6 +75,13 @@ export class RefreshActivations {
       }),
     ]);
     clearTimeout(timer);
+  }
+
+  /** Records a certificate (and its members) for the refresh it certifies. */
+  protected remember(c: RefreshCertificate): void {
+    const e = this.entry(c.keyId, c.session);
+    e.members = c.members;
+    e.certificate = c;
   }
 
   /** The refresh session failed: find out what each member holds and settle it (a rollback unless all confirmed). */

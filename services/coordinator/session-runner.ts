@@ -29,9 +29,6 @@ export class SessionFailed extends TuttiError {
   }
 }
 
-/** A hook to watch (and, in tests, alter) every envelope the coordinator relays. */
-export type RelayTap = (msg: EnvelopeMessage, fromParty: string) => EnvelopeMessage;
-
 type Running = {
   id: string;
   protocol: string;
@@ -66,7 +63,6 @@ type Asking = {
 export type RunnerOptions = {
   roundTimeoutMs: number;
   metrics?: Metrics;
-  tap?: RelayTap;
   log?: (line: string) => void;
   /**
    * Admission control: at most this many protocol sessions run at once in which a given party takes
@@ -277,7 +273,7 @@ export class SessionRunner {
     r.progress.set(from, (r.progress.get(from) ?? 0) + 1);
     switch (msg.type) {
       case 'envelope':
-        return this.relay(r, from, partyId, msg);
+        return this.relay(r, from, msg);
       case 'done': {
         r.outputs.set(from, msg.output);
         if (r.outputs.size === r.members.size) {
@@ -320,16 +316,25 @@ export class SessionRunner {
     return this.running.size + this.asking.size + this.waiting.length;
   }
 
-  private relay(r: Running, from: number, partyId: string, msg: EnvelopeMessage): void {
+  /** Protocol sessions running now in which this party takes part (admission control counts these). */
+  sessionsWith(partyId: string): number {
+    return this.load.get(partyId) ?? 0;
+  }
+
+  /** Whether a protocol session with this id runs here now (one whose envelopes this runner relays). */
+  isRunning(session: string): boolean {
+    return this.running.has(session);
+  }
+
+  private relay(r: Running, from: number, msg: EnvelopeMessage): void {
     if (msg.from !== from || !(msg.data instanceof Uint8Array) || !Number.isInteger(msg.to)) return;
-    const out: EnvelopeMessage = this.o.tap ? this.o.tap(msg, partyId) : msg;
     const targets = msg.to === 0 ? [...r.members.keys()].filter((i) => i !== from) : [msg.to];
     for (const to of targets) {
       const target = r.members.get(to);
       if (!target) continue;
-      this.net.send(target, { type: 'envelope', session: r.id, from, to: msg.to, data: out.data });
+      this.net.send(target, { type: 'envelope', session: r.id, from, to: msg.to, data: msg.data });
       this.o.metrics?.relayedEnvelopes.inc({ protocol: r.protocol });
-      this.o.metrics?.relayedBytes.inc({ protocol: r.protocol }, out.data.length);
+      this.o.metrics?.relayedBytes.inc({ protocol: r.protocol }, msg.data.length);
     }
     r.rounds++;
     this.arm(r);

@@ -1,4 +1,4 @@
-// Verify: checked here, against the key's public key; no party is asked (kms-compat §3).
+// Verify: checked here, against the key's public key; no party is asked (docs/kms-compatibility.md "Key specs and algorithms").
 import type { Caller, KeyRecord } from '../kms-api/key-service.ts';
 import { dryRun } from '../kms-api/errors.ts';
 import { verifySignature } from './key-specs.ts';

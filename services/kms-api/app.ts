@@ -5,7 +5,7 @@
 // Per request: target known? → body within the limit → SigV4 → operation implemented? → JSON object
 // → operation (schema, then KeyService) → 200 JSON or an AWS error. Every response carries
 // `Content-Type: application/x-amz-json-1.1`, `x-amzn-RequestId` and `Date` (the JS SDK corrects its
-// clock skew from `Date`, kms-compat §4.2).
+// clock skew from `Date`, docs/kms-compatibility.md "Wire protocol").
 //
 // Also `GET /healthz` and `GET /metrics` (Prometheus text). These are not authenticated: bind the
 // gateway to loopback or put them behind the operator's network controls.

@@ -1,5 +1,5 @@
 // AWS KMS errors as they appear on the wire: `{"__type": <name>, "message": <text>}` plus an HTTP
-// status (kms-compat §0.2, §2.3). Real KMS answers 400 for every client error, whatever the Smithy
+// status (docs/kms-compatibility.md "Errors"). Real KMS answers 400 for every client error, whatever the Smithy
 // model says; SDKs pick the error class from `__type`, never from the status.
 
 export class KmsError extends Error {
@@ -22,7 +22,7 @@ const bare: ErrorInfo = { status: 400, message: false };
 
 /**
  * The one table from error type to HTTP status and whether the body carries `message`.
- * `message: false` types are answered as `{"__type": …}` only, as AWS does (§0.3). Types not listed
+ * `message: false` types are answered as `{"__type": …}` only, as AWS does (docs/kms-compatibility.md "Errors"). Types not listed
  * are client errors (400, message kept).
  */
 export const ERRORS: Readonly<Record<string, ErrorInfo>> = {
@@ -31,7 +31,7 @@ export const ERRORS: Readonly<Record<string, ErrorInfo>> = {
   SerializationException: bare,
   UnknownOperationException: bare,
   UnsupportedOperationException: client,
-  // SigV4 (§4.1)
+  // SigV4 (docs/kms-compatibility.md "Wire protocol")
   MissingAuthenticationTokenException: client,
   IncompleteSignatureException: client,
   InvalidSignatureException: client,
@@ -70,7 +70,7 @@ export function errorBody(err: KmsError): { __type: string; message?: string } {
   return withMessage ? { __type: err.type, message: err.message } : { __type: err.type };
 }
 
-// Constructors the coordinator and the operations throw. Messages follow AWS's wording (§0, §2.3).
+// Constructors the coordinator and the operations throw. Messages follow AWS's wording (docs/kms-compatibility.md "Errors").
 
 /** NotFoundException with the message as given, e.g. `Invalid keyId 'x'` or `Invalid arn eu-west-1`. */
 export const notFound = (message: string) => new KmsError('NotFoundException', message);
@@ -87,7 +87,7 @@ export const malformedPolicy = (message: string) => new KmsError('MalformedPolic
 export const accessDenied = (message: string) => new KmsError('AccessDeniedException', message);
 export const alreadyExists = (message: string) => new KmsError('AlreadyExistsException', message);
 export const notAuthorized = (message?: string) => new KmsError('NotAuthorizedException', message);
-/** A quota. Note: SDKs treat LimitExceededException as throttling and retry it (kms-compat §0.17). */
+/** A quota. Note: SDKs treat LimitExceededException as throttling and retry it (docs/kms-compatibility.md "Errors"). */
 export const limitExceeded = (message: string) => new KmsError('LimitExceededException', message);
 export const dryRun = () => new KmsError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.');
 export const dependencyTimeout = (message: string) => new KmsError('DependencyTimeoutException', message);

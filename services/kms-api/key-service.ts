@@ -99,7 +99,7 @@ export interface KeyService {
     caller: Caller,
   ): Promise<{ key: KeyRecord; valid: boolean }>;
 
-  // Key state. Key id or key ARN only (no aliases), kms-compat §2.5; state rules §2.6.
+  // Key state. Key id or key ARN only (no aliases), docs/kms-compatibility.md "Aliases"; state rules: "Key state and deletion".
   enableKey(keyId: string, caller: Caller): Promise<void>;
   disableKey(keyId: string, caller: Caller): Promise<void>;
   /** `pendingWindowInDays` is 7–30 (checked by the front end). Returns the key in PendingDeletion. */

@@ -30,7 +30,7 @@ export const AWS_KEY_SPECS = [
   'ML_KEM_768',
   'ML_KEM_1024',
 ];
-/** AWS's KeySpec values plus the Tutti extension key specs of protocols/core/key-specs.ts (ECC_NIST_EDWARDS448, kms-compat §3.5). */
+/** AWS's KeySpec values plus the Tutti extension key specs of protocols/core/key-specs.ts (ECC_NIST_EDWARDS448, docs/kms-compatibility.md "Key specs and algorithms"). */
 export const KEY_SPECS: string[] = [...AWS_KEY_SPECS, ...EXTENSION_KEY_SPECS];
 /** The deprecated CustomerMasterKeySpec member never gained the newer specs. */
 export const CUSTOMER_MASTER_KEY_SPECS = [
@@ -66,7 +66,7 @@ export const AWS_SIGNING_ALGORITHMS = [
   'ED25519_SHA_512',
   'ED25519_PH_SHA_512',
 ];
-/** AWS's values plus the Tutti extension algorithms of protocols/core/key-specs.ts (ECDSA_KECCAK_256, ED448_SHAKE_256; kms-compat §3.5). */
+/** AWS's values plus the Tutti extension algorithms of protocols/core/key-specs.ts (ECDSA_KECCAK_256, ED448_SHAKE_256; docs/kms-compatibility.md "Key specs and algorithms"). */
 export const SIGNING_ALGORITHMS: string[] = [...AWS_SIGNING_ALGORITHMS, ...TABLE_EXTENSION_ALGORITHMS];
 export const MESSAGE_TYPES = ['RAW', 'DIGEST', 'EXTERNAL_MU'];
 
@@ -101,12 +101,12 @@ export const tagsSchema: SchemaObject = {
   },
 };
 
-/** JSON timestamps are epoch seconds (kms-compat §0.4). */
+/** JSON timestamps are epoch seconds (docs/kms-compatibility.md "Members, field by field"). */
 export function epochSeconds(d: Date): number {
   return d.getTime() / 1000;
 }
 
-/** KeyMetadata as CreateKey and DescribeKey return it (kms-compat §2.7). */
+/** KeyMetadata as CreateKey and DescribeKey return it (docs/kms-compatibility.md "Operations"). */
 export function keyMetadata(k: KeyRecord): Record<string, unknown> {
   return {
     AWSAccountId: k.accountId,
@@ -153,7 +153,7 @@ export const ALIAS_PREFIX = 'alias/';
 export const RESERVED_ALIAS_PREFIX = 'alias/aws/';
 
 /**
- * AWS's rules for an alias name beyond its pattern (kms-compat AL-03, AL-04): it starts with
+ * AWS's rules for an alias name beyond its pattern (conformance cases AL-03, AL-04): it starts with
  * `alias/`, names something, and is not under `alias/aws/`.
  */
 export function checkAliasName(name: string): void {
@@ -185,7 +185,7 @@ export function checkPolicyDocument(policy: string): void {
 /** At most this many tags per key (AWS quota). */
 export const MAX_TAGS = 50;
 
-/** AWS's tag rules beyond member lengths (kms-compat CK-16…18, TG-09…11). */
+/** AWS's tag rules beyond member lengths (conformance cases CK-16…18, TG-09…11). */
 export function checkTagRules(tags: Tag[]): void {
   if (tags.some((t) => /^aws:/i.test(t.TagKey))) throw tagError('Tags beginning with aws: are reserved');
   if (new Set(tags.map((t) => t.TagKey)).size !== tags.length) throw tagError('Duplicate tag keys');

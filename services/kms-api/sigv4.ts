@@ -1,5 +1,5 @@
-// Server-side AWS Signature Version 4 verification for the KMS JSON endpoint (kms-compat §4.1),
-// with node:crypto only. Checks run in the order of §4.1 and fail with AWS's error types and words.
+// Server-side AWS Signature Version 4 verification for the KMS JSON endpoint (docs/kms-compatibility.md "Wire protocol"),
+// with node:crypto only. Checks run in the order docs/kms-compatibility.md "Wire protocol" gives, and fail with AWS's error types and words.
 // Nothing here logs or echoes the Authorization header or a secret.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { KmsError } from './errors.ts';

@@ -1,4 +1,4 @@
-// Request validation with AWS's error shapes (kms-compat §2.4, §0.5):
+// Request validation with AWS's error shapes (docs/kms-compatibility.md "Errors"):
 // - a member of the wrong JSON type, or a blob that is not strict base64 → SerializationException
 //   (no message), as Coral's deserializer does before any constraint is checked;
 // - every constraint violation is collected into one ValidationException:

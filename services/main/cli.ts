@@ -52,7 +52,8 @@ async function main(argv: string[]): Promise<void> {
         dkgRoundTimeoutMs: s.dkgRoundTimeoutMs,
         deviceWaitMs: s.deviceWaitMs,
         maxSessionsPerParty: s.maxSessionsPerParty,
-        ...(s.stall ? { stallAt: s.stall } : {}),
+        // Tests only (TUTTI_TEST_STALL): without it, no fault injection is built.
+        ...(s.stall ? { faults: { stallAt: s.stall } } : {}),
       });
       console.log(`TUTTI_READY ${JSON.stringify({ role: 'gateway', port: gw.port, scheme: gw.scheme })}`);
       onShutdown(() => gw.close());

@@ -16,9 +16,8 @@ import { KmsError } from '../kms-api/errors.ts';
 import { CoordinatorHub } from '../transport/channel.ts';
 import { Coordinator } from '../coordinator/coordinator.ts';
 import { RevisionAckStore } from '../storage/revision-acks.ts';
-import { SessionRunner, type RelayTap } from '../coordinator/session-runner.ts';
 import { KeyDeletions } from '../coordinator/key-deletion.ts';
-import { RefreshActivations } from '../coordinator/refresh-activation.ts';
+import { refreshActivations, sessionRunner, type CoordinatorFaults } from '../coordinator/fault-injection.ts';
 import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages.ts';
 import { checkCredentials, paths, type GatewayConfig } from './config.ts';
 import { initGateway } from './cluster.ts';
@@ -28,6 +27,9 @@ import type { ServerTls } from './tls-config.ts';
 import { installNativeCrypto } from '../party/native-crypto.ts';
 import { DeviceParties } from '../coordinator/device-parties.ts';
 import { join as joinPath } from 'node:path';
+import { consoleRouter } from '../console/console-api.ts';
+import { AuditQueries } from '../console/audit-queries.ts';
+import { RecentSignatures, recordingSigns } from '../console/recent-signatures.ts';
 
 export type GatewayOptions = {
   host: string;
@@ -43,10 +45,13 @@ export type GatewayOptions = {
   maxSessionsPerParty?: number;
   /** The key-lifecycle clock (creation and deletion dates), ms since the epoch. Tests move it. */
   now?: () => number;
-  /** Tests only: watch or alter every relayed envelope. */
-  tap?: RelayTap;
-  /** Tests only (TUTTI_TEST_STALL): 'refresh:certificate' keeps refresh certificates from the parties (refresh-activation.ts). */
-  stallAt?: string[];
+  /**
+   * Tests only: a tap on every envelope, or TUTTI_TEST_STALL points (services/coordinator/fault-injection.ts).
+   * Without it the gateway runs the plain SessionRunner and RefreshActivations.
+   */
+  faults?: CoordinatorFaults;
+  /** The read-only operator console at /console (docs/console.md); default on. */
+  console?: boolean;
   log?: (line: string, fields?: Record<string, string | number | boolean | undefined>) => void;
   /** Certificate and key (PEM) to serve HTTPS and wss://; without them plain HTTP (loopback only: tls-config.ts). */
   tls?: ServerTls;
@@ -112,40 +117,47 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   const hub = new CoordinatorHub({ server, coordinatorId: config.coordinatorId, parties: [...config.parties, ...devices.list()], identity });
   devices.onChange((all) => hub.setParties([...config.parties, ...all]));
   const net = { isConnected: (id: string) => hub.isConnected(id), send: (id: string, msg: CoordinatorToParty) => hub.send(id, msg) };
-  const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, tap: o.tap, log });
+  const runner = sessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, log }, o.faults);
   const deletions = new KeyDeletions({ keys, evidence, identity, send: net.send, now, log });
-  const activations = new RefreshActivations({
-    send: net.send,
-    log,
-    stallAt: o.stallAt,
-    pinned: (id) => config.parties.find((p) => p.partyId === id),
-    // A refresh without some parties certified while settling a cut-off one: the key record follows.
-    onCertified: (keyId, members) => {
-      const k = keys.get(keyId);
-      if (!k || JSON.stringify(k.parties) === JSON.stringify(members)) return;
-      try {
-        keys.replaceParties(keyId, k.parties, members, now());
-        deletions.resendAll();
-      } catch (err) {
-        log(`coordinator: key ${keyId}: could not record its parties after a refresh: ${(err as Error).message}`);
-      }
+  const activations = refreshActivations(
+    {
+      send: net.send,
+      log,
+      pinned: (id) => config.parties.find((p) => p.partyId === id),
+      // A refresh without some parties certified while settling a cut-off one: the key record follows.
+      onCertified: (keyId, members) => {
+        const k = keys.get(keyId);
+        if (!k || JSON.stringify(k.parties) === JSON.stringify(members)) return;
+        try {
+          keys.replaceParties(keyId, k.parties, members, now());
+          deletions.resendAll();
+        } catch (err) {
+          log(`coordinator: key ${keyId}: could not record its parties after a refresh: ${(err as Error).message}`);
+        }
+      },
     },
-  });
+    o.faults,
+  );
+  const audits = new AuditQueries(net.send);
+  const connectionChanges = new Map<string, number>();
   hub.onMessage((id, raw) => {
     const msg = raw as unknown as PartyToCoordinator;
     if (msg.type === 'key-deleted') deletions.onDeleted(id, msg.keyId);
+    else if (msg.type === 'audit-log') audits.onAnswer(id, msg);
     else if (msg.type === 'premade') coordinator.onPremade(id, msg);
     else if (msg.type === 'refresh-state') activations.onState(id, msg);
     else runner.onMessage(id, msg);
   });
   hub.onConnect((id) => {
     metrics.partyConnections.set({ party: id }, 1);
+    connectionChanges.set(id, Date.now());
     log(`coordinator: ${id} connected`);
     deletions.onConnect(id);
     activations.onConnect(id);
   });
   hub.onDisconnect((id) => {
     metrics.partyConnections.set({ party: id }, 0);
+    connectionChanges.set(id, Date.now());
     log(`coordinator: ${id} disconnected`);
     runner.onDisconnect(id);
     coordinator.onPartyDisconnected(id);
@@ -185,8 +197,11 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   }, o.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
   sweeper.unref();
   const adminToken = loadAdminToken(gatewayDir);
+  // Sign outcomes are remembered (bounded, in memory) for the console.
+  const signatures = new RecentSignatures();
+  const keyService = recordingSigns(coordinator, signatures);
   const kms = createKmsApp({
-    keyService: coordinator,
+    keyService,
     credentials: config.credentials,
     region: config.region,
     accountId: config.accountId,
@@ -273,6 +288,24 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
       res.status(e ? 409 : 500).json({ error: e?.type ?? 'KMSInternalException', message: (err as Error)?.message ?? String(err) });
     }
   });
+  if (o.console !== false) {
+    app.use(
+      '/console',
+      consoleRouter({
+        keys: keyService,
+        credentials: config.credentials,
+        region: config.region,
+        parties: config.parties.map((p) => p.partyId),
+        isConnected: (id) => hub.isConnected(id),
+        sessionsWith: (id) => runner.sessionsWith(id),
+        connectionChanges,
+        signatures,
+        audits,
+        metrics,
+        gateway: () => ({ sessions: runner.size, unsettledRefreshes: activations.unsettled, pendingShareDeletions: deletions.pending().length }),
+      }),
+    );
+  }
   app.use(kms);
   server.on('request', app);
   await new Promise<void>((resolve, reject) => {

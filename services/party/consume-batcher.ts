@@ -1,4 +1,4 @@
-// Group commit of the durable consume (trust model §5: single-use material is marked consumed
+// Group commit of the durable consume (docs/security.md "Nonce consumption": single-use material is marked consumed
 // durably BEFORE any output that depends on it leaves the party). Every session whose consume
 // becomes due in one event-loop turn joins one batch; the batch is committed in one SQLite
 // transaction (one fsync) in the check phase of that turn (setImmediate), after the poll phase

@@ -109,7 +109,7 @@ export function withDevices(allowlist: Map<string, PublicIdentity>, devices: unk
 }
 
 /**
- * What a DKG binds besides its own messages (trust model §4): the key id, spec, threshold, every
+ * What a DKG binds besides its own messages (docs/security.md "What each party checks"): the key id, spec, threshold, every
  * party's identity key in index order and the signing policy's hash. All parties compute it
  * themselves — peers from their own allowlist, the hash from the policy document — so a
  * coordinator that lies about any of it (or shows parties different policies) makes the

@@ -1,6 +1,6 @@
 // What a party does with a frame that the transport refused (secure-envelope.ts open), or that
-// opened but belongs to another session (TOB-SILA-14, research notes §1.5 "Abort handling";
-// dkls23-review F4). The coordinator relays every frame and anyone on the party link can inject
+// opened but belongs to another session (TOB-SILA-14; docs/reviews/dkls23-review.md F4;
+// docs/security.md "On every envelope"). The coordinator relays every frame and anyone on the party link can inject
 // bytes, but neither can forge a peer's Ed25519 signature or X25519 seal: a frame that does not
 // verify, is addressed elsewhere, or names a sender the session does not have proves nothing
 // about that peer, so it is dropped and the session keeps waiting for the real message until its

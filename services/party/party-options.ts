@@ -66,8 +66,12 @@ export type PartyOptions = {
   deletions?: DeletionStore;
   /** The waiting period before a signed deletion is carried out (default: the key's window, at least 7 days). */
   deletionWaitMs?: number;
-  /** Session ids opened here, durably: a session id never runs twice, also across restarts (session-store.ts). */
-  sessionIds?: SessionStore;
+  /**
+   * Session ids opened here, durably: a session id never runs twice, also across restarts
+   * (session-store.ts). Required: a party without it would refuse a replayed `open` only while the
+   * process lives, and a coordinator could replay a captured one after a restart.
+   */
+  sessionIds: SessionStore;
 };
 
 /** The facts the policy gate needs about a key, from this party's own share record. */

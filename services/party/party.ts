@@ -5,8 +5,8 @@
 // in PartyLink; storage in services/storage; test-only fault injection in fault-injection.ts.
 import { hexToBytes } from '../../protocols/core/bytes.ts';
 import { ProtocolError } from '../../protocols/core/errors.ts';
-import type { CoordinatorToParty, OpenDkg, OpenPolicyRevision, OpenRefresh, OpenSign } from '../control/messages.ts';
-import { KEY_ID_RE, SESSION_ID_RE } from '../control/messages.ts';
+import type { AuditQueryMessage, CoordinatorToParty, OpenDkg, OpenPolicyRevision, OpenRefresh, OpenSign } from '../control/messages.ts';
+import { KEY_ID_RE, MAX_AUDIT_ENTRIES, SESSION_ID_RE } from '../control/messages.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 import { publicIdentity } from '../transport/identity.ts';
 import { signRevisionAck } from '../control/revision-ack.ts';
@@ -62,6 +62,7 @@ export class Party {
       if (msg?.type === 'delete-key') return this.deletion.onDeleteKey(msg);
       if (msg?.type === 'cancel-key-deletion') return this.deletion.onCancelKeyDeletion(msg);
       if (msg?.type === 'peer-commitments') return this.sign.onPeerCommitments(msg);
+      if (msg?.type === 'audit-query') return this.onAuditQuery(msg);
       if (msg?.type === 'refresh-query' || msg?.type === 'refresh-certificate' || msg?.type === 'refresh-abandon' || msg?.type === 'refresh-rollback') {
         return this.activation?.handle(msg);
       }
@@ -87,6 +88,18 @@ export class Party {
     }
   }
 
+  /**
+   * The operator console reads the audit log (docs/console.md): the last entries, answered at once.
+   * Read-only — nothing here writes — and nothing the gateway did not already see: every entry is
+   * about a request it relayed, and the message itself is not in the log (only its length and hash).
+   */
+  private onAuditQuery(msg: AuditQueryMessage): void {
+    if (typeof msg.id !== 'string' || msg.id.length > 64) return;
+    const limit = Number.isInteger(msg.limit) ? Math.min(Math.max(msg.limit, 1), MAX_AUDIT_ENTRIES) : MAX_AUDIT_ENTRIES;
+    const { total, entries } = this.o.policies.auditTail(limit);
+    this.o.send({ type: 'audit-log', id: msg.id, total, entries });
+  }
+
   private onOpen(msg: OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh): void {
     if (this.seen.has(msg.session)) {
       this.o.send({ type: 'abort', session: msg.session, kind: 'unexpected', message: 'session id reused', culprits: [] });
@@ -103,7 +116,7 @@ export class Party {
     // The durable record (session-store.ts): a sign's id is claimed in its policy transaction
     // (sign.ts), every other kind here; an id claimed before, by this process or an earlier
     // one, is refused.
-    if (msg.kind !== 'sign' && this.o.sessionIds && !this.o.sessionIds.claim(msg.session)) {
+    if (msg.kind !== 'sign' && !this.o.sessionIds.claim(msg.session)) {
       this.o.send({ type: 'abort', session: msg.session, kind: 'unexpected', message: 'session id reused', culprits: [] });
       return;
     }
@@ -159,7 +172,7 @@ export class Party {
 
   /** Called periodically by the daemon: drop sessions nobody finished. */
   sweep(now = Date.now()): void {
-    this.o.sessionIds?.prune(now);
+    this.o.sessionIds.prune(now);
     this.driver.sweep(now, this.o.sessionTtlMs ?? 60_000);
   }
 }

@@ -30,7 +30,7 @@ import { sequenceStateKey, signerOverlapProblem } from '../../policies/signer-ov
 import { hexToBytes } from '../../protocols/core/bytes.ts';
 import type { PolicyRevisionRecord, PolicyRevisionResult } from '../control/messages.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { PolicyStore, StoredRevision } from '../storage/policy-store.ts';
+import type { AuditEntry, PolicyStore, StoredRevision } from '../storage/policy-store.ts';
 import { PROTOCOL_SUITES, RequestRefused, type CheckedSignRequest } from './request-check.ts';
 import type { SignAgreement } from './sign-agreement.ts';
 
@@ -151,6 +151,11 @@ export class PolicyGate {
   }
 
   // --- signing -----------------------------------------------------------------------------------
+
+  /** The last `limit` entries of this party's audit log, oldest first (the console's audit-query). */
+  auditTail(limit: number): { total: number; entries: AuditEntry[] } {
+    return this.o.store.auditTail(limit);
+  }
 
   /**
    * Group commit: runs `fn` in ONE transaction; every decideSign inside it is a savepoint of it, in

@@ -1,4 +1,4 @@
-// What a party checks about a request itself, whatever the coordinator claims (trust model §3–4):
+// What a party checks about a request itself, whatever the coordinator claims (docs/security.md "What each party checks"):
 // the structure of a DKG or signing request. What a key may sign — algorithm, message type, size,
 // format, caller, approvals, rate limits — is the signing policy's to decide (services/party/
 // policy-gate.ts, policies/evaluate), right after these checks and before the first round.

@@ -1,6 +1,6 @@
 // The party's running sessions, whatever opened them (sign.ts, dkg.ts, refresh.ts): runs each
 // protocol state machine on authenticated envelopes, one input after another, makes what a step
-// marks durable durable *before* the step's messages leave (trust model §5), sends them, and on
+// marks durable durable *before* the step's messages leave (docs/security.md "Nonce consumption"), sends them, and on
 // the end of a session calls back the use case that opened it (Running.onDone, onEnded). Bans
 // after a failed DKLs23 check are recorded here, since they stop other sessions too.
 import { bytesToHex, hexToBytes } from '../../protocols/core/bytes.ts';

@@ -95,7 +95,7 @@ export class PartySign {
       this.o.policies.batch(() => {
         for (const [id, p] of batch) {
           try {
-            if (this.o.sessionIds && !this.o.sessionIds.claim(id)) throw new ProtocolError('unexpected', 'session id reused');
+            if (!this.o.sessionIds.claim(id)) throw new ProtocolError('unexpected', 'session id reused');
             const opened = this.openSign(p.msg, hexToBytes(id));
             built.push('answer' in opened ? opened : { active: opened });
           } catch (err) {

@@ -1,7 +1,7 @@
-// Peers a party has banned, per key (design.md rule 6, docs/security.md "Bans"). A DKLs23 session
+// Peers a party has banned, per key (docs/security.md "Bans (DKLs23)"). A DKLs23 session
 // that aborts because a peer failed an OT-extension, all-but-one OT, VOLE or Γ consistency check
 // names that peer; retrying with it would let it learn this party's OT correlation Δ bit by bit, and
-// then the key (research notes §1.2 "OT selective abort"). So the ban is committed here before the
+// then the key (docs/security.md "Bans (DKLs23)": the selective-abort attack on OT extension). So the ban is committed here before the
 // abort leaves the party, and from then on the party refuses every session of the key that
 // includes the banned peer. A refresh replaces all of the key's OT state; the operator then lifts
 // the bans (`cli.ts refresh --lift-bans`) or, better, refreshes without the banned peer

@@ -1,5 +1,5 @@
 // Single-use material (FROST nonces, DKLs23 pre-signatures) is marked consumed here, durably,
-// before any output that depends on it leaves the party (design.md, trust model 5). The primary
+// before any output that depends on it leaves the party (docs/security.md "Nonce consumption"). The primary
 // key makes a second use fail in SQLite itself, whatever the caller checked before.
 import type { Database, Migration } from './db.ts';
 

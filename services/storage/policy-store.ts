@@ -196,6 +196,7 @@ export class PolicyStore {
   readonly #lastAudit;
   readonly #insertAudit;
   readonly #audit;
+  readonly #auditTail;
   readonly #deleteRevisions;
   readonly #deleteCharges;
   readonly #deleteHighWater;
@@ -224,6 +225,7 @@ export class PolicyStore {
       (seq, at, key_id, session, event, decision, code, rule, reasons, detail, request_digest, prev_hash, hash)
       VALUES (@seq, @at, @key_id, @session, @event, @decision, @code, @rule, @reasons, @detail, @request_digest, @prev_hash, @hash)`);
     this.#audit = db.prepare<[number], AuditRow>(`SELECT * FROM audit_log WHERE seq > ? ORDER BY seq`);
+    this.#auditTail = db.prepare<[number], AuditRow>(`SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?`);
     this.#deleteRevisions = db.prepare<[string]>(`DELETE FROM policy_revisions WHERE key_id = ?`);
     this.#deleteCharges = db.prepare<[string]>(`DELETE FROM rate_limit_charges WHERE key_id = ?`);
     this.#deleteHighWater = db.prepare<[string]>(`DELETE FROM sequence_high_water WHERE key_id = ?`);
@@ -404,25 +406,16 @@ export class PolicyStore {
     return { ...entry, hash };
   }
 
+  /** The last `limit` entries of the audit log, oldest first, and how many it holds (the last seq). */
+  auditTail(limit: number): { total: number; entries: AuditEntry[] } {
+    const rows = this.#auditTail.all(limit).reverse();
+    const last = this.#lastAudit.get();
+    return { total: last?.seq ?? 0, entries: rows.map(auditEntryOf) };
+  }
+
   /** The audit log from entry `afterSeq + 1` on. */
   auditLog(afterSeq = 0): AuditEntry[] {
-    return this.#audit
-      .all(afterSeq)
-      .map((r) => ({
-        seq: r.seq,
-        at: r.at,
-        keyId: r.key_id,
-        session: r.session,
-        event: r.event,
-        decision: r.decision,
-        code: r.code,
-        rule: r.rule,
-        reasons: JSON.parse(r.reasons) as string[],
-        detail: JSON.parse(r.detail) as Record<string, unknown>,
-        requestDigest: r.request_digest,
-        prevHash: r.prev_hash,
-        hash: r.hash,
-      }));
+    return this.#audit.all(afterSeq).map(auditEntryOf);
   }
 
   // --- deletion ----------------------------------------------------------------------------------
@@ -451,4 +444,22 @@ function revisionAad(
   approvedBy: string,
 ): Uint8Array {
   return Buffer.from(JSON.stringify(['policy-revision', keyId, revision, hash, previousHash, acceptedAt, activatesAt, approvedBy]), 'utf8');
+}
+
+function auditEntryOf(r: AuditRow): AuditEntry {
+  return {
+    seq: r.seq,
+    at: r.at,
+    keyId: r.key_id,
+    session: r.session,
+    event: r.event,
+    decision: r.decision,
+    code: r.code,
+    rule: r.rule,
+    reasons: JSON.parse(r.reasons) as string[],
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+    requestDigest: r.request_digest,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
 }

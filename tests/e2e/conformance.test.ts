@@ -1,5 +1,5 @@
-// The KMS conformance list (../shared/research/kms-conformance-cases.md, copied into the case ids
-// below) against a running cluster: real gateway and party processes, driven through
+// The KMS conformance list (docs/kms-compatibility.md "How this is checked"; its case ids are
+// copied below) against a running cluster: real gateway and party processes, driven through
 // @aws-sdk/client-kms, or through fetch signed with @smithy/signature-v4 where the case is about
 // framing. Every error case asserts the exception type and the HTTP status (and the message where
 // AWS's is known).
@@ -1083,7 +1083,7 @@ describe('Aliases', () => {
       () => /at 'aliasName' failed to satisfy constraint: Member must have length less than or equal to 256$/,
     ],
     ['AL-07', () => ({ AliasName: 'alias/t-x', TargetKeyId: MISS }), 'NotFoundException', () => /^Key '/],
-    // AL-08, decision: an alias is not a key id here (kms-compat §2.5), as for every key-id-only member.
+    // AL-08, decision: an alias is not a key id here (docs/kms-compatibility.md "Aliases"), as for every key-id-only member.
     ['AL-08', () => ({ AliasName: 'alias/t-x', TargetKeyId: 'alias/t-s' }), 'NotFoundException', () => "Invalid keyId 'alias/t-s'"],
     ['AL-09', () => ({ AliasName: 'alias/t-q', TargetKeyId: f.Q }), 'KMSInvalidStateException', () => `${arn(f.Q)} is pending deletion.`],
   ];

@@ -40,9 +40,11 @@ beforeAll(async () => {
     port: 0,
     roundTimeoutMs: 3000,
     log: () => {},
-    tap: (msg, from) => {
-      relayed.push({ msg, from });
-      return tamper ? tamper(msg) : msg;
+    faults: {
+      tap: (msg, from) => {
+        relayed.push({ msg, from });
+        return tamper ? tamper(msg) : msg;
+      },
     },
   });
   const url = `ws://127.0.0.1:${gateway.port}/parties`;

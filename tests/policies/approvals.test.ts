@@ -1,4 +1,4 @@
-// Approval tokens (GrantTokens) and policy revisions (policy.md §5, §7 cases 45–46).
+// Approval tokens (GrantTokens) and policy revisions (docs/policies.md "Approvals", "Policy hash and revisions"; research cases 45–46).
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import {

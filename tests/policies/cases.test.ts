@@ -1,4 +1,4 @@
-// The test cases of policy.md §7, table-driven, against the adapted example policies in fixtures/.
+// The 50 test cases of the signing-policy research (docs/policies.md: its cases, adapted), table-driven, against the adapted example policies in fixtures/.
 // Numbers are §7's; letters are variants. Where this engine's answer differs from §7's proposal the
 // row says why (docs/policies.md "Differences from the research proposal").
 import { keccak_256 } from '@noble/hashes/sha3.js';
@@ -860,7 +860,7 @@ const policyOf = (c: Case): CompiledPolicy | unknown => {
   return typeof c.policy === 'string' ? POLICIES[c.policy]! : c.policy();
 };
 
-describe('policy.md §7 cases', () => {
+describe('the signing-policy research cases', () => {
   test.each(cases.map((c) => [c.id, c.title, c] as const))('#%s %s', (_id, _title, c) => {
     const d = evaluate(policyOf(c), c.req(), c.ctx ? c.ctx() : context());
     const got = { decision: d.decision, code: d.code, ...(c.expect.rule ? { rule: d.rule } : {}) };
@@ -929,7 +929,7 @@ describe('policy.md §7 cases', () => {
 
 describe('#39 rate-limit exhaustion under concurrency (2-of-2, per-party limit 100/h)', () => {
   // A party evaluates and records the charges in one synchronous step — the atomic "reserve, then
-  // sign" of policy.md §6.5 (in the daemon: one SQLite transaction around evaluate() and the insert).
+  // sign" of docs/policies.md "Rate limits" (in the daemon: one SQLite transaction around evaluate() and the insert).
   const party = (store: Record<string, number[]>, policy: CompiledPolicy) => ({
     sign(req: SignRequest, now: number): Decision {
       const d = evaluate(policy, req, context(now, store));

@@ -1,5 +1,5 @@
 // The strict decoders against published vectors (EIP-155, EIP-712, the RLP spec examples) and
-// against the tests' own RLP encoder; every non-canonical form policy.md §6.3 lists is refused.
+// against the tests' own RLP encoder; every non-canonical form docs/policies.md "Strict decoding" lists is refused.
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { decodeStaticArgs } from '../../policies/decoders/abi.ts';
 import { base58Decode, base58Encode } from '../../policies/decoders/base58.ts';

@@ -1,4 +1,4 @@
-// policies/ is pure (docs/design.md): no sockets, timers, files, environment, logging, clock or
+// policies/ is pure (docs/architecture.md "Purity"): no sockets, timers, files, environment, logging, clock or
 // randomness — time and state come in as arguments. A static check over the sources, plus a load
 // of the public entry point.
 import { readdirSync, readFileSync } from 'node:fs';

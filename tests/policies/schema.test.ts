@@ -1,5 +1,5 @@
 // The policy language's schema and install-time checks: the four example policies validate, every
-// mutation of policy.md §4.7 (adapted to this language) is refused, and the JSON copy of the schema
+// mutation the signing-policy research tried on its schema (adapted to this language) is refused, and the JSON copy of the schema
 // for other tools is the schema the engine uses.
 import { readFileSync } from 'node:fs';
 import { compilePolicy, policyErrors, PolicyInvalid } from '../../policies/compile.ts';

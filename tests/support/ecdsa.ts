@@ -1,6 +1,6 @@
 // What a client of an ECDSA key does with what the KMS API returns, using only GetPublicKey's SPKI:
 // verification with node:crypto (OpenSSL) and noble, low-S, and the Ethereum address and recovery
-// id (viem), as the Ethereum signers of kms-compat §3.1 do it.
+// id (viem), as the Ethereum signers of docs/kms-compatibility.md "Key specs and algorithms" do it.
 import { createPublicKey, verify as nodeVerify } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { p256 } from '@noble/curves/nist.js';
@@ -10,7 +10,7 @@ import { publicKeyToAddress } from 'viem/accounts';
 export type EcdsaCurveName = 'secp256k1' | 'p256';
 export const CURVES = { secp256k1, p256 } as const;
 
-/** SPKI prefixes of kms-compat §3.3 (the uncompressed point follows). */
+/** SPKI prefixes of docs/kms-compatibility.md "Key specs and algorithms" (the uncompressed point follows). */
 export const SPKI_PREFIX: Record<EcdsaCurveName, string> = {
   secp256k1: '3056301006072a8648ce3d020106052b8104000a034200',
   p256: '3059301306072a8648ce3d020106082a8648ce3d030107034200',

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../../services/storage/db.ts';
+import { SessionStore } from '../../services/storage/session-store.ts';
 import { masterKeyFromBytes } from '../../services/storage/master-key.ts';
 import { ShareStore } from '../../services/storage/share-store.ts';
 import { ConsumedStore } from '../../services/storage/consumed-store.ts';
@@ -60,6 +61,7 @@ export function makePartyCluster(n = 3): PartyCluster {
       consumed: new ConsumedStore(db),
       policies: new PolicyGate({ store: policyStore }),
       bans: new BanStore(db),
+      sessionIds: new SessionStore(db),
       send: (msg) => {
         sent.push({ party: id, msg });
         if (msg.type === 'premade' || msg.type === 'key-deleted') return;

@@ -16,7 +16,8 @@ import { DeletionStore } from '../../services/storage/deletion-store.ts';
 import { SessionStore } from '../../services/storage/session-store.ts';
 import { PolicyGate } from '../../services/party/policy-gate.ts';
 import { Party } from '../../services/party/party.ts';
-import { SessionRunner } from '../../services/coordinator/session-runner.ts';
+import type { SessionRunner } from '../../services/coordinator/session-runner.ts';
+import { TappedSessionRunner } from '../../services/coordinator/fault-injection.ts';
 import { generateIdentity, publicIdentity, type Identity, type PublicIdentity } from '../../services/transport/identity.ts';
 import { generateCoordinatorIdentity, type CoordinatorIdentity } from '../../services/transport/coordinator-identity.ts';
 import { deletionCancelBytes, deletionRecordBytes, type DeletionCancel, type DeletionRecord } from '../../services/control/deletion-records.ts';
@@ -71,7 +72,7 @@ export function makeHarness(o: { n?: number; deletionWaitMs?: number } = {}): Ha
   const nodes = new Map<string, HarnessNode>();
   const h = { dir, ids, nodes, allowlist, gateway, sent: [], relayed: [] } as unknown as Harness;
   h.deliver = (partyId, msg) => setImmediate(() => nodes.get(partyId)!.party.handle(msg));
-  h.runner = new SessionRunner(
+  h.runner = new TappedSessionRunner(
     {
       isConnected: () => true,
       send: (partyId, msg) => {
@@ -79,12 +80,10 @@ export function makeHarness(o: { n?: number; deletionWaitMs?: number } = {}): Ha
         return true;
       },
     },
-    {
-      roundTimeoutMs: 5_000,
-      tap: (msg, from) => {
-        h.relayed.push({ from, msg: { ...msg, data: Uint8Array.from(msg.data) } });
-        return msg;
-      },
+    { roundTimeoutMs: 5_000 },
+    (msg, from) => {
+      h.relayed.push({ from, msg: { ...msg, data: Uint8Array.from(msg.data) } });
+      return msg;
     },
   );
   const build = (identity: Identity, db: Database, masterKey: MasterKey): HarnessNode => {

@@ -20,7 +20,15 @@ import { PolicyGate } from '../../../services/party/policy-gate.ts';
 import type { CoordinatorToParty, PartyToCoordinator } from '../../../services/control/messages.ts';
 import type { ControlMessage } from '../../../services/transport/control.ts';
 import type { AuditEntry } from '../../../services/storage/policy-store.ts';
-import { DeviceState, MemoryBanStore, MemoryConsumedStore, MemoryPolicyStore, MemoryShareStore, type DeviceStateJson } from './device-state.ts';
+import {
+  DeviceState,
+  MemoryBanStore,
+  MemoryConsumedStore,
+  MemoryPolicyStore,
+  MemorySessionStore,
+  MemoryShareStore,
+  type DeviceStateJson,
+} from './device-state.ts';
 import { DeviceLink, type LinkState, type WebSocketConstructor } from './device-link.ts';
 import { open, seal, VaultError, type VaultKey, type VaultStorage } from './vault.ts';
 
@@ -136,6 +144,7 @@ export class DeviceParty {
       shares: new MemoryShareStore(this.#state) as unknown as PartyOptions['shares'],
       consumed: new MemoryConsumedStore(this.#state) as unknown as PartyOptions['consumed'],
       bans: new MemoryBanStore(this.#state) as unknown as PartyOptions['bans'],
+      sessionIds: new MemorySessionStore(this.#state) as unknown as PartyOptions['sessionIds'],
       policies: new PolicyGate({ store: this.#policies as unknown as ConstructorParameters<typeof PolicyGate>[0]['store'] }),
       send: (msg) => this.#send(msg),
       ...(c.sessionHost ? { sessionHost: c.sessionHost } : {}),

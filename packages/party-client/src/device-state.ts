@@ -12,6 +12,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { canonicalize } from '../../../policies/jcs.ts';
 import type { PolicyDocument } from '../../../policies/types.ts';
 import { ConsumedError } from '../../../services/storage/consumed-store.ts';
+import { SESSION_RETENTION_MS } from '../../../services/storage/session-store.ts';
 import type { Ban } from '../../../services/storage/ban-store.ts';
 import type { AuditEntry, AuditInput, StoredRevision } from '../../../services/storage/policy-store.ts';
 import type { ShareRecord, ShareState, StoredShare } from '../../../services/storage/share-store.ts';
@@ -36,6 +37,8 @@ type Mutable = {
   highWater: Record<string, Record<string, string>>;
   approvals: Array<{ keyId: string; approverId: string; approvalId: string; expiresAt: number }>;
   audit: AuditEntry[];
+  /** Session ids opened (services/storage/session-store.ts): id → ms seen; optional for vaults sealed before it. */
+  sessions?: Record<string, number>;
 };
 
 export type DeviceStateJson = { v: 1; shares: Record<string, Record<string, ShareRow>>; m: Mutable };
@@ -226,6 +229,32 @@ export class MemoryConsumedStore {
   }
   isConsumed(id: string): boolean {
     return id in this.s.m.consumed;
+  }
+}
+
+/**
+ * services/storage/session-store.ts SessionStore, in the vault: a session id opens at most once at
+ * this device, across restarts, for as long as it is retained (docs/security.md "Session ids and replay").
+ */
+export class MemorySessionStore {
+  constructor(private readonly s: DeviceState) {}
+  claim(session: string, now = Date.now()): boolean {
+    return this.s.transaction(() => {
+      const seen = (this.s.m.sessions ??= {});
+      if (session in seen) return false;
+      seen[session] = now;
+      return true;
+    });
+  }
+  prune(now = Date.now(), retentionMs = SESSION_RETENTION_MS): number {
+    const seen = this.s.m.sessions;
+    if (!seen) return 0;
+    const old = Object.keys(seen).filter((id) => (seen[id] ?? 0) < now - retentionMs);
+    if (old.length === 0) return 0;
+    this.s.transaction(() => {
+      for (const id of old) delete seen[id];
+    });
+    return old.length;
   }
 }
 

@@ -1,6 +1,6 @@
-// CreateAlias, UpdateAlias, DeleteAlias, ListAliases (kms-compat §2.7). An alias name is
+// CreateAlias, UpdateAlias, DeleteAlias, ListAliases (docs/kms-compatibility.md "Operations"). An alias name is
 // `alias/<name>` (AWS's pattern, at most 256 characters), never under the reserved `alias/aws/`;
-// targets are key ids or key ARNs (not other aliases, §2.5). Which key, whether it exists and is in
+// targets are key ids or key ARNs (not other aliases, docs/kms-compatibility.md "Aliases"). Which key, whether it exists and is in
 // a state that takes an alias, and whether the caller may, are the KeyService's to say.
 import { defineOperation } from '../operation.ts';
 import { aliasEntry, aliasNameSchema, checkAliasName, keyIdSchema, limitSchema, markerSchema, paged } from '../shapes.ts';

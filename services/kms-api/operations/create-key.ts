@@ -1,4 +1,4 @@
-// CreateKey (kms-compat §2.7). The front end applies AWS's request rules; which key specs and
+// CreateKey (docs/kms-compatibility.md "Operations"). The front end applies AWS's request rules; which key specs and
 // usages exist here is the coordinator's to say, as are the `tutti:threshold` / `tutti:parties` tags.
 import { unsupported, validation } from '../errors.ts';
 import type { Tag } from '../key-service.ts';

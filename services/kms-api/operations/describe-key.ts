@@ -1,4 +1,4 @@
-// DescribeKey: works in every key state (kms-compat §2.6); KeyMetadata.KeyId is the bare id.
+// DescribeKey: works in every key state (docs/kms-compatibility.md "Key state and deletion"); KeyMetadata.KeyId is the bare id.
 import { defineOperation } from '../operation.ts';
 import { grantTokensSchema, keyIdSchema, keyMetadata } from '../shapes.ts';
 

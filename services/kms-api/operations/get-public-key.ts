@@ -1,4 +1,4 @@
-// GetPublicKey: a cached read of the key record, never a protocol round (kms-compat §0.18).
+// GetPublicKey: a cached read of the key record, never a protocol round (docs/kms-compatibility.md "DescribeKey, GetPublicKey").
 import { internal } from '../errors.ts';
 import { defineOperation } from '../operation.ts';
 import { grantTokensSchema, keyIdSchema } from '../shapes.ts';

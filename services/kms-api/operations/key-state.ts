@@ -1,5 +1,5 @@
 // EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion, UpdateKeyDescription: a key's
-// lifecycle (kms-compat §2.6). KeyId is a key id or key ARN only (§2.5). Operations without output
+// lifecycle (docs/kms-compatibility.md "Key state and deletion"). KeyId is a key id or key ARN only ("Aliases"). Operations without output
 // answer `{}`.
 import { defineOperation } from '../operation.ts';
 import { descriptionSchema, epochSeconds, keyIdSchema } from '../shapes.ts';

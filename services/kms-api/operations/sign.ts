@@ -1,5 +1,5 @@
 // Sign: shapes only here (GrantTokens are passed on verbatim: they carry signing-policy approvals). Key resolution, permission, state, algorithm-vs-spec, message type and
-// digest length checks, DryRun, and the threshold protocol are the coordinator's (kms-compat §2.7
+// digest length checks, DryRun, and the threshold protocol are the coordinator's (docs/kms-compatibility.md "Operations"
 // check order). DryRun:true answers DryRunOperationException after every check and never signs.
 import { defineOperation } from '../operation.ts';
 import {

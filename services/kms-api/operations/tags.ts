@@ -1,4 +1,4 @@
-// TagResource, UntagResource, ListResourceTags (kms-compat TG-*). The request's own tags follow
+// TagResource, UntagResource, ListResourceTags (conformance cases TG-*, docs/kms-compatibility.md "How this is checked"). The request's own tags follow
 // AWS's rules here (lengths by schema; `aws:` reserved, no duplicate keys, at most 50 — TagException);
 // the total per key, and Tutti's `tutti:threshold` / `tutti:parties` (fixed once the key exists), are
 // the KeyService's to check.

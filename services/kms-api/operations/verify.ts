@@ -1,5 +1,5 @@
 // Verify: a signature that does not verify is KMSInvalidSignatureException (no message), never
-// `SignatureValid: false` (kms-compat §2.7). DryRun:true makes every check, the signature included,
+// `SignatureValid: false` (docs/kms-compatibility.md "Operations"). DryRun:true makes every check, the signature included,
 // and answers DryRunOperationException instead.
 import { invalidSignature } from '../errors.ts';
 import { defineOperation } from '../operation.ts';

@@ -1,4 +1,4 @@
-// Default requests and contexts for the table-driven tests (policy.md §7 preamble: unexpired,
+// Default requests and contexts for the table-driven tests (the preamble of the research cases, docs/policies.md: unexpired,
 // verified caller AKIAEXAMPLEPAYOUT001, a weekday at 10:00 UTC).
 import { readFileSync } from 'node:fs';
 import { compilePolicy, type CompiledPolicy } from '../../../policies/compile.ts';

@@ -13,7 +13,7 @@ import { outputsOf, seededRng, simulate } from '../../support/simulator.ts';
 import { referenceEd25519phVerify } from '../../support/ed25519ph-reference.ts';
 import { dealByDkg, nodeVerify, sid } from './fixtures.ts';
 
-// AWS's ED25519_PH_SHA_512 takes a 64-byte DIGEST and hashes it again (kms-compat §3.2): M is that digest.
+// AWS's ED25519_PH_SHA_512 takes a 64-byte DIGEST and hashes it again (docs/kms-compatibility.md "Key specs and algorithms"): M is that digest.
 const M = sha512(new TextEncoder().encode('a message the caller hashed itself'));
 const PH = sha512(M);
 const shares = dealByDkg('ed25519', 2, 3, 'ed25519ph/dkg');

@@ -20,7 +20,7 @@ describe.each([
   const spki = spkiDer(spec, publicKey);
   const message = new TextEncoder().encode('hello');
 
-  test('SPKI: the prefix of kms-compat §3.3 and the uncompressed point, readable by node:crypto', () => {
+  test('SPKI: the prefix of docs/kms-compatibility.md "Key specs and algorithms" the uncompressed point, readable by node:crypto', () => {
     expect(Buffer.from(spki.subarray(0, spki.length - 65)).toString('hex')).toBe(spec.spkiPrefix);
     expect(spki.subarray(spki.length - 65)).toEqual(curve.Point.fromBytes(publicKey).toBytes(false));
     expect(createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).asymmetricKeyDetails?.namedCurve).toBe(named);

@@ -1,6 +1,6 @@
 // An in-memory KeyService standing in for the coordinator in the front end's tests. It holds plain
 // (non-threshold) Ed25519 / Ed448 keys from noble so that signatures are real and verifiable; the
-// rules it applies mirror what the coordinator is expected to do (kms-compat §2.5–2.7).
+// rules it applies mirror what the coordinator is expected to do (docs/kms-compatibility.md "Aliases", "Key state and deletion", "Operations").
 import { randomUUID } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';

@@ -1,7 +1,7 @@
 // The operations beyond CreateKey/DescribeKey/ListKeys/GetPublicKey/Sign/Verify, against the fake
 // KeyService: request shapes and AWS's limits (which never reach the service), response shapes
-// through the real SDK, and the wire form of operations without output. Case ids refer to
-// kms-conformance-cases.md.
+// through the real SDK, and the wire form of operations without output. Case ids are those
+// of the KMS conformance list (docs/kms-compatibility.md "How this is checked").
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import {
   CancelKeyDeletionCommand,

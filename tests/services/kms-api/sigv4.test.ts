@@ -1,4 +1,4 @@
-// SigV4 on the server (kms-compat §4, cases AUTH-*): requests signed by @smithy/signature-v4 (the JS
+// SigV4 on the server (docs/kms-compatibility.md "Wire protocol", cases AUTH-*): requests signed by @smithy/signature-v4 (the JS
 // SDK's signer) and, when the aws CLI is installed, by botocore; then left unsigned, mis-scoped,
 // expired or tampered with. Nothing that fails authentication may reach the KeyService.
 import { execFile } from 'node:child_process';

@@ -1,6 +1,6 @@
 // Wire details the SDK hides, driven with fetch (signed by @smithy/signature-v4): framing, JSON and
 // base64 errors, AWS's validation message template, error bodies and statuses, and faults in the
-// KeyService. Case ids refer to kms-conformance-cases.md.
+// KeyService. Case ids are those of the KMS conformance list (docs/kms-compatibility.md "How this is checked").
 import { describe, expect, test } from '@jest/globals';
 import { dependencyTimeout, keyUnavailable } from '../../../services/kms-api/errors.ts';
 import { createMetrics } from '../../../services/metrics/metrics.ts';

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSigningPolicy } from '../../../policies/default-policy.ts';
 import { openDatabase, type Database } from '../../../services/storage/db.ts';
+import { SessionStore } from '../../../services/storage/session-store.ts';
 import { masterKeyFromBytes } from '../../../services/storage/master-key.ts';
 import { ShareStore } from '../../../services/storage/share-store.ts';
 import { ConsumedStore } from '../../../services/storage/consumed-store.ts';
@@ -111,6 +112,7 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
           consumed: new ConsumedStore(db),
           policies: new PolicyGate({ store: new PolicyStore(db, masterKey) }),
           bans: banStore,
+          sessionIds: new SessionStore(db),
           send: (msg) => {
             sent.push({ party: id, msg });
             setImmediate(() => runner.onMessage(id, msg));

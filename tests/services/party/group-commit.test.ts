@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSigningPolicy } from '../../../policies/default-policy.ts';
 import { openDatabase, type Database } from '../../../services/storage/db.ts';
+import { SessionStore } from '../../../services/storage/session-store.ts';
 import { masterKeyFromBytes } from '../../../services/storage/master-key.ts';
 import { ShareStore } from '../../../services/storage/share-store.ts';
 import { ConsumedError, ConsumedStore } from '../../../services/storage/consumed-store.ts';
@@ -179,6 +180,7 @@ describe('a party with group commit', () => {
           consumed,
           policies,
           bans: new BanStore(db),
+          sessionIds: new SessionStore(db),
           send: (msg) => {
             events.push({ t: 'send', party: id, msg });
             setImmediate(() => runner.onMessage(id, msg));

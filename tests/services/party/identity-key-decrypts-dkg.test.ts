@@ -8,7 +8,7 @@
 //
 // Three real Party objects (real SQLite stores and identity files in temporary folders, master keys
 // given as TUTTI_MASTER_KEY so that no master.key sits in the folders) relayed by the real
-// SessionRunner, whose tap records (and, for one test, alters) every frame.
+// SessionRunner (TappedSessionRunner, services/coordinator/fault-injection.ts), whose tap records (and, for one test, alters) every frame.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createDecipheriv, createPublicKey, hkdfSync, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { defaultSigningPolicy } from '../../../policies/default-policy.ts';
 import { lengthPrefixed, splitLengthPrefixed, utf8ToBytes } from '../../../protocols/core/bytes.ts';
 import { LABELS } from '../../../protocols/core/labels.ts';
 import { openDatabase, type Database } from '../../../services/storage/db.ts';
+import { SessionStore } from '../../../services/storage/session-store.ts';
 import { masterKeyFromBytes } from '../../../services/storage/master-key.ts';
 import { ShareStore } from '../../../services/storage/share-store.ts';
 import { ConsumedStore } from '../../../services/storage/consumed-store.ts';
@@ -27,7 +28,8 @@ import { BanStore } from '../../../services/storage/ban-store.ts';
 import { readIdentityFile, readPublicIdentityFile } from '../../../services/storage/identity-file.ts';
 import { PolicyGate } from '../../../services/party/policy-gate.ts';
 import { Party } from '../../../services/party/party.ts';
-import { SessionFailed, SessionRunner } from '../../../services/coordinator/session-runner.ts';
+import { SessionFailed } from '../../../services/coordinator/session-runner.ts';
+import { TappedSessionRunner } from '../../../services/coordinator/fault-injection.ts';
 import { initParty } from '../../../services/main/cluster.ts';
 import { paths } from '../../../services/main/config.ts';
 import { FRAME_SIGNED, FRAME_SIGNED_WITH_KEY, FRAME_VERSION, open } from '../../../services/transport/secure-envelope.ts';
@@ -65,10 +67,10 @@ const tap = (msg: EnvelopeMessage): EnvelopeMessage => {
   recorded.set(msg.session, list);
   return tamper ? tamper(msg) : msg;
 };
-const runner = new SessionRunner(hub, { roundTimeoutMs: 60_000, tap });
+const runner = new TappedSessionRunner(hub, { roundTimeoutMs: 60_000 }, tap);
 // For the tampering cases: an altered frame is dropped (inauthentic, TOB-SILA-14), so the DKG
 // ends at its round deadline; a short one keeps the test fast.
-const shortRunner = new SessionRunner(hub, { roundTimeoutMs: 3_000, tap });
+const shortRunner = new TappedSessionRunner(hub, { roundTimeoutMs: 3_000 }, tap);
 
 beforeAll(() => {
   const pubs: PublicIdentity[] = [];
@@ -96,6 +98,7 @@ beforeAll(() => {
         consumed: new ConsumedStore(db),
         policies: new PolicyGate({ store: new PolicyStore(db, masterKey) }),
         bans: new BanStore(db),
+        sessionIds: new SessionStore(db),
         send: (msg) => {
           if (msg.type !== 'premade' && msg.type !== 'key-deleted')
             setImmediate(() => {

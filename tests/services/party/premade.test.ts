@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultSigningPolicy } from '../../../policies/default-policy.ts';
 import { openDatabase, type Database } from '../../../services/storage/db.ts';
+import { SessionStore } from '../../../services/storage/session-store.ts';
 import { masterKeyFromBytes } from '../../../services/storage/master-key.ts';
 import { ShareStore } from '../../../services/storage/share-store.ts';
 import { ConsumedStore } from '../../../services/storage/consumed-store.ts';
@@ -83,6 +84,7 @@ describe('pre-made FROST commitments between parties', () => {
           consumed,
           policies: new PolicyGate({ store: policyStore }),
           bans: new BanStore(db),
+          sessionIds: new SessionStore(db),
           send: (msg) => {
             sent.push({ party: id, msg });
             // What the gateway does with 'premade' (coordinator.ts onPremade), minus the forwarding, which tests do themselves.
