@@ -315,6 +315,8 @@ export function createFrostReshare(o: {
   tNew: number;
   context: Uint8Array;
   rng: Rng;
+  /** The protocol name's last part: 'reshare', or 'refresh' when run as the service's refresh (createFrostRefreshReshare). */
+  purpose?: 'reshare' | 'refresh';
 }): Session<FrostReshareOutput, FrostKeyShare> {
   checkSessionInputs(o);
   if (!(o.context instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'context must be bytes');
@@ -341,7 +343,7 @@ export function createFrostReshare(o: {
     v: 1,
     type: 'frost-reshare',
     suite: o.suite,
-    protocol: `${suite.prefix}/reshare`,
+    protocol: `${suite.prefix}/${o.purpose === 'refresh' ? 'refresh' : 'reshare'}`,
     sessionId: bytesToHex(o.sessionId),
     self: o.self,
     parties: o.members.map((_, k) => k + 1),
@@ -412,6 +414,9 @@ export function createFrostRefreshReshare(o: {
     tNew: old.t,
     context: o.context,
     rng: o.rng,
+    // The coordinator relays it as `${key protocol}/refresh`, like DKLs23's. ZF's zero-constant
+    // refresh (refresh.ts) has the same name but is not run by the service.
+    purpose: 'refresh',
   });
 }
 
