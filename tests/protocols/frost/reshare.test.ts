@@ -145,6 +145,17 @@ describe.each(SUITES)('FROST reshare, %s', (suite) => {
     expect([...sim.results.values()].filter((r) => r.kind === 'done')).toHaveLength(0);
   });
 
+  test('a dealer withholding a sub-share (empty p2p) or sending one to a party that receives none is named', () => {
+    const withheld = runReshare(suite, old23, DEALERS, 3, `${suite}/withheld`, { relay: payload(from(1, 2, 4), () => new Uint8Array(0)) });
+    expect(withheld.results.get(4)).toMatchObject({ kind: 'abort', error: { kind: 'malformed', culprits: [1] } });
+    // Disjoint: party 1 (old 2) only deals; a sub-share addressed to it from dealer 2 is malformed.
+    const disjoint: ReshareMember[] = [{ old: 2 }, { old: 3 }, { new: 1 }, { new: 2 }, { new: 3 }];
+    const extra = runReshare(suite, old23, disjoint, 2, `${suite}/extra`, {
+      relay: payload(from(2, 2, 1), (p) => (p.length ? p : new Uint8Array(FROST_SUITES[suite].scalarBytes))),
+    });
+    expect(extra.results.get(1)).toMatchObject({ kind: 'abort', error: { kind: 'malformed', culprits: [2] } });
+  });
+
   test('a dealer showing different commitments to different parties is named by the echo', () => {
     // To party 5 only, dealer 1 shows C_2 in place of C_1: valid elements, another polynomial.
     const relay: Relay = payload(from(1, 1), (p, to) => {
