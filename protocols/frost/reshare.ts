@@ -66,9 +66,8 @@ export type FrostReshareOutput = {
 
 type ReshareState = MachineState & {
   type: 'frost-reshare';
+  /** The old key's public package (a dealer's old share itself is not kept: its coefficients hold λ_i·x_i). */
   oldKey: FrostPublicKeyPackage;
-  /** This party's old share while it deals; dropped when the session ends. */
-  share: FrostKeyShare | null;
   members: ReshareMember[];
   tNew: number;
   context: string;
@@ -294,7 +293,6 @@ class FrostReshareSession extends FrostMachine<FrostReshareOutput, FrostKeyShare
 
   protected wipe(): void {
     this.st.coefficients = null;
-    this.st.share = null;
     this.st.newShare = null;
   }
 }
@@ -352,7 +350,6 @@ export function createFrostReshare(o: {
     inbox: {},
     outcome: null,
     oldKey: JSON.parse(JSON.stringify(o.oldKey)) as FrostPublicKeyPackage,
-    share: o.share ? (JSON.parse(JSON.stringify(o.share)) as FrostKeyShare) : null,
     members: o.members.map((m) => ({ ...(m.old !== undefined ? { old: m.old } : {}), ...(m.new !== undefined ? { new: m.new } : {}) })),
     tNew: o.tNew,
     context: bytesToHex(o.context),
@@ -426,9 +423,6 @@ export function restoreFrostReshare(json: unknown, rng: Rng): Session<FrostResha
   const s = checkMachineState(json, 'frost-reshare') as ReshareState;
   if (typeof s.round1 !== 'string' || typeof s.setup !== 'string' || typeof s.context !== 'string' || !Number.isInteger(s.tNew))
     throw new ProtocolError('malformed', 'snapshot: bad reshare fields');
-  if (s.outcome === null) {
-    parsePackage(s.oldKey);
-    if (s.share) parseKeyShare(s.share);
-  }
+  if (s.outcome === null) parsePackage(s.oldKey);
   return new FrostReshareSession(JSON.parse(JSON.stringify(s)) as ReshareState);
 }
