@@ -41,6 +41,8 @@ export const LABELS = {
   frostEcho: 'tutti/v1/frost/dkg-echo',
   frostTranscript: 'tutti/v1/frost/dkg-transcript',
   frostRefreshTranscript: 'tutti/v1/frost/refresh-transcript',
+  frostReshareSetup: 'tutti/v1/frost/reshare-setup',
+  frostReshareTranscript: 'tutti/v1/frost/reshare-transcript',
   frostSignRequest: 'tutti/v1/frost/sign-request',
   sessionId: 'tutti/v1/session-id',
   shareAtRest: 'tutti/v1/share-at-rest',

@@ -25,7 +25,7 @@ import { checkSigners } from '../core/signers.ts';
 import { concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.ts';
 import { LABELS } from '../core/labels.ts';
 import type { Rng } from '../core/session.ts';
-import { decodePoint, decodeScalar } from './codec.ts';
+import { decodePoint, decodeScalar, fromHex } from './codec.ts';
 import { taggedHash } from './agreement.ts';
 import { checkCommitmentList } from './commitments.ts';
 import { commit, signatureShare, signingContext, type DecodedCommitment } from './rfc9591.ts';
@@ -145,6 +145,8 @@ export function premadeSignatureShare(o: {
     utf8ToBytes(premadeProtocol(suite.name)),
     o.sessionId,
     parsed.groupPublicKey,
+    // The share's version, as in sign.ts: signers on different versions return different digests.
+    fromHex(o.share.transcriptHash),
     Uint8Array.from(signers),
     o.message,
     o.context ?? new Uint8Array(0),
@@ -172,7 +174,7 @@ export function aggregatePremadeShares(suiteName: FrostSuiteName, answers: { ind
     if (!equalBytes(a.request, first!.request) || !equalBytes(a.R, first!.R))
       throw new ProtocolError(
         'bad-parameters',
-        `signers ${first!.index} and ${a.index} signed different requests or commitment lists, or enforce different signing-policy revisions`,
+        `signers ${first!.index} and ${a.index} signed different requests or commitment lists, hold different versions of the key, or enforce different signing-policy revisions`,
       );
   }
   if (first!.R.length !== suite.elementBytes) throw new ProtocolError('malformed', 'group commitment of the wrong length');

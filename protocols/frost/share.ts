@@ -153,6 +153,19 @@ export function rememberPublicPart(share: FrostKeyShare, part: PublicPart): void
   if (match) rememberMatch(match);
 }
 
+/**
+ * Decodes and cross-checks the public part of a key (no secret, no index): what a party that
+ * holds no share yet is given of the key it is to receive a share of (reshare.ts).
+ */
+export function parsePublicPackage(pkg: Omit<FrostKeyShare, 'signingShare' | 'index'>): PublicPart & { suite: FrostSuite; n: number; t: number } {
+  if (typeof pkg !== 'object' || pkg === null) bad('not an object');
+  if (!isFrostSuiteName(pkg.suite)) bad(`unknown suite '${String(pkg.suite)}'`);
+  const suite = frostSuite(pkg.suite);
+  checkThreshold(pkg.t, pkg.n);
+  if (typeof pkg.transcriptHash !== 'string' || fromHex(pkg.transcriptHash).length !== TRANSCRIPT_HASH_BYTES) bad('bad transcript hash');
+  return { suite, n: pkg.n, t: pkg.t, ...parsePublicPart({ ...pkg, index: 0, signingShare: '' }, suite) };
+}
+
 function parsePublicPart(share: FrostKeyShare, suite: FrostSuite): PublicPart {
   const { n, t } = share;
   if (!Array.isArray(share.commitments) || share.commitments.length !== t) bad(`expected ${t} commitments`);

@@ -103,7 +103,7 @@ class FrostSignSession extends FrostMachine<FrostSignOutput, never, SignState> {
       if (!equalBytes(request, fromHex(this.st.request)))
         throw new ProtocolError(
           'bad-parameters',
-          `party ${from} was asked to sign something else (key, signers or message differ) or enforces another signing-policy revision or sequence`,
+          `party ${from} was asked to sign something else (key, key version, signers or message differ) or enforces another signing-policy revision or sequence`,
           [from],
         );
       // A party replaying our own commitments as its own gains nothing under RFC 9591's binding
@@ -251,6 +251,11 @@ export function createFrostSign(o: {
     utf8ToBytes(protocol),
     o.sessionId,
     parsed.groupPublicKey,
+    // The share's version (its DKG's or refresh's transcript hash, the same at every holder of
+    // that version), as DKLs23 binds its key's session id: during a refresh's activation window
+    // (docs/protocols.md "Refresh activation") signers on different versions stop here, before
+    // any share exists, instead of producing shares that do not combine and blaming an honest peer.
+    fromHex(o.share.transcriptHash),
     Uint8Array.from(signers),
     o.message,
     o.context ?? new Uint8Array(0),

@@ -3,7 +3,7 @@
 // same transcript for the same public key → the certificate of their signed confirmations goes to
 // all, and each activates its new share once it checked it (refresh-activation.ts; docs/protocols.md
 // "Refresh activation") → the key record, the bans and the excluded parties' shares follow.
-import { KmsError, internal, keyNotFound, keyUnavailable, notFound, validation } from '../kms-api/errors.ts';
+import { internal, keyNotFound, keyUnavailable, notFound, validation } from '../kms-api/errors.ts';
 import type { DkgResult } from '../control/messages.ts';
 import { KEY_SPECS } from './key-specs.ts';
 import { SessionFailed } from './session-runner.ts';
@@ -17,10 +17,10 @@ export type RefreshOutcome = { keyId: string; publicKey: string; transcriptHash:
  * Refreshes a key: every party of the key runs the refresh session — new shares and all new OT
  * state, the same public key — and the new shares replace the old ones when all confirmed the same
  * transcript. `liftBans`: each party then forgets the bans it held for the key, and so does this
- * coordinator. Only DKLs23 keys are refreshed (FROST refresh exists in protocols/frost but is not
- * run by the service).
+ * coordinator. DKLs23 keys run protocols/dkls23/refresh.ts; FROST keys a reshare onto the same
+ * holders (protocols/frost/reshare.ts), whose signing binds the share's version like DKLs23's.
  *
- * `exclude` (party ids): the refresh runs without them (protocols/dkls23/refresh.ts): the others
+ * `exclude` (party ids): the refresh runs without them (both families): the others
  * keep their order and are renumbered 1..n', t stays, at least t must remain. Afterwards the key
  * record lists the remaining parties only, the bans against the excluded ones are forgotten, and
  * each excluded party is told to delete its share (durably recorded, resent until it confirms).
@@ -35,8 +35,6 @@ export async function refreshKey({ o, access, bans, premade }: CoordinatorContex
   if (!k || k.keyState === 'Creating') throw keyNotFound(access.arnOf(keyId));
   requireNotPendingDeletion(k);
   const spec = KEY_SPECS[k.keySpec]!;
-  if (spec.scheme !== 'ecdsa')
-    throw new KmsError('UnsupportedOperationException', `${k.keySpec} keys are not refreshed by the service; only ECDSA (DKLs23) keys are.`);
   premade.dropKey(k.keyId);
   const exclude = [...(opts.exclude ?? [])];
   const unknown = exclude.filter((p) => !k.parties.includes(p));

@@ -11,6 +11,7 @@ import type { Rng, Session } from '../../protocols/core/session.ts';
 import type { KeySpecEntry } from '../../protocols/core/key-specs.ts';
 import { createFrostDkg } from '../../protocols/frost/dkg.ts';
 import { createFrostSign } from '../../protocols/frost/sign.ts';
+import { createFrostRefreshReshare } from '../../protocols/frost/reshare.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
 import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
 import { createDklsDkg } from '../../protocols/dkls23/dkg.ts';
@@ -28,6 +29,7 @@ type Params<F extends (o: never) => unknown> = Omit<Parameters<F>[0], 'rng'>;
 export const SESSION_FACTORIES = {
   'frost/dkg': (p: Params<typeof createFrostDkg>, rng: Rng) => createFrostDkg({ ...p, rng }),
   'frost/sign': (p: Params<typeof createFrostSign>, rng: Rng) => createFrostSign({ ...p, rng }),
+  'frost/refresh': (p: Params<typeof createFrostRefreshReshare>, rng: Rng) => createFrostRefreshReshare({ ...p, rng }),
   'dkls23/dkg': (p: Params<typeof createDklsDkg>, rng: Rng) => createDklsDkg({ ...p, rng }),
   'dkls23/sign': (p: Params<typeof createDklsSign>, rng: Rng) => createDklsSign({ ...p, rng }),
   'dkls23/refresh': (p: Params<typeof createDklsRefresh>, rng: Rng) => createDklsRefresh({ ...p, rng }),
@@ -70,8 +72,8 @@ export type ProtocolFamily = {
     context?: Uint8Array;
   }): SessionSpec;
   /**
-   * The refresh session (all n parties, or those not in `exclude`; new shares, same public key), where the service runs one;
-   * it runs where the DKG does. FROST has protocols/frost/refresh.ts, which the service does not run.
+   * The refresh session (all n parties, or those not in `exclude`; new shares, same public key);
+   * it runs where the DKG does. FROST's is a reshare onto the same holders (protocols/frost/reshare.ts).
    */
   refresh?(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; share: unknown; context: Uint8Array; exclude?: number[] }): SessionSpec;
   /** The public facts of a share this family's DKG produced (hex public key, transcript hash, own index). */
@@ -101,6 +103,13 @@ export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
       factory: 'frost/sign',
       protocol: `${protocol}/sign`,
       params: { suite: suite as FrostSuiteName, sessionId, self, signers, share: share as FrostKeyShare, message: input, ...(context ? { context } : {}) },
+    }),
+    // A reshare onto the same holders (protocols/frost/reshare.ts): every share new, the group key
+    // and t unchanged; `exclude` (old indices) as DKLs23's, `self` then the new index.
+    refresh: ({ protocol, suite, sessionId, self, share, context, exclude }) => ({
+      factory: 'frost/refresh',
+      protocol: `${protocol}/refresh`,
+      params: { suite: suite as FrostSuiteName, sessionId, self, share: share as FrostKeyShare, context, ...(exclude?.length ? { exclude } : {}) },
     }),
     shareFacts: (share) => {
       const s = share as FrostKeyShare;
