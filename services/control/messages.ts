@@ -5,6 +5,8 @@
 import type { DeletionCancel, DeletionRecord } from './deletion-records.ts';
 import type { CreationReceipt } from './receipts.ts';
 import type { FailureKind } from '../../protocols/core/errors.ts';
+import type { ImportManifest } from '../../protocols/import/split.ts';
+import type { ImportBundle } from '../../protocols/import/bundle.ts';
 
 export type SignRequest = {
   /** The full message the caller sent, base64, so each party can check it against its policy. */
@@ -35,6 +37,11 @@ export type OpenDkg = {
    * its hash itself and binds that into the DKG context; nobody's word about the hash is taken.
    */
   policy: unknown;
+  /**
+   * An import (services/party/import.ts): the offline split's public manifest and THIS party's
+   * sealed bundle (protocols/import/); each party is sent only its own.
+   */
+  import?: { manifest: ImportManifest; bundle: ImportBundle };
 };
 
 export type OpenSign = {

@@ -23,6 +23,12 @@ export type ReceiptFacts = {
   parties: PublicIdentity[];
   policyHash: string;
   transcriptHash: string;
+  /**
+   * Set for an imported key (docs/security.md "Imported keys are weaker than DKG"): the hash of the
+   * offline split's manifest. Signed as two more fields ('imported', hash); absent for a DKG key,
+   * whose receipt bytes are unchanged.
+   */
+  imported?: string;
 };
 /** One party's receipt: the facts, who signed them (`partyId`) and its signature (hex). */
 export type CreationReceipt = ReceiptFacts & { partyId: string; signature: string };
@@ -40,6 +46,7 @@ export function receiptBytes(f: ReceiptFacts, partyId: string): Uint8Array {
     utf8ToBytes(f.policyHash),
     utf8ToBytes(f.transcriptHash),
     utf8ToBytes(partyId),
+    ...(f.imported !== undefined ? [utf8ToBytes('imported'), utf8ToBytes(f.imported)] : []),
   );
 }
 
@@ -53,6 +60,7 @@ export function signReceipt(f: ReceiptFacts, partyId: string, signSecret: Uint8A
     parties: f.parties.map((p) => ({ partyId: p.partyId, signPublic: p.signPublic, kexPublic: p.kexPublic })),
     policyHash: f.policyHash,
     transcriptHash: f.transcriptHash,
+    ...(f.imported !== undefined ? { imported: f.imported } : {}),
   };
   return { ...facts, partyId, signature: bytesToHex(ed25519.sign(receiptBytes(facts, partyId), signSecret)) };
 }

@@ -12,6 +12,7 @@ import { sign } from './sign.ts';
 import { listResourceTags, tagResource, untagResource } from './tags.ts';
 import { verify } from './verify.ts';
 import { getKeyAttestation } from './get-key-attestation.ts';
+import { importKeyShares } from './import-key-shares.ts';
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
   [
@@ -37,11 +38,12 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
     putKeyPolicy,
     listKeyPolicies,
     getKeyAttestation,
+    importKeyShares,
   ].map((op) => [op.name, op]),
 );
 
 /** Tutti's own operations, beside KMS's (docs/kms-compatibility.md "Extensions"). */
-export const TUTTI_OPERATIONS: ReadonlySet<string> = new Set(['GetKeyAttestation']);
+export const TUTTI_OPERATIONS: ReadonlySet<string> = new Set(['GetKeyAttestation', 'ImportKeyShares']);
 
 /** Every operation of TrentService (@aws-sdk/client-kms 3.1164). */
 export const KMS_OPERATIONS: ReadonlySet<string> = new Set([
