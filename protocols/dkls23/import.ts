@@ -27,7 +27,8 @@ export function createDklsImport(o: {
   rng: Rng;
 }): Session<DklsDkgOutput, DklsKeyShare> {
   const checked = checkManifest(o.manifest);
-  if (checked.group.protocol !== `dkls23-${o.curve}`) throw new ProtocolError('bad-parameters', `the manifest is for ${checked.group.protocol}, not dkls23-${o.curve}`);
+  if (checked.group.protocol !== `dkls23-${o.curve}`)
+    throw new ProtocolError('bad-parameters', `the manifest is for ${checked.group.protocol}, not dkls23-${o.curve}`);
   const s = checkShare(checked, o.self, o.share);
   const curve = dklsCurve(o.curve);
   const n = o.manifest.parties.length;

@@ -13,7 +13,7 @@ import { checkManifest, checkShare, type ImportManifest } from '../import/split.
 import type { FrostDkgOutput } from './dkg.ts';
 import { createFrostRefresh } from './refresh.ts';
 import { makeKeyShare, type FrostKeyShare } from './share.ts';
-import { frostSuite, type FrostSuiteName, type Point } from './suite.ts';
+import { frostSuite, type FrostSuiteName } from './suite.ts';
 
 export function createFrostImport(o: {
   suite: FrostSuiteName;
@@ -25,10 +25,11 @@ export function createFrostImport(o: {
   rng: Rng;
 }): Session<FrostDkgOutput, FrostKeyShare> {
   const checked = checkManifest(o.manifest);
-  if (checked.group.protocol !== `frost-${o.suite}`) throw new ProtocolError('bad-parameters', `the manifest is for ${checked.group.protocol}, not frost-${o.suite}`);
+  if (checked.group.protocol !== `frost-${o.suite}`)
+    throw new ProtocolError('bad-parameters', `the manifest is for ${checked.group.protocol}, not frost-${o.suite}`);
   const s = checkShare(checked, o.self, o.share);
   const suite = frostSuite(o.suite);
-  const commitments = o.manifest.commitments.map((c) => suite.Point.fromBytes(hexToBytes(c)) as Point);
+  const commitments = o.manifest.commitments.map((c) => suite.Point.fromBytes(hexToBytes(c)));
   const transcript = sha512(concatBytes(utf8ToBytes('tutti/v1/frost-import'), hexToBytes(o.manifest.hash)));
   const share = makeKeyShare(suite, o.self, o.manifest.parties.length, o.manifest.threshold, s, commitments, transcript);
   return createFrostRefresh({ suite: o.suite, sessionId: o.sessionId, self: o.self, share, context: o.context, rng: o.rng });

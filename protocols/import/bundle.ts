@@ -82,6 +82,6 @@ export function openBundle(m: ImportManifest, b: ImportBundle, self: { partyId: 
       key.fill(0);
     }
   } catch {
-    return refuse('it does not open with this party\'s identity key (sealed to another key, or altered)');
+    return refuse("it does not open with this party's identity key (sealed to another key, or altered)");
   }
 }

@@ -27,12 +27,7 @@ const MANIFEST_LABEL = 'tutti/v1/import-manifest';
 export type ImportKeySpec = 'ECC_SECG_P256K1' | 'ECC_NIST_P256' | 'ECC_NIST_EDWARDS25519' | 'ECC_NIST_EDWARDS448';
 
 /** What the import needs of a prime-order group: its scalar field, base point and encoding. */
-type GroupPoint = {
-  add(o: GroupPoint): GroupPoint;
-  multiply(k: bigint): GroupPoint;
-  equals(o: GroupPoint): boolean;
-  is0(): boolean;
-};
+type GroupPoint = { add(o: GroupPoint): GroupPoint; multiply(k: bigint): GroupPoint; equals(o: GroupPoint): boolean; is0(): boolean };
 export type ImportGroup = {
   keySpec: ImportKeySpec;
   /** The protocol family name the service stores (protocols/core/key-specs.ts). */
@@ -75,11 +70,11 @@ function weierstrass(keySpec: ImportKeySpec, protocol: string, c: typeof secp256
     order,
     secretBytes: 32,
     scalarBytes: 32,
-    base: c.Point.BASE as unknown as GroupPoint,
+    base: c.Point.BASE,
     encode: (p) => (p as unknown as InstanceType<typeof c.Point>).toBytes(true),
     decode: (b) => {
       if (b.length !== 33) throw new Error('expected a 33-byte compressed point');
-      return c.Point.fromBytes(b) as unknown as GroupPoint;
+      return c.Point.fromBytes(b);
     },
     scalarOf: (secret) => {
       if (secret.length !== 32) throw new Error(`a ${keySpec} private key is 32 bytes`);
@@ -100,14 +95,14 @@ function edwards(keySpec: ImportKeySpec, protocol: string, c: typeof ed25519 | t
     order,
     secretBytes,
     scalarBytes,
-    base: c.Point.BASE as unknown as GroupPoint,
+    base: c.Point.BASE,
     encode: (p) => (p as unknown as InstanceType<typeof c.Point>).toBytes(),
     decode: (b) => {
       const p = c.Point.fromBytes(b);
       // Only points of the prime-order subgroup (RFC 9591 §6.1 / §6.3 DeserializeElement).
       p.assertValidity();
       if (!p.isTorsionFree()) throw new Error('point is not in the prime-order subgroup');
-      return p as unknown as GroupPoint;
+      return p;
     },
     scalarOf: (secret) => {
       if (secret.length !== secretBytes) throw new Error(`a ${keySpec} private key (RFC 8032 seed) is ${secretBytes} bytes`);

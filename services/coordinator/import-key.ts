@@ -48,7 +48,8 @@ export function planImport(req: ImportRequest, keySpec: string, tags: Tag[], kno
     throw incorrect(e instanceof ProtocolError ? e.message : 'import manifest: malformed');
   }
   if (manifest.keySpec !== keySpec) throw incorrect(`the import manifest is for ${manifest.keySpec}, not KeySpec ${keySpec}`);
-  if (tags.some((t) => t.TagKey.startsWith('tutti:'))) throw validation('An imported key takes its parties and threshold from the manifest: tutti:* tags are not allowed.');
+  if (tags.some((t) => t.TagKey.startsWith('tutti:')))
+    throw validation('An imported key takes its parties and threshold from the manifest: tutti:* tags are not allowed.');
   const ids = manifest.parties.map((p) => p.partyId);
   for (const p of manifest.parties) {
     if (!known.includes(p.partyId)) throw incorrect(`the import manifest names party ${p.partyId}, which this service does not have`);

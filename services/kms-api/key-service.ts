@@ -69,7 +69,16 @@ export interface KeyService {
    * `manifest` and `bundles` are the splitter's files, relayed as they are.
    */
   importKeyShares?(
-    req: { keySpec: string; keyUsage: string; description: string; tags: Tag[]; policy?: string; bypassPolicyLockoutSafetyCheck?: boolean; manifest: unknown; bundles: unknown },
+    req: {
+      keySpec: string;
+      keyUsage: string;
+      description: string;
+      tags: Tag[];
+      policy?: string;
+      bypassPolicyLockoutSafetyCheck?: boolean;
+      manifest: unknown;
+      bundles: unknown;
+    },
     caller: Caller,
   ): Promise<KeyRecord>;
   describeKey(keyId: string, caller: Caller): Promise<KeyRecord>;

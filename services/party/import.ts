@@ -36,7 +36,8 @@ export function importSessionSpec(
   let share: Uint8Array;
   try {
     const checked = checkManifest(manifest);
-    if (manifest.keySpec !== msg.keySpec || manifest.protocol !== msg.protocol) fail(`the manifest is for ${manifest.keySpec} (${manifest.protocol}), the request for ${msg.keySpec}`);
+    if (manifest.keySpec !== msg.keySpec || manifest.protocol !== msg.protocol)
+      fail(`the manifest is for ${manifest.keySpec} (${manifest.protocol}), the request for ${msg.keySpec}`);
     if (manifest.threshold !== msg.threshold) fail(`the manifest's threshold is ${manifest.threshold}, the request's ${msg.threshold}`);
     if (manifest.parties.length !== parties.length) fail(`the manifest has ${manifest.parties.length} parties, the request ${parties.length}`);
     manifest.parties.forEach((p, k) => {

@@ -37,9 +37,11 @@ const dir = mkdtempSync(join(tmpdir(), 'tutti-import-'));
 
 function cliSplit(key: string, spec: string, out: string): { manifest: ImportManifest; bundles: ImportBundle[] } {
   const party = cluster.config.parties.flatMap((p) => ['--party', `${p.partyId}:${p.signPublic}:${p.kexPublic}`]);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'services/main/cli.ts', 'import-split', '--key', key, '--spec', spec, '--threshold', '2', ...party, '--out', out], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'services/main/cli.ts', 'import-split', '--key', key, '--spec', spec, '--threshold', '2', ...party, '--out', out],
+    { encoding: 'utf8' },
+  );
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as ImportManifest;
@@ -131,7 +133,13 @@ describe('refusals', () => {
 
   test("a bundle holding a share that is not its party's: that party refuses, nothing is kept", async () => {
     const before = (await kms.send(new ListKeysCommand({}))).Keys!.length;
-    const { manifest, shares } = splitKey({ keySpec: 'ECC_NIST_EDWARDS25519', secret: ed25519.utils.randomSecretKey(), threshold: 2, parties: cluster.config.parties, rng });
+    const { manifest, shares } = splitKey({
+      keySpec: 'ECC_NIST_EDWARDS25519',
+      secret: ed25519.utils.randomSecretKey(),
+      threshold: 2,
+      parties: cluster.config.parties,
+      rng,
+    });
     // The splitter seals party 1's share to party 2: it opens, but does not match S_2.
     const bundles = [sealBundle(manifest, 1, shares.get(1)!, rng), sealBundle(manifest, 2, shares.get(1)!, rng), sealBundle(manifest, 3, shares.get(3)!, rng)];
     const res = await importShares({ KeySpec: 'ECC_NIST_EDWARDS25519', Manifest: manifest, Bundles: bundles });
@@ -142,7 +150,13 @@ describe('refusals', () => {
   });
 
   test('a tampered manifest, a bundle of another party, or tutti:* tags are refused by the gateway', async () => {
-    const { manifest, shares } = splitKey({ keySpec: 'ECC_NIST_EDWARDS25519', secret: ed25519.utils.randomSecretKey(), threshold: 2, parties: cluster.config.parties, rng });
+    const { manifest, shares } = splitKey({
+      keySpec: 'ECC_NIST_EDWARDS25519',
+      secret: ed25519.utils.randomSecretKey(),
+      threshold: 2,
+      parties: cluster.config.parties,
+      rng,
+    });
     const bundles = [1, 2, 3].map((i) => sealBundle(manifest, i, shares.get(i)!, rng));
     const tampered = { ...manifest, threshold: 3 };
     let res = await importShares({ KeySpec: 'ECC_NIST_EDWARDS25519', Manifest: tampered, Bundles: bundles });

@@ -8,7 +8,15 @@ import { p256 } from '@noble/curves/nist.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
 import { bytesToHex, hexToBytes } from '../../../protocols/core/bytes.ts';
-import { checkManifest, checkShare, importGroup, lagrangeAtZero, manifestHash as rehash, splitKey, type ImportManifest } from '../../../protocols/import/split.ts';
+import {
+  checkManifest,
+  checkShare,
+  importGroup,
+  lagrangeAtZero,
+  manifestHash as rehash,
+  splitKey,
+  type ImportManifest,
+} from '../../../protocols/import/split.ts';
 import { openBundle, sealBundle } from '../../../protocols/import/bundle.ts';
 import { generateIdentity, publicIdentity } from '../../../services/transport/identity.ts';
 
@@ -17,7 +25,11 @@ const ids = ['p1', 'p2', 'p3'].map((p) => generateIdentity(p));
 const parties = ids.map(publicIdentity);
 
 const CASES = [
-  { spec: 'ECC_SECG_P256K1', secret: hexToBytes('ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'), pub: (s: Uint8Array) => secp256k1.getPublicKey(s, true) },
+  {
+    spec: 'ECC_SECG_P256K1',
+    secret: hexToBytes('ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'),
+    pub: (s: Uint8Array) => secp256k1.getPublicKey(s, true),
+  },
   { spec: 'ECC_NIST_P256', secret: p256.utils.randomSecretKey(), pub: (s: Uint8Array) => p256.getPublicKey(s, true) },
   { spec: 'ECC_NIST_EDWARDS25519', secret: ed25519.utils.randomSecretKey(), pub: (s: Uint8Array) => ed25519.getPublicKey(s) },
   { spec: 'ECC_NIST_EDWARDS448', secret: ed448.utils.randomSecretKey(), pub: (s: Uint8Array) => ed448.getPublicKey(s) },
@@ -30,7 +42,11 @@ describe.each(CASES)('import-split $spec', ({ spec, secret, pub }) => {
     expect(manifest.publicKey).toBe(bytesToHex(pub(secret)));
     const c = checkManifest(manifest);
     const g = importGroup(spec);
-    for (const set of [[1, 2], [1, 3], [2, 3]]) {
+    for (const set of [
+      [1, 2],
+      [1, 3],
+      [2, 3],
+    ]) {
       const sum = set.map((j) => c.verificationShares.get(j)!.multiply(lagrangeAtZero(g.order, set, j))).reduce((a, b) => a.add(b));
       expect(sum.equals(c.publicKey)).toBe(true);
     }
@@ -45,10 +61,14 @@ describe.each(CASES)('import-split $spec', ({ spec, secret, pub }) => {
       expect(() => checkShare(c, i, s)).not.toThrow();
       // Another party's key does not open it, even claiming the right index.
       const other = ids[i % 3]!;
-      expect(() => openBundle(manifest, b, { partyId: b.partyId, index: i, kexSecret: other.kexSecret, kexPublic: bytesToHex(me.kexPublic) })).toThrow(/does not open/);
+      expect(() => openBundle(manifest, b, { partyId: b.partyId, index: i, kexSecret: other.kexSecret, kexPublic: bytesToHex(me.kexPublic) })).toThrow(
+        /does not open/,
+      );
       // A flipped bit in the box does not open.
       const flipped = { ...b, sealed: (b.sealed[0] === '0' ? '1' : '0') + b.sealed.slice(1) };
-      expect(() => openBundle(manifest, flipped, { partyId: me.partyId, index: i, kexSecret: me.kexSecret, kexPublic: bytesToHex(me.kexPublic) })).toThrow(/does not open/);
+      expect(() => openBundle(manifest, flipped, { partyId: me.partyId, index: i, kexSecret: me.kexSecret, kexPublic: bytesToHex(me.kexPublic) })).toThrow(
+        /does not open/,
+      );
     }
   });
 
