@@ -82,6 +82,8 @@ export type AttestationExpectations = {
   policyHash?: string;
   minThreshold?: number;
   threshold?: number;
+  /** Refuse an imported key (receipts with `imported`): only a key made by DKG passes. */
+  requireDkg?: boolean;
 };
 
 /**
@@ -94,7 +96,8 @@ export function verifyAttestation(receipts: unknown[], e: AttestationExpectation
   if (!Array.isArray(receipts) || receipts.length === 0) return { problems: ['no receipts'] };
   const rs = receipts as CreationReceipt[];
   const first = rs[0]!;
-  const canon = (r: ReceiptFacts) => JSON.stringify([r.keyId, r.keySpec, r.protocol, r.publicKey, r.threshold, r.parties, r.policyHash, r.transcriptHash]);
+  const canon = (r: ReceiptFacts) =>
+    JSON.stringify([r.keyId, r.keySpec, r.protocol, r.publicKey, r.threshold, r.parties, r.policyHash, r.transcriptHash, r.imported ?? null]);
   const pinned = new Map(e.pinned.map((p) => [p.partyId, p]));
   const signedBy = new Set<string>();
   for (const r of rs) {
@@ -126,5 +129,7 @@ export function verifyAttestation(receipts: unknown[], e: AttestationExpectation
   if (e.policyHash !== undefined && first.policyHash !== e.policyHash) problems.push(`signing policy hash ${first.policyHash}, expected ${e.policyHash}`);
   if (e.threshold !== undefined && first.threshold !== e.threshold) problems.push(`threshold ${first.threshold}, expected ${e.threshold}`);
   if (e.minThreshold !== undefined && first.threshold < e.minThreshold) problems.push(`threshold ${first.threshold}, below the minimum ${e.minThreshold}`);
+  if (e.requireDkg && first.imported !== undefined)
+    problems.push(`the key was imported (manifest ${first.imported}), not made by DKG (docs/security.md "Imported keys are weaker than DKG")`);
   return { problems, facts: first };
 }
