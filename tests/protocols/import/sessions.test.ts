@@ -6,6 +6,7 @@
 // tens of seconds on a loaded machine) is in dkls23-import.slow.test.ts and the e2e.
 import { describe, expect, test } from '@jest/globals';
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { ed448 } from '@noble/curves/ed448.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '../../../protocols/core/bytes.ts';
 import { createDklsImport } from '../../../protocols/dkls23/import.ts';
 import { DklsDkgSession, newDkgState } from '../../../protocols/dkls23/dkg.ts';
@@ -62,7 +63,7 @@ describe('DKLs23 import (secp256k1, 2-of-3)', () => {
   });
 });
 
-describe('FROST import (Ed25519, 2-of-3)', () => {
+describe('FROST import (Ed25519 and Ed448, 2-of-3)', () => {
   const seed = hexToBytes('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60');
   const pub = ed25519.getPublicKey(seed);
   const split = (label: string) => splitKey({ keySpec: 'ECC_NIST_EDWARDS25519', secret: seed.slice(), threshold: 2, parties, rng: seededRng(label) });
@@ -90,6 +91,29 @@ describe('FROST import (Ed25519, 2-of-3)', () => {
     const msg = utf8ToBytes('imported ed25519');
     const sig = outputsOf(runFrostSign('ed25519', newShares, [2, 3], msg, 'import/ed/sign')).get(2)!.signature;
     expect(nodeVerify('ed25519', sig, msg, pub)).toBe(true);
+  });
+
+  test('Ed448: the group key is the imported one and the new shares sign', () => {
+    const seed448 = ed448.utils.randomSecretKey();
+    const pub448 = ed448.getPublicKey(seed448);
+    const { manifest, shares } = splitKey({ keySpec: 'ECC_NIST_EDWARDS448', secret: seed448, threshold: 2, parties, rng: seededRng('split/ed448') });
+    const sessions = [1, 2, 3].map((p) =>
+      createFrostImport({
+        suite: 'ed448',
+        sessionId: sid('import/ed448'),
+        self: p,
+        manifest,
+        share: shares.get(p)!,
+        context: CONTEXT,
+        rng: seededRng(`ed448/${p}`),
+      }),
+    );
+    const outputs = outputsOf(simulate(sessions));
+    expect([...outputs.values()].map((o) => bytesToHex(o.publicKey))).toEqual([1, 2, 3].map(() => bytesToHex(pub448)));
+    const newShares = new Map([...outputs].map(([p, o]) => [p, o.share]));
+    const msg = utf8ToBytes('imported ed448');
+    const sig = outputsOf(runFrostSign('ed448', newShares, [1, 3], msg, 'import/ed448/sign')).get(1)!.signature;
+    expect(nodeVerify('ed448', sig, msg, pub448)).toBe(true);
   });
 
   test('parties given different manifests of the same key do not agree', () => {
