@@ -5,6 +5,8 @@
 import type { DeletionCancel, DeletionRecord } from './deletion-records.ts';
 import type { CreationReceipt } from './receipts.ts';
 import type { FailureKind } from '../../protocols/core/errors.ts';
+import type { ImportManifest } from '../../protocols/import/split.ts';
+import type { ImportBundle } from '../../protocols/import/bundle.ts';
 
 export type SignRequest = {
   /** The full message the caller sent, base64, so each party can check it against its policy. */
@@ -41,6 +43,11 @@ export type OpenDkg = {
    * allowlist never has; it keeps them with its share, so signing needs them no more.
    */
   devices?: Array<{ partyId: string; signPublic: string; kexPublic: string }>;
+  /**
+   * An import (services/party/import.ts): the offline split's public manifest and THIS party's
+   * sealed bundle (protocols/import/); each party is sent only its own.
+   */
+  import?: { manifest: ImportManifest; bundle: ImportBundle };
 };
 
 export type OpenSign = {

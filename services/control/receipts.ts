@@ -23,6 +23,12 @@ export type ReceiptFacts = {
   parties: PublicIdentity[];
   policyHash: string;
   transcriptHash: string;
+  /**
+   * Set for an imported key (docs/security.md "Imported keys are weaker than DKG"): the hash of the
+   * offline split's manifest. Signed as two more fields ('imported', hash); absent for a DKG key,
+   * whose receipt bytes are unchanged.
+   */
+  imported?: string;
 };
 /** One party's receipt: the facts, who signed them (`partyId`) and its signature (hex). */
 export type CreationReceipt = ReceiptFacts & { partyId: string; signature: string };
@@ -40,6 +46,7 @@ export function receiptBytes(f: ReceiptFacts, partyId: string): Uint8Array {
     utf8ToBytes(f.policyHash),
     utf8ToBytes(f.transcriptHash),
     utf8ToBytes(partyId),
+    ...(f.imported !== undefined ? [utf8ToBytes('imported'), utf8ToBytes(f.imported)] : []),
   );
 }
 
@@ -53,6 +60,7 @@ export function signReceipt(f: ReceiptFacts, partyId: string, signSecret: Uint8A
     parties: f.parties.map((p) => ({ partyId: p.partyId, signPublic: p.signPublic, kexPublic: p.kexPublic })),
     policyHash: f.policyHash,
     transcriptHash: f.transcriptHash,
+    ...(f.imported !== undefined ? { imported: f.imported } : {}),
   };
   return { ...facts, partyId, signature: bytesToHex(ed25519.sign(receiptBytes(facts, partyId), signSecret)) };
 }
@@ -74,6 +82,8 @@ export type AttestationExpectations = {
   policyHash?: string;
   minThreshold?: number;
   threshold?: number;
+  /** Refuse an imported key (receipts with `imported`): only a key made by DKG passes. */
+  requireDkg?: boolean;
 };
 
 /**
@@ -86,7 +96,8 @@ export function verifyAttestation(receipts: unknown[], e: AttestationExpectation
   if (!Array.isArray(receipts) || receipts.length === 0) return { problems: ['no receipts'] };
   const rs = receipts as CreationReceipt[];
   const first = rs[0]!;
-  const canon = (r: ReceiptFacts) => JSON.stringify([r.keyId, r.keySpec, r.protocol, r.publicKey, r.threshold, r.parties, r.policyHash, r.transcriptHash]);
+  const canon = (r: ReceiptFacts) =>
+    JSON.stringify([r.keyId, r.keySpec, r.protocol, r.publicKey, r.threshold, r.parties, r.policyHash, r.transcriptHash, r.imported ?? null]);
   const pinned = new Map(e.pinned.map((p) => [p.partyId, p]));
   const signedBy = new Set<string>();
   for (const r of rs) {
@@ -118,5 +129,7 @@ export function verifyAttestation(receipts: unknown[], e: AttestationExpectation
   if (e.policyHash !== undefined && first.policyHash !== e.policyHash) problems.push(`signing policy hash ${first.policyHash}, expected ${e.policyHash}`);
   if (e.threshold !== undefined && first.threshold !== e.threshold) problems.push(`threshold ${first.threshold}, expected ${e.threshold}`);
   if (e.minThreshold !== undefined && first.threshold < e.minThreshold) problems.push(`threshold ${first.threshold}, below the minimum ${e.minThreshold}`);
+  if (e.requireDkg && first.imported !== undefined)
+    problems.push(`the key was imported (manifest ${first.imported}), not made by DKG (docs/security.md "Imported keys are weaker than DKG")`);
   return { problems, facts: first };
 }

@@ -66,6 +66,10 @@ export class Coordinator implements KeyService {
   createKey(req: CreateKeyRequest, caller: Caller): Promise<KeyRecord> {
     return createKey(this.ctx, req, caller);
   }
+  importKeyShares(req: Omit<CreateKeyRequest, 'import'> & { manifest: unknown; bundles: unknown }, caller: Caller): Promise<KeyRecord> {
+    const { manifest, bundles, ...rest } = req;
+    return createKey(this.ctx, { ...rest, import: { manifest, bundles } }, caller);
+  }
   sign(req: SignRequest, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> {
     return sign(this.ctx, req, caller);
   }

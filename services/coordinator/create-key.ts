@@ -18,6 +18,7 @@ import { awaitDevices, devicesOfflineMessage } from './device-parties.ts';
 import { keyRecord } from './key-access.ts';
 import type { CoordinatorContext } from './context.ts';
 import { createDerivedKey, derivationRequest, rememberChainCode } from './derive-key.ts';
+import { ORIGIN_TAG, importError, planImport, type ImportRequest } from './import-key.ts';
 
 export type CreateKeyRequest = {
   keySpec: string;
@@ -26,13 +27,16 @@ export type CreateKeyRequest = {
   tags: Tag[];
   policy?: string;
   bypassPolicyLockoutSafetyCheck?: boolean;
+  /** ImportKeyShares (import-key.ts): a key split offline; parties and threshold are the manifest's. */
+  import?: ImportRequest;
 };
 
 export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, caller: Caller): Promise<KeyRecord> {
   const { o, access } = ctx;
   access.requireAccountPrincipal(caller, 'CreateKey');
   // tutti:derive-from + tutti:path: a child of an existing key, no DKG (derive-key.ts).
-  const derive = derivationRequest(req.tags);
+  const derive = req.import ? undefined : derivationRequest(req.tags);
+  if (!req.import && req.tags.some((t) => t.TagKey === ORIGIN_TAG)) throw validation(`Tag ${ORIGIN_TAG} is set by ImportKeyShares only.`);
   if (derive) return createDerivedKey(ctx, req, caller, derive);
   const spec = KEY_SPECS[req.keySpec];
   if (!spec) throw new KmsError('UnsupportedOperationException', `KeySpec ${req.keySpec} is not supported. Supported: ${Object.keys(KEY_SPECS).join(', ')}.`);
@@ -47,7 +51,8 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
   // for a good error; each party checks it again and computes its hash itself.
   const signingPolicy = initialSigningPolicy(req.policy === undefined ? undefined : parseKeyPolicy(req.policy), spec);
   const policyHash = signingPolicyHash(signingPolicy);
-  const { parties, threshold } = chooseParties(req.tags, o.parties, o.devices?.ids());
+  const imported = req.import ? planImport(req.import, spec.keySpec, req.tags, o.parties, o.identities) : undefined;
+  const { parties, threshold } = imported ?? chooseParties(req.tags, o.parties, o.devices?.ids());
   checkSignerOverlap(signingPolicy, threshold, parties.length);
   // A device party takes part only while its app is open: wait for it, bounded (docs/waas.md).
   const waitMs = o.deviceWaitMs ?? 10_000;
@@ -73,7 +78,7 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
     parties,
     publicKey: null,
     policyHash,
-    tags: req.tags,
+    tags: imported ? [...req.tags, imported.tag] : req.tags,
     deletionDate: null,
     pendingWindowInDays: null,
     policy,
@@ -86,7 +91,7 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
     const outputs = await o.runner.run(
       `${spec.protocol}/dkg`,
       members,
-      (session) => ({
+      (session, index) => ({
         type: 'open',
         kind: 'dkg',
         session,
@@ -97,6 +102,7 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
         parties,
         policy: signingPolicy,
         ...(devices.length ? { devices } : {}),
+        ...(imported ? { import: imported.open(index) } : {}),
       }),
       spec.scheme === 'ecdsa' ? { roundTimeoutMs: o.dkgRoundTimeoutMs ?? 30_000 } : {},
     );
@@ -106,6 +112,7 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
     if (results.some((r) => r.publicKey !== first.publicKey || r.transcriptHash !== first.transcriptHash)) {
       throw internal('Key generation failed: the parties did not agree on the public key.');
     }
+    if (imported && first.publicKey !== imported.publicKey) throw internal('Key import failed: the parties did not make the key of the manifest.');
     if (results.some((r) => r.policyHash !== policyHash)) {
       throw internal(`Key generation failed: the parties bound another signing policy than ${policyHash}.`);
     }
@@ -134,7 +141,7 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
     // told to delete it (durably recorded, resent until confirmed).
     o.keys.purge(keyId, (k) => k.keyState === 'Creating', access.now());
     o.onShareDeletions?.();
-    throw access.sessionError(err, 'CreateKey');
+    throw (imported && importError(err)) || access.sessionError(err, imported ? 'ImportKeyShares' : 'CreateKey');
   }
   return keyRecord(o.keys.get(keyId)!);
 }

@@ -8,12 +8,13 @@ import { MAX_TAGS } from '../kms-api/shapes.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
 import { PARTIES_TAG, THRESHOLD_TAG } from './tags.ts';
 import { DERIVE_FROM_TAG, PATH_TAG } from './derive-key.ts';
+import { ORIGIN_TAG } from './import-key.ts';
 import { keyRecord, offsetPage, requireNotPendingDeletion, requireUsable } from './key-access.ts';
 import type { CoordinatorContext } from './context.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Tags that chose the key's parties and threshold, or its parent and path, when it was created; they describe it from then on. */
-const FIXED_TAGS = new Set([THRESHOLD_TAG, PARTIES_TAG, DERIVE_FROM_TAG, PATH_TAG]);
+const FIXED_TAGS = new Set([THRESHOLD_TAG, PARTIES_TAG, DERIVE_FROM_TAG, PATH_TAG, ORIGIN_TAG]);
 
 // --- reading keys ------------------------------------------------------------------------------
 

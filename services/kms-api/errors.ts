@@ -53,6 +53,8 @@ export const ERRORS: Readonly<Record<string, ErrorInfo>> = {
   AccessDeniedException: client,
   DryRunOperationException: client,
   LimitExceededException: client,
+  // ImportKeyShares (Tutti extension): the split's manifest or a bundle does not fit
+  IncorrectKeyMaterialException: client,
   ThrottlingException: client,
   // server side: retried by every SDK
   KMSInternalException: { status: 500, message: true },

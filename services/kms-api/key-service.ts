@@ -64,6 +64,23 @@ export interface KeyService {
     req: { keySpec: string; keyUsage: string; description: string; tags: Tag[]; policy?: string; bypassPolicyLockoutSafetyCheck?: boolean },
     caller: Caller,
   ): Promise<KeyRecord>;
+  /**
+   * ImportKeyShares (Tutti extension): CreateKey for a key split offline (`cli.ts import-split`);
+   * `manifest` and `bundles` are the splitter's files, relayed as they are.
+   */
+  importKeyShares?(
+    req: {
+      keySpec: string;
+      keyUsage: string;
+      description: string;
+      tags: Tag[];
+      policy?: string;
+      bypassPolicyLockoutSafetyCheck?: boolean;
+      manifest: unknown;
+      bundles: unknown;
+    },
+    caller: Caller,
+  ): Promise<KeyRecord>;
   describeKey(keyId: string, caller: Caller): Promise<KeyRecord>;
   /** GetKeyAttestation (Tutti extension): the parties' signed creation receipts, authorised like DescribeKey. */
   getKeyAttestation?(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }>;

@@ -119,7 +119,8 @@ export function keyMetadata(k: KeyRecord): Record<string, unknown> {
     KeyState: k.keyState,
     ...(k.keyState === 'PendingDeletion' && k.deletionDate ? { DeletionDate: epochSeconds(k.deletionDate) } : {}),
     ...(k.keyState === 'PendingDeletion' && k.pendingWindowInDays ? { PendingDeletionWindowInDays: k.pendingWindowInDays } : {}),
-    Origin: 'AWS_KMS',
+    // An imported key (ImportKeyShares, services/coordinator/import-key.ts) is EXTERNAL, as AWS says of imported material.
+    Origin: k.tags.some((t) => t.TagKey === 'tutti:origin' && t.TagValue.startsWith('imported:')) ? 'EXTERNAL' : 'AWS_KMS',
     KeyManager: 'CUSTOMER',
     CustomerMasterKeySpec: k.keySpec,
     KeySpec: k.keySpec,

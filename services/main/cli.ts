@@ -10,6 +10,7 @@
 //   node --import tsx services/main/cli.ts gateway-pin --data DIR     (the peers.json snippet pinning the gateway)
 //   node --import tsx services/main/cli.ts verify-attestation --receipts FILE --peers PEERS.json [--policy FILE] [--threshold T]
 //   node --import tsx services/main/cli.ts refresh --key KEY_ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]
+//   node --import tsx services/main/cli.ts import-split --key HEX|FILE --spec SPEC --threshold T (--peers PEERS.json | --party ID:SIGNPUB:KEXPUB …) --out DIR
 import { parseArgs } from 'node:util';
 import { envSettings, paths } from './config.ts';
 import { readSecretFile } from '../storage/secret-file.ts';
@@ -188,6 +189,11 @@ async function main(argv: string[]): Promise<void> {
     case 'verify-attestation': {
       const { runVerifyAttestation } = await import('./verify-attestation.ts');
       return process.exit(runVerifyAttestation(rest));
+    }
+    case 'import-split': {
+      // Offline, on the operator's air-gapped machine (docs/operations.md "Importing a key").
+      const { runImportSplit } = await import('./import-split.ts');
+      return process.exit(runImportSplit(rest));
     }
     case 'refresh': {
       // An operator action, not a KMS operation: the running gateway's admin call, with the token

@@ -12,7 +12,7 @@ import { parsePublicIdentity, type PublicIdentity } from '../transport/identity.
 
 export const VERIFY_USAGE =
   'verify-attestation --receipts FILE (--peers PEERS.json | --party ID:SIGNPUB:KEXPUB …) ' +
-  '[--key-id ID] [--public-key HEX] [--policy FILE | --policy-hash HASH] [--threshold T | --min-threshold T]';
+  '[--key-id ID] [--public-key HEX] [--policy FILE | --policy-hash HASH] [--threshold T | --min-threshold T] [--require-dkg]';
 
 export function runVerifyAttestation(args: string[], out: (line: string) => void = console.log): number {
   const { values } = parseArgs({
@@ -27,6 +27,7 @@ export function runVerifyAttestation(args: string[], out: (line: string) => void
       'policy-hash': { type: 'string' },
       threshold: { type: 'string' },
       'min-threshold': { type: 'string' },
+      'require-dkg': { type: 'boolean' },
     },
   });
   if (!values.receipts || (!values.peers && !values.party?.length)) {
@@ -49,6 +50,7 @@ export function runVerifyAttestation(args: string[], out: (line: string) => void
     ...(expectedPolicyHash ? { policyHash: expectedPolicyHash } : {}),
     ...(values.threshold ? { threshold: Number(values.threshold) } : {}),
     ...(values['min-threshold'] ? { minThreshold: Number(values['min-threshold']) } : {}),
+    ...(values['require-dkg'] ? { requireDkg: true } : {}),
   });
   if (problems.length) {
     out(`attestation FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -56,7 +58,8 @@ export function runVerifyAttestation(args: string[], out: (line: string) => void
   }
   out(
     `attestation OK: key ${facts!.keyId} (${facts!.keySpec}), public key ${facts!.publicKey}, ${facts!.threshold}-of-${facts!.parties.length} ` +
-      `(${facts!.parties.map((p) => p.partyId).join(', ')}), signing policy ${facts!.policyHash}, signed by every party`,
+      `(${facts!.parties.map((p) => p.partyId).join(', ')}), signing policy ${facts!.policyHash}, signed by every party` +
+      (facts!.imported !== undefined ? `; IMPORTED (manifest ${facts!.imported}): weaker than a DKG key` : ''),
   );
   return 0;
 }

@@ -17,6 +17,7 @@ import { checkDkgRequest, RequestRefused } from './request-check.ts';
 import { FAMILIES } from './protocol-families.ts';
 import type { KeyMeta, PartyOptions } from './party-options.ts';
 import type { Running, SessionDriver } from './session-driver.ts';
+import { importSessionSpec, type ImportOpen } from './import.ts';
 
 export type DkgDeps = { o: PartyOptions; partyId: string; allowlist: Map<string, PublicIdentity>; driver: SessionDriver };
 
@@ -29,7 +30,11 @@ export function openDkg(d: DkgDeps, msg: OpenDkg, sessionId: Uint8Array): Runnin
   const policy = o.policies.initial(msg.keyId, msg.keySpec, msg.session, msg.policy, { t: msg.threshold, n: parties.length });
   const context = dkgContext(msg, parties, policy.hash);
   const family = FAMILIES[familyName];
-  const spec = family.dkg({ protocol: msg.protocol, suite, sessionId, self, n: parties.length, t: msg.threshold, context });
+  // An import (services/party/import.ts): the manifest and this party's bundle, checked here; a refresh on the imported sharing.
+  const spec =
+    msg.import !== undefined
+      ? importSessionSpec(o, msg as OpenDkg & { import: ImportOpen }, parties, self, familyName, suite, sessionId, context)
+      : family.dkg({ protocol: msg.protocol, suite, sessionId, self, n: parties.length, t: msg.threshold, context });
   const session = d.driver.host(spec, family.dkgPlacement);
   const meta: KeyMeta = {
     keySpec: msg.keySpec,
@@ -71,7 +76,17 @@ export function openDkg(d: DkgDeps, msg: OpenDkg, sessionId: Uint8Array): Runnin
       const publicKey = bytesToHex(out.publicKey);
       const transcriptHash = bytesToHex(out.transcriptHash);
       const receipt = signReceipt(
-        { keyId: msg.keyId, keySpec: m.keySpec, protocol: m.protocol, publicKey, threshold: m.threshold, parties, policyHash: policy.hash, transcriptHash },
+        {
+          keyId: msg.keyId,
+          keySpec: m.keySpec,
+          protocol: m.protocol,
+          publicKey,
+          threshold: m.threshold,
+          parties,
+          policyHash: policy.hash,
+          transcriptHash,
+          ...(msg.import !== undefined ? { imported: msg.import.manifest.hash } : {}),
+        },
         d.partyId,
         o.identity.signSecret,
       );

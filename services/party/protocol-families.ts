@@ -17,6 +17,8 @@ import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
 import { createDklsDkg } from '../../protocols/dkls23/dkg.ts';
 import { createDklsSign } from '../../protocols/dkls23/sign.ts';
 import { createDklsRefresh } from '../../protocols/dkls23/refresh.ts';
+import { createDklsImport } from '../../protocols/dkls23/import.ts';
+import { createFrostImport } from '../../protocols/frost/import.ts';
 import type { DklsKeyShare } from '../../protocols/dkls23/keyshare.ts';
 import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
 
@@ -33,6 +35,9 @@ export const SESSION_FACTORIES = {
   'dkls23/dkg': (p: Params<typeof createDklsDkg>, rng: Rng) => createDklsDkg({ ...p, rng }),
   'dkls23/sign': (p: Params<typeof createDklsSign>, rng: Rng) => createDklsSign({ ...p, rng }),
   'dkls23/refresh': (p: Params<typeof createDklsRefresh>, rng: Rng) => createDklsRefresh({ ...p, rng }),
+  // Importing a key (services/party/import.ts): a refresh on the imported sharing.
+  'dkls23/import': (p: Params<typeof createDklsImport>, rng: Rng) => createDklsImport({ ...p, rng }),
+  'frost/import': (p: Params<typeof createFrostImport>, rng: Rng) => createFrostImport({ ...p, rng }),
 } as const;
 
 export type SessionFactoryName = keyof typeof SESSION_FACTORIES;
