@@ -13,6 +13,7 @@ import { listResourceTags, tagResource, untagResource } from './tags.ts';
 import { verify } from './verify.ts';
 import { getKeyAttestation } from './get-key-attestation.ts';
 import { registerDeviceParty } from './register-device-party.ts';
+import { reshareKey } from './reshare-key.ts';
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
   [
@@ -39,11 +40,12 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
     listKeyPolicies,
     getKeyAttestation,
     registerDeviceParty,
+    reshareKey,
   ].map((op) => [op.name, op]),
 );
 
 /** Tutti's own operations, beside KMS's (docs/kms-compatibility.md "Extensions"). */
-export const TUTTI_OPERATIONS: ReadonlySet<string> = new Set(['GetKeyAttestation', 'RegisterDeviceParty']);
+export const TUTTI_OPERATIONS: ReadonlySet<string> = new Set(['GetKeyAttestation', 'RegisterDeviceParty', 'ReshareKey']);
 
 /** Every operation of TrentService (@aws-sdk/client-kms 3.1164). */
 export const KMS_OPERATIONS: ReadonlySet<string> = new Set([
