@@ -12,7 +12,10 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
 import { CreateKeyCommand, GetPublicKeyCommand, SignCommand, type KMSClient, type KeySpec } from '@aws-sdk/client-kms';
 import { paths } from '../../services/main/config.ts';
-import { REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CLI } from '../../services/main/cluster.ts';
+import { ACCOUNT, REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
 import { rawRequest } from '../services/kms-api/support.ts';
 
 jest.setTimeout(120_000);
@@ -48,6 +51,19 @@ async function call(target: string, body: object): Promise<{ status: number; jso
   const endpoint = { url: cluster.endpoint, host: cluster.endpoint.replace(/^http:\/\//, '') };
   const res = await rawRequest(endpoint, { target, body: JSON.stringify(body), region: REGION, ...TEST_CREDENTIALS });
   return { status: res.status, json: (res.json ?? {}) as Record<string, unknown> };
+}
+
+async function cli(args: string[]): Promise<{ ok: boolean; body: Record<string, unknown> }> {
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey, AWS_REGION: REGION };
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, 'reshare', ...args, '--endpoint', cluster.endpoint], {
+      encoding: 'utf8',
+      env,
+    });
+    return { ok: true, body: JSON.parse(stdout) as Record<string, unknown> };
+  } catch (e) {
+    return { ok: false, body: JSON.parse((e as { stdout: string }).stdout) as Record<string, unknown> };
+  }
 }
 
 type Receipt = { partyId: string; threshold: number; parties: { partyId: string }[]; transcriptHash: string; publicKey: string };
@@ -117,10 +133,11 @@ describe('ReshareKey through the KMS endpoint', () => {
     await signedAndVerified(which, 'after a reshare to 3-of-5');
   });
 
-  test('ed25519: onto the disjoint 2-of-2 party-4, party-5; the old holders delete their shares', async () => {
+  test('ed25519: onto the disjoint 2-of-2 party-4, party-5 (cli.ts reshare); the old holders delete their shares', async () => {
     const { id, spki } = keys.ed25519;
-    const out = await call('ReshareKey', { KeyId: id, Threshold: 2, Parties: ['party-4', 'party-5'] });
-    expect([out.status, out.json.Threshold, out.json.Parties]).toEqual([200, 2, ['party-4', 'party-5']]);
+    // Through the CLI this time (cli.ts reshare: the same operation, signed with the caller's credentials).
+    const out = await cli(['--key', id, '--threshold', '2', '--parties', 'party-4,party-5']);
+    expect([out.ok, out.body.Threshold, out.body.Parties]).toEqual([true, 2, ['party-4', 'party-5']]);
     for (const p of ['party-1', 'party-2', 'party-3']) await waitFor(() => shareVersions(p, id).length === 0);
     for (const p of ['party-4', 'party-5']) await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 2, state: 'active' }]));
     expect((await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey).toEqual(spki);
@@ -134,12 +151,13 @@ describe('ReshareKey through the KMS endpoint', () => {
   test('bad requests: AWS-shaped errors, nothing changes', async () => {
     const { id } = keys.ed448;
     const before = await receipts(id);
+    const versions = ALL.map((p) => shareVersions(p, id));
     const cases: [object, string, RegExp][] = [
       [{ KeyId: id, Threshold: 1, Parties: ALL }, 'ValidationException', /Threshold 1 of 5/],
       [{ KeyId: id, Threshold: 6, Parties: ALL }, 'ValidationException', /Threshold 6 of 5/],
       [{ KeyId: id, Threshold: 2, Parties: ['party-1', 'party-9'] }, 'ValidationException', /Unknown parties party-9/],
       [{ KeyId: id, Threshold: 2, Parties: ['party-1', 'party-1'] }, 'ValidationException', /named twice/],
-      [{ KeyId: id, Parties: ALL }, 'ValidationException', /Threshold/],
+      [{ KeyId: id, Parties: ALL }, 'ValidationException', /threshold/i],
       [{ KeyId: '00000000-0000-4000-8000-000000000000', Threshold: 2, Parties: ALL }, 'NotFoundException', /./],
     ];
     for (const [body, type, message] of cases) {
@@ -147,8 +165,38 @@ describe('ReshareKey through the KMS endpoint', () => {
       expect([res.status, res.json.__type]).toEqual([400, type]);
       expect(String(res.json.message)).toMatch(message);
     }
+    // The CLI: the same operation, signed with the caller's credentials; a refusal exits non-zero.
+    const refused = await cli(['--key', id, '--threshold', '1', '--parties', 'party-1,party-2']);
+    expect(refused).toMatchObject({ ok: false, body: { __type: 'ValidationException' } });
     expect(await receipts(id)).toEqual(before);
-    for (const p of ALL) expect(shareVersions(p, id)).toEqual([{ version: 2, state: 'active' }]);
+    expect(ALL.map((p) => shareVersions(p, id))).toEqual(versions);
     await signedAndVerified('ed448', 'after refused reshares');
+  });
+
+  test('the key policy decides (kms:ReshareKey); ECDSA keys are not reshared yet', async () => {
+    const ROOT = { Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' };
+    const DENY = { Sid: 'no-reshare', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'kms:ReshareKey', Resource: '*' };
+    const locked = await kms.send(
+      new CreateKeyCommand({
+        KeySpec: 'ECC_NIST_EDWARDS25519' as KeySpec,
+        KeyUsage: 'SIGN_VERIFY',
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [ROOT, DENY] }),
+      }),
+    );
+    const denied = await call('ReshareKey', { KeyId: locked.KeyMetadata!.KeyId!, Threshold: 2, Parties: ['party-1', 'party-2'] });
+    expect([denied.status, denied.json.__type]).toEqual([400, 'AccessDeniedException']);
+    const ecdsa = await kms.send(
+      new CreateKeyCommand({
+        KeySpec: 'ECC_SECG_P256K1',
+        KeyUsage: 'SIGN_VERIFY',
+        Tags: [
+          { TagKey: 'tutti:parties', TagValue: 'party-1,party-2' },
+          { TagKey: 'tutti:threshold', TagValue: '2' },
+        ],
+      }),
+    );
+    const res = await call('ReshareKey', { KeyId: ecdsa.KeyMetadata!.KeyId!, Threshold: 2, Parties: ['party-3', 'party-4'] });
+    expect([res.status, res.json.__type]).toEqual([400, 'UnsupportedOperationException']);
+    expect(String(res.json.message)).toMatch(/DKLs23/);
   });
 });
