@@ -54,6 +54,13 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
       `ReshareKey onto new parties (${newcomers.join(', ')}) of a key whose signing policy was revised (revision ${k.policyRevision}) is not built yet: ` +
         'a new party starts from revision 1 only. Reshare onto holders of the key, or see docs/protocols.md "ReshareKey through the service".',
     );
+  // A party left out by an earlier reshare or refresh that has not deleted its old share yet would
+  // delete the new one when its own wait ends (key-deletion.ts): it is named again only after that.
+  const stale = newcomers.filter((p) => o.keys.pendingShareDeletionsOf(p).includes(k.keyId));
+  if (stale.length)
+    throw keyUnavailable(
+      `Cannot reshare ${k.arn} onto ${stale.join(', ')} yet: they still hold a share of an earlier version of the key and delete it after their waiting period (docs/operations.md "Changing a key's quorum").`,
+    );
   const offline = newcomers.filter((p) => !o.isConnected(p));
   if (offline.length) throw keyUnavailable(`Cannot reshare ${k.arn}: new parties ${offline.join(', ')} are not connected.`);
   // Dealers: t_old connected holders, those staying first (fewer session members).

@@ -406,8 +406,6 @@ export class KeyRepository {
       if (!Number.isInteger(threshold) || threshold < 1 || threshold > to.length)
         throw new KeyRepositoryError('invalid', `key ${keyId}: threshold ${threshold} of ${to.length}`);
       for (const party of from) if (!to.includes(party)) this.#addShareDeletion.run(keyId, party, now);
-      // A party that holds the key again is owed no deletion of it.
-      for (const party of to) this.#shareDeleted.run(keyId, party);
       return { patch: { parties: to, threshold }, result: undefined };
     });
   }
