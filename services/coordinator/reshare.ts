@@ -45,6 +45,8 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
     throw unsupported(
       `ReshareKey of ${k.keySpec} keys is not built yet: DKLs23 (ECDSA) resharing is future work; Ed25519 and Ed448 keys are reshared (docs/protocols.md "Refresh and reshare").`,
     );
+  const child = o.derivations?.child(k.keyId);
+  if (child) throw validation(`${k.arn} is derived from key ${child.parentKeyId} and has no shares of its own: reshare its parent (its children follow).`);
   const { threshold, parties } = checkRequest(o, req);
   const signingPolicy = k.signingPolicy ? (JSON.parse(k.signingPolicy) as PolicyDocument) : undefined;
   if (signingPolicy) checkSignerOverlap(signingPolicy, threshold, parties.length);
