@@ -266,7 +266,11 @@ export class RefreshActivation {
       if (Number.isInteger(meta.threshold)) msg.threshold = meta.threshold;
     }
     if (r?.confirmation) msg.confirmation = r.confirmation;
-    if (r?.state === 'activated') msg.certificate = r.proof as RefreshCertificate;
+    if (r?.state === 'activated') {
+      msg.certificate = r.proof as RefreshCertificate;
+      const t = (r.version !== null ? (this.o.shares.getVersion(r.keyId, r.version)?.meta as PendingMeta | undefined) : undefined)?.threshold;
+      if (Number.isInteger(t)) msg.threshold = t;
+    }
     if (r?.state === 'abandoned' || r?.state === 'rolled-back') msg.statement = r.proof as AbandonStatement;
     this.o.send(msg);
   }
