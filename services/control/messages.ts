@@ -104,7 +104,38 @@ export type OpenPolicyRevision = {
  */
 export type OpenRefresh = { type: 'open'; kind: 'refresh'; session: string; keyId: string; liftBans: boolean; exclude?: string[]; withoutBanned?: boolean };
 
-export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh;
+/**
+ * ReshareKey (a Tutti extension, services/coordinator/reshare.ts; FROST keys): `dealers` (t_old of
+ * the key's holders, ids) deal Lagrange-weighted sub-shares of their shares to `parties` (the new
+ * holders, in new-index order) under the new `threshold` (protocols/frost/reshare.ts). The session's
+ * members are `parties` then the dealers not among them. `oldParties`: the key's holders in index
+ * order, as the coordinator records them (a holder checks it against its own record). For a new
+ * party holding no share: `oldKey`, the old key's public package (a dealer's; every dealer's setup
+ * digest binds its own, so a wrong one stops the session in round 1), and `policy`, the key's
+ * revision-1 signing-policy document, whose hash every party binds into the context (holders their
+ * own record's), with `chainCode` likewise; `keySpec`/`protocol` as the key's.
+ */
+export type OpenReshare = {
+  type: 'open';
+  kind: 'reshare';
+  session: string;
+  keyId: string;
+  keySpec: string;
+  protocol: string;
+  oldParties: string[];
+  dealers: string[];
+  parties: string[];
+  threshold: number;
+  oldKey?: unknown;
+  policy?: unknown;
+  chainCode?: string;
+};
+
+export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh | OpenReshare;
+
+/** What a holder of a key reports of it for a reshare onto new parties: its share's public package (no secret). */
+export type KeyPackageQueryMessage = { type: 'key-package-query'; id: string; keyId: string };
+export type KeyPackageMessage = { type: 'key-package'; id: string; keyId: string; package: unknown; chainCode?: string };
 
 /** A protected envelope. Party → coordinator: `to` routes it (0 = every other participant). */
 export type EnvelopeMessage = { type: 'envelope'; session: string; from: number; to: number; data: Uint8Array };
@@ -188,6 +219,11 @@ export type RefreshCertificate = {
   /** The new version's party ids, in index order. */
   members: string[];
   confirmations: string[];
+  /**
+   * A reshare's new threshold (the coordinator's word, not signed: the key record follows it when a
+   * cut-off reshare is settled after a restart; the parties' shares hold the threshold they computed).
+   */
+  threshold?: number;
 };
 /** A member's signed word that it never confirmed the refresh and never will: no certificate can exist. */
 export type AbandonStatement = { keyId: string; session: string; partyId: string; signature: string };
@@ -217,6 +253,8 @@ export type RefreshStateMessage = {
   confirmation?: string;
   certificate?: RefreshCertificate;
   statement?: AbandonStatement;
+  /** The new version's threshold (pending, confirmed): a reshare's key record follows it when settled after a restart. */
+  threshold?: number;
 };
 
 export type RefreshControlMessage = RefreshQueryMessage | RefreshCertificateMessage | RefreshAbandonMessage | RefreshRollbackMessage;
@@ -261,8 +299,10 @@ export type CoordinatorToParty =
   | CancelKeyDeletionMessage
   | PeerCommitmentsMessage
   | RefreshControlMessage
-  | AuditQueryMessage;
-export type PartyToCoordinator = EnvelopeMessage | DoneMessage | AbortMessage | KeyDeletedMessage | PremadeMessage | RefreshStateMessage | AuditLogMessage;
+  | AuditQueryMessage
+  | KeyPackageQueryMessage;
+export type PartyToCoordinator =
+  EnvelopeMessage | DoneMessage | AbortMessage | KeyDeletedMessage | PremadeMessage | RefreshStateMessage | AuditLogMessage | KeyPackageMessage;
 
 export const SESSION_ID_RE = /^[0-9a-f]{64}$/;
 export const KEY_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

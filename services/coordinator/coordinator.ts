@@ -6,6 +6,7 @@
 //                   its two-round fallback, retries, verification; and the pre-made commitment stock
 //   verify.ts       Verify
 //   refresh.ts      the operator's refresh (with refresh-activation.ts)
+//   reshare.ts      ReshareKey (Tutti extension): new holders and threshold, same public key
 //   key-policy.ts   Get/Put/ListKeyPolicies and signing-policy revisions with the parties' acks
 //   key-admin.ts    describe/list, public key, enable/disable, description, deletion scheduling, tags
 //   aliases.ts      Create/Update/Delete/ListAliases
@@ -24,6 +25,7 @@ import { createKey, type CreateKeyRequest } from './create-key.ts';
 import { onPartyDisconnected, onPremade, sign, type SignRequest } from './sign.ts';
 import { verify, type VerifyRequest } from './verify.ts';
 import { refreshKey, type RefreshOptions, type RefreshOutcome } from './refresh.ts';
+import { reshareKey, type ReshareRequest } from './reshare.ts';
 import { getKeyPolicy, listKeyPolicies, putKeyPolicy, signingPolicyRevisions, type PutKeyPolicyRequest } from './key-policy.ts';
 import * as admin from './key-admin.ts';
 import * as aliases from './aliases.ts';
@@ -90,6 +92,11 @@ export class Coordinator implements KeyService {
   }
   getPublicKey(keyId: string, caller: Caller): Promise<KeyRecord> {
     return admin.getPublicKey(this.ctx, keyId, caller);
+  }
+
+  /** ReshareKey (Tutti extension): see reshare.ts. */
+  reshareKey(keyId: string, req: ReshareRequest, caller: Caller): Promise<KeyRecord> {
+    return reshareKey(this.ctx, keyId, req, caller);
   }
 
   /** The operator's refresh (`cli.ts refresh`, docs/operations.md "Refreshing a key"); see refresh.ts. */

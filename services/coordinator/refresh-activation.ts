@@ -22,7 +22,7 @@ export type RefreshActivationsOptions = {
   send: (partyId: string, msg: CoordinatorToParty) => boolean;
   log?: (line: string) => void;
   /** A certificate found while settling a cut-off refresh: the key record follows its members (a refresh without some parties). */
-  onCertified?: (keyId: string, members: string[]) => void;
+  onCertified?: (keyId: string, members: string[], threshold?: number) => void;
   /**
    * The identity the gateway's configuration holds for a party: a certificate a party reports, or
    * one made of reported confirmations, is checked with these before it is carried or changes the
@@ -37,6 +37,8 @@ type Entry = {
   members?: string[];
   publicKey?: string;
   transcriptHash?: string;
+  /** The new version's threshold as members report it (a reshare changes it). */
+  threshold?: number;
   confirmations: Map<string, string>;
   certificate?: RefreshCertificate;
   statement?: AbandonStatement;
@@ -106,13 +108,14 @@ export class RefreshActivations {
     if (!e.members && Array.isArray(msg.members) && msg.members.every((m) => typeof m === 'string')) e.members = [...msg.members];
     if (e.members && !e.members.includes(partyId)) return;
     e.sent.delete(partyId);
+    if (Number.isInteger(msg.threshold) && (msg.threshold as number) >= 1) e.threshold ??= msg.threshold;
     switch (msg.state) {
       case 'activated':
         e.settled.add(partyId);
         if (!e.certificate && msg.certificate && this.valid(msg.certificate)) {
           e.certificate = msg.certificate;
           this.o.log?.(`coordinator: key ${e.keyId}: refresh ${e.session.slice(0, 12)} was activated by ${partyId}; its certificate goes to the others`);
-          this.o.onCertified?.(e.keyId, msg.certificate.members);
+          this.o.onCertified?.(e.keyId, msg.certificate.members, e.threshold ?? msg.certificate.threshold);
         }
         break;
       case 'abandoned':
@@ -156,7 +159,7 @@ export class RefreshActivations {
       }
       e.certificate = certificate;
       this.o.log?.(`coordinator: key ${e.keyId}: every member confirmed refresh ${e.session.slice(0, 12)}; its certificate goes to all`);
-      this.o.onCertified?.(e.keyId, members);
+      this.o.onCertified?.(e.keyId, members, e.threshold);
     }
     for (const m of members) {
       if (e.settled.has(m)) continue;

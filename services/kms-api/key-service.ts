@@ -84,6 +84,11 @@ export interface KeyService {
   describeKey(keyId: string, caller: Caller): Promise<KeyRecord>;
   /** GetKeyAttestation (Tutti extension): the parties' signed creation receipts, authorised like DescribeKey. */
   getKeyAttestation?(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }>;
+  /**
+   * ReshareKey (Tutti extension; FROST keys): the key's shares move to `parties` under `threshold`,
+   * the public key unchanged; authorised by the key policy (kms:ReshareKey). Returns the key as now recorded.
+   */
+  reshareKey?(keyId: string, req: { threshold: unknown; parties: unknown }, caller: Caller): Promise<KeyRecord>;
   /** RegisterDeviceParty (Tutti extension, docs/waas.md): a device party's identity, so CreateKey can name it. */
   registerDeviceParty?(
     identity: { partyId: string; signPublic: string; kexPublic: string },

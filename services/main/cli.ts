@@ -11,6 +11,7 @@
 //   node --import tsx services/main/cli.ts verify-attestation --receipts FILE --peers PEERS.json [--policy FILE] [--threshold T]
 //   node --import tsx services/main/cli.ts refresh --key KEY_ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]
 //   node --import tsx services/main/cli.ts import-split --key HEX|FILE --spec SPEC --threshold T (--peers PEERS.json | --party ID:SIGNPUB:KEXPUB …) --out DIR
+//   node --import tsx services/main/cli.ts reshare --key KEY_ID --threshold T --parties P1,P2,… [--endpoint URL] [--region R]   (KMS ReshareKey; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or TUTTI_ACCESS_KEY_ID/…)
 import { parseArgs } from 'node:util';
 import { envSettings, paths } from './config.ts';
 import { readSecretFile } from '../storage/secret-file.ts';
@@ -195,6 +196,41 @@ async function main(argv: string[]): Promise<void> {
       const { runImportSplit } = await import('./import-split.ts');
       return process.exit(runImportSplit(rest));
     }
+    case 'reshare': {
+      // The ReshareKey extension operation of the KMS endpoint, authorised by the key policy like
+      // any KMS call (kms:ReshareKey), so it is signed with the caller's credentials, not the admin token.
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          key: { type: 'string' },
+          threshold: { type: 'string' },
+          parties: { type: 'string', multiple: true },
+          endpoint: { type: 'string' },
+          region: { type: 'string' },
+        },
+      });
+      const s = envSettings();
+      const accessKeyId = process.env.AWS_ACCESS_KEY_ID ?? s.accessKeyId;
+      const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY ?? s.secretAccessKey;
+      if (!accessKeyId || !secretAccessKey)
+        throw new Error('reshare: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or TUTTI_ACCESS_KEY_ID/TUTTI_SECRET_ACCESS_KEY)');
+      const { kmsCall } = await import('./kms-call.ts');
+      const parties = (values.parties ?? [])
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
+      const res = await kmsCall({
+        endpoint: values.endpoint ?? `${s.tlsCert ? 'https' : 'http'}://127.0.0.1:${s.port}`,
+        region: values.region ?? process.env.AWS_REGION ?? s.region,
+        accessKeyId,
+        secretAccessKey,
+        target: 'ReshareKey',
+        body: { KeyId: required(values.key, '--key'), Threshold: Number(required(values.threshold, '--threshold')), Parties: parties },
+      });
+      console.log(JSON.stringify(res.json));
+      if (res.status !== 200) process.exit(1);
+      return;
+    }
     case 'refresh': {
       // An operator action, not a KMS operation: the running gateway's admin call, with the token
       // from its data folder (docs/operations.md "Refreshing a key").
@@ -238,7 +274,7 @@ async function main(argv: string[]): Promise<void> {
     }
     default:
       console.error(
-        'usage: cli.ts cluster | gateway --data DIR [--tls-cert F --tls-key F] | init-operator --role party|gateway … | pin --data DIR --coordinator F --peer F… | tls ca|sign … | gateway-pin --data DIR | verify-attestation … | party --data DIR --coordinator URL [--ca F] | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]',
+        'usage: cli.ts cluster | gateway --data DIR [--tls-cert F --tls-key F] | init-operator --role party|gateway … | pin --data DIR --coordinator F --peer F… | tls ca|sign … | gateway-pin --data DIR | verify-attestation … | party --data DIR --coordinator URL [--ca F] | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL] | reshare --key ID --threshold T --parties P1,P2,… [--endpoint URL] [--region R]',
       );
       process.exit(2);
   }

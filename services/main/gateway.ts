@@ -29,6 +29,7 @@ import { DeviceParties } from '../coordinator/device-parties.ts';
 import { join as joinPath } from 'node:path';
 import { consoleRouter } from '../console/console-api.ts';
 import { AuditQueries } from '../console/audit-queries.ts';
+import { KeyPackageQueries } from '../coordinator/key-packages.ts';
 import { RecentSignatures, recordingSigns } from '../console/recent-signatures.ts';
 
 export type GatewayOptions = {
@@ -125,11 +126,14 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
       log,
       pinned: (id) => config.parties.find((p) => p.partyId === id),
       // A refresh without some parties certified while settling a cut-off one: the key record follows.
-      onCertified: (keyId, members) => {
+      // A reshare (ReshareKey) likewise: its new holders and threshold, any parties.
+      onCertified: (keyId, members, threshold) => {
         const k = keys.get(keyId);
-        if (!k || JSON.stringify(k.parties) === JSON.stringify(members)) return;
+        if (!k || (JSON.stringify(k.parties) === JSON.stringify(members) && (threshold === undefined || threshold === k.threshold))) return;
         try {
-          keys.replaceParties(keyId, k.parties, members, now());
+          if (members.every((m) => k.parties.includes(m)) && (threshold === undefined || threshold === k.threshold))
+            keys.replaceParties(keyId, k.parties, members, now());
+          else keys.reshare(keyId, k.parties, members, threshold ?? k.threshold, now());
           deletions.resendAll();
         } catch (err) {
           log(`coordinator: key ${keyId}: could not record its parties after a refresh: ${(err as Error).message}`);
@@ -139,11 +143,13 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     o.faults,
   );
   const audits = new AuditQueries(net.send);
+  const keyPackages = new KeyPackageQueries(net.send);
   const connectionChanges = new Map<string, number>();
   hub.onMessage((id, raw) => {
     const msg = raw as unknown as PartyToCoordinator;
     if (msg.type === 'key-deleted') deletions.onDeleted(id, msg.keyId);
     else if (msg.type === 'audit-log') audits.onAnswer(id, msg);
+    else if (msg.type === 'key-package') keyPackages.onAnswer(id, msg);
     else if (msg.type === 'premade') coordinator.onPremade(id, msg);
     else if (msg.type === 'refresh-state') activations.onState(id, msg);
     else runner.onMessage(id, msg);
@@ -185,6 +191,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     onDeletionCancelled: (keyId, parties) => deletions.cancelled(keyId, parties),
     onShareDeletionsScheduled: () => deletions.resendAll(),
     activations,
+    askKeyPackage: (partyId, keyId) => keyPackages.ask(partyId, keyId),
   });
   deletions.recoverInterrupted();
   deletions.sweep();

@@ -28,10 +28,20 @@ import type { RefreshRow, RefreshStore } from '../storage/refresh-store.ts';
 import type { FaultInjection } from './fault-injection.ts';
 
 /** What activation changes besides the share: the bans follow the new numbering (refresh.ts bansAfterRefresh). */
-export type AfterActivation = { oldIndex: number[]; liftBans: boolean; excluded: string[]; previousVersion: number };
+export type AfterActivation = {
+  oldIndex: number[];
+  liftBans: boolean;
+  excluded: string[];
+  previousVersion: number;
+  /**
+   * A reshare onto a party that held no share of the key (services/party/reshare.ts): the key's
+   * signing policy (revision 1, as this party validated and hashed it) is stored with the share.
+   */
+  policy?: { record: unknown; hash: string };
+};
 
 /** The new version's public facts, as the pending share's meta holds them (party-options.ts KeyMeta). */
-type PendingMeta = { publicKey: string; transcriptHash: string; parties: PublicIdentity[]; protocol: string };
+type PendingMeta = { publicKey: string; transcriptHash: string; parties: PublicIdentity[]; protocol: string; threshold?: number };
 
 export type ActivationOptions = {
   identity: Identity;
@@ -42,6 +52,8 @@ export type ActivationOptions = {
   log?: (line: string) => void;
   /** The bans kept once a refresh is active (refresh.ts bansAfterRefresh). */
   bansAfter: (bans: Ban[], oldIndex: number[], lift: boolean) => Ban[];
+  /** Inside the activation's transaction: what goes with the new share (a new party's signing policy). */
+  onActivating?: (keyId: string, session: string, after: AfterActivation) => void;
   /** The key's share changed: drop what was made for the old one (FROST nonce pairs). */
   onActivated?: (keyId: string) => void;
   /** End the live refresh session `session` of `keyId`, if this party still runs it. */
@@ -174,6 +186,7 @@ export class RefreshActivation {
       const before = this.o.bans.ofKey(c.keyId);
       const kept = this.o.bansAfter(before, after.oldIndex, after.liftBans);
       this.o.shares.activate(c.keyId, r.version!);
+      this.o.onActivating?.(c.keyId, c.session, after);
       if (before.length) this.o.bans.replaceKey(c.keyId, kept);
       this.o.refreshes.activated(c.keyId, c.session, c);
       return { before, kept };
@@ -247,9 +260,17 @@ export class RefreshActivation {
     const msg: RefreshStateMessage = { type: 'refresh-state', keyId, session, state: r?.state ?? 'none' };
     if (r?.members) msg.members = r.members;
     if (r?.transcriptHash) msg.transcriptHash = r.transcriptHash;
-    if ((r?.state === 'pending' || r?.state === 'confirmed') && r.version !== null) msg.publicKey = this.metaOf(r).publicKey;
+    if ((r?.state === 'pending' || r?.state === 'confirmed') && r.version !== null) {
+      const meta = this.metaOf(r);
+      msg.publicKey = meta.publicKey;
+      if (Number.isInteger(meta.threshold)) msg.threshold = meta.threshold;
+    }
     if (r?.confirmation) msg.confirmation = r.confirmation;
-    if (r?.state === 'activated') msg.certificate = r.proof as RefreshCertificate;
+    if (r?.state === 'activated') {
+      msg.certificate = r.proof as RefreshCertificate;
+      const t = (r.version !== null ? (this.o.shares.getVersion(r.keyId, r.version)?.meta as PendingMeta | undefined) : undefined)?.threshold;
+      if (Number.isInteger(t)) msg.threshold = t;
+    }
     if (r?.state === 'abandoned' || r?.state === 'rolled-back') msg.statement = r.proof as AbandonStatement;
     this.o.send(msg);
   }

@@ -5,7 +5,7 @@
 // in PartyLink; storage in services/storage; test-only fault injection in fault-injection.ts.
 import { hexToBytes } from '../../protocols/core/bytes.ts';
 import { ProtocolError } from '../../protocols/core/errors.ts';
-import type { AuditQueryMessage, CoordinatorToParty, OpenDkg, OpenPolicyRevision, OpenRefresh, OpenSign } from '../control/messages.ts';
+import type { AuditQueryMessage, CoordinatorToParty, OpenDkg, OpenPolicyRevision, OpenRefresh, OpenReshare, OpenSign } from '../control/messages.ts';
 import { KEY_ID_RE, MAX_AUDIT_ENTRIES, SESSION_ID_RE } from '../control/messages.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 import { publicIdentity } from '../transport/identity.ts';
@@ -19,6 +19,7 @@ import { SessionDriver, type Running } from './session-driver.ts';
 import { PartySign } from './sign.ts';
 import { openDkg } from './dkg.ts';
 import { openRefresh, refreshActivation } from './refresh.ts';
+import { keyPackageAnswer, openReshare } from './reshare.ts';
 
 export type { KeyMeta, PartyOptions } from './party-options.ts';
 
@@ -63,6 +64,7 @@ export class Party {
       if (msg?.type === 'cancel-key-deletion') return this.deletion.onCancelKeyDeletion(msg);
       if (msg?.type === 'peer-commitments') return this.sign.onPeerCommitments(msg);
       if (msg?.type === 'audit-query') return this.onAuditQuery(msg);
+      if (msg?.type === 'key-package-query') return keyPackageAnswer(this.o, msg);
       if (msg?.type === 'refresh-query' || msg?.type === 'refresh-certificate' || msg?.type === 'refresh-abandon' || msg?.type === 'refresh-rollback') {
         return this.activation?.handle(msg);
       }
@@ -100,7 +102,7 @@ export class Party {
     this.o.send({ type: 'audit-log', id: msg.id, total, entries });
   }
 
-  private onOpen(msg: OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh): void {
+  private onOpen(msg: OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh | OpenReshare): void {
     if (this.seen.has(msg.session)) {
       this.o.send({ type: 'abort', session: msg.session, kind: 'unexpected', message: 'session id reused', culprits: [] });
       return;
@@ -131,7 +133,23 @@ export class Party {
       active =
         msg.kind === 'dkg'
           ? openDkg({ o: this.o, partyId: this.partyId, allowlist: this.allowlist, driver: this.driver }, msg, sessionId)
-          : openRefresh({ o: this.o, partyId: this.partyId, driver: this.driver, ...(this.activation ? { activation: this.activation } : {}) }, msg, sessionId);
+          : msg.kind === 'reshare'
+            ? openReshare(
+                {
+                  o: this.o,
+                  partyId: this.partyId,
+                  driver: this.driver,
+                  allowlist: this.allowlist,
+                  ...(this.activation ? { activation: this.activation } : {}),
+                },
+                msg,
+                sessionId,
+              )
+            : openRefresh(
+                { o: this.o, partyId: this.partyId, driver: this.driver, ...(this.activation ? { activation: this.activation } : {}) },
+                msg,
+                sessionId,
+              );
     } catch (err) {
       return this.driver.refuseOpen(msg, err);
     }

@@ -11,7 +11,13 @@ import type { Rng, Session } from '../../protocols/core/session.ts';
 import type { KeySpecEntry } from '../../protocols/core/key-specs.ts';
 import { createFrostDkg } from '../../protocols/frost/dkg.ts';
 import { createFrostSign } from '../../protocols/frost/sign.ts';
-import { createFrostRefreshReshare } from '../../protocols/frost/reshare.ts';
+import {
+  createFrostRefreshReshare,
+  createFrostReshare,
+  publicPackageOf,
+  type FrostPublicKeyPackage,
+  type ReshareMember,
+} from '../../protocols/frost/reshare.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
 import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
 import { createDklsDkg } from '../../protocols/dkls23/dkg.ts';
@@ -32,6 +38,7 @@ export const SESSION_FACTORIES = {
   'frost/dkg': (p: Params<typeof createFrostDkg>, rng: Rng) => createFrostDkg({ ...p, rng }),
   'frost/sign': (p: Params<typeof createFrostSign>, rng: Rng) => createFrostSign({ ...p, rng }),
   'frost/refresh': (p: Params<typeof createFrostRefreshReshare>, rng: Rng) => createFrostRefreshReshare({ ...p, rng }),
+  'frost/reshare': (p: Params<typeof createFrostReshare>, rng: Rng) => createFrostReshare({ ...p, rng }),
   'dkls23/dkg': (p: Params<typeof createDklsDkg>, rng: Rng) => createDklsDkg({ ...p, rng }),
   'dkls23/sign': (p: Params<typeof createDklsSign>, rng: Rng) => createDklsSign({ ...p, rng }),
   'dkls23/refresh': (p: Params<typeof createDklsRefresh>, rng: Rng) => createDklsRefresh({ ...p, rng }),
@@ -81,6 +88,23 @@ export type ProtocolFamily = {
    * it runs where the DKG does. FROST's is a reshare onto the same holders (protocols/frost/reshare.ts).
    */
   refresh?(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; share: unknown; context: Uint8Array; exclude?: number[] }): SessionSpec;
+  /**
+   * ReshareKey's session (protocols/frost/reshare.ts; FROST only): `share` when this party deals,
+   * `oldKey` the old key's public package, `members` the roles by session index.
+   */
+  reshare?(o: {
+    protocol: string;
+    suite: string;
+    sessionId: Uint8Array;
+    self: number;
+    share?: unknown;
+    oldKey: unknown;
+    members: { old?: number; new?: number }[];
+    tNew: number;
+    context: Uint8Array;
+  }): SessionSpec;
+  /** The public package of a share (no secret), for a new party of a reshare; FROST only. */
+  publicPackage?(share: unknown): unknown;
   /** The public facts of a share this family's DKG produced (hex public key, transcript hash, own index). */
   shareFacts(share: unknown): ShareFacts;
 };
@@ -116,6 +140,21 @@ export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
       protocol: `${protocol}/refresh`,
       params: { suite: suite as FrostSuiteName, sessionId, self, share: share as FrostKeyShare, context, ...(exclude?.length ? { exclude } : {}) },
     }),
+    reshare: ({ protocol, suite, sessionId, self, share, oldKey, members, tNew, context }) => ({
+      factory: 'frost/reshare',
+      protocol: `${protocol}/reshare`,
+      params: {
+        suite: suite as FrostSuiteName,
+        sessionId,
+        self,
+        ...(share ? { share: share as FrostKeyShare } : {}),
+        oldKey: oldKey as FrostPublicKeyPackage,
+        members: members as ReshareMember[],
+        tNew,
+        context,
+      },
+    }),
+    publicPackage: (share) => publicPackageOf(share as FrostKeyShare),
     shareFacts: (share) => {
       const s = share as FrostKeyShare;
       return { publicKey: s.groupPublicKey, transcriptHash: s.transcriptHash, index: s.index };

@@ -36,8 +36,12 @@ export class AttestationStore {
   readonly #dropRecord;
   readonly #tombstone;
   readonly #wasDeleted;
+  readonly #dropReceipts;
+  readonly #db: Database;
 
   constructor(db: Database) {
+    this.#db = db;
+    this.#dropReceipts = db.prepare<[string]>(`DELETE FROM key_attestations WHERE key_id = ?`);
     this.#putReceipt = db.prepare<[string, string, string]>(
       `INSERT INTO key_attestations (key_id, party_id, receipt) VALUES (?, ?, ?) ON CONFLICT (key_id, party_id) DO UPDATE SET receipt = excluded.receipt`,
     );
@@ -55,6 +59,14 @@ export class AttestationStore {
 
   putReceipts(keyId: string, receipts: { partyId: string; receipt: unknown }[]): void {
     for (const r of receipts) this.#putReceipt.run(keyId, r.partyId, JSON.stringify(r.receipt));
+  }
+
+  /** ReshareKey: the new holders' receipts of the new version replace every earlier one (one transaction). */
+  replaceReceipts(keyId: string, receipts: { partyId: string; receipt: unknown }[]): void {
+    this.#db.transaction(() => {
+      this.#dropReceipts.run(keyId);
+      this.putReceipts(keyId, receipts);
+    })();
   }
 
   receipts(keyId: string): unknown[] {

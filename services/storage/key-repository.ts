@@ -394,6 +394,22 @@ export class KeyRepository {
     });
   }
 
+  /**
+   * ReshareKey (services/coordinator/reshare.ts): the key's holders are now `to` (new-index order,
+   * any parties) under `threshold`; every holder of `from` not in `to` is owed a share deletion.
+   */
+  reshare(keyId: string, from: string[], to: string[], threshold: number, now: number): void {
+    this.#mutate.immediate(keyId, (k: StoredKey) => {
+      if (JSON.stringify(k.parties) !== JSON.stringify(from)) {
+        throw new KeyRepositoryError('invalid', `key ${keyId}: its parties changed meanwhile (${k.parties.join(', ')})`);
+      }
+      if (!Number.isInteger(threshold) || threshold < 1 || threshold > to.length)
+        throw new KeyRepositoryError('invalid', `key ${keyId}: threshold ${threshold} of ${to.length}`);
+      for (const party of from) if (!to.includes(party)) this.#addShareDeletion.run(keyId, party, now);
+      return { patch: { parties: to, threshold }, result: undefined };
+    });
+  }
+
   /** Shares still to be deleted: every (key, party) pair, or the key ids one party still has to delete. */
   pendingShareDeletions(): { keyId: string; partyId: string }[] {
     return this.#shareDeletions.all().map((r) => ({ keyId: r.key_id, partyId: r.party_id }));

@@ -14,6 +14,7 @@ import { PolicyStore } from '../../services/storage/policy-store.ts';
 import { BanStore } from '../../services/storage/ban-store.ts';
 import { DeletionStore } from '../../services/storage/deletion-store.ts';
 import { SessionStore } from '../../services/storage/session-store.ts';
+import { RefreshStore } from '../../services/storage/refresh-store.ts';
 import { PolicyGate } from '../../services/party/policy-gate.ts';
 import { Party } from '../../services/party/party.ts';
 import type { SessionRunner } from '../../services/coordinator/session-runner.ts';
@@ -62,7 +63,7 @@ export type Harness = {
 
 export const KEY_SPEC = 'ECC_NIST_EDWARDS25519';
 
-export function makeHarness(o: { n?: number; deletionWaitMs?: number } = {}): Harness {
+export function makeHarness(o: { n?: number; deletionWaitMs?: number; refreshes?: boolean } = {}): Harness {
   const n = o.n ?? 3;
   const dir = mkdtempSync(join(tmpdir(), 'tutti-harness-'));
   const ids = Array.from({ length: n }, (_, i) => `party-${i + 1}`);
@@ -104,6 +105,8 @@ export function makeHarness(o: { n?: number; deletionWaitMs?: number } = {}): Ha
       deletions,
       deletionWaitMs: o.deletionWaitMs,
       sessionIds: new SessionStore(db),
+      // Refresh and reshare activation records (activation.ts), when a test runs them.
+      ...(o.refreshes ? { refreshes: new RefreshStore(db) } : {}),
       log: (l) => logs.push(l),
       send: (msg) => {
         h.sent.push({ party: id, msg });

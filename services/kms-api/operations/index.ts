@@ -14,6 +14,7 @@ import { verify } from './verify.ts';
 import { getKeyAttestation } from './get-key-attestation.ts';
 import { registerDeviceParty } from './register-device-party.ts';
 import { importKeyShares } from './import-key-shares.ts';
+import { reshareKey } from './reshare-key.ts';
 
 export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
   [
@@ -41,11 +42,12 @@ export const OPERATIONS: ReadonlyMap<string, Operation> = new Map(
     getKeyAttestation,
     registerDeviceParty,
     importKeyShares,
+    reshareKey,
   ].map((op) => [op.name, op]),
 );
 
 /** Tutti's own operations, beside KMS's (docs/kms-compatibility.md "Extensions"). */
-export const TUTTI_OPERATIONS: ReadonlySet<string> = new Set(['GetKeyAttestation', 'RegisterDeviceParty', 'ImportKeyShares']);
+export const TUTTI_OPERATIONS: ReadonlySet<string> = new Set(['GetKeyAttestation', 'RegisterDeviceParty', 'ImportKeyShares', 'ReshareKey']);
 
 /** Every operation of TrentService (@aws-sdk/client-kms 3.1164). */
 export const KMS_OPERATIONS: ReadonlySet<string> = new Set([

@@ -142,6 +142,28 @@ describe('refresh activation', () => {
     expect(gateway.unsettled).toBe(0);
   });
 
+  test('settled after a gateway restart, the key record learns the members and threshold of the new version (a reshare changes t) from what the members report', async () => {
+    for (const m of members) m.activation.confirm(KEY, SESSION);
+    const certified: [string, string[], number | undefined][] = [];
+    gateway = new RefreshActivations({
+      send: (to, msg: CoordinatorToParty) => {
+        if (!connected.has(to)) return false;
+        queueMicrotask(() => members.find((m) => m.id === to)!.activation.handle(msg as RefreshControlMessage));
+        return true;
+      },
+      onCertified: (keyId, m, threshold) => certified.push([keyId, m, threshold]),
+    });
+    for (const id of ['party-1', 'party-2']) {
+      connected.add(id);
+      gateway.onConnect(id);
+    }
+    await settle();
+    // (Called again when a member reports the activation; the gateway's handler is idempotent.)
+    expect(certified.length).toBeGreaterThan(0);
+    for (const c of certified) expect(c).toEqual([KEY, ['party-1', 'party-2'], 2]);
+    for (const m of members) expect(versions(m)).toEqual([{ version: 2, state: 'active' }]);
+  });
+
   test('party-1 activated, party-2 (confirmed) was down: on its return the certificate party-1 stored completes it', async () => {
     for (const m of members) m.activation.confirm(KEY, SESSION);
     connected.add('party-1');

@@ -198,6 +198,21 @@ describe('KeyRepository', () => {
     expect(repo.pendingShareDeletions()).toEqual([{ keyId: 'k', partyId: 'party-b' }]);
   });
 
+  test('reshare (ReshareKey): new parties and threshold in one transaction, a share deletion per old party left out', () => {
+    const k = { ...key(1, 'k'), keyState: 'Enabled' as const, publicKey: 'cd'.repeat(32) };
+    repo.insert(k);
+    repo.reshare('k', ['party-a', 'party-b', 'party-c'], ['party-c', 'party-d', 'party-e'], 3, 1000);
+    expect(repo.get('k')).toEqual({ ...k, parties: ['party-c', 'party-d', 'party-e'], threshold: 3 });
+    expect(repo.pendingShareDeletions()).toEqual([
+      { keyId: 'k', partyId: 'party-a' },
+      { keyId: 'k', partyId: 'party-b' },
+    ]);
+    // Stale parties or a threshold above n: nothing changes.
+    expect(() => repo.reshare('k', ['party-a', 'party-b', 'party-c'], ['party-a'], 1, 2000)).toThrow(/changed meanwhile/);
+    expect(() => repo.reshare('k', ['party-c', 'party-d', 'party-e'], ['party-a', 'party-b'], 3, 2000)).toThrow(/threshold 3 of 2/);
+    expect(repo.get('k')?.threshold).toBe(3);
+  });
+
   test('a database from before KEYS_V2 keeps its keys and gains the new columns and tables', () => {
     const file = join(dir, 'old.db');
     const raw = new Sqlite(file);

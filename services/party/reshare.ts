@@ -1,0 +1,231 @@
+// ReshareKey on the party's side (docs/protocols.md "Refresh and reshare", "ReshareKey through the
+// service"): the open is checked against this party's own records — as an old holder, its share
+// record must list the key's old parties as the coordinator does; as a new party, the policy
+// document is validated and hashed here — and the FROST reshare session (protocols/frost/reshare.ts)
+// runs in the session driver. A receiver stores its new share as pending with its activation
+// record and, once every member confirmed the same transcript, signs its confirmation and a new
+// creation receipt; the certificate (every receiver's confirmation) activates it (activation.ts).
+// A dealer that is not a receiver outputs no share: it keeps its old one until the gateway's signed
+// deletion record for it arrives (key-deletion.ts), sent once the new holders activated.
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes, lengthPrefixed, u32, utf8ToBytes } from '../../protocols/core/bytes.ts';
+import type { KeyPackageQueryMessage, OpenReshare } from '../control/messages.ts';
+import { KEY_ID_RE } from '../control/messages.ts';
+import { signReceipt } from '../control/receipts.ts';
+import type { PublicIdentity } from '../transport/identity.ts';
+import { SessionKeys } from '../transport/session-keys.ts';
+import { RequestRefused } from './request-check.ts';
+import type { RefreshActivation } from './activation.ts';
+import { familyOf, type KeyMeta, type PartyOptions } from './party-options.ts';
+import { PROTOCOL_SUITES } from './request-check.ts';
+import type { Running, SessionDriver } from './session-driver.ts';
+
+export type ReshareDeps = { o: PartyOptions; partyId: string; driver: SessionDriver; allowlist: Map<string, PublicIdentity>; activation?: RefreshActivation };
+
+/** Most parties a reshare names (old or new). */
+const MAX_PARTIES = 64;
+
+function idList(v: unknown, what: string): string[] {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_PARTIES || v.some((x) => typeof x !== 'string' || x.length > 128))
+    throw new RequestRefused(`${what} must be a list of party ids`);
+  if (new Set(v).size !== v.length) throw new RequestRefused(`${what} names a party twice`);
+  return v as string[];
+}
+
+/**
+ * What a reshare binds besides its own messages, computed by every member itself: the key, its
+ * spec and protocol, the new threshold and the new holders' identity keys (from this party's own
+ * allowlist) in new-index order, the old holders' ids in old-index order, the signing policy's hash
+ * (a holder's from its record; a new party's from the document it validated) and the HD chain code.
+ * A coordinator that shows members different views makes the setup digests differ (round 1).
+ */
+export function reshareContext(f: {
+  keyId: string;
+  keySpec: string;
+  protocol: string;
+  threshold: number;
+  parties: PublicIdentity[];
+  oldParties: string[];
+  policyHash: string;
+  chainCode: string;
+}): Uint8Array {
+  return sha256(
+    lengthPrefixed(
+      utf8ToBytes('tutti/v1/reshare-context'),
+      utf8ToBytes(f.keyId),
+      utf8ToBytes(f.keySpec),
+      utf8ToBytes(f.protocol),
+      u32(f.threshold),
+      u32(f.parties.length),
+      ...f.parties.map((p) => lengthPrefixed(utf8ToBytes(p.partyId), hexToBytes(p.signPublic), hexToBytes(p.kexPublic))),
+      u32(f.oldParties.length),
+      ...f.oldParties.map((p) => utf8ToBytes(p)),
+      utf8ToBytes(f.policyHash),
+      utf8ToBytes(f.chainCode),
+    ),
+  );
+}
+
+/** A checked reshare open, as a session for the driver (not started yet). */
+export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Array): Running {
+  const { o } = d;
+  if (typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId)) throw new RequestRefused('malformed key id');
+  if (!o.refreshes || !d.activation) throw new RequestRefused('this party keeps no refresh activation records; it does not reshare');
+  const activation = d.activation;
+  const unsettled = o.refreshes.confirmedOf(msg.keyId);
+  if (unsettled)
+    throw new RequestRefused(`key ${msg.keyId}: refresh ${unsettled.session.slice(0, 12)} is confirmed here and not settled yet; it is settled first`);
+  if (o.refreshes.get(msg.keyId, msg.session)) throw new RequestRefused(`reshare session ${msg.session.slice(0, 12)} of key ${msg.keyId} ran here before`);
+  const oldParties = idList(msg.oldParties, 'oldParties');
+  const dealers = idList(msg.dealers, 'dealers');
+  const parties = idList(msg.parties, 'parties');
+  if (dealers.some((p) => !oldParties.includes(p))) throw new RequestRefused('a dealer is not an old holder of the key');
+  const tNew = msg.threshold;
+  if (!Number.isInteger(tNew) || tNew < 1 || tNew > parties.length) throw new RequestRefused(`threshold ${String(tNew)} is not 1..${parties.length}`);
+  const newIds = parties.map((id) => {
+    const p = d.allowlist.get(id);
+    if (!p) throw new RequestRefused(`new party ${id} is not on this party's allowlist`);
+    return p;
+  });
+  const sessionIds = [...parties, ...dealers.filter((p) => !parties.includes(p))];
+  const self = sessionIds.indexOf(d.partyId) + 1;
+  if (self === 0) throw new RequestRefused(`${d.partyId} neither deals nor receives in this reshare`);
+  const sessionParties = sessionIds.map((id) => {
+    const p = d.allowlist.get(id);
+    if (!p) throw new RequestRefused(`party ${id} is not on this party's allowlist`);
+    return p;
+  });
+  const stored = o.shares.getActive(msg.keyId);
+  const receives = parties.includes(d.partyId);
+  const deals = dealers.includes(d.partyId);
+
+  let meta: KeyMeta | undefined;
+  let oldKey: unknown;
+  let policyHash: string;
+  let chainCode: string;
+  let newPolicy: { record: unknown; hash: string } | undefined;
+  let keySpec: string, protocol: string, suite: string;
+  if (stored) {
+    // An old holder: its own record is the truth about the key.
+    meta = stored.meta as KeyMeta;
+    const mine = meta.parties.map((p) => p.partyId);
+    if (JSON.stringify(mine) !== JSON.stringify(oldParties))
+      throw new RequestRefused(`key ${msg.keyId}: its parties here are ${mine.join(', ')}, not ${oldParties.join(', ')}`);
+    ({ keySpec, protocol, suite } = meta);
+    if (msg.keySpec !== keySpec || msg.protocol !== protocol) throw new RequestRefused(`key ${msg.keyId} is a ${keySpec} key here`);
+    const family = familyOf(protocol);
+    if (!family.reshare || !family.publicPackage) throw new RequestRefused(`${protocol} keys are not reshared by the service`);
+    oldKey = family.publicPackage(stored.share);
+    policyHash = meta.policyHash ?? '';
+    chainCode = meta.chainCode ?? '';
+  } else {
+    // A new party: the old key's public package and the policy come with the open; the dealers'
+    // setup digests (their own packages) and contexts (their own policy hash) must match them.
+    if (deals) throw new RequestRefused(`no share of key ${msg.keyId} here to deal`, 'unknown-key');
+    if (!receives) throw new RequestRefused(`no share for key ${msg.keyId}`, 'unknown-key');
+    const entry = PROTOCOL_SUITES[msg.protocol];
+    if (!entry || entry.keySpec !== msg.keySpec) throw new RequestRefused(`key spec '${String(msg.keySpec)}' is not made by '${String(msg.protocol)}'`);
+    ({ keySpec, suite } = entry);
+    protocol = msg.protocol;
+    if (typeof msg.oldKey !== 'object' || msg.oldKey === null) throw new RequestRefused('a new party needs the old key package');
+    oldKey = msg.oldKey;
+    const policy = o.policies.initial(msg.keyId, keySpec, msg.session, msg.policy, { t: tNew, n: parties.length });
+    policyHash = policy.hash;
+    newPolicy = { record: policy.record, hash: policy.hash };
+    chainCode = typeof msg.chainCode === 'string' && /^[0-9a-f]{0,128}$/.test(msg.chainCode) ? msg.chainCode : '';
+  }
+  const family = familyOf(protocol);
+  if (!family.reshare) throw new RequestRefused(`${protocol} keys are not reshared by the service`);
+  const members = sessionIds.map((id) => ({
+    ...(dealers.includes(id) ? { old: oldParties.indexOf(id) + 1 } : {}),
+    ...(parties.includes(id) ? { new: parties.indexOf(id) + 1 } : {}),
+  }));
+  const context = reshareContext({ keyId: msg.keyId, keySpec, protocol, threshold: tNew, parties: newIds, oldParties, policyHash, chainCode });
+  const spec = family.reshare({ protocol, suite, sessionId, self, ...(deals ? { share: stored!.share } : {}), oldKey, members, tNew, context });
+  const session = d.driver.host(spec, family.dkgPlacement);
+  const newIndex = parties.indexOf(d.partyId) + 1;
+  const expectedKey = meta?.publicKey ?? String((oldKey as { groupPublicKey?: unknown }).groupPublicKey);
+  const newMeta: KeyMeta = {
+    keySpec,
+    protocol,
+    suite,
+    threshold: tNew,
+    n: parties.length,
+    parties: newIds,
+    publicKey: '',
+    transcriptHash: '',
+    policyHash: policyHash === '' ? null : policyHash,
+    ...(chainCode ? { chainCode } : {}),
+    self: newIndex,
+  };
+  const active: Running = {
+    kind: 'refresh',
+    keyId: msg.keyId,
+    session,
+    family,
+    queue: Promise.resolve(),
+    shareVersion: stored?.version ?? 0,
+    // Bans are by old index; FROST sessions ban nobody, and a reshare forgets the key's bans.
+    oldIndex: members.map((m) => m.old ?? 0),
+    parties: sessionParties,
+    self,
+    startedAt: Date.now(),
+    meta: newMeta,
+    rounds: 0,
+    keys: new SessionKeys(),
+    holdShare: (share, m, version) => {
+      const held: KeyMeta = { ...m, self: newIndex };
+      activation.hold({
+        keyId: msg.keyId,
+        session: msg.session,
+        protocol: m.protocol,
+        version,
+        share,
+        meta: held,
+        after: { oldIndex: [], liftBans: true, excluded: [], previousVersion: stored?.version ?? 0, ...(newPolicy ? { policy: newPolicy } : {}) },
+      });
+    },
+    onEnded: (id, why) => activation.ended(msg.keyId, id, why),
+    onDone: (id, output) => {
+      const out = output as { publicKey: Uint8Array; transcriptHash: Uint8Array; share: unknown };
+      const publicKey = bytesToHex(out.publicKey);
+      const transcriptHash = bytesToHex(out.transcriptHash);
+      if (publicKey !== expectedKey) {
+        activation.ended(msg.keyId, id, 'the reshare changed the public key');
+        o.send({ type: 'abort', session: id, kind: 'internal', message: `${d.partyId}: the reshare changed the public key`, culprits: [] });
+        return;
+      }
+      if (!receives) {
+        // A dealer only: nothing new here. Its share goes once the new holders activated theirs
+        // (the gateway's signed deletion record, key-deletion.ts).
+        o.log?.(
+          `party ${d.partyId}: key ${msg.keyId}: dealt in reshare ${id.slice(0, 12)} to ${parties.join(', ')}; this party's share is deleted once they activate`,
+        );
+        o.send({ type: 'done', session: id, output: { publicKey, transcriptHash, policyHash } });
+        return;
+      }
+      const confirmation = activation.confirm(msg.keyId, id);
+      // A new creation receipt: what this party bound for the new version (GetKeyAttestation).
+      const receipt = signReceipt(
+        { keyId: msg.keyId, keySpec, protocol, publicKey, threshold: tNew, parties: newIds, policyHash, transcriptHash },
+        d.partyId,
+        o.identity.signSecret,
+      );
+      o.log?.(
+        `party ${d.partyId}: key ${msg.keyId}: reshare ${id.slice(0, 12)} confirmed: now party ${newIndex} of ${parties.length}, threshold ${tNew}, pending until certified`,
+      );
+      o.send({ type: 'done', session: id, output: { publicKey, transcriptHash, policyHash, confirmation, receipt } });
+    },
+  };
+  return active;
+}
+
+/** A holder reports its share's public package (no secret) for a reshare onto new parties. */
+export function keyPackageAnswer(o: PartyOptions, msg: KeyPackageQueryMessage): void {
+  if (typeof msg.id !== 'string' || msg.id.length > 64 || typeof msg.keyId !== 'string' || !KEY_ID_RE.test(msg.keyId)) return;
+  const stored = o.shares.getActive(msg.keyId);
+  const meta = stored?.meta as KeyMeta | undefined;
+  const family = meta ? familyOf(meta.protocol) : undefined;
+  const pkg = stored && family?.publicPackage ? family.publicPackage(stored.share) : null;
+  o.send({ type: 'key-package', id: msg.id, keyId: msg.keyId, package: pkg, ...(meta?.chainCode ? { chainCode: meta.chainCode } : {}) });
+}

@@ -1,0 +1,146 @@
+// The coordinator's side of ReshareKey (services/coordinator/reshare.ts) against a scripted session
+// runner: the refusals that need no party (an ECDSA key, bad thresholds and party lists, parties
+// not connected, a party not yet done deleting an earlier share) answer AWS-shaped errors
+// and open nothing; an accepted request opens dealers ∪ new parties with the roles every party
+// derives, and the key record takes the new parties and threshold.
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase, type Database } from '../../../services/storage/db.ts';
+import { KeyRepository, type StoredKey } from '../../../services/storage/key-repository.ts';
+import { Coordinator } from '../../../services/coordinator/coordinator.ts';
+import type { SessionRunner } from '../../../services/coordinator/session-runner.ts';
+import type { OpenMessage, OpenReshare } from '../../../services/control/messages.ts';
+import { KmsError } from '../../../services/kms-api/errors.ts';
+
+const ED = '11111111-2222-4333-8444-555555555555';
+const EC = '11111111-2222-4333-8444-666666666666';
+const PARTIES = ['party-1', 'party-2', 'party-3', 'party-4', 'party-5'];
+const caller = { accessKeyId: 'AKIATUTTITEST0000001', principal: 'arn:aws:iam::111122223333:root' };
+const PUBLIC_KEY = 'ab'.repeat(32);
+
+let dir: string;
+let db: Database;
+let keys: KeyRepository;
+let opened: { members: Map<number, string>; opens: OpenReshare[] }[];
+let connected: Set<string>;
+let coordinator: Coordinator;
+
+function key(keyId: string, keySpec: string, protocol: string): StoredKey {
+  return {
+    keyId,
+    arn: `arn:aws:kms:eu-west-1:111122223333:key/${keyId}`,
+    accountId: '111122223333',
+    region: 'eu-west-1',
+    creationDate: 1,
+    description: '',
+    keyUsage: 'SIGN_VERIFY',
+    keySpec,
+    keyState: 'Enabled',
+    protocol,
+    threshold: 2,
+    parties: ['party-1', 'party-2', 'party-3'],
+    publicKey: PUBLIC_KEY,
+    policyHash: null,
+    tags: [],
+    deletionDate: null,
+    pendingWindowInDays: null,
+    policy: null,
+  };
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tutti-reshare-'));
+  db = openDatabase(join(dir, 'keys.db'));
+  keys = new KeyRepository(db);
+  keys.insert(key(ED, 'ECC_NIST_EDWARDS25519', 'frost-ed25519'));
+  keys.insert(key(EC, 'ECC_SECG_P256K1', 'dkls23-secp256k1'));
+  opened = [];
+  connected = new Set(PARTIES);
+  const runner = {
+    run: async (_protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage) => {
+      opened.push({ members, opens: [...members.keys()].map((i) => open('ab'.repeat(32), i) as OpenReshare) });
+      return new Map(
+        [...members.keys()].map((i) => [i, { publicKey: PUBLIC_KEY, transcriptHash: 'cd'.repeat(32), policyHash: '', confirmation: 'ee'.repeat(64) }]),
+      );
+    },
+  } as unknown as SessionRunner;
+  coordinator = new Coordinator({
+    keys,
+    runner,
+    parties: PARTIES,
+    isConnected: (p) => connected.has(p),
+    region: 'eu-west-1',
+    accountId: '111122223333',
+    askKeyPackage: async () => ({ package: { groupPublicKey: PUBLIC_KEY }, chainCode: '12'.repeat(32) }),
+  });
+});
+
+afterEach(() => {
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function refused(keyId: string, req: { threshold: unknown; parties: unknown }): Promise<KmsError> {
+  const err = await coordinator.reshareKey(keyId, req, caller).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(KmsError);
+  return err as KmsError;
+}
+
+describe('ReshareKey at the coordinator', () => {
+  test('an ECDSA key: UnsupportedOperationException naming DKLs23; nothing opened or changed', async () => {
+    const err = await refused(EC, { threshold: 2, parties: ['party-4', 'party-5'] });
+    expect([err.type, err.message]).toEqual(['UnsupportedOperationException', expect.stringMatching(/DKLs23/)]);
+    expect(opened).toEqual([]);
+    expect(keys.get(EC)!.parties).toEqual(['party-1', 'party-2', 'party-3']);
+  });
+
+  test.each([
+    [{ threshold: 1, parties: PARTIES }, 'ValidationException', /Threshold 1 of 5/],
+    [{ threshold: 2, parties: ['party-1', 'party-x'] }, 'ValidationException', /Unknown parties party-x/],
+    [{ threshold: 2, parties: 'party-1' }, 'ValidationException', /list of party ids/],
+  ])('bad request %j: %s, nothing opened', async (req, type, message) => {
+    const err = await refused(ED, req);
+    expect([err.type, err.message]).toEqual([type, expect.stringMatching(message)]);
+    expect(opened).toEqual([]);
+  });
+
+  test('a new party not connected, or fewer than t old holders connected: KeyUnavailableException, nothing opened', async () => {
+    connected.delete('party-5');
+    expect((await refused(ED, { threshold: 3, parties: PARTIES })).type).toBe('KeyUnavailableException');
+    connected = new Set(['party-1', 'party-4', 'party-5']);
+    expect((await refused(ED, { threshold: 2, parties: ['party-4', 'party-5'] })).message).toMatch(/fewer than its threshold 2/);
+    expect(opened).toEqual([]);
+  });
+
+  test('a party left out earlier that has not deleted its share yet is not named again', async () => {
+    keys.reshare(ED, ['party-1', 'party-2', 'party-3'], ['party-2', 'party-3'], 2, 5);
+    const err = await refused(ED, { threshold: 2, parties: ['party-1', 'party-2', 'party-3'] });
+    expect([err.type, err.message]).toEqual(['KeyUnavailableException', expect.stringMatching(/party-1 yet/)]);
+  });
+
+  test('accepted: dealers are t old holders (those staying first), the session is new parties then other dealers, the record follows', async () => {
+    const out = await coordinator.reshareKey(ED, { threshold: 2, parties: ['party-3', 'party-4', 'party-5'] }, caller);
+    expect([out.threshold, out.parties]).toEqual([2, ['party-3', 'party-4', 'party-5']]);
+    const [{ members, opens }] = opened as [(typeof opened)[number]];
+    expect([...members.values()]).toEqual(['party-3', 'party-4', 'party-5', 'party-1']);
+    expect(opens[0]).toMatchObject({
+      kind: 'reshare',
+      oldParties: ['party-1', 'party-2', 'party-3'],
+      dealers: ['party-3', 'party-1'],
+      parties: ['party-3', 'party-4', 'party-5'],
+      threshold: 2,
+      oldKey: { groupPublicKey: PUBLIC_KEY },
+      chainCode: '12'.repeat(32),
+    });
+    expect(keys.get(ED)).toMatchObject({ parties: ['party-3', 'party-4', 'party-5'], threshold: 2 });
+    expect(keys.pendingShareDeletions()).toEqual([
+      { keyId: ED, partyId: 'party-1' },
+      { keyId: ED, partyId: 'party-2' },
+    ]);
+  });
+});
