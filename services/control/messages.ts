@@ -54,7 +54,21 @@ export type OpenSign = {
   premade?: string[];
   /** FROST: once this signature is done, make this many nonce pairs for the key (1..8) and publish their commitments. */
   premake?: number;
+  /**
+   * DKLs23: the presignature (hex id, its presign session's final session id) the signers made
+   * together ahead of time (OpenPresign): each answers with its online share at once
+   * (protocols/dkls23/presign.ts, PresignedSignResult). A party that no longer holds it refuses
+   * with kind 'premade-unknown' before its policy decides.
+   */
+  presignature?: string;
 };
+
+/**
+ * DKLs23: run the message-independent rounds of signing with `signers` now (protocol
+ * `<protocol>/presign`, protocols/dkls23/presign.ts); each keeps its presignature in memory and
+ * answers with its public part (PresignResult). No policy decision: nothing is signed.
+ */
+export type OpenPresign = { type: 'open'; kind: 'presign'; session: string; keyId: string; signers: number[] };
 
 /**
  * PutKeyPolicy changed the key's signing policy: install `revision` (it must follow the party's
@@ -86,7 +100,7 @@ export type OpenPolicyRevision = {
  */
 export type OpenRefresh = { type: 'open'; kind: 'refresh'; session: string; keyId: string; liftBans: boolean; exclude?: string[]; withoutBanned?: boolean };
 
-export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh;
+export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh | OpenPresign;
 
 /** A protected envelope. Party → coordinator: `to` routes it (0 = every other participant). */
 export type EnvelopeMessage = { type: 'envelope'; session: string; from: number; to: number; data: Uint8Array };
@@ -112,10 +126,18 @@ export type SignResult = { signature: string };
  * (key, signers, message, session, commitment list). The coordinator aggregates (RFC 9591 §5.3).
  */
 export type PremadeSignResult = { signatureShare: string; groupCommitment: string; request: string };
+/** DKLs23 presign: the public part of the party's presignature (presign.ts presignatureRecordPart), hex. */
+export type PresignResult = { presignature: { id: string; R: string; signers: number[]; part: { index: number; Phi: string; U: string; V: string } } };
+/** DKLs23 online share for a presignature (presign.ts presignatureShare), hex: w_i, u'_i and the digest of what it signed. */
+export type PresignedSignResult = { w: string; u: string; request: string };
 /** The revision the party now holds, and when it enforces it (ms since the epoch, its own clock). */
 /** `acknowledgement`: the party's signature over (key id, revision, policy hash) with its identity key (control/revision-ack.ts), hex. */
 export type PolicyRevisionResult = { policyHash: string; revision: number; activatesAt: number; acknowledgement?: string };
-export type DoneMessage = { type: 'done'; session: string; output: DkgResult | SignResult | PremadeSignResult | PolicyRevisionResult };
+export type DoneMessage = {
+  type: 'done';
+  session: string;
+  output: DkgResult | SignResult | PremadeSignResult | PresignResult | PresignedSignResult | PolicyRevisionResult;
+};
 
 /** `kind`: one of the closed FailureKind vocabulary (protocols/core/errors.ts); the coordinator reads any other string as 'internal'. */
 export type AbortMessage = { type: 'abort'; session: string; kind: FailureKind; message: string; culprits: number[] };

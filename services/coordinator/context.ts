@@ -13,6 +13,7 @@ import type { RefreshActivations } from './refresh-activation.ts';
 import type { KeyAccess } from './key-access.ts';
 import type { SignerBans } from './signer-bans.ts';
 import type { PremadeStock } from './premade-stock.ts';
+import type { PresignStock } from './presign-stock.ts';
 
 export type CoordinatorOptions = {
   keys: KeyRepository;
@@ -53,4 +54,6 @@ export type CoordinatorContext = {
   bans: SignerBans;
   /** Pre-made FROST commitments per key and party: a Sign with one for each signer runs in one round. */
   premade: PremadeStock;
+  /** DKLs23 presignatures per key and signer set (presign-stock.ts): a Sign with one runs in one round. */
+  presigns: PresignStock;
 };

@@ -5,7 +5,7 @@
 // in PartyLink; storage in services/storage; test-only fault injection in fault-injection.ts.
 import { hexToBytes } from '../../protocols/core/bytes.ts';
 import { ProtocolError } from '../../protocols/core/errors.ts';
-import type { CoordinatorToParty, OpenDkg, OpenPolicyRevision, OpenRefresh, OpenSign } from '../control/messages.ts';
+import type { CoordinatorToParty, OpenDkg, OpenPolicyRevision, OpenPresign, OpenRefresh, OpenSign } from '../control/messages.ts';
 import { KEY_ID_RE, SESSION_ID_RE } from '../control/messages.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 import { publicIdentity } from '../transport/identity.ts';
@@ -17,6 +17,7 @@ import { PartyKeyDeletion } from './key-deletion.ts';
 import { keyFacts, type KeyMeta, type PartyOptions } from './party-options.ts';
 import { SessionDriver, type Running } from './session-driver.ts';
 import { PartySign } from './sign.ts';
+import { openPresign, type PresignPool } from './presign-pool.ts';
 import { openDkg } from './dkg.ts';
 import { openRefresh, refreshActivation } from './refresh.ts';
 
@@ -42,7 +43,10 @@ export class Party {
     this.driver = new SessionDriver(o, this.partyId);
     this.sign = new PartySign(o, this.partyId, this.driver);
     this.deletion = new PartyKeyDeletion(o, this.partyId, { driver: this.driver, sign: this.sign, redeliver: (msg) => this.handle(msg) });
-    this.activation = refreshActivation(o, this.driver, (keyId) => this.sign.noncePool.dropKey(keyId));
+    this.activation = refreshActivation(o, this.driver, (keyId) => {
+      this.sign.noncePool.dropKey(keyId);
+      this.sign.presignPool.dropKey(keyId);
+    });
   }
 
   get partyId(): string {
@@ -54,6 +58,11 @@ export class Party {
   /** FROST nonce pairs made ahead (OpenSign.premake), in memory only (nonce-pool.ts). */
   get noncePool(): NoncePool {
     return this.sign.noncePool;
+  }
+
+  /** DKLs23 presignatures made ahead (OpenPresign), in memory only (presign-pool.ts). */
+  get presignPool(): PresignPool {
+    return this.sign.presignPool;
   }
 
   /** Entry point for every control message from the coordinator. Never throws. */
@@ -87,7 +96,7 @@ export class Party {
     }
   }
 
-  private onOpen(msg: OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh): void {
+  private onOpen(msg: OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh | OpenPresign): void {
     if (this.seen.has(msg.session)) {
       this.o.send({ type: 'abort', session: msg.session, kind: 'unexpected', message: 'session id reused', culprits: [] });
       return;
@@ -116,9 +125,15 @@ export class Party {
     let active: Running;
     try {
       active =
-        msg.kind === 'dkg'
-          ? openDkg({ o: this.o, partyId: this.partyId, allowlist: this.allowlist, driver: this.driver }, msg, sessionId)
-          : openRefresh({ o: this.o, partyId: this.partyId, driver: this.driver, ...(this.activation ? { activation: this.activation } : {}) }, msg, sessionId);
+        msg.kind === 'presign'
+          ? openPresign({ o: this.o, driver: this.driver, pool: this.sign.presignPool }, msg, sessionId)
+          : msg.kind === 'dkg'
+            ? openDkg({ o: this.o, partyId: this.partyId, allowlist: this.allowlist, driver: this.driver }, msg, sessionId)
+            : openRefresh(
+                { o: this.o, partyId: this.partyId, driver: this.driver, ...(this.activation ? { activation: this.activation } : {}) },
+                msg,
+                sessionId,
+              );
     } catch (err) {
       return this.driver.refuseOpen(msg, err);
     }

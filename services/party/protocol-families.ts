@@ -15,6 +15,7 @@ import type { FrostKeyShare } from '../../protocols/frost/share.ts';
 import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
 import { createDklsDkg } from '../../protocols/dkls23/dkg.ts';
 import { createDklsSign } from '../../protocols/dkls23/sign.ts';
+import { createDklsPresign } from '../../protocols/dkls23/presign.ts';
 import { createDklsRefresh } from '../../protocols/dkls23/refresh.ts';
 import type { DklsKeyShare } from '../../protocols/dkls23/keyshare.ts';
 import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
@@ -30,6 +31,7 @@ export const SESSION_FACTORIES = {
   'frost/sign': (p: Params<typeof createFrostSign>, rng: Rng) => createFrostSign({ ...p, rng }),
   'dkls23/dkg': (p: Params<typeof createDklsDkg>, rng: Rng) => createDklsDkg({ ...p, rng }),
   'dkls23/sign': (p: Params<typeof createDklsSign>, rng: Rng) => createDklsSign({ ...p, rng }),
+  'dkls23/presign': (p: Params<typeof createDklsPresign>, rng: Rng) => createDklsPresign({ ...p, rng }),
   'dkls23/refresh': (p: Params<typeof createDklsRefresh>, rng: Rng) => createDklsRefresh({ ...p, rng }),
 } as const;
 
