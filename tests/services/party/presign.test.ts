@@ -11,7 +11,7 @@ import { combinePresignedShares, presignatureRecord, type DklsPresignature, type
 import { fromHex } from '../../../protocols/core/bytes.ts';
 import { SessionFailed } from '../../../services/coordinator/session-runner.ts';
 import type { DkgResult, PresignResult, PresignedSignResult } from '../../../services/control/messages.ts';
-import { makeHarness, type Harness } from '../../support/party-harness.ts';
+import { makeHarness, until, type Harness } from '../../support/party-harness.ts';
 
 jest.setTimeout(120_000);
 
@@ -122,10 +122,22 @@ describe('DKLs23 presignatures between parties', () => {
       pool.add(KEY, mine);
       return { pool, copy: structuredClone(mine) as DklsPresignature };
     });
-    const session = 'ab'.repeat(32);
-    const out = await online(record.id, 'replayed', session);
+    const out = await online(record.id, 'replayed');
     expect(combineVerify(record, 'replayed', out)).toBe(true);
-    expect(await failureOf(online(record.id, 'replayed', session))).toBe('unexpected'); // session id reused
+    // The very same open again (same session id), straight to a signer: refused as a reused session.
+    const done = h.sent.filter((x) => x.party === 'party-1' && x.msg.type === 'done').at(-1)!.msg as { session: string };
+    h.deliver('party-1', {
+      type: 'open',
+      kind: 'sign',
+      session: done.session,
+      keyId: KEY,
+      signers: [1, 2],
+      request: request('replayed'),
+      presignature: record.id,
+    });
+    await until(() => h.sent.some((x) => x.party === 'party-1' && x.msg.type === 'abort' && x.msg.session === done.session));
+    const abort = h.sent.find((x) => x.party === 'party-1' && x.msg.type === 'abort' && x.msg.session === done.session)!.msg as { kind: string };
+    expect(abort.kind).toBe('unexpected');
     expect(await failureOf(online(record.id, 'other message'))).toBe('premade-unknown');
     // The online id was consumed durably with the policy decision: the copy is refused too.
     for (const { pool, copy } of copies) pool.add(KEY, copy);
