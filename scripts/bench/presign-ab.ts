@@ -22,7 +22,13 @@ async function side(env: NodeJS.ProcessEnv) {
   const cluster = await new BenchCluster(n, env).start();
   const kms = cluster.client();
   const t0 = performance.now();
-  const keyId = (await kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
+  let keyId: string;
+  try {
+    keyId = (await kms.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
   const createMs = performance.now() - t0;
   const spki = createPublicKey({ key: Buffer.from((await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!), format: 'der', type: 'spki' });
   const sign = async (i: number) => {
@@ -36,8 +42,13 @@ async function side(env: NodeJS.ProcessEnv) {
   return { cluster, sign, createMs, times: [] as number[] };
 }
 
-const a = await side({ TUTTI_PRESIGN_STOCK: '0' });
-const b = await side({});
+// A long DKG round deadline: on a loaded shared machine the base OTs alone can take longer than 30 s.
+const DKG = { TUTTI_DKG_ROUND_TIMEOUT_MS: '180000' };
+const a = await side({ ...DKG, TUTTI_PRESIGN_STOCK: '0' });
+const b = await side({ ...DKG }).catch(async (err: unknown) => {
+  await a.cluster.stop();
+  throw err;
+});
 try {
   await a.sign(-1);
   await b.sign(-1); // starts B's refill
