@@ -36,10 +36,11 @@ export class Coordinator implements KeyService {
   /** Pre-made FROST commitments per key and party (premade-stock.ts): a Sign with one for each signer runs in one round. */
   readonly premade = new PremadeStock();
   /** DKLs23 presignatures per key and signer set (presign-stock.ts): a Sign with one runs in one round. */
-  readonly presigns = new PresignStock();
+  readonly presigns: PresignStock;
   private readonly ctx: CoordinatorContext;
 
   constructor(o: CoordinatorOptions) {
+    this.presigns = new PresignStock(o.presignStock ?? 0);
     this.ctx = { o, access: new KeyAccess(o), bans: new SignerBans(o), premade: this.premade, presigns: this.presigns };
   }
 

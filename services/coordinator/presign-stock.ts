@@ -17,8 +17,8 @@ import type { PresignResult, PresignedSignResult } from '../control/messages.ts'
 import { ecdsaDigest, type KeySpecInfo } from './key-specs.ts';
 import type { CoordinatorContext } from './context.ts';
 
-/** Presignatures kept per key and signer set (TUTTI_PRESIGN_STOCK; 0 turns presigning off). */
-export const PRESIGN_TARGET = Number(process.env.TUTTI_PRESIGN_STOCK ?? 16);
+/** Presignatures kept per key and signer set by default (the gateway's TUTTI_PRESIGN_STOCK; 0 turns presigning off). */
+export const PRESIGN_TARGET = 16;
 /** Presign sessions in flight per key and signer set while refilling. */
 export const PRESIGN_PARALLEL = 2;
 export const PRESIGN_MAX_KEYS = 1024;
