@@ -14,6 +14,8 @@
 // The receiver-side checks χ·R_j = d^u·G + Γ^u and χ·pk_j = d^v·G + Γ^v bind j's VOLE inputs to
 // its committed nonce and to its key share, and Σ pk_j = pk binds the key shares to the key: the
 // "simple consistency check" of DKLs23 §3. A failed VOLE, OT-extension or Γ check is a ban of j.
+// Presign mode (createPresignSession, presign.ts): R1–R3 only, under protocol `dkls23-<curve>/presign`
+// and without a digest; the output is the presignature, and presign.ts runs the online round.
 // final sid = H(coordinator sid, DKG final sid, signers, sid_j…): every p2p body carries it
 // (TOB-SILA-8), and it binds the session to the DKG (TOB-SILA-10).
 import type { Envelope } from '../core/envelope.ts';
