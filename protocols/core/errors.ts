@@ -25,8 +25,8 @@ export type AbortKind =
 /**
  * Why a party refuses a request before any round (services/party/request-check.ts): 'banned', the
  * signer set includes a peer it banned for the key (culprits name them); 'unknown-key', it holds no
- * share of the key; 'premade-unknown', it no longer holds the pre-made FROST nonce pair the request
- * names (the coordinator then signs in two rounds).
+ * share of the key; 'premade-unknown', it no longer holds the pre-made FROST nonce pair or the DKLs23
+ * presignature the request names (the coordinator then signs with the full protocol).
  */
 export type RefusalKind = 'policy' | 'bad-parameters' | 'unknown-key' | 'banned' | 'premade-unknown';
 

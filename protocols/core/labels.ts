@@ -36,6 +36,8 @@ export const LABELS = {
   dkls23SignEcho: 'tutti/v1/dkls23/sign/echo',
   dkls23SignVoleSid: 'tutti/v1/dkls23/sign/vole-session-id',
   dkls23PresignatureId: 'tutti/v1/dkls23/sign/presignature-id',
+  dkls23PresignRerandomize: 'tutti/v1/dkls23/presign/rerandomize',
+  dkls23PresignOnlineRequest: 'tutti/v1/dkls23/presign/online-request',
   dkls23SessionTranscript: 'tutti/v1/dkls23/session-transcript',
   dkls23StepRandomness: 'tutti/v1/dkls23/step-randomness',
   frostEcho: 'tutti/v1/frost/dkg-echo',

@@ -14,6 +14,8 @@
 // The receiver-side checks χ·R_j = d^u·G + Γ^u and χ·pk_j = d^v·G + Γ^v bind j's VOLE inputs to
 // its committed nonce and to its key share, and Σ pk_j = pk binds the key shares to the key: the
 // "simple consistency check" of DKLs23 §3. A failed VOLE, OT-extension or Γ check is a ban of j.
+// Presign mode (createPresignSession, presign.ts): R1–R3 only, under protocol `dkls23-<curve>/presign`
+// and without a digest; the output is the presignature, and presign.ts runs the online round.
 // final sid = H(coordinator sid, DKG final sid, signers, sid_j…): every p2p body carries it
 // (TOB-SILA-8), and it binds the session to the DKG (TOB-SILA-10).
 import type { Envelope } from '../core/envelope.ts';
@@ -38,6 +40,7 @@ import { randomBytes, randomScalar } from './random.ts';
 import { partyByte, tagged } from './hash.ts';
 import { SIGN_VOLE_INPUTS } from './params.ts';
 import { mulBase, mulPoint } from './scalar-mul.ts';
+import type { DklsPresignature } from './presign.ts';
 
 export type DklsSignOutput = {
   /** r ‖ s, 32 bytes each, s low (s ≤ q/2). */
@@ -48,6 +51,8 @@ export type DklsSignOutput = {
 
 type SignState = MachineState & {
   type: 'dkls23-sign';
+  /** 'presign' (presign.ts): no digest; the session ends after R3 with the presignature as output, R4 is presign.ts's online round. */
+  mode?: 'presign';
   share: DklsKeyShare;
   digest: string;
   request: string;
@@ -88,12 +93,17 @@ export function signProtocolName(curve: DklsCurveName): string {
   return `dkls23-${curve}/sign`;
 }
 
+/** The message-independent rounds run ahead (presign.ts): their own protocol name, so every id and hash differs from a signing session's. */
+export function presignProtocolName(curve: DklsCurveName): string {
+  return `dkls23-${curve}/presign`;
+}
+
 /** The pairwise VOLE session id of one signature: one per (Alice, Bob) ordered pair. */
 export function voleSessionId(finalSid: Uint8Array, alice: number, bob: number): Uint8Array {
   return tagged(LABELS.dkls23SignVoleSid, finalSid, partyByte(alice), partyByte(bob));
 }
 
-class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
+class DklsSignSession extends DklsMachine<DklsSignOutput | DklsPresignature, never, SignState> {
   private parsedShare: ParsedKeyShare | null;
   /** R_i = r_i·G and pk_i = sk_i·G, public, computed once per session (not part of the snapshot). */
   private ownR: Point | null;
@@ -165,7 +175,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     return m;
   }
 
-  protected completeRound(round: number): Progress<DklsSignOutput, never> {
+  protected completeRound(round: number): Progress<DklsSignOutput | DklsPresignature, never> {
     switch (round) {
       case 1:
         return this.startVoles();
@@ -183,7 +193,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
   }
 
   /** R1 done: final session id, the additive key share, and our VOLE-receiver message to each signer. */
-  private startVoles(): Progress<DklsSignOutput, never> {
+  private startVoles(): Progress<DklsSignOutput | DklsPresignature, never> {
     const { curve, key } = this;
     const { Fn } = curve;
     const signers = this.st.parties;
@@ -216,7 +226,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
   }
 
   /** R2 done: agree on R1; as VOLE sender to each signer, with inputs (r_i, sk_i); open R_i. */
-  private answerVoles(): Progress<DklsSignOutput, never> {
+  private answerVoles(): Progress<DklsSignOutput | DklsPresignature, never> {
     const { curve, key } = this;
     const { Fn } = curve;
     const finalSid = this.finalSid;
@@ -272,7 +282,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
   }
 
   /** R3 done: every receiver-side check; then the presignature and our online-round message. */
-  private presign(): Progress<DklsSignOutput, never> {
+  private presign(): Progress<DklsSignOutput | DklsPresignature, never> {
     const { curve, key } = this;
     const { Fn } = curve;
     const finalSid = this.finalSid;
@@ -320,6 +330,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     if (rx === 0n) throw new ProtocolError('invalid-commitment', 'the joint nonce has x = 0 mod q');
     const u = Fn.add(Fn.mul(r, phiPrime), uSum);
     const v = Fn.add(Fn.mul(sk, phiPrime), vSum);
+    if (this.st.mode === 'presign') return this.presignature(R, phi, u, v);
     const m = Fn.create(bytesToNumberBE(fromHex(this.st.digest)));
     const w = Fn.add(Fn.mul(m, phi), Fn.mul(rx, v));
     this.st.R = bytesToHex(encodePoint(R));
@@ -337,8 +348,42 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     return this.st.snapshotted ? { messages, durable: { consume: [this.st.partialId] } } : { messages };
   }
 
+  /**
+   * Presign mode: the message-independent part is done (DKLs23 Protocol 3.6 up to Phase 3). The
+   * output holds φ_i, u_i, v_i (secret, one online share at most: presign.ts) and the public images
+   * Φ_i, U_i, V_i the aggregator checks each online share against. The session's own copies are
+   * wiped here, so the presignature exists once, in the caller's hands.
+   */
+  private presignature(R: Point, phi: bigint, u: bigint, v: bigint): Progress<DklsSignOutput | DklsPresignature, never> {
+    const { curve, key } = this;
+    const { Fn } = curve;
+    const output: DklsPresignature = {
+      v: 1,
+      curve: this.st.curve,
+      id: this.st.finalSid!,
+      publicKey: bytesToHex(encodePoint(key.publicKey)),
+      dkgSessionId: bytesToHex(key.dkgSessionId),
+      signers: [...this.st.parties],
+      self: this.self,
+      R: bytesToHex(encodePoint(R)),
+      consumeId: this.st.partialId,
+      secret: { phi: bytesToHex(Fn.toBytes(phi)), u: bytesToHex(Fn.toBytes(u)), v: bytesToHex(Fn.toBytes(v)) },
+      public: {
+        index: this.self,
+        Phi: bytesToHex(encodePoint(mulBase(curve, phi))),
+        U: bytesToHex(encodePoint(mulBase(curve, u))),
+        V: bytesToHex(encodePoint(mulBase(curve, v))),
+      },
+    };
+    this.st.nonce = null;
+    this.st.sk = null;
+    this.st.bob = null;
+    this.st.alice = null;
+    return { messages: [], done: { output } };
+  }
+
   /** R4 done: s = Σ w / Σ u, low-S, and the independent verifier before anything is output. */
-  private combine(): Progress<DklsSignOutput, never> {
+  private combine(): Progress<DklsSignOutput | DklsPresignature, never> {
     const { curve, key } = this;
     const { Fn } = curve;
     const own = fromHex(this.st.partial!);
@@ -368,10 +413,14 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
     return { messages: [], done: { output: { signature, recovery } } };
   }
 
-  protected outputToJSON(o: DklsSignOutput): unknown {
-    return { signature: bytesToHex(o.signature), recovery: o.recovery };
+  protected outputToJSON(o: DklsSignOutput | DklsPresignature): unknown {
+    // A presignature's outcome is kept public only: its secret part is the caller's, once.
+    if (this.st.mode === 'presign') return { ...(o as DklsPresignature), secret: null };
+    const out = o as DklsSignOutput;
+    return { signature: bytesToHex(out.signature), recovery: out.recovery };
   }
-  protected outputFromJSON(j: unknown): DklsSignOutput {
+  protected outputFromJSON(j: unknown): DklsSignOutput | DklsPresignature {
+    if (this.st.mode === 'presign') return j as DklsPresignature;
     const o = j as { signature: string; recovery: number };
     return { signature: fromHex(o.signature), recovery: o.recovery };
   }
@@ -391,7 +440,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput, never, SignState> {
   }
 }
 
-export function createDklsSign(o: {
+export type DklsSignInputs = {
   curve: DklsCurveName;
   sessionId: Uint8Array;
   self: number;
@@ -401,7 +450,18 @@ export function createDklsSign(o: {
   rng: Rng;
   /** What every signer must agree on besides the request (the service: its enforced policy revision); bound into the R1 request digest. */
   context?: Uint8Array;
-}): Session<DklsSignOutput> {
+};
+
+export function createDklsSign(o: DklsSignInputs): Session<DklsSignOutput> {
+  return createSignSession(o, false) as Session<DklsSignOutput>;
+}
+
+/** Rounds 1–3 only, without a digest (presign.ts createDklsPresign): the session's output is the presignature. */
+export function createPresignSession(o: Omit<DklsSignInputs, 'digest'>): Session<DklsPresignature> {
+  return createSignSession({ ...o, digest: new Uint8Array(32) }, true) as Session<DklsPresignature>;
+}
+
+function createSignSession(o: DklsSignInputs, presign: boolean): Session<DklsSignOutput | DklsPresignature> {
   checkSessionInputs(o);
   const key = parseKeyShare(o.share);
   if (o.share.curve !== o.curve) throw new ProtocolError('bad-parameters', `share is for ${o.share.curve}, not ${o.curve}`);
@@ -410,7 +470,7 @@ export function createDklsSign(o: {
   if (o.context !== undefined && !(o.context instanceof Uint8Array)) throw new ProtocolError('bad-parameters', 'context must be bytes');
   const signers = checkSigners(o.signers, o.self, o.share);
   const curve = dklsCurve(o.curve);
-  const protocol = signProtocolName(o.curve);
+  const protocol = presign ? presignProtocolName(o.curve) : signProtocolName(o.curve);
   const seed = randomBytes(o.rng, 32);
   const sid = randomBytes(o.rng, 32);
   const r = randomScalar(curve, o.rng);
@@ -426,12 +486,13 @@ export function createDklsSign(o: {
     encodePoint(key.publicKey),
     key.dkgSessionId,
     Uint8Array.from(signers),
-    o.digest,
+    presign ? new Uint8Array(0) : o.digest,
     o.context ?? new Uint8Array(0),
   );
   const state: SignState = {
     v: 1,
     type: 'dkls23-sign',
+    ...(presign ? { mode: 'presign' as const } : {}),
     curve: o.curve,
     protocol,
     sessionId: bytesToHex(o.sessionId),
@@ -444,7 +505,7 @@ export function createDklsSign(o: {
     outcome: null,
     // Key shares are treated as immutable: the state refers to the caller's object (toJSON copies).
     share: o.share,
-    digest: bytesToHex(o.digest),
+    digest: presign ? '' : bytesToHex(o.digest),
     request: bytesToHex(request),
     seed: bytesToHex(seed),
     nonce: { r: bytesToHex(curve.Fn.toBytes(r)), phi: bytesToHex(curve.Fn.toBytes(phi)), blind: bytesToHex(blind) },
@@ -482,5 +543,5 @@ export function restoreDklsSign(json: unknown, rng: Rng): Session<DklsSignOutput
     s.snapshotted !== true
   )
     throw new ProtocolError('malformed', 'snapshot: bad signing fields');
-  return new DklsSignSession(JSON.parse(JSON.stringify(s)) as SignState, key);
+  return new DklsSignSession(JSON.parse(JSON.stringify(s)) as SignState, key) as Session<DklsSignOutput>;
 }

@@ -72,7 +72,21 @@ export type OpenSign = {
    * whose share the party holds; the party derives the tweak for `path` itself (party/derived-key.ts).
    */
   derive?: { keyId: string; path: string };
+  /**
+   * DKLs23: the presignature (hex id, its presign session's final session id) the signers made
+   * together ahead of time (OpenPresign): each answers with its online share at once
+   * (protocols/dkls23/presign.ts, PresignedSignResult). A party that no longer holds it refuses
+   * with kind 'premade-unknown' before its policy decides.
+   */
+  presignature?: string;
 };
+
+/**
+ * DKLs23: run the message-independent rounds of signing with `signers` now (protocol
+ * `<protocol>/presign`, protocols/dkls23/presign.ts); each keeps its presignature in memory and
+ * answers with its public part (PresignResult). No policy decision: nothing is signed.
+ */
+export type OpenPresign = { type: 'open'; kind: 'presign'; session: string; keyId: string; signers: number[] };
 
 /**
  * PutKeyPolicy changed the key's signing policy: install `revision` (it must follow the party's
@@ -131,7 +145,7 @@ export type OpenReshare = {
   chainCode?: string;
 };
 
-export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh | OpenReshare;
+export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh | OpenReshare | OpenPresign;
 
 /** What a holder of a key reports of it for a reshare onto new parties: its share's public package (no secret). */
 export type KeyPackageQueryMessage = { type: 'key-package-query'; id: string; keyId: string };
@@ -161,10 +175,18 @@ export type SignResult = { signature: string };
  * (key, signers, message, session, commitment list). The coordinator aggregates (RFC 9591 §5.3).
  */
 export type PremadeSignResult = { signatureShare: string; groupCommitment: string; request: string };
+/** DKLs23 presign: the public part of the party's presignature (presign.ts presignatureRecordPart), hex. */
+export type PresignResult = { presignature: { id: string; R: string; signers: number[]; part: { index: number; Phi: string; U: string; V: string } } };
+/** DKLs23 online share for a presignature (presign.ts presignatureShare), hex: w_i, u'_i and the digest of what it signed. */
+export type PresignedSignResult = { w: string; u: string; request: string };
 /** The revision the party now holds, and when it enforces it (ms since the epoch, its own clock). */
 /** `acknowledgement`: the party's signature over (key id, revision, policy hash) with its identity key (control/revision-ack.ts), hex. */
 export type PolicyRevisionResult = { policyHash: string; revision: number; activatesAt: number; acknowledgement?: string };
-export type DoneMessage = { type: 'done'; session: string; output: DkgResult | SignResult | PremadeSignResult | PolicyRevisionResult };
+export type DoneMessage = {
+  type: 'done';
+  session: string;
+  output: DkgResult | SignResult | PremadeSignResult | PresignResult | PresignedSignResult | PolicyRevisionResult;
+};
 
 /** `kind`: one of the closed FailureKind vocabulary (protocols/core/errors.ts); the coordinator reads any other string as 'internal'. */
 export type AbortMessage = { type: 'abort'; session: string; kind: FailureKind; message: string; culprits: number[] };

@@ -15,6 +15,7 @@ import type { SignerBans } from './signer-bans.ts';
 import type { PremadeStock } from './premade-stock.ts';
 import type { DerivationStore } from '../storage/derivation-store.ts';
 import type { DeviceParties } from './device-parties.ts';
+import type { PresignStock } from './presign-stock.ts';
 
 export type CoordinatorOptions = {
   keys: KeyRepository;
@@ -30,6 +31,12 @@ export type CoordinatorOptions = {
   onShareDeletions?: () => void;
   /** Sends a message to a connected party (false if it is not connected); pre-made commitments go ahead to their likely co-signers. */
   send?: (partyId: string, msg: CoordinatorToParty) => boolean;
+  /**
+   * DKLs23 presignatures kept per key and signer set (presign-stock.ts); 0 or absent: off. The
+   * gateway sets it (TUTTI_PRESIGN_STOCK, default 16); tests that script the session runner leave
+   * it off, since refills are sessions of their own.
+   */
+  presignStock?: number;
   /** The round deadline of DKLs23 key generation (default 30 s): its base-OT rounds take seconds of CPU per party. */
   dkgRoundTimeoutMs?: number;
   /** Where the parties' signed signing-policy revision acknowledgements are kept (revision-acks.ts). */
@@ -65,4 +72,6 @@ export type CoordinatorContext = {
   bans: SignerBans;
   /** Pre-made FROST commitments per key and party: a Sign with one for each signer runs in one round. */
   premade: PremadeStock;
+  /** DKLs23 presignatures per key and signer set (presign-stock.ts): a Sign with one runs in one round. */
+  presigns: PresignStock;
 };

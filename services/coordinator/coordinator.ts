@@ -18,6 +18,7 @@
 import type { AliasRecord, Caller, KeyRecord, KeyService, Page, Tag } from '../kms-api/key-service.ts';
 import type { StoredRevisionAck } from '../storage/revision-acks.ts';
 import { PremadeStock } from './premade-stock.ts';
+import { PresignStock } from './presign-stock.ts';
 import { KeyAccess } from './key-access.ts';
 import { SignerBans } from './signer-bans.ts';
 import type { CoordinatorContext, CoordinatorOptions } from './context.ts';
@@ -39,10 +40,13 @@ export { MAX_ALIASES_PER_KEY } from './aliases.ts';
 export class Coordinator implements KeyService {
   /** Pre-made FROST commitments per key and party (premade-stock.ts): a Sign with one for each signer runs in one round. */
   readonly premade = new PremadeStock();
+  /** DKLs23 presignatures per key and signer set (presign-stock.ts): a Sign with one runs in one round. */
+  readonly presigns: PresignStock;
   private readonly ctx: CoordinatorContext;
 
   constructor(o: CoordinatorOptions) {
-    this.ctx = { o, access: new KeyAccess(o), bans: new SignerBans(o), premade: this.premade };
+    this.presigns = new PresignStock(o.presignStock ?? 0);
+    this.ctx = { o, access: new KeyAccess(o), bans: new SignerBans(o), premade: this.premade, presigns: this.presigns };
   }
 
   /** A party published commitments of nonce pairs it made for a key ('premade'); see sign.ts. */

@@ -29,13 +29,14 @@ export type RefreshOutcome = { keyId: string; publicKey: string; transcriptHash:
  * (kind 'banned', naming it), and the refresh is tried again without that peer.
  * Every remaining party must be connected; the excluded ones need not be.
  */
-export async function refreshKey({ o, access, bans, premade }: CoordinatorContext, keyId: string, opts: RefreshOptions): Promise<RefreshOutcome> {
+export async function refreshKey({ o, access, bans, premade, presigns }: CoordinatorContext, keyId: string, opts: RefreshOptions): Promise<RefreshOutcome> {
   if (!UUID_RE.test(keyId)) throw notFound(`Invalid keyId '${keyId}'`);
   const k = o.keys.get(keyId);
   if (!k || k.keyState === 'Creating') throw keyNotFound(access.arnOf(keyId));
   requireNotPendingDeletion(k);
   const spec = KEY_SPECS[k.keySpec]!;
   premade.dropKey(k.keyId);
+  presigns.dropKey(k.keyId);
   const exclude = [...(opts.exclude ?? [])];
   const unknown = exclude.filter((p) => !k.parties.includes(p));
   if (unknown.length) throw validation(`Cannot leave out ${unknown.join(', ')}: not a party of ${k.arn} (its parties: ${k.parties.join(', ')}).`);

@@ -20,6 +20,7 @@ import { isFrostSuiteName } from '../../protocols/frost/suite.ts';
 import { fromHex } from '../../protocols/core/bytes.ts';
 import { KEY_SPECS, apiSignature, isLowS, verifySignature, type KeySpecInfo } from './key-specs.ts';
 import { SessionFailed } from './session-runner.ts';
+import { combinePresigned, refillPresigns, signerSetKey } from './presign-stock.ts';
 import { UUID_RE, keyForMessage, keyRecord } from './key-access.ts';
 import type { CoordinatorContext } from './context.ts';
 import { signingTarget } from './derive-key.ts';
@@ -65,6 +66,11 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
   // longer holds its pair (it restarted) refuses before its policy decides, and the attempt is
   // made again in two rounds (once per request).
   let premadeAllowed = spec.scheme === 'eddsa' && !derive;
+  // DKLs23: one round when the chosen signer set has a presignature in stock (presign-stock.ts);
+  // any failure of that round signs again with the full protocol (once per request). A derived
+  // child signs with the full protocol: its presignatures would need the child's tweak bound in
+  // (protocols/dkls23/SPEC.md "Presignatures"), which the one-round path does not carry yet.
+  let presignAllowed = spec.scheme === 'ecdsa' && !derive;
   for (let attempt = 0; attempt < 3 + k.parties.length * k.parties.length && timeouts < 3; attempt++) {
     const choice = bans.choose(k, excluded);
     if ('unavailable' in choice) {
@@ -81,8 +87,10 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
           signers.map(({ p }) => p),
         )
       : undefined;
+    const presigned = presignAllowed ? ctx.presigns.take(k.keyId, signerSetKey(members)) : undefined;
+    if (presignAllowed) setImmediate(() => refillPresigns(ctx, k, spec, members));
     try {
-      const outputs = await o.runner.run(`${spec.protocol}/${premade ? 'sign-premade' : 'sign'}`, members, (session, index) => ({
+      const outputs = await o.runner.run(`${spec.protocol}/${premade ? 'sign-premade' : presigned ? 'sign-presigned' : 'sign'}`, members, (session, index) => ({
         type: 'open',
         kind: 'sign',
         session,
@@ -97,6 +105,7 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
           grantTokens: req.grantTokens ?? [],
         },
         ...(premade ? { premade } : {}),
+        ...(presigned ? { presignature: presigned.id } : {}),
         ...premakeOf(spec.scheme === 'eddsa' && !derive ? ctx.premade.ask(k.keyId, members.get(index)!) : 0),
         ...(derive ? { derive } : {}),
       }));
@@ -117,6 +126,18 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         premadeAllowed = false;
         continue;
       }
+      if (presigned) {
+        // presign.ts: this coordinator combines the online shares; verified (and low-S) before it leaves.
+        const combined = combinePresigned(presigned, req, outputs);
+        const signature = combined.ok ? apiSignature(spec, combined.signature) : null;
+        if (signature && verifySignature(spec, spki, req, signature) && isLowS(spec, signature)) return { key: keyRecord(k), signature };
+        o.log?.(
+          `sign ${k.keyId}: the presigned shares ${combined.ok ? 'do not verify' : `were refused: ${combined.why}`}; signing again with the full protocol`,
+        );
+        ctx.presigns.dropKey(k.keyId);
+        presignAllowed = false;
+        continue;
+      }
       for (const out of outputs.values()) {
         const signature = apiSignature(spec, new Uint8Array(Buffer.from((out as SignResult).signature, 'base64')));
         if (signature && verifySignature(spec, spki, req, signature) && (spec.scheme !== 'ecdsa' || isLowS(spec, signature))) {
@@ -133,6 +154,17 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         continue;
       }
       if (err instanceof SessionFailed && err.failure.kind === 'banned' && bans.learn(k, err.failure)) continue;
+      if (
+        presigned &&
+        err instanceof SessionFailed &&
+        !new Set<FailureKind>(['policy', 'throttled', 'timeout', 'unavailable', 'banned']).has(err.failure.kind)
+      ) {
+        // Typically 'premade-unknown': a signer restarted and lost its presignatures.
+        ctx.presigns.dropKey(k.keyId);
+        presignAllowed = false;
+        o.log?.(`sign ${k.keyId}: the presigned attempt failed (${err.failure.kind}: ${err.failure.message}); signing with the full protocol`);
+        continue;
+      }
       if (premade && err instanceof SessionFailed && !new Set<FailureKind>(['policy', 'throttled', 'timeout', 'unavailable', 'banned']).has(err.failure.kind)) {
         // Typically 'premade-unknown': a signer no longer holds its pair (it restarted). A policy
         // denial is final, and is not asked again (it would be charged twice).
@@ -205,4 +237,5 @@ export function onPremade(ctx: CoordinatorContext, partyId: string, msg: { keyId
 /** A party's link dropped: if it restarted, its pre-made pairs are gone. */
 export function onPartyDisconnected(ctx: CoordinatorContext, partyId: string): void {
   ctx.premade.dropParty(partyId);
+  ctx.presigns.dropParty(partyId);
 }

@@ -11,6 +11,7 @@ import { createKmsApp } from '../kms-api/app.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { openDatabase } from '../storage/db.ts';
 import { KeyRepository } from '../storage/key-repository.ts';
+import { PRESIGN_TARGET } from '../coordinator/presign-stock.ts';
 import { readSecretFile, writeSecretFile } from '../storage/secret-file.ts';
 import { KmsError } from '../kms-api/errors.ts';
 import { CoordinatorHub } from '../transport/channel.ts';
@@ -176,6 +177,8 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     isConnected: (id) => hub.isConnected(id),
     send: net.send,
     dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
+    // DKLs23 presignatures per key and signer set (docs/protocols.md "Presignatures"); 0 turns them off.
+    presignStock: presignStockFromEnv(),
     acks: new RevisionAckStore(db),
     identities: config.parties,
     devices,
@@ -356,4 +359,13 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
         log('gateway: stopped');
       })()),
   };
+}
+
+/** TUTTI_PRESIGN_STOCK: presignatures kept per key and signer set (0..128, default PRESIGN_TARGET). */
+function presignStockFromEnv(): number {
+  const v = process.env.TUTTI_PRESIGN_STOCK;
+  if (v === undefined || v === '') return PRESIGN_TARGET;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 128) throw new Error(`TUTTI_PRESIGN_STOCK must be an integer 0..128, got '${v}'`);
+  return n;
 }

@@ -192,6 +192,7 @@ export class PartyKeyDeletion {
     this.d.sign.cancelKey(msg.keyId);
     const had = o.shares.activeVersion(msg.keyId) !== undefined;
     this.d.sign.noncePool.dropKey(msg.keyId);
+    this.d.sign.presignPool.dropKey(msg.keyId);
     o.shares.delete(msg.keyId);
     o.bans.deleteKey(msg.keyId);
     o.refreshes?.deleteKey(msg.keyId);

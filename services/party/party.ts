@@ -5,7 +5,16 @@
 // in PartyLink; storage in services/storage; test-only fault injection in fault-injection.ts.
 import { hexToBytes } from '../../protocols/core/bytes.ts';
 import { ProtocolError } from '../../protocols/core/errors.ts';
-import type { AuditQueryMessage, CoordinatorToParty, OpenDkg, OpenPolicyRevision, OpenRefresh, OpenReshare, OpenSign } from '../control/messages.ts';
+import type {
+  AuditQueryMessage,
+  CoordinatorToParty,
+  OpenDkg,
+  OpenPolicyRevision,
+  OpenPresign,
+  OpenRefresh,
+  OpenReshare,
+  OpenSign,
+} from '../control/messages.ts';
 import { KEY_ID_RE, MAX_AUDIT_ENTRIES, SESSION_ID_RE } from '../control/messages.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 import { publicIdentity } from '../transport/identity.ts';
@@ -17,6 +26,7 @@ import { PartyKeyDeletion } from './key-deletion.ts';
 import { keyFacts, type KeyMeta, type PartyOptions } from './party-options.ts';
 import { SessionDriver, type Running } from './session-driver.ts';
 import { PartySign } from './sign.ts';
+import { openPresign, type PresignPool } from './presign-pool.ts';
 import { openDkg } from './dkg.ts';
 import { openRefresh, refreshActivation } from './refresh.ts';
 import { keyPackageAnswer, openReshare } from './reshare.ts';
@@ -43,7 +53,10 @@ export class Party {
     this.driver = new SessionDriver(o, this.partyId);
     this.sign = new PartySign(o, this.partyId, this.driver);
     this.deletion = new PartyKeyDeletion(o, this.partyId, { driver: this.driver, sign: this.sign, redeliver: (msg) => this.handle(msg) });
-    this.activation = refreshActivation(o, this.driver, (keyId) => this.sign.noncePool.dropKey(keyId));
+    this.activation = refreshActivation(o, this.driver, (keyId) => {
+      this.sign.noncePool.dropKey(keyId);
+      this.sign.presignPool.dropKey(keyId);
+    });
   }
 
   get partyId(): string {
@@ -55,6 +68,11 @@ export class Party {
   /** FROST nonce pairs made ahead (OpenSign.premake), in memory only (nonce-pool.ts). */
   get noncePool(): NoncePool {
     return this.sign.noncePool;
+  }
+
+  /** DKLs23 presignatures made ahead (OpenPresign), in memory only (presign-pool.ts). */
+  get presignPool(): PresignPool {
+    return this.sign.presignPool;
   }
 
   /** Entry point for every control message from the coordinator. Never throws. */
@@ -102,7 +120,7 @@ export class Party {
     this.o.send({ type: 'audit-log', id: msg.id, total, entries });
   }
 
-  private onOpen(msg: OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh | OpenReshare): void {
+  private onOpen(msg: OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh | OpenReshare | OpenPresign): void {
     if (this.seen.has(msg.session)) {
       this.o.send({ type: 'abort', session: msg.session, kind: 'unexpected', message: 'session id reused', culprits: [] });
       return;
@@ -131,25 +149,27 @@ export class Party {
     let active: Running;
     try {
       active =
-        msg.kind === 'dkg'
-          ? openDkg({ o: this.o, partyId: this.partyId, allowlist: this.allowlist, driver: this.driver }, msg, sessionId)
-          : msg.kind === 'reshare'
-            ? openReshare(
-                {
-                  o: this.o,
-                  partyId: this.partyId,
-                  driver: this.driver,
-                  allowlist: this.allowlist,
-                  ...(this.activation ? { activation: this.activation } : {}),
-                },
-                msg,
-                sessionId,
-              )
-            : openRefresh(
-                { o: this.o, partyId: this.partyId, driver: this.driver, ...(this.activation ? { activation: this.activation } : {}) },
-                msg,
-                sessionId,
-              );
+        msg.kind === 'presign'
+          ? openPresign({ o: this.o, driver: this.driver, pool: this.sign.presignPool }, msg, sessionId)
+          : msg.kind === 'dkg'
+            ? openDkg({ o: this.o, partyId: this.partyId, allowlist: this.allowlist, driver: this.driver }, msg, sessionId)
+            : msg.kind === 'reshare'
+              ? openReshare(
+                  {
+                    o: this.o,
+                    partyId: this.partyId,
+                    driver: this.driver,
+                    allowlist: this.allowlist,
+                    ...(this.activation ? { activation: this.activation } : {}),
+                  },
+                  msg,
+                  sessionId,
+                )
+              : openRefresh(
+                  { o: this.o, partyId: this.partyId, driver: this.driver, ...(this.activation ? { activation: this.activation } : {}) },
+                  msg,
+                  sessionId,
+                );
     } catch (err) {
       return this.driver.refuseOpen(msg, err);
     }

@@ -22,6 +22,7 @@ import type { FrostKeyShare } from '../../protocols/frost/share.ts';
 import type { FrostSuiteName } from '../../protocols/frost/suite.ts';
 import { createDklsDkg } from '../../protocols/dkls23/dkg.ts';
 import { createDklsSign } from '../../protocols/dkls23/sign.ts';
+import { createDklsPresign } from '../../protocols/dkls23/presign.ts';
 import { createDklsRefresh } from '../../protocols/dkls23/refresh.ts';
 import { createDklsImport } from '../../protocols/dkls23/import.ts';
 import { createFrostImport } from '../../protocols/frost/import.ts';
@@ -41,6 +42,7 @@ export const SESSION_FACTORIES = {
   'frost/reshare': (p: Params<typeof createFrostReshare>, rng: Rng) => createFrostReshare({ ...p, rng }),
   'dkls23/dkg': (p: Params<typeof createDklsDkg>, rng: Rng) => createDklsDkg({ ...p, rng }),
   'dkls23/sign': (p: Params<typeof createDklsSign>, rng: Rng) => createDklsSign({ ...p, rng }),
+  'dkls23/presign': (p: Params<typeof createDklsPresign>, rng: Rng) => createDklsPresign({ ...p, rng }),
   'dkls23/refresh': (p: Params<typeof createDklsRefresh>, rng: Rng) => createDklsRefresh({ ...p, rng }),
   // Importing a key (services/party/import.ts): a refresh on the imported sharing.
   'dkls23/import': (p: Params<typeof createDklsImport>, rng: Rng) => createDklsImport({ ...p, rng }),

@@ -19,7 +19,8 @@ export type { RefusalKind };
  * 'banned': the signer set includes a peer this party banned for the key (a failed DKLs23 OT/VOLE
  * check); `culprits` names them, so the coordinator can choose signers without them.
  * 'premade-unknown': the request names a pre-made FROST commitment of this party whose nonce pair it
- * does not hold (any more); the coordinator signs in two rounds instead.
+ * does not hold (any more), or a DKLs23 presignature it does not hold; the coordinator signs with the
+ * full protocol instead.
  */
 export class RequestRefused extends TuttiError {
   constructor(message: string, kind: RefusalKind = 'bad-parameters', culprits: number[] = []) {

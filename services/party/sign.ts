@@ -10,11 +10,11 @@
 import { randomBytes } from '@noble/hashes/utils.js';
 import { bytesToHex, hexToBytes } from '../../protocols/core/bytes.ts';
 import { ProtocolError } from '../../protocols/core/errors.ts';
-import { premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces, type PremadeShare } from '../../protocols/frost/premade.ts';
+import { premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces } from '../../protocols/frost/premade.ts';
 import type { FrostKeyShare } from '../../protocols/frost/share.ts';
 import { prevalidatePoint } from '../../protocols/frost/codec.ts';
 import { frostSuite, type FrostSigningSuiteName, type FrostSuite } from '../../protocols/frost/suite.ts';
-import type { EnvelopeMessage, OpenSign, PeerCommitmentsMessage } from '../control/messages.ts';
+import type { EnvelopeMessage, OpenSign, PeerCommitmentsMessage, PremadeSignResult, PresignedSignResult } from '../control/messages.ts';
 import { KEY_ID_RE, MAX_PREMAKE } from '../control/messages.ts';
 import { SessionKeys } from '../transport/session-keys.ts';
 import { checkSignRequest, PROTOCOL_SUITES, RequestRefused } from './request-check.ts';
@@ -24,12 +24,21 @@ import { signAgreementDigest } from './sign-agreement.ts';
 import { signingInput } from './signing-input.ts';
 import { applyPreimage } from './preimage-request.ts';
 import { NoncePool, commitmentFromHex } from './nonce-pool.ts';
+import { PresignPool, presignatureReused, takePresignature } from './presign-pool.ts';
+import { presignatureShare } from '../../protocols/dkls23/presign.ts';
+import type { DklsKeyShare } from '../../protocols/dkls23/keyshare.ts';
 import { familyOf, keyFacts, type KeyMeta, type PartyOptions } from './party-options.ts';
 import { derivedSigning } from './derived-key.ts';
 import type { Running, SessionDriver } from './session-driver.ts';
 
-/** A pre-made FROST signature share computed in the policy batch, sent once the batch committed (flush). */
-type PremadeAnswer = { share: PremadeShare; protocol: string; startedAt: number; shareVersion: number; premake?: { count: number; share: FrostKeyShare } };
+/** A one-round answer (pre-made FROST share, or DKLs23 online share for a presignature) computed in the policy batch, sent once the batch committed (flush). */
+type PremadeAnswer = {
+  output: PremadeSignResult | PresignedSignResult;
+  protocol: string;
+  startedAt: number;
+  shareVersion: number;
+  premake?: { count: number; share: FrostKeyShare };
+};
 
 /** Envelopes kept for a session whose open waits for its policy commit (a few rounds' worth at most). */
 const MAX_EARLY_ENVELOPES = 64;
@@ -40,6 +49,8 @@ export class PartySign {
   private openingScheduled = false;
   /** FROST nonce pairs made ahead (OpenSign.premake), in memory only (nonce-pool.ts). */
   readonly noncePool = new NoncePool();
+  /** DKLs23 presignatures made ahead (OpenPresign), in memory only (presign-pool.ts). */
+  readonly presignPool = new PresignPool();
 
   constructor(
     private readonly o: PartyOptions,
@@ -145,6 +156,13 @@ export class PartySign {
     // not hold (it restarted, or the pair was evicted or already used) is refused before the policy
     // decides, so the refusal charges nothing and the coordinator can sign in two rounds instead.
     const premade = msg.premade === undefined ? undefined : this.takePremade(msg, family, index);
+    // A derived child never signs over a presignature: the presignature was made for the parent's
+    // key, and a tweak chosen after R is known is the related-key attack of Groth–Shoup (EUROCRYPT
+    // 2022) that protocols/dkls23/SPEC.md "Presignatures" guards against; the gateway never asks.
+    if (msg.derive !== undefined && msg.presignature !== undefined)
+      throw new RequestRefused('a derived key signs with the full protocol, not over a presignature');
+    // DKLs23 presignature: the same rule — out of the pool now, refused before the policy if absent.
+    const presigned = msg.presignature === undefined ? undefined : takePresignature(this.presignPool, msg.keyId, msg.presignature, family.name);
     // A peer this party banned for the key (a failed OT/VOLE check) never signs with it again until
     // a refresh replaced the key's OT state; checked before the policy, so a refusal charges nothing.
     const banned = this.o.bans.ofKey(msg.keyId).filter((b) => msg.signers.includes(b.peerIndex));
@@ -174,6 +192,21 @@ export class PartySign {
     // PH(M)), the message itself for pure EdDSA (signing-input.ts).
     const { suite, input } = signingInput(family, meta.protocol, meta.suite, request.signingAlgorithm, request.message, decision);
     const premakeFor = premake ? { count: premake, share: share as FrostKeyShare } : undefined;
+    if (presigned) {
+      // The online round (presign.ts): bind the digest the policy derived and the agreement, and
+      // consume the presignature's online id in the transaction holding the policy decision.
+      const online = presignatureShare({ presignature: presigned, share: share as DklsKeyShare, sessionId, signers: msg.signers, digest: input, context });
+      const [used] = this.o.consumed.consumeBatch([{ ids: [online.consumeId], note: `sign ${msg.keyId} session ${msg.session.slice(0, 16)} (presigned)` }]);
+      if (used) presignatureReused(online.consumeId);
+      return {
+        answer: {
+          output: { w: bytesToHex(online.w), u: bytesToHex(online.u), request: bytesToHex(online.request) },
+          protocol: `${meta.protocol}/sign-presigned`,
+          startedAt: Date.now(),
+          shareVersion: stored.version,
+        },
+      };
+    }
     if (premade) {
       // RFC 9591 §5.2 sign() over the coordinator's list, now; its nonce id is consumed in the
       // transaction that holds the policy decision (flush commits both at once), and the
@@ -192,7 +225,7 @@ export class PartySign {
       if (used) throw new ProtocolError('nonce-reuse', `pre-made nonce pair ${answer.nonceId.slice(0, 16)}… was already used`);
       return {
         answer: {
-          share: answer,
+          output: { signatureShare: bytesToHex(answer.z), groupCommitment: bytesToHex(answer.R), request: bytesToHex(answer.request) },
           protocol: `${meta.protocol}/sign-premade`,
           startedAt: Date.now(),
           shareVersion: stored.version,
@@ -258,11 +291,7 @@ export class PartySign {
   private answerPremade(id: string, msg: OpenSign, a: PremadeAnswer, cancelled: boolean): void {
     this.o.metrics?.sessionDuration.observe({ protocol: a.protocol, outcome: cancelled ? 'abort' : 'done' }, (Date.now() - a.startedAt) / 1000);
     if (!cancelled) {
-      this.o.send({
-        type: 'done',
-        session: id,
-        output: { signatureShare: bytesToHex(a.share.z), groupCommitment: bytesToHex(a.share.R), request: bytesToHex(a.share.request) },
-      });
+      this.o.send({ type: 'done', session: id, output: a.output });
     }
     if (a.premake) this.premake(msg.keyId, a.shareVersion, a.premake);
   }
