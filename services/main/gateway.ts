@@ -88,6 +88,15 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     `gateway: coordinator ${config.coordinatorId}, key ${identity.pin.signPublic}; each party's peers.json pins it as ${JSON.stringify({ coordinator: identity.pin })}`,
   );
   const server = createServer();
+  // Keep-alive: Node closes an idle connection after 5 s (keepAliveTimeout), and an SDK client
+  // (@aws-sdk's agent keeps idle sockets with no timeout of its own) that sends on such a socket
+  // just as the gateway closes it gets "socket hang up" (ECONNRESET) for a request that never
+  // arrived. Idle connections are kept 65 s instead, longer than the 60 s idle timeout of an AWS
+  // load balancer in front (the value AWS recommends for targets behind an ALB), so that the
+  // side that closes is the client or the balancer, never the gateway under a request in flight.
+  // headersTimeout must exceed keepAliveTimeout (Node's docs for http.Server.keepAliveTimeout).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const hub = new CoordinatorHub({ server, coordinatorId: config.coordinatorId, parties: config.parties, identity });
   const net = { isConnected: (id: string) => hub.isConnected(id), send: (id: string, msg: CoordinatorToParty) => hub.send(id, msg) };
   const runner = new SessionRunner(net, { roundTimeoutMs: o.roundTimeoutMs, maxSessionsPerParty: o.maxSessionsPerParty ?? 32, metrics, tap: o.tap, log });
