@@ -92,8 +92,10 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   // (@aws-sdk's agent keeps idle sockets with no timeout of its own) that sends on such a socket
   // just as the gateway closes it gets "socket hang up" (ECONNRESET) for a request that never
   // arrived. Idle connections are kept 65 s instead, longer than the 60 s idle timeout of an AWS
-  // load balancer in front (the value AWS recommends for targets behind an ALB), so that the
-  // side that closes is the client or the balancer, never the gateway under a request in flight.
+  // load balancer in front (targets behind an ALB should keep connections longer than it), so
+  // that the balancer closes first; a direct client sees `Keep-Alive: timeout=65` (Node's agent
+  // closes a second early when it has an idle timeout of its own) and meets the race only after
+  // 65 s idle instead of after any 5 s pause.
   // headersTimeout must exceed keepAliveTimeout (Node's docs for http.Server.keepAliveTimeout).
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
