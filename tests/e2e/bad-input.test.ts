@@ -122,7 +122,7 @@ describe('idle connections', () => {
       new Promise<{ reused: boolean; keepAlive: string | undefined }>((resolve, reject) => {
         const req = request(`${cluster.endpoint}/healthz`, { agent }, (res) => {
           res.resume();
-          res.on('end', () => resolve({ reused: req.reusedSocket, keepAlive: res.headers['keep-alive'] }));
+          res.on('end', () => resolve({ reused: req.reusedSocket, keepAlive: res.headers['keep-alive'] as string | undefined }));
         });
         req.on('error', reject);
         req.end();
