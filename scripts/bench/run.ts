@@ -10,7 +10,7 @@
 //   npm run bench                 full run (a few minutes): writes docs/benchmarks.md (generated
 //                                 section) and scripts/bench/results/latest.json
 //   npm run bench -- --smoke      short run for CI (2-of-3 only, 1 and 8 clients, about a minute):
-//                                 bench-out/smoke.{json,md}; tests/e2e/bench-smoke.test.ts runs it in npm test
+//                                 bench-out/smoke.{json,md}; tests/e2e/bench-smoke.slow.test.ts runs it in CI (npm run test:slow)
 //   npm run bench -- --soak [SECONDS]   memory soak (scripts/bench/soak.ts): 64 clients for SECONDS
 //                                 (default 600) on Ed25519 2-of-3 (or --specs), RSS per process
 //                                 sampled throughout: bench-out/soak.{json,md}

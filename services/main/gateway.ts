@@ -114,6 +114,17 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     `gateway: coordinator ${config.coordinatorId}, key ${identity.pin.signPublic}; each party's peers.json pins it as ${JSON.stringify({ coordinator: identity.pin })}`,
   );
   const server: Server | HttpsServer = o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }) : createServer();
+  // Keep-alive: Node closes an idle connection after 5 s (keepAliveTimeout), and an SDK client
+  // (@aws-sdk's agent keeps idle sockets with no timeout of its own) that sends on such a socket
+  // just as the gateway closes it gets "socket hang up" (ECONNRESET) for a request that never
+  // arrived. Idle connections are kept 65 s instead, longer than the 60 s idle timeout of an AWS
+  // load balancer in front (targets behind an ALB should keep connections longer than it), so
+  // that the balancer closes first; a direct client sees `Keep-Alive: timeout=65` (Node's agent
+  // closes a second early when it has an idle timeout of its own) and meets the race only after
+  // 65 s idle instead of after any 5 s pause.
+  // headersTimeout must exceed keepAliveTimeout (Node's docs for http.Server.keepAliveTimeout).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   // Device parties the wallet backend registered (RegisterDeviceParty, docs/waas.md) may connect too.
   const devices = new DeviceParties(joinPath(gatewayDir, 'devices.json'));
   const hub = new CoordinatorHub({ server, coordinatorId: config.coordinatorId, parties: [...config.parties, ...devices.list()], identity });

@@ -1,6 +1,7 @@
 // Bad input against real processes: each gets the AWS error type, and the gateway keeps serving.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createHash, createHmac } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { CreateKeyCommand, DescribeKeyCommand, type KMSClient, SignCommand, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
 
@@ -106,5 +107,32 @@ describe('bad input gets AWS errors and changes nothing', () => {
       }),
     );
     expect(out.Signature?.length).toBe(64);
+  });
+});
+
+describe('idle connections', () => {
+  // The race behind an occasional "socket hang up": Node's server closed an idle keep-alive
+  // connection after 5 s, and a client (@aws-sdk's agent keeps idle sockets without a timeout of
+  // its own) could send on it just then. The gateway keeps idle connections 65 s and says so
+  // (services/main/gateway.ts, keepAliveTimeout), so a client that comes back after more than 5 s
+  // reuses its socket.
+  test('the gateway announces Keep-Alive timeout=65 and still has the socket after 5 s idle', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ reused: boolean; keepAlive: string | undefined }>((resolve, reject) => {
+        const req = request(`${cluster.endpoint}/healthz`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ reused: req.reusedSocket, keepAlive: res.headers['keep-alive'] as string | undefined }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      expect(await get()).toEqual({ reused: false, keepAlive: 'timeout=65' });
+      await new Promise((r) => setTimeout(r, 5_500));
+      expect(await get()).toEqual({ reused: true, keepAlive: 'timeout=65' });
+    } finally {
+      agent.destroy();
+    }
   });
 });

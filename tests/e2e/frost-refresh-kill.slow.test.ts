@@ -5,7 +5,7 @@
 // party or the gateway at each step; every party settles on one version and the key signs under
 // the same public key (node:crypto verifies). Slow (some minutes): the slow tier runs it.
 import { jest } from '@jest/globals';
-import { refreshKillMatrix } from '../support/refresh-kill.ts';
+import { refreshKillMatrix } from '../support/refresh-kill-matrix.ts';
 
 jest.setTimeout(300_000);
 

@@ -1,5 +1,5 @@
 // DKLs23 key shares for tests that need a key but do not test the DKG (refresh, refresh without a
-// party, parseKeyShare's memory). A DKLs23 DKG costs seconds per pair of parties (the OT setup),
+// party, parseKeyShare's memory, signing with 3-of-5 keys). A DKLs23 DKG costs seconds per pair of parties (the OT setup),
 // and these files used to run one per describe block; now each key below is made once by the real
 // DKG (createDklsDkg through the simulator, seeded test randomness) and kept in a cache folder.
 //
@@ -37,6 +37,7 @@ export const TEST_KEYS = {
   'secp256k1-2of4': { curve: 'secp256k1', t: 2, n: 4 },
   'secp256k1-3of5': { curve: 'secp256k1', t: 3, n: 5 },
   'p256-2of3': { curve: 'p256', t: 2, n: 3 },
+  'p256-3of5': { curve: 'p256', t: 3, n: 5 },
 } as const satisfies Record<string, { curve: DklsCurveName; t: number; n: number }>;
 
 export type TestKeyName = keyof typeof TEST_KEYS;

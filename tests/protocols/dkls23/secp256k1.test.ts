@@ -1,4 +1,4 @@
-// DKLs23 on secp256k1: honest DKG and signing for (t, n) ∈ {(2,2), (2,3), (3,5)}, every signature
+// DKLs23 on secp256k1: honest DKG and signing for (t, n) ∈ {(2,2), (2,3)}, signing with the cached 3-of-5 key (honest-cases.ts), every signature
 // checked by noble and node:crypto (timings printed, not asserted); then the signing attacks on
 // the 2-of-3 key (one DKG serves both: the DKG is the expensive part).
 import type { DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';

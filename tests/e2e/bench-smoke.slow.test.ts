@@ -1,4 +1,5 @@
-// Issue 6: "CI runs a short smoke of it". Runs `npm run bench -- --smoke` the way a user would
+// Issue 6: "CI runs a short smoke of it". In the slow tier (`npm run test:slow`, which .ci/run runs
+// after `npm test`): a load test of about a minute with two DKLs23 DKGs. Runs `npm run bench -- --smoke` the way a user would
 // (a real cluster of gateway and party processes, driven through @aws-sdk/client-kms), with its
 // output in a temporary folder, and checks what the user would look at: the exit code, a Sign row
 // with figures and no errors for every 2-of-3 key spec the gateway offers, every signature
