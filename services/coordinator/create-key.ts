@@ -33,7 +33,7 @@ export async function createKey({ o, access }: CoordinatorContext, req: CreateKe
   if (req.keyUsage !== 'SIGN_VERIFY') throw validation(`KeyUsage ${req.keyUsage} is not compatible with KeySpec ${req.keySpec}`);
   let keyId = randomUUID();
   // A key id names one key for ever (docs/security.md "Deleting a key"): never one deleted before.
-  while (o.evidence?.wasDeleted(keyId)) keyId = randomUUID();
+  while (await o.evidence?.wasDeleted(keyId)) keyId = randomUUID();
   const arn = access.arnOf(keyId);
   const policy = req.policy ?? defaultKeyPolicy(o.accountId);
   if (req.policy !== undefined) access.checkNewPolicy(req.policy, arn, caller, req.bypassPolicyLockoutSafetyCheck === true);
@@ -69,7 +69,7 @@ export async function createKey({ o, access }: CoordinatorContext, req: CreateKe
     signingPolicy: storedSigningPolicy(signingPolicy),
     policyRevision: 1,
   };
-  o.keys.insert(stored);
+  await o.keys.insert(stored);
   try {
     const members = new Map(parties.map((p, i) => [i + 1, p]));
     const outputs = await o.runner.run(
@@ -89,16 +89,16 @@ export async function createKey({ o, access }: CoordinatorContext, req: CreateKe
     }
     spkiDer(spec, Buffer.from(first.publicKey, 'hex'));
     // Each party's signed creation receipt, for GetKeyAttestation (services/control/receipts.ts).
-    o.evidence?.putReceipts(
+    await o.evidence?.putReceipts(
       keyId,
       [...outputs.entries()].flatMap(([index, r]) => {
         const receipt = (r as DkgResult).receipt;
         return receipt ? [{ partyId: parties[index - 1]!, receipt }] : [];
       }),
     );
-    o.keys.update(keyId, { keyState: 'Enabled', publicKey: first.publicKey });
+    await o.keys.update(keyId, { keyState: 'Enabled', publicKey: first.publicKey });
     // Each party's signed acknowledgement of revision 1 (GetKeyPolicy TuttiRevisions).
-    const unacknowledged = recordRevisionAcks(
+    const unacknowledged = await recordRevisionAcks(
       o.acks,
       o.identities,
       keyId,
@@ -108,9 +108,9 @@ export async function createKey({ o, access }: CoordinatorContext, req: CreateKe
   } catch (err) {
     // Parties that finished their part may hold a share of a key that now never exists: each is
     // told to delete it (durably recorded, resent until confirmed).
-    o.keys.purge(keyId, (k) => k.keyState === 'Creating', access.now());
+    await o.keys.purge(keyId, (k) => k.keyState === 'Creating', access.now());
     o.onShareDeletions?.();
     throw access.sessionError(err, 'CreateKey');
   }
-  return keyRecord(o.keys.get(keyId)!);
+  return keyRecord((await o.keys.get(keyId))!);
 }

@@ -8,19 +8,18 @@ import express from 'express';
 import { createKmsApp } from '../kms-api/app.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { openDatabase } from '../storage/db.ts';
-import { KeyRepository } from '../storage/key-repository.ts';
+import { sqliteGatewayStore, type GatewayStore } from '../storage/gateway-store.ts';
+import { openPostgresGatewayStore } from '../storage/postgres/postgres-gateway-store.ts';
 import { readSecretFile, writeSecretFile } from '../storage/secret-file.ts';
 import { KmsError } from '../kms-api/errors.ts';
 import { CoordinatorHub } from '../transport/channel.ts';
 import { Coordinator } from '../coordinator/coordinator.ts';
-import { RevisionAckStore } from '../storage/revision-acks.ts';
 import { SessionRunner, type RelayTap } from '../coordinator/session-runner.ts';
 import { KeyDeletions } from '../coordinator/key-deletion.ts';
 import { RefreshActivations } from '../coordinator/refresh-activation.ts';
 import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages.ts';
 import { checkCredentials, paths, type GatewayConfig } from './config.ts';
 import { initGateway } from './cluster.ts';
-import { AttestationStore } from '../storage/attestation-store.ts';
 
 export type GatewayOptions = {
   host: string;
@@ -39,18 +38,27 @@ export type GatewayOptions = {
   /** Tests only (TUTTI_TEST_STALL): 'refresh:certificate' keeps refresh certificates from the parties (refresh-activation.ts). */
   stallAt?: string[];
   log?: (line: string) => void;
+  /**
+   * postgres://… (TUTTI_DATABASE_URL): the gateway's state lives in PostgreSQL, shared with any other
+   * gateway replica given the same URL (docs/operations.md "Gateway replicas"). Without it: the
+   * embedded SQLite file keys.db in the gateway's folder.
+   */
+  databaseUrl?: string;
 };
 
 export type RunningGateway = {
   port: number;
   server: Server;
   coordinator: Coordinator;
+  store: GatewayStore;
   hub: CoordinatorHub;
   deletions: KeyDeletions;
   close: () => Promise<void>;
 };
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+/** Replicas: a key still Creating after this long was left by a gateway that died mid-DKG. */
+export const STALE_CREATING_MS = 10 * 60_000;
 
 export async function startGatewayFromDir(dataDir: string, o: GatewayOptions): Promise<RunningGateway> {
   const config = JSON.parse(Buffer.from(readSecretFile(paths.gatewayConfig(dataDir))).toString('utf8')) as GatewayConfig;
@@ -62,7 +70,7 @@ export async function startGatewayFromDir(dataDir: string, o: GatewayOptions): P
       ...config.credentials.slice(1).filter((c) => c.accessKeyId !== env.TUTTI_ACCESS_KEY_ID),
     ];
   }
-  return startGateway(config, paths.gatewayDir(dataDir), o);
+  return startGateway(config, paths.gatewayDir(dataDir), { ...o, databaseUrl: o.databaseUrl ?? (env.TUTTI_DATABASE_URL || undefined) });
 }
 
 /** The admin token (32 random bytes, hex in the file), created once, 0600 like the other secrets. */
@@ -79,9 +87,12 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   checkCredentials(config.credentials);
   const now = o.now ?? (() => Date.now());
   const metrics = createMetrics('gateway');
-  const db = openDatabase(paths.keysDb(gatewayDir));
-  const keys = new KeyRepository(db);
-  const evidence = new AttestationStore(db);
+  const store = o.databaseUrl ? await openPostgresGatewayStore(o.databaseUrl) : sqliteGatewayStore(openDatabase(paths.keysDb(gatewayDir)), { closeDb: true });
+  const { keys, evidence } = store;
+  if (store.kind === 'postgres') log(`gateway: state in PostgreSQL (TUTTI_DATABASE_URL), shared with any other gateway replica using it`);
+  /** Runs background store work (resends, confirmations): a failure is logged, never crashes the gateway. */
+  const background = (what: string, p: Promise<unknown>) =>
+    void p.catch((err: unknown) => log(`coordinator: ${what} failed: ${(err as Error)?.message ?? String(err)}`));
   // The gateway's own key (created at first start): parties pin it and accept only what it signs.
   const identity = initGateway(gatewayDir, config.coordinatorId);
   log(
@@ -98,28 +109,28 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     stallAt: o.stallAt,
     pinned: (id) => config.parties.find((p) => p.partyId === id),
     // A refresh without some parties certified while settling a cut-off one: the key record follows.
-    onCertified: (keyId, members) => {
-      const k = keys.get(keyId);
-      if (!k || JSON.stringify(k.parties) === JSON.stringify(members)) return;
-      try {
-        keys.replaceParties(keyId, k.parties, members, now());
-        deletions.resendAll();
-      } catch (err) {
-        log(`coordinator: key ${keyId}: could not record its parties after a refresh: ${(err as Error).message}`);
-      }
-    },
+    onCertified: (keyId, members) =>
+      background(
+        `key ${keyId}: recording its parties after a refresh`,
+        (async () => {
+          const k = await keys.get(keyId);
+          if (!k || JSON.stringify(k.parties) === JSON.stringify(members)) return;
+          await keys.replaceParties(keyId, k.parties, members, now());
+          await deletions.resendAll();
+        })(),
+      ),
   });
   hub.onMessage((id, raw) => {
     const msg = raw as unknown as PartyToCoordinator;
-    if (msg.type === 'key-deleted') deletions.onDeleted(id, msg.keyId);
-    else if (msg.type === 'premade') coordinator.onPremade(id, msg);
+    if (msg.type === 'key-deleted') background(`confirmation of ${id}'s share deletion`, deletions.onDeleted(id, msg.keyId));
+    else if (msg.type === 'premade') void coordinator.onPremade(id, msg);
     else if (msg.type === 'refresh-state') activations.onState(id, msg);
     else runner.onMessage(id, msg);
   });
   hub.onConnect((id) => {
     metrics.partyConnections.set({ party: id }, 1);
     log(`coordinator: ${id} connected`);
-    deletions.onConnect(id);
+    background(`share deletions for ${id}`, deletions.onConnect(id));
     activations.onConnect(id);
   });
   hub.onDisconnect((id) => {
@@ -136,39 +147,49 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     isConnected: (id) => hub.isConnected(id),
     send: net.send,
     dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
-    acks: new RevisionAckStore(db),
+    acks: store.acks,
     identities: config.parties,
     region: config.region,
     accountId: config.accountId,
     log,
     now,
-    onShareDeletions: () => deletions.resendAll(),
+    onShareDeletions: () => background('resending share deletions', deletions.resendAll()),
     evidence,
-    onDeletionCancelled: (keyId, parties) => deletions.cancelled(keyId, parties),
-    onShareDeletionsScheduled: () => deletions.resendAll(),
+    onDeletionCancelled: (keyId, parties) => background(`cancel of ${keyId}'s deletion`, deletions.cancelled(keyId, parties)),
+    onShareDeletionsScheduled: () => background('resending share deletions', deletions.resendAll()),
     activations,
   });
-  deletions.recoverInterrupted();
-  deletions.sweep();
-  const sweeper = setInterval(() => {
-    try {
-      deletions.sweep();
-    } catch (err) {
-      log(`coordinator: deletion sweep failed: ${(err as Error).stack ?? String(err)}`);
-    }
-  }, o.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
+  // With replicas, "still Creating at start" is not "interrupted": another replica may be running
+  // that DKG now. The embedded (single-gateway) store recovers every such key at start; on
+  // PostgreSQL only keys whose creation began more than STALE_CREATING_MS ago (far beyond any DKG's
+  // round deadlines), at start and on every sweep. Meanwhile such a key is invisible (resolve and
+  // ListKeys treat Creating as not found).
+  const recover = () => deletions.recoverInterrupted(store.kind === 'sqlite' ? Infinity : now() - STALE_CREATING_MS);
+  await recover();
+  await deletions.sweep();
+  const sweeper = setInterval(
+    () => background('deletion sweep', store.kind === 'postgres' ? recover().then(() => deletions.sweep()) : deletions.sweep()),
+    o.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
+  );
   sweeper.unref();
   const adminToken = loadAdminToken(gatewayDir);
   const kms = createKmsApp({ keyService: coordinator, credentials: config.credentials, region: config.region, accountId: config.accountId, metrics });
   const app = express();
   app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => {
+  app.get('/healthz', async (_req, res) => {
+    let pendingShareDeletions: number | null = null;
+    try {
+      pendingShareDeletions = (await deletions.pending()).length;
+    } catch {
+      // the store is unreachable: health says so by the null
+    }
     res.json({
       status: 'ok',
       parties: config.parties.map((p) => p.partyId),
       connectedParties: hub.connectedParties(),
       sessions: runner.size,
-      pendingShareDeletions: deletions.pending().length,
+      pendingShareDeletions,
+      store: store.kind,
       unsettledRefreshes: activations.unsettled,
     });
   });
@@ -223,6 +244,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     port,
     server,
     coordinator,
+    store,
     hub,
     deletions,
     close: async () => {
@@ -230,7 +252,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
       await hub.close();
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections?.();
-      db.close();
+      await store.close();
     },
   };
 }
