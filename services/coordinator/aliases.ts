@@ -2,7 +2,7 @@
 // key of the service's own account; a key has at most MAX_ALIASES_PER_KEY of them (AWS quota).
 import type { AliasRecord, Caller, Page } from '../kms-api/key-service.ts';
 import { alreadyExists, limitExceeded, notFound, validation } from '../kms-api/errors.ts';
-import type { StoredAlias, StoredKey } from '../storage/key-repository.ts';
+import { KeyRepositoryError, type StoredAlias, type StoredKey } from '../storage/key-repository.ts';
 import { decodeMarker, encodeMarker } from './markers.ts';
 import { repositoryError, requireNotPendingDeletion } from './key-access.ts';
 import type { CoordinatorContext } from './context.ts';
@@ -22,6 +22,9 @@ export async function createAlias(ctx: CoordinatorContext, aliasName: string, ta
   try {
     await o.keys.createAlias(aliasName, k.keyId, access.now());
   } catch (e) {
+    // The check above passed, but another request (on another gateway replica) created the name
+    // meanwhile: the primary key decides, and the loser gets what AWS answers.
+    if (e instanceof KeyRepositoryError && e.code === 'exists') throw alreadyExists(`An alias with the name ${access.aliasArnOf(aliasName)} already exists`);
     throw repositoryError(e, k);
   }
 }
