@@ -103,12 +103,7 @@ export class ReplicaCluster {
 
   /** One KMS client per gateway (no SDK retries: callers count and retry themselves). */
   client(i: number, maxAttempts = 1): KMSClient {
-    return new KMSClient({
-      endpoint: this.endpoint(i),
-      region: REGION,
-      credentials: TEST_CREDENTIALS,
-      maxAttempts,
-    });
+    return new KMSClient({ endpoint: this.endpoint(i), region: REGION, credentials: TEST_CREDENTIALS, maxAttempts });
   }
 
   async stop(): Promise<void> {

@@ -74,9 +74,6 @@ function prng(seed: number): () => number {
 
 type LiveKey = { keyId: string; spec: string; spki: Buffer; pendingDeletion: boolean; base: boolean };
 
-/** Ends the operation without a success: an error a retry on the other gateway cannot fix. */
-class Fatal extends Error {}
-
 const SIGN: Record<string, { algorithm: string; verify: (spki: Buffer, msg: Uint8Array, sig: Uint8Array) => boolean }> = Object.fromEntries(
   Object.values(KEY_SPECS).map((s) => {
     const key = (spki: Buffer) => createPublicKey({ key: spki, format: 'der', type: 'spki' });
@@ -138,18 +135,17 @@ export async function runReplicaLoad(
         counts.succeeded++;
         return out;
       } catch (e) {
-        if (e instanceof Fatal) {
-          counts.gaveUp++;
-          return undefined;
-        }
         counts.failedAttempts++;
         const err = e as { name?: string; code?: string; message?: string };
         const label = `${name}: ${err.name ?? 'Error'}${err.code ? ` (${err.code})` : ''}`;
         counts.failuresByError[label] = (counts.failuresByError[label] ?? 0) + 1;
         if (sdkRetries(e)) counts.failedRetryable++;
         else {
+          // Neither would an SDK retry it: the operation failed for good.
           counts.failedNotRetryable++;
           if (counts.notRetryableSamples.length < 20) counts.notRetryableSamples.push(`${label}: ${err.message ?? ''}`);
+          counts.gaveUp++;
+          return undefined;
         }
         g = (g + 1) % gateways;
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** i)));
@@ -179,7 +175,9 @@ export async function runReplicaLoad(
   async function sign(): Promise<void> {
     const k = pick(usable());
     if (!k) return;
-    const message = randomBytes(32);
+    // 40 bytes: not 32, which the default signing policy refuses to sign RAW under ECDSA_SHA_256 on
+    // secp256k1 (it would be a Bitcoin sighash, docs/policies.md invariant I-2).
+    const message = randomBytes(40);
     const { algorithm, verify } = SIGN[k.spec]!;
     const signature = await op(`Sign ${k.spec}`, async (kms) => {
       const out = await kms.send(new SignCommand({ KeyId: k.keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: algorithm as 'ECDSA_SHA_256' }));
