@@ -150,13 +150,13 @@ describe('key deletion', () => {
 
     // Before the window ends nothing is deleted.
     offset += 6 * DAY;
-    expect(gateway.deletions.sweep()).toEqual([]);
+    expect(await gateway.deletions.sweep()).toEqual([]);
     expect((await kms.send(new DescribeKeyCommand({ KeyId: 'alias/doomed' }))).KeyMetadata!.KeyState).toBe('PendingDeletion');
 
     await kill('party-3');
     await until('party-3 gone', () => !connected().includes('party-3'));
     offset += 1 * DAY + 60_000;
-    expect(gateway.deletions.sweep()).toEqual([doomed]);
+    expect(await gateway.deletions.sweep()).toEqual([doomed]);
 
     await expect(kms.send(new DescribeKeyCommand({ KeyId: doomed }))).rejects.toMatchObject({
       name: 'NotFoundException',
@@ -210,7 +210,7 @@ describe('key deletion', () => {
     await kill('party-2');
     await until('party-2 gone', () => !connected().includes('party-2'));
     offset += 7 * DAY + 60_000;
-    expect(gateway.deletions.sweep()).toEqual([doomed]);
+    expect(await gateway.deletions.sweep()).toEqual([doomed]);
     await until('party-1 and party-3 confirm', async () => (await gateway.deletions.pending()).length === 1);
 
     await gateway.close();

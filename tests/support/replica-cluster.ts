@@ -50,8 +50,9 @@ export class ReplicaCluster {
       writeFileSync(paths.peers(paths.partyDir(first, p.partyId)), JSON.stringify({ coordinators: pins, peers: this.config.parties }, null, 2) + '\n');
     }
     for (let i = 0; i < n; i++) this.ports.push(await freePort());
-    // One after the other: the first applies the schema (the others would wait on its lock anyway).
-    for (let i = 0; i < n; i++) await this.startGateway(i);
+    // Together: the first to take the schema's advisory lock creates the tables, the others wait
+    // for it and find nothing to do (services/storage/postgres/schema.ts).
+    await Promise.all(this.ports.map((_, i) => this.startGateway(i)));
     await Promise.all(this.config.parties.map((p) => this.startParty(p.partyId)));
     for (let i = 0; i < n; i++) await waitForParties(this.endpoint(i), this.config.parties.length);
     return this;

@@ -164,7 +164,9 @@ export async function runReplicaLoad(
         const spki = Buffer.from((await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!);
         return { keyId, spec, spki, pendingDeletion: false, base };
       },
-      20,
+      // Key generation needs every party: while one is down (the party fault lasts ~10% of the
+      // run) it fails with KeyUnavailableException, retried here for up to ~2 minutes.
+      70,
     );
     if (k) {
       keys.push(k);
