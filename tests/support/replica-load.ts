@@ -265,8 +265,8 @@ export async function runReplicaLoad(
   for (const spec of Object.keys(KEY_SPECS)) await createKey(spec, true);
   log(`replica load: base keys ${keys.map((k) => k.spec).join(', ')}`);
 
-  // The faults: one gateway and one party, each killed at a random point and restarted 10–15% of
-  // the run later (by operations started).
+  // The faults: one gateway and one party, each killed at a random point and restarted 10 % of the
+  // run (by operations started) or 20 s later, whichever comes first.
   const gatewayAt = Math.floor(total * (0.15 + random() * 0.2));
   const partyAt = Math.floor(total * (0.5 + random() * 0.2));
   const victimGateway = Math.floor(random() * gateways);
@@ -299,8 +299,13 @@ export async function runReplicaLoad(
       );
     }
   };
+  /**
+   * Until `n` operations have started, or 20 s passed: while a party is down every CreateKey is
+   * retried, and clients stuck in those retries start no new operations.
+   */
   async function waitForOps(n: number): Promise<void> {
-    while (next < n && next < total) await new Promise((r) => setTimeout(r, 100));
+    const deadline = Date.now() + 20_000;
+    while (next < n && next < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   }
 
   const remaining = total - counts.operations;
