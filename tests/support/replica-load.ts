@@ -194,8 +194,15 @@ export async function runReplicaLoad(
     const message = randomBytes(40);
     const { algorithm, verify } = SIGN[k.spec]!;
     const signature = await op(`Sign ${k.spec}`, async (kms) => {
-      const out = await kms.send(new SignCommand({ KeyId: k.keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: algorithm as 'ECDSA_SHA_256' }));
-      return out.Signature!;
+      try {
+        const out = await kms.send(new SignCommand({ KeyId: k.keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: algorithm as 'ECDSA_SHA_256' }));
+        return out.Signature!;
+      } catch (e) {
+        // Another client scheduled the key's deletion while this Sign was being retried: the
+        // right answer, not a fault.
+        if (k.pendingDeletion && (e as Error).name === 'KMSInvalidStateException') return undefined;
+        throw e;
+      }
     });
     if (!signature) return;
     counts.signatures++;
