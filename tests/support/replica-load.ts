@@ -30,6 +30,8 @@ export type LoadCounts = {
   gaveUp: number;
   byOperation: Record<string, number>;
   failedAttempts: number;
+  /** Calls on a key another client had just scheduled for deletion (KMSInvalidStateException, the right answer). */
+  answeredPendingDeletion: number;
   /** Failed attempts the AWS SDK's standard retry strategy would retry. */
   failedRetryable: number;
   /** Failed attempts it would not retry (the goal: 0). */
@@ -113,6 +115,7 @@ export async function runReplicaLoad(
     gaveUp: 0,
     byOperation: {},
     failedAttempts: 0,
+    answeredPendingDeletion: 0,
     failedRetryable: 0,
     failedNotRetryable: 0,
     failuresByError: {},
@@ -147,8 +150,14 @@ export async function runReplicaLoad(
         counts.succeeded++;
         return out;
       } catch (e) {
-        counts.failedAttempts++;
         const err = e as { name?: string; code?: string; message?: string };
+        // Another client scheduled this key's deletion while the call was in flight or being
+        // retried: KMSInvalidStateException is the right answer, not a fault.
+        if (err.name === 'KMSInvalidStateException' && keys.some((k) => k.pendingDeletion && err.message?.includes(k.keyId))) {
+          counts.answeredPendingDeletion++;
+          return undefined;
+        }
+        counts.failedAttempts++;
         const label = `${name}: ${err.name ?? 'Error'}${err.code ? ` (${err.code})` : ''}`;
         counts.failuresByError[label] = (counts.failuresByError[label] ?? 0) + 1;
         if (sdkRetries(e)) counts.failedRetryable++;
