@@ -155,6 +155,7 @@ export async function runReplicaLoad(
         // retried: KMSInvalidStateException is the right answer, not a fault.
         if (err.name === 'KMSInvalidStateException' && keys.some((k) => k.pendingDeletion && err.message?.includes(k.keyId))) {
           counts.answeredPendingDeletion++;
+          counts.succeeded++;
           return undefined;
         }
         counts.failedAttempts++;
