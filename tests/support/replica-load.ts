@@ -244,8 +244,17 @@ export async function runReplicaLoad(
     const name = pick([...aliases.keys()]);
     const k = pick(usable());
     if (!name || !k) return;
-    const ok = await op('UpdateAlias', (kms) => kms.send(new UpdateAliasCommand({ AliasName: name, TargetKeyId: k.keyId })).then(() => true));
-    if (ok) aliases.set(name, k.keyId);
+    const ok = await op('UpdateAlias', async (kms) => {
+      try {
+        await kms.send(new UpdateAliasCommand({ AliasName: name, TargetKeyId: k.keyId }));
+        return true;
+      } catch (e) {
+        // Another client deleted the alias meanwhile: NotFoundException is the right answer.
+        if ((e as Error).name === 'NotFoundException' && !aliases.has(name)) return false;
+        throw e;
+      }
+    });
+    if (ok && aliases.has(name)) aliases.set(name, k.keyId);
   }
 
   async function deleteAlias(): Promise<void> {
