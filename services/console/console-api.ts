@@ -36,7 +36,7 @@ export type ConsoleOptions = {
   audits: AuditQueries;
   metrics: Metrics;
   /** The gateway's own figures: sessions running or queued, unsettled refreshes, share deletions pending. */
-  gateway: () => Record<string, number>;
+  gateway: () => Record<string, number> | Promise<Record<string, number>>;
   now?: () => number;
 };
 
@@ -73,7 +73,7 @@ export function consoleRouter(o: ConsoleOptions): Router {
         })),
         keys: await Promise.all(keys.map((k) => keyView(o.keys, k, caller))),
         signatures: o.signatures.list().filter((s) => visible.has(s.keyId)),
-        figures: { ...(await figures(o.metrics)), ...o.gateway() },
+        figures: { ...(await figures(o.metrics)), ...(await o.gateway()) },
       });
     }),
   );

@@ -3,12 +3,10 @@
 // parties (signer-bans.ts) and the stock of pre-made FROST commitments (premade-stock.ts). Each use
 // case (create-key.ts, sign.ts, verify.ts, refresh.ts, key-policy.ts, key-admin.ts, aliases.ts) is a
 // set of functions over this context; coordinator.ts only wires them to the KeyService port.
-import type { KeyRepository } from '../storage/key-repository.ts';
+import type { AckStore, EvidenceStore, KeyStore } from '../storage/gateway-store.ts';
 import type { CoordinatorToParty } from '../control/messages.ts';
 import type { SessionRunner } from './session-runner.ts';
-import type { RevisionAckStore } from '../storage/revision-acks.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
-import type { AttestationStore } from '../storage/attestation-store.ts';
 import type { RefreshActivations } from './refresh-activation.ts';
 import type { KeyAccess } from './key-access.ts';
 import type { SignerBans } from './signer-bans.ts';
@@ -18,7 +16,8 @@ import type { DeviceParties } from './device-parties.ts';
 import type { PresignStock } from './presign-stock.ts';
 
 export type CoordinatorOptions = {
-  keys: KeyRepository;
+  /** The gateway's state (gateway-store.ts): SQLite, or PostgreSQL shared by replicas. */
+  keys: KeyStore;
   runner: SessionRunner;
   /** Every configured party id, in a stable order. */
   parties: string[];
@@ -40,12 +39,12 @@ export type CoordinatorOptions = {
   /** The round deadline of DKLs23 key generation (default 30 s): its base-OT rounds take seconds of CPU per party. */
   dkgRoundTimeoutMs?: number;
   /** Where the parties' signed signing-policy revision acknowledgements are kept (revision-acks.ts). */
-  acks?: RevisionAckStore;
+  acks?: AckStore;
   /** The parties' public identities (the gateway's configuration), to check their acknowledgements. */
   identities?: PublicIdentity[];
   log?: (line: string) => void;
   /** Key creation receipts (GetKeyAttestation) and deleted key ids (attestation-store.ts). */
-  evidence?: AttestationStore;
+  evidence?: EvidenceStore;
   /** After ScheduleKeyDeletion: the parties get the signed deletion record now (their wait starts). */
   onShareDeletionsScheduled?: () => void;
   /** CancelKeyDeletion succeeded: the key's parties get a signed cancel. */

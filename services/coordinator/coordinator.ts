@@ -13,7 +13,7 @@
 //
 // Every one of them runs key-access.ts's checks first: resolve the KeyId → the key policy allows
 // the caller → the key's state allows the operation → the operation's own checks → the change, in
-// one SQLite transaction. signer-bans.ts and premade-stock.ts hold what the coordinator learns
+// one transaction of the gateway store (services/storage/gateway-store.ts: SQLite or PostgreSQL). signer-bans.ts and premade-stock.ts hold what the coordinator learns
 // from the parties (bans, pre-made commitments), shared by Sign and refresh.
 import type { AliasRecord, Caller, KeyRecord, KeyService, Page, Tag } from '../kms-api/key-service.ts';
 import type { StoredRevisionAck } from '../storage/revision-acks.ts';
@@ -50,8 +50,11 @@ export class Coordinator implements KeyService {
   }
 
   /** A party published commitments of nonce pairs it made for a key ('premade'); see sign.ts. */
-  onPremade(partyId: string, msg: { keyId?: unknown; commitments?: unknown }): void {
-    onPremade(this.ctx, partyId, msg);
+  onPremade(partyId: string, msg: { keyId?: unknown; commitments?: unknown }): Promise<void> {
+    // Never rejects: a store that cannot be read (database unreachable) loses this stock only.
+    return onPremade(this.ctx, partyId, msg).catch((err: unknown) =>
+      this.ctx.o.log?.(`coordinator: premade of ${partyId} dropped: ${(err as Error)?.message}`),
+    );
   }
 
   /** A party's link dropped: if it restarted, its pre-made pairs are gone. */

@@ -43,7 +43,7 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
   if (req.keyUsage !== 'SIGN_VERIFY') throw validation(`KeyUsage ${req.keyUsage} is not compatible with KeySpec ${req.keySpec}`);
   let keyId = randomUUID();
   // A key id names one key for ever (docs/security.md "Deleting a key"): never one deleted before.
-  while (o.evidence?.wasDeleted(keyId)) keyId = randomUUID();
+  while (await o.evidence?.wasDeleted(keyId)) keyId = randomUUID();
   const arn = access.arnOf(keyId);
   const policy = req.policy ?? defaultKeyPolicy(o.accountId);
   if (req.policy !== undefined) access.checkNewPolicy(req.policy, arn, caller, req.bypassPolicyLockoutSafetyCheck === true);
@@ -85,7 +85,7 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
     signingPolicy: storedSigningPolicy(signingPolicy),
     policyRevision: 1,
   };
-  o.keys.insert(stored);
+  await o.keys.insert(stored);
   try {
     const members = new Map(parties.map((p, i) => [i + 1, p]));
     const outputs = await o.runner.run(
@@ -118,7 +118,7 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
     }
     spkiDer(spec, Buffer.from(first.publicKey, 'hex'));
     // Each party's signed creation receipt, for GetKeyAttestation (services/control/receipts.ts).
-    o.evidence?.putReceipts(
+    await o.evidence?.putReceipts(
       keyId,
       [...outputs.entries()].flatMap(([index, r]) => {
         const receipt = (r as DkgResult).receipt;
@@ -126,10 +126,10 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
       }),
     );
     // The chain code of HD derivation, as every party stored it beside its share.
-    rememberChainCode(ctx, keyId, first.transcriptHash);
-    o.keys.update(keyId, { keyState: 'Enabled', publicKey: first.publicKey });
+    await rememberChainCode(ctx, keyId, first.transcriptHash);
+    await o.keys.update(keyId, { keyState: 'Enabled', publicKey: first.publicKey });
     // Each party's signed acknowledgement of revision 1 (GetKeyPolicy TuttiRevisions).
-    const unacknowledged = recordRevisionAcks(
+    const unacknowledged = await recordRevisionAcks(
       o.acks,
       o.identities && [...o.identities, ...devices],
       keyId,
@@ -139,9 +139,9 @@ export async function createKey(ctx: CoordinatorContext, req: CreateKeyRequest, 
   } catch (err) {
     // Parties that finished their part may hold a share of a key that now never exists: each is
     // told to delete it (durably recorded, resent until confirmed).
-    o.keys.purge(keyId, (k) => k.keyState === 'Creating', access.now());
+    await o.keys.purge(keyId, (k) => k.keyState === 'Creating', access.now());
     o.onShareDeletions?.();
     throw (imported && importError(err)) || access.sessionError(err, imported ? 'ImportKeyShares' : 'CreateKey');
   }
-  return keyRecord(o.keys.get(keyId)!);
+  return keyRecord((await o.keys.get(keyId))!);
 }

@@ -39,7 +39,7 @@ export function derivationRequest(tags: Tag[]): { from: string; path: string } |
 }
 
 /** The chain code every party stored at the DKG, recorded by the gateway from the confirmed transcript hash. */
-export function rememberChainCode(ctx: CoordinatorContext, keyId: string, transcriptHash: string): void {
+export async function rememberChainCode(ctx: CoordinatorContext, keyId: string, transcriptHash: string): Promise<void> {
   ctx.o.derivations?.putChainCode(keyId, Buffer.from(chainCodeOf(Buffer.from(transcriptHash, 'hex'))).toString('hex'));
 }
 
@@ -48,7 +48,7 @@ export async function createDerivedKey(ctx: CoordinatorContext, req: CreateKeyRe
   access.requireAccountPrincipal(caller, 'CreateKey');
   const store = o.derivations;
   if (!store) throw new KmsError('UnsupportedOperationException', 'This gateway does not derive keys.');
-  const parent = access.resolve(d.from, caller, 'any');
+  const parent = await access.resolve(d.from, caller, 'any');
   // Deriving lets the child's key policy, not the parent's, say who signs with the parent's secret
   // moved by a public tweak: the parent's key policy must allow it (a Tutti action, kms:DeriveKey).
   access.authorize(parent, 'DeriveKey', caller, { 'tutti:DerivationPath': d.path });
@@ -77,7 +77,7 @@ export async function createDerivedKey(ctx: CoordinatorContext, req: CreateKeyRe
   }
   const policy = req.policy ?? defaultKeyPolicy(o.accountId);
   let keyId = randomUUID();
-  while (o.evidence?.wasDeleted(keyId) || o.keys.get(keyId)) keyId = randomUUID();
+  while ((await o.evidence?.wasDeleted(keyId)) || (await o.keys.get(keyId))) keyId = randomUUID();
   const arn = access.arnOf(keyId);
   if (req.policy !== undefined) {
     access.checkNewPolicy(req.policy, arn, caller, req.bypassPolicyLockoutSafetyCheck === true);
@@ -110,19 +110,19 @@ export async function createDerivedKey(ctx: CoordinatorContext, req: CreateKeyRe
   };
   // The derivation first: a child record never exists without it.
   store.putChild({ keyId, parentKeyId: parent.keyId, path: d.path });
-  o.keys.insert(stored);
+  await o.keys.insert(stored);
   o.log?.(`coordinator: ${keyId}: derived from ${parent.keyId} at ${d.path}`);
-  return keyRecord(o.keys.get(keyId)!);
+  return keyRecord((await o.keys.get(keyId))!);
 }
 
 /**
  * The key whose shares a Sign on `k` runs on: k itself, or — for a derived key — its parent, which
  * must be usable too, with the child's path for the parties.
  */
-export function signingTarget(ctx: CoordinatorContext, k: StoredKey): { shareKey: StoredKey; derive?: { keyId: string; path: string } } {
+export async function signingTarget(ctx: CoordinatorContext, k: StoredKey): Promise<{ shareKey: StoredKey; derive?: { keyId: string; path: string } }> {
   const child = ctx.o.derivations?.child(k.keyId);
   if (!child) return { shareKey: k };
-  const parent = ctx.o.keys.get(child.parentKeyId);
+  const parent = await ctx.o.keys.get(child.parentKeyId);
   if (!parent || parent.keyState === 'Creating') throw invalidState(`${k.arn} is derived from key ${child.parentKeyId}, which no longer exists.`);
   if (parent.keyState === 'Disabled') throw disabled(`${k.arn} is derived from ${parent.arn}, which`);
   if (parent.keyState !== 'Enabled') throw invalidState(`${k.arn} is derived from ${parent.arn}, which is ${parent.keyState}.`);

@@ -2,8 +2,9 @@
 // coordinator applies them (docs/architecture.md "The coordinator's files"): resolve the KeyId (the forms the
 // operation accepts, docs/kms-compatibility.md "Aliases") → the key policy allows the caller this action
 // (policies/aws-key-policy.ts; AccessDeniedException) → the key's state allows the operation (docs/kms-compatibility.md "Key state and deletion")
-// → the operation's own checks → the change, in one SQLite transaction. The gateway is one process
-// and better-sqlite3 is synchronous, so nothing interleaves between a check and its write.
+// → the operation's own checks → the change, in one transaction of the gateway store
+// (gateway-store.ts): the write re-reads the key under a row lock (`mutate`), so a replica's
+// concurrent change is seen, not overwritten.
 // Also here: the KMS records handed back to the front end, and the mapping of a failed session to
 // the AWS-shaped error a caller gets.
 import type { AliasRecord, Caller, KeyRecord, Page } from '../kms-api/key-service.ts';
@@ -65,7 +66,7 @@ export class KeyAccess {
    * Resolves a KeyId as AWS does: key id, key ARN and — where the operation accepts them ('any') —
    * alias name and alias ARN. A bare id or alias names a key of the caller's own account.
    */
-  resolve(input: string, caller: Caller, mode: ResolveMode): StoredKey {
+  async resolve(input: string, caller: Caller, mode: ResolveMode): Promise<StoredKey> {
     const callerAccount = accountOf(caller.principal) ?? this.o.accountId;
     const arn = /^arn:aws:kms:([^:]*):([^:]*):(key|alias)\/(.*)$/.exec(input);
     const isAlias = input.startsWith('alias/') || arn?.[3] === 'alias';
@@ -76,7 +77,7 @@ export class KeyAccess {
     let id: string;
     if (isAlias) {
       const name = arn ? `alias/${arn[4]}` : input;
-      const alias = account === this.o.accountId ? this.o.keys.getAlias(name) : undefined;
+      const alias = account === this.o.accountId ? await this.o.keys.getAlias(name) : undefined;
       if (!alias) throw notFound(`Alias ${this.aliasArnOf(name, account)} is not found.`);
       id = alias.keyId;
     } else {
@@ -84,7 +85,7 @@ export class KeyAccess {
       if (!UUID_RE.test(id)) throw notFound(`Invalid keyId '${input}'`);
       if (account !== this.o.accountId) throw keyNotFound(this.arnOf(id, account));
     }
-    const k = this.o.keys.get(id);
+    const k = await this.o.keys.get(id);
     if (!k || k.keyState === 'Creating') throw keyNotFound(this.arnOf(id));
     return k;
   }
@@ -121,8 +122,14 @@ export class KeyAccess {
   }
 
   /** resolve (key id or ARN) → authorize → `fn` decides the patch, in one transaction; returns the updated key. */
-  change(keyId: string, action: string, caller: Caller, fn: (k: StoredKey) => Partial<StoredKey>, context: Record<string, string> = {}): KeyRecord {
-    const k = this.resolve(keyId, caller, 'key');
+  async change(
+    keyId: string,
+    action: string,
+    caller: Caller,
+    fn: (k: StoredKey) => Partial<StoredKey>,
+    context: Record<string, string> = {},
+  ): Promise<KeyRecord> {
+    const k = await this.resolve(keyId, caller, 'key');
     this.authorize(k, action, caller, context);
     return this.o.keys.mutate(k.keyId, (cur) => {
       const patch = fn(cur);
@@ -185,13 +192,13 @@ export class KeyAccess {
  * message type → the key is usable → the algorithm and message suit its spec. Returns the key, its
  * spec and its public key as SPKI DER.
  */
-export function keyForMessage(
+export async function keyForMessage(
   access: KeyAccess,
   op: 'Sign' | 'Verify',
   caller: Caller,
   req: { keyId: string; signingAlgorithm: string; messageType: string; message: Uint8Array },
-): { k: StoredKey; spec: KeySpecInfo; spki: Uint8Array } {
-  const k = access.resolve(req.keyId, caller, 'any');
+): Promise<{ k: StoredKey; spec: KeySpecInfo; spki: Uint8Array }> {
+  const k = await access.resolve(req.keyId, caller, 'any');
   access.authorize(k, op, caller, { 'kms:SigningAlgorithm': req.signingAlgorithm, 'kms:MessageType': req.messageType });
   requireUsable(k);
   const spec = KEY_SPECS[k.keySpec]!;

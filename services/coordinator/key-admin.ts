@@ -19,15 +19,15 @@ const FIXED_TAGS = new Set([THRESHOLD_TAG, PARTIES_TAG, DERIVE_FROM_TAG, PATH_TA
 // --- reading keys ------------------------------------------------------------------------------
 
 export async function describeKey({ access }: CoordinatorContext, keyId: string, caller: Caller): Promise<KeyRecord> {
-  const k = access.resolve(keyId, caller, 'any');
+  const k = await access.resolve(keyId, caller, 'any');
   access.authorize(k, 'DescribeKey', caller);
   return keyRecord(k);
 }
 
 export async function getKeyAttestation({ o, access }: CoordinatorContext, keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }> {
-  const k = access.resolve(keyId, caller, 'any');
+  const k = await access.resolve(keyId, caller, 'any');
   access.authorize(k, 'DescribeKey', caller);
-  return { key: keyRecord(k), receipts: o.evidence?.receipts(k.keyId) ?? [] };
+  return { key: keyRecord(k), receipts: (await o.evidence?.receipts(k.keyId)) ?? [] };
 }
 
 export async function listKeys(
@@ -38,14 +38,14 @@ export async function listKeys(
 ): Promise<{ keys: KeyRecord[]; nextMarker?: string }> {
   access.requireAccountPrincipal(caller, 'ListKeys');
   const after = marker === undefined ? undefined : decodeMarker('keys', marker, isKeyCursor);
-  const page = o.keys.list(limit, after && { creationDate: after[0], keyId: after[1] });
+  const page = await o.keys.list(limit, after && { creationDate: after[0], keyId: after[1] });
   const keys = page.keys.filter((k) => k.keyState !== 'Creating').map((k) => keyRecord(k));
   const last = page.keys[page.keys.length - 1];
   return page.more && last ? { keys, nextMarker: encodeMarker('keys', [last.creationDate, last.keyId]) } : { keys };
 }
 
 export async function getPublicKey({ access }: CoordinatorContext, keyId: string, caller: Caller): Promise<KeyRecord> {
-  const k = access.resolve(keyId, caller, 'any');
+  const k = await access.resolve(keyId, caller, 'any');
   access.authorize(k, 'GetPublicKey', caller);
   requireUsable(k);
   return keyRecord(k);
@@ -54,14 +54,14 @@ export async function getPublicKey({ access }: CoordinatorContext, keyId: string
 // --- key state ---------------------------------------------------------------------------------
 
 export async function enableKey({ access }: CoordinatorContext, keyId: string, caller: Caller): Promise<void> {
-  access.change(keyId, 'EnableKey', caller, (k) => {
+  await access.change(keyId, 'EnableKey', caller, (k) => {
     requireNotPendingDeletion(k);
     return { keyState: 'Enabled' };
   });
 }
 
 export async function disableKey({ access }: CoordinatorContext, keyId: string, caller: Caller): Promise<void> {
-  access.change(keyId, 'DisableKey', caller, (k) => {
+  await access.change(keyId, 'DisableKey', caller, (k) => {
     requireNotPendingDeletion(k);
     return { keyState: 'Disabled' };
   });
@@ -69,7 +69,7 @@ export async function disableKey({ access }: CoordinatorContext, keyId: string, 
 
 export async function scheduleKeyDeletion({ o, access }: CoordinatorContext, keyId: string, pendingWindowInDays: number, caller: Caller): Promise<KeyRecord> {
   const now = access.now();
-  const record = access.change(
+  const record = await access.change(
     keyId,
     'ScheduleKeyDeletion',
     caller,
@@ -86,7 +86,7 @@ export async function scheduleKeyDeletion({ o, access }: CoordinatorContext, key
 
 export async function cancelKeyDeletion({ o, access }: CoordinatorContext, keyId: string, caller: Caller): Promise<KeyRecord> {
   let parties: string[] = [];
-  const record = access.change(keyId, 'CancelKeyDeletion', caller, (k) => {
+  const record = await access.change(keyId, 'CancelKeyDeletion', caller, (k) => {
     if (k.keyState !== 'PendingDeletion') throw invalidState(`${k.arn} is not pending deletion.`);
     parties = k.parties;
     // AWS: a key whose deletion is cancelled is Disabled, whatever it was before.
@@ -97,7 +97,7 @@ export async function cancelKeyDeletion({ o, access }: CoordinatorContext, keyId
 }
 
 export async function updateKeyDescription({ access }: CoordinatorContext, keyId: string, description: string, caller: Caller): Promise<void> {
-  access.change(keyId, 'UpdateKeyDescription', caller, (k) => {
+  await access.change(keyId, 'UpdateKeyDescription', caller, (k) => {
     requireNotPendingDeletion(k);
     return { description };
   });
@@ -106,7 +106,7 @@ export async function updateKeyDescription({ access }: CoordinatorContext, keyId
 // --- tags --------------------------------------------------------------------------------------
 
 export async function tagResource({ access }: CoordinatorContext, keyId: string, tags: Tag[], caller: Caller): Promise<void> {
-  access.change(keyId, 'TagResource', caller, (k) => {
+  await access.change(keyId, 'TagResource', caller, (k) => {
     requireNotPendingDeletion(k);
     const merged = [...k.tags];
     for (const t of tags) {
@@ -123,7 +123,7 @@ export async function tagResource({ access }: CoordinatorContext, keyId: string,
 }
 
 export async function untagResource({ access }: CoordinatorContext, keyId: string, tagKeys: string[], caller: Caller): Promise<void> {
-  access.change(keyId, 'UntagResource', caller, (k) => {
+  await access.change(keyId, 'UntagResource', caller, (k) => {
     requireNotPendingDeletion(k);
     const fixed = tagKeys.find((t) => FIXED_TAGS.has(t) && k.tags.some((m) => m.TagKey === t));
     if (fixed) throw tagError(`Tag ${fixed} records how the key was created and cannot be removed.`);
@@ -137,7 +137,7 @@ export async function listResourceTags(
   req: { keyId: string; limit: number; marker?: string },
   caller: Caller,
 ): Promise<Page<Tag>> {
-  const k = access.resolve(req.keyId, caller, 'key');
+  const k = await access.resolve(req.keyId, caller, 'key');
   access.authorize(k, 'ListResourceTags', caller);
   return offsetPage('tags', k.tags, req.limit, req.marker);
 }

@@ -21,7 +21,7 @@ const POLICY_NAME = 'default';
 export type PutKeyPolicyRequest = { keyId: string; policyName: string; policy: string; bypassPolicyLockoutSafetyCheck: boolean };
 
 export async function getKeyPolicy({ o, access }: CoordinatorContext, keyId: string, policyName: string, caller: Caller): Promise<string> {
-  const k = access.resolve(keyId, caller, 'key');
+  const k = await access.resolve(keyId, caller, 'key');
   access.authorize(k, 'GetKeyPolicy', caller);
   if (policyName !== POLICY_NAME) throw notFound(`Key ${k.arn} has no policy named '${policyName}'; its only key policy is '${POLICY_NAME}'.`);
   return k.policy ?? defaultKeyPolicy(o.accountId);
@@ -41,14 +41,14 @@ export async function putKeyPolicy(ctx: CoordinatorContext, req: PutKeyPolicyReq
     requireNotPendingDeletion(k);
     access.checkNewPolicy(req.policy, k.arn, caller, req.bypassPolicyLockoutSafetyCheck);
   };
-  const k = access.resolve(req.keyId, caller, 'key');
+  const k = await access.resolve(req.keyId, caller, 'key');
   access.authorize(k, 'PutKeyPolicy', caller);
   checkAws(k);
   const doc = parseKeyPolicy(req.policy);
   const revision = requestedRevision(doc, k, KEY_SPECS[k.keySpec]!, access.now());
   if (revision) await reviseSigningPolicy(ctx, k, revision);
   const given = doc.tuttiSigningPolicy === undefined ? null : signingPolicyHash(doc.tuttiSigningPolicy);
-  access.change(req.keyId, 'PutKeyPolicy', caller, (cur) => {
+  await access.change(req.keyId, 'PutKeyPolicy', caller, (cur) => {
     checkAws(cur);
     // Another PutKeyPolicy may have changed the signing policy while the parties were asked
     // (an identical one may have committed ours first).
@@ -94,9 +94,11 @@ async function reviseSigningPolicy({ o }: CoordinatorContext, k: StoredKey, revi
     const acknowledged =
       out?.policyHash === revision.hash &&
       out.revision === revision.record.revision &&
-      recordRevisionAcks(o.acks, o.identities, k.keyId, [
-        { partyId: party, revision: out.revision, policyHash: out.policyHash, acknowledgement: out.acknowledgement },
-      ]).length === 0;
+      (
+        await recordRevisionAcks(o.acks, o.identities, k.keyId, [
+          { partyId: party, revision: out.revision, policyHash: out.policyHash, acknowledgement: out.acknowledgement },
+        ])
+      ).length === 0;
     if (acknowledged) accepted.push(party);
     else if (out?.policyHash !== revision.hash)
       refused.push({ party, answer: a.ok ? { ok: false, kind: 'internal', message: `${party} installed another policy hash` } : a });
@@ -128,7 +130,7 @@ async function reviseSigningPolicy({ o }: CoordinatorContext, k: StoredKey, revi
  * revision it installed (docs/kms-compatibility.md `TuttiRevisions`). Same authorization as GetKeyPolicy.
  */
 export async function signingPolicyRevisions({ o, access }: CoordinatorContext, keyId: string, caller: Caller): Promise<StoredRevisionAck[]> {
-  const k = access.resolve(keyId, caller, 'key');
+  const k = await access.resolve(keyId, caller, 'key');
   access.authorize(k, 'GetKeyPolicy', caller);
   return revisionAcksOf(o.acks, k.keyId, k.parties);
 }
@@ -138,7 +140,7 @@ export async function listKeyPolicies(
   req: { keyId: string; limit: number; marker?: string },
   caller: Caller,
 ): Promise<Page<string>> {
-  const k = access.resolve(req.keyId, caller, 'key');
+  const k = await access.resolve(req.keyId, caller, 'key');
   access.authorize(k, 'ListKeyPolicies', caller);
   return offsetPage('policies', [POLICY_NAME], req.limit, req.marker);
 }

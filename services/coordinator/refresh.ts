@@ -31,7 +31,7 @@ export type RefreshOutcome = { keyId: string; publicKey: string; transcriptHash:
  */
 export async function refreshKey({ o, access, bans, premade, presigns }: CoordinatorContext, keyId: string, opts: RefreshOptions): Promise<RefreshOutcome> {
   if (!UUID_RE.test(keyId)) throw notFound(`Invalid keyId '${keyId}'`);
-  const k = o.keys.get(keyId);
+  const k = await o.keys.get(keyId);
   if (!k || k.keyState === 'Creating') throw keyNotFound(access.arnOf(keyId));
   requireNotPendingDeletion(k);
   const spec = KEY_SPECS[k.keySpec]!;
@@ -122,7 +122,7 @@ export async function refreshKey({ o, access, bans, premade, presigns }: Coordin
     if (exclude.length) {
       // The remaining parties hold their new shares (active) under their new indices: the key
       // record follows, and the excluded parties are told to delete their shares.
-      o.keys.replaceParties(k.keyId, k.parties, remaining, access.now());
+      await o.keys.replaceParties(k.keyId, k.parties, remaining, access.now());
       o.onShareDeletions?.();
       bans.keepOnly(k.keyId, k.parties, remaining);
     }

@@ -36,7 +36,7 @@ function checkRequest(o: CoordinatorContext['o'], req: ReshareRequest): { thresh
 
 export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: ReshareRequest, caller: Caller): Promise<KeyRecord> {
   const { o, access, bans, premade } = ctx;
-  const k = access.resolve(keyId, caller, 'key');
+  const k = await access.resolve(keyId, caller, 'key');
   access.authorize(k, 'ReshareKey', caller);
   requireNotPendingDeletion(k);
   if (k.keyState !== 'Enabled' && k.keyState !== 'Disabled') throw invalidState(`${k.arn} cannot be reshared in state ${k.keyState}.`);
@@ -58,7 +58,8 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
     );
   // A party left out by an earlier reshare or refresh that has not deleted its old share yet would
   // delete the new one when its own wait ends (key-deletion.ts): it is named again only after that.
-  const stale = newcomers.filter((p) => o.keys.pendingShareDeletionsOf(p).includes(k.keyId));
+  const owed = await Promise.all(newcomers.map(async (p) => (await o.keys.pendingShareDeletionsOf(p)).includes(k.keyId)));
+  const stale = newcomers.filter((_p, i) => owed[i]);
   if (stale.length)
     throw keyUnavailable(
       `Cannot reshare ${k.arn} onto ${stale.join(', ')} yet: they still hold a share of an earlier version of the key and delete it after their waiting period (docs/operations.md "Changing a key's quorum").`,
@@ -130,8 +131,8 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
   );
   // The new holders hold their new shares (active): the record follows, the new receipts replace
   // the old ones, and the old holders left out are told to delete theirs (signed record).
-  o.keys.reshare(k.keyId, k.parties, parties, threshold, access.now());
-  o.evidence?.replaceReceipts(
+  await o.keys.reshare(k.keyId, k.parties, parties, threshold, access.now());
+  await o.evidence?.replaceReceipts(
     k.keyId,
     receivers.flatMap((r, i) => (r.receipt ? [{ partyId: parties[i]!, receipt: r.receipt }] : [])),
   );
@@ -142,5 +143,5 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
     `coordinator: ${k.keyId} reshared from ${k.threshold}-of-${k.parties.length} (${k.parties.join(', ')}) to ${threshold}-of-${parties.length} (${parties.join(', ')}); ` +
       `dealers ${dealers.join(', ')} (transcript ${first.transcriptHash.slice(0, 16)}…)`,
   );
-  return keyRecord(o.keys.get(k.keyId)!);
+  return keyRecord((await o.keys.get(k.keyId))!);
 }

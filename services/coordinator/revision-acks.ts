@@ -4,7 +4,8 @@
 // is missing or does not verify is not an acknowledgement. These checks give early errors; an
 // owner does not depend on them: it checks the signatures itself.
 import { verifyRevisionAck } from '../control/revision-ack.ts';
-import type { RevisionAckStore, StoredRevisionAck } from '../storage/revision-acks.ts';
+import type { StoredRevisionAck } from '../storage/revision-acks.ts';
+import type { AckStore } from '../storage/gateway-store.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 
 export type AckAnswer = { partyId: string; revision: number; policyHash: string; acknowledgement: unknown };
@@ -14,12 +15,12 @@ export type AckAnswer = { partyId: string; revision: number; policyHash: string;
  * acknowledgement is missing or does not verify. Without a known identity for a party (no
  * identities configured: tests), its acknowledgement is kept if present, unchecked.
  */
-export function recordRevisionAcks(
-  store: RevisionAckStore | undefined,
+export async function recordRevisionAcks(
+  store: AckStore | undefined,
   identities: PublicIdentity[] | undefined,
   keyId: string,
   answers: AckAnswer[],
-): string[] {
+): Promise<string[]> {
   const bad: string[] = [];
   for (const a of answers) {
     const identity = identities?.find((p) => p.partyId === a.partyId);
@@ -32,12 +33,12 @@ export function recordRevisionAcks(
       bad.push(a.partyId);
       continue;
     }
-    store?.put(keyId, { partyId: a.partyId, revision: a.revision, policyHash: a.policyHash, signature: a.acknowledgement as string });
+    await store?.put(keyId, { partyId: a.partyId, revision: a.revision, policyHash: a.policyHash, signature: a.acknowledgement as string });
   }
   return bad;
 }
 
 /** The key's acknowledgements, one per party of the key (a party that never acknowledged is absent). */
-export function revisionAcksOf(store: RevisionAckStore | undefined, keyId: string, parties: string[]): StoredRevisionAck[] {
-  return (store?.of(keyId) ?? []).filter((a) => parties.includes(a.partyId));
+export async function revisionAcksOf(store: AckStore | undefined, keyId: string, parties: string[]): Promise<StoredRevisionAck[]> {
+  return ((await store?.of(keyId)) ?? []).filter((a) => parties.includes(a.partyId));
 }

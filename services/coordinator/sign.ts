@@ -36,10 +36,10 @@ export type SignRequest = {
 
 export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Caller): Promise<{ key: KeyRecord; signature: Uint8Array }> {
   const { o, access, bans } = ctx;
-  const { k: key, spec, spki } = keyForMessage(access, 'Sign', caller, req);
+  const { k: key, spec, spki } = await keyForMessage(access, 'Sign', caller, req);
   // A derived key signs with its parent's shares (derive-key.ts): `k` is the key whose shares,
   // parties and bans the session uses; `key` is the one the caller named, whose SPKI checks it.
-  const { shareKey: k, derive } = signingTarget(ctx, key);
+  const { shareKey: k, derive } = await signingTarget(ctx, key);
   if (req.dryRun) {
     // Everything a real call checks here, short of asking the parties (whose own policy check
     // needs a session): enough of them must be connected, and not banned from signing together.
@@ -216,9 +216,9 @@ function premakeOf(n: number): { premake?: number } {
  * FROST key of which the party is a party, and only well-formed (hex D ‖ E of the suite's size);
  * the signers validate every element themselves when a request carries it.
  */
-export function onPremade(ctx: CoordinatorContext, partyId: string, msg: { keyId?: unknown; commitments?: unknown }): void {
+export async function onPremade(ctx: CoordinatorContext, partyId: string, msg: { keyId?: unknown; commitments?: unknown }): Promise<void> {
   if (typeof msg.keyId !== 'string' || !UUID_RE.test(msg.keyId) || !Array.isArray(msg.commitments) || msg.commitments.length > MAX_PREMAKE) return;
-  const k: StoredKey | undefined = ctx.o.keys.get(msg.keyId);
+  const k: StoredKey | undefined = await ctx.o.keys.get(msg.keyId);
   const spec = k && KEY_SPECS[k.keySpec];
   if (!k || !spec || spec.scheme !== 'eddsa' || !k.parties.includes(partyId) || k.keyState !== 'Enabled') return;
   const hexLength = 4 * spec.publicKeyBytes;

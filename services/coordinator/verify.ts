@@ -15,7 +15,7 @@ export type VerifyRequest = {
 };
 
 export async function verify({ access }: CoordinatorContext, req: VerifyRequest, caller: Caller): Promise<{ key: KeyRecord; valid: boolean }> {
-  const { k, spec, spki } = keyForMessage(access, 'Verify', caller, req);
+  const { k, spec, spki } = await keyForMessage(access, 'Verify', caller, req);
   // ECDSA: over the same digest the parties sign (policies/digest.ts signingDigest); high-S accepted.
   const valid = verifySignature(spec, spki, req, req.signature);
   // A dry run answers whether the real call would have succeeded: a bad signature would not.

@@ -10,19 +10,18 @@ import express from 'express';
 import { createKmsApp } from '../kms-api/app.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { openDatabase } from '../storage/db.ts';
-import { KeyRepository } from '../storage/key-repository.ts';
 import { PRESIGN_TARGET } from '../coordinator/presign-stock.ts';
+import { sqliteGatewayStore, type GatewayStore } from '../storage/gateway-store.ts';
+import { openPostgresGatewayStore } from '../storage/postgres/postgres-gateway-store.ts';
 import { readSecretFile, writeSecretFile } from '../storage/secret-file.ts';
 import { KmsError } from '../kms-api/errors.ts';
 import { CoordinatorHub } from '../transport/channel.ts';
 import { Coordinator } from '../coordinator/coordinator.ts';
-import { RevisionAckStore } from '../storage/revision-acks.ts';
 import { KeyDeletions } from '../coordinator/key-deletion.ts';
 import { refreshActivations, sessionRunner, type CoordinatorFaults } from '../coordinator/fault-injection.ts';
 import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages.ts';
 import { checkCredentials, paths, type GatewayConfig } from './config.ts';
 import { initGateway } from './cluster.ts';
-import { AttestationStore } from '../storage/attestation-store.ts';
 import { DerivationStore } from '../storage/derivation-store.ts';
 import type { ServerTls } from './tls-config.ts';
 import { installNativeCrypto } from '../party/native-crypto.ts';
@@ -61,6 +60,12 @@ export type GatewayOptions = {
   accessLog?: boolean;
   /** On close: how long in-flight KMS requests may take to finish before connections are cut (default 10 s). */
   shutdownGraceMs?: number;
+  /**
+   * postgres://… (TUTTI_DATABASE_URL): the gateway's state lives in PostgreSQL, shared with any other
+   * gateway replica given the same URL (docs/operations.md "Gateway replicas"). Without it: the
+   * embedded SQLite file keys.db in the gateway's folder.
+   */
+  databaseUrl?: string;
 };
 
 export type RunningGateway = {
@@ -69,12 +74,15 @@ export type RunningGateway = {
   scheme: string;
   server: Server | HttpsServer;
   coordinator: Coordinator;
+  store: GatewayStore;
   hub: CoordinatorHub;
   deletions: KeyDeletions;
   close: () => Promise<void>;
 };
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+/** Replicas: a key still Creating after this long was left by a gateway that died mid-DKG. */
+export const STALE_CREATING_MS = 10 * 60_000;
 
 export async function startGatewayFromDir(dataDir: string, o: GatewayOptions): Promise<RunningGateway> {
   const config = JSON.parse(Buffer.from(readSecretFile(paths.gatewayConfig(dataDir))).toString('utf8')) as GatewayConfig;
@@ -86,7 +94,7 @@ export async function startGatewayFromDir(dataDir: string, o: GatewayOptions): P
       ...config.credentials.slice(1).filter((c) => c.accessKeyId !== env.TUTTI_ACCESS_KEY_ID),
     ];
   }
-  return startGateway(config, paths.gatewayDir(dataDir), o);
+  return startGateway(config, paths.gatewayDir(dataDir), { ...o, databaseUrl: o.databaseUrl ?? (env.TUTTI_DATABASE_URL || undefined) });
 }
 
 /** The admin token (32 random bytes, hex in the file), created once, 0600 like the other secrets. */
@@ -104,10 +112,17 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   checkCredentials(config.credentials);
   const now = o.now ?? (() => Date.now());
   const metrics = createMetrics('gateway');
-  const db = openDatabase(paths.keysDb(gatewayDir));
-  const keys = new KeyRepository(db);
-  const evidence = new AttestationStore(db);
-  const derivations = new DerivationStore(db);
+  // The gateway's state: embedded SQLite (keys.db) by default, PostgreSQL shared by replicas with TUTTI_DATABASE_URL.
+  const db = o.databaseUrl ? undefined : openDatabase(paths.keysDb(gatewayDir));
+  const store = db ? sqliteGatewayStore(db, { closeDb: true }) : await openPostgresGatewayStore(o.databaseUrl!);
+  const { keys, evidence } = store;
+  // HD derivation's chain codes and child records live in the embedded database only
+  // (derivation-store.ts): on PostgreSQL, CreateKey derives no child key yet (docs/operations.md "Gateway replicas").
+  const derivations = db ? new DerivationStore(db) : undefined;
+  if (store.kind === 'postgres') log(`gateway: state in PostgreSQL (TUTTI_DATABASE_URL), shared with any other gateway replica using it`);
+  /** Runs background store work (resends, confirmations): a failure is logged, never crashes the gateway. */
+  const background = (what: string, p: Promise<unknown>) =>
+    void p.catch((err: unknown) => log(`coordinator: ${what} failed: ${(err as Error)?.message ?? String(err)}`));
   // The gateway's own key (created at first start): parties pin it and accept only what it signs.
   const identity = initGateway(gatewayDir, config.coordinatorId, process.env, log);
   log(
@@ -139,18 +154,18 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
       pinned: (id) => config.parties.find((p) => p.partyId === id),
       // A refresh without some parties certified while settling a cut-off one: the key record follows.
       // A reshare (ReshareKey) likewise: its new holders and threshold, any parties.
-      onCertified: (keyId, members, threshold) => {
-        const k = keys.get(keyId);
-        if (!k || (JSON.stringify(k.parties) === JSON.stringify(members) && (threshold === undefined || threshold === k.threshold))) return;
-        try {
-          if (members.every((m) => k.parties.includes(m)) && (threshold === undefined || threshold === k.threshold))
-            keys.replaceParties(keyId, k.parties, members, now());
-          else keys.reshare(keyId, k.parties, members, threshold ?? k.threshold, now());
-          deletions.resendAll();
-        } catch (err) {
-          log(`coordinator: key ${keyId}: could not record its parties after a refresh: ${(err as Error).message}`);
-        }
-      },
+      onCertified: (keyId, members, threshold) =>
+        background(
+          `key ${keyId}: recording its parties after a refresh`,
+          (async () => {
+            const k = await keys.get(keyId);
+            if (!k || (JSON.stringify(k.parties) === JSON.stringify(members) && (threshold === undefined || threshold === k.threshold))) return;
+            if (members.every((m) => k.parties.includes(m)) && (threshold === undefined || threshold === k.threshold))
+              await keys.replaceParties(keyId, k.parties, members, now());
+            else await keys.reshare(keyId, k.parties, members, threshold ?? k.threshold, now());
+            await deletions.resendAll();
+          })(),
+        ),
     },
     o.faults,
   );
@@ -159,10 +174,10 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
   const connectionChanges = new Map<string, number>();
   hub.onMessage((id, raw) => {
     const msg = raw as unknown as PartyToCoordinator;
-    if (msg.type === 'key-deleted') deletions.onDeleted(id, msg.keyId);
+    if (msg.type === 'key-deleted') background(`confirmation of ${id}'s share deletion`, deletions.onDeleted(id, msg.keyId));
     else if (msg.type === 'audit-log') audits.onAnswer(id, msg);
     else if (msg.type === 'key-package') keyPackages.onAnswer(id, msg);
-    else if (msg.type === 'premade') coordinator.onPremade(id, msg);
+    else if (msg.type === 'premade') void coordinator.onPremade(id, msg);
     else if (msg.type === 'refresh-state') activations.onState(id, msg);
     else runner.onMessage(id, msg);
   });
@@ -170,7 +185,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     metrics.partyConnections.set({ party: id }, 1);
     connectionChanges.set(id, Date.now());
     log(`coordinator: ${id} connected`);
-    deletions.onConnect(id);
+    background(`share deletions for ${id}`, deletions.onConnect(id));
     activations.onConnect(id);
   });
   hub.onDisconnect((id) => {
@@ -190,7 +205,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     dkgRoundTimeoutMs: o.dkgRoundTimeoutMs,
     // DKLs23 presignatures per key and signer set (docs/protocols.md "Presignatures"); 0 turns them off.
     presignStock: presignStockFromEnv(),
-    acks: new RevisionAckStore(db),
+    acks: store.acks,
     identities: config.parties,
     devices,
     ...(o.deviceWaitMs !== undefined ? { deviceWaitMs: o.deviceWaitMs } : {}),
@@ -199,23 +214,26 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     accountId: config.accountId,
     log,
     now,
-    onShareDeletions: () => deletions.resendAll(),
+    onShareDeletions: () => background('resending share deletions', deletions.resendAll()),
     evidence,
     derivations,
-    onDeletionCancelled: (keyId, parties) => deletions.cancelled(keyId, parties),
-    onShareDeletionsScheduled: () => deletions.resendAll(),
+    onDeletionCancelled: (keyId, parties) => background(`cancel of ${keyId}'s deletion`, deletions.cancelled(keyId, parties)),
+    onShareDeletionsScheduled: () => background('resending share deletions', deletions.resendAll()),
     activations,
     askKeyPackage: (partyId, keyId) => keyPackages.ask(partyId, keyId),
   });
-  deletions.recoverInterrupted();
-  deletions.sweep();
-  const sweeper = setInterval(() => {
-    try {
-      deletions.sweep();
-    } catch (err) {
-      log(`coordinator: deletion sweep failed: ${(err as Error).stack ?? String(err)}`);
-    }
-  }, o.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
+  // With replicas, "still Creating at start" is not "interrupted": another replica may be running
+  // that DKG now. The embedded (single-gateway) store recovers every such key at start; on
+  // PostgreSQL only keys whose creation began more than STALE_CREATING_MS ago (far beyond any DKG's
+  // round deadlines), at start and on every sweep. Meanwhile such a key is invisible (resolve and
+  // ListKeys treat Creating as not found).
+  const recover = () => deletions.recoverInterrupted(store.kind === 'sqlite' ? Infinity : now() - STALE_CREATING_MS);
+  await recover();
+  await deletions.sweep();
+  const sweeper = setInterval(
+    () => background('deletion sweep', store.kind === 'postgres' ? recover().then(() => deletions.sweep()) : deletions.sweep()),
+    o.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
+  );
   sweeper.unref();
   const adminToken = loadAdminToken(gatewayDir);
   // Sign outcomes are remembered (bounded, in memory) for the console.
@@ -260,13 +278,20 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
         connectedParties: connected,
       });
   });
-  app.get('/healthz', (_req, res) => {
+  app.get('/healthz', async (_req, res) => {
+    let pendingShareDeletions: number | null = null;
+    try {
+      pendingShareDeletions = (await deletions.pending()).length;
+    } catch {
+      // the store is unreachable: health says so by the null
+    }
     res.json({
       status: 'ok',
       parties: config.parties.map((p) => p.partyId),
       connectedParties: hub.connectedParties(),
       sessions: runner.size,
-      pendingShareDeletions: deletions.pending().length,
+      pendingShareDeletions,
+      store: store.kind,
       unsettledRefreshes: activations.unsettled,
     });
   });
@@ -323,7 +348,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
         signatures,
         audits,
         metrics,
-        gateway: () => ({ sessions: runner.size, unsettledRefreshes: activations.unsettled, pendingShareDeletions: deletions.pending().length }),
+        gateway: async () => ({ sessions: runner.size, unsettledRefreshes: activations.unsettled, pendingShareDeletions: (await deletions.pending()).length }),
       }),
     );
   }
@@ -342,6 +367,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     scheme,
     server,
     coordinator,
+    store,
     hub,
     deletions,
     // Graceful: /readyz turns 503, no new connections, idle keep-alive ones closed, requests in
@@ -366,7 +392,7 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
         await hub.close();
         server.closeAllConnections?.();
         await stopped;
-        db.close();
+        await store.close();
         log('gateway: stopped');
       })()),
   };

@@ -1,5 +1,8 @@
 // A party process: loads (or creates) its identity and master key, opens its share store, connects
-// to the coordinator and serves /metrics. `node … party --data DIR --coordinator URL`.
+// to the coordinator and serves /metrics. `node … party --data DIR --coordinator URL[,URL…]`: with
+// several URLs (gateway replicas, docs/operations.md "Gateway replicas") one link per gateway,
+// each pinned (peers.json "coordinators", paired with the URLs in order; or one "coordinator" pin
+// that every replica shares), routed by services/party/gateway-links.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,12 +25,14 @@ import type { CoordinatorToParty, PartyToCoordinator } from '../control/messages
 import { initParty } from './cluster.ts';
 import { paths } from './config.ts';
 import { basename } from 'node:path';
-import { parseCoordinatorPin } from '../transport/coordinator-identity.ts';
+import { parseCoordinatorPin, type CoordinatorPin } from '../transport/coordinator-identity.ts';
+import { GatewayLinks } from '../party/gateway-links.ts';
 import { DeletionStore } from '../storage/deletion-store.ts';
 import { SessionStore } from '../storage/session-store.ts';
 import { installNativeCrypto } from '../party/native-crypto.ts';
 
 export type PartyDaemonOptions = {
+  /** The gateway's URL; several, comma-separated, for gateway replicas (one link each). */
   coordinatorUrl: string;
   metricsHost?: string;
   /** Port for /metrics and /healthz; 0 picks a free one; undefined serves none. */
@@ -68,20 +73,31 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
       `${peersFile} is missing: list the parties this one accepts (see docs/operations.md). This party's identity: ${JSON.stringify(publicIdentity(identity))}`,
     );
   }
-  const peersConfig = JSON.parse(readFileSync(peersFile, 'utf8')) as { peers: unknown[]; coordinator?: unknown };
+  const peersConfig = JSON.parse(readFileSync(peersFile, 'utf8')) as { peers: unknown[]; coordinator?: unknown; coordinators?: unknown };
   const allowlist = peersConfig.peers.map(parsePublicIdentity);
-  // The gateway this party accepts, pinned like its peers (docs/security.md "How a party knows its coordinator").
-  if (peersConfig.coordinator === undefined) {
+  // The gateway this party accepts, pinned like its peers (docs/security.md "How a party knows its
+  // coordinator"); or the gateway replicas, each pinned ("coordinators").
+  if (peersConfig.coordinator === undefined && peersConfig.coordinators === undefined) {
     throw new Error(
       `${peersFile} pins no coordinator: add {"coordinator": {"coordinatorId": "…", "signPublic": "…"}} as the gateway prints it at start (docs/operations.md)`,
     );
   }
-  let coordinator;
+  let pins: CoordinatorPin[];
   try {
-    coordinator = parseCoordinatorPin(peersConfig.coordinator);
+    if (peersConfig.coordinators !== undefined) {
+      if (!Array.isArray(peersConfig.coordinators) || peersConfig.coordinators.length === 0 || peersConfig.coordinator !== undefined)
+        throw new TypeError('"coordinators" must be a non-empty list of pins, and replaces "coordinator"');
+      pins = peersConfig.coordinators.map(parseCoordinatorPin);
+    } else pins = [parseCoordinatorPin(peersConfig.coordinator)];
   } catch (e) {
     throw new Error(`${peersFile}: ${(e as Error).message}`, { cause: e });
   }
+  const urls = o.coordinatorUrl.split(',').map((u) => u.trim());
+  if (pins.length !== 1 && pins.length !== urls.length) {
+    throw new Error(`${peersFile} pins ${pins.length} gateways but ${urls.length} gateway URLs were given: give one URL per pin, in the same order`);
+  }
+  const pinOf = (i: number) => pins[pins.length === 1 ? 0 : i]!;
+  const coordinator = pins.length === 1 ? pins[0]! : pins;
   const db = openDatabase(paths.sharesDb(dir));
   const shares = new ShareStore(db, masterKey);
   const consumed = new ConsumedStore(db);
@@ -97,7 +113,7 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   const sessionHost = new SessionHost({ size: o.sessionWorkers, log });
   sessionHost.warm();
 
-  let link: PartyLink | undefined;
+  let links: GatewayLinks<PartyLink> | undefined;
   // Tests only: TUTTI_TEST_STALL / TUTTI_TEST_TAMPER (fault-injection.ts); a production party has none.
   const faults =
     o.stallAt?.length || o.tamperAt?.length ? new FaultInjection({ partyId: identity.partyId, log, stallAt: o.stallAt, tamperAt: o.tamperAt }) : undefined;
@@ -118,7 +134,7 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
     deletionWaitMs: o.deletionWaitMs,
     sessionIds: new SessionStore(db),
     send: (msg: PartyToCoordinator) => {
-      link?.send(msg);
+      links?.send(msg);
     },
   });
   // A refresh cut off before this party confirmed it is abandoned; a confirmed one keeps its new
@@ -130,19 +146,27 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   if (recovered.waiting.length) log(`party ${identity.partyId}: confirmed refreshes wait for their certificate or rollback: ${recovered.waiting.join(', ')}`);
   const dropped = shares.discardAllPending(party.activation!.keptPending());
   if (dropped.length) log(`party ${identity.partyId}: dropped pending shares of unfinished key generations: ${dropped.join(', ')}`);
-  link = new PartyLink({
-    url: o.coordinatorUrl,
-    ...(o.tlsCa !== undefined ? { ca: o.tlsCa } : {}),
-    identity,
-    coordinator,
-    onRefused: (reason) => log(`party ${identity.partyId}: refused from the coordinator link: ${reason}`),
-    onMessage: (msg) => party.handle(msg as unknown as CoordinatorToParty),
-    onState: (state, detail) => {
-      metrics.partyConnections.set({ party: identity.partyId }, state === 'ready' ? 1 : 0);
-      if (state === 'ready' || detail.reason) log(`party ${identity.partyId}: link ${state}${detail.reason ? ` (${detail.reason})` : ''}`);
-    },
+  const gatewayLinks: PartyLink[] = urls.map((url, i) => {
+    const name = urls.length === 1 ? 'link' : `link to ${url}`;
+    const link: PartyLink = new PartyLink({
+      url,
+      ...(o.tlsCa !== undefined ? { ca: o.tlsCa } : {}),
+      identity,
+      coordinator: pinOf(i),
+      onRefused: (reason) => log(`party ${identity.partyId}: refused from the coordinator ${name}: ${reason}`),
+      onMessage: (msg) => {
+        links!.received(link, msg);
+        party.handle(msg as unknown as CoordinatorToParty);
+      },
+      onState: (state, detail) => {
+        metrics.partyConnections.set({ party: identity.partyId }, links?.anyReady() || state === 'ready' ? 1 : 0);
+        if (state === 'ready' || detail.reason) log(`party ${identity.partyId}: ${name} ${state}${detail.reason ? ` (${detail.reason})` : ''}`);
+      },
+    });
+    return link;
   });
-  link.start();
+  links = new GatewayLinks(gatewayLinks);
+  for (const l of gatewayLinks) l.start();
   const sweeper = setInterval(() => party.sweep(), 5_000);
   sweeper.unref();
 
@@ -164,12 +188,12 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
         );
       } else if (req.url === '/readyz') {
         // Ready: linked to the gateway (authenticated both ways) and not shutting down.
-        const ready = !draining && (link?.isReady() ?? false);
+        const ready = !draining && (links?.anyReady() ?? false);
         res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ ready, partyId: identity.partyId, ...(ready ? {} : { reason: draining ? 'shutting down' : 'not linked to the gateway' }) }));
       } else if (req.url === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ partyId: identity.partyId, connected: link?.isReady() ?? false, sessions: party.activeSessions }));
+        res.end(JSON.stringify({ partyId: identity.partyId, connected: links?.anyReady() ?? false, sessions: party.activeSessions }));
       } else {
         res.writeHead(404);
         res.end();
@@ -193,7 +217,7 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
       const deadline = Date.now() + (o.shutdownGraceMs ?? 10_000);
       if (party.activeSessions > 0) log(`party ${identity.partyId}: shutting down, waiting for ${party.activeSessions} session(s)`);
       while (party.activeSessions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await link?.close();
+      await Promise.all(gatewayLinks.map((l) => l.close()));
       await sessionHost.close();
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
       db.close();

@@ -35,19 +35,25 @@ export type DeletionDecision =
 
 export type KeyDeletionRulesOptions = {
   store: DeletionStore;
-  /** The pinned coordinator; without one every deletion is refused. */
-  coordinator?: CoordinatorPin;
+  /**
+   * The pinned coordinator, or every pinned gateway replica (peers.json "coordinators"): a record
+   * signed by any of them counts (replicas share the deletion schedule, docs/operations.md
+   * "Gateway replicas"). Without one every deletion is refused.
+   */
+  coordinator?: CoordinatorPin | readonly CoordinatorPin[];
   /** The waiting period, overriding the default (the record's window, at least 7 days). */
   waitMs?: number;
   now?: () => number;
 };
 
 export class KeyDeletionRules {
-  private readonly verify: ((m: Uint8Array, s: Uint8Array) => boolean) | undefined;
+  /** Per pinned coordinator id, its signature check. */
+  private readonly verifiers = new Map<string, (m: Uint8Array, s: Uint8Array) => boolean>();
   private readonly now: () => number;
 
   constructor(private readonly o: KeyDeletionRulesOptions) {
-    this.verify = o.coordinator ? pinVerifier(o.coordinator) : undefined;
+    const pins: readonly CoordinatorPin[] = o.coordinator === undefined ? [] : 'coordinatorId' in o.coordinator ? [o.coordinator] : o.coordinator;
+    for (const pin of pins) this.verifiers.set(pin.coordinatorId, pinVerifier(pin));
     this.now = o.now ?? (() => Date.now());
   }
 
@@ -56,11 +62,11 @@ export class KeyDeletionRules {
   }
 
   private signed(bytes: Uint8Array, signature: string, coordinatorId: string): string | undefined {
-    if (!this.verify || !this.o.coordinator) return 'this party pins no coordinator key (peers.json "coordinator"), so it deletes nothing';
-    if (coordinatorId !== this.o.coordinator.coordinatorId)
-      return `signed for coordinator '${coordinatorId}', not the pinned '${this.o.coordinator.coordinatorId}'`;
+    if (this.verifiers.size === 0) return 'this party pins no coordinator key (peers.json "coordinator"), so it deletes nothing';
+    const verify = this.verifiers.get(coordinatorId);
+    if (!verify) return `signed for coordinator '${coordinatorId}', not the pinned '${[...this.verifiers.keys()].join("', '")}'`;
     const sig = base64ToBytes(signature);
-    if (!sig || !this.verify(bytes, sig)) return 'the signature does not verify under the pinned coordinator key';
+    if (!sig || !verify(bytes, sig)) return 'the signature does not verify under the pinned coordinator key';
     return undefined;
   }
 

@@ -61,7 +61,7 @@ export type PartyOptions = {
   /** Sessions idle longer than this are dropped (the coordinator aborts them long before). */
   sessionTtlMs?: number;
   /** The gateway's pinned key (peers.json `coordinator`): a share is deleted only on a record it signed (key-deletion.ts). */
-  coordinator?: CoordinatorPin;
+  coordinator?: CoordinatorPin | readonly CoordinatorPin[];
   /** Deletion requests waiting out the party's own period, and tombstones of deleted key ids. */
   deletions?: DeletionStore;
   /** The waiting period before a signed deletion is carried out (default: the key's window, at least 7 days). */

@@ -123,7 +123,7 @@ export class KeyRepositoryError extends Error {
   }
 }
 
-type Row = {
+export type Row = {
   key_id: string;
   arn: string;
   account_id: string;
@@ -145,9 +145,9 @@ type Row = {
   signing_policy: string | null;
   policy_revision: number | null;
 };
-type AliasRow = { alias_name: string; key_id: string; creation_date: number; last_updated_date: number };
+export type AliasRow = { alias_name: string; key_id: string; creation_date: number; last_updated_date: number };
 
-const COLUMNS = `key_id, arn, account_id, region, creation_date, description, key_usage, key_spec, key_state,
+export const COLUMNS = `key_id, arn, account_id, region, creation_date, description, key_usage, key_spec, key_state,
   protocol, threshold, parties, public_key, policy_hash, tags, deletion_date, pending_window_days, policy, signing_policy, policy_revision`;
 const VALUES = `@key_id, @arn, @account_id, @region, @creation_date, @description, @key_usage, @key_spec, @key_state,
   @protocol, @threshold, @parties, @public_key, @policy_hash, @tags, @deletion_date, @pending_window_days, @policy, @signing_policy, @policy_revision`;
@@ -425,7 +425,7 @@ export class KeyRepository {
   }
 }
 
-function validate(k: StoredKey): StoredKey {
+export function validate(k: StoredKey): StoredKey {
   const bad = (why: string) => new KeyRepositoryError('invalid', `key ${k.keyId}: ${why}`);
   if (!k.keyId) throw bad('empty keyId');
   if (!KEY_STATES.includes(k.keyState)) throw bad(`unknown keyState ${String(k.keyState)}`);
@@ -441,15 +441,15 @@ function validate(k: StoredKey): StoredKey {
   return k;
 }
 
-function checkLimit(limit: number): void {
+export function checkLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`list limit must be a positive integer, got ${limit}`);
 }
 
-function definedOnly<T extends object>(patch: T): Partial<T> {
+export function definedOnly<T extends object>(patch: T): Partial<T> {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function toRow(k: StoredKey): Row {
+export function toRow(k: StoredKey): Row {
   return {
     key_id: k.keyId,
     arn: k.arn,
@@ -474,7 +474,7 @@ function toRow(k: StoredKey): Row {
   };
 }
 
-function fromRow(r: Row): StoredKey {
+export function fromRow(r: Row): StoredKey {
   return {
     keyId: r.key_id,
     arn: r.arn,
@@ -499,6 +499,6 @@ function fromRow(r: Row): StoredKey {
   };
 }
 
-function aliasFromRow(r: AliasRow): StoredAlias {
+export function aliasFromRow(r: AliasRow): StoredAlias {
   return { aliasName: r.alias_name, keyId: r.key_id, creationDate: r.creation_date, lastUpdatedDate: r.last_updated_date };
 }

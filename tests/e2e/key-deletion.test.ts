@@ -71,9 +71,9 @@ async function kill(id: string): Promise<void> {
   });
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -150,13 +150,13 @@ describe('key deletion', () => {
 
     // Before the window ends nothing is deleted.
     offset += 6 * DAY;
-    expect(gateway.deletions.sweep()).toEqual([]);
+    expect(await gateway.deletions.sweep()).toEqual([]);
     expect((await kms.send(new DescribeKeyCommand({ KeyId: 'alias/doomed' }))).KeyMetadata!.KeyState).toBe('PendingDeletion');
 
     await kill('party-3');
     await until('party-3 gone', () => !connected().includes('party-3'));
     offset += 1 * DAY + 60_000;
-    expect(gateway.deletions.sweep()).toEqual([doomed]);
+    expect(await gateway.deletions.sweep()).toEqual([doomed]);
 
     await expect(kms.send(new DescribeKeyCommand({ KeyId: doomed }))).rejects.toMatchObject({
       name: 'NotFoundException',
@@ -166,15 +166,15 @@ describe('key deletion', () => {
     expect((await kms.send(new ListAliasesCommand({}))).Aliases!.map((a) => a.AliasName)).not.toContain('alias/doomed');
 
     // The connected parties delete at once and confirm; the offline one is still owed its deletion.
-    await until('party-1 and party-2 confirm', () => gateway.deletions.pending().length === 1);
-    expect(gateway.deletions.pending()).toEqual([{ keyId: doomed, partyId: 'party-3' }]);
+    await until('party-1 and party-2 confirm', async () => (await gateway.deletions.pending()).length === 1);
+    expect(await gateway.deletions.pending()).toEqual([{ keyId: doomed, partyId: 'party-3' }]);
     expect(sharesHeld('party-1', doomed)).toBe(0);
     expect(sharesHeld('party-2', doomed)).toBe(0);
     expect(sharesHeld('party-3', doomed)).toBe(1);
 
     // party-3 comes back: it is told on connect, deletes, confirms.
     await startParty('party-3').ready;
-    await until('party-3 confirms', () => gateway.deletions.pending().length === 0);
+    await until('party-3 confirms', async () => (await gateway.deletions.pending()).length === 0);
     expect(sharesHeld('party-3', doomed)).toBe(0);
     expect(logs.join('\n')).toContain(`party-3 confirmed it deleted its share of key ${doomed}`);
     // The deleted key id is used up at the gateway and at every party (a DKG under it is refused there).
@@ -210,16 +210,16 @@ describe('key deletion', () => {
     await kill('party-2');
     await until('party-2 gone', () => !connected().includes('party-2'));
     offset += 7 * DAY + 60_000;
-    expect(gateway.deletions.sweep()).toEqual([doomed]);
-    await until('party-1 and party-3 confirm', () => gateway.deletions.pending().length === 1);
+    expect(await gateway.deletions.sweep()).toEqual([doomed]);
+    await until('party-1 and party-3 confirm', async () => (await gateway.deletions.pending()).length === 1);
 
     await gateway.close();
     await start();
     await until('party-1 and party-3 reconnect', () => connected().includes('party-1') && connected().includes('party-3'));
-    expect(gateway.deletions.pending()).toEqual([{ keyId: doomed, partyId: 'party-2' }]);
+    expect(await gateway.deletions.pending()).toEqual([{ keyId: doomed, partyId: 'party-2' }]);
     expect(sharesHeld('party-2', doomed)).toBe(1);
     await startParty('party-2').ready;
-    await until('party-2 confirms', () => gateway.deletions.pending().length === 0);
+    await until('party-2 confirms', async () => (await gateway.deletions.pending()).length === 0);
     expect(sharesHeld('party-2', doomed)).toBe(0);
   });
 
@@ -251,7 +251,7 @@ describe('key deletion', () => {
     });
     db.close();
     await start();
-    await until('every party confirms', () => connected().length === 3 && gateway.deletions.pending().length === 0);
+    await until('every party confirms', async () => connected().length === 3 && (await gateway.deletions.pending()).length === 0);
     expect(logs.join('\n')).toContain(`key ${keyId} was still being created when the gateway stopped`);
     await expect(kms.send(new DescribeKeyCommand({ KeyId: keyId }))).rejects.toMatchObject({ name: 'NotFoundException' });
   });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { openDatabase, type Database } from '../../../services/storage/db.ts';
 import { KeyRepository, type StoredKey } from '../../../services/storage/key-repository.ts';
+import { sqliteKeyStore } from '../../../services/storage/gateway-store.ts';
 import { Coordinator } from '../../../services/coordinator/coordinator.ts';
 import { SessionFailed, type SessionRunner } from '../../../services/coordinator/session-runner.ts';
 import type { OpenMessage, OpenRefresh } from '../../../services/control/messages.ts';
@@ -64,7 +65,7 @@ beforeEach(() => {
     },
   } as unknown as SessionRunner;
   coordinator = new Coordinator({
-    keys,
+    keys: sqliteKeyStore(keys),
     runner,
     parties: ['party-1', 'party-2', 'party-3', 'party-4'],
     isConnected: (p) => p !== 'party-4',

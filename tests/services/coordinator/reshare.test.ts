@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../../../services/storage/db.ts';
 import { KeyRepository, type StoredKey } from '../../../services/storage/key-repository.ts';
+import { sqliteKeyStore } from '../../../services/storage/gateway-store.ts';
 import { Coordinator } from '../../../services/coordinator/coordinator.ts';
 import type { SessionRunner } from '../../../services/coordinator/session-runner.ts';
 import type { OpenMessage, OpenReshare } from '../../../services/control/messages.ts';
@@ -67,7 +68,7 @@ beforeEach(() => {
     },
   } as unknown as SessionRunner;
   coordinator = new Coordinator({
-    keys,
+    keys: sqliteKeyStore(keys),
     runner,
     parties: PARTIES,
     isConnected: (p) => connected.has(p),

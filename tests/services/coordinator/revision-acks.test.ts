@@ -12,6 +12,7 @@ import { approverKey } from '../../policies/support/keys.ts';
 import { openDatabase, type Database } from '../../../services/storage/db.ts';
 import { KeyRepository } from '../../../services/storage/key-repository.ts';
 import { RevisionAckStore } from '../../../services/storage/revision-acks.ts';
+import { sqliteAckStore, sqliteKeyStore } from '../../../services/storage/gateway-store.ts';
 import { Coordinator } from '../../../services/coordinator/coordinator.ts';
 import { verifyRevisionAck } from '../../../services/control/revision-ack.ts';
 import type { PolicyRevisionResult } from '../../../services/control/messages.ts';
@@ -60,13 +61,13 @@ describe('signed acknowledgements of signing-policy revisions at the gateway', (
     dir = mkdtempSync(join(tmpdir(), 'tutti-acks-'));
     db = openDatabase(join(dir, 'keys.db'));
     coordinator = new Coordinator({
-      keys: new KeyRepository(db),
+      keys: sqliteKeyStore(new KeyRepository(db)),
       runner: c.runner,
       parties: c.ids,
       isConnected: () => true,
       region: 'eu-west-1',
       accountId: ACCOUNT,
-      acks: new RevisionAckStore(db),
+      acks: sqliteAckStore(new RevisionAckStore(db)),
       identities: c.allowlist,
     });
     keyId = (

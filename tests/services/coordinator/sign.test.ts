@@ -12,6 +12,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { openDatabase, type Database } from '../../../services/storage/db.ts';
 import { KeyRepository, type StoredKey } from '../../../services/storage/key-repository.ts';
+import { sqliteKeyStore } from '../../../services/storage/gateway-store.ts';
 import { Coordinator } from '../../../services/coordinator/coordinator.ts';
 import { SessionFailed, type SessionFailure, type SessionRunner } from '../../../services/coordinator/session-runner.ts';
 import type { OpenMessage, OpenSign } from '../../../services/control/messages.ts';
@@ -87,7 +88,14 @@ beforeEach(() => {
       throw new SessionFailed(out);
     },
   } as unknown as SessionRunner;
-  coordinator = new Coordinator({ keys, runner, parties: PARTIES, isConnected: () => true, region: 'eu-west-1', accountId: '111122223333' });
+  coordinator = new Coordinator({
+    keys: sqliteKeyStore(keys),
+    runner,
+    parties: PARTIES,
+    isConnected: () => true,
+    region: 'eu-west-1',
+    accountId: '111122223333',
+  });
 });
 
 afterEach(() => {
@@ -174,8 +182,8 @@ describe('Sign: signer choice and retries', () => {
 describe('Sign: the one-round pre-made FROST path and its two-round fallback', () => {
   /** Well-formed (hex D ‖ E) commitments; the signers, not the coordinator, validate the points. */
   const commitments = (n: number, tag: number) => Array.from({ length: n }, (_, i) => (tag * 16 + i).toString(16).padStart(2, '0').repeat(64));
-  const stock = () => {
-    for (const [i, p] of PARTIES.entries()) coordinator.onPremade(p, { keyId: EDDSA_KEY, commitments: commitments(2, i + 1) });
+  const stock = async () => {
+    for (const [i, p] of PARTIES.entries()) await coordinator.onPremade(p, { keyId: EDDSA_KEY, commitments: commitments(2, i + 1) });
   };
 
   test('with no commitments in stock a FROST key signs in two rounds and asks its signers to make some', async () => {
@@ -187,7 +195,7 @@ describe('Sign: the one-round pre-made FROST path and its two-round fallback', (
   });
 
   test('shares that do not combine: the stock is dropped and the request signed again in two rounds', async () => {
-    stock();
+    await stock();
     scripts.push(
       (_, m) => everyone(m, { signatureShare: '00'.repeat(32), groupCommitment: '00'.repeat(32), request: '00'.repeat(32) }),
       (_, m) => everyone(m, eddsaSignature()),
@@ -200,7 +208,7 @@ describe('Sign: the one-round pre-made FROST path and its two-round fallback', (
   });
 
   test("a signer that no longer holds its pair ('premade-unknown'): signed again in two rounds", async () => {
-    stock();
+    await stock();
     scripts.push(
       () => failure({ kind: 'premade-unknown', reporter: 2 }),
       (_, m) => everyone(m, eddsaSignature()),
@@ -210,7 +218,7 @@ describe('Sign: the one-round pre-made FROST path and its two-round fallback', (
   });
 
   test('a policy denial on the pre-made path is not asked again in two rounds', async () => {
-    stock();
+    await stock();
     scripts.push(() => failure({ kind: 'policy', reporter: 1 }));
     await expect(signEddsa()).rejects.toMatchObject({ type: 'AccessDeniedException' });
     expect(opened.map((o) => o.protocol)).toEqual(['frost-ed25519/sign-premade']);
