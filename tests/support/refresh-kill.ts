@@ -21,15 +21,24 @@ export type Key = { keyId: string; spki: Uint8Array; parties: string[] };
 /** victim 'party': the stalled party; 'other': a party of the key that did not stall (it confirmed, or activated, already). */
 export type Point = { stall: string; at: 'party' | 'gateway'; victim: 'party' | 'gateway' | 'other' };
 
-/** Every kill point (the slow tier runs them all). */
-export const ALL_POINTS: Point[] = [
-  ...['refresh:1', 'refresh:5', 'refresh:confirm', 'refresh:activate'].flatMap((stall) =>
+/** The key the matrix runs on, and the round whose step stores the new share pending (DKLs23: 5, FROST refresh: 3). */
+export type RefreshKillSpec = {
+  keySpec: 'ECC_SECG_P256K1' | 'ECC_NIST_P256' | 'ECC_NIST_EDWARDS25519';
+  signingAlgorithm: 'ECDSA_SHA_256' | 'ED25519_SHA_512';
+  shareRound: number;
+};
+export const SECP256K1: RefreshKillSpec = { keySpec: 'ECC_SECG_P256K1', signingAlgorithm: 'ECDSA_SHA_256', shareRound: 5 };
+
+/** Every kill point of a refresh whose new share is stored in round `shareRound` (the slow tier runs them all). */
+export const pointsFor = (shareRound: number): Point[] => [
+  ...['refresh:1', `refresh:${shareRound}`, 'refresh:confirm', 'refresh:activate'].flatMap((stall) =>
     (['party', 'gateway', 'other'] as const)
       .filter((v) => v !== 'other' || stall === 'refresh:confirm' || stall === 'refresh:activate')
       .map((victim) => ({ stall, at: 'party' as const, victim })),
   ),
   { stall: 'refresh:certificate', at: 'gateway', victim: 'gateway' },
 ];
+export const ALL_POINTS: Point[] = pointsFor(SECP256K1.shareRound);
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -50,6 +59,7 @@ export class RefreshKill {
   constructor(
     readonly cluster: TestCluster,
     readonly kms: KMSClient,
+    readonly spec: RefreshKillSpec = SECP256K1,
   ) {}
 
   private readDb<T>(partyId: string, fn: (db: Sqlite.Database) => T): T {
@@ -103,21 +113,22 @@ export class RefreshKill {
    */
   async signedAndVerified(key: Key, text: string): Promise<void> {
     const message = new TextEncoder().encode(`tutti refresh-kill test: ${text}`);
-    const send = () => this.kms.send(new SignCommand({ KeyId: key.keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }));
+    const send = () => this.kms.send(new SignCommand({ KeyId: key.keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: this.spec.signingAlgorithm }));
     const out = await send().catch((e: Error) => {
       // A timeout while a restarted party warms up: retried once, as a client would.
       if (e.name !== 'DependencyTimeoutException') throw e;
       console.log(`[e2e] sign retried once after: ${e.message}`);
       return send();
     });
-    expect(verify('sha256', message, createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' }), out.Signature!)).toBe(true);
+    const digest = this.spec.signingAlgorithm === 'ECDSA_SHA_256' ? 'sha256' : null;
+    expect(verify(digest, message, createPublicKey({ key: Buffer.from(key.spki), format: 'der', type: 'spki' }), out.Signature!)).toBe(true);
   }
 
-  /** A t-of-t secp256k1 key on `parties`. */
+  /** A t-of-t key of the spec on `parties`. */
   async createKey(parties: string[]): Promise<Key> {
     const created = await this.kms.send(
       new CreateKeyCommand({
-        KeySpec: 'ECC_SECG_P256K1',
+        KeySpec: this.spec.keySpec,
         KeyUsage: 'SIGN_VERIFY',
         Tags: [
           { TagKey: 'tutti:parties', TagValue: parties.join(',') },
