@@ -9,7 +9,7 @@
 // A format-1 file (secret in clear, as written before) is rewritten sealed at the first load with
 // the master key, with the same key: the parties' pins stay valid.
 import { randomBytes } from 'node:crypto';
-import { readSecretFile, SecretFileError, writeSecretFile } from './secret-file.ts';
+import { readSecretJson, SecretFileError, writeSecretFile } from './secret-file.ts';
 import { openAtRest, sealAtRest, SealedBoxError } from './sealed-box.ts';
 import type { MasterKey } from './master-key.ts';
 import { LABELS } from '../../protocols/core/labels.ts';
@@ -32,20 +32,6 @@ function aadOf(pin: CoordinatorPin): Uint8Array {
   return new TextEncoder().encode(JSON.stringify([LABELS.coordinatorIdentityAtRest, pin.coordinatorId, pin.signPublic]));
 }
 
-function readJson(file: string): { text: string; o: Record<string, unknown> } {
-  const bytes = readSecretFile(file);
-  const text = Buffer.from(bytes).toString('utf8');
-  bytes.fill(0);
-  let o: unknown;
-  try {
-    o = JSON.parse(text);
-  } catch {
-    throw new SecretFileError(file, 'not valid JSON');
-  }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new SecretFileError(file, 'not a JSON object');
-  return { text, o: o as Record<string, unknown> };
-}
-
 /** Creates a new coordinator identity in `file` (exclusive), sealed under `masterKey`. */
 export function createCoordinatorIdentityFile(file: string, coordinatorId: string, masterKey: MasterKey): CoordinatorIdentity {
   const seed = new Uint8Array(randomBytes(32));
@@ -66,7 +52,7 @@ function writeSealed(file: string, pin: CoordinatorPin, seed: Uint8Array, master
 
 /** The public pin in `file`, without the master key (either format). */
 export function readCoordinatorPinFile(file: string): CoordinatorPin {
-  const { text, o } = readJson(file);
+  const { text, o } = readSecretJson(file);
   try {
     if (o.format === SEALED_FORMAT) return parseCoordinatorPin({ coordinatorId: o.coordinatorId, signPublic: o.signPublic });
     return parseCoordinatorIdentity(text).pin;
@@ -80,7 +66,7 @@ export function readCoordinatorPinFile(file: string): CoordinatorPin {
  * rewritten sealed first (`migrated`), with the same key.
  */
 export function readCoordinatorIdentityFile(file: string, masterKey: MasterKey): { identity: CoordinatorIdentity; migrated: boolean } {
-  const { text, o } = readJson(file);
+  const { text, o } = readSecretJson(file);
   if (o.format === CLEAR_FORMAT) {
     let identity: CoordinatorIdentity;
     try {

@@ -10,7 +10,7 @@
 // file, or public keys edited beside it, do not open. A format-1 file (secrets in clear, as
 // written before) is rewritten in format 2 on first read with the master key, with the same keys:
 // peers' pins stay valid.
-import { readSecretFile, SecretFileError, writeSecretFile } from './secret-file.ts';
+import { readSecretJson, SecretFileError, writeSecretFile } from './secret-file.ts';
 import { openAtRest, sealAtRest, SealedBoxError } from './sealed-box.ts';
 import type { MasterKey } from './master-key.ts';
 import { LABELS } from '../../protocols/core/labels.ts';
@@ -44,30 +44,9 @@ export function sealIdentity(id: Identity, masterKey: MasterKey): string {
   }
 }
 
-function parseJson(file: string, text: string): Record<string, unknown> {
-  let o: unknown;
-  try {
-    o = JSON.parse(text);
-  } catch {
-    throw new SecretFileError(file, 'not valid JSON');
-  }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new SecretFileError(file, 'not a JSON object');
-  return o as Record<string, unknown>;
-}
-
-function readText(file: string): string {
-  const bytes = readSecretFile(file);
-  try {
-    return Buffer.from(bytes).toString('utf8');
-  } finally {
-    bytes.fill(0);
-  }
-}
-
 /** The public identity in `file`, without the master key (either format). */
 export function readPublicIdentityFile(file: string): PublicIdentity {
-  const text = readText(file);
-  const o = parseJson(file, text);
+  const { text, o } = readSecretJson(file);
   try {
     if (o.format === SEALED_FORMAT) return parsePublicIdentity({ partyId: o.partyId, signPublic: o.signPublic, kexPublic: o.kexPublic });
     return publicIdentity(parseIdentity(text));
@@ -87,8 +66,7 @@ export function writeIdentityFile(file: string, id: Identity, masterKey: MasterK
  * @throws SecretFileError naming the file: malformed, unsafe mode, or sealed under another master key.
  */
 export function readIdentityFile(file: string, masterKey: MasterKey): { identity: Identity; migrated: boolean } {
-  const text = readText(file);
-  const o = parseJson(file, text);
+  const { text, o } = readSecretJson(file);
   if (o.format === CLEAR_FORMAT) {
     let identity: Identity;
     try {

@@ -106,3 +106,22 @@ function fsyncDirectory(dir: string): void {
 function octal(mode: number): string {
   return '0' + mode.toString(8).padStart(3, '0');
 }
+
+/**
+ * A secret file holding one JSON object (the identity files): its text and the object. The bytes
+ * read are zeroed; the text, a JS string, cannot be.
+ * @throws SecretFileError naming the file when it is not a JSON object.
+ */
+export function readSecretJson(path: string): { text: string; o: Record<string, unknown> } {
+  const bytes = readSecretFile(path);
+  const text = Buffer.from(bytes).toString('utf8');
+  bytes.fill(0);
+  let o: unknown;
+  try {
+    o = JSON.parse(text);
+  } catch {
+    throw new SecretFileError(path, 'not valid JSON');
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new SecretFileError(path, 'not a JSON object');
+  return { text, o: o as Record<string, unknown> };
+}
