@@ -30,6 +30,8 @@ export type E2ERow = {
   sign?: Summary;
   /** Cores other processes on the machine kept busy while the latency was measured. */
   signNoise?: number;
+  /** DKLs23: Sign latency with a warm presignature stock (e2e.ts signLatencyWarm), and the stock level it waited for. */
+  signWarm?: Summary & { stock: number };
   throughput?: Throughput[];
   processes?: ProcessStats[];
   /**
@@ -167,6 +169,22 @@ export function markdown(r: BenchResult): string {
   }
   L.push('');
 
+  const warm = r.e2e.filter((row) => row.signWarm);
+  if (warm.length) {
+    L.push('### DKLs23 Sign with a warm presignature stock');
+    L.push('');
+    L.push(
+      'One client; before each Sign the stock is back at its full level, so every Sign is the one online round (e2e.ts `signLatencyWarm`). The Sign table above is a caller signing back to back, whose stock runs dry.',
+    );
+    L.push('');
+    L.push('| key spec | t-of-n | stock | p50 | p95 | Sign p50 back to back | n |');
+    L.push('|---|---|---:|---:|---:|---:|---:|');
+    for (const row of warm)
+      L.push(
+        `| ${row.keySpec} | ${row.t}-of-${row.n} | ${row.signWarm!.stock} | ${ms(row.signWarm!.p50)} | ${ms(row.signWarm!.p95)} | ${ms(row.sign?.p50)} | ${row.signWarm!.n} |`,
+      );
+    L.push('');
+  }
   L.push('### CreateKey');
   L.push('');
   L.push('| key spec | t-of-n | in-process DKG p50 | e2e p50 | e2e min | e2e max | keys | e2e / in-process |');

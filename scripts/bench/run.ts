@@ -33,6 +33,7 @@ import {
   createKeys,
   signatureChecks,
   signLatency,
+  signLatencyWarm,
   throughput,
   waitQuiet,
   waitQuietAlone,
@@ -258,6 +259,20 @@ async function measureE2E(cluster: BenchCluster, spec: BenchSpec, cfg: Config, b
   log(
     `e2e ${name}: Sign p50 ${row.sign.p50.toFixed(2)} p95 ${row.sign.p95.toFixed(2)} p99 ${row.sign.p99.toFixed(2)} ms (${row.sign.n}), other processes ${lat.otherCores?.toFixed(2) ?? '?'} cores`,
   );
+  if (spec.curve === 'secp256k1' || spec.curve === 'p256') {
+    await quiet('Sign latency with a warm presignature stock');
+    const warm = await signLatencyWarm(cluster, spec, keys[0]!, Math.max(10, Math.min(40, row.sign.n)));
+    if (warm) {
+      row.signWarm = { ...warm.latency, stock: warm.full };
+      if (warm.errors) {
+        ok = false;
+        row.error = `${warm.errors} failed Sign requests with a warm stock (first: ${warm.firstError})`;
+      }
+      log(
+        `e2e ${name}: Sign with a warm presignature stock (${warm.full} in stock) p50 ${warm.latency.p50.toFixed(2)} p95 ${warm.latency.p95.toFixed(2)} ms (${warm.latency.n})`,
+      );
+    } else log(`e2e ${name}: no presignature stock (TUTTI_PRESIGN_STOCK=0?): no warm-stock row`);
+  }
   row.throughput = [];
   for (const c of budget.concurrency ?? CONCURRENCY) {
     await quiet(`${c} clients`);

@@ -222,6 +222,8 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
     activations,
     askKeyPackage: (partyId, keyId) => keyPackages.ask(partyId, keyId),
   });
+  metrics.watchPresignStock(() => coordinator.presigns.size);
+
   // With replicas, "still Creating at start" is not "interrupted": another replica may be running
   // that DKG now. The embedded (single-gateway) store recovers every such key at start; on
   // PostgreSQL only keys whose creation began more than STALE_CREATING_MS ago (far beyond any DKG's

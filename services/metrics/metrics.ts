@@ -31,6 +31,10 @@ export type Metrics = {
   readonly policyDecisions: Counter<'decision' | 'code' | 'rule'>;
   /** Sessions per group commit of durable consumes at a party (services/party/consume-batcher.ts). */
   readonly consumeBatchSessions: Histogram<never>;
+  /** Gateway: DKLs23 presignature records in stock over all keys and signer sets (presign-stock.ts), read at scrape time. */
+  readonly presignStock: Gauge<never>;
+  /** Gateway: tells the presignStock gauge what to read when scraped. */
+  readonly watchPresignStock: (read: () => number) => void;
 };
 
 // Sign requests run a threshold protocol (tens of ms); CreateKey runs a DKG (up to seconds for 3-of-5).
@@ -42,6 +46,7 @@ export function createMetrics(component: Component): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ component });
   const registers = [registry];
+  let readPresignStock: (() => number) | undefined;
   return {
     component,
     registry,
@@ -108,5 +113,16 @@ export function createMetrics(component: Component): Metrics {
       buckets: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64],
       registers,
     }),
+    presignStock: new Gauge({
+      name: 'tutti_presign_stock',
+      help: 'DKLs23 presignatures the gateway holds in stock, over all keys and signer sets.',
+      registers,
+      collect() {
+        if (readPresignStock) this.set(readPresignStock());
+      },
+    }),
+    watchPresignStock: (read) => {
+      readPresignStock = read;
+    },
   };
 }
