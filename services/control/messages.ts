@@ -1,5 +1,5 @@
 // Control messages between the coordinator and a party, carried as JSON frames over the
-// authenticated WebSocket (services/transport/channel.ts); envelope messages travel as binary
+// authenticated WebSocket (services/transport/coordinator-hub.ts, party-link.ts); envelope messages travel as binary
 // frames (transport/control.ts encodeBinaryEnvelope). Protocol envelopes are opaque to the
 // coordinator: signed broadcasts or sealed point-to-point bytes.
 import type { DeletionCancel, DeletionRecord } from './deletion-records.ts';

@@ -15,7 +15,7 @@ import { sqliteGatewayStore, type GatewayStore } from '../storage/gateway-store.
 import { openPostgresGatewayStore } from '../storage/postgres/postgres-gateway-store.ts';
 import { readSecretFile, writeSecretFile } from '../storage/secret-file.ts';
 import { KmsError } from '../kms-api/errors.ts';
-import { CoordinatorHub } from '../transport/channel.ts';
+import { CoordinatorHub } from '../transport/coordinator-hub.ts';
 import { Coordinator } from '../coordinator/coordinator.ts';
 import { KeyDeletions } from '../coordinator/key-deletion.ts';
 import { refreshActivations, sessionRunner, type CoordinatorFaults } from '../coordinator/fault-injection.ts';

@@ -17,7 +17,7 @@ import { SessionHost } from '../party/session-host.ts';
 import { PolicyGate } from '../party/policy-gate.ts';
 import { readIdentityFile } from '../storage/identity-file.ts';
 import { parsePublicIdentity, publicIdentity } from '../transport/identity.ts';
-import { PartyLink } from '../transport/channel.ts';
+import { PartyLink } from '../transport/party-link.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { Party } from '../party/party.ts';
 import { FaultInjection } from '../party/fault-injection.ts';

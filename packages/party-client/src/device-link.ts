@@ -1,5 +1,5 @@
 // The embedded party's connection to the gateway: the same protocol as the daemon's PartyLink
-// (services/transport/channel.ts) — challenge–response with the identity key, the gateway's proof
+// (services/transport/party-link.ts) — challenge–response with the identity key, the gateway's proof
 // of its pinned key, every JSON control message checked against the gateway's signature and
 // sequence (control-signature.ts), envelopes as binary frames — over the WHATWG WebSocket API, which
 // browsers have natively and Node gets from `ws` (passed in as `WebSocket`). Use wss:// in
