@@ -107,10 +107,12 @@ export function verifyShareBackup(b: ShareBackup, o: { recoveryKey?: string; pub
 
 /** Everything verifyShareBackup checks but the encryption's proofs; the entry's curve. */
 function checkPublicPart(b: ShareBackup, o: { recoveryKey?: string; publicKey?: string; verificationShares?: Record<string, string> }): BackupCurveName {
-  if (typeof b !== 'object' || b === null || typeof b.publicShare !== 'object' || b.publicShare === null) throw new BackupProofError('malformed', 'not a share backup');
+  if (typeof b !== 'object' || b === null || typeof b.publicShare !== 'object' || b.publicShare === null)
+    throw new BackupProofError('malformed', 'not a share backup');
   const curve = curveOf(b.protocol);
   if (b.curve !== curve) throw new BackupProofError('bad-parameters', `a ${b.protocol} share is on ${curve}, not ${String(b.curve)}`);
-  if (o.recoveryKey !== undefined && o.recoveryKey !== b.recoveryKey) throw new BackupProofError('bad-parameters', `key ${b.keyId}: encrypted to another recovery key`);
+  if (o.recoveryKey !== undefined && o.recoveryKey !== b.recoveryKey)
+    throw new BackupProofError('bad-parameters', `key ${b.keyId}: encrypted to another recovery key`);
   const shares = (b.protocol.startsWith('frost-') ? b.publicShare.verifyingShares : b.publicShare.verificationShares) as Record<string, string> | undefined;
   const key = (b.protocol.startsWith('frost-') ? b.publicShare.groupPublicKey : b.publicShare.publicKey) as string | undefined;
   if (b.protocol.startsWith('frost-')) {
@@ -122,7 +124,8 @@ function checkPublicPart(b: ShareBackup, o: { recoveryKey?: string; publicKey?: 
   }
   if (b.publicShare.index !== b.index || shares?.[String(b.index)] !== b.verificationShare || key !== b.publicKey)
     throw new BackupProofError('malformed', `key ${b.keyId}: the entry's index, verification share or public key is not its public part's`);
-  if (o.publicKey !== undefined && o.publicKey !== b.publicKey) throw new BackupProofError('wrong-share', `key ${b.keyId}: the backup is of another public key`);
+  if (o.publicKey !== undefined && o.publicKey !== b.publicKey)
+    throw new BackupProofError('wrong-share', `key ${b.keyId}: the backup is of another public key`);
   if (o.verificationShares !== undefined && JSON.stringify(sorted(o.verificationShares)) !== JSON.stringify(sorted(shares ?? {})))
     throw new BackupProofError('wrong-share', `key ${b.keyId}: the backup's verification shares are not the key's`);
   return curve;
@@ -140,7 +143,8 @@ function sorted(r: Record<string, string>): [string, string][] {
 export function restoreFrostShare(b: ShareBackup, y: bigint): FrostKeyShare {
   // decryptShare verifies the encryption's proofs first.
   checkPublicPart(b, {});
-  if (!b.protocol.startsWith('frost-')) throw new BackupProofError('bad-parameters', `key ${b.keyId}: restoring ${b.protocol} shares waits for DKLs23 resharing`);
+  if (!b.protocol.startsWith('frost-'))
+    throw new BackupProofError('bad-parameters', `key ${b.keyId}: restoring ${b.protocol} shares waits for DKLs23 resharing`);
   const binding = { keyId: b.keyId, partyId: b.partyId, shareVersion: b.shareVersion, index: b.index };
   const x = decryptShare(b.curve, binding, fromHex(b.verificationShare), y, b.encrypted);
   const pub = b.publicShare as Omit<FrostKeyShare, 'signingShare'>;

@@ -67,22 +67,14 @@ type Group = {
 };
 
 function group(name: BackupCurveName, Point: { BASE: Pt; ZERO: Pt; Fn: { ORDER: bigint; BITS: number; BYTES: number }; fromBytes(b: Uint8Array): Pt }): Group {
-  return {
-    name,
-    G: Point.BASE as unknown as P,
-    ZERO: Point.ZERO as unknown as P,
-    q: Point.Fn.ORDER,
-    bits: Point.Fn.BITS,
-    scalarBytes: Point.Fn.BYTES,
-    fromBytes: (b) => Point.fromBytes(b) as unknown as P,
-  };
+  return { name, G: Point.BASE, ZERO: Point.ZERO, q: Point.Fn.ORDER, bits: Point.Fn.BITS, scalarBytes: Point.Fn.BYTES, fromBytes: (b) => Point.fromBytes(b) };
 }
 
 const GROUPS: Record<BackupCurveName, Group> = {
-  secp256k1: group('secp256k1', secp256k1.Point as never),
-  p256: group('p256', p256.Point as never),
-  ed25519: group('ed25519', ed25519.Point as never),
-  ed448: group('ed448', ed448.Point as never),
+  secp256k1: group('secp256k1', secp256k1.Point),
+  p256: group('p256', p256.Point),
+  ed25519: group('ed25519', ed25519.Point),
+  ed448: group('ed448', ed448.Point),
 };
 
 export function isBackupCurve(c: unknown): c is BackupCurveName {
@@ -120,11 +112,7 @@ export type BackupBinding = {
 export type EncryptedBit = { a: string; b: string; c0: string; c1: string; z0: string; z1: string };
 
 /** A share encrypted to Y, JSON-safe (hex): L bits, least significant first, and the sum proof. */
-export type EncryptedShare = {
-  curve: BackupCurveName;
-  bits: EncryptedBit[];
-  sum: { c: string; z: string };
-};
+export type EncryptedShare = { curve: BackupCurveName; bits: EncryptedBit[]; sum: { c: string; z: string } };
 
 // --- encoding ---------------------------------------------------------------------------------
 
@@ -151,7 +139,8 @@ function parsePoint(g: Group, h: unknown, what: string): P {
   } catch {
     throw new BackupProofError('malformed', `${what}: not a ${g.name} point`);
   }
-  if (bytesToHex(p.toBytes()) !== bytesToHex(bytes) || !p.isTorsionFree()) throw new BackupProofError('malformed', `${what}: not a canonical ${g.name} group element`);
+  if (bytesToHex(p.toBytes()) !== bytesToHex(bytes) || !p.isTorsionFree())
+    throw new BackupProofError('malformed', `${what}: not a canonical ${g.name} group element`);
   return p;
 }
 
@@ -189,7 +178,14 @@ function challenge(g: Group, ...parts: Uint8Array[]): bigint {
 /** The context every challenge hashes: domain, curve, binding, X, Y, L. */
 function context(g: Group, binding: BackupBinding, X: P, Y: P): Uint8Array {
   const { keyId, partyId, shareVersion, index } = binding;
-  if (typeof keyId !== 'string' || typeof partyId !== 'string' || !Number.isSafeInteger(shareVersion) || shareVersion < 0 || !Number.isSafeInteger(index) || index < 1)
+  if (
+    typeof keyId !== 'string' ||
+    typeof partyId !== 'string' ||
+    !Number.isSafeInteger(shareVersion) ||
+    shareVersion < 0 ||
+    !Number.isSafeInteger(index) ||
+    index < 1
+  )
     throw new BackupProofError('bad-parameters', 'binding: key id, party id, share version ≥ 0 and index ≥ 1');
   return sha512(
     lengthPrefixed(
@@ -237,7 +233,8 @@ export const RECOVERY_SEED_BYTES = 32;
  */
 export function recoveryKeyFromSeed(seed: Uint8Array, curve: BackupCurveName): { secret: bigint; publicKey: string } {
   const g = groupOf(curve);
-  if (!(seed instanceof Uint8Array) || seed.length !== RECOVERY_SEED_BYTES) throw new BackupProofError('bad-parameters', `a recovery seed is ${RECOVERY_SEED_BYTES} bytes`);
+  if (!(seed instanceof Uint8Array) || seed.length !== RECOVERY_SEED_BYTES)
+    throw new BackupProofError('bad-parameters', `a recovery seed is ${RECOVERY_SEED_BYTES} bytes`);
   for (let counter = 0; ; counter++) {
     const okm = hkdf(sha512, seed, undefined, utf8ToBytes(`tutti/v1/recovery-key/${curve}/${counter}`), g.scalarBytes + 16);
     const y = toScalar(g, okm);
@@ -298,7 +295,14 @@ export function encryptUnchecked(curve: BackupCurveName, binding: BackupBinding,
     const cr = (c - cs + g.q) % g.q;
     const zr = (w + cr * r) % g.q;
     const [c0, c1, z0, z1] = bit ? [cs, cr, zs, zr] : [cr, cs, zr, zs];
-    out.push({ a: bytesToHex(A.toBytes()), b: bytesToHex(B.toBytes()), c0: scalarHex(g, c0), c1: scalarHex(g, c1), z0: scalarHex(g, z0), z1: scalarHex(g, z1) });
+    out.push({
+      a: bytesToHex(A.toBytes()),
+      b: bytesToHex(B.toBytes()),
+      c0: scalarHex(g, c0),
+      c1: scalarHex(g, c1),
+      z0: scalarHex(g, z0),
+      z1: scalarHex(g, z1),
+    });
     cts.push({ A, B });
   }
   const { As, Bs } = weightedSums(g, cts, X);
@@ -377,7 +381,8 @@ export function decryptShare(curve: BackupCurveName, binding: BackupBinding, Xby
     x = (x << 1n) | b;
   }
   x %= g.q;
-  if (!mul(g, g.G, x, true).equals(pointOf(g, Xbytes, 'verification share'))) throw new BackupProofError('wrong-share', 'the decrypted share does not match its verification share');
+  if (!mul(g, g.G, x, true).equals(pointOf(g, Xbytes, 'verification share')))
+    throw new BackupProofError('wrong-share', 'the decrypted share does not match its verification share');
   return x;
 }
 

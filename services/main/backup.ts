@@ -13,7 +13,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { BACKUP_CURVES, BackupProofError, RECOVERY_SEED_BYTES, recoveryKeyFromSeed, type BackupCurveName } from '../../protocols/backup/verifiable-encryption.ts';
+import {
+  BACKUP_CURVES,
+  BackupProofError,
+  RECOVERY_SEED_BYTES,
+  recoveryKeyFromSeed,
+  type BackupCurveName,
+} from '../../protocols/backup/verifiable-encryption.ts';
 import { BACKUP_CURVE_OF, backupShare, restoreFrostShare, verifyShareBackup, type ShareBackup } from '../../protocols/backup/share-backup.ts';
 import { bytesToHex, fromHex } from '../../protocols/core/bytes.ts';
 import { openDatabase } from '../storage/db.ts';
@@ -58,7 +64,8 @@ function readSeed(seedFile: string): Uint8Array {
 
 export function readRecoveryPublic(file: string): RecoveryPublic {
   const o = JSON.parse(readFileSync(file, 'utf8')) as RecoveryPublic;
-  if (o.format !== RECOVERY_PUBLIC_FORMAT || typeof o.keys !== 'object' || o.keys === null) throw new Error(`${file} is not a recovery public key file (${RECOVERY_PUBLIC_FORMAT})`);
+  if (o.format !== RECOVERY_PUBLIC_FORMAT || typeof o.keys !== 'object' || o.keys === null)
+    throw new Error(`${file} is not a recovery public key file (${RECOVERY_PUBLIC_FORMAT})`);
   return o;
 }
 
@@ -85,8 +92,9 @@ export function exportBackup(dir: string, recovery: RecoveryPublic, o: { keyIds?
       const curve = BACKUP_CURVE_OF[stored.protocol];
       const recoveryKey = curve ? recovery.keys[curve] : undefined;
       if (!recoveryKey) throw new Error(`key ${keyId}: the recovery public key file has no key for ${stored.protocol} (${String(curve)})`);
-      const share = backupShare({ keyId, partyId: party.partyId, shareVersion: stored.version, protocol: stored.protocol, share: stored.share, recoveryKey }, (n) =>
-        randomBytes(n),
+      const share = backupShare(
+        { keyId, partyId: party.partyId, shareVersion: stored.version, protocol: stored.protocol, share: stored.share, recoveryKey },
+        (n) => randomBytes(n),
       );
       return { share, meta, policyRevisions: party.policies.revisions(keyId) };
     });
@@ -141,7 +149,12 @@ export type RestoreOutcome = { keyId: string; protocol: string; index: number; r
  * holds is left alone. DKLs23 entries are verified and reported, not restored (they wait for DKLs23
  * resharing).
  */
-export function restoreBackup(b: BackupFile, seedFile: string, dir: string, o: { keyIds?: string[]; env?: Record<string, string | undefined> } = {}): RestoreOutcome[] {
+export function restoreBackup(
+  b: BackupFile,
+  seedFile: string,
+  dir: string,
+  o: { keyIds?: string[]; env?: Record<string, string | undefined> } = {},
+): RestoreOutcome[] {
   const seed = readSeed(seedFile);
   const party = openParty(dir, o.env ?? process.env);
   try {
@@ -206,7 +219,13 @@ export function runBackupCommand(command: string, args: string[], print: (line: 
       const out = required(values.out, '--out');
       const b = exportBackup(required(values.data, '--data'), readRecoveryPublic(required(values.recovery, '--recovery')), { keyIds: keyList(values.key) });
       writeFileSync(out, JSON.stringify(b) + '\n', { mode: 0o600 });
-      print(JSON.stringify({ backup: out, partyId: b.partyId, keys: b.keys.map((e) => ({ keyId: e.share.keyId, protocol: e.share.protocol, shareVersion: e.share.shareVersion })) }));
+      print(
+        JSON.stringify({
+          backup: out,
+          partyId: b.partyId,
+          keys: b.keys.map((e) => ({ keyId: e.share.keyId, protocol: e.share.protocol, shareVersion: e.share.shareVersion })),
+        }),
+      );
       return 0;
     }
     case 'backup-verify': {
