@@ -42,7 +42,7 @@ function refused(f: () => unknown, reason: BackupProofError['reason'], message?:
 
 const seed = randomBytes(32);
 
-describe.each(['ed25519', 'secp256k1', 'p256'] as const)('%s backup', (curve) => {
+describe.each(['ed25519', 'secp256k1'] as const)('%s backup', (curve) => {
   const { x, X } = shareOn(curve);
   const { secret: y, publicKey } = recoveryKeyFromSeed(seed, curve);
   const Y = fromHex(publicKey);
@@ -69,13 +69,6 @@ describe.each(['ed25519', 'secp256k1', 'p256'] as const)('%s backup', (curve) =>
     // Honest bit proofs for another share, bound to X: only the sum proof can catch it.
     const other = encryptUnchecked(curve, binding, x + 1n, X, Y, randomBytes);
     refused(() => verifyEncryptedShare(curve, binding, X, Y, other), 'invalid-proof', /add up/);
-    // A share ≥ q written in L bits (x + q) is refused too: not what the holder has.
-    const P = POINTS[curve] as unknown as { Fn: { ORDER: bigint; BITS: number } };
-    if (x + P.Fn.ORDER < 1n << BigInt(P.Fn.BITS)) {
-      const wrapped = encryptUnchecked(curve, binding, x + P.Fn.ORDER, X, Y, randomBytes);
-      // It decrypts to x mod q = x: harmless, and it verifies (the sum holds mod q).
-      expect(decryptShare(curve, binding, X, y, wrapped)).toBe(x);
-    }
   });
 
   test('a tampered proof is refused', () => {
@@ -123,12 +116,10 @@ test('one seed gives one independent recovery key per curve, the same every time
   refused(() => recoveryKeyFromSeed(seed.slice(1), 'ed25519'), 'bad-parameters');
 });
 
-test('ed448: an honest backup verifies and decrypts; a tampered bit is refused', () => {
-  const { x, X } = shareOn('ed448');
-  const { secret: y, publicKey } = recoveryKeyFromSeed(seed, 'ed448');
-  const enc = encryptShare('ed448', binding, x, X, fromHex(publicKey), randomBytes);
-  expect(decryptShare('ed448', binding, X, y, enc)).toBe(x);
-  const bad = JSON.parse(JSON.stringify(enc)) as EncryptedShare;
-  [bad.bits[1], bad.bits[2]] = [bad.bits[2]!, bad.bits[1]!];
-  refused(() => verifyEncryptedShare('ed448', binding, X, fromHex(publicKey), bad), 'invalid-proof', /bit 1/);
-}, 120_000);
+test('p256: an honest backup verifies and decrypts to the share', () => {
+  const { x, X } = shareOn('p256');
+  const { secret: y, publicKey } = recoveryKeyFromSeed(seed, 'p256');
+  const enc = encryptShare('p256', binding, x, X, fromHex(publicKey), randomBytes);
+  expect(decryptShare('p256', binding, X, y, enc)).toBe(x);
+  refused(() => verifyEncryptedShare('p256', { ...binding, partyId: 'party-9' }, X, fromHex(publicKey), enc), 'invalid-proof');
+}, 60_000);
