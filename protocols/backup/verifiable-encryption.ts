@@ -8,7 +8,8 @@
 //
 //     A_i = r_i·G,   B_i = b_i·G + r_i·Y          (r_i fresh, uniform mod q)
 //
-// with two kinds of non-interactive proofs (Fiat–Shamir, shake256, bound to the context below):
+// with two kinds of non-interactive proofs (Fiat–Shamir, shake256, 128-bit challenges, bound to the
+// context below):
 //  - per bit, a Cramer–Damgård–Schoenmakers OR-proof (CRYPTO '94) of two Chaum–Pedersen statements,
 //    "log_G A_i = log_Y B_i" (b_i = 0) or "log_G A_i = log_Y (B_i − G)" (b_i = 1): the ciphertext
 //    holds 0 or 1, and which one is hidden;
@@ -22,7 +23,7 @@
 // (random oracle), so a verifier learns X, which it had, and nothing else.
 //
 // Why not Camenisch–Shoup (CRYPTO 2003): it encrypts the whole scalar at once (a few kB instead of
-// ~100 kB here) but needs a Paillier-style group of unknown order and its own proofs across two
+// ~95 kB of JSON here) but needs a Paillier-style group of unknown order and its own proofs across two
 // groups; this needs nothing but the key's own curve and @noble, and each piece is a textbook Σ-protocol.
 //
 // Pure (docs/architecture.md "Purity"): randomness comes in as an argument.
@@ -108,7 +109,7 @@ export type BackupBinding = {
   index: number;
 };
 
-/** One encrypted bit: the ElGamal pair and its OR-proof (challenges c0 + c1 = H(…), responses z0, z1). */
+/** One encrypted bit: the ElGamal pair and its OR-proof (128-bit challenges c0 ⊕ c1 = H(…), responses z0, z1). */
 export type EncryptedBit = { a: string; b: string; c0: string; c1: string; z0: string; z1: string };
 
 /** A share encrypted to Y, JSON-safe (hex): L bits, least significant first, and the sum proof. */
@@ -171,8 +172,25 @@ function randomScalar(g: Group, rng: Rng): bigint {
   return toScalar(g, rng(g.scalarBytes + 16));
 }
 
-function challenge(g: Group, ...parts: Uint8Array[]): bigint {
-  return toScalar(g, shake256(lengthPrefixed(...parts), { dkLen: g.scalarBytes + 16 }));
+/**
+ * Challenges are 128 bits (soundness error 2^-128 per proof; a Σ-protocol needs no more), which
+ * halves the verifier's multiplications by the prover's points against full-size challenges.
+ */
+const CHALLENGE_BYTES = 16;
+
+function challenge(...parts: Uint8Array[]): bigint {
+  let k = 0n;
+  for (const b of shake256(lengthPrefixed(...parts), { dkLen: CHALLENGE_BYTES })) k = (k << 8n) | BigInt(b);
+  return k;
+}
+
+function challengeHex(c: bigint): string {
+  return c.toString(16).padStart(CHALLENGE_BYTES * 2, '0');
+}
+
+function parseChallenge(h: unknown, what: string): bigint {
+  if (typeof h !== 'string' || h.length !== CHALLENGE_BYTES * 2 || !/^[0-9a-f]+$/.test(h)) throw new BackupProofError('malformed', `${what}: not a challenge`);
+  return BigInt('0x' + h);
 }
 
 /** The context every challenge hashes: domain, curve, binding, X, Y, L. */
@@ -202,8 +220,8 @@ function context(g: Group, binding: BackupBinding, X: P, Y: P): Uint8Array {
   );
 }
 
-function bitChallenge(g: Group, ctx: Uint8Array, i: number, A: P, B: P, t: P[]): bigint {
-  return challenge(g, utf8ToBytes('bit'), ctx, u32(i), A.toBytes(), B.toBytes(), ...t.map((p) => p.toBytes()));
+function bitChallenge(ctx: Uint8Array, i: number, A: P, B: P, t: P[]): bigint {
+  return challenge(utf8ToBytes('bit'), ctx, u32(i), A.toBytes(), B.toBytes(), ...t.map((p) => p.toBytes()));
 }
 
 function ciphertextDigest(bits: { A: P; B: P }[]): Uint8Array {
@@ -279,7 +297,7 @@ export function encryptUnchecked(curve: BackupCurveName, binding: BackupBinding,
     // Real branch `bit`: commitments w·G, w·Y. Simulated branch: pick its challenge and response,
     // and solve for its commitments (CDS).
     const w = randomScalar(g, rng);
-    const cs = randomScalar(g, rng);
+    const cs = toScalar(g, rng(CHALLENGE_BYTES + g.scalarBytes)) & ((1n << BigInt(CHALLENGE_BYTES * 8)) - 1n);
     const zs = randomScalar(g, rng);
     const other = 1 - bit;
     const t: P[] = [];
@@ -291,15 +309,15 @@ export function encryptUnchecked(curve: BackupCurveName, binding: BackupBinding,
     const dG = mul(g, g.G, cs, true);
     t[2 * other] = mul(g, g.G, u, true);
     t[2 * other + 1] = bit > other ? mul(g, Y, u, true).subtract(dG) : mul(g, Y, u, true).add(dG);
-    const c = bitChallenge(g, ctx, i, A, B, t);
-    const cr = (c - cs + g.q) % g.q;
+    const c = bitChallenge(ctx, i, A, B, t);
+    const cr = c ^ cs;
     const zr = (w + cr * r) % g.q;
     const [c0, c1, z0, z1] = bit ? [cs, cr, zs, zr] : [cr, cs, zr, zs];
     out.push({
       a: bytesToHex(A.toBytes()),
       b: bytesToHex(B.toBytes()),
-      c0: scalarHex(g, c0),
-      c1: scalarHex(g, c1),
+      c0: challengeHex(c0),
+      c1: challengeHex(c1),
       z0: scalarHex(g, z0),
       z1: scalarHex(g, z1),
     });
@@ -309,24 +327,29 @@ export function encryptUnchecked(curve: BackupCurveName, binding: BackupBinding,
   const w = randomScalar(g, rng);
   const T1 = mul(g, g.G, w, true);
   const T2 = mul(g, Y, w, true);
-  const c = challenge(g, utf8ToBytes('sum'), ctx, ciphertextDigest(cts), As.toBytes(), Bs.toBytes(), T1.toBytes(), T2.toBytes());
+  const c = challenge(utf8ToBytes('sum'), ctx, ciphertextDigest(cts), As.toBytes(), Bs.toBytes(), T1.toBytes(), T2.toBytes());
   const z = (w + c * R) % g.q;
-  return { curve, bits: out, sum: { c: scalarHex(g, c), z: scalarHex(g, z) } };
+  return { curve, bits: out, sum: { c: challengeHex(c), z: scalarHex(g, z) } };
 }
 
-function parseBits(g: Group, enc: EncryptedShare): { A: P; B: P; c0: bigint; c1: bigint; z0: bigint; z1: bigint }[] {
+type ParsedBit = { A: P; B: P; c0: bigint; c1: bigint; z0: bigint; z1: bigint };
+
+function checkShape(g: Group, enc: EncryptedShare): void {
   if (typeof enc !== 'object' || enc === null || !Array.isArray(enc.bits) || typeof enc.sum !== 'object' || enc.sum === null)
     throw new BackupProofError('malformed', 'not an encrypted share');
   if (enc.curve !== g.name) throw new BackupProofError('bad-parameters', `the backup is on ${String(enc.curve)}, the key on ${g.name}`);
   if (enc.bits.length !== g.bits) throw new BackupProofError('malformed', `${enc.bits.length} encrypted bits, not ${g.bits}`);
-  return enc.bits.map((b, i) => ({
+}
+
+function parseBit(g: Group, b: EncryptedBit | undefined, i: number): ParsedBit {
+  return {
     A: parsePoint(g, b?.a, `bit ${i} A`),
     B: parsePoint(g, b?.b, `bit ${i} B`),
-    c0: parseScalar(g, b?.c0, `bit ${i} c0`),
-    c1: parseScalar(g, b?.c1, `bit ${i} c1`),
+    c0: parseChallenge(b?.c0, `bit ${i} c0`),
+    c1: parseChallenge(b?.c1, `bit ${i} c1`),
     z0: parseScalar(g, b?.z0, `bit ${i} z0`),
     z1: parseScalar(g, b?.z1, `bit ${i} z1`),
-  }));
+  };
 }
 
 /**
@@ -335,14 +358,20 @@ function parseBits(g: Group, enc: EncryptedShare): { A: P; B: P; c0: bigint; c1:
  * the first bit or proof that fails.
  */
 export function verifyEncryptedShare(curve: BackupCurveName, binding: BackupBinding, Xbytes: Uint8Array, Ybytes: Uint8Array, enc: EncryptedShare): void {
-  const g = groupOf(curve);
+  verified(groupOf(curve), binding, Xbytes, Ybytes, enc);
+}
+
+/** verifyEncryptedShare's work; the decoded bits (decryption reuses them). Each bit is decoded and checked in turn: a bad one stops it early. */
+function verified(g: Group, binding: BackupBinding, Xbytes: Uint8Array, Ybytes: Uint8Array, enc: EncryptedShare): ParsedBit[] {
   const X = pointOf(g, Xbytes, 'verification share');
   const Y0 = pointOf(g, Ybytes, 'recovery public key');
   if (Y0.is0()) throw new BackupProofError('bad-parameters', 'the recovery public key is the identity');
   const Y = fixedBase(Y0);
   const ctx = context(g, binding, X, Y);
-  const bits = parseBits(g, enc);
-  bits.forEach(({ A, B, c0, c1, z0, z1 }, i) => {
+  checkShape(g, enc);
+  const bits = enc.bits.map((raw, i) => {
+    const bit = parseBit(g, raw, i);
+    const { A, B, c0, c1, z0, z1 } = bit;
     // Branch k: z_k·G − c_k·A and z_k·Y − c_k·(B − k·G) are the commitments it hashed.
     const t = [
       mul(g, g.G, z0, false).subtract(mul(g, A, c0, false)),
@@ -350,15 +379,17 @@ export function verifyEncryptedShare(curve: BackupCurveName, binding: BackupBind
       mul(g, g.G, z1, false).subtract(mul(g, A, c1, false)),
       mul(g, Y, z1, false).subtract(mul(g, B.subtract(g.G), c1, false)),
     ];
-    if ((c0 + c1) % g.q !== bitChallenge(g, ctx, i, A, B, t)) throw new BackupProofError('invalid-proof', `bit ${i}: the proof that it encrypts 0 or 1 fails`);
+    if ((c0 ^ c1) !== bitChallenge(ctx, i, A, B, t)) throw new BackupProofError('invalid-proof', `bit ${i}: the proof that it encrypts 0 or 1 fails`);
+    return bit;
   });
   const { As, Bs } = weightedSums(g, bits, X);
-  const c = parseScalar(g, enc.sum.c, 'sum c');
+  const c = parseChallenge(enc.sum.c, 'sum c');
   const z = parseScalar(g, enc.sum.z, 'sum z');
   const T1 = mul(g, g.G, z, false).subtract(mul(g, As, c, false));
   const T2 = mul(g, Y, z, false).subtract(mul(g, Bs, c, false));
-  if (c !== challenge(g, utf8ToBytes('sum'), ctx, ciphertextDigest(bits), As.toBytes(), Bs.toBytes(), T1.toBytes(), T2.toBytes()))
+  if (c !== challenge(utf8ToBytes('sum'), ctx, ciphertextDigest(bits), As.toBytes(), Bs.toBytes(), T1.toBytes(), T2.toBytes()))
     throw new BackupProofError('invalid-proof', 'the bits do not add up to the verification share');
+  return bits;
 }
 
 /**
@@ -369,8 +400,7 @@ export function decryptShare(curve: BackupCurveName, binding: BackupBinding, Xby
   const g = groupOf(curve);
   if (y <= 0n || y >= g.q) throw new BackupProofError('bad-parameters', 'the recovery secret is not a scalar');
   const Y = mul(g, g.G, y, true);
-  verifyEncryptedShare(curve, binding, Xbytes, Y.toBytes(), enc);
-  const bits = parseBits(g, enc);
+  const bits = verified(g, binding, Xbytes, Y.toBytes(), enc);
   let x = 0n;
   for (let i = bits.length - 1; i >= 0; i--) {
     const M = bits[i]!.B.subtract(mul(g, bits[i]!.A, y, true));
