@@ -68,7 +68,15 @@ type Group = {
 };
 
 function group(name: BackupCurveName, Point: { BASE: Pt; ZERO: Pt; Fn: { ORDER: bigint; BITS: number; BYTES: number }; fromBytes(b: Uint8Array): Pt }): Group {
-  return { name, G: Point.BASE, ZERO: Point.ZERO, q: Point.Fn.ORDER, bits: Point.Fn.BITS, scalarBytes: Point.Fn.BYTES, fromBytes: (b) => Point.fromBytes(b) };
+  return {
+    name,
+    G: Point.BASE,
+    ZERO: Point.ZERO,
+    q: Point.Fn.ORDER,
+    bits: Point.Fn.ORDER.toString(2).length,
+    scalarBytes: Point.Fn.BYTES,
+    fromBytes: (b) => Point.fromBytes(b),
+  };
 }
 
 const GROUPS: Record<BackupCurveName, Group> = {
