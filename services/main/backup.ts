@@ -120,7 +120,10 @@ export type VerifyOutcome = { keyId: string; protocol: string; index: number; sh
  * operator's public keys, which the entries must be encrypted to; `publicKeys`: key id → the public
  * key as GetPublicKey or another holder reports it.
  */
-export function verifyBackup(b: BackupFile, o: { recovery?: RecoveryPublic; publicKeys?: Record<string, string> } = {}): VerifyOutcome[] {
+export function verifyBackup(
+  b: BackupFile,
+  o: { recovery?: RecoveryPublic; publicKeys?: Record<string, string>; against?: Record<string, KeyFacts> } = {},
+): VerifyOutcome[] {
   return b.keys.map((e) => {
     const s = e.share;
     const out = { keyId: String(s?.keyId), protocol: String(s?.protocol), index: Number(s?.index), shareVersion: Number(s?.shareVersion) };
@@ -131,12 +134,48 @@ export function verifyBackup(b: BackupFile, o: { recovery?: RecoveryPublic; publ
       verifyShareBackup(s, {
         ...(o.recovery ? { recoveryKey: o.recovery.keys[s.curve] } : {}),
         ...(o.publicKeys?.[s.keyId] !== undefined ? { publicKey: o.publicKeys[s.keyId] } : {}),
+        ...(o.against ? factsOf(o.against, s.keyId) : {}),
       });
       return { ...out, ok: true };
     } catch (err) {
       return { ...out, ok: false, why: err instanceof Error ? err.message : String(err) };
     }
   });
+}
+
+/** A key's public facts as another holder stores them: its public key and every verification share. */
+export type KeyFacts = { publicKey: string; verificationShares: Record<string, string> };
+
+function factsOf(against: Record<string, KeyFacts>, keyId: string): KeyFacts {
+  const f = against[keyId];
+  if (!f) throw new BackupProofError('bad-parameters', 'the party checked against holds no share of this key');
+  return f;
+}
+
+/**
+ * The public facts of every key the party in `dir` holds (another holder of the backed-up keys): an
+ * anchor for the backup's verification shares that does not come from the backup. A key refreshed
+ * or reshared since the backup has other verification shares: the backup is stale and fails.
+ */
+export function keyFactsOf(dir: string, env: Record<string, string | undefined> = process.env): Record<string, KeyFacts> {
+  const party = openParty(dir, env);
+  try {
+    const out: Record<string, KeyFacts> = {};
+    for (const keyId of party.shares.listActive()) {
+      const share = party.shares.getActive(keyId)!.share as {
+        groupPublicKey?: string;
+        verifyingShares?: Record<string, string>;
+        publicKey?: string;
+        verificationShares?: Record<string, string>;
+      };
+      const publicKey = share.groupPublicKey ?? share.publicKey;
+      const verificationShares = share.verifyingShares ?? share.verificationShares;
+      if (publicKey && verificationShares) out[keyId] = { publicKey, verificationShares };
+    }
+    return out;
+  } finally {
+    party.db.close();
+  }
 }
 
 // --- restore --------------------------------------------------------------------------------------
@@ -231,7 +270,7 @@ export function runBackupCommand(command: string, args: string[], print: (line: 
     case 'backup-verify': {
       const { values } = parseArgs({
         args,
-        options: { backup: { type: 'string' }, recovery: { type: 'string' }, 'public-key': { type: 'string', multiple: true } },
+        options: { backup: { type: 'string' }, recovery: { type: 'string' }, 'public-key': { type: 'string', multiple: true }, against: { type: 'string' } },
       });
       const publicKeys: Record<string, string> = {};
       for (const kv of values['public-key'] ?? []) {
@@ -242,6 +281,7 @@ export function runBackupCommand(command: string, args: string[], print: (line: 
       const results = verifyBackup(readBackup(required(values.backup, '--backup')), {
         ...(values.recovery ? { recovery: readRecoveryPublic(values.recovery) } : {}),
         publicKeys,
+        ...(values.against ? { against: keyFactsOf(values.against) } : {}),
       });
       print(JSON.stringify(results));
       return results.every((r) => r.ok) ? 0 : 1;

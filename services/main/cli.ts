@@ -14,7 +14,7 @@
 //   node --import tsx services/main/cli.ts reshare --key KEY_ID --threshold T --parties P1,P2,… [--endpoint URL] [--region R]   (KMS ReshareKey; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or TUTTI_ACCESS_KEY_ID/…)
 //   node --import tsx services/main/cli.ts recovery-init --seed FILE [--out RECOVERY_PUBLIC.json]      (operator, offline: docs/operations.md "Backup and recovery drill")
 //   node --import tsx services/main/cli.ts backup-export --data DIR --recovery RECOVERY_PUBLIC.json [--key KEY_ID…] --out FILE
-//   node --import tsx services/main/cli.ts backup-verify --backup FILE [--recovery RECOVERY_PUBLIC.json] [--public-key KEY_ID=HEX…]
+//   node --import tsx services/main/cli.ts backup-verify --backup FILE [--recovery RECOVERY_PUBLIC.json] [--public-key KEY_ID=HEX…] [--against OTHER_PARTY_DIR]
 //   node --import tsx services/main/cli.ts backup-restore --backup FILE --seed FILE --data NEW_PARTY_DIR [--key KEY_ID…]
 import { parseArgs } from 'node:util';
 import { envSettings, paths } from './config.ts';

@@ -38,8 +38,15 @@ const identities = ['party-1', 'party-2', 'party-3', 'party-4'].map((id) => init
 beforeAll(() => {
   const all = shares();
   original = all[0]!;
-  const db = openDatabase(paths.sharesDb(dir('party-1')));
-  const store = new ShareStore(db, loadMasterKey({ dataDir: dir('party-1'), env }));
+  // party-2 holds share 2 of the same key; party-3 a share of another polynomial under the same key id.
+  put('party-1', all[0]!);
+  put('party-2', all[1]!);
+  put('party-3', shares()[2]!);
+});
+
+function put(partyId: string, share: FrostKeyShare): void {
+  const db = openDatabase(paths.sharesDb(dir(partyId)));
+  const store = new ShareStore(db, loadMasterKey({ dataDir: dir(partyId), env }));
   const meta = {
     keySpec: 'ECC_NIST_EDWARDS25519',
     protocol: 'frost-ed25519',
@@ -47,15 +54,15 @@ beforeAll(() => {
     threshold: 2,
     n: 3,
     parties: identities.slice(0, 3),
-    publicKey: original.groupPublicKey,
-    transcriptHash: original.transcriptHash,
+    publicKey: share.groupPublicKey,
+    transcriptHash: share.transcriptHash,
     policyHash: null,
-    self: 1,
+    self: share.index,
   };
-  store.putPending({ keyId: KEY, protocol: 'frost-ed25519', version: 3, share: original, meta });
+  store.putPending({ keyId: KEY, protocol: 'frost-ed25519', version: 3, share, meta });
   store.activate(KEY, 3);
   db.close();
-});
+}
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -83,6 +90,17 @@ test('backup-export writes the share encrypted, with its meta; backup-verify acc
     runBackupCommand('backup-verify', ['--backup', out, '--recovery', join(root, 'recovery.json'), '--public-key', `${KEY}=${original.groupPublicKey}`], print),
   ).toBe(0);
   expect(JSON.parse(lines.pop()!)).toEqual([{ keyId: KEY, protocol: 'frost-ed25519', index: 1, shareVersion: 3, ok: true }]);
+});
+
+test('backup-verify --against another holder: its verification shares anchor the backup', () => {
+  const out = join(root, 'party-1.backup.json');
+  expect(runBackupCommand('backup-verify', ['--backup', out, '--against', dir('party-2')], print)).toBe(0);
+  expect(runBackupCommand('backup-verify', ['--backup', out, '--against', dir('party-3')], print)).toBe(1);
+  expect(JSON.parse(lines.pop()!)).toEqual([
+    expect.objectContaining({ ok: false, why: expect.stringMatching(/another public key|verification shares are not the key/) }),
+  ]);
+  expect(runBackupCommand('backup-verify', ['--backup', out, '--against', dir('party-4')], print)).toBe(1);
+  expect(JSON.parse(lines.pop()!)).toEqual([expect.objectContaining({ ok: false, why: expect.stringMatching(/holds no share/) })]);
 });
 
 test('backup-verify names a backup of another key, for another recovery key, or whose meta lies', () => {
