@@ -102,7 +102,8 @@ test('wipe a party, restore it from its verifiable backup onto a new machine, re
   expect(backup.keys.map((k) => k.share.keyId)).toEqual([keyId]);
   expect(backup.keys[0]!.share.publicShare).not.toHaveProperty('signingShare');
 
-  // 3. Anyone checks it against the key, without the seed; a tampered copy is refused.
+  // 3. Anyone checks it against the key, without the seed (and party-2's operator against party-2's
+  // own verification shares); a tampered copy is refused.
   const publicKeyHex = Buffer.from(spki.subarray(spki.length - 32)).toString('hex');
   const verified = await tutti([
     'backup-verify',
@@ -112,6 +113,8 @@ test('wipe a party, restore it from its verifiable backup onto a new machine, re
     file('recovery-public.json'),
     '--public-key',
     `${keyId}=${publicKeyHex}`,
+    '--against',
+    paths.partyDir(cluster.dataDir, 'party-2'),
   ]);
   expect(verified.code).toBe(0);
   expect(JSON.parse(verified.out)).toEqual([expect.objectContaining({ keyId, ok: true })]);
