@@ -143,13 +143,19 @@ export type OpenReshare = {
   oldKey?: unknown;
   policy?: unknown;
   chainCode?: string;
+  /**
+   * Restored backups (docs/operations.md "Backup and recovery drill"): dealer id → the old holder
+   * whose share it holds and deals as (that holder's old index), for an old holder that is gone.
+   */
+  standIns?: Record<string, string>;
 };
 
 export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh | OpenReshare | OpenPresign;
 
 /** What a holder of a key reports of it for a reshare onto new parties: its share's public package (no secret). */
 export type KeyPackageQueryMessage = { type: 'key-package-query'; id: string; keyId: string };
-export type KeyPackageMessage = { type: 'key-package'; id: string; keyId: string; package: unknown; chainCode?: string };
+/** `holds`: the old holder whose share this party holds when it is not itself (a share restored from a backup). */
+export type KeyPackageMessage = { type: 'key-package'; id: string; keyId: string; package: unknown; chainCode?: string; holds?: string };
 
 /** A protected envelope. Party → coordinator: `to` routes it (0 = every other participant). */
 export type EnvelopeMessage = { type: 'envelope'; session: string; from: number; to: number; data: Uint8Array };

@@ -34,6 +34,30 @@ function checkRequest(o: CoordinatorContext['o'], req: ReshareRequest): { thresh
   return { threshold: threshold as number, parties: parties as string[] };
 }
 
+/**
+ * Newcomers holding a restored share of an old holder that is not connected: newcomer → that old
+ * holder. Asked only when an old holder is missing; a newcomer's claim is checked by the protocol
+ * (its commitment constant must be λ_i·X_i of the old share it claims), not trusted here.
+ */
+async function findStandIns(
+  o: CoordinatorContext['o'],
+  k: { keyId: string; parties: string[]; publicKey: string | null },
+  newcomers: string[],
+): Promise<Map<string, string>> {
+  const gone = k.parties.filter((p) => !o.isConnected(p));
+  const out = new Map<string, string>();
+  if (!gone.length || !o.askKeyPackage) return out;
+  const candidates = newcomers.filter((p) => o.isConnected(p));
+  const answers = await Promise.all(candidates.map((p) => o.askKeyPackage!(p, k.keyId)));
+  candidates.forEach((p, i) => {
+    const a = answers[i];
+    const pkg = a?.package as { groupPublicKey?: unknown } | undefined;
+    const holds = a?.holds;
+    if (holds && gone.includes(holds) && pkg?.groupPublicKey === k.publicKey && ![...out.values()].includes(holds)) out.set(p, holds);
+  });
+  return out;
+}
+
 export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: ReshareRequest, caller: Caller): Promise<KeyRecord> {
   const { o, access, bans, premade } = ctx;
   const k = await access.resolve(keyId, caller, 'key');
@@ -66,8 +90,12 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
     );
   const offline = newcomers.filter((p) => !o.isConnected(p));
   if (offline.length) throw keyUnavailable(`Cannot reshare ${k.arn}: new parties ${offline.join(', ')} are not connected.`);
+  // An old holder that is gone may be stood in for by a new party that restored its share from a
+  // backup (docs/operations.md "Backup and recovery drill"): live holders in old-index order.
+  const standIns = await findStandIns(o, k, newcomers);
+  const standInFor = new Map([...standIns].map(([newcomer, old]) => [old, newcomer]));
+  const live = k.parties.flatMap((p) => (o.isConnected(p) ? [p] : standInFor.has(p) ? [standInFor.get(p)!] : []));
   // Dealers: t_old connected holders, those staying first (fewer session members).
-  const live = k.parties.filter((p) => o.isConnected(p));
   const dealers = [...live.filter((p) => parties.includes(p)), ...live.filter((p) => !parties.includes(p))].slice(0, k.threshold);
   if (dealers.length < k.threshold)
     throw keyUnavailable(`Cannot reshare ${k.arn}: ${dealers.length} of its parties are connected, fewer than its threshold ${k.threshold}.`);
@@ -103,6 +131,9 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
         parties,
         threshold,
         ...extra,
+        ...(dealers.some((p) => standIns.has(p))
+          ? { standIns: Object.fromEntries(dealers.filter((p) => standIns.has(p)).map((p) => [p, standIns.get(p)!])) }
+          : {}),
       }),
       { roundTimeoutMs: o.dkgRoundTimeoutMs ?? 30_000 },
     );

@@ -66,6 +66,25 @@ export function reshareContext(f: {
   );
 }
 
+/**
+ * The open's stand-ins (dealer → old holder it deals as, for shares restored from a backup): each a
+ * dealer that is not itself an old holder, standing in for an old holder that does not deal. The
+ * roles they give are bound in every member's round-1 setup digest, and a stand-in's commitment
+ * constant must be λ_i·X_i of the OLD verifying share it stands in for (protocols/frost/reshare.ts),
+ * so only a party that holds that share can deal as it.
+ */
+function checkStandIns(v: unknown, oldParties: string[], dealers: string[]): Record<string, string> {
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new RequestRefused('standIns must map dealer ids to old holder ids');
+  const out: Record<string, string> = {};
+  for (const [k, o] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof o !== 'string' || !dealers.includes(k) || oldParties.includes(k) || !oldParties.includes(o) || dealers.includes(o))
+      throw new RequestRefused(`stand-in ${k} for ${String(o)}: a dealer new to the key standing in for an old holder that does not deal`);
+    out[k] = o;
+  }
+  return out;
+}
+
 /** A checked reshare open, as a session for the driver (not started yet). */
 export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Array): Running {
   const { o } = d;
@@ -79,7 +98,11 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
   const oldParties = idList(msg.oldParties, 'oldParties');
   const dealers = idList(msg.dealers, 'dealers');
   const parties = idList(msg.parties, 'parties');
-  if (dealers.some((p) => !oldParties.includes(p))) throw new RequestRefused('a dealer is not an old holder of the key');
+  const standIns = checkStandIns(msg.standIns, oldParties, dealers);
+  /** The old holder a dealer deals as: itself, or the one whose restored share it holds. */
+  const oldIdOf = (id: string): string => standIns[id] ?? id;
+  if (dealers.some((p) => !oldParties.includes(oldIdOf(p)))) throw new RequestRefused('a dealer is not an old holder of the key');
+  if (new Set(dealers.map(oldIdOf)).size !== dealers.length) throw new RequestRefused('two dealers deal the same old share');
   const tNew = msg.threshold;
   if (!Number.isInteger(tNew) || tNew < 1 || tNew > parties.length) throw new RequestRefused(`threshold ${String(tNew)} is not 1..${parties.length}`);
   const newIds = parties.map((id) => {
@@ -111,6 +134,9 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
     const mine = meta.parties.map((p) => p.partyId);
     if (JSON.stringify(mine) !== JSON.stringify(oldParties))
       throw new RequestRefused(`key ${msg.keyId}: its parties here are ${mine.join(', ')}, not ${oldParties.join(', ')}`);
+    // A restored share deals as the holder it was backed up from, and only as that one.
+    if (deals && meta.self !== oldParties.indexOf(oldIdOf(d.partyId)) + 1)
+      throw new RequestRefused(`key ${msg.keyId}: the share here is party ${meta.self}'s, not ${oldIdOf(d.partyId)}'s`);
     ({ keySpec, protocol, suite } = meta);
     if (msg.keySpec !== keySpec || msg.protocol !== protocol) throw new RequestRefused(`key ${msg.keyId} is a ${keySpec} key here`);
     const family = familyOf(protocol);
@@ -137,7 +163,7 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
   const family = familyOf(protocol);
   if (!family.reshare) throw new RequestRefused(`${protocol} keys are not reshared by the service`);
   const members = sessionIds.map((id) => ({
-    ...(dealers.includes(id) ? { old: oldParties.indexOf(id) + 1 } : {}),
+    ...(dealers.includes(id) ? { old: oldParties.indexOf(oldIdOf(id)) + 1 } : {}),
     ...(parties.includes(id) ? { new: parties.indexOf(id) + 1 } : {}),
   }));
   const context = reshareContext({ keyId: msg.keyId, keySpec, protocol, threshold: tNew, parties: newIds, oldParties, policyHash, chainCode });
@@ -227,5 +253,14 @@ export function keyPackageAnswer(o: PartyOptions, msg: KeyPackageQueryMessage): 
   const meta = stored?.meta as KeyMeta | undefined;
   const family = meta ? familyOf(meta.protocol) : undefined;
   const pkg = stored && family?.publicPackage ? family.publicPackage(stored.share) : null;
-  o.send({ type: 'key-package', id: msg.id, keyId: msg.keyId, package: pkg, ...(meta?.chainCode ? { chainCode: meta.chainCode } : {}) });
+  // A share restored from another party's backup is that party's (its index, its old id in meta).
+  const holds = meta?.parties[meta.self - 1]?.partyId;
+  o.send({
+    type: 'key-package',
+    id: msg.id,
+    keyId: msg.keyId,
+    package: pkg,
+    ...(meta?.chainCode ? { chainCode: meta.chainCode } : {}),
+    ...(holds !== undefined && holds !== o.identity.partyId ? { holds } : {}),
+  });
 }

@@ -27,6 +27,8 @@ let keys: KeyRepository;
 let opened: { members: Map<number, string>; opens: OpenReshare[] }[];
 let connected: Set<string>;
 let coordinator: Coordinator;
+/** Party → the old holder whose restored share it reports holding (a key-package answer's `holds`). */
+let holds: Map<string, string>;
 
 function key(keyId: string, keySpec: string, protocol: string): StoredKey {
   return {
@@ -59,6 +61,7 @@ beforeEach(() => {
   keys.insert(key(EC, 'ECC_SECG_P256K1', 'dkls23-secp256k1'));
   opened = [];
   connected = new Set(PARTIES);
+  holds = new Map();
   const runner = {
     run: async (_protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage) => {
       opened.push({ members, opens: [...members.keys()].map((i) => open('ab'.repeat(32), i) as OpenReshare) });
@@ -74,7 +77,7 @@ beforeEach(() => {
     isConnected: (p) => connected.has(p),
     region: 'eu-west-1',
     accountId: '111122223333',
-    askKeyPackage: async () => ({ package: { groupPublicKey: PUBLIC_KEY }, chainCode: '12'.repeat(32) }),
+    askKeyPackage: async (p) => ({ package: { groupPublicKey: PUBLIC_KEY }, chainCode: '12'.repeat(32), ...(holds.has(p) ? { holds: holds.get(p) } : {}) }),
   });
 });
 
@@ -143,5 +146,21 @@ describe('ReshareKey at the coordinator', () => {
       { keyId: ED, partyId: 'party-1' },
       { keyId: ED, partyId: 'party-2' },
     ]);
+  });
+
+  test('a lost holder: a new party holding its restored share deals in its place (standIns); a claim for a connected holder is ignored', async () => {
+    connected = new Set(['party-2', 'party-4', 'party-5']);
+    holds.set('party-4', 'party-1').set('party-5', 'party-2');
+    const out = await coordinator.reshareKey(ED, { threshold: 2, parties: ['party-2', 'party-4'] }, caller);
+    expect([out.threshold, out.parties]).toEqual([2, ['party-2', 'party-4']]);
+    const [{ members, opens }] = opened as [(typeof opened)[number]];
+    expect([...members.values()]).toEqual(['party-2', 'party-4']);
+    expect(opens[0]).toMatchObject({ oldParties: ['party-1', 'party-2', 'party-3'], dealers: ['party-4', 'party-2'], standIns: { 'party-4': 'party-1' } });
+  });
+
+  test('without a stand-in, fewer than t old holders connected is still KeyUnavailableException', async () => {
+    connected = new Set(['party-2', 'party-4', 'party-5']);
+    expect((await refused(ED, { threshold: 2, parties: ['party-2', 'party-4'] })).message).toMatch(/fewer than its threshold 2/);
+    expect(opened).toEqual([]);
   });
 });

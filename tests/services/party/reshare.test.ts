@@ -116,3 +116,64 @@ describe('reshare at the party', () => {
     for (const p of OLD) expect(versions(p)).toBe(1);
   });
 });
+
+// A share restored from party-1's backup on party-4 (services/main/backup.ts backup-restore: the
+// share, its meta naming the old holders, the policy history) deals as party-1 (`standIns`).
+describe('reshare with a restored share standing in for a lost holder', () => {
+  function restoreParty1OnParty4(): void {
+    const from = h.nodes.get('party-1')!;
+    const to = h.nodes.get('party-4')!;
+    const stored = from.shares.getActive(KEY)!;
+    to.shares.putPending({ keyId: KEY, protocol: stored.protocol, version: stored.version, share: stored.share, meta: stored.meta });
+    to.shares.activate(KEY, stored.version);
+    for (const r of from.policyStore.revisions(KEY)) to.policyStore.putRevision(r);
+  }
+
+  function reshareWithStandIn(standIns: Record<string, string>) {
+    const members = new Map(NEW.map((p, i) => [i + 1, p]));
+    return h.runner.run('frost-ed25519/reshare', members, (session) => ({
+      type: 'open',
+      kind: 'reshare',
+      session,
+      keyId: KEY,
+      keySpec: KEY_SPEC,
+      protocol: 'frost-ed25519',
+      oldParties: OLD,
+      dealers: ['party-4', 'party-2'],
+      parties: NEW,
+      threshold: 2,
+      standIns,
+    })) as Promise<Map<number, DkgResult>>;
+  }
+
+  test('party-4 deals as party-1 without party-1; the new shares are of the same key', async () => {
+    const { publicKey } = await setup();
+    restoreParty1OnParty4();
+    const out = await reshareWithStandIn({ 'party-4': 'party-1' });
+    const receivers = [1, 2, 3].map((i) => out.get(i)!);
+    expect(new Set(receivers.map((r) => [r.publicKey, r.transcriptHash].join()))).toEqual(new Set([[publicKey, receivers[0]!.transcriptHash].join()]));
+    const session = [...h.relayed].pop()!.msg.session;
+    const certificate = {
+      keyId: KEY,
+      session,
+      publicKey,
+      transcriptHash: receivers[0]!.transcriptHash,
+      members: NEW,
+      confirmations: receivers.map((r) => r.confirmation!),
+    };
+    for (const p of NEW) h.deliver(p, { type: 'refresh-certificate', certificate });
+    expect(await until(() => NEW.every((p) => versions(p) === 2))).toBe(true);
+    const meta = h.nodes.get('party-4')!.shares.getActive(KEY)!.meta as KeyMeta;
+    expect([meta.self, meta.parties.map((p) => p.partyId)]).toEqual([3, NEW]);
+  });
+
+  test.each([
+    ['for another holder than the one its share is', { 'party-4': 'party-3' }],
+    ['for a holder that deals itself', { 'party-4': 'party-2' }],
+  ])('a stand-in %s is refused; nothing changes', async (_what, standIns) => {
+    await setup();
+    restoreParty1OnParty4();
+    await expect(reshareWithStandIn(standIns)).rejects.toBeInstanceOf(SessionFailed);
+    for (const p of [...OLD, 'party-4']) expect(versions(p)).toBe(1);
+  });
+});
