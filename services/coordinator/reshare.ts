@@ -137,6 +137,10 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
     receivers.flatMap((r, i) => (r.receipt ? [{ partyId: parties[i]!, receipt: r.receipt }] : [])),
   );
   o.onShareDeletions?.();
+  // Anything stocked while the reshare ran was made on the old version (whose pools the parties
+  // dropped on activation): dropped again, the stock refills on the new holders.
+  premade.dropKey(k.keyId);
+  presigns.dropKey(k.keyId);
   // Bans are kept by index, which the reshare renumbered; the parties forgot theirs too.
   bans.lift(k.keyId);
   o.log?.(

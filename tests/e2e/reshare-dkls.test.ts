@@ -60,7 +60,8 @@ async function signedAndVerified(curve: EcdsaCurveName, text: string): Promise<v
 beforeAll(async () => {
   cluster = await new TestCluster().start({
     parties: 5,
-    partyEnv: { TUTTI_DELETION_WAIT_MS: '300' },
+    // A loaded CI host can take a minute per DKLs23 session: the parties keep theirs longer.
+    partyEnv: { TUTTI_DELETION_WAIT_MS: '300', TUTTI_SESSION_TTL_MS: '300000' },
     gatewayEnv: { TUTTI_ROUND_TIMEOUT_MS: '60000', TUTTI_DKG_ROUND_TIMEOUT_MS: '120000' },
   });
   kms = cluster.client();
@@ -94,7 +95,7 @@ describe('ReshareKey of DKLs23 keys through the KMS endpoint', () => {
     const out = await call('ReshareKey', { KeyId: id, Threshold: 3, Parties: ALL });
     // The e2e timing of docs/benchmarks.md "ReshareKey".
     console.log(`ReshareKey ${curve} 2-of-3 → 3-of-5: ${Date.now() - started} ms`);
-    expect(out.status).toBe(200);
+    expect(out.status === 200 ? 200 : out.json).toBe(200);
     expect(out.json).toMatchObject({ Threshold: 3, Parties: ALL, KeyMetadata: { KeyId: id, KeyState: 'Enabled' } });
     for (const p of ['party-1', 'party-2', 'party-3'])
       await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 2, state: 'active' }]));
