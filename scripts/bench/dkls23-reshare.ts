@@ -7,7 +7,8 @@ import { outputsOf, seededRng, simulate } from '../../tests/support/simulator.ts
 import { testKey, type TestKeyName } from '../../tests/support/dkls23-test-keys.ts';
 import { sha256 } from '@noble/hashes/sha2.js';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 1);
+const at = process.argv.indexOf('--runs');
+const runs = at > 0 ? Number(process.argv[at + 1]) : 1;
 const MEMBERS: ReshareMember[] = [{ old: 1, new: 1 }, { old: 3, new: 2 }, { new: 3 }, { new: 4 }, { new: 5 }];
 for (const name of ['secp256k1-2of3', 'p256-2of3'] as TestKeyName[]) {
   const key = testKey(name);
