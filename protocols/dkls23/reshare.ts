@@ -273,7 +273,7 @@ class DklsReshareSession extends DklsMachine<DklsReshareOutput, DklsKeyShare, Re
       if (e instanceof ProtocolError && e.culprits.length)
         throw new ProtocolError(
           e.kind,
-          e.message,
+          e.message.replace(/ \(culprit: [^)]*\)$/, ''),
           e.culprits.map((j) => this.sessionOfNew.get(j) ?? j),
         );
       throw e;

@@ -8,6 +8,7 @@
 // version cannot deal.
 import { describe, test, expect } from '@jest/globals';
 import { createDklsReshare, dklsPublicPackageOf, restoreDklsReshare, type ReshareMember } from '../../../protocols/dkls23/reshare.ts';
+import { isBanError } from '../../../protocols/dkls23/errors.ts';
 import { simulate, type Relay } from '../../support/simulator.ts';
 import { flipByte, from, payload } from '../../support/adversaries.ts';
 import { testKey } from '../../support/dkls23-test-keys.ts';
@@ -65,6 +66,16 @@ describe('DKLs23 reshare: adversarial', () => {
     const sim = run(curve, key.shares, MEMBERS, 2, 'reshare/equivocate', { relay });
     expect([...sim.results.values()].filter((r) => r.kind === 'done')).toHaveLength(0);
     expect(sim.results.get(3)).toMatchObject({ kind: 'abort', error: { kind: 'equivocation', culprits: [1] } });
+  });
+
+  test('a tampered OT setup response names its sender by session index (not its new index), as a ban', () => {
+    // Session 3 is new holder 2; its round-3 response to session 2 (new holder 1) is altered.
+    const members: ReshareMember[] = [{ old: 1 }, { old: 2, new: 1 }, { new: 2 }];
+    const sim = run(curve, key.shares, members, 2, 'reshare/bad-ot', { relay: payload(from(3, 3, 2), (p) => flipByte(p, p.length - 1)) });
+    expect(sim.results.get(2)).toMatchObject({ kind: 'abort', error: { kind: 'invalid-proof', culprits: [3] } });
+    const err = sim.results.get(2)!;
+    expect(err.kind === 'abort' && isBanError(err.error)).toBe(true);
+    expect([...sim.results.values()].filter((r) => r.kind === 'done')).toHaveLength(0);
   });
 
   test('truncated messages are refused as malformed, naming the sender', () => {
