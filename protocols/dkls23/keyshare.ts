@@ -89,7 +89,12 @@ type PublicPart = { publicKey: Point; commitments: Point[]; verificationShares: 
 /** Public parts already checked (pure memo of public values: the check costs O(n·t) multiplications). */
 const CHECKED = new Map<string, PublicPart>();
 
-function parsePublic(curve: DklsCurve, share: DklsKeyShare): PublicPart {
+/** The public part of a key (threshold, commitments, verification shares = F(j), key = F(0)), checked; 'bad-parameters' otherwise. */
+export function parsePublicPart(curve: DklsCurve, share: Pick<DklsKeyShare, 'n' | 't' | 'publicKey' | 'commitments' | 'verificationShares'>): PublicPart {
+  return parsePublic(curve, share);
+}
+
+function parsePublic(curve: DklsCurve, share: Pick<DklsKeyShare, 'n' | 't' | 'publicKey' | 'commitments' | 'verificationShares'>): PublicPart {
   const { n, t } = share;
   if (!Array.isArray(share.commitments) || share.commitments.length !== t) bad(`expected ${t} commitments`);
   if (typeof share.verificationShares !== 'object' || share.verificationShares === null || Object.keys(share.verificationShares).length !== n)

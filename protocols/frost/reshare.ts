@@ -49,13 +49,13 @@ import { checkConfirmations, checkEchoes, echoPayload, taggedHash, DIGEST_BYTES 
 import { FrostMachine, checkMachineState, checkSessionInputs, type MachineState, type Progress } from './machine.ts';
 import { checkThreshold, makeKeyShare, parseKeyShare, parsePublicPackage, publicPackageDigest, rememberPublicPart, type FrostKeyShare } from './share.ts';
 import { frostSuite, type FrostSuite, type FrostSuiteName, type Point } from './suite.ts';
+import { checkReshareMembers, combineDealings, lagrangeAtZero as lagrangeCore, normalizeMembers, type ReshareMember } from '../core/reshare.ts';
 import { evalCommitment, evalPolynomial, randomScalar, verifyFeldman } from './vss.ts';
 
 /** The public part of the old key: a key share without its secret and its index. */
 export type FrostPublicKeyPackage = Omit<FrostKeyShare, 'signingShare' | 'index'>;
 
-/** Session party k (1..m) is members[k−1]: an old holder dealing (`old`), a new holder (`new`), or both. */
-export type ReshareMember = { old?: number; new?: number };
+export type { ReshareMember } from '../core/reshare.ts';
 
 export type FrostReshareOutput = {
   publicKey: Uint8Array;
@@ -93,45 +93,14 @@ export function publicPackageOf(share: FrostKeyShare): FrostPublicKeyPackage {
 
 const parsePackage = parsePublicPackage;
 
-/** λ_i at zero over `xs` (distinct non-zero indices): Π_{j≠i} j / (j − i). */
+/** λ_i at zero over `xs` (distinct non-zero indices): Π_{j≠i} j / (j − i) (core/reshare.ts). */
 export function lagrangeAtZero(suite: FrostSuite, xs: readonly number[], i: number): bigint {
-  const { Fn } = suite;
-  let num = Fn.ONE,
-    den = Fn.ONE;
-  for (const j of xs) {
-    if (j === i) continue;
-    num = Fn.mul(num, BigInt(j));
-    den = Fn.mul(den, Fn.sub(BigInt(j), BigInt(i)));
-  }
-  return Fn.div(num, den);
+  return lagrangeCore(suite.Fn, xs, i);
 }
 
-/** Validates the roles; returns the dealers' old indices and the receivers' new indices by session index. */
+/** Validates the roles; returns the dealers' old indices and the receivers' new indices by session index (core/reshare.ts). */
 export function checkMembers(members: unknown, tOld: number, nOld: number, tNew: number): { dealers: Map<number, number>; receivers: Map<number, number> } {
-  const bad = (why: string): never => {
-    throw new ProtocolError('bad-parameters', `reshare members: ${why}`);
-  };
-  if (!Array.isArray(members) || members.length < 2) bad('need a list of at least two members');
-  const dealers = new Map<number, number>(),
-    receivers = new Map<number, number>();
-  (members as ReshareMember[]).forEach((m, k) => {
-    if (typeof m !== 'object' || m === null || (m.old === undefined && m.new === undefined)) bad(`member ${k + 1} neither deals nor receives`);
-    if (m.old !== undefined) {
-      if (!Number.isInteger(m.old) || m.old < 1 || m.old > nOld) bad(`member ${k + 1}: old index ${String(m.old)} is not 1..${nOld}`);
-      if ([...dealers.values()].includes(m.old)) bad(`old index ${m.old} deals twice`);
-      dealers.set(k + 1, m.old);
-    }
-    if (m.new !== undefined) {
-      if (!Number.isInteger(m.new) || m.new < 1) bad(`member ${k + 1}: new index ${String(m.new)} is not positive`);
-      if ([...receivers.values()].includes(m.new)) bad(`new index ${m.new} is given twice`);
-      receivers.set(k + 1, m.new);
-    }
-  });
-  if (dealers.size < tOld) bad(`${dealers.size} old holders deal, fewer than the old threshold ${tOld}`);
-  const nNew = receivers.size;
-  if ([...receivers.values()].some((j) => j > nNew)) bad(`new indices must be 1..${nNew}`);
-  checkThreshold(tNew, nNew);
-  return { dealers, receivers };
+  return checkReshareMembers(members, tOld, nOld, tNew, checkThreshold);
 }
 
 function setupDigest(oldKey: FrostPublicKeyPackage, members: ReshareMember[], tNew: number, context: Uint8Array): Uint8Array {
@@ -248,12 +217,14 @@ class FrostReshareSession extends FrostMachine<FrostReshareOutput, FrostKeyShare
       for (const i of dealerParties)
         s = Fn.add(s, i === this.self ? evalPolynomial(suite, this.coefficients(), BigInt(myIndex)) : this.message<bigint>(2, true, i));
     }
-    const sum: Point[] = Array.from({ length: this.st.tNew }, () => suite.Point.ZERO);
-    for (const i of dealerParties) this.commitmentOf(i).forEach((p, k) => (sum[k] = sum[k]!.add(p)));
+    const sum = combineDealings(
+      suite.Point.ZERO,
+      dealerParties.map((i) => this.commitmentOf(i)),
+      this.st.tNew,
+    );
     const groupPublicKey = this.old.groupPublicKey;
     // Σ λ_i·X_i = the group key (every constant was checked on arrival): a failure here is ours.
     if (!equalBytes(sum[0]!.toBytes(), groupPublicKey)) throw new ProtocolError('internal', 'reshare changed the group public key');
-    if (sum.some((p) => p.is0())) throw new ProtocolError('invalid-commitment', 'reshared commitment contains the identity');
     const nNew = this.receivers.size;
     const verifyingShares = new Map(Array.from({ length: nNew }, (_, k) => [k + 1, evalCommitment(suite, sum, BigInt(k + 1))] as const));
     if ([...verifyingShares.values()].some((p) => p.is0())) throw new ProtocolError('invalid-commitment', 'a new verifying share is the identity');
@@ -350,7 +321,7 @@ export function createFrostReshare(o: {
     inbox: {},
     outcome: null,
     oldKey: JSON.parse(JSON.stringify(o.oldKey)) as FrostPublicKeyPackage,
-    members: o.members.map((m) => ({ ...(m.old !== undefined ? { old: m.old } : {}), ...(m.new !== undefined ? { new: m.new } : {}) })),
+    members: normalizeMembers(o.members),
     tNew: o.tNew,
     context: bytesToHex(o.context),
     setup: bytesToHex(setup),

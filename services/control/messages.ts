@@ -119,9 +119,9 @@ export type OpenPolicyRevision = {
 export type OpenRefresh = { type: 'open'; kind: 'refresh'; session: string; keyId: string; liftBans: boolean; exclude?: string[]; withoutBanned?: boolean };
 
 /**
- * ReshareKey (a Tutti extension, services/coordinator/reshare.ts; FROST keys): `dealers` (t_old of
+ * ReshareKey (a Tutti extension, services/coordinator/reshare.ts; every key spec): `dealers` (t_old of
  * the key's holders, ids) deal Lagrange-weighted sub-shares of their shares to `parties` (the new
- * holders, in new-index order) under the new `threshold` (protocols/frost/reshare.ts). The session's
+ * holders, in new-index order) under the new `threshold` (protocols/frost/reshare.ts, protocols/dkls23/reshare.ts). The session's
  * members are `parties` then the dealers not among them. `oldParties`: the key's holders in index
  * order, as the coordinator records them (a holder checks it against its own record). For a new
  * party holding no share: `oldKey`, the old key's public package (a dealer's; every dealer's setup

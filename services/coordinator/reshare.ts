@@ -1,8 +1,9 @@
 // ReshareKey (a Tutti extension, `TrentService.ReshareKey`; docs/kms-compatibility.md "Extensions",
 // docs/protocols.md "ReshareKey through the service"): the key keeps its public key and moves to a
 // new set of holders under a new threshold. Top to bottom: key policy (kms:ReshareKey) → checks
-// (FROST keys only; 2 ≤ t ≤ n ≤ 10; configured, connected parties) → t_old connected old holders
-// deal (protocols/frost/reshare.ts) to the new holders; a party new to the key gets the old key's
+// (2 ≤ t ≤ n ≤ 10; configured, connected parties) → t_old connected old holders
+// deal (protocols/frost/reshare.ts; DKLs23 keys protocols/dkls23/reshare.ts, whose new holders also
+// run their pairwise OT setup in the same session) to the new holders; a party new to the key gets the old key's
 // public package (a holder's, key-packages.ts) and the signing policy with the open → every new
 // holder confirms the same transcript → the certificate of their signed confirmations activates the
 // new shares (two-phase, refresh-activation.ts) → the key record's parties and threshold, and its
@@ -59,16 +60,12 @@ async function findStandIns(
 }
 
 export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: ReshareRequest, caller: Caller): Promise<KeyRecord> {
-  const { o, access, bans, premade } = ctx;
+  const { o, access, bans, premade, presigns } = ctx;
   const k = await access.resolve(keyId, caller, 'key');
   access.authorize(k, 'ReshareKey', caller);
   requireNotPendingDeletion(k);
   if (k.keyState !== 'Enabled' && k.keyState !== 'Disabled') throw invalidState(`${k.arn} cannot be reshared in state ${k.keyState}.`);
   const spec = KEY_SPECS[k.keySpec]!;
-  if (spec.scheme !== 'eddsa')
-    throw unsupported(
-      `ReshareKey of ${k.keySpec} keys is not built yet: DKLs23 (ECDSA) resharing is future work; Ed25519 and Ed448 keys are reshared (docs/protocols.md "Refresh and reshare").`,
-    );
   const child = o.derivations?.child(k.keyId);
   if (child) throw validation(`${k.arn} is derived from key ${child.parentKeyId} and has no shares of its own: reshare its parent (its children follow).`);
   const { threshold, parties } = checkRequest(o, req);
@@ -110,7 +107,10 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
       throw keyUnavailable(`Cannot reshare ${k.arn}: ${dealers[0]} did not report the key's public package (new parties need it).`);
     extra = { oldKey: pkg, policy: signingPolicy, ...(answer?.chainCode ? { chainCode: answer.chainCode } : {}) };
   }
+  // Premade nonces and presignatures belong to the old share version: none survives it (the
+  // parties drop theirs when the new version activates, and refuse the old version's anyway).
   premade.dropKey(k.keyId);
+  presigns.dropKey(k.keyId);
   const sessionIds = [...parties, ...dealers.filter((p) => !parties.includes(p))];
   const members = new Map(sessionIds.map((p, i) => [i + 1, p]));
   let session = '';
@@ -168,6 +168,10 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
     receivers.flatMap((r, i) => (r.receipt ? [{ partyId: parties[i]!, receipt: r.receipt }] : [])),
   );
   o.onShareDeletions?.();
+  // Anything stocked while the reshare ran was made on the old version (whose pools the parties
+  // dropped on activation): dropped again, the stock refills on the new holders.
+  premade.dropKey(k.keyId);
+  presigns.dropKey(k.keyId);
   // Bans are kept by index, which the reshare renumbered; the parties forgot theirs too.
   bans.lift(k.keyId);
   o.log?.(

@@ -85,7 +85,7 @@ export interface KeyService {
   /** GetKeyAttestation (Tutti extension): the parties' signed creation receipts, authorised like DescribeKey. */
   getKeyAttestation?(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }>;
   /**
-   * ReshareKey (Tutti extension; FROST keys): the key's shares move to `parties` under `threshold`,
+   * ReshareKey (Tutti extension; every key spec): the key's shares move to `parties` under `threshold`,
    * the public key unchanged; authorised by the key policy (kms:ReshareKey). Returns the key as now recorded.
    */
   reshareKey?(keyId: string, req: { threshold: unknown; parties: unknown }, caller: Caller): Promise<KeyRecord>;

@@ -99,6 +99,7 @@ async function main(argv: string[]): Promise<void> {
         tamperAt: s.tamper,
         sessionWorkers: s.sessionWorkers,
         deletionWaitMs: s.deletionWaitMs,
+        sessionTtlMs: s.sessionTtlMs,
       });
       console.log(`TUTTI_READY ${JSON.stringify({ role: 'party', partyId: party.partyId, metricsPort: party.metricsPort })}`);
       onShutdown(() => party.close());

@@ -113,6 +113,11 @@ export function envSettings(env: NodeJS.ProcessEnv = process.env) {
      * (default: the key's deletion window, at least 7 days; docs/security.md "Deleting a key").
      */
     deletionWaitMs: env.TUTTI_DELETION_WAIT_MS === undefined ? undefined : Number(env.TUTTI_DELETION_WAIT_MS),
+    /**
+     * How long a party keeps a protocol session it has not finished (default 60 s): a DKLs23 DKG or
+     * reshare of many parties on a loaded host can need more (docs/operations.md "Changing a key's quorum").
+     */
+    sessionTtlMs: env.TUTTI_SESSION_TTL_MS === undefined ? undefined : Number(env.TUTTI_SESSION_TTL_MS),
     /** The gateway's certificate (chain) and key, PEM files: HTTPS and wss:// (required off loopback; tls-config.ts). */
     tlsCert: env.TUTTI_TLS_CERT || undefined,
     tlsKey: env.TUTTI_TLS_KEY || undefined,

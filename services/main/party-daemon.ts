@@ -45,6 +45,8 @@ export type PartyDaemonOptions = {
   sessionWorkers?: number;
   /** The wait between a signed deletion record and the deletion (default: the key's window, at least 7 days). */
   deletionWaitMs?: number;
+  /** How long an unfinished session is kept (TUTTI_SESSION_TTL_MS; default 60 s, party.ts). */
+  sessionTtlMs?: number;
   log?: (line: string) => void;
   /** For a wss:// coordinator: the CA bundle (PEM) its certificate must chain to (default: the system's CAs). */
   tlsCa?: string;
@@ -62,6 +64,9 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
   if (!existsSync(paths.identity(dir))) initParty(dir, basename(dir));
   if (o.deletionWaitMs !== undefined && !(Number.isSafeInteger(o.deletionWaitMs) && o.deletionWaitMs >= 0)) {
     throw new Error(`TUTTI_DELETION_WAIT_MS must be a whole number of milliseconds ≥ 0, not ${o.deletionWaitMs}`);
+  }
+  if (o.sessionTtlMs !== undefined && !(Number.isSafeInteger(o.sessionTtlMs) && o.sessionTtlMs >= 1000)) {
+    throw new Error(`TUTTI_SESSION_TTL_MS must be a whole number of milliseconds ≥ 1000, not ${o.sessionTtlMs}`);
   }
   // An identity.json from before it was sealed is rewritten sealed now, with the same keys.
   const { identity, migrated } = readIdentityFile(paths.identity(dir), masterKey);
@@ -132,6 +137,7 @@ export async function startPartyFromDir(dir: string, o: PartyDaemonOptions): Pro
     coordinator,
     deletions: new DeletionStore(db),
     deletionWaitMs: o.deletionWaitMs,
+    ...(o.sessionTtlMs !== undefined ? { sessionTtlMs: o.sessionTtlMs } : {}),
     sessionIds: new SessionStore(db),
     send: (msg: PartyToCoordinator) => {
       links?.send(msg);

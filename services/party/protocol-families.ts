@@ -25,6 +25,7 @@ import { createDklsSign } from '../../protocols/dkls23/sign.ts';
 import { createDklsPresign } from '../../protocols/dkls23/presign.ts';
 import { createDklsRefresh } from '../../protocols/dkls23/refresh.ts';
 import { createDklsImport } from '../../protocols/dkls23/import.ts';
+import { createDklsReshare, dklsPublicPackageOf, type DklsPublicKeyPackage } from '../../protocols/dkls23/reshare.ts';
 import { createFrostImport } from '../../protocols/frost/import.ts';
 import type { DklsKeyShare } from '../../protocols/dkls23/keyshare.ts';
 import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
@@ -44,6 +45,7 @@ export const SESSION_FACTORIES = {
   'dkls23/sign': (p: Params<typeof createDklsSign>, rng: Rng) => createDklsSign({ ...p, rng }),
   'dkls23/presign': (p: Params<typeof createDklsPresign>, rng: Rng) => createDklsPresign({ ...p, rng }),
   'dkls23/refresh': (p: Params<typeof createDklsRefresh>, rng: Rng) => createDklsRefresh({ ...p, rng }),
+  'dkls23/reshare': (p: Params<typeof createDklsReshare>, rng: Rng) => createDklsReshare({ ...p, rng }),
   // Importing a key (services/party/import.ts): a refresh on the imported sharing.
   'dkls23/import': (p: Params<typeof createDklsImport>, rng: Rng) => createDklsImport({ ...p, rng }),
   'frost/import': (p: Params<typeof createFrostImport>, rng: Rng) => createFrostImport({ ...p, rng }),
@@ -91,7 +93,7 @@ export type ProtocolFamily = {
    */
   refresh?(o: { protocol: string; suite: string; sessionId: Uint8Array; self: number; share: unknown; context: Uint8Array; exclude?: number[] }): SessionSpec;
   /**
-   * ReshareKey's session (protocols/frost/reshare.ts; FROST only): `share` when this party deals,
+   * ReshareKey's session (protocols/frost/reshare.ts, protocols/dkls23/reshare.ts): `share` when this party deals,
    * `oldKey` the old key's public package, `members` the roles by session index.
    */
   reshare?(o: {
@@ -105,7 +107,7 @@ export type ProtocolFamily = {
     tNew: number;
     context: Uint8Array;
   }): SessionSpec;
-  /** The public package of a share (no secret), for a new party of a reshare; FROST only. */
+  /** The public package of a share (no secret, no OT state), for a new party of a reshare; `groupPublicKey` is the key's hex public key. */
   publicPackage?(share: unknown): unknown;
   /** The public facts of a share this family's DKG produced (hex public key, transcript hash, own index). */
   shareFacts(share: unknown): ShareFacts;
@@ -186,6 +188,23 @@ export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
       protocol: `${protocol}/refresh`,
       params: { curve: suite as DklsCurveName, sessionId, self, share: share as DklsKeyShare, context, ...(exclude?.length ? { exclude } : {}) },
     }),
+    // ReshareKey: the old holders deal the key to the new set, which runs its own pairwise OT
+    // setup in the same session (protocols/dkls23/reshare.ts); base OTs: in a worker, as the DKG.
+    reshare: ({ protocol, suite, sessionId, self, share, oldKey, members, tNew, context }) => ({
+      factory: 'dkls23/reshare',
+      protocol: `${protocol}/reshare`,
+      params: {
+        curve: suite as DklsCurveName,
+        sessionId,
+        self,
+        ...(share ? { share: share as DklsKeyShare } : {}),
+        oldKey: oldKey as DklsPublicKeyPackage,
+        members: members as ReshareMember[],
+        tNew,
+        context,
+      },
+    }),
+    publicPackage: (share) => dklsPublicPackageOf(share as DklsKeyShare),
     shareFacts: (share) => {
       const s = share as DklsKeyShare;
       return { publicKey: s.publicKey, transcriptHash: s.transcriptHash, index: s.index };

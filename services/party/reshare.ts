@@ -1,8 +1,8 @@
 // ReshareKey on the party's side (docs/protocols.md "Refresh and reshare", "ReshareKey through the
 // service"): the open is checked against this party's own records — as an old holder, its share
 // record must list the key's old parties as the coordinator does; as a new party, the policy
-// document is validated and hashed here — and the FROST reshare session (protocols/frost/reshare.ts)
-// runs in the session driver. A receiver stores its new share as pending with its activation
+// document is validated and hashed here — and the family's reshare session (protocols/frost/reshare.ts,
+// protocols/dkls23/reshare.ts) runs in the session driver. A receiver stores its new share as pending with its activation
 // record and, once every member confirmed the same transcript, signs its confirmation and a new
 // creation receipt; the certificate (every receiver's confirmation) activates it (activation.ts).
 // A dealer that is not a receiver outputs no share: it keeps its old one until the gateway's signed
@@ -191,7 +191,9 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
     family,
     queue: Promise.resolve(),
     shareVersion: stored?.version ?? 0,
-    // Bans are by old index; FROST sessions ban nobody, and a reshare forgets the key's bans.
+    // Bans are by old index. FROST sessions ban nobody; a DKLs23 reshare bans an old holder that
+    // failed an OT check as a DKG would (session-driver.ts ban), while a party new to the key has
+    // no index to ban (old index 0: the session just fails). A reshare forgets the key's bans.
     oldIndex: members.map((m) => m.old ?? 0),
     parties: sessionParties,
     self,

@@ -1,7 +1,7 @@
 // ReshareKey (a Tutti extension, `TrentService.ReshareKey`, KMS JSON 1.1 like the rest): moves a
 // key to new holders under a new threshold, keeping its public key (docs/kms-compatibility.md
-// "Extensions", docs/protocols.md "ReshareKey through the service"). Ed25519 and Ed448 keys; an
-// ECDSA key answers UnsupportedOperationException. Authorised by the key policy with the Tutti
+// "Extensions", docs/protocols.md "ReshareKey through the service"). Every key spec (FROST's
+// reshare for Ed25519 and Ed448, DKLs23's for secp256k1 and P-256). Authorised by the key policy with the Tutti
 // action kms:ReshareKey (the default key policy's kms:* for the account allows it).
 import { defineOperation } from '../operation.ts';
 import { unsupported } from '../errors.ts';

@@ -1,7 +1,7 @@
 // The coordinator's side of ReshareKey (services/coordinator/reshare.ts) against a scripted session
-// runner: the refusals that need no party (an ECDSA key, bad thresholds and party lists, parties
+// runner: the refusals that need no party (bad thresholds and party lists, parties
 // not connected, a party not yet done deleting an earlier share) answer AWS-shaped errors
-// and open nothing; an accepted request opens dealers ∪ new parties with the roles every party
+// and open nothing; an ECDSA (DKLs23) key is reshared like an EdDSA one; an accepted request opens dealers ∪ new parties with the roles every party
 // derives, and the key record takes the new parties and threshold.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,17 +20,19 @@ const EC = '11111111-2222-4333-8444-666666666666';
 const PARTIES = ['party-1', 'party-2', 'party-3', 'party-4', 'party-5'];
 const caller = { accessKeyId: 'AKIATUTTITEST0000001', principal: 'arn:aws:iam::111122223333:root' };
 const PUBLIC_KEY = 'ab'.repeat(32);
+/** secp256k1's generator, compressed: a valid 33-byte key for the ECDSA key's record. */
+const EC_PUBLIC_KEY = '0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798';
 
 let dir: string;
 let db: Database;
 let keys: KeyRepository;
-let opened: { members: Map<number, string>; opens: OpenReshare[] }[];
+let opened: { protocol: string; members: Map<number, string>; opens: OpenReshare[] }[];
 let connected: Set<string>;
 let coordinator: Coordinator;
 /** Party → the old holder whose restored share it reports holding (a key-package answer's `holds`). */
 let holds: Map<string, string>;
 
-function key(keyId: string, keySpec: string, protocol: string): StoredKey {
+function key(keyId: string, keySpec: string, protocol: string, publicKey = PUBLIC_KEY): StoredKey {
   return {
     keyId,
     arn: `arn:aws:kms:eu-west-1:111122223333:key/${keyId}`,
@@ -44,7 +46,7 @@ function key(keyId: string, keySpec: string, protocol: string): StoredKey {
     protocol,
     threshold: 2,
     parties: ['party-1', 'party-2', 'party-3'],
-    publicKey: PUBLIC_KEY,
+    publicKey,
     policyHash: null,
     tags: [],
     deletionDate: null,
@@ -58,15 +60,23 @@ beforeEach(() => {
   db = openDatabase(join(dir, 'keys.db'));
   keys = new KeyRepository(db);
   keys.insert(key(ED, 'ECC_NIST_EDWARDS25519', 'frost-ed25519'));
-  keys.insert(key(EC, 'ECC_SECG_P256K1', 'dkls23-secp256k1'));
+  keys.insert(key(EC, 'ECC_SECG_P256K1', 'dkls23-secp256k1', EC_PUBLIC_KEY));
   opened = [];
   connected = new Set(PARTIES);
   holds = new Map();
   const runner = {
-    run: async (_protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage) => {
-      opened.push({ members, opens: [...members.keys()].map((i) => open('ab'.repeat(32), i) as OpenReshare) });
+    run: async (protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage) => {
+      opened.push({ protocol, members, opens: [...members.keys()].map((i) => open('ab'.repeat(32), i) as OpenReshare) });
       return new Map(
-        [...members.keys()].map((i) => [i, { publicKey: PUBLIC_KEY, transcriptHash: 'cd'.repeat(32), policyHash: '', confirmation: 'ee'.repeat(64) }]),
+        [...members.keys()].map((i) => [
+          i,
+          {
+            publicKey: protocol.startsWith('dkls23') ? EC_PUBLIC_KEY : PUBLIC_KEY,
+            transcriptHash: 'cd'.repeat(32),
+            policyHash: '',
+            confirmation: 'ee'.repeat(64),
+          },
+        ]),
       );
     },
   } as unknown as SessionRunner;
@@ -77,7 +87,11 @@ beforeEach(() => {
     isConnected: (p) => connected.has(p),
     region: 'eu-west-1',
     accountId: '111122223333',
-    askKeyPackage: async (p) => ({ package: { groupPublicKey: PUBLIC_KEY }, chainCode: '12'.repeat(32), ...(holds.has(p) ? { holds: holds.get(p) } : {}) }),
+    askKeyPackage: async (p: string, keyId: string) => ({
+      package: { groupPublicKey: keyId === EC ? EC_PUBLIC_KEY : PUBLIC_KEY },
+      chainCode: '12'.repeat(32),
+      ...(holds.has(p) ? { holds: holds.get(p) } : {}),
+    }),
   });
 });
 
@@ -96,11 +110,20 @@ async function refused(keyId: string, req: { threshold: unknown; parties: unknow
 }
 
 describe('ReshareKey at the coordinator', () => {
-  test('an ECDSA key: UnsupportedOperationException naming DKLs23; nothing opened or changed', async () => {
-    const err = await refused(EC, { threshold: 2, parties: ['party-4', 'party-5'] });
-    expect([err.type, err.message]).toEqual(['UnsupportedOperationException', expect.stringMatching(/DKLs23/)]);
-    expect(opened).toEqual([]);
-    expect(keys.get(EC)!.parties).toEqual(['party-1', 'party-2', 'party-3']);
+  test('an ECDSA key runs the DKLs23 reshare (dkls23-secp256k1/reshare) and the record follows', async () => {
+    const out = await coordinator.reshareKey(EC, { threshold: 2, parties: ['party-4', 'party-5'] }, caller);
+    expect([out.threshold, out.parties]).toEqual([2, ['party-4', 'party-5']]);
+    const [{ protocol, members, opens }] = opened as [(typeof opened)[number]];
+    expect(protocol).toBe('dkls23-secp256k1/reshare');
+    expect([...members.values()]).toEqual(['party-4', 'party-5', 'party-1', 'party-2']);
+    expect(opens[0]).toMatchObject({
+      kind: 'reshare',
+      keySpec: 'ECC_SECG_P256K1',
+      protocol: 'dkls23-secp256k1',
+      dealers: ['party-1', 'party-2'],
+      threshold: 2,
+    });
+    expect(keys.get(EC)).toMatchObject({ parties: ['party-4', 'party-5'], threshold: 2 });
   });
 
   test.each([
