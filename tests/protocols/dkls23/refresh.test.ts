@@ -1,45 +1,27 @@
 // DKLs23 key refresh (issue 4; research notes §1.7): new shares, new base OTs, new OT-extension
-// seeds and zero-sharing seeds, the same public key. Honest runs on secp256k1 (2-of-3; 3-of-5 in refresh.slow.test.ts)
-// and P-256 (2-of-3), signatures with the new shares checked by noble and node:crypto; old and
-// new shares do not mix. Adversarial: a wrong constant term is named, the threshold cannot
-// change, DKG messages replayed into a refresh are refused.
+// seeds and zero-sharing seeds, the same public key. Honest run on the 2-of-3 secp256k1 key (every
+// party restored from a snapshot before every delivery); signatures with the new shares checked by
+// noble and node:crypto; old and new shares do not mix. Adversarial: a wrong constant term is
+// named, the threshold cannot change, DKG messages replayed into a refresh are refused.
+// In refresh.slow.test.ts (the slow tier, same code paths, seconds of OT setup each): the honest
+// 3-of-5 secp256k1 and 2-of-3 P-256 refreshes, and two parties shifting their constants by ±d.
 import { describe, test, expect, beforeAll } from '@jest/globals';
 import { ProtocolError } from '../../../protocols/core/errors.ts';
-import { DklsDkgSession, newDkgState } from '../../../protocols/dkls23/dkg.ts';
 import { createDklsRefresh, restoreDklsRefresh, refreshProtocolName } from '../../../protocols/dkls23/refresh.ts';
 import { createDklsDkg, restoreDklsDkg } from '../../../protocols/dkls23/dkg.ts';
 import { DKLS_CURVES, type DklsCurveName } from '../../../protocols/dkls23/curve.ts';
-import { lagrangeAtZero } from '../../../protocols/dkls23/feldman.ts';
-import { parseKeyShare, type DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';
+import type { DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';
 import { type Relay } from '../../support/simulator.ts';
 import { chain, rewrite } from '../../support/adversaries.ts';
 import type { Envelope } from '../../../protocols/core/envelope.ts';
 import { CONTEXT, expectBlame, expectNoOutput } from './session-fixtures.ts';
 import { testKey } from '../../support/dkls23-test-keys.ts';
 import { seededRng, sid } from './fixtures.ts';
-import { honestRefreshCases, refreshSessions, runRefresh, type Refresh } from './refresh-cases.ts';
+import { cheatingSession, honestRefreshCases, refreshSessions, runRefresh, type Refresh } from './refresh-cases.ts';
 
-/** A refresh session of party `p` that deals `constant` (instead of λ_p·s_p) and/or another threshold. */
-function cheatingSession(curve: DklsCurveName, share: DklsKeyShare, label: string, o: { constant: (honest: bigint) => bigint; t?: number }): Refresh {
-  const old = parseKeyShare(share);
-  const parties = Array.from({ length: old.n }, (_, k) => k + 1);
-  const honest = old.curve.Fn.mul(lagrangeAtZero(old.curve, parties, old.index), old.secretShare);
-  return new DklsDkgSession(
-    newDkgState(
-      { curve, sessionId: sid(label), self: old.index, n: old.n, t: o.t ?? old.t, context: CONTEXT, rng: seededRng(`${label}/evil/${old.index}`) },
-      {
-        binding: { publicKey: share.publicKey, transcriptHash: share.transcriptHash, verificationShares: { ...share.verificationShares } },
-        constant: o.constant(honest),
-      },
-    ),
-  );
-}
-
-// The honest cases on 2-of-3 keys; the 3-of-5 refresh is in refresh.slow.test.ts (refresh-cases.ts).
-honestRefreshCases([
-  ['secp256k1', 2, 3],
-  ['p256', 2, 3],
-]);
+// The honest case on the 2-of-3 secp256k1 key; the 3-of-5 and P-256 refreshes are in
+// refresh.slow.test.ts (refresh-cases.ts).
+honestRefreshCases([['secp256k1', 2, 3]]);
 
 describe('DKLs23 refresh under attack (secp256k1, 2-of-3)', () => {
   const curve: DklsCurveName = 'secp256k1';
@@ -64,18 +46,6 @@ describe('DKLs23 refresh under attack (secp256k1, 2-of-3)', () => {
     expectBlame(sim, [1, 3], 'invalid-commitment', [2]);
     const r = sim.results.get(1)!;
     expect(r.kind === 'abort' && r.error.message).toMatch(/public key mismatch/);
-  });
-
-  test('two parties shifting their constants by +d and −d (same joint key) are still caught', () => {
-    const label = 'refresh-adv/shift';
-    const { Fn } = DKLS_CURVES[curve];
-    const sessions = refreshSessions(curve, old, label).map((x) =>
-      x.self === 1 ? x : cheatingSession(curve, old.get(x.self)!, label, { constant: (c) => (x.self === 2 ? Fn.add(c, 7n) : Fn.sub(c, 7n)) }),
-    );
-    const { sim } = runRefresh(curve, old, label, {}, sessions);
-    const r = sim.results.get(1)!;
-    expect(r.kind === 'abort' && { kind: r.error.kind, culprits: r.error.culprits }).toEqual({ kind: 'invalid-commitment', culprits: [2] });
-    expectNoOutput(sim, [1, 2, 3]);
   });
 
   test('threshold change refused: a share with another t does not parse; a party dealing t+1 coefficients is named', () => {
