@@ -2,7 +2,8 @@
 // seeds and zero-sharing seeds, the same public key. Honest run on the 2-of-3 secp256k1 key (every
 // party restored from a snapshot before every delivery); signatures with the new shares checked by
 // noble and node:crypto; old and new shares do not mix. Adversarial: a wrong constant term is
-// named, the threshold cannot change, DKG messages replayed into a refresh are refused.
+// named, the threshold cannot change, DKG messages replayed into a refresh are refused (on the
+// cached 2-of-2 key where a third party adds nothing to the check).
 // In refresh.slow.test.ts (the slow tier, same code paths, seconds of OT setup each): the honest
 // 3-of-5 secp256k1 and 2-of-3 P-256 refreshes, and two parties shifting their constants by ±d.
 import { describe, test, expect, beforeAll } from '@jest/globals';
@@ -23,27 +24,34 @@ import { cheatingSession, honestRefreshCases, refreshSessions, runRefresh, type 
 // refresh.slow.test.ts (refresh-cases.ts).
 honestRefreshCases([['secp256k1', 2, 3]]);
 
-describe('DKLs23 refresh under attack (secp256k1, 2-of-3)', () => {
+// The attacks whose check does not need a third party run on the cached 2-of-2 key: two parties
+// are two pairwise OT setups where three are six (each a refresh's main cost).
+describe('DKLs23 refresh under attack (secp256k1, 2-of-2 and 2-of-3)', () => {
   const curve: DklsCurveName = 'secp256k1';
+  /** The 2-of-3 key. */
   let old: Map<number, DklsKeyShare>;
+  /** The 2-of-2 key. */
+  let pair: Map<number, DklsKeyShare>;
   let dkgSent: Envelope[];
-  /** The DKG's session label: the replay tests run their refresh under the DKG's session id. */
+  /** The 2-of-2 key's DKG session label: the replay tests run their refresh under the DKG's session id. */
   let dkgLabel: string;
 
   beforeAll(() => {
-    const key = testKey('secp256k1-2of3');
-    old = key.shares;
+    old = testKey('secp256k1-2of3').shares;
+    const key = testKey('secp256k1-2of2');
+    pair = key.shares;
     dkgSent = key.sent;
     dkgLabel = key.label;
   });
 
-  const withEvil = (label: string, evil: number, s: Refresh) => refreshSessions(curve, old, label).map((x) => (x.self === evil ? s : x));
+  const withEvil = (shares: Map<number, DklsKeyShare>, label: string, evil: number, s: Refresh) =>
+    refreshSessions(curve, shares, label).map((x) => (x.self === evil ? s : x));
 
   test('a party dealing a constant other than its additive share is caught and named (public key mismatch)', () => {
     const label = 'refresh-adv/constant';
-    const evil = cheatingSession(curve, old.get(2)!, label, { constant: (c) => DKLS_CURVES[curve].Fn.add(c, 1n) });
-    const { sim } = runRefresh(curve, old, label, {}, withEvil(label, 2, evil));
-    expectBlame(sim, [1, 3], 'invalid-commitment', [2]);
+    const evil = cheatingSession(curve, pair.get(2)!, label, { constant: (c) => DKLS_CURVES[curve].Fn.add(c, 1n) });
+    const { sim } = runRefresh(curve, pair, label, {}, withEvil(pair, label, 2, evil));
+    expectBlame(sim, [1], 'invalid-commitment', [2]);
     const r = sim.results.get(1)!;
     expect(r.kind === 'abort' && r.error.message).toMatch(/public key mismatch/);
   });
@@ -55,7 +63,7 @@ describe('DKLs23 refresh under attack (secp256k1, 2-of-3)', () => {
     );
     const label = 'refresh-adv/threshold';
     const evil = cheatingSession(curve, old.get(2)!, label, { constant: (c) => c, t: 3 });
-    const { sim } = runRefresh(curve, old, label, {}, withEvil(label, 2, evil));
+    const { sim } = runRefresh(curve, old, label, {}, withEvil(old, label, 2, evil));
     expectNoOutput(sim, [1, 3]);
     for (const p of [1, 3]) {
       const r = sim.results.get(p)!;
@@ -82,20 +90,20 @@ describe('DKLs23 refresh under attack (secp256k1, 2-of-3)', () => {
   test('replayed DKG messages (same session id, another protocol name) are dropped: the refresh waits until its deadline', () => {
     // Nobody can be blamed for a message of another protocol (TOB-SILA-14): dropped, and without
     // party 2's real round 1 nobody finishes.
-    const sessions = refreshSessions(curve, old, 'refresh-adv/replay', dkgLabel);
-    const { sim } = runRefresh(curve, old, '', { relay: chain(replay([1], false)) }, sessions);
-    expectNoOutput(sim, [1, 3]);
-    for (const p of [1, 3]) {
+    const sessions = refreshSessions(curve, pair, 'refresh-adv/replay', dkgLabel);
+    const { sim } = runRefresh(curve, pair, '', { relay: chain(replay([1], false)) }, sessions);
+    expectNoOutput(sim, [1]);
+    for (const p of [1]) {
       const r = sim.results.get(p)!;
       expect(r.kind === 'abort' && r.error.kind).toBe('timeout');
     }
   });
 
   test('replayed DKG messages relabelled as refresh messages are refused (old commitment, other final session id)', () => {
-    const sessions = refreshSessions(curve, old, 'refresh-adv/replay2', dkgLabel);
-    const { sim } = runRefresh(curve, old, '', { relay: replay([1, 2], true) }, sessions);
-    expectNoOutput(sim, [1, 3]);
-    for (const p of [1, 3]) {
+    const sessions = refreshSessions(curve, pair, 'refresh-adv/replay2', dkgLabel);
+    const { sim } = runRefresh(curve, pair, '', { relay: replay([1, 2], true) }, sessions);
+    expectNoOutput(sim, [1]);
+    for (const p of [1]) {
       const r = sim.results.get(p)!;
       expect(r.kind === 'abort' && r.error.culprits).toContain(2);
     }
