@@ -148,21 +148,21 @@ const CONSTANTS = { shifted: (h: bigint) => c.Fn.add(h, 1n), 'all-n Lagrange': (
 >;
 
 /**
- * On a 2-of-4 key (`shares`), without old party 3: old party 4 (new 3) deals each constant of
- * `names` in turn and is named.
+ * On the cached 2-of-3 key, without old party 2: old 1 and 3 are new 1 and 2, and old party 3
+ * (new 2) deals each constant of `names` in turn and is named. (Two remaining parties: two
+ * pairwise OT setups; the check is each party's own, the same with more parties.)
  */
-export function constantTest(shares: () => Map<number, DklsKeyShare>, names: (keyof typeof CONSTANTS)[]): void {
+export function constantTest(names: (keyof typeof CONSTANTS)[]): void {
   test(`a remaining party dealing a constant other than λ^S·s (${names.join(', ')}) is named`, () => {
-    const old = shares();
+    const old = testKey('secp256k1-2of3').shares;
     for (const name of names) {
       const constant = CONSTANTS[name];
-      // Without old party 3: old 1, 2, 4 are new 1, 2, 3; old party 4 (new 3) cheats.
       const label = `refresh-without-adv/constant/${name}`;
-      const sessions = sessionsWithout(old, [3], label).map((s) => (s.self === 3 ? cheating(old.get(4)!, [3], label, constant) : s));
+      const sessions = sessionsWithout(old, [2], label).map((s) => (s.self === 2 ? cheating(old.get(3)!, [2], label, constant) : s));
       const sim = simulate(sessions);
-      expectBlame(sim, [1, 2], 'invalid-commitment', [3]);
+      expectBlame(sim, [1], 'invalid-commitment', [2]);
       const r = sim.results.get(1)!;
-      expect(r.kind === 'abort' && r.error.message).toMatch(/party 3 \(old party 4\)'s refresh constant .*public key mismatch/);
+      expect(r.kind === 'abort' && r.error.message).toMatch(/party 2 \(old party 3\)'s refresh constant .*public key mismatch/);
     }
   });
 }
