@@ -1,5 +1,6 @@
 // DKLs23 key shares for tests that need a key but do not test the DKG (refresh, refresh without a
-// party, parseKeyShare's memory, signing with 3-of-5 keys). A DKLs23 DKG costs seconds per pair of parties (the OT setup),
+// party, parseKeyShare's memory, signing with 3-of-5 keys, party-service tests through
+// installed-dkls-key.ts). A DKLs23 DKG costs seconds per pair of parties (the OT setup),
 // and these files used to run one per describe block; now each key below is made once by the real
 // DKG (createDklsDkg through the simulator, seeded test randomness) and kept in a cache folder.
 //
@@ -33,6 +34,7 @@ export const TEST_KEY_CONTEXT = new TextEncoder().encode('key-id=test; policy=no
 
 /** Every cached key: its curve and (t, n). The name is also the DKG's session label. */
 export const TEST_KEYS = {
+  'secp256k1-2of2': { curve: 'secp256k1', t: 2, n: 2 },
   'secp256k1-2of3': { curve: 'secp256k1', t: 2, n: 3 },
   'secp256k1-2of4': { curve: 'secp256k1', t: 2, n: 4 },
   'secp256k1-3of5': { curve: 'secp256k1', t: 3, n: 5 },

@@ -12,7 +12,8 @@ import type { DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';
 import { outputsOf, type Relay } from '../../support/simulator.ts';
 import { from, payload } from '../../support/adversaries.ts';
 import { sid } from './fixtures.ts';
-import { expectBlame, expectValidSignature, runDkg, runSign, sharesOf } from './session-fixtures.ts';
+import { expectBlame, expectValidSignature, runSign } from './session-fixtures.ts';
+import { testKey } from '../../support/dkls23-test-keys.ts';
 
 const CURVE = 'secp256k1' as const;
 const MESSAGE = new TextEncoder().encode('garbled messages');
@@ -34,9 +35,10 @@ describe('DKLs23 signing with garbled messages in between', () => {
   let shares: Map<number, DklsKeyShare>;
   let publicKey: Uint8Array;
   beforeAll(() => {
-    const { outputs } = runDkg(CURVE, 2, 2, 'garbled/key');
-    shares = sharesOf(outputs);
-    publicKey = outputs.get(1)!.publicKey;
+    // A 2-of-2 key made by the real DKG, from the test-key cache (tests/support/dkls23-test-keys.ts).
+    const key = testKey(`${CURVE}-2of2`);
+    shares = key.shares;
+    publicKey = key.publicKey;
   });
 
   test('copies nobody can be blamed for are dropped: every signer finishes and the signature verifies', () => {

@@ -1,11 +1,10 @@
 // The honest DKLs23 refresh cases and the helpers that run a refresh, shared by refresh.test.ts
-// (2-of-3 on both curves, in `npm test`) and refresh.slow.test.ts (3-of-5, the slow tier: 20
-// pairwise OT setups, the largest single cost of the unit tier; a refresh with t = 3 stays in
-// `npm test` through refresh-without.test.ts's 3-of-5 key refreshed by 3 parties). Not a test file.
+// (2-of-3 secp256k1, in `npm test`) and refresh.slow.test.ts (the slow tier: 3-of-5 secp256k1, 20
+// pairwise OT setups; 2-of-3 P-256; each refresh costs seconds of OT setup). Not a test file.
 import { describe, test, expect, beforeAll } from '@jest/globals';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '../../../protocols/core/bytes.ts';
-import type { DklsDkgOutput } from '../../../protocols/dkls23/dkg.ts';
+import { DklsDkgSession, newDkgState, type DklsDkgOutput } from '../../../protocols/dkls23/dkg.ts';
 import { createDklsRefresh, restoreDklsRefresh, refreshProtocolName } from '../../../protocols/dkls23/refresh.ts';
 import { DKLS_CURVES, type DklsCurveName } from '../../../protocols/dkls23/curve.ts';
 import { lagrangeAtZero } from '../../../protocols/dkls23/feldman.ts';
@@ -34,6 +33,22 @@ export function runRefresh(curve: DklsCurveName, shares: Map<number, DklsKeyShar
       return outputsOf(sim);
     },
   };
+}
+
+/** A refresh session of party `p` that deals `constant` (instead of λ_p·s_p) and/or another threshold. */
+export function cheatingSession(curve: DklsCurveName, share: DklsKeyShare, label: string, o: { constant: (honest: bigint) => bigint; t?: number }): Refresh {
+  const old = parseKeyShare(share);
+  const parties = Array.from({ length: old.n }, (_, k) => k + 1);
+  const honest = old.curve.Fn.mul(lagrangeAtZero(old.curve, parties, old.index), old.secretShare);
+  return new DklsDkgSession(
+    newDkgState(
+      { curve, sessionId: sid(label), self: old.index, n: old.n, t: o.t ?? old.t, context: CONTEXT, rng: seededRng(`${label}/evil/${old.index}`) },
+      {
+        binding: { publicKey: share.publicKey, transcriptHash: share.transcriptHash, verificationShares: { ...share.verificationShares } },
+        constant: o.constant(honest),
+      },
+    ),
+  );
 }
 
 export const message = (s: string) => utf8ToBytes(s);

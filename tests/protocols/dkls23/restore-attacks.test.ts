@@ -25,7 +25,8 @@ import { zeroShare } from '../../../protocols/dkls23/zero-share.ts';
 import { XI } from '../../../protocols/dkls23/params.ts';
 import type { DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';
 import { hex, seededRng, sid } from './fixtures.ts';
-import { CONTEXT, runDkg, sharesOf } from './session-fixtures.ts';
+import { CONTEXT } from './session-fixtures.ts';
+import { testKey } from '../../support/dkls23-test-keys.ts';
 
 const curve = DKLS_CURVES.secp256k1;
 const { Fn } = curve;
@@ -105,7 +106,8 @@ describe('restoring a DKLs23 session and feeding it different peer messages give
   describe('with a 2-of-2 key', () => {
     let shares: Map<number, DklsKeyShare>;
     beforeAll(() => {
-      shares = sharesOf(runDkg('secp256k1', 2, 2, 'restore-attack/key').outputs);
+      // A 2-of-2 key made by the real DKG, from the test-key cache (tests/support/dkls23-test-keys.ts).
+      shares = testKey('secp256k1-2of2').shares;
     });
 
     test('refresh old-share extraction through the coefficient proof: recovers nothing', () => {

@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { defaultSigningPolicy } from '../../../policies/default-policy.ts';
 import { combinePresignedShares, presignatureRecord, type DklsPresignature, type PresignatureRecord } from '../../../protocols/dkls23/presign.ts';
 import { fromHex } from '../../../protocols/core/bytes.ts';
 import { SessionFailed } from '../../../services/coordinator/session-runner.ts';
-import type { DkgResult, PresignResult, PresignedSignResult } from '../../../services/control/messages.ts';
+import type { PresignResult, PresignedSignResult } from '../../../services/control/messages.ts';
+import { installDklsTestKeyOn } from '../../support/installed-dkls-key.ts';
 import { makeHarness, until, type Harness } from '../../support/party-harness.ts';
 
 jest.setTimeout(120_000);
@@ -23,25 +23,11 @@ const signers = new Map([
 let h: Harness;
 let publicKey: string;
 
-beforeAll(async () => {
+beforeAll(() => {
   h = makeHarness();
-  const out = (await h.runner.run(
-    'dkls23-secp256k1/dkg',
-    new Map(h.ids.map((p, i) => [i + 1, p])),
-    (session) => ({
-      type: 'open',
-      kind: 'dkg',
-      session,
-      keyId: KEY,
-      keySpec: 'ECC_SECG_P256K1',
-      protocol: 'dkls23-secp256k1',
-      threshold: 2,
-      parties: h.ids,
-      policy: defaultSigningPolicy('ECC_SECG_P256K1', ['ECDSA_SHA_256']),
-    }),
-    { roundTimeoutMs: 60_000 },
-  )) as Map<number, DkgResult>;
-  publicKey = out.get(1)!.publicKey;
+  // The key from the cache of keys made by the real DKG (tests/support/installed-dkls-key.ts): the
+  // subject here is presigning, not key generation.
+  publicKey = installDklsTestKeyOn(h, 'secp256k1-2of3', KEY).publicKey;
 });
 afterAll(() => h?.close());
 
