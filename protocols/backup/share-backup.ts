@@ -1,20 +1,21 @@
 // One key share's backup entry (docs/operations.md "Backup and recovery drill"): the share's
 // public part (everything but the secret scalar — and, for DKLs23, but the pairwise OT seeds, which
-// a restore cannot reuse and DKLs23 resharing re-creates), its verification share X_j, the
+// a restore cannot reuse and DKLs23 resharing re-creates: a restored DKLs23 share is dealer-only,
+// protocols/dkls23/keyshare.ts), its verification share X_j, the
 // recovery public key Y, and the scalar encrypted to Y with its proofs (verifiable-encryption.ts).
 // The entry never holds the scalar in clear.
 //
 // Checking an entry needs no secret: its public part is self-consistent (FROST: the verifying
 // shares are the committed polynomial's), X_j is the public part's share j, and the encryption
 // verifies against X_j and Y. Restoring needs the recovery secret y. Pure: no I/O, randomness in.
-import { fromHex } from '../core/bytes.ts';
+import { bytesToHex, fromHex } from '../core/bytes.ts';
 import type { Rng } from '../core/session.ts';
 import { decodeScalar, scalarHex } from '../frost/codec.ts';
 import { parseKeyShare as parseFrostShare, parsePublicPackage, type FrostKeyShare } from '../frost/share.ts';
 import { frostSuite } from '../frost/suite.ts';
 import { decodeScalar as decodeDklsScalar } from '../dkls23/codec.ts';
 import { DKLS_CURVES } from '../dkls23/curve.ts';
-import type { DklsKeyShare } from '../dkls23/keyshare.ts';
+import { parseDealerShare, type DklsKeyShare } from '../dkls23/keyshare.ts';
 import { BackupProofError, decryptShare, encryptShare, verifyEncryptedShare, type BackupCurveName, type EncryptedShare } from './verifiable-encryption.ts';
 
 /** The curve of each protocol Tutti runs (protocols/core/key-specs.ts). */
@@ -136,15 +137,44 @@ function sorted(r: Record<string, string>): [string, string][] {
 }
 
 /**
- * Decrypts an entry with the recovery secret y and rebuilds the FROST share (checked by FROST's
- * own parser). DKLs23 shares also need fresh pairwise OT setups: restoring them waits for DKLs23
- * resharing (docs/operations.md "Backup and recovery drill").
+ * Decrypts an entry with the recovery secret y and rebuilds the share: a FROST share exactly, a
+ * DKLs23 share dealer-only (restoreDklsDealerShare).
  */
+export function restoreShare(b: ShareBackup, y: bigint): FrostKeyShare | DklsKeyShare {
+  return b.protocol.startsWith('frost-') ? restoreFrostShare(b, y) : restoreDklsDealerShare(b, y);
+}
+
+/**
+ * Decrypts a DKLs23 entry with y and rebuilds the share WITHOUT its pairwise OT material (the
+ * backup has none; it was bound to the old peers and none is invented): a dealer-only share
+ * (protocols/dkls23/keyshare.ts `dealerOnly`), which deals in a reshare as the holder it was
+ * backed up from and refuses to sign; the reshare gives its new holder a full share with fresh
+ * OT setup (docs/operations.md "Backup and recovery drill").
+ */
+export function restoreDklsDealerShare(b: ShareBackup, y: bigint): DklsKeyShare {
+  checkPublicPart(b, {});
+  if (!b.protocol.startsWith('dkls23-')) throw new BackupProofError('bad-parameters', `key ${b.keyId}: not a DKLs23 share (${b.protocol})`);
+  const binding = { keyId: b.keyId, partyId: b.partyId, shareVersion: b.shareVersion, index: b.index };
+  const x = decryptShare(b.curve, binding, fromHex(b.verificationShare), y, b.encrypted);
+  const pub = b.publicShare as Omit<DklsKeyShare, 'secretShare' | 'peers' | 'dealerOnly'>;
+  const curve = DKLS_CURVES[pub.curve];
+  if (!curve) throw new BackupProofError('bad-parameters', `unknown DKLs23 curve '${String(pub.curve)}'`);
+  const share: DklsKeyShare = { ...pub, secretShare: bytesToHex(curve.Fn.toBytes(x)), peers: {}, dealerOnly: true };
+  // DKLs23's own check of what a dealer uses: the public part, and x·G = the verification share.
+  try {
+    parseDealerShare(share);
+  } catch (e) {
+    throw new BackupProofError('malformed', `key ${b.keyId}: restored share: ${(e as Error).message}`);
+  }
+  return share;
+}
+
+/** Decrypts a FROST entry with the recovery secret y and rebuilds the share (checked by FROST's own parser). */
 export function restoreFrostShare(b: ShareBackup, y: bigint): FrostKeyShare {
   // decryptShare verifies the encryption's proofs first.
   checkPublicPart(b, {});
   if (!b.protocol.startsWith('frost-'))
-    throw new BackupProofError('bad-parameters', `key ${b.keyId}: restoring ${b.protocol} shares waits for DKLs23 resharing`);
+    throw new BackupProofError('bad-parameters', `key ${b.keyId}: not a FROST share (${b.protocol}): restoreDklsDealerShare`);
   const binding = { keyId: b.keyId, partyId: b.partyId, shareVersion: b.shareVersion, index: b.index };
   const x = decryptShare(b.curve, binding, fromHex(b.verificationShare), y, b.encrypted);
   const pub = b.publicShare as Omit<FrostKeyShare, 'signingShare'>;

@@ -40,8 +40,16 @@ export type DklsKeyShare = {
   dkgSessionId: string;
   /** The confirmed DKG transcript hash. */
   transcriptHash: string;
-  /** j (decimal) → OT and zero-sharing material with party j, for every j ≠ index. */
+  /** j (decimal) → OT and zero-sharing material with party j, for every j ≠ index; empty in a dealer-only share. */
   peers: Record<string, DklsPeerMaterial>;
+  /**
+   * Set on a share restored from a backup (protocols/backup/share-backup.ts): the scalar and the
+   * key's public part, but no OT material (a backup leaves out the pairwise seeds, bound to the old
+   * peers, and none is invented). It deals in a reshare (reshare.ts, as a stand-in for the holder
+   * it was backed up from) and nothing else: parseKeyShare refuses it, so it never signs, presigns
+   * or refreshes. The reshare gives its holder a full share with fresh OT setup.
+   */
+  dealerOnly?: true;
 };
 
 export type ParsedPeer = { zeroSeed: Uint8Array; voleReceiverSeeds: Uint8Array; voleSender: OteSenderSeeds };
@@ -150,6 +158,8 @@ function copyParsed(p: ParsedKeyShare): ParsedKeyShare {
  * secret share's multiplication) and copied from then on.
  */
 export function parseKeyShare(share: DklsKeyShare): ParsedKeyShare {
+  if (isDealerOnlyShare(share))
+    bad('restored from a backup without OT material: it only deals in a reshare (ReshareKey), which gives its holder a signing share');
   const known = typeof share === 'object' && share !== null ? PARSED.get(share) : undefined;
   if (known) return copyParsed(known);
   const parsed = parseKeyShareOnce(share);
@@ -157,7 +167,30 @@ export function parseKeyShare(share: DklsKeyShare): ParsedKeyShare {
   return parsed;
 }
 
-function parseKeyShareOnce(share: DklsKeyShare): ParsedKeyShare {
+/** A share restored from a backup, which only deals in a reshare (DklsKeyShare.dealerOnly). */
+export function isDealerOnlyShare(share: unknown): boolean {
+  return typeof share === 'object' && share !== null && (share as { dealerOnly?: unknown }).dealerOnly !== undefined;
+}
+
+/** What a reshare dealer needs of a share: everything but the OT material. */
+export type ParsedDealerShare = Omit<ParsedKeyShare, 'peers'>;
+
+/**
+ * The part of a share a reshare dealer uses (its scalar, checked against its verification share,
+ * and the key's public part), of a full share or of a dealer-only one restored from a backup,
+ * which must hold no OT material at all. 'bad-parameters' otherwise.
+ */
+export function parseDealerShare(share: DklsKeyShare): ParsedDealerShare {
+  if (!isDealerOnlyShare(share)) {
+    const { peers: _peers, ...rest } = parseKeyShare(share);
+    return rest;
+  }
+  if (share.dealerOnly !== true) bad('dealerOnly must be true');
+  if (typeof share.peers !== 'object' || share.peers === null || Object.keys(share.peers).length !== 0) bad('a dealer-only share holds no OT material');
+  return parseScalarAndPublic(share);
+}
+
+function parseScalarAndPublic(share: DklsKeyShare): ParsedDealerShare {
   if (typeof share !== 'object' || share === null) bad('not an object');
   if (!isDklsCurveName(share.curve)) bad(`unknown curve '${String(share.curve)}'`);
   const curve = dklsCurve(share.curve);
@@ -169,6 +202,11 @@ function parseKeyShareOnce(share: DklsKeyShare): ParsedKeyShare {
   if (secretShare === 0n || !mulBase(curve, secretShare).equals(verificationShares.get(index)!)) bad('secret share does not match its verification share');
   const dkgSessionId = hexOf(share.dkgSessionId, 32, 'DKG session id');
   const transcriptHash = hexOf(share.transcriptHash, 32, 'transcript hash');
+  return { curve, index, n, t, secretShare, publicKey, commitments, verificationShares, dkgSessionId, transcriptHash };
+}
+
+function parseKeyShareOnce(share: DklsKeyShare): ParsedKeyShare {
+  const { curve, index, n, t, secretShare, publicKey, commitments, verificationShares, dkgSessionId, transcriptHash } = parseScalarAndPublic(share);
   if (typeof share.peers !== 'object' || share.peers === null || Object.keys(share.peers).length !== n - 1) bad(`expected ${n - 1} peers`);
   const peers = new Map<number, ParsedPeer>();
   for (let j = 1; j <= n; j++) {

@@ -53,7 +53,7 @@ import { checkConfirmations, checkEchoes, echoPayload, DIGEST_BYTES } from './ag
 import { DklsMachine, checkMachineState, checkSessionInputs, initialTranscript, type MachineState, type Progress } from './machine.ts';
 import { OT_SETUP_REQUEST_BYTES, OT_SETUP_RESPONSE_BYTES, otSetupFinish, otSetupRequest, otSetupRespond } from './ot-setup.ts';
 import { zeroSeed } from './zero-share.ts';
-import { checkThreshold, parseKeyShare, parsePublicPart, type DklsKeyShare } from './keyshare.ts';
+import { checkThreshold, parseDealerShare, parsePublicPart, type DklsKeyShare } from './keyshare.ts';
 import { randomBytes } from './random.ts';
 import { tagged } from './hash.ts';
 import { SEED_BYTES } from './params.ts';
@@ -496,7 +496,9 @@ export function createDklsReshare(o: {
   let coefficients: bigint[] | null = null;
   if (oldIndex !== undefined) {
     if (!o.share) throw new ProtocolError('bad-parameters', `party ${o.self} deals as old holder ${oldIndex} but has no share`);
-    const mine = parseKeyShare(o.share);
+    // A dealer needs its scalar and the key's public part only: a share restored from a backup
+    // without OT material (keyshare.ts dealerOnly) deals as well as a full one.
+    const mine = parseDealerShare(o.share);
     if (mine.index !== oldIndex) throw new ProtocolError('bad-parameters', `share belongs to old holder ${mine.index}, not ${oldIndex}`);
     if (!equalBytes(packageDigest(dklsPublicPackageOf(o.share)), packageDigest(o.oldKey)))
       throw new ProtocolError('bad-parameters', 'the share is not of the old key version being reshared');

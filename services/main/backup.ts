@@ -9,7 +9,8 @@
 //   backup-verify    anywhere: the proofs against the verification shares, without the seed
 //   backup-restore   on the new machine, with the seed: decrypt, check x_j·G = X_j, and install the
 //                    share in the new party's store (its own identity); a ReshareKey then moves
-//                    the key onto the new party (the restored share deals as the lost one's)
+//                    the key onto the new party (the restored share deals as the lost one's).
+//                    A DKLs23 share is restored dealer-only (no OT material): it deals, never signs.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,7 +21,7 @@ import {
   recoveryKeyFromSeed,
   type BackupCurveName,
 } from '../../protocols/backup/verifiable-encryption.ts';
-import { BACKUP_CURVE_OF, backupShare, restoreFrostShare, verifyShareBackup, type ShareBackup } from '../../protocols/backup/share-backup.ts';
+import { BACKUP_CURVE_OF, backupShare, restoreShare, verifyShareBackup, type ShareBackup } from '../../protocols/backup/share-backup.ts';
 import { bytesToHex, fromHex } from '../../protocols/core/bytes.ts';
 import { openDatabase } from '../storage/db.ts';
 import { readPublicIdentityFile } from '../storage/identity-file.ts';
@@ -183,10 +184,10 @@ export function keyFactsOf(dir: string, env: Record<string, string | undefined> 
 export type RestoreOutcome = { keyId: string; protocol: string; index: number; restored: boolean; why?: string };
 
 /**
- * Decrypts the FROST entries with the seed and installs each share, active, with its meta and
- * policy revisions, in the store of the (new, stopped) party in `dir`. A key the store already
- * holds is left alone. DKLs23 entries are verified and reported, not restored (they wait for DKLs23
- * resharing).
+ * Decrypts the entries with the seed and installs each share, active, with its meta and policy
+ * revisions, in the store of the (new, stopped) party in `dir`. A key the store already holds is
+ * left alone. A DKLs23 share is installed dealer-only (protocols/backup/share-backup.ts
+ * restoreDklsDealerShare): it deals in the ReshareKey that follows and refuses to sign or presign.
  */
 export function restoreBackup(
   b: BackupFile,
@@ -208,7 +209,7 @@ export function restoreBackup(
           if (y.publicKey !== s.recoveryKey) throw new Error('encrypted to another recovery key than this seed’s');
           if (e.meta?.self !== s.index || e.meta.publicKey !== s.publicKey || e.meta.protocol !== s.protocol)
             throw new Error("the key's meta is not its share's (index, public key or protocol)");
-          const share = restoreFrostShare(s, y.secret);
+          const share = restoreShare(s, y.secret);
           // The share, its meta (the old holders, this index) and the key's policy history, in one transaction.
           party.policies.transaction(() => {
             party.shares.putPending({ keyId: s.keyId, protocol: s.protocol, version: s.shareVersion, share, meta: e.meta });

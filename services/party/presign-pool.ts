@@ -17,6 +17,7 @@ import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
 import type { OpenPresign, PresignResult } from '../control/messages.ts';
 import { KEY_ID_RE } from '../control/messages.ts';
 import { SessionKeys } from '../transport/session-keys.ts';
+import { dealOnlyRefusal } from './protocol-families.ts';
 import { RequestRefused } from './request-check.ts';
 import { familyOf, type KeyMeta, type PartyOptions } from './party-options.ts';
 import type { Running, SessionDriver } from './session-driver.ts';
@@ -76,6 +77,7 @@ export function openPresign(c: { o: PartyOptions; driver: SessionDriver; pool: P
   const meta = stored.meta as KeyMeta;
   const family = familyOf(meta.protocol);
   if (family.name !== 'dkls23') throw new RequestRefused(`${meta.protocol} has no presignatures`);
+  if (family.dealsOnly(stored.share)) throw new RequestRefused(dealOnlyRefusal(msg.keyId));
   const share = stored.share as DklsKeyShare;
   if (!Array.isArray(msg.signers) || msg.signers.some((i) => !Number.isInteger(i))) throw new RequestRefused('signers must be key indices');
   const banned = o.bans.ofKey(msg.keyId).filter((b) => msg.signers.includes(b.peerIndex));

@@ -27,7 +27,7 @@ import { createDklsRefresh } from '../../protocols/dkls23/refresh.ts';
 import { createDklsImport } from '../../protocols/dkls23/import.ts';
 import { createDklsReshare, dklsPublicPackageOf, type DklsPublicKeyPackage } from '../../protocols/dkls23/reshare.ts';
 import { createFrostImport } from '../../protocols/frost/import.ts';
-import type { DklsKeyShare } from '../../protocols/dkls23/keyshare.ts';
+import { isDealerOnlyShare, type DklsKeyShare } from '../../protocols/dkls23/keyshare.ts';
 import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
 
 type Params<F extends (o: never) => unknown> = Omit<Parameters<F>[0], 'rng'>;
@@ -111,7 +111,18 @@ export type ProtocolFamily = {
   publicPackage?(share: unknown): unknown;
   /** The public facts of a share this family's DKG produced (hex public key, transcript hash, own index). */
   shareFacts(share: unknown): ShareFacts;
+  /**
+   * A share that only deals in a reshare: restored from a backup without what signing needs
+   * (DKLs23's pairwise OT material, protocols/dkls23/keyshare.ts `dealerOnly`). Sign, presign and
+   * refresh refuse it before any session (dealOnlyRefusal).
+   */
+  dealsOnly(share: unknown): boolean;
 };
+
+/** The refusal for a sign, presign or refresh asked of a dealer-only share (ProtocolFamily.dealsOnly). */
+export function dealOnlyRefusal(keyId: string): string {
+  return `key ${keyId}: the share here was restored from a backup without its OT material; it only deals in a ReshareKey (as the holder it was backed up from), which gives this party a signing share`;
+}
 
 /**
  * Where DKLs23 signing runs: inline (about 30 ms per party and signature, in four slices of at most
@@ -159,6 +170,8 @@ export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
       },
     }),
     publicPackage: (share) => publicPackageOf(share as FrostKeyShare),
+    // A FROST share restored from a backup is the share itself: it signs.
+    dealsOnly: () => false,
     shareFacts: (share) => {
       const s = share as FrostKeyShare;
       return { publicKey: s.groupPublicKey, transcriptHash: s.transcriptHash, index: s.index };
@@ -205,6 +218,7 @@ export const FAMILIES: Record<ProtocolFamily['name'], ProtocolFamily> = {
       },
     }),
     publicPackage: (share) => dklsPublicPackageOf(share as DklsKeyShare),
+    dealsOnly: (share) => isDealerOnlyShare(share),
     shareFacts: (share) => {
       const s = share as DklsKeyShare;
       return { publicKey: s.publicKey, transcriptHash: s.transcriptHash, index: s.index };

@@ -10,6 +10,7 @@ import type { OpenRefresh } from '../control/messages.ts';
 import { KEY_ID_RE } from '../control/messages.ts';
 import { SessionKeys } from '../transport/session-keys.ts';
 import type { Ban } from '../storage/ban-store.ts';
+import { dealOnlyRefusal } from './protocol-families.ts';
 import { RequestRefused } from './request-check.ts';
 import { RefreshActivation } from './activation.ts';
 import { dkgContext } from './dkg.ts';
@@ -67,6 +68,7 @@ export function openRefresh(d: RefreshDeps, msg: OpenRefresh, sessionId: Uint8Ar
   const meta = stored.meta as KeyMeta;
   const family = familyOf(meta.protocol);
   if (!family.refresh) throw new RequestRefused(`${meta.protocol} keys are not refreshed by the service`);
+  if (family.dealsOnly(stored.share)) throw new RequestRefused(dealOnlyRefusal(msg.keyId));
   if (!o.refreshes || !d.activation) throw new RequestRefused('this party keeps no refresh activation records; it does not refresh');
   const activation = d.activation;
   // One refresh at a time: a confirmed one must be settled (certificate or rollback) first, and a session id is never run twice.

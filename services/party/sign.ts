@@ -19,7 +19,7 @@ import { KEY_ID_RE, MAX_PREMAKE } from '../control/messages.ts';
 import { SessionKeys } from '../transport/session-keys.ts';
 import { checkSignRequest, PROTOCOL_SUITES, RequestRefused } from './request-check.ts';
 import { denialMessage } from './policy-gate.ts';
-import type { ProtocolFamily } from './protocol-families.ts';
+import { dealOnlyRefusal, type ProtocolFamily } from './protocol-families.ts';
 import { signAgreementDigest } from './sign-agreement.ts';
 import { signingInput } from './signing-input.ts';
 import { applyPreimage } from './preimage-request.ts';
@@ -143,6 +143,7 @@ export class PartySign {
     if (!stored) throw new RequestRefused(`no share for key ${msg.keyId}`, 'unknown-key');
     const meta = stored.meta as KeyMeta;
     const family = familyOf(meta.protocol);
+    if (family.dealsOnly(stored.share)) throw new RequestRefused(dealOnlyRefusal(msg.keyId));
     // A derived child key: the parent's share moved by the tweak this party computes itself.
     const derived = msg.derive === undefined ? undefined : derivedSigning(msg, meta, stored.share);
     const share = derived ? derived.share : stored.share;

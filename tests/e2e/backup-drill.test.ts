@@ -6,20 +6,18 @@
 // cannot move the key. The backup is restored on a new machine (party-4: its own identity), which
 // then deals as party-1 in a ReshareKey onto party-2 and party-4; the key signs again, under the
 // same public key, verified by @noble from the SPKI alone; the restored share is re-dealt (the
-// backup is stale).
+// backup is stale). The same drill for a DKLs23 key: backup-drill-dkls.slow.test.ts.
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Sqlite from 'better-sqlite3';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { CreateKeyCommand, GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { CLI } from '../../services/main/cluster.ts';
 import { paths } from '../../services/main/config.ts';
 import { REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
 import { rawRequest } from '../services/kms-api/support.ts';
+import { tutti } from '../support/backup-cli.ts';
 
 jest.setTimeout(180_000);
 
@@ -29,16 +27,6 @@ let keyId = '';
 let spki: Uint8Array;
 const work = mkdtempSync(join(tmpdir(), 'tutti-backup-'));
 const file = (name: string) => join(work, name);
-
-async function tutti(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
 
 async function call(target: string, body: object): Promise<{ status: number; json: Record<string, unknown> }> {
   const endpoint = { url: cluster.endpoint, host: cluster.endpoint.replace(/^http:\/\//, '') };

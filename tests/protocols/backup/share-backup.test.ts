@@ -33,7 +33,7 @@ test('FROST: the entry holds no signing share, verifies, and restores the same s
   expect(() => verifyShareBackup(b, { verificationShares: vs })).toThrow(/verification shares are not the key/);
 }, 120_000);
 
-test('DKLs23: the entry keeps neither the scalar nor the OT seeds, verifies, and is not restored yet', () => {
+test('DKLs23: the entry keeps neither the scalar nor the OT seeds, verifies; it is not a FROST share', () => {
   const q = secp256k1.Point.Fn.ORDER;
   const x = scalar(q);
   const X = bytesToHex(secp256k1.Point.BASE.multiply(x).toBytes(true));
@@ -66,5 +66,5 @@ test('DKLs23: the entry keeps neither the scalar nor the OT seeds, verifies, and
   expect(JSON.stringify(b)).not.toContain(share.secretShare);
   expect(b.verificationShare).toBe(X);
   expect(() => verifyShareBackup(b, { recoveryKey: y.publicKey })).not.toThrow();
-  expect(() => restoreFrostShare(b, y.secret)).toThrow(/waits for DKLs23 resharing/);
+  expect(() => restoreFrostShare(b, y.secret)).toThrow(/not a FROST share/);
 }, 120_000);
