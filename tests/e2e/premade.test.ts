@@ -3,6 +3,7 @@
 // holds commitments each signer made ahead and signs in one round; a party that restarts (its
 // pairs gone) or a gateway that restarts (its stock gone) costs nothing but a two-round signature.
 // Every signature is checked by node:crypto. (The SDK's enums do not list Ed448 yet; the wire takes it.)
+// One party restart and one gateway restart serve both key specs.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { createPublicKey, verify } from 'node:crypto';
 import { CreateKeyCommand, GetPublicKeyCommand, SignCommand, type KeySpec, type KMSClient, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
@@ -35,44 +36,65 @@ const SPECS = [
   { keySpec: 'ECC_NIST_EDWARDS448', algorithm: 'ED448_SHAKE_256', protocol: 'frost-ed448' },
 ] as const;
 
-describe.each(SPECS)('$keySpec', ({ keySpec, algorithm, protocol }) => {
-  let keyId: string;
-  let signed = 0;
+type Spec = (typeof SPECS)[number];
+const keyIds = new Map<Spec, string>();
+const signed = new Map<Spec, number>();
 
-  async function sign(text: string): Promise<void> {
-    const message = new TextEncoder().encode(text);
-    const out = await kms.send(new SignCommand({ KeyId: keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: algorithm as SigningAlgorithmSpec }));
-    const spki = (await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!;
-    expect(verify(null, message, createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }), out.Signature!)).toBe(true);
-    signed++;
+async function sign({ algorithm }: Spec, keyId: string, text: string): Promise<void> {
+  const message = new TextEncoder().encode(text);
+  const out = await kms.send(new SignCommand({ KeyId: keyId, Message: message, MessageType: 'RAW', SigningAlgorithm: algorithm as SigningAlgorithmSpec }));
+  const spki = (await kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).PublicKey!;
+  expect(verify(null, message, createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }), out.Signature!)).toBe(true);
+}
+
+/** Signs `count` messages with each spec's key, one spec after the other; returns the sessions before and after each spec's run. */
+async function signEach(count: number, label: string): Promise<Map<Spec, { before: Record<string, number>; after: Record<string, number> }>> {
+  const out = new Map<Spec, { before: Record<string, number>; after: Record<string, number> }>();
+  for (const spec of SPECS) {
+    const before = await sessions();
+    for (let i = 0; i < count; i++) await sign(spec, keyIds.get(spec)!, `${label} ${i}`);
+    signed.set(spec, (signed.get(spec) ?? 0) + count);
+    out.set(spec, { before, after: await sessions() });
   }
+  return out;
+}
+const delta = (d: { before: Record<string, number>; after: Record<string, number> }, name: string) => (d.after[name] ?? 0) - (d.before[name] ?? 0);
 
-  beforeAll(async () => {
-    keyId = (await kms.send(new CreateKeyCommand({ KeySpec: keySpec as KeySpec, KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!;
-  });
+// Both keys share one cluster, and each restart below serves both specs (one party restart and one
+// gateway restart for the file, not one per spec).
+beforeAll(async () => {
+  for (const spec of SPECS) {
+    keyIds.set(spec, (await kms.send(new CreateKeyCommand({ KeySpec: spec.keySpec as KeySpec, KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.KeyId!);
+  }
+});
 
+describe.each(SPECS)('$keySpec', (spec) => {
   test('after the first signatures, signatures take one round', async () => {
     const before = await sessions();
-    for (let i = 0; i < 8; i++) await sign(`message ${i}`);
+    for (let i = 0; i < 8; i++) await sign(spec, keyIds.get(spec)!, `message ${i}`);
+    signed.set(spec, (signed.get(spec) ?? 0) + 8);
     const after = await sessions();
-    const oneRound = (after[`${protocol}/sign-premade`] ?? 0) - (before[`${protocol}/sign-premade`] ?? 0);
-    const twoRound = (after[`${protocol}/sign`] ?? 0) - (before[`${protocol}/sign`] ?? 0);
+    const oneRound = (after[`${spec.protocol}/sign-premade`] ?? 0) - (before[`${spec.protocol}/sign-premade`] ?? 0);
+    const twoRound = (after[`${spec.protocol}/sign`] ?? 0) - (before[`${spec.protocol}/sign`] ?? 0);
     expect(oneRound + twoRound).toBe(8);
     expect(oneRound).toBeGreaterThanOrEqual(5);
   });
+});
 
+describe('restarts (both specs)', () => {
   test('a party killed and restarted has lost its pairs: signing goes on, then takes one round again', async () => {
     await cluster.restartParty('party-2');
-    for (let i = 0; i < 6; i++) await sign(`after party restart ${i}`);
-    const before = await sessions();
-    for (let i = 0; i < 4; i++) await sign(`settled ${i}`);
-    expect((await sessions())[`${protocol}/sign-premade`]! - (before[`${protocol}/sign-premade`] ?? 0)).toBeGreaterThanOrEqual(3);
+    await signEach(6, 'after party restart');
+    for (const [spec, d] of await signEach(4, 'settled')) expect(delta(d, `${spec.protocol}/sign-premade`)).toBeGreaterThanOrEqual(3);
   });
 
   test('a gateway killed and restarted has lost its stock: signing goes on', async () => {
     await cluster.restartGateway();
-    for (let i = 0; i < 6; i++) await sign(`after gateway restart ${i}`);
-    expect((await sessions())[`${protocol}/sign-premade`] ?? 0).toBeGreaterThanOrEqual(3);
-    expect(signed).toBe(24);
+    await signEach(6, 'after gateway restart');
+    const now = await sessions();
+    for (const spec of SPECS) {
+      expect(now[`${spec.protocol}/sign-premade`] ?? 0).toBeGreaterThanOrEqual(3);
+      expect(signed.get(spec)).toBe(24);
+    }
   });
 });

@@ -12,6 +12,15 @@ export const TEST_CREDENTIALS = { accessKeyId: 'AKIATUTTITEST0000001', secretAcc
 export const REGION = 'eu-west-1';
 export const ACCOUNT = '111122223333';
 
+/**
+ * What every test party runs with unless a test says otherwise: one session worker thread
+ * (docs/operations.md "Worker threads"). Each worker loads the protocol code through tsx, about a
+ * CPU-second, at every party start and restart; the default (the machine's parallelism, 2 on CI)
+ * paid that twice per party, and three or four parties on two cores gain nothing from a second
+ * worker. Party starts are most of what an e2e file spends (docs/benchmarks.md "Test suite time").
+ */
+export const TEST_PARTY_ENV: NodeJS.ProcessEnv = { TUTTI_SESSION_WORKERS: '1' };
+
 /** Whether a spawned process is still running. */
 export function running(s: Spawned): boolean {
   return s.child.exitCode === null && s.child.signalCode === null;
@@ -70,7 +79,7 @@ export class TestCluster {
    * restartGateway() keeps the endpoint.
    */
   async start(opts: { parties?: number; gatewayEnv?: NodeJS.ProcessEnv; partyEnv?: NodeJS.ProcessEnv; credentials?: Credential[] } = {}): Promise<this> {
-    this.partyEnv = opts.partyEnv ?? {};
+    this.partyEnv = { ...TEST_PARTY_ENV, ...opts.partyEnv };
     this.config = prepareCluster({
       dataDir: this.dataDir,
       parties: opts.parties ?? 3,

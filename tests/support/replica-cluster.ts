@@ -9,7 +9,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { initGateway, prepareCluster, spawnGateway, spawnParty, waitForParties, type Spawned } from '../../services/main/cluster.ts';
 import { paths, type GatewayConfig } from '../../services/main/config.ts';
 import { writeSecretFile } from '../../services/storage/secret-file.ts';
-import { ACCOUNT, REGION, TEST_CREDENTIALS, freePort, running, stopCluster } from './cluster.ts';
+import { ACCOUNT, REGION, TEST_CREDENTIALS, freePort, running, stopCluster, TEST_PARTY_ENV } from './cluster.ts';
 
 export class ReplicaCluster {
   readonly dataDirs: string[] = [];
@@ -33,7 +33,7 @@ export class ReplicaCluster {
   async start(opts: { gateways?: number; parties?: number; gatewayEnv?: NodeJS.ProcessEnv; partyEnv?: NodeJS.ProcessEnv } = {}): Promise<this> {
     const n = opts.gateways ?? 2;
     this.gatewayEnv = { TUTTI_ROUND_TIMEOUT_MS: '2000', TUTTI_DATABASE_URL: this.databaseUrl, ...opts.gatewayEnv };
-    this.partyEnv = opts.partyEnv ?? {};
+    this.partyEnv = { ...TEST_PARTY_ENV, ...opts.partyEnv };
     const first = mkdtempSync(join(tmpdir(), 'tutti-replicas-'));
     this.dataDirs.push(first);
     this.config = prepareCluster({ dataDir: first, parties: opts.parties ?? 3, region: REGION, accountId: ACCOUNT, ...TEST_CREDENTIALS });
