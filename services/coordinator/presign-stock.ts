@@ -35,6 +35,9 @@ export class PresignStock {
   private readonly keys = new Map<string, Map<string, PresignatureRecord[]>>();
   /** `${keyId} ${set}` → presign sessions in flight. */
   private readonly inFlight = new Map<string, number>();
+  /** Bumped by every drop: a presign session started before a drop must not add its record after it. */
+  private readonly keyEpochs = new Map<string, number>();
+  private partyEpoch = 0;
 
   constructor(
     readonly target = PRESIGN_TARGET,
@@ -72,10 +75,20 @@ export class PresignStock {
 
   dropKey(keyId: string): void {
     this.keys.delete(keyId);
+    this.keyEpochs.set(keyId, (this.keyEpochs.get(keyId) ?? 0) + 1);
+  }
+
+  /**
+   * Changes whenever the key's stock is dropped (refresh, reshare, a failed presigned Sign) or a
+   * party's records go: a refill compares it before adding what a session made.
+   */
+  epoch(keyId: string): string {
+    return `${this.partyEpoch}.${this.keyEpochs.get(keyId) ?? 0}`;
   }
 
   /** The party's pool may be gone (it restarted): every record it is part of goes. */
   dropParty(partyId: string): void {
+    this.partyEpoch++;
     for (const sets of this.keys.values()) for (const set of [...sets.keys()]) if (set.split(',').some((m) => m.endsWith(`:${partyId}`))) sets.delete(set);
   }
 
@@ -94,7 +107,10 @@ export class PresignStock {
 /**
  * Starts the presign sessions the signer set's stock lacks (in the background: Sign does not wait).
  * Each session's outputs (every signer's public part) must name one presignature
- * (presignatureRecord); a failed session is only logged — the next Sign asks again.
+ * (presignatureRecord). A session that succeeds starts the next one, so the stock fills up to its
+ * target at PARALLEL sessions at a time, not by PARALLEL per Sign; a failed session is only logged
+ * and stops the refill — the next Sign asks again. A record made across a drop (the key refreshed
+ * or reshared, a signer's link lost meanwhile) is thrown away.
  */
 export function refillPresigns(ctx: CoordinatorContext, k: StoredKey, spec: KeySpecInfo, members: Map<number, string>): void {
   const stock = ctx.presigns;
@@ -102,16 +118,23 @@ export function refillPresigns(ctx: CoordinatorContext, k: StoredKey, spec: KeyS
   const set = signerSetKey(members);
   const signers = [...members.keys()].sort((a, b) => a - b);
   const curve = spec.protocol.replace(/^dkls23-/, '') as DklsCurveName;
+  const epoch = stock.epoch(k.keyId);
   for (let n = stock.wanted(k.keyId, set); n > 0; n--) {
     stock.started(k.keyId, set, 1);
+    let more = false;
     ctx.o.runner
       .run(`${spec.protocol}/presign`, members, (session) => ({ type: 'open', kind: 'presign', session, keyId: k.keyId, signers }))
       .then((outputs) => {
+        if (stock.epoch(k.keyId) !== epoch) return;
         const parts = [...outputs.values()].map((out) => (out as PresignResult).presignature);
         stock.add(k.keyId, set, presignatureRecord(curve, k.publicKey!, parts));
+        more = true;
       })
       .catch((err: unknown) => ctx.o.log?.(`presign ${k.keyId}: ${(err as Error).message}`))
-      .finally(() => stock.started(k.keyId, set, -1));
+      .finally(() => {
+        stock.started(k.keyId, set, -1);
+        if (more) setImmediate(() => refillPresigns(ctx, k, spec, members));
+      });
   }
 }
 

@@ -11,7 +11,11 @@ import { fromHex } from '../../../protocols/core/bytes.ts';
 import { SessionFailed } from '../../../services/coordinator/session-runner.ts';
 import type { PresignResult, PresignedSignResult } from '../../../services/control/messages.ts';
 import { installDklsTestKeyOn } from '../../support/installed-dkls-key.ts';
-import { makeHarness, until, type Harness } from '../../support/party-harness.ts';
+import { makeHarness, sleep, until, type Harness } from '../../support/party-harness.ts';
+import { PRESIGN_PARALLEL, PresignStock, refillPresigns, signerSetKey } from '../../../services/coordinator/presign-stock.ts';
+import type { CoordinatorContext } from '../../../services/coordinator/context.ts';
+import type { KeySpecInfo } from '../../../services/coordinator/key-specs.ts';
+import type { StoredKey } from '../../../services/storage/key-repository.ts';
 
 jest.setTimeout(120_000);
 
@@ -138,5 +142,36 @@ describe('DKLs23 presignatures between parties', () => {
     // The full protocol still signs (the coordinator's fallback).
     const fresh = await presign();
     expect(combineVerify(fresh, 'after restart', await online(fresh.id, 'after restart'))).toBe(true);
+  });
+});
+
+describe("the gateway's refill (services/coordinator/presign-stock.ts refillPresigns) against real parties", () => {
+  const spec = { scheme: 'ecdsa', protocol: 'dkls23-secp256k1' } as unknown as KeySpecInfo;
+  const set = signerSetKey(signers);
+  const contextWith = (stock: PresignStock) => ({ presigns: stock, o: { runner: h.runner, log: () => undefined } }) as unknown as CoordinatorContext;
+  const stored = () => ({ keyId: KEY, publicKey }) as unknown as StoredKey;
+  const waitFor = async (ok: () => boolean, ms = 60_000) => {
+    for (const end = Date.now() + ms; !ok() && Date.now() < end;) await sleep(20);
+    return ok();
+  };
+
+  test('one call fills the stock up to its target (PARALLEL sessions at a time), then stops', async () => {
+    const stock = new PresignStock(5);
+    refillPresigns(contextWith(stock), stored(), spec, signers);
+    expect(await waitFor(() => stock.count(KEY, set) === 5)).toBe(true);
+    await sleep(200);
+    expect(stock.count(KEY, set)).toBe(5);
+    expect(stock.wanted(KEY, set)).toBe(0); // nothing left in flight
+    const record = stock.take(KEY, set)!;
+    expect(combineVerify(record, 'from the refilled stock', await online(record.id, 'from the refilled stock'))).toBe(true);
+  });
+
+  test('a drop while sessions are in flight: what they made is thrown away and the refill stops', async () => {
+    const stock = new PresignStock(5);
+    refillPresigns(contextWith(stock), stored(), spec, signers);
+    stock.dropKey(KEY); // e.g. the key was refreshed: these presignatures belong to the old shares
+    expect(await waitFor(() => stock.wanted(KEY, set) === PRESIGN_PARALLEL)).toBe(true); // both sessions ended
+    await sleep(200);
+    expect(stock.count(KEY, set)).toBe(0);
   });
 });
