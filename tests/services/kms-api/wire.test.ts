@@ -638,6 +638,7 @@ describe('health and metrics', () => {
       'tutti_party_connected',
       'tutti_party_consume_batch_sessions',
       'tutti_policy_decisions_total',
+      'tutti_presign_stock',
       'tutti_protocol_aborts_total',
       'tutti_protocol_session_duration_seconds',
       'tutti_protocol_session_rounds',
