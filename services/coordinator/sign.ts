@@ -88,9 +88,7 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         )
       : undefined;
     const presigned = presignAllowed ? ctx.presigns.take(k.keyId, signerSetKey(members)) : undefined;
-    // The refill starts once this attempt is over, so its presign sessions do not compete with
-    // this request's own round for the same cores.
-    const refillAfter = presignAllowed;
+    if (presignAllowed) setImmediate(() => refillPresigns(ctx, k, spec, members));
     try {
       const outputs = await o.runner.run(`${spec.protocol}/${premade ? 'sign-premade' : presigned ? 'sign-presigned' : 'sign'}`, members, (session, index) => ({
         type: 'open',
@@ -176,8 +174,6 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         continue;
       }
       throw access.sessionError(err, 'Sign');
-    } finally {
-      if (refillAfter) setImmediate(() => refillPresigns(ctx, k, spec, members));
     }
   }
   throw access.sessionError(lastError, 'Sign');
