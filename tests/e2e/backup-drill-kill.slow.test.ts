@@ -4,17 +4,15 @@
 // only way back above the threshold, with party-1 wiped and party-3 down), the reshare is retried
 // and the key signs under the same public key.
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { CreateKeyCommand, GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { CLI } from '../../services/main/cluster.ts';
 import { paths } from '../../services/main/config.ts';
 import { REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
 import { rawRequest } from '../services/kms-api/support.ts';
+import { tutti } from '../support/backup-cli.ts';
 
 jest.setTimeout(600_000);
 
@@ -27,16 +25,6 @@ const file = (name: string) => join(work, name);
 /** Who is lost, who is down, who is kept and which fresh party restores, per case. */
 let current = { lost: 'party-1', down: 'party-3', keep: 'party-2', fresh: 'party-4' };
 const spare = ['party-5', 'party-6', 'party-7'];
-
-async function tutti(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    return { code: 0, out: stdout, err: stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, out: x.stdout, err: x.stderr };
-  }
-}
 
 async function call(target: string, body: object): Promise<{ status: number; json: Record<string, unknown> }> {
   const endpoint = { url: cluster.endpoint, host: cluster.endpoint.replace(/^http:\/\//, '') };
