@@ -13,7 +13,7 @@ export function prgNonce(sid: Uint8Array): Uint8Array {
   return tagged(LABELS.dkls23OtePrg, sid).slice(0, 12);
 }
 
-/** `bytes` bytes of G(seed) for this session into out[offset…]; seed = seeds[seedOffset … +32]. */
-export function prgInto(nonce: Uint8Array, seeds: Uint8Array, seedOffset: number, out: Uint8Array, offset: number, bytes: number): void {
-  chacha20(seeds, seedOffset, nonce, 0, out, offset, bytes);
+/** `bytes` bytes of G(seed) for this session into out[offset…]; seed = seeds[seedOffset … +32]; out32: an optional word view of out (chacha20.ts). */
+export function prgInto(nonce: Uint8Array, seeds: Uint8Array, seedOffset: number, out: Uint8Array, offset: number, bytes: number, out32?: Uint32Array): void {
+  chacha20(seeds, seedOffset, nonce, 0, out, offset, bytes, out32);
 }

@@ -61,6 +61,7 @@ class RowPads {
   private readonly input = new Uint8Array(50);
   private readonly key = new Uint8Array(32);
   private readonly stream: Uint8Array;
+  private readonly stream32: Uint32Array;
   private readonly view: DataView;
   private static readonly NONCE = new Uint8Array(12);
 
@@ -71,29 +72,25 @@ class RowPads {
   ) {
     this.input.set(tagged(LABELS.dkls23OteRowHash, sid).subarray(0, 16), 0);
     this.stream = new Uint8Array(48 * width);
+    this.stream32 = new Uint32Array(this.stream.buffer);
     this.view = new DataView(this.stream.buffer);
   }
 
-  /**
-   * The ℓ+1 pads of row i as the 384-bit integers read from the stream, NOT yet reduced mod q: the
-   * callers reduce each sum they need once (a pad enters the message only as γ⁰ − γ¹ + a, and the
-   * μ and share sums are linear in it), which gives the same values mod q with fewer reductions.
-   */
-  pads(i: number, rows: Uint8Array, rowOffset: number, xorMask: Uint8Array | null, out: bigint[], outOffset = 0): void {
+  pads(i: number, rows: Uint8Array, rowOffset: number, xorMask: Uint8Array | null, out: bigint[]): void {
     const { input, key, view } = this;
     input[16] = i >>> 8;
     input[17] = i & 0xff;
-    if (xorMask) for (let k = 0; k < OTE_COLUMN_BYTES; k++) input[18 + k] = rows[rowOffset + k]! ^ xorMask[k]!;
-    else for (let k = 0; k < OTE_COLUMN_BYTES; k++) input[18 + k] = rows[rowOffset + k]!;
+    for (let k = 0; k < OTE_COLUMN_BYTES; k++) input[18 + k] = rows[rowOffset + k]! ^ (xorMask ? xorMask[k]! : 0);
     // SHA-256 of the 50-byte input in one compression, without a call into node:crypto.
     sha256Short(input, key);
-    chacha20(key, 0, RowPads.NONCE, 0, this.stream, 0, this.stream.length);
+    chacha20(key, 0, RowPads.NONCE, 0, this.stream, 0, this.stream.length, this.stream32);
+    const q = this.curve.Fn.ORDER;
     for (let k = 0, o = 0; k < this.width; k++, o += 48) {
       // The 48 bytes at o, big-endian, as three 128-bit halves (fewer intermediate bigints than readUintBE).
       const hi = (view.getBigUint64(o) << 64n) | view.getBigUint64(o + 8);
       const mid = (view.getBigUint64(o + 16) << 64n) | view.getBigUint64(o + 24);
       const lo = (view.getBigUint64(o + 32) << 64n) | view.getBigUint64(o + 40);
-      out[outOffset + k] = (hi << 256n) | (mid << 128n) | lo;
+      out[k] = ((hi << 256n) | (mid << 128n) | lo) % q;
     }
   }
 }
@@ -152,18 +149,18 @@ export function voleSend(
   const alpha = [...inputs.map((a) => Fn.create(a)), randomScalar(curve, rng)];
   const message = new Uint8Array(voleSenderMessageBytes(ell));
   const messageView = new DataView(message.buffer);
-  // p⁰_i (the unreduced γ⁰_i, pads()) is kept, and z^A_i = −γ⁰_i enters μ and the shares by
-  // subtracting: each sum is reduced once, mod q, to the same value as with reduced terms.
-  const p0: bigint[] = new Array<bigint>(XI * width);
+  const zA: bigint[] = new Array<bigint>(XI * width);
   const hasher = new RowPads(curve, sid, width);
-  const g1: bigint[] = new Array<bigint>(width);
+  const g0: bigint[] = new Array<bigint>(width),
+    g1: bigint[] = new Array<bigint>(width);
   const q = Fn.ORDER;
-  // γ⁰ − γ¹ + a > −2^384 > −bias: adding bias (a multiple of q) keeps the remainder non-negative.
-  const bias = q << 129n;
   for (let i = 0; i < XI; i++) {
-    hasher.pads(i, rows, OTE_COLUMN_BYTES * i, null, p0, i * width);
+    hasher.pads(i, rows, OTE_COLUMN_BYTES * i, null, g0);
     hasher.pads(i, rows, OTE_COLUMN_BYTES * i, delta, g1);
-    for (let k = 0; k < width; k++) putScalar(messageView, (i * width + k) * SCALAR, (p0[i * width + k]! - g1[k]! + alpha[k]! + bias) % q);
+    for (let k = 0; k < width; k++) {
+      zA[i * width + k] = Fn.neg(g0[k]!);
+      putScalar(messageView, (i * width + k) * SCALAR, (g0[k]! - g1[k]! + alpha[k]! + q) % q);
+    }
   }
   const aTildeEnd = XI * width * SCALAR;
   const theta = hashToScalars(curve, ell, LABELS.dkls23VoleTheta, sid, message.subarray(0, aTildeEnd));
@@ -173,19 +170,18 @@ export function voleSend(
   const mu = new Uint8Array(XI * SCALAR);
   const muView = new DataView(mu.buffer);
   for (let i = 0; i < XI; i++) {
-    // μ_i = z^A_{i,â} + ⟨θ, z^A_{i,a}⟩ = −(p⁰_{i,â} + ⟨θ, p⁰_{i,a}⟩) mod q.
-    let m = p0[i * width + ell]!;
-    for (let k = 0; k < ell; k++) m += theta[k]! * p0[i * width + k]!;
-    putScalar(muView, i * SCALAR, (q - (m % q)) % q);
+    let m = zA[i * width + ell]!;
+    for (let k = 0; k < ell; k++) m += theta[k]! * zA[i * width + k]!;
+    putScalar(muView, i * SCALAR, m % q);
   }
   message.set(tagged(LABELS.dkls23VoleMu, sid, mu), aTildeEnd + SCALAR);
   const g = gadget(curve);
   const shares: bigint[] = [];
   for (let k = 0; k < ell; k++) {
-    // c_k = Σ g_i·z^A_{i,k} = −Σ g_i·p⁰_{i,k}: summed unreduced (BigInt has no overflow), reduced once.
+    // Sum the products unreduced and reduce once: BigInt has no overflow.
     let c = 0n;
-    for (let i = 0; i < XI; i++) c += g[i]! * p0[i * width + k]!;
-    shares.push((q - (c % q)) % q);
+    for (let i = 0; i < XI; i++) c += g[i]! * zA[i * width + k]!;
+    shares.push(c % q);
   }
   return { message, shares };
 }
@@ -220,9 +216,8 @@ export function voleReceiveFinish(curve: DklsCurve, sid: Uint8Array, state: Vole
     hasher.pads(i, state.rows, OTE_COLUMN_BYTES * i, null, pads);
     for (let k = 0; k < width; k++) {
       const at = scalarAt((i * width + k) * SCALAR, () => `ã[${i}][${k}]`);
-      // β_i·ã_i as a product with the bit, not a branch on it. Unreduced (the pad is 384 bits):
-      // μ' and the shares below are reduced once per sum.
-      zB[i * width + k] = pads[k]! + at * bit;
+      // β_i·ã_i as a product with the bit, not a branch on it.
+      zB[i * width + k] = (pads[k]! + at * bit) % q;
     }
     let m = zB[i * width + ell]!;
     for (let k = 0; k < ell; k++) m += theta[k]! * zB[i * width + k]!;

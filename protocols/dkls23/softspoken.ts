@@ -106,7 +106,7 @@ export function oteReceive(sid: Uint8Array, seeds: Uint8Array, choices: Uint8Arr
     const uOff = j * OTE_ROW_BYTES;
     message.set(betaPrime, uOff); // c_j = u_j ⊕ β'
     for (let x = 0; x < SOFTSPOKEN_Q; x++) {
-      prgInto(nonce, seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES);
+      prgInto(nonce, seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES, r32);
       xorWords(m32, j * ROW_WORDS, r32, 0, ROW_WORDS);
       for (let b = 0; b < SOFTSPOKEN_K; b++) if ((x >>> b) & 1) xorWords(c32, (SOFTSPOKEN_K * j + b) * ROW_WORDS, r32, 0, ROW_WORDS);
     }
@@ -146,7 +146,7 @@ export function oteSend(sid: Uint8Array, own: OteSenderSeeds, message: Uint8Arra
     const dj = own.delta[j]!;
     for (let x = 0; x < SOFTSPOKEN_Q; x++) {
       if (x === dj) continue;
-      prgInto(nonce, own.seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES);
+      prgInto(nonce, own.seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES, r32);
       const d = x ^ dj;
       for (let b = 0; b < SOFTSPOKEN_K; b++) if ((d >>> b) & 1) xorWords(c32, (SOFTSPOKEN_K * j + b) * ROW_WORDS, r32, 0, ROW_WORDS);
     }

@@ -4,7 +4,11 @@
 // around each party's calls, so other processes on a shared machine do not count. Medians over
 // --runs signatures after warm-up; A and B interleaved per run.
 //
-//   node --import tsx scripts/bench/dkls23-presign-cpu.ts [--t 2 --n 3] [--runs 20] [--curve secp256k1|p256]
+//   node --import tsx scripts/bench/dkls23-presign-cpu.ts [--t 2 --n 3] [--runs 20] [--curve secp256k1|p256] [--noble]
+//
+// As in the party daemons: SHA-256 is OpenSSL's (services/party/native-crypto.ts; --noble keeps
+// @noble's, as in a browser) and the key shares are deep-frozen (the share store hands out frozen
+// shares, which keyshare.ts parses once per process). The DKG's CPU per party is printed too.
 import { randomBytes, createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Envelope } from '../../protocols/core/envelope.ts';
@@ -13,6 +17,7 @@ import { createDklsDkg, type DklsDkgOutput } from '../../protocols/dkls23/dkg.ts
 import { createDklsSign } from '../../protocols/dkls23/sign.ts';
 import { combinePresignedShares, createDklsPresign, presignatureRecord, presignatureRecordPart, presignatureShare } from '../../protocols/dkls23/presign.ts';
 import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
+import { installNativeCrypto } from '../../services/party/native-crypto.ts';
 
 const rng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const cpuMs = (f: () => void): number => {
@@ -51,7 +56,17 @@ function run<O>(make: () => Session<O, unknown>[]): { outputs: Map<number, O>; m
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const { values } = parseArgs({ options: { t: { type: 'string' }, n: { type: 'string' }, runs: { type: 'string' }, curve: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { t: { type: 'string' }, n: { type: 'string' }, runs: { type: 'string' }, curve: { type: 'string' }, noble: { type: 'boolean' } },
+});
+if (!values.noble) installNativeCrypto();
+const deepFreeze = <T>(o: T): T => {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+};
 const t = Number(values.t ?? 2),
   n = Number(values.n ?? 3),
   runs = Number(values.runs ?? 20);
@@ -64,7 +79,8 @@ for (const curve of curves) {
       (_, k) => createDklsDkg({ curve, sessionId: dkgSid, self: k + 1, n, t, context: new Uint8Array(0), rng }) as Session<DklsDkgOutput, unknown>,
     ),
   );
-  const shares = new Map([...dkg.outputs].map(([p, o]) => [p, o.share]));
+  console.log(`${curve} ${t}-of-${n}: DKG CPU ms per party ${(dkg.ms / n).toFixed(0)} (one run)`);
+  const shares = new Map([...dkg.outputs].map(([p, o]) => [p, deepFreeze(o.share)]));
   const signers = Array.from({ length: t }, (_, k) => k + 1);
   const full: number[] = [],
     pre: number[] = [],
