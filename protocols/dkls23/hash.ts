@@ -5,7 +5,7 @@
 // matches the 128-bit security level of both curves. The default is @noble/hashes, so this runs in
 // a browser (the embedded party, docs/waas.md); a host may swap in a faster SHA-256 of its own
 // with `useSha256` — the party daemons install OpenSSL's through node:crypto
-// (services/party/native-hashes.ts), byte for byte the same function (tests/protocols/dkls23/hash.test.ts
+// (services/party/native-crypto.ts), byte for byte the same function (tests/protocols/dkls23/hash.test.ts
 // compares the two) and several times faster on the 5–49 KB transcripts of the OT extension and the VOLE.
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';

@@ -76,7 +76,7 @@ class RowPads {
     this.view = new DataView(this.stream.buffer);
   }
 
-  pads(i: number, rows: Uint8Array, rowOffset: number, xorMask: Uint8Array | null, out: bigint[]): void {
+  pads(i: number, rows: Uint8Array, rowOffset: number, xorMask: Uint8Array | null, out: bigint[], outOffset = 0): void {
     const { input, key, view } = this;
     input[16] = i >>> 8;
     input[17] = i & 0xff;
@@ -90,7 +90,7 @@ class RowPads {
       const hi = (view.getBigUint64(o) << 64n) | view.getBigUint64(o + 8);
       const mid = (view.getBigUint64(o + 16) << 64n) | view.getBigUint64(o + 24);
       const lo = (view.getBigUint64(o + 32) << 64n) | view.getBigUint64(o + 40);
-      out[k] = ((hi << 256n) | (mid << 128n) | lo) % q;
+      out[outOffset + k] = ((hi << 256n) | (mid << 128n) | lo) % q;
     }
   }
 }
@@ -102,6 +102,14 @@ function putScalar(view: DataView, offset: number, s: bigint): void {
   view.setBigUint64(offset + 16, (s >> 64n) & MASK64);
   view.setBigUint64(offset + 8, (s >> 128n) & MASK64);
   view.setBigUint64(offset, s >> 192n);
+}
+
+/**
+ * A multiple of q above every row sum z_{i,â} + ⟨θ, z_{i,a}⟩ whose terms are below 2q (θ_k < q):
+ * (bias − sum) is then non-negative and one `% q` gives −sum mod q.
+ */
+function sumBias(q: bigint, ell: number): bigint {
+  return q * q * BigInt(2 * (ell + 1));
 }
 
 function checkEll(ell: number): void {
@@ -149,18 +157,16 @@ export function voleSend(
   const alpha = [...inputs.map((a) => Fn.create(a)), randomScalar(curve, rng)];
   const message = new Uint8Array(voleSenderMessageBytes(ell));
   const messageView = new DataView(message.buffer);
-  const zA: bigint[] = new Array<bigint>(XI * width);
+  // γ⁰_i is kept as it is and z^A_i = −γ⁰_i enters μ and c by subtraction below: the same
+  // values mod q without a negation (a reduction) per pad.
+  const g0: bigint[] = new Array<bigint>(XI * width);
   const hasher = new RowPads(curve, sid, width);
-  const g0: bigint[] = new Array<bigint>(width),
-    g1: bigint[] = new Array<bigint>(width);
+  const g1: bigint[] = new Array<bigint>(width);
   const q = Fn.ORDER;
   for (let i = 0; i < XI; i++) {
-    hasher.pads(i, rows, OTE_COLUMN_BYTES * i, null, g0);
+    hasher.pads(i, rows, OTE_COLUMN_BYTES * i, null, g0, i * width);
     hasher.pads(i, rows, OTE_COLUMN_BYTES * i, delta, g1);
-    for (let k = 0; k < width; k++) {
-      zA[i * width + k] = Fn.neg(g0[k]!);
-      putScalar(messageView, (i * width + k) * SCALAR, (g0[k]! - g1[k]! + alpha[k]! + q) % q);
-    }
+    for (let k = 0; k < width; k++) putScalar(messageView, (i * width + k) * SCALAR, (g0[i * width + k]! - g1[k]! + alpha[k]! + q) % q);
   }
   const aTildeEnd = XI * width * SCALAR;
   const theta = hashToScalars(curve, ell, LABELS.dkls23VoleTheta, sid, message.subarray(0, aTildeEnd));
@@ -169,10 +175,12 @@ export function voleSend(
   message.set(Fn.toBytes(eta), aTildeEnd);
   const mu = new Uint8Array(XI * SCALAR);
   const muView = new DataView(mu.buffer);
+  const bias = sumBias(q, ell);
   for (let i = 0; i < XI; i++) {
-    let m = zA[i * width + ell]!;
-    for (let k = 0; k < ell; k++) m += theta[k]! * zA[i * width + k]!;
-    putScalar(muView, i * SCALAR, m % q);
+    // μ_i = z^A_{i,â} + ⟨θ, z^A_{i,a}⟩ = −(γ⁰_{i,â} + ⟨θ, γ⁰_{i,a}⟩), one non-negative reduction.
+    let m = g0[i * width + ell]!;
+    for (let k = 0; k < ell; k++) m += theta[k]! * g0[i * width + k]!;
+    putScalar(muView, i * SCALAR, (bias - m) % q);
   }
   message.set(tagged(LABELS.dkls23VoleMu, sid, mu), aTildeEnd + SCALAR);
   const g = gadget(curve);
@@ -180,8 +188,8 @@ export function voleSend(
   for (let k = 0; k < ell; k++) {
     // Sum the products unreduced and reduce once: BigInt has no overflow.
     let c = 0n;
-    for (let i = 0; i < XI; i++) c += g[i]! * zA[i * width + k]!;
-    shares.push(c % q);
+    for (let i = 0; i < XI; i++) c += g[i]! * g0[i * width + k]!;
+    shares.push((q - (c % q)) % q); // c_k = Σ g_i·z^A_{i,k} = −Σ g_i·γ⁰_{i,k}
   }
   return { message, shares };
 }
@@ -211,17 +219,19 @@ export function voleReceiveFinish(curve: DklsCurve, sid: Uint8Array, state: Vole
   const muView = new DataView(mu.buffer);
   const hasher = new RowPads(curve, sid, width);
   const pads: bigint[] = new Array<bigint>(width);
+  const bias = sumBias(q, ell);
   for (let i = 0; i < XI; i++) {
     const bit = BigInt(getBit(state.choices, i));
     hasher.pads(i, state.rows, OTE_COLUMN_BYTES * i, null, pads);
     for (let k = 0; k < width; k++) {
       const at = scalarAt((i * width + k) * SCALAR, () => `ã[${i}][${k}]`);
-      // β_i·ã_i as a product with the bit, not a branch on it.
-      zB[i * width + k] = (pads[k]! + at * bit) % q;
+      // β_i·ã_i as a product with the bit, not a branch on it. Left unreduced (below 2q): μ'
+      // and d are reduced once per sum.
+      zB[i * width + k] = pads[k]! + at * bit;
     }
     let m = zB[i * width + ell]!;
     for (let k = 0; k < ell; k++) m += theta[k]! * zB[i * width + k]!;
-    putScalar(muView, i * SCALAR, (((eta * bit - m) % q) + q) % q);
+    putScalar(muView, i * SCALAR, (eta * bit + bias - m) % q);
   }
   if (!equalBytes(tagged(LABELS.dkls23VoleMu, sid, mu), message.subarray(aTildeEnd + SCALAR)))
     throw banError('random VOLE consistency check (μ) failed', sender);
