@@ -14,7 +14,8 @@ import type { DkgResult } from '../control/messages.ts';
 import type { PolicyDocument } from '../../policies/types.ts';
 import { KEY_SPECS } from './key-specs.ts';
 import { keyRecord, requireNotPendingDeletion } from './key-access.ts';
-import { checkSignerOverlap } from './signing-policy.ts';
+import { checkSignerOverlap, currentSigningPolicy } from './signing-policy.ts';
+import { recordRevisionAcks } from './revision-acks.ts';
 import type { CoordinatorContext } from './context.ts';
 
 /** grantTokens: approvals of this reshare, when the key's signing policy has governance.reshareApprovals (every party checks them). */
@@ -173,6 +174,21 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
     k.keyId,
     receivers.flatMap((r, i) => (r.receipt ? [{ partyId: parties[i]!, receipt: r.receipt }] : [])),
   );
+  // The new parties' signed acknowledgements of the newest revision, which they checked themselves
+  // (GetKeyPolicy TuttiRevisions): one that does not match the revision recorded here is logged.
+  const current = currentSigningPolicy(k, spec);
+  const unacknowledged = await recordRevisionAcks(
+    o.acks,
+    o.identities,
+    k.keyId,
+    receivers.flatMap((r, i) =>
+      newcomers.includes(parties[i]!)
+        ? [{ partyId: parties[i]!, revision: current.record.revision, policyHash: current.hash, acknowledgement: r.acknowledgement }]
+        : [],
+    ),
+  );
+  if (unacknowledged.length)
+    o.log?.(`coordinator: ${k.keyId}: no valid acknowledgement of signing-policy revision ${current.record.revision} from ${unacknowledged.join(', ')}`);
   o.onShareDeletions?.();
   // Anything stocked while the reshare ran was made on the old version (whose pools the parties
   // dropped on activation): dropped again, the stock refills on the new holders.

@@ -18,6 +18,7 @@ import { bytesToHex, hexToBytes, lengthPrefixed, u32, utf8ToBytes } from '../../
 import type { KeyPackageQueryMessage, OpenReshare } from '../control/messages.ts';
 import { KEY_ID_RE } from '../control/messages.ts';
 import { signReceipt } from '../control/receipts.ts';
+import { signRevisionAck } from '../control/revision-ack.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 import { SessionKeys } from '../transport/session-keys.ts';
 import { RequestRefused } from './request-check.ts';
@@ -292,7 +293,17 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
       o.log?.(
         `party ${d.partyId}: key ${msg.keyId}: reshare ${id.slice(0, 12)} confirmed: now party ${newIndex} of ${parties.length}, threshold ${tNew}, pending until certified`,
       );
-      o.send({ type: 'done', session: id, output: { publicKey, transcriptHash, policyHash, confirmation, receipt } });
+      // A party new to the key acknowledges the newest revision it checked and will enforce (signed,
+      // as after a DKG or a PutKeyPolicy: GetKeyPolicy's TuttiRevisions, docs/policies.md).
+      const head = newChain?.[newChain.length - 1];
+      const acknowledgement = head
+        ? signRevisionAck(o.identity, { keyId: msg.keyId, revision: head.revision, policyHash: hashPolicy(head.policy) })
+        : undefined;
+      o.send({
+        type: 'done',
+        session: id,
+        output: { publicKey, transcriptHash, policyHash, confirmation, receipt, ...(acknowledgement ? { acknowledgement } : {}) },
+      });
     },
   };
   return active;

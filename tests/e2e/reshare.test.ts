@@ -267,6 +267,12 @@ describe('ReshareKey of a key whose signing policy was revised', () => {
     expect(out.status === 200 ? 200 : out.json).toBe(200);
     for (const p of ['party-4', 'party-5']) await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 1, state: 'active' }]));
     expect((await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey).toEqual(spki);
+    // Each new party signed its acknowledgement of revision 3 (GetKeyPolicy's TuttiRevisions).
+    const acks = ((await call('GetKeyPolicy', { KeyId: id, PolicyName: 'default' })).json.TuttiRevisions ?? []) as { PartyId: string; Revision: number }[];
+    expect(acks.map((a) => [a.PartyId, a.Revision]).sort()).toEqual([
+      ['party-4', 3],
+      ['party-5', 3],
+    ]);
     // Every Sign is now by party-4 and party-5, both new to the key: revision 3 is what they enforce.
     const sign = (text: string) =>
       kms.send(new SignCommand({ KeyId: id, Message: new TextEncoder().encode(text), MessageType: 'RAW', SigningAlgorithm: 'ED25519_SHA_512' }));

@@ -13,6 +13,7 @@ import { publicPackageOf } from '../../../protocols/frost/reshare.ts';
 import type { FrostKeyShare } from '../../../protocols/frost/share.ts';
 import { SessionFailed } from '../../../services/coordinator/session-runner.ts';
 import type { KeyMeta } from '../../../services/party/party-options.ts';
+import { verifyRevisionAck } from '../../../services/control/revision-ack.ts';
 import { approverKey } from '../../policies/support/keys.ts';
 import { KEY_SPEC, makeHarness, until, type Harness } from '../../support/party-harness.ts';
 
@@ -140,6 +141,10 @@ describe('the signing-policy chain at a reshare onto a new party', () => {
       [3, 1],
     ]);
     const out = await reshare(() => ({ oldKey, chainCode, policy: P[0], policyChain: chain }));
+    // party-4 (member 3) signs its acknowledgement of revision 3; the old holders send none.
+    const party4 = h.allowlist.find((p) => p.partyId === 'party-4')!;
+    expect(verifyRevisionAck(party4.signPublic, { keyId: KEY, revision: 3, policyHash: policyHash(P[2]) }, out.get(3)!.acknowledgement)).toBe(true);
+    expect([1, 2].map((i) => out.get(i)!.acknowledgement)).toEqual([undefined, undefined]);
     await certify(out, publicKey);
     const revs = h.nodes.get('party-4')!.policyStore.revisions(KEY);
     expect(revs.map((r) => [r.revision, r.policyHash, r.approvals?.length ?? 0])).toEqual(P.map((p, i) => [i + 1, policyHash(p), i === 0 ? 0 : 1]));
