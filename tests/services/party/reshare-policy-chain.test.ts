@@ -38,8 +38,8 @@ let h: Harness;
 afterEach(() => h?.close());
 
 /** A 2-of-3 key on party-1..3 under `revisions[0]`, revised to each next one with the operator's approval. */
-async function setup(revisions: PolicyDocument[]): Promise<{ publicKey: string; oldKey: unknown; chainCode: string; chain: RevisionLink[] }> {
-  h = makeHarness({ n: 4, refreshes: true });
+async function setup(revisions: PolicyDocument[], n = 4): Promise<{ publicKey: string; oldKey: unknown; chainCode: string; chain: RevisionLink[] }> {
+  h = makeHarness({ n, refreshes: true });
   const out = (await h.runner.run('frost-ed25519/dkg', new Map(OLD.map((p, i) => [i + 1, p])), (session) => ({
     type: 'open',
     kind: 'dkg',
@@ -221,5 +221,70 @@ describe('reshare approvals (governance.reshareApprovals)', () => {
       .policyStore.auditLog()
       .filter((e) => e.event === 'reshare' && e.decision === 'allow');
     expect(allowed.map((e) => e.detail.approvedBy)).toEqual([['operator']]);
+  });
+});
+
+// Recovery of a revised key through a stand-in (docs/operations.md "Backup and recovery drill"):
+// party-1's share and policy history restored on party-4, which deals as party-1; party-5 is new
+// to the key and gets the chain party-4 reports.
+describe('a restored share standing in for a lost holder of a revised key', () => {
+  const NEW5 = ['party-2', 'party-4', 'party-5'];
+  function restoreParty1OnParty4(revisions: number): void {
+    const from = h.nodes.get('party-1')!;
+    const to = h.nodes.get('party-4')!;
+    const stored = from.shares.getActive(KEY)!;
+    to.shares.putPending({ keyId: KEY, protocol: stored.protocol, version: stored.version, share: stored.share, meta: stored.meta });
+    to.shares.activate(KEY, stored.version);
+    for (const r of from.policyStore.revisions(KEY).slice(0, revisions)) to.policyStore.putRevision(r);
+  }
+  const reshareWithStandIn = (oldKey: unknown, chainCode: string, chain: RevisionLink[]) =>
+    h.runner.run('frost-ed25519/reshare', new Map(NEW5.map((p, i) => [i + 1, p])), (session) => ({
+      type: 'open',
+      kind: 'reshare',
+      session,
+      keyId: KEY,
+      keySpec: KEY_SPEC,
+      protocol: 'frost-ed25519',
+      oldParties: OLD,
+      dealers: ['party-4', 'party-2'],
+      parties: NEW5,
+      threshold: 2,
+      fromThreshold: 2,
+      standIns: { 'party-4': 'party-1' },
+      oldKey,
+      chainCode,
+      policyChain: chain,
+    })) as Promise<Map<number, DkgResult>>;
+
+  test('the new party checks the chain the restored holder reports and enforces revision 3', async () => {
+    const { publicKey, oldKey, chainCode, chain } = await setup(P, 5);
+    restoreParty1OnParty4(3);
+    const out = await reshareWithStandIn(oldKey, chainCode, chain);
+    const receivers = [1, 2, 3].map((i) => out.get(i)!);
+    const session = [...h.relayed].pop()!.msg.session;
+    const certificate = {
+      keyId: KEY,
+      session,
+      publicKey,
+      transcriptHash: receivers[0]!.transcriptHash,
+      members: NEW5,
+      confirmations: receivers.map((r) => r.confirmation!),
+    };
+    for (const p of NEW5) h.deliver(p, { type: 'refresh-certificate', certificate });
+    expect(await until(() => h.nodes.get('party-5')!.shares.activeVersion(KEY) !== undefined)).toBe(true);
+    expect(
+      h.nodes
+        .get('party-5')!
+        .policyStore.revisions(KEY)
+        .map((r) => [r.revision, r.policyHash]),
+    ).toEqual(P.map((p, i) => [i + 1, policyHash(p)]));
+  });
+
+  test('a backup taken before revision 3 (restored history ends at revision 2): refused, nothing is stored at party-5', async () => {
+    const { oldKey, chainCode, chain } = await setup(P, 5);
+    restoreParty1OnParty4(2);
+    const err = await failure(reshareWithStandIn(oldKey, chainCode, chain));
+    expect([err.failure.kind, err.failure.message]).toEqual(['policy', expect.stringMatching(/party-4.*it has 3 revisions, this party 2/)]);
+    expect(h.nodes.get('party-5')!.policyStore.revisions(KEY)).toEqual([]);
   });
 });
