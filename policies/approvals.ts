@@ -8,6 +8,10 @@
 //             can only ever approve the request it was made for:
 //   sign:     {"approvalId","expiresAt","keyId","messageSha256","messageType","policyHash","signingAlgorithm","type":"tutti-sign-approval/2"}
 //   change:   {"expiresAt","keyId","policyHash","previousHash","revision","type":"tutti-policy-change/1"}
+//   reshare:  {"expiresAt","fromParties","fromThreshold","keyId","parties","policyHash","threshold","type":"tutti-reshare/1"}
+//             (a v1 token like a change approval; the statement's type keeps the two apart). It names
+//             the quorum the key moves FROM as well as TO, so once the key has moved the approval
+//             cannot move it again, and the revision in force (policyHash), so a revision voids it.
 //             A sign approval names the policy revision it was made under (the hash of the revision
 //             the party enforces: one made under revision k does not count under k+1) and carries an
 //             approver-chosen approvalId: each party counts (approverId, approvalId) once per key and
@@ -72,6 +76,35 @@ export function signApprovalStatement(s: SignApprovalSubject, approvalId: string
 export function changeApprovalStatement(s: ChangeApprovalSubject, expiresAt: number): Uint8Array {
   return enc.encode(
     canonicalize({ type: 'tutti-policy-change/1', keyId: s.keyId, revision: s.revision, previousHash: s.previousHash, policyHash: s.policyHash, expiresAt }),
+  );
+}
+
+/** What a ReshareKey approval approves: the key, from which quorum to which, under which policy revision. */
+export type ReshareApprovalSubject = {
+  keyId: string;
+  /** policyHash of the revision in force at the parties (the one whose governance.reshareApprovals applies). */
+  policyHash: string;
+  fromThreshold: number;
+  /** The key's holders now, in their index order. */
+  fromParties: readonly string[];
+  threshold: number;
+  /** The new holders, in their new index order (ReshareKey's Parties). */
+  parties: readonly string[];
+};
+
+/** The bytes an approver signs to approve one ReshareKey (docs/policies.md "Approvals"). */
+export function reshareApprovalStatement(s: ReshareApprovalSubject, expiresAt: number): Uint8Array {
+  return enc.encode(
+    canonicalize({
+      type: 'tutti-reshare/1',
+      keyId: s.keyId,
+      policyHash: s.policyHash,
+      fromThreshold: s.fromThreshold,
+      fromParties: [...s.fromParties],
+      threshold: s.threshold,
+      parties: [...s.parties],
+      expiresAt,
+    }),
   );
 }
 
@@ -235,4 +268,13 @@ export function createPolicyChangeApproval(
   expiresAt: number,
 ): string {
   return signApproval(a.scheme, a.secretKey, a.approverId, changeApprovalStatement(change, expiresAt), expiresAt);
+}
+
+/** An approval of one ReshareKey, for the parties' governance.reshareApprovals check. */
+export function createReshareApproval(
+  a: { scheme: Approver['scheme']; secretKey: Uint8Array; approverId: string },
+  reshare: ReshareApprovalSubject,
+  expiresAt: number,
+): string {
+  return signApproval(a.scheme, a.secretKey, a.approverId, reshareApprovalStatement(reshare, expiresAt), expiresAt);
 }

@@ -60,6 +60,7 @@ function semanticErrors(doc: PolicyDocument): string[] {
     if (r.threshold > r.approvers.length) errors.push(`${where}: threshold ${r.threshold} exceeds ${r.approvers.length} approvers`);
   };
   checkRequirement(doc.governance.changeApprovals, 'governance.changeApprovals');
+  if (doc.governance.reshareApprovals) checkRequirement(doc.governance.reshareApprovals, 'governance.reshareApprovals');
   const spec = doc.keyBinding.keySpec;
   const ids = new Set<string>();
   doc.rules.forEach((rule: Rule, i: number) => {

@@ -4,13 +4,25 @@
 export { evaluate } from './evaluate.ts';
 export { compilePolicy, policyErrors, PolicyInvalid, DEFAULT_MAX_MESSAGE_BYTES, type CompiledPolicy } from './compile.ts';
 export { policyHash } from './hash.ts';
-export { checkPolicyRevision, type RevisionCheck } from './revisions.ts';
+export {
+  checkPolicyRevision,
+  checkRevisionChain,
+  CHAIN_CLOCK_SKEW_MS,
+  MAX_CHAIN_LINKS,
+  type ChainCheck,
+  type RevisionCheck,
+  type RevisionLink,
+  type VerifiedLink,
+} from './revisions.ts';
 export {
   APPROVAL_PREFIX,
   MAX_GRANT_TOKENS,
   MAX_GRANT_TOKEN_LENGTH,
   createApproval,
   createPolicyChangeApproval,
+  createReshareApproval,
+  reshareApprovalStatement,
+  type ReshareApprovalSubject,
   signApprovalStatement,
   changeApprovalStatement,
   decodeApprovalToken,

@@ -40,7 +40,11 @@ export const POLICY_SCHEMA = {
       type: 'object',
       additionalProperties: false,
       required: ['changeApprovals'],
-      properties: { changeApprovals: { $ref: '#/$defs/approvalRequirement' }, activationDelaySeconds: { type: 'integer', minimum: 0, maximum: 2592000 } },
+      properties: {
+        changeApprovals: { $ref: '#/$defs/approvalRequirement' },
+        reshareApprovals: { $ref: '#/$defs/approvalRequirement' },
+        activationDelaySeconds: { type: 'integer', minimum: 0, maximum: 2592000 },
+      },
     },
     keyRateLimits: { type: 'array', minItems: 1, maxItems: 8, items: { $ref: '#/$defs/rateLimit' } },
     // Which child keys (non-hardened HD paths, docs/protocols.md "HD derivation") may be derived from

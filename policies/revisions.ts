@@ -60,3 +60,97 @@ export function checkPolicyRevision(
   const delay = (cur.document.governance.activationDelaySeconds ?? 0) * 1000;
   return { ok: true, policyHash: compiled.hash, compiled, activatesAt: now + delay, approvedBy: a.approvedBy };
 }
+
+// ---- a whole chain, for a party new to the key (docs/security.md "Policy chain at a reshare") ----
+
+/** One revision as an old holder recorded it: the document, the approvals it was installed with, and when. */
+export type RevisionLink = {
+  revision: number;
+  previousHash: string | null;
+  policy: PolicyRevision['policy'];
+  /** The change-approval tokens the holders checked when they installed it ([] for revision 1). */
+  approvals: string[];
+  /** On the key's clock at the holder: when it was accepted, and when it took effect. */
+  acceptedAt: number;
+  activatesAt: number;
+};
+
+export type VerifiedLink = RevisionLink & { policyHash: string; compiled: CompiledPolicy; approvedBy: string[] };
+
+export type ChainCheck =
+  { ok: true; links: VerifiedLink[]; head: { revision: number; policyHash: string } } | { ok: false; revision: number | null; reasons: string[] };
+
+/** Most links a chain may have (a key revised more often than this is not reshared onto new parties). */
+export const MAX_CHAIN_LINKS = 1000;
+/** Clock difference tolerated between the holder that recorded the chain and the party checking it. */
+export const CHAIN_CLOCK_SKEW_MS = 60_000;
+
+const isTime = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/**
+ * Checks a key's whole signing-policy history as a party that holds nothing of the key must: by
+ * itself, trusting no relay. Each link is re-checked exactly as the holders checked it when they
+ * installed it (checkPolicyRevision, at the time they accepted it: its approvals must have been
+ * valid then and must verify now under the previous revision's approvers), in order from revision
+ * 1 (no approvals, previousHash null); every revision had taken effect before the next was
+ * accepted; none was accepted after `now`, and the newest is in force by `now`. What this cannot
+ * see by itself is whether the chain ends at the key's NEWEST revision and begins at the revision
+ * bound at the key's creation: the caller binds `links[0]`'s hash and `head` into the session the
+ * key's holders agree on (services/party/reshare.ts reshareContext).
+ */
+export function checkRevisionChain(keyId: string, keySpec: string, chain: unknown, now: number): ChainCheck {
+  const fail = (revision: number | null, ...reasons: string[]): ChainCheck => ({ ok: false, revision, reasons });
+  if (!Array.isArray(chain) || chain.length === 0) return fail(null, 'the policy chain is not a non-empty list of revisions');
+  if (chain.length > MAX_CHAIN_LINKS) return fail(null, `the policy chain has ${chain.length} links, more than ${MAX_CHAIN_LINKS}`);
+  const links: VerifiedLink[] = [];
+  for (const [i, raw] of chain.entries()) {
+    const at = i + 1;
+    const l = raw as Partial<RevisionLink> | null;
+    if (typeof l !== 'object' || l === null) return fail(at, `link ${at} is not a revision`);
+    if (l.revision !== at)
+      return fail(
+        at,
+        `link ${at} is revision ${String(l.revision)}: a chain lists revisions 1, 2, 3, … in order, none missing, none repeated (reordered or spliced)`,
+      );
+    if (!(l.previousHash === null || typeof l.previousHash === 'string')) return fail(at, `revision ${at}: previousHash is not a hash`);
+    if (!Array.isArray(l.approvals) || l.approvals.some((a) => typeof a !== 'string')) return fail(at, `revision ${at}: approvals is not a list of tokens`);
+    if (!isTime(l.acceptedAt) || !isTime(l.activatesAt)) return fail(at, `revision ${at}: acceptedAt and activatesAt must be times in ms`);
+    if (l.acceptedAt > now + CHAIN_CLOCK_SKEW_MS) return fail(at, `revision ${at} was accepted at ${new Date(l.acceptedAt).toISOString()}, in the future`);
+    const prev = links[i - 1] ?? null;
+    if (prev && l.acceptedAt < prev.activatesAt)
+      return fail(at, `revision ${at} was accepted before revision ${prev.revision} took effect (holders refuse that: a change waits for the one before)`);
+    const next: PolicyRevision = { revision: at, previousHash: l.previousHash, policy: l.policy as PolicyRevision['policy'] };
+    const r = checkPolicyRevision(
+      keyId,
+      prev && { revision: prev.revision, previousHash: prev.previousHash, policy: prev.policy },
+      next,
+      l.approvals,
+      l.acceptedAt,
+    );
+    if (!r.ok) return fail(at, `revision ${at} (${r.code})`, ...r.reasons);
+    if (r.compiled.document.keyBinding.keySpec !== keySpec)
+      return fail(at, `revision ${at} is for ${r.compiled.document.keyBinding.keySpec}, the key is ${keySpec}`);
+    if (l.activatesAt !== r.activatesAt)
+      return fail(
+        at,
+        `revision ${at} takes effect at ${l.activatesAt}, but its acceptance at ${l.acceptedAt} and the delay its predecessor sets give ${r.activatesAt}`,
+      );
+    links.push({
+      ...next,
+      policy: r.compiled.document,
+      approvals: [...l.approvals],
+      acceptedAt: l.acceptedAt,
+      activatesAt: l.activatesAt,
+      policyHash: r.policyHash,
+      compiled: r.compiled,
+      approvedBy: r.approvedBy,
+    });
+  }
+  const head = links[links.length - 1]!;
+  if (head.activatesAt > now + CHAIN_CLOCK_SKEW_MS)
+    return fail(
+      head.revision,
+      `revision ${head.revision} takes effect at ${new Date(head.activatesAt).toISOString()}: a key is reshared onto new parties once its newest revision is in force`,
+    );
+  return { ok: true, links, head: { revision: head.revision, policyHash: head.policyHash } };
+}

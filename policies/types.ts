@@ -95,7 +95,11 @@ export type PolicyDocument = {
   defaultEffect: 'deny';
   limits?: { maxMessageBytes?: number };
   approvers?: Approver[];
-  governance: { changeApprovals: ApprovalRequirement; activationDelaySeconds?: number };
+  /**
+   * changeApprovals: what a new revision needs (revisions.ts). reshareApprovals, when present: what
+   * ReshareKey needs at every party to move the key to another quorum (docs/policies.md "Approvals").
+   */
+  governance: { changeApprovals: ApprovalRequirement; reshareApprovals?: ApprovalRequirement; activationDelaySeconds?: number };
   keyRateLimits?: RateLimit[];
   /** The HD paths of child keys that may sign under this policy (docs/policies.md "Derived keys"). Absent: any. */
   derivation?: { allowedPaths: string[] };

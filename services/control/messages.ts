@@ -141,7 +141,17 @@ export type OpenReshare = {
   parties: string[];
   threshold: number;
   oldKey?: unknown;
+  /** Revision 1's document (an older gateway's open); superseded by policyChain. */
   policy?: unknown;
+  /**
+   * The key's signing-policy revisions, oldest first, each with its approvals and times
+   * (policies/revisions.ts RevisionLink), for the parties new to the key; old holders check it is their own.
+   */
+  policyChain?: unknown;
+  /** The key's threshold before the reshare (what a reshare approval names; old holders check it against their record). */
+  fromThreshold?: number;
+  /** Grant tokens approving this reshare (governance.reshareApprovals, policies/approvals.ts). */
+  approvals?: string[];
   chainCode?: string;
   /**
    * Restored backups (docs/operations.md "Backup and recovery drill"): dealer id → the old holder
@@ -155,7 +165,16 @@ export type OpenMessage = OpenDkg | OpenSign | OpenPolicyRevision | OpenRefresh 
 /** What a holder of a key reports of it for a reshare onto new parties: its share's public package (no secret). */
 export type KeyPackageQueryMessage = { type: 'key-package-query'; id: string; keyId: string };
 /** `holds`: the old holder whose share this party holds when it is not itself (a share restored from a backup). */
-export type KeyPackageMessage = { type: 'key-package'; id: string; keyId: string; package: unknown; chainCode?: string; holds?: string };
+export type KeyPackageMessage = {
+  type: 'key-package';
+  id: string;
+  keyId: string;
+  package: unknown;
+  chainCode?: string;
+  holds?: string;
+  /** The holder's signing-policy history with approvals (policies/revisions.ts RevisionLink[]). */
+  policyChain?: unknown;
+};
 
 /** A protected envelope. Party → coordinator: `to` routes it (0 = every other participant). */
 export type EnvelopeMessage = { type: 'envelope'; session: string; from: number; to: number; data: Uint8Array };

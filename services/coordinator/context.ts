@@ -58,7 +58,7 @@ export type CoordinatorOptions = {
   /** How long CreateKey and Sign wait for an offline device party of the key to connect (default 10 s). */
   deviceWaitMs?: number;
   /** ReshareKey onto new parties: a holder's public package of the key (key-packages.ts). */
-  askKeyPackage?: (partyId: string, keyId: string) => Promise<{ package: unknown; chainCode?: string; holds?: string } | undefined>;
+  askKeyPackage?: (partyId: string, keyId: string) => Promise<{ package: unknown; chainCode?: string; holds?: string; policyChain?: unknown } | undefined>;
   /** The gateway's public key as parties pin it: RegisterDeviceParty hands it to the device. */
   coordinatorPin?: { coordinatorId: string; signPublic: string };
 };

@@ -8,16 +8,18 @@
 // holder confirms the same transcript → the certificate of their signed confirmations activates the
 // new shares (two-phase, refresh-activation.ts) → the key record's parties and threshold, and its
 // creation receipts, follow; the old holders left out are sent a signed deletion record.
-import { internal, invalidState, keyUnavailable, unsupported, validation } from '../kms-api/errors.ts';
+import { internal, invalidState, keyUnavailable, validation } from '../kms-api/errors.ts';
 import type { Caller, KeyRecord } from '../kms-api/key-service.ts';
 import type { DkgResult } from '../control/messages.ts';
 import type { PolicyDocument } from '../../policies/types.ts';
 import { KEY_SPECS } from './key-specs.ts';
 import { keyRecord, requireNotPendingDeletion } from './key-access.ts';
-import { checkSignerOverlap } from './signing-policy.ts';
+import { checkSignerOverlap, currentSigningPolicy } from './signing-policy.ts';
+import { recordRevisionAcks } from './revision-acks.ts';
 import type { CoordinatorContext } from './context.ts';
 
-export type ReshareRequest = { threshold: unknown; parties: unknown };
+/** grantTokens: approvals of this reshare, when the key's signing policy has governance.reshareApprovals (every party checks them). */
+export type ReshareRequest = { threshold: unknown; parties: unknown; grantTokens?: unknown };
 
 /** Most holders a key has (as CreateKey's tutti:parties, tags.ts). */
 const MAX_PARTIES = 10;
@@ -72,11 +74,9 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
   const signingPolicy = k.signingPolicy ? (JSON.parse(k.signingPolicy) as PolicyDocument) : undefined;
   if (signingPolicy) checkSignerOverlap(signingPolicy, threshold, parties.length);
   const newcomers = parties.filter((p) => !k.parties.includes(p));
-  if (newcomers.length && (k.policyRevision ?? 1) > 1)
-    throw unsupported(
-      `ReshareKey onto new parties (${newcomers.join(', ')}) of a key whose signing policy was revised (revision ${k.policyRevision}) is not built yet: ` +
-        'a new party starts from revision 1 only. Reshare onto holders of the key, or see docs/protocols.md "ReshareKey through the service".',
-    );
+  const grantTokens = req.grantTokens ?? [];
+  if (!Array.isArray(grantTokens) || grantTokens.length > 10 || grantTokens.some((g) => typeof g !== 'string' || g.length > 8192))
+    throw validation('GrantTokens must be a list of at most 10 tokens.');
   // A party left out by an earlier reshare or refresh that has not deleted its old share yet would
   // delete the new one when its own wait ends (key-deletion.ts): it is named again only after that.
   const owed = await Promise.all(newcomers.map(async (p) => (await o.keys.pendingShareDeletionsOf(p)).includes(k.keyId)));
@@ -99,13 +99,18 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
   // Old holders staying in the new set receive too and must be connected.
   const staying = parties.filter((p) => k.parties.includes(p) && !o.isConnected(p));
   if (staying.length) throw keyUnavailable(`Cannot reshare ${k.arn}: parties ${staying.join(', ')} are not connected.`);
-  let extra: { oldKey?: unknown; policy?: unknown; chainCode?: string } = {};
+  let extra: { oldKey?: unknown; policy?: unknown; policyChain?: unknown; chainCode?: string } = {};
   if (newcomers.length) {
     const answer = o.askKeyPackage ? await o.askKeyPackage(dealers[0]!, k.keyId) : undefined;
     const pkg = answer?.package as { groupPublicKey?: unknown } | undefined;
     if (!pkg || pkg.groupPublicKey !== k.publicKey)
       throw keyUnavailable(`Cannot reshare ${k.arn}: ${dealers[0]} did not report the key's public package (new parties need it).`);
-    extra = { oldKey: pkg, policy: signingPolicy, ...(answer?.chainCode ? { chainCode: answer.chainCode } : {}) };
+    // The signing policy's whole history as that holder recorded it, with its approvals: each new
+    // party checks it link by link and every old holder checks it is its own (docs/security.md
+    // "Policy chain at a reshare"); relayed, not vouched for.
+    if (!Array.isArray(answer?.policyChain) || answer.policyChain.length === 0)
+      throw keyUnavailable(`Cannot reshare ${k.arn}: ${dealers[0]} did not report the key's signing-policy revisions (new parties need them).`);
+    extra = { oldKey: pkg, policy: signingPolicy, policyChain: answer.policyChain, ...(answer?.chainCode ? { chainCode: answer.chainCode } : {}) };
   }
   // Premade nonces and presignatures belong to the old share version: none survives it (the
   // parties drop theirs when the new version activates, and refuse the old version's anyway).
@@ -130,6 +135,8 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
         dealers,
         parties,
         threshold,
+        fromThreshold: k.threshold,
+        ...(grantTokens.length ? { approvals: grantTokens as string[] } : {}),
         ...extra,
         ...(dealers.some((p) => standIns.has(p))
           ? { standIns: Object.fromEntries(dealers.filter((p) => standIns.has(p)).map((p) => [p, standIns.get(p)!])) }
@@ -167,6 +174,21 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
     k.keyId,
     receivers.flatMap((r, i) => (r.receipt ? [{ partyId: parties[i]!, receipt: r.receipt }] : [])),
   );
+  // The new parties' signed acknowledgements of the newest revision, which they checked themselves
+  // (GetKeyPolicy TuttiRevisions): one that does not match the revision recorded here is logged.
+  const current = currentSigningPolicy(k, spec);
+  const unacknowledged = await recordRevisionAcks(
+    o.acks,
+    o.identities,
+    k.keyId,
+    receivers.flatMap((r, i) =>
+      newcomers.includes(parties[i]!)
+        ? [{ partyId: parties[i]!, revision: current.record.revision, policyHash: current.hash, acknowledgement: r.acknowledgement }]
+        : [],
+    ),
+  );
+  if (unacknowledged.length)
+    o.log?.(`coordinator: ${k.keyId}: no valid acknowledgement of signing-policy revision ${current.record.revision} from ${unacknowledged.join(', ')}`);
   o.onShareDeletions?.();
   // Anything stocked while the reshare ran was made on the old version (whose pools the parties
   // dropped on activation): dropped again, the stock refills on the new holders.

@@ -88,7 +88,7 @@ export interface KeyService {
    * ReshareKey (Tutti extension; every key spec): the key's shares move to `parties` under `threshold`,
    * the public key unchanged; authorised by the key policy (kms:ReshareKey). Returns the key as now recorded.
    */
-  reshareKey?(keyId: string, req: { threshold: unknown; parties: unknown }, caller: Caller): Promise<KeyRecord>;
+  reshareKey?(keyId: string, req: { threshold: unknown; parties: unknown; grantTokens?: unknown }, caller: Caller): Promise<KeyRecord>;
   /** RegisterDeviceParty (Tutti extension, docs/waas.md): a device party's identity, so CreateKey can name it. */
   registerDeviceParty?(
     identity: { partyId: string; signPublic: string; kexPublic: string },

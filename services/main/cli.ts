@@ -11,7 +11,7 @@
 //   node --import tsx services/main/cli.ts verify-attestation --receipts FILE --peers PEERS.json [--policy FILE] [--threshold T]
 //   node --import tsx services/main/cli.ts refresh --key KEY_ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL]
 //   node --import tsx services/main/cli.ts import-split --key HEX|FILE --spec SPEC --threshold T (--peers PEERS.json | --party ID:SIGNPUB:KEXPUB …) --out DIR
-//   node --import tsx services/main/cli.ts reshare --key KEY_ID --threshold T --parties P1,P2,… [--endpoint URL] [--region R]   (KMS ReshareKey; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or TUTTI_ACCESS_KEY_ID/…)
+//   node --import tsx services/main/cli.ts reshare --key KEY_ID --threshold T --parties P1,P2,… [--grant-token T]… [--endpoint URL] [--region R]   (KMS ReshareKey; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or TUTTI_ACCESS_KEY_ID/…)
 //   node --import tsx services/main/cli.ts recovery-init --seed FILE [--out RECOVERY_PUBLIC.json]      (operator, offline: docs/operations.md "Backup and recovery drill")
 //   node --import tsx services/main/cli.ts backup-export --data DIR --recovery RECOVERY_PUBLIC.json [--key KEY_ID…] --out FILE
 //   node --import tsx services/main/cli.ts backup-verify --backup FILE [--recovery RECOVERY_PUBLIC.json] [--public-key KEY_ID=HEX…] [--against OTHER_PARTY_DIR]
@@ -217,6 +217,8 @@ async function main(argv: string[]): Promise<void> {
           key: { type: 'string' },
           threshold: { type: 'string' },
           parties: { type: 'string', multiple: true },
+          // Approvals of this reshare (governance.reshareApprovals), one token per flag.
+          'grant-token': { type: 'string', multiple: true },
           endpoint: { type: 'string' },
           region: { type: 'string' },
         },
@@ -237,7 +239,12 @@ async function main(argv: string[]): Promise<void> {
         accessKeyId,
         secretAccessKey,
         target: 'ReshareKey',
-        body: { KeyId: required(values.key, '--key'), Threshold: Number(required(values.threshold, '--threshold')), Parties: parties },
+        body: {
+          KeyId: required(values.key, '--key'),
+          Threshold: Number(required(values.threshold, '--threshold')),
+          Parties: parties,
+          ...(values['grant-token']?.length ? { GrantTokens: values['grant-token'] } : {}),
+        },
       });
       console.log(JSON.stringify(res.json));
       if (res.status !== 200) process.exit(1);
@@ -286,7 +293,7 @@ async function main(argv: string[]): Promise<void> {
     }
     default:
       console.error(
-        'usage: cli.ts cluster | gateway --data DIR [--tls-cert F --tls-key F] | init-operator --role party|gateway … | pin --data DIR --coordinator F --peer F… | tls ca|sign … | gateway-pin --data DIR | verify-attestation … | party --data DIR --coordinator URL [--ca F] | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL] | reshare --key ID --threshold T --parties P1,P2,… [--endpoint URL] [--region R] | recovery-init --seed F | backup-export --data DIR --recovery F --out F | backup-verify --backup F | backup-restore --backup F --seed F --data DIR',
+        'usage: cli.ts cluster | gateway --data DIR [--tls-cert F --tls-key F] | init-operator --role party|gateway … | pin --data DIR --coordinator F --peer F… | tls ca|sign … | gateway-pin --data DIR | verify-attestation … | party --data DIR --coordinator URL [--ca F] | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL] | reshare --key ID --threshold T --parties P1,P2,… [--grant-token T]… [--endpoint URL] [--region R] | recovery-init --seed F | backup-export --data DIR --recovery F --out F | backup-verify --backup F | backup-restore --backup F --seed F --data DIR',
       );
       process.exit(2);
   }

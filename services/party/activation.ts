@@ -38,6 +38,8 @@ export type AfterActivation = {
    * signing policy (revision 1, as this party validated and hashed it) is stored with the share.
    */
   policy?: { record: unknown; hash: string };
+  /** The same, with the whole chain of revisions this party checked (policy-gate.ts newcomerChain, bindChain). */
+  policyChain?: unknown[];
 };
 
 /** The new version's public facts, as the pending share's meta holds them (party-options.ts KeyMeta). */

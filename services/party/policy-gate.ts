@@ -15,7 +15,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex as toHex } from '@noble/hashes/utils.js';
 import {
   canonicalize,
+  checkApprovals,
   checkPolicyRevision,
+  checkRevisionChain,
+  reshareApprovalStatement,
   compilePolicy,
   evaluate,
   policyHash,
@@ -23,7 +26,10 @@ import {
   type Decision,
   type KeySpec,
   type PolicyRevision,
+  type ReshareApprovalSubject,
+  type RevisionLink,
   type SignRequest,
+  type VerifiedLink,
 } from '../../policies/index.ts';
 import { defaultSigningPolicy } from '../../policies/default-policy.ts';
 import { sequenceStateKey, signerOverlapProblem } from '../../policies/signer-overlap.ts';
@@ -319,6 +325,8 @@ export class PolicyGate {
             acceptedAt: now,
             activatesAt: r.activatesAt,
             approvedBy: r.approvedBy,
+            // Kept for a party new to the key, which checks the chain itself at a reshare.
+            approvals: [...approvals],
           });
           this.compiled.set(r.policyHash, r.compiled);
           this.revisionCache.delete(facts.keyId);
@@ -352,6 +360,176 @@ export class PolicyGate {
     this.count(result.installed ? 'allow' : 'deny', result.code, result.installed ? 'none' : 'builtin:governance');
     if (!result.installed) throw new RequestRefused(`policy revision refused (${result.code}): ${result.reasons.slice(0, 4).join('; ')}`, 'policy');
     return result.installed;
+  }
+
+  // --- reshare ------------------------------------------------------------------------------------
+
+  /**
+   * The key's whole signing-policy history as this holder recorded it, for a party new to the key
+   * (docs/security.md "Policy chain at a reshare"): each revision with the approvals it was
+   * installed with, oldest first.
+   */
+  chain(facts: KeyFacts): RevisionLink[] {
+    return this.revisions(facts).map((r) => ({
+      revision: r.revision,
+      previousHash: r.previousHash,
+      policy: r.policy,
+      approvals: r.approvals ?? [],
+      acceptedAt: r.acceptedAt,
+      activatesAt: r.activatesAt,
+    }));
+  }
+
+  /** The key's newest revision here: what a reshare binds (reshare.ts reshareContext) and what must be in force before one onto new parties. */
+  head(facts: KeyFacts): { revision: number; policyHash: string; activatesAt: number } | null {
+    const revs = this.revisions(facts);
+    const last = revs[revs.length - 1];
+    return last ? { revision: last.revision, policyHash: last.policyHash, activatesAt: last.activatesAt } : null;
+  }
+
+  /**
+   * A party new to the key checks the chain of revisions that comes with a reshare's open itself
+   * (policies/revisions.ts checkRevisionChain) and that its newest revision can be enforced for the
+   * new quorum. A refusal is logged and thrown as RequestRefused('policy'), naming the link that failed.
+   */
+  newcomerChain(
+    keyId: string,
+    keySpec: string,
+    session: string,
+    chain: unknown,
+    size: { t: number; n: number },
+  ): { links: VerifiedLink[]; head: { revision: number; policyHash: string } } {
+    const now = this.now();
+    const r = checkRevisionChain(keyId, keySpec, chain, now);
+    let refusal: string[] | null = null;
+    if (!r.ok) refusal = ['POLICY_CHAIN', ...(r.revision === null ? [] : [`revision ${r.revision}`]), ...r.reasons];
+    else {
+      const overlap = signerOverlapProblem(r.links[r.links.length - 1]!.compiled.document, size.t, size.n);
+      if (overlap) refusal = ['SIGNER_OVERLAP', overlap];
+    }
+    if (refusal) {
+      const [code, ...reasons] = refusal as [string, ...string[]];
+      this.o.store.transaction(() =>
+        this.o.store.appendAudit({
+          at: now,
+          keyId,
+          session,
+          event: 'policy-bind',
+          decision: 'deny',
+          code,
+          rule: 'builtin:policy-chain',
+          reasons,
+          detail: { links: Array.isArray(chain) ? chain.length : null },
+          requestDigest: sha256hex(safeCanonical(chain)),
+        }),
+      );
+      this.count('deny', code, 'builtin:policy-chain');
+      throw new RequestRefused(`signing policy chain refused (${code}): ${reasons.slice(0, 4).join('; ')}`, 'policy');
+    }
+    const ok = r as Extract<typeof r, { ok: true }>;
+    for (const l of ok.links) this.compiled.set(l.policyHash, l.compiled);
+    return { links: ok.links, head: ok.head };
+  }
+
+  /**
+   * A reshare onto this party activated: in the activation's transaction, the chain it checked
+   * (newcomerChain) is stored as its own history — every revision, with its approvals and times —
+   * and logged. The newest revision is enforced from the first Sign on. Times recorded by the
+   * holder a little ahead of this party's clock are brought back to now, so that the newest
+   * revision is in force here at once, as at the holders.
+   */
+  bindChain(keyId: string, session: string, links: readonly RevisionLink[]): void {
+    const now = this.now();
+    this.o.store.transaction(() => {
+      for (const l of links) {
+        const hash = policyHash(l.policy);
+        this.o.store.putRevision({
+          keyId,
+          revision: l.revision,
+          previousHash: l.previousHash,
+          policy: l.policy,
+          policyHash: hash,
+          acceptedAt: Math.min(l.acceptedAt, now),
+          activatesAt: Math.min(l.activatesAt, now),
+          approvedBy: [],
+          ...(l.approvals.length ? { approvals: [...l.approvals] } : {}),
+        });
+      }
+      const head = links[links.length - 1]!;
+      this.o.store.appendAudit({
+        at: now,
+        keyId,
+        session,
+        event: 'policy-bind',
+        decision: 'allow',
+        code: 'BOUND_CHAIN',
+        rule: null,
+        reasons: [],
+        detail: { revision: head.revision, policyHash: policyHash(head.policy), links: links.length, firstPolicyHash: policyHash(links[0]!.policy) },
+        requestDigest: sha256hex(safeCanonical(links.map((l) => [l.revision, l.previousHash, policyHash(l.policy)]))),
+      });
+    });
+    this.revisionCache.delete(keyId);
+  }
+
+  /**
+   * Whether this party lets the key move to another quorum (ReshareKey): when the revision in
+   * force (`policy`: this holder's, or for a party new to the key the head of the chain it
+   * checked) has governance.reshareApprovals, that many of its approvers must have signed this
+   * very move (policies/approvals.ts reshareApprovalStatement). Logged either way; a refusal is
+   * thrown as RequestRefused('policy') — AccessDeniedException at the API.
+   */
+  decideReshare(
+    keyId: string,
+    session: string,
+    policy: { document: CompiledPolicy['document']; approvers: CompiledPolicy['approvers']; hash: string } | null,
+    move: Omit<ReshareApprovalSubject, 'keyId' | 'policyHash'>,
+    approvals: unknown,
+  ): void {
+    const wallClock = this.now();
+    const { store } = this.o;
+    const tokens = Array.isArray(approvals) ? approvals.filter((a): a is string => typeof a === 'string') : [];
+    const subject: ReshareApprovalSubject = { keyId, policyHash: policy?.hash ?? '', ...move };
+    const requirement = policy?.document.governance.reshareApprovals;
+    const result = store.transaction(() => {
+      const now = store.advanceClock(keyId, wallClock);
+      let code = 'NO_APPROVALS_REQUIRED';
+      let reasons: string[] = [];
+      let approvedBy: string[] = [];
+      let ok = true;
+      if (!policy) {
+        ok = false;
+        code = 'INVALID_POLICY';
+        reasons = ['no signing policy in force for this key'];
+      } else if (requirement) {
+        const a = checkApprovals(tokens, requirement, policy.approvers, { kind: 'change', statement: (exp) => reshareApprovalStatement(subject, exp) }, now);
+        approvedBy = a.approvedBy;
+        ok = a.ok;
+        code = a.ok ? 'APPROVED' : 'GOVERNANCE';
+        if (!a.ok) reasons = [`${a.approvedBy.length} of ${requirement.threshold} required reshare approvals (governance.reshareApprovals)`, ...a.problems];
+      }
+      store.appendAudit({
+        at: now,
+        keyId,
+        session,
+        event: 'reshare',
+        decision: ok ? 'allow' : 'deny',
+        code,
+        rule: ok ? null : 'builtin:governance',
+        reasons,
+        detail: { ...move, fromParties: [...move.fromParties], parties: [...move.parties], policyHash: subject.policyHash, approvedBy },
+        requestDigest: sha256hex(safeCanonical({ type: 'tutti-reshare-request/1', ...subject, approvals: tokens })),
+      });
+      return { ok, code, reasons };
+    });
+    this.count(result.ok ? 'allow' : 'deny', result.code, result.ok ? 'none' : 'builtin:governance');
+    if (!result.ok) throw new RequestRefused(`reshare refused (${result.code}): ${result.reasons.slice(0, 4).join('; ')}`, 'policy');
+  }
+
+  /** The revision in force for `facts` now, compiled (decideReshare's policy for a holder); null if none. */
+  inForce(facts: KeyFacts): { document: CompiledPolicy['document']; approvers: CompiledPolicy['approvers']; hash: string } | null {
+    const e = this.enforced(facts, this.now());
+    return e ? { document: e.compiled.document, approvers: e.compiled.approvers, hash: e.revision.policyHash } : null;
   }
 
   // --- deletion ----------------------------------------------------------------------------------

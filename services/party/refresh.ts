@@ -34,9 +34,10 @@ export function refreshActivation(o: PartyOptions, driver: SessionDriver, onActi
     log: o.log,
     faults: o.faults,
     bansAfter: bansAfterRefresh,
-    // A reshare onto a party new to the key: its signing policy (revision 1) goes with the share.
+    // A reshare onto a party new to the key: its signing policy (the chain it checked) goes with the share.
     onActivating: (keyId, session, after) => {
-      if (after.policy) o.policies.bind(keyId, session, after.policy.record as never, after.policy.hash, () => {});
+      if (after.policyChain) o.policies.bindChain(keyId, session, after.policyChain as never);
+      else if (after.policy) o.policies.bind(keyId, session, after.policy.record as never, after.policy.hash, () => {});
     },
     // Pairs made for the old share are not used with the new one; the old share's rows are gone
     // (secure_delete), and the write-ahead log is truncated so it keeps none (docs/security.md).

@@ -7,16 +7,24 @@
 // creation receipt; the certificate (every receiver's confirmation) activates it (activation.ts).
 // A dealer that is not a receiver outputs no share: it keeps its old one until the gateway's signed
 // deletion record for it arrives (key-deletion.ts), sent once the new holders activated.
+// The signing policy (docs/security.md "Policy chain at a reshare"): a party new to the key gets
+// the key's whole chain of revisions with the open and checks every link itself
+// (policy-gate.ts newcomerChain); every member binds revision 1's hash and the newest revision
+// into the context, each from its own records, and an old holder refuses an open whose chain is
+// not its own — so a coordinator can neither forge, reorder nor truncate the chain. Every member
+// also checks the reshare approvals its policy in force demands (policy-gate.ts decideReshare).
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, lengthPrefixed, u32, utf8ToBytes } from '../../protocols/core/bytes.ts';
 import type { KeyPackageQueryMessage, OpenReshare } from '../control/messages.ts';
 import { KEY_ID_RE } from '../control/messages.ts';
 import { signReceipt } from '../control/receipts.ts';
+import { signRevisionAck } from '../control/revision-ack.ts';
 import type { PublicIdentity } from '../transport/identity.ts';
 import { SessionKeys } from '../transport/session-keys.ts';
 import { RequestRefused } from './request-check.ts';
 import type { RefreshActivation } from './activation.ts';
-import { familyOf, type KeyMeta, type PartyOptions } from './party-options.ts';
+import { familyOf, keyFacts, type KeyMeta, type PartyOptions } from './party-options.ts';
+import { policyHash as hashPolicy, type RevisionLink } from '../../policies/index.ts';
 import { PROTOCOL_SUITES } from './request-check.ts';
 import type { Running, SessionDriver } from './session-driver.ts';
 
@@ -48,6 +56,8 @@ export function reshareContext(f: {
   oldParties: string[];
   policyHash: string;
   chainCode: string;
+  /** `<revision>:<policy hash>` of the key's newest signing-policy revision when the reshare has parties new to the key; '' otherwise. */
+  policyHead?: string;
 }): Uint8Array {
   return sha256(
     lengthPrefixed(
@@ -62,6 +72,8 @@ export function reshareContext(f: {
       ...f.oldParties.map((p) => utf8ToBytes(p)),
       utf8ToBytes(f.policyHash),
       utf8ToBytes(f.chainCode),
+      // Appended only when set, so a reshare without new parties binds what it bound before.
+      ...(f.policyHead ? [utf8ToBytes('policy-head'), utf8ToBytes(f.policyHead)] : []),
     ),
   );
 }
@@ -126,7 +138,10 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
   let oldKey: unknown;
   let policyHash: string;
   let chainCode: string;
-  let newPolicy: { record: unknown; hash: string } | undefined;
+  let newChain: RevisionLink[] | undefined;
+  let policyHead = '';
+  const newcomers = parties.some((p) => !oldParties.includes(p));
+  const move = { fromThreshold: 0, fromParties: oldParties, threshold: tNew, parties };
   let keySpec: string, protocol: string, suite: string;
   if (stored) {
     // An old holder: its own record is the truth about the key.
@@ -144,6 +159,19 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
     oldKey = family.publicPackage(stored.share);
     policyHash = meta.policyHash ?? '';
     chainCode = meta.chainCode ?? '';
+    const facts = keyFacts(msg.keyId, meta);
+    if (newcomers) {
+      const head = o.policies.head(facts);
+      if (!head) throw new RequestRefused(`key ${msg.keyId}: no signing policy is stored here`, 'policy');
+      if (head.activatesAt > Date.now())
+        throw new RequestRefused(
+          `key ${msg.keyId}: signing-policy revision ${head.revision} takes effect at ${new Date(head.activatesAt).toISOString()}; a reshare onto new parties waits until it is in force`,
+          'policy',
+        );
+      policyHead = `${head.revision}:${head.policyHash}`;
+      if (msg.policyChain !== undefined) checkSameChain(msg.keyId, msg.policyChain, o.policies.chain(facts));
+    }
+    o.policies.decideReshare(msg.keyId, msg.session, o.policies.inForce(facts), { ...move, fromThreshold: meta.threshold ?? 0 }, msg.approvals);
   } else {
     // A new party: the old key's public package and the policy come with the open; the dealers'
     // setup digests (their own packages) and contexts (their own policy hash) must match them.
@@ -155,9 +183,32 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
     protocol = msg.protocol;
     if (typeof msg.oldKey !== 'object' || msg.oldKey === null) throw new RequestRefused('a new party needs the old key package');
     oldKey = msg.oldKey;
-    const policy = o.policies.initial(msg.keyId, keySpec, msg.session, msg.policy, { t: tNew, n: parties.length });
-    policyHash = policy.hash;
-    newPolicy = { record: policy.record, hash: policy.hash };
+    // The chain of the key's policy revisions, checked here link by link; an older gateway sends
+    // only revision 1's document (`policy`), which is then a chain of one.
+    const now = Date.now();
+    const chain = msg.policyChain ?? [{ revision: 1, previousHash: null, policy: msg.policy, approvals: [], acceptedAt: now, activatesAt: now }];
+    const checked = o.policies.newcomerChain(msg.keyId, keySpec, msg.session, chain, { t: tNew, n: parties.length });
+    policyHash = checked.links[0]!.policyHash;
+    policyHead = `${checked.head.revision}:${checked.head.policyHash}`;
+    newChain = checked.links.map((l) => ({
+      revision: l.revision,
+      previousHash: l.previousHash,
+      policy: l.policy,
+      approvals: l.approvals,
+      acceptedAt: l.acceptedAt,
+      activatesAt: l.activatesAt,
+    }));
+    const head = checked.links[checked.links.length - 1]!;
+    // The quorum it moves from, as the open says: a holder checks the same against its own record,
+    // and the approval only verifies for the move it was made for.
+    const fromThreshold = typeof msg.fromThreshold === 'number' ? msg.fromThreshold : 0;
+    o.policies.decideReshare(
+      msg.keyId,
+      msg.session,
+      { document: head.compiled.document, approvers: head.compiled.approvers, hash: head.policyHash },
+      { ...move, fromThreshold },
+      msg.approvals,
+    );
     chainCode = typeof msg.chainCode === 'string' && /^[0-9a-f]{0,128}$/.test(msg.chainCode) ? msg.chainCode : '';
   }
   const family = familyOf(protocol);
@@ -166,7 +217,7 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
     ...(dealers.includes(id) ? { old: oldParties.indexOf(oldIdOf(id)) + 1 } : {}),
     ...(parties.includes(id) ? { new: parties.indexOf(id) + 1 } : {}),
   }));
-  const context = reshareContext({ keyId: msg.keyId, keySpec, protocol, threshold: tNew, parties: newIds, oldParties, policyHash, chainCode });
+  const context = reshareContext({ keyId: msg.keyId, keySpec, protocol, threshold: tNew, parties: newIds, oldParties, policyHash, chainCode, policyHead });
   const spec = family.reshare({ protocol, suite, sessionId, self, ...(deals ? { share: stored!.share } : {}), oldKey, members, tNew, context });
   const session = d.driver.host(spec, family.dkgPlacement);
   const newIndex = parties.indexOf(d.partyId) + 1;
@@ -210,7 +261,7 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
         version,
         share,
         meta: held,
-        after: { oldIndex: [], liftBans: true, excluded: [], previousVersion: stored?.version ?? 0, ...(newPolicy ? { policy: newPolicy } : {}) },
+        after: { oldIndex: [], liftBans: true, excluded: [], previousVersion: stored?.version ?? 0, ...(newChain ? { policyChain: newChain } : {}) },
       });
     },
     onEnded: (id, why) => activation.ended(msg.keyId, id, why),
@@ -242,10 +293,48 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
       o.log?.(
         `party ${d.partyId}: key ${msg.keyId}: reshare ${id.slice(0, 12)} confirmed: now party ${newIndex} of ${parties.length}, threshold ${tNew}, pending until certified`,
       );
-      o.send({ type: 'done', session: id, output: { publicKey, transcriptHash, policyHash, confirmation, receipt } });
+      // A party new to the key acknowledges the newest revision it checked and will enforce (signed,
+      // as after a DKG or a PutKeyPolicy: GetKeyPolicy's TuttiRevisions, docs/policies.md).
+      const head = newChain?.[newChain.length - 1];
+      const acknowledgement = head
+        ? signRevisionAck(o.identity, { keyId: msg.keyId, revision: head.revision, policyHash: hashPolicy(head.policy) })
+        : undefined;
+      o.send({
+        type: 'done',
+        session: id,
+        output: { publicKey, transcriptHash, policyHash, confirmation, receipt, ...(acknowledgement ? { acknowledgement } : {}) },
+      });
     },
   };
   return active;
+}
+
+/**
+ * An old holder's check of the chain a reshare's open carries for the new parties: it must be this
+ * holder's own history, link for link (revision, previous hash, policy hash) and to the end — a
+ * chain that stops early would leave the new parties enforcing an older revision.
+ */
+function checkSameChain(keyId: string, given: unknown, own: RevisionLink[]): void {
+  const refuse = (why: string): never => {
+    throw new RequestRefused(`key ${keyId}: the signing-policy chain in the open is not this party's: ${why}`, 'policy');
+  };
+  if (!Array.isArray(given)) return refuse('not a list of revisions');
+  const linkHash = (l: unknown): string => {
+    try {
+      return hashPolicy((l as { policy?: unknown }).policy);
+    } catch {
+      return 'unhashable';
+    }
+  };
+  for (const [i, mine] of own.entries()) {
+    const g = given[i] as Partial<RevisionLink> | undefined;
+    if (g === undefined)
+      return refuse(`it ends at revision ${given.length}, the key's newest revision here is ${own.length} (an older revision presented as current)`);
+    if (g.revision !== mine.revision) return refuse(`link ${i + 1} is revision ${String(g.revision)}, here revision ${mine.revision} (reordered)`);
+    if (g.previousHash !== mine.previousHash || linkHash(g) !== hashPolicy(mine.policy))
+      return refuse(`revision ${mine.revision} differs from the one installed here`);
+  }
+  if (given.length > own.length) refuse(`it has ${given.length} revisions, this party ${own.length}`);
 }
 
 /** A holder reports its share's public package (no secret) for a reshare onto new parties. */
@@ -257,6 +346,13 @@ export function keyPackageAnswer(o: PartyOptions, msg: KeyPackageQueryMessage): 
   const pkg = stored && family?.publicPackage ? family.publicPackage(stored.share) : null;
   // A share restored from another party's backup is that party's (its index, its old id in meta).
   const holds = meta?.parties[meta.self - 1]?.partyId;
+  // The key's signing-policy history with its approvals (nothing secret): the new parties check it themselves.
+  let policyChain: RevisionLink[] | undefined;
+  try {
+    policyChain = meta && pkg ? o.policies.chain(keyFacts(msg.keyId, meta)) : undefined;
+  } catch {
+    policyChain = undefined;
+  }
   o.send({
     type: 'key-package',
     id: msg.id,
@@ -264,5 +360,6 @@ export function keyPackageAnswer(o: PartyOptions, msg: KeyPackageQueryMessage): 
     package: pkg,
     ...(meta?.chainCode ? { chainCode: meta.chainCode } : {}),
     ...(holds !== undefined && holds !== o.identity.partyId ? { holds } : {}),
+    ...(policyChain ? { policyChain } : {}),
   });
 }

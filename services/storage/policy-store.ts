@@ -107,10 +107,16 @@ export type StoredRevision = {
   acceptedAt: number;
   activatesAt: number;
   approvedBy: string[];
+  /**
+   * The change-approval tokens it was installed with, kept so that a party new to the key can check
+   * the whole chain itself at a reshare (docs/security.md "Policy chain at a reshare"). Absent on
+   * revisions stored before they were kept, and on revision 1 (none needed).
+   */
+  approvals?: string[];
 };
 
 export type AuditEvent =
-  'sign' | 'policy-bind' | 'policy-revision' | 'key-deleted' | 'key-deletion-requested' | 'key-deletion-cancelled' | 'key-deletion-refused';
+  'sign' | 'policy-bind' | 'policy-revision' | 'key-deleted' | 'key-deletion-requested' | 'key-deletion-cancelled' | 'key-deletion-refused' | 'reshare';
 
 /** What the caller supplies; seq, prevHash and hash are the store's. */
 export type AuditInput = {
@@ -255,7 +261,9 @@ export class PolicyStore {
    */
   putRevision(r: StoredRevision): void {
     const approvedBy = JSON.stringify(r.approvedBy);
-    const plaintext = Buffer.from(JSON.stringify({ revision: r.revision, previousHash: r.previousHash, policy: r.policy }), 'utf8');
+    // The approvals travel inside the sealed body (no new column): an older row simply has none.
+    const body = { revision: r.revision, previousHash: r.previousHash, policy: r.policy, ...(r.approvals?.length ? { approvals: r.approvals } : {}) };
+    const plaintext = Buffer.from(JSON.stringify(body), 'utf8');
     const sealed = sealAtRest(
       this.#masterKey,
       plaintext,
@@ -298,7 +306,12 @@ export class PolicyStore {
         if (!(e instanceof SealedBoxError)) throw e;
         throw new SealedBoxError(`policy revision ${row.revision} of key ${keyId}: ${e.message}`);
       }
-      const body = JSON.parse(new TextDecoder().decode(plaintext)) as { revision: number; previousHash: string | null; policy: PolicyDocument };
+      const body = JSON.parse(new TextDecoder().decode(plaintext)) as {
+        revision: number;
+        previousHash: string | null;
+        policy: PolicyDocument;
+        approvals?: string[];
+      };
       if (body.revision !== row.revision || body.previousHash !== row.previous_hash || policyHash(body.policy) !== row.policy_hash) {
         throw new PolicyStoreError(`policy revision ${row.revision} of key ${keyId} does not match its record`);
       }
@@ -315,6 +328,7 @@ export class PolicyStore {
         acceptedAt: row.accepted_at,
         activatesAt: row.activates_at,
         approvedBy: JSON.parse(row.approved_by) as string[],
+        ...(body.approvals ? { approvals: body.approvals } : {}),
       });
     }
     return out;

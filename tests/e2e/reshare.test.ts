@@ -7,11 +7,18 @@
 // the old holders left out have deleted their shares. Bad requests answer AWS-shaped errors and
 // change nothing (an ECDSA key's refusal, which needs a slow DKLs23 DKG here, is checked in
 // tests/services/coordinator/reshare.test.ts).
+// Last, a key whose signing policy was revised to revision 3 (which also demands an approval for a
+// reshare, governance.reshareApprovals): ReshareKey onto party-4, party-5 without the approval is
+// AccessDeniedException and changes nothing; with it, the two new parties check the whole chain of
+// revisions themselves and enforce revision 3 — a message revision 2 allowed and revision 3 does
+// not is AccessDeniedException through the SDK, an allowed one verifies under @noble/curves.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import Sqlite from 'better-sqlite3';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
-import { CreateKeyCommand, GetPublicKeyCommand, SignCommand, type KMSClient, type KeySpec } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, GetPublicKeyCommand, PutKeyPolicyCommand, SignCommand, type KMSClient, type KeySpec } from '@aws-sdk/client-kms';
+import { createPolicyChangeApproval, createReshareApproval, policyHash } from '../../policies/index.ts';
+import { approverKey } from '../policies/support/keys.ts';
 import { paths } from '../../services/main/config.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -186,5 +193,95 @@ describe('ReshareKey through the KMS endpoint', () => {
     );
     const denied = await call('ReshareKey', { KeyId: locked.KeyMetadata!.KeyId!, Threshold: 2, Parties: ['party-1', 'party-2'] });
     expect([denied.status, denied.json.__type]).toEqual([400, 'AccessDeniedException']);
+  });
+});
+
+describe('ReshareKey of a key whose signing policy was revised', () => {
+  const GOV = approverKey('operator', 'ed25519');
+  const ROOT = { Sid: 'root', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:*', Resource: '*' };
+  const signingPolicy = (pattern: string, reshareApprovals = false) => ({
+    policyLanguage: 'tutti-signing-policy/1',
+    keyBinding: { keySpec: 'ECC_NIST_EDWARDS25519' },
+    defaultEffect: 'deny',
+    approvers: [{ id: 'operator', scheme: 'ed25519', publicKey: `0x${Buffer.from(GOV.publicKey).toString('hex')}` }],
+    governance: {
+      changeApprovals: { threshold: 1, approvers: ['operator'] },
+      ...(reshareApprovals ? { reshareApprovals: { threshold: 1, approvers: ['operator'] } } : {}),
+    },
+    rules: [{ id: 'greetings', effect: 'allow', conditions: { messageType: { in: ['RAW'] }, format: { kind: 'raw', utf8Pattern: pattern } } }],
+  });
+  const keyPolicy = (signing: object, change?: object): string =>
+    JSON.stringify({ Version: '2012-10-17', Statement: [ROOT], TuttiSigningPolicy: signing, ...(change ? { TuttiSigningPolicyChange: change } : {}) });
+  const REVISIONS = [signingPolicy('^hello '), signingPolicy('^hello (alice|bob)$'), signingPolicy('^hello alice$', true)];
+
+  test('revision 3 demands an approval; with it, party-4 and party-5 check the chain and enforce revision 3', async () => {
+    const created = await kms.send(
+      new CreateKeyCommand({
+        KeySpec: 'ECC_NIST_EDWARDS25519' as KeySpec,
+        KeyUsage: 'SIGN_VERIFY',
+        Policy: keyPolicy(REVISIONS[0]!),
+        Tags: [
+          { TagKey: 'tutti:parties', TagValue: 'party-1,party-2,party-3' },
+          { TagKey: 'tutti:threshold', TagValue: '2' },
+        ],
+      }),
+    );
+    const id = created.KeyMetadata!.KeyId!;
+    const spki = (await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey!;
+    for (let r = 2; r <= 3; r++) {
+      const previousHash = policyHash(REVISIONS[r - 2]);
+      const approval = createPolicyChangeApproval(
+        GOV,
+        { keyId: id, revision: r, previousHash, policyHash: policyHash(REVISIONS[r - 1]) },
+        Date.now() + 600_000,
+      );
+      await kms.send(
+        new PutKeyPolicyCommand({
+          KeyId: id,
+          PolicyName: 'default',
+          Policy: keyPolicy(REVISIONS[r - 1]!, { revision: r, previousHash, approvals: [approval] }),
+        }),
+      );
+    }
+    const target = { KeyId: id, Threshold: 2, Parties: ['party-4', 'party-5'] };
+    const denied = await call('ReshareKey', target);
+    expect([denied.status, denied.json.__type, String(denied.json.message)]).toEqual([
+      400,
+      'AccessDeniedException',
+      expect.stringMatching(/0 of 1 required reshare approvals/),
+    ]);
+    expect(['party-4', 'party-5'].map((p) => shareVersions(p, id))).toEqual([[], []]);
+    const approval = createReshareApproval(
+      GOV,
+      {
+        keyId: id,
+        policyHash: policyHash(REVISIONS[2]),
+        fromThreshold: 2,
+        fromParties: ['party-1', 'party-2', 'party-3'],
+        threshold: 2,
+        parties: target.Parties,
+      },
+      Date.now() + 600_000,
+    );
+    const out = await call('ReshareKey', { ...target, GrantTokens: [approval] });
+    expect(out.status === 200 ? 200 : out.json).toBe(200);
+    for (const p of ['party-4', 'party-5']) await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 1, state: 'active' }]));
+    expect((await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey).toEqual(spki);
+    // Each new party signed its acknowledgement of revision 3 (GetKeyPolicy's TuttiRevisions).
+    const acks = ((await call('GetKeyPolicy', { KeyId: id, PolicyName: 'default' })).json.TuttiRevisions ?? []) as { PartyId: string; Revision: number }[];
+    expect(acks.map((a) => [a.PartyId, a.Revision]).sort()).toEqual([
+      ['party-4', 3],
+      ['party-5', 3],
+    ]);
+    // Every Sign is now by party-4 and party-5, both new to the key: revision 3 is what they enforce.
+    const sign = (text: string) =>
+      kms.send(new SignCommand({ KeyId: id, Message: new TextEncoder().encode(text), MessageType: 'RAW', SigningAlgorithm: 'ED25519_SHA_512' }));
+    const err = (await sign('hello bob').then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { name: string; $metadata?: { httpStatusCode?: number } };
+    expect([err?.name, err?.$metadata?.httpStatusCode]).toEqual(['AccessDeniedException', 400]);
+    const signed = await sign('hello alice');
+    expect(ed25519.verify(signed.Signature!, new TextEncoder().encode('hello alice'), spki.subarray(spki.length - 32))).toBe(true);
   });
 });

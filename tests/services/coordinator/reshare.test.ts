@@ -31,6 +31,9 @@ let connected: Set<string>;
 let coordinator: Coordinator;
 /** Party → the old holder whose restored share it reports holding (a key-package answer's `holds`). */
 let holds: Map<string, string>;
+/** What a holder reports of the key's signing-policy history (relayed as is: the new parties check it). */
+const CHAIN = [{ revision: 1, previousHash: null, policy: { stand: 'in' }, approvals: [], acceptedAt: 1, activatesAt: 1 }];
+let noChain: boolean;
 
 function key(keyId: string, keySpec: string, protocol: string, publicKey = PUBLIC_KEY): StoredKey {
   return {
@@ -64,6 +67,7 @@ beforeEach(() => {
   opened = [];
   connected = new Set(PARTIES);
   holds = new Map();
+  noChain = false;
   const runner = {
     run: async (protocol: string, members: Map<number, string>, open: (session: string, index: number) => OpenMessage) => {
       opened.push({ protocol, members, opens: [...members.keys()].map((i) => open('ab'.repeat(32), i) as OpenReshare) });
@@ -91,6 +95,7 @@ beforeEach(() => {
       package: { groupPublicKey: keyId === EC ? EC_PUBLIC_KEY : PUBLIC_KEY },
       chainCode: '12'.repeat(32),
       ...(holds.has(p) ? { holds: holds.get(p) } : {}),
+      ...(noChain ? {} : { policyChain: CHAIN }),
     }),
   });
 });
@@ -100,7 +105,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function refused(keyId: string, req: { threshold: unknown; parties: unknown }): Promise<KmsError> {
+async function refused(keyId: string, req: { threshold: unknown; parties: unknown; grantTokens?: unknown }): Promise<KmsError> {
   const err = await coordinator.reshareKey(keyId, req, caller).then(
     () => undefined,
     (e: unknown) => e,
@@ -163,7 +168,10 @@ describe('ReshareKey at the coordinator', () => {
       threshold: 2,
       oldKey: { groupPublicKey: PUBLIC_KEY },
       chainCode: '12'.repeat(32),
+      policyChain: CHAIN,
+      fromThreshold: 2,
     });
+    expect(opens[0]!.approvals).toBeUndefined();
     expect(keys.get(ED)).toMatchObject({ parties: ['party-3', 'party-4', 'party-5'], threshold: 2 });
     expect(keys.pendingShareDeletions()).toEqual([
       { keyId: ED, partyId: 'party-1' },
@@ -179,6 +187,16 @@ describe('ReshareKey at the coordinator', () => {
     const [{ members, opens }] = opened as [(typeof opened)[number]];
     expect([...members.values()]).toEqual(['party-2', 'party-4']);
     expect(opens[0]).toMatchObject({ oldParties: ['party-1', 'party-2', 'party-3'], dealers: ['party-4', 'party-2'], standIns: { 'party-4': 'party-1' } });
+  });
+
+  test('grant tokens go to every party as the reshare approvals; a holder that reports no policy history stops a reshare onto new parties', async () => {
+    await coordinator.reshareKey(ED, { threshold: 2, parties: ['party-1', 'party-2'], grantTokens: ['tutti-approval:v1:x:1:AA'] }, caller);
+    expect(opened[0]!.opens.map((o) => o.approvals)).toEqual([['tutti-approval:v1:x:1:AA'], ['tutti-approval:v1:x:1:AA']]);
+    expect((await refused(ED, { threshold: 2, parties: ['party-1', 'party-2'], grantTokens: 'no' })).type).toBe('ValidationException');
+    noChain = true;
+    const err = await refused(ED, { threshold: 2, parties: ['party-1', 'party-4'] });
+    expect([err.type, err.message]).toEqual(['KeyUnavailableException', expect.stringMatching(/signing-policy revisions/)]);
+    expect(opened).toHaveLength(1);
   });
 
   test('without a stand-in, fewer than t old holders connected is still KeyUnavailableException', async () => {
