@@ -88,7 +88,12 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         )
       : undefined;
     const presigned = presignAllowed ? ctx.presigns.take(k.keyId, signerSetKey(members)) : undefined;
-    if (presignAllowed) setImmediate(() => refillPresigns(ctx, k, spec, members));
+    // The refill (presign-stock.ts) of a Sign that took a presignature starts once this attempt is
+    // over: its first round would otherwise reach the signers right behind the one-round open and
+    // be computed before it (a presign round is tens of ms of CPU per signer, the online share ≈ 1
+    // ms; docs/benchmarks.md "One verification"). With no presignature in stock it starts now,
+    // beside the full protocol's four rounds, so that the next Sign finds one.
+    if (presignAllowed && !presigned) setImmediate(() => refillPresigns(ctx, k, spec, members));
     try {
       const outputs = await o.runner.run(`${spec.protocol}/${premade ? 'sign-premade' : presigned ? 'sign-presigned' : 'sign'}`, members, (session, index) => ({
         type: 'open',
@@ -179,6 +184,10 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         continue;
       }
       throw access.sessionError(err, 'Sign');
+    } finally {
+      // presignAllowed is false after a failed presigned attempt: its stock was dropped, and the
+      // next Sign refills it.
+      if (presigned && presignAllowed) setImmediate(() => refillPresigns(ctx, k, spec, members));
     }
   }
   throw access.sessionError(lastError, 'Sign');

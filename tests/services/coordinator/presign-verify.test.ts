@@ -36,6 +36,7 @@ let dir: string;
 let db: Database;
 let logs: string[];
 let opened: string[];
+let refillsDuringRound: number;
 
 function stored(keySpec: string, curve: DklsCurveName, publicKey: Uint8Array): StoredKey {
   return {
@@ -125,6 +126,9 @@ function setup(curve: DklsCurveName, tamper: boolean, messageType: 'RAW' | 'DIGE
       const req = opens[0]!.request;
       const digest = digestOf({ messageType: req.messageType, message: new Uint8Array(Buffer.from(req.message, 'base64')) });
       if (protocol.endsWith('/sign-presigned')) {
+        // The one round takes a while; a refill must not start meanwhile (sign.ts).
+        await new Promise((r) => setTimeout(r, 20));
+        refillsDuringRound = opened.filter((p) => p.endsWith('/presign')).length;
         return new Map(
           indices.map((i) => {
             const p = presignatures.find((x) => x.self === i)!;
@@ -170,6 +174,7 @@ beforeEach(() => {
   db = openDatabase(join(dir, 'keys.db'));
   logs = [];
   opened = [];
+  refillsDuringRound = -1;
 });
 
 afterEach(() => {
@@ -195,6 +200,10 @@ describe.each([
     const out = await sign(s);
     expect(opened.filter((p) => !p.endsWith('/presign'))).toEqual([`dkls23-${curve}/sign-presigned`]);
     expect(verifiesWithNode(s.spki, out.signature)).toBe(true);
+    // The refill of the presignature just used starts once the round is over, not beside it.
+    expect(refillsDuringRound).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(opened.filter((p) => p.endsWith('/presign')).length).toBeGreaterThan(0);
   });
 
   test('a tampered online share: the combined signature is not returned, the signer is named, the full protocol signs', async () => {
