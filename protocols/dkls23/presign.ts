@@ -56,6 +56,58 @@ export type DklsPresignature = {
 /** What an aggregator keeps of a presignature: public values only. */
 export type PresignatureRecord = { curve: DklsCurveName; id: string; publicKey: string; signers: number[]; R: string; parts: PresignaturePart[] };
 
+/**
+ * The points of a record, decoded once when the record is made (presignatureRecord validates them
+ * anyway) and kept beside it: the online round then decompresses nothing (a SEC1 decompression is
+ * a square root, ≈ 0.6 ms each in noble on the team's machine; docs/benchmarks.md "Where the
+ * warm-stock 26–31 ms go"). A WeakMap, so the record type stays plain JSON-able data and a record
+ * from elsewhere (a test, a copy) is decoded on first use.
+ */
+type DecodedRecord = { R: Point; pk: Point; parts: Map<number, { Phi: Point; U: Point; V: Point }> };
+const decodedRecords = new WeakMap<PresignatureRecord, DecodedRecord>();
+
+function decodedRecord(record: PresignatureRecord): DecodedRecord {
+  let d = decodedRecords.get(record);
+  if (!d) {
+    const c = dklsCurve(record.curve);
+    const pt = (hex: string, what: string, culprits: number[] = []) => decodePoint(c, fromHex(hex), what, culprits);
+    d = {
+      R: pt(record.R, 'presignature R'),
+      pk: publicKeyPoint(c, record.publicKey),
+      parts: new Map(
+        record.parts.map((p) => [
+          p.index,
+          {
+            Phi: pt(p.Phi, `presignature part of ${p.index}`, [p.index]),
+            U: pt(p.U, `presignature part of ${p.index}`, [p.index]),
+            V: pt(p.V, `presignature part of ${p.index}`, [p.index]),
+          },
+        ]),
+      ),
+    };
+    decodedRecords.set(record, d);
+  }
+  return d;
+}
+
+/**
+ * Public keys decoded once per key (bounded, oldest out): every online share and every combine for
+ * a key needs pk as a point, and a key signs many times. Public values only.
+ */
+const publicKeyPoints = new Map<string, Point>();
+const PUBLIC_KEY_POINTS_MAX = 4096;
+
+function publicKeyPoint(curve: DklsCurve, publicKey: string): Point {
+  const id = `${curve.name}:${publicKey}`;
+  let p = publicKeyPoints.get(id);
+  if (!p) {
+    p = decodePoint(curve, fromHex(publicKey), 'public key');
+    if (publicKeyPoints.size >= PUBLIC_KEY_POINTS_MAX) publicKeyPoints.delete(publicKeyPoints.keys().next().value!);
+    publicKeyPoints.set(id, p);
+  }
+  return p;
+}
+
 /** One signer's online answer. */
 export type PresignedShare = { index: number; w: Uint8Array; u: Uint8Array; request: Uint8Array; consumeId: string };
 
@@ -86,7 +138,7 @@ export function presignatureRecordPart(p: DklsPresignature): { id: string; R: st
  * naming the signers that disagree with the first (a signer whose presign session diverged).
  */
 export function presignatureRecord(curve: DklsCurveName, publicKey: string, parts: ReturnType<typeof presignatureRecordPart>[]): PresignatureRecord {
-  const c = dklsCurve(curve);
+  dklsCurve(curve); // an unknown curve throws
   if (!parts.length) throw new ProtocolError('bad-parameters', 'no presignature parts');
   const [first] = parts;
   const bad = parts.filter((p) => p.id !== first!.id || p.R !== first!.R || p.signers.join(',') !== first!.signers.join(','));
@@ -100,15 +152,20 @@ export function presignatureRecord(curve: DklsCurveName, publicKey: string, part
   const byIndex = new Map(parts.map((p) => [p.part.index, p.part]));
   if (byIndex.size !== signers.length || !signers.every((i) => byIndex.has(i)))
     throw new ProtocolError('bad-parameters', 'need one presignature part per signer');
-  decodePoint(c, fromHex(first!.R), 'presignature R');
-  for (const [i, p] of byIndex) for (const x of [p.Phi, p.U, p.V]) decodePoint(c, fromHex(x), `presignature part of ${i}`, [i]);
-  return { curve, id: first!.id, publicKey, signers: [...signers], R: first!.R, parts: signers.map((i) => byIndex.get(i)!) };
+  const record: PresignatureRecord = { curve, id: first!.id, publicKey, signers: [...signers], R: first!.R, parts: signers.map((i) => byIndex.get(i)!) };
+  // Decodes (and so validates) every point now, and keeps them for the online round.
+  decodedRecord(record);
+  return record;
 }
 
 /** δ, R' and pk' of one online signature (every signer and the aggregator compute the same). */
-function rerandomize(curve: DklsCurve, name: DklsCurveName, id: string, publicKey: Uint8Array, R: Point, digest: Uint8Array, tweak: bigint) {
+// δ, t, r'_x and the digest are public (every signer and the aggregator compute them from public
+// values), so their multiplications take noble's variable-time multiplyUnsafe, which walks the
+// base point's precomputed wNAF tables (Point.BASE.precompute): ≈ 4× cheaper than the
+// constant-time multiply kept for secrets.
+function rerandomize(curve: DklsCurve, name: DklsCurveName, id: string, publicKey: Point, R: Point, digest: Uint8Array, tweak: bigint) {
   const { Fn } = curve;
-  const pk = tweak === 0n ? curve.Point.fromBytes(publicKey) : curve.Point.fromBytes(publicKey).add(curve.Point.BASE.multiply(tweak));
+  const pk = tweak === 0n ? publicKey : publicKey.add(curve.Point.BASE.multiplyUnsafe(tweak));
   const delta = hashToScalar(
     curve,
     LABELS.dkls23PresignRerandomize,
@@ -119,7 +176,7 @@ function rerandomize(curve: DklsCurve, name: DklsCurveName, id: string, publicKe
     digest,
     Fn.toBytes(tweak),
   );
-  const Rp = delta === 0n ? R : R.add(curve.Point.BASE.multiply(delta));
+  const Rp = delta === 0n ? R : R.add(curve.Point.BASE.multiplyUnsafe(delta));
   if (Rp.is0()) throw new ProtocolError('invalid-commitment', 'the re-randomized nonce is the identity');
   const rx = Fn.create(Rp.toAffine().x);
   if (rx === 0n) throw new ProtocolError('invalid-commitment', 'the re-randomized nonce has x = 0 mod q');
@@ -162,7 +219,7 @@ export function presignatureShare(o: {
   if (!Array.isArray(o.signers) || o.signers.join(',') !== p.signers.join(','))
     throw new ProtocolError('bad-parameters', 'the request names other signers than the presignature was made with');
   const t = readTweak(curve, o.tweak);
-  const { delta, rx, pk } = rerandomize(curve, p.curve, p.id, fromHex(p.publicKey), curve.Point.fromBytes(fromHex(p.R)), o.digest, t);
+  const { delta, rx, pk } = rerandomize(curve, p.curve, p.id, publicKeyPoint(curve, p.publicKey), curve.Point.fromBytes(fromHex(p.R)), o.digest, t);
   const phi = Fn.fromBytes(fromHex(secret.phi));
   const u = Fn.add(Fn.fromBytes(fromHex(secret.u)), Fn.mul(delta, phi));
   const v = Fn.add(Fn.fromBytes(fromHex(secret.v)), Fn.mul(t, phi));
@@ -183,23 +240,39 @@ export function presignatureShare(o: {
   return { index: p.self, w: Fn.toBytes(w), u: Fn.toBytes(u), request, consumeId: p.consumeId };
 }
 
+/** A combined, not yet verified, online signature, and how to name the signers if it does not verify. */
+export type UnverifiedPresignedSignature = {
+  /** r ‖ s, 32 bytes each, s low (BIP-62/146, EIP-2). */
+  signature: Uint8Array;
+  recovery: number;
+  /** The digest it is over, and the key (pk' = pk + t·G) it must verify under. */
+  digest: Uint8Array;
+  publicKey: Point;
+  /**
+   * The signers whose online shares do not match their presigned images (u'_i·G = U_i + δ·Φ_i,
+   * w_i·G = m·Φ_i + r'_x·(V_i + t·Φ_i)); only worth calling when the signature does not verify.
+   */
+  culprits: () => number[];
+};
+
 /**
  * The aggregator: every signer must report the same request digest (else they were shown
  * different digests, signers or presignatures, or enforce different policy revisions:
- * 'bad-parameters', nothing combined). s = Σw / Σu', low-S, verified; if it does not verify, each
- * share is checked against the signer's presigned images (u'_i·G = U_i + δ·Φ_i,
- * w_i·G = m·Φ_i + r'_x·(V_i + t·Φ_i)) and the signers whose shares fail are named
- * ('invalid-signature'). The caller verifies again before returning the signature.
+ * 'bad-parameters', nothing combined); s = Σw / Σu', low-S. NOT verified: the caller verifies it
+ * exactly once, with the verifier it trusts (services/coordinator/sign.ts gates the return on
+ * key-specs.ts `verifyIssued`, OpenSSL where the message allows), and calls `culprits()` if it
+ * does not verify. combinePresignedShares below is the same plus noble's verification.
  */
-export function combinePresignedShares(o: {
+export function combinePresignedUnverified(o: {
   record: PresignatureRecord;
   digest: Uint8Array;
   tweak?: Uint8Array;
   answers: { index: number; w: Uint8Array; u: Uint8Array; request: Uint8Array }[];
-}): { signature: Uint8Array; recovery: number } {
+}): UnverifiedPresignedSignature {
   const { record } = o;
   const curve = dklsCurve(record.curve);
   const { Fn } = curve;
+  if (!(o.digest instanceof Uint8Array) || o.digest.length !== 32) throw new ProtocolError('bad-parameters', 'digest must be 32 bytes');
   const answers = [...o.answers].sort((a, b) => a.index - b.index);
   if (answers.map((a) => a.index).join(',') !== record.signers.join(',')) throw new ProtocolError('bad-parameters', 'need one online share per signer');
   const [first] = answers;
@@ -210,7 +283,8 @@ export function combinePresignedShares(o: {
       `signers ${first!.index} and ${differ.join(', ')} signed different requests, or enforce different signing-policy revisions or sequences`,
     );
   const t = readTweak(curve, o.tweak);
-  const { delta, Rp, rx, pk } = rerandomize(curve, record.curve, record.id, fromHex(record.publicKey), curve.Point.fromBytes(fromHex(record.R)), o.digest, t);
+  const decoded = decodedRecord(record);
+  const { delta, Rp, rx, pk } = rerandomize(curve, record.curve, record.id, decoded.pk, decoded.R, o.digest, t);
   const shares = answers.map((a) => ({
     index: a.index,
     w: decodeScalar(curve, a.w, `online share of ${a.index}`, [a.index]),
@@ -231,27 +305,66 @@ export function combinePresignedShares(o: {
     s = q - s;
     recovery ^= 1;
   }
-  const signature = concatBytes(Fn.toBytes(rx), Fn.toBytes(s));
-  if (s !== 0n && curve.verify(signature, o.digest, encodePoint(pk))) return { signature, recovery };
-  const m = Fn.create(bytesToNumberBE(o.digest));
-  const G = curve.Point.BASE;
-  const mul = (P: Point, k: bigint): Point => (k === 0n ? curve.Point.ZERO : P.multiply(k));
-  const culprits = shares
-    .filter((sh) => {
-      const part = record.parts.find((p) => p.index === sh.index)!;
-      const Phi = curve.Point.fromBytes(fromHex(part.Phi));
-      const U = curve.Point.fromBytes(fromHex(part.U));
-      const V = curve.Point.fromBytes(fromHex(part.V)).add(mul(Phi, t));
-      const uOk = mul(G, sh.u).equals(U.add(mul(Phi, delta)));
-      const wOk = mul(G, sh.w).equals(mul(Phi, m).add(mul(V, rx)));
-      return !(uOk && wOk);
-    })
-    .map((sh) => sh.index);
-  throw new ProtocolError(
+  const digest = o.digest.slice();
+  const culprits = (): number[] => {
+    const m = Fn.create(bytesToNumberBE(digest));
+    const G = curve.Point.BASE;
+    const mul = (P: Point, k: bigint): Point => (k === 0n ? curve.Point.ZERO : P.multiplyUnsafe(k));
+    return shares
+      .filter((sh) => {
+        const { Phi, U, V: V0 } = decoded.parts.get(sh.index)!;
+        const V = V0.add(mul(Phi, t));
+        const uOk = mul(G, sh.u).equals(U.add(mul(Phi, delta)));
+        const wOk = mul(G, sh.w).equals(mul(Phi, m).add(mul(V, rx)));
+        return !(uOk && wOk);
+      })
+      .map((sh) => sh.index);
+  };
+  return { signature: concatBytes(Fn.toBytes(rx), Fn.toBytes(s)), recovery, digest, publicKey: pk, culprits };
+}
+
+/** 'invalid-signature' naming the signers whose shares do not match their presignatures (or none: a part was misreported). */
+export function presignedSignatureError(culprits: number[]): ProtocolError {
+  return new ProtocolError(
     'invalid-signature',
     culprits.length
       ? `the online shares of ${culprits.join(', ')} do not match their presignatures`
       : 'the combined signature does not verify, and every online share matches its presignature (a presign part was misreported)',
     culprits,
   );
+}
+
+/**
+ * ECDSA verification (SEC 1 v2 §4.1.4) of r ‖ s over a 32-byte digest under a decoded public key,
+ * low-S required: noble's own steps (weierstrass.ts verify: R = u1·G + u2·P, joint Strauss–Shamir)
+ * without re-encoding and decompressing the key it already holds as a point.
+ */
+export function verifyWithPoint(curveName: DklsCurveName, signature: Uint8Array, digest: Uint8Array, publicKey: Point): boolean {
+  const curve = dklsCurve(curveName);
+  const { Fn } = curve;
+  if (signature.length !== 64 || digest.length !== 32 || publicKey.is0()) return false;
+  const r = bytesToNumberBE(signature.subarray(0, 32));
+  const s = bytesToNumberBE(signature.subarray(32));
+  if (!Fn.isValidNot0(r) || !Fn.isValidNot0(s) || s > Fn.ORDER >> 1n) return false;
+  const is = Fn.inv(s);
+  const u1 = Fn.mul(Fn.create(bytesToNumberBE(digest)), is);
+  const u2 = Fn.mul(r, is);
+  const R = curve.Point.BASE.mulAddUnsafe(u1, publicKey, u2);
+  return !R.is0() && Fn.create(R.toAffine().x) === r;
+}
+
+/**
+ * combinePresignedUnverified, verified with noble (verifyWithPoint); if it does not verify, the
+ * signers whose shares fail are named ('invalid-signature'). For callers with no verifier of their
+ * own (tests, the in-process bench); the gateway verifies once, itself.
+ */
+export function combinePresignedShares(o: {
+  record: PresignatureRecord;
+  digest: Uint8Array;
+  tweak?: Uint8Array;
+  answers: { index: number; w: Uint8Array; u: Uint8Array; request: Uint8Array }[];
+}): { signature: Uint8Array; recovery: number } {
+  const c = combinePresignedUnverified(o);
+  if (verifyWithPoint(o.record.curve, c.signature, c.digest, c.publicKey)) return { signature: c.signature, recovery: c.recovery };
+  throw presignedSignatureError(c.culprits());
 }

@@ -6,6 +6,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ed25519ph } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { signingDigest } from '../../policies/digest.ts';
 import { KEY_SPEC_NAMES, KEY_SPEC_TABLE, SIGNING_ALGORITHMS, SIGNING_ALGORITHM_NAMES, type KeySpecEntry } from '../../protocols/core/key-specs.ts';
 
@@ -166,6 +167,87 @@ export function verifySignature(
       return nodeVerify('sha256', req.message, { key: keyObject(spki), dsaEncoding: 'der' }, signature);
     }
     return true;
+  } catch {
+    return false;
+  }
+}
+
+type EcdsaPoint = ReturnType<EcdsaCurve['Point']['fromBytes']>;
+
+/**
+ * Public-key points by SPKI for verifyIssued's noble path (public values only): decoded once, and a
+ * key verified again gets wNAF tables (noble `precompute`, window 4) so that u2·P walks them like
+ * u1·G walks the base point's: R = u1·G + u2·P then costs ≈ 1.1–1.6 ms against ≈ 3.2–4.4 ms for
+ * noble's joint multiplication with no tables (secp256k1, P-256; docs/benchmarks.md "One
+ * verification"). Tables cost ≈ 150–250 KiB and a few ms to build, so a key gets them on its second
+ * verification and at most TABLES_MAX keys keep them (the most recently used).
+ */
+const verifyPoints = new Map<string, { point: EcdsaPoint; uses: number }>();
+const VERIFY_POINTS_MAX = 4096;
+const withTables = new Set<string>();
+const TABLES_MAX = 64;
+
+function verifyPoint(curve: EcdsaCurve, spki: Uint8Array): EcdsaPoint {
+  const cacheKey = Buffer.from(spki).toString('hex');
+  let e = verifyPoints.get(cacheKey);
+  if (!e) {
+    // The uncompressed point (no square root), checked on the curve by fromBytes.
+    e = { point: curve.Point.fromBytes(spki.subarray(spki.length - 65)), uses: 0 };
+    if (verifyPoints.size >= VERIFY_POINTS_MAX) {
+      const oldest = verifyPoints.keys().next().value!;
+      verifyPoints.delete(oldest);
+      withTables.delete(oldest);
+    }
+    verifyPoints.set(cacheKey, e);
+  }
+  if (++e.uses === 2) {
+    if (withTables.size >= TABLES_MAX) {
+      // The least recently tabled key goes back to a plain point (its tables are freed with it).
+      const oldest = withTables.values().next().value!;
+      withTables.delete(oldest);
+      const o = verifyPoints.get(oldest);
+      if (o) verifyPoints.set(oldest, { point: curve.Point.fromAffine(o.point.toAffine()), uses: 1 });
+    }
+    e.point = curve.Point.fromAffine(e.point.toAffine()).precompute(4, false);
+    withTables.add(cacheKey);
+  } else if (withTables.has(cacheKey)) {
+    withTables.delete(cacheKey);
+    withTables.add(cacheKey);
+  }
+  return e.point;
+}
+
+/**
+ * The one check of a signature this gateway made itself before Sign returns it (the presigned
+ * path: services/coordinator/sign.ts, where the combine of protocols/dkls23/presign.ts is verified
+ * nowhere else): ECDSA, low-S, over what the request signs. OpenSSL (node:crypto) for a RAW
+ * message under ECDSA_SHA_256 — a different library from the noble arithmetic that combined it, and
+ * ≈ 0.9 ms against noble's ≈ 5 ms here (docs/benchmarks.md) — but node:crypto hashes its input
+ * itself, so a DIGEST, and ECDSA_KECCAK_256, are verified by noble over the digest, with the key's
+ * point decoded once and given precomputed tables (verifyPoint).
+ * `signature` is DER, as the API returns it.
+ */
+export function verifyIssued(
+  info: KeySpecInfo,
+  spki: Uint8Array,
+  req: { signingAlgorithm: string; messageType: string; message: Uint8Array },
+  signature: Uint8Array,
+): boolean {
+  if (info.scheme !== 'ecdsa') return verifySignature(info, spki, req, signature);
+  try {
+    const curve = info.curve!;
+    const sig = curve.Signature.fromBytes(signature, 'der');
+    const { Fn } = curve.Point;
+    if (sig.s > Fn.ORDER >> 1n) return false; // Sign returns low-S only
+    if (req.signingAlgorithm === 'ECDSA_SHA_256' && req.messageType === 'RAW') {
+      return nodeVerify('sha256', req.message, { key: keyObject(spki), dsaEncoding: 'der' }, signature);
+    }
+    const digest = ecdsaDigest(req.signingAlgorithm, req.messageType, req.message);
+    if (digest.length !== 32 || !Fn.isValidNot0(sig.r) || !Fn.isValidNot0(sig.s)) return false;
+    const is = Fn.inv(sig.s);
+    // SEC 1 v2 §4.1.4: R = u1·G + u2·P, each walking its precomputed tables (verifyPoint).
+    const R = curve.Point.BASE.multiplyUnsafe(Fn.mul(Fn.create(bytesToNumberBE(digest)), is)).add(verifyPoint(curve, spki).multiplyUnsafe(Fn.mul(sig.r, is)));
+    return !R.is0() && Fn.create(R.toAffine().x) === sig.r;
   } catch {
     return false;
   }

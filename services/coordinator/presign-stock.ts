@@ -2,7 +2,7 @@
 // signer set, the public records (id, R, each signer's Φ_i, U_i, V_i) of presignatures the
 // signers made together ahead of requests (OpenPresign). A Sign whose signer set has one in stock
 // runs one round (OpenSign.presignature): each signer answers with its online share and this
-// coordinator combines and verifies (combinePresigned); otherwise, or if that fails, the full
+// coordinator combines (combinePresigned) and verifies once (sign.ts); otherwise, or if that fails, the full
 // four-round session runs. The secret parts stay in the parties' memory (services/party/presign-pool.ts).
 //
 // Each record is handed out once. Bounded: TARGET per key and signer set (the refill stops there;
@@ -10,7 +10,7 @@
 // link drops loses every record it is part of here (it may have restarted and lost its pool); a
 // refresh or deletion of the key drops the key's stock.
 import type { DklsCurveName } from '../../protocols/dkls23/curve.ts';
-import { combinePresignedShares, presignatureRecord, type PresignatureRecord } from '../../protocols/dkls23/presign.ts';
+import { combinePresignedUnverified, presignatureRecord, type PresignatureRecord } from '../../protocols/dkls23/presign.ts';
 import { fromHex } from '../../protocols/core/bytes.ts';
 import type { StoredKey } from '../storage/key-repository.ts';
 import type { PresignResult, PresignedSignResult } from '../control/messages.ts';
@@ -138,19 +138,24 @@ export function refillPresigns(ctx: CoordinatorContext, k: StoredKey, spec: KeyS
   }
 }
 
-/** The signers' online shares for `record`, combined (presign.ts): r ‖ s (low-S), or why not. */
+/**
+ * The signers' online shares for `record`, combined (presign.ts combinePresignedUnverified): r ‖ s
+ * (low-S) and the digest, NOT verified — sign.ts verifies it once (key-specs.ts verifyIssued) and
+ * asks `culprits` only if that fails — or why the shares did not combine.
+ */
 export function combinePresigned(
   record: PresignatureRecord,
   req: { signingAlgorithm: string; messageType: string; message: Uint8Array },
   outputs: Map<number, unknown>,
-): { ok: true; signature: Uint8Array } | { ok: false; why: string } {
+): { ok: true; signature: Uint8Array; culprits: () => number[] } | { ok: false; why: string } {
   try {
     const answers = [...outputs].map(([index, out]) => {
       const o = out as Partial<PresignedSignResult>;
       return { index, w: fromHex(o.w as string, 'w'), u: fromHex(o.u as string, 'u'), request: fromHex(o.request as string, 'request') };
     });
     const digest = ecdsaDigest(req.signingAlgorithm, req.messageType, req.message);
-    return { ok: true, signature: combinePresignedShares({ record, digest, answers }).signature };
+    const c = combinePresignedUnverified({ record, digest, answers });
+    return { ok: true, signature: c.signature, culprits: c.culprits };
   } catch (err) {
     return { ok: false, why: (err as Error).message };
   }

@@ -18,7 +18,7 @@ import { MAX_PREMAKE, type PremadeSignResult, type SignResult } from '../control
 import { aggregatePremadeShares } from '../../protocols/frost/premade.ts';
 import { isFrostSuiteName } from '../../protocols/frost/suite.ts';
 import { fromHex } from '../../protocols/core/bytes.ts';
-import { KEY_SPECS, apiSignature, isLowS, verifySignature, type KeySpecInfo } from './key-specs.ts';
+import { KEY_SPECS, apiSignature, isLowS, verifyIssued, verifySignature, type KeySpecInfo } from './key-specs.ts';
 import { SessionFailed } from './session-runner.ts';
 import { combinePresigned, refillPresigns, signerSetKey } from './presign-stock.ts';
 import { UUID_RE, keyForMessage, keyRecord } from './key-access.ts';
@@ -88,7 +88,12 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         )
       : undefined;
     const presigned = presignAllowed ? ctx.presigns.take(k.keyId, signerSetKey(members)) : undefined;
-    if (presignAllowed) setImmediate(() => refillPresigns(ctx, k, spec, members));
+    // The refill (presign-stock.ts) of a Sign that took a presignature starts once this attempt is
+    // over: its first round would otherwise reach the signers right behind the one-round open and
+    // be computed before it (a presign round is tens of ms of CPU per signer, the online share ≈ 1
+    // ms; docs/benchmarks.md "One verification"). With no presignature in stock it starts now,
+    // beside the full protocol's four rounds, so that the next Sign finds one.
+    if (presignAllowed && !presigned) setImmediate(() => refillPresigns(ctx, k, spec, members));
     try {
       const outputs = await o.runner.run(`${spec.protocol}/${premade ? 'sign-premade' : presigned ? 'sign-presigned' : 'sign'}`, members, (session, index) => ({
         type: 'open',
@@ -127,12 +132,17 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         continue;
       }
       if (presigned) {
-        // presign.ts: this coordinator combines the online shares; verified (and low-S) before it leaves.
+        // presign.ts: this coordinator combines the online shares (unverified), and THIS is the one
+        // verification of that signature (key-specs.ts verifyIssued: OpenSSL for RAW
+        // ECDSA_SHA_256, noble over the digest otherwise; low-S): nothing is returned unless it
+        // passes. Only if it fails are the shares checked against the presigned images, to name
+        // the signer whose share is wrong.
         const combined = combinePresigned(presigned, req, outputs);
         const signature = combined.ok ? apiSignature(spec, combined.signature) : null;
-        if (signature && verifySignature(spec, spki, req, signature) && isLowS(spec, signature)) return { key: keyRecord(k), signature };
+        if (signature && verifyIssued(spec, spki, req, signature)) return { key: keyRecord(k), signature };
+        const culprits = signature && combined.ok ? combined.culprits() : [];
         o.log?.(
-          `sign ${k.keyId}: the presigned shares ${combined.ok ? 'do not verify' : `were refused: ${combined.why}`}; signing again with the full protocol`,
+          `sign ${k.keyId}: the presigned shares ${combined.ok ? `do not verify${culprits.length ? ` (the shares of ${culprits.join(', ')} do not match their presignatures)` : ''}` : `were refused: ${combined.why}`}; signing again with the full protocol`,
         );
         ctx.presigns.dropKey(k.keyId);
         presignAllowed = false;
@@ -174,6 +184,10 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
         continue;
       }
       throw access.sessionError(err, 'Sign');
+    } finally {
+      // presignAllowed is false after a failed presigned attempt: its stock was dropped, and the
+      // next Sign refills it.
+      if (presigned && presignAllowed) setImmediate(() => refillPresigns(ctx, k, spec, members));
     }
   }
   throw access.sessionError(lastError, 'Sign');

@@ -72,7 +72,10 @@ type HubConn = {
 /**
  * Accepts party connections, authenticates them and routes ControlMessages by party id. A newer
  * authenticated connection for a party replaces the older one (which is closed with
- * CLOSE.replaced): onConnect fires again, onDisconnect does not fire for the replaced socket.
+ * CLOSE.replaced): onDisconnect fires for the replaced socket, then onConnect for the new one. A
+ * party that reconnects before its old socket is noticed dead may have restarted, so what the
+ * gateway holds for that link (its sessions in flight, presignature records and pre-made
+ * commitments it is part of: presign-stock.ts dropParty) must go as on any disconnect.
  */
 export class CoordinatorHub {
   readonly path: string;
@@ -365,7 +368,12 @@ export class CoordinatorHub {
     conn.identity = verdict.party;
     const old = this.conns.get(partyId);
     this.conns.set(partyId, conn);
-    if (old) closeSocket(old.ws, CLOSE.replaced, 'replaced by a newer connection');
+    if (old) {
+      closeSocket(old.ws, CLOSE.replaced, 'replaced by a newer connection');
+      // onClose will not emit for `old` (it is no longer the party's connection): emit here, before
+      // the new connection's onConnect, so that listeners see disconnect → connect in order.
+      this.disconnectListeners.emit(partyId);
+    }
     // Mutual authentication: the party's own challenge, signed with the coordinator's key (auth.ts).
     const partyChallenge = partyChallengeOf(msg);
     let ok: ControlMessage = { type: AUTH_OK };
