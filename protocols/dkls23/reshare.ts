@@ -39,12 +39,16 @@ import { bytesToHex, concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.
 import { LABELS } from '../core/labels.ts';
 import type { Rng, Session } from '../core/session.ts';
 import {
+  checkOwnNewShare,
   checkReshareMembers,
-  combineDealings,
   dealerConstantMatches,
   lagrangeAtZero as lagrangeCore,
   normalizeMembers,
+  reshareNewPublicPart,
+  reshareOutputFromJSON,
+  reshareOutputToJSON,
   type ReshareMember,
+  type ReshareOutput,
 } from '../core/reshare.ts';
 import { Reader, decodePoint, encodePoint, fromHex } from './codec.ts';
 import { dklsCurve, type DklsCurve, type DklsCurveName, type Point } from './curve.ts';
@@ -72,12 +76,8 @@ export type DklsPublicKeyPackage = {
   transcriptHash: string;
 };
 
-export type DklsReshareOutput = {
-  publicKey: Uint8Array;
-  transcriptHash: Uint8Array;
-  /** The new share; null for a dealer that does not hold the new key. */
-  share: DklsKeyShare | null;
-};
+/** The public key, the transcript hash and the new share (null for a dealer that does not hold the new key). */
+export type DklsReshareOutput = ReshareOutput<DklsKeyShare>;
 
 /** The pairwise-setup fields (pairwise-setup.ts) are per peer by NEW index. */
 type ReshareState = MachineState &
@@ -334,22 +334,20 @@ class DklsReshareSession extends DklsMachine<DklsReshareOutput, DklsKeyShare, Re
       for (const i of dealerParties)
         s = Fn.add(s, i === this.self ? evalPolynomial(curve, this.coefficients(), BigInt(myNew)) : this.message<Round2P>(2, true, i).share!);
     }
-    const F = combineDealings(
-      curve.Point.ZERO,
-      dealerParties.map((i) => this.commitmentOf(i)),
-      this.st.tNew,
-    );
-    // Σ λ_i·X_i is the old key (every constant was checked on arrival): a failure here is ours.
-    if (!F[0]!.equals(this.old.publicKey)) throw new ProtocolError('internal', 'reshare changed the public key');
     const nNew = this.receivers.size;
+    // Σ λ_i·X_i is the old key (every constant was checked on arrival): core/reshare.ts.
+    const { commitment: F, verificationShares: S } = reshareNewPublicPart({
+      zero: curve.Point.ZERO,
+      dealings: dealerParties.map((i) => this.commitmentOf(i)),
+      tNew: this.st.tNew,
+      nNew,
+      isOldKey: (c) => c.equals(this.old.publicKey),
+      evalCommitment: (c, x) => evalCommitment(curve, c, x),
+      names: { key: 'public key', share: 'verification' },
+    });
     const verificationShares: Record<string, string> = {};
-    for (let j = 1; j <= nNew; j++) {
-      const S = evalCommitment(curve, F, BigInt(j));
-      if (S.is0()) throw new ProtocolError('invalid-commitment', 'a new verification share is the identity');
-      verificationShares[String(j)] = bytesToHex(encodePoint(S));
-    }
-    if (myNew !== undefined && (s === 0n || !curve.Point.BASE.multiply(s).equals(evalCommitment(curve, F, BigInt(myNew)))))
-      throw new ProtocolError('internal', 'reshared share does not match the new commitment');
+    S.forEach((p, k) => (verificationShares[String(k + 1)] = bytesToHex(encodePoint(p))));
+    if (myNew !== undefined) checkOwnNewShare(curve.Point.BASE, s, S[myNew - 1]!);
     this.st.newShare = {
       curve: curve.name,
       index: myNew ?? 0,
@@ -426,12 +424,11 @@ class DklsReshareSession extends DklsMachine<DklsReshareOutput, DklsKeyShare, Re
   }
 
   protected outputToJSON(o: DklsReshareOutput): unknown {
-    return { publicKey: bytesToHex(o.publicKey), transcriptHash: bytesToHex(o.transcriptHash), share: o.share };
+    return reshareOutputToJSON(o);
   }
 
   protected outputFromJSON(j: unknown): DklsReshareOutput {
-    const o = j as { publicKey: string; transcriptHash: string; share: DklsKeyShare | null };
-    return { publicKey: fromHex(o.publicKey), transcriptHash: fromHex(o.transcriptHash), share: o.share };
+    return reshareOutputFromJSON<DklsKeyShare>(j);
   }
 
   protected wipe(): void {
