@@ -13,6 +13,7 @@
 // and the new share is s'_j = Σ_i f_i(j), the new commitment Σ_i C_i (combineDealings).
 // The curve arithmetic is the caller's (noble's Point and Fn, structurally typed here), so this
 // file stays free of any one curve.
+import { bytesToHex, fromHex } from './bytes.ts';
 import { ProtocolError } from './errors.ts';
 
 /** Session party k (1..m) is members[k−1]: an old holder dealing (`old`), a new holder (`new`), or both. */
@@ -104,4 +105,52 @@ export function combineDealings<P extends GroupPoint<P>>(zero: P, dealings: read
   }
   if (sum.some((p) => p.is0())) throw new ProtocolError('invalid-commitment', 'reshared commitment contains the identity');
   return sum;
+}
+
+/**
+ * The new key's public part, as every member computes it once the dealings are checked: the joint
+ * commitment Σ_i C_i (combineDealings), which must still commit to the old key (`isOldKey`; every
+ * constant was checked on arrival, so a failure here is ours: 'internal'), and the new holders'
+ * verification shares S'_j = Σ_k j^k·C'_k for j = 1..nNew, none the identity
+ * ('invalid-commitment'). `names` keeps each family's words in its messages (FROST says
+ * "verifying share" and "group public key", as RFC 9591 does).
+ */
+export function reshareNewPublicPart<P extends GroupPoint<P>>(o: {
+  zero: P;
+  dealings: readonly (readonly P[])[];
+  tNew: number;
+  nNew: number;
+  isOldKey: (constant: P) => boolean;
+  evalCommitment: (commitment: readonly P[], x: bigint) => P;
+  names: { key: string; share: string };
+}): { commitment: P[]; verificationShares: P[] } {
+  const commitment = combineDealings(o.zero, o.dealings, o.tNew);
+  if (!o.isOldKey(commitment[0]!)) throw new ProtocolError('internal', `reshare changed the ${o.names.key}`);
+  const verificationShares = Array.from({ length: o.nNew }, (_, k) => o.evalCommitment(commitment, BigInt(k + 1)));
+  if (verificationShares.some((p) => p.is0())) throw new ProtocolError('invalid-commitment', `a new ${o.names.share} share is the identity`);
+  return { commitment, verificationShares };
+}
+
+/** A receiver's own new share s'_j must be non-zero and match its new verification share: s'_j·G = S'_j. */
+export function checkOwnNewShare<P extends GroupPoint<P>>(base: { multiply(k: bigint): P }, share: bigint, verificationShare: P): void {
+  if (share === 0n || !base.multiply(share).equals(verificationShare)) throw new ProtocolError('internal', 'reshared share does not match the new commitment');
+}
+
+/** What a reshare session outputs in either family (S: the family's key share). */
+export type ReshareOutput<S> = {
+  /** The key's public key, unchanged by the reshare. */
+  publicKey: Uint8Array;
+  transcriptHash: Uint8Array;
+  /** The new share; null for a dealer that does not hold the new key. */
+  share: S | null;
+};
+
+/** A reshare output as a snapshot holds it (hex for bytes, the share as it is). */
+export function reshareOutputToJSON<S>(o: ReshareOutput<S>): unknown {
+  return { publicKey: bytesToHex(o.publicKey), transcriptHash: bytesToHex(o.transcriptHash), share: o.share };
+}
+
+export function reshareOutputFromJSON<S>(j: unknown): ReshareOutput<S> {
+  const o = j as { publicKey: string; transcriptHash: string; share: S | null };
+  return { publicKey: fromHex(o.publicKey), transcriptHash: fromHex(o.transcriptHash), share: o.share };
 }

@@ -35,8 +35,8 @@ import {
 } from './feldman.ts';
 import { checkConfirmations, checkEchoes, echoPayload, DIGEST_BYTES } from './agreement.ts';
 import { DklsMachine, checkMachineState, checkSessionInputs, initialTranscript, type MachineState, type Progress } from './machine.ts';
-import { OT_SETUP_REQUEST_BYTES, OT_SETUP_RESPONSE_BYTES, otSetupFinish, otSetupRequest, otSetupRespond } from './ot-setup.ts';
-import { zeroSeed } from './zero-share.ts';
+import { OT_SETUP_REQUEST_BYTES, OT_SETUP_RESPONSE_BYTES } from './ot-setup.ts';
+import { pairwiseFinish, pairwiseRequest, pairwiseRespond, type PairwiseSetupState } from './pairwise-setup.ts';
 import { checkThreshold, type DklsKeyShare } from './keyshare.ts';
 import { randomBytes } from './random.ts';
 import { tagged } from './hash.ts';
@@ -59,27 +59,23 @@ export function refreshMembersOf(st: { refresh?: RefreshBinding; parties: number
   return st.refresh?.members ?? st.parties;
 }
 
-export type DkgState = MachineState & {
-  type: 'dkls23-dkg' | 'dkls23-refresh';
-  refresh?: RefreshBinding;
-  n: number;
-  t: number;
-  context: string;
-  coefficients: string[] | null;
-  blind: string;
-  round1: string;
-  finalSid: string | null;
-  round2: string | null;
-  echo1: string | null;
-  echo2: string | null;
-  /** Per peer: our OT setup as base-OT receiver (Δ, KA secrets, choices). */
-  otRequests: Record<string, { delta: string; secrets: string; choices: string }> | null;
-  zeroContributions: Record<string, string> | null;
-  /** Per peer: all seeds, from our OT setup responses (we are Bob toward that peer). */
-  receiverSeeds: Record<string, string> | null;
-  share: DklsKeyShare | null;
-  transcript: string | null;
-};
+export type DkgState = MachineState &
+  PairwiseSetupState & {
+    type: 'dkls23-dkg' | 'dkls23-refresh';
+    refresh?: RefreshBinding;
+    n: number;
+    t: number;
+    context: string;
+    coefficients: string[] | null;
+    blind: string;
+    round1: string;
+    finalSid: string | null;
+    round2: string | null;
+    echo1: string | null;
+    echo2: string | null;
+    share: DklsKeyShare | null;
+    transcript: string | null;
+  };
 
 type Round1 = { sid: Uint8Array; commitment: Uint8Array };
 type Round2 = { finalSid: Uint8Array; echo: Uint8Array; F: Point[]; blind: Uint8Array; proofs: Uint8Array[] };
@@ -214,15 +210,10 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     const otRequests: NonNullable<DkgState['otRequests']> = {};
     const zeroContributions: Record<string, string> = {};
     for (const j of this.others) {
-      const req = otSetupRequest(curve.name, finalSid, this.self, j, randomBytes(this.stepRng(`ot-request/${j}`), 32));
-      otRequests[String(j)] = {
-        delta: bytesToHex(req.state.delta),
-        secrets: bytesToHex(req.state.baseOt.secrets),
-        choices: bytesToHex(req.state.baseOt.choices),
-      };
-      const zero = randomBytes(this.stepRng(`zero-seed/${j}`), SEED_BYTES);
-      zeroContributions[String(j)] = bytesToHex(zero);
-      messages.push(this.envelope(2, j, concatBytes(finalSid, req.message, zero)));
+      const req = pairwiseRequest(curve.name, finalSid, this.self, j, (step) => this.stepRng(step));
+      otRequests[String(j)] = req.request;
+      zeroContributions[String(j)] = req.zero;
+      messages.push(this.envelope(2, j, concatBytes(finalSid, ...req.message)));
     }
     this.st.otRequests = otRequests;
     this.st.zeroContributions = zeroContributions;
@@ -271,15 +262,8 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     const receiverSeeds: Record<string, string> = {};
     const messages: Envelope[] = [];
     for (const j of this.others) {
-      const resp = otSetupRespond(
-        curve.name,
-        finalSid,
-        this.self,
-        j,
-        this.message<Round2P>(2, true, j).request,
-        randomBytes(this.stepRng(`ot-respond/${j}`), 32),
-      );
-      receiverSeeds[String(j)] = bytesToHex(resp.receiverSeeds);
+      const resp = pairwiseRespond(curve.name, finalSid, this.self, j, this.message<Round2P>(2, true, j).request, (step) => this.stepRng(step));
+      receiverSeeds[String(j)] = resp.receiverSeeds;
       const share = curve.Fn.toBytes(evalPolynomial(curve, coefficients, BigInt(j)));
       messages.push(this.envelope(3, j, concatBytes(finalSid, echo2, share, resp.message)));
     }
@@ -306,24 +290,16 @@ export class DklsDkgSession extends DklsMachine<DklsDkgOutput, DklsKeyShare, Dkg
     const culprits = this.others.filter((j) => !verifyFeldmanShare(curve, commitmentOf(j), BigInt(this.self), this.message<Round3>(3, true, j).share));
     if (culprits.length) throw new ProtocolError('invalid-share', "secret share does not match its sender's commitment", culprits);
     const peers: DklsKeyShare['peers'] = {};
-    for (const j of this.others) {
-      const req = this.st.otRequests![String(j)]!;
-      const senderSeeds = otSetupFinish(
+    for (const j of this.others)
+      peers[String(j)] = pairwiseFinish(
         curve.name,
         finalSid,
         this.self,
         j,
-        { delta: fromHex(req.delta), baseOt: { secrets: fromHex(req.secrets), choices: fromHex(req.choices) } },
+        this.st,
         this.message<Round3>(3, true, j).response,
+        this.message<Round2P>(2, true, j).zero,
       );
-      const zero = zeroSeed(this.self, fromHex(this.st.zeroContributions![String(j)]!), j, this.message<Round2P>(2, true, j).zero);
-      peers[String(j)] = {
-        zeroSeed: bytesToHex(zero),
-        voleReceiverSeeds: this.st.receiverSeeds![String(j)]!,
-        voleSenderDelta: bytesToHex(senderSeeds.delta),
-        voleSenderSeeds: bytesToHex(senderSeeds.seeds),
-      };
-    }
     const coefficients = this.st.coefficients!.map((c) => Fn.fromBytes(fromHex(c)));
     let s = evalPolynomial(curve, coefficients, BigInt(this.self));
     for (const j of this.others) s = Fn.add(s, this.message<Round3>(3, true, j).share);

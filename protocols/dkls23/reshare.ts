@@ -39,20 +39,24 @@ import { bytesToHex, concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.
 import { LABELS } from '../core/labels.ts';
 import type { Rng, Session } from '../core/session.ts';
 import {
+  checkOwnNewShare,
   checkReshareMembers,
-  combineDealings,
   dealerConstantMatches,
   lagrangeAtZero as lagrangeCore,
   normalizeMembers,
+  reshareNewPublicPart,
+  reshareOutputFromJSON,
+  reshareOutputToJSON,
   type ReshareMember,
+  type ReshareOutput,
 } from '../core/reshare.ts';
 import { Reader, decodePoint, encodePoint, fromHex } from './codec.ts';
 import { dklsCurve, type DklsCurve, type DklsCurveName, type Point } from './curve.ts';
 import { commitPolynomial, evalCommitment, evalPolynomial, randomPolynomial, verifyFeldmanShare } from './feldman.ts';
 import { checkConfirmations, checkEchoes, echoPayload, DIGEST_BYTES } from './agreement.ts';
 import { DklsMachine, checkMachineState, checkSessionInputs, initialTranscript, type MachineState, type Progress } from './machine.ts';
-import { OT_SETUP_REQUEST_BYTES, OT_SETUP_RESPONSE_BYTES, otSetupFinish, otSetupRequest, otSetupRespond } from './ot-setup.ts';
-import { zeroSeed } from './zero-share.ts';
+import { OT_SETUP_REQUEST_BYTES, OT_SETUP_RESPONSE_BYTES } from './ot-setup.ts';
+import { pairwiseFinish, pairwiseRequest, pairwiseRespond, type PairwiseSetupState } from './pairwise-setup.ts';
 import { checkThreshold, parseDealerShare, parsePublicPart, type DklsKeyShare } from './keyshare.ts';
 import { randomBytes } from './random.ts';
 import { tagged } from './hash.ts';
@@ -72,34 +76,27 @@ export type DklsPublicKeyPackage = {
   transcriptHash: string;
 };
 
-export type DklsReshareOutput = {
-  publicKey: Uint8Array;
-  transcriptHash: Uint8Array;
-  /** The new share; null for a dealer that does not hold the new key. */
-  share: DklsKeyShare | null;
-};
+/** The public key, the transcript hash and the new share (null for a dealer that does not hold the new key). */
+export type DklsReshareOutput = ReshareOutput<DklsKeyShare>;
 
-type ReshareState = MachineState & {
-  type: 'dkls23-reshare';
-  oldKey: DklsPublicKeyPackage;
-  members: ReshareMember[];
-  tNew: number;
-  context: string;
-  setup: string;
-  /** Our polynomial's coefficients (dealers); dropped once the sub-shares are sent. */
-  coefficients: string[] | null;
-  round1: string;
-  finalSid: string | null;
-  echo: string | null;
-  /** Per peer (by NEW index): our OT setup as base-OT receiver. */
-  otRequests: Record<string, { delta: string; secrets: string; choices: string }> | null;
-  zeroContributions: Record<string, string> | null;
-  /** Per peer (by NEW index): all seeds, from our OT setup responses. */
-  receiverSeeds: Record<string, string> | null;
-  /** The new key's public part (every member computes it) and, for a receiver, its share so far. */
-  newShare: DklsKeyShare | null;
-  transcript: string | null;
-};
+/** The pairwise-setup fields (pairwise-setup.ts) are per peer by NEW index. */
+type ReshareState = MachineState &
+  PairwiseSetupState & {
+    type: 'dkls23-reshare';
+    oldKey: DklsPublicKeyPackage;
+    members: ReshareMember[];
+    tNew: number;
+    context: string;
+    setup: string;
+    /** Our polynomial's coefficients (dealers); dropped once the sub-shares are sent. */
+    coefficients: string[] | null;
+    round1: string;
+    finalSid: string | null;
+    echo: string | null;
+    /** The new key's public part (every member computes it) and, for a receiver, its share so far. */
+    newShare: DklsKeyShare | null;
+    transcript: string | null;
+  };
 
 type Round1 = { sid: Uint8Array; commitment: Point[] | null };
 type Round2 = { finalSid: Uint8Array; echo: Uint8Array };
@@ -304,15 +301,10 @@ class DklsReshareSession extends DklsMachine<DklsReshareOutput, DklsKeyShare, Re
       const parts: Uint8Array[] = [finalSid];
       if (coefficients && j !== undefined) parts.push(curve.Fn.toBytes(evalPolynomial(curve, coefficients, BigInt(j))));
       if (myNew !== undefined && j !== undefined) {
-        const req = otSetupRequest(curve.name, finalSid, myNew, j, randomBytes(this.stepRng(`ot-request/${j}`), 32));
-        otRequests[String(j)] = {
-          delta: bytesToHex(req.state.delta),
-          secrets: bytesToHex(req.state.baseOt.secrets),
-          choices: bytesToHex(req.state.baseOt.choices),
-        };
-        const zero = randomBytes(this.stepRng(`zero-seed/${j}`), SEED_BYTES);
-        zeroContributions[String(j)] = bytesToHex(zero);
-        parts.push(req.message, zero);
+        const req = pairwiseRequest(curve.name, finalSid, myNew, j, (step) => this.stepRng(step));
+        otRequests[String(j)] = req.request;
+        zeroContributions[String(j)] = req.zero;
+        parts.push(...req.message);
       }
       messages.push(this.envelope(2, p, concatBytes(...parts)));
     }
@@ -342,22 +334,20 @@ class DklsReshareSession extends DklsMachine<DklsReshareOutput, DklsKeyShare, Re
       for (const i of dealerParties)
         s = Fn.add(s, i === this.self ? evalPolynomial(curve, this.coefficients(), BigInt(myNew)) : this.message<Round2P>(2, true, i).share!);
     }
-    const F = combineDealings(
-      curve.Point.ZERO,
-      dealerParties.map((i) => this.commitmentOf(i)),
-      this.st.tNew,
-    );
-    // Σ λ_i·X_i is the old key (every constant was checked on arrival): a failure here is ours.
-    if (!F[0]!.equals(this.old.publicKey)) throw new ProtocolError('internal', 'reshare changed the public key');
     const nNew = this.receivers.size;
+    // Σ λ_i·X_i is the old key (every constant was checked on arrival): core/reshare.ts.
+    const { commitment: F, verificationShares: S } = reshareNewPublicPart({
+      zero: curve.Point.ZERO,
+      dealings: dealerParties.map((i) => this.commitmentOf(i)),
+      tNew: this.st.tNew,
+      nNew,
+      isOldKey: (c) => c.equals(this.old.publicKey),
+      evalCommitment: (c, x) => evalCommitment(curve, c, x),
+      names: { key: 'public key', share: 'verification' },
+    });
     const verificationShares: Record<string, string> = {};
-    for (let j = 1; j <= nNew; j++) {
-      const S = evalCommitment(curve, F, BigInt(j));
-      if (S.is0()) throw new ProtocolError('invalid-commitment', 'a new verification share is the identity');
-      verificationShares[String(j)] = bytesToHex(encodePoint(S));
-    }
-    if (myNew !== undefined && (s === 0n || !curve.Point.BASE.multiply(s).equals(evalCommitment(curve, F, BigInt(myNew)))))
-      throw new ProtocolError('internal', 'reshared share does not match the new commitment');
+    S.forEach((p, k) => (verificationShares[String(k + 1)] = bytesToHex(encodePoint(p))));
+    if (myNew !== undefined) checkOwnNewShare(curve.Point.BASE, s, S[myNew - 1]!);
     this.st.newShare = {
       curve: curve.name,
       index: myNew ?? 0,
@@ -381,10 +371,8 @@ class DklsReshareSession extends DklsMachine<DklsReshareOutput, DklsKeyShare, Re
         messages.push(this.envelope(3, p, finalSid));
         continue;
       }
-      const resp = this.otStep(() =>
-        otSetupRespond(curve.name, finalSid, myNew, j, this.message<Round2P>(2, true, p).request!, randomBytes(this.stepRng(`ot-respond/${j}`), 32)),
-      );
-      receiverSeeds[String(j)] = bytesToHex(resp.receiverSeeds);
+      const resp = this.otStep(() => pairwiseRespond(curve.name, finalSid, myNew, j, this.message<Round2P>(2, true, p).request!, (step) => this.stepRng(step)));
+      receiverSeeds[String(j)] = resp.receiverSeeds;
       messages.push(this.envelope(3, p, concatBytes(finalSid, resp.message)));
     }
     this.st.receiverSeeds = receiverSeeds;
@@ -401,23 +389,9 @@ class DklsReshareSession extends DklsMachine<DklsReshareOutput, DklsKeyShare, Re
     if (myNew !== undefined) {
       for (const p of this.otherReceivers) {
         const j = this.receivers.get(p)!;
-        const req = this.st.otRequests![String(j)]!;
-        const sender = this.otStep(() =>
-          otSetupFinish(
-            curve.name,
-            finalSid,
-            myNew,
-            j,
-            { delta: fromHex(req.delta), baseOt: { secrets: fromHex(req.secrets), choices: fromHex(req.choices) } },
-            this.message<Round3>(3, true, p).response!,
-          ),
+        share.peers[String(j)] = this.otStep(() =>
+          pairwiseFinish(curve.name, finalSid, myNew, j, this.st, this.message<Round3>(3, true, p).response!, this.message<Round2P>(2, true, p).zero!),
         );
-        share.peers[String(j)] = {
-          zeroSeed: bytesToHex(zeroSeed(myNew, fromHex(this.st.zeroContributions![String(j)]!), j, this.message<Round2P>(2, true, p).zero!)),
-          voleReceiverSeeds: this.st.receiverSeeds![String(j)]!,
-          voleSenderDelta: bytesToHex(sender.delta),
-          voleSenderSeeds: bytesToHex(sender.seeds),
-        };
       }
     }
     this.st.otRequests = null;
@@ -450,12 +424,11 @@ class DklsReshareSession extends DklsMachine<DklsReshareOutput, DklsKeyShare, Re
   }
 
   protected outputToJSON(o: DklsReshareOutput): unknown {
-    return { publicKey: bytesToHex(o.publicKey), transcriptHash: bytesToHex(o.transcriptHash), share: o.share };
+    return reshareOutputToJSON(o);
   }
 
   protected outputFromJSON(j: unknown): DklsReshareOutput {
-    const o = j as { publicKey: string; transcriptHash: string; share: DklsKeyShare | null };
-    return { publicKey: fromHex(o.publicKey), transcriptHash: fromHex(o.transcriptHash), share: o.share };
+    return reshareOutputFromJSON<DklsKeyShare>(j);
   }
 
   protected wipe(): void {

@@ -18,6 +18,7 @@
 // and without a digest; the output is the presignature, and presign.ts runs the online round.
 // final sid = H(coordinator sid, DKG final sid, signers, sid_j…): every p2p body carries it
 // (TOB-SILA-8), and it binds the session to the DKG (TOB-SILA-10).
+// The byte layout of each round, its decoding and the R1 request digest: sign-messages.ts.
 import type { Envelope } from '../core/envelope.ts';
 import { BROADCAST } from '../core/envelope.ts';
 import { ProtocolError } from '../core/errors.ts';
@@ -26,14 +27,14 @@ import { bytesToHex, concatBytes, equalBytes, utf8ToBytes } from '../core/bytes.
 import { LABELS } from '../core/labels.ts';
 import type { Rng, Session } from '../core/session.ts';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
-import { Reader, encodePoint, fromHex } from './codec.ts';
+import { encodePoint, fromHex } from './codec.ts';
 import { dklsCurve, type DklsCurveName, type Point } from './curve.ts';
-import { commit, openCommitment, COMMITMENT_BYTES } from './commit.ts';
+import { commit, openCommitment } from './commit.ts';
 import { lagrangeAtZero } from './feldman.ts';
-import { checkEchoes, echoPayload, DIGEST_BYTES } from './agreement.ts';
+import { checkEchoes, echoPayload } from './agreement.ts';
 import { DklsMachine, checkMachineState, checkSessionInputs, initialTranscript, type MachineState, type Progress } from './machine.ts';
 import { parseKeyShare, type DklsKeyShare, type ParsedKeyShare } from './keyshare.ts';
-import { VOLE_RECEIVER_MESSAGE_BYTES, voleReceive, voleReceiveFinish, voleSend, voleSenderMessageBytes } from './rvole.ts';
+import { voleReceive, voleReceiveFinish, voleSend } from './rvole.ts';
 import { zeroShare } from './zero-share.ts';
 import { banError } from './errors.ts';
 import { randomBytes, randomScalar } from './random.ts';
@@ -41,6 +42,21 @@ import { partyByte, tagged } from './hash.ts';
 import { SIGN_VOLE_INPUTS } from './params.ts';
 import { mulBase, mulPoint } from './scalar-mul.ts';
 import type { DklsPresignature } from './presign.ts';
+import {
+  SIGN_SHAPES,
+  decodeSignMessage,
+  presignProtocolName,
+  signProtocolName,
+  signRequestDigest,
+  voleSessionId,
+  type Round1,
+  type Round2,
+  type Round3,
+  type Round4,
+} from './sign-messages.ts';
+
+// The names and ids callers import from here (sign-messages.ts holds them with the message layouts).
+export { presignProtocolName, signProtocolName, voleSessionId } from './sign-messages.ts';
 
 export type DklsSignOutput = {
   /** r ‖ s, 32 bytes each, s low (s ≤ q/2). */
@@ -77,32 +93,6 @@ type SignState = MachineState & {
   snapshotted: boolean;
 };
 
-type Round1 = { sid: Uint8Array; commitment: Uint8Array };
-type Round2 = { finalSid: Uint8Array; echo: Uint8Array; vole: Uint8Array };
-type Round3 = { finalSid: Uint8Array; vole: Uint8Array; R: Point; blind: Uint8Array; pk: Point; gammaU: Point; gammaV: Point; psi: bigint };
-type Round4 = { finalSid: Uint8Array; w: bigint; u: bigint };
-
-const SHAPES = [
-  { broadcast: true, p2p: false },
-  { broadcast: false, p2p: true },
-  { broadcast: false, p2p: true },
-  { broadcast: true, p2p: false },
-] as const;
-
-export function signProtocolName(curve: DklsCurveName): string {
-  return `dkls23-${curve}/sign`;
-}
-
-/** The message-independent rounds run ahead (presign.ts): their own protocol name, so every id and hash differs from a signing session's. */
-export function presignProtocolName(curve: DklsCurveName): string {
-  return `dkls23-${curve}/presign`;
-}
-
-/** The pairwise VOLE session id of one signature: one per (Alice, Bob) ordered pair. */
-export function voleSessionId(finalSid: Uint8Array, alice: number, bob: number): Uint8Array {
-  return tagged(LABELS.dkls23SignVoleSid, finalSid, partyByte(alice), partyByte(bob));
-}
-
 class DklsSignSession extends DklsMachine<DklsSignOutput | DklsPresignature, never, SignState> {
   private parsedShare: ParsedKeyShare | null;
   /** R_i = r_i·G and pk_i = sk_i·G, public, computed once per session (not part of the snapshot). */
@@ -110,7 +100,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput | DklsPresignature, nev
   private ownPk: Point | null = null;
 
   constructor(state: SignState, parsed?: ParsedKeyShare, R?: Point) {
-    super(state, SHAPES);
+    super(state, SIGN_SHAPES);
     this.parsedShare = parsed ?? null;
     this.ownR = R ?? null;
   }
@@ -136,43 +126,7 @@ class DklsSignSession extends DklsMachine<DklsSignOutput | DklsPresignature, nev
   }
 
   protected decode(round: number, _p2p: boolean, from: number, payload: Uint8Array): unknown {
-    const r = new Reader(this.curve, payload, `round-${round} message from ${from}`, [from]);
-    if (round === 1) {
-      const m: Round1 = { sid: r.bytesN(32), commitment: r.bytesN(COMMITMENT_BYTES) };
-      const request = r.bytesN(32);
-      r.end();
-      // Signers given different requests (key, signer set, digest, or the context: the policy
-      // revision each enforces, docs/protocols.md "What signers agree on") stop before anything secret.
-      if (!equalBytes(request, fromHex(this.st.request)))
-        throw new ProtocolError(
-          'bad-parameters',
-          `party ${from} was asked to sign something else (key, signers or digest differ) or enforces another signing-policy revision or sequence`,
-          [from],
-        );
-      return m;
-    }
-    if (round === 2) {
-      const m: Round2 = { finalSid: r.bytesN(32), echo: r.bytesN(this.st.parties.length * DIGEST_BYTES), vole: r.bytesN(VOLE_RECEIVER_MESSAGE_BYTES) };
-      r.end();
-      return m;
-    }
-    if (round === 3) {
-      const m: Round3 = {
-        finalSid: r.bytesN(32),
-        vole: r.bytesN(voleSenderMessageBytes(SIGN_VOLE_INPUTS)),
-        R: r.point('R'),
-        blind: r.bytesN(32),
-        pk: r.point('pk'),
-        gammaU: r.point('Γu'),
-        gammaV: r.point('Γv'),
-        psi: r.scalar('ψ'),
-      };
-      r.end();
-      return m;
-    }
-    const m: Round4 = { finalSid: r.bytesN(32), w: r.scalar('w'), u: r.scalar('u') };
-    r.end();
-    return m;
+    return decodeSignMessage(this.curve, round, from, payload, () => fromHex(this.st.request), this.st.parties.length);
   }
 
   protected completeRound(round: number): Progress<DklsSignOutput | DklsPresignature, never> {
@@ -479,16 +433,7 @@ function createSignSession(o: DklsSignInputs, presign: boolean): Session<DklsSig
   const Rpoint = mulBase(curve, r);
   const R = encodePoint(Rpoint);
   const com = commit(LABELS.dkls23SignCommitment, o.sessionId, o.self, [R], blind);
-  const request = tagged(
-    LABELS.dkls23SignRequest,
-    utf8ToBytes(protocol),
-    o.sessionId,
-    encodePoint(key.publicKey),
-    key.dkgSessionId,
-    Uint8Array.from(signers),
-    presign ? new Uint8Array(0) : o.digest,
-    o.context ?? new Uint8Array(0),
-  );
+  const request = signRequestDigest(protocol, o.sessionId, key, signers, presign ? new Uint8Array(0) : o.digest, o.context ?? new Uint8Array(0));
   const state: SignState = {
     v: 1,
     type: 'dkls23-sign',

@@ -49,7 +49,17 @@ import { checkConfirmations, checkEchoes, echoPayload, taggedHash, DIGEST_BYTES 
 import { FrostMachine, checkMachineState, checkSessionInputs, type MachineState, type Progress } from './machine.ts';
 import { checkThreshold, makeKeyShare, parseKeyShare, parsePublicPackage, publicPackageDigest, rememberPublicPart, type FrostKeyShare } from './share.ts';
 import { frostSuite, type FrostSuite, type FrostSuiteName, type Point } from './suite.ts';
-import { checkReshareMembers, combineDealings, lagrangeAtZero as lagrangeCore, normalizeMembers, type ReshareMember } from '../core/reshare.ts';
+import {
+  checkOwnNewShare,
+  checkReshareMembers,
+  lagrangeAtZero as lagrangeCore,
+  normalizeMembers,
+  reshareNewPublicPart,
+  reshareOutputFromJSON,
+  reshareOutputToJSON,
+  type ReshareMember,
+  type ReshareOutput,
+} from '../core/reshare.ts';
 import { evalCommitment, evalPolynomial, randomScalar, verifyFeldman } from './vss.ts';
 
 /** The public part of the old key: a key share without its secret and its index. */
@@ -57,12 +67,8 @@ export type FrostPublicKeyPackage = Omit<FrostKeyShare, 'signingShare' | 'index'
 
 export type { ReshareMember } from '../core/reshare.ts';
 
-export type FrostReshareOutput = {
-  publicKey: Uint8Array;
-  transcriptHash: Uint8Array;
-  /** The new share; null for a dealer that does not hold the new key. */
-  share: FrostKeyShare | null;
-};
+/** The public key, the transcript hash and the new share (null for a dealer that does not hold the new key). */
+export type FrostReshareOutput = ReshareOutput<FrostKeyShare>;
 
 type ReshareState = MachineState & {
   type: 'frost-reshare';
@@ -217,17 +223,19 @@ class FrostReshareSession extends FrostMachine<FrostReshareOutput, FrostKeyShare
       for (const i of dealerParties)
         s = Fn.add(s, i === this.self ? evalPolynomial(suite, this.coefficients(), BigInt(myIndex)) : this.message<bigint>(2, true, i));
     }
-    const sum = combineDealings(
-      suite.Point.ZERO,
-      dealerParties.map((i) => this.commitmentOf(i)),
-      this.st.tNew,
-    );
     const groupPublicKey = this.old.groupPublicKey;
-    // Σ λ_i·X_i = the group key (every constant was checked on arrival): a failure here is ours.
-    if (!equalBytes(sum[0]!.toBytes(), groupPublicKey)) throw new ProtocolError('internal', 'reshare changed the group public key');
     const nNew = this.receivers.size;
-    const verifyingShares = new Map(Array.from({ length: nNew }, (_, k) => [k + 1, evalCommitment(suite, sum, BigInt(k + 1))] as const));
-    if ([...verifyingShares.values()].some((p) => p.is0())) throw new ProtocolError('invalid-commitment', 'a new verifying share is the identity');
+    // Σ λ_i·X_i = the group key (every constant was checked on arrival): core/reshare.ts.
+    const { commitment: sum, verificationShares: shares } = reshareNewPublicPart({
+      zero: suite.Point.ZERO,
+      dealings: dealerParties.map((i) => this.commitmentOf(i)),
+      tNew: this.st.tNew,
+      nNew,
+      isOldKey: (c) => equalBytes(c.toBytes(), groupPublicKey),
+      evalCommitment: (c, x) => evalCommitment(suite, c, x),
+      names: { key: 'group public key', share: 'verifying' },
+    });
+    const verifyingShares = new Map(shares.map((p, k) => [k + 1, p] as const));
     const transcript = taggedHash(
       LABELS.frostReshareTranscript,
       utf8ToBytes(this.protocol),
@@ -239,8 +247,7 @@ class FrostReshareSession extends FrostMachine<FrostReshareOutput, FrostKeyShare
     this.st.transcript = bytesToHex(transcript);
     this.st.coefficients = null;
     if (myIndex === undefined) return { messages: [this.envelope(3, BROADCAST, transcript)] };
-    if (Fn.is0(s) || !suite.Point.BASE.multiply(s).equals(verifyingShares.get(myIndex)!))
-      throw new ProtocolError('internal', 'reshared share does not match the new commitment');
+    checkOwnNewShare(suite.Point.BASE, s, verifyingShares.get(myIndex)!);
     const fresh = makeKeyShare(suite, myIndex, nNew, this.st.tNew, s, sum, transcript);
     rememberPublicPart(fresh, { groupPublicKey, commitments: sum, verifyingShares });
     this.st.newShare = fresh;
@@ -254,12 +261,11 @@ class FrostReshareSession extends FrostMachine<FrostReshareOutput, FrostKeyShare
   }
 
   protected outputToJSON(o: FrostReshareOutput): unknown {
-    return { publicKey: bytesToHex(o.publicKey), transcriptHash: bytesToHex(o.transcriptHash), share: o.share };
+    return reshareOutputToJSON(o);
   }
 
   protected outputFromJSON(j: unknown): FrostReshareOutput {
-    const o = j as { publicKey: string; transcriptHash: string; share: FrostKeyShare | null };
-    return { publicKey: fromHex(o.publicKey), transcriptHash: fromHex(o.transcriptHash), share: o.share };
+    return reshareOutputFromJSON<FrostKeyShare>(j);
   }
 
   protected wipe(): void {
