@@ -6,7 +6,8 @@
 // cannot move the key. The backup is restored on a new machine (party-4: its own identity), which
 // then deals as party-1 in a ReshareKey onto party-2 and party-4; the key signs again, under the
 // same public key, verified by @noble from the SPKI alone; the restored share is re-dealt (the
-// backup is stale). The same drill for a DKLs23 key: backup-drill-dkls.slow.test.ts.
+// backup is stale). backup-verify also fetches what it checks against from the gateway itself
+// (--endpoint with SigV4 credentials). The same drill for a DKLs23 key: backup-drill-dkls.slow.test.ts.
 import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,6 +114,29 @@ test('wipe a party, restore it from its verifiable backup onto a new machine, re
   const refused = await tutti(['backup-verify', '--backup', file('tampered.json')]);
   expect(refused.code).toBe(1);
   expect(JSON.parse(refused.out)).toEqual([expect.objectContaining({ keyId, ok: false, why: expect.stringMatching(/bit 0/) })]);
+  // With nothing at hand but the gateway: --endpoint fetches GetPublicKey and the key's verification
+  // shares (GetKeyAttestation's VerificationShares, every connected holder agreeing) with SigV4.
+  const attestation = await call('GetKeyAttestation', { KeyId: keyId });
+  expect(Object.keys(attestation.json.VerificationShares as object).sort()).toEqual(['1', '2', '3']);
+  expect(attestation.json.VerificationSharesReportedBy).toEqual(['party-1', 'party-2', 'party-3']);
+  const viaGateway = (backupFile: string) =>
+    tutti([
+      'backup-verify',
+      '--backup',
+      backupFile,
+      '--endpoint',
+      cluster.endpoint,
+      '--region',
+      REGION,
+      '--access-key-id',
+      TEST_CREDENTIALS.accessKeyId,
+      '--secret-access-key',
+      TEST_CREDENTIALS.secretAccessKey,
+    ]);
+  const fetched = await viaGateway(file('party-1.backup.json'));
+  expect([fetched.code, JSON.parse(fetched.out)]).toEqual([0, [expect.objectContaining({ keyId, ok: true })]]);
+  const fetchedTampered = await viaGateway(file('tampered.json'));
+  expect([fetchedTampered.code, JSON.parse(fetchedTampered.out)]).toEqual([1, [expect.objectContaining({ keyId, ok: false })]]);
 
   // 4. party-1's machine is lost; party-3 is down too: one holder left, below the threshold.
   await cluster.kill('party-1');
