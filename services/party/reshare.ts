@@ -242,6 +242,8 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
       o.log?.(
         `party ${d.partyId}: key ${msg.keyId}: reshare ${id.slice(0, 12)} confirmed: now party ${newIndex} of ${parties.length}, threshold ${tNew}, pending until certified`,
       );
+      // Tests only (TUTTI_TEST_STALL, fault-injection.ts): confirmed durably, the confirmation not sent.
+      if (o.faults?.stopsAt('refresh:confirm', 'sending its reshare confirmation')) return;
       o.send({ type: 'done', session: id, output: { publicKey, transcriptHash, policyHash, confirmation, receipt } });
     },
   };
