@@ -6,7 +6,7 @@
 // holder, the leaving holder, the newcomer or the gateway is killed -9 and everything restarted:
 // the key is wholly on the old set or wholly on the new set, GetPublicKey is unchanged, a retried
 // ReshareKey completes, Sign verifies with @noble under the same public key, and the leavers
-// delete their shares only after the new set activated.
+// delete their shares only after every new holder confirmed (a certificate exists).
 //
 // One cluster per family, a fresh key per case. FROST Ed25519 runs every case (keys are cheap);
 // DKLs23 secp256k1 (a DKG and a reshare with OT setup per case: minutes each on a loaded host)

@@ -13,8 +13,9 @@
 //   holding nothing active) or wholly on the new set (record, party-3 and party-4 on one version);
 // - a retried ReshareKey completes and leaves the key on the new set;
 // - Sign through the SDK verifies with @noble under the same public key;
-// - a leaver's share is never deleted before the new set activated (a watcher polls throughout),
-//   and both leavers' shares are gone in the end.
+// - a leaver's share is never deleted before every new holder confirmed the new version (a
+//   watcher polls throughout; the issue's "after the new set has confirmed": from then on the
+//   reshare can only end on the new set), and both leavers' shares are gone in the end.
 import { expect } from '@jest/globals';
 import Sqlite from 'better-sqlite3';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -105,6 +106,25 @@ export class ReshareKill {
         db.prepare(`SELECT COUNT(*) AS n FROM refresh_activations WHERE key_id = ? AND state IN ('pending', 'confirmed')`).get(keyId) as { n: number }
       ).n,
     }));
+  }
+
+  /**
+   * Every new holder confirmed the new version durably (or activated it): a certificate can be made
+   * and no abandon statement can exist, so the reshare can only end on the new set (docs/protocols.md
+   * "Refresh activation"). Issue 15: the leavers' shares go only after this.
+   */
+  newSetConfirmed(keyId: string): boolean {
+    return NEW.every((p) =>
+      this.readDb(
+        paths.sharesDb(paths.partyDir(this.cluster.dataDir, p)),
+        (db) =>
+          (
+            db
+              .prepare(`SELECT COUNT(*) AS n FROM refresh_activations WHERE key_id = ? AND state IN ('confirmed', 'activated') AND members = ?`)
+              .get(keyId, JSON.stringify(NEW)) as { n: number }
+          ).n > 0,
+      ),
+    );
   }
 
   /** The gateway's record of the key: its holders and threshold. */
@@ -218,8 +238,7 @@ export class ReshareKill {
       while (watching) {
         try {
           const gone = ['party-1', 'party-2'].filter((p) => this.holdings(p, key.keyId).shares.length === 0);
-          const activated = NEW.every((p) => this.holdings(p, key.keyId).shares.some((s) => s.state === 'active' && same(s.parties, NEW)));
-          if (gone.length && !activated) early.push(`${gone.join(', ')} deleted while the new set had not activated`);
+          if (gone.length && !this.newSetConfirmed(key.keyId)) early.push(`${gone.join(', ')} deleted before every new holder confirmed`);
         } catch {
           // a database being written or created: read again next time
         }
