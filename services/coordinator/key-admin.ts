@@ -53,7 +53,8 @@ async function verificationSharesOf(
 ): Promise<VerificationShares | undefined> {
   if (!o.askKeyPackage || !k.publicKey || o.derivations?.child(k.keyId)) return undefined;
   const asked = k.parties.filter((p) => o.isConnected(p));
-  const answers = await Promise.all(asked.map((p) => o.askKeyPackage!(p, k.keyId)));
+  // A holder that does not answer within 2 s (a device party, a busy one) is left out: a read must stay quick.
+  const answers = await Promise.all(asked.map((p) => withinMs(o.askKeyPackage!(p, k.keyId), 2000)));
   const views = answers.flatMap((a, i) => {
     const pkg = a?.package as { groupPublicKey?: unknown; verifyingShares?: unknown; verificationShares?: unknown } | undefined;
     const shares = pkg?.verifyingShares ?? pkg?.verificationShares;
@@ -178,4 +179,13 @@ export async function listResourceTags(
 
 function isKeyCursor(p: unknown): p is [number, string] {
   return Array.isArray(p) && p.length === 2 && Number.isSafeInteger(p[0]) && typeof p[1] === 'string';
+}
+
+/** `p`'s value, or undefined once `ms` passed first. */
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
