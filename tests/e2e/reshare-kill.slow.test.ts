@@ -8,6 +8,11 @@
 // ReshareKey completes, Sign verifies with @noble under the same public key, and the leavers
 // delete their shares only after every new holder confirmed (a certificate exists).
 //
+// The step 'recorded' (every new holder activated, the gateway killed before its key record
+// followed) left the record naming the old set for good before the parties reported their recent
+// activations on connect (services/party/activation.ts; unit test in
+// tests/services/party/refresh-split.test.ts).
+//
 // One cluster per family, a fresh key per case. FROST Ed25519 runs every case (keys are cheap);
 // DKLs23 secp256k1 (a DKG and a reshare with OT setup per case: minutes each on a loaded host)
 // runs each step once, the victims taking turns, so each role is killed at least once. Slow tier.
