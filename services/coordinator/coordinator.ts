@@ -91,7 +91,7 @@ export class Coordinator implements KeyService {
   registerDeviceParty(identity: PublicIdentity, caller: Caller): Promise<DeviceRegistration> {
     return Promise.resolve().then(() => registerDeviceParty(this.ctx, identity, caller));
   }
-  getKeyAttestation(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }> {
+  getKeyAttestation(keyId: string, caller: Caller): ReturnType<typeof admin.getKeyAttestation> {
     return admin.getKeyAttestation(this.ctx, keyId, caller);
   }
   listKeys(limit: number, marker: string | undefined, caller: Caller): Promise<{ keys: KeyRecord[]; nextMarker?: string }> {

@@ -18,7 +18,10 @@ export type CoordinatorFaults = {
    * read and alter. The runner's own checks (membership, `from`) still apply to what it returns.
    */
   tap?: RelayTap;
-  /** TUTTI_TEST_STALL at the gateway: 'refresh:certificate' keeps refresh certificates from the parties (docs/operations.md). */
+  /**
+   * TUTTI_TEST_STALL at the gateway: 'refresh:certificate' keeps refresh certificates from the parties;
+   * 'reshare:certificate' / 'reshare:record' stop the request before / after carrying one (docs/operations.md).
+   */
   stallAt?: string[];
 };
 
@@ -53,6 +56,32 @@ export class CertificateWithholding extends RefreshActivations {
   }
 }
 
+/**
+ * RefreshActivations that stop a ReshareKey (or refresh) request where a gateway crash would
+ * leave it (TUTTI_TEST_STALL; tests/support/reshare-kill.ts): 'reshare:certificate' records the
+ * certificate and never sends it nor returns (every receiver confirmed, none activated);
+ * 'reshare:record' carries it as the plain class does, then never returns (every receiver
+ * activated, the gateway's key record not updated yet, no deletion record sent). Unlike
+ * 'refresh:certificate', the request goes no further: what follows certify() is what the crash cuts.
+ */
+export class StoppingActivations extends RefreshActivations {
+  constructor(
+    o: RefreshActivationsOptions,
+    private readonly at: 'reshare:certificate' | 'reshare:record',
+  ) {
+    super(o);
+  }
+
+  override async certify(c: RefreshCertificate, waitMs: number): Promise<void> {
+    if (this.at === 'reshare:certificate') this.remember(c);
+    else await super.certify(c, waitMs);
+    this.o.log?.(
+      `coordinator: stopping after ${this.at === 'reshare:certificate' ? 'gathering' : 'carrying'} the certificate of ${c.session.slice(0, 12)} (TUTTI_TEST_STALL)`,
+    );
+    return new Promise<void>(() => undefined);
+  }
+}
+
 /** The session runner for these faults: tapped when a tap is given, plain otherwise. */
 export function sessionRunner(net: PartyNetwork, o: RunnerOptions, faults?: CoordinatorFaults): SessionRunner {
   return faults?.tap ? new TappedSessionRunner(net, o, faults.tap) : new SessionRunner(net, o);
@@ -60,5 +89,7 @@ export function sessionRunner(net: PartyNetwork, o: RunnerOptions, faults?: Coor
 
 /** The refresh activations for these faults: withholding certificates when told to, plain otherwise. */
 export function refreshActivations(o: RefreshActivationsOptions, faults?: CoordinatorFaults): RefreshActivations {
+  const stop = faults?.stallAt?.find((p) => p === 'reshare:certificate' || p === 'reshare:record');
+  if (stop) return new StoppingActivations(o, stop);
   return faults?.stallAt?.includes('refresh:certificate') ? new CertificateWithholding(o) : new RefreshActivations(o);
 }

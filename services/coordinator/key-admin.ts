@@ -24,10 +24,45 @@ export async function describeKey({ access }: CoordinatorContext, keyId: string,
   return keyRecord(k);
 }
 
-export async function getKeyAttestation({ o, access }: CoordinatorContext, keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }> {
+/** The key's per-party verification shares (index → hex point), as its connected holders report them. */
+export type VerificationShares = { verificationShares: Record<string, string>; reportedBy: string[] };
+
+export async function getKeyAttestation(
+  { o, access }: CoordinatorContext,
+  keyId: string,
+  caller: Caller,
+): Promise<{ key: KeyRecord; receipts: unknown[]; verification?: VerificationShares }> {
   const k = await access.resolve(keyId, caller, 'any');
   access.authorize(k, 'DescribeKey', caller);
-  return { key: keyRecord(k), receipts: (await o.evidence?.receipts(k.keyId)) ?? [] };
+  const receipts = (await o.evidence?.receipts(k.keyId)) ?? [];
+  const verification = await verificationSharesOf(o, k);
+  return { key: keyRecord(k), receipts, ...(verification ? { verification } : {}) };
+}
+
+/**
+ * The verification shares X_j = x_j·G of the key's current version (public: backup-verify checks a
+ * party's encrypted backup against them, docs/operations.md "Backup and recovery drill"). The
+ * gateway keeps none: every connected holder reports its share's public package (key-packages.ts),
+ * and they are returned only when every answer is for the key's public key and all agree (a
+ * holder reporting another version or lying leaves them out, never mixed). Absent when no holder
+ * answers, for a derived key (its parent's shares) and for keys of a service without parties.
+ */
+async function verificationSharesOf(
+  o: CoordinatorContext['o'],
+  k: { keyId: string; parties: string[]; publicKey: string | null },
+): Promise<VerificationShares | undefined> {
+  if (!o.askKeyPackage || !k.publicKey || o.derivations?.child(k.keyId)) return undefined;
+  const asked = k.parties.filter((p) => o.isConnected(p));
+  // A holder that does not answer within 2 s (a device party, a busy one) is left out: a read must stay quick.
+  const answers = await Promise.all(asked.map((p) => withinMs(o.askKeyPackage!(p, k.keyId), 2000)));
+  const views = answers.flatMap((a, i) => {
+    const pkg = a?.package as { groupPublicKey?: unknown; verifyingShares?: unknown; verificationShares?: unknown } | undefined;
+    const shares = pkg?.verifyingShares ?? pkg?.verificationShares;
+    if (a?.holds !== undefined || pkg?.groupPublicKey !== k.publicKey || typeof shares !== 'object' || shares === null) return [];
+    return [{ partyId: asked[i]!, shares: shares as Record<string, string> }];
+  });
+  if (!views.length || new Set(views.map((v) => JSON.stringify(v.shares))).size !== 1) return undefined;
+  return { verificationShares: views[0]!.shares, reportedBy: views.map((v) => v.partyId) };
 }
 
 export async function listKeys(
@@ -144,4 +179,13 @@ export async function listResourceTags(
 
 function isKeyCursor(p: unknown): p is [number, string] {
   return Array.isArray(p) && p.length === 2 && Number.isSafeInteger(p[0]) && typeof p[1] === 'string';
+}
+
+/** `p`'s value, or undefined once `ms` passed first. */
+function withinMs<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -83,7 +83,10 @@ export interface KeyService {
   ): Promise<KeyRecord>;
   describeKey(keyId: string, caller: Caller): Promise<KeyRecord>;
   /** GetKeyAttestation (Tutti extension): the parties' signed creation receipts, authorised like DescribeKey. */
-  getKeyAttestation?(keyId: string, caller: Caller): Promise<{ key: KeyRecord; receipts: unknown[] }>;
+  getKeyAttestation?(
+    keyId: string,
+    caller: Caller,
+  ): Promise<{ key: KeyRecord; receipts: unknown[]; verification?: { verificationShares: Record<string, string>; reportedBy: string[] } }>;
   /**
    * ReshareKey (Tutti extension; every key spec): the key's shares move to `parties` under `threshold`,
    * the public key unchanged; authorised by the key policy (kms:ReshareKey). Returns the key as now recorded.

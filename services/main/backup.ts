@@ -6,12 +6,13 @@
 //   backup-export    at a party: each active share encrypted to the recovery key of its curve, with
 //                    proofs, plus what the share is besides its scalar (meta, public part, the
 //                    key's signing policy revisions); never the scalar in clear
-//   backup-verify    anywhere: the proofs against the verification shares, without the seed
+//   backup-verify    anywhere: the proofs against the verification shares, without the seed (those
+//                    of another holder's folder, or fetched from the gateway with --endpoint)
 //   backup-restore   on the new machine, with the seed: decrypt, check x_j·G = X_j, and install the
 //                    share in the new party's store (its own identity); a ReshareKey then moves
 //                    the key onto the new party (the restored share deals as the lost one's).
 //                    A DKLs23 share is restored dealer-only (no OT material): it deals, never signs.
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
@@ -179,6 +180,39 @@ export function keyFactsOf(dir: string, env: Record<string, string | undefined> 
   }
 }
 
+/** SigV4 credentials and the endpoint of a running gateway (as `cli.ts reshare` takes them). */
+export type GatewayAccess = { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+
+/** The raw public key (the parties' hex encoding: compressed for ECDSA curves) of a DER SPKI. */
+export function rawPublicKeyOfSpki(spki: Uint8Array): string {
+  const jwk = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }).export({ format: 'jwk' });
+  const x = Buffer.from(jwk.x!, 'base64url');
+  if (jwk.kty === 'OKP') return x.toString('hex');
+  const y = Buffer.from(jwk.y!, 'base64url');
+  return Buffer.concat([Buffer.from([(y[y.length - 1]! & 1) === 1 ? 3 : 2]), x]).toString('hex');
+}
+
+/**
+ * What backup-verify needs of each key, fetched from a running gateway: GetPublicKey's public key
+ * and the per-party verification shares of the key's current version (GetKeyAttestation's
+ * VerificationShares, docs/kms-compatibility.md). A key the gateway cannot answer for is left out
+ * (its entries then fail: nothing to check them against).
+ */
+export async function keyFactsFromGateway(g: GatewayAccess, keyIds: string[]): Promise<Record<string, KeyFacts>> {
+  const { kmsCall } = await import('./kms-call.ts');
+  const call = (target: string, keyId: string) => kmsCall({ ...g, target, body: { KeyId: keyId } });
+  const out: Record<string, KeyFacts> = {};
+  for (const keyId of [...new Set(keyIds)]) {
+    const [pub, att] = await Promise.all([call('GetPublicKey', keyId), call('GetKeyAttestation', keyId)]);
+    if (pub.status !== 200) throw new Error(`GetPublicKey ${keyId}: ${pub.status} ${JSON.stringify(pub.json)}`);
+    if (att.status !== 200) throw new Error(`GetKeyAttestation ${keyId}: ${att.status} ${JSON.stringify(att.json)}`);
+    const shares = att.json.VerificationShares as Record<string, string> | undefined;
+    if (!shares) continue;
+    out[keyId] = { publicKey: rawPublicKeyOfSpki(Buffer.from(String(pub.json.PublicKey), 'base64')), verificationShares: shares };
+  }
+  return out;
+}
+
 // --- restore --------------------------------------------------------------------------------------
 
 export type RestoreOutcome = { keyId: string; protocol: string; index: number; restored: boolean; why?: string };
@@ -241,7 +275,12 @@ function keyList(v: string[] | undefined): string[] {
 }
 
 /** cli.ts recovery-init | backup-export | backup-verify | backup-restore; returns the exit code. */
-export function runBackupCommand(command: string, args: string[], print: (line: string) => void = console.log): number {
+export function runBackupCommand(
+  command: string,
+  args: string[],
+  print: (line: string) => void = console.log,
+  env: Record<string, string | undefined> = process.env,
+): number | Promise<number> {
   switch (command) {
     case 'recovery-init': {
       const { values } = parseArgs({ args, options: { seed: { type: 'string' }, out: { type: 'string' } } });
@@ -271,8 +310,34 @@ export function runBackupCommand(command: string, args: string[], print: (line: 
     case 'backup-verify': {
       const { values } = parseArgs({
         args,
-        options: { backup: { type: 'string' }, recovery: { type: 'string' }, 'public-key': { type: 'string', multiple: true }, against: { type: 'string' } },
+        options: {
+          backup: { type: 'string' },
+          recovery: { type: 'string' },
+          'public-key': { type: 'string', multiple: true },
+          against: { type: 'string' },
+          endpoint: { type: 'string' },
+          region: { type: 'string' },
+          'access-key-id': { type: 'string' },
+          'secret-access-key': { type: 'string' },
+        },
       });
+      if (values.endpoint) {
+        // The gateway's GetPublicKey and the key's verification shares, fetched with SigV4 credentials.
+        const accessKeyId = values['access-key-id'] ?? env.AWS_ACCESS_KEY_ID ?? env.TUTTI_ACCESS_KEY_ID;
+        const secretAccessKey = values['secret-access-key'] ?? env.AWS_SECRET_ACCESS_KEY ?? env.TUTTI_SECRET_ACCESS_KEY;
+        if (!accessKeyId || !secretAccessKey)
+          throw new Error('backup-verify --endpoint: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or --access-key-id/--secret-access-key)');
+        const b = readBackup(required(values.backup, '--backup'));
+        const access = { endpoint: values.endpoint, region: values.region ?? env.AWS_REGION ?? env.TUTTI_REGION ?? 'us-east-1', accessKeyId, secretAccessKey };
+        return keyFactsFromGateway(
+          access,
+          b.keys.map((e) => String(e.share?.keyId)),
+        ).then((against) => {
+          const results = verifyBackup(b, { ...(values.recovery ? { recovery: readRecoveryPublic(values.recovery) } : {}), against });
+          print(JSON.stringify(results));
+          return results.every((r) => r.ok) ? 0 : 1;
+        });
+      }
       const publicKeys: Record<string, string> = {};
       for (const kv of values['public-key'] ?? []) {
         const [k, v] = kv.split('=');

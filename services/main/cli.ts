@@ -14,7 +14,7 @@
 //   node --import tsx services/main/cli.ts reshare --key KEY_ID --threshold T --parties P1,P2,… [--grant-token T]… [--endpoint URL] [--region R]   (KMS ReshareKey; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or TUTTI_ACCESS_KEY_ID/…)
 //   node --import tsx services/main/cli.ts recovery-init --seed FILE [--out RECOVERY_PUBLIC.json]      (operator, offline: docs/operations.md "Backup and recovery drill")
 //   node --import tsx services/main/cli.ts backup-export --data DIR --recovery RECOVERY_PUBLIC.json [--key KEY_ID…] --out FILE
-//   node --import tsx services/main/cli.ts backup-verify --backup FILE [--recovery RECOVERY_PUBLIC.json] [--public-key KEY_ID=HEX…] [--against OTHER_PARTY_DIR]
+//   node --import tsx services/main/cli.ts backup-verify --backup FILE [--recovery RECOVERY_PUBLIC.json] [--public-key KEY_ID=HEX…] [--against OTHER_PARTY_DIR | --endpoint URL [--region R] [--access-key-id ID --secret-access-key S]]
 //   node --import tsx services/main/cli.ts backup-restore --backup FILE --seed FILE --data NEW_PARTY_DIR [--key KEY_ID…]
 import { parseArgs } from 'node:util';
 import { envSettings, paths } from './config.ts';
@@ -206,7 +206,7 @@ async function main(argv: string[]): Promise<void> {
     case 'backup-verify':
     case 'backup-restore': {
       const { runBackupCommand } = await import('./backup.ts');
-      return process.exit(runBackupCommand(command, rest));
+      return process.exit(await runBackupCommand(command, rest));
     }
     case 'reshare': {
       // The ReshareKey extension operation of the KMS endpoint, authorised by the key policy like
@@ -293,7 +293,7 @@ async function main(argv: string[]): Promise<void> {
     }
     default:
       console.error(
-        'usage: cli.ts cluster | gateway --data DIR [--tls-cert F --tls-key F] | init-operator --role party|gateway … | pin --data DIR --coordinator F --peer F… | tls ca|sign … | gateway-pin --data DIR | verify-attestation … | party --data DIR --coordinator URL [--ca F] | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL] | reshare --key ID --threshold T --parties P1,P2,… [--grant-token T]… [--endpoint URL] [--region R] | recovery-init --seed F | backup-export --data DIR --recovery F --out F | backup-verify --backup F | backup-restore --backup F --seed F --data DIR',
+        'usage: cli.ts cluster | gateway --data DIR [--tls-cert F --tls-key F] | init-operator --role party|gateway … | pin --data DIR --coordinator F --peer F… | tls ca|sign … | gateway-pin --data DIR | verify-attestation … | party --data DIR --coordinator URL [--ca F] | party init --data DIR --id ID | refresh --key ID [--lift-bans] [--exclude PARTY_ID[,PARTY_ID]] [--without-banned] [--data DIR] [--endpoint URL] | reshare --key ID --threshold T --parties P1,P2,… [--grant-token T]… [--endpoint URL] [--region R] | recovery-init --seed F | backup-export --data DIR --recovery F --out F | backup-verify --backup F [--against DIR | --endpoint URL] | backup-restore --backup F --seed F --data DIR',
       );
       process.exit(2);
   }

@@ -62,7 +62,16 @@ export type ActivationOptions = {
   endSession: (keyId: string, session: string) => void;
   /** Tests only (fault-injection.ts): 'refresh:activate' makes this party ignore certificates (TUTTI_TEST_STALL). */
   faults?: Pick<FaultInjection, 'stopsAt'>;
+  /** How long after an activation this party still reports it when the coordinator connects (default 7 days). */
+  reportActivatedMs?: number;
 };
+
+/**
+ * Default of ActivationOptions.reportActivatedMs: as long as the shortest default deletion wait
+ * (key-deletion.ts MIN_DEFAULT_WAIT_DAYS), so a gateway restored within it still learns a reshare
+ * it did not record before the leavers could delete their shares.
+ */
+const REPORT_ACTIVATED_MS = 7 * 24 * 3600 * 1000;
 
 export class RefreshActivation {
   constructor(private readonly o: ActivationOptions) {}
@@ -158,6 +167,15 @@ export class RefreshActivation {
   private onQuery(keyId: unknown, session: unknown): void {
     if (keyId === undefined && session === undefined) {
       for (const r of this.o.refreshes.unsettled()) this.report(r.keyId, r.session);
+      // Also the recent activations of the share version still active here, with their
+      // certificates: a gateway that crashed after the members activated a reshare (or a refresh
+      // without some parties) but before it recorded the new holders learns them from these when
+      // it restarts (refresh-activation.ts onCertified). Without them its record would name the
+      // old set while the parties hold the new one (docs/operations.md "Recovering a reshare cut
+      // by a crash"; tests/e2e/reshare-kill.slow.test.ts, step 'recorded').
+      const since = Date.now() - (this.o.reportActivatedMs ?? REPORT_ACTIVATED_MS);
+      for (const r of this.o.refreshes.activatedSince(since))
+        if (r.version !== null && this.o.shares.activeVersion(r.keyId) === r.version) this.report(r.keyId, r.session);
       return;
     }
     if (!validIds(keyId, session)) return;

@@ -299,6 +299,8 @@ export function openReshare(d: ReshareDeps, msg: OpenReshare, sessionId: Uint8Ar
       const acknowledgement = head
         ? signRevisionAck(o.identity, { keyId: msg.keyId, revision: head.revision, policyHash: hashPolicy(head.policy) })
         : undefined;
+      // Tests only (TUTTI_TEST_STALL, fault-injection.ts): confirmed durably, the confirmation not sent.
+      if (o.faults?.stopsAt('refresh:confirm', 'sending its reshare confirmation')) return;
       o.send({
         type: 'done',
         session: id,

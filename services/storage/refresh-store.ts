@@ -89,6 +89,7 @@ export class RefreshStore {
   readonly #insert;
   readonly #set;
   readonly #unsettled;
+  readonly #activatedSince;
 
   constructor(db: Database) {
     this.#db = db;
@@ -100,6 +101,7 @@ export class RefreshStore {
       `UPDATE refresh_activations SET state = ?, confirmation = COALESCE(?, confirmation), proof = COALESCE(?, proof), updated_at = ? WHERE key_id = ? AND session = ?`,
     );
     this.#unsettled = db.prepare<[], Row>(`SELECT * FROM refresh_activations WHERE state IN ('pending', 'confirmed') ORDER BY updated_at`);
+    this.#activatedSince = db.prepare<[number], Row>(`SELECT * FROM refresh_activations WHERE state = 'activated' AND updated_at >= ? ORDER BY updated_at`);
   }
 
   get(keyId: string, session: string): RefreshRow | undefined {
@@ -110,6 +112,11 @@ export class RefreshStore {
   /** Refreshes not settled here (pending or confirmed), oldest first. */
   unsettled(): RefreshRow[] {
     return this.#unsettled.all().map(fromRow);
+  }
+
+  /** Refreshes activated here at or after `since` (ms since the epoch), oldest first. */
+  activatedSince(since: number): RefreshRow[] {
+    return this.#activatedSince.all(since).map(fromRow);
   }
 
   /** The confirmed (unsettled) refresh of `keyId`, if any: a new refresh waits until it is settled. */

@@ -14,6 +14,12 @@ const schema = { type: 'object', required: ['KeyId'], properties: { KeyId: keyId
 
 export const getKeyAttestation = defineOperation<GetKeyAttestationRequest>('GetKeyAttestation', schema, async (input, { keys, caller }) => {
   if (!keys.getKeyAttestation) throw unsupported('GetKeyAttestation is not supported by this service.');
-  const { key, receipts } = await keys.getKeyAttestation(input.KeyId, caller);
-  return { KeyId: key.arn, Receipts: receipts };
+  const { key, receipts, verification } = await keys.getKeyAttestation(input.KeyId, caller);
+  // VerificationShares (party index → hex point) and VerificationSharesReportedBy: read-only, what
+  // the key's connected holders agree on (services/coordinator/key-admin.ts); absent otherwise.
+  return {
+    KeyId: key.arn,
+    Receipts: receipts,
+    ...(verification ? { VerificationShares: verification.verificationShares, VerificationSharesReportedBy: verification.reportedBy } : {}),
+  };
 });

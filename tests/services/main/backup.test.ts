@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { makeKeyShare, type FrostKeyShare } from '../../../protocols/frost/share.ts';
 import { frostSuite } from '../../../protocols/frost/suite.ts';
@@ -16,7 +16,16 @@ import { openDatabase } from '../../../services/storage/db.ts';
 import { loadMasterKey } from '../../../services/storage/master-key.ts';
 import { ShareStore } from '../../../services/storage/share-store.ts';
 import { PolicyStore } from '../../../services/storage/policy-store.ts';
-import { exportBackup, initRecovery, readBackup, restoreBackup, runBackupCommand, verifyBackup, type BackupFile } from '../../../services/main/backup.ts';
+import {
+  exportBackup,
+  initRecovery,
+  rawPublicKeyOfSpki,
+  readBackup,
+  restoreBackup,
+  runBackupCommand,
+  verifyBackup,
+  type BackupFile,
+} from '../../../services/main/backup.ts';
 
 const KEY = '0f0f0f0f-1111-2222-3333-444444444444';
 const root = mkdtempSync(join(tmpdir(), 'tutti-backup-unit-'));
@@ -101,6 +110,25 @@ test('backup-verify --against another holder: its verification shares anchor the
   ]);
   expect(runBackupCommand('backup-verify', ['--backup', out, '--against', dir('party-4')], print)).toBe(1);
   expect(JSON.parse(lines.pop()!)).toEqual([expect.objectContaining({ ok: false, why: expect.stringMatching(/holds no share/) })]);
+});
+
+test('backup-verify --endpoint reads GetPublicKey SPKIs as the parties write public keys (raw Ed25519; compressed secp256k1), and needs credentials', () => {
+  const ed = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
+  expect(rawPublicKeyOfSpki(ed)).toBe(Buffer.from(ed.subarray(ed.length - 32)).toString('hex'));
+  const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey;
+  const jwk = k1.export({ format: 'jwk' });
+  const compressed = rawPublicKeyOfSpki(k1.export({ format: 'der', type: 'spki' }));
+  expect(compressed).toMatch(/^0[23][0-9a-f]{64}$/);
+  expect(compressed.slice(2)).toBe(Buffer.from(jwk.x!, 'base64url').toString('hex'));
+  expect(
+    createPublicKey({ key: Buffer.from('3036301006072a8648ce3d020106052b8104000a032200' + compressed, 'hex'), format: 'der', type: 'spki' }).export({
+      format: 'jwk',
+    }),
+  ).toEqual(jwk);
+  // No credentials anywhere: refused before any request.
+  expect(() => runBackupCommand('backup-verify', ['--backup', join(root, 'party-1.backup.json'), '--endpoint', 'http://127.0.0.1:9'], print, {})).toThrow(
+    /AWS_ACCESS_KEY_ID/,
+  );
 });
 
 test('backup-verify names a backup of another key, for another recovery key, or whose meta lies', () => {

@@ -164,6 +164,37 @@ describe('refresh activation', () => {
     for (const m of members) expect(versions(m)).toEqual([{ version: 2, state: 'active' }]);
   });
 
+  test('both activated, the gateway crashed before recording the new holders (a reshare cut at "recorded"): a new gateway learns them from the activations reported on connect', async () => {
+    for (const m of members) m.activation.confirm(KEY, SESSION);
+    connected = new Set(['party-1', 'party-2']);
+    gateway.settle(KEY, SESSION, ['party-1', 'party-2']);
+    await settle();
+    for (const m of members) expect(versions(m)).toEqual([{ version: 2, state: 'active' }]);
+    expect(gateway.unsettled).toBe(0);
+    // The gateway dies here (its key record never followed); nothing is unsettled at the members.
+    const certified: [string, string[], number | undefined][] = [];
+    gateway = new RefreshActivations({
+      send: (to, msg: CoordinatorToParty) => {
+        if (!connected.has(to)) return false;
+        queueMicrotask(() => members.find((m) => m.id === to)!.activation.handle(msg as RefreshControlMessage));
+        return true;
+      },
+      onCertified: (keyId, m, threshold) => certified.push([keyId, m, threshold]),
+    });
+    for (const id of ['party-1', 'party-2']) gateway.onConnect(id);
+    await settle();
+    expect(certified.length).toBeGreaterThan(0);
+    for (const c of certified) expect(c).toEqual([KEY, ['party-1', 'party-2'], 2]);
+    expect(gateway.unsettled).toBe(0);
+    // Once a later version is active, the old activation is no longer reported (it would move the record back).
+    const m = members[0]!;
+    m.shares.putPending({ keyId: KEY, protocol: 'dkls23-secp256k1', version: 3, share: { later: true }, meta: m.shares.getActive(KEY)!.meta });
+    m.shares.activate(KEY, 3);
+    m.sent.length = 0;
+    m.activation.handle({ type: 'refresh-query' });
+    expect(m.sent).toEqual([]);
+  });
+
   test('party-1 activated, party-2 (confirmed) was down: on its return the certificate party-1 stored completes it', async () => {
     for (const m of members) m.activation.confirm(KEY, SESSION);
     connected.add('party-1');
