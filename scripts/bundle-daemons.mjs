@@ -15,7 +15,7 @@
 // Plain JavaScript, so that jest's global setup (tests/support/global-setup.mjs) can import it.
 //
 //   node scripts/bundle-daemons.mjs      (prints the bundled CLI's path)
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -55,6 +55,8 @@ export async function bundleDaemons(bundleRoot = BUNDLE_ROOT) {
       TUTTI_BUNDLED_CONSOLE_DIR: JSON.stringify(join(root, 'services/console/public')),
     },
   });
+  // esbuild's service process would otherwise stay for the whole jest run.
+  await stop();
   const hash = createHash('sha256');
   for (const f of result.outputFiles) hash.update(f.path).update(f.contents);
   const dir = join(bundleRoot, hash.digest('hex').slice(0, 16));
