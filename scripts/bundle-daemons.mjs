@@ -3,8 +3,11 @@
 // party's session worker (services/party/session-worker.ts), as ES modules with shared chunks, into
 // one folder. Started from source, every process loads a few hundred TypeScript modules through
 // tsx's loader hooks (≈ 2 CPU-s per process, ≈ 1 more per session worker); the bundle is plain
-// JavaScript that Node loads directly. Packages stay external (better-sqlite3 and pg are native or
-// optional-native; node_modules is found from the repo root, where the folder lives).
+// JavaScript that Node loads directly. Packages are bundled too (node_modules' own module graph
+// costs as much to load as ours), but for the native or optional-native ones (better-sqlite3, pg,
+// ws's helpers) and @peculiar/x509, which certificates.ts imports only after its Reflect polyfill
+// and whose bundled CommonJS build lost its named exports there; those Node loads from the repo's
+// node_modules (the folder is inside the repo).
 //
 // The three places that find a file of their own by `import.meta.url` (every module's is the
 // bundle's, once bundled) read a constant that esbuild defines here instead: the CLI
@@ -42,7 +45,7 @@ export async function bundleDaemons(bundleRoot = BUNDLE_ROOT) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    external: ['better-sqlite3', 'pg', 'pg-native', 'bufferutil', 'utf-8-validate'],
+    external: ['better-sqlite3', 'pg', 'pg-native', 'bufferutil', 'utf-8-validate', '@peculiar/x509'],
     logLevel: 'warning',
     // The CommonJS packages inside call require(); an ES module has none of its own.
     banner: { js: "import { createRequire as __tuttiCreateRequire } from 'node:module'; const require = __tuttiCreateRequire(import.meta.url);" },
