@@ -21,7 +21,19 @@ const pureImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/node_modules/**', 'coverage/**', 'bench-out/**', '.data/**', '.tutti/**', 'scripts/bench/results/**', '**/dist/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '**/node_modules/**',
+      'coverage/**',
+      'bench-out/**',
+      '.data/**',
+      '.tutti/**',
+      'scripts/bench/results/**',
+      '**/dist/**',
+      '.build/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

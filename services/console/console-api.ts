@@ -20,7 +20,11 @@ import type { Metrics } from '../metrics/metrics.ts';
 import type { AuditQueries } from './audit-queries.ts';
 import type { RecentSignatures } from './recent-signatures.ts';
 
-export const PUBLIC_DIR = join(dirname(fileURLToPath(import.meta.url)), 'public');
+/** Defined by esbuild in the daemons' bundle (scripts/bundle-daemons.mjs): this folder's `public`, absolute. */
+declare const TUTTI_BUNDLED_CONSOLE_DIR: string | undefined;
+
+/** The page's files: `public` beside this module (from source), or where the bundle says they are. */
+export const PUBLIC_DIR = typeof TUTTI_BUNDLED_CONSOLE_DIR === 'string' ? TUTTI_BUNDLED_CONSOLE_DIR : join(dirname(fileURLToPath(import.meta.url)), 'public');
 
 export type ConsoleOptions = {
   keys: KeyService;

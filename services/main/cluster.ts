@@ -21,6 +21,22 @@ import { paths, type Credential, type GatewayConfig } from './config.ts';
 
 export const CLI = resolve(dirname(fileURLToPath(import.meta.url)), 'cli.ts');
 
+/** Defined by esbuild in the daemons' bundle (scripts/bundle-daemons.mjs): the bundled CLI, relative to the bundle's modules. */
+declare const TUTTI_BUNDLED_CLI: string | undefined;
+
+/**
+ * Node's arguments that run the CLI in a child process: the CLI from source through tsx (npm
+ * start), or a bundle of it — this process's own when it runs from one, else the one
+ * `TUTTI_CLI_BUNDLE` names (the tests set it to the bundle their global setup made,
+ * tests/support/global-setup.mjs). The bundle is the same code without tsx's load time (≈ 2 CPU-s
+ * per process, docs/benchmarks.md "Test suite time").
+ */
+export function cliArgs(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (typeof TUTTI_BUNDLED_CLI === 'string') return [fileURLToPath(new URL(TUTTI_BUNDLED_CLI, import.meta.url))];
+  if (env.TUTTI_CLI_BUNDLE) return [env.TUTTI_CLI_BUNDLE];
+  return ['--import', 'tsx', CLI];
+}
+
 /**
  * Creates (or loads) a party's identity in its data folder and returns the public half. A new
  * identity is sealed under the party's master key (storage/identity-file.ts), loaded as the party
@@ -129,11 +145,14 @@ export function prepareCluster(o: ClusterOptions): GatewayConfig {
 export type Spawned = { child: ChildProcess; ready: Promise<Record<string, unknown>>; output: () => string };
 
 /**
- * Starts `node --import tsx services/main/cli.ts <args>` and resolves `ready` with the JSON the
- * child prints on its `TUTTI_READY` line.
+ * Starts `node --import tsx services/main/cli.ts <args>` (or its bundle: cliArgs) and resolves
+ * `ready` with the JSON the child prints on its `TUTTI_READY` line.
  */
 export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}, echo?: (line: string) => void): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...cliArgs({ ...process.env, ...env }), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const ready = new Promise<Record<string, unknown>>((resolveReady, reject) => {
     const onLine = (line: string) => {

@@ -57,15 +57,26 @@ export type SessionHostOptions = {
   onWork?: (protocol: string, ms: number) => void;
 };
 
-/** The worker's entry: tsx's ESM API registers the TypeScript loader inside the worker, then the worker module loads. */
+/**
+ * Defined by esbuild in the daemons' bundle (scripts/bundle-daemons.mjs; the tests start the daemons from
+ * it): the bundled worker, relative to the bundle's modules. From source it is not defined.
+ */
+declare const TUTTI_BUNDLED_SESSION_WORKER: string | undefined;
+
+/**
+ * The worker's entry. From source (npm start): tsx's ESM API registers the TypeScript loader inside
+ * the worker, then session-worker.ts beside this file loads. In the bundle, where `import.meta.url`
+ * is the bundle's: the bundled worker, plain JavaScript, loads as it is.
+ */
 function workerBootstrap(): string {
+  const fail = `.catch((e) => { console.error('session worker failed to load:', e); process.exit(1); });`;
+  if (typeof TUTTI_BUNDLED_SESSION_WORKER === 'string') {
+    return `import(${JSON.stringify(new URL(TUTTI_BUNDLED_SESSION_WORKER, import.meta.url).href)})` + fail;
+  }
   const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const api = pathToFileURL(join(tsxDir, 'dist/esm/api/index.mjs')).href;
   const entry = new URL('./session-worker.ts', import.meta.url).href;
-  return (
-    `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` +
-    `.catch((e) => { console.error('session worker failed to load:', e); process.exit(1); });`
-  );
+  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })` + fail;
 }
 
 export class SessionHost {

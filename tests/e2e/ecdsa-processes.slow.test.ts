@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetPublicKeyCommand, SignCommand } from '@aws-sdk/client-kms';
-import { CLI } from '../../services/main/cluster.ts';
+import { cliArgs } from '../../services/main/cluster.ts';
 import { TestCluster } from '../support/cluster.ts';
 import { widePolicy } from '../support/ecdsa.ts';
 import { createKey, ctx, fails, readDb, sign, signedAndChecked, type Key } from '../support/ecdsa-cluster.ts';
@@ -204,7 +204,7 @@ describe('bans and refresh (last: party-3 cheats for a while)', () => {
     // Through the CLI, with --lift-bans: parties 1 and 3 (and 2 and 3) sign together again.
     const out = execFileSync(
       process.execPath,
-      ['--import', 'tsx', CLI, 'refresh', '--key', banned.id, '--lift-bans', '--data', ctx.cluster.dataDir, '--endpoint', ctx.cluster.endpoint],
+      [...cliArgs(), 'refresh', '--key', banned.id, '--lift-bans', '--data', ctx.cluster.dataDir, '--endpoint', ctx.cluster.endpoint],
       { encoding: 'utf8' },
     );
     expect(JSON.parse(out)).toMatchObject({ keyId: banned.id, bansLifted: true, parties: ['party-1', 'party-2', 'party-3'] });

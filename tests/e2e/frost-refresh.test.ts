@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import Sqlite from 'better-sqlite3';
 import { CreateKeyCommand, GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { paths } from '../../services/main/config.ts';
-import { CLI } from '../../services/main/cluster.ts';
+import { cliArgs } from '../../services/main/cluster.ts';
 import { TestCluster } from '../support/cluster.ts';
 
 jest.setTimeout(120_000);
@@ -45,7 +45,7 @@ async function cli(keyId: string, args: string[]): Promise<{ ok: boolean; body: 
   try {
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', CLI, 'refresh', '--key', keyId, ...args, '--data', cluster.dataDir, '--endpoint', cluster.endpoint],
+      [...cliArgs(), 'refresh', '--key', keyId, ...args, '--data', cluster.dataDir, '--endpoint', cluster.endpoint],
       { encoding: 'utf8' },
     );
     return { ok: true, body: JSON.parse(stdout) as Record<string, unknown> };

@@ -17,6 +17,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
+import { cliArgs } from '../../services/main/cluster.ts';
 import { ACCOUNT, REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
 import { rawRequest } from '../services/kms-api/support.ts';
 import { widePolicy } from '../support/ecdsa.ts';
@@ -37,11 +38,9 @@ const dir = mkdtempSync(join(tmpdir(), 'tutti-import-'));
 
 function cliSplit(key: string, spec: string, out: string): { manifest: ImportManifest; bundles: ImportBundle[] } {
   const party = cluster.config.parties.flatMap((p) => ['--party', `${p.partyId}:${p.signPublic}:${p.kexPublic}`]);
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'services/main/cli.ts', 'import-split', '--key', key, '--spec', spec, '--threshold', '2', ...party, '--out', out],
-    { encoding: 'utf8' },
-  );
+  const r = spawnSync(process.execPath, [...cliArgs(), 'import-split', '--key', key, '--spec', spec, '--threshold', '2', ...party, '--out', out], {
+    encoding: 'utf8',
+  });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as ImportManifest;

@@ -29,7 +29,9 @@ test('npm start: endpoint, dev credentials, a working key, clean stop', async ()
     cwd: process.cwd(),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, TUTTI_PORT: '0', TUTTI_DATA_DIR: dataDir, TUTTI_REGION: 'us-west-2' },
+    // TUTTI_CLI_BUNDLE empty: the supervisor starts its gateway and parties from source through tsx,
+    // as a user's `npm start` does, not from the bundle the other tests use (services/main/cluster.ts cliArgs).
+    env: { ...process.env, TUTTI_PORT: '0', TUTTI_DATA_DIR: dataDir, TUTTI_REGION: 'us-west-2', TUTTI_CLI_BUNDLE: '' },
   });
   let out = '';
   const info = await new Promise<{ endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }>((resolve, reject) => {

@@ -10,7 +10,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import Sqlite from 'better-sqlite3';
 import { makeKeyShare } from '../../../protocols/frost/share.ts';
 import { frostSuite } from '../../../protocols/frost/suite.ts';
-import { CLI, initParty } from '../../../services/main/cluster.ts';
+import { cliArgs, initParty } from '../../../services/main/cluster.ts';
 import { paths } from '../../../services/main/config.ts';
 import { openDatabase } from '../../../services/storage/db.ts';
 import { loadMasterKey } from '../../../services/storage/master-key.ts';
@@ -70,9 +70,7 @@ test.each([300, 1500, 3000, 6000])(
   async (ms) => {
     const partyId = `party-new-${ms}`;
     initParty(dir(partyId), partyId, env);
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'backup-restore', '--backup', backup, '--seed', seed, '--data', dir(partyId)], {
-      stdio: 'ignore',
-    });
+    const child = spawn(process.execPath, [...cliArgs(), 'backup-restore', '--backup', backup, '--seed', seed, '--data', dir(partyId)], { stdio: 'ignore' });
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     await new Promise((r) => setTimeout(r, ms));
     child.kill('SIGKILL');

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI } from '../../../services/main/cluster.ts';
+import { cliArgs } from '../../../services/main/cluster.ts';
 import { ensureCa, initGatewayOperator, initPartyOperator, readPinFile, tlsPaths, writePeers } from '../../../services/main/operator.ts';
 import { paths, type PeersConfig } from '../../../services/main/config.ts';
 import { createCsr } from '../../../services/transport/certificates.ts';
@@ -73,9 +73,7 @@ describe('operator commands', () => {
     writeFileSync(join(dir, 'req.csr'), csrPem);
     const cli = (...args: string[]) =>
       new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { timeout: 60_000 }, (err, out, errOut) =>
-          err ? reject(new Error(errOut)) : resolve(out),
-        ),
+        execFile(process.execPath, [...cliArgs(), ...args], { timeout: 60_000 }, (err, out, errOut) => (err ? reject(new Error(errOut)) : resolve(out))),
       );
     await cli('tls', 'ca', '--out', join(dir, 'ca'));
     expect(await cli('tls', 'sign', '--ca', join(dir, 'ca'), '--csr', join(dir, 'req.csr'), '--out', join(dir, 'signed.crt'))).toMatch(/wrote/);
