@@ -24,7 +24,7 @@ const dir = (id: string) => paths.partyDir(root, id);
 const backup = join(root, 'party-1.backup.json');
 const seed = join(root, 'seed.json');
 
-beforeAll(() => {
+beforeAll(async () => {
   const q = ed25519.Point.Fn.ORDER;
   const a = [1n + (BigInt('0x' + randomBytes(40).toString('hex')) % (q - 1n)), 1n + (BigInt('0x' + randomBytes(40).toString('hex')) % (q - 1n))];
   const commitments = a.map((c) => ed25519.Point.BASE.multiply(c));
@@ -48,8 +48,8 @@ beforeAll(() => {
   store.activate(KEY, 1);
   db.close();
   const quiet = () => undefined;
-  runBackupCommand('recovery-init', ['--seed', seed, '--out', join(root, 'recovery.json')], quiet);
-  runBackupCommand('backup-export', ['--data', dir('party-1'), '--recovery', join(root, 'recovery.json'), '--out', backup], quiet);
+  await runBackupCommand('recovery-init', ['--seed', seed, '--out', join(root, 'recovery.json')], quiet);
+  await runBackupCommand('backup-export', ['--data', dir('party-1'), '--recovery', join(root, 'recovery.json'), '--out', backup], quiet);
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -77,7 +77,7 @@ test.each([300, 1500, 3000, 6000])(
     await exited;
     expect([[], [{ version: 1, state: 'active' }]]).toContainEqual(rows(partyId));
     const lines: string[] = [];
-    runBackupCommand('backup-restore', ['--backup', backup, '--seed', seed, '--data', dir(partyId)], (l) => lines.push(l));
+    await runBackupCommand('backup-restore', ['--backup', backup, '--seed', seed, '--data', dir(partyId)], (l) => lines.push(l));
     expect(rows(partyId)).toEqual([{ version: 1, state: 'active' }]);
     const [out] = JSON.parse(lines[0]!) as { restored: boolean; why?: string }[];
     expect(out!.restored || /already holds/.test(out!.why ?? '')).toBe(true);
