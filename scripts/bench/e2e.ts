@@ -295,7 +295,9 @@ export async function signLatencyWarm(
     still = now === full ? still + 1 : 0;
     full = now;
   }
-  if (full <= base) return undefined;
+  // No stock at all: presignatures are off (TUTTI_PRESIGN_STOCK=0) or never filled. A stock that
+  // was already full before this call (full === base) is warm all the same.
+  if (full === 0 || full < base) return undefined;
   const samples: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
