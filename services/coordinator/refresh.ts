@@ -3,6 +3,7 @@
 // same transcript for the same public key → the certificate of their signed confirmations goes to
 // all, and each activates its new share once it checked it (refresh-activation.ts; docs/protocols.md
 // "Refresh activation") → the key record, the bans and the excluded parties' shares follow.
+import { recordHolders } from './record-holders.ts';
 import { internal, keyNotFound, keyUnavailable, notFound, validation } from '../kms-api/errors.ts';
 import type { DkgResult } from '../control/messages.ts';
 import { KEY_SPECS } from './key-specs.ts';
@@ -122,7 +123,7 @@ export async function refreshKey({ o, access, bans, premade, presigns }: Coordin
     if (exclude.length) {
       // The remaining parties hold their new shares (active) under their new indices: the key
       // record follows, and the excluded parties are told to delete their shares.
-      await o.keys.replaceParties(k.keyId, k.parties, remaining, access.now());
+      await recordHolders(o.keys, k.keyId, k.parties, remaining, undefined, access.now());
       o.onShareDeletions?.();
       bans.keepOnly(k.keyId, k.parties, remaining);
     }

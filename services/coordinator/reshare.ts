@@ -8,6 +8,7 @@
 // holder confirms the same transcript → the certificate of their signed confirmations activates the
 // new shares (two-phase, refresh-activation.ts) → the key record's parties and threshold, and its
 // creation receipts, follow; the old holders left out are sent a signed deletion record.
+import { recordHolders } from './record-holders.ts';
 import { internal, invalidState, keyUnavailable, validation } from '../kms-api/errors.ts';
 import type { Caller, KeyRecord } from '../kms-api/key-service.ts';
 import type { DkgResult } from '../control/messages.ts';
@@ -169,7 +170,7 @@ export async function reshareKey(ctx: CoordinatorContext, keyId: string, req: Re
   );
   // The new holders hold their new shares (active): the record follows, the new receipts replace
   // the old ones, and the old holders left out are told to delete theirs (signed record).
-  await o.keys.reshare(k.keyId, k.parties, parties, threshold, access.now());
+  await recordHolders(o.keys, k.keyId, k.parties, parties, threshold, access.now());
   await o.evidence?.replaceReceipts(
     k.keyId,
     receivers.flatMap((r, i) => (r.receipt ? [{ partyId: parties[i]!, receipt: r.receipt }] : [])),

@@ -30,6 +30,7 @@ import { join as joinPath } from 'node:path';
 import { consoleRouter } from '../console/console-api.ts';
 import { AuditQueries } from '../console/audit-queries.ts';
 import { KeyPackageQueries } from '../coordinator/key-packages.ts';
+import { recordHolders } from '../coordinator/record-holders.ts';
 import { RecentSignatures, recordingSigns } from '../console/recent-signatures.ts';
 
 export type GatewayOptions = {
@@ -160,9 +161,9 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
           (async () => {
             const k = await keys.get(keyId);
             if (!k || (JSON.stringify(k.parties) === JSON.stringify(members) && (threshold === undefined || threshold === k.threshold))) return;
-            if (members.every((m) => k.parties.includes(m)) && (threshold === undefined || threshold === k.threshold))
-              await keys.replaceParties(keyId, k.parties, members, now());
-            else await keys.reshare(keyId, k.parties, members, threshold ?? k.threshold, now());
+            // The session's own flow may record it at the same moment (record-holders.ts): either order ends the same.
+            const sameThreshold = members.every((m) => k.parties.includes(m)) && (threshold === undefined || threshold === k.threshold);
+            await recordHolders(keys, keyId, k.parties, members, sameThreshold ? undefined : (threshold ?? k.threshold), now());
             await deletions.resendAll();
           })(),
         ),

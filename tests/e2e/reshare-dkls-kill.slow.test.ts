@@ -84,7 +84,7 @@ describe('ReshareKey of a secp256k1 key: kill -9 of the new party between its co
     await cluster.restartParty('party-4', {});
     await waitFor('party-4 activated after its restart', () => same(shareVersions('party-4', id), [{ version: 1, state: 'active' }]));
     const res = await answer;
-    expect([res.status, (res.json as { Parties?: string[] }).Parties]).toEqual([200, ['party-2', 'party-3', 'party-4']]);
+    expect({ status: res.status, body: res.json }).toMatchObject({ status: 200, body: { Parties: ['party-2', 'party-3', 'party-4'] } });
     expect((await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey).toEqual(spki);
 
     // Only party-3 and party-4 are left: the signature needs the restarted new party.
