@@ -162,8 +162,9 @@ export async function startGateway(config: GatewayConfig, gatewayDir: string, o:
             const k = await keys.get(keyId);
             if (!k || (JSON.stringify(k.parties) === JSON.stringify(members) && (threshold === undefined || threshold === k.threshold))) return;
             // The session's own flow may record it at the same moment (record-holders.ts): either order ends the same.
-            const sameThreshold = members.every((m) => k.parties.includes(m)) && (threshold === undefined || threshold === k.threshold);
-            await recordHolders(keys, keyId, k.parties, members, sameThreshold ? undefined : (threshold ?? k.threshold), now());
+            // Some of the same parties under the same threshold: a refresh without some parties (no threshold to record).
+            const holdersOnly = members.every((m) => k.parties.includes(m)) && (threshold === undefined || threshold === k.threshold);
+            await recordHolders(keys, keyId, k.parties, members, holdersOnly ? undefined : (threshold ?? k.threshold), now());
             await deletions.resendAll();
           })(),
         ),
