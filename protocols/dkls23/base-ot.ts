@@ -25,6 +25,8 @@ import { partyByte, tagged, u16 } from './hash.ts';
 import { randomScalar } from './random.ts';
 import { multiplyBaseMany, multiplyMany, normalizeMany } from './batch-mul.ts';
 import { hashToCurveMany } from './h2c.ts';
+import { nativeEc } from './native-ec.ts';
+import { mulBase } from './scalar-mul.ts';
 import { SEED_BYTES } from './params.ts';
 
 export const BASE_OT_KEY_BYTES = SEED_BYTES;
@@ -72,9 +74,20 @@ function hashToGroup(curve: DklsCurve, sid: Uint8Array, inputs: readonly { i: nu
   );
 }
 
-function deriveKey(sid: Uint8Array, i: number, b: number, shared: Point): Uint8Array {
-  // x-only: the KA key of ECDH (SEC 1 §3.3.1), so a native ECDH could compute it too.
-  return tagged(LABELS.dkls23BaseOtKey, sid, u16(i), Uint8Array.of(b), shared.toBytes(true).subarray(1));
+function deriveKey(sid: Uint8Array, i: number, b: number, sharedX: Uint8Array): Uint8Array {
+  // x-only: the KA key of ECDH (SEC 1 §3.3.1), so a native ECDH computes it too (native-ec.ts).
+  return tagged(LABELS.dkls23BaseOtKey, sid, u16(i), Uint8Array.of(b), sharedX);
+}
+
+/** x(k·P_j) for one secret k: a host's native ECDH for this curve, else one lockstep batch (batch-mul.ts). */
+function sharedXs(curve: DklsCurve, k: bigint, points: readonly Point[]): Uint8Array[] {
+  const native = nativeEc(curve.name)?.ecdhX;
+  if (native)
+    return native(
+      curve.Fn.toBytes(k),
+      normalizeMany(curve, points).map((p) => p.toBytes(false)),
+    );
+  return multiplyMany(curve, k, points).map((p) => p.toBytes(true).subarray(1));
 }
 
 function checkChoices(choices: Uint8Array): void {
@@ -131,11 +144,10 @@ export function baseOtReceive1(curve: DklsCurve, sid: Uint8Array, choices: Uint8
  * 'malformed' naming `receiver`) and derives both keys of every OT.
  */
 export function baseOtSend(curve: DklsCurve, sid: Uint8Array, message: Uint8Array, count: number, rng: Rng, receiver: number): BaseOtSenderOutput {
-  const { Point } = curve;
   if (message.length !== count * BASE_OT_RECEIVER_BYTES_PER_OT)
     throw new ProtocolError('malformed', `base OT message of ${message.length} bytes, expected ${count * BASE_OT_RECEIVER_BYTES_PER_OT}`, [receiver]);
   const beta = randomScalar(curve, rng);
-  const B = Point.BASE.multiply(beta);
+  const B = mulBase(curve, beta);
   const keys0 = new Uint8Array(count * 32);
   const keys1 = new Uint8Array(count * 32);
   const r: Point[] = []; // r_0 of OT i at 2i, r_1 at 2i+1
@@ -157,8 +169,8 @@ export function baseOtSend(curve: DklsCurve, sid: Uint8Array, message: Uint8Arra
     if (mk.is0()) throw new ProtocolError('malformed', `base OT ${k >>> 1}: degenerate receiver points`, [receiver]);
     m.push(mk);
   }
-  // All 2·count products share the secret β: one lockstep batch (batch-mul.ts).
-  const shared = multiplyMany(curve, beta, m);
+  // All 2·count products share the secret β: one batch.
+  const shared = sharedXs(curve, beta, m);
   for (let i = 0; i < count; i++) {
     keys0.set(deriveKey(sid, i, 0, shared[2 * i]!), 32 * i);
     keys1.set(deriveKey(sid, i, 1, shared[2 * i + 1]!), 32 * i);
@@ -173,8 +185,11 @@ export function baseOtReceive2(curve: DklsCurve, sid: Uint8Array, state: BaseOtR
   const count = state.choices.length;
   const a: bigint[] = [];
   for (let i = 0; i < count; i++) a.push(Fn.fromBytes(state.secrets.subarray(32 * i, 32 * i + 32)));
-  // B is the same for every OT of the batch: one table, all products in lockstep (batch-mul.ts).
-  const shared = multiplyBaseMany(curve, B, a);
+  // B is the same for every OT of the batch: one table, all products in lockstep (batch-mul.ts),
+  // or a host's native ECDH for this curve (native-ec.ts).
+  const native = nativeEc(curve.name)?.ecdhX;
+  const Bu = B.toBytes(false);
+  const shared = native ? a.map((ai) => native(Fn.toBytes(ai), [Bu])[0]!) : multiplyBaseMany(curve, B, a).map((p) => p.toBytes(true).subarray(1));
   const keys = new Uint8Array(count * 32);
   for (let i = 0; i < count; i++) keys.set(deriveKey(sid, i, state.choices[i]!, shared[i]!), 32 * i);
   return keys;

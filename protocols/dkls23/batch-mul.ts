@@ -23,6 +23,7 @@
 // runs in the party's own process (a worker thread), so the exposure is to co-resident attackers.
 import { _splitEndoScalar } from '@noble/curves/abstract/weierstrass.js';
 import type { DklsCurve, Point } from './curve.ts';
+import { nativeEc } from './native-ec.ts';
 
 /**
  * Regular recoding of an odd k < 2^(bits·(digits−1)) into odd signed base-2^bits digits:
@@ -282,6 +283,9 @@ export function multiplyBaseMany(curve: DklsCurve, B: Point, scalars: readonly b
   const { Fn } = curve;
   const ks = scalars.map((k) => Fn.create(k));
   if (ks.some((k) => k === 0n)) throw new RangeError('multiplyBaseMany: zero scalar');
+  // k_j·G by a host's native arithmetic for this curve (native-ec.ts), decoded by noble.
+  const native = nativeEc(curve.name)?.mulBase;
+  if (native && B.equals(curve.Point.BASE)) return ks.map((k) => curve.Point.fromBytes(native(Fn.toBytes(k))));
   if (ks.length < 4) return ks.map((k) => B.multiply(k));
   try {
     const q = Fn.ORDER;

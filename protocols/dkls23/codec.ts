@@ -8,6 +8,7 @@ import { ByteReader } from '../core/reader.ts';
 import { bytesToHex, equalBytes } from '../core/bytes.ts';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
 import type { DklsCurve, Point } from './curve.ts';
+import { nativeEc } from './native-ec.ts';
 
 export function decodePoint(curve: DklsCurve, bytes: Uint8Array, what: string, culprits: number[] = []): Point {
   const bad = (why: string): never => {
@@ -17,7 +18,10 @@ export function decodePoint(curve: DklsCurve, bytes: Uint8Array, what: string, c
   if (bytes[0] !== 2 && bytes[0] !== 3) bad('not a compressed point');
   let p: Point;
   try {
-    p = curve.Point.fromBytes(bytes);
+    // A host's native decompression (native-ec.ts) spares noble's square root; noble still decodes
+    // the result (on-curve check) and every check here and below still applies.
+    const native = nativeEc(curve.name)?.decompress;
+    p = curve.Point.fromBytes(native ? native(bytes) : bytes);
     p.assertValidity();
   } catch {
     return bad('not a point on the curve');

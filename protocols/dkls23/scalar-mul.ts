@@ -27,6 +27,7 @@
 import { _splitEndoScalar } from '@noble/curves/abstract/weierstrass.js';
 import type { DklsCurve, Point } from './curve.ts';
 import { SECP256K1_ENDO, recodeOdd } from './batch-mul.ts';
+import { nativeEc } from './native-ec.ts';
 
 class Degenerate extends Error {}
 
@@ -151,6 +152,9 @@ export function mulBase(curve: DklsCurve, k: bigint): Point {
   const { Fn, Point } = curve;
   k = Fn.create(k);
   if (k === 0n) return Point.ZERO;
+  // A host's native k·G for this curve (native-ec.ts), decoded by noble (on-curve check).
+  const native = nativeEc(curve.name)?.mulBase;
+  if (native) return Point.fromBytes(native(Fn.toBytes(k)));
   try {
     const f = field(curve);
     const T = base256Table(curve);
