@@ -18,7 +18,7 @@ import { MAX_PREMAKE, type PremadeSignResult, type SignResult } from '../control
 import { aggregatePremadeShares } from '../../protocols/frost/premade.ts';
 import { isFrostSuiteName } from '../../protocols/frost/suite.ts';
 import { fromHex } from '../../protocols/core/bytes.ts';
-import { KEY_SPECS, apiSignature, isLowS, verifyIssued, verifySignature, type KeySpecInfo } from './key-specs.ts';
+import { KEY_SPECS, apiSignature, verifyIssued, verifySignature, type KeySpecInfo } from './key-specs.ts';
 import { SessionFailed } from './session-runner.ts';
 import { combinePresigned, refillPresigns, signerSetKey } from './presign-stock.ts';
 import { UUID_RE, keyForMessage, keyRecord } from './key-access.ts';
@@ -150,7 +150,10 @@ export async function sign(ctx: CoordinatorContext, req: SignRequest, caller: Ca
       }
       for (const out of outputs.values()) {
         const signature = apiSignature(spec, new Uint8Array(Buffer.from((out as SignResult).signature, 'base64')));
-        if (signature && verifySignature(spec, spki, req, signature) && (spec.scheme !== 'ecdsa' || isLowS(spec, signature))) {
+        // One verification, as for a presigned signature (verifyIssued: OpenSSL for RAW
+        // ECDSA_SHA_256, noble with the key's tables otherwise; low-S): the signers each verified
+        // it already (protocols/dkls23/sign.ts), and this check is the gateway's own.
+        if (signature && verifyIssued(spec, spki, req, signature)) {
           return { key: keyRecord(key), signature };
         }
       }
