@@ -362,7 +362,8 @@ class DklsSignSession extends DklsMachine<DklsSignOutput | DklsPresignature, nev
       recovery ^= 1;
     }
     const signature = concatBytes(Fn.toBytes(rx), Fn.toBytes(s));
-    if (s === 0n || !curve.verify(signature, fromHex(this.st.digest), encodePoint(key.publicKey)))
+    // The key uncompressed: noble's verifier then decodes it without a square root.
+    if (s === 0n || !curve.verify(signature, fromHex(this.st.digest), key.publicKey.toBytes(false)))
       throw new ProtocolError('invalid-signature', 'the combined signature does not verify');
     return { messages: [], done: { output: { signature, recovery } } };
   }
