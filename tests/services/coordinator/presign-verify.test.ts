@@ -25,6 +25,7 @@ import type { Caller } from '../../../services/kms-api/key-service.ts';
 import { presignatureRecord, presignatureShare, type DklsPresignature } from '../../../protocols/dkls23/presign.ts';
 import type { DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';
 import type { DklsCurveName } from '../../../protocols/dkls23/curve.ts';
+import { storedKey } from '../../support/stored-key.ts';
 
 const KEY = '11111111-2222-4333-8444-555555555555';
 const PARTIES = ['party-1', 'party-2', 'party-3'];
@@ -39,26 +40,7 @@ let opened: string[];
 let refillsDuringRound: number;
 
 function stored(keySpec: string, curve: DklsCurveName, publicKey: Uint8Array): StoredKey {
-  return {
-    keyId: KEY,
-    arn: `arn:aws:kms:eu-west-1:111122223333:key/${KEY}`,
-    accountId: '111122223333',
-    region: 'eu-west-1',
-    creationDate: 1,
-    description: '',
-    keyUsage: 'SIGN_VERIFY',
-    keySpec,
-    keyState: 'Enabled',
-    protocol: `dkls23-${curve}`,
-    threshold: 2,
-    parties: PARTIES,
-    publicKey: bytesToHex(publicKey),
-    policyHash: 'ab'.repeat(32),
-    tags: [],
-    deletionDate: null,
-    pendingWindowInDays: null,
-    policy: null,
-  };
+  return storedKey(KEY, { keySpec, protocol: `dkls23-${curve}`, parties: PARTIES, publicKey: bytesToHex(publicKey) });
 }
 
 /**

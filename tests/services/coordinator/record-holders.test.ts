@@ -13,31 +13,11 @@ import { openDatabase } from '../../../services/storage/db.ts';
 import { sqliteGatewayStore, type GatewayStore } from '../../../services/storage/gateway-store.ts';
 import { KeyRepositoryError, type StoredKey } from '../../../services/storage/key-repository.ts';
 import { recordHolders } from '../../../services/coordinator/record-holders.ts';
+import { storedKey } from '../../support/stored-key.ts';
 
 const OLD = ['party-1', 'party-2', 'party-3'];
 
-function key(keyId: string): StoredKey {
-  return {
-    keyId,
-    arn: `arn:aws:kms:eu-west-1:111122223333:key/${keyId}`,
-    accountId: '111122223333',
-    region: 'eu-west-1',
-    creationDate: 1,
-    description: '',
-    keyUsage: 'SIGN_VERIFY',
-    keySpec: 'ECC_SECG_P256K1',
-    keyState: 'Enabled',
-    protocol: 'dkls23-secp256k1',
-    threshold: 2,
-    parties: [...OLD],
-    publicKey: '02' + 'cd'.repeat(32),
-    policyHash: 'ab'.repeat(32),
-    tags: [],
-    deletionDate: null,
-    pendingWindowInDays: null,
-    policy: null,
-  };
-}
+const key = (keyId: string): StoredKey => storedKey(keyId, { parties: [...OLD] });
 
 let dir = '';
 let store: GatewayStore;

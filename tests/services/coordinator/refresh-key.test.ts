@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { openDatabase, type Database } from '../../../services/storage/db.ts';
-import { KeyRepository, type StoredKey } from '../../../services/storage/key-repository.ts';
+import { KeyRepository } from '../../../services/storage/key-repository.ts';
 import { sqliteKeyStore } from '../../../services/storage/gateway-store.ts';
 import { Coordinator } from '../../../services/coordinator/coordinator.ts';
 import { SessionFailed, type SessionRunner } from '../../../services/coordinator/session-runner.ts';
 import type { OpenMessage, OpenRefresh } from '../../../services/control/messages.ts';
+import { storedKey } from '../../support/stored-key.ts';
 
 const KEY = '11111111-2222-4333-8444-555555555555';
 const PUBLIC_KEY = Buffer.from(secp256k1.getPublicKey(secp256k1.utils.randomSecretKey(), true)).toString('hex');
@@ -32,26 +33,8 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'tutti-refresh-key-'));
   db = openDatabase(join(dir, 'keys.db'));
   keys = new KeyRepository(db);
-  const k: StoredKey = {
-    keyId: KEY,
-    arn: `arn:aws:kms:eu-west-1:111122223333:key/${KEY}`,
-    accountId: '111122223333',
-    region: 'eu-west-1',
-    creationDate: 1,
-    description: '',
-    keyUsage: 'SIGN_VERIFY',
-    keySpec: 'ECC_SECG_P256K1',
-    keyState: 'Enabled',
-    protocol: 'dkls23-secp256k1',
-    threshold: 2,
-    parties: ['party-1', 'party-2', 'party-3', 'party-4'],
-    publicKey: PUBLIC_KEY,
-    policyHash: 'ab'.repeat(32),
-    tags: [],
-    deletionDate: null,
-    pendingWindowInDays: null,
-    policy: null,
-  };
+  const k = storedKey(KEY, { parties: ['party-1', 'party-2', 'party-3', 'party-4'], publicKey: PUBLIC_KEY });
+
   keys.insert(k);
   opened = [];
   script = () => undefined;

@@ -14,6 +14,7 @@ import { Coordinator } from '../../../services/coordinator/coordinator.ts';
 import type { SessionRunner } from '../../../services/coordinator/session-runner.ts';
 import type { OpenMessage, OpenReshare } from '../../../services/control/messages.ts';
 import { KmsError } from '../../../services/kms-api/errors.ts';
+import { storedKey } from '../../support/stored-key.ts';
 
 const ED = '11111111-2222-4333-8444-555555555555';
 const EC = '11111111-2222-4333-8444-666666666666';
@@ -36,26 +37,7 @@ const CHAIN = [{ revision: 1, previousHash: null, policy: { stand: 'in' }, appro
 let noChain: boolean;
 
 function key(keyId: string, keySpec: string, protocol: string, publicKey = PUBLIC_KEY): StoredKey {
-  return {
-    keyId,
-    arn: `arn:aws:kms:eu-west-1:111122223333:key/${keyId}`,
-    accountId: '111122223333',
-    region: 'eu-west-1',
-    creationDate: 1,
-    description: '',
-    keyUsage: 'SIGN_VERIFY',
-    keySpec,
-    keyState: 'Enabled',
-    protocol,
-    threshold: 2,
-    parties: ['party-1', 'party-2', 'party-3'],
-    publicKey,
-    policyHash: null,
-    tags: [],
-    deletionDate: null,
-    pendingWindowInDays: null,
-    policy: null,
-  };
+  return storedKey(keyId, { keySpec, protocol, publicKey, policyHash: null });
 }
 
 beforeEach(() => {

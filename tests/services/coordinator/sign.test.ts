@@ -17,6 +17,7 @@ import { Coordinator } from '../../../services/coordinator/coordinator.ts';
 import { SessionFailed, type SessionFailure, type SessionRunner } from '../../../services/coordinator/session-runner.ts';
 import type { OpenMessage, OpenSign } from '../../../services/control/messages.ts';
 import type { Caller } from '../../../services/kms-api/key-service.ts';
+import { storedKey } from '../../support/stored-key.ts';
 
 const ECDSA_KEY = '11111111-2222-4333-8444-555555555555';
 const EDDSA_KEY = '66666666-7777-4888-8999-aaaaaaaaaaaa';
@@ -41,26 +42,7 @@ const ecdsaSignature = () => ({ signature: Buffer.from(secp256k1.sign(message, E
 const eddsaSignature = () => ({ signature: Buffer.from(ed25519.sign(message, EDDSA_SECRET)).toString('base64') });
 
 function stored(keyId: string, keySpec: string, protocol: string, publicKey: Uint8Array): StoredKey {
-  return {
-    keyId,
-    arn: `arn:aws:kms:eu-west-1:111122223333:key/${keyId}`,
-    accountId: '111122223333',
-    region: 'eu-west-1',
-    creationDate: 1,
-    description: '',
-    keyUsage: 'SIGN_VERIFY',
-    keySpec,
-    keyState: 'Enabled',
-    protocol,
-    threshold: 2,
-    parties: PARTIES,
-    publicKey: Buffer.from(publicKey).toString('hex'),
-    policyHash: 'ab'.repeat(32),
-    tags: [],
-    deletionDate: null,
-    pendingWindowInDays: null,
-    policy: null,
-  };
+  return storedKey(keyId, { keySpec, protocol, parties: PARTIES, publicKey: Buffer.from(publicKey).toString('hex') });
 }
 
 /** The signature verifies under the key's public key as GetPublicKey gives it, with node:crypto. */
