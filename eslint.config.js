@@ -31,6 +31,8 @@ export default tseslint.config(
       '.tutti/**',
       'scripts/bench/results/**',
       '**/dist/**',
+      // AssemblyScript: compiled to WebAssembly by scripts/build-wasm.mjs, not TypeScript.
+      '**/*.as.ts',
       '.build/**',
     ],
   },

@@ -1,4 +1,5 @@
-// `npm run checks`: the static steps of `npm test` — typecheck, lint, format:check — at the same
+// `npm run checks`: the static steps of `npm test` — typecheck, lint, format:check, and that the
+// committed WebAssembly is its compiled source (scripts/build-wasm.mjs --check) — at the same
 // time. ESLint runs on one core for about 90 CPU-seconds (its type-aware rules need the whole
 // program), so on two cores prettier (≈ 28 CPU-s) and tsc (≈ 10) fit beside it instead of after it
 // (docs/benchmarks.md "Test suite time"). Each step's output is printed whole when it ends, in the
@@ -6,7 +7,7 @@
 // Plain JavaScript: it runs before anything is type-checked.
 import { spawn } from 'node:child_process';
 
-const steps = ['typecheck', 'lint', 'format:check'];
+const steps = ['typecheck', 'lint', 'format:check', 'wasm:check'];
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 const results = await Promise.all(

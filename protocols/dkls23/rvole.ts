@@ -22,7 +22,9 @@ import { ProtocolError } from '../core/errors.ts';
 import { equalBytes } from '../core/bytes.ts';
 import type { Rng } from '../core/session.ts';
 import type { DklsCurve } from './curve.ts';
-import { hashToScalar, hashToScalars, tagged, u16 } from './hash.ts';
+import { hashToScalars, tagged } from './hash.ts';
+import { gadget } from './gadget.ts';
+import { voleKernel } from './kernel/vole-kernel.ts';
 import { sha256Short } from './sha256-block.ts';
 import { chacha20 } from './chacha20.ts';
 import { banError } from './errors.ts';
@@ -38,17 +40,11 @@ export function voleSenderMessageBytes(ell: number): number {
   return XI * (ell + 1) * SCALAR + SCALAR + 32;
 }
 export const VOLE_RECEIVER_MESSAGE_BYTES = OTE_MESSAGE_BYTES;
+export { gadget };
 
-const gadgets = new Map<string, bigint[]>();
-/** g_i = H(label, curve, i) mod q for i < ξ: public, the same for every session (cached). */
-export function gadget(curve: DklsCurve): bigint[] {
-  let g = gadgets.get(curve.name);
-  if (!g) {
-    const name = new TextEncoder().encode(curve.name);
-    g = Array.from({ length: XI }, (_, i) => hashToScalar(curve, LABELS.dkls23VoleGadget, name, u16(i)));
-    gadgets.set(curve.name, g);
-  }
-  return g;
+/** P: the first 16 bytes of H(label, sid), the session's prefix of every row-hash input. */
+function rowPrefix(sid: Uint8Array): Uint8Array {
+  return tagged(LABELS.dkls23OteRowHash, sid).subarray(0, 16);
 }
 
 /**
@@ -70,7 +66,7 @@ class RowPads {
     sid: Uint8Array,
     private readonly width: number,
   ) {
-    this.input.set(tagged(LABELS.dkls23OteRowHash, sid).subarray(0, 16), 0);
+    this.input.set(rowPrefix(sid), 0);
     this.stream = new Uint8Array(48 * width);
     this.stream32 = new Uint32Array(this.stream.buffer);
     this.view = new DataView(this.stream.buffer);
@@ -136,6 +132,15 @@ export function voleReceive(curve: DklsCurve, sid: Uint8Array, seeds: Uint8Array
   return { message, state: { choices, rows }, chi };
 }
 
+/** η = â + ⟨θ, a⟩: Alice's inputs α = (a, â) folded by the challenges. */
+function foldEta(curve: DklsCurve, alpha: readonly bigint[], theta: readonly bigint[]): bigint {
+  const { Fn } = curve;
+  const ell = alpha.length - 1;
+  let e = alpha[ell]!;
+  for (let k = 0; k < ell; k++) e = Fn.add(e, Fn.mul(theta[k]!, alpha[k]!));
+  return e;
+}
+
 /**
  * Alice, message 2: checks Bob's OT-extension message (ban of `receiver` on failure), and
  * returns her message and her shares c (c_k + d_k = a_k·χ).
@@ -156,23 +161,30 @@ export function voleSend(
   const { rows, delta } = oteSend(sid, own, receiverMessage, receiver);
   const alpha = [...inputs.map((a) => Fn.create(a)), randomScalar(curve, rng)];
   const message = new Uint8Array(voleSenderMessageBytes(ell));
+  const aTildeEnd = XI * width * SCALAR;
+  const q = Fn.ORDER;
+  const kernel = voleKernel(curve);
+  if (kernel) {
+    // The same rows in WebAssembly (kernel/vole-kernel.ts): ã into the message, Σ g_i·γ⁰_{i,k} back.
+    const sums = kernel.senderRows(rowPrefix(sid), rows, delta, alpha, message);
+    const theta = hashToScalars(curve, ell, LABELS.dkls23VoleTheta, sid, message.subarray(0, aTildeEnd));
+    message.set(Fn.toBytes(foldEta(curve, alpha, theta)), aTildeEnd);
+    message.set(tagged(LABELS.dkls23VoleMu, sid, kernel.senderMu(theta, width)), aTildeEnd + SCALAR);
+    return { message, shares: sums.map((c) => (q - c) % q) };
+  }
   const messageView = new DataView(message.buffer);
   // γ⁰_i is kept as it is and z^A_i = −γ⁰_i enters μ and c by subtraction below: the same
   // values mod q without a negation (a reduction) per pad.
   const g0: bigint[] = new Array<bigint>(XI * width);
   const hasher = new RowPads(curve, sid, width);
   const g1: bigint[] = new Array<bigint>(width);
-  const q = Fn.ORDER;
   for (let i = 0; i < XI; i++) {
     hasher.pads(i, rows, OTE_COLUMN_BYTES * i, null, g0, i * width);
     hasher.pads(i, rows, OTE_COLUMN_BYTES * i, delta, g1);
     for (let k = 0; k < width; k++) putScalar(messageView, (i * width + k) * SCALAR, (g0[i * width + k]! - g1[k]! + alpha[k]! + q) % q);
   }
-  const aTildeEnd = XI * width * SCALAR;
   const theta = hashToScalars(curve, ell, LABELS.dkls23VoleTheta, sid, message.subarray(0, aTildeEnd));
-  let eta = alpha[ell]!;
-  for (let k = 0; k < ell; k++) eta = Fn.add(eta, Fn.mul(theta[k]!, alpha[k]!));
-  message.set(Fn.toBytes(eta), aTildeEnd);
+  message.set(Fn.toBytes(foldEta(curve, alpha, theta)), aTildeEnd);
   const mu = new Uint8Array(XI * SCALAR);
   const muView = new DataView(mu.buffer);
   const bias = sumBias(q, ell);
@@ -189,7 +201,7 @@ export function voleSend(
     // Sum the products unreduced and reduce once: BigInt has no overflow.
     let c = 0n;
     for (let i = 0; i < XI; i++) c += g[i]! * g0[i * width + k]!;
-    shares.push((q - (c % q)) % q); // c_k = Σ g_i·z^A_{i,k} = −Σ g_i·γ⁰_{i,k}
+    shares.push((q - (c % q)) % q); // c_k = Σ g_i·z^A_i,k = −Σ g_i·γ⁰_{i,k}
   }
   return { message, shares };
 }
@@ -214,6 +226,18 @@ export function voleReceiveFinish(curve: DklsCurve, sid: Uint8Array, state: Vole
   };
   const theta = hashToScalars(curve, ell, LABELS.dkls23VoleTheta, sid, message.subarray(0, aTildeEnd));
   const eta = scalarAt(aTildeEnd, () => 'η');
+  const kernel = voleKernel(curve);
+  if (kernel) {
+    // The same rows in WebAssembly (kernel/vole-kernel.ts), after the same strict decoding of ã.
+    const r = kernel.receiverRows(rowPrefix(sid), state.rows, state.choices, message, theta, eta, width);
+    if (r.bad >= 0 || !('mu' in r)) {
+      const i = Math.floor(r.bad / width);
+      throw new ProtocolError('malformed', `VOLE message: ã[${i}][${r.bad - i * width}] not below the group order`, [sender]);
+    }
+    if (!equalBytes(tagged(LABELS.dkls23VoleMu, sid, r.mu), message.subarray(aTildeEnd + SCALAR)))
+      throw banError('random VOLE consistency check (μ) failed', sender);
+    return r.shares;
+  }
   const zB: bigint[] = new Array<bigint>(XI * width);
   const mu = new Uint8Array(XI * SCALAR);
   const muView = new DataView(mu.buffer);

@@ -1,0 +1,199 @@
+// The random-VOLE row loop in WebAssembly (vole.as.ts, compiled into vole-wasm.ts by
+// scripts/build-wasm.mjs): the same values as the TypeScript loop of rvole.ts, which stays the
+// reference and the fallback (issue 17: the VOLE is a signer's CPU; docs/benchmarks.md "The VOLE
+// rows in WebAssembly"). Pure: `WebAssembly` is a global in Node and in browsers, no host import.
+// One instance per curve, compiled on first use; where WebAssembly is missing or refuses the
+// module (a browser's main thread limits synchronous compilation), `voleKernel` returns null and
+// rvole.ts runs its own loop.
+//
+// Memory: the instance's first 64 KiB hold the kernel's static scratch; the buffers below are the
+// caller's, at fixed offsets above it. Every call that leaves secrets there (pads, rows, Δ, α)
+// is followed by `wipe`.
+import type { DklsCurve, DklsCurveName } from '../curve.ts';
+import { gadget } from '../gadget.ts';
+import { XI } from '../params.ts';
+import { VOLE_WASM } from './vole-wasm.ts';
+
+// The slice of the WebAssembly JS API used here (lib ES2022 has none; a browser's DOM lib and
+// Node both provide it at run time). A module-scoped declaration: it emits nothing.
+type WasmModule = object;
+type WasmMemory = { readonly buffer: ArrayBuffer; grow(pages: number): number };
+declare const WebAssembly:
+  | {
+      Module: new (bytes: Uint8Array) => WasmModule;
+      Instance: new (module: WasmModule, imports: Record<string, Record<string, () => void>>) => { exports: unknown };
+    }
+  | undefined;
+
+type Ptr = number;
+type Exports = {
+  memory: WasmMemory;
+  setModulus(q: Ptr, r2: Ptr, qinv: number): void;
+  wipe(): void;
+  senderRows(prefix: Ptr, rows: Ptr, xi: number, delta: Ptr, alpha: Ptr, gadgetM: Ptr, width: number, aTilde: Ptr, g0: Ptr, acc: Ptr): void;
+  senderMu(thetaM: Ptr, g0: Ptr, xi: number, width: number, mu: Ptr): void;
+  firstNonCanonical(bytes: Ptr, count: number): number;
+  receiverRows(prefix: Ptr, rows: Ptr, xi: number, choices: Ptr, aTilde: Ptr, thetaM: Ptr, eta: Ptr, gadgetM: Ptr, width: number, mu: Ptr, acc: Ptr): void;
+};
+
+/** Widths up to ℓ + 1 = 9 (rvole.ts checkEll). */
+const MAX_WIDTH = 9;
+const S = 32;
+const BASE = 65536;
+const Q_AT = BASE;
+const R2_AT = Q_AT + S;
+const PREFIX_AT = R2_AT + S;
+const DELTA_AT = PREFIX_AT + S;
+const ETA_AT = DELTA_AT + S;
+const ALPHA_AT = ETA_AT + S;
+const THETA_AT = ALPHA_AT + MAX_WIDTH * S;
+const ACC_AT = THETA_AT + MAX_WIDTH * S;
+const CHOICES_AT = ACC_AT + MAX_WIDTH * S;
+const GADGET_AT = CHOICES_AT + XI / 8;
+const ROWS_AT = GADGET_AT + XI * S;
+const ATILDE_AT = ROWS_AT + XI * S;
+const G0_AT = ATILDE_AT + XI * MAX_WIDTH * S;
+const MU_AT = G0_AT + XI * MAX_WIDTH * S;
+const END = MU_AT + XI * S;
+
+const R = 1n << 256n;
+const MASK32 = 0xffffffffn;
+
+let module: WasmModule | null | undefined;
+let enabled = true;
+const kernels = new Map<DklsCurveName, VoleKernel>();
+
+/** Turns the kernel off (rvole.ts then runs its TypeScript loop) or back on; for tests and benchmarks. */
+export function useVoleKernel(on: boolean): void {
+  enabled = on;
+}
+
+/** The kernel for this curve, or null where WebAssembly is unavailable (or turned off). */
+export function voleKernel(curve: DklsCurve): VoleKernel | null {
+  if (!enabled) return null;
+  let k = kernels.get(curve.name);
+  if (k) return k;
+  if (module === undefined) module = compile();
+  if (!module) return null;
+  k = new VoleKernel(module, curve);
+  kernels.set(curve.name, k);
+  return k;
+}
+
+function compile(): WasmModule | null {
+  try {
+    if (typeof WebAssembly !== 'object' || WebAssembly === undefined) return null;
+    const bin = atob(VOLE_WASM);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new WebAssembly.Module(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** −q⁻¹ mod 2^32 by Newton's iteration (q odd). */
+function montgomeryInverse(q: bigint): number {
+  const q0 = q & MASK32;
+  let x = 1n;
+  for (let i = 0; i < 5; i++) x = (x * (2n - q0 * x)) & MASK32;
+  return Number((R - x) & MASK32) >>> 0;
+}
+
+export class VoleKernel {
+  private readonly x: Exports;
+  private readonly q: bigint;
+
+  constructor(module: WasmModule, curve: DklsCurve) {
+    // voleKernel only constructs after compile() returned a module, so WebAssembly exists.
+    this.x = new WebAssembly!.Instance(module, { env: { abort: () => {} } }).exports as Exports;
+    const pages = Math.ceil(END / 65536) - this.x.memory.buffer.byteLength / 65536;
+    if (pages > 0) this.x.memory.grow(pages);
+    this.q = curve.Fn.ORDER;
+    this.putLE(Q_AT, this.q);
+    this.putLE(R2_AT, (R * R) % this.q);
+    this.x.setModulus(Q_AT, R2_AT, montgomeryInverse(this.q));
+    // The gadget in Montgomery form, g_i·2^256 mod q: a Montgomery product with it is a plain g_i·z.
+    const g = gadget(curve);
+    for (let i = 0; i < XI; i++) this.putLE(GADGET_AT + i * S, (g[i]! * R) % this.q);
+  }
+
+  private view(): DataView {
+    return new DataView(this.x.memory.buffer);
+  }
+  private bytes(at: number, length: number): Uint8Array {
+    return new Uint8Array(this.x.memory.buffer, at, length);
+  }
+  private putLE(at: number, s: bigint): void {
+    const v = this.view();
+    for (let j = 0; j < 8; j++) v.setUint32(at + 4 * j, Number((s >> BigInt(32 * j)) & MASK32), true);
+  }
+  private getLE(at: number): bigint {
+    const v = this.view();
+    let s = 0n;
+    for (let j = 7; j >= 0; j--) s = (s << 32n) | BigInt(v.getUint32(at + 4 * j, true));
+    return s;
+  }
+  private putRows(prefix: Uint8Array, rows: Uint8Array): void {
+    this.bytes(PREFIX_AT, 16).set(prefix.subarray(0, 16));
+    this.bytes(ROWS_AT, XI * S).set(rows.subarray(0, XI * S));
+  }
+
+  /**
+   * Alice's rows: writes ã (XI·width scalars, BE) into `out`, keeps γ⁰ in the instance for
+   * `senderMu`, and returns Σ_i g_i·γ⁰_{i,k} mod q for k < width − 1.
+   */
+  senderRows(prefix: Uint8Array, rows: Uint8Array, delta: Uint8Array, alpha: readonly bigint[], out: Uint8Array): bigint[] {
+    const width = alpha.length;
+    this.putRows(prefix, rows);
+    this.bytes(DELTA_AT, S).set(delta);
+    alpha.forEach((a, k) => this.putLE(ALPHA_AT + k * S, a));
+    this.x.senderRows(PREFIX_AT, ROWS_AT, XI, DELTA_AT, ALPHA_AT, GADGET_AT, width, ATILDE_AT, G0_AT, ACC_AT);
+    out.set(this.bytes(ATILDE_AT, XI * width * S));
+    return Array.from({ length: width - 1 }, (_, k) => this.getLE(ACC_AT + k * S));
+  }
+
+  /** Alice's μ_i (XI scalars, BE) from the γ⁰ of `senderRows`; then wipes the instance. */
+  senderMu(theta: readonly bigint[], width: number): Uint8Array {
+    theta.forEach((t, k) => this.putLE(THETA_AT + k * S, (t * R) % this.q));
+    this.x.senderMu(THETA_AT, G0_AT, XI, width, MU_AT);
+    const mu = this.bytes(MU_AT, XI * S).slice();
+    this.wipe(width);
+    return mu;
+  }
+
+  /**
+   * Bob's rows: the index of the first ã scalar not below q (nothing computed), or his μ'
+   * (BE) and Σ_i g_i·z_{i,k} mod q for k < width − 1; wipes the instance either way.
+   */
+  receiverRows(
+    prefix: Uint8Array,
+    rows: Uint8Array,
+    choices: Uint8Array,
+    aTilde: Uint8Array,
+    theta: readonly bigint[],
+    eta: bigint,
+    width: number,
+  ): { bad: number } | { bad: -1; mu: Uint8Array; shares: bigint[] } {
+    this.bytes(ATILDE_AT, XI * width * S).set(aTilde.subarray(0, XI * width * S));
+    const bad = this.x.firstNonCanonical(ATILDE_AT, XI * width);
+    if (bad >= 0) return { bad };
+    this.putRows(prefix, rows);
+    this.bytes(CHOICES_AT, XI / 8).set(choices.subarray(0, XI / 8));
+    theta.forEach((t, k) => this.putLE(THETA_AT + k * S, (t * R) % this.q));
+    this.putLE(ETA_AT, eta);
+    this.x.receiverRows(PREFIX_AT, ROWS_AT, XI, CHOICES_AT, ATILDE_AT, THETA_AT, ETA_AT, GADGET_AT, width, MU_AT, ACC_AT);
+    const mu = this.bytes(MU_AT, XI * S).slice();
+    const shares = Array.from({ length: width - 1 }, (_, k) => this.getLE(ACC_AT + k * S));
+    this.wipe(width);
+    return { bad: -1, mu, shares };
+  }
+
+  /** Zeroes every buffer that held a secret, and the kernel's scratch. */
+  wipe(width = MAX_WIDTH): void {
+    this.x.wipe();
+    this.bytes(DELTA_AT, CHOICES_AT + XI / 8 - DELTA_AT).fill(0);
+    this.bytes(ROWS_AT, XI * S).fill(0);
+    this.bytes(G0_AT, XI * width * S).fill(0);
+  }
+}
