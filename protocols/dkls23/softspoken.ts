@@ -31,6 +31,7 @@ import { GF128_BYTES, GfMultiplier, gfFromBytes } from './gf128.ts';
 import { transposeColumnsToRows } from './bits.ts';
 import { prgInto, prgNonce } from './prg.ts';
 import { randomBytes } from './random.ts';
+import { oteKernel } from './kernel/vole-kernel.ts';
 import { KAPPA, OTE_BLOCKS, OTE_CHECK_CHUNKS, OTE_COLUMN_BYTES, OTE_ROW_BYTES, SEED_BYTES, SOFTSPOKEN_K, SOFTSPOKEN_Q, XI } from './params.ts';
 
 const CORRECTIONS_BYTES = OTE_BLOCKS * OTE_ROW_BYTES;
@@ -98,17 +99,22 @@ export function oteReceive(sid: Uint8Array, seeds: Uint8Array, choices: Uint8Arr
   const message = new Uint8Array(OTE_MESSAGE_BYTES);
   const columns = new Uint8Array(KAPPA * OTE_ROW_BYTES); // column 4j+b at (4j+b)·80
   const nonce = prgNonce(sid);
-  const r = new Uint8Array(OTE_ROW_BYTES);
-  const m32 = words(message),
-    c32 = words(columns),
-    r32 = words(r);
-  for (let j = 0; j < OTE_BLOCKS; j++) {
-    const uOff = j * OTE_ROW_BYTES;
-    message.set(betaPrime, uOff); // c_j = u_j ⊕ β'
-    for (let x = 0; x < SOFTSPOKEN_Q; x++) {
-      prgInto(nonce, seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES, r32);
-      xorWords(m32, j * ROW_WORDS, r32, 0, ROW_WORDS);
-      for (let b = 0; b < SOFTSPOKEN_K; b++) if ((x >>> b) & 1) xorWords(c32, (SOFTSPOKEN_K * j + b) * ROW_WORDS, r32, 0, ROW_WORDS);
+  const kernel = oteKernel();
+  if (kernel)
+    kernel.receiverColumns(nonce, seeds, betaPrime, message, columns); // the same loop in WebAssembly
+  else {
+    const r = new Uint8Array(OTE_ROW_BYTES);
+    const m32 = words(message),
+      c32 = words(columns),
+      r32 = words(r);
+    for (let j = 0; j < OTE_BLOCKS; j++) {
+      const uOff = j * OTE_ROW_BYTES;
+      message.set(betaPrime, uOff); // c_j = u_j ⊕ β'
+      for (let x = 0; x < SOFTSPOKEN_Q; x++) {
+        prgInto(nonce, seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES, r32);
+        xorWords(m32, j * ROW_WORDS, r32, 0, ROW_WORDS);
+        for (let b = 0; b < SOFTSPOKEN_K; b++) if ((x >>> b) & 1) xorWords(c32, (SOFTSPOKEN_K * j + b) * ROW_WORDS, r32, 0, ROW_WORDS);
+      }
     }
   }
   const chi = challenges(sid, message.subarray(0, CORRECTIONS_BYTES));
@@ -139,19 +145,24 @@ export function oteSend(sid: Uint8Array, own: OteSenderSeeds, message: Uint8Arra
   if (own.seeds.length !== OTE_BLOCKS * SOFTSPOKEN_Q * SEED_BYTES || own.delta.length !== OTE_BLOCKS) throw new RangeError('bad OT-extension sender seeds');
   const columns = new Uint8Array(KAPPA * OTE_ROW_BYTES);
   const nonce = prgNonce(sid);
-  const r = new Uint8Array(OTE_ROW_BYTES);
-  const c32 = words(columns),
-    r32 = words(r);
-  for (let j = 0; j < OTE_BLOCKS; j++) {
-    const dj = own.delta[j]!;
-    for (let x = 0; x < SOFTSPOKEN_Q; x++) {
-      if (x === dj) continue;
-      prgInto(nonce, own.seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES, r32);
-      const d = x ^ dj;
-      for (let b = 0; b < SOFTSPOKEN_K; b++) if ((d >>> b) & 1) xorWords(c32, (SOFTSPOKEN_K * j + b) * ROW_WORDS, r32, 0, ROW_WORDS);
+  const kernel = oteKernel();
+  // The same loop in WebAssembly, with masks where this one branches on Δ.
+  if (kernel) kernel.senderColumns(nonce, own.seeds, own.delta, message, columns);
+  else {
+    const r = new Uint8Array(OTE_ROW_BYTES);
+    const c32 = words(columns),
+      r32 = words(r);
+    for (let j = 0; j < OTE_BLOCKS; j++) {
+      const dj = own.delta[j]!;
+      for (let x = 0; x < SOFTSPOKEN_Q; x++) {
+        if (x === dj) continue;
+        prgInto(nonce, own.seeds, (SOFTSPOKEN_Q * j + x) * SEED_BYTES, r, 0, OTE_ROW_BYTES, r32);
+        const d = x ^ dj;
+        for (let b = 0; b < SOFTSPOKEN_K; b++) if ((d >>> b) & 1) xorWords(c32, (SOFTSPOKEN_K * j + b) * ROW_WORDS, r32, 0, ROW_WORDS);
+      }
+      for (let b = 0; b < SOFTSPOKEN_K; b++)
+        if ((dj >>> b) & 1) xorRange(columns, (SOFTSPOKEN_K * j + b) * OTE_ROW_BYTES, message, j * OTE_ROW_BYTES, OTE_ROW_BYTES);
     }
-    for (let b = 0; b < SOFTSPOKEN_K; b++)
-      if ((dj >>> b) & 1) xorRange(columns, (SOFTSPOKEN_K * j + b) * OTE_ROW_BYTES, message, j * OTE_ROW_BYTES, OTE_ROW_BYTES);
   }
   const chi = challenges(sid, message.subarray(0, CORRECTIONS_BYTES));
   const xOff = CORRECTIONS_BYTES;

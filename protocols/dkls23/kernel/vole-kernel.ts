@@ -11,7 +11,7 @@
 // is followed by `wipe`.
 import type { DklsCurve, DklsCurveName } from '../curve.ts';
 import { gadget } from '../gadget.ts';
-import { XI } from '../params.ts';
+import { KAPPA, OTE_BLOCKS, OTE_ROW_BYTES, SEED_BYTES, SOFTSPOKEN_Q, XI } from '../params.ts';
 import { VOLE_WASM } from './vole-wasm.ts';
 
 // The slice of the WebAssembly JS API used here (lib ES2022 has none; a browser's DOM lib and
@@ -34,6 +34,8 @@ type Exports = {
   senderMu(thetaM: Ptr, g0: Ptr, xi: number, width: number, mu: Ptr): void;
   firstNonCanonical(bytes: Ptr, count: number): number;
   receiverRows(prefix: Ptr, rows: Ptr, xi: number, choices: Ptr, aTilde: Ptr, thetaM: Ptr, eta: Ptr, gadgetM: Ptr, width: number, mu: Ptr, acc: Ptr): void;
+  oteReceiverColumns(nonce: Ptr, seeds: Ptr, betaPrime: Ptr, corrections: Ptr, columns: Ptr): void;
+  oteSenderColumns(nonce: Ptr, seeds: Ptr, delta: Ptr, corrections: Ptr, columns: Ptr): void;
 };
 
 /** Widths up to ℓ + 1 = 9 (rvole.ts checkEll). */
@@ -59,9 +61,22 @@ const END = MU_AT + XI * S;
 const R = 1n << 256n;
 const MASK32 = 0xffffffffn;
 
+// SoftSpokenOT's buffers (a separate instance: the OT extension knows no curve).
+const OTE_NONCE_AT = BASE;
+const OTE_BETA_AT = OTE_NONCE_AT + 16;
+const OTE_DELTA_AT = OTE_BETA_AT + OTE_ROW_BYTES;
+const OTE_SEEDS_AT = OTE_DELTA_AT + OTE_BLOCKS;
+const OTE_SEEDS_BYTES = OTE_BLOCKS * SOFTSPOKEN_Q * SEED_BYTES;
+const OTE_CORRECTIONS_AT = OTE_SEEDS_AT + OTE_SEEDS_BYTES;
+const OTE_CORRECTIONS_BYTES = OTE_BLOCKS * OTE_ROW_BYTES;
+const OTE_COLUMNS_AT = OTE_CORRECTIONS_AT + OTE_CORRECTIONS_BYTES;
+const OTE_COLUMNS_BYTES = KAPPA * OTE_ROW_BYTES;
+const OTE_END = OTE_COLUMNS_AT + OTE_COLUMNS_BYTES;
+
 let module: WasmModule | null | undefined;
 let enabled = true;
 const kernels = new Map<DklsCurveName, VoleKernel>();
+let ote: OteKernel | undefined;
 
 /** Turns the kernel off (rvole.ts then runs its TypeScript loop) or back on; for tests and benchmarks. */
 export function useVoleKernel(on: boolean): void {
@@ -78,6 +93,25 @@ export function voleKernel(curve: DklsCurve): VoleKernel | null {
   k = new VoleKernel(module, curve);
   kernels.set(curve.name, k);
   return k;
+}
+
+/** The OT-extension kernel, or null where WebAssembly is unavailable (or turned off). */
+export function oteKernel(): OteKernel | null {
+  if (!enabled) return null;
+  if (ote) return ote;
+  if (module === undefined) module = compile();
+  if (!module) return null;
+  ote = new OteKernel(module);
+  return ote;
+}
+
+/** A fresh instance of the module with at least `end` bytes of memory. */
+function instantiate(module: WasmModule, end: number): Exports {
+  // Only called after compile() returned a module, so WebAssembly exists.
+  const x = new WebAssembly!.Instance(module, { env: { abort: () => {} } }).exports as Exports;
+  const pages = Math.ceil(end / 65536) - x.memory.buffer.byteLength / 65536;
+  if (pages > 0) x.memory.grow(pages);
+  return x;
 }
 
 function compile(): WasmModule | null {
@@ -105,10 +139,7 @@ export class VoleKernel {
   private readonly q: bigint;
 
   constructor(module: WasmModule, curve: DklsCurve) {
-    // voleKernel only constructs after compile() returned a module, so WebAssembly exists.
-    this.x = new WebAssembly!.Instance(module, { env: { abort: () => {} } }).exports as Exports;
-    const pages = Math.ceil(END / 65536) - this.x.memory.buffer.byteLength / 65536;
-    if (pages > 0) this.x.memory.grow(pages);
+    this.x = instantiate(module, END);
     this.q = curve.Fn.ORDER;
     this.putLE(Q_AT, this.q);
     this.putLE(R2_AT, (R * R) % this.q);
@@ -195,5 +226,46 @@ export class VoleKernel {
     this.bytes(DELTA_AT, CHOICES_AT + XI / 8 - DELTA_AT).fill(0);
     this.bytes(ROWS_AT, XI * S).fill(0);
     this.bytes(G0_AT, XI * width * S).fill(0);
+  }
+}
+
+/** SoftSpokenOT's column expansion (softspoken.ts): the PRG and the XORs of both sides. */
+export class OteKernel {
+  private readonly x: Exports;
+
+  constructor(module: WasmModule) {
+    this.x = instantiate(module, OTE_END);
+  }
+
+  private bytes(at: number, length: number): Uint8Array {
+    return new Uint8Array(this.x.memory.buffer, at, length);
+  }
+
+  /** The receiver: corrections c_j = β' ⊕ u_j into message[0…5120), the columns into `columns`. */
+  receiverColumns(nonce: Uint8Array, seeds: Uint8Array, betaPrime: Uint8Array, message: Uint8Array, columns: Uint8Array): void {
+    this.bytes(OTE_NONCE_AT, 12).set(nonce.subarray(0, 12));
+    this.bytes(OTE_SEEDS_AT, OTE_SEEDS_BYTES).set(seeds);
+    this.bytes(OTE_BETA_AT, OTE_ROW_BYTES).set(betaPrime);
+    this.x.oteReceiverColumns(OTE_NONCE_AT, OTE_SEEDS_AT, OTE_BETA_AT, OTE_CORRECTIONS_AT, OTE_COLUMNS_AT);
+    message.set(this.bytes(OTE_CORRECTIONS_AT, OTE_CORRECTIONS_BYTES), 0);
+    columns.set(this.bytes(OTE_COLUMNS_AT, OTE_COLUMNS_BYTES));
+    this.wipe();
+  }
+
+  /** The sender: the columns of Q from its seeds, its Δ digits and the receiver's corrections. */
+  senderColumns(nonce: Uint8Array, seeds: Uint8Array, delta: Uint8Array, message: Uint8Array, columns: Uint8Array): void {
+    this.bytes(OTE_NONCE_AT, 12).set(nonce.subarray(0, 12));
+    this.bytes(OTE_SEEDS_AT, OTE_SEEDS_BYTES).set(seeds);
+    this.bytes(OTE_DELTA_AT, OTE_BLOCKS).set(delta);
+    this.bytes(OTE_CORRECTIONS_AT, OTE_CORRECTIONS_BYTES).set(message.subarray(0, OTE_CORRECTIONS_BYTES));
+    this.x.oteSenderColumns(OTE_NONCE_AT, OTE_SEEDS_AT, OTE_DELTA_AT, OTE_CORRECTIONS_AT, OTE_COLUMNS_AT);
+    columns.set(this.bytes(OTE_COLUMNS_AT, OTE_COLUMNS_BYTES));
+    this.wipe();
+  }
+
+  /** Zeroes the seeds, β', Δ, the columns and the kernel's scratch. */
+  private wipe(): void {
+    this.x.wipe();
+    this.bytes(OTE_NONCE_AT, OTE_END - OTE_NONCE_AT).fill(0);
   }
 }

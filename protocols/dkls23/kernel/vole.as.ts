@@ -36,7 +36,7 @@ const R2: usize = SCRATCH + 656; // 2^512 mod q (not secret, kept by wipe)
 const PADS: usize = SCRATCH + 704; // up to 9 scalars: 288 bytes
 const G1: usize = SCRATCH + 992; // up to 9 scalars
 const STREAM: usize = SCRATCH + 1280; // 7 ChaCha20 blocks (448 bytes ≥ 9 × 48)
-const SCRATCH_SECRET_END: usize = SCRATCH + 1728;
+const SCRATCH_SECRET_END: usize = SCRATCH + 1856; // through R, the OT-extension column (below)
 let QINV: u32 = 0; // −q⁻¹ mod 2^32
 
 @inline function limb(p: usize, j: i32): u64 {
@@ -207,16 +207,19 @@ function sha256Key(): void {
   store<u32>(KEY + 28, bswap<u32>(h + load<u32>(IV + 28)));
 }
 
-/** `blocks` ChaCha20 blocks (RFC 8439 §2.3, key KEY, nonce 0, counter from 0) into STREAM. */
-function chachaStream(blocks: i32): void {
-  const k0 = load<u32>(KEY),
-    k1 = load<u32>(KEY + 4),
-    k2 = load<u32>(KEY + 8),
-    k3 = load<u32>(KEY + 12),
-    k4 = load<u32>(KEY + 16),
-    k5 = load<u32>(KEY + 20),
-    k6 = load<u32>(KEY + 24),
-    k7 = load<u32>(KEY + 28);
+/**
+ * `blocks` ChaCha20 blocks (RFC 8439 §2.3: key = the 32 bytes at `key`, nonce = (n0, n1, n2) as
+ * little-endian words, block counter from 0) into `out`.
+ */
+function chacha(key: usize, n0: u32, n1: u32, n2: u32, blocks: i32, out: usize): void {
+  const k0 = load<u32>(key),
+    k1 = load<u32>(key + 4),
+    k2 = load<u32>(key + 8),
+    k3 = load<u32>(key + 12),
+    k4 = load<u32>(key + 16),
+    k5 = load<u32>(key + 20),
+    k6 = load<u32>(key + 24),
+    k7 = load<u32>(key + 28);
   for (let n = 0; n < blocks; n++) {
     let x0: u32 = 0x61707865,
       x1: u32 = 0x3320646e,
@@ -231,9 +234,9 @@ function chachaStream(blocks: i32): void {
       x10 = k6,
       x11 = k7;
     let x12 = <u32>n,
-      x13: u32 = 0,
-      x14: u32 = 0,
-      x15: u32 = 0;
+      x13 = n0,
+      x14 = n1,
+      x15 = n2;
     for (let r = 0; r < 10; r++) {
       x0 += x4; x12 = rotl<u32>(x12 ^ x0, 16); x8 += x12; x4 = rotl<u32>(x4 ^ x8, 12);
       x0 += x4; x12 = rotl<u32>(x12 ^ x0, 8); x8 += x12; x4 = rotl<u32>(x4 ^ x8, 7);
@@ -252,7 +255,7 @@ function chachaStream(blocks: i32): void {
       x3 += x4; x14 = rotl<u32>(x14 ^ x3, 16); x9 += x14; x4 = rotl<u32>(x4 ^ x9, 12);
       x3 += x4; x14 = rotl<u32>(x14 ^ x3, 8); x9 += x14; x4 = rotl<u32>(x4 ^ x9, 7);
     }
-    const o = STREAM + (<usize>n << 6);
+    const o = out + (<usize>n << 6);
     store<u32>(o, x0 + 0x61707865);
     store<u32>(o + 4, x1 + 0x3320646e);
     store<u32>(o + 8, x2 + 0x79622d32);
@@ -266,9 +269,9 @@ function chachaStream(blocks: i32): void {
     store<u32>(o + 40, x10 + k6);
     store<u32>(o + 44, x11 + k7);
     store<u32>(o + 48, x12 + <u32>n);
-    store<u32>(o + 52, x13);
-    store<u32>(o + 56, x14);
-    store<u32>(o + 60, x15);
+    store<u32>(o + 52, x13 + n0);
+    store<u32>(o + 56, x14 + n1);
+    store<u32>(o + 60, x15 + n2);
   }
 }
 
@@ -287,7 +290,7 @@ function rowPads(prefix: usize, i: i32, row: usize, width: i32, out: usize): voi
   store<u8>(SIN + 62, 0x01); // 50 bytes = 400 bits = 0x0190
   store<u8>(SIN + 63, 0x90);
   sha256Key();
-  chachaStream((48 * width + 63) >> 6);
+  chacha(KEY, 0, 0, 0, (48 * width + 63) >> 6, STREAM);
   for (let k = 0; k < width; k++) {
     const chunk = STREAM + <usize>(48 * k);
     for (let j = 0; j < 4; j++) store<u32>(HI + (<usize>j << 2), bswap<u32>(load<u32>(chunk + 12 - (<usize>j << 2))));
@@ -374,5 +377,55 @@ export function receiverRows(prefix: usize, rows: usize, xi: i32, choices: usize
     storeBE(mu + (<usize>i << 5), LO);
     const g = gadgetM + (<usize>i << 5);
     for (let k = 0; k < ell; k++) mulAcc(acc + (<usize>k << 5), PADS + (<usize>k << 5), g);
+  }
+}
+
+// SoftSpokenOT's column expansion (softspoken.ts oteReceive / oteSend, Roy eprint 2022/192 §4):
+// each of the 64 × 16 seeds stretched by ChaCha20 (prg.ts: key = seed, nonce = the session's 12
+// bytes, counter from 0) to one 640-bit column r, XORed into the block's columns.
+
+const OTE_BLOCKS = 64;
+const ROW: usize = 80; // bytes of one 640-bit column
+const R: usize = SCRATCH + 1728; // 128 bytes: two ChaCha20 blocks, r is the first 80 (wiped)
+
+@inline function xorInto(dst: usize, src: usize, mask: u32): void {
+  for (let w: usize = 0; w < ROW; w += 4) store<u32>(dst + w, load<u32>(dst + w) ^ (load<u32>(src + w) & mask));
+}
+
+/**
+ * The receiver's side: for each block j, c_j = β' ⊕ ⊕_x r_x (into corrections, 64 × 80 bytes)
+ * and column 4j+b = ⊕_{x : bit b of x} r_x (into columns, 256 × 80 bytes, zeroed first).
+ */
+export function oteReceiverColumns(nonce: usize, seeds: usize, betaPrime: usize, corrections: usize, columns: usize): void {
+  const n0 = load<u32>(nonce), n1 = load<u32>(nonce + 4), n2 = load<u32>(nonce + 8);
+  memory.fill(columns, 0, OTE_BLOCKS * 4 * ROW);
+  for (let j = 0; j < OTE_BLOCKS; j++) {
+    const c = corrections + <usize>j * ROW;
+    memory.copy(c, betaPrime, ROW);
+    for (let x = 0; x < 16; x++) {
+      chacha(seeds + (<usize>(16 * j + x) << 5), n0, n1, n2, 2, R);
+      xorInto(c, R, 0xffffffff);
+      for (let b = 0; b < 4; b++) xorInto(columns + <usize>(4 * j + b) * ROW, R, <u32>0 - ((<u32>x >>> <u32>b) & 1));
+    }
+  }
+}
+
+/**
+ * The sender's side, Δ_j = delta[j] ∈ [0, 16): column 4j+b = ⊕_{x ≠ Δ_j : bit b of x ⊕ Δ_j} r_x
+ * ⊕ Δ_{j,b}·c_j (into columns, zeroed first). Δ is secret: the seed at Δ_j (zeros, unknown to
+ * the sender) is expanded like the others and masked out, and every choice is a mask.
+ */
+export function oteSenderColumns(nonce: usize, seeds: usize, delta: usize, corrections: usize, columns: usize): void {
+  const n0 = load<u32>(nonce), n1 = load<u32>(nonce + 4), n2 = load<u32>(nonce + 8);
+  memory.fill(columns, 0, OTE_BLOCKS * 4 * ROW);
+  for (let j = 0; j < OTE_BLOCKS; j++) {
+    const dj = <u32>load<u8>(delta + <usize>j);
+    for (let x = 0; x < 16; x++) {
+      chacha(seeds + (<usize>(16 * j + x) << 5), n0, n1, n2, 2, R);
+      const d = <u32>x ^ dj;
+      const keep = <u32>0 - (((d | (<u32>0 - d)) >>> 31) & 1); // all ones iff x ≠ Δ_j
+      for (let b = 0; b < 4; b++) xorInto(columns + <usize>(4 * j + b) * ROW, R, keep & (<u32>0 - ((d >>> <u32>b) & 1)));
+    }
+    for (let b = 0; b < 4; b++) xorInto(columns + <usize>(4 * j + b) * ROW, corrections + <usize>j * ROW, <u32>0 - ((dj >>> <u32>b) & 1));
   }
 }

@@ -1,12 +1,13 @@
-// The WebAssembly row kernel of the random VOLE (protocols/dkls23/kernel/) computes what the
-// TypeScript loop of rvole.ts computes: the same messages, the same shares, the same refusals with
+// The WebAssembly kernel of the random VOLE (protocols/dkls23/kernel/) computes what the TypeScript
+// loops of rvole.ts and softspoken.ts (its OT extension) compute: the same messages, the same shares, the same refusals with
 // the same reasons, on both curves and for every width the protocols use and the largest allowed.
 // rvole.test.ts pins the kernel's bytes to the known answers (it runs with the kernel, the
 // default where WebAssembly exists); this file runs each case twice, kernel on and off.
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { isBanError } from '../../../protocols/dkls23/errors.ts';
-import { useVoleKernel, voleKernel } from '../../../protocols/dkls23/kernel/vole-kernel.ts';
+import { oteKernel, useVoleKernel, voleKernel } from '../../../protocols/dkls23/kernel/vole-kernel.ts';
 import { voleReceive, voleReceiveFinish, voleSend } from '../../../protocols/dkls23/rvole.ts';
+import { OTE_CHOICE_BYTES, oteReceive, oteSend } from '../../../protocols/dkls23/softspoken.ts';
 import { randomScalar } from '../../../protocols/dkls23/random.ts';
 import { XI } from '../../../protocols/dkls23/params.ts';
 import { CURVES, flip, seededRng, sid } from './fixtures.ts';
@@ -110,5 +111,39 @@ describe.each(CURVES)('the VOLE row kernel on %s', (name, curve) => {
     const [k, ts] = both(() => outcome(() => voleSend(curve, s, seeds.sender, flip(bob.message, 100), inputs, seededRng('a'), BOB)));
     expect(k).toEqual(ts);
     expect(k).toEqual(expect.objectContaining({ ban: true, culprits: [BOB] }));
+  });
+});
+
+describe('the OT-extension kernel (SoftSpokenOT columns)', () => {
+  const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+  test('is available here', () => {
+    expect(oteKernel()).not.toBeNull();
+  });
+
+  test('the same receiver message and rows, the same sender rows and Δ, for several sessions', () => {
+    for (const label of ['a', 'b', 'c']) {
+      const s = sid(`ote-kernel/${label}`);
+      const choices = seededRng(`ote-kernel/choices/${label}`)(OTE_CHOICE_BYTES);
+      const [k, ts] = both(() => {
+        const r = oteReceive(s, seeds.receiverSeeds, choices, seededRng(`ote-kernel/rng/${label}`));
+        const q = oteSend(s, seeds.sender, r.message, BOB);
+        return { message: hexOf(r.message), t: hexOf(r.rows), q: hexOf(q.rows), delta: hexOf(q.delta) };
+      });
+      expect(k).toEqual(ts);
+    }
+  });
+
+  test("the sender's check refuses the same tampered messages, banning the receiver on both paths", () => {
+    const s = sid('ote-kernel/tamper');
+    const r = oteReceive(s, seeds.receiverSeeds, seededRng('ote-kernel/choices')(OTE_CHOICE_BYTES), seededRng('ote-kernel/rng'));
+    for (const at of [0, 79, 2560, 5119, 5120, 5135, 5136, r.message.length - 1]) {
+      const [k, ts] = both(() => outcome(() => oteSend(s, seeds.sender, flip(r.message, at), BOB)));
+      expect({ at, k }).toEqual({ at, k: ts });
+      expect(k).toEqual(expect.objectContaining({ ban: true, culprits: [BOB] }));
+    }
+    const [k, ts] = both(() => outcome(() => oteSend(s, seeds.sender, r.message.subarray(1), BOB)));
+    expect(k).toEqual(ts);
+    expect(k).toEqual(expect.objectContaining({ ban: false, culprits: [BOB] }));
   });
 });
