@@ -14,6 +14,7 @@
 import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { DklsCurve, Point } from './curve.ts';
+import { fieldKernel } from './kernel/ec-kernel.ts';
 
 type Suite = {
   p: bigint;
@@ -182,13 +183,17 @@ export function hashToCurveMany(curve: DklsCurve, msgs: readonly Uint8Array[], d
     rtInv[j] = t;
   }
   invertBatch(rtInv, p, inv);
+  // t^((p+1)/4) of every t at once in WebAssembly where it exists (kernel/ec-kernel.ts), else by
+  // the addition chain per t.
+  const powered = fieldKernel(curve)?.powMany(rt, (p + 1n) / 4n);
   const xn = new Array<bigint>(m),
     xd = new Array<bigint>(m),
     ys = new Array<bigint>(m);
   for (let j = 0; j < m; j++) {
     const uv = (gu[j]! * gv[j]!) % p;
     const t = rt[j]!;
-    const y1 = t === 0n ? 0n : (((s.powQuarter(t) * rtInv[j]!) % p) * uv) % p;
+    const root = powered ? powered[j]! : s.powQuarter(t);
+    const y1 = t === 0n ? 0n : (((root * rtInv[j]!) % p) * uv) % p;
     const isQR = (((y1 * y1) % p) * gv[j]!) % p === gu[j]!;
     const y2 = (y1 * s.c2) % p;
     const uj = u[j]!;

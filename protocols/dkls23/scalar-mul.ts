@@ -196,6 +196,9 @@ export function mulPoint(curve: DklsCurve, k: bigint, P: Point): Point {
   const { Fn } = curve;
   k = Fn.create(k);
   if (k === 0n || P.is0()) return curve.Point.ZERO;
+  // A native or WebAssembly k·P for this curve (native-ec.ts), decoded by noble (on-curve check).
+  const native = nativeEc(curve.name)?.mul;
+  if (native) return curve.Point.fromBytes(native(Fn.toBytes(k), P.toBytes(false)));
   try {
     return curve.name === 'secp256k1' ? mulGlv(curve, k, P) : mulPlain(curve, k, P);
   } catch (e) {

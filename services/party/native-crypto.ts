@@ -60,9 +60,11 @@ export const NATIVE_SHA256 = {
  * throws for an x with no point). Installed whole for P-256 only: OpenSSL treats secp256k1 as a
  * generic curve, ≈ 0.7 ms per k·G and ≈ 1.3 ms per k·P here against ≈ 0.2 and ≈ 1.25 ms for
  * protocols/dkls23's own code; its square root (decompression) is still ≈ 2× faster than noble's
- * (docs/benchmarks.md "OpenSSL for P-256's products and the points' square roots").
+ * (docs/benchmarks.md "OpenSSL for P-256's products and the points' square roots"). No full k·P
+ * (`mul`): ECDH gives only the x-coordinate. secp256k1's products default to protocols/dkls23's
+ * WebAssembly kernel (kernel/ec-kernel.ts), which installing its decompression here keeps.
  */
-export function opensslEc(curve: 'prime256v1' | 'secp256k1'): Required<NativeEc> {
+export function opensslEc(curve: 'prime256v1' | 'secp256k1'): Required<Omit<NativeEc, 'mul'>> {
   const ecdh = createECDH(curve);
   return {
     mulBase: (k) => {

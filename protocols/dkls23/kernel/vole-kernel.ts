@@ -12,31 +12,8 @@
 import type { DklsCurve, DklsCurveName } from '../curve.ts';
 import { gadget } from '../gadget.ts';
 import { KAPPA, OTE_BLOCKS, OTE_ROW_BYTES, SEED_BYTES, SOFTSPOKEN_Q, XI } from '../params.ts';
-import { VOLE_WASM } from './vole-wasm.ts';
 
-// The slice of the WebAssembly JS API used here (lib ES2022 has none; a browser's DOM lib and
-// Node both provide it at run time). A module-scoped declaration: it emits nothing.
-type WasmModule = object;
-type WasmMemory = { readonly buffer: ArrayBuffer; grow(pages: number): number };
-declare const WebAssembly:
-  | {
-      Module: new (bytes: Uint8Array) => WasmModule;
-      Instance: new (module: WasmModule, imports: Record<string, Record<string, () => void>>) => { exports: unknown };
-    }
-  | undefined;
-
-type Ptr = number;
-type Exports = {
-  memory: WasmMemory;
-  setModulus(q: Ptr, r2: Ptr, qinv: number): void;
-  wipe(): void;
-  senderRows(prefix: Ptr, rows: Ptr, xi: number, delta: Ptr, alpha: Ptr, gadgetM: Ptr, width: number, aTilde: Ptr, g0: Ptr, acc: Ptr): void;
-  senderMu(thetaM: Ptr, g0: Ptr, xi: number, width: number, mu: Ptr): void;
-  firstNonCanonical(bytes: Ptr, count: number): number;
-  receiverRows(prefix: Ptr, rows: Ptr, xi: number, choices: Ptr, aTilde: Ptr, thetaM: Ptr, eta: Ptr, gadgetM: Ptr, width: number, mu: Ptr, acc: Ptr): void;
-  oteReceiverColumns(nonce: Ptr, seeds: Ptr, betaPrime: Ptr, corrections: Ptr, columns: Ptr): void;
-  oteSenderColumns(nonce: Ptr, seeds: Ptr, delta: Ptr, corrections: Ptr, columns: Ptr): void;
-};
+import { instantiate, kernelModule, kernelEnabled, setKernelEnabled, type Exports } from './module.ts';
 
 /** Widths up to ℓ + 1 = 9 (rvole.ts checkEll). */
 const MAX_WIDTH = 9;
@@ -73,22 +50,20 @@ const OTE_COLUMNS_AT = OTE_CORRECTIONS_AT + OTE_CORRECTIONS_BYTES;
 const OTE_COLUMNS_BYTES = KAPPA * OTE_ROW_BYTES;
 const OTE_END = OTE_COLUMNS_AT + OTE_COLUMNS_BYTES;
 
-let module: WasmModule | null | undefined;
-let enabled = true;
 const kernels = new Map<DklsCurveName, VoleKernel>();
 let ote: OteKernel | undefined;
 
 /** Turns the kernel off (rvole.ts then runs its TypeScript loop) or back on; for tests and benchmarks. */
 export function useVoleKernel(on: boolean): void {
-  enabled = on;
+  setKernelEnabled(on);
 }
 
 /** The kernel for this curve, or null where WebAssembly is unavailable (or turned off). */
 export function voleKernel(curve: DklsCurve): VoleKernel | null {
-  if (!enabled) return null;
+  if (!kernelEnabled()) return null;
   let k = kernels.get(curve.name);
   if (k) return k;
-  if (module === undefined) module = compile();
+  const module = kernelModule();
   if (!module) return null;
   k = new VoleKernel(module, curve);
   kernels.set(curve.name, k);
@@ -97,33 +72,12 @@ export function voleKernel(curve: DklsCurve): VoleKernel | null {
 
 /** The OT-extension kernel, or null where WebAssembly is unavailable (or turned off). */
 export function oteKernel(): OteKernel | null {
-  if (!enabled) return null;
+  if (!kernelEnabled()) return null;
   if (ote) return ote;
-  if (module === undefined) module = compile();
+  const module = kernelModule();
   if (!module) return null;
   ote = new OteKernel(module);
   return ote;
-}
-
-/** A fresh instance of the module with at least `end` bytes of memory. */
-function instantiate(module: WasmModule, end: number): Exports {
-  // Only called after compile() returned a module, so WebAssembly exists.
-  const x = new WebAssembly!.Instance(module, { env: { abort: () => {} } }).exports as Exports;
-  const pages = Math.ceil(end / 65536) - x.memory.buffer.byteLength / 65536;
-  if (pages > 0) x.memory.grow(pages);
-  return x;
-}
-
-function compile(): WasmModule | null {
-  try {
-    if (typeof WebAssembly !== 'object' || WebAssembly === undefined) return null;
-    const bin = atob(VOLE_WASM);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new WebAssembly.Module(bytes);
-  } catch {
-    return null;
-  }
 }
 
 /** −q⁻¹ mod 2^32 by Newton's iteration (q odd). */
@@ -138,7 +92,7 @@ export class VoleKernel {
   private readonly x: Exports;
   private readonly q: bigint;
 
-  constructor(module: WasmModule, curve: DklsCurve) {
+  constructor(module: object, curve: DklsCurve) {
     this.x = instantiate(module, END);
     this.q = curve.Fn.ORDER;
     this.putLE(Q_AT, this.q);
@@ -233,7 +187,7 @@ export class VoleKernel {
 export class OteKernel {
   private readonly x: Exports;
 
-  constructor(module: WasmModule) {
+  constructor(module: object) {
     this.x = instantiate(module, OTE_END);
   }
 

@@ -429,3 +429,219 @@ export function oteSenderColumns(nonce: usize, seeds: usize, delta: usize, corre
     for (let b = 0; b < 4; b++) xorInto(columns + <usize>(4 * j + b) * ROW, corrections + <usize>j * ROW, <u32>0 - ((dj >>> <u32>b) & 1));
   }
 }
+
+// Variable-base scalar multiplication on a short Weierstrass curve with a = 0 (secp256k1), for an
+// instance whose modulus (setModulus) is the field prime p: Jacobian coordinates in Montgomery
+// form, a table of the odd multiples P, 3P, …, 15P, and the signed odd 4-bit digits of the
+// scalar (batch-mul.ts recodeOdd: every digit odd, so every step adds), read from the table by
+// masks. Formulas: dbl-2009-l and add-2007-bl (Bernstein–Lange, Explicit-Formulas Database).
+// A step whose addition meets equal x-coordinates (probability ≈ 2^-250 for a secret scalar)
+// is reported, and the caller recomputes with its generic code.
+
+const EC: usize = memory.data(2048, 16);
+const TX: usize = EC; // 8 × 32: the table
+const TY: usize = EC + 256;
+const TZ: usize = EC + 512;
+const AX: usize = EC + 768; // the accumulator
+const AY: usize = EC + 800;
+const AZ: usize = EC + 832;
+const SX: usize = EC + 864; // the selected entry, and 2P
+const SY: usize = EC + 896;
+const SZ: usize = EC + 928;
+const F0: usize = EC + 960; // temporaries F0 … F9
+const ONE: usize = EC + 1344; // 1 in Montgomery form (2^256 mod p)
+const PLAIN1: usize = EC + 1376; // the integer 1
+const EC_SECRET_END: usize = EC + 1344;
+const W: usize = EC + 1408; // 16 × 32: powers b^0 … b^15 of powMany (public values)
+let degenerate: u32 = 0;
+
+@inline function F(i: i32): usize {
+  return F0 + (<usize>i << 5);
+}
+
+/** 1 if the 8 limbs at x are all zero, else 0; no branch. */
+@inline function isZero(x: usize): u32 {
+  let acc: u32 = 0;
+  for (let j = 0; j < 8; j++) acc |= load<u32>(x + (<usize>j << 2));
+  return ((acc | (<u32>0 - acc)) >>> 31) ^ 1;
+}
+
+/** (X, Y, Z) ← 2·(X, Y, Z) in place (dbl-2009-l, a = 0). */
+function dbl(X: usize, Y: usize, Z: usize): void {
+  const A = F(0), B = F(1), C = F(2), D = F(3), E = F(4), T = F(5);
+  montMul(A, X, X);
+  montMul(B, Y, Y);
+  montMul(C, B, B);
+  modAdd(T, X, B);
+  montMul(T, T, T);
+  modSub(T, T, A);
+  modSub(T, T, C);
+  modAdd(D, T, T); // D = 2((X + B)² − A − C)
+  modAdd(E, A, A);
+  modAdd(E, E, A); // E = 3A
+  montMul(Z, Y, Z);
+  modAdd(Z, Z, Z); // Z3 = 2·Y·Z, before Y changes
+  montMul(T, E, E); // F = E²
+  modSub(X, T, D);
+  modSub(X, X, D); // X3 = F − 2D
+  modSub(T, D, X);
+  montMul(T, E, T);
+  modAdd(C, C, C);
+  modAdd(C, C, C);
+  modAdd(C, C, C); // 8C
+  modSub(Y, T, C); // Y3 = E·(D − X3) − 8C
+}
+
+/** (X1, Y1, Z1) ← (X1, Y1, Z1) + (X2, Y2, Z2) in place (add-2007-bl); flags H = 0. */
+function add(X1: usize, Y1: usize, Z1: usize, X2: usize, Y2: usize, Z2: usize): void {
+  const Z1Z1 = F(0), Z2Z2 = F(1), U1 = F(2), U2 = F(3), S1 = F(4), S2 = F(5), H = F(6), I = F(7), J = F(8), T = F(9);
+  montMul(Z1Z1, Z1, Z1);
+  montMul(Z2Z2, Z2, Z2);
+  montMul(U1, X1, Z2Z2);
+  montMul(U2, X2, Z1Z1);
+  montMul(S1, Y1, Z2);
+  montMul(S1, S1, Z2Z2);
+  montMul(S2, Y2, Z1);
+  montMul(S2, S2, Z1Z1);
+  modSub(H, U2, U1);
+  degenerate |= isZero(H);
+  modAdd(I, H, H);
+  montMul(I, I, I); // I = (2H)²
+  montMul(J, H, I);
+  modSub(S2, S2, S1);
+  modAdd(S2, S2, S2); // r = 2(S2 − S1)
+  montMul(U1, U1, I); // V = U1·I
+  // Z3 = ((Z1 + Z2)² − Z1Z1 − Z2Z2)·H, before Z1 changes
+  modAdd(T, Z1, Z2);
+  montMul(T, T, T);
+  modSub(T, T, Z1Z1);
+  modSub(T, T, Z2Z2);
+  montMul(Z1, T, H);
+  montMul(X1, S2, S2);
+  modSub(X1, X1, J);
+  modSub(X1, X1, U1);
+  modSub(X1, X1, U1); // X3 = r² − J − 2V
+  modSub(T, U1, X1);
+  montMul(T, S2, T);
+  montMul(S1, S1, J);
+  modAdd(S1, S1, S1);
+  modSub(Y1, T, S1); // Y3 = r(V − X3) − 2·S1·J
+}
+
+/** The table entry for an odd digit d ∈ [−15, 15] into (SX, SY, SZ), negated for d < 0; every entry is read. */
+function select(d: i32): void {
+  const sign = d >> 31;
+  const m = <u32>(((d ^ sign) - sign - 1) >> 1); // (|d| − 1) / 2
+  memory.fill(SX, 0, 96);
+  for (let e: u32 = 0; e < 8; e++) {
+    const x = e ^ m;
+    const take = (((x | (<u32>0 - x)) >>> 31) ^ 1) * 0xffffffff; // all ones iff e = m
+    for (let j: usize = 0; j < 32; j += 4) {
+      const o = <usize>(e << 5) + j;
+      store<u32>(SX + j, load<u32>(SX + j) | (load<u32>(TX + o) & take));
+      store<u32>(SY + j, load<u32>(SY + j) | (load<u32>(TY + o) & take));
+      store<u32>(SZ + j, load<u32>(SZ + j) | (load<u32>(TZ + o) & take));
+    }
+  }
+  // −(X, Y, Z) = (X, −Y, Z): p − Y, kept when the sign is set.
+  memory.fill(F(0), 0, 32);
+  modSub(F(0), F(0), SY);
+  const neg = <u32>sign;
+  for (let j: usize = 0; j < 32; j += 4) store<u32>(SY + j, (load<u32>(F(0) + j) & neg) | (load<u32>(SY + j) & ~neg));
+}
+
+/** out = a^(p−2) = a⁻¹ (Fermat; the exponent is public, so its bits may branch). */
+function invert(out: usize, a: usize): void {
+  const r = F(8), b = F(9);
+  memory.copy(b, a, 32);
+  memory.copy(r, ONE, 32);
+  for (let i = 255; i >= 0; i--) {
+    montMul(r, r, r);
+    // bit i of p − 2: p is odd and p − 2 differs from p only in its low limb (p_0 ≥ 2 on these curves)
+    let w = load<u32>(Q + (<usize>(i >> 5) << 2));
+    if (i < 32) w -= 2;
+    if ((w >>> (<u32>i & 31)) & 1) montMul(r, r, b);
+  }
+  memory.copy(out, r, 32);
+}
+
+/** Sets the Montgomery constants of the field: call once after setModulus(p, …). */
+export function fieldInit(): void {
+  memory.fill(PLAIN1, 0, 32);
+  store<u32>(PLAIN1, 1);
+  montMul(ONE, R2, PLAIN1); // 2^512·1·2^-256 = 2^256 mod p
+}
+
+/**
+ * out (64 bytes: x ‖ y big-endian, affine) = k·P for P = (x, y) at `point` (64 bytes big-endian, on
+ * the curve) and k given by its `n` signed odd digits at `digits` (i8, least significant first,
+ * the top one 1). Returns 1 if a step was degenerate (the output is then meaningless), else 0.
+ */
+export function ecMul(point: usize, digits: usize, n: i32, out: usize): u32 {
+  degenerate = 0;
+  loadBE(TX, point);
+  loadBE(TY, point + 32);
+  montMul(TX, TX, R2);
+  montMul(TY, TY, R2);
+  memory.copy(TZ, ONE, 32);
+  // 2P into (SX, SY, SZ), then T[m] = T[m−1] + 2P = (2m + 1)·P
+  memory.copy(SX, TX, 32);
+  memory.copy(SY, TY, 32);
+  memory.copy(SZ, TZ, 32);
+  dbl(SX, SY, SZ);
+  for (let m: usize = 1; m < 8; m++) {
+    const o = m << 5;
+    memory.copy(TX + o, TX + o - 32, 32);
+    memory.copy(TY + o, TY + o - 32, 32);
+    memory.copy(TZ + o, TZ + o - 32, 32);
+    add(TX + o, TY + o, TZ + o, SX, SY, SZ);
+  }
+  select(<i32>load<i8>(digits + <usize>(n - 1)));
+  memory.copy(AX, SX, 96);
+  for (let i = n - 2; i >= 0; i--) {
+    dbl(AX, AY, AZ);
+    dbl(AX, AY, AZ);
+    dbl(AX, AY, AZ);
+    dbl(AX, AY, AZ);
+    select(<i32>load<i8>(digits + <usize>i));
+    add(AX, AY, AZ, SX, SY, SZ);
+  }
+  // Affine: x = X/Z², y = Y/Z³, out of Montgomery form.
+  const zi = F(0), zi2 = F(1);
+  invert(zi, AZ);
+  montMul(zi2, zi, zi);
+  montMul(AX, AX, zi2);
+  montMul(zi2, zi2, zi);
+  montMul(AY, AY, zi2);
+  montMul(AX, AX, PLAIN1);
+  montMul(AY, AY, PLAIN1);
+  storeBE(out, AX);
+  storeBE(out + 32, AY);
+  memory.fill(EC, 0, EC_SECRET_END - EC);
+  return degenerate;
+}
+
+/**
+ * out_n = base_n^e mod p for `count` canonical values (LE) at `base`, with a public exponent e (LE
+ * limbs at `exp`): a fixed 4-bit window, 256 squarings and 64 products per value (RFC 9380
+ * sqrt_ratio's t^((p+1)/4) in h2c.ts, for the base OT's 1,024 hashes per peer).
+ */
+export function powMany(base: usize, count: i32, exp: usize, out: usize): void {
+  const r = F(8);
+  for (let n = 0; n < count; n++) {
+    const b = base + (<usize>n << 5);
+    memory.copy(W, ONE, 32);
+    montMul(W + 32, b, R2);
+    for (let i: usize = 2; i < 16; i++) montMul(W + (i << 5), W + ((i - 1) << 5), W + 32);
+    memory.copy(r, ONE, 32);
+    for (let w = 63; w >= 0; w--) {
+      montMul(r, r, r);
+      montMul(r, r, r);
+      montMul(r, r, r);
+      montMul(r, r, r);
+      const digit = (load<u32>(exp + (<usize>(w >> 3) << 2)) >>> ((<u32>w & 7) << 2)) & 15;
+      montMul(r, r, W + (<usize>digit << 5));
+    }
+    montMul(out + (<usize>n << 5), r, PLAIN1);
+  }
+}

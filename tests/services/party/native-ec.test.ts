@@ -31,10 +31,13 @@ afterEach(() => {
   useNativeEc('p256', null);
 });
 
-test("installNativeCrypto installs OpenSSL's three for P-256, only decompression for secp256k1", () => {
+test("installNativeCrypto installs OpenSSL's three for P-256, only decompression for secp256k1 (whose products stay the WebAssembly kernel's)", () => {
   installNativeCrypto();
   expect(Object.keys(nativeEc('p256')!).sort()).toEqual(['decompress', 'ecdhX', 'mulBase']);
-  expect(Object.keys(nativeEc('secp256k1')!)).toEqual(['decompress']);
+  expect(Object.keys(nativeEc('secp256k1')!).sort()).toEqual(['decompress', 'ecdhX', 'mul']);
+  const native = opensslEc('secp256k1').decompress;
+  const point = secp256k1.Point.BASE.toBytes(true);
+  expect(hex(nativeEc('secp256k1')!.decompress!(point))).toEqual(hex(native(point)));
 });
 
 describe.each(CURVES)('%s', (name) => {
