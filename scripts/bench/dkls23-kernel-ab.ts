@@ -39,7 +39,9 @@ function run<O>(make: () => Session<O, unknown>[]): { outputs: Map<number, O>; m
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const { values } = parseArgs({ options: { t: { type: 'string' }, n: { type: 'string' }, curve: { type: 'string' }, dkgs: { type: 'string' }, signs: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { t: { type: 'string' }, n: { type: 'string' }, curve: { type: 'string' }, dkgs: { type: 'string' }, signs: { type: 'string' } },
+});
 installNativeCrypto();
 const t = Number(values.t ?? 2),
   n = Number(values.n ?? 3);
@@ -53,7 +55,12 @@ for (let i = 0; i < 2 * dkgs; i++) {
   setKernelEnabled(on);
   // One session id for all parties of a run.
   const sid = rng(32);
-  const r = run(() => Array.from({ length: n }, (_, k) => createDklsDkg({ curve, sessionId: sid, self: k + 1, n, t, context: new Uint8Array(0), rng }) as Session<DklsDkgOutput, unknown>));
+  const r = run(() =>
+    Array.from(
+      { length: n },
+      (_, k) => createDklsDkg({ curve, sessionId: sid, self: k + 1, n, t, context: new Uint8Array(0), rng }) as Session<DklsDkgOutput, unknown>,
+    ),
+  );
   dkgMs[on ? 'on' : 'off'].push(r.ms / n);
   shares ??= r.outputs;
 }
