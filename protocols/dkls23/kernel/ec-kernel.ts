@@ -15,19 +15,17 @@ import type { DklsCurve } from '../curve.ts';
 import { DKLS_CURVES } from '../curve.ts';
 import { recodeOdd } from '../recode.ts';
 import type { NativeEc } from '../native-ec.ts';
-import { instantiate, kernelEnabled, kernelModule, type Exports } from './module.ts';
+import { getLE, instantiate, kernelEnabled, kernelModule, putLE, setModulus, type Exports } from './module.ts';
 
 const BASE = 65536;
 const Q_AT = BASE;
-const R2_AT = Q_AT + 32;
-const POINT_AT = R2_AT + 32;
+const POINT_AT = Q_AT + 64; // after q and 2^512 mod q (module.ts setModulus)
 const DIGITS_AT = POINT_AT + 64;
 const OUT_AT = DIGITS_AT + 80;
 const END = OUT_AT + 64;
 /** powMany's buffers: the exponent, then the values in place. */
 const EXP_AT = END;
 const VALUES_AT = EXP_AT + 32;
-const MASK32 = 0xffffffffn;
 
 class FieldKernel {
   private readonly x: Exports;
@@ -39,21 +37,8 @@ class FieldKernel {
   ) {
     this.x = instantiate(module, END);
     this.p = curve.Point.Fp.ORDER;
-    const v = new DataView(this.x.memory.buffer);
-    const putLE = (at: number, s: bigint) => {
-      for (let j = 0; j < 8; j++) v.setUint32(at + 4 * j, Number((s >> BigInt(32 * j)) & MASK32), true);
-    };
-    putLE(Q_AT, this.p);
-    putLE(R2_AT, (1n << 512n) % this.p);
-    let inv = 1n; // −p⁻¹ mod 2^32 by Newton's iteration
-    for (let i = 0; i < 5; i++) inv = (inv * (2n - (this.p & MASK32) * inv)) & MASK32;
-    this.x.setModulus(Q_AT, R2_AT, Number(((1n << 32n) - inv) & MASK32));
+    setModulus(this.x, Q_AT, this.p);
     this.x.fieldInit();
-  }
-
-  private putLE(at: number, s: bigint): void {
-    const v = new DataView(this.x.memory.buffer);
-    for (let j = 0; j < 8; j++) v.setUint32(at + 4 * j, Number((s >> BigInt(32 * j)) & MASK32), true);
   }
 
   /** x^e mod p for every x (canonical field elements) and one public exponent e < 2^256. */
@@ -61,15 +46,10 @@ class FieldKernel {
     const need = VALUES_AT + 32 * xs.length;
     const have = this.x.memory.buffer.byteLength;
     if (need > have) this.x.memory.grow(Math.ceil((need - have) / 65536));
-    this.putLE(EXP_AT, e);
-    xs.forEach((x, i) => this.putLE(VALUES_AT + 32 * i, x));
+    putLE(this.x, EXP_AT, e);
+    xs.forEach((x, i) => putLE(this.x, VALUES_AT + 32 * i, x));
     this.x.powMany(VALUES_AT, xs.length, EXP_AT, VALUES_AT);
-    const v = new DataView(this.x.memory.buffer);
-    return xs.map((_, i) => {
-      let r = 0n;
-      for (let j = 7; j >= 0; j--) r = (r << 32n) | BigInt(v.getUint32(VALUES_AT + 32 * i + 4 * j, true));
-      return r;
-    });
+    return xs.map((_, i) => getLE(this.x, VALUES_AT + 32 * i));
   }
 
   /** k·P as 65 uncompressed bytes, for a scalar k (32 bytes big-endian, 0 < k < q) and P uncompressed. */

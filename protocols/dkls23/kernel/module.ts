@@ -71,3 +71,32 @@ function compile(): WasmModule | null {
     return null;
   }
 }
+
+const MASK32 = 0xffffffffn;
+
+/** Writes s < 2^256 at `at` as the kernel's scalar: 8 little-endian u32 limbs. */
+export function putLE(x: Exports, at: number, s: bigint): void {
+  const v = new DataView(x.memory.buffer);
+  for (let j = 0; j < 8; j++) v.setUint32(at + 4 * j, Number((s >> BigInt(32 * j)) & MASK32), true);
+}
+
+/** Reads the kernel's scalar at `at` (8 little-endian u32 limbs). */
+export function getLE(x: Exports, at: number): bigint {
+  const v = new DataView(x.memory.buffer);
+  let s = 0n;
+  for (let j = 7; j >= 0; j--) s = (s << 32n) | BigInt(v.getUint32(at + 4 * j, true));
+  return s;
+}
+
+/**
+ * Gives an instance its odd modulus m for Montgomery products (vole.as.ts setModulus): m and
+ * 2^512 mod m written at `mAt` and `mAt + 32`, and −m⁻¹ mod 2^32 by Newton's iteration.
+ */
+export function setModulus(x: Exports, mAt: number, m: bigint): void {
+  putLE(x, mAt, m);
+  putLE(x, mAt + 32, (1n << 512n) % m);
+  const m0 = m & MASK32;
+  let inv = 1n;
+  for (let i = 0; i < 5; i++) inv = (inv * (2n - m0 * inv)) & MASK32;
+  x.setModulus(mAt, mAt + 32, Number(((1n << 32n) - inv) & MASK32));
+}

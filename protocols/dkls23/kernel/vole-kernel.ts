@@ -13,14 +13,14 @@ import type { DklsCurve, DklsCurveName } from '../curve.ts';
 import { gadget } from '../gadget.ts';
 import { KAPPA, OTE_BLOCKS, OTE_ROW_BYTES, SEED_BYTES, SOFTSPOKEN_Q, XI } from '../params.ts';
 
-import { instantiate, kernelModule, kernelEnabled, setKernelEnabled, type Exports } from './module.ts';
+import { getLE, instantiate, kernelModule, kernelEnabled, putLE, setKernelEnabled, setModulus, type Exports } from './module.ts';
 
 /** Widths up to ℓ + 1 = 9 (rvole.ts checkEll). */
 const MAX_WIDTH = 9;
 const S = 32;
 const BASE = 65536;
 const Q_AT = BASE;
-const R2_AT = Q_AT + S;
+const R2_AT = Q_AT + S; // 2^512 mod q, written there by module.ts setModulus
 const PREFIX_AT = R2_AT + S;
 const DELTA_AT = PREFIX_AT + S;
 const ETA_AT = DELTA_AT + S;
@@ -36,7 +36,6 @@ const MU_AT = G0_AT + XI * MAX_WIDTH * S;
 const END = MU_AT + XI * S;
 
 const R = 1n << 256n;
-const MASK32 = 0xffffffffn;
 
 // SoftSpokenOT's buffers (a separate instance: the OT extension knows no curve).
 const OTE_NONCE_AT = BASE;
@@ -80,14 +79,6 @@ export function oteKernel(): OteKernel | null {
   return ote;
 }
 
-/** −q⁻¹ mod 2^32 by Newton's iteration (q odd). */
-function montgomeryInverse(q: bigint): number {
-  const q0 = q & MASK32;
-  let x = 1n;
-  for (let i = 0; i < 5; i++) x = (x * (2n - q0 * x)) & MASK32;
-  return Number((R - x) & MASK32) >>> 0;
-}
-
 export class VoleKernel {
   private readonly x: Exports;
   private readonly q: bigint;
@@ -95,29 +86,20 @@ export class VoleKernel {
   constructor(module: object, curve: DklsCurve) {
     this.x = instantiate(module, END);
     this.q = curve.Fn.ORDER;
-    this.putLE(Q_AT, this.q);
-    this.putLE(R2_AT, (R * R) % this.q);
-    this.x.setModulus(Q_AT, R2_AT, montgomeryInverse(this.q));
+    setModulus(this.x, Q_AT, this.q);
     // The gadget in Montgomery form, g_i·2^256 mod q: a Montgomery product with it is a plain g_i·z.
     const g = gadget(curve);
     for (let i = 0; i < XI; i++) this.putLE(GADGET_AT + i * S, (g[i]! * R) % this.q);
   }
 
-  private view(): DataView {
-    return new DataView(this.x.memory.buffer);
-  }
   private bytes(at: number, length: number): Uint8Array {
     return new Uint8Array(this.x.memory.buffer, at, length);
   }
   private putLE(at: number, s: bigint): void {
-    const v = this.view();
-    for (let j = 0; j < 8; j++) v.setUint32(at + 4 * j, Number((s >> BigInt(32 * j)) & MASK32), true);
+    putLE(this.x, at, s);
   }
   private getLE(at: number): bigint {
-    const v = this.view();
-    let s = 0n;
-    for (let j = 7; j >= 0; j--) s = (s << 32n) | BigInt(v.getUint32(at + 4 * j, true));
-    return s;
+    return getLE(this.x, at);
   }
   private putRows(prefix: Uint8Array, rows: Uint8Array): void {
     this.bytes(PREFIX_AT, 16).set(prefix.subarray(0, 16));
