@@ -2,7 +2,7 @@
 // prepareCluster, spawnGateway, spawnParty, waitForParties; a free port, a temporary data folder)
 // driven through @aws-sdk/client-kms. Every signature is checked with node:crypto against the
 // key's SubjectPublicKeyInfo from GetPublicKey, outside the timed region.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublicKey, randomBytes, verify, type KeyObject } from 'node:crypto';
@@ -77,6 +77,23 @@ export class BenchCluster {
     return this;
   }
 
+  /**
+   * With TUTTI_BENCH_LOGS=DIR, each process's last output (spawnNode keeps up to 200 KB) and how it
+   * ended go to DIR/<name>.log before the cluster stops: a soak's connects, disconnects and
+   * refusals, which the bench's numbers do not show.
+   */
+  private keepLogs(): void {
+    const dir = process.env.TUTTI_BENCH_LOGS;
+    if (!dir) return;
+    mkdirSync(dir, { recursive: true });
+    const all = [{ id: 'gateway', proc: this.gateway }, ...this.parties];
+    for (const { id, proc } of all) {
+      const { exitCode, signalCode } = proc.child;
+      const ended = exitCode === null && signalCode === null ? 'running at the end' : `exited (${exitCode ?? signalCode})`;
+      writeFileSync(join(dir, `${id}.log`), `# ${id}, pid ${proc.child.pid}: ${ended}\n${proc.output()}`);
+    }
+  }
+
   /** A new SDK client with its own connection pool: one per simulated caller. */
   client(): KMSClient {
     const c = new KMSClient({ endpoint: this.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
@@ -108,6 +125,7 @@ export class BenchCluster {
 
   async stop(): Promise<void> {
     for (const c of this.clients) c.destroy();
+    this.keepLogs();
     await stopCluster([this.gateway, ...this.parties.map((p) => p.proc)], this.dataDir);
   }
 }

@@ -14,6 +14,12 @@ import { TransportError } from './errors.ts';
 
 export const SESSION_KEY_BYTES = 32;
 
+/** An X25519 pair, the public half as the key generation's own JWK (@types/node lacks that overload). */
+const generateX25519 = generateKeyPairSync as unknown as (
+  type: 'x25519',
+  options: { publicKeyEncoding: { format: 'jwk' } },
+) => { publicKey: { x: string }; privateKey: KeyObject };
+
 export class SessionKeys {
   /** Our ephemeral X25519 public key (32 bytes), announced on our round-1 broadcast. */
   readonly publicKey: Uint8Array;
@@ -24,10 +30,17 @@ export class SessionKeys {
   readonly #agreed = new Map<number, Buffer>();
 
   constructor() {
-    const { publicKey, privateKey } = generateKeyPairSync('x25519');
+    // The public half comes out of the key generation already encoded, never through
+    // KeyObject.export(): on Node 20, exporting a generated X25519 KeyObject as JWK holds the
+    // key's mutex while it allocates the string, and a garbage collection at that moment that
+    // finalizes the (already unreferenced) key-generation job — whose destructor takes the same
+    // mutex — blocks the thread forever. A party signing ≈ 30 sessions/s hit it about once in ten
+    // minutes and stopped answering with no log line (docs/operations.md "A party that stopped
+    // answering"); tests/services/transport/session-keys.test.ts makes the keys under GC pressure.
+    // JWK rather than DER: OpenSSL's DER encoder costs ≈ 3× the key generation itself.
+    const { publicKey, privateKey } = generateX25519('x25519', { publicKeyEncoding: { format: 'jwk' } });
     this.#secret = privateKey;
-    // Through JWK: OpenSSL's DER encoder and decoder cost ≈ 3× the key generation itself.
-    this.publicKey = new Uint8Array(Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'));
+    this.publicKey = new Uint8Array(Buffer.from(publicKey.x, 'base64url'));
   }
 
   /** True once erase() ran: the session is over and nothing can be sealed or opened with it. */
