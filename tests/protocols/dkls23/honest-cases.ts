@@ -59,13 +59,14 @@ export function honestCases(curve: DklsCurveName, onKey?: (t: number, n: number,
     let shares: Map<number, DklsKeyShare>;
     let publicKey: Uint8Array;
 
-    // The 3-of-5 key (and, on P-256, the 2-of-3 key) comes from the cache of keys made by the real
-    // DKG (tests/support/dkls23-test-keys.ts): a 3-of-5 DKG costs 20 pairwise OT setups, more than
-    // the 2-of-2 and 2-of-3 DKGs below together, and what it would show beyond them (a degree-2
-    // polynomial, five parties) is checked on its output here and signed with below; the
-    // cached-key check (tests/protocols/dkls23/test-keys.test.ts) checks it too. The 2-of-3 DKG
-    // runs here on secp256k1; on P-256 the same code runs the 2-of-2 DKG with its known answers,
-    // and the cache runs the 2-of-3 DKG again whenever the protocol code changes.
+    // The 3-of-5 and 2-of-3 keys (both curves' test files pass both) come from the cache of keys
+    // made by the real DKG (tests/support/dkls23-test-keys.ts): a 3-of-5 DKG costs 20 pairwise OT
+    // setups and a 2-of-3 DKG three, where the 2-of-2 DKG below (with its known answers and a
+    // restore before every delivery) costs one and runs the same code per pair; what the larger
+    // keys would show beyond it (more parties, a degree-2 polynomial) is checked on their output
+    // here and signed with below; the cached-key check (tests/protocols/dkls23/test-keys.test.ts)
+    // checks them too. The cache runs those DKGs again whenever the protocol code changes, and a
+    // 2-of-3 DKG between real parties runs in tests/services/party/identity-key-decrypts-dkg.test.ts.
     if (cached.includes(`${t},${n}`)) {
       test('key from the real DKG (cached): every share parses, agrees on the key, the DKG session and the transcript; shares interpolate to the key (test-only check)', () => {
         const key = testKey(`${curve}-${t}of${n}` as TestKeyName);

@@ -1,6 +1,7 @@
 // ReshareKey of a DKLs23 (secp256k1) key on the party's side (services/party/reshare.ts with
 // protocols/dkls23/reshare.ts), real Party objects and the test as coordinator: a 2-of-3 key on
 // party-1..3 is reshared to 2-of-3 on party-2..4 (party-4 new to the key, party-1 a dealer only).
+// The old key is the cached 2-of-3 key installed in party-1..3's stores (installed-dkls-key.ts).
 // Honest: the new shares stay pending until the certificate, then party-2..4 hold active shares of
 // the same public key (party-2 and -3 at version 2, party-4 at version 1) that sign together — the
 // signature verifies under @noble — and the presignatures made on the old version are gone from
@@ -18,6 +19,7 @@ import type { KeyMeta } from '../../../services/party/party-options.ts';
 import { defaultSigningPolicy } from '../../../policies/default-policy.ts';
 import { outputsOf, seededRng, simulate } from '../../support/simulator.ts';
 import { makeHarness, until, type Harness } from '../../support/party-harness.ts';
+import { installDklsTestKey } from '../../support/installed-dkls-key.ts';
 
 const KEY = '0b0b0b0b-0000-4000-8000-0000000000e1';
 const KEY_SPEC = 'ECC_SECG_P256K1';
@@ -30,32 +32,24 @@ jest.setTimeout(240_000);
 
 let h: Harness;
 let key: { publicKey: string; oldKey: unknown; chainCode: string | undefined };
-// One DKG for both cases: the refused reshare stores nothing, so the honest one runs on the same key.
-beforeAll(async () => {
-  key = await setup();
+// One key for both cases: the refused reshare stores nothing, so the honest one runs on the same key.
+beforeAll(() => {
+  key = setup();
 });
 afterAll(() => h?.close());
 
-async function setup(): Promise<{ publicKey: string; oldKey: unknown; chainCode: string | undefined }> {
+/**
+ * The old key: the cached 2-of-3 key (made by the real DKG, tests/support/dkls23-test-keys.ts) put
+ * into party-1..3's stores as their DKG would have left it, with POLICY as revision 1
+ * (tests/support/installed-dkls-key.ts). The subject here is the reshare; a DKLs23 DKG between the
+ * parties (three pairwise OT setups) runs in identity-key-decrypts-dkg.test.ts and the e2e tier.
+ */
+function setup(): { publicKey: string; oldKey: unknown; chainCode: string | undefined } {
   h = makeHarness({ n: 4, refreshes: true });
-  const out = (await h.runner.run(
-    'dkls23-secp256k1/dkg',
-    new Map(OLD.map((p, i) => [i + 1, p])),
-    (session) => ({
-      type: 'open',
-      kind: 'dkg',
-      session,
-      keyId: KEY,
-      keySpec: KEY_SPEC,
-      protocol: 'dkls23-secp256k1',
-      threshold: 2,
-      parties: OLD,
-      policy: POLICY,
-    }),
-    SLOW,
-  )) as Map<number, DkgResult>;
+  const holders = OLD.map((id, k) => ({ identity: h.allowlist[k]!, shares: h.nodes.get(id)!.shares, policyStore: h.nodes.get(id)!.policyStore }));
+  const { publicKey } = installDklsTestKey('secp256k1-2of3', KEY, holders, POLICY);
   const stored = h.nodes.get('party-1')!.shares.getActive(KEY)!;
-  return { publicKey: out.get(1)!.publicKey, oldKey: dklsPublicPackageOf(stored.share as DklsKeyShare), chainCode: (stored.meta as KeyMeta).chainCode };
+  return { publicKey, oldKey: dklsPublicPackageOf(stored.share as DklsKeyShare), chainCode: (stored.meta as KeyMeta).chainCode };
 }
 
 /** Runs the reshare with the open the test chooses for each member (the session: party-2, -3, -4, then dealer party-1). */
