@@ -166,20 +166,25 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
   });
 
   const message = (i: number) => Buffer.from(`garbled frames ${i}`);
-  const sign = (i: number) =>
-    runner.run('dkls23-secp256k1/sign', members, (session) => ({
-      type: 'open',
-      kind: 'sign',
-      session,
-      keyId: KEY,
-      signers: [1, 2],
-      request: {
-        message: message(i).toString('base64'),
-        messageType: 'RAW',
-        signingAlgorithm: 'ECDSA_SHA_256',
-        caller: { accessKeyId: 'AKIA', principal: 'p' },
-      },
-    }));
+  const sign = (i: number, o: { roundTimeoutMs?: number } = {}) =>
+    runner.run(
+      'dkls23-secp256k1/sign',
+      members,
+      (session) => ({
+        type: 'open',
+        kind: 'sign',
+        session,
+        keyId: KEY,
+        signers: [1, 2],
+        request: {
+          message: message(i).toString('base64'),
+          messageType: 'RAW',
+          signingAlgorithm: 'ECDSA_SHA_256',
+          caller: { accessKeyId: 'AKIA', principal: 'p' },
+        },
+      }),
+      o,
+    );
   const signatureOf = (out: Map<number, unknown>) => Buffer.from((out.get(1) as { signature: string }).signature, 'base64');
 
   const flipped = (msg: EnvelopeMessage, at: number): EnvelopeMessage => {
@@ -210,7 +215,9 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
     inject = (msg) => [flipped(msg, 5)];
     replaceReal = true;
     try {
-      await expect(sign(3)).rejects.toMatchObject({ failure: { kind: 'timeout' } });
+      // Nothing of party-2 ever reaches party-1, so no deadline can be met: a short one (party-2's
+      // round 2 to party-1, which the next case replays, leaves within milliseconds of round 1).
+      await expect(sign(3, { roundTimeoutMs: 500 })).rejects.toMatchObject({ failure: { kind: 'timeout' } });
     } finally {
       inject = undefined;
       replaceReal = false;
@@ -245,7 +252,7 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
     tamper2.push('sign:2'); // party-2 flips the last byte of its sealed round-2 payloads: the OT-extension check fails
     let results: PromiseSettledResult<unknown>[];
     try {
-      results = await Promise.allSettled([5, 6, 7].map(sign));
+      results = await Promise.allSettled([5, 6, 7].map((i) => sign(i)));
     } finally {
       tamper2.length = 0;
     }

@@ -70,8 +70,8 @@ const tap = (msg: EnvelopeMessage): EnvelopeMessage => {
 const runner = new TappedSessionRunner(hub, { roundTimeoutMs: 60_000 }, tap);
 // For the tampering cases: an altered frame is dropped (inauthentic, TOB-SILA-14), so the DKG
 // ends at its round deadline; a short one keeps the test fast (whichever round's deadline passes
-// first, the failure is a timeout and no key is stored).
-const shortRunner = new TappedSessionRunner(hub, { roundTimeoutMs: 1_000 }, tap);
+// first, the failure is a timeout and no key is stored; a FROST DKG round takes milliseconds).
+const shortRunner = new TappedSessionRunner(hub, { roundTimeoutMs: 300 }, tap);
 
 beforeAll(() => {
   const pubs: PublicIdentity[] = [];

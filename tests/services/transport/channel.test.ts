@@ -294,7 +294,9 @@ describe('CoordinatorHub and PartyLink', () => {
       }, 450);
     });
     await waitFor(() => h.connects.length === 1, 'connect');
-    await new Promise((r) => setTimeout(r, 2000));
+    // Four ticks: the second passes without a pong (a miss), the later ones each see the pong
+    // of an earlier ping; never two misses in a row.
+    await new Promise((r) => setTimeout(r, 1250));
     expect(h.disconnects).toEqual([]);
     expect(h.hub.isConnected('party-a')).toBe(true);
   });
