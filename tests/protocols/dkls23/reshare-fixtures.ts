@@ -6,6 +6,7 @@ import { utf8ToBytes } from '../../../protocols/core/bytes.ts';
 import {
   createDklsReshare,
   dklsPublicPackageOf,
+  restoreDklsReshare,
   type DklsPublicKeyPackage,
   type DklsReshareOutput,
   type ReshareMember,
@@ -110,11 +111,20 @@ export const HONEST: Record<string, Case> = {
   },
 };
 
-/** One honest case as a test: the new set's shares are well formed, and sign under the old public key. */
-export function honestTest(name: string, c: Case): void {
-  test(name, () => {
+/**
+ * One honest case as a test: the new set's shares are well formed, and sign under the old public
+ * key. `restoring`: every session is restored from a snapshot before every second delivery.
+ */
+export function honestTest(name: string, c: Case, o: { restoring?: boolean } = {}): void {
+  test(o.restoring ? `${name}; every session restored from a snapshot before every second delivery` : name, () => {
     const key = testKey(c.key);
-    const sim = run(key.curve, key.shares, c.members, c.tNew, `reshare/${c.key}/${name}`);
+    const opts: SimulateOptions = o.restoring
+      ? {
+          intercept: ((_p: number, s: { toJSON(): unknown }, d: number) =>
+            d % 2 === 0 ? restoreDklsReshare(JSON.parse(JSON.stringify(s.toJSON())), () => new Uint8Array()) : s) as never,
+        }
+      : {};
+    const sim = run(key.curve, key.shares, c.members, c.tNew, `reshare/${c.key}/${name}`, opts);
     const shares = newShares(sim, c.members);
     const nNew = shares.size;
     for (const [j, s] of shares) {

@@ -1,33 +1,29 @@
 // Verifiable resharing of DKLs23 keys (protocols/dkls23/reshare.ts), the fast cases: 2-of-3 →
 // 2-of-2 onto one old holder and one new party (signs under @noble and node:crypto under the SAME
-// public key) and a restored session; the five-party runs (2-of-3 → 3-of-5, 3-of-5 → 2-of-3,
-// P-256) are in reshare.slow.test.ts (each ~20 OT setups: tens of seconds on a loaded machine).
+// public key), every session restored from a snapshot along the way; the same run without
+// restores and the five-party runs (2-of-3 → 3-of-5, 3-of-5 → 2-of-3, P-256) are in
+// reshare.slow.test.ts (each five-party run ~20 OT setups: tens of seconds on a loaded machine).
 // Under attack: a dealer dealing another constant, a tampered sub-share, an equivocating dealer,
 // a replayed message of another session and truncated messages are refused, naming the sender; a
 // new holder is refused a package inconsistent with the public key, and a share of another key
 // version cannot deal.
 import { describe, test, expect } from '@jest/globals';
-import { createDklsReshare, dklsPublicPackageOf, restoreDklsReshare, type ReshareMember } from '../../../protocols/dkls23/reshare.ts';
+import { createDklsReshare, dklsPublicPackageOf, type ReshareMember } from '../../../protocols/dkls23/reshare.ts';
 import { isBanError } from '../../../protocols/dkls23/errors.ts';
 import { simulate, type Relay } from '../../support/simulator.ts';
 import { flipByte, from, payload } from '../../support/adversaries.ts';
 import { testKey } from '../../support/dkls23-test-keys.ts';
 import { CONTEXT, expectBlame } from './session-fixtures.ts';
 import { seededRng, sid } from './fixtures.ts';
-import { HONEST, expectSigns, honestTest, newShares, run, sessions } from './reshare-fixtures.ts';
+import { HONEST, honestTest, run, sessions } from './reshare-fixtures.ts';
 
 describe('DKLs23 reshare: honest runs keep the public key and sign', () => {
-  honestTest('2-of-3 → 2-of-2 (one old holder leaves, one new party)', HONEST['2-of-3 → 2-of-2 (one old holder leaves, one new party)']!);
-
-  test('a session restored from a snapshot at every step finishes the same way', () => {
-    const key = testKey('secp256k1-2of3');
-    const members: ReshareMember[] = [{ old: 1, new: 1 }, { old: 2 }, { new: 2 }];
-    const sim = run(key.curve, key.shares, members, 2, 'reshare/restore', {
-      intercept: ((_p: number, s: { toJSON(): unknown }, d: number) =>
-        d % 2 === 0 ? restoreDklsReshare(JSON.parse(JSON.stringify(s.toJSON())), () => new Uint8Array()) : s) as never,
-    });
-    expectSigns(key.curve, newShares(sim, members), [1, 2], key.publicKey, 'reshare/restore/sign');
-  });
+  // One run for the honest checks and the restored session (they were two runs of the same
+  // shape: an old holder staying, one leaving as a dealer only, one new party); the same case
+  // without restores is in reshare.slow.test.ts, and runs unrestored between real parties in
+  // tests/services/party/reshare-dkls.test.ts and tests/protocols/backup/dkls23-restore.test.ts.
+  const name = '2-of-3 → 2-of-2 (one old holder leaves, one new party)';
+  honestTest(name, HONEST[name]!, { restoring: true });
 });
 
 describe('DKLs23 reshare: adversarial', () => {
