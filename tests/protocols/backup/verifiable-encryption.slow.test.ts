@@ -1,6 +1,9 @@
-// The verifiable-encryption cases of verifiable-encryption.test.ts that repeat, on another curve, a
-// check that walks every bit's proof (verifiable-encryption-cases.ts): the two such refusals on
-// secp256k1 (npm test runs them on Ed25519) and P-256's honest backup (npm test runs secp256k1's).
+// The verifiable-encryption cases of verifiable-encryption.test.ts that walk every bit's proof once
+// more (verifiable-encryption-cases.ts), each a variant of what `npm test` keeps: the honest backup
+// on Ed25519, secp256k1 and P-256 (an honest backup verifies and decrypts in `npm test` through
+// share-backup.test.ts, dkls23-restore.test.ts and tests/services/main/backup.test.ts, on Ed25519
+// and secp256k1); the tampered sum proof on Ed25519 and secp256k1 and the backup of another share
+// on secp256k1 (`npm test` refuses the backup of another share on Ed25519: the same sum-proof check).
 import { describe, test, expect } from '@jest/globals';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { decryptShare, encryptShare, recoveryKeyFromSeed, verifyEncryptedShare } from '../../../protocols/backup/verifiable-encryption.ts';
@@ -9,7 +12,8 @@ import { backupCases, binding, refused, shareOn } from './verifiable-encryption-
 
 const seed = randomBytes(32);
 
-describe('secp256k1 backup', () => backupCases('secp256k1', seed, { light: false, heavy: true }));
+describe('ed25519 backup', () => backupCases('ed25519', seed, { honest: true, sumProof: true }));
+describe('secp256k1 backup', () => backupCases('secp256k1', seed, { honest: true, otherShare: true, sumProof: true }));
 
 test('p256: an honest backup verifies and decrypts to the share', () => {
   const { x, X } = shareOn('p256');

@@ -1,6 +1,7 @@
 // The honest DKLs23 refresh cases and the helpers that run a refresh, shared by refresh.test.ts
-// (2-of-3 secp256k1, in `npm test`) and refresh.slow.test.ts (the slow tier: 3-of-5 secp256k1, 20
-// pairwise OT setups; 2-of-3 P-256; each refresh costs seconds of OT setup). Not a test file.
+// (2-of-2 secp256k1, in `npm test`) and refresh.slow.test.ts (the slow tier: 2-of-3 and 3-of-5
+// secp256k1, 2-of-3 P-256; each refresh costs seconds of OT setup, a pairwise setup per pair of
+// parties). Not a test file.
 import { describe, test, expect, beforeAll } from '@jest/globals';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '../../../protocols/core/bytes.ts';
@@ -59,7 +60,7 @@ export function honestRefreshCases(cases: [DklsCurveName, number, number][]): vo
     let fresh: Map<number, DklsKeyShare>;
     let publicKey: Uint8Array;
     const label = `refresh/${curve}/${t}-${n}`;
-    const restoring = curve === 'secp256k1' && n === 3;
+    const restoring = curve === 'secp256k1' && n <= 3;
 
     beforeAll(() => {
       // A key made by the real DKG, cached across files (tests/support/dkls23-test-keys.ts).
@@ -113,15 +114,17 @@ export function honestRefreshCases(cases: [DklsCurveName, number, number][]): vo
 
     test('the new shares sign under the old public key (noble, node:crypto)', () => {
       const sets =
-        n === 3
-          ? [
-              [1, 2],
-              [2, 3],
-            ]
-          : [
-              [1, 3, 5],
-              [2, 3, 4, 5],
-            ];
+        n === 2
+          ? [[1, 2]]
+          : n === 3
+            ? [
+                [1, 2],
+                [2, 3],
+              ]
+            : [
+                [1, 3, 5],
+                [2, 3, 4, 5],
+              ];
       for (const signers of sets) {
         const msg = message(`refreshed ${label} ${signers.join()}`);
         const outputs = outputsOf(runSign(curve, fresh, signers, sha256(msg), `${label}/sign/${signers.join()}`));

@@ -1,9 +1,10 @@
 // DKLs23 key refresh, the slow tier (`npm run test:slow`, CI): the honest cases of refresh.test.ts
 // (same public key, every share, OT seed and zero seed new; the new shares sign; old and new do
-// not mix) on the cached 3-of-5 secp256k1 key (20 pairwise OT setups) and 2-of-3 P-256 key, and
-// two parties shifting their constants by +d and −d. `npm test` keeps the 2-of-3 secp256k1
-// refresh and the other attacks (refresh.test.ts); a refresh on P-256 runs there only here, its
-// curve arithmetic is in p256.test.ts's DKG and signing.
+// not mix) on the cached 2-of-3 secp256k1 key (restored before every delivery, as the 2-of-2 one
+// of `npm test`; three pairwise OT setups), the cached 3-of-5 secp256k1 key (20) and 2-of-3 P-256
+// key, and two parties shifting their constants by +d and −d. `npm test` keeps the 2-of-2
+// secp256k1 refresh and the other attacks (refresh.test.ts); a refresh on P-256 runs there only
+// here, its curve arithmetic is in p256.test.ts's DKG and signing.
 import { describe, test, expect, beforeAll } from '@jest/globals';
 import { DKLS_CURVES, type DklsCurveName } from '../../../protocols/dkls23/curve.ts';
 import type { DklsKeyShare } from '../../../protocols/dkls23/keyshare.ts';
@@ -12,6 +13,7 @@ import { testKey } from '../../support/dkls23-test-keys.ts';
 import { cheatingSession, honestRefreshCases, refreshSessions, runRefresh } from './refresh-cases.ts';
 
 honestRefreshCases([
+  ['secp256k1', 2, 3],
   ['secp256k1', 3, 5],
   ['p256', 2, 3],
 ]);

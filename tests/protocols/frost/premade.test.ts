@@ -1,83 +1,22 @@
 // FROST signing with pre-made round-one commitments (protocols/frost/premade.ts; RFC 9591 §5.1
 // commit() run ahead, FROST's preprocessing stage): honest runs for several (t, n) on both
-// suites, every signature verified by node:crypto; then what a hostile coordinator or signer can
-// try with a list the coordinator assembles.
+// suites, every signature verified by node:crypto (4-of-7 in premade.slow.test.ts); then what a
+// hostile coordinator or signer can try with a list the coordinator assembles.
 import { describe, test, expect } from '@jest/globals';
-import {
-  aggregatePremadeShares,
-  premadeSignatureShare,
-  premakeFrostNonces,
-  type Commitment,
-  type PremadeNonces,
-  type PremadeShare,
-} from '../../../protocols/frost/premade.ts';
-import type { FrostKeyShare } from '../../../protocols/frost/share.ts';
+import { aggregatePremadeShares, premadeSignatureShare, premakeFrostNonces, type Commitment, type PremadeNonces } from '../../../protocols/frost/premade.ts';
 import { frostSuite, type FrostSuiteName } from '../../../protocols/frost/suite.ts';
 import { ProtocolError } from '../../../protocols/core/errors.ts';
 import { seededRng } from '../../support/simulator.ts';
 import { SUITES, badPoints, dealByDkg, nodeVerify, sid } from './fixtures.ts';
-
-const MESSAGE = new TextEncoder().encode('pay 3 coins to node operator 7');
-
-/** Each signer's pre-made pair (what its party's pool holds). */
-function premake(shares: Map<number, FrostKeyShare>, signers: readonly number[], label: string): Map<number, PremadeNonces> {
-  return new Map(signers.map((p) => [p, premakeFrostNonces({ share: shares.get(p)!, count: 1, rng: seededRng(`${label}/premake/${p}`) })[0]!]));
-}
-
-/** One request: each signer answers over the list the coordinator shows it; the coordinator aggregates. */
-function run(
-  shares: Map<number, FrostKeyShare>,
-  signers: readonly number[],
-  label: string,
-  o: {
-    made?: Map<number, PremadeNonces>;
-    listFor?: (p: number) => Commitment[];
-    message?: (p: number) => Uint8Array;
-    context?: (p: number) => Uint8Array;
-  } = {},
-): { answers: Map<number, PremadeShare>; sign: () => Uint8Array } {
-  const made = o.made ?? premake(shares, signers, label);
-  const list = (p: number) => o.listFor?.(p) ?? signers.map((q) => made.get(q)!.commitment);
-  const answers = new Map(
-    signers.map((p) => [
-      p,
-      premadeSignatureShare({
-        share: shares.get(p)!,
-        sessionId: sid(label),
-        signers: [...signers],
-        message: o.message?.(p) ?? MESSAGE,
-        own: made.get(p)!,
-        commitments: list(p),
-        ...(o.context ? { context: o.context(p) } : {}),
-      }),
-    ]),
-  );
-  const suite = shares.get(signers[0]!)!.suite;
-  return {
-    answers,
-    sign: () =>
-      aggregatePremadeShares(
-        suite,
-        [...answers].map(([index, a]) => ({ index, ...a })),
-      ),
-  };
-}
-
-const publicKey = (shares: Map<number, FrostKeyShare>) => Buffer.from([...shares.values()][0]!.groupPublicKey, 'hex');
+import { MESSAGE, honestPremadeCases, premake, publicKey, run } from './premade-cases.ts';
 
 describe.each(SUITES)('pre-made FROST signing, %s', (suite: FrostSuiteName) => {
-  test.each([
+  // 4-of-7 (the same code with seven parties and t = 4) is in premade.slow.test.ts.
+  honestPremadeCases(suite, [
     [2, 3, [1, 3]],
     [3, 5, [2, 4, 5]],
     [2, 2, [1, 2]],
-    [4, 7, [1, 2, 6, 7]],
-  ] as const)('%i-of-%i with signers %j: one round, a signature node:crypto accepts', (t, n, signers) => {
-    const shares = dealByDkg(suite, t, n, `${suite}/premade/${t}-${n}`);
-    const { answers, sign } = run(shares, signers, `${suite}/premade/${t}-${n}/sign`);
-    expect(nodeVerify(suite, sign(), MESSAGE, publicKey(shares))).toBe(true);
-    // Every signer consumes its own pair's id, and they are all different.
-    expect(new Set([...answers.values()].map((a) => a.nonceId)).size).toBe(t);
-  });
+  ]);
 
   const shares = dealByDkg(suite, 2, 3, `${suite}/premade-attacks`);
   const SIGNERS = [1, 2, 3];
