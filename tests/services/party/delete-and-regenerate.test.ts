@@ -3,7 +3,7 @@
 // a key id whose share was deleted is never used for another key (a DKG under it is refused).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { generateCoordinatorIdentity } from '../../../services/transport/coordinator-identity.ts';
-import { makeHarness, sleep, until, type Harness } from '../../support/party-harness.ts';
+import { makeHarness, sleep, type Harness } from '../../support/party-harness.ts';
 
 const WAIT_MS = 400;
 let h: Harness;
@@ -14,6 +14,17 @@ beforeAll(() => {
 afterAll(() => h.close());
 
 const held = (keyId: string) => h.ids.map((id) => h.nodes.get(id)!.shares.activeVersion(keyId));
+/**
+ * Waits (by the clock, not by event-loop turns: the parties' own deletion timers are wall-clock
+ * timers, and a fixed number of turns ran out before WAIT_MS on a fast machine) until `ok`.
+ */
+async function within(ms: number, ok: () => boolean): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`not so after ${ms} ms`);
+    await sleep(5);
+  }
+}
 const confirmed = (party: string, keyId: string) => h.sent.some((s) => s.party === party && s.msg.type === 'key-deleted' && s.msg.keyId === keyId);
 
 describe('deleting a share', () => {
@@ -54,7 +65,7 @@ describe('deleting a share', () => {
         .map((a) => a.event),
     ).toContain('key-deletion-requested');
     h.deliver('party-1', { type: 'cancel-key-deletion', keyId, cancel: h.cancel(keyId) });
-    await until(() => confirmed('party-2', keyId) && confirmed('party-3', keyId), 100_000);
+    await within(WAIT_MS + 5_000, () => confirmed('party-2', keyId) && confirmed('party-3', keyId));
     expect(held(keyId)).toEqual([1, undefined, undefined]);
     await sleep(WAIT_MS);
     expect(held(keyId)).toEqual([1, undefined, undefined]);
@@ -71,7 +82,7 @@ describe('deleting a share', () => {
     await h.dkg(keyId);
     const record = h.deletionRecord(keyId);
     for (const p of h.ids) h.deliver(p, { type: 'delete-key', keyId, due: true, record });
-    await until(() => h.ids.every((p) => confirmed(p, keyId)), 100_000);
+    await within(WAIT_MS + 5_000, () => h.ids.every((p) => confirmed(p, keyId)));
     expect(held(keyId)).toEqual([undefined, undefined, undefined]);
     await expect(h.dkg(keyId)).rejects.toThrow(/was deleted here: a key id is never reused/);
     expect(held(keyId)).toEqual([undefined, undefined, undefined]);
