@@ -6,6 +6,11 @@
 // order they end; the exit code is 1 if any step failed.
 // Plain JavaScript: it runs before anything is type-checked.
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
+
+// `npm test` (scripts/test.mjs) runs the checks beside the tests at the lowest priority; the steps
+// inherit it from this process.
+if (process.env.TUTTI_CHECKS_NICE) setPriority(Number(process.env.TUTTI_CHECKS_NICE));
 
 const steps = ['typecheck', 'lint', 'format:check', 'wasm:check'];
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
