@@ -153,10 +153,23 @@ export function makeHarness(o: { n?: number; deletionWaitMs?: number; refreshes?
   return h;
 }
 
-/** Waits until `ok()` or `turns` event-loop turns passed. */
+/**
+ * Waits until `ok()` or `turns` event-loop turns passed: for what the parties do in answer to a
+ * delivered message. For what waits on a party's own timers use within(): a fixed number of turns
+ * passes in less time on a faster machine.
+ */
 export async function until(ok: () => boolean, turns = 4000): Promise<boolean> {
   for (let i = 0; i < turns && !ok(); i++) await turn();
   return ok();
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Waits by the clock until `ok()`; throws if it does not hold after `ms`. */
+export async function within(ms: number, ok: () => boolean): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`not so after ${ms} ms`);
+    await sleep(5);
+  }
+}

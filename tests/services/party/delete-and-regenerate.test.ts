@@ -3,7 +3,7 @@
 // a key id whose share was deleted is never used for another key (a DKG under it is refused).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { generateCoordinatorIdentity } from '../../../services/transport/coordinator-identity.ts';
-import { makeHarness, sleep, type Harness } from '../../support/party-harness.ts';
+import { makeHarness, sleep, within, type Harness } from '../../support/party-harness.ts';
 
 const WAIT_MS = 400;
 let h: Harness;
@@ -14,17 +14,7 @@ beforeAll(() => {
 afterAll(() => h.close());
 
 const held = (keyId: string) => h.ids.map((id) => h.nodes.get(id)!.shares.activeVersion(keyId));
-/**
- * Waits (by the clock, not by event-loop turns: the parties' own deletion timers are wall-clock
- * timers, and a fixed number of turns ran out before WAIT_MS on a fast machine) until `ok`.
- */
-async function within(ms: number, ok: () => boolean): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`not so after ${ms} ms`);
-    await sleep(5);
-  }
-}
+// The deletion waits are the parties' own wall-clock timers: waited for by the clock (within).
 const confirmed = (party: string, keyId: string) => h.sent.some((s) => s.party === party && s.msg.type === 'key-deleted' && s.msg.keyId === keyId);
 
 describe('deleting a share', () => {

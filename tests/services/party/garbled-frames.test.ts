@@ -70,6 +70,26 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
   let publicKey: string;
   /** Authentic frames of party-2 that never reached party-1 (replaced by garbage). */
   const undelivered: EnvelopeMessage[] = [];
+  /** A RAW ECDSA_SHA_256 signing session of the key by parties 1 and 2. */
+  const signRaw = (message: Buffer, o: { roundTimeoutMs?: number } = {}) =>
+    runner.run(
+      'dkls23-secp256k1/sign',
+      members,
+      (session) => ({
+        type: 'open',
+        kind: 'sign',
+        session,
+        keyId: KEY,
+        signers: [1, 2],
+        request: {
+          message: message.toString('base64'),
+          messageType: 'RAW',
+          signingAlgorithm: 'ECDSA_SHA_256',
+          caller: { accessKeyId: 'AKIA', principal: 'p' },
+        },
+      }),
+      o,
+    );
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tutti-garbled-'));
@@ -134,24 +154,7 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
     // One honest signature first, under a long deadline: the first signature of a process pays for
     // loading and compiling the signing code and opening the share (seconds on a loaded machine,
     // where the DKG this file used to run did that before), and the cases below keep 1.5 s rounds.
-    const warm = await runner.run(
-      'dkls23-secp256k1/sign',
-      members,
-      (session) => ({
-        type: 'open',
-        kind: 'sign',
-        session,
-        keyId: KEY,
-        signers: [1, 2],
-        request: {
-          message: Buffer.from('warm-up').toString('base64'),
-          messageType: 'RAW',
-          signingAlgorithm: 'ECDSA_SHA_256',
-          caller: { accessKeyId: 'AKIA', principal: 'p' },
-        },
-      }),
-      { roundTimeoutMs: 60_000 },
-    );
+    const warm = await signRaw(Buffer.from('warm-up'), { roundTimeoutMs: 60_000 });
     expect(
       nodeVerify('secp256k1', Buffer.from('warm-up'), Buffer.from((warm.get(1) as { signature: string }).signature, 'base64'), Buffer.from(publicKey, 'hex')),
     ).toBe(true);
@@ -166,25 +169,7 @@ describe.each([['inline'], ['worker']] as const)('a DKLs23 signing session fed g
   });
 
   const message = (i: number) => Buffer.from(`garbled frames ${i}`);
-  const sign = (i: number, o: { roundTimeoutMs?: number } = {}) =>
-    runner.run(
-      'dkls23-secp256k1/sign',
-      members,
-      (session) => ({
-        type: 'open',
-        kind: 'sign',
-        session,
-        keyId: KEY,
-        signers: [1, 2],
-        request: {
-          message: message(i).toString('base64'),
-          messageType: 'RAW',
-          signingAlgorithm: 'ECDSA_SHA_256',
-          caller: { accessKeyId: 'AKIA', principal: 'p' },
-        },
-      }),
-      o,
-    );
+  const sign = (i: number, o: { roundTimeoutMs?: number } = {}) => signRaw(message(i), o);
   const signatureOf = (out: Map<number, unknown>) => Buffer.from((out.get(1) as { signature: string }).signature, 'base64');
 
   const flipped = (msg: EnvelopeMessage, at: number): EnvelopeMessage => {
