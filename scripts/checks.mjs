@@ -8,9 +8,9 @@
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 
-// `npm test` (scripts/test.mjs) runs the checks beside the tests at the lowest priority; the steps
-// inherit it from this process.
-if (process.env.TUTTI_CHECKS_NICE) setPriority(Number(process.env.TUTTI_CHECKS_NICE));
+// `npm test` (scripts/test.mjs) runs the checks beside the e2e tier at the lowest priority
+// ($TUTTI_NICE, as scripts/at-priority.mjs reads it); the steps inherit it from this process.
+if (process.env.TUTTI_NICE) setPriority(Number(process.env.TUTTI_NICE));
 
 const steps = ['typecheck', 'lint', 'format:check', 'wasm:check'];
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

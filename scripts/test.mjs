@@ -1,38 +1,50 @@
-// `npm test`: the unit tier, then the e2e tier with the static checks (scripts/checks.mjs:
-// typecheck, lint, format:check, wasm:check) beside it at the lowest CPU priority.
+// `npm test`: the integration tier, then the e2e tier with the unit tier and the static checks
+// (scripts/checks.mjs: typecheck, lint, format:check, wasm:check) beside it at the lowest CPU
+// priority.
 //
-// Why beside the e2e tier: the unit tier keeps both cores busy, but the e2e tier runs one file at
-// a time and leaves about a third of two cores idle (its processes wait on each other's rounds and
-// deadlines); the checks need ≈ 55 CPU-seconds (lint alone ≈ 40) and fit in that idle time instead
-// of adding their own half-minute or more to the wall time (docs/benchmarks.md "npm test beside
-// the checks"). At nice 19 the checks get a core only when the tests leave it idle (a CFS weight
-// of 15 against 1024), so the e2e tier's 2 s round deadlines see the same machine as without them.
+// Why beside the e2e tier: the integration tier keeps both cores busy, but the e2e tier runs one
+// file at a time and leaves about 40 % of two cores idle (its processes wait on each other's rounds
+// and deadlines: ≈ 295 CPU-s in ≈ 240 s). The unit tier (≈ 80 CPU-s) and the checks (≈ 55) fit in
+// that idle time instead of adding their own minute and a half to the wall time (docs/benchmarks.md
+// "npm test beside the e2e tier"). At nice 19 they get a core only when the tests leave it idle (a
+// CFS weight of 15 against 1024), so the e2e tier's 2 s round deadlines see the same machine as
+// without them. The unit tier can run there because nothing in it waits on a clock (pure code,
+// jest.config.js); its tests get a longer timeout there (UNIT_TIMEOUT_MS), since a test may wait
+// for a core while the e2e tier uses both.
 //
-// The exit code is 1 if anything failed. A failing unit tier skips the e2e tier (as `&&` did) and
-// the checks then run alone; their output is printed whole at the end, after jest's.
+// The exit code is 1 if anything failed. A failing integration tier skips the e2e tier (as `&&`
+// did) and the unit tier and the checks then run alone at normal priority; their output is printed
+// whole at the end, after the e2e tier's.
 // Plain JavaScript: it runs before anything is type-checked.
 import { spawn } from 'node:child_process';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const started = Date.now();
 const seconds = (t) => ((Date.now() - t) / 1000).toFixed(1);
+/** A unit test's timeout beside the e2e tier (jest's default is 5 s; no unit test waits on a clock). */
+const UNIT_TIMEOUT_MS = 120_000;
 
-/** The checks, at `nice` (19: only CPU the tests leave idle; 0 when nothing else runs). */
-function checks(nice) {
+/** Runs `args` (after `node`) at `nice` with its output kept for the end: { name, ok, out }. */
+function beside(name, args, nice, env = {}) {
   return new Promise((resolve) => {
     const t = Date.now();
-    const child = spawn(process.execPath, ['scripts/checks.mjs'], {
-      env: { ...process.env, TUTTI_CHECKS_NICE: String(nice) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env, TUTTI_NICE: String(nice) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     child.on('close', (code) => {
-      process.stderr.write(`\n[npm test] checks ${code === 0 ? 'passed' : 'FAILED'} in ${seconds(t)} s (their output follows the tests)\n`);
-      resolve({ ok: code === 0, out });
+      process.stderr.write(`\n[npm test] ${name} ${code === 0 ? 'passed' : 'FAILED'} in ${seconds(t)} s (output follows the e2e tier's)\n`);
+      resolve({ name, ok: code === 0, out });
     });
   });
+}
+
+/** The checks and the unit tier, each at `nice` (19: only CPU the tests leave idle; 0 when nothing else runs). */
+function besideTiers(nice) {
+  return [
+    beside('checks (typecheck, lint, format:check, wasm:check)', ['scripts/checks.mjs'], nice),
+    beside('unit', ['scripts/at-priority.mjs', npm, 'run', '--silent', 'test:unit', '--', `--testTimeout=${UNIT_TIMEOUT_MS}`], nice),
+  ];
 }
 
 function tier(script) {
@@ -46,20 +58,20 @@ function tier(script) {
   });
 }
 
-const unit = await tier('test:unit');
+const integration = await tier('test:integration');
 let e2e = false;
-let checked;
-if (unit) {
-  const beside = checks(19);
+let others;
+if (integration) {
+  const running = besideTiers(19);
   e2e = await tier('test:e2e');
-  checked = await beside;
+  others = await Promise.all(running);
 } else {
-  checked = await checks(0); // the e2e tier is skipped: nothing to share the machine with
+  others = await Promise.all(besideTiers(0)); // the e2e tier is skipped: nothing to share the machine with
 }
-const { ok, out } = checked;
-process.stdout.write(`\n[npm test] checks (typecheck, lint, format:check, wasm:check):\n${out}`);
-const verdict = unit && e2e && ok;
+for (const { name, out } of others) process.stdout.write(`\n[npm test] ${name}:\n${out}`);
+const verdict = integration && e2e && others.every((o) => o.ok);
+const said = others.map((o) => `${o.name.split(' ')[0]} ${o.ok ? 'ok' : 'failed'}`).join(', ');
 process.stderr.write(
-  `\n[npm test] ${verdict ? 'passed' : 'FAILED'} in ${seconds(started)} s: unit ${unit ? 'ok' : 'failed'}, e2e ${unit ? (e2e ? 'ok' : 'failed') : 'not run'}, checks ${ok ? 'ok' : 'failed'}\n`,
+  `\n[npm test] ${verdict ? 'passed' : 'FAILED'} in ${seconds(started)} s: integration ${integration ? 'ok' : 'failed'}, e2e ${integration ? (e2e ? 'ok' : 'failed') : 'not run'}, ${said}\n`,
 );
 process.exit(verdict ? 0 : 1);

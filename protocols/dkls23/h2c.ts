@@ -8,13 +8,14 @@
 // this halves the largest remaining cost of the DKG after the multiplications.
 //
 // Steps (RFC 9380 §3, §5, §6.6.2 with Appendix F.2 and F.2.1.2, §6.6.3 with Appendix E.1):
-//   (u0, u1) = hash_to_field(msg, 2)  (expand_message_xmd, SHA-256, L = 48)
+//   (u0, u1) = hash_to_field(msg, 2)  (expand_message_xmd, SHA-256, L = 48; the SHA-256 of
+//              hash.ts, which a host may replace with its own)
 //   Q_i = map_to_curve_simple_swu(u_i)  [secp256k1: on E' then through the 3-isogeny]
 //   P = Q0 + Q1  (h = 1: clear_cofactor is the identity)
 import { hash_to_field } from '@noble/curves/abstract/hash-to-curve.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import type { DklsCurve, Point } from './curve.ts';
 import { fieldKernel } from './kernel/ec-kernel.ts';
+import { sha256Chash } from './hash.ts';
 
 type Suite = {
   p: bigint;
@@ -146,7 +147,7 @@ export function hashToCurveMany(curve: DklsCurve, msgs: readonly Uint8Array[], d
   const n = msgs.length;
   const u: bigint[] = [];
   for (let i = 0; i < n; i++) {
-    const [[u0], [u1]] = hash_to_field(msgs[i]!, 2, { DST: dsts[i]!, p, m: 1, k: 128, expand: 'xmd', hash: sha256 }) as [[bigint], [bigint]];
+    const [[u0], [u1]] = hash_to_field(msgs[i]!, 2, { DST: dsts[i]!, p, m: 1, k: 128, expand: 'xmd', hash: sha256Chash }) as [[bigint], [bigint]];
     u.push(u0, u1);
   }
   const m = u.length;
