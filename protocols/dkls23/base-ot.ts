@@ -25,7 +25,7 @@ import { partyByte, tagged, u16 } from './hash.ts';
 import { randomScalar } from './random.ts';
 import { multiplyBaseMany, multiplyMany, normalizeMany } from './batch-mul.ts';
 import { hashToCurveMany } from './h2c.ts';
-import { nativeEc } from './native-ec.ts';
+import { installedEc, nativeEc } from './native-ec.ts';
 import { mulBase } from './scalar-mul.ts';
 import { SEED_BYTES } from './params.ts';
 
@@ -186,8 +186,11 @@ export function baseOtReceive2(curve: DklsCurve, sid: Uint8Array, state: BaseOtR
   const a: bigint[] = [];
   for (let i = 0; i < count; i++) a.push(Fn.fromBytes(state.secrets.subarray(32 * i, 32 * i + 32)));
   // B is the same for every OT of the batch: one table, all products in lockstep (batch-mul.ts),
-  // or a host's native ECDH for this curve (native-ec.ts).
-  const native = nativeEc(curve.name)?.ecdhX;
+  // or a host's own ECDH for this curve (native-ec.ts: OpenSSL's P-256 in the daemons). Not the
+  // WebAssembly kernel's default ECDH: it builds B's table again for every scalar, and a batch of
+  // 256 took ≈ 107 ms there against ≈ 47 ms in lockstep (secp256k1, docs/benchmarks.md "The base
+  // OT receiver's products on one table").
+  const native = installedEc(curve.name)?.ecdhX;
   const Bu = B.toBytes(false);
   const shared = native ? a.map((ai) => native(Fn.toBytes(ai), [Bu])[0]!) : multiplyBaseMany(curve, B, a).map((p) => p.toBytes(true).subarray(1));
   const keys = new Uint8Array(count * 32);

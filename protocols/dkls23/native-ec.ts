@@ -44,6 +44,15 @@ export function useNativeEc(curve: DklsCurveName, impl: NativeEc | null): void {
   effective.clear();
 }
 
+/**
+ * Only what the host installed for this curve (no WebAssembly defaults): for a product where the
+ * pure batch code beats the kernel's one-product-at-a-time ladder (base-ot.ts baseOtReceive2: many
+ * scalars, one point).
+ */
+export function installedEc(curve: DklsCurveName): NativeEc | undefined {
+  return installed[curve];
+}
+
 /** The native arithmetic for this curve, if any: what is installed, over the WebAssembly defaults. */
 export function nativeEc(curve: DklsCurveName): NativeEc | undefined {
   if (effectiveWithKernels !== kernelEnabled()) {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { p256 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { useNativeEc, nativeEc } from '../../../protocols/dkls23/native-ec.ts';
+import { installedEc, useNativeEc, nativeEc } from '../../../protocols/dkls23/native-ec.ts';
 import { DKLS_CURVES, type DklsCurveName } from '../../../protocols/dkls23/curve.ts';
 import { decodePoint } from '../../../protocols/dkls23/codec.ts';
 import { mulBase } from '../../../protocols/dkls23/scalar-mul.ts';
@@ -35,6 +35,9 @@ test("installNativeCrypto installs OpenSSL's three for P-256, only decompression
   installNativeCrypto();
   expect(Object.keys(nativeEc('p256')!).sort()).toEqual(['decompress', 'ecdhX', 'mulBase']);
   expect(Object.keys(nativeEc('secp256k1')!).sort()).toEqual(['decompress', 'ecdhX', 'mul']);
+  // What the host installed, without the kernel's defaults (the base OT receiver asks for this).
+  expect(Object.keys(installedEc('p256')!).sort()).toEqual(['decompress', 'ecdhX', 'mulBase']);
+  expect(Object.keys(installedEc('secp256k1')!)).toEqual(['decompress']);
   const native = opensslEc('secp256k1').decompress;
   const point = secp256k1.Point.BASE.toBytes(true);
   expect(hex(nativeEc('secp256k1')!.decompress!(point))).toEqual(hex(native(point)));
