@@ -6,11 +6,9 @@
 // order they end; the exit code is 1 if any step failed.
 // Plain JavaScript: it runs before anything is type-checked.
 import { spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
 
 // `npm test` (scripts/test.mjs) runs the checks beside the e2e tier at the lowest priority
-// ($TUTTI_NICE, as scripts/at-priority.mjs reads it); the steps inherit it from this process.
-if (process.env.TUTTI_NICE) setPriority(Number(process.env.TUTTI_NICE));
+// (through scripts/at-priority.mjs); the steps inherit it from this process.
 
 const steps = ['typecheck', 'lint', 'format:check', 'wasm:check'];
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';

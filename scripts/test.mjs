@@ -4,13 +4,14 @@
 //
 // Why beside the e2e tier: the integration tier keeps both cores busy, but the e2e tier runs one
 // file at a time and leaves about 40 % of two cores idle (its processes wait on each other's rounds
-// and deadlines: ≈ 295 CPU-s in ≈ 240 s). The unit tier (≈ 80 CPU-s) and the checks (≈ 55) fit in
+// and deadlines: ≈ 295 CPU-s in ≈ 230 s). The unit tier (≈ 80 CPU-s) and the checks (≈ 55) fit in
 // that idle time instead of adding their own minute and a half to the wall time (docs/benchmarks.md
-// "npm test beside the e2e tier"). At nice 19 they get a core only when the tests leave it idle (a
-// CFS weight of 15 against 1024), so the e2e tier's 2 s round deadlines see the same machine as
-// without them. The unit tier can run there because nothing in it waits on a clock (pure code,
-// jest.config.js); its tests get a longer timeout there (UNIT_TIMEOUT_MS), since a test may wait
-// for a core while the e2e tier uses both.
+// "Two in-process tiers, and the unit tier beside the e2e tier"). At the lowest priority
+// (scripts/at-priority.mjs: the SCHED_IDLE class, else nice 19) they get a core only when the tests
+// leave it idle, so the e2e tier's 2 s round deadlines see nearly the same machine as without them.
+// The unit tier can run there because nothing in it waits on a clock (pure code, jest.config.js;
+// tests/architecture/unit-tier.test.ts keeps it so); its tests get a longer timeout there
+// (UNIT_TIMEOUT_MS), since a test may wait for a core while the e2e tier uses both.
 //
 // The exit code is 1 if anything failed. A failing integration tier skips the e2e tier (as `&&`
 // did) and the unit tier and the checks then run alone at normal priority; their output is printed
@@ -24,11 +25,14 @@ const seconds = (t) => ((Date.now() - t) / 1000).toFixed(1);
 /** A unit test's timeout beside the e2e tier (jest's default is 5 s; no unit test waits on a clock). */
 const UNIT_TIMEOUT_MS = 120_000;
 
-/** Runs `args` (after `node`) at `nice` with its output kept for the end: { name, ok, out }. */
-function beside(name, args, nice, env = {}) {
+/** Runs `node scripts/at-priority.mjs CMD…` (idle: at the lowest priority) with its output kept for the end: { name, ok, out }. */
+function beside(name, cmd, idle) {
   return new Promise((resolve) => {
     const t = Date.now();
-    const child = spawn(process.execPath, args, { env: { ...process.env, ...env, TUTTI_NICE: String(nice) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['scripts/at-priority.mjs', ...cmd], {
+      env: { ...process.env, TUTTI_IDLE: idle ? '1' : '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -39,11 +43,11 @@ function beside(name, args, nice, env = {}) {
   });
 }
 
-/** The checks and the unit tier, each at `nice` (19: only CPU the tests leave idle; 0 when nothing else runs). */
-function besideTiers(nice) {
+/** The checks and the unit tier (idle: at the lowest priority, beside the e2e tier). */
+function besideTiers(idle) {
   return [
-    beside('checks (typecheck, lint, format:check, wasm:check)', ['scripts/checks.mjs'], nice),
-    beside('unit', ['scripts/at-priority.mjs', npm, 'run', '--silent', 'test:unit', '--', `--testTimeout=${UNIT_TIMEOUT_MS}`], nice),
+    beside('checks (typecheck, lint, format:check, wasm:check)', [process.execPath, 'scripts/checks.mjs'], idle),
+    beside('unit', [npm, 'run', '--silent', 'test:unit', '--', `--testTimeout=${UNIT_TIMEOUT_MS}`], idle),
   ];
 }
 
@@ -62,11 +66,11 @@ const integration = await tier('test:integration');
 let e2e = false;
 let others;
 if (integration) {
-  const running = besideTiers(19);
+  const running = besideTiers(true);
   e2e = await tier('test:e2e');
   others = await Promise.all(running);
 } else {
-  others = await Promise.all(besideTiers(0)); // the e2e tier is skipped: nothing to share the machine with
+  others = await Promise.all(besideTiers(false)); // the e2e tier is skipped: nothing to share the machine with
 }
 for (const { name, out } of others) process.stdout.write(`\n[npm test] ${name}:\n${out}`);
 const verdict = integration && e2e && others.every((o) => o.ok);
