@@ -92,13 +92,8 @@ export class TestCluster {
     // raises it for a run on a machine so busy that an honest DKG round takes longer.
     this.gatewayEnv = { TUTTI_ROUND_TIMEOUT_MS: process.env.TUTTI_TEST_ROUND_TIMEOUT_MS ?? '2000', ...opts.gatewayEnv };
     this.port = await freePort();
-    // The parties start while the gateway loads (its port is fixed above, so their coordinator URL
-    // is known): each process spends about half a second loading before it listens or dials, and
-    // a party that dials first is refused and redials after its 100 ms backoff (party-link.ts).
-    this.coordinatorUrl = `ws://127.0.0.1:${this.port}/parties`;
-    const gateway = this.startGateway();
-    const parties = Promise.all(this.config.parties.map((p) => this.startParty(p.partyId)));
-    await Promise.all([gateway, parties]);
+    await this.startGateway();
+    await Promise.all(this.config.parties.map((p) => this.startParty(p.partyId)));
     await waitForParties(this.endpoint, this.config.parties.length);
     return this;
   }
