@@ -19,9 +19,9 @@ const common = {
 //  - `e2e`: real gateway and party processes (tests/e2e);
 //  - `slow`: every `*.slow.test.ts` (kill matrices, load, soaks), run by `npm run test:slow` after
 //    `npm test` in CI (.ci/run), and by none of the other three.
-// `npm test` (scripts/test.mjs) runs integration, then e2e with unit and the static checks beside
-// it at the lowest CPU priority: what makes unit the one tier that can run there is that nothing in
-// it waits on a clock. Workers: `npm run test:unit` and `test:integration` pass --maxWorkers=100%
+// `npm test` (scripts/test.mjs) runs integration, then e2e, with unit and the static checks beside
+// them at the lowest CPU priority: what makes unit the one tier that can run there is that nothing
+// in it waits on a clock (tests/architecture/unit-tier.test.ts). Workers: `npm run test:unit` and `test:integration` pass --maxWorkers=100%
 // (one per core: both are CPU-bound, and jest's default, cores − 1, left one of two cores to its
 // own idle process); `npm run test:e2e` and `npm run test:slow` run one file at a time
 // (--maxWorkers=1), since each e2e file starts four processes with a 2 s round deadline.

@@ -1,6 +1,6 @@
 // `node scripts/at-priority.mjs CMD ARGS…`: runs CMD at the lowest CPU priority when $TUTTI_IDLE
 // is 1 (else as is), with this process's stdio, and exits with CMD's exit code. scripts/test.mjs
-// runs the unit tier and the checks this way beside the e2e tier.
+// runs the unit tier and the checks this way beside the integration and e2e tiers.
 //
 // Lowest priority: the scheduling class SCHED_IDLE (sched(7)) through util-linux's `chrt --idle 0`
 // where it exists (every Linux with util-linux), else nice 19. Both take only CPU that the

@@ -7,7 +7,7 @@
 // Plain JavaScript: it runs before anything is type-checked.
 import { spawn } from 'node:child_process';
 
-// `npm test` (scripts/test.mjs) runs the checks beside the e2e tier at the lowest priority
+// `npm test` (scripts/test.mjs) runs the checks beside the other tiers at the lowest priority
 // (through scripts/at-priority.mjs); the steps inherit it from this process.
 
 const steps = ['typecheck', 'lint', 'format:check', 'wasm:check'];

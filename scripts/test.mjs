@@ -21,7 +21,7 @@ import { spawn } from 'node:child_process';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const started = Date.now();
 const seconds = (t) => ((Date.now() - t) / 1000).toFixed(1);
-/** A unit test's timeout beside the e2e tier (jest's default is 5 s; no unit test waits on a clock). */
+/** A unit test's timeout beside the other tiers (jest's default is 5 s; no unit test waits on a clock). */
 const UNIT_TIMEOUT_MS = 120_000;
 
 /** Runs `node scripts/at-priority.mjs CMD…` at the lowest priority, with its output kept for the end: { name, ok, out }. */

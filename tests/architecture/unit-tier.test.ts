@@ -1,5 +1,5 @@
 // The unit tier (jest.config.js: tests/protocols, tests/policies, tests/architecture) is the one
-// `npm test` runs at the lowest CPU priority beside the e2e tier (scripts/test.mjs), where a test
+// `npm test` runs at the lowest CPU priority beside the other tiers (scripts/test.mjs), where a test
 // may wait seconds for a core. That is safe only while no unit test waits on a clock or on another
 // process: no timers, no child processes, worker threads, sockets or servers, no databases. This
 // scans the tier's files (and the test helpers they import from tests/support/) for the imports

@@ -50,8 +50,8 @@ describe('patterns (whole-text, linear time)', () => {
 
   test('no catastrophic backtracking', () => {
     const p = Pattern.compile('(a+)+$');
-    // CPU time, not the clock: `npm test` runs this tier at the lowest priority beside the e2e
-    // tier (jest.config.js), where the clock also counts the time other processes ran.
+    // CPU time, not the clock: `npm test` runs this tier at the lowest priority beside the other
+    // tiers (jest.config.js), where the clock also counts the time other processes ran.
     const t0 = process.cpuUsage();
     expect(p.test(`${'a'.repeat(20_000)}b`)).toBe(false);
     const { user, system } = process.cpuUsage(t0);
