@@ -9,37 +9,15 @@ import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals
 import { createPublicKey, verify } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import Sqlite from 'better-sqlite3';
 import { CreateKeyCommand, GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { paths } from '../../services/main/config.ts';
 import { cliArgs } from '../../services/main/cluster.ts';
-import { TestCluster } from '../support/cluster.ts';
+import { TestCluster, waitFor } from '../support/cluster.ts';
 
 jest.setTimeout(120_000);
 
 let cluster: TestCluster;
 let kms: KMSClient;
 const keys: Record<'ed25519' | 'ed448', { id: string; spki: Uint8Array }> = {} as never;
-
-function readDb<T>(db: string, fn: (db: Sqlite.Database) => T): T {
-  const d = new Sqlite(db, { readonly: true });
-  try {
-    return fn(d);
-  } finally {
-    d.close();
-  }
-}
-const partyDb = (partyId: string) => paths.sharesDb(paths.partyDir(cluster.dataDir, partyId));
-const shareVersions = (partyId: string, keyId: string) =>
-  readDb(partyDb(partyId), (db) => db.prepare(`SELECT version, state FROM shares WHERE key_id = ? ORDER BY version`).all(keyId));
-
-async function waitFor(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function cli(keyId: string, args: string[]): Promise<{ ok: boolean; body: Record<string, unknown> }> {
   try {
@@ -94,7 +72,7 @@ describe('FROST refresh through the service', () => {
     const out = await cli(id, []);
     expect(out).toMatchObject({ ok: true, body: { keyId: id, parties: ['party-1', 'party-2', 'party-3'], excluded: [] } });
     for (const p of ['party-1', 'party-2', 'party-3'])
-      await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 2, state: 'active' }]));
+      await waitFor(`${p}'s share versions`, () => JSON.stringify(cluster.shareVersions(p, id)) === JSON.stringify([{ version: 2, state: 'active' }]));
     expect((await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey).toEqual(spki);
     await signedAndVerified(which, 'after a refresh');
   });
@@ -103,8 +81,9 @@ describe('FROST refresh through the service', () => {
     const { id, spki } = keys.ed25519;
     const out = await cli(id, ['--exclude', 'party-3']);
     expect(out).toMatchObject({ ok: true, body: { parties: ['party-1', 'party-2'], excluded: ['party-3'] } });
-    for (const p of ['party-1', 'party-2']) await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 3, state: 'active' }]));
-    await waitFor(() => shareVersions('party-3', id).length === 0);
+    for (const p of ['party-1', 'party-2'])
+      await waitFor(`${p}'s share versions`, () => JSON.stringify(cluster.shareVersions(p, id)) === JSON.stringify([{ version: 3, state: 'active' }]));
+    await waitFor("party-3's share deleted", () => cluster.shareVersions('party-3', id).length === 0);
     expect((await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey).toEqual(spki);
     await signedAndVerified('ed25519', 'after a refresh without party-3');
     // Leaving out one more would leave fewer than t: refused, nothing changes.

@@ -8,11 +8,9 @@
 // under the SAME public key (noble verifies from GetPublicKey's SPKI). Slow (minutes of DKLs23 base
 // OTs on a loaded host): the slow tier runs it.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import Sqlite from 'better-sqlite3';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { CreateKeyCommand, GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { paths } from '../../services/main/config.ts';
-import { REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
+import { REGION, TEST_CREDENTIALS, TestCluster, waitFor } from '../support/cluster.ts';
 import { rawRequest } from '../services/kms-api/support.ts';
 import { nobleVerifies } from '../support/ecdsa.ts';
 
@@ -22,23 +20,7 @@ const SLOW_ENV = { TUTTI_SESSION_TTL_MS: '300000' };
 let cluster: TestCluster;
 let kms: KMSClient;
 
-const shareVersions = (partyId: string, keyId: string) => {
-  const db = new Sqlite(paths.sharesDb(paths.partyDir(cluster.dataDir, partyId)), { readonly: true });
-  try {
-    return db.prepare(`SELECT version, state FROM shares WHERE key_id = ? ORDER BY version`).all(keyId) as { version: number; state: string }[];
-  } finally {
-    db.close();
-  }
-};
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-async function waitFor(what: string, check: () => boolean, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   cluster = await new TestCluster().start({
@@ -78,11 +60,12 @@ describe('ReshareKey of a secp256k1 key: kill -9 of the new party between its co
     await waitFor(
       'party-2 and party-3 activated, party-4 pending',
       () =>
-        ['party-2', 'party-3'].every((p) => same(shareVersions(p, id), [{ version: 2, state: 'active' }])) &&
-        same(shareVersions('party-4', id), [{ version: 1, state: 'pending' }]),
+        ['party-2', 'party-3'].every((p) => same(cluster.shareVersions(p, id), [{ version: 2, state: 'active' }])) &&
+        same(cluster.shareVersions('party-4', id), [{ version: 1, state: 'pending' }]),
+      120_000,
     );
     await cluster.restartParty('party-4', {});
-    await waitFor('party-4 activated after its restart', () => same(shareVersions('party-4', id), [{ version: 1, state: 'active' }]));
+    await waitFor('party-4 activated after its restart', () => same(cluster.shareVersions('party-4', id), [{ version: 1, state: 'active' }]), 120_000);
     const res = await answer;
     expect({ status: res.status, body: res.json }).toMatchObject({ status: 200, body: { Parties: ['party-2', 'party-3', 'party-4'] } });
     expect((await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey).toEqual(spki);

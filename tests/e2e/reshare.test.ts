@@ -13,18 +13,15 @@
 // revisions themselves and enforce revision 3 — a message revision 2 allowed and revision 3 does
 // not is AccessDeniedException through the SDK, an allowed one verifies under @noble/curves.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import Sqlite from 'better-sqlite3';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ed448 } from '@noble/curves/ed448.js';
 import { CreateKeyCommand, GetPublicKeyCommand, PutKeyPolicyCommand, SignCommand, type KMSClient, type KeySpec } from '@aws-sdk/client-kms';
 import { createPolicyChangeApproval, createReshareApproval, policyHash } from '../../policies/index.ts';
 import { approverKey } from '../policies/support/keys.ts';
-import { paths } from '../../services/main/config.ts';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CLI } from '../../services/main/cluster.ts';
-import { ACCOUNT, REGION, TEST_CREDENTIALS, TestCluster } from '../support/cluster.ts';
-import { rawRequest } from '../services/kms-api/support.ts';
+import { ACCOUNT, REGION, TEST_CREDENTIALS, TestCluster, waitFor } from '../support/cluster.ts';
 
 jest.setTimeout(120_000);
 
@@ -33,33 +30,6 @@ let cluster: TestCluster;
 let kms: KMSClient;
 const keys: Record<Which, { id: string; spki: Uint8Array }> = {} as never;
 const ALL = ['party-1', 'party-2', 'party-3', 'party-4', 'party-5'];
-
-function readDb<T>(db: string, fn: (db: Sqlite.Database) => T): T {
-  const d = new Sqlite(db, { readonly: true });
-  try {
-    return fn(d);
-  } finally {
-    d.close();
-  }
-}
-const shareVersions = (partyId: string, keyId: string) =>
-  readDb(paths.sharesDb(paths.partyDir(cluster.dataDir, partyId)), (db) =>
-    db.prepare(`SELECT version, state FROM shares WHERE key_id = ? ORDER BY version`).all(keyId),
-  ) as { version: number; state: string }[];
-
-async function waitFor(check: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function call(target: string, body: object): Promise<{ status: number; json: Record<string, unknown> }> {
-  const endpoint = { url: cluster.endpoint, host: cluster.endpoint.replace(/^http:\/\//, '') };
-  const res = await rawRequest(endpoint, { target, body: JSON.stringify(body), region: REGION, ...TEST_CREDENTIALS });
-  return { status: res.status, json: (res.json ?? {}) as Record<string, unknown> };
-}
 
 async function cli(args: string[]): Promise<{ ok: boolean; body: Record<string, unknown> }> {
   const env = { ...process.env, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey, AWS_REGION: REGION };
@@ -75,7 +45,7 @@ async function cli(args: string[]): Promise<{ ok: boolean; body: Record<string, 
 }
 
 type Receipt = { partyId: string; threshold: number; parties: { partyId: string }[]; transcriptHash: string; publicKey: string };
-const receipts = async (keyId: string) => ((await call('GetKeyAttestation', { KeyId: keyId })).json.Receipts as Receipt[]) ?? [];
+const receipts = async (keyId: string) => ((await cluster.call('GetKeyAttestation', { KeyId: keyId })).json.Receipts as Receipt[]) ?? [];
 
 /** Signs with the key and checks the signature with @noble/curves, from the SPKI only. */
 async function signedAndVerified(which: Which, text: string): Promise<void> {
@@ -125,14 +95,15 @@ describe('ReshareKey through the KMS endpoint', () => {
     const { id, spki } = keys[which];
     await signedAndVerified(which, 'before');
     const started = Date.now();
-    const out = await call('ReshareKey', { KeyId: id, Threshold: 3, Parties: ALL });
+    const out = await cluster.call('ReshareKey', { KeyId: id, Threshold: 3, Parties: ALL });
     // The e2e timing of docs/benchmarks.md "ReshareKey".
     console.log(`ReshareKey ${which} 2-of-3 → 3-of-5: ${Date.now() - started} ms`);
     expect(out.status).toBe(200);
     expect(out.json).toMatchObject({ Threshold: 3, Parties: ALL, KeyMetadata: { KeyId: id, KeyState: 'Enabled' } });
     for (const p of ['party-1', 'party-2', 'party-3'])
-      await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 2, state: 'active' }]));
-    for (const p of ['party-4', 'party-5']) await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 1, state: 'active' }]));
+      await waitFor(`${p}'s share versions`, () => JSON.stringify(cluster.shareVersions(p, id)) === JSON.stringify([{ version: 2, state: 'active' }]));
+    for (const p of ['party-4', 'party-5'])
+      await waitFor(`${p}'s share versions`, () => JSON.stringify(cluster.shareVersions(p, id)) === JSON.stringify([{ version: 1, state: 'active' }]));
     expect((await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey).toEqual(spki);
     const r = await receipts(id);
     expect(r.map((x) => x.partyId).sort()).toEqual(ALL);
@@ -146,8 +117,9 @@ describe('ReshareKey through the KMS endpoint', () => {
     // Through the CLI this time (cli.ts reshare: the same operation, signed with the caller's credentials).
     const out = await cli(['--key', id, '--threshold', '2', '--parties', 'party-4,party-5']);
     expect([out.ok, out.body.Threshold, out.body.Parties]).toEqual([true, 2, ['party-4', 'party-5']]);
-    for (const p of ['party-1', 'party-2', 'party-3']) await waitFor(() => shareVersions(p, id).length === 0);
-    for (const p of ['party-4', 'party-5']) await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 2, state: 'active' }]));
+    for (const p of ['party-1', 'party-2', 'party-3']) await waitFor(`${p}'s share versions`, () => cluster.shareVersions(p, id).length === 0);
+    for (const p of ['party-4', 'party-5'])
+      await waitFor(`${p}'s share versions`, () => JSON.stringify(cluster.shareVersions(p, id)) === JSON.stringify([{ version: 2, state: 'active' }]));
     expect((await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey).toEqual(spki);
     expect((await receipts(id)).map((x) => [x.partyId, x.threshold])).toEqual([
       ['party-4', 2],
@@ -159,7 +131,7 @@ describe('ReshareKey through the KMS endpoint', () => {
   test('bad requests: AWS-shaped errors, nothing changes', async () => {
     const { id } = keys.ed448;
     const before = await receipts(id);
-    const versions = ALL.map((p) => shareVersions(p, id));
+    const versions = ALL.map((p) => cluster.shareVersions(p, id));
     const cases: [object, string, RegExp][] = [
       [{ KeyId: id, Threshold: 1, Parties: ALL }, 'ValidationException', /Threshold 1 of 5/],
       [{ KeyId: id, Threshold: 6, Parties: ALL }, 'ValidationException', /Threshold 6 of 5/],
@@ -169,7 +141,7 @@ describe('ReshareKey through the KMS endpoint', () => {
       [{ KeyId: '00000000-0000-4000-8000-000000000000', Threshold: 2, Parties: ALL }, 'NotFoundException', /./],
     ];
     for (const [body, type, message] of cases) {
-      const res = await call('ReshareKey', body);
+      const res = await cluster.call('ReshareKey', body);
       expect([res.status, res.json.__type]).toEqual([400, type]);
       expect(String(res.json.message)).toMatch(message);
     }
@@ -177,7 +149,7 @@ describe('ReshareKey through the KMS endpoint', () => {
     const refused = await cli(['--key', id, '--threshold', '1', '--parties', 'party-1,party-2']);
     expect(refused).toMatchObject({ ok: false, body: { __type: 'ValidationException' } });
     expect(await receipts(id)).toEqual(before);
-    expect(ALL.map((p) => shareVersions(p, id))).toEqual(versions);
+    expect(ALL.map((p) => cluster.shareVersions(p, id))).toEqual(versions);
     await signedAndVerified('ed448', 'after refused reshares');
   });
 
@@ -191,7 +163,7 @@ describe('ReshareKey through the KMS endpoint', () => {
         Policy: JSON.stringify({ Version: '2012-10-17', Statement: [ROOT, DENY] }),
       }),
     );
-    const denied = await call('ReshareKey', { KeyId: locked.KeyMetadata!.KeyId!, Threshold: 2, Parties: ['party-1', 'party-2'] });
+    const denied = await cluster.call('ReshareKey', { KeyId: locked.KeyMetadata!.KeyId!, Threshold: 2, Parties: ['party-1', 'party-2'] });
     expect([denied.status, denied.json.__type]).toEqual([400, 'AccessDeniedException']);
   });
 });
@@ -244,13 +216,13 @@ describe('ReshareKey of a key whose signing policy was revised', () => {
       );
     }
     const target = { KeyId: id, Threshold: 2, Parties: ['party-4', 'party-5'] };
-    const denied = await call('ReshareKey', target);
+    const denied = await cluster.call('ReshareKey', target);
     expect([denied.status, denied.json.__type, String(denied.json.message)]).toEqual([
       400,
       'AccessDeniedException',
       expect.stringMatching(/0 of 1 required reshare approvals/),
     ]);
-    expect(['party-4', 'party-5'].map((p) => shareVersions(p, id))).toEqual([[], []]);
+    expect(['party-4', 'party-5'].map((p) => cluster.shareVersions(p, id))).toEqual([[], []]);
     const approval = createReshareApproval(
       GOV,
       {
@@ -263,12 +235,16 @@ describe('ReshareKey of a key whose signing policy was revised', () => {
       },
       Date.now() + 600_000,
     );
-    const out = await call('ReshareKey', { ...target, GrantTokens: [approval] });
+    const out = await cluster.call('ReshareKey', { ...target, GrantTokens: [approval] });
     expect(out.status === 200 ? 200 : out.json).toBe(200);
-    for (const p of ['party-4', 'party-5']) await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 1, state: 'active' }]));
+    for (const p of ['party-4', 'party-5'])
+      await waitFor(`${p}'s share versions`, () => JSON.stringify(cluster.shareVersions(p, id)) === JSON.stringify([{ version: 1, state: 'active' }]));
     expect((await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey).toEqual(spki);
     // Each new party signed its acknowledgement of revision 3 (GetKeyPolicy's TuttiRevisions).
-    const acks = ((await call('GetKeyPolicy', { KeyId: id, PolicyName: 'default' })).json.TuttiRevisions ?? []) as { PartyId: string; Revision: number }[];
+    const acks = ((await cluster.call('GetKeyPolicy', { KeyId: id, PolicyName: 'default' })).json.TuttiRevisions ?? []) as {
+      PartyId: string;
+      Revision: number;
+    }[];
     expect(acks.map((a) => [a.PartyId, a.Revision]).sort()).toEqual([
       ['party-4', 3],
       ['party-5', 3],

@@ -5,8 +5,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
+import Sqlite from 'better-sqlite3';
 import { prepareCluster, spawnGateway, spawnParty, waitForParties, type Spawned } from '../../services/main/cluster.ts';
-import type { Credential, GatewayConfig } from '../../services/main/config.ts';
+import { paths, type Credential, type GatewayConfig } from '../../services/main/config.ts';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIATUTTITEST0000001', secretAccessKey: 'tutti-test-secret-key-0000000000000000000' };
 export const REGION = 'eu-west-1';
@@ -20,6 +21,18 @@ export const ACCOUNT = '111122223333';
  * worker. Party starts are most of what an e2e file spends (docs/benchmarks.md "Test suite time").
  */
 export const TEST_PARTY_ENV: NodeJS.ProcessEnv = { TUTTI_SESSION_WORKERS: '1' };
+
+/**
+ * Polls `check` every 50 ms until it holds; throws after `ms`, naming `what` (e.g. a share version
+ * that a party activates after the session's last message, on its own time).
+ */
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not reached in ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 /** Whether a spawned process is still running. */
 export function running(s: Spawned): boolean {
@@ -186,6 +199,25 @@ export class TestCluster {
       credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
       maxAttempts: 1,
     });
+  }
+
+  /** The versions and states of a key's shares in one party's store, read from its database (read-only). */
+  shareVersions(partyId: string, keyId: string): { version: number; state: string }[] {
+    const db = new Sqlite(paths.sharesDb(paths.partyDir(this.dataDir, partyId)), { readonly: true });
+    try {
+      return db.prepare(`SELECT version, state FROM shares WHERE key_id = ? ORDER BY version`).all(keyId) as { version: number; state: string }[];
+    } finally {
+      db.close();
+    }
+  }
+
+  /** A KMS JSON request signed with TEST_CREDENTIALS outside the SDK (operations it does not have: ReshareKey, GetKeyAttestation). */
+  async call(target: string, body: object): Promise<{ status: number; json: Record<string, unknown> }> {
+    // Imported here: the signer's module brings the in-process KMS app, which no other e2e use needs.
+    const { rawRequest } = await import('../services/kms-api/support.ts');
+    const endpoint = { url: this.endpoint, host: this.endpoint.replace(/^http:\/\//, '') };
+    const res = await rawRequest(endpoint, { target, body: JSON.stringify(body), region: REGION, ...TEST_CREDENTIALS });
+    return { status: res.status, json: (res.json ?? {}) as Record<string, unknown> };
   }
 
   async stop(): Promise<void> {

@@ -8,12 +8,9 @@
 // creation receipts name the new holders, and the share versions moved (old holders at 2, new at
 // 1). Last, party-1 and party-2 are killed: party-3 and the two new parties sign with the key.
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import Sqlite from 'better-sqlite3';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { CreateKeyCommand, GetPublicKeyCommand, SignCommand, type KMSClient, type KeySpec } from '@aws-sdk/client-kms';
-import { paths } from '../../services/main/config.ts';
-import { REGION, TEST_CREDENTIALS, TestCluster } from './cluster.ts';
-import { rawRequest } from '../services/kms-api/support.ts';
+import { TestCluster, waitFor } from './cluster.ts';
 import { nobleVerifies, opensslVerifies, type EcdsaCurveName } from './ecdsa.ts';
 
 const ALL = ['party-1', 'party-2', 'party-3', 'party-4', 'party-5'];
@@ -24,29 +21,6 @@ export function reshareDklsSuite(SPECS: [EcdsaCurveName, string][]): void {
   let cluster: TestCluster;
   let kms: KMSClient;
   const keys = new Map<EcdsaCurveName, { id: string; spki: Uint8Array }>();
-
-  const shareVersions = (partyId: string, keyId: string) => {
-    const db = new Sqlite(paths.sharesDb(paths.partyDir(cluster.dataDir, partyId)), { readonly: true });
-    try {
-      return db.prepare(`SELECT version, state FROM shares WHERE key_id = ? ORDER BY version`).all(keyId) as { version: number; state: string }[];
-    } finally {
-      db.close();
-    }
-  };
-
-  async function waitFor(check: () => boolean, ms = 15_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error('condition not reached in time');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  async function call(target: string, body: object): Promise<{ status: number; json: Record<string, unknown> }> {
-    const endpoint = { url: cluster.endpoint, host: cluster.endpoint.replace(/^http:\/\//, '') };
-    const res = await rawRequest(endpoint, { target, body: JSON.stringify(body), region: REGION, ...TEST_CREDENTIALS });
-    return { status: res.status, json: (res.json ?? {}) as Record<string, unknown> };
-  }
 
   async function signedAndVerified(curve: EcdsaCurveName, text: string): Promise<void> {
     const { id, spki } = keys.get(curve)!;
@@ -91,16 +65,25 @@ export function reshareDklsSuite(SPECS: [EcdsaCurveName, string][]): void {
       const { id, spki } = keys.get(curve)!;
       await signedAndVerified(curve, 'before');
       const started = Date.now();
-      const out = await call('ReshareKey', { KeyId: id, Threshold: 3, Parties: ALL });
+      const out = await cluster.call('ReshareKey', { KeyId: id, Threshold: 3, Parties: ALL });
       // The e2e timing of docs/benchmarks.md "ReshareKey".
       console.log(`ReshareKey ${curve} 2-of-3 → 3-of-5: ${Date.now() - started} ms`);
       expect(out.status === 200 ? 200 : out.json).toBe(200);
       expect(out.json).toMatchObject({ Threshold: 3, Parties: ALL, KeyMetadata: { KeyId: id, KeyState: 'Enabled' } });
       for (const p of ['party-1', 'party-2', 'party-3'])
-        await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 2, state: 'active' }]));
-      for (const p of ['party-4', 'party-5']) await waitFor(() => JSON.stringify(shareVersions(p, id)) === JSON.stringify([{ version: 1, state: 'active' }]));
+        await waitFor(
+          `${p}'s share versions`,
+          () => JSON.stringify(cluster.shareVersions(p, id)) === JSON.stringify([{ version: 2, state: 'active' }]),
+          15_000,
+        );
+      for (const p of ['party-4', 'party-5'])
+        await waitFor(
+          `${p}'s share versions`,
+          () => JSON.stringify(cluster.shareVersions(p, id)) === JSON.stringify([{ version: 1, state: 'active' }]),
+          15_000,
+        );
       expect((await kms.send(new GetPublicKeyCommand({ KeyId: id }))).PublicKey).toEqual(spki);
-      const receipts = ((await call('GetKeyAttestation', { KeyId: id })).json.Receipts ?? []) as { partyId: string; threshold: number }[];
+      const receipts = ((await cluster.call('GetKeyAttestation', { KeyId: id })).json.Receipts ?? []) as { partyId: string; threshold: number }[];
       expect(receipts.map((r) => [r.partyId, r.threshold]).sort()).toEqual(ALL.map((p) => [p, 3]));
       await signedAndVerified(curve, 'after a reshare to 3-of-5');
     });
