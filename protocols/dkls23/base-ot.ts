@@ -189,7 +189,10 @@ export function baseOtReceive2(curve: DklsCurve, sid: Uint8Array, state: BaseOtR
   // or a host's own ECDH for this curve (native-ec.ts: OpenSSL's P-256 in the daemons). Not the
   // WebAssembly kernel's default ECDH: it builds B's table again for every scalar, and a batch of
   // 256 took ≈ 107 ms there against ≈ 47 ms in lockstep (secp256k1, docs/benchmarks.md "The base
-  // OT receiver's products on one table").
+  // OT receiver's products on one table"). Timing: the same secrets a_i already go through the same
+  // lockstep code in baseOtReceive1 (a_i·G): a fixed operation count, tables read by secret index,
+  // no timing guarantee (docs/security.md "Known limits", secrets in JavaScript memory); nothing
+  // new is exposed here.
   const native = installedEc(curve.name)?.ecdhX;
   const Bu = B.toBytes(false);
   const shared = native ? a.map((ai) => native(Fn.toBytes(ai), [Bu])[0]!) : multiplyBaseMany(curve, B, a).map((p) => p.toBytes(true).subarray(1));

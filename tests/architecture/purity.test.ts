@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { codeOnly, specifiers } from './source-scan.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const PURE_DIRS = ['protocols', 'policies'];
@@ -41,25 +42,6 @@ const IO_GLOBALS: Array<[RegExp, string]> = [
 ];
 
 const NODE_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')).map((m) => m.split('/')[0]!));
-
-/** The source with comments and the contents of string and template literals blanked out. */
-function codeOnly(src: string): string {
-  return src.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g, (m) =>
-    m.startsWith('/') ? m.replace(/[^\n]/g, ' ') : m[0] + ' '.repeat(m.length - 2) + m[0],
-  );
-}
-
-/** Every module specifier the file imports or re-exports, with its line. */
-function specifiers(src: string): Array<{ spec: string; line: number }> {
-  const noComments = src.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
-  const out: Array<{ spec: string; line: number }> = [];
-  // `import 'x'`, `import [type] names from 'x'`, `export names from 'x'`: the names part holds no
-  // quote, parenthesis or `=`, so `export function f(a = 'x')` is not taken for an import.
-  for (const m of noComments.matchAll(/\b(?:import|export)\s+(?:[\w$*{}\s,]+?\s+from\s+)?['"]([^'"]+)['"]/g)) {
-    out.push({ spec: m[1]!, line: noComments.slice(0, m.index).split('\n').length });
-  }
-  return out;
-}
 
 /** What makes `file` (repo-relative) impure, as "line: reason" strings. */
 export function violations(file: string, src: string): string[] {

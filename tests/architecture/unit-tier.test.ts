@@ -9,6 +9,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { codeOnly, specifiers } from './source-scan.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const UNIT_DIRS = ['tests/protocols', 'tests/policies', 'tests/architecture'];
@@ -25,19 +26,6 @@ const WAITING_CALLS: Array<[RegExp, string]> = [
   [/\bjest\.(useFakeTimers|advanceTimersByTime)\b/, 'jest timers'],
 ];
 
-/** The source with comments and the contents of string and template literals blanked out. */
-function codeOnly(src: string): string {
-  return src.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`/g, (m) =>
-    m.startsWith('/') ? m.replace(/[^\n]/g, ' ') : m[0] + ' '.repeat(m.length - 2) + m[0],
-  );
-}
-
-/** The module specifiers of the file's import and re-export statements (at the start of a line, so not ones quoted in a string). */
-function imports(src: string): string[] {
-  const noComments = src.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
-  return [...noComments.matchAll(/^\s*(?:import|export)\s+(?:[\w$*{}\s,]+?\s+from\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
-}
-
 function tsFiles(dir: string): string[] {
   return readdirSync(join(repo, dir), { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.slow.test.ts'))
@@ -46,9 +34,9 @@ function tsFiles(dir: string): string[] {
 
 /** What `file` does that waits, as readable findings (empty: nothing). */
 function waits(file: string, src: string): string[] {
-  const found = imports(src)
-    .filter((spec) => WAITING_MODULES.test(spec))
-    .map((spec) => `${file}: imports ${spec}`);
+  const found = specifiers(src)
+    .filter(({ spec }) => WAITING_MODULES.test(spec))
+    .map(({ spec }) => `${file}: imports ${spec}`);
   const code = codeOnly(src);
   for (const [re, what] of WAITING_CALLS) if (re.test(code)) found.push(`${file}: uses ${what}`);
   return found;
@@ -62,7 +50,7 @@ function unitFiles(): string[] {
     const file = queue.pop()!;
     if (seen.has(file)) continue;
     seen.add(file);
-    for (const spec of imports(readFileSync(join(repo, file), 'utf8'))) {
+    for (const { spec } of specifiers(readFileSync(join(repo, file), 'utf8'))) {
       if (!spec.startsWith('.')) continue;
       const target = relative(repo, resolve(dirname(join(repo, file)), spec));
       if (target.startsWith('tests/support/')) queue.push(target);
